@@ -1,0 +1,122 @@
+// swift-tools-version:6.1
+// The stam package: the stamgen generator, the generated code, the hand-written runtime and the one
+// service binary. Heavy server dependencies stay out of GeneratorCore so `stamgen` builds fast.
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+]
+
+let package = Package(
+    name: "stam",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "stamgen", targets: ["Generator"]),
+        .executable(name: "stam", targets: ["stam"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    ],
+    targets: [
+        // MARK: Generator
+        .target(
+            name: "MigrationSupport",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            path: "Sources/Runtime/MigrationSupport",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "GeneratorCore",
+            dependencies: ["Yams", "MigrationSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "Generator",
+            dependencies: ["GeneratorCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Runtime (hand-written)
+        .target(
+            name: "StamCore",
+            path: "Sources/Runtime/StamCore",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Database",
+            dependencies: [
+                "MigrationSupport",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/Runtime/Database",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "LocalStack",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            path: "Sources/Runtime/LocalStack",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Satel",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Sources/Runtime/Satel",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Generated (never edited by hand)
+        .target(
+            name: "Generated",
+            dependencies: ["StamCore"],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: The service binary
+        .executableTarget(
+            name: "stam",
+            dependencies: [
+                "Generated", "StamCore", "Database", "LocalStack", "Satel",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Tests
+        .testTarget(
+            name: "GeneratorCoreTests",
+            dependencies: ["GeneratorCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "RuntimeTests",
+            dependencies: ["Database", "LocalStack", "MigrationSupport", "StamCore", "Generated"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SatelTests",
+            dependencies: [
+                "Satel",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)
