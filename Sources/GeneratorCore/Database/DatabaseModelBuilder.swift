@@ -1,0 +1,96 @@
+/// Schema -> `DatabaseModel`: the SQL shape of every entity, plus the system tables.
+public enum DatabaseModelBuilder {
+    public static func build(_ schema: Schema) -> DatabaseModel {
+        DatabaseModel(tables: schema.entities.map { table(for: $0, in: schema) } + SystemTables.tables)
+    }
+
+    static func table(for entity: EntityDeclaration, in schema: Schema) -> DatabaseModel.Table {
+        let table = entity.table.value
+        var foreignKeys: [DatabaseModel.ForeignKey] = []
+        var uniques: [DatabaseModel.UniqueConstraint] = []
+        var checks: [DatabaseModel.ValueCheck] = []
+        var columns: [DatabaseModel.Column] = []
+        for field in entity.fields {
+            columns.append(.init(name: field.name, type: sqlType(of: field, in: schema),
+                                 nullable: field.optional, defaultExpression: defaultExpression(of: field)))
+            switch field.kind {
+            case .reference(let target):
+                let referenced = schema.entity(named: target.value)
+                foreignKeys.append(.init(
+                    name: SQLNames.foreignKey(table: table, columns: [field.name]), columns: [field.name],
+                    referencedTable: referenced?.table.value ?? Naming.tableName(forEntity: target.value),
+                    referencedColumns: [referenced?.primaryKey?.name ?? "id"],
+                    onDelete: (field.onDelete?.value ?? .restrict).sql))
+            case .enumeration(let name):
+                checks.append(.init(name: SQLNames.check(table: table, column: field.name), column: field.name,
+                                    allowedValues: schema.enumeration(named: name.value)?.values.map(\.value) ?? []))
+            case .scalar:
+                break
+            }
+            if field.unique && !field.primary {
+                uniques.append(.init(name: SQLNames.unique(table: table, columns: [field.name]), columns: [field.name]))
+            }
+        }
+        var indexes: [DatabaseModel.Index] = []
+        for index in entity.indexes {
+            let names = index.columns.map(\.value)
+            if index.unique {
+                uniques.append(.init(name: SQLNames.unique(table: table, columns: names), columns: names))
+            } else {
+                indexes.append(.init(name: SQLNames.index(table: table, columns: names), columns: names, predicate: nil))
+            }
+        }
+        // Foreign key columns are indexed unless an index or unique constraint already starts with them:
+        // deleting a referenced row otherwise scans the whole referencing table.
+        for key in foreignKeys {
+            let covered = indexes.contains { $0.columns.first == key.columns[0] }
+                || uniques.contains { $0.columns.first == key.columns[0] }
+            if !covered {
+                indexes.append(.init(name: SQLNames.index(table: table, columns: key.columns), columns: key.columns, predicate: nil))
+            }
+        }
+        return DatabaseModel.Table(
+            name: table, columns: columns, primaryKey: entity.primaryKey.map { [$0.name] } ?? [],
+            foreignKeys: foreignKeys, uniqueConstraints: uniques, checks: checks, indexes: indexes)
+    }
+
+    static func sqlType(of field: FieldDeclaration, in schema: Schema) -> String {
+        switch field.kind {
+        case .enumeration:
+            return "text"
+        case .reference(let target):
+            let key = schema.entity(named: target.value)?.primaryKey
+            return key.map { sqlType(of: $0, in: schema) } ?? "uuid"
+        case .scalar(let type):
+            switch type {
+            case .uuid: return "uuid"
+            case .string: return field.maxLength.map { "varchar(\($0.value))" } ?? "text"
+            case .text: return "text"
+            case .int: return "integer"
+            case .bigint: return "bigint"
+            case .double: return "double precision"
+            case .decimal: return "numeric"
+            case .bool: return "boolean"
+            case .timestamp: return "timestamptz"
+            case .date: return "date"
+            case .json: return "jsonb"
+            case .bytes: return "bytea"
+            // Ciphertext (AES-GCM nonce + sealed box); the key never reaches the database.
+            case .secret: return "bytea"
+            }
+        }
+    }
+
+    static func defaultExpression(of field: FieldDeclaration) -> String? {
+        guard let value = field.defaultValue?.value else { return nil }
+        switch value {
+        case .now: return field.kind == .scalar(.date) ? "CURRENT_DATE" : "now()"
+        case .random: return "gen_random_uuid()"
+        case .literal(let text):
+            switch field.kind {
+            case .scalar(.int), .scalar(.bigint), .scalar(.double), .scalar(.decimal), .scalar(.bool): return text
+            default: return SQLNames.literal(text)
+            }
+        }
+    }
+}

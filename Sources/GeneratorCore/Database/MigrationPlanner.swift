@@ -1,0 +1,181 @@
+/// Diffs two `DatabaseModel`s into the SQL that turns the old one into the new one.
+///
+/// Renames are never guessed: a renamed column is a drop plus an add, so it is destructive and refused
+/// unless the developer says `--allow-destructive` (guessing wrong would silently move data around).
+/// Statements are ordered so each one is valid when it runs: constraints and indexes that go away are
+/// dropped first, tables and columns are created next, and foreign keys are added last (so tables may
+/// reference each other in any order).
+public struct MigrationPlanner {
+    public struct Statement: Hashable, Sendable {
+        public var sql: String
+        /// Why the statement loses data or may fail on existing rows; nil when it is safe.
+        public var destructiveReason: String?
+    }
+
+    public struct Plan: Hashable, Sendable {
+        public var statements: [Statement]
+        /// Changes no migration can make safely (e.g. a required column without a default on a table that
+        /// may hold rows); the planner refuses them whatever the flags.
+        public var errors: [String]
+
+        public var isEmpty: Bool { statements.isEmpty }
+        public var destructiveReasons: [String] { statements.compactMap(\.destructiveReason) }
+    }
+
+    public static func plan(from old: DatabaseModel, to new: DatabaseModel) -> Plan {
+        var planner = MigrationPlanner(old: old, new: new)
+        planner.run()
+        return Plan(statements: planner.drops + planner.creates + planner.alters + planner.constraints + planner.foreignKeys,
+                    errors: planner.errors)
+    }
+
+    let old: DatabaseModel
+    let new: DatabaseModel
+    var drops: [Statement] = []
+    var creates: [Statement] = []
+    var alters: [Statement] = []
+    var constraints: [Statement] = []
+    var foreignKeys: [Statement] = []
+    var errors: [String] = []
+
+    mutating func run() {
+        // Constraints and indexes of surviving tables that change or disappear go first.
+        for oldTable in old.tables {
+            guard let newTable = new.table(named: oldTable.name) else { continue }
+            for key in oldTable.foreignKeys where !newTable.foreignKeys.contains(key) {
+                drops.append(.init(sql: "ALTER TABLE \(oldTable.name) DROP CONSTRAINT \(key.name);"))
+            }
+            for index in oldTable.indexes where !newTable.indexes.contains(index) {
+                drops.append(.init(sql: "DROP INDEX \(index.name);"))
+            }
+            for unique in oldTable.uniqueConstraints where !newTable.uniqueConstraints.contains(unique) {
+                drops.append(.init(sql: "ALTER TABLE \(oldTable.name) DROP CONSTRAINT \(unique.name);"))
+            }
+            for check in oldTable.checks where !newTable.checks.contains(check) {
+                drops.append(.init(sql: "ALTER TABLE \(oldTable.name) DROP CONSTRAINT \(check.name);"))
+            }
+        }
+        for oldTable in old.tables where new.table(named: oldTable.name) == nil {
+            // CASCADE drops the foreign keys of other tables that point at it; those tables' own diffs
+            // already dropped or re-add them.
+            drops.append(.init(sql: "DROP TABLE \(oldTable.name) CASCADE;",
+                               destructiveReason: "drops table \(oldTable.name) and all of its rows"))
+        }
+        for newTable in new.tables {
+            if let oldTable = old.table(named: newTable.name) {
+                alter(oldTable, to: newTable)
+            } else {
+                create(newTable)
+            }
+        }
+    }
+
+    mutating func create(_ table: DatabaseModel.Table) {
+        var lines = table.columns.map { "    " + Self.columnDefinition($0) }
+        if !table.primaryKey.isEmpty {
+            lines.append("    CONSTRAINT \(SQLNames.primaryKey(table: table.name)) PRIMARY KEY (\(table.primaryKey.joined(separator: ", ")))")
+        }
+        lines += table.uniqueConstraints.map { "    CONSTRAINT \($0.name) UNIQUE (\($0.columns.joined(separator: ", ")))" }
+        lines += table.checks.map { "    CONSTRAINT \($0.name) \(Self.checkExpression($0))" }
+        creates.append(.init(sql: "CREATE TABLE \(table.name) (\n" + lines.joined(separator: ",\n") + "\n);"))
+        constraints += table.indexes.map { .init(sql: Self.createIndex($0, on: table.name)) }
+        foreignKeys += table.foreignKeys.map { .init(sql: Self.addForeignKey($0, to: table.name)) }
+    }
+
+    mutating func alter(_ oldTable: DatabaseModel.Table, to newTable: DatabaseModel.Table) {
+        let name = newTable.name
+        for column in newTable.columns {
+            guard let previous = oldTable.column(named: column.name) else {
+                if !column.nullable && column.defaultExpression == nil {
+                    errors.append(
+                        "cannot add required column \(name).\(column.name) without a default: rows already in the table would have no value; give it a default or make it optional")
+                }
+                alters.append(.init(sql: "ALTER TABLE \(name) ADD COLUMN \(Self.columnDefinition(column));"))
+                continue
+            }
+            alterColumn(previous, to: column, in: name)
+        }
+        for column in oldTable.columns where newTable.column(named: column.name) == nil {
+            alters.append(.init(sql: "ALTER TABLE \(name) DROP COLUMN \(column.name);",
+                                destructiveReason: "drops column \(name).\(column.name) and its data"))
+        }
+        if oldTable.primaryKey != newTable.primaryKey {
+            let key = SQLNames.primaryKey(table: name)
+            alters.append(.init(sql: "ALTER TABLE \(name) DROP CONSTRAINT \(key);",
+                                destructiveReason: "changes the primary key of \(name)"))
+            alters.append(.init(sql: "ALTER TABLE \(name) ADD CONSTRAINT \(key) PRIMARY KEY (\(newTable.primaryKey.joined(separator: ", ")));"))
+        }
+        for unique in newTable.uniqueConstraints where !oldTable.uniqueConstraints.contains(unique) {
+            constraints.append(.init(sql: "ALTER TABLE \(name) ADD CONSTRAINT \(unique.name) UNIQUE (\(unique.columns.joined(separator: ", ")));"))
+        }
+        for check in newTable.checks where !oldTable.checks.contains(check) {
+            let previous = oldTable.checks.first { $0.column == check.column }?.allowedValues
+            let removed = previous.map { Set($0).subtracting(check.allowedValues).sorted() } ?? []
+            let reason = removed.isEmpty ? nil
+                : "removes allowed values \(removed.joined(separator: ", ")) of \(name).\(check.column); rows holding them make it fail"
+            constraints.append(.init(sql: "ALTER TABLE \(name) ADD CONSTRAINT \(check.name) \(Self.checkExpression(check));",
+                                     destructiveReason: reason))
+        }
+        for index in newTable.indexes where !oldTable.indexes.contains(index) {
+            constraints.append(.init(sql: Self.createIndex(index, on: name)))
+        }
+        for key in newTable.foreignKeys where !oldTable.foreignKeys.contains(key) {
+            foreignKeys.append(.init(sql: Self.addForeignKey(key, to: name)))
+        }
+    }
+
+    mutating func alterColumn(_ old: DatabaseModel.Column, to new: DatabaseModel.Column, in table: String) {
+        let prefix = "ALTER TABLE \(table) ALTER COLUMN \(new.name)"
+        if old.type != new.type {
+            let widening = Self.isWidening(from: old.type, to: new.type)
+            alters.append(.init(
+                sql: "\(prefix) TYPE \(new.type)" + (widening ? ";" : " USING \(new.name)::\(new.type);"),
+                destructiveReason: widening ? nil : "changes \(table).\(new.name) from \(old.type) to \(new.type); values may be cut or fail to convert"))
+        }
+        if old.nullable && !new.nullable {
+            alters.append(.init(sql: "\(prefix) SET NOT NULL;",
+                                destructiveReason: "makes \(table).\(new.name) required; fails while any row holds NULL"))
+        } else if !old.nullable && new.nullable {
+            alters.append(.init(sql: "\(prefix) DROP NOT NULL;"))
+        }
+        if old.defaultExpression != new.defaultExpression {
+            alters.append(.init(sql: new.defaultExpression.map { "\(prefix) SET DEFAULT \($0);" } ?? "\(prefix) DROP DEFAULT;"))
+        }
+    }
+
+    /// Type changes PostgreSQL makes without losing a value.
+    static func isWidening(from old: String, to new: String) -> Bool {
+        if new == "text" && (old.hasPrefix("varchar(") || old == "text") { return true }
+        if let oldLength = varcharLength(old), let newLength = varcharLength(new) { return newLength >= oldLength }
+        let numericWidenings: Set<[String]> = [
+            ["integer", "bigint"], ["integer", "numeric"], ["bigint", "numeric"], ["integer", "double precision"],
+        ]
+        return numericWidenings.contains([old, new])
+    }
+
+    static func varcharLength(_ type: String) -> Int? {
+        guard type.hasPrefix("varchar("), type.hasSuffix(")") else { return nil }
+        return Int(type.dropFirst(8).dropLast())
+    }
+
+    static func columnDefinition(_ column: DatabaseModel.Column) -> String {
+        var definition = "\(column.name) \(column.type)"
+        if !column.nullable { definition += " NOT NULL" }
+        if let expression = column.defaultExpression { definition += " DEFAULT \(expression)" }
+        return definition
+    }
+
+    static func checkExpression(_ check: DatabaseModel.ValueCheck) -> String {
+        "CHECK (\(check.column) IN (\(check.allowedValues.map(SQLNames.literal).joined(separator: ", "))))"
+    }
+
+    static func createIndex(_ index: DatabaseModel.Index, on table: String) -> String {
+        "CREATE INDEX \(index.name) ON \(table) (\(index.columns.joined(separator: ", ")))"
+            + (index.predicate.map { " WHERE \($0)" } ?? "") + ";"
+    }
+
+    static func addForeignKey(_ key: DatabaseModel.ForeignKey, to table: String) -> String {
+        "ALTER TABLE \(table) ADD CONSTRAINT \(key.name) FOREIGN KEY (\(key.columns.joined(separator: ", "))) "
+            + "REFERENCES \(key.referencedTable) (\(key.referencedColumns.joined(separator: ", "))) ON DELETE \(key.onDelete);"
+    }
+}

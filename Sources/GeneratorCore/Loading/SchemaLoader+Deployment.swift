@@ -1,0 +1,184 @@
+/// `schema/deployment.yaml`: environments, networks, secrets, volumes, images and services.
+extension SchemaLoader {
+    static let serviceKeys = [
+        "doc", "image", "command", "instances", "depends_on", "networks", "publish", "ports", "secrets",
+        "volumes", "devices", "env", "health", "restart", "resources",
+    ]
+
+    func loadDeploymentFile(_ root: SchemaNode) {
+        let sections = ["environments", "networks", "secrets", "volumes", "images", "services"]
+        guard let top = mapping(root, "the deployment file", allowed: sections) else { return }
+        var deployment = DeploymentDeclaration()
+        deployment.environments = named(value(top, "environments"), "environments")
+        deployment.secrets = named(value(top, "secrets"), "secrets")
+        deployment.volumes = named(value(top, "volumes"), "volumes")
+        schema.deployment = deployment
+        if let networks = value(top, "networks"), let entries = mapping(networks, "networks") {
+            schema.deployment.networks = entries.compactMap(loadNetwork)
+        }
+        if let images = value(top, "images"), let entries = mapping(images, "images") {
+            schema.deployment.images = entries.compactMap { entry in
+                guard let body = mapping(entry.value, "image '\(entry.key)'", allowed: ["dockerfile", "external", "doc"]) else { return nil }
+                let external = value(body, "external").flatMap { bool($0, "'external' of image '\(entry.key)'") } ?? false
+                let dockerfile = value(body, "dockerfile").flatMap { string($0, "'dockerfile' of image '\(entry.key)'") }
+                if external == (dockerfile != nil) {
+                    diagnostics.error("image '\(entry.key)' needs either 'dockerfile' (built here) or 'external: true'", at: entry.keyLocation)
+                }
+                return ImageDeclaration(name: entry.key, location: entry.keyLocation, doc: doc(body), dockerfile: dockerfile)
+            }
+        }
+        if let services = value(top, "services"), let entries = mapping(services, "services") {
+            schema.deployment.services = entries.compactMap(loadService)
+        }
+    }
+
+    /// `name: { doc: ... }` declarations.
+    private func named(_ node: SchemaNode?, _ what: String) -> [NamedDeclaration] {
+        guard let node, let entries = mapping(node, what) else { return [] }
+        return entries.compactMap { entry in
+            guard let body = mapping(entry.value, "'\(entry.key)' in \(what)", allowed: ["doc"]) else { return nil }
+            return NamedDeclaration(name: entry.key, location: entry.keyLocation, doc: doc(body))
+        }
+    }
+
+    private func loadNetwork(_ entry: SchemaNode.Entry) -> NetworkDeclaration? {
+        let what = "network '\(entry.key)'"
+        guard let body = mapping(entry.value, what, allowed: ["driver", "parent", "doc"]) else { return nil }
+        let driver = value(body, "driver").flatMap { node in
+            perEnvironment(node, "the driver of \(what)") { choice($0, "network driver", as: NetworkDeclaration.Driver.self) }
+        } ?? PerEnvironment(common: .bridge, location: entry.keyLocation)
+        var network = NetworkDeclaration(name: entry.key, location: entry.keyLocation, driver: driver)
+        network.doc = doc(body)
+        network.parent = value(body, "parent").flatMap { string($0, "'parent' of \(what)") }
+        return network
+    }
+
+    private func loadService(_ entry: SchemaNode.Entry) -> ServiceDeclaration? {
+        let what = "service '\(entry.key)'"
+        guard let body = mapping(entry.value, what, allowed: Self.serviceKeys) else { return nil }
+        guard let imageNode = value(body, "image"), let image = locatedString(imageNode, "the image of \(what)") else {
+            if value(body, "image") == nil { diagnostics.error("\(what) has no 'image'", at: entry.keyLocation) }
+            return nil
+        }
+        let instances = value(body, "instances").flatMap { node in
+            perEnvironment(node, "the instances of \(what)") { self.int($0, "the instances of \(what)") }
+        } ?? PerEnvironment(common: 1, location: entry.keyLocation)
+        var service = ServiceDeclaration(name: entry.key, location: entry.keyLocation, image: image, instances: instances)
+        service.doc = doc(body)
+        service.command = value(body, "command").flatMap { node in
+            perEnvironment(node, "the command of \(what)") { self.stringList($0, "the command of \(what)")?.map(\.value) }
+        }
+        service.dependsOn = value(body, "depends_on").flatMap { node in
+            perEnvironment(node, "the dependencies of \(what)") { self.stringList($0, "the dependencies of \(what)") }
+        }
+        service.networks = value(body, "networks").flatMap { stringList($0, "the networks of \(what)") } ?? []
+        service.secrets = value(body, "secrets").flatMap { stringList($0, "the secrets of \(what)") } ?? []
+        service.volumes = value(body, "volumes").flatMap { stringList($0, "the volumes of \(what)") } ?? []
+        service.publish = (value(body, "publish").flatMap { $0.items } ?? []).compactMap { int($0, "a published port of \(what)") }
+        if let ports = value(body, "ports"), let entries = mapping(ports, "the ports of \(what)") {
+            service.ports = entries.compactMap { port in
+                int(port.value, "port '\(port.key)' of \(what)").map { .init(name: Located(port.key, at: port.keyLocation), number: $0) }
+            }
+        }
+        service.devices = value(body, "devices").flatMap { node in
+            perEnvironment(node, "the devices of \(what)") { self.stringList($0, "the devices of \(what)")?.map(\.value) }
+        }
+        if let env = value(body, "env"), let entries = mapping(env, "the env of \(what)") {
+            service.environment = entries.compactMap { variable in
+                perEnvironment(variable.value, "variable '\(variable.key)' of \(what)") {
+                    self.string($0, "variable '\(variable.key)' of \(what)")
+                }.map { .init(name: Located(variable.key, at: variable.keyLocation), value: $0) }
+            }
+        }
+        service.health = value(body, "health").flatMap { loadHealthCheck($0, owner: what) }
+        if let node = value(body, "restart"), let policy = choice(node, "restart policy", as: ServiceDeclaration.RestartPolicy.self) {
+            service.restart = policy
+        }
+        service.resources = value(body, "resources").flatMap { node in
+            perEnvironment(node, "the resources of \(what)") { self.loadResources($0, owner: what) }
+        }
+        return service
+    }
+
+    private func loadHealthCheck(_ node: SchemaNode, owner: String) -> ServiceDeclaration.HealthCheck? {
+        let what = "the health check of \(owner)"
+        let keys = ["http", "port", "tcp", "command", "interval", "timeout", "retries", "start_period"]
+        guard let body = mapping(node, what, allowed: keys) else { return nil }
+        let probe: ServiceDeclaration.HealthCheck.Probe
+        if let path = value(body, "http").flatMap({ string($0, "'http' of \(what)") }) {
+            guard let port = value(body, "port").flatMap({ int($0, "'port' of \(what)") }) else {
+                diagnostics.error("an http health check needs 'port'", at: node.location)
+                return nil
+            }
+            probe = .http(path: path, port: port)
+        } else if let port = value(body, "tcp").flatMap({ int($0, "'tcp' of \(what)") }) {
+            probe = .tcp(port: port)
+        } else if let command = value(body, "command").flatMap({ string($0, "'command' of \(what)") }) {
+            probe = .command(command)
+        } else {
+            diagnostics.error("\(what) needs one of 'http' (with 'port'), 'tcp' or 'command'", at: node.location)
+            return nil
+        }
+        func seconds(_ key: String, _ fallback: Int) -> Int {
+            value(body, key).flatMap { duration($0, "'\(key)' of \(what)") } ?? fallback
+        }
+        return .init(probe: probe, intervalSeconds: seconds("interval", 10), timeoutSeconds: seconds("timeout", 5),
+                     retries: value(body, "retries").flatMap { int($0, "'retries' of \(what)") } ?? 3,
+                     startPeriodSeconds: seconds("start_period", 10), location: node.location)
+    }
+
+    /// `10s`, `2m` or a plain number of seconds.
+    private func duration(_ node: SchemaNode, _ what: String) -> Int? {
+        guard let text = node.scalar else { return int(node, what) }
+        let units: [(suffix: String, factor: Int)] = [("s", 1), ("m", 60), ("h", 3600)]
+        for unit in units where text.hasSuffix(unit.suffix) {
+            if let number = Int(text.dropLast()) { return number * unit.factor }
+        }
+        if let number = Int(text) { return number }
+        diagnostics.error("expected a duration such as 10s or 2m for \(what), found '\(text)'", at: node.location)
+        return nil
+    }
+
+    private func loadResources(_ node: SchemaNode, owner: String) -> ServiceDeclaration.Resources? {
+        let what = "the resources of \(owner)"
+        guard let body = mapping(node, what, allowed: ["cpus", "memory"]) else { return nil }
+        guard let cpusNode = value(body, "cpus"), let memoryNode = value(body, "memory"),
+              let cpus = string(cpusNode, "'cpus' of \(what)"), let memory = string(memoryNode, "'memory' of \(what)") else {
+            diagnostics.error("\(what) needs both 'cpus' and 'memory'", at: node.location)
+            return nil
+        }
+        guard let cpuValue = Double(cpus), cpuValue > 0 else {
+            diagnostics.error("'cpus' of \(what) must be a positive number, found '\(cpus)'", at: cpusNode.location)
+            return nil
+        }
+        let factors: [Character: Int] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30]
+        guard let unit = memory.last, let factor = factors[unit], let amount = Int(memory.dropLast()), amount > 0 else {
+            diagnostics.error("'memory' of \(what) must be a size such as 512M or 2G, found '\(memory)'", at: memoryNode.location)
+            return nil
+        }
+        return .init(cpus: cpus, memoryBytes: amount * factor, memoryText: memory)
+    }
+
+    /// A value that may be written once or per environment. A mapping is read per environment when one of its
+    /// keys is (or nearly is) an environment name; unknown environment names are reported with a suggestion.
+    func perEnvironment<Value: Hashable & Sendable>(
+        _ node: SchemaNode, _ what: String, parse: (SchemaNode) -> Value?
+    ) -> PerEnvironment<Value>? {
+        let environments = schema.deployment.environments.map(\.name)
+        if let entries = node.entries, !entries.isEmpty,
+           entries.contains(where: { NameSuggestion.nearest(to: $0.key, in: environments) != nil }) {
+            var overrides: [String: Value] = [:]
+            for entry in entries {
+                guard environments.contains(entry.key) else {
+                    diagnostics.error(
+                        "unknown environment '\(entry.key)' in \(what)\(NameSuggestion.hint(for: entry.key, in: environments))",
+                        at: entry.keyLocation)
+                    continue
+                }
+                if let value = parse(entry.value) { overrides[entry.key] = value }
+            }
+            return PerEnvironment(common: nil, overrides: overrides, location: node.location)
+        }
+        return parse(node).map { PerEnvironment(common: $0, location: node.location) }
+    }
+}

@@ -1,0 +1,165 @@
+/// `schema/entities.yaml`: roles, enums and entities.
+extension SchemaLoader {
+    static let fieldKeys = ["type", "enum", "ref", "optional", "primary", "unique", "max", "default", "on_delete", "doc"]
+    static let entityKeys = ["doc", "table", "fields", "indexes", "unique", "api", "actions"]
+
+    func loadEntitiesFile(_ root: SchemaNode) {
+        guard let top = mapping(root, "the entities file", allowed: ["roles", "enums", "entities"]) else { return }
+        if let roles = value(top, "roles") {
+            schema.roles = stringList(roles, "roles") ?? []
+        }
+        if let enums = value(top, "enums"), let entries = mapping(enums, "enums") {
+            schema.enums = entries.compactMap(loadEnum)
+        }
+        if let entities = value(top, "entities"), let entries = mapping(entities, "entities") {
+            schema.entities = entries.compactMap(loadEntity)
+        }
+    }
+
+    private func loadEnum(_ entry: SchemaNode.Entry) -> EnumDeclaration? {
+        let what = "enum '\(entry.key)'"
+        if entry.value.items != nil {
+            return EnumDeclaration(name: entry.key, location: entry.keyLocation,
+                                   values: stringList(entry.value, "the values of \(what)") ?? [])
+        }
+        guard let body = mapping(entry.value, what, allowed: ["doc", "values"]) else { return nil }
+        guard let valuesNode = value(body, "values") else {
+            diagnostics.error("\(what) has no 'values'", at: entry.keyLocation)
+            return nil
+        }
+        return EnumDeclaration(name: entry.key, location: entry.keyLocation, doc: doc(body),
+                               values: stringList(valuesNode, "the values of \(what)") ?? [])
+    }
+
+    private func loadEntity(_ entry: SchemaNode.Entry) -> EntityDeclaration? {
+        let what = "entity '\(entry.key)'"
+        guard let body = mapping(entry.value, what, allowed: Self.entityKeys) else { return nil }
+        let table = value(body, "table").flatMap { locatedString($0, "the table of \(what)") }
+            ?? Located(Naming.tableName(forEntity: entry.key), at: entry.keyLocation)
+        var entity = EntityDeclaration(name: entry.key, location: entry.keyLocation, table: table)
+        entity.doc = doc(body)
+        if let fields = value(body, "fields"), let entries = mapping(fields, "the fields of \(what)") {
+            entity.fields = entries.compactMap { loadField($0, owner: what, allowsEntityKeys: true) }
+        } else if value(body, "fields") == nil {
+            diagnostics.error("\(what) has no 'fields'", at: entry.keyLocation)
+        }
+        if let indexes = value(body, "indexes") {
+            entity.indexes += loadIndexes(indexes, unique: false, owner: what)
+        }
+        if let uniques = value(body, "unique") {
+            entity.indexes += loadIndexes(uniques, unique: true, owner: what)
+        }
+        if let api = value(body, "api") {
+            entity.api = loadAPI(api, owner: what)
+        }
+        if let actions = value(body, "actions"), let entries = mapping(actions, "the actions of \(what)") {
+            entity.actions = entries.compactMap { action in
+                guard let body = mapping(action.value, "action '\(action.key)'", allowed: ["roles", "doc"]) else { return nil }
+                let roles = value(body, "roles").flatMap { stringList($0, "the roles of action '\(action.key)'") } ?? []
+                return ActionDeclaration(name: action.key, location: action.keyLocation, doc: doc(body), roles: roles)
+            }
+        }
+        return entity
+    }
+
+    /// A field: `name: uuid` (shorthand for a type) or `name: { type: ..., optional: true, ... }`.
+    /// Event payloads use the same form without the keys that only make sense for a table column.
+    func loadField(_ entry: SchemaNode.Entry, owner: String, allowsEntityKeys: Bool) -> FieldDeclaration? {
+        let what = "field '\(entry.key)' of \(owner)"
+        if let shorthand = entry.value.scalar, !entry.value.isNull {
+            guard let kind = scalarKind(shorthand, at: entry.value.location) else { return nil }
+            return FieldDeclaration(name: entry.key, location: entry.keyLocation, kind: kind)
+        }
+        let allowed = allowsEntityKeys ? Self.fieldKeys : ["type", "enum", "ref", "optional", "max", "doc"]
+        guard let body = mapping(entry.value, what, allowed: allowed) else { return nil }
+        let kinds = body.filter { ["type", "enum", "ref"].contains($0.key) }
+        guard kinds.count == 1, let kindEntry = kinds.first else {
+            let message = kinds.isEmpty
+                ? "\(what) needs one of 'type', 'enum' or 'ref'"
+                : "\(what) has more than one of 'type', 'enum' and 'ref'; give exactly one"
+            diagnostics.error(message, at: kinds.dropFirst().first?.keyLocation ?? entry.keyLocation)
+            return nil
+        }
+        let kind: FieldKind
+        switch kindEntry.key {
+        case "type":
+            guard let text = string(kindEntry.value, "the type of \(what)"),
+                  let scalar = scalarKind(text, at: kindEntry.value.location) else { return nil }
+            kind = scalar
+        case "enum":
+            guard let name = locatedString(kindEntry.value, "the enum of \(what)") else { return nil }
+            kind = .enumeration(name)
+        default:
+            guard let name = locatedString(kindEntry.value, "the entity \(what) refers to") else { return nil }
+            kind = .reference(name)
+        }
+        var field = FieldDeclaration(name: entry.key, location: entry.keyLocation, kind: kind)
+        field.doc = doc(body)
+        if let node = value(body, "optional") { field.optional = bool(node, "'optional' of \(what)") ?? false }
+        if let node = value(body, "primary") { field.primary = bool(node, "'primary' of \(what)") ?? false }
+        if let node = value(body, "unique") { field.unique = bool(node, "'unique' of \(what)") ?? false }
+        if let node = value(body, "max"), let max = int(node, "'max' of \(what)") {
+            field.maxLength = Located(max, at: node.location)
+        }
+        if let node = value(body, "default"), let text = node.scalar {
+            let value: DefaultValue = switch text {
+            case "now": .now
+            case "random": .random
+            default: .literal(text)
+            }
+            field.defaultValue = Located(value, at: node.location)
+        }
+        if let node = value(body, "on_delete"), let action = choice(node, "on_delete action", as: OnDeleteAction.self) {
+            field.onDelete = Located(action, at: node.location)
+        }
+        return field
+    }
+
+    /// `uuid`, `string`, ... ; an unknown name is reported here with the nearest built-in type.
+    private func scalarKind(_ name: String, at location: SourceLocation) -> FieldKind? {
+        if let type = ScalarType(rawValue: name) { return .scalar(type) }
+        var message = "unknown type '\(name)'\(NameSuggestion.hint(for: name, in: ScalarType.names))"
+        if NameSuggestion.nearest(to: name, in: ScalarType.names) == nil {
+            message += " (built-in types: \(ScalarType.names.joined(separator: ", ")); use 'enum:' or 'ref:' for schema types)"
+        }
+        diagnostics.error(message, at: location)
+        return nil
+    }
+
+    /// `[[a], [b, c]]`, or `[{ columns: [a, b] }]` entries.
+    private func loadIndexes(_ node: SchemaNode, unique: Bool, owner: String) -> [IndexDeclaration] {
+        let what = unique ? "the unique constraints of \(owner)" : "the indexes of \(owner)"
+        guard let items = node.items else {
+            diagnostics.error("expected a list of column lists for \(what), found \(node.kindDescription)", at: node.location)
+            return []
+        }
+        return items.compactMap { item in
+            if item.items != nil {
+                guard let columns = stringList(item, what), !columns.isEmpty else { return nil }
+                return IndexDeclaration(columns: columns, unique: unique, location: item.location)
+            }
+            guard let body = mapping(item, "an index of \(owner)", allowed: ["columns", "unique"]),
+                  let columnsNode = value(body, "columns"),
+                  let columns = stringList(columnsNode, what), !columns.isEmpty else {
+                diagnostics.error("an index needs a non-empty 'columns' list", at: item.location)
+                return nil
+            }
+            let isUnique = value(body, "unique").flatMap { bool($0, "'unique' of an index") } ?? unique
+            return IndexDeclaration(columns: columns, unique: isUnique, location: item.location)
+        }
+    }
+
+    private func loadAPI(_ node: SchemaNode, owner: String) -> APIDeclaration? {
+        let operations = APIDeclaration.Operation.allCases.map(\.rawValue)
+        guard let body = mapping(node, "the api of \(owner)", allowed: operations + ["filters", "sort"]) else { return nil }
+        var api = APIDeclaration(location: node.location)
+        for operation in APIDeclaration.Operation.allCases {
+            if let roles = value(body, operation.rawValue) {
+                api.roles[operation] = stringList(roles, "the roles allowed to \(operation.rawValue) \(owner)") ?? []
+            }
+        }
+        api.filters = value(body, "filters").flatMap { stringList($0, "the filters of \(owner)") } ?? []
+        api.sort = value(body, "sort").flatMap { stringList($0, "the sort fields of \(owner)") } ?? []
+        return api
+    }
+}

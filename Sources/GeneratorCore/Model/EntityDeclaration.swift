@@ -1,0 +1,21 @@
+/// An entity: one table, one Swift model, and (when it has an `api:` section) one set of routes.
+public struct EntityDeclaration: Hashable, Sendable {
+    public var name: String
+    public var location: SourceLocation
+    public var doc: String?
+    /// The table name: `table:` when given, else the snake-case plural of the name.
+    public var table: Located<String>
+    public var fields: [FieldDeclaration] = []
+    public var indexes: [IndexDeclaration] = []
+    public var api: APIDeclaration?
+    public var actions: [ActionDeclaration] = []
+
+    public init(name: String, location: SourceLocation, table: Located<String>) {
+        self.name = name
+        self.location = location
+        self.table = table
+    }
+
+    public var primaryKey: FieldDeclaration? { fields.first { $0.primary } }
+    public func field(named name: String) -> FieldDeclaration? { fields.first { $0.name == name } }
+}

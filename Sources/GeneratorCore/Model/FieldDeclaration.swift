@@ -1,0 +1,19 @@
+/// One field of an entity or of an event payload.
+public struct FieldDeclaration: Hashable, Sendable {
+    public var name: String
+    public var location: SourceLocation
+    public var doc: String?
+    public var kind: FieldKind
+    public var optional = false
+    public var primary = false
+    public var unique = false
+    public var maxLength: Located<Int>?
+    public var defaultValue: Located<DefaultValue>?
+    public var onDelete: Located<OnDeleteAction>?
+
+    public init(name: String, location: SourceLocation, kind: FieldKind) {
+        self.name = name
+        self.location = location
+        self.kind = kind
+    }
+}

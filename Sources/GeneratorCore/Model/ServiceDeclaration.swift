@@ -1,0 +1,100 @@
+/// One service of the topology; with several instances it becomes `<name>-1`, `<name>-2`, ...
+public struct ServiceDeclaration: Hashable, Sendable {
+    public enum RestartPolicy: String, CaseIterable, Hashable, Sendable {
+        case always, unlessStopped = "unless-stopped", onFailure = "on-failure", no
+    }
+
+    public struct HealthCheck: Hashable, Sendable {
+        public enum Probe: Hashable, Sendable {
+            case http(path: String, port: Int)
+            case tcp(port: Int)
+            case command(String)
+        }
+
+        public var probe: Probe
+        public var intervalSeconds: Int
+        public var timeoutSeconds: Int
+        public var retries: Int
+        public var startPeriodSeconds: Int
+        public var location: SourceLocation
+
+        public init(probe: Probe, intervalSeconds: Int, timeoutSeconds: Int, retries: Int,
+                    startPeriodSeconds: Int, location: SourceLocation) {
+            self.probe = probe
+            self.intervalSeconds = intervalSeconds
+            self.timeoutSeconds = timeoutSeconds
+            self.retries = retries
+            self.startPeriodSeconds = startPeriodSeconds
+            self.location = location
+        }
+    }
+
+    public struct Port: Hashable, Sendable {
+        public var name: Located<String>
+        public var number: Int
+
+        public init(name: Located<String>, number: Int) {
+            self.name = name
+            self.number = number
+        }
+    }
+
+    public struct EnvironmentVariable: Hashable, Sendable {
+        public var name: Located<String>
+        public var value: PerEnvironment<String>
+
+        public init(name: Located<String>, value: PerEnvironment<String>) {
+            self.name = name
+            self.value = value
+        }
+    }
+
+    public struct Resources: Hashable, Sendable {
+        /// CPUs as written (`0.5`, `2`), kept as text so output is exactly what the author wrote.
+        public var cpus: String
+        /// Memory in bytes; written as `512M`, `1G`.
+        public var memoryBytes: Int
+        public var memoryText: String
+
+        public init(cpus: String, memoryBytes: Int, memoryText: String) {
+            self.cpus = cpus
+            self.memoryBytes = memoryBytes
+            self.memoryText = memoryText
+        }
+    }
+
+    public var name: String
+    public var location: SourceLocation
+    public var doc: String?
+    public var image: Located<String>
+    public var command: PerEnvironment<[String]>?
+    public var instances: PerEnvironment<Int>
+    public var dependsOn: PerEnvironment<[Located<String>]>?
+    public var networks: [Located<String>] = []
+    /// Named container ports in declaration order (`http: 8000`).
+    public var ports: [Port] = []
+    public var publish: [Int] = []
+    public var secrets: [Located<String>] = []
+    public var volumes: [Located<String>] = []
+    public var devices: PerEnvironment<[String]>?
+    /// Plain configuration variables in declaration order; secrets never go here.
+    public var environment: [EnvironmentVariable] = []
+    public var health: HealthCheck?
+    public var restart: RestartPolicy = .always
+    public var resources: PerEnvironment<Resources>?
+
+    public init(name: String, location: SourceLocation, image: Located<String>, instances: PerEnvironment<Int>) {
+        self.name = name
+        self.location = location
+        self.image = image
+        self.instances = instances
+    }
+
+    /// The names this service runs under in an environment: none, `name`, or `name-1` ... `name-N`.
+    public func instanceNames(in environment: String) -> [String] {
+        let count = instances.value(in: environment) ?? 0
+        if count <= 0 { return [] }
+        if count == 1 { return [name] }
+        return (1...count).map { "\(name)-\($0)" }
+    }
+}

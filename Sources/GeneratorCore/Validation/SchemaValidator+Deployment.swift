@@ -1,0 +1,158 @@
+/// The deployment topology: every name a service uses is declared, every dependency runs where the
+/// dependent runs, and the dependency graph of each environment has no cycle.
+extension SchemaValidator {
+    func isServiceName(_ name: String) -> Bool {
+        guard let first = name.first, first.isASCII, first.isLowercase else { return false }
+        return name.allSatisfy { $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-") }
+    }
+
+    mutating func checkDeployment() {
+        let deployment = schema.deployment
+        let environments = deployment.environments.map(\.name)
+        if environments.isEmpty && !deployment.services.isEmpty {
+            diagnostics.error("the deployment declares services but no environments", at: deployment.services[0].location)
+        }
+        for environment in deployment.environments {
+            checkSnakeName(environment.name, "environment name", at: environment.location, context: "env")
+        }
+        var used = (networks: Set<String>(), secrets: Set<String>(), volumes: Set<String>(), images: Set<String>())
+        var seenNames: [String: String] = [:]
+        for service in deployment.services {
+            let owner = "service '\(service.name)'"
+            if !isServiceName(service.name) {
+                diagnostics.error("invalid identifier '\(service.name)' for a service: use lower-case letters, digits and -", at: service.location)
+            }
+            for environment in environments {
+                for instance in service.instanceNames(in: environment) {
+                    if let other = seenNames[instance], other != service.name {
+                        diagnostics.error("\(owner) runs an instance named '\(instance)', which is also service '\(other)'", at: service.location)
+                    }
+                    seenNames[instance] = service.name
+                }
+            }
+            checkDeclared([service.image], in: deployment.images.map(\.name), kind: "image", owner: owner, used: &used.images)
+            checkDeclared(service.networks, in: deployment.networks.map(\.name), kind: "network", owner: owner, used: &used.networks)
+            checkDeclared(service.secrets, in: deployment.secrets.map(\.name), kind: "secret", owner: owner, used: &used.secrets)
+            let namedVolumes = service.volumes.compactMap { volume -> Located<String>? in
+                guard let name = volume.value.split(separator: ":").first, !name.hasPrefix("/"), !name.hasPrefix(".") else { return nil }
+                return Located(String(name), at: volume.location)
+            }
+            checkDeclared(namedVolumes, in: deployment.volumes.map(\.name), kind: "volume", owner: owner, used: &used.volumes)
+            for (instances, count) in service.instances.overrides.map({ ($0.key, $0.value) }).sorted(by: { $0.0 < $1.0 }) where count < 0 {
+                diagnostics.error("\(owner) has \(count) instances in '\(instances)'; use 0 or more", at: service.instances.location)
+            }
+            checkPortsAndHealth(of: service, owner: owner)
+            for variable in service.environment {
+                let name = variable.name.value
+                if !name.allSatisfy({ $0.isASCII && ($0.isUppercase || $0.isNumber || $0 == "_") }) || name.first?.isNumber == true {
+                    diagnostics.error("invalid environment variable name '\(name)' for \(owner): use A-Z, 0-9 and _", at: variable.name.location)
+                }
+                if ["PASSWORD", "SECRET", "TOKEN", "PRIVATE", "_KEY"].contains(where: { name.contains($0) }) {
+                    diagnostics.error(
+                        "environment variable '\(name)' of \(owner) looks like a secret; secrets are files: declare it under 'secrets:' and list it in the service's 'secrets'",
+                        at: variable.name.location)
+                }
+            }
+            checkDependencies(of: service, environments: environments)
+        }
+        for environment in environments { checkCycles(in: environment) }
+        warnUnused(deployment.networks.map { ($0.name, $0.location) }, used: used.networks, kind: "network")
+        warnUnused(deployment.secrets.map { ($0.name, $0.location) }, used: used.secrets, kind: "secret")
+        warnUnused(deployment.volumes.map { ($0.name, $0.location) }, used: used.volumes, kind: "volume")
+        warnUnused(deployment.images.map { ($0.name, $0.location) }, used: used.images, kind: "image")
+    }
+
+    private mutating func checkDeclared(
+        _ names: [Located<String>], in declared: [String], kind: String, owner: String, used: inout Set<String>
+    ) {
+        for name in names {
+            used.insert(name.value)
+            if !declared.contains(name.value) {
+                diagnostics.error(
+                    "\(owner) uses \(kind) '\(name.value)', which is not declared under '\(kind)s:'\(NameSuggestion.hint(for: name.value, in: declared))",
+                    at: name.location)
+            }
+        }
+    }
+
+    private mutating func warnUnused(_ declared: [(String, SourceLocation)], used: Set<String>, kind: String) {
+        for (name, location) in declared where !used.contains(name) {
+            diagnostics.warning("\(kind) '\(name)' is declared but no service uses it", at: location)
+        }
+    }
+
+    private mutating func checkPortsAndHealth(of service: ServiceDeclaration, owner: String) {
+        for port in service.ports where !(1...65535).contains(port.number) {
+            diagnostics.error("port '\(port.name.value)' of \(owner) is \(port.number); use 1-65535", at: port.name.location)
+        }
+        for port in service.publish where !service.ports.contains(where: { $0.number == port }) {
+            diagnostics.error("\(owner) publishes port \(port), which is not one of its ports", at: service.location)
+        }
+        guard let health = service.health else { return }
+        let probedPort: Int? = switch health.probe {
+        case .http(_, let port), .tcp(let port): port
+        case .command: nil
+        }
+        if let probedPort, !service.ports.contains(where: { $0.number == probedPort }) {
+            diagnostics.error("the health check of \(owner) probes port \(probedPort), which is not one of its ports", at: health.location)
+        }
+    }
+
+    private mutating func checkDependencies(of service: ServiceDeclaration, environments: [String]) {
+        guard let dependsOn = service.dependsOn else { return }
+        let serviceNames = schema.deployment.services.map(\.name)
+        var reported = Set<String>()
+        for environment in environments where !service.instanceNames(in: environment).isEmpty {
+            for dependency in dependsOn.value(in: environment) ?? [] {
+                guard let target = schema.deployment.service(named: dependency.value) else {
+                    if reported.insert(dependency.value).inserted {
+                        diagnostics.error(
+                            "service '\(service.name)' depends on '\(dependency.value)', which is not a service\(NameSuggestion.hint(for: dependency.value, in: serviceNames))",
+                            at: dependency.location)
+                    }
+                    continue
+                }
+                if target.name == service.name {
+                    diagnostics.error("service '\(service.name)' depends on itself", at: dependency.location)
+                } else if target.instanceNames(in: environment).isEmpty {
+                    diagnostics.error(
+                        "service '\(service.name)' depends on '\(target.name)' in environment '\(environment)', where '\(target.name)' does not run",
+                        at: dependency.location)
+                }
+            }
+        }
+    }
+
+    /// Depth-first search over one environment's dependency graph, in declaration order so the reported
+    /// cycle is the same on every run.
+    private mutating func checkCycles(in environment: String) {
+        let services = schema.deployment.services.filter { !$0.instanceNames(in: environment).isEmpty }
+        var state: [String: Int] = [:]  // 1 visiting, 2 done
+        var path: [String] = []
+        var reported = Set<String>()
+
+        func visit(_ service: ServiceDeclaration, _ validator: inout SchemaValidator) {
+            state[service.name] = 1
+            path.append(service.name)
+            for dependency in service.dependsOn?.value(in: environment) ?? [] {
+                guard let target = services.first(where: { $0.name == dependency.value }), target.name != service.name else { continue }
+                if state[target.name] == 1 {
+                    let cycle = Array(path[path.firstIndex(of: target.name)!...]) + [target.name]
+                    if reported.insert(Set(cycle).sorted().joined(separator: ",")).inserted {
+                        validator.diagnostics.error(
+                            "dependency cycle in environment '\(environment)': \(cycle.joined(separator: " -> "))",
+                            at: dependency.location)
+                    }
+                } else if state[target.name] == nil {
+                    visit(target, &validator)
+                }
+            }
+            path.removeLast()
+            state[service.name] = 2
+        }
+
+        for service in services where state[service.name] == nil {
+            visit(service, &self)
+        }
+    }
+}

@@ -1,0 +1,145 @@
+/// Entities: fields, keys, defaults, indexes and the API section.
+extension SchemaValidator {
+    mutating func check(_ entity: EntityDeclaration) {
+        let owner = "entity '\(entity.name)'"
+        let context = Naming.snakeCase(entity.name)
+        if entity.fields.isEmpty { return }
+        var seen = Set<String>()
+        for field in entity.fields {
+            checkSnakeName(field.name, "field name", at: field.location, context: context)
+            if !seen.insert(field.name).inserted {
+                diagnostics.error("duplicate field '\(field.name)' in \(owner)", at: field.location)
+            }
+            checkKind(of: field, in: owner)
+            checkColumnOptions(field, owner: owner)
+        }
+        let primaryKeys = entity.fields.filter(\.primary)
+        if primaryKeys.isEmpty {
+            diagnostics.error("\(owner) has no primary key; add 'id: { type: uuid, primary: true, default: random }'", at: entity.location)
+        }
+        for extra in primaryKeys.dropFirst() {
+            diagnostics.error("\(owner) has more than one primary key field ('\(primaryKeys[0].name)' and '\(extra.name)')", at: extra.location)
+        }
+        if let key = primaryKeys.first {
+            if key.kind != .scalar(.uuid) && key.kind != .scalar(.bigint) {
+                diagnostics.error("primary key '\(key.name)' of \(owner) must be of type uuid or bigint", at: key.location)
+            }
+            if key.optional {
+                diagnostics.error("primary key '\(key.name)' of \(owner) cannot be optional", at: key.location)
+            }
+        }
+        for index in entity.indexes {
+            var columns = Set<String>()
+            for column in index.columns {
+                if entity.field(named: column.value) == nil {
+                    diagnostics.error(
+                        "unknown field '\(column.value)' in an index of \(owner)\(NameSuggestion.hint(for: column.value, in: entity.fields.map(\.name)))",
+                        at: column.location)
+                }
+                if !columns.insert(column.value).inserted {
+                    diagnostics.error("field '\(column.value)' appears twice in one index of \(owner)", at: column.location)
+                }
+            }
+        }
+        if let api = entity.api { check(api, of: entity) }
+        for action in entity.actions {
+            checkSnakeName(action.name, "action name", at: action.location, context: context)
+            checkRoles(action.roles, for: "action '\(action.name)' of \(owner)")
+        }
+    }
+
+    private mutating func checkColumnOptions(_ field: FieldDeclaration, owner: String) {
+        let what = "field '\(field.name)' of \(owner)"
+        if let max = field.maxLength {
+            if field.kind != .scalar(.string) {
+                diagnostics.error("'max' applies only to fields of type string; \(what) is not one", at: max.location)
+            } else if max.value <= 0 || max.value > 10_485_760 {
+                diagnostics.error("'max' of \(what) must be between 1 and 10485760, found \(max.value)", at: max.location)
+            }
+        }
+        if let onDelete = field.onDelete {
+            guard case .reference = field.kind else {
+                diagnostics.error("'on_delete' applies only to 'ref' fields; \(what) is not one", at: onDelete.location)
+                return
+            }
+            if onDelete.value == .setNull && !field.optional {
+                diagnostics.error("\(what) uses on_delete: set_null but is not optional; add 'optional: true' or use restrict/cascade", at: onDelete.location)
+            }
+        }
+        if let defaultValue = field.defaultValue {
+            checkDefault(defaultValue, of: field, what: what)
+        }
+    }
+
+    /// A default must be a value of the field's type: `now` for times, `random` for uuids, else a literal.
+    private mutating func checkDefault(_ defaultValue: Located<DefaultValue>, of field: FieldDeclaration, what: String) {
+        let location = defaultValue.location
+        switch (defaultValue.value, field.kind) {
+        case (.now, .scalar(.timestamp)), (.now, .scalar(.date)), (.random, .scalar(.uuid)):
+            return
+        case (.now, _):
+            diagnostics.error("default 'now' needs a timestamp or date field; \(what) is not one", at: location)
+        case (.random, _):
+            diagnostics.error("default 'random' needs a uuid field; \(what) is not one", at: location)
+        case (.literal(let text), .enumeration(let name)):
+            let values = schema.enumeration(named: name.value)?.values.map(\.value) ?? []
+            if !values.isEmpty && !values.contains(text) {
+                diagnostics.error(
+                    "default '\(text)' of \(what) is not a value of enum '\(name.value)'\(NameSuggestion.hint(for: text, in: values))",
+                    at: location)
+            }
+        case (.literal(let text), .scalar(let type)):
+            let valid: Bool = switch type {
+            case .int: Int32(text) != nil
+            case .bigint: Int64(text) != nil
+            case .double, .decimal: Double(text) != nil
+            case .bool: text == "true" || text == "false"
+            case .string: field.maxLength.map { text.count <= $0.value } ?? true
+            case .text: true
+            case .uuid: UUIDText.isValid(text)
+            case .json, .bytes, .secret, .timestamp, .date: false
+            }
+            if !valid {
+                let expectation: String = switch type {
+                case .json, .bytes, .secret: "no literal default is allowed for type \(type.rawValue)"
+                case .timestamp, .date: "the only default for type \(type.rawValue) is 'now'"
+                case .string: "a string of at most \(field.maxLength?.value ?? 0) characters"
+                default: "a literal of type \(type.rawValue)"
+                }
+                diagnostics.error("default '\(text)' of \(what) is not valid: expected \(expectation)", at: location)
+            }
+        case (.literal, .reference):
+            diagnostics.error("a 'ref' field cannot have a default; \(what) has one", at: location)
+        }
+    }
+
+    private mutating func check(_ api: APIDeclaration, of entity: EntityDeclaration) {
+        let owner = "entity '\(entity.name)'"
+        for operation in APIDeclaration.Operation.allCases {
+            if let roles = api.roles[operation] { checkRoles(roles, for: "'\(operation.rawValue)' of \(owner)") }
+        }
+        let fieldNames = entity.fields.map(\.name)
+        for (list, kind) in [(api.filters, "filter"), (api.sort, "sort field")] {
+            for name in list {
+                guard let field = entity.field(named: name.value) else {
+                    diagnostics.error(
+                        "unknown \(kind) '\(name.value)' for \(owner)\(NameSuggestion.hint(for: name.value, in: fieldNames))",
+                        at: name.location)
+                    continue
+                }
+                if [.scalar(.secret), .scalar(.json), .scalar(.bytes)].contains(field.kind) {
+                    diagnostics.error("field '\(field.name)' of \(owner) cannot be a \(kind): its type does not compare", at: name.location)
+                }
+            }
+        }
+    }
+
+    mutating func checkRoles(_ roles: [Located<String>], for what: String) {
+        let declared = schema.roles.map(\.value)
+        for role in roles where !declared.contains(role.value) {
+            diagnostics.error(
+                "unknown role '\(role.value)' for \(what)\(NameSuggestion.hint(for: role.value, in: declared))",
+                at: role.location)
+        }
+    }
+}

@@ -1,0 +1,13 @@
+import Foundation
+
+/// A generated domain event payload. The outbox writes it with these routing facts; consumers decode it
+/// by `eventName` and `schemaVersion`.
+public protocol DomainEvent: Sendable, Codable, Hashable {
+    static var eventName: String { get }
+    /// The entity whose id orders these events.
+    static var aggregateType: String { get }
+    static var exchange: String { get }
+    static var routingKey: String { get }
+    static var schemaVersion: Int { get }
+    var aggregateId: UUID { get }
+}
