@@ -1,0 +1,57 @@
+import Foundation
+import PostgresNIO
+
+/// Where a service's database is: `postgresql://user@host:port/database` plus the password read from a
+/// secret file (Docker secret or the local stack's `.stam/secrets/`), never from the URL or environment.
+public struct DatabaseConfiguration: Sendable, Hashable {
+    public var host: String
+    public var port: Int
+    public var username: String
+    public var database: String
+    public var password: String?
+
+    public init(host: String, port: Int, username: String, database: String, password: String?) {
+        self.host = host
+        self.port = port
+        self.username = username
+        self.database = database
+        self.password = password
+    }
+
+    public struct InvalidURL: Error, CustomStringConvertible, Sendable {
+        public var url: String
+        public var reason: String
+        public var description: String { "invalid database URL '\(url)': \(reason)" }
+    }
+
+    /// Parses `postgresql://user@host:port/db`. A password inside the URL is refused: it would end up in
+    /// process listings and logs.
+    public init(url: String, passwordFile: String?) throws {
+        guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme ?? "") else {
+            throw InvalidURL(url: url, reason: "expected postgresql://user@host:port/database")
+        }
+        if components.password != nil {
+            throw InvalidURL(url: "postgresql://\(components.user ?? "")@\(components.host ?? "")", reason: "put the password in a secret file, not in the URL")
+        }
+        guard let host = components.host, !host.isEmpty else { throw InvalidURL(url: url, reason: "no host") }
+        let database = String(components.path.drop { $0 == "/" })
+        guard !database.isEmpty else { throw InvalidURL(url: url, reason: "no database name") }
+        self.host = host
+        self.port = components.port ?? 5432
+        self.username = components.user ?? "postgres"
+        self.database = database
+        self.password = try passwordFile.map(Self.readSecret)
+    }
+
+    /// A secret file's content without the trailing newline editors add.
+    public static func readSecret(_ path: String) throws -> String {
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        return String(text.reversed().drop { $0 == "\n" || $0 == "\r" }.reversed())
+    }
+
+    public var connectionConfiguration: PostgresConnection.Configuration {
+        PostgresConnection.Configuration(host: host, port: port, username: username, password: password, database: database, tls: .disable)
+    }
+
+    public var redactedURL: String { "postgresql://\(username)@\(host):\(port)/\(database)" }
+}

@@ -1,0 +1,20 @@
+import ArgumentParser
+import Foundation
+
+struct DownCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "down",
+        abstract: "Stop a local stack started by `stam up` in this project.")
+
+    func run() async throws {
+        let paths = LocalStackPaths(projectRoot: LocalStackPaths.projectRoot())
+        guard let text = try? String(contentsOfFile: paths.supervisorPID, encoding: .utf8),
+              let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), kill(pid, 0) == 0 else {
+            print("down: no local stack is running here")
+            return
+        }
+        kill(pid, SIGTERM)
+        for _ in 0..<600 where kill(pid, 0) == 0 { try await Task.sleep(for: .milliseconds(100)) }
+        print(kill(pid, 0) == 0 ? "down: the stack (pid \(pid)) is still stopping" : "down: stopped")
+    }
+}

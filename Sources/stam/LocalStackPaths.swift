@@ -1,0 +1,58 @@
+import Foundation
+
+/// The local stack's state under `.stam/` in the project: data, logs, secrets and the supervisor's PID.
+struct LocalStackPaths {
+    let root: String
+
+    init(projectRoot: String) { root = "\(projectRoot)/.stam" }
+
+    var secrets: String { "\(root)/secrets" }
+    var supervisorPID: String { "\(root)/up.pid" }
+    var environmentFile: String { "\(root)/env" }
+
+    /// PostgreSQL's directory. When we are root and the postgres user cannot walk into the project (a
+    /// checkout under a private home directory), the cluster lives under /var/tmp instead, keyed by path.
+    var postgres: String {
+        let preferred = "\(root)/postgres"
+        guard getuid() == 0, !Self.isSearchableByOthers(root) else { return preferred }
+        let key = String(UInt32(truncatingIfNeeded: root.utf8.reduce(5381) { ($0 << 5) &+ $0 &+ Int($1) }), radix: 16)
+        return "/var/tmp/stam-postgres-\(key)"
+    }
+
+    /// Whether every ancestor of `path` lets other users traverse it.
+    static func isSearchableByOthers(_ path: String) -> Bool {
+        var current = (path as NSString).deletingLastPathComponent
+        while !current.isEmpty && current != "/" {
+            guard let attributes = try? FileManager.default.attributesOfItem(atPath: current),
+                  let mode = attributes[.posixPermissions] as? Int, mode & 0o001 != 0 else { return false }
+            current = (current as NSString).deletingLastPathComponent
+        }
+        return true
+    }
+
+    /// Finds the project root (the directory holding schema/) from the current directory upwards.
+    static func projectRoot() -> String {
+        var directory = FileManager.default.currentDirectoryPath
+        while directory != "/" {
+            if FileManager.default.fileExists(atPath: "\(directory)/schema/entities.yaml") { return directory }
+            directory = (directory as NSString).deletingLastPathComponent
+        }
+        return FileManager.default.currentDirectoryPath
+    }
+
+    /// Reads a secret, creating it with 32 random bytes (hex) on first use; files are mode 600.
+    func secret(_ name: String) throws -> String {
+        let path = "\(secrets)/\(name)"
+        if let existing = try? String(contentsOfFile: path, encoding: .utf8), !existing.isEmpty {
+            return existing.trimmingCharacters(in: .newlines)
+        }
+        try FileManager.default.createDirectory(atPath: secrets, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+        var generator = SystemRandomNumberGenerator()
+        let value = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        guard FileManager.default.createFile(atPath: path, contents: Data(value.utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
+        }
+        return value
+    }
+}

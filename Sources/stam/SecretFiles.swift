@@ -1,0 +1,11 @@
+import Foundation
+
+/// Where a process finds its secrets: Docker secrets under `/run/secrets`, or the directory named by
+/// `STAM_SECRETS_DIR` (the local stack points it at `.stam/secrets`).
+enum SecretFiles {
+    static var directory: String {
+        ProcessInfo.processInfo.environment["STAM_SECRETS_DIR"] ?? "/run/secrets"
+    }
+
+    static func path(_ name: String) -> String { "\(directory)/\(name)" }
+}

@@ -1,0 +1,10 @@
+import ArgumentParser
+
+/// `stam`: the one service binary. Each subcommand is one process of the topology.
+@main
+struct Stam: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stam",
+        abstract: "stam: SATEL alarm monitoring station.",
+        subcommands: [MigrateCommand.self, UpCommand.self, DownCommand.self])
+}
