@@ -27,7 +27,8 @@ public struct DiagnosticList: Sendable, Error, CustomStringConvertible {
     public init(_ items: [Diagnostic] = []) { self.items = items }
 
     public var hasErrors: Bool { items.contains { $0.severity == .error } }
-    public var errors: [Diagnostic] { items.filter { $0.severity == .error } }
+    /// Errors in file order.
+    public var errors: [Diagnostic] { sorted.filter { $0.severity == .error } }
 
     public mutating func error(_ message: String, at location: SourceLocation) {
         items.append(Diagnostic(.error, at: location, message))

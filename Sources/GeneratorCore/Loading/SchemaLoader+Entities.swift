@@ -40,6 +40,7 @@ extension SchemaLoader {
         entity.doc = doc(body)
         if let fields = value(body, "fields"), let entries = mapping(fields, "the fields of \(what)") {
             entity.fields = entries.compactMap { loadField($0, owner: what, allowsEntityKeys: true) }
+            entity.incomplete = entity.fields.count != entries.count
         } else if value(body, "fields") == nil {
             diagnostics.error("\(what) has no 'fields'", at: entry.keyLocation)
         }

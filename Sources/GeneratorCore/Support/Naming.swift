@@ -18,6 +18,13 @@ public enum Naming {
         return result
     }
 
+    /// The snake_case a malformed name most likely meant: `Zone Number` -> `zone_number`,
+    /// `panel-event` -> `panel_event`.
+    public static func suggestedSnakeName(_ name: String) -> String {
+        let words = name.split { !($0.isASCII && ($0.isLetter || $0.isNumber)) }
+        return words.map { snakeCase(String($0)) }.joined(separator: "_")
+    }
+
     /// `site_id` -> `siteId`: a mechanical mapping, so the Swift name and the JSON/SQL name convert both ways.
     public static func lowerCamelCase(_ snake: String) -> String {
         let parts = snake.split(separator: "_", omittingEmptySubsequences: true)

@@ -14,7 +14,7 @@ extension SchemaValidator {
             checkColumnOptions(field, owner: owner)
         }
         let primaryKeys = entity.fields.filter(\.primary)
-        if primaryKeys.isEmpty {
+        if primaryKeys.isEmpty && !entity.incomplete {
             diagnostics.error("\(owner) has no primary key; add 'id: { type: uuid, primary: true, default: random }'", at: entity.location)
         }
         for extra in primaryKeys.dropFirst() {

@@ -45,7 +45,7 @@ public struct SchemaValidator {
 
     mutating func checkSnakeName(_ name: String, _ what: String, at location: SourceLocation, context: String) {
         if !isSnakeName(name) {
-            let suggestion = Naming.snakeCase(name).filter { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }
+            let suggestion = Naming.suggestedSnakeName(name)
             let hint = isSnakeName(suggestion) ? "; did you mean '\(suggestion)'?" : ""
             diagnostics.error(
                 "invalid identifier '\(name)' for \(what): use lower snake_case (a-z, 0-9, _), starting with a letter, at most 63 characters\(hint)",
@@ -65,7 +65,7 @@ public struct SchemaValidator {
             + schema.events.map { ($0.name, "event", $0.location) }
         for (name, kind, location) in declared {
             if !isTypeName(name) {
-                let suggestion = Naming.upperCamelCase(name.lowercased().replacingOccurrences(of: "-", with: "_"))
+                let suggestion = Naming.upperCamelCase(Naming.suggestedSnakeName(name))
                 let hint = isTypeName(suggestion) ? "; did you mean '\(suggestion)'?" : ""
                 diagnostics.error("invalid identifier '\(name)' for an \(kind): use \(Self.entityNamePattern)\(hint)", at: location)
             } else if SwiftReservedTypeNames.contains(name) {
@@ -109,6 +109,8 @@ public struct SchemaValidator {
         var seen: [String: String] = [:]
         for entity in schema.entities {
             let table = entity.table
+            // A table derived from an invalid entity name is reported with the entity, not twice.
+            if table.location == entity.location && !isTypeName(entity.name) { continue }
             checkSnakeName(table.value, "table name", at: table.location, context: Naming.snakeCase(entity.name))
             if SystemTables.names.contains(table.value) {
                 diagnostics.error("table name '\(table.value)' of entity '\(entity.name)' is used by stam itself; set 'table:' to another name", at: table.location)

@@ -1,0 +1,251 @@
+import Testing
+@testable import GeneratorCore
+
+/// One test per class of schema error: the exact `file:line:col: error: message` a developer sees.
+@Suite struct ValidationTests {
+    static let site = """
+        roles: [operator, admin]
+        enums:
+          AlarmState: [new, closed]
+        entities:
+          Site:
+            fields:
+              id: { type: uuid, primary: true }
+              name: { type: string, max: 100 }
+
+        """
+
+    static let queues = """
+        exchanges:
+          events: { type: topic }
+        queues:
+          all: { bind: ["events:#"] }
+
+        """
+
+    static let environments = """
+        environments:
+          prod: {}
+          dev: {}
+        networks:
+          internal: { driver: bridge }
+        secrets:
+          db_password: {}
+        images:
+          app: { dockerfile: Dockerfile }
+
+        """
+
+    @Test func unknownTypeSuggestsTheNearest() {
+        #expect(SchemaSnippet.errors(entities: Self.site + """
+              Panel:
+                fields:
+                  id: { type: uuidd, primary: true }
+            """) == ["schema/entities.yaml:11:19: error: unknown type 'uuidd'; did you mean 'uuid'?"])
+    }
+
+    @Test func unknownReferenceSuggestsTheNearestEntity() {
+        #expect(SchemaSnippet.errors(entities: Self.site + """
+              Panel:
+                fields:
+                  id: { type: uuid, primary: true }
+                  site_id: { ref: Sitee, on_delete: cascade }
+            """) == ["schema/entities.yaml:12:23: error: field 'site_id' of entity 'Panel' refers to 'Sitee', which is not an entity; did you mean 'Site'?"])
+    }
+
+    @Test func unknownEnumSuggestsTheNearestEnum() {
+        #expect(SchemaSnippet.errors(entities: Self.site + """
+              Alarm:
+                fields:
+                  id: { type: uuid, primary: true }
+                  state: { enum: AlarmStat }
+            """) == ["schema/entities.yaml:12:22: error: unknown enum 'AlarmStat' for field 'state' of entity 'Alarm'; did you mean 'AlarmState'?"])
+    }
+
+    @Test func eventAggregateMustBeAnEntity() {
+        #expect(SchemaSnippet.errors(entities: Self.site, events: """
+            events:
+              SiteRenamed:
+                aggregate: Sites
+                routing_key: site.renamed
+                exchange: events
+                payload: { site_id: uuid }
+            """, queues: Self.queues) == ["schema/events.yaml:3:16: error: the aggregate of event 'SiteRenamed' is 'Sites', which is not an entity; did you mean 'Site'?"])
+    }
+
+    @Test func eventAggregateIdMustBeInThePayload() {
+        #expect(SchemaSnippet.errors(entities: Self.site, events: """
+            events:
+              SiteRenamed:
+                aggregate: Site
+                routing_key: site.renamed
+                exchange: events
+                payload: { sites_id: uuid }
+            """, queues: Self.queues) == ["schema/events.yaml:3:16: error: event 'SiteRenamed' has no payload field 'site_id' carrying the id of its aggregate 'Site'; did you mean 'sites_id'?"])
+    }
+
+    @Test func duplicateTypeNamesAcrossKinds() {
+        #expect(SchemaSnippet.errors(entities: Self.site + """
+              AlarmState:
+                fields:
+                  id: { type: uuid, primary: true }
+            """) == ["schema/entities.yaml:9:3: error: duplicate name 'AlarmState': already declared as enum at schema/entities.yaml:3:3"])
+    }
+
+    @Test func duplicateKeysInOneMapping() {
+        #expect(SchemaSnippet.errors(entities: Self.site + """
+              Panel:
+                fields:
+                  id: { type: uuid, primary: true }
+                  name: { type: string }
+                  name: { type: text }
+            """) == ["schema/entities.yaml:12:7: error: duplicate key 'name' in one mapping; each name may be declared once"])
+    }
+
+    @Test func queueBoundToMissingExchange() {
+        #expect(SchemaSnippet.errors(queues: """
+            exchanges:
+              events: { type: topic }
+            queues:
+              alarms: { bind: ["event:alarm.#"] }
+            """) == ["schema/queues.yaml:4:20: error: queue 'alarms' is bound to exchange 'event', which is not declared; did you mean 'events'?"])
+    }
+
+    @Test func queueDeadLettersToMissingExchange() {
+        #expect(SchemaSnippet.errors(queues: """
+            exchanges:
+              events: { type: topic }
+            queues:
+              alarms: { bind: ["events:alarm.#"], dead_letter: dead }
+            """) == ["schema/queues.yaml:4:52: error: queue 'alarms' dead-letters to exchange 'dead', which is not declared"])
+    }
+
+    @Test func serviceDependingOnMissingService() {
+        #expect(SchemaSnippet.errors(deployment: Self.environments + """
+            services:
+              db: { image: app, networks: [internal], secrets: [db_password] }
+              api: { image: app, depends_on: [dbb], networks: [internal] }
+            """) == ["schema/deployment.yaml:12:35: error: service 'api' depends on 'dbb', which is not a service; did you mean 'db'?"])
+    }
+
+    @Test func dependencyCycle() {
+        #expect(SchemaSnippet.errors(deployment: Self.environments + """
+            services:
+              a: { image: app, depends_on: [b], networks: [internal], secrets: [db_password] }
+              b: { image: app, depends_on: [c] }
+              c: { image: app, depends_on: [a] }
+            """) == [
+                "schema/deployment.yaml:13:33: error: dependency cycle in environment 'prod': a -> b -> c -> a",
+                "schema/deployment.yaml:13:33: error: dependency cycle in environment 'dev': a -> b -> c -> a",
+            ])
+    }
+
+    @Test func dependencyOnServiceAbsentFromTheEnvironment() {
+        #expect(SchemaSnippet.errors(deployment: Self.environments + """
+            services:
+              db: { image: app, instances: { prod: 1, dev: 0 }, networks: [internal], secrets: [db_password] }
+              api: { image: app, depends_on: [db] }
+            """) == ["schema/deployment.yaml:12:35: error: service 'api' depends on 'db' in environment 'dev', where 'db' does not run"])
+    }
+
+    @Test func secretUsedButNotDeclared() {
+        #expect(SchemaSnippet.errors(deployment: Self.environments + """
+            services:
+              db: { image: app, networks: [internal], secrets: [db_pasword] }
+            """) == ["schema/deployment.yaml:11:53: error: service 'db' uses secret 'db_pasword', which is not declared under 'secrets:'; did you mean 'db_password'?"])
+    }
+
+    @Test func networkUsedButNotDeclared() {
+        #expect(SchemaSnippet.errors(deployment: Self.environments + """
+            services:
+              db: { image: app, networks: [internal, satel_vlan], secrets: [db_password] }
+            """) == ["schema/deployment.yaml:11:42: error: service 'db' uses network 'satel_vlan', which is not declared under 'networks:'"])
+    }
+
+    @Test func secretsNeverGoInEnvironmentVariables() {
+        #expect(SchemaSnippet.errors(deployment: Self.environments + """
+            services:
+              db: { image: app, networks: [internal], secrets: [db_password], env: { DB_PASSWORD: hunter2 } }
+            """) == ["schema/deployment.yaml:11:74: error: environment variable 'DB_PASSWORD' of service 'db' looks like a secret; secrets are files: declare it under 'secrets:' and list it in the service's 'secrets'"])
+    }
+
+    @Test func reservedSQLWordsAreRefused() {
+        #expect(SchemaSnippet.errors(entities: Self.site + """
+              Alarm:
+                fields:
+                  id: { type: uuid, primary: true }
+                  order: { type: int }
+            """) == ["schema/entities.yaml:12:7: error: field name 'order' is a reserved word in SQL; choose another name such as 'alarm_order'"])
+    }
+
+    @Test func reservedTableNameIsRefused() {
+        #expect(SchemaSnippet.errors(entities: Self.site + """
+              Grant:
+                table: grant
+                fields:
+                  id: { type: uuid, primary: true }
+            """) == ["schema/entities.yaml:10:12: error: table name 'grant' is a reserved word in SQL; choose another name such as 'grant_grant'"])
+    }
+
+    @Test func invalidIdentifiers() {
+        #expect(SchemaSnippet.errors(entities: Self.site + """
+              panel-event:
+                fields:
+                  id: { type: uuid, primary: true }
+                  Zone Number: { type: int }
+            """) == [
+                "schema/entities.yaml:9:3: error: invalid identifier 'panel-event' for an entity: use UpperCamelCase letters and digits, starting with a capital letter; did you mean 'PanelEvent'?",
+                "schema/entities.yaml:12:7: error: invalid identifier 'Zone Number' for field name: use lower snake_case (a-z, 0-9, _), starting with a letter, at most 63 characters; did you mean 'zone_number'?",
+            ])
+    }
+
+    @Test func unknownKeySuggestsTheNearest() {
+        #expect(SchemaSnippet.errors(entities: Self.site + """
+              Panel:
+                fields:
+                  id: { type: uuid, primary: true }
+                  host: { type: string, optinal: true }
+            """) == ["schema/entities.yaml:12:29: error: unknown key 'optinal' in field 'host' of entity 'Panel'; did you mean 'optional'? (expected one of: type, enum, ref, optional, primary, unique, max, default, on_delete, doc)"])
+    }
+
+    @Test func indexOnUnknownField() {
+        #expect(SchemaSnippet.errors(entities: Self.site + """
+              Panel:
+                fields:
+                  id: { type: uuid, primary: true }
+                  host: { type: string }
+                indexes: [[hots]]
+            """) == ["schema/entities.yaml:13:16: error: unknown field 'hots' in an index of entity 'Panel'; did you mean 'host'?"])
+    }
+
+    @Test func defaultMustMatchTheType() {
+        #expect(SchemaSnippet.errors(entities: Self.site + """
+              Panel:
+                fields:
+                  id: { type: uuid, primary: true }
+                  port: { type: int, default: seven }
+                  state: { enum: AlarmState, default: opened }
+            """) == [
+                "schema/entities.yaml:12:35: error: default 'seven' of field 'port' of entity 'Panel' is not valid: expected a literal of type int",
+                "schema/entities.yaml:13:43: error: default 'opened' of field 'state' of entity 'Panel' is not a value of enum 'AlarmState'",
+            ])
+    }
+
+    @Test func invalidYAMLIsReportedWithItsPosition() {
+        let errors = SchemaSnippet.errors(entities: "entities:\n  Site:\n    fields: { id: [uuid\n")
+        #expect(errors.count == 1)
+        #expect(errors.first?.hasPrefix("schema/entities.yaml:4:1: error: invalid YAML: ") == true)
+    }
+
+    @Test func everyErrorOfARunIsReported() {
+        let errors = SchemaSnippet.errors(entities: Self.site + """
+              Panel:
+                fields:
+                  id: { type: uuidd, primary: true }
+                  site_id: { ref: Sitee }
+                  state: { enum: AlarmStat }
+            """, queues: "exchanges: {}\nqueues:\n  q: { bind: [\"nowhere:x\"] }\n")
+        #expect(errors.count == 4)
+        #expect(errors.allSatisfy { $0.contains(": error: ") })
+    }
+}
