@@ -82,6 +82,12 @@ public final class PostgresServer: @unchecked Sendable {
 
     /// Creates (or updates the password of) a login role and a database it owns.
     public func ensureDatabase(_ database: String, owner: String, password: String) throws {
+        try ensureRole(owner, password: password)
+        try ensureDatabase(database, owner: owner)
+    }
+
+    /// Creates a login role, or sets its password when it exists.
+    public func ensureRole(_ owner: String, password: String) throws {
         let quotedPassword = password.replacingOccurrences(of: "'", with: "''")
         try superuserSQL("""
             DO $$ BEGIN
@@ -92,6 +98,10 @@ public final class PostgresServer: @unchecked Sendable {
               END IF;
             END $$;
             """)
+    }
+
+    /// Creates a database owned by an existing role unless it exists.
+    public func ensureDatabase(_ database: String, owner: String) throws {
         let exists = try superuserSQL("SELECT 1 FROM pg_database WHERE datname = '\(database)'")
         if exists.trimmingCharacters(in: .whitespacesAndNewlines) != "1" {
             try superuserSQL("CREATE DATABASE \(database) OWNER \(owner)")
@@ -105,7 +115,7 @@ public final class PostgresServer: @unchecked Sendable {
     }
 
     /// Stops a server left running on this data directory by an earlier, killed run.
-    static func stopStale(dataDirectory: String) {
+    public static func stopStale(dataDirectory: String) {
         guard let text = try? String(contentsOfFile: "\(dataDirectory)/postmaster.pid", encoding: .utf8),
               let pid = text.split(separator: "\n").first.flatMap({ Int32($0) }), pid > 0, kill(pid, 0) == 0 else { return }
         kill(pid, SIGINT)

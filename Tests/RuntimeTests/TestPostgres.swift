@@ -1,0 +1,75 @@
+import Foundation
+import LocalStack
+import Testing
+
+/// The one way tests get a PostgreSQL: a private PostgreSQL 15 started for the suite by the `.postgres`
+/// trait (never an already running server), one fresh database per test.
+final class TestPostgres: Sendable {
+    @TaskLocal static var current: TestPostgres?
+
+    static let baseDirectory = "/tmp/stam-tests"
+    static let password = "test-password-\(UUID().uuidString.prefix(8))"
+
+    let server: PostgresServer
+    let runDirectory: String
+
+    private init(server: PostgresServer, runDirectory: String) {
+        self.server = server
+        self.runDirectory = runDirectory
+    }
+
+    static func start() async throws -> TestPostgres {
+        reapServersOfDeadRuns()
+        let runDirectory = "\(baseDirectory)/\(getpid())-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: runDirectory, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o755])
+        try String(getpid()).write(toFile: "\(runDirectory)/owner.pid", atomically: true, encoding: .utf8)
+        let server = PostgresServer(directory: "\(runDirectory)/pg", port: try FreePort.find())
+        try await server.start()
+        // One role for all tests: creating it per test would race between concurrently running tests.
+        try server.ensureRole("app", password: password)
+        try password.write(toFile: "\(runDirectory)/app_password", atomically: true, encoding: .utf8)
+        return TestPostgres(server: server, runDirectory: runDirectory)
+    }
+
+    func stop() {
+        server.stop()
+        try? FileManager.default.removeItem(atPath: runDirectory)
+    }
+
+    /// A new, empty database owned by the `app` role, for one test.
+    func freshDatabase() throws -> (url: String, passwordFile: String) {
+        let name = "t_" + UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: "")
+        try server.ensureDatabase(name, owner: "app")
+        return ("postgresql://app@127.0.0.1:\(server.port)/\(name)", "\(runDirectory)/app_password")
+    }
+
+    /// A test process killed by a crash or a timeout leaves its server running: stop those of dead runs.
+    static func reapServersOfDeadRuns() {
+        guard let runs = try? FileManager.default.contentsOfDirectory(atPath: baseDirectory) else { return }
+        for run in runs {
+            let directory = "\(baseDirectory)/\(run)"
+            guard let owner = try? String(contentsOfFile: "\(directory)/owner.pid", encoding: .utf8),
+                  let pid = Int32(owner), kill(pid, 0) != 0 else { continue }
+            PostgresServer.stopStale(dataDirectory: "\(directory)/pg/data")
+            try? FileManager.default.removeItem(atPath: directory)
+        }
+    }
+}
+
+/// `@Suite(.postgres)`: starts a private PostgreSQL 15 before the suite's tests and stops it after.
+struct PostgresTrait: SuiteTrait, TestScoping {
+    var isRecursive: Bool { false }
+
+    func provideScope(for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void) async throws {
+        let postgres = try await TestPostgres.start()
+        defer { postgres.stop() }
+        try await TestPostgres.$current.withValue(postgres) {
+            try await function()
+        }
+    }
+}
+
+extension Trait where Self == PostgresTrait {
+    static var postgres: Self { PostgresTrait() }
+}
