@@ -13,6 +13,7 @@ let package = Package(
     products: [
         .executable(name: "stamgen", targets: ["Generator"]),
         .executable(name: "stam", targets: ["stam"]),
+        .executable(name: "GeneratorBench", targets: ["GeneratorBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
@@ -94,6 +95,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Benchmarks (`make bench`)
+        .executableTarget(
+            name: "GeneratorBench",
+            dependencies: ["GeneratorCore"],
+            path: "Sources/Benchmarks/GeneratorBench",
             swiftSettings: swiftSettings
         ),
 

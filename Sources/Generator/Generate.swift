@@ -17,6 +17,9 @@ struct Generate: ParsableCommand {
         for path in changes.stale { print("removed \(path)") }
         let elapsed = ContinuousClock.now - start
         print("stamgen: \(changes.written.count) written, \(changes.stale.count) removed, \(changes.unchangedCount) unchanged in \(elapsed.formatted(.units(allowed: [.milliseconds])))")
-        for problem in generator.migrationProblems(for: loaded.schema) { printError(problem) }
+        // Generating never writes migrations; say when one is due, briefly (`check` gives the details).
+        if !generator.migrationProblems(for: loaded.schema).isEmpty {
+            printError("stamgen: note: the database schema changed; run `stamgen migration new <name>` (see `stamgen check`)")
+        }
     }
 }

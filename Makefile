@@ -1,0 +1,44 @@
+# The two commands of the README: `make run` and `make test`. Both install what they need first.
+SHELL := /bin/bash
+ENV ?= dev
+BUILD_DIR ?= .build
+
+.PHONY: run test bench deps build generate check down clean-state
+
+deps:
+	@scripts/install-deps.sh
+
+$(BUILD_DIR)/debug/stamgen: deps
+	swift build --product stamgen
+
+# Generate, build, start the local stack (dev by default; `make run ENV=prod` for the full topology).
+run: deps
+	swift build --product stamgen
+	$(BUILD_DIR)/debug/stamgen generate
+	swift build --product stam
+	$(BUILD_DIR)/debug/stam up --env $(ENV)
+
+# Generated outputs current, migrations cover the schema, then every test.
+test: deps
+	swift build --product stamgen
+	$(BUILD_DIR)/debug/stamgen check
+	swift test
+
+# Benchmarks, printed as tables (release builds).
+bench: deps
+	scripts/bench.sh
+
+generate: deps
+	swift build --product stamgen
+	$(BUILD_DIR)/debug/stamgen generate
+
+check: deps
+	swift build --product stamgen
+	$(BUILD_DIR)/debug/stamgen check
+
+down:
+	$(BUILD_DIR)/debug/stam down
+
+# Removes the local stack's data (databases, secrets, logs) after it was stopped.
+clean-state:
+	rm -rf .stam

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# `make bench`: every benchmark of the project in release mode, each printing a markdown table.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "## Generator"
+swift build -c release --product stamgen >/dev/null
+swift build -c release --product GeneratorBench >/dev/null
+.build/release/GeneratorBench "$PWD" "$PWD/.build/release/stamgen"

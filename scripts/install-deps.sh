@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs what stam needs from Debian 12, only what is missing, so running it again does nothing.
+# A fresh machine has no package lists yet: `apt-get update` runs once, before the first install.
+set -euo pipefail
+
+packages=(
+  postgresql-15 postgresql-client-15   # the database (tests and the local stack start private clusters)
+  util-linux                           # setpriv: run servers as their system user when we are root
+  ca-certificates
+)
+
+missing=()
+for package in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$package")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+
+sudo=""
+if [[ $(id -u) -ne 0 ]]; then
+  command -v sudo >/dev/null || { echo "install-deps: need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
+  sudo="sudo"
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q
+$sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
