@@ -248,4 +248,15 @@ import Testing
         #expect(errors.count == 4)
         #expect(errors.allSatisfy { $0.contains(": error: ") })
     }
+
+    @Test func aFieldThatFailedToLoadDoesNotCascade() {
+        #expect(SchemaSnippet.errors(entities: Self.site + """
+              Panel:
+                fields:
+                  id: { type: uuid, primary: true }
+                  host: { type: strin }
+                indexes: [[host]]
+                api: { list: [operator], filters: [host], sort: [host] }
+            """) == ["schema/entities.yaml:12:21: error: unknown type 'strin'; did you mean 'string'?"])
+    }
 }

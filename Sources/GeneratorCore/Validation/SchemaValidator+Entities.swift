@@ -31,7 +31,7 @@ extension SchemaValidator {
         for index in entity.indexes {
             var columns = Set<String>()
             for column in index.columns {
-                if entity.field(named: column.value) == nil {
+                if entity.field(named: column.value) == nil && !entity.incomplete {
                     diagnostics.error(
                         "unknown field '\(column.value)' in an index of \(owner)\(NameSuggestion.hint(for: column.value, in: entity.fields.map(\.name)))",
                         at: column.location)
@@ -122,6 +122,7 @@ extension SchemaValidator {
         for (list, kind) in [(api.filters, "filter"), (api.sort, "sort field")] {
             for name in list {
                 guard let field = entity.field(named: name.value) else {
+                    if entity.incomplete { continue }  // the field itself failed to load and was reported
                     diagnostics.error(
                         "unknown \(kind) '\(name.value)' for \(owner)\(NameSuggestion.hint(for: name.value, in: fieldNames))",
                         at: name.location)
