@@ -59,6 +59,18 @@ let package = Package(
             path: "Sources/Runtime/Database",
             swiftSettings: swiftSettings
         ),
+        .systemLibrary(
+            name: "CRabbitMQ",
+            path: "Sources/CRabbitMQ",
+            pkgConfig: "librabbitmq",
+            providers: [.apt(["librabbitmq-dev"])]
+        ),
+        .target(
+            name: "Messaging",
+            dependencies: ["CRabbitMQ", "StamCore", .product(name: "Logging", package: "swift-log")],
+            path: "Sources/Runtime/Messaging",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "LocalStack",
             dependencies: [.product(name: "Logging", package: "swift-log")],
@@ -114,7 +126,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RuntimeTests",
-            dependencies: ["Database", "LocalStack", "MigrationSupport", "StamCore", "Generated"],
+            dependencies: ["Database", "LocalStack", "MigrationSupport", "StamCore", "Generated", "Messaging"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

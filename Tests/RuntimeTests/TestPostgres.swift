@@ -52,6 +52,7 @@ final class TestPostgres: Sendable {
             guard let owner = try? String(contentsOfFile: "\(directory)/owner.pid", encoding: .utf8),
                   let pid = Int32(owner), kill(pid, 0) != 0 else { continue }
             PostgresServer.stopStale(dataDirectory: "\(directory)/pg/data")
+            LocalProcess.killRegistered(in: "\(directory)/processes")
             try? FileManager.default.removeItem(atPath: directory)
         }
     }

@@ -1,0 +1,43 @@
+import Foundation
+
+/// Where the broker is: `amqp://user@host:port/vhost`, with the password from a secret file.
+public struct AMQPConfiguration: Sendable, Hashable {
+    public var host: String
+    public var port: Int
+    public var virtualHost: String
+    public var username: String
+    public var password: String
+    /// Both sides send heartbeats at this interval; a silent peer is dead after two.
+    public var heartbeatSeconds: Int
+    public var connectTimeoutSeconds: Int
+
+    public init(host: String, port: Int = 5672, virtualHost: String = "/", username: String, password: String,
+                heartbeatSeconds: Int = 10, connectTimeoutSeconds: Int = 5) {
+        self.host = host
+        self.port = port
+        self.virtualHost = virtualHost
+        self.username = username
+        self.password = password
+        self.heartbeatSeconds = heartbeatSeconds
+        self.connectTimeoutSeconds = connectTimeoutSeconds
+    }
+
+    public struct InvalidURL: Error, CustomStringConvertible, Sendable {
+        public var description: String
+    }
+
+    public init(url: String, password: String) throws {
+        guard let components = URLComponents(string: url), components.scheme == "amqp", let host = components.host, !host.isEmpty else {
+            throw InvalidURL(description: "invalid RabbitMQ URL '\(url)': expected amqp://user@host:port/vhost")
+        }
+        if components.password != nil {
+            throw InvalidURL(description: "invalid RabbitMQ URL: put the password in a secret file, not in the URL")
+        }
+        let path = String(components.path.drop { $0 == "/" })
+        self.init(host: host, port: components.port ?? 5672,
+                  virtualHost: path.isEmpty ? "/" : (path.removingPercentEncoding ?? path),
+                  username: components.user ?? "guest", password: password)
+    }
+
+    public var redactedURL: String { "amqp://\(username)@\(host):\(port)/\(virtualHost)" }
+}

@@ -1,0 +1,67 @@
+import Foundation
+import Logging
+import StamCore
+
+/// Receives from one queue with manual acknowledgements and a prefetch window. After a lost connection the
+/// broker redelivers everything unacknowledged; acks for deliveries of the old connection are ignored.
+public final class QueueConsumer: Sendable {
+    private let thread: OwnerThread
+    private let slot: ConnectionSlot
+    private let queue: String
+    private let prefetch: UInt16
+    private let consuming = ConsumingFlag()
+
+    /// - Parameter instance: names per-instance queues (`backend.live.<instance>`).
+    public init(configuration: AMQPConfiguration, topology: MessagingTopology, queue: String, instance: String? = nil,
+                prefetch: UInt16 = 100, logger: Logger) {
+        let slot = ConnectionSlot(configuration: configuration, topology: topology, instance: instance, confirms: false, logger: logger)
+        self.slot = slot
+        self.queue = topology.queues.first { $0.name == queue }.map { AMQPConnection.queueName($0, instance: instance) } ?? queue
+        self.prefetch = prefetch
+        thread = OwnerThread(name: "amqp-consumer", idleInterval: 1) { slot.pump() }
+    }
+
+    /// The next delivery, or nil if none arrived within `timeout`.
+    public func next(timeout: TimeInterval = 1) async throws -> Delivery? {
+        let (slot, queue, prefetch, consuming) = (self.slot, self.queue, self.prefetch, self.consuming)
+        return try await thread.run {
+            try slot.with { connection in
+                if consuming.generation != slot.generation {
+                    try connection.consume(queue: queue, prefetch: prefetch)
+                    consuming.generation = slot.generation
+                }
+                var delivery = try connection.nextDelivery(timeout: timeout)
+                delivery?.connectionGeneration = slot.generation
+                return delivery
+            }
+        }
+    }
+
+    public func ack(_ delivery: Delivery) async throws {
+        let slot = self.slot
+        try await thread.run {
+            guard delivery.connectionGeneration == slot.generation else { return }
+            try slot.with { try $0.ack(delivery.deliveryTag) }
+        }
+    }
+
+    /// `requeue: false` dead-letters the message (when the queue has a dead-letter exchange).
+    public func reject(_ delivery: Delivery, requeue: Bool) async throws {
+        let slot = self.slot
+        try await thread.run {
+            guard delivery.connectionGeneration == slot.generation else { return }
+            try slot.with { try $0.reject(delivery.deliveryTag, requeue: requeue) }
+        }
+    }
+
+    public func close() async {
+        let slot = self.slot
+        _ = try? await thread.run { slot.close() }
+        thread.shutdown()
+    }
+}
+
+/// Which connection generation `basic.consume` was issued on; touched only on the owner thread.
+final class ConsumingFlag: @unchecked Sendable {
+    var generation = -1
+}

@@ -1,0 +1,57 @@
+import Foundation
+import LocalStack
+import Messaging
+import Testing
+
+/// A private RabbitMQ node started for a suite by the `.rabbitmq` trait; each test uses its own queues.
+final class TestRabbitMQ: Sendable {
+    @TaskLocal static var current: TestRabbitMQ?
+
+    let server: RabbitMQServer
+    let runDirectory: String
+
+    private init(server: RabbitMQServer, runDirectory: String) {
+        self.server = server
+        self.runDirectory = runDirectory
+    }
+
+    static func start() async throws -> TestRabbitMQ {
+        TestPostgres.reapServersOfDeadRuns()
+        let runDirectory = "\(TestPostgres.baseDirectory)/\(getpid())-rmq-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: runDirectory, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o755])
+        try String(getpid()).write(toFile: "\(runDirectory)/owner.pid", atomically: true, encoding: .utf8)
+        let server = try RabbitMQServer(directory: "\(runDirectory)/rmq", port: try FreePort.find(),
+                                        password: "rmq-\(UUID().uuidString.prefix(8))")
+        try await server.start()
+        try server.recordProcesses(in: "\(runDirectory)/processes")
+        return TestRabbitMQ(server: server, runDirectory: runDirectory)
+    }
+
+    func stop() {
+        server.stop()
+        try? FileManager.default.removeItem(atPath: runDirectory)
+    }
+
+    var configuration: AMQPConfiguration {
+        AMQPConfiguration(host: "127.0.0.1", port: server.port, virtualHost: server.virtualHost,
+                          username: server.username, password: server.password, heartbeatSeconds: 5)
+    }
+}
+
+/// `@Suite(.rabbitmq)`: a private RabbitMQ for the suite.
+struct RabbitMQTrait: SuiteTrait, TestScoping {
+    var isRecursive: Bool { false }
+
+    func provideScope(for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void) async throws {
+        let rabbitmq = try await TestRabbitMQ.start()
+        defer { rabbitmq.stop() }
+        try await TestRabbitMQ.$current.withValue(rabbitmq) {
+            try await function()
+        }
+    }
+}
+
+extension Trait where Self == RabbitMQTrait {
+    static var rabbitmq: Self { RabbitMQTrait() }
+}
