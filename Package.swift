@@ -72,6 +72,17 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "Outbox",
+            dependencies: [
+                "Messaging", "StamCore", "Database",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Sources/Runtime/Outbox",
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "LocalStack",
             dependencies: [.product(name: "Logging", package: "swift-log")],
             path: "Sources/Runtime/LocalStack",
@@ -102,7 +113,7 @@ let package = Package(
         .executableTarget(
             name: "stam",
             dependencies: [
-                "Generated", "StamCore", "Database", "LocalStack", "Satel",
+                "Generated", "StamCore", "Database", "LocalStack", "Satel", "Messaging", "Outbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -126,7 +137,11 @@ let package = Package(
         ),
         .testTarget(
             name: "RuntimeTests",
-            dependencies: ["Database", "LocalStack", "MigrationSupport", "StamCore", "Generated", "Messaging"],
+            dependencies: [
+                "Database", "LocalStack", "MigrationSupport", "StamCore", "Generated", "Messaging", "Outbox",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -6,6 +6,8 @@ set -euo pipefail
 packages=(
   postgresql-15 postgresql-client-15   # the database (tests and the local stack start private clusters)
   util-linux                           # setpriv: run servers as their system user when we are root
+  librabbitmq-dev                      # rabbitmq-c 0.11, the AMQP client (system-library target CRabbitMQ)
+  rabbitmq-server                      # the broker (tests and the local stack start private nodes)
   ca-certificates
 )
 

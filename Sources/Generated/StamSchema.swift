@@ -22,7 +22,7 @@ public enum StamSchema {
         AuditEntry.self,
     ]
 
-    public static let eventTypes: [any DomainEvent.Type] = [
+    public static let eventTypes: [any OutboxEvent.Type] = [
         PanelConnected.self,
         PanelDisconnected.self,
         ZoneStateChanged.self,

@@ -53,7 +53,8 @@ public struct StamGenerator: Sendable {
     // MARK: Render
 
     public func render(_ loaded: LoadedSchema) -> [GeneratedFile] {
-        SwiftModelRenderer(schema: loaded.schema).render(fingerprint: loaded.fingerprint).sorted { $0.path < $1.path }
+        (SwiftModelRenderer(schema: loaded.schema).render(fingerprint: loaded.fingerprint)
+            + [SwiftTopologyRenderer(schema: loaded.schema).render()]).sorted { $0.path < $1.path }
     }
 
     /// What `generate` would change on disk.

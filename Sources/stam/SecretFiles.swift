@@ -8,4 +8,9 @@ enum SecretFiles {
     }
 
     static func path(_ name: String) -> String { "\(directory)/\(name)" }
+
+    /// The secret's path when the file exists (a database may also trust the connection without one).
+    static func existing(_ name: String) -> String? {
+        FileManager.default.fileExists(atPath: path(name)) ? path(name) : nil
+    }
 }

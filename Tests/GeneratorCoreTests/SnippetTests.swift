@@ -126,7 +126,7 @@ import Testing
                 """,
             queues: "exchanges: { events: { type: topic } }\nqueues: { all: { bind: [\"events:#\"] } }\n")
         let file = try #require(StamGenerator(root: "/").render(loaded).first { $0.path.hasSuffix("Events/DoorOpened.swift") })
-        #expect(file.contents.contains("public struct DoorOpened: DomainEvent {"))
+        #expect(file.contents.contains("public struct DoorOpened: OutboxEvent {"))
         #expect(file.contents.contains("    public static let routingKey = \"door.opened\"\n"))
         #expect(file.contents.contains("    public static let schemaVersion = 2\n"))
         #expect(file.contents.contains("    public var aggregateId: UUID { doorId }\n"))

@@ -6,7 +6,7 @@ import StamCore
 /// Published to `events` with routing key `alarm.acknowledged`; ordered per Alarm.
 ///
 /// Declared at schema/events.yaml:104.
-public struct AlarmAcknowledged: DomainEvent {
+public struct AlarmAcknowledged: OutboxEvent {
     public static let eventName = "AlarmAcknowledged"
     public static let aggregateType = "Alarm"
     public static let exchange = "events"

@@ -6,7 +6,7 @@ import StamCore
 /// Published to `events` with routing key `alarm.closed`; ordered per Alarm.
 ///
 /// Declared at schema/events.yaml:123.
-public struct AlarmClosed: DomainEvent {
+public struct AlarmClosed: OutboxEvent {
     public static let eventName = "AlarmClosed"
     public static let aggregateType = "Alarm"
     public static let exchange = "events"

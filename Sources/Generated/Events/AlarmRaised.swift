@@ -8,7 +8,7 @@ import StamCore
 /// Published to `events` with routing key `alarm.raised`; ordered per Alarm.
 ///
 /// Declared at schema/events.yaml:88.
-public struct AlarmRaised: DomainEvent {
+public struct AlarmRaised: OutboxEvent {
     public static let eventName = "AlarmRaised"
     public static let aggregateType = "Alarm"
     public static let exchange = "events"

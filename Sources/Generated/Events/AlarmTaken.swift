@@ -8,7 +8,7 @@ import StamCore
 /// Published to `events` with routing key `alarm.taken`; ordered per Alarm.
 ///
 /// Declared at schema/events.yaml:113.
-public struct AlarmTaken: DomainEvent {
+public struct AlarmTaken: OutboxEvent {
     public static let eventName = "AlarmTaken"
     public static let aggregateType = "Alarm"
     public static let exchange = "events"

@@ -8,7 +8,7 @@ import StamCore
 /// Published to `events` with routing key `panel.command.completed`; ordered per Panel.
 ///
 /// Declared at schema/events.yaml:147.
-public struct CommandCompleted: DomainEvent {
+public struct CommandCompleted: OutboxEvent {
     public static let eventName = "CommandCompleted"
     public static let aggregateType = "Panel"
     public static let exchange = "events"

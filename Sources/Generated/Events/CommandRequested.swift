@@ -8,7 +8,7 @@ import StamCore
 /// Published to `commands` with routing key `panel.command.requested`; ordered per Panel.
 ///
 /// Declared at schema/events.yaml:133.
-public struct CommandRequested: DomainEvent {
+public struct CommandRequested: OutboxEvent {
     public static let eventName = "CommandRequested"
     public static let aggregateType = "Panel"
     public static let exchange = "commands"

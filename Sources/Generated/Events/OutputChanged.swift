@@ -6,7 +6,7 @@ import StamCore
 /// Published to `events` with routing key `panel.output.changed`; ordered per Panel.
 ///
 /// Declared at schema/events.yaml:63.
-public struct OutputChanged: DomainEvent {
+public struct OutputChanged: OutboxEvent {
     public static let eventName = "OutputChanged"
     public static let aggregateType = "Panel"
     public static let exchange = "events"

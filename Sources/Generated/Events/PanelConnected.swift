@@ -8,7 +8,7 @@ import StamCore
 /// Published to `events` with routing key `panel.connected`; ordered per Panel.
 ///
 /// Declared at schema/events.yaml:7.
-public struct PanelConnected: DomainEvent {
+public struct PanelConnected: OutboxEvent {
     public static let eventName = "PanelConnected"
     public static let aggregateType = "Panel"
     public static let exchange = "events"

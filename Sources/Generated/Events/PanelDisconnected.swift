@@ -8,7 +8,7 @@ import StamCore
 /// Published to `events` with routing key `panel.disconnected`; ordered per Panel.
 ///
 /// Declared at schema/events.yaml:20.
-public struct PanelDisconnected: DomainEvent {
+public struct PanelDisconnected: OutboxEvent {
     public static let eventName = "PanelDisconnected"
     public static let aggregateType = "Panel"
     public static let exchange = "events"

@@ -8,7 +8,7 @@ import StamCore
 /// Published to `events` with routing key `panel.event.recorded`; ordered per Panel.
 ///
 /// Declared at schema/events.yaml:73.
-public struct PanelEventRecorded: DomainEvent {
+public struct PanelEventRecorded: OutboxEvent {
     public static let eventName = "PanelEventRecorded"
     public static let aggregateType = "Panel"
     public static let exchange = "events"

@@ -6,7 +6,7 @@ import StamCore
 /// Published to `events` with routing key `panel.partition.armed`; ordered per Panel.
 ///
 /// Declared at schema/events.yaml:42.
-public struct PartitionArmed: DomainEvent {
+public struct PartitionArmed: OutboxEvent {
     public static let eventName = "PartitionArmed"
     public static let aggregateType = "Panel"
     public static let exchange = "events"

@@ -6,7 +6,7 @@ import StamCore
 /// Published to `events` with routing key `panel.partition.disarmed`; ordered per Panel.
 ///
 /// Declared at schema/events.yaml:53.
-public struct PartitionDisarmed: DomainEvent {
+public struct PartitionDisarmed: OutboxEvent {
     public static let eventName = "PartitionDisarmed"
     public static let aggregateType = "Panel"
     public static let exchange = "events"

@@ -8,7 +8,7 @@ import StamCore
 /// Published to `events` with routing key `sms.received`; ordered per SmsMessage.
 ///
 /// Declared at schema/events.yaml:160.
-public struct SmsReceived: DomainEvent {
+public struct SmsReceived: OutboxEvent {
     public static let eventName = "SmsReceived"
     public static let aggregateType = "SmsMessage"
     public static let exchange = "events"

@@ -6,7 +6,7 @@ import StamCore
 /// Published to `events` with routing key `panel.zone.changed`; ordered per Panel.
 ///
 /// Declared at schema/events.yaml:31.
-public struct ZoneStateChanged: DomainEvent {
+public struct ZoneStateChanged: OutboxEvent {
     public static let eventName = "ZoneStateChanged"
     public static let aggregateType = "Panel"
     public static let exchange = "events"

@@ -3,10 +3,12 @@
 public enum SystemTables {
     public static let outbox = "outbox"
     public static let processedMessages = "processed_messages"
+    /// One row per running relay, refreshed every few seconds: `outbox_relay_active_instances` counts the fresh ones.
+    public static let outboxRelays = "outbox_relays"
     /// Owned by the migration runner itself, never by a migration.
     public static let schemaMigrations = "schema_migrations"
 
-    public static let names: Set<String> = [outbox, processedMessages, schemaMigrations]
+    public static let names: Set<String> = [outbox, processedMessages, outboxRelays, schemaMigrations]
 
     static var tables: [DatabaseModel.Table] {
         typealias Column = DatabaseModel.Column
@@ -47,6 +49,14 @@ public enum SystemTables {
             ],
             primaryKey: ["consumer", "message_id"], foreignKeys: [], uniqueConstraints: [], checks: [],
             indexes: [.init(name: SQLNames.index(table: processedMessages, columns: ["processed_at"]), columns: ["processed_at"], predicate: nil)])
-        return [outboxTable, processed]
+        let relays = DatabaseModel.Table(
+            name: outboxRelays,
+            columns: [
+                Column(name: "instance", type: "text", nullable: false, defaultExpression: nil),
+                Column(name: "started_at", type: "timestamptz", nullable: false, defaultExpression: "now()"),
+                Column(name: "heartbeat_at", type: "timestamptz", nullable: false, defaultExpression: "now()"),
+            ],
+            primaryKey: ["instance"], foreignKeys: [], uniqueConstraints: [], checks: [], indexes: [])
+        return [outboxTable, processed, relays]
     }
 }

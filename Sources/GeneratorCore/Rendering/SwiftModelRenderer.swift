@@ -69,7 +69,7 @@ public struct SwiftModelRenderer {
         writer.line()
         writer.doc(docText(event.doc, location: event.location,
                            extra: "Published to `\(event.exchange.value)` with routing key `\(event.routingKey.value)`; ordered per \(event.aggregate.value)."))
-        writer.block("public struct \(event.name): DomainEvent") { writer in
+        writer.block("public struct \(event.name): OutboxEvent") { writer in
             writer.line("public static let eventName = \(SwiftNames.literal(event.name))")
             writer.line("public static let aggregateType = \(SwiftNames.literal(event.aggregate.value))")
             writer.line("public static let exchange = \(SwiftNames.literal(event.exchange.value))")
@@ -97,7 +97,7 @@ public struct SwiftModelRenderer {
             for entity in schema.entities { writer.line("    \(entity.name).self,") }
             writer.line("]")
             writer.line()
-            writer.line("public static let eventTypes: [any DomainEvent.Type] = [")
+            writer.line("public static let eventTypes: [any OutboxEvent.Type] = [")
             for event in schema.events { writer.line("    \(event.name).self,") }
             writer.line("]")
         }

@@ -23,7 +23,7 @@ enum SwiftReservedTypeNames {
     static let names: Set<String> = [
         "Any", "Bool", "Codable", "Data", "Date", "Decimal", "Double", "Entity", "Error", "Float", "Hashable",
         "Int", "Int32", "Int64", "JSONValue", "Never", "Optional", "Result", "Secret", "Self", "Sendable",
-        "String", "Type", "UUID", "DomainEvent",
+        "String", "Type", "UUID", "OutboxEvent",
     ]
 
     static func contains(_ name: String) -> Bool { names.contains(name) }

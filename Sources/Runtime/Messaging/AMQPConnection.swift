@@ -71,7 +71,9 @@ final class AMQPConnection: @unchecked Sendable {
                                   0, 1, 0, 0, amqp_empty_table)
             try check("declare exchange \(exchange.name)")
         }
-        for queue in topology.queues {
+        // Per-instance queues belong to their consuming instance; a connection without one (a publisher)
+        // declares only the shared ones.
+        for queue in topology.queues where !queue.perInstance || instance != nil {
             let name = Self.queueName(queue, instance: instance)
             try declareQueue(name, arguments: queue.arguments)
             for binding in queue.bindings {

@@ -37,6 +37,25 @@ public final class QueueConsumer: Sendable {
         }
     }
 
+    /// Up to `limit` deliveries: waits up to `timeout` for the first, then takes what has already arrived.
+    public func nextBatch(limit: Int, timeout: TimeInterval = 1) async throws -> [Delivery] {
+        let (slot, queue, prefetch, consuming) = (self.slot, self.queue, self.prefetch, self.consuming)
+        return try await thread.run {
+            try slot.with { connection in
+                if consuming.generation != slot.generation {
+                    try connection.consume(queue: queue, prefetch: prefetch)
+                    consuming.generation = slot.generation
+                }
+                var batch: [Delivery] = []
+                while batch.count < limit, var delivery = try connection.nextDelivery(timeout: batch.isEmpty ? timeout : 0.0005) {
+                    delivery.connectionGeneration = slot.generation
+                    batch.append(delivery)
+                }
+                return batch
+            }
+        }
+    }
+
     public func ack(_ delivery: Delivery) async throws {
         let slot = self.slot
         try await thread.run {

@@ -2,7 +2,7 @@ import Foundation
 
 /// A generated domain event payload. The outbox writes it with these routing facts; consumers decode it
 /// by `eventName` and `schemaVersion`.
-public protocol DomainEvent: Sendable, Codable, Hashable {
+public protocol OutboxEvent: Sendable, Codable, Hashable {
     static var eventName: String { get }
     /// The entity whose id orders these events.
     static var aggregateType: String { get }

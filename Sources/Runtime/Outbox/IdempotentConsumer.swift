@@ -1,0 +1,132 @@
+import Foundation
+import Logging
+import Messaging
+import PostgresNIO
+import ServiceLifecycle
+
+/// Consumes a queue so that every message has its effect exactly once: the message id is recorded in
+/// `processed_messages` in the same transaction as the handler's writes, so a redelivered duplicate finds
+/// its id and is acknowledged without a second effect.
+///
+/// Failures: when the handler throws, the message is requeued, and after `maxAttempts` deliveries it is
+/// rejected to the queue's dead-letter exchange so one poison message cannot stop the queue. When the
+/// database is unreachable the handler is not at fault: the message is held (not acknowledged, not
+/// requeued, so it burns no attempts) and retried with backoff until the database is back.
+public struct IdempotentConsumer: Service {
+    public typealias Handler = @Sendable (Delivery, PostgresConnection) async throws -> Void
+
+    /// A failure of the handler itself, as opposed to the infrastructure around it.
+    struct HandlerFailure: Error {
+        var underlying: any Error
+    }
+
+    let name: String
+    let consumer: QueueConsumer
+    let database: PostgresConnection.Configuration
+    let maxAttempts: Int
+    let batchSize: Int
+    let handler: Handler
+    let logger: Logger
+
+    public init(name: String, consumer: QueueConsumer, database: PostgresConnection.Configuration, maxAttempts: Int = 5,
+                batchSize: Int = 100, logger: Logger, handler: @escaping Handler) {
+        self.batchSize = batchSize
+        self.name = name
+        self.consumer = consumer
+        self.database = database
+        self.maxAttempts = maxAttempts
+        self.handler = handler
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        var connection: PostgresConnection?
+        defer { if let connection { Task { try? await connection.close() } } }
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            var batch: [Delivery]
+            do {
+                batch = try await consumer.nextBatch(limit: batchSize, timeout: 1)
+            } catch {
+                logger.warning("consumer lost RabbitMQ; reconnecting", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: .seconds(1))
+                continue
+            }
+            // A message without a usable id cannot be deduplicated: dead-letter it (counted in the log).
+            batch = await batch.asyncFilter { delivery in
+                if delivery.messageId.flatMap(UUID.init(uuidString:)) != nil { return true }
+                logger.error("message without a valid message_id; dead-lettering it", metadata: ["routing_key": "\(delivery.routingKey)"])
+                try? await consumer.reject(delivery, requeue: false)
+                return false
+            }
+            guard !batch.isEmpty else { continue }
+            var backoff = Duration.milliseconds(200)
+            while !Task.isCancelled {
+                do {
+                    if connection == nil {
+                        connection = try await PostgresConnection.connect(configuration: database, id: 1, logger: logger)
+                    }
+                    // Fast path: the whole batch in one transaction (one commit, one fsync). If any handler
+                    // fails, the batch rolls back and each message is redone alone to isolate the failure.
+                    do {
+                        try await apply(batch, on: connection!)
+                        for delivery in batch { try? await consumer.ack(delivery) }
+                    } catch let error as PostgresTransactionError where error.closureError is HandlerFailure {
+                        for delivery in batch { try await applyAlone(delivery, on: connection!) }
+                    }
+                    break
+                } catch {
+                    logger.warning("database unavailable; holding the messages", metadata: ["error": "\(error)", "backoff": "\(backoff)"])
+                    if let failed = connection { try? await failed.close() }
+                    connection = nil
+                    try? await Task.sleep(for: backoff)
+                    backoff = min(backoff * 2, .seconds(5))
+                }
+            }
+        }
+    }
+
+    /// One message in its own transaction: ack on success, requeue or dead-letter on a handler failure.
+    private func applyAlone(_ delivery: Delivery, on connection: PostgresConnection) async throws {
+        do {
+            try await apply([delivery], on: connection)
+            try? await consumer.ack(delivery)
+        } catch let error as PostgresTransactionError where error.closureError is HandlerFailure {
+            let attempt = delivery.deliveryCount + 1
+            let deadLetter = attempt >= maxAttempts
+            logger.warning("handler failed", metadata: [
+                "message_id": "\(delivery.messageId ?? "")", "attempt": "\(attempt)", "dead_letter": "\(deadLetter)",
+                "error": "\((error.closureError as? HandlerFailure)?.underlying ?? error)",
+            ])
+            try? await consumer.reject(delivery, requeue: !deadLetter)
+        }
+    }
+
+    private func apply(_ batch: [Delivery], on connection: PostgresConnection) async throws {
+        let (name, handler, logger) = (self.name, self.handler, self.logger)
+        try await connection.withTransaction(logger: logger) { connection in
+            for delivery in batch {
+                let messageId = delivery.messageId.flatMap(UUID.init(uuidString:))
+                let rows = try await connection.query("""
+                    INSERT INTO processed_messages (consumer, message_id) VALUES (\(name), \(messageId))
+                    ON CONFLICT DO NOTHING RETURNING 1
+                    """, logger: logger)
+                var fresh = false
+                for try await _ in rows { fresh = true }
+                guard fresh else { continue }  // a duplicate: its effect is already committed
+                do {
+                    try await handler(delivery, connection)
+                } catch {
+                    throw HandlerFailure(underlying: error)
+                }
+            }
+        }
+    }
+}
+
+extension Array where Element: Sendable {
+    func asyncFilter(_ isIncluded: (Element) async -> Bool) async -> [Element] {
+        var result: [Element] = []
+        for element in self where await isIncluded(element) { result.append(element) }
+        return result
+    }
+}

@@ -1,0 +1,186 @@
+import Foundation
+import Logging
+import Messaging
+import PostgresNIO
+import ServiceLifecycle
+
+/// `stam relay`: publishes outbox rows to RabbitMQ. Several relays run at once.
+///
+/// A batch is claimed with `FOR UPDATE SKIP LOCKED` in seq order, published with confirms, marked published
+/// and committed; only then are the row locks released. What happens on a crash at each step:
+/// - before the publish, or during it: the transaction dies with the connection, the rows stay unpublished
+///   and another relay (or this one, restarted) publishes them;
+/// - after the confirms but before the commit: the rows are published again later; consumers drop the
+///   duplicates by message id (the row id);
+/// - broker down: the publish fails, the transaction rolls back, the relay backs off and retries; nothing
+///   is skipped because nothing is marked published without its confirm.
+///
+/// Order per aggregate: SKIP LOCKED alone would let two relays reorder one panel's events. The claim query
+/// therefore also takes a transaction-scoped advisory lock per aggregate in its WHERE clause, before the row
+/// lock: a relay can only claim rows of aggregates no other relay is publishing, and since it holds a
+/// claimed aggregate until commit, the next batch of that aggregate starts after this one is confirmed. Each
+/// message also carries its outbox `seq` (header `x-outbox-seq`) so consumers can see the order.
+/// The price: relays share work per aggregate, so when one batch covers every pending aggregate (few
+/// panels), one relay publishes and the other stands by as the failover the seed asks for.
+public struct OutboxRelay: Service {
+    public struct Configuration: Sendable {
+        public var instance: String
+        public var batchSize: Int
+        /// Fallback poll when no NOTIFY arrives (e.g. LISTEN is not possible through PgBouncer).
+        public var pollInterval: Duration
+        public var heartbeatInterval: Duration
+
+        public init(instance: String, batchSize: Int = 500, pollInterval: Duration = .seconds(2),
+                    heartbeatInterval: Duration = .seconds(5)) {
+            self.instance = instance
+            self.batchSize = batchSize
+            self.pollInterval = pollInterval
+            self.heartbeatInterval = heartbeatInterval
+        }
+    }
+
+    /// Advisory lock class of the per-aggregate claim lock ("stam" in ASCII).
+    static let aggregateLockClass: Int32 = 0x7374_616D
+
+    let configuration: Configuration
+    let database: PostgresConnection.Configuration
+    let publisher: Publisher
+    public let metrics: OutboxRelayMetrics
+    let logger: Logger
+
+    public init(configuration: Configuration, database: PostgresConnection.Configuration, publisher: Publisher,
+                metrics: OutboxRelayMetrics = OutboxRelayMetrics(), logger: Logger) {
+        self.configuration = configuration
+        self.database = database
+        self.publisher = publisher
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let wakeUp = WakeUpSignal()
+        try await withGracefulShutdownHandler {
+            try await withThrowingDiscardingTaskGroup { group in
+                group.addTask { await listen(wakeUp) }
+                group.addTask { await heartbeat() }
+                await relayLoop(wakeUp: wakeUp)
+                group.cancelAll()
+            }
+        } onGracefulShutdown: {
+            wakeUp.signal()
+        }
+        await publisher.close()
+    }
+
+    /// Claims and publishes until shut down; sleeps until a NOTIFY or the poll interval when idle.
+    private func relayLoop(wakeUp: WakeUpSignal) async {
+        var connection: PostgresConnection?
+        var backoff = Duration.milliseconds(100)
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                if connection == nil {
+                    connection = try await PostgresConnection.connect(configuration: database, id: 1, logger: logger)
+                }
+                let published = try await relayBatch(on: connection!)
+                backoff = .milliseconds(100)
+                if published >= configuration.batchSize { continue }
+                // Idle: wait for a NOTIFY or the poll interval, whichever comes first.
+                await wakeUp.wait(upTo: configuration.pollInterval)
+            } catch {
+                metrics.recordFailure()
+                logger.warning("outbox relay batch failed; retrying", metadata: ["error": "\(error)", "backoff": "\(backoff)"])
+                if let failed = connection { try? await failed.close() }
+                connection = nil
+                try? await Task.sleep(for: backoff)
+                backoff = min(backoff * 2, .seconds(5))
+            }
+        }
+        if let connection { try? await connection.close() }
+    }
+
+    /// One batch in one transaction. Returns how many rows were published.
+    func relayBatch(on connection: PostgresConnection) async throws -> Int {
+        let start = ContinuousClock.now
+        let (batchSize, publisher, logger) = (configuration.batchSize, self.publisher, self.logger)
+        let published = try await connection.withTransaction(logger: logger) { connection -> Int in
+            let rows = try await connection.query("""
+                SELECT id, seq, aggregate_type, aggregate_id, event_name, event_version, exchange, routing_key,
+                       payload::text, headers ->> 'correlation_id', created_at
+                FROM outbox
+                WHERE published_at IS NULL
+                  AND pg_try_advisory_xact_lock(\(Self.aggregateLockClass), hashtext(aggregate_id::text))
+                ORDER BY seq
+                LIMIT \(batchSize)
+                FOR UPDATE SKIP LOCKED
+                """, logger: logger)
+            var ids: [UUID] = []
+            var messages: [OutgoingMessage] = []
+            for try await (id, seq, aggregateType, aggregateId, eventName, version, exchange, routingKey, payload, correlationId, createdAt)
+                in rows.decode((UUID, Int64, String, UUID, String, Int32, String, String, String, String?, Date).self) {
+                ids.append(id)
+                messages.append(OutgoingMessage(
+                    exchange: exchange, routingKey: routingKey, messageId: id.uuidString.lowercased(), type: eventName,
+                    timestamp: createdAt, correlationId: correlationId,
+                    headers: ["x-outbox-seq": String(seq), "x-aggregate-type": aggregateType,
+                              "x-aggregate-id": aggregateId.uuidString.lowercased(), "x-event-version": String(version)],
+                    body: Array(payload.utf8)))
+            }
+            guard !ids.isEmpty else { return 0 }
+            let nacked = try await publisher.publish(messages)
+            let confirmed = ids.enumerated().filter { !nacked.contains($0.offset) }.map(\.element)
+            let refused = nacked.sorted().map { ids[$0] }
+            try await connection.query("UPDATE outbox SET published_at = now(), attempts = attempts + 1 WHERE id = ANY(\(confirmed))", logger: logger)
+            if !refused.isEmpty {
+                try await connection.query(
+                    "UPDATE outbox SET attempts = attempts + 1, last_error = 'refused by the broker (nack)' WHERE id = ANY(\(refused))",
+                    logger: logger)
+            }
+            return confirmed.count
+        }
+        if published > 0 { metrics.recordBatch(published: published, duration: ContinuousClock.now - start) }
+        return published
+    }
+
+    /// LISTENs on a connection of its own (LISTEN needs a session; through PgBouncer's transaction pooling it
+    /// does not work, and the poll interval covers that case). Reconnects with a delay after a failure.
+    private func listen(_ wakeUp: WakeUpSignal) async {
+        while !Task.isCancelled {
+            do {
+                let connection = try await PostgresConnection.connect(configuration: database, id: 2, logger: logger)
+                defer { Task { try? await connection.close() } }
+                for try await _ in try await connection.listen(Outbox.channel) {
+                    wakeUp.signal()
+                }
+            } catch {
+                if Task.isCancelled { return }
+                logger.debug("outbox LISTEN connection failed", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: .seconds(1))
+        }
+    }
+
+    /// Refreshes this relay's row in `outbox_relays` and reads how many relays are alive.
+    private func heartbeat() async {
+        while !Task.isCancelled {
+            do {
+                let connection = try await PostgresConnection.connect(configuration: database, id: 3, logger: logger)
+                defer { Task { try? await connection.close() } }
+                while !Task.isCancelled {
+                    try await connection.query("""
+                        INSERT INTO outbox_relays (instance) VALUES (\(configuration.instance))
+                        ON CONFLICT (instance) DO UPDATE SET heartbeat_at = now()
+                        """, logger: logger)
+                    let seconds = Int(configuration.heartbeatInterval.components.seconds) * 3
+                    let rows = try await connection.query(
+                        "SELECT count(*)::int FROM outbox_relays WHERE heartbeat_at > now() - make_interval(secs => \(seconds))",
+                        logger: logger)
+                    for try await count in rows.decode(Int.self) { metrics.setActiveInstances(count) }
+                    try await Task.sleep(for: configuration.heartbeatInterval)
+                }
+            } catch {
+                if Task.isCancelled { return }
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+    }
+}

@@ -1,0 +1,291 @@
+import Database
+import Foundation
+import Generated
+import LocalStack
+import Logging
+import Messaging
+import MigrationSupport
+import Outbox
+import PostgresNIO
+import StamCore
+import Testing
+
+/// The outbox path end to end on a real PostgreSQL 15 and RabbitMQ 3: relays, confirms, an idempotent
+/// consumer, and the faults that must not lose or duplicate an event.
+@Suite(.postgres, .rabbitmq, .serialized) struct OutboxTests {
+    let logger = Logger(label: "test.outbox")
+
+    /// A migrated database plus the consumer's effect table (no unique key, so duplicates would show).
+    struct Fixture {
+        var database: DatabaseConfiguration
+        var passwordFile: String
+        var url: String
+        var queue: String
+        var topology: MessagingTopology
+    }
+
+    func fixture() async throws -> Fixture {
+        let postgres = try #require(TestPostgres.current)
+        let (url, passwordFile) = try postgres.freshDatabase()
+        let database = try DatabaseConfiguration(url: url, passwordFile: passwordFile)
+        _ = try await MigrationRunner(configuration: database, logger: logger)
+            .run(directory: try MigrationDirectory(path: MigrationRunnerTests.projectMigrations))
+        try await execute(database, "CREATE TABLE consumed (n bigserial, message_id uuid NOT NULL, aggregate_id uuid NOT NULL, seq bigint NOT NULL)")
+        let queue = "test.\(UUID().uuidString.prefix(8).lowercased())"
+        var topology = StamTopology.messaging
+        topology.queues.append(.init(name: queue, quorum: true, deadLetterExchange: "dead_letter", deliveryLimit: 5,
+                                     bindings: [.init(exchange: "events", routingKey: "panel.#")]))
+        return Fixture(database: database, passwordFile: passwordFile, url: url, queue: queue, topology: topology)
+    }
+
+    func execute(_ database: DatabaseConfiguration, _ sql: String) async throws {
+        let connection = try await PostgresConnection.connect(configuration: database.connectionConfiguration, id: 7, logger: logger)
+        do {
+            try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+        try await connection.close()
+    }
+
+    func number(_ database: DatabaseConfiguration, _ sql: String) async throws -> Int {
+        let connection = try await PostgresConnection.connect(configuration: database.connectionConfiguration, id: 8, logger: logger)
+        var result = -1
+        do {
+            for try await value in try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger).decode(Int.self) {
+                result = value
+            }
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+        try await connection.close()
+        return result
+    }
+
+    /// `count` events over `aggregates` panels, committed in several transactions so aggregates interleave.
+    func insertEvents(_ database: DatabaseConfiguration, count: Int, aggregates: Int) async throws {
+        for start in stride(from: 0, to: count, by: 2000) {
+            try await execute(database, """
+                INSERT INTO outbox (aggregate_type, aggregate_id, event_name, event_version, exchange, routing_key, payload)
+                SELECT 'Panel', md5('panel-' || (i % \(aggregates)))::uuid, 'ZoneStateChanged', 1, 'events',
+                       'panel.zone.changed', jsonb_build_object('n', i)
+                FROM generate_series(\(start), \(min(count, start + 2000) - 1)) AS i
+                """)
+        }
+    }
+
+    func consumer(_ fixture: Fixture, failOn poison: Set<String> = []) -> IdempotentConsumer {
+        let rabbit = TestRabbitMQ.current!
+        let queueConsumer = QueueConsumer(configuration: rabbit.configuration, topology: fixture.topology,
+                                          queue: fixture.queue, prefetch: 200, logger: logger)
+        return IdempotentConsumer(name: "test-consumer", consumer: queueConsumer, database: fixture.database.connectionConfiguration,
+                                  maxAttempts: 3, logger: logger) { delivery, connection in
+            let seq = Int64(delivery.headers["x-outbox-seq"] ?? "") ?? -1
+            let aggregate = UUID(uuidString: delivery.headers["x-aggregate-id"] ?? "") ?? UUID()
+            let message = UUID(uuidString: delivery.messageId ?? "") ?? UUID()
+            if poison.contains(String(decoding: delivery.body, as: UTF8.self)) {
+                struct Poison: Error {}
+                throw Poison()
+            }
+            try await connection.query("INSERT INTO consumed (message_id, aggregate_id, seq) VALUES (\(message), \(aggregate), \(seq))", logger: logger)
+        }
+    }
+
+    func relay(_ fixture: Fixture, instance: String, batchSize: Int = 500) -> OutboxRelay {
+        let rabbit = TestRabbitMQ.current!
+        return OutboxRelay(
+            configuration: .init(instance: instance, batchSize: batchSize, pollInterval: .milliseconds(500), heartbeatInterval: .seconds(1)),
+            database: fixture.database.connectionConfiguration,
+            publisher: Publisher(configuration: rabbit.configuration, topology: fixture.topology, logger: logger),
+            logger: logger)
+    }
+
+    /// Declares the test queue (so nothing published before the consumer starts is unroutable).
+    func declareQueue(_ fixture: Fixture) async throws {
+        let rabbit = try #require(TestRabbitMQ.current)
+        let probe = QueueConsumer(configuration: rabbit.configuration, topology: fixture.topology, queue: fixture.queue, logger: logger)
+        _ = try await probe.next(timeout: 0.05)
+        await probe.close()
+    }
+
+    /// Waits (bounded) until the consumer's table holds `count` rows.
+    func waitForConsumed(_ database: DatabaseConfiguration, count: Int, within limit: Duration = .seconds(240)) async throws {
+        let deadline = ContinuousClock.now + limit
+        while ContinuousClock.now < deadline {
+            if try await number(database, "SELECT count(*)::int FROM consumed") >= count { return }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+    }
+
+    /// Every event applied exactly once, every row published, and each aggregate's events in commit order.
+    func expectExactlyOnceInOrder(_ database: DatabaseConfiguration, count: Int) async throws {
+        #expect(try await number(database, "SELECT count(*)::int FROM consumed") == count)
+        #expect(try await number(database, "SELECT count(DISTINCT message_id)::int FROM consumed") == count)
+        #expect(try await number(database, "SELECT count(*)::int FROM outbox WHERE published_at IS NULL") == 0)
+        #expect(try await number(database, "SELECT count(*)::int FROM consumed c LEFT JOIN outbox o ON o.id = c.message_id WHERE o.id IS NULL") == 0)
+        // Order per aggregate: in consumption order, seq only grows.
+        #expect(try await number(database, """
+            SELECT count(*)::int FROM (
+              SELECT seq < lag(seq) OVER (PARTITION BY aggregate_id ORDER BY n) AS backwards FROM consumed
+            ) AS steps WHERE backwards
+            """) == 0)
+    }
+
+    @Test func twoRelaysAndAConsumerMove20000EventsExactlyOnceInOrder() async throws {
+        let fixture = try await fixture()
+        try await declareQueue(fixture)
+        try await insertEvents(fixture.database, count: 20_000, aggregates: 50)
+        let relays = [relay(fixture, instance: "relay-a"), relay(fixture, instance: "relay-b")]
+        let consumer = consumer(fixture)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for relay in relays { group.addTask { try await relay.run() } }
+            group.addTask { try await consumer.run() }
+            try await waitForConsumed(fixture.database, count: 20_000)
+            // Every row was published once (no crash here), and both relays saw each other alive. A relay claims
+            // whole aggregates, so with few panels one relay may carry the load while the other stands by.
+            #expect(relays.map(\.metrics.published).reduce(0, +) == 20_000)
+            #expect(relays.map(\.metrics.activeInstances).max() == 2)
+            group.cancelAll()
+        }
+        try await expectExactlyOnceInOrder(fixture.database, count: 20_000)
+    }
+
+    @Test func enqueueWritesTheEventInTheCallersTransactionAndWakesTheRelay() async throws {
+        let fixture = try await fixture()
+        try await declareQueue(fixture)
+        let relay = relay(fixture, instance: "relay-notify")
+        let consumer = consumer(fixture)
+        let panel = UUID()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await relay.run() }
+            group.addTask { try await consumer.run() }
+            let connection = try await PostgresConnection.connect(configuration: fixture.database.connectionConfiguration, id: 5, logger: logger)
+            // A rolled-back transaction leaves no event behind.
+            _ = try? await connection.withTransaction(logger: logger) { connection in
+                try await Outbox.enqueue(ZoneStateChanged(panelId: panel, zoneNumber: 1, state: .violated, previous: .normal, at: Date()),
+                                         on: connection, logger: logger)
+                struct Abort: Error {}
+                throw Abort()
+            }
+            let id = try await connection.withTransaction(logger: logger) { connection in
+                try await Outbox.enqueue(ZoneStateChanged(panelId: panel, zoneNumber: 3, state: .alarm, previous: .normal, at: Date()),
+                                         on: connection, logger: logger)
+            }
+            try await connection.close()
+            try await waitForConsumed(fixture.database, count: 1, within: .seconds(30))
+            let row = try await number(fixture.database, "SELECT count(*)::int FROM consumed WHERE message_id = '\(id.uuidString)' AND aggregate_id = '\(panel.uuidString)'")
+            #expect(row == 1)
+            group.cancelAll()
+        }
+        #expect(try await number(fixture.database, "SELECT count(*)::int FROM outbox") == 1)
+        try await expectExactlyOnceInOrder(fixture.database, count: 1)
+    }
+
+    @Test func aRelayKilledWithSIGKILLMidBatchLosesAndDuplicatesNothing() async throws {
+        let fixture = try await fixture()
+        let rabbit = try #require(TestRabbitMQ.current)
+        try await declareQueue(fixture)
+        try await insertEvents(fixture.database, count: 20_000, aggregates: 50)
+        // The victim is a real `stam relay` process.
+        let secrets = FileManager.default.temporaryDirectory.appendingPathComponent("secrets-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: secrets, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: fixture.passwordFile, toPath: "\(secrets)/postgres_password")
+        try rabbit.server.password.write(toFile: "\(secrets)/rabbitmq_password", atomically: true, encoding: .utf8)
+        let victim = try LocalProcess(
+            name: "stam relay", executable: StamBinary.path,
+            arguments: ["relay", "--instance", "victim", "--batch-size", "1000"],
+            environment: ["DATABASE_URL": fixture.url, "RABBITMQ_URL": rabbit.server.url, "STAM_SECRETS_DIR": secrets],
+            logFile: "\(secrets)/relay.log")
+        defer { victim.stop(signal: SIGKILL) }
+        // Let it get going, then kill it in the middle of its work.
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline,
+              try await number(fixture.database, "SELECT count(*)::int FROM outbox WHERE published_at IS NOT NULL") < 3000 {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        kill(victim.pid, SIGKILL)
+        victim.stop(signal: SIGKILL)
+        let publishedBeforeKill = try await number(fixture.database, "SELECT count(*)::int FROM outbox WHERE published_at IS NOT NULL")
+        #expect(publishedBeforeKill >= 3000 && publishedBeforeKill < 20_000)
+        let survivor = relay(fixture, instance: "survivor")
+        let consumer = consumer(fixture)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await survivor.run() }
+            group.addTask { try await consumer.run() }
+            try await waitForConsumed(fixture.database, count: 20_000)
+            group.cancelAll()
+        }
+        try await expectExactlyOnceInOrder(fixture.database, count: 20_000)
+    }
+
+    @Test func rabbitMQStoppedAndStartedAgainLosesAndDuplicatesNothing() async throws {
+        let fixture = try await fixture()
+        let rabbit = try #require(TestRabbitMQ.current)
+        try await declareQueue(fixture)
+        try await insertEvents(fixture.database, count: 5_000, aggregates: 40)
+        let relays = [relay(fixture, instance: "relay-c"), relay(fixture, instance: "relay-d")]
+        let consumer = consumer(fixture)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for relay in relays { group.addTask { try await relay.run() } }
+            group.addTask { try await consumer.run() }
+            let deadline = ContinuousClock.now + .seconds(60)
+            while ContinuousClock.now < deadline, try await number(fixture.database, "SELECT count(*)::int FROM consumed") < 1000 {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            rabbit.server.stopBroker(signal: SIGKILL)
+            // Events keep being written while the broker is down; the relays fail and retry.
+            try await insertEvents(fixture.database, count: 5_000, aggregates: 40)
+            try await Task.sleep(for: .seconds(3))
+            try await rabbit.server.startBroker()
+            try await waitForConsumed(fixture.database, count: 10_000)
+            group.cancelAll()
+        }
+        #expect(try await number(fixture.database, "SELECT count(*)::int FROM consumed") == 10_000)
+        #expect(try await number(fixture.database, "SELECT count(DISTINCT message_id)::int FROM consumed") == 10_000)
+        #expect(try await number(fixture.database, "SELECT count(*)::int FROM outbox WHERE published_at IS NULL") == 0)
+        #expect(relays.map(\.metrics.failedBatches).reduce(0, +) > 0)
+    }
+
+    @Test func aPoisonMessageIsDeadLetteredAndTheConsumerKeepsGoing() async throws {
+        let fixture = try await fixture()
+        let rabbit = try #require(TestRabbitMQ.current)
+        try await declareQueue(fixture)
+        try await insertEvents(fixture.database, count: 100, aggregates: 5)
+        let relay = relay(fixture, instance: "relay-poison")
+        let consumer = consumer(fixture, failOn: ["{\"n\": 42}"])
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await relay.run() }
+            group.addTask { try await consumer.run() }
+            try await waitForConsumed(fixture.database, count: 99, within: .seconds(60))
+            group.cancelAll()
+        }
+        #expect(try await number(fixture.database, "SELECT count(*)::int FROM consumed") == 99)
+        // The poison message waits in the dead-letter queue, for a person to look at.
+        let dead = QueueConsumer(configuration: rabbit.configuration, topology: fixture.topology, queue: "dead_letters", logger: logger)
+        var found = false
+        for _ in 0..<20 where !found {
+            if let delivery = try await dead.next(timeout: 0.5) {
+                found = String(decoding: delivery.body, as: UTF8.self) == "{\"n\": 42}"
+                try await dead.ack(delivery)
+            }
+        }
+        #expect(found)
+        await dead.close()
+    }
+}
+
+/// The `stam` executable built next to the test bundle.
+enum StamBinary {
+    static var path: String {
+        let testBinary = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        var directory = (testBinary as NSString).deletingLastPathComponent
+        while !directory.isEmpty && directory != "/" {
+            let candidate = "\(directory)/stam"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            directory = (directory as NSString).deletingLastPathComponent
+        }
+        return "stam"
+    }
+}
