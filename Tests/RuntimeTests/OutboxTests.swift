@@ -79,9 +79,9 @@ import Testing
     func consumer(_ fixture: Fixture, failOn poison: Set<String> = []) -> IdempotentConsumer {
         let rabbit = TestRabbitMQ.current!
         let queueConsumer = QueueConsumer(configuration: rabbit.configuration, topology: fixture.topology,
-                                          queue: fixture.queue, prefetch: 200, logger: logger)
+                                          queue: fixture.queue, prefetch: 500, logger: logger)
         return IdempotentConsumer(name: "test-consumer", consumer: queueConsumer, database: fixture.database.connectionConfiguration,
-                                  maxAttempts: 3, logger: logger) { delivery, connection in
+                                  maxAttempts: 3, batchSize: 250, logger: logger) { delivery, connection in
             let seq = Int64(delivery.headers["x-outbox-seq"] ?? "") ?? -1
             let aggregate = UUID(uuidString: delivery.headers["x-aggregate-id"] ?? "") ?? UUID()
             let message = UUID(uuidString: delivery.messageId ?? "") ?? UUID()
@@ -111,7 +111,7 @@ import Testing
     }
 
     /// Waits (bounded) until the consumer's table holds `count` rows.
-    func waitForConsumed(_ database: DatabaseConfiguration, count: Int, within limit: Duration = .seconds(240)) async throws {
+    func waitForConsumed(_ database: DatabaseConfiguration, count: Int, within limit: Duration = .seconds(480)) async throws {
         let deadline = ContinuousClock.now + limit
         while ContinuousClock.now < deadline {
             if try await number(database, "SELECT count(*)::int FROM consumed") >= count { return }

@@ -103,16 +103,18 @@ public struct IdempotentConsumer: Service {
 
     private func apply(_ batch: [Delivery], on connection: PostgresConnection) async throws {
         let (name, handler, logger) = (self.name, self.handler, self.logger)
+        let ids = batch.compactMap { $0.messageId.flatMap(UUID.init(uuidString:)) }
         try await connection.withTransaction(logger: logger) { connection in
+            // One statement records the whole batch; the ids it returns are the ones not seen before.
+            let rows = try await connection.query("""
+                INSERT INTO processed_messages (consumer, message_id) SELECT \(name), unnest(\(ids)::uuid[])
+                ON CONFLICT DO NOTHING RETURNING message_id
+                """, logger: logger)
+            var fresh = Set<UUID>()
+            for try await id in rows.decode(UUID.self) { fresh.insert(id) }
             for delivery in batch {
-                let messageId = delivery.messageId.flatMap(UUID.init(uuidString:))
-                let rows = try await connection.query("""
-                    INSERT INTO processed_messages (consumer, message_id) VALUES (\(name), \(messageId))
-                    ON CONFLICT DO NOTHING RETURNING 1
-                    """, logger: logger)
-                var fresh = false
-                for try await _ in rows { fresh = true }
-                guard fresh else { continue }  // a duplicate: its effect is already committed
+                // A duplicate (its effect is already committed) is skipped.
+                guard let id = delivery.messageId.flatMap(UUID.init(uuidString:)), fresh.remove(id) != nil else { continue }
                 do {
                     try await handler(delivery, connection)
                 } catch {
