@@ -13,8 +13,11 @@ public struct DeviceName: Hashable, Sendable, Codable {
         self.kind = kind
         self.number = number
         self.function = function
-        self.rawName = rawName
-        self.name = DeviceName.decodeText(rawName)
+        // The field is always 16 bytes, space padded; pad here so a built name equals a decoded one.
+        var padded = Array(rawName.prefix(16))
+        padded += [UInt8](repeating: 0x20, count: 16 - padded.count)
+        self.rawName = padded
+        self.name = DeviceName.decodeText(padded)
         self.extra = extra
     }
 
@@ -29,9 +32,7 @@ public struct DeviceName: Hashable, Sendable, Codable {
     }
 
     var data: [UInt8] {
-        var name = rawName.prefix(16)
-        name += [UInt8](repeating: 0x20, count: 16 - name.count)
-        return [kind.rawValue, UInt8(truncatingIfNeeded: number), function] + Array(name) + (extra.map { [$0] } ?? [])
+        [kind.rawValue, UInt8(truncatingIfNeeded: number), function] + rawName + (extra.map { [$0] } ?? [])
     }
 
     /// Panel texts are in a single-byte code page (CP1250 on Polish firmware). ASCII maps as is; the Polish

@@ -18,8 +18,12 @@ public struct EventText: Hashable, Sendable, Codable {
         self.long = long
         self.longDescriptionKind = longDescriptionKind
         self.shortDescriptionKind = shortDescriptionKind
-        self.rawText = rawText
-        self.text = DeviceName.decodeText(rawText)
+        // 16 or 46 bytes, space padded; pad here so a built text equals a decoded one.
+        let length = long ? 46 : 16
+        var padded = Array(rawText.prefix(length))
+        padded += [UInt8](repeating: 0x20, count: length - padded.count)
+        self.rawText = padded
+        self.text = DeviceName.decodeText(padded)
     }
 
     init(frame: SatelFrame) throws(SatelMessageError) {
@@ -35,10 +39,8 @@ public struct EventText: Hashable, Sendable, Codable {
 
     var data: [UInt8] {
         let selector = EventText.selectorBytes(code: code, restore: restore, long: long)
-        var text = rawText.prefix(long ? 46 : 16)
-        text += [UInt8](repeating: 0x20, count: (long ? 46 : 16) - text.count)
         return selector + [longDescriptionKind, UInt8(shortDescriptionKind >> 8), UInt8(shortDescriptionKind & 0xFF)]
-            + Array(text)
+            + rawText
     }
 
     /// The two request bytes: bit 15 long, bit 10 restore, bits 0–9 the code.
