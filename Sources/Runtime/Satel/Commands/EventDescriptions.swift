@@ -39,7 +39,6 @@ public enum EventDescriptions {
         409: ("disarm by zone", "arm by zone"),
         422: ("user access", "user access"),
         454: ("arming failed", "arming failed"),
-        572: ("zone bypass", "zone unbypass"),
         1001: ("forced arming", "forced arming"),
         1019: ("remote key fob used", "remote key fob used"),
     ]
