@@ -165,6 +165,20 @@ import Testing
         }
     }
 
+    @Test func aModuleThatStopsAnsweringIsDroppedAndReconnected() async throws {
+        try await ClientHarness.run(client: { $0.requestTimeout = .milliseconds(300) }) { harness in
+            let first = try await harness.waitForSynchronized()
+            try await harness.panel.perform(.setAnswering(false))
+            let dropped = try await harness.waitFor(from: first) { update -> SatelClientError? in
+                if case .connection(.disconnected(let error, _)) = update { return error }
+                return nil
+            }
+            #expect(dropped.0.code == .noAnswer)
+            try await harness.panel.perform(.setAnswering(true))
+            try await harness.waitForSynchronized(from: dropped.1)
+        }
+    }
+
     @Test func controlsWithoutALinkFailPlainly() async throws {
         let client = SatelClient(configuration: ClientHarness.clientConfiguration(port: 1))
         await #expect {

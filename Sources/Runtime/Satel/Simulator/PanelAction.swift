@@ -13,6 +13,8 @@ public enum PanelAction: Hashable, Sendable {
     /// Sets or clears one trouble bit (bit 1 = byte 0 bit 0 of the part).
     case setTrouble(TroublePart, bit: Int, active: Bool)
     case setTemperature(zone: Int, celsius: Double?)
+    /// The module stops answering requests (a hung module or a half-open link) or starts again.
+    case setAnswering(Bool)
     /// Writes an arbitrary record to the event log (for tests of decoding and walking).
     case logEvent(code: Int, restore: Bool, partition: Int, source: Int)
 }

@@ -15,6 +15,8 @@ public struct SimulatedPanel: Sendable {
     public private(set) var monitoring: NewDataFlags?
     /// Seconds added to the host clock by 0x8E "set clock".
     public private(set) var clockOffset: Int64 = 0
+    /// False while the module plays dead: requests are swallowed without an answer.
+    public private(set) var answering = true
     private var temperatures: [Int: Double]
     /// Commands changed since the last request or action, in the order they changed.
     var changed: [StateCommand] = []
@@ -59,6 +61,7 @@ public struct SimulatedPanel: Sendable {
 
     /// Answers one request; an empty result means the module says nothing (as for 0x7D on a plain zone).
     public mutating func handle(_ request: SatelRequest, now: Int64) -> [SatelResponse] {
+        guard answering else { return [] }
         var answers: [SatelResponse] = []
         switch request {
         case .readState(let command, let extended):
@@ -106,7 +109,8 @@ public struct SimulatedPanel: Sendable {
 
     /// The answer to a frame that is not a request we understand.
     public func answerToUnknown() -> [SatelResponse] {
-        configuration.unknownCommandPolicy == .otherError ? [.result(.otherError)] : []
+        guard answering else { return [] }
+        return configuration.unknownCommandPolicy == .otherError ? [.result(.otherError)] : []
     }
 
     // MARK: Things happening on site
@@ -160,6 +164,8 @@ public struct SimulatedPanel: Sendable {
             }
         case .setTemperature(let zone, let celsius):
             temperatures[zone] = celsius
+        case .setAnswering(let on):
+            answering = on
         case .logEvent(let code, let restore, let partition, let source):
             log(code: code, restore: restore, partition: partition, source: source, eventClass: .systemEvents, now: now)
         }

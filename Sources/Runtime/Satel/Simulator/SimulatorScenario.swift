@@ -219,6 +219,8 @@ extension ScenarioFile.Step {
             }
             return .setTrouble(troublePart, bit: try need(bit, "bit"), active: active ?? true)
         case "temperature": return .setTemperature(zone: try need(zone, "zone"), celsius: celsius)
+        case "stop-answering": return .setAnswering(false)
+        case "resume-answering": return .setAnswering(true)
         case "event":
             return .logEvent(code: try need(code, "code"), restore: restore ?? false, partition: partition ?? 1, source: source ?? 0)
         default:
