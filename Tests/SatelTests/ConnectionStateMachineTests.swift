@@ -14,7 +14,7 @@ import Testing
         var panel: SimulatedPanel
         var sent: [SatelRequest] = []
         var reports: [PanelUpdate] = []
-        var controls: [UInt64: Result<ResultCode, SatelClientError>] = [:]
+        var requests: [UInt64: Result<SatelResponse, SatelClientError>] = [:]
         var pollGeneration: UInt64?
         var closedWith: SatelClientError?
         var pendingSequence: UInt64?
@@ -43,8 +43,8 @@ import Testing
                     pollGeneration = generation
                 case .report(let updates):
                     reports += updates
-                case .completeControl(let id, let result):
-                    controls[id] = result
+                case .completeRequest(let id, let result):
+                    requests[id] = result
                 case .close(let error):
                     closedWith = error
                 }
@@ -107,20 +107,20 @@ import Testing
         var loop = Loop()
         loop.run(loop.machine.connected())
         // A control goes out; pretend its answer never comes.
-        let actions = loop.machine.controlRequested(id: 7, command: .clearTroubleMemory, code: UserCode("1234")!)
+        let actions = loop.machine.callerRequested(id: 7, request: .control(.clearTroubleMemory, code: UserCode("1234")!))
         guard case .send(_, let sequence, _) = actions.first else { Issue.record("nothing sent"); return }
         #expect(loop.machine.requestTimedOut(sequence: sequence - 1).isEmpty)
         let closing = loop.machine.requestTimedOut(sequence: sequence)
         guard case .close(let error) = closing.first else { Issue.record("no close"); return }
         #expect(error.code == .noAnswer)
         let completions = loop.machine.closed()
-        #expect(completions == [.completeControl(id: 7, .failure(error))])
+        #expect(completions == [.completeRequest(id: 7, .failure(error))])
     }
 
     @Test func aFrameWithAnotherCommandIsTakenAsAPushNotAsTheAnswer() {
         var loop = Loop()
         loop.run(loop.machine.connected())
-        let actions = loop.machine.controlRequested(id: 1, command: .clearTroubleMemory, code: UserCode("1234")!)
+        let actions = loop.machine.callerRequested(id: 1, request: .control(.clearTroubleMemory, code: UserCode("1234")!))
         #expect(actions.count == 1)
         // A monitoring push of zone 9 arrives while the control waits for its EF.
         let push = SatelResponse.state(.zonesViolation, ObjectBitmap(numbers: [9], byteCount: 16))
@@ -128,6 +128,6 @@ import Testing
         #expect(pushed.count == 1)
         #expect(loop.machine.snapshot.objects(.zonesViolation) == [9])
         let done = loop.machine.frameReceived(SatelResponse.result(.accepted).frame)
-        #expect(done.first == .completeControl(id: 1, .success(.accepted)))
+        #expect(done.first == .completeRequest(id: 1, .success(.result(.accepted))))
     }
 }

@@ -13,13 +13,14 @@ struct ConnectionStateMachine {
         var followEventLog: Bool
         var watchedCommands: [StateCommand]
         var watchedTroubles: [TroublePart]
+        var encrypted = false
     }
 
     enum Action: Equatable {
         case send(SatelRequest, sequence: UInt64, timeout: TimeAmount)
         case schedulePoll(after: TimeAmount, generation: UInt64)
         case report([PanelUpdate])
-        case completeControl(id: UInt64, Result<ResultCode, SatelClientError>)
+        case completeRequest(id: UInt64, Result<SatelResponse, SatelClientError>)
         case close(SatelClientError)
     }
 
@@ -37,7 +38,8 @@ struct ConnectionStateMachine {
         case read
         case poll
         case eventLog
-        case control(id: UInt64)
+        /// A request from the caller (a control command or a one-off read such as a name).
+        case caller(id: UInt64)
     }
 
     private struct InFlight {
@@ -52,7 +54,7 @@ struct ConnectionStateMachine {
     private(set) var walker: EventLogWalker
     private var integraVersion: IntegraVersion?
     private var inFlight: InFlight?
-    private var controls: [(id: UInt64, request: SatelRequest)] = []
+    private var callerRequests: [(id: UInt64, request: SatelRequest)] = []
     private var reads: [(request: SatelRequest, purpose: Purpose)] = []
     private var walkPending = false
     private var nextWalkIndex: EventLogIndex?
@@ -60,6 +62,7 @@ struct ConnectionStateMachine {
     private var sequence: UInt64 = 0
     private var pollGeneration: UInt64 = 0
     private var closeReason: SatelClientError?
+    private var anyFrameReceived = false
 
     /// Frames that arrived without being asked for (monitoring pushes, unsolicited 0x8C).
     private(set) var unsolicitedFrames = 0
@@ -80,6 +83,7 @@ struct ConnectionStateMachine {
 
     mutating func frameReceived(_ frame: SatelFrame) -> [Action] {
         guard phase != .closed && phase != .waitingForConnection else { return [] }
+        anyFrameReceived = true
         if let current = inFlight,
             frame.command == current.request.answerCode.rawValue || frame.command == SatelCommandCode.result.rawValue
         {
@@ -108,6 +112,12 @@ struct ConnectionStateMachine {
 
     mutating func requestTimedOut(sequence timedOut: UInt64) -> [Action] {
         guard let current = inFlight, current.sequence == timedOut, phase != .closed else { return [] }
+        if configuration.encrypted && current.purpose == .identifyIntegra && !anyFrameReceived {
+            // An encrypted module that cannot decrypt our first request says nothing at all (doc §8.5).
+            return close(SatelClientError(
+                code: .wrongIntegrationKey,
+                message: "no answer to the first encrypted request: wrong integration key, or encryption is off at the module"))
+        }
         return close(SatelClientError(
             code: .noAnswer, message: "no answer to \(current.request.commandCode.name) in time"))
     }
@@ -117,12 +127,13 @@ struct ConnectionStateMachine {
         return startPollCycle()
     }
 
-    mutating func controlRequested(id: UInt64, command: ControlCommand, code: UserCode) -> [Action] {
+    /// A request from the caller; it goes before any queued read.
+    mutating func callerRequested(id: UInt64, request: SatelRequest) -> [Action] {
         switch phase {
         case .closed, .waitingForConnection:
-            return [.completeControl(id: id, .failure(closeReason ?? SatelClientError(code: .notConnected, message: "not connected to the panel")))]
+            return [.completeRequest(id: id, .failure(closeReason ?? SatelClientError(code: .notConnected, message: "not connected to the panel")))]
         case .identifying, .synchronizing, .ready:
-            controls.append((id, .control(command, code: code)))
+            callerRequests.append((id, request))
             return sendNext()
         }
     }
@@ -150,14 +161,14 @@ struct ConnectionStateMachine {
         closeReason = reason
         phase = .closed
         var actions: [Action] = []
-        if let current = inFlight, case .control(let id) = current.purpose {
-            actions.append(.completeControl(id: id, .failure(reason)))
+        if let current = inFlight, case .caller(let id) = current.purpose {
+            actions.append(.completeRequest(id: id, .failure(reason)))
         }
         inFlight = nil
-        for control in controls {
-            actions.append(.completeControl(id: control.id, .failure(reason)))
+        for request in callerRequests {
+            actions.append(.completeRequest(id: request.id, .failure(reason)))
         }
-        controls = []
+        callerRequests = []
         reads = []
         return actions
     }
@@ -209,14 +220,11 @@ struct ConnectionStateMachine {
             } else {
                 nextWalkIndex = nil
             }
-        case .control(let id):
-            guard case .result(let code) = response else {
-                actions.append(.completeControl(id: id, .failure(SatelClientError(code: .protocolViolation, message: "control answered \(response)"))))
-                break
-            }
-            actions.append(.completeControl(id: id, .success(code)))
-            // Look at the panel right away rather than at the next tick: the operator waits for the effect.
-            if code.isSuccess && phase == .ready && !cycleActive {
+        case .caller(let id):
+            actions.append(.completeRequest(id: id, .success(response)))
+            // After a control, look at the panel right away rather than at the next tick: the operator
+            // waits for the effect.
+            if case .control = current.request, case .result(let code) = response, code.isSuccess, phase == .ready, !cycleActive {
                 return actions + startPollCycle()
             }
         }
@@ -230,8 +238,8 @@ struct ConnectionStateMachine {
             return actions + close(SatelClientError(code: .protocolViolation, message: "unreadable answer: \(error)"))
         case .identifyModule:
             return answered(current, with: .result(.otherError))
-        case .control(let id):
-            actions.append(.completeControl(id: id, .failure(SatelClientError(code: .protocolViolation, message: "unreadable answer: \(error)"))))
+        case .caller(let id):
+            actions.append(.completeRequest(id: id, .failure(SatelClientError(code: .protocolViolation, message: "unreadable answer: \(error)"))))
         case .read:
             tracker.markUnsupported(current.request.commandCode.rawValue)
         case .eventLog:
@@ -274,12 +282,12 @@ struct ConnectionStateMachine {
         }
     }
 
-    /// Sends the next request if none is in flight: controls first, then reads, then the event-log walk.
+    /// Sends the next request if none is in flight: the caller's first, then reads, then the event-log walk.
     private mutating func sendNext() -> [Action] {
         guard inFlight == nil, phase == .synchronizing || phase == .ready else { return [] }
-        if !controls.isEmpty {
-            let control = controls.removeFirst()
-            return [send(control.request, purpose: .control(id: control.id))]
+        if !callerRequests.isEmpty {
+            let request = callerRequests.removeFirst()
+            return [send(request.request, purpose: .caller(id: request.id))]
         }
         if !reads.isEmpty {
             let read = reads.removeFirst()

@@ -70,12 +70,23 @@ public final class SatelClient: Service, Sendable {
     /// Sends a control command with a user code and returns the panel's result code (check `isSuccess`;
     /// `meaning` says why not). Throws `SatelClientError` when there is no link or it failed meanwhile.
     public func execute(_ command: ControlCommand, code: UserCode) async throws -> ResultCode {
+        let response = try await send(.control(command, code: code))
+        guard case .result(let result) = response else {
+            throw SatelClientError(code: .protocolViolation, message: "a control command was answered with \(response)")
+        }
+        return result
+    }
+
+    /// Sends any request in turn with the client's own (one request in flight) and returns the answer;
+    /// an `EF` result comes back as `.result`. A request the module never answers (0x7D for a zone that is
+    /// not a temperature zone) times out and drops the link, as any missing answer does.
+    public func send(_ request: SatelRequest) async throws -> SatelResponse {
         guard let channel = state.withLockedValue({ $0.channel }), channel.isActive else {
             throw SatelClientError(code: .notConnected, message: "not connected to the panel")
         }
-        let promise = channel.eventLoop.makePromise(of: ResultCode.self)
-        channel.writeAndFlush(ControlRequest(command: command, code: code, promise: promise)).whenFailure { _ in
-            promise.fail(SatelClientError(code: .notConnected, message: "the connection closed before the command was sent"))
+        let promise = channel.eventLoop.makePromise(of: SatelResponse.self)
+        channel.writeAndFlush(CallerRequest(request: request, promise: promise)).whenFailure { _ in
+            promise.fail(SatelClientError(code: .notConnected, message: "the connection closed before the request was sent"))
         }
         return try await promise.futureResult.get()
     }
@@ -113,7 +124,7 @@ public final class SatelClient: Service, Sendable {
                 configuration: .init(
                     requestTimeout: configuration.requestTimeout, pollInterval: configuration.pollInterval,
                     followEventLog: configuration.followEventLog, watchedCommands: configuration.watchedCommands,
-                    watchedTroubles: configuration.watchedTroubles),
+                    watchedTroubles: configuration.watchedTroubles, encrypted: configuration.integrationKey != nil),
                 tracker: state.tracker, walker: state.walker), configuration.integrationKey.map(IntegrationKey.init))
         }
         let synchronized = NIOLockedValueBox(false)

@@ -3,7 +3,7 @@ import NIOCore
 /// Runs a `ConnectionStateMachine` on a channel: feeds it the channel's events and carries out its actions.
 final class SatelClientChannelHandler: ChannelDuplexHandler {
     typealias InboundIn = SatelDecodedItem
-    typealias OutboundIn = ControlRequest
+    typealias OutboundIn = CallerRequest
     typealias OutboundOut = SatelFrame
 
     private var stateMachine: ConnectionStateMachine
@@ -11,8 +11,8 @@ final class SatelClientChannelHandler: ChannelDuplexHandler {
     private let finished: @Sendable (SatelClientError?, PanelStateTracker, EventLogWalker) -> Void
     private var requestTimer: Scheduled<Void>?
     private var pollTimer: Scheduled<Void>?
-    private var controlPromises: [UInt64: EventLoopPromise<ResultCode>] = [:]
-    private var nextControlID: UInt64 = 0
+    private var requestPromises: [UInt64: EventLoopPromise<SatelResponse>] = [:]
+    private var nextRequestID: UInt64 = 0
     private var context: ChannelHandlerContext?
 
     init(
@@ -63,10 +63,10 @@ final class SatelClientChannelHandler: ChannelDuplexHandler {
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let request = unwrapOutboundIn(data)
-        nextControlID += 1
-        controlPromises[nextControlID] = request.promise
+        nextRequestID += 1
+        requestPromises[nextRequestID] = request.promise
         promise?.succeed()
-        run(stateMachine.controlRequested(id: nextControlID, command: request.command, code: request.code), context: context)
+        run(stateMachine.callerRequested(id: nextRequestID, request: request.request), context: context)
     }
 
     private func run(_ actions: [ConnectionStateMachine.Action], context: ChannelHandlerContext) {
@@ -87,8 +87,8 @@ final class SatelClientChannelHandler: ChannelDuplexHandler {
                 }
             case .report(let updates):
                 report(updates, stateMachine.snapshot)
-            case .completeControl(let id, let result):
-                guard let promise = controlPromises.removeValue(forKey: id) else { continue }
+            case .completeRequest(let id, let result):
+                guard let promise = requestPromises.removeValue(forKey: id) else { continue }
                 switch result {
                 case .success(let code): promise.succeed(code)
                 case .failure(let error): promise.fail(error)
