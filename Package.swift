@@ -77,6 +77,25 @@ let package = Package(
                 "Yams",
             ],
             path: "Sources/Runtime/Satel",
+            exclude: ["README.md"],
+            swiftSettings: swiftSettings
+        ),
+
+        .executableTarget(
+            name: "SatelFuzz",
+            dependencies: ["Satel", .product(name: "NIOCore", package: "swift-nio")],
+            path: "Sources/Runtime/SatelFuzz",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "SatelBench",
+            dependencies: [
+                "Satel",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            path: "Sources/Runtime/SatelBench",
             swiftSettings: swiftSettings
         ),
 

@@ -146,6 +146,7 @@ import Testing
         ("FE FE 80 12 34 FE 0D", .unexpectedLength),
         ("FE FE 84 1A 34 FF FF FF FF FF FF 01 00 00 00 FE 0D", .invalidField),
         ("FE FE 55 FE 0D", .unknownCommand),
+        ("FE FE 8E 12 34 FF FF FF FF FF FF 32 30 32 36 31 33 30 35 32 30 31 38 33 30 FE 0D", .invalidField),
     ])
     func malformedRequestsAreErrorsWithTheirBytes(body: String, code: SatelMessageError.Code) throws {
         // Build the frame from the body between the markers (the CRC is not part of the test strings).

@@ -68,7 +68,11 @@ public struct ClockAndStatus: Hashable, Sendable, Codable {
     }
 
     var data: [UInt8] {
-        func bcd(_ value: Int) -> UInt8 { UInt8((value / 10) % 10) << 4 | UInt8(value % 10) }
+        // Two BCD digits of a value kept within 0...99, so no clock value can trap here.
+        func bcd(_ value: Int) -> UInt8 {
+            let clamped = ((value % 100) + 100) % 100
+            return UInt8(clamped / 10) << 4 | UInt8(clamped % 10)
+        }
         var byte7 = UInt8(dayOfWeek & 0x07)
         if troublesPresent { byte7 |= 0x40 }
         if serviceMode { byte7 |= 0x80 }

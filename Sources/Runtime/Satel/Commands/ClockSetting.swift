@@ -35,5 +35,12 @@ public struct ClockSetting: Hashable, Sendable, Codable {
         self.init(
             year: number(0, 4), month: number(4, 2), day: number(6, 2), hour: number(8, 2), minute: number(10, 2),
             second: number(12, 2))
+        guard isValid else { return nil }
+    }
+
+    /// A real calendar date and time (the panel's clock cannot hold anything else).
+    public var isValid: Bool {
+        (1...12).contains(month) && (1...31).contains(day) && (0..<24).contains(hour) && (0..<60).contains(minute)
+            && (0..<60).contains(second) && (1...9999).contains(year)
     }
 }

@@ -92,7 +92,10 @@ public enum ControlCommand: Hashable, Sendable {
             guard bytes.isEmpty else { throw wrongLength("no bytes") }
             return .clearTroubleMemory
         case 0x8E:
-            guard let setting = ClockSetting(digits: arguments) else { throw wrongLength("14 ASCII digits") }
+            guard arguments.count == 14 else { throw wrongLength("14 ASCII digits") }
+            guard let setting = ClockSetting(digits: arguments) else {
+                throw SatelMessageError(code: .invalidField, frame: frame, reason: "not a valid date and time")
+            }
             return .setClock(setting)
         default:
             throw SatelMessageError(code: .unknownCommand, frame: frame, reason: "not a control command")

@@ -76,6 +76,7 @@ extension SimulatedPanel {
             return .accepted
         case .setClock(let setting):
             guard user.rights.contains(.clock) else { return .noAccess }
+            guard setting.isValid else { return .otherError }
             setClock(setting, now: now)
             return .accepted
         }
