@@ -59,6 +59,7 @@ struct ConnectionStateMachine {
     private var walkPending = false
     private var nextWalkIndex: EventLogIndex?
     private var cycleActive = false
+    private var pollOverdue = false
     private var sequence: UInt64 = 0
     private var pollGeneration: UInt64 = 0
     private var closeReason: SatelClientError?
@@ -123,7 +124,12 @@ struct ConnectionStateMachine {
     }
 
     mutating func pollDue(generation: UInt64) -> [Action] {
-        guard generation == pollGeneration, phase == .ready, !cycleActive else { return [] }
+        guard generation == pollGeneration, phase == .ready else { return [] }
+        guard !cycleActive else {
+            // Still busy with the previous cycle: start the next one as soon as it ends.
+            pollOverdue = true
+            return []
+        }
         return startPollCycle()
     }
 
@@ -264,11 +270,15 @@ struct ConnectionStateMachine {
         reads.append((.readNewData(answerLength: identity.newDataAnswerLength), .poll))
     }
 
+    /// Starts a poll cycle and arms the timer for the next one now, so polls keep a fixed rate however
+    /// long each cycle takes.
     private mutating func startPollCycle() -> [Action] {
         cycleActive = true
+        pollOverdue = false
         walkPending = configuration.followEventLog
         reads.append((.readNewData(answerLength: tracker.snapshot.identity?.newDataAnswerLength ?? 6), .poll))
-        return sendNext()
+        pollGeneration += 1
+        return [.schedulePoll(after: configuration.pollInterval, generation: pollGeneration)] + sendNext()
     }
 
     private mutating func queueFlaggedReads(_ flags: NewDataFlags) {
@@ -305,14 +315,13 @@ struct ConnectionStateMachine {
         }
         guard cycleActive else { return [] }
         cycleActive = false
-        var actions: [Action] = []
         if phase == .synchronizing {
             phase = .ready
-            actions.append(.report([.connection(.synchronized)]))
+            // The first poll cycle starts one interval after the full read.
+            pollGeneration += 1
+            return [.report([.connection(.synchronized)]), .schedulePoll(after: configuration.pollInterval, generation: pollGeneration)]
         }
-        pollGeneration += 1
-        actions.append(.schedulePoll(after: configuration.pollInterval, generation: pollGeneration))
-        return actions
+        return pollOverdue ? startPollCycle() : []
     }
 
     private mutating func send(_ request: SatelRequest, purpose: Purpose) -> Action {

@@ -106,13 +106,16 @@ public struct SatelFrameDecoder: NIOSingleStepByteToMessageDecoder {
             return .needMoreData(discardable: index - 2)
         }
 
-        // 3. Collect the body, unstuffing, until `FE 0D`.
+        // 3. The command byte is never FE, so it is the byte right after the sync. Then collect the data and
+        //    the CRC, unstuffing, until `FE 0D`.
+        let command = bytes[index]
+        index += 1
         var body: [UInt8] = []
         body.reserveCapacity(min(count - index, 64))
         while index < count {
             let byte = bytes[index]
             if byte != sync {
-                if body.count >= maximumBodyLength {
+                if body.count + 1 >= maximumBodyLength {
                     return .malformed(consumed: index, .frameTooLong)
                 }
                 body.append(byte)
@@ -122,24 +125,22 @@ public struct SatelFrameDecoder: NIOSingleStepByteToMessageDecoder {
             guard index + 1 < count else { return .needMoreData(discardable: 0) }
             switch bytes[index + 1] {
             case SatelFrame.stuffByte:
-                if body.count >= maximumBodyLength {
+                if body.count + 1 >= maximumBodyLength {
                     return .malformed(consumed: index, .frameTooLong)
                 }
                 body.append(sync)
                 index += 2
             case SatelFrame.endByte:
                 let consumed = index + 2
-                guard body.count >= 3 else { return .malformed(consumed: consumed, .frameTooShort) }
+                guard body.count >= 2 else { return .malformed(consumed: consumed, .frameTooShort) }
                 let dataEnd = body.count - 2
-                var crc = SatelCRC.initialValue
+                var crc = SatelCRC.update(SatelCRC.initialValue, with: command)
                 for position in 0..<dataEnd {
                     crc = SatelCRC.update(crc, with: body[position])
                 }
                 let received = UInt16(body[dataEnd]) << 8 | UInt16(body[dataEnd + 1])
                 guard crc == received else { return .malformed(consumed: consumed, .crcMismatch) }
-                let command = body[0]
                 body.removeLast(2)
-                body.removeFirst()
                 return .frame(consumed: consumed, SatelFrame(command: command, data: body))
             case sync:
                 // Rule 1: a new sync. Drop what was collected; the `FE FE` stays for the next frame.
