@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import NIOCore
 
 /// Cuts the byte stream into `SatelFrame`s following the receiver rules of protocol doc §1.3.
@@ -113,13 +118,15 @@ public struct SatelFrameDecoder: NIOSingleStepByteToMessageDecoder {
         var body: [UInt8] = []
         body.reserveCapacity(min(count - index, 64))
         while index < count {
-            let byte = bytes[index]
-            if byte != sync {
-                if body.count + 1 >= maximumBodyLength {
-                    return .malformed(consumed: index, .frameTooLong)
+            if bytes[index] != sync {
+                // Copy the run up to the next FE in one go: most of a frame is such a run.
+                let runEnd = nextSync(in: bytes, from: index)
+                let room = maximumBodyLength - 1 - body.count
+                if runEnd - index > room {
+                    return .malformed(consumed: index + room, .frameTooLong)
                 }
-                body.append(byte)
-                index += 1
+                body.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[index..<runEnd]))
+                index = runEnd
                 continue
             }
             guard index + 1 < count else { return .needMoreData(discardable: 0) }
@@ -150,5 +157,13 @@ public struct SatelFrameDecoder: NIOSingleStepByteToMessageDecoder {
             }
         }
         return .needMoreData(discardable: 0)
+    }
+
+    /// The index of the next `FE` at or after `start`, or `bytes.count`.
+    @inline(__always)
+    private static func nextSync(in bytes: UnsafeRawBufferPointer, from start: Int) -> Int {
+        guard let base = bytes.baseAddress, start < bytes.count else { return bytes.count }
+        guard let found = memchr(base + start, Int32(SatelFrame.syncByte), bytes.count - start) else { return bytes.count }
+        return base.distance(to: UnsafeRawPointer(found))
     }
 }
