@@ -94,6 +94,16 @@ import Testing
         }
     }
 
+    @Test func theCommandEntryPointReturnsTheExitStatus() async throws {
+        try await Self.withSimulator { _, port in
+            #expect(await PanelProbeCommand.run(host: "127.0.0.1", port: port, events: 2, json: true) == 0)
+        }
+        let listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
+        let port = listener.localAddress!.port!
+        try await listener.close()
+        #expect(await PanelProbeCommand.run(host: "127.0.0.1", port: port) == 1)
+    }
+
     @Test func failuresRenderAsPlainReasons() throws {
         let failure = PanelProbeFailure(reason: .busy, detail: "x")
         #expect(PanelProbeRenderer.text(failure) == "probe failed: busy with another client: the module allows one integration client at a time\n")
