@@ -5,8 +5,11 @@ import Satel
 /// How fast the frame decoder cuts a realistic byte stream (answers of every kind, some stuffed) into frames.
 struct DecoderBenchmark {
     struct Result {
+        /// Per second of wall-clock time (suffers when other processes share the cores).
         var megabytesPerSecond: Double
         var framesPerSecond: Double
+        /// Per second of this thread's CPU time (what the decoder itself costs).
+        var megabytesPerCPUSecond: Double
         var bytes: Int
         var frames: Int
     }
@@ -46,6 +49,7 @@ struct DecoderBenchmark {
         let processor = NIOSingleStepByteToMessageProcessor(SatelFrameDecoder())
         var frames = 0
         var malformed = 0
+        let cpuStart = Self.threadCPUSeconds()
         let start = ContinuousClock.now
         for read in reads {
             try processor.process(buffer: read) { item in
@@ -53,10 +57,17 @@ struct DecoderBenchmark {
             }
         }
         let elapsed = ContinuousClock.now - start
+        let cpuSeconds = Self.threadCPUSeconds() - cpuStart
         precondition(malformed == 0 && frames == repeats * framesPerPattern, "decoder lost frames: \(frames) \(malformed)")
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         return Result(
             megabytesPerSecond: Double(bytes) / seconds / 1_000_000, framesPerSecond: Double(frames) / seconds,
-            bytes: bytes, frames: frames)
+            megabytesPerCPUSecond: Double(bytes) / cpuSeconds / 1_000_000, bytes: bytes, frames: frames)
+    }
+
+    static func threadCPUSeconds() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
     }
 }
