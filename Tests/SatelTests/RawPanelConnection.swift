@@ -42,6 +42,11 @@ struct RawPanelConnection {
         return items
     }
 
+    /// Reads whatever arrives next.
+    mutating func receiveSome() async throws {
+        try await readOnce()
+    }
+
     /// Reads until the peer closes the connection.
     mutating func receiveUntilClosed() async throws {
         while !closedByPeer {

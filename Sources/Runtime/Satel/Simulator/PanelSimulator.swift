@@ -48,6 +48,25 @@ public final class PanelSimulator: Sendable {
         try await eventLoop.submit { self.state.value.statistics }.get()
     }
 
+    /// The future form of `perform`, for callers on an event loop (the control port).
+    func performOnLoop(_ action: PanelAction) -> EventLoopFuture<Void> {
+        eventLoop.submit { self.applyOnLoop(action) }
+    }
+
+    /// One line saying what matters to an operator: armed partitions, violated zones, alarms, outputs.
+    func stateSummary() -> EventLoopFuture<String> {
+        eventLoop.submit {
+            let panel = self.state.value.panel
+            func list(_ command: StateCommand) -> String {
+                "[" + panel.bitmaps[command]!.numbers.map(String.init).joined(separator: ",") + "]"
+            }
+            return "state armed=\(list(.partitionsArmed)) violated=\(list(.zonesViolation)) zoneAlarms=\(list(.zonesAlarm)) "
+                + "partitionAlarms=\(list(.partitionsAlarm)) fireAlarms=\(list(.partitionsFireAlarm)) "
+                + "bypassed=\(list(.zonesBypass)) outputs=\(list(.outputsState)) events=\(panel.eventLog.count)"
+                + " connected=\(self.state.value.activeChannel != nil)"
+        }
+    }
+
     // MARK: On the event loop
 
     func applyOnLoop(_ action: PanelAction) {

@@ -12,10 +12,13 @@ public struct SimulatorConfiguration: Sendable {
     public var integrationKey: String?
     /// The module closes a connection after this long without a complete frame (25 s on ETHM-1 Plus ≥ 2.03).
     public var idleTimeout: TimeAmount
+    /// A line-based control port (see `SimulatorControlCommand`), bound on 127.0.0.1 only; nil for none,
+    /// 0 for any free port.
+    public var controlPort: Int?
 
     public init(
         host: String = "127.0.0.1", port: Int = 7094, panelCount: Int = 1, scenario: SimulatorScenario = SimulatorScenario(),
-        integrationKey: String? = nil, idleTimeout: TimeAmount = .seconds(25)
+        integrationKey: String? = nil, idleTimeout: TimeAmount = .seconds(25), controlPort: Int? = nil
     ) {
         self.host = host
         self.port = port
@@ -23,5 +26,6 @@ public struct SimulatorConfiguration: Sendable {
         self.scenario = scenario
         self.integrationKey = integrationKey
         self.idleTimeout = idleTimeout
+        self.controlPort = controlPort
     }
 }

@@ -107,6 +107,9 @@ struct ScenarioFile: Decodable {
     }
 
     struct Step: Decodable {
+        /// Control-port lines decode steps without `at`.
+        static let atIsOptional = CodingUserInfoKey(rawValue: "atIsOptional")!
+
         var at: Duration
         var action: String
         var zone: Int?
@@ -123,11 +126,43 @@ struct ScenarioFile: Decodable {
         var restore: Bool?
         var partition: Int?
         var source: Int?
+
+        private enum CodingKeys: String, CodingKey {
+            case at, action, zone, output, on, partitions, mode, user, part, bit, active, celsius, code, restore, partition, source
+        }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            if decoder.userInfo[Self.atIsOptional] as? Bool == true {
+                at = try container.decodeIfPresent(Duration.self, forKey: .at) ?? Duration(seconds: 0)
+            } else {
+                at = try container.decode(Duration.self, forKey: .at)
+            }
+            action = try container.decode(String.self, forKey: .action)
+            zone = try container.decodeIfPresent(Int.self, forKey: .zone)
+            output = try container.decodeIfPresent(Int.self, forKey: .output)
+            on = try container.decodeIfPresent(Bool.self, forKey: .on)
+            partitions = try container.decodeIfPresent([Int].self, forKey: .partitions)
+            mode = try container.decodeIfPresent(UInt8.self, forKey: .mode)
+            user = try container.decodeIfPresent(Int.self, forKey: .user)
+            part = try container.decodeIfPresent(Int.self, forKey: .part)
+            bit = try container.decodeIfPresent(Int.self, forKey: .bit)
+            active = try container.decodeIfPresent(Bool.self, forKey: .active)
+            celsius = try container.decodeIfPresent(Double.self, forKey: .celsius)
+            code = try container.decodeIfPresent(Int.self, forKey: .code)
+            restore = try container.decodeIfPresent(Bool.self, forKey: .restore)
+            partition = try container.decodeIfPresent(Int.self, forKey: .partition)
+            source = try container.decodeIfPresent(Int.self, forKey: .source)
+        }
     }
 
     /// `2s`, `500ms`, `1.5` (seconds) or `1m`.
     struct Duration: Decodable {
         var seconds: Double
+
+        init(seconds: Double) {
+            self.seconds = seconds
+        }
 
         init(from decoder: any Decoder) throws {
             let container = try decoder.singleValueContainer()

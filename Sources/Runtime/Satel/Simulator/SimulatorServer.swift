@@ -17,6 +17,7 @@ public final class SimulatorServer: Service, Sendable {
     private struct State {
         var panels: [PanelSimulator] = []
         var listeners: [any Channel] = []
+        var controlListener: (any Channel)?
         var timers: [Scheduled<Void>] = []
         var started = false
     }
@@ -55,6 +56,25 @@ public final class SimulatorServer: Service, Sendable {
             }
             throw error
         }
+        var controlListener: (any Channel)?
+        if let controlPort = configuration.controlPort {
+            do {
+                controlListener = try await ServerBootstrap(group: group)
+                    .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                    .childChannelInitializer { [panels] channel in
+                        channel.eventLoop.makeCompletedFuture {
+                            try channel.pipeline.syncOperations.addHandler(SimulatorControlHandler(panels: panels))
+                        }
+                    }
+                    .bind(host: "127.0.0.1", port: controlPort)
+                    .get()
+            } catch {
+                for listener in listeners {
+                    try? await listener.close()
+                }
+                throw error
+            }
+        }
         var timers: [Scheduled<Void>] = []
         for panel in panels {
             for step in configuration.scenario.steps {
@@ -65,6 +85,7 @@ public final class SimulatorServer: Service, Sendable {
         state.withLockedValue {
             $0.panels = panels
             $0.listeners = listeners
+            $0.controlListener = controlListener
             $0.timers = timers
             $0.started = true
         }
@@ -77,6 +98,11 @@ public final class SimulatorServer: Service, Sendable {
                 "encrypted": "\(configuration.integrationKey != nil)",
             ])
         return ports
+    }
+
+    /// The control port actually bound, when one was asked for.
+    public var boundControlPort: Int? {
+        state.withLockedValue { $0.controlListener?.localAddress?.port }
     }
 
     public func boundPorts() throws -> [Int] {
@@ -95,10 +121,11 @@ public final class SimulatorServer: Service, Sendable {
         let (listeners, timers, panels) = state.withLockedValue { state in
             defer {
                 state.listeners = []
+                state.controlListener = nil
                 state.timers = []
                 state.started = false
             }
-            return (state.listeners, state.timers, state.panels)
+            return (state.listeners + (state.controlListener.map { [$0] } ?? []), state.timers, state.panels)
         }
         for timer in timers {
             timer.cancel()
