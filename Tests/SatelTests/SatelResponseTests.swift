@@ -104,6 +104,9 @@ import Testing
         #expect(record.eventClass == .zoneAndTamperAlarms && record.partitionField == 3 && !record.isRestore)
         #expect(record.code == 130 && record.source == 17 && record.object == 5 && record.userControlNumber == 31)
         #expect(!EventRecord.empty.isPresent)
+        // A record built from the wrong number of bytes is normalised, never a crash.
+        #expect(EventRecord(raw: [0x20]).raw == [0x20, 0, 0, 0, 0, 0, 0, 0])
+        #expect(EventRecord(raw: [UInt8](repeating: 1, count: 12)).raw.count == 8)
     }
 
     @Test(arguments: [

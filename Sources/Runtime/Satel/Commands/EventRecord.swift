@@ -3,9 +3,23 @@ public struct EventRecord: Hashable, Sendable, Codable {
     /// The 8 bytes as the panel sent them.
     public var raw: [UInt8]
 
+    /// Takes the 8 record bytes; anything shorter is zero-padded and anything longer cut, so a record can
+    /// never index past its bytes (decoded answers always carry exactly 8).
     public init(raw: [UInt8]) {
-        precondition(raw.count == 8, "an event record is 8 bytes")
-        self.raw = raw
+        self.raw = EventRecord.normalised(raw)
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        raw = EventRecord.normalised(try container.decode([UInt8].self, forKey: .raw))
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case raw
+    }
+
+    private static func normalised(_ bytes: [UInt8]) -> [UInt8] {
+        Array(bytes.prefix(8)) + [UInt8](repeating: 0, count: max(0, 8 - bytes.count))
     }
 
     /// Z: the slot holds a record. A record with Z = 0 marks the end of the standard log.
