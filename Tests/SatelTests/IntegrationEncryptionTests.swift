@@ -101,6 +101,21 @@ import Testing
         }
     }
 
+    @Test func aBusyEncryptedModuleIsStillRecognised() async throws {
+        try await ClientHarness.run(
+            simulator: SimulatorConfiguration(port: 0, integrationKey: "secret key 1"),
+            client: { $0.integrationKey = "secret key 1" }
+        ) { harness in
+            try await harness.waitForSynchronized()
+            let port = try harness.server.boundPorts()[0]
+            await #expect {
+                _ = try await PanelProbe.run(PanelProbeOptions(host: "127.0.0.1", port: port, integrationKey: "secret key 1"))
+            } throws: { error in
+                (error as? PanelProbeFailure)?.reason == .busy
+            }
+        }
+    }
+
     @Test func aWrongKeyIsReportedAsSuch() async throws {
         let server = SimulatorServer(configuration: SimulatorConfiguration(port: 0, integrationKey: "right key"))
         let port = try await server.start()[0]
