@@ -1,0 +1,338 @@
+import NIOCore
+
+/// The client's side of one connection as a value type: every event returns the actions the channel
+/// handler must carry out (send, schedule, report, complete, close), in the manner of postgres-nio's
+/// `ConnectionStateMachine`. It never touches a socket or a clock, so every path is testable directly.
+///
+/// One request is in flight at a time (doc §7.4). Control commands jump the queue of reads; the first
+/// timeout closes the link, because a late answer could otherwise be taken for the next request's.
+struct ConnectionStateMachine {
+    struct Configuration: Sendable {
+        var requestTimeout: TimeAmount
+        var pollInterval: TimeAmount
+        var followEventLog: Bool
+        var watchedCommands: [StateCommand]
+        var watchedTroubles: [TroublePart]
+        var encrypted = false
+    }
+
+    enum Action: Equatable {
+        case send(SatelRequest, sequence: UInt64, timeout: TimeAmount)
+        case schedulePoll(after: TimeAmount, generation: UInt64)
+        case report([PanelUpdate])
+        case completeRequest(id: UInt64, Result<SatelResponse, SatelClientError>)
+        case close(SatelClientError)
+    }
+
+    enum Phase: Equatable {
+        case waitingForConnection
+        case identifying
+        case synchronizing
+        case ready
+        case closed
+    }
+
+    private enum Purpose: Equatable {
+        case identifyIntegra
+        case identifyModule
+        case read
+        case poll
+        case eventLog
+        /// A request from the caller (a control command or a one-off read such as a name).
+        case caller(id: UInt64)
+    }
+
+    private struct InFlight {
+        var request: SatelRequest
+        var sequence: UInt64
+        var purpose: Purpose
+    }
+
+    private let configuration: Configuration
+    private(set) var phase: Phase = .waitingForConnection
+    private(set) var tracker: PanelStateTracker
+    private(set) var walker: EventLogWalker
+    private var integraVersion: IntegraVersion?
+    private var inFlight: InFlight?
+    private var callerRequests: [(id: UInt64, request: SatelRequest)] = []
+    private var reads: [(request: SatelRequest, purpose: Purpose)] = []
+    private var walkPending = false
+    private var nextWalkIndex: EventLogIndex?
+    private var cycleActive = false
+    private var pollOverdue = false
+    private var sequence: UInt64 = 0
+    private var pollGeneration: UInt64 = 0
+    private var closeReason: SatelClientError?
+    private var anyFrameReceived = false
+
+    /// Frames that arrived without being asked for (monitoring pushes, unsolicited 0x8C).
+    private(set) var unsolicitedFrames = 0
+
+    init(configuration: Configuration, tracker: PanelStateTracker = PanelStateTracker(), walker: EventLogWalker) {
+        self.configuration = configuration
+        self.tracker = tracker
+        self.walker = walker
+    }
+
+    // MARK: Events
+
+    mutating func connected() -> [Action] {
+        guard phase == .waitingForConnection else { return [] }
+        phase = .identifying
+        return [.report([.connection(.connected)]), send(.readIntegraVersion, purpose: .identifyIntegra)]
+    }
+
+    mutating func frameReceived(_ frame: SatelFrame) -> [Action] {
+        guard phase != .closed && phase != .waitingForConnection else { return [] }
+        anyFrameReceived = true
+        if let current = inFlight,
+            frame.command == current.request.answerCode.rawValue || frame.command == SatelCommandCode.result.rawValue
+        {
+            inFlight = nil
+            let response: SatelResponse
+            do {
+                response = try SatelResponse(frame: frame)
+            } catch {
+                return answerUnreadable(current, error: error)
+            }
+            return answered(current, with: response)
+        }
+        // Not the answer we wait for: a monitoring push or an unsolicited record. Fold in what we can.
+        unsolicitedFrames += 1
+        guard let response = try? SatelResponse(frame: frame) else {
+            return [.report([.protocolIssue("unsolicited frame not understood: \(frame)")])]
+        }
+        let updates = tracker.apply(response)
+        return updates.isEmpty ? [] : [.report(updates)]
+    }
+
+    mutating func malformedReceived(_ error: SatelFramingError) -> [Action] {
+        guard phase != .closed else { return [] }
+        return [.report([.protocolIssue(error.description)])]
+    }
+
+    mutating func requestTimedOut(sequence timedOut: UInt64) -> [Action] {
+        guard let current = inFlight, current.sequence == timedOut, phase != .closed else { return [] }
+        if configuration.encrypted && current.purpose == .identifyIntegra && !anyFrameReceived {
+            // An encrypted module that cannot decrypt our first request says nothing at all (doc §8.5).
+            return close(SatelClientError(
+                code: .wrongIntegrationKey,
+                message: "no answer to the first encrypted request: wrong integration key, or encryption is off at the module"))
+        }
+        return close(SatelClientError(
+            code: .noAnswer, message: "no answer to \(current.request.commandCode.name) in time"))
+    }
+
+    mutating func pollDue(generation: UInt64) -> [Action] {
+        guard generation == pollGeneration, phase == .ready else { return [] }
+        guard !cycleActive else {
+            // Still busy with the previous cycle: start the next one as soon as it ends.
+            pollOverdue = true
+            return []
+        }
+        return startPollCycle()
+    }
+
+    /// A request from the caller; it goes before any queued read.
+    mutating func callerRequested(id: UInt64, request: SatelRequest) -> [Action] {
+        switch phase {
+        case .closed, .waitingForConnection:
+            return [.completeRequest(id: id, .failure(closeReason ?? SatelClientError(code: .notConnected, message: "not connected to the panel")))]
+        case .identifying, .synchronizing, .ready:
+            callerRequests.append((id, request))
+            return sendNext()
+        }
+    }
+
+    /// The link failed with an error seen by the pipeline (busy banner, wrong key, I/O).
+    mutating func errorCaught(_ error: any Error) -> [Action] {
+        if let integration = error as? SatelIntegrationError {
+            switch integration.code {
+            case .moduleBusy:
+                return close(SatelClientError(code: .moduleBusy, message: "the module is busy with another client", bytes: integration.bytes))
+            case .encryptionIDMismatch, .encryptedPDUTooShort:
+                return close(SatelClientError(
+                    code: .wrongIntegrationKey, message: "encrypted answers do not decrypt: wrong integration key?",
+                    bytes: integration.bytes))
+            case .frameTooLongToEncrypt:
+                return close(SatelClientError(code: .protocolViolation, message: "frame too long to encrypt"))
+            }
+        }
+        return close(SatelClientError(code: .connectionClosed, message: "connection error: \(error)"))
+    }
+
+    /// The channel is gone; fails whatever was waiting.
+    mutating func closed() -> [Action] {
+        let reason = closeReason ?? SatelClientError(code: .connectionClosed, message: "the module closed the connection")
+        closeReason = reason
+        phase = .closed
+        var actions: [Action] = []
+        if let current = inFlight, case .caller(let id) = current.purpose {
+            actions.append(.completeRequest(id: id, .failure(reason)))
+        }
+        inFlight = nil
+        for request in callerRequests {
+            actions.append(.completeRequest(id: request.id, .failure(reason)))
+        }
+        callerRequests = []
+        reads = []
+        return actions
+    }
+
+    var snapshot: PanelSnapshot { tracker.snapshot }
+    var failure: SatelClientError? { closeReason }
+
+    // MARK: Answers
+
+    private mutating func answered(_ current: InFlight, with response: SatelResponse) -> [Action] {
+        var actions: [Action] = []
+        switch current.purpose {
+        case .identifyIntegra:
+            guard case .integraVersion(let version) = response else {
+                return close(SatelClientError(code: .protocolViolation, message: "the module did not identify the panel (0x7E answered \(response))"))
+            }
+            integraVersion = version
+            return [send(.readModuleVersion, purpose: .identifyModule)]
+        case .identifyModule:
+            var module: ModuleVersion?
+            if case .moduleVersion(let version) = response { module = version }
+            let identity = PanelIdentity(integra: integraVersion!, module: module)
+            tracker.setIdentity(identity)
+            actions.append(.report([.identified(identity)]))
+            phase = .synchronizing
+            queueInitialReads(identity: identity)
+        case .read:
+            if case .result = response {
+                // An `EF` instead of the data: this firmware lacks the command; do not ask again.
+                tracker.markUnsupported(current.request.commandCode.rawValue)
+            } else {
+                let updates = tracker.apply(response)
+                if !updates.isEmpty { actions.append(.report(updates)) }
+            }
+        case .poll:
+            guard case .newData(let flags) = response else {
+                return close(SatelClientError(code: .protocolViolation, message: "0x7F answered \(response)"))
+            }
+            queueFlaggedReads(flags)
+        case .eventLog:
+            if case .event(let answer) = response {
+                switch walker.handle(answer) {
+                case .request(let index):
+                    nextWalkIndex = index
+                case .finished(let batch):
+                    nextWalkIndex = nil
+                    if let batch, !batch.events.isEmpty { actions.append(.report([.events(batch)])) }
+                }
+            } else {
+                nextWalkIndex = nil
+            }
+        case .caller(let id):
+            actions.append(.completeRequest(id: id, .success(response)))
+            // After a control, look at the panel right away rather than at the next tick: the operator
+            // waits for the effect.
+            if case .control = current.request, case .result(let code) = response, code.isSuccess, phase == .ready, !cycleActive {
+                return actions + startPollCycle()
+            }
+        }
+        return actions + sendNext()
+    }
+
+    private mutating func answerUnreadable(_ current: InFlight, error: any Error) -> [Action] {
+        var actions: [Action] = [.report([.protocolIssue("\(error)")])]
+        switch current.purpose {
+        case .identifyIntegra, .poll:
+            return actions + close(SatelClientError(code: .protocolViolation, message: "unreadable answer: \(error)"))
+        case .identifyModule:
+            return answered(current, with: .result(.otherError))
+        case .caller(let id):
+            actions.append(.completeRequest(id: id, .failure(SatelClientError(code: .protocolViolation, message: "unreadable answer: \(error)"))))
+        case .read:
+            tracker.markUnsupported(current.request.commandCode.rawValue)
+        case .eventLog:
+            nextWalkIndex = nil
+        }
+        return actions + sendNext()
+    }
+
+    // MARK: Scheduling
+
+    private mutating func queueInitialReads(identity: PanelIdentity) {
+        cycleActive = true
+        walkPending = true
+        // Every firmware knows the commands below 0x28; newer ones are read when the panel flags them.
+        for command in configuration.watchedCommands where command.rawValue < 0x28 {
+            reads.append((.readState(command, extended: identity.uses32ByteLists), .read))
+        }
+        for part in configuration.watchedTroubles where part.rawValue < 0x28 {
+            reads.append((.readTroubles(part), .read))
+        }
+        reads.append((.readClockAndStatus, .read))
+        reads.append((.readNewData(answerLength: identity.newDataAnswerLength), .poll))
+    }
+
+    /// Starts a poll cycle and arms the timer for the next one now, so polls keep a fixed rate however
+    /// long each cycle takes.
+    private mutating func startPollCycle() -> [Action] {
+        cycleActive = true
+        pollOverdue = false
+        walkPending = configuration.followEventLog
+        reads.append((.readNewData(answerLength: tracker.snapshot.identity?.newDataAnswerLength ?? 6), .poll))
+        pollGeneration += 1
+        return [.schedulePoll(after: configuration.pollInterval, generation: pollGeneration)] + sendNext()
+    }
+
+    private mutating func queueFlaggedReads(_ flags: NewDataFlags) {
+        let extended = tracker.snapshot.identity?.uses32ByteLists ?? false
+        let unsupported = tracker.snapshot.unsupportedCommands
+        for command in configuration.watchedCommands where flags.contains(command.rawValue) && !unsupported.contains(command.rawValue) {
+            reads.append((.readState(command, extended: extended), .read))
+        }
+        for part in configuration.watchedTroubles where flags.contains(part.rawValue) && !unsupported.contains(part.rawValue) {
+            reads.append((.readTroubles(part), .read))
+        }
+    }
+
+    /// Sends the next request if none is in flight: the caller's first, then reads, then the event-log walk.
+    private mutating func sendNext() -> [Action] {
+        guard inFlight == nil, phase == .synchronizing || phase == .ready else { return [] }
+        if !callerRequests.isEmpty {
+            let request = callerRequests.removeFirst()
+            return [send(request.request, purpose: .caller(id: request.id))]
+        }
+        if !reads.isEmpty {
+            let read = reads.removeFirst()
+            return [send(read.request, purpose: read.purpose)]
+        }
+        if let index = nextWalkIndex {
+            nextWalkIndex = nil
+            return [send(.readEvent(index), purpose: .eventLog)]
+        }
+        if walkPending {
+            walkPending = false
+            if case .request(let index) = walker.start() {
+                return [send(.readEvent(index), purpose: .eventLog)]
+            }
+        }
+        guard cycleActive else { return [] }
+        cycleActive = false
+        if phase == .synchronizing {
+            phase = .ready
+            // The first poll cycle starts one interval after the full read.
+            pollGeneration += 1
+            return [.report([.connection(.synchronized)]), .schedulePoll(after: configuration.pollInterval, generation: pollGeneration)]
+        }
+        return pollOverdue ? startPollCycle() : []
+    }
+
+    private mutating func send(_ request: SatelRequest, purpose: Purpose) -> Action {
+        sequence += 1
+        inFlight = InFlight(request: request, sequence: sequence, purpose: purpose)
+        return .send(request, sequence: sequence, timeout: configuration.requestTimeout)
+    }
+
+    private mutating func close(_ reason: SatelClientError) -> [Action] {
+        guard phase != .closed else { return [] }
+        if closeReason == nil { closeReason = reason }
+        return [.close(closeReason!)]
+    }
+}

@@ -1,0 +1,23 @@
+/// Where a reader of the event log stopped: the index of the last record it took, and the record itself.
+///
+/// The index alone is not enough: the log is a ring, so once it wraps the same index names a newer record.
+/// Keeping the record's bytes lets the walker tell "my record" from "a record in my old slot".
+public struct EventLogCursor: Hashable, Sendable, Codable {
+    public var index: EventLogIndex
+    public var record: EventRecord
+
+    public init(index: EventLogIndex, record: EventRecord) {
+        self.index = index
+        self.record = record
+    }
+}
+
+/// Where the client starts reading the event log after it connects.
+public enum EventLogStart: Hashable, Sendable {
+    /// Skip history: only records written after the client first connected are reported.
+    case newest
+    /// Report every record after this cursor (the caller's last committed position).
+    case after(EventLogCursor)
+    /// Report the newest `count` records once, then follow new ones (the installer's probe uses this).
+    case newestRecords(Int)
+}

@@ -1,0 +1,133 @@
+import NIOCore
+import Testing
+@testable import Satel
+
+/// The pure state machine driven directly by a `SimulatedPanel`: no sockets, no clocks.
+@Suite struct ConnectionStateMachineTests {
+    static let configuration = ConnectionStateMachine.Configuration(
+        requestTimeout: .seconds(5), pollInterval: .seconds(1), followEventLog: true,
+        watchedCommands: SatelClientConfiguration.defaultWatchedCommands, watchedTroubles: [.part1])
+
+    /// Plays requests to the panel and answers back until the machine has nothing to send.
+    struct Loop {
+        var machine: ConnectionStateMachine
+        var panel: SimulatedPanel
+        var sent: [SatelRequest] = []
+        var reports: [PanelUpdate] = []
+        var requests: [UInt64: Result<SatelResponse, SatelClientError>] = [:]
+        var pollGeneration: UInt64?
+        var closedWith: SatelClientError?
+        var pendingSequence: UInt64?
+        let now: Int64 = 1_778_012_310
+
+        init(start: EventLogStart = .newest, panel: SimulatedPanelConfiguration = .default) {
+            machine = ConnectionStateMachine(
+                configuration: ConnectionStateMachineTests.configuration,
+                walker: EventLogWalker(start: start, maximumRecordsPerWalk: 100))
+            self.panel = SimulatedPanel(configuration: panel)
+            self.panel.connectionOpened()
+        }
+
+        mutating func run(_ actions: [ConnectionStateMachine.Action]) {
+            var queue = actions
+            while !queue.isEmpty {
+                let action = queue.removeFirst()
+                switch action {
+                case .send(let request, let sequence, _):
+                    sent.append(request)
+                    pendingSequence = sequence
+                    for answer in panel.handle(request, now: now) {
+                        queue += machine.frameReceived(answer.frame)
+                    }
+                case .schedulePoll(_, let generation):
+                    pollGeneration = generation
+                case .report(let updates):
+                    reports += updates
+                case .completeRequest(let id, let result):
+                    requests[id] = result
+                case .close(let error):
+                    closedWith = error
+                }
+            }
+        }
+
+        mutating func poll() {
+            guard let generation = pollGeneration else { return }
+            pollGeneration = nil
+            run(machine.pollDue(generation: generation))
+        }
+
+        var eventBatches: [EventBatch] {
+            reports.compactMap { if case .events(let batch) = $0 { batch } else { nil } }
+        }
+    }
+
+    @Test func connectingIdentifiesThenReadsEverythingThenSchedulesAPoll() {
+        var loop = Loop()
+        loop.run(loop.machine.connected())
+        #expect(loop.sent.prefix(2) == [.readIntegraVersion, .readModuleVersion])
+        #expect(loop.machine.phase == .ready)
+        #expect(loop.reports.contains(.connection(.synchronized)))
+        #expect(loop.pollGeneration != nil)
+        for command in SatelClientConfiguration.defaultWatchedCommands where command.rawValue < 0x28 {
+            #expect(loop.sent.contains(.readState(command)))
+        }
+        // 0x2A is newer firmware's: read only because the panel flagged it.
+        #expect(loop.sent.contains(.readState(.partitionsArmedMode1)))
+    }
+
+    @Test func aPollReadsOnlyWhatChanged() {
+        var loop = Loop()
+        loop.run(loop.machine.connected())
+        loop.sent = []
+        _ = loop.panel.apply(.violateZone(4), now: loop.now)
+        loop.poll()
+        #expect(loop.sent == [.readNewData(answerLength: 6), .readState(.zonesViolation), .readEvent(.newest)])
+        loop.sent = []
+        loop.poll()
+        #expect(loop.sent == [.readNewData(answerLength: 6), .readEvent(.newest)])
+    }
+
+    @Test func newEventsAreReportedOldestFirstAfterTheStartingPoint() {
+        var loop = Loop()
+        loop.run(loop.machine.connected())
+        #expect(loop.eventBatches.isEmpty)
+        for source in 1...3 {
+            _ = loop.panel.apply(.logEvent(code: 999, restore: false, partition: 1, source: source), now: loop.now)
+        }
+        loop.poll()
+        #expect(loop.eventBatches.last?.events.map(\.record.source) == [1, 2, 3])
+        _ = loop.panel.apply(.logEvent(code: 999, restore: false, partition: 1, source: 4), now: loop.now)
+        loop.poll()
+        #expect(loop.eventBatches.last?.events.map(\.record.source) == [4])
+        #expect(loop.eventBatches.allSatisfy { !$0.gap })
+    }
+
+    @Test func timeoutClosesAndFailsTheWaitingControl() {
+        var loop = Loop()
+        loop.run(loop.machine.connected())
+        // A control goes out; pretend its answer never comes.
+        let actions = loop.machine.callerRequested(id: 7, request: .control(.clearTroubleMemory, code: UserCode("1234")!))
+        guard case .send(_, let sequence, _) = actions.first else { Issue.record("nothing sent"); return }
+        #expect(loop.machine.requestTimedOut(sequence: sequence - 1).isEmpty)
+        let closing = loop.machine.requestTimedOut(sequence: sequence)
+        guard case .close(let error) = closing.first else { Issue.record("no close"); return }
+        #expect(error.code == .noAnswer)
+        let completions = loop.machine.closed()
+        #expect(completions == [.completeRequest(id: 7, .failure(error))])
+    }
+
+    @Test func aFrameWithAnotherCommandIsTakenAsAPushNotAsTheAnswer() {
+        var loop = Loop()
+        loop.run(loop.machine.connected())
+        let actions = loop.machine.callerRequested(id: 1, request: .control(.clearTroubleMemory, code: UserCode("1234")!))
+        #expect(actions.count == 1)
+        // A monitoring push of zone 9 arrives while the control waits for its EF.
+        let push = SatelResponse.state(.zonesViolation, ObjectBitmap(numbers: [9], byteCount: 16))
+        let pushed = loop.machine.frameReceived(push.frame)
+        #expect(pushed.count == 1)
+        #expect(loop.machine.snapshot.objects(.zonesViolation) == [9])
+        let done = loop.machine.frameReceived(SatelResponse.result(.accepted).frame)
+        #expect(done.first == .completeRequest(id: 1, .success(.result(.accepted))))
+    }
+}

@@ -1,0 +1,99 @@
+import Testing
+@testable import Satel
+
+/// Walking the event log forward from a caller's cursor, across the ring's wrap and past overwrites.
+@Suite struct EventLogWalkTests {
+    typealias Loop = ConnectionStateMachineTests.Loop
+
+    static func panel(capacity: Int) -> SimulatedPanelConfiguration {
+        var configuration = SimulatedPanelConfiguration.default
+        configuration.eventLogCapacity = capacity
+        return configuration
+    }
+
+    static func log(_ sources: ClosedRange<Int>, into panel: inout SimulatedPanel) {
+        for source in sources {
+            _ = panel.apply(.logEvent(code: 999, restore: false, partition: 1, source: source), now: 1_778_012_310)
+        }
+    }
+
+    /// The cursor a caller would have stored after handling the record with `source`.
+    static func cursor(of source: Int, in panel: SimulatedPanel) -> EventLogCursor {
+        var index = EventLogIndex.newest
+        while true {
+            let answer = panel.eventLog.answer(for: index)
+            precondition(answer.record.isPresent, "source \(source) not in the log")
+            if answer.record.source == source { return EventLogCursor(index: answer.index, record: answer.record) }
+            index = answer.index
+        }
+    }
+
+    @Test func resumesAfterTheCallersCursor() {
+        var panel = SimulatedPanel(configuration: Self.panel(capacity: 8))
+        Self.log(1...5, into: &panel)
+        var loop = Loop(start: .after(Self.cursor(of: 2, in: panel)), panel: Self.panel(capacity: 8))
+        loop.panel = panel
+        loop.panel.connectionOpened()
+        loop.run(loop.machine.connected())
+        #expect(loop.eventBatches.map { $0.events.map(\.record.source) } == [[3, 4, 5]])
+        #expect(loop.eventBatches.first?.gap == false)
+        #expect(loop.eventBatches.first?.cursor == Self.cursor(of: 5, in: panel))
+    }
+
+    @Test func walksAcrossTheRingWrap() {
+        var panel = SimulatedPanel(configuration: Self.panel(capacity: 8))
+        Self.log(1...6, into: &panel)
+        let cursor = Self.cursor(of: 6, in: panel)
+        #expect(cursor.index == EventLogIndex(rawValue: 5))
+        // Five more: slots 6, 7, then 0, 1, 2 after the wrap.
+        Self.log(7...11, into: &panel)
+        var loop = Loop(start: .after(cursor), panel: Self.panel(capacity: 8))
+        loop.panel = panel
+        loop.panel.connectionOpened()
+        loop.run(loop.machine.connected())
+        #expect(loop.eventBatches.map { $0.events.map(\.record.source) } == [[7, 8, 9, 10, 11]])
+        #expect(loop.eventBatches.first?.events.map(\.index.rawValue) == [6, 7, 0, 1, 2])
+        #expect(loop.eventBatches.first?.gap == false)
+    }
+
+    @Test func reportsAGapWhenTheRingOverwroteTheCursor() {
+        var panel = SimulatedPanel(configuration: Self.panel(capacity: 8))
+        Self.log(1...6, into: &panel)
+        let cursor = Self.cursor(of: 6, in: panel)
+        // Nine more records: slot 5 (the cursor's) now holds a newer record, 7 is lost for good.
+        Self.log(7...15, into: &panel)
+        var loop = Loop(start: .after(cursor), panel: Self.panel(capacity: 8))
+        loop.panel = panel
+        loop.panel.connectionOpened()
+        loop.run(loop.machine.connected())
+        #expect(loop.eventBatches.map { $0.events.map(\.record.source) } == [Array(8...15)])
+        #expect(loop.eventBatches.first?.gap == true)
+    }
+
+    @Test func newestRecordsGivesTheLastFew() {
+        var panel = SimulatedPanel(configuration: Self.panel(capacity: 64))
+        Self.log(1...20, into: &panel)
+        var loop = Loop(start: .newestRecords(4), panel: Self.panel(capacity: 64))
+        loop.panel = panel
+        loop.panel.connectionOpened()
+        loop.run(loop.machine.connected())
+        #expect(loop.eventBatches.map { $0.events.map(\.record.source) } == [[17, 18, 19, 20]])
+        // Then it follows new records like any client.
+        Self.log(21...21, into: &loop.panel)
+        loop.poll()
+        #expect(loop.eventBatches.last?.events.map(\.record.source) == [21])
+    }
+
+    @Test func newestSkipsHistory() {
+        var panel = SimulatedPanel(configuration: Self.panel(capacity: 64))
+        Self.log(1...20, into: &panel)
+        var loop = Loop(start: .newest, panel: Self.panel(capacity: 64))
+        loop.panel = panel
+        loop.panel.connectionOpened()
+        loop.run(loop.machine.connected())
+        #expect(loop.eventBatches.isEmpty)
+        Self.log(21...22, into: &loop.panel)
+        loop.poll()
+        #expect(loop.eventBatches.last?.events.map(\.record.source) == [21, 22])
+    }
+}

@@ -1,6 +1,0 @@
-import Testing
-@testable import Satel
-
-@Suite struct SatelModuleTests {
-    @Test func moduleLinks() { _ = SatelModule.self }
-}

@@ -1,0 +1,35 @@
+import NIOCore
+import Testing
+@testable import Satel
+
+/// The simulator's line-based control port, driven over TCP as another process would.
+@Suite(.timeLimit(.minutes(1))) struct SimulatorControlPortTests {
+    @Test func linesChangeThePanelAndAreAnsweredInOrder() async throws {
+        let server = SimulatorServer(configuration: SimulatorConfiguration(port: 0, panelCount: 2, controlPort: 0))
+        try await server.start()
+        let controlPort = try #require(server.boundControlPort)
+        var control = try await RawPanelConnection.connect(port: controlPort)
+        let lines = [
+            "{ action: violate-zone, zone: 3 }",
+            "{ panel: 2, action: arm, partitions: [1, 2], mode: 0 }",
+            "{ panel: 2, action: violate-zone, zone: 1 }",
+            "{ action: fly }",
+            "{ panel: 9, action: violate-zone, zone: 1 }",
+            "{ panel: 2, action: state }",
+        ]
+        try await control.send(bytes: Array((lines.joined(separator: "\n") + "\n").utf8))
+        var text = ""
+        while text.split(separator: "\n").count < lines.count {
+            try await control.receiveSome()
+            text = String(decoding: control.rawBytes, as: UTF8.self)
+        }
+        let replies = text.split(separator: "\n").map(String.init)
+        #expect(replies[0] == "ok" && replies[1] == "ok" && replies[2] == "ok")
+        #expect(replies[3].hasPrefix("error:") && replies[3].contains("unknown action 'fly'"))
+        #expect(replies[4] == "error: no panel 9")
+        #expect(replies[5].hasPrefix("state armed=[1,2] violated=[1] zoneAlarms=[1] partitionAlarms=[1]"))
+        #expect(try await server.panels[0].inspect { $0.bitmaps[.zonesViolation]!.numbers } == [3])
+        await control.close()
+        await server.stop()
+    }
+}
