@@ -18,7 +18,9 @@ public final class QueueConsumer: Sendable {
         self.slot = slot
         self.queue = topology.queues.first { $0.name == queue }.map { AMQPConnection.queueName($0, instance: instance) } ?? queue
         self.prefetch = prefetch
-        thread = OwnerThread(name: "amqp-consumer", idleInterval: 1) { slot.pump() }
+        // No idle pump here: reading frames while idle would swallow deliveries. The consumer calls into
+        // rabbitmq-c often (every `next`), which sends the heartbeats.
+        thread = OwnerThread(name: "amqp-consumer", idleInterval: 1)
     }
 
     /// The next delivery, or nil if none arrived within `timeout`.

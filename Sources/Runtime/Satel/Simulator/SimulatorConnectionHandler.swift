@@ -15,6 +15,12 @@ final class SimulatorConnectionHandler: ChannelInboundHandler {
         self.idleTimeout = idleTimeout
     }
 
+    /// The handler may be added after the channel became active (the pipeline is built asynchronously),
+    /// in which case `channelActive` never reaches it: start the idle timer here too.
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { scheduleIdleTimer(context: context) }
+    }
+
     func channelActive(context: ChannelHandlerContext) {
         scheduleIdleTimer(context: context)
         context.fireChannelActive()
