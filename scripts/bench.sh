@@ -7,3 +7,8 @@ echo "## Generator"
 swift build -c release --product stamgen >/dev/null
 swift build -c release --product GeneratorBench >/dev/null
 .build/release/GeneratorBench "$PWD" "$PWD/.build/release/stamgen"
+
+echo
+echo "## SATEL protocol"
+swift build -c release --product SatelBench >/dev/null
+.build/release/SatelBench
