@@ -3,7 +3,7 @@ SHELL := /bin/bash
 ENV ?= dev
 BUILD_DIR ?= .build
 
-.PHONY: run test bench deps build generate check down clean-state
+.PHONY: run test bench fuzz deps build generate check down clean-state
 
 deps:
 	@scripts/install-deps.sh
@@ -27,6 +27,11 @@ test: deps
 # Benchmarks, printed as tables (release builds).
 bench: deps
 	scripts/bench.sh
+
+# libFuzzer on the SATEL frame decoder for a bounded time (FUZZ_SECONDS), corpus in Tests/SatelFuzzCorpus.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	scripts/fuzz-satel.sh $(FUZZ_SECONDS)
 
 generate: deps
 	swift build --product stamgen
