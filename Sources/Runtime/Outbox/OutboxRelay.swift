@@ -114,10 +114,12 @@ public struct OutboxRelay: Service {
                 FOR UPDATE SKIP LOCKED
                 """, logger: logger)
             var ids: [UUID] = []
+            var aggregates: [UUID] = []
             var messages: [OutgoingMessage] = []
             for try await (id, seq, aggregateType, aggregateId, eventName, version, exchange, routingKey, payload, correlationId, createdAt)
                 in rows.decode((UUID, Int64, String, UUID, String, Int32, String, String, String, String?, Date).self) {
                 ids.append(id)
+                aggregates.append(aggregateId)
                 messages.append(OutgoingMessage(
                     exchange: exchange, routingKey: routingKey, messageId: id.uuidString.lowercased(), type: eventName,
                     timestamp: createdAt, correlationId: correlationId,
@@ -126,6 +128,30 @@ public struct OutboxRelay: Service {
                     body: Array(payload.utf8)))
             }
             guard !ids.isEmpty else { return 0 }
+            // The claim scan is not atomic with the aggregate locks: another relay may have committed and
+            // released an aggregate halfway through this scan, leaving its older rows (beyond that relay's
+            // LIMIT) unclaimed while this scan picked newer ones. Now that this relay holds the locks, hold
+            // back any aggregate with an unpublished row older than its first claimed row.
+            var firstSeq: [UUID: Int64] = [:]
+            for (index, message) in messages.enumerated() {
+                let aggregate = aggregates[index]
+                if firstSeq[aggregate] == nil { firstSeq[aggregate] = Int64(message.headers["x-outbox-seq"] ?? "") ?? 0 }
+            }
+            let candidates = Array(firstSeq.keys)
+            let thresholds = candidates.map { firstSeq[$0]! }
+            var heldBack = Set<UUID>()
+            let older = try await connection.query("""
+                SELECT b.aggregate_id FROM unnest(\(candidates)::uuid[], \(thresholds)::bigint[]) AS b(aggregate_id, first_seq)
+                WHERE EXISTS (SELECT 1 FROM outbox o WHERE o.aggregate_id = b.aggregate_id
+                              AND o.published_at IS NULL AND o.seq < b.first_seq)
+                """, logger: logger)
+            for try await aggregate in older.decode(UUID.self) { heldBack.insert(aggregate) }
+            if !heldBack.isEmpty {
+                let keep = messages.indices.filter { !heldBack.contains(aggregates[$0]) }
+                ids = keep.map { ids[$0] }
+                messages = keep.map { messages[$0] }
+                guard !ids.isEmpty else { return 0 }
+            }
             let nacked = try await publisher.publish(messages)
             let confirmed = ids.enumerated().filter { !nacked.contains($0.offset) }.map(\.element)
             let refused = nacked.sorted().map { ids[$0] }
