@@ -7,6 +7,17 @@ packages=(
   postgresql-15 postgresql-client-15   # the database (tests and the local stack start private clusters)
   util-linux                           # setpriv: run servers as their system user when we are root
   ca-certificates
+  # Deployment: the generated files are proven with their own tools (issue 8, docs/DEPLOYMENT.md).
+  nginx                                # nginx -t on deploy/generated/nginx/nginx.conf
+  openssl                              # test certificates; stam secrets init's TLS material
+  docker-compose                       # docker-compose config -q (1.29.2; no Docker engine needed)
+  prometheus                           # promtool check config / check rules
+  pgbouncer                            # the primary-following callback against a real PgBouncer 1.18
+  etcd-server etcd-client              # Patroni's DCS in the failover test
+  rabbitmq-server                      # loading the generated definitions
+  redis-server redis-tools             # loading the generated redis.conf
+  rsync                                # the backup job's NAS copy
+  python3 python3-pip                  # scripts/install-python-tools.sh (Patroni from PyPI)
 )
 
 missing=()

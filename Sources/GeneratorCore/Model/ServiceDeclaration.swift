@@ -63,6 +63,16 @@ public struct ServiceDeclaration: Hashable, Sendable {
         }
     }
 
+    public struct Metrics: Hashable, Sendable {
+        public var port: Located<String>
+        public var path: String
+
+        public init(port: Located<String>, path: String = "/metrics") {
+            self.port = port
+            self.path = path
+        }
+    }
+
     public var name: String
     public var location: SourceLocation
     public var doc: String?
@@ -73,7 +83,10 @@ public struct ServiceDeclaration: Hashable, Sendable {
     public var networks: [Located<String>] = []
     /// Named container ports in declaration order (`http: 8000`).
     public var ports: [Port] = []
-    public var publish: [Int] = []
+    /// Ports published on the host, per environment (bound to the environment's publish address).
+    public var publish: PerEnvironment<[Int]>?
+    /// Where Prometheus scrapes this service (`metrics: { port: http }`, path /metrics unless written).
+    public var metrics: Metrics?
     public var secrets: [Located<String>] = []
     public var volumes: [Located<String>] = []
     public var devices: PerEnvironment<[String]>?
@@ -89,6 +102,11 @@ public struct ServiceDeclaration: Hashable, Sendable {
         self.image = image
         self.instances = instances
     }
+
+    /// Whether the service runs in an environment.
+    public func runs(in environment: String) -> Bool { (instances.value(in: environment) ?? 0) > 0 }
+
+    public func port(named name: String) -> Int? { ports.first { $0.name.value == name }?.number }
 
     /// The names this service runs under in an environment: none, `name`, or `name-1` ... `name-N`.
     public func instanceNames(in environment: String) -> [String] {
