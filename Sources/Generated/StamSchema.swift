@@ -5,7 +5,7 @@ import StamCore
 /// What this build of stam was generated from.
 public enum StamSchema {
     /// SHA-256 over the schema files; changes whenever the schema does.
-    public static let fingerprint = "0d5a5caa5412f2416815667fc68427c8064ca63c3fa5d70966dbf6c5af85f0e7"
+    public static let fingerprint = "c72e48d1723e9445fd8a65c31198d345030e671860b4f9cee30efaaf59c4d1ad"
 
     public static let entityTypes: [any Entity.Type] = [
         Site.self,
