@@ -110,7 +110,12 @@ let package = Package(
         // MARK: Tests
         .testTarget(
             name: "GeneratorCoreTests",
-            dependencies: ["GeneratorCore"],
+            dependencies: ["GeneratorCore", "Yams"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DeploymentTests",
+            dependencies: ["GeneratorCore", "LocalStack", "Yams"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

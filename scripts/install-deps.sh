@@ -17,6 +17,7 @@ packages=(
   rabbitmq-server                      # loading the generated definitions
   redis-server redis-tools             # loading the generated redis.conf
   rsync                                # the backup job's NAS copy
+  curl                                 # health checks of the servers the deployment tests start
   python3 python3-pip                  # scripts/install-python-tools.sh (Patroni from PyPI)
 )
 

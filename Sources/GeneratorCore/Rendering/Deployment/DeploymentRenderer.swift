@@ -9,7 +9,9 @@ public struct DeploymentRenderer {
     public static let source = SchemaFile.deployment.path
 
     /// Every template the renderers use; loading fails when one is missing.
-    public static let templateNames = ComposeRenderer.templateNames
+    public static let templateNames = ComposeRenderer.templateNames + NginxRenderer.templateNames + PatroniRenderer.templateNames
+        + PgBouncerRenderer.templateNames + RabbitMQRenderer.templateNames + RedisRenderer.templateNames
+        + PrometheusRenderer.templateNames + GrafanaRenderer.templateNames
 
     let schema: Schema
     let templates: DeploymentTemplates
@@ -20,7 +22,15 @@ public struct DeploymentRenderer {
     }
 
     var components: [any DeploymentComponentRenderer] {
-        []
+        [
+            NginxRenderer(schema: schema, templates: templates),
+            PatroniRenderer(schema: schema, templates: templates),
+            PgBouncerRenderer(schema: schema, templates: templates),
+            RabbitMQRenderer(schema: schema, templates: templates),
+            RedisRenderer(schema: schema, templates: templates),
+            PrometheusRenderer(schema: schema, templates: templates),
+            GrafanaRenderer(schema: schema, templates: templates),
+        ]
     }
 
     public func render() -> [GeneratedFile] {
