@@ -2,6 +2,10 @@ import Foundation
 import LocalStack
 import Testing
 
+struct ToolError: Error, CustomStringConvertible {
+    var description: String
+}
+
 /// The one way deployment tests get a tool: the project's own install scripts run when it is missing
 /// (apt for Debian packages, pip --target .tools/python for Patroni), never an assumption that it is there.
 enum DeploymentTools {
@@ -30,7 +34,7 @@ enum DeploymentTools {
             }
         }
         guard FileManager.default.isExecutableFile(atPath: path) else {
-            throw LocalProcess.LaunchError(description: "scripts/install-deps.sh ran but \(path) is still missing")
+            throw ToolError(description: "scripts/install-deps.sh ran but \(path) is still missing")
         }
         return path
     }

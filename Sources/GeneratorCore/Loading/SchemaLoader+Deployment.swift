@@ -51,11 +51,14 @@ extension SchemaLoader {
     private func loadSecret(_ entry: SchemaNode.Entry) -> SecretDeclaration? {
         let what = "secret '\(entry.key)'"
         guard let body = mapping(entry.value, what, allowed: ["doc", "generate", "of", "key", "ca", "names", "file"]) else { return nil }
-        guard let kindNode = value(body, "generate") else {
-            diagnostics.error("\(what) needs 'generate' (one of: \(SecretDeclaration.Generator.keywords.joined(separator: ", ")))", at: entry.keyLocation)
-            return nil
+        // A secret without `generate` is a password.
+        let kindNode = value(body, "generate")
+        var kind = "password"
+        if let kindNode {
+            guard let text = string(kindNode, "'generate' of \(what)") else { return nil }
+            kind = text
         }
-        guard let kind = string(kindNode, "'generate' of \(what)") else { return nil }
+        let kindLocation = kindNode?.location ?? entry.keyLocation
         func reference(_ key: String) -> Located<String>? {
             value(body, key).flatMap { locatedString($0, "'\(key)' of \(what)") }
         }
@@ -69,14 +72,14 @@ extension SchemaLoader {
         case "provided": generator = .provided
         case "rsa_public_key":
             guard let of = reference("of") else {
-                diagnostics.error("\(what) is an rsa_public_key and needs 'of: <the private key secret>'", at: kindNode.location)
+                diagnostics.error("\(what) is an rsa_public_key and needs 'of: <the private key secret>'", at: kindLocation)
                 return nil
             }
             generator = .rsaPublicKey(of: of)
         case "tls_certificate":
             let names = value(body, "names").flatMap { stringList($0, "'names' of \(what)") }?.map(\.value) ?? []
             guard let key = reference("key"), !names.isEmpty else {
-                diagnostics.error("\(what) is a tls_certificate and needs 'key: <the private key secret>' and 'names: [host names]'", at: kindNode.location)
+                diagnostics.error("\(what) is a tls_certificate and needs 'key: <the private key secret>' and 'names: [host names]'", at: kindLocation)
                 return nil
             }
             generator = .tlsCertificate(key: key, ca: reference("ca"), names: names)
@@ -84,7 +87,7 @@ extension SchemaLoader {
             let names = SecretDeclaration.Generator.keywords
             diagnostics.error(
                 "unknown secret kind '\(kind)'\(NameSuggestion.hint(for: kind, in: names)) (expected one of: \(names.joined(separator: ", ")))",
-                at: kindNode.location)
+                at: kindLocation)
             return nil
         }
         let file = value(body, "file").flatMap { string($0, "'file' of \(what)") }

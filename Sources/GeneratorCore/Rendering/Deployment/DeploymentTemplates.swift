@@ -19,10 +19,16 @@ public struct DeploymentTemplates: Sendable {
     }
 
     /// Loads every template under `root/deploy/templates`; reports parse errors and missing templates.
+    /// Without that directory there is nothing to render: no templates and no error.
     public static func load(root: String, required: [String] = DeploymentRenderer.templateNames) -> (DeploymentTemplates?, DiagnosticList) {
         registerContentTypes()
         var diagnostics = DiagnosticList()
         let directory = (root as NSString).appendingPathComponent(Self.directory)
+        // A project without deploy/templates (a schema-only test project) renders no deployment.
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            return (nil, diagnostics)
+        }
         let files = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".mustache") }.sorted()
         var library = MustacheLibrary()
         var names: [String] = []
