@@ -5,7 +5,7 @@ import StamCore
 /// What this build of stam was generated from.
 public enum StamSchema {
     /// SHA-256 over the schema files; changes whenever the schema does.
-    public static let fingerprint = "c72e48d1723e9445fd8a65c31198d345030e671860b4f9cee30efaaf59c4d1ad"
+    public static let fingerprint = "e2f05e38c708327a56091b5f0ea86237afa80eeac40459b45daa7fe44f121d80"
 
     public static let entityTypes: [any Entity.Type] = [
         Site.self,

@@ -24,8 +24,12 @@ install -d -o postgres -g postgres -m 0700 /var/lib/postgresql/data
 install -d -o postgres -g postgres -m 0755 /etc/pgbouncer/target
 
 PATRONI_SUPERUSER_PASSWORD=$(cat "$private/postgres_superuser_password")
+PATRONI_REWIND_PASSWORD=$PATRONI_SUPERUSER_PASSWORD
 PATRONI_REPLICATION_PASSWORD=$(cat "$private/postgres_replication_password")
 PATRONI_RESTAPI_PASSWORD=$(cat "$private/patroni_api_password")
-export PATRONI_SUPERUSER_PASSWORD PATRONI_REPLICATION_PASSWORD PATRONI_RESTAPI_PASSWORD
+export PATRONI_SUPERUSER_PASSWORD PATRONI_REWIND_PASSWORD PATRONI_REPLICATION_PASSWORD PATRONI_RESTAPI_PASSWORD
+# libpq (pg_basebackup, pg_rewind, psql) looks for client certificates under $HOME/.postgresql: it must
+# be postgres's home, not root's, which postgres cannot read.
+export HOME=/var/lib/postgresql
 
 exec setpriv --reuid=postgres --regid=postgres --init-groups -- "$@"

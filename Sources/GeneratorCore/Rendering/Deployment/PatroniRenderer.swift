@@ -70,6 +70,7 @@ struct PatroniRenderer: DeploymentComponentRenderer {
         var appUser: String
         var database: String
         var dataParent: String
+        var postgresHome: String
         var targetDirectory: String
         var pgbouncerHost: String
         var pgbouncerPort: Int
@@ -140,7 +141,7 @@ struct PatroniRenderer: DeploymentComponentRenderer {
             apiSecret: patroni.apiPassword.value, passwordSecret: postgres.password.value,
             adminSecret: pgbouncer?.adminPassword.value ?? "", superuser: Self.superuser, replicationUser: Self.replicationUser,
             apiUser: Self.apiUser, appUser: postgres.user, database: postgres.database,
-            dataParent: (Self.dataDirectory as NSString).deletingLastPathComponent, targetDirectory: Self.targetDirectory,
+            dataParent: (Self.dataDirectory as NSString).deletingLastPathComponent, postgresHome: "/var/lib/postgresql", targetDirectory: Self.targetDirectory,
             pgbouncerHost: pgbouncerService?.name ?? "", pgbouncerPort: pgbouncerService?.port(named: "pgbouncer") ?? 6432,
             pgbouncerAdmin: Self.pgbouncerAdmin)
     }
