@@ -5,7 +5,7 @@ import StamCore
 /// What this build of stam was generated from.
 public enum StamSchema {
     /// SHA-256 over the schema files; changes whenever the schema does.
-    public static let fingerprint = "e2f05e38c708327a56091b5f0ea86237afa80eeac40459b45daa7fe44f121d80"
+    public static let fingerprint = "405df6781fcc333aa698a8b5d13b4c7bf64012f704ff37dac03a5bf6d39f9149"
 
     public static let entityTypes: [any Entity.Type] = [
         Site.self,

@@ -33,13 +33,17 @@ extension SchemaLoader {
         }
         if let images = value(top, "images"), let entries = mapping(images, "images") {
             schema.deployment.images = entries.compactMap { entry in
-                guard let body = mapping(entry.value, "image '\(entry.key)'", allowed: ["dockerfile", "external", "doc"]) else { return nil }
+                guard let body = mapping(entry.value, "image '\(entry.key)'", allowed: ["dockerfile", "template", "external", "doc"]) else { return nil }
                 let external = value(body, "external").flatMap { bool($0, "'external' of image '\(entry.key)'") } ?? false
                 let dockerfile = value(body, "dockerfile").flatMap { string($0, "'dockerfile' of image '\(entry.key)'") }
                 if external == (dockerfile != nil) {
                     diagnostics.error("image '\(entry.key)' needs either 'dockerfile' (built here) or 'external: true'", at: entry.keyLocation)
                 }
-                return ImageDeclaration(name: entry.key, location: entry.keyLocation, doc: doc(body), dockerfile: dockerfile)
+                var image = ImageDeclaration(name: entry.key, location: entry.keyLocation, doc: doc(body), dockerfile: dockerfile)
+                if let node = value(body, "template"), let template = choice(node, "Dockerfile template", as: ImageDeclaration.Template.self) {
+                    image.template = template
+                }
+                return image
             }
         }
         if let services = value(top, "services"), let entries = mapping(services, "services") {

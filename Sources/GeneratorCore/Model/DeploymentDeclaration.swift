@@ -127,11 +127,19 @@ public struct NetworkDeclaration: Hashable, Sendable {
 }
 
 public struct ImageDeclaration: Hashable, Sendable {
+    /// The shape of a Dockerfile the generator writes (`deploy/templates/Dockerfile.<kind>.mustache`).
+    public enum Template: String, CaseIterable, Hashable, Sendable {
+        /// The stam binary: a multi-stage Swift build, a slim Debian runtime, a non-root user.
+        case stam, patroni, pgbouncer, backup
+    }
+
     public var name: String
     public var location: SourceLocation
     public var doc: String?
     /// Built by the project from this Dockerfile; nil for an external image pulled from a registry.
     public var dockerfile: String?
+    /// How the generator writes that Dockerfile (images built here only).
+    public var template: Template = .stam
 
     public init(name: String, location: SourceLocation, doc: String? = nil, dockerfile: String?) {
         self.name = name

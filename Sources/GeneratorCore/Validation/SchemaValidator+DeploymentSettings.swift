@@ -47,6 +47,18 @@ extension SchemaValidator {
     mutating func checkDeploymentSettings() -> Set<String> {
         let deployment = schema.deployment
         var usedVolumes = Set<String>()
+        var dockerfiles: [String: String] = [:]
+        for image in deployment.images {
+            guard let dockerfile = image.dockerfile else { continue }
+            if !dockerfile.hasPrefix(DeploymentRenderer.outputDirectory + "/") || dockerfile.split(separator: "/").contains("..") {
+                diagnostics.error(
+                    "the Dockerfile of image '\(image.name)' is generated, so it must be under \(DeploymentRenderer.outputDirectory)/ (found '\(dockerfile)')",
+                    at: image.location)
+            }
+            if let other = dockerfiles.updateValue(image.name, forKey: dockerfile) {
+                diagnostics.error("images '\(other)' and '\(image.name)' have the same Dockerfile '\(dockerfile)'", at: image.location)
+            }
+        }
         if let proxy = deployment.proxy {
             let what = "the proxy settings"
             if let service = requireService(proxy.service, what) {

@@ -11,7 +11,8 @@ public struct DeploymentRenderer {
     /// Every template the renderers use; loading fails when one is missing.
     public static let templateNames = ComposeRenderer.templateNames + NginxRenderer.templateNames + PatroniRenderer.templateNames
         + PgBouncerRenderer.templateNames + RabbitMQRenderer.templateNames + RedisRenderer.templateNames
-        + PrometheusRenderer.templateNames + GrafanaRenderer.templateNames
+        + PrometheusRenderer.templateNames + GrafanaRenderer.templateNames + BackupRenderer.templateNames
+        + DockerfileRenderer.templateNames + CIWorkflowRenderer.templateNames
 
     let schema: Schema
     let templates: DeploymentTemplates
@@ -30,6 +31,9 @@ public struct DeploymentRenderer {
             RedisRenderer(schema: schema, templates: templates),
             PrometheusRenderer(schema: schema, templates: templates),
             GrafanaRenderer(schema: schema, templates: templates),
+            BackupRenderer(schema: schema, templates: templates),
+            DockerfileRenderer(schema: schema, templates: templates),
+            CIWorkflowRenderer(schema: schema, templates: templates),
         ]
     }
 
@@ -81,6 +85,11 @@ struct ComposeWiring {
 
     mutating func mount(_ source: String, at target: String, service: String, environment: String, readOnly: Bool = true) {
         mounts[Key(environment: environment, service: service), default: []].append("./\(source):\(target)" + (readOnly ? ":ro" : ""))
+    }
+
+    /// A host path (already written as compose wants it, e.g. with a variable) mounted read-write.
+    mutating func hostMount(_ volume: String, service: String, environment: String) {
+        mounts[Key(environment: environment, service: service), default: []].append(volume)
     }
 
     mutating func entrypoint(_ arguments: [String], service: String, environment: String) {
