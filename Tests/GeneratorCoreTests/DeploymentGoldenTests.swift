@@ -154,3 +154,55 @@ struct DeploymentProject {
 
     func remove() { try? FileManager.default.removeItem(atPath: root) }
 }
+
+/// The Dockerfiles and the CI workflow: what can be checked without a Docker engine.
+@Suite struct DeploymentImageTests {
+    let generator = StamGenerator(root: SchemaSnippet.projectRoot)
+
+    func file(_ path: String) throws -> String {
+        try #require(try generator.render(generator.loadSchema()).first { $0.path == path }, "\(path) is not generated").contents
+    }
+
+    @Test func everyBuiltImageHasADockerfileWhoseSourcesExist() throws {
+        let schema = try generator.loadSchema().schema
+        let built = schema.deployment.images.filter { $0.dockerfile?.hasPrefix("deploy/generated/") == true }
+        #expect(built.count >= 3)
+        for image in built {
+            let dockerfile = try file(try #require(image.dockerfile))
+            let lines = dockerfile.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+            #expect(lines.contains { $0.hasPrefix("FROM ") }, "\(image.name)")
+            // Every file copied from the build context exists (the context is the project root).
+            for line in lines where line.hasPrefix("COPY ") && !line.contains("--from=") {
+                let source = String(line.split(separator: " ")[1])
+                #expect(FileManager.default.fileExists(atPath: "\(SchemaSnippet.projectRoot)/\(source)"), "\(image.name): \(line)")
+            }
+            // No secret is baked into an image.
+            for secret in schema.deployment.secrets { #expect(!dockerfile.contains(secret.file), "\(image.name) copies \(secret.file)") }
+            if image.template == .stam {
+                #expect(lines.filter { $0.hasPrefix("FROM ") }.count == 2, "\(image.name): a build stage and a runtime stage")
+                #expect(lines.contains("USER \(DockerfileRenderer.stamUID):\(DockerfileRenderer.stamUID)"), "\(image.name) runs as non-root")
+                #expect(lines.contains { $0.hasPrefix("FROM debian:bookworm-slim") }, "\(image.name): slim runtime")
+            }
+        }
+    }
+
+    @Test func patroniImageAndTestsUseTheSamePatroni() throws {
+        let dockerfile = try file("deploy/generated/docker/patroni.Dockerfile")
+        let installer = try String(contentsOfFile: "\(SchemaSnippet.projectRoot)/scripts/install-python-tools.sh", encoding: .utf8)
+        #expect(dockerfile.contains("patroni[etcd3]==\(DockerfileRenderer.patroniVersion)"))
+        #expect(installer.contains("patroni[etcd3]==\(DockerfileRenderer.patroniVersion)"))
+    }
+
+    @Test func ciBuildsTestsThenPushesEveryImageOnMain() throws {
+        let workflow = try #require(try Yams.load(yaml: file(CIWorkflowRenderer.workflowPath)) as? [String: Any])
+        let jobs = try #require(workflow["jobs"] as? [String: [String: Any]])
+        let steps = try #require(jobs["test"]?["steps"] as? [[String: Any]])
+        #expect(steps.contains { $0["run"] as? String == ".ci/run" })
+        #expect(jobs["images"]?["needs"] as? String == "test")
+        #expect((jobs["images"]?["if"] as? String)?.contains("refs/heads/main") == true)
+        let matrix = ((jobs["images"]?["strategy"] as? [String: Any])?["matrix"] as? [String: Any])?["include"] as? [[String: String]]
+        let schema = try generator.loadSchema().schema
+        #expect(Set(matrix?.compactMap { $0["image"] } ?? []) == Set(schema.deployment.images.filter { $0.dockerfile != nil }.map(\.name)))
+        for entry in matrix ?? [] { #expect(FileManager.default.fileExists(atPath: "\(SchemaSnippet.projectRoot)/\(entry["dockerfile"] ?? "")")) }
+    }
+}

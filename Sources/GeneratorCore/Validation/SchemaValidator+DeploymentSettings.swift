@@ -50,10 +50,8 @@ extension SchemaValidator {
         var dockerfiles: [String: String] = [:]
         for image in deployment.images {
             guard let dockerfile = image.dockerfile else { continue }
-            if !dockerfile.hasPrefix(DeploymentRenderer.outputDirectory + "/") || dockerfile.split(separator: "/").contains("..") {
-                diagnostics.error(
-                    "the Dockerfile of image '\(image.name)' is generated, so it must be under \(DeploymentRenderer.outputDirectory)/ (found '\(dockerfile)')",
-                    at: image.location)
+            if dockerfile.hasPrefix("/") || dockerfile.split(separator: "/").contains("..") {
+                diagnostics.error("the Dockerfile of image '\(image.name)' must be a path inside the project (found '\(dockerfile)')", at: image.location)
             }
             if let other = dockerfiles.updateValue(image.name, forKey: dockerfile) {
                 diagnostics.error("images '\(other)' and '\(image.name)' have the same Dockerfile '\(dockerfile)'", at: image.location)

@@ -1,5 +1,6 @@
 /// The Dockerfiles of the images built here, at the path each image declares, from
-/// `deploy/templates/Dockerfile.<template>.mustache`. The build context is the project root.
+/// `deploy/templates/Dockerfile.<template>.mustache`, when that path is under deploy/generated/ (a
+/// Dockerfile elsewhere is hand-written and left alone). The build context is the project root.
 ///
 /// stam images: a multi-stage build (the Swift toolchain image builds `stam` in release mode with the
 /// Swift runtime linked statically), a slim Debian runtime with only what `stam` and its health check
