@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
     ],
     targets: [
         // MARK: Generator
@@ -67,6 +68,17 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "Secrets",
+            dependencies: [
+                "StamCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+            ],
+            path: "Sources/Runtime/Secrets",
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "Satel",
             dependencies: [
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -91,7 +103,7 @@ let package = Package(
         .executableTarget(
             name: "stam",
             dependencies: [
-                "Generated", "StamCore", "Database", "LocalStack", "Satel",
+                "Generated", "StamCore", "Database", "LocalStack", "Satel", "Secrets",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -115,7 +127,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DeploymentTests",
-            dependencies: ["GeneratorCore", "LocalStack", "Yams"],
+            dependencies: ["GeneratorCore", "LocalStack", "Secrets", "Generated", "StamCore", "Yams"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -6,5 +6,5 @@ struct Stam: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stam",
         abstract: "stam: SATEL alarm monitoring station.",
-        subcommands: [MigrateCommand.self, UpCommand.self, DownCommand.self])
+        subcommands: [MigrateCommand.self, UpCommand.self, DownCommand.self, SecretsCommand.self])
 }

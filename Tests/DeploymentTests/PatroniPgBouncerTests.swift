@@ -1,5 +1,7 @@
 import Foundation
+import Generated
 import LocalStack
+import Secrets
 import Testing
 import Yams
 
@@ -8,12 +10,6 @@ import Yams
 /// they are. Checks that Patroni accepts both files, that the cluster bootstraps (TLS, the application
 /// role), and that PgBouncer follows the primary through a switchover by the Patroni callback alone.
 @Suite(.serialized) struct PatroniPgBouncerTests {
-    static let passwords = [
-        "postgres_password": "app-\(UUID().uuidString.prefix(8))", "postgres_superuser_password": "su-\(UUID().uuidString.prefix(8))",
-        "postgres_replication_password": "rep-\(UUID().uuidString.prefix(8))", "patroni_api_password": "api-\(UUID().uuidString.prefix(8))",
-        "pgbouncer_admin_password": "adm\"in-\(UUID().uuidString.prefix(8))",
-    ]
-
     @Test func pgbouncerFollowsThePrimaryThroughASwitchover() async throws {
         let patroniEnvironment = try DeploymentTools.patroniEnvironment()
         _ = try DeploymentTools.tool("/usr/bin/etcd")
@@ -26,6 +22,7 @@ import Yams
             if ProcessInfo.processInfo.environment["STAM_KEEP_TEST_DIRECTORIES"] == nil { try? FileManager.default.removeItem(atPath: directory) }
         }
         let secrets = try Self.secrets(in: directory)
+
         let bin = try Self.binDirectory(in: directory, pythonPath: patroniEnvironment["PYTHONPATH"] ?? "")
         let shared = "\(directory)/etc-pgbouncer"
         try FileManager.default.createDirectory(atPath: shared, withIntermediateDirectories: true)
@@ -80,7 +77,7 @@ import Yams
                           ["/usr/local/bin/stam-pgbouncer-entrypoint", "/usr/sbin/pgbouncer", "/etc/pgbouncer/pgbouncer.ini"])
         func throughPgBouncer(_ sql: String) throws -> (Int32, String) {
             try bed.status(in: pgbouncerContainer, ["/usr/bin/psql", "host=pgbouncer port=6432 dbname=stam user=app", "-XAtq", "-v", "ON_ERROR_STOP=1", "-c", sql],
-                           environment: ["PGPASSWORD": Self.passwords["postgres_password"]!, "PATH": "/usr/bin:/bin"])
+                           environment: ["PGPASSWORD": secrets["postgres_password"]!, "PATH": "/usr/bin:/bin"])
         }
         try await waitUntil("the application writes through PgBouncer", bed: bed, log: "pgbouncer") {
             try throughPgBouncer("CREATE TABLE IF NOT EXISTS alarms (id int PRIMARY KEY)").0 == 0
@@ -93,7 +90,7 @@ import Yams
         // The replica clones the primary and streams from it over TLS, verifying the host name, and
         // becomes the synchronous standby (synchronous_mode).
         _ = try bed.start("pg-replica", in: replica, ["/usr/local/bin/stam-patroni-entrypoint", "patroni", replicaConfig])
-        let superuser = ["PGPASSWORD": Self.passwords["postgres_superuser_password"]!, "PGSSLMODE": "require", "PATH": "/usr/bin:/bin"]
+        let superuser = ["PGPASSWORD": secrets["postgres_superuser_password"]!, "PGSSLMODE": "require", "PATH": "/usr/bin:/bin"]
         try await waitUntil("pg-replica streams over TLS", timeout: .seconds(120), bed: bed, log: "pg-replica") {
             let streaming = try bed.run(in: primary, ["/usr/bin/psql", "host=pg-primary port=5432 dbname=postgres user=postgres", "-XAtc",
                                                       "SELECT r.application_name, r.state, s.ssl FROM pg_stat_replication r JOIN pg_stat_ssl s USING (pid)"],
@@ -106,7 +103,7 @@ import Yams
 
         // Switchover: pg-replica becomes the primary. Nothing but its callback tells PgBouncer.
         var api = patroniEnvironment
-        api["PATRONI_RESTAPI_PASSWORD"] = Self.passwords["patroni_api_password"]!
+        api["PATRONI_RESTAPI_PASSWORD"] = secrets["patroni_api_password"]!
         let switchover = try bed.status(in: primary, ["/usr/local/bin/patronictl", "-c", primaryConfig, "switchover",
                                                       "--leader", "pg-primary", "--candidate", "pg-replica", "--force"], environment: api)
         #expect(switchover.0 == 0, "\(switchover.1)")
@@ -132,23 +129,15 @@ import Yams
         throw ToolError(description: "timed out waiting until \(what); \(log).log ends with:\n\(tail)")
     }
 
-    /// The secrets the nodes and PgBouncer mount: passwords, and a CA with the server certificate of both nodes.
+    /// The secrets as `stam secrets init` makes them (SecretsInitializer over the generated StamSecrets):
+    /// the passwords, the internal CA and the certificate of both nodes.
     static func secrets(in directory: String) throws -> [String: String] {
-        let openssl = try DeploymentTools.tool("/usr/bin/openssl")
-        let tls = "\(directory)/tls"
-        try FileManager.default.createDirectory(atPath: tls, withIntermediateDirectories: true)
-        try LocalProcess.run(openssl, ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
-                                       "-subj", "/CN=stam test CA", "-addext", "basicConstraints=critical,CA:TRUE",
-                                       "-addext", "keyUsage=critical,keyCertSign,cRLSign", "-keyout", "\(tls)/ca.key", "-out", "\(tls)/ca.crt"])
-        try LocalProcess.run(openssl, ["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-subj", "/CN=pg-primary",
-                                       "-keyout", "\(tls)/server.key", "-out", "\(tls)/server.csr"])
-        try "subjectAltName=DNS:pg-primary,DNS:pg-replica\n".write(toFile: "\(tls)/ext", atomically: true, encoding: .utf8)
-        try LocalProcess.run(openssl, ["x509", "-req", "-in", "\(tls)/server.csr", "-CA", "\(tls)/ca.crt", "-CAkey", "\(tls)/ca.key",
-                                       "-CAcreateserial", "-days", "2", "-extfile", "\(tls)/ext", "-out", "\(tls)/server.crt"])
-        var secrets = passwords
-        secrets["postgres_tls_ca"] = try String(contentsOfFile: "\(tls)/ca.crt", encoding: .utf8)
-        secrets["postgres_tls_certificate"] = try String(contentsOfFile: "\(tls)/server.crt", encoding: .utf8)
-        secrets["postgres_tls_private_key"] = try String(contentsOfFile: "\(tls)/server.key", encoding: .utf8)
+        let root = "\(directory)/project"
+        _ = try SecretsInitializer(specifications: StamSecrets.all).run(root: root, owner: nil, onlyMissing: false)
+        var secrets: [String: String] = [:]
+        for specification in StamSecrets.all {
+            secrets[specification.name] = try String(contentsOfFile: "\(root)/\(specification.file)", encoding: .utf8)
+        }
         return secrets
     }
 

@@ -34,6 +34,7 @@ public struct DeploymentRenderer {
             BackupRenderer(schema: schema, templates: templates),
             DockerfileRenderer(schema: schema, templates: templates),
             CIWorkflowRenderer(schema: schema, templates: templates),
+            SecretsSwiftRenderer(schema: schema),
         ]
     }
 
