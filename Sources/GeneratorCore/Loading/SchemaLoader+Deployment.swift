@@ -75,24 +75,26 @@ extension SchemaLoader {
         case "tls_private_key": generator = .tlsPrivateKey
         case "provided": generator = .provided
         case "rsa_public_key":
-            guard let of = reference("of") else {
+            if let of = reference("of") {
+                generator = .rsaPublicKey(of: of)
+            } else {
                 diagnostics.error("\(what) is an rsa_public_key and needs 'of: <the private key secret>'", at: kindLocation)
-                return nil
+                generator = .provided  // keeps the secret declared, so its users do not report it missing too
             }
-            generator = .rsaPublicKey(of: of)
         case "tls_certificate":
             let names = value(body, "names").flatMap { stringList($0, "'names' of \(what)") }?.map(\.value) ?? []
-            guard let key = reference("key"), !names.isEmpty else {
+            if let key = reference("key"), !names.isEmpty {
+                generator = .tlsCertificate(key: key, ca: reference("ca"), names: names)
+            } else {
                 diagnostics.error("\(what) is a tls_certificate and needs 'key: <the private key secret>' and 'names: [host names]'", at: kindLocation)
-                return nil
+                generator = .provided
             }
-            generator = .tlsCertificate(key: key, ca: reference("ca"), names: names)
         default:
             let names = SecretDeclaration.Generator.keywords
             diagnostics.error(
                 "unknown secret kind '\(kind)'\(NameSuggestion.hint(for: kind, in: names)) (expected one of: \(names.joined(separator: ", ")))",
                 at: kindLocation)
-            return nil
+            generator = .provided
         }
         let file = value(body, "file").flatMap { string($0, "'file' of \(what)") }
         return SecretDeclaration(name: entry.key, location: entry.keyLocation, doc: doc(body), generator: generator, file: file)

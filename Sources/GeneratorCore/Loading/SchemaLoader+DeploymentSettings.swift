@@ -19,7 +19,7 @@ extension SchemaLoader {
         func node(_ key: String) -> SchemaNode? { loader.value(entries, key) }
 
         private mutating func missing(_ key: String) {
-            loader.diagnostics.error("\(what) needs '\(key)'", at: location)
+            loader.diagnostics.error("\(what) \(what.hasSuffix("settings") ? "need" : "needs") '\(key)'", at: location)
             failed = true
         }
 
