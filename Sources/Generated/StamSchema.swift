@@ -5,7 +5,7 @@ import StamCore
 /// What this build of stam was generated from.
 public enum StamSchema {
     /// SHA-256 over the schema files; changes whenever the schema does.
-    public static let fingerprint = "405df6781fcc333aa698a8b5d13b4c7bf64012f704ff37dac03a5bf6d39f9149"
+    public static let fingerprint = "26b2d899e6ec43b4ace9474c93d30f17c3c43d4358332a886d661fce5d704fe8"
 
     public static let entityTypes: [any Entity.Type] = [
         Site.self,

@@ -2,7 +2,7 @@
 extension SchemaLoader {
     static let serviceKeys = [
         "doc", "image", "command", "instances", "depends_on", "networks", "publish", "ports", "secrets",
-        "volumes", "devices", "env", "health", "restart", "resources", "metrics",
+        "volumes", "devices", "env", "health", "restart", "resources", "metrics", "user",
     ]
 
     static let deploymentSections = [
@@ -177,6 +177,14 @@ extension SchemaLoader {
             }
         }
         service.health = value(body, "health").flatMap { loadHealthCheck($0, owner: what) }
+        if let node = value(body, "user"), let user = string(node, "the user of \(what)") {
+            let parts = user.split(separator: ":", omittingEmptySubsequences: false)
+            if parts.count != 2 || parts.contains(where: { Int($0) == nil }) {
+                diagnostics.error("the user of \(what) must be written uid:gid (numbers), found '\(user)'", at: node.location)
+            } else {
+                service.user = user
+            }
+        }
         if let node = value(body, "restart"), let policy = choice(node, "restart policy", as: ServiceDeclaration.RestartPolicy.self) {
             service.restart = policy
         }

@@ -94,6 +94,8 @@ public struct ServiceDeclaration: Hashable, Sendable {
     public var environment: [EnvironmentVariable] = []
     public var health: HealthCheck?
     public var restart: RestartPolicy = .always
+    /// `uid:gid` the container runs as, when it must differ from its image's (to read secret files).
+    public var user: String?
     public var resources: PerEnvironment<Resources>?
 
     public init(name: String, location: SourceLocation, image: Located<String>, instances: PerEnvironment<Int>) {
