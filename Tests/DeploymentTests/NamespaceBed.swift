@@ -22,8 +22,11 @@ final class NamespaceBed: @unchecked Sendable {
     private var containers: [String: Container] = [:]
     private var processes: [LocalProcess] = []
 
-    /// - Parameter hostNames: the service names that resolve to 127.0.0.1 inside the bed.
-    init(directory: String, hostNames: [String]) throws {
+    /// - Parameters:
+    ///   - hostNames: the service names that resolve to 127.0.0.1 inside the bed.
+    ///   - addresses: names that resolve elsewhere on the loopback network (127.0.0.2, ...), so two
+    ///     services can listen on the same port.
+    init(directory: String, hostNames: [String], addresses: [String: String] = [:]) throws {
         self.directory = directory
         self.hostNames = hostNames
         let unshare = try DeploymentTools.tool("/usr/bin/unshare")
@@ -31,7 +34,8 @@ final class NamespaceBed: @unchecked Sendable {
                                    logFile: "\(directory)/network.log")
         try Self.waitForNamespace(of: network.pid, kind: "net")
         try LocalProcess.run("/usr/bin/nsenter", ["-t", String(network.pid), "-n", "--", "/sbin/ip", "link", "set", "lo", "up"])
-        try (["127.0.0.1 localhost"] + hostNames.map { "127.0.0.1 \($0)" }).joined(separator: "\n").appending("\n")
+        try (["127.0.0.1 localhost"] + hostNames.map { "127.0.0.1 \($0)" } + addresses.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" })
+            .joined(separator: "\n").appending("\n")
             .write(toFile: "\(directory)/hosts", atomically: true, encoding: .utf8)
     }
 

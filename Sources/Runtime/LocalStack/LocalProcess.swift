@@ -37,10 +37,23 @@ public final class LocalProcess: @unchecked Sendable {
         process.standardError = log
         process.standardInput = FileHandle.nullDevice
         do {
-            try process.run()
+            try Self.withUnblockedSignals { try process.run() }
         } catch {
             throw LaunchError(description: "cannot start \(name) (\(executable)): \(error)")
         }
+    }
+
+    /// A child starts with the signal mask of the thread that spawns it. Test runners and dispatch worker
+    /// threads block most signals, and a server started with SIGTERM blocked never sees a stop request
+    /// (it then runs until the SIGKILL fallback). So the spawning thread unblocks every signal around
+    /// the spawn.
+    static func withUnblockedSignals<T>(_ body: () throws -> T) rethrows -> T {
+        var unblocked = sigset_t()
+        var previous = sigset_t()
+        sigemptyset(&unblocked)
+        pthread_sigmask(SIG_SETMASK, &unblocked, &previous)
+        defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
+        return try body()
     }
 
     public var pid: Int32 { process.processIdentifier }
@@ -79,7 +92,7 @@ public final class LocalProcess: @unchecked Sendable {
         process.standardOutput = pipe
         process.standardError = pipe
         process.standardInput = FileHandle.nullDevice
-        try process.run()
+        try withUnblockedSignals { try process.run() }
         let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
