@@ -5,7 +5,7 @@ import StamCore
 /// What this build of stam was generated from.
 public enum StamSchema {
     /// SHA-256 over the schema files; changes whenever the schema does.
-    public static let fingerprint = "26b2d899e6ec43b4ace9474c93d30f17c3c43d4358332a886d661fce5d704fe8"
+    public static let fingerprint = "724886ce0dc731006b72492b1d89361daf980b4cbdbfb1999d538dd1fa76d8ce"
 
     public static let entityTypes: [any Entity.Type] = [
         Site.self,

@@ -2,7 +2,7 @@
 extension SchemaLoader {
     static let serviceKeys = [
         "doc", "image", "command", "instances", "depends_on", "networks", "publish", "ports", "secrets",
-        "volumes", "devices", "env", "health", "restart", "resources", "metrics", "user",
+        "volumes", "devices", "env", "health", "restart", "resources", "metrics", "user", "stop_grace",
     ]
 
     static let deploymentSections = [
@@ -177,6 +177,7 @@ extension SchemaLoader {
             }
         }
         service.health = value(body, "health").flatMap { loadHealthCheck($0, owner: what) }
+        service.stopGraceSeconds = value(body, "stop_grace").flatMap { duration($0, "the stop grace period of \(what)") }
         if let node = value(body, "user"), let user = string(node, "the user of \(what)") {
             let parts = user.split(separator: ":", omittingEmptySubsequences: false)
             if parts.count != 2 || parts.contains(where: { Int($0) == nil }) {

@@ -94,6 +94,8 @@ public struct ServiceDeclaration: Hashable, Sendable {
     public var environment: [EnvironmentVariable] = []
     public var health: HealthCheck?
     public var restart: RestartPolicy = .always
+    /// How long `docker stop` waits after SIGTERM before it kills (compose default 10 s).
+    public var stopGraceSeconds: Int?
     /// `uid:gid` the container runs as, when it must differ from its image's (to read secret files).
     public var user: String?
     public var resources: PerEnvironment<Resources>?

@@ -53,6 +53,7 @@ struct ComposeRenderer {
         var serviceCommand: String?
         var restart: String
         var serviceUser: String?
+        var serviceStopGrace: String?
         var dependsOn: [Dependency]
         var hasDependsOn: Bool
         var networks: String
@@ -153,7 +154,8 @@ struct ComposeRenderer {
             dockerfile: dockerfile ?? "",
             serviceEntrypoint: wiring.entrypoint(of: service.name, in: env).map { TemplateValues.flowList($0.map(TemplateValues.composeLiteral)) },
             serviceCommand: command.map { TemplateValues.flowList($0.map(TemplateValues.composeLiteral)) },
-            restart: service.restart.rawValue, serviceUser: service.user.map(TemplateValues.quoted), dependsOn: dependencies, hasDependsOn: !dependencies.isEmpty,
+            restart: service.restart.rawValue, serviceUser: service.user.map(TemplateValues.quoted),
+            serviceStopGrace: service.stopGraceSeconds.map { "\($0)s" }, dependsOn: dependencies, hasDependsOn: !dependencies.isEmpty,
             networks: TemplateValues.flowList(service.networks.map(\.value)), ports: published.map(TemplateValues.quoted),
             hasPorts: !published.isEmpty, devices: devices.map(TemplateValues.quoted), hasDevices: !devices.isEmpty,
             serviceSecrets: service.secrets.isEmpty ? nil : TemplateValues.flowList(service.secrets.map(\.value)),
