@@ -15,6 +15,7 @@ import Testing
         let server = PostgresServer(directory: "\(directory)/pg", port: try FreePort.find())
         defer { server.stop() }
         try await server.start()
+        if let process = server.process { DeploymentTools.record(process.pid, in: directory) }
         let password = "app-\(UUID().uuidString.prefix(12))"
         try server.ensureDatabase("stam", owner: "app", password: password)
         let app = ["PGPASSWORD": password, "PATH": "/usr/bin:/bin"]

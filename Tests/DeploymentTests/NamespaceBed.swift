@@ -32,6 +32,7 @@ final class NamespaceBed: @unchecked Sendable {
         let unshare = try DeploymentTools.tool("/usr/bin/unshare")
         network = try LocalProcess(name: "network", executable: unshare, arguments: ["--net", "--", "/bin/sleep", "infinity"],
                                    logFile: "\(directory)/network.log")
+        DeploymentTools.record(network.pid, in: directory)
         try Self.waitForNamespace(of: network.pid, kind: "net")
         try LocalProcess.run("/usr/bin/nsenter", ["-t", String(network.pid), "-n", "--", "/sbin/ip", "link", "set", "lo", "up"])
         try (["127.0.0.1 localhost"] + hostNames.map { "127.0.0.1 \($0)" } + addresses.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" })
@@ -49,6 +50,7 @@ final class NamespaceBed: @unchecked Sendable {
             arguments: ["-t", String(network.pid), "-n", "--", "/usr/bin/unshare", "--mount", "--propagation", "private", "--",
                         "/bin/sleep", "infinity"],
             logFile: "\(directory)/\(name)-holder.log")
+        DeploymentTools.record(holder.pid, in: directory)
         try Self.waitForNamespace(of: holder.pid, kind: "mnt")
         let secretDirectory = "\(directory)/\(name)-secrets"
         try FileManager.default.createDirectory(atPath: secretDirectory, withIntermediateDirectories: true)
@@ -89,6 +91,7 @@ final class NamespaceBed: @unchecked Sendable {
                                        arguments: ["-t", String(container.pid), "-m", "-n", "--"] + command,
                                        environment: environment, logFile: "\(directory)/\(name).log")
         processes.append(process)
+        DeploymentTools.record(process.pid, in: directory)
         return process
     }
 

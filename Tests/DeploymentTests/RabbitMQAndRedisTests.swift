@@ -45,6 +45,7 @@ import Testing
                                     epmdPort: try FreePort.find(), configuration: configuration, enabledPlugins: plugins)
         defer { server.stop() }
         try await server.start()
+        for process in [server.process, server.epmd].compactMap({ $0 }) { DeploymentTools.record(process.pid, in: directory) }
 
         let schema = try StamGenerator(root: DeploymentTools.root).loadSchema().schema
         let vhost = try #require(schema.deployment.rabbitmq?.vhost)
@@ -83,6 +84,7 @@ import Testing
         let configuration = try DeploymentTools.read("redis/redis.\(environment).conf").split(separator: "\n")
             .filter { !$0.hasPrefix("dir ") }.joined(separator: "\n")
         try await server.start(configuration: configuration)
+        if let process = server.process { DeploymentTools.record(process.pid, in: directory) }
 
         let schema = try StamGenerator(root: DeploymentTools.root).loadSchema().schema
         let settings = try #require(schema.deployment.redis)
