@@ -23,6 +23,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
     ],
     targets: [
         // MARK: Generator
@@ -34,7 +36,7 @@ let package = Package(
         ),
         .target(
             name: "GeneratorCore",
-            dependencies: ["Yams", "MigrationSupport"],
+            dependencies: ["Yams", "MigrationSupport", .product(name: "Mustache", package: "swift-mustache")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -89,6 +91,17 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "Secrets",
+            dependencies: [
+                "StamCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+            ],
+            path: "Sources/Runtime/Secrets",
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "Satel",
             dependencies: [
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -134,7 +147,7 @@ let package = Package(
         .executableTarget(
             name: "stam",
             dependencies: [
-                "Generated", "StamCore", "Database", "LocalStack", "Satel", "Messaging", "Outbox",
+                "Generated", "StamCore", "Database", "LocalStack", "Satel", "Messaging", "Outbox", "Secrets",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -153,7 +166,12 @@ let package = Package(
         // MARK: Tests
         .testTarget(
             name: "GeneratorCoreTests",
-            dependencies: ["GeneratorCore"],
+            dependencies: ["GeneratorCore", "Yams"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DeploymentTests",
+            dependencies: ["GeneratorCore", "LocalStack", "Secrets", "Generated", "StamCore", "Yams"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

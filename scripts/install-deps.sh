@@ -9,6 +9,18 @@ packages=(
   librabbitmq-dev                      # rabbitmq-c 0.11, the AMQP client (system-library target CRabbitMQ)
   rabbitmq-server                      # the broker (tests and the local stack start private nodes)
   ca-certificates
+  # Deployment: the generated files are proven with their own tools (issue 8, docs/DEPLOYMENT.md).
+  nginx                                # nginx -t on deploy/generated/nginx/nginx.conf
+  openssl                              # test certificates; stam secrets init's TLS material
+  docker-compose                       # docker-compose config -q (1.29.2; no Docker engine needed)
+  prometheus                           # promtool check config / check rules
+  pgbouncer                            # the primary-following callback against a real PgBouncer 1.18
+  etcd-server etcd-client              # Patroni's DCS in the failover test
+  rabbitmq-server                      # loading the generated definitions
+  redis-server redis-tools             # loading the generated redis.conf
+  rsync                                # the backup job's NAS copy
+  curl                                 # health checks of the servers the deployment tests start
+  python3 python3-pip                  # scripts/install-python-tools.sh (Patroni from PyPI)
 )
 
 missing=()

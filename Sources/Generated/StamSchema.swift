@@ -5,7 +5,7 @@ import StamCore
 /// What this build of stam was generated from.
 public enum StamSchema {
     /// SHA-256 over the schema files; changes whenever the schema does.
-    public static let fingerprint = "0ad940caf2602fe93bcfb8ecd29716cbf98ec2c22983cc8fd0dc8573286c4889"
+    public static let fingerprint = "724886ce0dc731006b72492b1d89361daf980b4cbdbfb1999d538dd1fa76d8ce"
 
     public static let entityTypes: [any Entity.Type] = [
         Site.self,

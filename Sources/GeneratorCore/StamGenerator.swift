@@ -6,7 +6,7 @@ import MigrationSupport
 public struct StamGenerator: Sendable {
     /// Directories whose every file belongs to the generator: a file there that the schema no longer
     /// produces is stale and is removed by `generate`.
-    public static let managedDirectories = [SwiftModelRenderer.outputDirectory]
+    public static let managedDirectories = [SwiftModelRenderer.outputDirectory, DeploymentRenderer.outputDirectory]
     public static let migrationsDirectory = "migrations"
 
     public let root: String
@@ -19,6 +19,9 @@ public struct StamGenerator: Sendable {
         public var warnings: [Diagnostic]
         /// SHA-256 over the four schema files, in order.
         public var fingerprint: String
+        /// `deploy/templates`, loaded from the project root; nil for schemas loaded from text alone (snippets),
+        /// which then render no deployment files.
+        public var templates: DeploymentTemplates?
     }
 
     // MARK: Load
@@ -35,7 +38,11 @@ public struct StamGenerator: Sendable {
             }
             sources[file] = String(decoding: data, as: UTF8.self)
         }
-        return try Self.load(sources: sources, diagnostics: diagnostics)
+        let (templates, templateDiagnostics) = DeploymentTemplates.load(root: root)
+        diagnostics.append(contentsOf: templateDiagnostics)
+        var loaded = try Self.load(sources: sources, diagnostics: diagnostics)
+        loaded.templates = templates
+        return loaded
     }
 
     /// Loads and validates schema text (tests call this with snippets).
@@ -54,7 +61,9 @@ public struct StamGenerator: Sendable {
 
     public func render(_ loaded: LoadedSchema) -> [GeneratedFile] {
         (SwiftModelRenderer(schema: loaded.schema).render(fingerprint: loaded.fingerprint)
-            + [SwiftTopologyRenderer(schema: loaded.schema).render()]).sorted { $0.path < $1.path }
+            + [SwiftTopologyRenderer(schema: loaded.schema).render()]
+            + (loaded.templates.map { DeploymentRenderer(schema: loaded.schema, templates: $0).render() } ?? []))
+            .sorted { $0.path < $1.path }
     }
 
     /// What `generate` would change on disk.

@@ -6,5 +6,8 @@ struct Stam: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stam",
         abstract: "stam: SATEL alarm monitoring station.",
-        subcommands: [MigrateCommand.self, RelayCommand.self, SimulatorCLI.self, PanelCLI.self, UpCommand.self, DownCommand.self])
+        subcommands: [
+            MigrateCommand.self, RelayCommand.self, SimulatorCLI.self, PanelCLI.self, UpCommand.self, DownCommand.self,
+            SecretsCommand.self,
+        ])
 }

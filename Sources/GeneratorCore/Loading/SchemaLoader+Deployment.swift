@@ -2,15 +2,30 @@
 extension SchemaLoader {
     static let serviceKeys = [
         "doc", "image", "command", "instances", "depends_on", "networks", "publish", "ports", "secrets",
-        "volumes", "devices", "env", "health", "restart", "resources",
+        "volumes", "devices", "env", "health", "restart", "resources", "metrics", "user", "stop_grace",
+    ]
+
+    static let deploymentSections = [
+        "environments", "networks", "secrets", "volumes", "images", "services",
+        "proxy", "postgres", "redis", "rabbitmq", "backups", "monitoring",
     ]
 
     func loadDeploymentFile(_ root: SchemaNode) {
-        let sections = ["environments", "networks", "secrets", "volumes", "images", "services"]
-        guard let top = mapping(root, "the deployment file", allowed: sections) else { return }
+        guard let top = mapping(root, "the deployment file", allowed: Self.deploymentSections) else { return }
         var deployment = DeploymentDeclaration()
-        deployment.environments = named(value(top, "environments"), "environments")
-        deployment.secrets = named(value(top, "secrets"), "secrets")
+        if let node = value(top, "environments"), let entries = mapping(node, "environments") {
+            deployment.environments = entries.compactMap { entry in
+                guard let body = mapping(entry.value, "environment '\(entry.key)'", allowed: ["doc", "publish_address"]) else { return nil }
+                var environment = EnvironmentDeclaration(name: entry.key, location: entry.keyLocation, doc: doc(body))
+                if let address = value(body, "publish_address").flatMap({ string($0, "'publish_address' of environment '\(entry.key)'") }) {
+                    environment.publishAddress = address
+                }
+                return environment
+            }
+        }
+        if let node = value(top, "secrets"), let entries = mapping(node, "secrets") {
+            deployment.secrets = entries.compactMap(loadSecret)
+        }
         deployment.volumes = named(value(top, "volumes"), "volumes")
         schema.deployment = deployment
         if let networks = value(top, "networks"), let entries = mapping(networks, "networks") {
@@ -18,18 +33,71 @@ extension SchemaLoader {
         }
         if let images = value(top, "images"), let entries = mapping(images, "images") {
             schema.deployment.images = entries.compactMap { entry in
-                guard let body = mapping(entry.value, "image '\(entry.key)'", allowed: ["dockerfile", "external", "doc"]) else { return nil }
+                guard let body = mapping(entry.value, "image '\(entry.key)'", allowed: ["dockerfile", "template", "external", "doc"]) else { return nil }
                 let external = value(body, "external").flatMap { bool($0, "'external' of image '\(entry.key)'") } ?? false
                 let dockerfile = value(body, "dockerfile").flatMap { string($0, "'dockerfile' of image '\(entry.key)'") }
                 if external == (dockerfile != nil) {
                     diagnostics.error("image '\(entry.key)' needs either 'dockerfile' (built here) or 'external: true'", at: entry.keyLocation)
                 }
-                return ImageDeclaration(name: entry.key, location: entry.keyLocation, doc: doc(body), dockerfile: dockerfile)
+                var image = ImageDeclaration(name: entry.key, location: entry.keyLocation, doc: doc(body), dockerfile: dockerfile)
+                if let node = value(body, "template"), let template = choice(node, "Dockerfile template", as: ImageDeclaration.Template.self) {
+                    image.template = template
+                }
+                return image
             }
         }
         if let services = value(top, "services"), let entries = mapping(services, "services") {
             schema.deployment.services = entries.compactMap(loadService)
         }
+        loadDeploymentSettings(top)
+    }
+
+    private func loadSecret(_ entry: SchemaNode.Entry) -> SecretDeclaration? {
+        let what = "secret '\(entry.key)'"
+        guard let body = mapping(entry.value, what, allowed: ["doc", "generate", "of", "key", "ca", "names", "file"]) else { return nil }
+        // A secret without `generate` is a password.
+        let kindNode = value(body, "generate")
+        var kind = "password"
+        if let kindNode {
+            guard let text = string(kindNode, "'generate' of \(what)") else { return nil }
+            kind = text
+        }
+        let kindLocation = kindNode?.location ?? entry.keyLocation
+        func reference(_ key: String) -> Located<String>? {
+            value(body, key).flatMap { locatedString($0, "'\(key)' of \(what)") }
+        }
+        let generator: SecretDeclaration.Generator
+        switch kind {
+        case "password": generator = .password
+        case "random_key": generator = .randomKey
+        case "rsa_private_key": generator = .rsaPrivateKey
+        case "tls_ca": generator = .tlsCA
+        case "tls_private_key": generator = .tlsPrivateKey
+        case "provided": generator = .provided
+        case "rsa_public_key":
+            if let of = reference("of") {
+                generator = .rsaPublicKey(of: of)
+            } else {
+                diagnostics.error("\(what) is an rsa_public_key and needs 'of: <the private key secret>'", at: kindLocation)
+                generator = .provided  // keeps the secret declared, so its users do not report it missing too
+            }
+        case "tls_certificate":
+            let names = value(body, "names").flatMap { stringList($0, "'names' of \(what)") }?.map(\.value) ?? []
+            if let key = reference("key"), !names.isEmpty {
+                generator = .tlsCertificate(key: key, ca: reference("ca"), names: names)
+            } else {
+                diagnostics.error("\(what) is a tls_certificate and needs 'key: <the private key secret>' and 'names: [host names]'", at: kindLocation)
+                generator = .provided
+            }
+        default:
+            let names = SecretDeclaration.Generator.keywords
+            diagnostics.error(
+                "unknown secret kind '\(kind)'\(NameSuggestion.hint(for: kind, in: names)) (expected one of: \(names.joined(separator: ", ")))",
+                at: kindLocation)
+            generator = .provided
+        }
+        let file = value(body, "file").flatMap { string($0, "'file' of \(what)") }
+        return SecretDeclaration(name: entry.key, location: entry.keyLocation, doc: doc(body), generator: generator, file: file)
     }
 
     /// `name: { doc: ... }` declarations.
@@ -43,13 +111,15 @@ extension SchemaLoader {
 
     private func loadNetwork(_ entry: SchemaNode.Entry) -> NetworkDeclaration? {
         let what = "network '\(entry.key)'"
-        guard let body = mapping(entry.value, what, allowed: ["driver", "parent", "doc"]) else { return nil }
+        guard let body = mapping(entry.value, what, allowed: ["driver", "parent", "subnet", "gateway", "doc"]) else { return nil }
         let driver = value(body, "driver").flatMap { node in
             perEnvironment(node, "the driver of \(what)") { choice($0, "network driver", as: NetworkDeclaration.Driver.self) }
         } ?? PerEnvironment(common: .bridge, location: entry.keyLocation)
         var network = NetworkDeclaration(name: entry.key, location: entry.keyLocation, driver: driver)
         network.doc = doc(body)
         network.parent = value(body, "parent").flatMap { string($0, "'parent' of \(what)") }
+        network.subnet = value(body, "subnet").flatMap { string($0, "'subnet' of \(what)") }
+        network.gateway = value(body, "gateway").flatMap { string($0, "'gateway' of \(what)") }
         return network
     }
 
@@ -74,7 +144,23 @@ extension SchemaLoader {
         service.networks = value(body, "networks").flatMap { stringList($0, "the networks of \(what)") } ?? []
         service.secrets = value(body, "secrets").flatMap { stringList($0, "the secrets of \(what)") } ?? []
         service.volumes = value(body, "volumes").flatMap { stringList($0, "the volumes of \(what)") } ?? []
-        service.publish = (value(body, "publish").flatMap { $0.items } ?? []).compactMap { int($0, "a published port of \(what)") }
+        service.publish = value(body, "publish").flatMap { node in
+            perEnvironment(node, "the published ports of \(what)") { list in
+                guard let items = list.items else {
+                    self.diagnostics.error("expected a list of ports for the published ports of \(what), found \(list.kindDescription)", at: list.location)
+                    return nil
+                }
+                return items.compactMap { self.int($0, "a published port of \(what)") }
+            }
+        }
+        if let node = value(body, "metrics"), let entries = mapping(node, "the metrics of \(what)", allowed: ["port", "path"]) {
+            if let port = value(entries, "port").flatMap({ locatedString($0, "'port' of the metrics of \(what)") }) {
+                let path = value(entries, "path").flatMap { string($0, "'path' of the metrics of \(what)") } ?? "/metrics"
+                service.metrics = .init(port: port, path: path)
+            } else {
+                diagnostics.error("the metrics of \(what) need 'port' (one of its named ports)", at: node.location)
+            }
+        }
         if let ports = value(body, "ports"), let entries = mapping(ports, "the ports of \(what)") {
             service.ports = entries.compactMap { port in
                 int(port.value, "port '\(port.key)' of \(what)").map { .init(name: Located(port.key, at: port.keyLocation), number: $0) }
@@ -91,6 +177,15 @@ extension SchemaLoader {
             }
         }
         service.health = value(body, "health").flatMap { loadHealthCheck($0, owner: what) }
+        service.stopGraceSeconds = value(body, "stop_grace").flatMap { duration($0, "the stop grace period of \(what)") }
+        if let node = value(body, "user"), let user = string(node, "the user of \(what)") {
+            let parts = user.split(separator: ":", omittingEmptySubsequences: false)
+            if parts.count != 2 || parts.contains(where: { Int($0) == nil }) {
+                diagnostics.error("the user of \(what) must be written uid:gid (numbers), found '\(user)'", at: node.location)
+            } else {
+                service.user = user
+            }
+        }
         if let node = value(body, "restart"), let policy = choice(node, "restart policy", as: ServiceDeclaration.RestartPolicy.self) {
             service.restart = policy
         }
@@ -128,7 +223,7 @@ extension SchemaLoader {
     }
 
     /// `10s`, `2m` or a plain number of seconds.
-    private func duration(_ node: SchemaNode, _ what: String) -> Int? {
+    func duration(_ node: SchemaNode, _ what: String) -> Int? {
         guard let text = node.scalar else { return int(node, what) }
         let units: [(suffix: String, factor: Int)] = [("s", 1), ("m", 60), ("h", 3600)]
         for unit in units where text.hasSuffix(unit.suffix) {

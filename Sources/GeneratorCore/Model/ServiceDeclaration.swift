@@ -63,6 +63,16 @@ public struct ServiceDeclaration: Hashable, Sendable {
         }
     }
 
+    public struct Metrics: Hashable, Sendable {
+        public var port: Located<String>
+        public var path: String
+
+        public init(port: Located<String>, path: String = "/metrics") {
+            self.port = port
+            self.path = path
+        }
+    }
+
     public var name: String
     public var location: SourceLocation
     public var doc: String?
@@ -73,7 +83,10 @@ public struct ServiceDeclaration: Hashable, Sendable {
     public var networks: [Located<String>] = []
     /// Named container ports in declaration order (`http: 8000`).
     public var ports: [Port] = []
-    public var publish: [Int] = []
+    /// Ports published on the host, per environment (bound to the environment's publish address).
+    public var publish: PerEnvironment<[Int]>?
+    /// Where Prometheus scrapes this service (`metrics: { port: http }`, path /metrics unless written).
+    public var metrics: Metrics?
     public var secrets: [Located<String>] = []
     public var volumes: [Located<String>] = []
     public var devices: PerEnvironment<[String]>?
@@ -81,6 +94,10 @@ public struct ServiceDeclaration: Hashable, Sendable {
     public var environment: [EnvironmentVariable] = []
     public var health: HealthCheck?
     public var restart: RestartPolicy = .always
+    /// How long `docker stop` waits after SIGTERM before it kills (compose default 10 s).
+    public var stopGraceSeconds: Int?
+    /// `uid:gid` the container runs as, when it must differ from its image's (to read secret files).
+    public var user: String?
     public var resources: PerEnvironment<Resources>?
 
     public init(name: String, location: SourceLocation, image: Located<String>, instances: PerEnvironment<Int>) {
@@ -89,6 +106,11 @@ public struct ServiceDeclaration: Hashable, Sendable {
         self.image = image
         self.instances = instances
     }
+
+    /// Whether the service runs in an environment.
+    public func runs(in environment: String) -> Bool { (instances.value(in: environment) ?? 0) > 0 }
+
+    public func port(named name: String) -> Int? { ports.first { $0.name.value == name }?.number }
 
     /// The names this service runs under in an environment: none, `name`, or `name-1` ... `name-N`.
     public func instanceNames(in environment: String) -> [String] {

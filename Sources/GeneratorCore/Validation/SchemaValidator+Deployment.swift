@@ -41,11 +41,22 @@ extension SchemaValidator {
             for (instances, count) in service.instances.overrides.map({ ($0.key, $0.value) }).sorted(by: { $0.0 < $1.0 }) where count < 0 {
                 diagnostics.error("\(owner) has \(count) instances in '\(instances)'; use 0 or more", at: service.instances.location)
             }
-            checkPortsAndHealth(of: service, owner: owner)
+            checkPortsAndHealth(of: service, owner: owner, environments: environments)
             for variable in service.environment {
                 let name = variable.name.value
                 if !name.allSatisfy({ $0.isASCII && ($0.isUppercase || $0.isNumber || $0 == "_") }) || name.first?.isNumber == true {
                     diagnostics.error("invalid environment variable name '\(name)' for \(owner): use A-Z, 0-9 and _", at: variable.name.location)
+                }
+                // `X_PASSWORD_FILE: /run/secrets/x` names a secret file the service mounts; that is the right way.
+                if name.hasSuffix("_FILE"), let path = variable.value.common, path.hasPrefix("/run/secrets/"),
+                   variable.value.overrides.isEmpty {
+                    let secret = String(path.dropFirst("/run/secrets/".count))
+                    if !service.secrets.contains(where: { $0.value == secret }) {
+                        diagnostics.error(
+                            "environment variable '\(name)' of \(owner) points at secret '\(secret)', which the service does not list in its 'secrets'",
+                            at: variable.name.location)
+                    }
+                    continue
                 }
                 if ["PASSWORD", "SECRET", "TOKEN", "PRIVATE", "_KEY"].contains(where: { name.contains($0) }) {
                     diagnostics.error(
@@ -56,6 +67,8 @@ extension SchemaValidator {
             checkDependencies(of: service, environments: environments)
         }
         for environment in environments { checkCycles(in: environment) }
+        used.secrets.formUnion(checkSecrets())
+        used.volumes.formUnion(checkDeploymentSettings())
         warnUnused(deployment.networks.map { ($0.name, $0.location) }, used: used.networks, kind: "network")
         warnUnused(deployment.secrets.map { ($0.name, $0.location) }, used: used.secrets, kind: "secret")
         warnUnused(deployment.volumes.map { ($0.name, $0.location) }, used: used.volumes, kind: "volume")
@@ -81,12 +94,20 @@ extension SchemaValidator {
         }
     }
 
-    private mutating func checkPortsAndHealth(of service: ServiceDeclaration, owner: String) {
+    private mutating func checkPortsAndHealth(of service: ServiceDeclaration, owner: String, environments: [String]) {
         for port in service.ports where !(1...65535).contains(port.number) {
             diagnostics.error("port '\(port.name.value)' of \(owner) is \(port.number); use 1-65535", at: port.name.location)
         }
-        for port in service.publish where !service.ports.contains(where: { $0.number == port }) {
-            diagnostics.error("\(owner) publishes port \(port), which is not one of its ports", at: service.location)
+        if let publish = service.publish {
+            let published = Set(environments.flatMap { publish.value(in: $0) ?? [] })
+            for port in published.sorted() where !service.ports.contains(where: { $0.number == port }) {
+                diagnostics.error("\(owner) publishes port \(port), which is not one of its ports", at: publish.location)
+            }
+        }
+        if let metrics = service.metrics, service.port(named: metrics.port.value) == nil {
+            diagnostics.error(
+                "the metrics of \(owner) are on port '\(metrics.port.value)', which is not one of its named ports\(NameSuggestion.hint(for: metrics.port.value, in: service.ports.map(\.name.value)))",
+                at: metrics.port.location)
         }
         guard let health = service.health else { return }
         let probedPort: Int? = switch health.probe {

@@ -13,8 +13,12 @@ public final class RabbitMQServer: @unchecked Sendable {
     public let virtualHost: String
     let distributionPort: Int
     let epmdPort: Int
+    /// rabbitmq.conf lines given by the caller (a generated configuration under test) instead of the
+    /// default user/vhost block; the AMQP listener is always ours.
+    let customConfiguration: String?
+    let enabledPlugins: String
     public private(set) var process: LocalProcess?
-    private var epmd: LocalProcess?
+    public private(set) var epmd: LocalProcess?
 
     public var logFile: String { "\(directory)/rabbitmq.out" }
     public var url: String { "amqp://\(username)@127.0.0.1:\(port)/\(virtualHost)" }
@@ -27,6 +31,25 @@ public final class RabbitMQServer: @unchecked Sendable {
         self.virtualHost = virtualHost
         distributionPort = try FreePort.find()
         epmdPort = try FreePort.find()
+        customConfiguration = nil
+        enabledPlugins = "[]."
+    }
+
+    /// A node that runs a given configuration (for example the generated production rabbitmq.conf with
+    /// its definitions) instead of the default user block.
+    /// - Parameters:
+    ///   - configuration: rabbitmq.conf lines without the AMQP listener.
+    ///   - enabledPlugins: the enabled_plugins file, `[].` for none.
+    public init(directory: String, port: Int, configuration: String, enabledPlugins: String = "[].") throws {
+        self.directory = directory
+        self.port = port
+        username = ""
+        password = ""
+        virtualHost = ""
+        distributionPort = try FreePort.find()
+        epmdPort = try FreePort.find()
+        customConfiguration = configuration
+        self.enabledPlugins = enabledPlugins
     }
 
     var environment: [String: String] {
@@ -56,7 +79,7 @@ public final class RabbitMQServer: @unchecked Sendable {
             try manager.createDirectory(atPath: "\(directory)/\(sub)", withIntermediateDirectories: true)
         }
         let escapedPassword = password.replacingOccurrences(of: "\n", with: "")
-        try """
+        let defaults = """
             listeners.tcp.default = 127.0.0.1:\(port)
             default_vhost = \(virtualHost)
             default_user = \(username)
@@ -69,8 +92,10 @@ public final class RabbitMQServer: @unchecked Sendable {
             log.file.level = warning
             disk_free_limit.absolute = 50MB
 
-            """.write(toFile: "\(directory)/rabbitmq.conf", atomically: true, encoding: .utf8)
-        try "[].\n".write(toFile: "\(directory)/enabled_plugins", atomically: true, encoding: .utf8)
+            """
+        let configuration = customConfiguration.map { "\($0)\nlisteners.tcp.default = 127.0.0.1:\(port)\n" } ?? defaults
+        try configuration.write(toFile: "\(directory)/rabbitmq.conf", atomically: true, encoding: .utf8)
+        try (enabledPlugins + "\n").write(toFile: "\(directory)/enabled_plugins", atomically: true, encoding: .utf8)
         if getuid() == 0 {
             try LocalProcess.run("/bin/chown", ["-R", "\(Self.systemUser):\(Self.systemUser)", directory])
         }
@@ -95,6 +120,12 @@ public final class RabbitMQServer: @unchecked Sendable {
             try await Task.sleep(for: .milliseconds(200))
         }
         throw LocalProcess.LaunchError(description: "rabbitmq did not open port \(port) within 90 s; see \(directory)/log")
+    }
+
+    /// Runs rabbitmqctl against this node (same node name, cookie and epmd as the server).
+    @discardableResult
+    public func ctl(_ arguments: [String]) throws -> String {
+        try LocalProcess.run("/usr/lib/rabbitmq/bin/rabbitmqctl", ["-q"] + arguments, user: Self.systemUser, environment: environment)
     }
 
     /// Stops the broker only (for outage tests); `startBroker()` brings it back with its data.

@@ -1,0 +1,74 @@
+/// `deploy/generated/prometheus/`: prometheus.yml with one scrape job per service that declares
+/// `metrics:` (every instance a target), and alerts.yml with the seed's alerts at the thresholds of the
+/// `monitoring:` section. The metric names are the contract with the services (docs/DEPLOYMENT.md).
+struct PrometheusRenderer: DeploymentComponentRenderer {
+    static let templateNames = ["prometheus.yml", "prometheus-alerts.yml"]
+
+    let schema: Schema
+    let templates: DeploymentTemplates
+
+    struct Job { var name: String; var path: String; var targets: String }
+
+    struct ConfigView {
+        var environment: String
+        var scrapeInterval: String
+        var jobs: [Job]
+    }
+
+    struct AlertsView {
+        var relayMinimum: Int
+        var relayFor: String
+        var lagWarning: Int
+        var lagCritical: Int
+        var lagFor: String
+        var smsSilence: String
+        var panelFor: String
+        var backendFor: String
+        var backendJob: String
+        var relayJob: String
+    }
+
+    func environments() -> [String] {
+        guard let service = schema.deployment.monitoring.flatMap({ schema.deployment.service(named: $0.prometheus.value) }) else { return [] }
+        return schema.deployment.environments.map(\.name).filter { service.runs(in: $0) }
+    }
+
+    func fileName(in environment: String) -> String {
+        environments().count == 1 ? "prometheus/prometheus.yml" : "prometheus/prometheus.\(environment).yml"
+    }
+
+    func render() -> [GeneratedFile] {
+        guard let monitoring = schema.deployment.monitoring, !environments().isEmpty else { return [] }
+        var files = environments().map { environment in
+            DeploymentRenderer.hashFile(fileName(in: environment), templates.render("prometheus.yml", ConfigView(
+                environment: environment, scrapeInterval: TemplateValues.duration(monitoring.scrapeIntervalSeconds),
+                jobs: jobs(in: environment))))
+        }
+        let upstream = schema.deployment.proxy?.upstream.service.value ?? "backend"
+        let relay = schema.deployment.services.first { $0.name.contains("relay") }?.name ?? "outbox-relay"
+        files.append(DeploymentRenderer.hashFile("prometheus/alerts.yml", templates.render("prometheus-alerts.yml", AlertsView(
+            relayMinimum: monitoring.relayMinimumActive, relayFor: TemplateValues.duration(monitoring.relayForSeconds),
+            lagWarning: monitoring.replicationLagWarningSeconds, lagCritical: monitoring.replicationLagCriticalSeconds,
+            lagFor: TemplateValues.duration(monitoring.replicationLagForSeconds),
+            smsSilence: TemplateValues.duration(monitoring.smsSilenceSeconds),
+            panelFor: TemplateValues.duration(monitoring.panelDisconnectedSeconds),
+            backendFor: TemplateValues.duration(monitoring.backendNotReadySeconds), backendJob: upstream, relayJob: relay))))
+        return files
+    }
+
+    func wire(into wiring: inout ComposeWiring) {
+        guard let monitoring = schema.deployment.monitoring else { return }
+        for environment in environments() {
+            wiring.mount(fileName(in: environment), at: "/etc/prometheus/prometheus.yml", service: monitoring.prometheus.value, environment: environment)
+            wiring.mount("prometheus/alerts.yml", at: "/etc/prometheus/alerts.yml", service: monitoring.prometheus.value, environment: environment)
+        }
+    }
+
+    func jobs(in environment: String) -> [Job] {
+        schema.deployment.services.compactMap { service in
+            guard let metrics = service.metrics, service.runs(in: environment), let port = service.port(named: metrics.port.value) else { return nil }
+            let targets = service.instanceNames(in: environment).map { "\($0):\(port)" }
+            return Job(name: service.name, path: metrics.path, targets: TemplateValues.flowList(targets))
+        }
+    }
+}

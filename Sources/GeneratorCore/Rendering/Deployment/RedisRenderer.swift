@@ -1,0 +1,47 @@
+/// `deploy/generated/redis/redis.<environment>.conf`: persistence AOF + RDB, maxmemory per environment,
+/// the eviction policy. The password is a secret file and Redis cannot read one, so the compose command
+/// passes it with --requirepass from the secret at start (Redis then overwrites its process title, so
+/// the password does not stay visible in ps).
+struct RedisRenderer: DeploymentComponentRenderer {
+    static let templateNames = ["redis.conf"]
+    static let configPath = "/usr/local/etc/redis/redis.conf"
+
+    let schema: Schema
+    let templates: DeploymentTemplates
+
+    struct View {
+        var environment: String
+        var port: Int
+        var maxmemory: String
+        var eviction: String
+        var appendfsync: String
+        var save: String
+    }
+
+    func environments() -> [String] {
+        guard let service = schema.deployment.redis.flatMap({ schema.deployment.service(named: $0.service.value) }) else { return [] }
+        return schema.deployment.environments.map(\.name).filter { service.runs(in: $0) }
+    }
+
+    func render() -> [GeneratedFile] {
+        guard let settings = schema.deployment.redis, let service = schema.deployment.service(named: settings.service.value) else { return [] }
+        return environments().compactMap { environment in
+            guard let maxmemory = settings.maxmemory.value(in: environment) else { return nil }
+            let view = View(environment: environment, port: service.port(named: "redis") ?? 6379, maxmemory: maxmemory,
+                            eviction: settings.eviction.rawValue, appendfsync: settings.appendfsync.rawValue,
+                            save: settings.save.isEmpty ? "\"\"" : settings.save.joined(separator: " "))
+            return DeploymentRenderer.hashFile("redis/redis.\(environment).conf", templates.render("redis.conf", view))
+        }
+    }
+
+    func wire(into wiring: inout ComposeWiring) {
+        guard let settings = schema.deployment.redis else { return }
+        let service = settings.service.value
+        for environment in environments() {
+            wiring.mount("redis/redis.\(environment).conf", at: Self.configPath, service: service, environment: environment)
+            wiring.command(["sh", "-c",
+                            "exec docker-entrypoint.sh redis-server \(Self.configPath) --requirepass \"$(cat /run/secrets/\(settings.password.value))\""],
+                           service: service, environment: environment)
+        }
+    }
+}

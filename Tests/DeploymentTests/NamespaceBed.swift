@@ -1,0 +1,122 @@
+import Foundation
+import LocalStack
+
+/// A private network with "containers" on it, built from Linux namespaces so the generated files run as
+/// they are, with the host names and paths they name: one network namespace (its own loopback, so every
+/// port is free) and per container a mount namespace with its own /etc/hosts (every service name is
+/// 127.0.0.1), its own /run (the secrets at /run/secrets) and bind mounts standing in for volumes. The
+/// machine's own files are never changed. Needs root, like the CI runner.
+///
+/// Every process is started through `nsenter`, which execs in place: the PIDs held are the servers' own,
+/// and everything is stopped by PID.
+final class NamespaceBed: @unchecked Sendable {
+    struct Container {
+        var name: String
+        var holder: LocalProcess
+        var pid: Int32 { holder.pid }
+    }
+
+    let directory: String
+    let hostNames: [String]
+    private let network: LocalProcess
+    private var containers: [String: Container] = [:]
+    private var processes: [LocalProcess] = []
+
+    /// - Parameters:
+    ///   - hostNames: the service names that resolve to 127.0.0.1 inside the bed.
+    ///   - addresses: names that resolve elsewhere on the loopback network (127.0.0.2, ...), so two
+    ///     services can listen on the same port.
+    init(directory: String, hostNames: [String], addresses: [String: String] = [:]) throws {
+        self.directory = directory
+        self.hostNames = hostNames
+        let unshare = try DeploymentTools.tool("/usr/bin/unshare")
+        network = try LocalProcess(name: "network", executable: unshare, arguments: ["--net", "--", "/bin/sleep", "infinity"],
+                                   logFile: "\(directory)/network.log")
+        DeploymentTools.record(network.pid, in: directory)
+        try Self.waitForNamespace(of: network.pid, kind: "net")
+        try LocalProcess.run("/usr/bin/nsenter", ["-t", String(network.pid), "-n", "--", "/sbin/ip", "link", "set", "lo", "up"])
+        try (["127.0.0.1 localhost"] + hostNames.map { "127.0.0.1 \($0)" } + addresses.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" })
+            .joined(separator: "\n").appending("\n")
+            .write(toFile: "\(directory)/hosts", atomically: true, encoding: .utf8)
+    }
+
+    /// A container: a mount namespace on the bed's network with /etc/hosts, a fresh /run holding
+    /// `secrets` at /run/secrets (mode 0600, owned by `secretOwner`, as `stam secrets init` writes them),
+    /// and `binds` (host directory -> path inside).
+    func container(_ name: String, secrets: [String: String] = [:], secretOwner: String = "10001:10001",
+                   binds: [(String, String)] = [], setup: [String] = []) throws -> Container {
+        let holder = try LocalProcess(
+            name: name, executable: "/usr/bin/nsenter",
+            arguments: ["-t", String(network.pid), "-n", "--", "/usr/bin/unshare", "--mount", "--propagation", "private", "--",
+                        "/bin/sleep", "infinity"],
+            logFile: "\(directory)/\(name)-holder.log")
+        DeploymentTools.record(holder.pid, in: directory)
+        try Self.waitForNamespace(of: holder.pid, kind: "mnt")
+        let secretDirectory = "\(directory)/\(name)-secrets"
+        try FileManager.default.createDirectory(atPath: secretDirectory, withIntermediateDirectories: true)
+        for (secret, value) in secrets.sorted(by: { $0.key < $1.key }) {
+            try value.write(toFile: "\(secretDirectory)/\(secret)", atomically: true, encoding: .utf8)
+        }
+        var script = [
+            "set -e",
+            "mount -t tmpfs -o mode=0755 tmpfs /run",
+            "mkdir -p /run/secrets /run/postgresql",
+            "chown postgres:postgres /run/postgresql && chmod 2775 /run/postgresql",
+            "cp -a \(secretDirectory)/. /run/secrets/",
+            "chown -R \(secretOwner) /run/secrets && chmod 0600 /run/secrets/* 2>/dev/null || true",
+            "mount --bind \(directory)/hosts /etc/hosts",
+        ]
+        for (source, target) in binds { script.append("mount --bind \(source) \(target)") }
+        script += setup
+        let container = Container(name: name, holder: holder)
+        try run(in: container, ["/bin/sh", "-c", script.joined(separator: "\n")])
+        containers[name] = container
+        return container
+    }
+
+    /// Runs a command to completion inside a container; throws with its output when it fails.
+    @discardableResult
+    func run(in container: Container, _ command: [String], environment: [String: String]? = nil) throws -> String {
+        try LocalProcess.run("/usr/bin/nsenter", ["-t", String(container.pid), "-m", "-n", "--"] + command, environment: environment)
+    }
+
+    /// (exit status, output) of a command inside a container.
+    func status(in container: Container, _ command: [String], environment: [String: String]? = nil) throws -> (Int32, String) {
+        try DeploymentTools.status("/usr/bin/nsenter", ["-t", String(container.pid), "-m", "-n", "--"] + command, environment: environment)
+    }
+
+    /// Starts a long-running process inside a container (as root: the entrypoints drop privileges).
+    func start(_ name: String, in container: Container, _ command: [String], environment: [String: String]? = nil) throws -> LocalProcess {
+        let process = try LocalProcess(name: name, executable: "/usr/bin/nsenter",
+                                       arguments: ["-t", String(container.pid), "-m", "-n", "--"] + command,
+                                       environment: environment, logFile: "\(directory)/\(name).log")
+        processes.append(process)
+        DeploymentTools.record(process.pid, in: directory)
+        return process
+    }
+
+    func log(_ name: String) -> String {
+        (try? String(contentsOfFile: "\(directory)/\(name).log", encoding: .utf8)) ?? ""
+    }
+
+    /// Stops the servers (SIGTERM, in reverse start order), then the namespace holders.
+    func stop() {
+        for process in processes.reversed() { process.stop(signal: SIGTERM, timeout: .seconds(30)) }
+        for container in containers.values { container.holder.stop(signal: SIGKILL, timeout: .seconds(5)) }
+        network.stop(signal: SIGKILL, timeout: .seconds(5))
+    }
+
+    /// `unshare` execs its command once the namespace exists; wait until the PID shows the new namespace.
+    private static func waitForNamespace(of pid: Int32, kind: String) throws {
+        let own = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/\(kind)")
+        for _ in 0..<200 {
+            if let namespace = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/ns/\(kind)"),
+               namespace != own,
+               (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8))?.hasPrefix("sleep") == true {
+                return
+            }
+            usleep(20_000)
+        }
+        throw ToolError(description: "namespace holder \(pid) did not start")
+    }
+}

@@ -1,0 +1,184 @@
+import Foundation
+import GeneratorCore
+import LocalStack
+import Testing
+
+/// prometheus.yml and alerts.yml, checked by promtool, and the alerts' behaviour proven with
+/// `promtool test rules` on series that should and should not fire them (thresholds from the schema).
+@Suite struct PrometheusToolTests {
+    func workspace() throws -> String {
+        let directory = try DeploymentTools.temporaryDirectory("prometheus")
+        for file in ["prometheus.yml", "alerts.yml"] {
+            try DeploymentTools.read("prometheus/\(file)").write(toFile: "\(directory)/\(file)", atomically: true, encoding: .utf8)
+        }
+        return directory
+    }
+
+    @Test func promtoolAcceptsTheConfigurationAndTheRules() throws {
+        let promtool = try DeploymentTools.tool("/usr/bin/promtool")
+        let directory = try workspace()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let config = try DeploymentTools.status(promtool, ["check", "config", "\(directory)/prometheus.yml"])
+        #expect(config.0 == 0, "\(config.1)")
+        #expect(config.1.contains("1 rule files found"))
+        let rules = try DeploymentTools.status(promtool, ["check", "rules", "\(directory)/alerts.yml"])
+        #expect(rules.0 == 0, "\(rules.1)")
+    }
+
+    @Test func everyServiceWithMetricsIsScraped() throws {
+        let schema = try StamGenerator(root: DeploymentTools.root).loadSchema().schema
+        let config = try DeploymentTools.read("prometheus/prometheus.yml")
+        for service in schema.deployment.services where service.metrics != nil && service.runs(in: "prod") {
+            #expect(config.contains("job_name: \(service.name)\n"), "\(service.name)")
+            for instance in service.instanceNames(in: "prod") { #expect(config.contains("\"\(instance):"), "\(instance)") }
+        }
+    }
+
+    @Test func alertsFireExactlyWhenTheSeedSaysTheyShould() throws {
+        let promtool = try DeploymentTools.tool("/usr/bin/promtool")
+        let monitoring = try #require(try StamGenerator(root: DeploymentTools.root).loadSchema().schema.deployment.monitoring)
+        let directory = try workspace()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let warning = monitoring.replicationLagWarningSeconds
+        let critical = monitoring.replicationLagCriticalSeconds
+        let relayFor = monitoring.relayForSeconds
+        let lagFor = monitoring.replicationLagForSeconds
+        let tests = """
+            rule_files: [alerts.yml]
+            evaluation_interval: 15s
+            tests:
+              # Relays: one active is enough; none active (or none reporting) fires after \(relayFor) s.
+              - interval: 15s
+                input_series:
+                  - series: 'outbox_relay_active_instances{job="outbox-relay", instance="outbox-relay-1:9100"}'
+                    values: '1x8 0x20'
+                  - series: 'outbox_relay_active_instances{job="outbox-relay", instance="outbox-relay-2:9100"}'
+                    values: '0x28'
+                alert_rule_test:
+                  - eval_time: 90s
+                    alertname: OutboxRelayInactive
+                    exp_alerts: []
+                  - eval_time: \(135 + relayFor + 15)s
+                    alertname: OutboxRelayInactive
+                    exp_alerts:
+                      - exp_labels: { severity: critical }
+                        exp_annotations:
+                          summary: "Fewer than \(monitoring.relayMinimumActive) outbox relay active for \(TemplateValuesForTests.duration(relayFor)): events stop reaching RabbitMQ"
+              - interval: 15s
+                input_series: []
+                alert_rule_test:
+                  - eval_time: \(relayFor + 30)s
+                    alertname: OutboxRelayInactive
+                    exp_alerts:
+                      - exp_labels: { severity: critical }
+                        exp_annotations:
+                          summary: "Fewer than \(monitoring.relayMinimumActive) outbox relay active for \(TemplateValuesForTests.duration(relayFor)): events stop reaching RabbitMQ"
+              # Replication lag: below the warning nothing; above it a warning; above critical both.
+              - interval: 15s
+                input_series:
+                  - series: 'pg_replication_lag_seconds{job="backend", instance="backend-1:8000"}'
+                    values: '\(warning)x11 \(warning + 5)x11 \(critical + 5)x11'
+                alert_rule_test:
+                  - eval_time: 150s
+                    alertname: ReplicationLagWarning
+                    exp_alerts: []
+                  - eval_time: \(180 + lagFor + 15)s
+                    alertname: ReplicationLagWarning
+                    exp_alerts:
+                      - exp_labels: { severity: warning }
+                        exp_annotations:
+                          summary: "The PostgreSQL replica is \(warning + 5) s behind (above \(warning) s)"
+                  - eval_time: \(180 + lagFor + 15)s
+                    alertname: ReplicationLagCritical
+                    exp_alerts: []
+                  - eval_time: \(360 + lagFor + 15)s
+                    alertname: ReplicationLagCritical
+                    exp_alerts:
+                      - exp_labels: { severity: critical }
+                        exp_annotations:
+                          summary: "The PostgreSQL replica is \(critical + 5) s behind (above \(critical) s): reports are stale, a failover would lose data"
+              # SMS: a counter that grows keeps quiet; a flat one (or none) fires.
+              - interval: 1m
+                input_series:
+                  - series: 'sms_received_total{job="sms-agent", instance="sms-agent:9102"}'
+                    values: '0+1x100'
+                alert_rule_test:
+                  - eval_time: 90m
+                    alertname: NoSmsReceived
+                    exp_alerts: []
+              - interval: 1m
+                input_series:
+                  - series: 'sms_received_total{job="sms-agent", instance="sms-agent:9102"}'
+                    values: '5x100'
+                alert_rule_test:
+                  - eval_time: 90m
+                    alertname: NoSmsReceived
+                    exp_alerts:
+                      - exp_labels: { severity: warning }
+                        exp_annotations:
+                          summary: "No SMS received for \(TemplateValuesForTests.duration(monitoring.smsSilenceSeconds)): check the GSM modem and the SMS agent"
+              # A panel that stays disconnected, and a backend that cannot be scraped.
+              - interval: 15s
+                input_series:
+                  - series: 'stam_panel_connected{job="satel-worker", instance="satel-worker:9101", panel_id="p1"}'
+                    values: '1x4 0x40'
+                  - series: 'stam_panel_connected{job="satel-worker", instance="satel-worker:9101", panel_id="p2"}'
+                    values: '1x44'
+                  - series: 'up{job="backend", instance="backend-2:8000"}'
+                    values: '1x4 0x40'
+                alert_rule_test:
+                  - eval_time: \(60 + monitoring.panelDisconnectedSeconds + 30)s
+                    alertname: PanelDisconnected
+                    exp_alerts:
+                      - exp_labels: { severity: critical, job: satel-worker, instance: "satel-worker:9101", panel_id: p1 }
+                        exp_annotations:
+                          summary: "Panel p1 has been disconnected for \(TemplateValuesForTests.duration(monitoring.panelDisconnectedSeconds))"
+                  - eval_time: \(60 + monitoring.backendNotReadySeconds + 30)s
+                    alertname: BackendNotReady
+                    exp_alerts:
+                      - exp_labels: { severity: critical, job: backend, instance: "backend-2:8000" }
+                        exp_annotations:
+                          summary: "Backend backend-2:8000 not ready for \(TemplateValuesForTests.duration(monitoring.backendNotReadySeconds))"
+            """
+        try tests.write(toFile: "\(directory)/alerts_test.yml", atomically: true, encoding: .utf8)
+        let result = try DeploymentTools.status(promtool, ["test", "rules", "\(directory)/alerts_test.yml"])
+        #expect(result.0 == 0, "\(result.1)")
+        #expect(result.1.contains("SUCCESS"))
+    }
+}
+
+extension PrometheusToolTests {
+    /// The Grafana dashboard is JSON Grafana can provision, and every panel's query is PromQL that
+    /// Prometheus accepts (checked by promtool as recording rules).
+    @Test func grafanaDashboardQueriesAreValidPromQL() throws {
+        let promtool = try DeploymentTools.tool("/usr/bin/promtool")
+        let dashboard = try #require(try JSONSerialization.jsonObject(with: Data(DeploymentTools.read("grafana/dashboards/stam.json").utf8)) as? [String: Any])
+        #expect((dashboard["_generated"] as? String)?.hasPrefix("Generated by stamgen") == true)
+        #expect(dashboard["uid"] as? String == "stam-main")
+        let panels = try #require(dashboard["panels"] as? [[String: Any]])
+        #expect(panels.count >= 8)
+        #expect(Set(panels.compactMap { $0["id"] as? Int }).count == panels.count)
+        let expressions = panels.compactMap { (($0["targets"] as? [[String: Any]])?.first?["expr"] as? String) }
+        #expect(expressions.count == panels.count)
+        for seedMetric in ["outbox_relay_active_instances", "pg_replication_lag_seconds", "sms_received_total", "stam_panel_connected"] {
+            #expect(expressions.contains { $0.contains(seedMetric) }, "\(seedMetric)")
+        }
+        let directory = try DeploymentTools.temporaryDirectory("grafana")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let rules = "groups:\n  - name: dashboard\n    rules:\n" + expressions.enumerated().map { index, expression in
+            "      - record: dashboard:panel\(index + 1)\n        expr: '\(expression.replacingOccurrences(of: "'", with: "''"))'\n"
+        }.joined()
+        try rules.write(toFile: "\(directory)/dashboard.yml", atomically: true, encoding: .utf8)
+        let result = try DeploymentTools.status(promtool, ["check", "rules", "\(directory)/dashboard.yml"])
+        #expect(result.0 == 0, "\(result.1)")
+    }
+}
+
+/// Durations as the generated files write them (1h, 2m, 30s).
+enum TemplateValuesForTests {
+    static func duration(_ seconds: Int) -> String {
+        if seconds > 0, seconds % 3600 == 0 { return "\(seconds / 3600)h" }
+        if seconds > 0, seconds % 60 == 0 { return "\(seconds / 60)m" }
+        return "\(seconds)s"
+    }
+}

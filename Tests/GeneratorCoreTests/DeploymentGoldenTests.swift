@@ -1,0 +1,208 @@
+import Foundation
+import Testing
+import Yams
+@testable import GeneratorCore
+
+/// The deployment files: the committed `deploy/generated` is exactly what the templates render from the
+/// committed schema, the compose files are internally consistent, and a schema change reaches them.
+@Suite struct DeploymentGoldenTests {
+    static let root = SchemaSnippet.projectRoot
+    let generator = StamGenerator(root: Self.root)
+
+    func deploymentFiles() throws -> [GeneratedFile] {
+        try generator.render(generator.loadSchema()).filter { $0.path.hasPrefix(DeploymentRenderer.outputDirectory + "/") }
+    }
+
+    @Test func templatesRenderTheCommittedFiles() throws {
+        let files = try deploymentFiles()
+        #expect(files.count >= 2)
+        let changes = generator.changes(for: files)
+        #expect(changes.written.isEmpty, "deploy/generated is stale; run `stamgen generate`:\n\(generator.diff(changes))")
+        let committed = Set(generator.listFiles(under: DeploymentRenderer.outputDirectory))
+        #expect(committed == Set(files.map(\.path)), "files in deploy/generated that the schema does not produce, or missing ones")
+    }
+
+    @Test func renderingTwiceGivesTheSameBytes() throws {
+        #expect(try deploymentFiles() == deploymentFiles())
+    }
+
+    /// Every name a compose service uses is declared at the top level, every dependency is a service, and
+    /// no secret reaches a service as an environment value.
+    @Test(arguments: ["prod", "dev"]) func composeFileIsConsistent(environment: String) throws {
+        let path = "\(DeploymentRenderer.outputDirectory)/docker-compose.\(environment).yml"
+        let file = try #require(try deploymentFiles().first { $0.path == path })
+        let compose = try #require(try Yams.load(yaml: file.contents) as? [String: Any])
+        #expect(compose["version"] == nil && compose["name"] == nil, "docker-compose 1.29 rejects name:, version: would select an old format")
+        let services = try #require(compose["services"] as? [String: [String: Any]])
+        let networks = Set((compose["networks"] as? [String: Any] ?? [:]).keys)
+        let volumes = Set((compose["volumes"] as? [String: Any] ?? [:]).keys)
+        let secrets = Set((compose["secrets"] as? [String: Any] ?? [:]).keys)
+        let schema = try generator.loadSchema().schema
+        let secretNames = Set(schema.deployment.secrets.map(\.name))
+        for (name, service) in services {
+            for network in service["networks"] as? [String] ?? [] { #expect(networks.contains(network), "\(name) uses network \(network)") }
+            for secret in service["secrets"] as? [String] ?? [] { #expect(secrets.contains(secret), "\(name) uses secret \(secret)") }
+            for volume in service["volumes"] as? [String] ?? [] {
+                let source = String(volume.split(separator: ":")[0])
+                if source.hasPrefix("./") {
+                    let generated = "\(DeploymentRenderer.outputDirectory)/\(source.dropFirst(2))"
+                    #expect(try deploymentFiles().contains { $0.path == generated }, "\(name) mounts \(source), which is not generated")
+                } else if !source.hasPrefix("/") && !source.hasPrefix("$") {
+                    #expect(volumes.contains(source), "\(name) uses volume \(source)")
+                }
+            }
+            for dependency in (service["depends_on"] as? [String: Any] ?? [:]).keys {
+                #expect(services[dependency] != nil, "\(name) depends on \(dependency)")
+            }
+            for (variable, value) in service["environment"] as? [String: Any] ?? [:] {
+                let text = "\(value)"
+                #expect(!secretNames.contains(where: { text.contains("$(cat /run/secrets/\($0))") }), "\(name).\(variable)")
+            }
+        }
+        // Only the published ports of the schema are published, bound to the environment's address.
+        let published = services.flatMap { name, service in (service["ports"] as? [String] ?? []).map { (name, $0) } }
+        let expected = schema.deployment.services.flatMap { service in
+            service.instanceNames(in: environment).flatMap { instance in (service.publish?.value(in: environment) ?? []).map { (instance, $0) } }
+        }
+        #expect(published.map { "\($0.0) \($0.1)" }.sorted()
+                == expected.map { "\($0.0) ${STAM_PUBLISH_ADDRESS:-\(environment == "prod" ? "0.0.0.0" : "127.0.0.1")}:\($0.1):\($0.1)" }.sorted())
+    }
+
+    @Test func productionComposeHasTheSeedsTopology() throws {
+        let file = try #require(try deploymentFiles().first { $0.path.hasSuffix("docker-compose.prod.yml") })
+        let compose = try #require(try Yams.load(yaml: file.contents) as? [String: Any])
+        let services = try #require(compose["services"] as? [String: [String: Any]])
+        for name in ["nginx", "backend-1", "backend-2", "outbox-relay-1", "outbox-relay-2", "satel-worker", "pg-primary",
+                     "pg-replica", "etcd", "pgbouncer", "redis", "rabbitmq", "sms-agent"] {
+            #expect(services[name] != nil, "\(name)")
+        }
+        #expect(services["postgres"] == nil && services["panel-simulator"] == nil)
+        let nginxDependencies = try #require(services["nginx"]?["depends_on"] as? [String: [String: String]])
+        #expect(nginxDependencies["backend-1"]?["condition"] == "service_healthy")
+        #expect(nginxDependencies["backend-2"]?["condition"] == "service_healthy")
+        #expect(services["sms-agent"]?["devices"] as? [String] == ["/dev/ttyUSB0:/dev/ttyUSB0"])
+        #expect(services["satel-worker"]?["networks"] as? [String] == ["internal", "satel_vlan"])
+        #expect(services["satel-worker"]?["cpus"] as? Int == 2 && services["satel-worker"]?["mem_limit"] as? String == "1G")
+        let vlan = try #require((compose["networks"] as? [String: [String: Any]])?["satel_vlan"])
+        #expect(vlan["driver"] as? String == "macvlan")
+        #expect((vlan["driver_opts"] as? [String: String])?["parent"] == "${SATEL_VLAN_PARENT:-eth1.100}")
+        #expect(services.values.allSatisfy { $0["restart"] as? String == "always" })
+    }
+
+    @Test func developmentComposeIsTheSimplifiedStack() throws {
+        let file = try #require(try deploymentFiles().first { $0.path.hasSuffix("docker-compose.dev.yml") })
+        let compose = try #require(try Yams.load(yaml: file.contents) as? [String: Any])
+        let services = try #require(compose["services"] as? [String: [String: Any]])
+        #expect(Set(services.keys) == ["backend", "outbox-relay", "satel-worker", "postgres", "redis", "rabbitmq", "sms-agent",
+                                       "panel-simulator", "modem-simulator"])
+        #expect((compose["networks"] as? [String: [String: Any]])?["satel_vlan"]?["driver"] as? String == "bridge")
+        #expect(services["backend"]?["build"] != nil)
+    }
+
+    /// A third backend in prod reaches compose (and everything that lists the backends) after `generate`.
+    @Test func aThirdBackendShowsUpAfterGenerate() throws {
+        let project = try DeploymentProject.copy(from: Self.root)
+        defer { project.remove() }
+        try project.edit("schema/deployment.yaml") {
+            $0.replacingOccurrences(of: "command: [stam, backend]\n    instances: { prod: 2, dev: 1 }",
+                                    with: "command: [stam, backend]\n    instances: { prod: 3, dev: 1 }")
+        }
+        let generator = StamGenerator(root: project.root)
+        let changes = generator.changes(for: generator.render(try generator.loadSchema()))
+        try generator.apply(changes)
+        let written = Set(changes.written.map(\.path))
+        #expect(written.contains("deploy/generated/docker-compose.prod.yml"))
+        #expect(!written.contains("deploy/generated/docker-compose.dev.yml"))
+        let compose = try project.read("deploy/generated/docker-compose.prod.yml")
+        #expect(compose.contains("\n  backend-3:\n"))
+        #expect(compose.contains("\n      backend-3:\n        condition: service_healthy\n"))
+        for path in DeploymentProject.filesListingBackends {
+            #expect(written.contains(path), "\(path)")
+            #expect(try project.read(path).contains("backend-3"), "\(path)")
+        }
+        #expect(generator.changes(for: generator.render(try generator.loadSchema())).isEmpty)
+    }
+}
+
+/// A throw-away copy of the project's schema and templates, for tests that run `generate` on a change.
+struct DeploymentProject {
+    /// Generated files that name every backend instance.
+    static let filesListingBackends = ["deploy/generated/nginx/nginx.conf", "deploy/generated/prometheus/prometheus.yml"]
+
+    let root: String
+
+    static func copy(from source: String) throws -> DeploymentProject {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("stamgen-deploy-\(UUID().uuidString)").path
+        let manager = FileManager.default
+        try manager.createDirectory(atPath: "\(root)/deploy", withIntermediateDirectories: true)
+        try manager.copyItem(atPath: "\(source)/schema", toPath: "\(root)/schema")
+        try manager.copyItem(atPath: "\(source)/\(DeploymentTemplates.directory)", toPath: "\(root)/\(DeploymentTemplates.directory)")
+        try manager.copyItem(atPath: "\(source)/\(DeploymentRenderer.outputDirectory)", toPath: "\(root)/\(DeploymentRenderer.outputDirectory)")
+        try manager.createDirectory(atPath: "\(root)/Sources", withIntermediateDirectories: true)
+        try manager.copyItem(atPath: "\(source)/\(SwiftModelRenderer.outputDirectory)", toPath: "\(root)/\(SwiftModelRenderer.outputDirectory)")
+        return DeploymentProject(root: root)
+    }
+
+    func edit(_ path: String, _ change: (String) -> String) throws {
+        let old = try read(path)
+        let new = change(old)
+        #expect(new != old, "the edit of \(path) changed nothing")
+        try new.write(toFile: "\(root)/\(path)", atomically: true, encoding: .utf8)
+    }
+
+    func read(_ path: String) throws -> String { try String(contentsOfFile: "\(root)/\(path)", encoding: .utf8) }
+
+    func remove() { try? FileManager.default.removeItem(atPath: root) }
+}
+
+/// The Dockerfiles and the CI workflow: what can be checked without a Docker engine.
+@Suite struct DeploymentImageTests {
+    let generator = StamGenerator(root: SchemaSnippet.projectRoot)
+
+    func file(_ path: String) throws -> String {
+        try #require(try generator.render(generator.loadSchema()).first { $0.path == path }, "\(path) is not generated").contents
+    }
+
+    @Test func everyBuiltImageHasADockerfileWhoseSourcesExist() throws {
+        let schema = try generator.loadSchema().schema
+        let built = schema.deployment.images.filter { $0.dockerfile?.hasPrefix("deploy/generated/") == true }
+        #expect(built.count >= 3)
+        for image in built {
+            let dockerfile = try file(try #require(image.dockerfile))
+            let lines = dockerfile.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+            #expect(lines.contains { $0.hasPrefix("FROM ") }, "\(image.name)")
+            // Every file copied from the build context exists (the context is the project root).
+            for line in lines where line.hasPrefix("COPY ") && !line.contains("--from=") {
+                let source = String(line.split(separator: " ")[1])
+                #expect(FileManager.default.fileExists(atPath: "\(SchemaSnippet.projectRoot)/\(source)"), "\(image.name): \(line)")
+            }
+            // No secret is baked into an image.
+            for secret in schema.deployment.secrets { #expect(!dockerfile.contains(secret.file), "\(image.name) copies \(secret.file)") }
+            if image.template == .stam {
+                #expect(lines.filter { $0.hasPrefix("FROM ") }.count == 2, "\(image.name): a build stage and a runtime stage")
+                #expect(lines.contains("USER \(DockerfileRenderer.stamUID):\(DockerfileRenderer.stamUID)"), "\(image.name) runs as non-root")
+                #expect(lines.contains { $0.hasPrefix("FROM debian:bookworm-slim") }, "\(image.name): slim runtime")
+            }
+        }
+    }
+
+    @Test func patroniImageAndTestsUseTheSamePatroni() throws {
+        let dockerfile = try file("deploy/generated/docker/patroni.Dockerfile")
+        let installer = try String(contentsOfFile: "\(SchemaSnippet.projectRoot)/scripts/install-python-tools.sh", encoding: .utf8)
+        #expect(dockerfile.contains("patroni[etcd3]==\(DockerfileRenderer.patroniVersion)"))
+        #expect(installer.contains("patroni[etcd3]==\(DockerfileRenderer.patroniVersion)"))
+    }
+
+    @Test func ciBuildsTestsThenPushesEveryImageOnMain() throws {
+        let workflow = try #require(try Yams.load(yaml: file(CIWorkflowRenderer.workflowPath)) as? [String: Any])
+        let jobs = try #require(workflow["jobs"] as? [String: [String: Any]])
+        let steps = try #require(jobs["test"]?["steps"] as? [[String: Any]])
+        #expect(steps.contains { $0["run"] as? String == ".ci/run" })
+        #expect(jobs["images"]?["needs"] as? String == "test")
+        #expect((jobs["images"]?["if"] as? String)?.contains("refs/heads/main") == true)
+        let matrix = ((jobs["images"]?["strategy"] as? [String: Any])?["matrix"] as? [String: Any])?["include"] as? [[String: String]]
+        let schema = try generator.loadSchema().schema
+        #expect(Set(matrix?.compactMap { $0["image"] } ?? []) == Set(schema.deployment.images.filter { $0.dockerfile != nil }.map(\.name)))
+        for entry in matrix ?? [] { #expect(FileManager.default.fileExists(atPath: "\(SchemaSnippet.projectRoot)/\(entry["dockerfile"] ?? "")")) }
+    }
+}

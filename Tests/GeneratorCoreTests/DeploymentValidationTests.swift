@@ -1,0 +1,165 @@
+import Testing
+@testable import GeneratorCore
+
+/// One test per class of deployment error (secrets, the configuration sections): the exact
+/// `file:line:col: error: message` a developer sees.
+@Suite struct DeploymentValidationTests {
+    static let base = """
+        environments:
+          prod: {}
+        networks:
+          internal: {}
+        secrets:
+          db_password: {}
+          cache_password: {}
+        images:
+          app: { dockerfile: deploy/generated/docker/app.Dockerfile }
+          redis:7: { external: true }
+        services:
+          app:
+            image: app
+            networks: [internal]
+            ports: { http: 8000 }
+            secrets: [db_password]
+          cache:
+            image: redis:7
+            networks: [internal]
+            ports: { redis: 6379 }
+            secrets: [cache_password]
+        """ + "\n"
+
+    static let patroni = """
+        environments:
+          prod: {}
+        networks:
+          internal: {}
+        secrets:
+          app_password: {}
+          su_password: {}
+          repl_password: {}
+          api_password: {}
+          ca: { generate: tls_ca }
+          cert: { generate: tls_certificate, key: key, ca: ca, names: [db-1] }
+          key: { generate: tls_private_key }
+        images:
+          db: { dockerfile: deploy/generated/docker/db.Dockerfile, template: patroni }
+          etcd:3: { external: true }
+        services:
+          etcd:
+            image: etcd:3
+            networks: [internal]
+            ports: { client: 2379 }
+          db-1:
+            image: db
+            depends_on: [etcd]
+            networks: [internal]
+            ports: { postgres: 5432, patroni: 8008 }
+            secrets: [app_password, su_password, repl_password, api_password, ca, cert, key]
+          db-2:
+            image: db
+            depends_on: [etcd]
+            networks: [internal]
+            ports: { postgres: 5433, patroni: 8009 }
+            secrets: [app_password, su_password, repl_password, api_password, ca, cert, key]
+        postgres:
+          database: stam
+          user: app
+          password: app_password
+          patroni:
+            scope: stam
+            nodes: [db-1, db-2]
+            dcs: { service: etcd, port: client }
+            superuser_password: su_password
+            replication_password: repl_password
+            api_password: api_password
+            tls: { ca: ca, certificate: cert, key: key }
+            ttl: 20
+            loop_wait: 10
+            retry_timeout: 10
+        """
+
+    func errors(_ deployment: String) -> [String] { SchemaSnippet.errors(deployment: deployment) }
+
+    @Test func unknownSecretKindSuggestsTheNearestWithoutCascading() {
+        #expect(errors(Self.base.replacingOccurrences(of: "  cache_password: {}", with: "  cache_password: { generate: passwrd }")) == [
+            "schema/deployment.yaml:7:31: error: unknown secret kind 'passwrd'; did you mean 'password'? (expected one of: password, random_key, rsa_private_key, rsa_public_key, tls_ca, tls_certificate, tls_private_key, provided)",
+        ])
+    }
+
+    @Test func publicKeyMustBeOfAnRSAPrivateKey() {
+        #expect(errors(Self.base.replacingOccurrences(of: "  cache_password: {}", with: "  cache_password: { generate: rsa_public_key, of: db_password }")) == [
+            "schema/deployment.yaml:7:51: error: the private key of secret 'cache_password' is 'db_password', which is generated as password, not rsa_private_key",
+        ])
+    }
+
+    @Test func secretFileVariableMustNameAMountedSecret() {
+        #expect(errors(Self.base.replacingOccurrences(
+            of: "    secrets: [db_password]", with: "    secrets: [db_password]\n    env: { CACHE_PASSWORD_FILE: /run/secrets/cache_password }")) == [
+            "schema/deployment.yaml:17:12: error: environment variable 'CACHE_PASSWORD_FILE' of service 'app' points at secret 'cache_password', which the service does not list in its 'secrets'",
+        ])
+    }
+
+    @Test func metricsMustBeOnANamedPort() {
+        #expect(errors(Self.base.replacingOccurrences(of: "    ports: { http: 8000 }", with: "    ports: { http: 8000 }\n    metrics: { port: htp }")) == [
+            "schema/deployment.yaml:16:22: error: the metrics of service 'app' are on port 'htp', which is not one of its named ports; did you mean 'http'?",
+        ])
+    }
+
+    @Test func sectionsNameDeclaredServicesAndValidValues() {
+        #expect(errors(Self.base + """
+            redis:
+              service: cahce
+              password: db_password
+              maxmemory: 1.5gb
+            """) == [
+            "schema/deployment.yaml:23:12: error: the redis settings name service 'cahce', which is not declared under 'services:'; did you mean 'cache'?",
+            "schema/deployment.yaml:25:14: error: maxmemory '1.5gb' of the redis settings is not a Redis size such as 1536mb or 2gb",
+        ])
+    }
+
+    @Test func aSectionReportsAMissingKey() {
+        #expect(errors(Self.base + """
+            redis:
+              service: cache
+              maxmemory: 64mb
+            """) == ["schema/deployment.yaml:22:1: error: the redis settings need 'password'"])
+    }
+
+    @Test func theServiceThatUsesASecretMustMountIt() {
+        #expect(errors(Self.base + """
+            proxy:
+              service: app
+              upstream: { service: app, port: http }
+              server_name: stam.local
+              certificate: cache_password
+              key: db_password
+              status_port: http
+              login_limit: { paths: [/login], rate: 5/m, burst: 5 }
+            """) == [
+            "schema/deployment.yaml:26:16: error: service 'app' needs secret 'cache_password' (the proxy settings) but does not list it in its 'secrets'",
+            "schema/deployment.yaml:29:41: error: the login rate limit '5/m' is not an nginx rate such as 5r/m or 10r/s",
+        ])
+    }
+
+    @Test func alertThresholdsMustBeOrdered() {
+        #expect(errors(Self.base + """
+            monitoring:
+              prometheus: app
+              alerts:
+                relay_active_instances: { below: 1, for: 30s }
+                replication_lag: { warning: 60s, critical: 10s }
+                sms_silence: 1h
+                panel_disconnected: 2m
+                backend_not_ready: 1m
+            """) == ["schema/deployment.yaml:22:1: error: the replication lag warning (60 s) must be below the critical level (10 s)"])
+    }
+
+    @Test func patroniTimingAndCertificateNames() {
+        #expect(errors(Self.patroni) == [
+            "schema/deployment.yaml:33:1: error: Patroni needs loop_wait + 2 * retry_timeout <= ttl (found 10 + 2 * 10 > 20)",
+            "schema/deployment.yaml:44:33: error: the PostgreSQL certificate 'cert' does not name node 'db-2'; replication verifies host names (verify-full)",
+        ])
+        #expect(errors(Self.patroni.replacingOccurrences(of: "names: [db-1]", with: "names: [db-1, db-2]")
+            .replacingOccurrences(of: "ttl: 20", with: "ttl: 30")) == [])
+    }
+}
