@@ -136,10 +136,22 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        .target(
+            name: "Persistence",
+            dependencies: [
+                "StamCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/Runtime/Persistence",
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Generated (never edited by hand)
         .target(
             name: "Generated",
-            dependencies: ["StamCore"],
+            dependencies: ["StamCore", "Persistence", .product(name: "PostgresNIO", package: "postgres-nio")],
             swiftSettings: swiftSettings
         ),
 
@@ -177,8 +189,9 @@ let package = Package(
         .testTarget(
             name: "RuntimeTests",
             dependencies: [
-                "Database", "LocalStack", "MigrationSupport", "StamCore", "Generated", "Messaging", "Outbox",
+                "Database", "LocalStack", "MigrationSupport", "StamCore", "Generated", "Messaging", "Outbox", "Persistence",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings

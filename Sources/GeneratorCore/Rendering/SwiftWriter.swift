@@ -24,6 +24,9 @@ struct SwiftWriter {
         }
     }
 
+    /// A `//` comment line (why, not what).
+    mutating func comment(_ text: String) { line("// " + text) }
+
     var text: String { lines.joined(separator: "\n") + "\n" }
 }
 

@@ -53,5 +53,10 @@ public struct DatabaseConfiguration: Sendable, Hashable {
         PostgresConnection.Configuration(host: host, port: port, username: username, password: password, database: database, tls: .disable)
     }
 
+    /// For a connection pool (`PostgresClient`, which needs `run()` in a long-running task).
+    public var clientConfiguration: PostgresClient.Configuration {
+        PostgresClient.Configuration(host: host, port: port, username: username, password: password, database: database, tls: .disable)
+    }
+
     public var redactedURL: String { "postgresql://\(username)@\(host):\(port)/\(database)" }
 }

@@ -1,0 +1,54 @@
+import Foundation
+
+/// The position after the last row of a page: the sort key (as PostgreSQL printed it, so it parses back
+/// exactly, microseconds included) and the row id that breaks ties. Bound to the sort it was made for, so
+/// a cursor from another sort or direction is refused instead of silently skipping rows.
+public struct KeysetCursor: Sendable, Hashable, Codable {
+    /// `table:sort:direction`.
+    public var sort: String
+    /// The sort key as text (for a null value, the stand-in the key expression uses).
+    public var key: String
+    /// The sort column was null (nulls sort last ascending, first descending).
+    public var isNull: Bool
+    /// The primary key as text.
+    public var id: String
+
+    public init(sort: String, key: String, isNull: Bool, id: String) {
+        self.sort = sort
+        self.key = key
+        self.isNull = isNull
+        self.id = id
+    }
+
+    /// URL-safe base64 of the JSON form.
+    public var encoded: String {
+        let data = (try? JSONEncoder().encode(self)) ?? Data()
+        return data.base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    /// Decodes a cursor and checks it belongs to `sort`.
+    public init(decoding text: String, sort: String) throws {
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+        guard text.count <= 4096, let data = Data(base64Encoded: base64),
+              let cursor = try? JSONDecoder().decode(KeysetCursor.self, from: data) else {
+            throw RepositoryError(code: .invalidCursor, message: "the page cursor is not one this server issued")
+        }
+        guard cursor.sort == sort else {
+            throw RepositoryError(code: .invalidCursor, message: "the page cursor was issued for another sort (\(cursor.sort)); start again without it")
+        }
+        self = cursor
+    }
+}
+
+/// Sort direction of a list.
+public enum SortDirection: String, Sendable, Hashable, Codable, CaseIterable {
+    case ascending = "asc"
+    case descending = "desc"
+
+    public var sql: String { self == .ascending ? "ASC" : "DESC" }
+    /// The row comparison that selects rows after the cursor.
+    public var after: String { self == .ascending ? ">" : "<" }
+}
