@@ -5,7 +5,7 @@ import StamCore
 /// What this build of stam was generated from.
 public enum StamSchema {
     /// SHA-256 over the schema files; changes whenever the schema does.
-    public static let fingerprint = "724886ce0dc731006b72492b1d89361daf980b4cbdbfb1999d538dd1fa76d8ce"
+    public static let fingerprint = "76a910b6235f0de0724f06febc928473648e986e173e38421f21b29709785208"
 
     public static let entityTypes: [any Entity.Type] = [
         Site.self,

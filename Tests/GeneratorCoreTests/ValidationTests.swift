@@ -44,6 +44,17 @@ import Testing
             """) == ["schema/entities.yaml:11:19: error: unknown type 'uuidd'; did you mean 'uuid'?"])
     }
 
+    @Test func aCreateRouteNeedsEveryRequiredFieldWritable() {
+        #expect(SchemaSnippet.errors(entities: Self.site + """
+              Panel:
+                fields:
+                  id: { type: uuid, primary: true }
+                  cursor: { type: int, readonly: true }
+                  seen: { type: timestamp, readonly: true, optional: true }
+                api: { create: [admin] }
+            """) == ["schema/entities.yaml:12:7: error: field 'cursor' of entity 'Panel' is readonly and required without a default, so the generated create route cannot fill it; give it a default, make it optional, or drop 'create'"])
+    }
+
     @Test func unknownReferenceSuggestsTheNearestEntity() {
         #expect(SchemaSnippet.errors(entities: Self.site + """
               Panel:

@@ -7,45 +7,45 @@ import StamCore
 ///
 /// Table `operators`.
 ///
-/// Declared at schema/entities.yaml:234.
+/// Declared at schema/entities.yaml:236.
 public struct Operator: Entity {
     public static let tableName = "operators"
     public static let columnNames: [String] = ["id", "login", "display_name", "password_hash", "role", "active", "last_login_at", "version", "created_at"]
 
-    /// Declared at schema/entities.yaml:237.
+    /// Declared at schema/entities.yaml:239.
     public var id: UUID
 
-    /// Declared at schema/entities.yaml:238.
+    /// Declared at schema/entities.yaml:240.
     public var login: String
 
-    /// Declared at schema/entities.yaml:239.
+    /// Declared at schema/entities.yaml:241.
     public var displayName: String
 
-    /// bcrypt hash; never returned by the API.
+    /// bcrypt hash, set by `stam user add` or the set_password action; null until then (no login). Never returned by the API.
     ///
-    /// Declared at schema/entities.yaml:240.
-    public var passwordHash: Secret
-
-    /// Declared at schema/entities.yaml:241.
-    public var role: OperatorRole
-
     /// Declared at schema/entities.yaml:242.
-    public var active: Bool
+    public var passwordHash: Secret?
 
     /// Declared at schema/entities.yaml:243.
-    public var lastLoginAt: Date?
+    public var role: OperatorRole
 
     /// Declared at schema/entities.yaml:244.
-    public var version: Int
+    public var active: Bool
 
     /// Declared at schema/entities.yaml:245.
+    public var lastLoginAt: Date?
+
+    /// Declared at schema/entities.yaml:246.
+    public var version: Int
+
+    /// Declared at schema/entities.yaml:247.
     public var createdAt: Date
 
     public init(
         id: UUID = UUID(),
         login: String,
         displayName: String,
-        passwordHash: Secret,
+        passwordHash: Secret? = nil,
         role: OperatorRole = .`operator`,
         active: Bool = true,
         lastLoginAt: Date? = nil,

@@ -2,7 +2,7 @@
 
 import StamCore
 
-/// Declared at schema/entities.yaml:24.
+/// Declared at schema/entities.yaml:26.
 public enum AlarmKind: String, Sendable, Codable, Hashable, CaseIterable {
     case burglary
     case fire

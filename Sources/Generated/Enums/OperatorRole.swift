@@ -2,7 +2,7 @@
 
 import StamCore
 
-/// Declared at schema/entities.yaml:32.
+/// Declared at schema/entities.yaml:34.
 public enum OperatorRole: String, Sendable, Codable, Hashable, CaseIterable {
     case `operator`
     case supervisor

@@ -9,7 +9,7 @@ import StamCore
 ///
 /// Secret columns are sealed with AES-256-GCM by the context's `SecretBox`.
 ///
-/// Declared at schema/entities.yaml:234.
+/// Declared at schema/entities.yaml:236.
 public struct OperatorRepository: Sendable {
     public let context: DatabaseContext
 
@@ -157,7 +157,7 @@ public struct OperatorRepository: Sendable {
         let id = try reader.read(UUID.self)
         let login = try reader.read(String.self)
         let displayName = try reader.read(String.self)
-        let passwordHash = try reader.read(Data.self)
+        let passwordHash = try reader.readOptional(Data.self)
         let role = try reader.readEnum(OperatorRole.self)
         let active = try reader.read(Bool.self)
         let lastLoginAt = try reader.readOptional(Date.self)

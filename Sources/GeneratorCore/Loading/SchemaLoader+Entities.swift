@@ -1,6 +1,6 @@
 /// `schema/entities.yaml`: roles, enums and entities.
 extension SchemaLoader {
-    static let fieldKeys = ["type", "enum", "ref", "optional", "primary", "unique", "max", "default", "on_delete", "doc"]
+    static let fieldKeys = ["type", "enum", "ref", "optional", "primary", "unique", "max", "default", "on_delete", "readonly", "doc"]
     static let entityKeys = ["doc", "table", "fields", "indexes", "unique", "api", "actions"]
 
     func loadEntitiesFile(_ root: SchemaNode) {
@@ -99,6 +99,7 @@ extension SchemaLoader {
         if let node = value(body, "optional") { field.optional = bool(node, "'optional' of \(what)") ?? false }
         if let node = value(body, "primary") { field.primary = bool(node, "'primary' of \(what)") ?? false }
         if let node = value(body, "unique") { field.unique = bool(node, "'unique' of \(what)") ?? false }
+        if let node = value(body, "readonly") { field.readonly = bool(node, "'readonly' of \(what)") ?? false }
         if let node = value(body, "max"), let max = int(node, "'max' of \(what)") {
             field.maxLength = Located(max, at: node.location)
         }

@@ -10,6 +10,8 @@ public struct FieldDeclaration: Hashable, Sendable {
     public var maxLength: Located<Int>?
     public var defaultValue: Located<DefaultValue>?
     public var onDelete: Located<OnDeleteAction>?
+    /// Set by the station (a worker, an action), never by API input: left out of create and update bodies.
+    public var readonly = false
 
     public init(name: String, location: SourceLocation, kind: FieldKind) {
         self.name = name

@@ -115,6 +115,14 @@ extension SchemaValidator {
 
     private mutating func check(_ api: APIDeclaration, of entity: EntityDeclaration) {
         let owner = "entity '\(entity.name)'"
+        if let creators = api.roles[.create], !creators.isEmpty {
+            for field in entity.fields where field.readonly && !field.optional && field.defaultValue == nil {
+                diagnostics.error(
+                    "field '\(field.name)' of \(owner) is readonly and required without a default, so the generated create route "
+                        + "cannot fill it; give it a default, make it optional, or drop 'create'",
+                    at: field.location)
+            }
+        }
         for operation in APIDeclaration.Operation.allCases {
             if let roles = api.roles[operation] { checkRoles(roles, for: "'\(operation.rawValue)' of \(owner)") }
         }

@@ -1,0 +1,267 @@
+import Foundation
+
+/// Renders the operator API's CRUD routes into `Sources/GeneratedAPI` (Hummingbird 2 over the generated
+/// repositories and the runtime's `APISupport`): one `<Entity>Routes` per entity with an `api:` section and
+/// `APIRoutes`, which registers them all. Every route checks the roles the schema names; bodies are
+/// validated field by field (type, max length, enum, null) into one 422 naming every bad field; updates are
+/// PATCH with `If-Match: "<version>"` when the entity has a `version`; secrets are accepted, never returned.
+public struct SwiftRouteRenderer {
+    public static let outputDirectory = "Sources/GeneratedAPI"
+
+    let schema: Schema
+    private let models: SwiftModelRenderer
+
+    public init(schema: Schema) {
+        self.schema = schema
+        models = SwiftModelRenderer(schema: schema)
+    }
+
+    /// Fields the server manages whatever the schema says.
+    static let serverManaged: Set<String> = ["version", "created_at", "updated_at"]
+
+    /// `/api/<table with dashes>`.
+    static func path(of entity: EntityDeclaration) -> String { "/api/" + entity.table.value.replacingOccurrences(of: "_", with: "-") }
+
+    /// Fields a create or update body may carry.
+    static func writableFields(of entity: EntityDeclaration) -> [FieldDeclaration] {
+        entity.fields.filter { !$0.primary && !$0.readonly && !serverManaged.contains($0.name) }
+    }
+
+    static func hasVersion(_ entity: EntityDeclaration) -> Bool {
+        entity.fields.contains { $0.name == "version" && $0.kind == .scalar(.int) && !$0.optional }
+    }
+
+    public func render() -> [GeneratedFile] {
+        let routed = schema.entities.filter { $0.api != nil && $0.primaryKey != nil }
+        var files = routed.map { entity in
+            GeneratedFile(path: "\(Self.outputDirectory)/\(entity.name)Routes.swift",
+                          contents: GeneratedFile.swiftHeader(source: SchemaFile.entities.path) + render(entity: entity))
+        }
+        files.append(GeneratedFile(path: "\(Self.outputDirectory)/APIRoutes.swift",
+                                   contents: GeneratedFile.swiftHeader(source: SchemaFile.entities.path) + renderAggregate(routed)))
+        return files
+    }
+
+    func renderAggregate(_ routed: [EntityDeclaration]) -> String {
+        var writer = SwiftWriter()
+        writer.line("import APISupport")
+        writer.line("import Generated")
+        writer.line("import Hummingbird")
+        writer.line()
+        writer.doc("Registers every generated CRUD route on an authenticated router group.")
+        writer.block("public enum APIRoutes") { writer in
+            writer.block("public static func register(on group: RouterGroup<StamRequestContext>, repositories: Repositories)") { writer in
+                for entity in routed {
+                    writer.line("\(entity.name)Routes(repository: repositories.\(SwiftRepositoryRenderer.propertyName(of: entity))).register(on: group)")
+                }
+            }
+        }
+        return writer.text
+    }
+
+    func render(entity: EntityDeclaration) -> String {
+        let api = entity.api!
+        let key = entity.primaryKey!
+        let path = String(Self.path(of: entity).dropFirst("/api/".count))
+        let writable = Self.writableFields(of: entity)
+        let filters = api.filters.compactMap { entity.field(named: $0.value) }
+        let defaultSort = (api.sort.first?.value ?? key.name)
+        var writer = SwiftWriter()
+        for module in ["APISupport", "Foundation", "Generated", "Hummingbird", "Persistence", "PostgresNIO", "StamCore"] {
+            writer.line("import \(module)")
+        }
+        writer.line()
+        writer.doc(models.docText("The `\(Self.path(of: entity))` routes of `\(entity.name)`.", location: api.location))
+        writer.block("public struct \(entity.name)Routes: Sendable") { writer in
+            writer.line("public let repository: \(entity.name)Repository")
+            writer.line()
+            writer.line("public init(repository: \(entity.name)Repository) { self.repository = repository }")
+            writer.line()
+            writer.line("static let writableFields: Set<String> = [\(writable.map { SwiftNames.literal($0.name) }.joined(separator: ", "))]")
+            writer.line()
+            writer.block("public func register(on group: RouterGroup<StamRequestContext>)") { writer in
+                if api.roles[.list] != nil { writer.line("group.get(\(SwiftNames.literal(path)), use: list)") }
+                if api.roles[.read] != nil { writer.line("group.get(\(SwiftNames.literal(path + "/:id")), use: read)") }
+                if api.roles[.create] != nil { writer.line("group.post(\(SwiftNames.literal(path)), use: create)") }
+                if api.roles[.update] != nil { writer.line("group.patch(\(SwiftNames.literal(path + "/:id")), use: update)") }
+                if api.roles[.delete] != nil { writer.line("group.delete(\(SwiftNames.literal(path + "/:id")), use: delete)") }
+            }
+            if let roles = api.roles[.list] {
+                writer.line()
+                renderList(entity, roles: roles, filters: filters, defaultSort: defaultSort, into: &writer)
+            }
+            if let roles = api.roles[.read] {
+                writer.line()
+                writer.block("@Sendable func read(_ request: Request, context: StamRequestContext) async throws -> Response") { writer in
+                    writer.line("_ = try context.require(roles: \(rolesLiteral(roles)))")
+                    writer.line("let id = try \(parameterExpression(key))")
+                    writer.line("guard let value = try await repository.find(\(SwiftNames.identifier(key.name)): id) else { throw APIError.notFound(\"no \(entity.table.value) row \\(id)\") }")
+                    writer.line("return try APIResponse.json(value, headers: \(etag(entity, "value")))")
+                }
+            }
+            if let roles = api.roles[.create] {
+                writer.line()
+                renderCreate(entity, roles: roles, writable: writable, into: &writer)
+            }
+            if let roles = api.roles[.update] {
+                writer.line()
+                renderUpdate(entity, key: key, roles: roles, writable: writable, into: &writer)
+            }
+            if let roles = api.roles[.delete] {
+                writer.line()
+                writer.block("@Sendable func delete(_ request: Request, context: StamRequestContext) async throws -> Response") { writer in
+                    writer.line("_ = try context.require(roles: \(rolesLiteral(roles)))")
+                    writer.line("let id = try \(parameterExpression(key))")
+                    writer.block("do") { writer in
+                        writer.line("guard try await repository.delete(\(SwiftNames.identifier(key.name)): id) else { throw APIError.notFound(\"no \(entity.table.value) row \\(id)\") }")
+                    }
+                    writer.line("catch let error as PSQLError { throw APIError.from(database: error, table: \(SwiftNames.literal(entity.table.value))) ?? error }")
+                    writer.line("return Response(status: .noContent)")
+                }
+            }
+        }
+        return writer.text
+    }
+
+    private func renderList(_ entity: EntityDeclaration, roles: [Located<String>], filters: [FieldDeclaration], defaultSort: String,
+                            into writer: inout SwiftWriter) {
+        writer.block("@Sendable func list(_ request: Request, context: StamRequestContext) async throws -> Response") { writer in
+            writer.line("_ = try context.require(roles: \(rolesLiteral(roles)))")
+            writer.line("var query = QueryReader(request)")
+            writer.line("var filter = \(entity.name)Repository.Filter()")
+            for field in filters {
+                writer.line("filter.\(Naming.lowerCamelCase(field.name)) = \(queryExpression(field))")
+            }
+            writer.line("let page = query.page(defaultSort: \(entity.name)Repository.Sort.\(SwiftNames.identifier(defaultSort)))")
+            writer.line("try query.finish()")
+            writer.block("do") { writer in
+                writer.line("let result = try await repository.list(filter: filter, sort: page.sort, direction: page.direction, after: page.after, limit: page.limit)")
+                writer.line("return try APIResponse.json(PageBody(items: result.items, nextCursor: result.nextCursor))")
+            }
+            writer.block("catch let error as RepositoryError where error.code == .invalidCursor") { writer in
+                writer.line("throw APIError.invalid(field: \"after\", error.message)")
+            }
+        }
+    }
+
+    private func renderCreate(_ entity: EntityDeclaration, roles: [Located<String>], writable: [FieldDeclaration], into writer: inout SwiftWriter) {
+        let required = writable.filter { !$0.optional && models.swiftDefault(of: $0) == nil }
+        writer.block("@Sendable func create(_ request: Request, context: StamRequestContext) async throws -> Response") { writer in
+            writer.line("_ = try context.require(roles: \(rolesLiteral(roles)))")
+            writer.line("var input = try JSONObjectReader(body: try await APIResponse.body(of: request, context: context), allowed: Self.writableFields)")
+            for field in writable {
+                writer.line("let \(SwiftNames.identifier(field.name)) = \(inputExpression(field))")
+            }
+            for field in required {
+                writer.line("input.require(\(SwiftNames.literal(field.name)), \(SwiftNames.identifier(field.name)))")
+            }
+            writer.line("try input.finish()")
+            writer.comment("finish() has thrown unless every required field is present and valid.")
+            let arguments = required.map { "\(SwiftNames.identifier($0.name)): \(SwiftNames.identifier($0.name))!!" }
+            writer.line("\(writable.count > required.count ? "var" : "let") value = \(entity.name)(\(arguments.joined(separator: ", ")))")
+            for field in writable where !required.contains(field) {
+                assign(field, into: &writer)
+            }
+            writer.block("do") { writer in
+                writer.line("let stored = try await repository.insert(value)")
+                let key = entity.primaryKey!
+                writer.line("var headers = \(etag(entity, "stored"))")
+                writer.line("headers[.location] = \"\(Self.path(of: entity))/\\(stored.\(Naming.lowerCamelCase(key.name)))\"")
+                writer.line("return try APIResponse.json(stored, status: .created, headers: headers)")
+            }
+            writer.line("catch let error as PSQLError { throw APIError.from(database: error, table: \(SwiftNames.literal(entity.table.value))) ?? error }")
+        }
+    }
+
+    private func renderUpdate(_ entity: EntityDeclaration, key: FieldDeclaration, roles: [Located<String>], writable: [FieldDeclaration],
+                              into writer: inout SwiftWriter) {
+        let versioned = Self.hasVersion(entity)
+        writer.block("@Sendable func update(_ request: Request, context: StamRequestContext) async throws -> Response") { writer in
+            writer.line("_ = try context.require(roles: \(rolesLiteral(roles)))")
+            writer.line("let id = try \(parameterExpression(key))")
+            if versioned {
+                writer.line("let expectedVersion = try APIResponse.requireIfMatch(request)")
+            }
+            writer.line("var input = try JSONObjectReader(body: try await APIResponse.body(of: request, context: context), allowed: Self.writableFields)")
+            for field in writable {
+                writer.line("let \(SwiftNames.identifier(field.name)) = \(inputExpression(field))")
+            }
+            writer.line("try input.finish()")
+            writer.line("guard var value = try await repository.find(\(SwiftNames.identifier(key.name)): id) else { throw APIError.notFound(\"no \(entity.table.value) row \\(id)\") }")
+            if versioned {
+                writer.comment("The version the caller read: the repository refuses the write if the row moved on since.")
+                writer.line("value.version = expectedVersion")
+            }
+            for field in writable { assign(field, into: &writer) }
+            writer.block("do") { writer in
+                writer.line("let stored = try await repository.update(value)")
+                writer.line("return try APIResponse.json(stored, headers: \(etag(entity, "stored")))")
+            }
+            writer.line("catch let error as PSQLError { throw APIError.from(database: error, table: \(SwiftNames.literal(entity.table.value))) ?? error }")
+            writer.line("catch let error as RepositoryError { throw APIError.from(repository: error) }")
+        }
+    }
+
+    // MARK: Helpers
+
+    private func rolesLiteral(_ roles: [Located<String>]) -> String {
+        "[" + roles.map { SwiftNames.literal($0.value) }.joined(separator: ", ") + "]"
+    }
+
+    private func etag(_ entity: EntityDeclaration, _ value: String) -> String {
+        Self.hasVersion(entity) ? "APIResponse.etag(version: \(value).version)" : "[:]"
+    }
+
+    private func parameterExpression(_ key: FieldDeclaration) -> String {
+        switch key.kind {
+        case .scalar(.int): "APIResponse.intParameter(context)"
+        case .scalar(.string), .scalar(.text): "APIResponse.stringParameter(context)"
+        default: "APIResponse.uuidParameter(context)"
+        }
+    }
+
+    /// Assigns a field read from the body when it was present (`T??`: absent, null, value).
+    private func assign(_ field: FieldDeclaration, into writer: inout SwiftWriter) {
+        let name = SwiftNames.identifier(field.name)
+        let property = Naming.lowerCamelCase(field.name)
+        if field.optional {
+            writer.line("if let \(name) { value.\(property) = \(name) }")
+        } else {
+            writer.line("if case let \(name)?? = \(name) { value.\(property) = \(name) }")
+        }
+    }
+
+    private func readerMethod(_ field: FieldDeclaration) -> (name: String, extra: String) {
+        switch field.kind {
+        case .enumeration(let name): return ("enumeration", ", \(name.value).self")
+        case .reference(let target):
+            let key = schema.entity(named: target.value)?.primaryKey
+            return key.map { readerMethod($0) } ?? ("uuid", "")
+        case .scalar(let type):
+            switch type {
+            case .uuid: return ("uuid", "")
+            case .string, .text: return ("string", ", max: \(field.maxLength.map { String($0.value) } ?? "nil")")
+            case .secret: return ("secret", ", max: \(field.maxLength.map { String($0.value) } ?? "1024")")
+            case .int: return ("int", "")
+            case .bigint: return ("int64", "")
+            case .double: return ("double", "")
+            case .decimal: return ("decimal", "")
+            case .bool: return ("bool", "")
+            case .timestamp, .date: return ("date", "")
+            case .json: return ("json", "")
+            case .bytes: return ("bytes", "")
+            }
+        }
+    }
+
+    private func inputExpression(_ field: FieldDeclaration) -> String {
+        let method = readerMethod(field)
+        return "input.\(method.name)(\(SwiftNames.literal(field.name))\(method.extra), optional: \(field.optional))"
+    }
+
+    private func queryExpression(_ field: FieldDeclaration) -> String {
+        var method = readerMethod(field)
+        if method.name == "string" { method.extra = "" }
+        return "query.\(method.name)(\(SwiftNames.literal(field.name))\(method.extra))"
+    }
+}

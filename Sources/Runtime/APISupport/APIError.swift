@@ -1,0 +1,92 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import PostgresNIO
+
+/// An error the API answers with: a status and a JSON body
+/// `{"error": {"code": ..., "message": ..., "fields": [{"field": ..., "message": ...}]}}`.
+public struct APIError: Error, HTTPResponseError, CustomStringConvertible, Sendable {
+    public struct FieldError: Codable, Sendable, Hashable {
+        public var field: String
+        public var message: String
+
+        public init(field: String, message: String) {
+            self.field = field
+            self.message = message
+        }
+    }
+
+    public var status: HTTPResponse.Status
+    public var code: String
+    public var message: String
+    public var fields: [FieldError]
+    public var headers: HTTPFields
+
+    public init(status: HTTPResponse.Status, code: String, message: String, fields: [FieldError] = [], headers: HTTPFields = [:]) {
+        self.status = status
+        self.code = code
+        self.message = message
+        self.fields = fields
+        self.headers = headers
+    }
+
+    public static func unauthorized(_ message: String) -> APIError {
+        APIError(status: .unauthorized, code: "unauthorized", message: message, headers: [.wwwAuthenticate: "Bearer"])
+    }
+
+    public static func notFound(_ message: String) -> APIError { APIError(status: .notFound, code: "not_found", message: message) }
+
+    public static func invalid(_ fields: [FieldError]) -> APIError {
+        APIError(status: .unprocessableContent, code: "invalid", message: "the request has invalid fields", fields: fields)
+    }
+
+    public static func invalid(field: String, _ message: String) -> APIError { invalid([FieldError(field: field, message: message)]) }
+
+    public var description: String { "\(status.code) \(code): \(message)" }
+
+    private struct Body: Encodable {
+        struct Inner: Encodable {
+            var code: String
+            var message: String
+            var fields: [FieldError]?
+        }
+        var error: Inner
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        let body = Body(error: .init(code: code, message: message, fields: fields.isEmpty ? nil : fields))
+        var headers = headers
+        headers[.contentType] = "application/json; charset=utf-8"
+        let data = try APICoding.encoder.encode(body)
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// Maps the database errors a request can cause to answers: a missing referenced row is the caller's
+    /// mistake (422), a duplicate or a row still referenced is a conflict (409). Anything else is rethrown.
+    public static func from(database error: PSQLError, table: String) -> APIError? {
+        guard error.code == .server, let state = error.serverInfo?[.sqlState] else { return nil }
+        let constraint = error.serverInfo?[.constraintName] ?? ""
+        switch state {
+        case "23503":
+            if error.serverInfo?[.tableName] == table {
+                return invalid(field: Self.column(of: constraint, table: table, suffix: "_fkey"), "refers to a row that does not exist")
+            }
+            return APIError(status: .conflict, code: "still_referenced", message: "other rows still refer to this \(table) row (\(constraint))")
+        case "23505":
+            return APIError(status: .conflict, code: "duplicate", message: "a \(table) row with this value already exists",
+                            fields: [FieldError(field: Self.column(of: constraint, table: table, suffix: "_key"), message: "must be unique")])
+        case "23514", "22001", "22003":
+            return invalid(field: Self.column(of: constraint, table: table, suffix: "_check"), "is out of range")
+        default:
+            return nil
+        }
+    }
+
+    /// `panels_site_id_fkey` -> `site_id` (the constraint names the generator gives).
+    static func column(of constraint: String, table: String, suffix: String) -> String {
+        var name = Substring(constraint)
+        if name.hasPrefix(table + "_") { name = name.dropFirst(table.count + 1) }
+        if name.hasSuffix(suffix) { name = name.dropLast(suffix.count) }
+        return String(name)
+    }
+}
