@@ -132,7 +132,11 @@ let package = Package(
         ),
         .target(
             name: "Redis",
-            dependencies: ["CHiredis", "StamCore", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "CHiredis", "StamCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             path: "Sources/Runtime/Redis",
             swiftSettings: swiftSettings
         ),

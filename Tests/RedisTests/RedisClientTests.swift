@@ -144,4 +144,32 @@ import Testing
         await client.close()
         await #expect { try await client.ping() } throws: { ($0 as? RedisError)?.code == .disconnected }
     }
+
+    @Test func subscriberReceivesAndResubscribesAfterARestart() async throws {
+        let redis = try #require(TestRedis.current)
+        let ns = TestRedis.namespace()
+        let subscriber = RedisSubscriber(configuration: redis.configuration(), channels: ["\(ns)wake"],
+                                         logger: Logger(label: "test.subscriber"))
+        let running = Task { try await subscriber.run() }
+        let client = redis.client()
+        defer { Task { await client.close() } }
+        var events = subscriber.events.makeAsyncIterator()
+
+        #expect(await events.next() == .subscribed(channel: "\(ns)wake"))
+        #expect(try await client.publish("one", to: "\(ns)wake") == 1)
+        #expect(await events.next() == .message(channel: "\(ns)wake", payload: Array("one".utf8)))
+
+        try await redis.restart(signal: SIGKILL)
+        #expect(await events.next() == .subscribed(channel: "\(ns)wake"))
+        var delivered = 0
+        try await eventually("the publisher reaches the resubscribed subscriber") {
+            delivered = (try? await client.publish("two", to: "\(ns)wake")) ?? 0
+            return delivered == 1
+        }
+        #expect(await events.next() == .message(channel: "\(ns)wake", payload: Array("two".utf8)))
+
+        running.cancel()
+        try await running.value
+        #expect(await events.next() == nil)
+    }
 }

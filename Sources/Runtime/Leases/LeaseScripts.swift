@@ -25,6 +25,20 @@ enum LeaseScripts {
         return 0
         """)
 
+    /// KEYS: locks. ARGV: owner token, TTL in ms. `extend` for many locks in one round trip: an array with
+    /// 1 or 0 per key.
+    static let extendMany = RedisScript("""
+        local extended = {}
+        for index, key in ipairs(KEYS) do
+          if redis.call('GET', key) == ARGV[1] then
+            extended[index] = redis.call('PEXPIRE', key, ARGV[2])
+          else
+            extended[index] = 0
+          end
+        end
+        return extended
+        """)
+
     /// KEYS: locks. ARGV: owner token. Compare-and-delete for each lock: a plain DEL could remove a lock that
     /// expired and was taken by another worker. Returns how many were deleted.
     static let release = RedisScript("""

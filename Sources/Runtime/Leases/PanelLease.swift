@@ -43,6 +43,24 @@ public struct PanelLease: Sendable {
         return extended == 1 ? sent + ttl - safetyMargin : nil
     }
 
+    /// `renew` for many panels in one round trip: the new local deadline for each lock that was still ours
+    /// (missing from the result: lost).
+    public static func renew(_ panelIDs: [String], ownerToken: String, keys: PanelLeaseKeys, ttl: Duration,
+                             safetyMargin: Duration, using client: RedisClient) async throws -> [String: ContinuousClock.Instant] {
+        guard !panelIDs.isEmpty else { return [:] }
+        let sent = ContinuousClock.now
+        let reply = try await client.evaluate(LeaseScripts.extendMany, keys: panelIDs.map(keys.lock),
+                                              arguments: [ownerToken, milliseconds(ttl)])
+        guard let results = reply.array, results.count == panelIDs.count else {
+            throw RedisError(code: .unexpectedReply, message: "lease renewal returned \(reply)")
+        }
+        var renewed: [String: ContinuousClock.Instant] = [:]
+        for (panelID, result) in zip(panelIDs, results) where result == .integer(1) {
+            renewed[panelID] = sent + ttl - safetyMargin
+        }
+        return renewed
+    }
+
     /// Deletes the lock if it is still ours; false when it was not (expired, or someone else's by now).
     @discardableResult
     public func release(using client: RedisClient) async throws -> Bool {

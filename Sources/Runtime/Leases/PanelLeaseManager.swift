@@ -126,22 +126,29 @@ public final class PanelLeaseManager: Service, Sendable {
         }
     }
 
+    /// Renews every lease that is due in one round trip, so a worker with many panels does not queue one
+    /// call per panel behind a slow server. Leases due within half an interval join the batch early.
     private func renewDueLeases() async {
-        for (panelID, fencingToken) in await book.dueForRenewal(at: .now) {
-            let lease = lease(panelID)
-            let sent = ContinuousClock.now
-            do {
-                if let deadline = try await lease.renew(using: client) {
+        let due = await book.dueForRenewal(at: .now + configuration.renewInterval / 2)
+        guard !due.isEmpty else { return }
+        let sent = ContinuousClock.now
+        do {
+            let renewed = try await PanelLease.renew(due.map(\.panelID), ownerToken: ownerToken, keys: configuration.keys,
+                                                     ttl: configuration.ttl, safetyMargin: configuration.safetyMargin,
+                                                     using: client)
+            for (panelID, fencingToken) in due {
+                if let deadline = renewed[panelID] {
                     await book.renewed(panelID, fencingToken: fencingToken, deadline: deadline,
                                        renewAt: sent + configuration.renewInterval)
                 } else if await book.lose(panelID, fencingToken: fencingToken, reason: .renewalRefused) {
                     logger.warning("panel lease lost: renewal refused", metadata: ["panel": "\(panelID)"])
                 }
-            } catch {
-                logger.warning("panel lease renewal failed; retrying until the deadline",
-                               metadata: ["panel": "\(panelID)", "error": "\(error)"])
-                await book.renewalFailed(panelID, fencingToken: fencingToken,
-                                         retryAt: .now + configuration.renewInterval / 4)
+            }
+        } catch {
+            logger.warning("panel lease renewal failed; retrying until the deadline",
+                           metadata: ["panels": "\(due.count)", "error": "\(error)"])
+            for (panelID, fencingToken) in due {
+                await book.renewalFailed(panelID, fencingToken: fencingToken, retryAt: .now + configuration.renewInterval / 4)
             }
         }
     }
