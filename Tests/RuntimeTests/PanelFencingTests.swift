@@ -51,8 +51,11 @@ import Testing
         defer { Task { try? await newer.close() } }
         async let claimed = PanelFencing.claim(panelID: panel, fencingToken: 2, workerID: "new", on: newer, logger: logger)
 
-        // The claim blocks on the old owner's row lock until that transaction ends.
-        try await eventually(old) { connection in
+        // The claim blocks on the old owner's row lock until that transaction ends. (Watched from a third
+        // connection: inside a transaction pg_stat_activity keeps showing its first snapshot.)
+        let observer = try await newConnection(like: old)
+        defer { Task { try? await observer.close() } }
+        try await eventually(observer) { connection in
             let rows = try await connection.query("""
                 SELECT count(*)::int FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'UPDATE panels%'
                 """, logger: logger)
