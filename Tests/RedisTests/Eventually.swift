@@ -10,10 +10,11 @@ func eventually(_ what: String, within bound: Duration = .seconds(20), _ conditi
         try await Task.sleep(for: .milliseconds(50))
     }
     Issue.record("not reached within \(bound): \(what)")
-    throw EventuallyTimeout(what: what)
+    throw TestFailure(what: "not reached: \(what)")
 }
 
-struct EventuallyTimeout: Error, CustomStringConvertible {
+/// Ends a test whose issue was already recorded.
+struct TestFailure: Error, CustomStringConvertible {
     var what: String
-    var description: String { "not reached: \(what)" }
+    var description: String { what }
 }

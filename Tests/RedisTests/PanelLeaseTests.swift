@@ -200,7 +200,7 @@ final class Fleet: Sendable {
                 let after = await managers[x].heldLeases()
                 for (panel, token) in before where after[panel] == token && other[panel] != nil {
                     Issue.record("panel \(panel) held by \(managers[x].workerID) (token \(token)) and \(managers[y].workerID) (token \(other[panel]!))")
-                    throw EventuallyTimeout(what: "exclusive ownership")
+                    throw TestFailure(what: "a panel had two owners")
                 }
             }
         }

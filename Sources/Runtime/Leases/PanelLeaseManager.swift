@@ -101,13 +101,14 @@ public final class PanelLeaseManager: Service, Sendable {
         var nextHeartbeat = ContinuousClock.now
         var nextScan = ContinuousClock.now
         var previouslyFree: Set<String> = []
+        var renewalsFailing = false
         while !Task.isCancelled {
             let now = ContinuousClock.now
             if now >= nextHeartbeat {
                 await heartbeat()
                 nextHeartbeat = now + configuration.renewInterval
             }
-            await renewDueLeases()
+            renewalsFailing = await !renewDueLeases(alreadyFailing: renewalsFailing)
             if now >= nextScan {
                 previouslyFree = await scan(previouslyFree: previouslyFree)
                 nextScan = now + configuration.scanInterval
@@ -128,9 +129,10 @@ public final class PanelLeaseManager: Service, Sendable {
 
     /// Renews every lease that is due in one round trip, so a worker with many panels does not queue one
     /// call per panel behind a slow server. Leases due within half an interval join the batch early.
-    private func renewDueLeases() async {
+    /// Returns false when the renewal call failed (true when it worked or nothing was due).
+    private func renewDueLeases(alreadyFailing: Bool) async -> Bool {
         let due = await book.dueForRenewal(at: .now + configuration.renewInterval / 2)
-        guard !due.isEmpty else { return }
+        guard !due.isEmpty else { return !alreadyFailing }
         let sent = ContinuousClock.now
         do {
             let renewed = try await PanelLease.renew(due.map(\.panelID), ownerToken: ownerToken, keys: configuration.keys,
@@ -145,12 +147,15 @@ public final class PanelLeaseManager: Service, Sendable {
                 }
             }
         } catch {
-            logger.warning("panel lease renewal failed; retrying until the deadline",
-                           metadata: ["panels": "\(due.count)", "error": "\(error)"])
+            // Retries come every quarter interval: the first failure is a warning, the ones after it debug.
+            logger.log(level: alreadyFailing ? .debug : .warning, "panel lease renewal failed; retrying until the deadline",
+                       metadata: ["panels": "\(due.count)", "error": "\(error)"])
             for (panelID, fencingToken) in due {
                 await book.renewalFailed(panelID, fencingToken: fencingToken, retryAt: .now + configuration.renewInterval / 4)
             }
+            return false
         }
+        return true
     }
 
     /// Counts live workers, sheds panels above the quota, takes free ones. Returns the panels seen free.
