@@ -176,6 +176,44 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: Redis (hiredis runtime, panel leases, their tests)
+        .systemLibrary(
+            name: "CHiredis",
+            path: "Sources/CHiredis",
+            pkgConfig: "hiredis",
+            providers: [.apt(["libhiredis-dev"])]
+        ),
+        .target(
+            name: "Redis",
+            dependencies: [
+                "CHiredis", "StamCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Sources/Runtime/Redis",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Leases",
+            dependencies: [
+                "Redis",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Sources/Runtime/Leases",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "RedisTests",
+            dependencies: [
+                "Redis", "Leases", "LocalStack",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // MARK: end Redis
+
         // MARK: Generated (never edited by hand)
         .target(
             name: "Generated",

@@ -8,6 +8,8 @@ packages=(
   util-linux                           # setpriv: run servers as their system user when we are root
   librabbitmq-dev                      # rabbitmq-c 0.11, the AMQP client (system-library target CRabbitMQ)
   rabbitmq-server                      # the broker (tests and the local stack start private nodes)
+  libhiredis-dev                       # hiredis 0.14, the Redis client (system-library target CHiredis)
+  redis-server                         # Redis 7 (tests and the local stack start private servers)
   ca-certificates
   # Deployment: the generated files are proven with their own tools (issue 8, docs/DEPLOYMENT.md).
   nginx                                # nginx -t on deploy/generated/nginx/nginx.conf

@@ -1,19 +1,24 @@
 import Foundation
 
-/// One dedicated OS thread that runs a blocking client's calls, one at a time. rabbitmq-c (like hiredis)
-/// blocks in `poll`/`recv`; running it on NIO event loops or Swift's cooperative pool would stall unrelated
-/// work, so each connection gets a thread of its own and async callers wait for their job's result.
+/// One dedicated OS thread that runs a blocking client's calls, one at a time. rabbitmq-c and hiredis block
+/// in `poll`/`recv`; running them on NIO event loops or Swift's cooperative pool would stall unrelated work,
+/// so each connection gets a thread of its own and async callers wait for their job's result.
 /// When no job arrives for `idleInterval`, `onIdle` runs on the thread (heartbeats for an idle connection).
-final class OwnerThread: @unchecked Sendable {
+/// Shared by `Messaging` (rabbitmq-c) and `Redis` (hiredis); each passes the error its callers expect when
+/// they call a thread that was already shut down.
+public final class OwnerThread: @unchecked Sendable {
     private let condition = NSCondition()
     private var jobs: [() -> Void] = []
     private var stopping = false
     private let idleInterval: TimeInterval
     private let onIdle: (() -> Void)?
+    private let shutDownError: @Sendable () -> any Error
 
-    init(name: String, idleInterval: TimeInterval = 1, onIdle: (() -> Void)? = nil) {
+    public init(name: String, idleInterval: TimeInterval = 1, shutDownError: @escaping @Sendable () -> any Error,
+                onIdle: (() -> Void)? = nil) {
         self.idleInterval = idleInterval
         self.onIdle = onIdle
+        self.shutDownError = shutDownError
         let thread = Thread { [self] in loop() }
         thread.name = name
         thread.start()
@@ -39,12 +44,12 @@ final class OwnerThread: @unchecked Sendable {
     }
 
     /// Runs `body` on the owner thread and returns its result.
-    func run<Result: Sendable>(_ body: @escaping @Sendable () throws -> Result) async throws -> Result {
+    public func run<Result: Sendable>(_ body: @escaping @Sendable () throws -> Result) async throws -> Result {
         try await withCheckedThrowingContinuation { continuation in
             condition.lock()
             guard !stopping else {
                 condition.unlock()
-                continuation.resume(throwing: AMQPError(code: .disconnected, message: "the connection was shut down"))
+                continuation.resume(throwing: shutDownError())
                 return
             }
             jobs.append { continuation.resume(with: Swift.Result { try body() }) }
@@ -54,7 +59,7 @@ final class OwnerThread: @unchecked Sendable {
     }
 
     /// Lets queued jobs finish, then ends the thread.
-    func shutdown() {
+    public func shutdown() {
         condition.lock()
         stopping = true
         condition.signal()

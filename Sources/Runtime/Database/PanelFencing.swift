@@ -1,0 +1,32 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// The database side of panel leases (see docs/ARCHITECTURE.md, panel leases): the fencing token of the
+/// lease a worker holds is stored on the panel row, and a write from an older lease is refused. The lease
+/// itself lives in Redis (`Leases`); this is what keeps a worker that lost it without noticing (a paused
+/// process) from writing anyway. Column names are those of the generated `Panel` entity.
+public enum PanelFencing {
+    /// Records a new lease on the panel row. Returns false when the row already carries an equal or newer
+    /// token (a newer owner claimed it) or the panel does not exist: the caller must not use the lease.
+    public static func claim(panelID: UUID, fencingToken: Int64, workerID: String, on connection: PostgresConnection,
+                             logger: Logger) async throws -> Bool {
+        let rows = try await connection.query("""
+            UPDATE panels SET fencing_token = \(fencingToken), owner_worker = \(workerID), updated_at = now()
+            WHERE id = \(panelID) AND fencing_token < \(fencingToken)
+            RETURNING 1
+            """, logger: logger)
+        return try await rows.decode(Int.self).reduce(0) { count, _ in count + 1 } == 1
+    }
+
+    /// The first statement of every write transaction of a lease holder: true when the lease is still the
+    /// panel's current one, and then the row stays share-locked until the transaction ends, so a newer
+    /// owner's `claim` waits for this transaction instead of overtaking it. False: roll back and stop.
+    public static func hold(panelID: UUID, fencingToken: Int64, on connection: PostgresConnection,
+                            logger: Logger) async throws -> Bool {
+        let rows = try await connection.query("""
+            SELECT 1 FROM panels WHERE id = \(panelID) AND fencing_token = \(fencingToken) FOR SHARE
+            """, logger: logger)
+        return try await rows.decode(Int.self).reduce(0) { count, _ in count + 1 } == 1
+    }
+}
