@@ -214,6 +214,16 @@ let package = Package(
         ),
         // MARK: end Redis
 
+        .target(
+            name: "Backend",
+            dependencies: [
+                "APISupport", "Generated", "GeneratedAPI", "Persistence", "StamCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Generated (never edited by hand)
         .target(
             name: "Generated",
@@ -226,6 +236,9 @@ let package = Package(
             name: "stam",
             dependencies: [
                 "Generated", "StamCore", "Database", "LocalStack", "Satel", "Messaging", "Outbox", "Secrets",
+                "Backend", "APISupport", "Persistence",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -256,6 +269,11 @@ let package = Package(
             name: "RuntimeTests",
             dependencies: [
                 "Database", "LocalStack", "MigrationSupport", "StamCore", "Generated", "Messaging", "Outbox", "Persistence",
+                "Backend", "APISupport", "GeneratedAPI",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -6,6 +6,43 @@ import Hummingbird
 
 /// Registers every generated CRUD route on an authenticated router group.
 public enum APIRoutes {
+    /// Every generated route: method, path (`:id` for the primary key) and the roles allowed.
+    public static let table: [(method: String, path: String, roles: [String])] = [
+        ("GET", "/api/sites", ["operator", "supervisor", "admin"]),
+        ("GET", "/api/sites/:id", ["operator", "supervisor", "admin"]),
+        ("POST", "/api/sites", ["admin"]),
+        ("PATCH", "/api/sites/:id", ["admin"]),
+        ("DELETE", "/api/sites/:id", ["admin"]),
+        ("GET", "/api/panels", ["operator", "supervisor", "admin"]),
+        ("GET", "/api/panels/:id", ["operator", "supervisor", "admin"]),
+        ("POST", "/api/panels", ["admin"]),
+        ("PATCH", "/api/panels/:id", ["admin"]),
+        ("DELETE", "/api/panels/:id", ["admin"]),
+        ("GET", "/api/partitions", ["operator", "supervisor", "admin"]),
+        ("GET", "/api/partitions/:id", ["operator", "supervisor", "admin"]),
+        ("GET", "/api/zones", ["operator", "supervisor", "admin"]),
+        ("GET", "/api/zones/:id", ["operator", "supervisor", "admin"]),
+        ("GET", "/api/outputs", ["operator", "supervisor", "admin"]),
+        ("GET", "/api/outputs/:id", ["operator", "supervisor", "admin"]),
+        ("GET", "/api/panel-events", ["operator", "supervisor", "admin"]),
+        ("GET", "/api/panel-events/:id", ["operator", "supervisor", "admin"]),
+        ("GET", "/api/alarms", ["operator", "supervisor", "admin"]),
+        ("GET", "/api/alarms/:id", ["operator", "supervisor", "admin"]),
+        ("GET", "/api/alarm-notes", ["operator", "supervisor", "admin"]),
+        ("GET", "/api/alarm-notes/:id", ["operator", "supervisor", "admin"]),
+        ("GET", "/api/operators", ["supervisor", "admin"]),
+        ("GET", "/api/operators/:id", ["supervisor", "admin"]),
+        ("POST", "/api/operators", ["admin"]),
+        ("PATCH", "/api/operators/:id", ["admin"]),
+        ("DELETE", "/api/operators/:id", ["admin"]),
+        ("GET", "/api/commands", ["operator", "supervisor", "admin"]),
+        ("GET", "/api/commands/:id", ["operator", "supervisor", "admin"]),
+        ("GET", "/api/sms-messages", ["operator", "supervisor", "admin"]),
+        ("GET", "/api/sms-messages/:id", ["operator", "supervisor", "admin"]),
+        ("GET", "/api/audit-entries", ["supervisor", "admin"]),
+        ("GET", "/api/audit-entries/:id", ["supervisor", "admin"]),
+    ]
+
     public static func register(on group: RouterGroup<StamRequestContext>, repositories: Repositories) {
         SiteRoutes(repository: repositories.sites).register(on: group)
         PanelRoutes(repository: repositories.panels).register(on: group)

@@ -64,6 +64,7 @@ public struct StamGenerator: Sendable {
             + [SwiftTopologyRenderer(schema: loaded.schema).render()]
             + SwiftRepositoryRenderer(schema: loaded.schema).render()
             + SwiftRouteRenderer(schema: loaded.schema).render()
+            + OpenAPIRenderer(schema: loaded.schema).render()
             + (loaded.templates.map { DeploymentRenderer(schema: loaded.schema, templates: $0).render() } ?? []))
             .sorted { $0.path < $1.path }
     }

@@ -216,7 +216,7 @@ import Testing
                 fields:
                   id: { type: uuid, primary: true }
                   host: { type: string, optinal: true }
-            """) == ["schema/entities.yaml:12:29: error: unknown key 'optinal' in field 'host' of entity 'Panel'; did you mean 'optional'? (expected one of: type, enum, ref, optional, primary, unique, max, default, on_delete, doc)"])
+            """) == ["schema/entities.yaml:12:29: error: unknown key 'optinal' in field 'host' of entity 'Panel'; did you mean 'optional'? (expected one of: type, enum, ref, optional, primary, unique, max, default, on_delete, readonly, doc)"])
     }
 
     @Test func indexOnUnknownField() {

@@ -50,6 +50,22 @@ public struct SwiftRouteRenderer {
         writer.line()
         writer.doc("Registers every generated CRUD route on an authenticated router group.")
         writer.block("public enum APIRoutes") { writer in
+            writer.doc("Every generated route: method, path (`:id` for the primary key) and the roles allowed.")
+            writer.line("public static let table: [(method: String, path: String, roles: [String])] = [")
+            for entity in routed {
+                let api = entity.api!
+                let path = Self.path(of: entity)
+                let operations: [(APIDeclaration.Operation, String, String)] = [
+                    (.list, "GET", path), (.read, "GET", path + "/:id"), (.create, "POST", path),
+                    (.update, "PATCH", path + "/:id"), (.delete, "DELETE", path + "/:id"),
+                ]
+                for (operation, method, route) in operations {
+                    guard let roles = api.roles[operation] else { continue }
+                    writer.line("    (\(SwiftNames.literal(method)), \(SwiftNames.literal(route)), \(rolesLiteral(roles))),")
+                }
+            }
+            writer.line("]")
+            writer.line()
             writer.block("public static func register(on group: RouterGroup<StamRequestContext>, repositories: Repositories)") { writer in
                 for entity in routed {
                     writer.line("\(entity.name)Routes(repository: repositories.\(SwiftRepositoryRenderer.propertyName(of: entity))).register(on: group)")

@@ -1,0 +1,38 @@
+import APISupport
+import Foundation
+import Generated
+import GeneratedAPI
+import Hummingbird
+import Persistence
+
+/// Builds the operator API's router: request ids on everything; the public routes (login, health, the
+/// OpenAPI document); then every generated route behind `AuthenticationMiddleware`.
+public struct BackendRouter: Sendable {
+    public let repositories: Repositories
+    public let tokens: TokenService
+    public let login: LoginController
+    public let readiness: ReadinessCheck
+
+    public init(repositories: Repositories, tokens: TokenService, limiter: LoginRateLimiter = LoginRateLimiter(),
+                readiness: ReadinessCheck) {
+        self.repositories = repositories
+        self.tokens = tokens
+        self.readiness = readiness
+        login = LoginController(repositories: repositories, tokens: tokens, limiter: limiter)
+    }
+
+    public func build() -> Router<StamRequestContext> {
+        let router = Router(context: StamRequestContext.self)
+        router.add(middleware: RequestIDMiddleware())
+        router.get("/healthz") { _, _ in Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ok\n"))) }
+        router.get("/readyz") { _, _ in try await readiness.response() }
+        router.get("/openapi.json") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json"],
+                     body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
+        }
+        router.post("/api/auth/login") { request, context in try await login.login(request, context: context) }
+        let api = router.group("api").add(middleware: AuthenticationMiddleware(tokens: tokens))
+        APIRoutes.register(on: api, repositories: repositories)
+        return router
+    }
+}

@@ -1,0 +1,50 @@
+import APISupport
+import ArgumentParser
+import Database
+import Foundation
+import Generated
+import Logging
+import Persistence
+import PostgresNIO
+import StamCore
+
+/// `stam user add`: creates an operator (the first admin of a new install), password from a file or stdin.
+struct UserCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "user", abstract: "Manage operators.", subcommands: [Add.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create an operator; the password is read from --password-file or the first line of stdin.")
+
+        @Option(help: "Login name.") var login: String
+        @Option(help: "Role: \(OperatorRole.allCases.map(\.rawValue).joined(separator: ", ")).") var role: String = "operator"
+        @Option(help: "Name shown in the console (default: the login).") var displayName: String?
+        @Option(help: "A file holding the password (else stdin).") var passwordFile: String?
+        @Option(help: "postgresql://user@host:port/database (default: $DATABASE_URL).") var databaseURL: String?
+
+        func run() async throws {
+            let logger = Logger(label: "stam.user")
+            guard let role = OperatorRole(rawValue: role) else {
+                throw ValidationError("unknown role '\(self.role)'; one of: \(OperatorRole.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            let password = try passwordFile.map { try DatabaseConfiguration.readSecret($0) } ?? readLine(strippingNewline: true) ?? ""
+            guard password.count >= 10 else { throw ValidationError("the password needs at least 10 characters") }
+            guard let databaseURL = databaseURL ?? ProcessInfo.processInfo.environment["DATABASE_URL"] else {
+                throw ValidationError("no database: pass --database-url or set DATABASE_URL")
+            }
+            let database = try DatabaseConfiguration(url: databaseURL, passwordFile: SecretFiles.existing("postgres_password"))
+            let secrets = try SecretBox(keyFile: SecretFiles.path("encryption_key"))
+            let hash = try await PasswordHasher.hash(password)
+            let client = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: logger)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await client.run() }
+                defer { group.cancelAll() }
+                let repositories = Repositories(context: DatabaseContext(client: client, secrets: secrets, logger: logger))
+                let created = try await repositories.operators.insert(
+                    Operator(login: login, displayName: displayName ?? login, passwordHash: Secret(hash), role: role))
+                print("created operator \(created.login) (\(created.role.rawValue)), id \(created.id.uuidString.lowercased())")
+            }
+        }
+    }
+}

@@ -1,0 +1,324 @@
+import APISupport
+import Backend
+import Crypto
+import Database
+import Foundation
+import Generated
+import GeneratedAPI
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import JWTKit
+import Logging
+import MigrationSupport
+import NIOCore
+import Persistence
+import PostgresNIO
+import StamCore
+import Testing
+import _CryptoExtras
+
+/// The operator API in process (Hummingbird's router test client) over a real, migrated PostgreSQL:
+/// login, the JWT refusal matrix, every generated route against every role, validation, optimistic
+/// concurrency, database errors mapped to answers, request ids and the OpenAPI document.
+@Suite(.postgres) struct APITests {
+    let logger = Logger(label: "test.api")
+
+    /// One RSA pair for the suite (2048-bit generation is slow) and one foreign pair for "unknown key".
+    static let keyPair = try! _RSA.Signing.PrivateKey(keySize: .bits2048)
+    static let foreignKeyPair = try! _RSA.Signing.PrivateKey(keySize: .bits2048)
+    static let password = "correct horse battery"
+
+    struct Harness: Sendable {
+        var repositories: Repositories
+        var tokens: TokenService
+        var users: [String: Operator]  // by role
+    }
+
+    func withAPI(_ body: @Sendable (any TestClientProtocol, Harness) async throws -> Void) async throws {
+        let postgres = try #require(TestPostgres.current)
+        let (url, passwordFile) = try postgres.freshDatabase()
+        let database = try DatabaseConfiguration(url: url, passwordFile: passwordFile)
+        _ = try await MigrationRunner(configuration: database, logger: logger)
+            .run(directory: try MigrationDirectory(path: MigrationRunnerTests.projectMigrations))
+        let tokens = try await TokenService(publicKeyPEM: Self.keyPair.publicKey.pemRepresentation,
+                                            privateKeyPEM: Self.keyPair.pemRepresentation)
+        let logger = logger
+        try await RepositoryTests.withClient(database, logger: logger) { client in
+            let repositories = Repositories(context: DatabaseContext(client: client, secrets: try RepositoryTests.randomBox(), logger: logger))
+            let hash = try await PasswordHasher.hash(Self.password)
+            var users: [String: Operator] = [:]
+            for role in OperatorRole.allCases {
+                users[role.rawValue] = try await repositories.operators.insert(
+                    Operator(login: "user-\(role.rawValue)", displayName: role.rawValue, passwordHash: Secret(hash), role: role))
+            }
+            let readiness = ReadinessCheck(probes: [("postgresql", { try await client.query("SELECT 1", logger: logger) })])
+            let router = BackendRouter(repositories: repositories, tokens: tokens,
+                                       limiter: LoginRateLimiter(limits: .init(perAccount: 3, perAddress: 100)),
+                                       readiness: readiness).build()
+            let harness = Harness(repositories: repositories, tokens: tokens, users: users)
+            try await Application(router: router).test(.router) { client in try await body(client, harness) }
+        }
+    }
+
+    func token(_ harness: Harness, role: String) async throws -> String {
+        let user = try #require(harness.users[role])
+        return try await harness.tokens.issue(for: Principal(operatorId: user.id, login: user.login, role: role))
+    }
+
+    static func bearer(_ token: String) -> HTTPFields { [.authorization: "Bearer \(token)"] }
+
+    static func json(_ text: String) -> ByteBuffer { ByteBuffer(string: text) }
+
+    static func object(_ response: TestResponse) throws -> [String: Any] {
+        let data = Data(buffer: response.body)
+        return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any], "\(String(buffer: response.body))")
+    }
+
+    static func errorFields(_ response: TestResponse) throws -> Set<String> {
+        let error = try #require(try object(response)["error"] as? [String: Any])
+        return Set((error["fields"] as? [[String: Any]] ?? []).compactMap { $0["field"] as? String })
+    }
+
+    // MARK: Login
+
+    @Test func loginIssuesATokenThatOpensTheAPIAndFailuresAreLimited() async throws {
+        try await withAPI { client, harness in
+            let good = try await client.execute(uri: "/api/auth/login", method: .post,
+                                                body: Self.json(#"{"login":"user-admin","password":"\#(Self.password)"}"#))
+            #expect(good.status == .ok)
+            let answer = try Self.object(good)
+            let token = try #require(answer["access_token"] as? String)
+            #expect(answer["role"] as? String == "admin")
+            #expect(try await client.execute(uri: "/api/sites", method: .get, headers: Self.bearer(token)).status == .ok)
+
+            for _ in 0..<3 {
+                let wrong = try await client.execute(uri: "/api/auth/login", method: .post,
+                                                     body: Self.json(#"{"login":"user-operator","password":"wrong password"}"#))
+                #expect(wrong.status == .unauthorized)
+            }
+            // Past the limit even the right password waits: guessing stays slow.
+            let limited = try await client.execute(uri: "/api/auth/login", method: .post,
+                                                   body: Self.json(#"{"login":"user-operator","password":"\#(Self.password)"}"#))
+            #expect(limited.status == .tooManyRequests)
+            #expect(limited.headers[.retryAfter] != nil)
+            // Another account is not affected, and an unknown account answers like a wrong password.
+            let unknown = try await client.execute(uri: "/api/auth/login", method: .post,
+                                                   body: Self.json(#"{"login":"nobody","password":"whatever-it-is"}"#))
+            #expect(unknown.status == .unauthorized)
+            let missing = try await client.execute(uri: "/api/auth/login", method: .post, body: Self.json(#"{"login":"x"}"#))
+            #expect(missing.status == .unprocessableContent)
+            #expect(try Self.errorFields(missing) == ["password"])
+        }
+    }
+
+    // MARK: JWT matrix
+
+    struct ForgedClaims: JWTPayload {
+        var sub: SubjectClaim
+        var iss: IssuerClaim
+        var aud: AudienceClaim
+        var exp: ExpirationClaim
+        var iat: IssuedAtClaim
+        var login: String
+        var role: String
+        func verify(using algorithm: some JWTAlgorithm) async throws {}
+    }
+
+    static func base64URL(_ data: Data) -> String {
+        data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    @Test func everyForgedOrStaleTokenIsRefusedWith401() async throws {
+        try await withAPI { client, harness in
+            let admin = try #require(harness.users["admin"])
+            let valid = try await token(harness, role: "operator")
+            let kid = harness.tokens.keyId
+            func claims(issuer: String = "stam", audience: String = "stam-operators", expiresIn: TimeInterval = 600, role: String = "admin") -> ForgedClaims {
+                ForgedClaims(sub: .init(value: admin.id.uuidString.lowercased()), iss: .init(value: issuer), aud: .init(value: audience),
+                             exp: .init(value: Date().addingTimeInterval(expiresIn)), iat: .init(value: Date()), login: admin.login, role: role)
+            }
+            func signed(_ payload: ForgedClaims, key: _RSA.Signing.PrivateKey = Self.keyPair, kid: String = kid) async throws -> String {
+                let keys = JWTKeyCollection()
+                await keys.add(rsa: try Insecure.RSA.PrivateKey(pem: key.pemRepresentation), digestAlgorithm: .sha256, kid: JWKIdentifier(string: kid))
+                return try await keys.sign(payload, kid: JWKIdentifier(string: kid))
+            }
+            let encoder = JSONEncoder()
+            let payloadPart = Self.base64URL(try encoder.encode(claims()))
+            let noneToken = Self.base64URL(Data(#"{"alg":"none","typ":"JWT","kid":"\#(kid)"}"#.utf8)) + "." + payloadPart + "."
+            let hsHeader = Self.base64URL(Data(#"{"alg":"HS256","typ":"JWT","kid":"\#(kid)"}"#.utf8))
+            let hsMAC = HMAC<SHA256>.authenticationCode(for: Data("\(hsHeader).\(payloadPart)".utf8),
+                                                        using: SymmetricKey(data: Data(Self.keyPair.publicKey.pemRepresentation.utf8)))
+            let hsToken = "\(hsHeader).\(payloadPart).\(Self.base64URL(Data(hsMAC)))"
+            // The operator's real token with its payload rewritten to admin, signature kept.
+            let parts = valid.split(separator: ".").map(String.init)
+            var tamperedPayload = try #require(try JSONSerialization.jsonObject(
+                with: Data(base64Encoded: parts[1].padding(toLength: (parts[1].count + 3) / 4 * 4, withPad: "=", startingAt: 0)
+                    .replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/"))!) as? [String: Any])
+            tamperedPayload["role"] = "admin"
+            let tampered = parts[0] + "." + Self.base64URL(try JSONSerialization.data(withJSONObject: tamperedPayload)) + "." + parts[2]
+
+            let cases: [(String, HTTPFields)] = [
+                ("no token", [:]),
+                ("not bearer", [.authorization: "Basic dXNlcjpwYXNz"]),
+                ("garbage", Self.bearer("not.a.token")),
+                ("alg none", Self.bearer(noneToken)),
+                ("HS256 with the public key", Self.bearer(hsToken)),
+                ("expired", Self.bearer(try await signed(claims(expiresIn: -60)))),
+                ("wrong audience", Self.bearer(try await signed(claims(audience: "someone-else")))),
+                ("wrong issuer", Self.bearer(try await signed(claims(issuer: "evil")))),
+                ("unknown kid", Self.bearer(try await signed(claims(), key: Self.foreignKeyPair, kid: "stam-unknown"))),
+                ("known kid, foreign key", Self.bearer(try await signed(claims(), key: Self.foreignKeyPair))),
+                ("tampered payload", Self.bearer(tampered)),
+            ]
+            for (name, headers) in cases {
+                let response = try await client.execute(uri: "/api/operators", method: .get, headers: headers)
+                #expect(response.status == .unauthorized, "\(name): \(response.status)")
+                #expect(response.headers[.wwwAuthenticate] == "Bearer", "\(name)")
+            }
+            // The same request with a genuine token of a role that may list operators passes.
+            let supervisor = try await token(harness, role: "supervisor")
+            #expect(try await client.execute(uri: "/api/operators", method: .get, headers: Self.bearer(supervisor)).status == .ok)
+        }
+    }
+
+    // MARK: Roles
+
+    /// Every generated route, every role: exactly the roles the schema names get past the guard.
+    @Test func everyGeneratedRouteAdmitsExactlyItsRoles() async throws {
+        try await withAPI { client, harness in
+            var tokens: [String: String] = [:]
+            for role in OperatorRole.allCases.map(\.rawValue) { tokens[role] = try await token(harness, role: role) }
+            #expect(APIRoutes.table.count > 20)
+            for route in APIRoutes.table {
+                let uri = route.path.replacingOccurrences(of: ":id", with: UUID().uuidString.lowercased())
+                for (role, token) in tokens {
+                    var headers = Self.bearer(token)
+                    headers[.ifMatch] = "\"1\""
+                    let response = try await client.execute(uri: uri, method: .init(route.method)!, headers: headers, body: Self.json("{}"))
+                    if route.roles.contains(role) {
+                        #expect(![.forbidden, .unauthorized, .notFound].contains(response.status) || (route.path.hasSuffix(":id") && response.status == .notFound),
+                                "\(role) \(route.method) \(route.path): \(response.status)")
+                    } else {
+                        #expect(response.status == .forbidden, "\(role) \(route.method) \(route.path): \(response.status)")
+                    }
+                }
+            }
+        }
+    }
+
+    // MARK: CRUD, validation, concurrency
+
+    @Test func createReadUpdateDeleteWithETagsAndMappedDatabaseErrors() async throws {
+        try await withAPI { client, harness in
+            let admin = Self.bearer(try await token(harness, role: "admin"))
+            let created = try await client.execute(uri: "/api/sites", method: .post, headers: admin,
+                                                   body: Self.json(#"{"code":"S-100","name":"Bank","address":null}"#))
+            #expect(created.status == .created)
+            #expect(created.headers[.eTag] == "\"1\"")
+            let site = try Self.object(created)
+            let id = try #require(site["id"] as? String)
+            #expect(created.headers[.location] == "/api/sites/\(id)")
+
+            let duplicate = try await client.execute(uri: "/api/sites", method: .post, headers: admin,
+                                                     body: Self.json(#"{"code":"S-100","name":"Other"}"#))
+            #expect(duplicate.status == .conflict)
+
+            var noVersion = admin
+            noVersion[.contentType] = "application/json"
+            #expect(try await client.execute(uri: "/api/sites/\(id)", method: .patch, headers: noVersion,
+                                             body: Self.json(#"{"name":"Bank 2"}"#)).status == .preconditionRequired)
+            var version1 = admin
+            version1[.ifMatch] = "\"1\""
+            let updated = try await client.execute(uri: "/api/sites/\(id)", method: .patch, headers: version1, body: Self.json(#"{"name":"Bank 2"}"#))
+            #expect(updated.status == .ok)
+            #expect(updated.headers[.eTag] == "\"2\"")
+            #expect(try Self.object(updated)["code"] as? String == "S-100")  // untouched fields stay
+            let stale = try await client.execute(uri: "/api/sites/\(id)", method: .patch, headers: version1, body: Self.json(#"{"name":"Bank 3"}"#))
+            #expect(stale.status == .conflict)
+            #expect(try await harness.repositories.sites.find(id: UUID(uuidString: id)!)?.name == "Bank 2")
+
+            // A panel: a reference to a missing site is the caller's 422; the secret is accepted, never shown;
+            // station-managed fields cannot be written.
+            let orphan = try await client.execute(uri: "/api/panels", method: .post, headers: admin,
+                                                  body: Self.json(#"{"site_id":"\#(UUID().uuidString)","name":"P","host":"10.0.0.1"}"#))
+            #expect(orphan.status == .unprocessableContent)
+            #expect(try Self.errorFields(orphan) == ["site_id"])
+            let panelResponse = try await client.execute(uri: "/api/panels", method: .post, headers: admin,
+                                                         body: Self.json(#"{"site_id":"\#(id)","name":"P","host":"10.0.0.1","user_code":"7531"}"#))
+            #expect(panelResponse.status == .created)
+            #expect(!String(buffer: panelResponse.body).contains("7531"))
+            let panel = try Self.object(panelResponse)
+            #expect(panel["user_code"] is NSNull)
+            let panelId = try #require(panel["id"] as? String)
+            #expect(try await harness.repositories.panels.find(id: UUID(uuidString: panelId)!)?.userCode?.revealed == "7531")
+            let readonly = try await client.execute(uri: "/api/panels", method: .post, headers: admin,
+                                                    body: Self.json(#"{"site_id":"\#(id)","name":"Q","host":"10.0.0.2","fencing_token":99}"#))
+            #expect(try Self.errorFields(readonly) == ["fencing_token"])
+
+            // The site is still referenced: 409, not a 500.
+            #expect(try await client.execute(uri: "/api/sites/\(id)", method: .delete, headers: admin).status == .conflict)
+            #expect(try await client.execute(uri: "/api/panels/\(panelId)", method: .delete, headers: admin).status == .noContent)
+            #expect(try await client.execute(uri: "/api/sites/\(id)", method: .delete, headers: admin).status == .noContent)
+            #expect(try await client.execute(uri: "/api/sites/\(id)", method: .get, headers: admin).status == .notFound)
+            #expect(try await client.execute(uri: "/api/sites/not-a-uuid", method: .get, headers: admin).status == .notFound)
+        }
+    }
+
+    @Test func invalidBodiesNameEveryBadField() async throws {
+        try await withAPI { client, harness in
+            let admin = Self.bearer(try await token(harness, role: "admin"))
+            let bad = try await client.execute(uri: "/api/sites", method: .post, headers: admin, body: Self.json(
+                #"{"code":123,"name":"\#(String(repeating: "x", count: 201))","active":"yes","colour":"red"}"#))
+            #expect(bad.status == .unprocessableContent)
+            #expect(try Self.errorFields(bad) == ["code", "name", "active", "colour"])
+            let missing = try await client.execute(uri: "/api/sites", method: .post, headers: admin, body: Self.json("{}"))
+            #expect(try Self.errorFields(missing) == ["code", "name"])
+            let enumeration = try await client.execute(uri: "/api/operators", method: .post, headers: admin,
+                                                       body: Self.json(#"{"login":"x","display_name":"X","role":"god"}"#))
+            #expect(try Self.errorFields(enumeration) == ["role"])
+            let notJSON = try await client.execute(uri: "/api/sites", method: .post, headers: admin, body: Self.json("[1,2"))
+            #expect(notJSON.status == .badRequest)
+        }
+    }
+
+    @Test func listsPageWithCursorsAndRefuseBadParameters() async throws {
+        try await withAPI { client, harness in
+            let admin = Self.bearer(try await token(harness, role: "admin"))
+            for index in 0..<7 { _ = try await harness.repositories.sites.insert(Site(code: "C\(index)", name: "site \(index)", active: index % 2 == 0)) }
+            var names: [String] = []
+            var cursor: String?
+            repeat {
+                let uri = "/api/sites?limit=3&sort=name&direction=desc&active=true" + (cursor.map { "&after=\($0)" } ?? "")
+                let page = try Self.object(try await client.execute(uri: uri, method: .get, headers: admin))
+                names += (page["items"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
+                cursor = page["next_cursor"] as? String
+            } while cursor != nil
+            #expect(names == ["site 6", "site 4", "site 2", "site 0"])
+            for query in ["limit=0", "sort=colour", "direction=up", "active=maybe", "after=garbage"] {
+                let response = try await client.execute(uri: "/api/sites?\(query)", method: .get, headers: admin)
+                #expect(response.status == .unprocessableContent, "\(query)")
+            }
+        }
+    }
+
+    // MARK: Request ids, health, OpenAPI
+
+    @Test func requestIdsAreEchoedOrMadeAndHealthAndOpenAPIAreServed() async throws {
+        try await withAPI { client, _ in
+            let echoed = try await client.execute(uri: "/api/sites", method: .get, headers: [.requestID: "abc-123"])
+            #expect(echoed.status == .unauthorized)
+            #expect(echoed.headers[.requestID] == "abc-123")
+            let replaced = try await client.execute(uri: "/healthz", method: .get, headers: [.requestID: "bad id\nforged log line"])
+            #expect(replaced.headers[.requestID].map { UUID(uuidString: $0) != nil } == true)
+            #expect(try await client.execute(uri: "/readyz", method: .get).status == .ok)
+            let document = try await client.execute(uri: "/openapi.json", method: .get)
+            #expect(String(buffer: document.body) == OpenAPIDocument.json)
+            let paths = try #require(try Self.object(document)["paths"] as? [String: Any])
+            for route in APIRoutes.table {
+                #expect(paths[route.path.replacingOccurrences(of: ":id", with: "{id}")] != nil, "\(route.path)")
+            }
+        }
+    }
+}
