@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the Python tools the deployment tests need, from PyPI, into .tools/python (never system-wide),
+# Installs the Python tools the deployment and API tests need, from PyPI, into .tools/python (never system-wide),
 # only when they are missing or too old, so running it again does nothing.
 #   Patroni 4.1.5 (>= 3.0.3 is required: Debian 12's 3.0.2 can lose acknowledged writes with etcd3, see
 #   docs/DEPLOYMENT.md), the version the stam-patroni image installs.
@@ -8,7 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 target="$PWD/.tools/python"
 python=/usr/bin/python3            # Debian's; a pyenv Python under /root is not executable by postgres
-requirements=("patroni[etcd3]==4.1.5" "psycopg2-binary>=2.9,<3")   # the version of deploy/generated/docker/patroni.Dockerfile
+requirements=("patroni[etcd3]==4.1.5" "psycopg2-binary>=2.9,<3"   # the version of deploy/generated/docker/patroni.Dockerfile
+              "openapi-spec-validator==0.7.1")                  # validates the generated api/openapi.json
 
 installed() {
   PYTHONPATH="$target" "$python" - <<'PY' 2>/dev/null
@@ -16,7 +17,7 @@ import sys
 from importlib.metadata import version
 def parse(text): return tuple(int(p) for p in text.split(".")[:3] if p.isdigit())
 ok = parse(version("patroni")) == (4, 1, 5)
-import psycopg2, etcd, patroni.dcs.etcd3  # noqa: F401
+import psycopg2, etcd, patroni.dcs.etcd3, openapi_spec_validator  # noqa: F401
 sys.exit(0 if ok else 1)
 PY
 }

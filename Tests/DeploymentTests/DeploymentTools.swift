@@ -39,6 +39,9 @@ enum DeploymentTools {
         return path
     }
 
+    /// Environment for running the PyPI tools (Patroni, openapi-spec-validator) with .tools/python on the path.
+    static func pythonEnvironment() throws -> [String: String] { try patroniEnvironment() }
+
     /// Environment for running PyPI Patroni: `python3 -m patroni` with .tools/python on the path.
     static func patroniEnvironment() throws -> [String: String] {
         try installLock.withLock {
