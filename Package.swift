@@ -217,7 +217,7 @@ let package = Package(
         .target(
             name: "Backend",
             dependencies: [
-                "APISupport", "Generated", "GeneratedAPI", "Persistence", "StamCore",
+                "APISupport", "Generated", "GeneratedAPI", "Persistence", "StamCore", "Outbox",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],

@@ -32,7 +32,10 @@ public struct BackendRouter: Sendable {
         }
         router.post("/api/auth/login") { request, context in try await login.login(request, context: context) }
         let api = router.group("api").add(middleware: AuthenticationMiddleware(tokens: tokens))
-        APIRoutes.register(on: api, repositories: repositories)
+        APIRoutes.register(on: api, repositories: repositories, actions: APIActionHandlers(
+            panels: PanelActionHandler(repositories: repositories),
+            alarms: AlarmActionHandler(repositories: repositories),
+            operators: OperatorActionHandler(repositories: repositories)))
         return router
     }
 }

@@ -18,6 +18,12 @@ public enum APIRoutes {
         ("POST", "/api/panels", ["admin"]),
         ("PATCH", "/api/panels/:id", ["admin"]),
         ("DELETE", "/api/panels/:id", ["admin"]),
+        ("POST", "/api/panels/:id/arm", ["supervisor", "admin"]),
+        ("POST", "/api/panels/:id/disarm", ["supervisor", "admin"]),
+        ("POST", "/api/panels/:id/clear-alarm", ["operator", "supervisor", "admin"]),
+        ("POST", "/api/panels/:id/bypass-zones", ["supervisor", "admin"]),
+        ("POST", "/api/panels/:id/unbypass-zones", ["supervisor", "admin"]),
+        ("POST", "/api/panels/:id/set-outputs", ["supervisor", "admin"]),
         ("GET", "/api/partitions", ["operator", "supervisor", "admin"]),
         ("GET", "/api/partitions/:id", ["operator", "supervisor", "admin"]),
         ("GET", "/api/zones", ["operator", "supervisor", "admin"]),
@@ -28,6 +34,10 @@ public enum APIRoutes {
         ("GET", "/api/panel-events/:id", ["operator", "supervisor", "admin"]),
         ("GET", "/api/alarms", ["operator", "supervisor", "admin"]),
         ("GET", "/api/alarms/:id", ["operator", "supervisor", "admin"]),
+        ("POST", "/api/alarms/:id/acknowledge", ["operator", "supervisor", "admin"]),
+        ("POST", "/api/alarms/:id/take", ["operator", "supervisor", "admin"]),
+        ("POST", "/api/alarms/:id/close", ["operator", "supervisor", "admin"]),
+        ("POST", "/api/alarms/:id/add-note", ["operator", "supervisor", "admin"]),
         ("GET", "/api/alarm-notes", ["operator", "supervisor", "admin"]),
         ("GET", "/api/alarm-notes/:id", ["operator", "supervisor", "admin"]),
         ("GET", "/api/operators", ["supervisor", "admin"]),
@@ -35,6 +45,7 @@ public enum APIRoutes {
         ("POST", "/api/operators", ["admin"]),
         ("PATCH", "/api/operators/:id", ["admin"]),
         ("DELETE", "/api/operators/:id", ["admin"]),
+        ("POST", "/api/operators/:id/set-password", ["admin"]),
         ("GET", "/api/commands", ["operator", "supervisor", "admin"]),
         ("GET", "/api/commands/:id", ["operator", "supervisor", "admin"]),
         ("GET", "/api/sms-messages", ["operator", "supervisor", "admin"]),
@@ -43,18 +54,34 @@ public enum APIRoutes {
         ("GET", "/api/audit-entries/:id", ["supervisor", "admin"]),
     ]
 
-    public static func register(on group: RouterGroup<StamRequestContext>, repositories: Repositories) {
+    public static func register(on group: RouterGroup<StamRequestContext>, repositories: Repositories, actions: APIActionHandlers) {
         SiteRoutes(repository: repositories.sites).register(on: group)
         PanelRoutes(repository: repositories.panels).register(on: group)
+        PanelRoutes(repository: repositories.panels).register(actions: actions.panels, on: group)
         PartitionRoutes(repository: repositories.partitions).register(on: group)
         ZoneRoutes(repository: repositories.zones).register(on: group)
         OutputRoutes(repository: repositories.outputs).register(on: group)
         PanelEventRoutes(repository: repositories.panelEvents).register(on: group)
         AlarmRoutes(repository: repositories.alarms).register(on: group)
+        AlarmRoutes(repository: repositories.alarms).register(actions: actions.alarms, on: group)
         AlarmNoteRoutes(repository: repositories.alarmNotes).register(on: group)
         OperatorRoutes(repository: repositories.operators).register(on: group)
+        OperatorRoutes(repository: repositories.operators).register(actions: actions.operators, on: group)
         CommandRoutes(repository: repositories.commands).register(on: group)
         SmsMessageRoutes(repository: repositories.smsMessages).register(on: group)
         AuditEntryRoutes(repository: repositories.auditEntries).register(on: group)
+    }
+}
+
+/// The hand-written handlers of the schema's `actions:` (state machines, commands, passwords).
+public struct APIActionHandlers: Sendable {
+    public var panels: any PanelActions
+    public var alarms: any AlarmActions
+    public var operators: any OperatorActions
+
+    public init(panels: any PanelActions, alarms: any AlarmActions, operators: any OperatorActions) {
+        self.panels = panels
+        self.alarms = alarms
+        self.operators = operators
     }
 }

@@ -11,6 +11,30 @@ import StamCore
 /// The `/api/alarms` routes of `Alarm`.
 ///
 /// Declared at schema/entities.yaml:211.
+/// The `actions:` of `Alarm`, implemented by hand (the backend). The route has checked the role and parsed the id.
+public protocol AlarmActions: Sendable {
+    /// `POST /api/alarms/{id}/acknowledge`.
+    ///
+    /// Declared at schema/entities.yaml:216.
+    func acknowledge(id: UUID, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
+    /// `POST /api/alarms/{id}/take`.
+    ///
+    /// Declared at schema/entities.yaml:217.
+    func take(id: UUID, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
+    /// Close with a mandatory note.
+    ///
+    /// `POST /api/alarms/{id}/close`.
+    ///
+    /// Declared at schema/entities.yaml:218.
+    func close(id: UUID, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
+    /// Add a note while handling (the author is the caller).
+    ///
+    /// `POST /api/alarms/{id}/add-note`.
+    ///
+    /// Declared at schema/entities.yaml:219.
+    func addNote(id: UUID, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
+}
+
 public struct AlarmRoutes: Sendable {
     public let repository: AlarmRepository
 
@@ -21,6 +45,29 @@ public struct AlarmRoutes: Sendable {
     public func register(on group: RouterGroup<StamRequestContext>) {
         group.get("alarms", use: list)
         group.get("alarms/:id", use: read)
+    }
+
+    public func register(actions handler: any AlarmActions, on group: RouterGroup<StamRequestContext>) {
+        group.post("alarms/:id/acknowledge") { request, context in
+            let principal = try context.require(roles: ["operator", "supervisor", "admin"])
+            let id = try APIResponse.uuidParameter(context)
+            return try await handler.acknowledge(id: id, principal: principal, request: request, context: context)
+        }
+        group.post("alarms/:id/take") { request, context in
+            let principal = try context.require(roles: ["operator", "supervisor", "admin"])
+            let id = try APIResponse.uuidParameter(context)
+            return try await handler.take(id: id, principal: principal, request: request, context: context)
+        }
+        group.post("alarms/:id/close") { request, context in
+            let principal = try context.require(roles: ["operator", "supervisor", "admin"])
+            let id = try APIResponse.uuidParameter(context)
+            return try await handler.close(id: id, principal: principal, request: request, context: context)
+        }
+        group.post("alarms/:id/add-note") { request, context in
+            let principal = try context.require(roles: ["operator", "supervisor", "admin"])
+            let id = try APIResponse.uuidParameter(context)
+            return try await handler.addNote(id: id, principal: principal, request: request, context: context)
+        }
     }
 
     @Sendable func list(_ request: Request, context: StamRequestContext) async throws -> Response {

@@ -11,6 +11,16 @@ import StamCore
 /// The `/api/operators` routes of `Operator`.
 ///
 /// Declared at schema/entities.yaml:249.
+/// The `actions:` of `Operator`, implemented by hand (the backend). The route has checked the role and parsed the id.
+public protocol OperatorActions: Sendable {
+    /// Set an operator's password (stored as a bcrypt hash).
+    ///
+    /// `POST /api/operators/{id}/set-password`.
+    ///
+    /// Declared at schema/entities.yaml:257.
+    func setPassword(id: UUID, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
+}
+
 public struct OperatorRoutes: Sendable {
     public let repository: OperatorRepository
 
@@ -24,6 +34,14 @@ public struct OperatorRoutes: Sendable {
         group.post("operators", use: create)
         group.patch("operators/:id", use: update)
         group.delete("operators/:id", use: delete)
+    }
+
+    public func register(actions handler: any OperatorActions, on group: RouterGroup<StamRequestContext>) {
+        group.post("operators/:id/set-password") { request, context in
+            let principal = try context.require(roles: ["admin"])
+            let id = try APIResponse.uuidParameter(context)
+            return try await handler.setPassword(id: id, principal: principal, request: request, context: context)
+        }
     }
 
     @Sendable func list(_ request: Request, context: StamRequestContext) async throws -> Response {

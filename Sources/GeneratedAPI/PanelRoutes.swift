@@ -11,6 +11,36 @@ import StamCore
 /// The `/api/panels` routes of `Panel`.
 ///
 /// Declared at schema/entities.yaml:98.
+/// The `actions:` of `Panel`, implemented by hand (the backend). The route has checked the role and parsed the id.
+public protocol PanelActions: Sendable {
+    /// Arm partitions in a mode (optionally forced).
+    ///
+    /// `POST /api/panels/{id}/arm`.
+    ///
+    /// Declared at schema/entities.yaml:106.
+    func arm(id: UUID, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
+    /// `POST /api/panels/{id}/disarm`.
+    ///
+    /// Declared at schema/entities.yaml:107.
+    func disarm(id: UUID, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
+    /// `POST /api/panels/{id}/clear-alarm`.
+    ///
+    /// Declared at schema/entities.yaml:108.
+    func clearAlarm(id: UUID, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
+    /// `POST /api/panels/{id}/bypass-zones`.
+    ///
+    /// Declared at schema/entities.yaml:109.
+    func bypassZones(id: UUID, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
+    /// `POST /api/panels/{id}/unbypass-zones`.
+    ///
+    /// Declared at schema/entities.yaml:110.
+    func unbypassZones(id: UUID, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
+    /// `POST /api/panels/{id}/set-outputs`.
+    ///
+    /// Declared at schema/entities.yaml:111.
+    func setOutputs(id: UUID, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
+}
+
 public struct PanelRoutes: Sendable {
     public let repository: PanelRepository
 
@@ -24,6 +54,39 @@ public struct PanelRoutes: Sendable {
         group.post("panels", use: create)
         group.patch("panels/:id", use: update)
         group.delete("panels/:id", use: delete)
+    }
+
+    public func register(actions handler: any PanelActions, on group: RouterGroup<StamRequestContext>) {
+        group.post("panels/:id/arm") { request, context in
+            let principal = try context.require(roles: ["supervisor", "admin"])
+            let id = try APIResponse.uuidParameter(context)
+            return try await handler.arm(id: id, principal: principal, request: request, context: context)
+        }
+        group.post("panels/:id/disarm") { request, context in
+            let principal = try context.require(roles: ["supervisor", "admin"])
+            let id = try APIResponse.uuidParameter(context)
+            return try await handler.disarm(id: id, principal: principal, request: request, context: context)
+        }
+        group.post("panels/:id/clear-alarm") { request, context in
+            let principal = try context.require(roles: ["operator", "supervisor", "admin"])
+            let id = try APIResponse.uuidParameter(context)
+            return try await handler.clearAlarm(id: id, principal: principal, request: request, context: context)
+        }
+        group.post("panels/:id/bypass-zones") { request, context in
+            let principal = try context.require(roles: ["supervisor", "admin"])
+            let id = try APIResponse.uuidParameter(context)
+            return try await handler.bypassZones(id: id, principal: principal, request: request, context: context)
+        }
+        group.post("panels/:id/unbypass-zones") { request, context in
+            let principal = try context.require(roles: ["supervisor", "admin"])
+            let id = try APIResponse.uuidParameter(context)
+            return try await handler.unbypassZones(id: id, principal: principal, request: request, context: context)
+        }
+        group.post("panels/:id/set-outputs") { request, context in
+            let principal = try context.require(roles: ["supervisor", "admin"])
+            let id = try APIResponse.uuidParameter(context)
+            return try await handler.setOutputs(id: id, principal: principal, request: request, context: context)
+        }
     }
 
     @Sendable func list(_ request: Request, context: StamRequestContext) async throws -> Response {

@@ -195,6 +195,21 @@ public struct OpenAPIRenderer {
                 ]),
             ]
         }
+        for action in entity.actions {
+            let route = SwiftRouteRenderer.actionPath(action, of: entity).replacingOccurrences(of: ":id", with: "{id}")
+            paths[route] = ["post": [
+                "operationId": Naming.lowerCamelCase(action.name) + name,
+                "summary": (action.doc.map { $0 + " " } ?? "") + "Roles: " + action.roles.map(\.value).joined(separator: ", ") + ".",
+                "tags": [name], "parameters": [idParameter],
+                "requestBody": ["required": false, "content": ["application/json": ["schema": ["type": "object"]]]],
+                "responses": standard([
+                    "200": ["description": "Done; the changed row."], "201": ["description": "Created (a note)."],
+                    "202": ["description": "Accepted: a command for the worker that owns the panel."],
+                    "204": ["description": "Done."], "404": error("No such row."),
+                    "409": error("Not allowed in the row's current state."), "422": error("Invalid fields."),
+                ]),
+            ]]
+        }
         if !collection.isEmpty { paths[path] = collection }
         if !item.isEmpty { paths[path + "/{id}"] = item }
     }

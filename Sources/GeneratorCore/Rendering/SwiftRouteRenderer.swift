@@ -27,6 +27,11 @@ public struct SwiftRouteRenderer {
         entity.fields.filter { !$0.primary && !$0.readonly && !serverManaged.contains($0.name) }
     }
 
+    /// `/api/<entity path>/:id/<action with dashes>`.
+    static func actionPath(_ action: ActionDeclaration, of entity: EntityDeclaration) -> String {
+        path(of: entity) + "/:id/" + action.name.replacingOccurrences(of: "_", with: "-")
+    }
+
     static func hasVersion(_ entity: EntityDeclaration) -> Bool {
         entity.fields.contains { $0.name == "version" && $0.kind == .scalar(.int) && !$0.optional }
     }
@@ -63,12 +68,35 @@ public struct SwiftRouteRenderer {
                     guard let roles = api.roles[operation] else { continue }
                     writer.line("    (\(SwiftNames.literal(method)), \(SwiftNames.literal(route)), \(rolesLiteral(roles))),")
                 }
+                for action in entity.actions {
+                    writer.line("    (\"POST\", \(SwiftNames.literal(Self.actionPath(action, of: entity))), \(rolesLiteral(action.roles))),")
+                }
             }
             writer.line("]")
             writer.line()
-            writer.block("public static func register(on group: RouterGroup<StamRequestContext>, repositories: Repositories)") { writer in
+            writer.block("public static func register(on group: RouterGroup<StamRequestContext>, repositories: Repositories, actions: APIActionHandlers)") { writer in
                 for entity in routed {
-                    writer.line("\(entity.name)Routes(repository: repositories.\(SwiftRepositoryRenderer.propertyName(of: entity))).register(on: group)")
+                    let routes = "\(entity.name)Routes(repository: repositories.\(SwiftRepositoryRenderer.propertyName(of: entity)))"
+                    writer.line("\(routes).register(on: group)")
+                    if !entity.actions.isEmpty {
+                        writer.line("\(routes).register(actions: actions.\(SwiftRepositoryRenderer.propertyName(of: entity)), on: group)")
+                    }
+                }
+            }
+        }
+        writer.line()
+        writer.doc("The hand-written handlers of the schema's `actions:` (state machines, commands, passwords).")
+        writer.block("public struct APIActionHandlers: Sendable") { writer in
+            let withActions = routed.filter { !$0.actions.isEmpty }
+            for entity in withActions {
+                writer.line("public var \(SwiftRepositoryRenderer.propertyName(of: entity)): any \(entity.name)Actions")
+            }
+            writer.line()
+            let parameters = withActions.map { "\(SwiftRepositoryRenderer.propertyName(of: $0)): any \($0.name)Actions" }
+            writer.block("public init(\(parameters.joined(separator: ", ")))") { writer in
+                for entity in withActions {
+                    let name = SwiftRepositoryRenderer.propertyName(of: entity)
+                    writer.line("self.\(name) = \(name)")
                 }
             }
         }
@@ -88,6 +116,16 @@ public struct SwiftRouteRenderer {
         }
         writer.line()
         writer.doc(models.docText("The `\(Self.path(of: entity))` routes of `\(entity.name)`.", location: api.location))
+        if !entity.actions.isEmpty {
+            writer.doc("The `actions:` of `\(entity.name)`, implemented by hand (the backend). The route has checked the role and parsed the id.")
+            writer.block("public protocol \(entity.name)Actions: Sendable") { writer in
+                for action in entity.actions {
+                    writer.doc(models.docText(action.doc, location: action.location, extra: "`POST \(Self.actionPath(action, of: entity).replacingOccurrences(of: ":id", with: "{id}"))`."))
+                    writer.line("func \(SwiftNames.identifier(action.name))(id: \(models.swiftType(of: key, optional: false)), principal: Principal, request: Request, context: StamRequestContext) async throws -> Response")
+                }
+            }
+            writer.line()
+        }
         writer.block("public struct \(entity.name)Routes: Sendable") { writer in
             writer.line("public let repository: \(entity.name)Repository")
             writer.line()
@@ -101,6 +139,19 @@ public struct SwiftRouteRenderer {
                 if api.roles[.create] != nil { writer.line("group.post(\(SwiftNames.literal(path)), use: create)") }
                 if api.roles[.update] != nil { writer.line("group.patch(\(SwiftNames.literal(path + "/:id")), use: update)") }
                 if api.roles[.delete] != nil { writer.line("group.delete(\(SwiftNames.literal(path + "/:id")), use: delete)") }
+            }
+            if !entity.actions.isEmpty {
+                writer.line()
+                writer.block("public func register(actions handler: any \(entity.name)Actions, on group: RouterGroup<StamRequestContext>)") { writer in
+                    for action in entity.actions {
+                        let route = String(Self.actionPath(action, of: entity).dropFirst("/api/".count))
+                        writer.closure("group.post(\(SwiftNames.literal(route)))", parameters: "request, context") { writer in
+                            writer.line("let principal = try context.require(roles: \(rolesLiteral(action.roles)))")
+                            writer.line("let id = try \(parameterExpression(key))")
+                            writer.line("return try await handler.\(SwiftNames.identifier(action.name))(id: id, principal: principal, request: request, context: context)")
+                        }
+                    }
+                }
             }
             if let roles = api.roles[.list] {
                 writer.line()

@@ -16,6 +16,15 @@ struct SwiftWriter {
         line("}")
     }
 
+    /// `header { parameters in` body `}`: a trailing closure.
+    mutating func closure(_ header: String, parameters: String, _ body: (inout SwiftWriter) -> Void) {
+        line(header + " { " + parameters + " in")
+        depth += 1
+        body(&self)
+        depth -= 1
+        line("}")
+    }
+
     /// `///` doc comment lines; blank lines inside the text stay blank comment lines.
     mutating func doc(_ text: String?) {
         guard let text, !text.isEmpty else { return }

@@ -1,0 +1,95 @@
+import APISupport
+import Foundation
+import Generated
+import GeneratedAPI
+import Hummingbird
+import Outbox
+import Persistence
+import PostgresNIO
+import StamCore
+
+/// The operator's alarm workflow, enforced: new -> acknowledged -> in_progress -> closed (409 on any other
+/// step). Each step is one transaction: the alarm row (version-checked), its event in the outbox, a note when
+/// there is one, and the audit entry.
+struct AlarmActionHandler: AlarmActions {
+    let repositories: Repositories
+    let audit: AuditTrail
+
+    init(repositories: Repositories) {
+        self.repositories = repositories
+        audit = AuditTrail(repositories: repositories)
+    }
+
+    func acknowledge(id: UUID, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response {
+        try await transition(id, from: [.new], to: .acknowledged, action: "alarm.acknowledge", principal: principal, context: context) { alarm, now, connection in
+            alarm.acknowledgedAt = now
+            try await Outbox.enqueue(AlarmAcknowledged(alarmId: alarm.id, operatorId: principal.operatorId, at: now),
+                                     on: connection, correlationId: context.requestId, logger: context.logger)
+        }
+    }
+
+    func take(id: UUID, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response {
+        try await transition(id, from: [.acknowledged], to: .inProgress, action: "alarm.take", principal: principal, context: context) { alarm, now, connection in
+            alarm.takenAt = now
+            alarm.assigneeId = principal.operatorId
+            try await Outbox.enqueue(AlarmTaken(alarmId: alarm.id, operatorId: principal.operatorId, at: now),
+                                     on: connection, correlationId: context.requestId, logger: context.logger)
+        }
+    }
+
+    func close(id: UUID, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response {
+        let note = try await Self.note(request, context: context)
+        return try await transition(id, from: [.inProgress], to: .closed, action: "alarm.close", principal: principal, context: context,
+                                    details: .object(["note": .string(note)])) { alarm, now, connection in
+            alarm.closedAt = now
+            _ = try await repositories.alarmNotes.insert(AlarmNote(alarmId: alarm.id, authorId: principal.operatorId, body: note, createdAt: now), on: connection)
+            try await Outbox.enqueue(AlarmClosed(alarmId: alarm.id, operatorId: principal.operatorId, note: note, at: now),
+                                     on: connection, correlationId: context.requestId, logger: context.logger)
+        }
+    }
+
+    func addNote(id: UUID, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response {
+        let text = try await Self.note(request, context: context)
+        let note = try await repositories.context.transaction { connection in
+            guard try await repositories.alarms.find(id: id, on: connection) != nil else { throw APIError.notFound("no alarm \(id)") }
+            let note = try await repositories.alarmNotes.insert(AlarmNote(alarmId: id, authorId: principal.operatorId, body: text), on: connection)
+            try await audit.record("alarm.add_note", entityType: "Alarm", entityId: id, principal: principal, context: context,
+                                   details: .object(["note_id": .string(note.id.uuidString.lowercased())]), on: connection)
+            return note
+        }
+        return try APIResponse.json(note, status: .created)
+    }
+
+    /// `{"note": "..."}`, 1...4000 characters.
+    static func note(_ request: Request, context: StamRequestContext) async throws -> String {
+        var input = try JSONObjectReader(body: try await APIResponse.body(of: request, context: context), allowed: ["note"])
+        let note = input.string("note", max: 4000, optional: false)
+        input.require("note", note)
+        if case let text?? = note, text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { input.fail("note", "may not be empty") }
+        try input.finish()
+        return note!!
+    }
+
+    private func transition(_ id: UUID, from allowed: Set<AlarmState>, to target: AlarmState, action: String, principal: Principal,
+                            context: StamRequestContext, details: JSONValue? = nil,
+                            _ change: (inout Alarm, Date, PostgresConnection) async throws -> Void) async throws -> Response {
+        let stored = try await repositories.context.transaction { connection in
+            // FOR UPDATE: two operators pressing the same button serialise here, and the second sees the new state.
+            let rows = try await connection.query("SELECT id FROM alarms WHERE id = \(id) FOR UPDATE", logger: context.logger).collect()
+            guard !rows.isEmpty, var alarm = try await repositories.alarms.find(id: id, on: connection) else {
+                throw APIError.notFound("no alarm \(id)")
+            }
+            guard allowed.contains(alarm.state) else {
+                throw APIError(status: .conflict, code: "illegal_transition",
+                               message: "the alarm is \(alarm.state.rawValue); \(action) needs \(allowed.map(\.rawValue).sorted().joined(separator: " or "))")
+            }
+            let now = Date()
+            alarm.state = target
+            try await change(&alarm, now, connection)
+            let updated = try await repositories.alarms.update(alarm, on: connection)
+            try await audit.record(action, entityType: "Alarm", entityId: id, principal: principal, context: context, details: details, on: connection)
+            return updated
+        }
+        return try APIResponse.json(stored, headers: APIResponse.etag(version: stored.version))
+    }
+}
