@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
         .package(url: "https://github.com/vapor/jwt-kit", from: "5.8.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
     ],
@@ -217,8 +218,10 @@ let package = Package(
         .target(
             name: "Backend",
             dependencies: [
-                "APISupport", "Generated", "GeneratedAPI", "Persistence", "StamCore", "Outbox",
+                "APISupport", "Generated", "GeneratedAPI", "Persistence", "StamCore", "Outbox", "Messaging", "Redis",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: swiftSettings
@@ -236,7 +239,7 @@ let package = Package(
             name: "stam",
             dependencies: [
                 "Generated", "StamCore", "Database", "LocalStack", "Satel", "Messaging", "Outbox", "Secrets",
-                "Backend", "APISupport", "Persistence",
+                "Backend", "APISupport", "Persistence", "Redis",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -272,6 +275,7 @@ let package = Package(
                 "Backend", "APISupport", "GeneratedAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

@@ -8,6 +8,11 @@ import Hummingbird
 public struct ReadinessCheck: Sendable {
     public typealias Probe = @Sendable () async throws -> Void
 
+    /// What a probe throws when its dependency is known to be unreachable.
+    public struct Unreachable: Error {
+        public init() {}
+    }
+
     let probes: [(name: String, probe: Probe)]
     let timeout: Duration
 

@@ -6,6 +6,8 @@ import Foundation
 import Generated
 import Hummingbird
 import Logging
+import Messaging
+import Redis
 import Persistence
 import PostgresNIO
 import ServiceLifecycle
@@ -24,6 +26,15 @@ struct BackendCommand: AsyncParsableCommand {
     @Option(help: "postgresql://user@host:port/database (default: $DATABASE_URL).")
     var databaseURL: String?
 
+    @Option(help: "amqp://user@host:port/vhost for live events (default: $RABBITMQ_URL).")
+    var amqpURL: String?
+
+    @Option(help: "redis://host:port/db for live panel state (default: $REDIS_URL).")
+    var redisURL: String?
+
+    @Option(help: "Name of this backend; its live queue is backend.live.<instance> (default: host name and PID).")
+    var instance: String?
+
     func run() async throws {
         var logger = Logger(label: "stam.backend")
         logger.logLevel = .info
@@ -37,16 +48,37 @@ struct BackendCommand: AsyncParsableCommand {
             publicKeyPEM: try String(contentsOfFile: SecretFiles.path("jwt_public_key"), encoding: .utf8),
             privateKeyPEM: try String(contentsOfFile: SecretFiles.path("jwt_private_key"), encoding: .utf8))
         let repositories = Repositories(context: DatabaseContext(client: client, secrets: secrets, logger: logger))
+        let environment = ProcessInfo.processInfo.environment
+        guard let amqpURL = amqpURL ?? environment["RABBITMQ_URL"] else {
+            throw ValidationError("no broker: pass --amqp-url or set RABBITMQ_URL")
+        }
+        guard let redisURL = redisURL ?? environment["REDIS_URL"] else {
+            throw ValidationError("no Redis: pass --redis-url or set REDIS_URL")
+        }
+        let amqp = try AMQPConfiguration(url: amqpURL, password: try DatabaseConfiguration.readSecret(SecretFiles.path("rabbitmq_password")))
+        let redis = RedisClient(configuration: try RedisConfiguration(url: redisURL, password: SecretFiles.existing("redis_password").map {
+            try DatabaseConfiguration.readSecret($0)
+        }), logger: logger)
+        let name = instance ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())"
+        let hub = LiveHub()
+        let feed = LiveEventFeed(
+            consumer: QueueConsumer(configuration: amqp, topology: StamTopology.messaging, queue: "backend.live", instance: name, logger: logger),
+            hub: hub, logger: logger)
         let probeLogger = logger
         let readiness = ReadinessCheck(probes: [
             ("postgresql", { try await client.query("SELECT 1", logger: probeLogger) }),
+            ("redis", { try await redis.ping() }),
+            ("rabbitmq", { if !feed.isConnected { throw ReadinessCheck.Unreachable() } }),
         ])
         let router = BackendRouter(repositories: repositories, tokens: tokens, readiness: readiness).build()
-        let application = Application(
-            router: router, configuration: .init(address: .hostname(host, port: port), serverName: "stam-backend"), logger: logger)
-        logger.info("backend starting", metadata: ["database": "\(database.redactedURL)", "port": "\(port)"])
+        let application = BackendApplication.make(
+            router: router, live: LiveSocket(hub: hub, tokens: tokens, state: RedisLiveState(client: redis)),
+            host: host, port: port, logger: logger)
+        logger.info("backend starting", metadata: [
+            "instance": "\(name)", "database": "\(database.redactedURL)", "broker": "\(amqp.redactedURL)", "port": "\(port)",
+        ])
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: client), .init(service: application)],
+            services: [.init(service: client), .init(service: feed), .init(service: application)],
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }

@@ -1,0 +1,51 @@
+import Foundation
+import Logging
+import Messaging
+import ServiceLifecycle
+import StamCore
+import Synchronization
+
+/// Feeds this backend's `LiveHub` from its own per-instance queue (`backend.live.<instance>`, bound to every
+/// event, expiring when the instance is gone). Live pushes are a convenience on top of the database: a
+/// message is acknowledged once handed to the hub, and a console that missed some (reconnect, slow client)
+/// re-reads the state through the REST API and the snapshot.
+public final class LiveEventFeed: Service, Sendable {
+    let consumer: QueueConsumer
+    let hub: LiveHub
+    let logger: Logger
+    private let reachable = Atomic<Bool>(false)
+
+    /// Whether the last call to the broker succeeded (for `/readyz`).
+    public var isConnected: Bool { reachable.load(ordering: .relaxed) }
+
+    public init(consumer: QueueConsumer, hub: LiveHub, logger: Logger) {
+        self.consumer = consumer
+        self.hub = hub
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        var failures = 0
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                let batch = try await consumer.nextBatch(limit: 200, timeout: 0.5)
+                failures = 0
+                reachable.store(true, ordering: .relaxed)
+                for delivery in batch {
+                    if let payload = try? JSONDecoder().decode(JSONValue.self, from: Data(delivery.body)) {
+                        hub.broadcast(LiveEvent(name: delivery.type ?? delivery.routingKey, routingKey: delivery.routingKey, payload: payload))
+                    } else {
+                        logger.warning("live event is not JSON; dropped", metadata: ["routing_key": "\(delivery.routingKey)"])
+                    }
+                    try await consumer.ack(delivery)
+                }
+            } catch {
+                failures += 1
+                reachable.store(false, ordering: .relaxed)
+                logger.warning("live feed: broker unavailable, retrying", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: .milliseconds(min(5000, 200 * (1 << min(failures, 5)))))
+            }
+        }
+        await consumer.close()
+    }
+}

@@ -1,0 +1,137 @@
+import APISupport
+import Backend
+import Foundation
+import Generated
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import HummingbirdWSClient
+import Logging
+import Messaging
+import NIOCore
+import StamCore
+import Synchronization
+import Testing
+import _CryptoExtras
+
+/// `/ws` over a real socket: an event published to the events exchange of a real RabbitMQ reaches an
+/// authenticated console through this backend's own live queue; unauthenticated consoles are closed; a
+/// console that does not keep up is disconnected instead of growing memory.
+@Suite(.rabbitmq, .serialized) struct LiveSocketTests {
+    let logger = Logger(label: "test.live")
+
+    struct FixedState: LiveStateSource {
+        func state(ofPanel id: UUID) async throws -> [String: String] { ["connection": "connected", "zones_violated": "3"] }
+    }
+
+    /// Collects the text messages a client received.
+    final class Inbox: Sendable {
+        let messages = Mutex<[String]>([])
+        func append(_ text: String) { messages.withLock { $0.append(text) } }
+        var all: [String] { messages.withLock { $0 } }
+    }
+
+    func withLiveServer(_ body: @Sendable (Int, TokenService, Publisher) async throws -> Void) async throws {
+        let rabbit = try #require(TestRabbitMQ.current)
+        let key = try _RSA.Signing.PrivateKey(keySize: .bits2048)
+        let tokens = try await TokenService(publicKeyPEM: key.publicKey.pemRepresentation, privateKeyPEM: key.pemRepresentation)
+        let hub = LiveHub()
+        let instance = "test-\(UUID().uuidString.prefix(6))"
+        let feed = LiveEventFeed(
+            consumer: QueueConsumer(configuration: rabbit.configuration, topology: StamTopology.messaging, queue: "backend.live",
+                                    instance: instance, logger: logger),
+            hub: hub, logger: logger)
+        let publisher = Publisher(configuration: rabbit.configuration, topology: StamTopology.messaging, logger: logger)
+        let application = BackendApplication.make(
+            router: Router(context: StamRequestContext.self), live: LiveSocket(hub: hub, tokens: tokens, state: FixedState(),
+                                                                               authenticationTimeout: .seconds(2)),
+            host: "127.0.0.1", port: 0, logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await feed.run() }
+            defer { group.cancelAll() }
+            // The live queue exists once the feed has consumed from it.
+            let deadline = ContinuousClock.now + .seconds(30)
+            while !feed.isConnected, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+            #expect(feed.isConnected)
+            try await application.test(.live) { client in
+                try await body(try #require(client.port), tokens, publisher)
+            }
+        }
+        await publisher.close()
+    }
+
+    static func alarmRaised(_ alarm: UUID, site: UUID) -> OutgoingMessage {
+        let body = #"{"alarm_id":"\#(alarm.uuidString.lowercased())","site_id":"\#(site.uuidString.lowercased())","kind":"fire","priority":"critical","title":"Smoke","raised_at":"2026-11-29T06:00:00Z"}"#
+        return OutgoingMessage(exchange: "events", routingKey: "alarm.raised", messageId: UUID().uuidString, type: "AlarmRaised",
+                               timestamp: Date(), body: Array(body.utf8))
+    }
+
+    @Test func anEventPublishedToRabbitMQReachesASubscribedConsole() async throws {
+        try await withLiveServer { port, tokens, publisher in
+            let token = try await tokens.issue(for: Principal(operatorId: UUID(), login: "ola", role: "operator"))
+            let alarm = UUID()
+            let panel = UUID()
+            let inbox = Inbox()
+            let logger = logger
+            try await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/ws", logger: logger) { inbound, outbound, _ in
+                try await outbound.write(.text(#"{"type":"auth","token":"\#(token)"}"#))
+                var messages = inbound.messages(maxSize: 1 << 20).makeAsyncIterator()
+                guard case .text(let ready)? = try await messages.next() else { return }
+                inbox.append(ready)
+                try await outbound.write(.text(#"{"type":"subscribe","alarms":true,"panels":["\#(panel.uuidString)"]}"#))
+                // subscribed, then the panel's snapshot
+                for _ in 0..<2 { if case .text(let text)? = try await messages.next() { inbox.append(text) } }
+                _ = try await publisher.publish([Self.alarmRaised(alarm, site: UUID())])
+                if case .text(let text)? = try await messages.next() { inbox.append(text) }
+                try await outbound.close(.normalClosure, reason: nil)
+            }
+            let received = inbox.all
+            #expect(received.count == 4, "\(received)")
+            #expect(received.first?.contains(#""type":"ready""#) == true)
+            #expect(received.contains { $0.contains(#""type":"snapshot""#) && $0.contains(#""zones_violated":"3""#) })
+            let event = try #require(received.last)
+            #expect(event.contains(#""type":"event""#) && event.contains(#""name":"AlarmRaised""#))
+            #expect(event.contains(alarm.uuidString.lowercased()))
+        }
+    }
+
+    @Test func aConsoleWithoutAValidTokenIsClosed() async throws {
+        try await withLiveServer { port, _, _ in
+            for first in [#"{"type":"auth","token":"forged.token.here"}"#, "hello", nil] as [String?] {
+                let inbox = Inbox()
+                let close = try await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/ws", logger: logger) { inbound, outbound, _ in
+                    if let first { try await outbound.write(.text(first)) }
+                    for try await message in inbound.messages(maxSize: 1 << 20) {
+                        if case .text(let text) = message { inbox.append(text) }
+                    }
+                }
+                #expect(close?.closeCode == .policyViolation, "\(first ?? "silence")")
+                #expect(inbox.all.allSatisfy { !$0.contains(#""type":"ready""#) })
+            }
+        }
+    }
+
+    @Test func aConsoleThatDoesNotKeepUpIsDisconnected() async throws {
+        let hub = LiveHub(queueLimit: 16)
+        let (slow, messages) = hub.connect()
+        let (fast, fastMessages) = hub.connect()
+        hub.subscribe(slow, to: LiveSubscription(everything: true))
+        hub.subscribe(fast, to: LiveSubscription(everything: true))
+        let drained = Task {
+            var count = 0
+            for await _ in fastMessages { count += 1; if count == 40 { break } }
+            return count
+        }
+        for index in 0..<40 {
+            hub.broadcast(LiveEvent(name: "ZoneStateChanged", routingKey: "panel.zone.changed", payload: .object(["n": .number(Double(index))])))
+            try await Task.sleep(for: .milliseconds(2))
+        }
+        #expect(await drained.value == 40)
+        #expect(hub.slowDisconnects == 1)
+        #expect(hub.clientCount == 1)  // the fast one stays
+        var buffered = 0
+        for await _ in messages { buffered += 1 }  // ends: the hub finished the slow client's stream
+        #expect(buffered == 16)
+        hub.disconnect(fast)
+    }
+}
