@@ -134,13 +134,58 @@ let package = Package(
         .executableTarget(
             name: "stam",
             dependencies: [
-                "Generated", "StamCore", "Database", "LocalStack", "Satel", "Messaging", "Outbox",
+                "Generated", "StamCore", "Database", "LocalStack", "Satel", "Messaging", "Outbox", "Sms", "SmsIngest",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
+
+        // MARK: SMS (issue #7): modem agent, simulator, consumer, tests
+        .target(
+            name: "Sms",
+            dependencies: [
+                "Messaging",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Sources/Runtime/Sms",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "SmsIngest",
+            dependencies: [
+                "Generated", "Outbox", "Messaging", "StamCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/App/SmsIngest",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "TestSupport",
+            dependencies: ["LocalStack", "Messaging"],
+            path: "Tests/TestSupport",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SmsTests",
+            dependencies: [
+                "Sms", "SmsIngest", "TestSupport", "Database", "Generated", "LocalStack", "Messaging", "MigrationSupport",
+                "Outbox",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // MARK: end SMS
 
         // MARK: Benchmarks (`make bench`)
         .executableTarget(
@@ -159,7 +204,7 @@ let package = Package(
         .testTarget(
             name: "RuntimeTests",
             dependencies: [
-                "Database", "LocalStack", "MigrationSupport", "StamCore", "Generated", "Messaging", "Outbox",
+                "Database", "LocalStack", "MigrationSupport", "StamCore", "Generated", "Messaging", "Outbox", "TestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

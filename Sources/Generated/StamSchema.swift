@@ -5,7 +5,7 @@ import StamCore
 /// What this build of stam was generated from.
 public enum StamSchema {
     /// SHA-256 over the schema files; changes whenever the schema does.
-    public static let fingerprint = "0ad940caf2602fe93bcfb8ecd29716cbf98ec2c22983cc8fd0dc8573286c4889"
+    public static let fingerprint = "87190e1a67e94d737d0cbf5fcc9d0ae38fe9904c165392579884a35f7d6754d5"
 
     public static let entityTypes: [any Entity.Type] = [
         Site.self,
@@ -20,6 +20,7 @@ public enum StamSchema {
         Command.self,
         SmsMessage.self,
         AuditEntry.self,
+        SmsAlarmPattern.self,
     ]
 
     public static let eventTypes: [any OutboxEvent.Type] = [

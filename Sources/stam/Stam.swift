@@ -6,5 +6,6 @@ struct Stam: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stam",
         abstract: "stam: SATEL alarm monitoring station.",
-        subcommands: [MigrateCommand.self, RelayCommand.self, SimulatorCLI.self, PanelCLI.self, UpCommand.self, DownCommand.self])
+        subcommands: [MigrateCommand.self, RelayCommand.self, SimulatorCLI.self, PanelCLI.self, UpCommand.self, DownCommand.self,
+                      SmsAgentCommand.self, SmsConsumerCommand.self, ModemSimCommand.self])
 }
