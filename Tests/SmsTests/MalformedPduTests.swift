@@ -18,7 +18,7 @@ import Testing
         ("0001", .unsupportedMessageType),
         ("00040B911346610089F60000" + "2A806291731408" + "00", .invalidTimestamp),
         ("00040B911346610089F60000" + "20F0629173140800", .invalidTimestamp),
-        ("00040B911346610089F60000" + "2080629173140800" + "A1" + String(repeating: "00", count: 141), .badLength),
+        ("00040B911346610089F60000" + "20806291731408" + "A1" + String(repeating: "00", count: 141), .badLength),
         ("00040B911346610089F60008" + "20806291731408" + "03" + "004100", .invalidUCS2),
         ("00440B911346610089F60004" + "20806291731408" + "03" + "0800FF", .invalidUserDataHeader),
         ("00440B911346610089F60004" + "20806291731408" + "04" + "03000341", .invalidUserDataHeader),

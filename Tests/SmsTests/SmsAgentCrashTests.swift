@@ -14,7 +14,7 @@ import Testing
         try? LocalProcess(
             name: name, executable: StamBinary.path,
             arguments: ["sms-agent", "--device", fixture.simulator.devicePath, "--state-directory", "\(fixture.directory)/state",
-                        "--command-timeout", "1", "--poll-interval", "2"],
+                        "--command-timeout", "1", "--poll-interval", "2"], ,
             environment: ["RABBITMQ_URL": TestRabbitMQ.current!.server.url, "STAM_SECRETS_DIR": secrets],
             logFile: "\(fixture.directory)/\(name).log")
     }
@@ -26,7 +26,7 @@ import Testing
         let secrets = "\(fixture.directory)/secrets"
         try FileManager.default.createDirectory(atPath: secrets, withIntermediateDirectories: true)
         try rabbit.server.password.write(toFile: "\(secrets)/rabbitmq_password", atomically: true, encoding: .utf8)
-        let long = String(repeating: "Alarm pożarowy, strefa 12. ", count: 12)
+        let long = String(repeating: "Alarm pozarowy, strefa 12. ", count: 12)
         let parts = SmsPduEncoder().deliver(text: long, from: Self.panel, at: SmsTimestamp(date: Date(), offsetQuarterHours: 8), reference: 200)
         #expect(parts.count == 3)
         let consumer = fixture.consumer()
@@ -58,7 +58,7 @@ import Testing
         }
         #expect(try await count() == 41)
         #expect(try await fixture.number("SELECT count(DISTINCT body) FROM sms_messages") == 41)
-        #expect(try await fixture.strings("SELECT body FROM sms_messages WHERE body LIKE 'Alarm pożarowy%'") == [long])
+        #expect(try await fixture.strings("SELECT body FROM sms_messages WHERE body LIKE 'Alarm pozarowy%'") == [long])
         #expect(fixture.simulator.storedPDUs.isEmpty)
         let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: "\(fixture.directory)/state/parts")) ?? []
         #expect(leftovers.filter { $0.hasSuffix(".json") }.isEmpty)

@@ -35,10 +35,10 @@ import Testing
     @Test func twoHundredMixedMessagesArriveExactlyOnce() async throws {
         let fixture = try await SmsFixture.make(name: "mixed")
         defer { Task { await fixture.cleanUp() } }
+        try await fixture.execute("INSERT INTO sites (code, name, contact_phone) VALUES ('S1', 'Bank', '+48 600 100 200')")
         try await fixture.execute("""
-            INSERT INTO sites (code, name, contact_phone) VALUES ('S1', 'Bank', '+48 600 100 200');
-            INSERT INTO sms_alarm_patterns (pattern, kind, priority) VALUES ('alarm|włamanie', 'burglary', 'critical'),
-                                                                            ('([unclosed', 'fire', 'critical');
+            INSERT INTO sms_alarm_patterns (pattern, kind, priority)
+            VALUES ('alarm|włamanie', 'burglary', 'critical'), ('([unclosed', 'fire', 'critical')
             """)
         var expected: [String] = []
         let metrics = SmsMetrics()
@@ -118,7 +118,7 @@ import Testing
         let metrics = SmsMetrics()
         let agent = try SmsAgent(
             configuration: .init(device: fixture.simulator.devicePath,
-                                 modem: .init(pin: "4321", commandTimeout: .seconds(1), pollInterval: .seconds(2)),
+                                 modem: .init(pin: "4321", commandTimeout: .seconds(1), listTimeout: .seconds(2), registrationPollInterval: .milliseconds(200), pollInterval: .seconds(2)),
                                  stateDirectory: "\(fixture.directory)/state",
                                  reopenInitialDelay: .milliseconds(50), reopenMaximumDelay: .milliseconds(300)),
             publisher: Publisher(configuration: fixture.amqp, topology: fixture.topology, logger: fixture.logger),

@@ -31,7 +31,7 @@ struct SmsFixture {
 
     static func make(modem: SimulatedModem = SimulatedModem(), name: String) async throws -> SmsFixture {
         var logger = Logger(label: "test.sms.\(name)")
-        logger.logLevel = .warning
+        logger.logLevel = ProcessInfo.processInfo.environment["STAM_TEST_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
         let postgres = try #require(TestPostgres.current)
         let rabbit = try #require(TestRabbitMQ.current)
         let (url, passwordFile) = try postgres.freshDatabase()
@@ -57,7 +57,7 @@ struct SmsFixture {
 
     func agent(metrics: SmsMetrics, partialTimeout: Duration = .seconds(3600)) throws -> SmsAgent {
         try SmsAgent(
-            configuration: .init(device: simulator.devicePath, modem: .init(commandTimeout: .seconds(1), pollInterval: .seconds(2)),
+            configuration: .init(device: simulator.devicePath, modem: .init(commandTimeout: .seconds(1), listTimeout: .seconds(2), registrationPollInterval: .milliseconds(200), pollInterval: .seconds(2)),
                                  stateDirectory: "\(directory)/state", partialTimeout: partialTimeout,
                                  reopenInitialDelay: .milliseconds(50), reopenMaximumDelay: .milliseconds(500)),
             publisher: Publisher(configuration: amqp, topology: topology, logger: logger),

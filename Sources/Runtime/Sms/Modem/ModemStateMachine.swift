@@ -167,17 +167,22 @@ public struct ModemStateMachine: Sendable {
     private mutating func information(_ text: String, for command: Command) -> [Action] {
         switch command {
         case .initialize(.pinQuery):
-            if let value = text.dropPrefix("+CPIN:") { pinStatus = value.trimmingCharacters(in: .whitespaces) }
+            if let value = text.dropPrefix("+CPIN:") {
+                pinStatus = value.trimmingCharacters(in: .whitespaces)
+                return []
+            }
         case .initialize(.registration):
             if let value = text.dropPrefix("+CREG:") {
                 let fields = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
                 // `+CREG: <n>,<stat>[,...]`; the stat is the second field.
                 if fields.count >= 2 { registration = Int(fields[1]) }
+                return []
             }
         case .initialize(.storage):
             if let value = text.dropPrefix("+CPMS:") {
                 let fields = value.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
                 if fields.count >= 2 { (storageUsed, storageTotal) = (fields[0], fields[1]) }
+                return []
             }
         case .list:
             if let value = text.dropPrefix("+CMGL:") {
