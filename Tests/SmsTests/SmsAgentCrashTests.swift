@@ -14,7 +14,7 @@ import Testing
         try? LocalProcess(
             name: name, executable: StamBinary.path,
             arguments: ["sms-agent", "--device", fixture.simulator.devicePath, "--state-directory", "\(fixture.directory)/state",
-                        "--command-timeout", "1", "--poll-interval", "2"], ,
+                        "--command-timeout", "1", "--poll-interval", "2"],
             environment: ["RABBITMQ_URL": TestRabbitMQ.current!.server.url, "STAM_SECRETS_DIR": secrets],
             logFile: "\(fixture.directory)/\(name).log")
     }
