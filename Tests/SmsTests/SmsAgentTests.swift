@@ -91,7 +91,7 @@ import Testing
         try await running(fixture, metrics: metrics) {
             fixture.simulator.deliver(text: "before", from: Self.panel)
             try await fixture.wait { try await fixture.number("SELECT count(*) FROM sms_messages") == 1 }
-            rabbit.server.stopBroker(signal: SIGKILL)
+            rabbit.server.stopBroker(signal: SIGTERM)
             for index in 0..<5 { fixture.simulator.deliver(text: "while down \(index)", from: Self.panel) }
             fixture.simulator.deliver(text: String(repeating: "long while down ", count: 20), from: Self.panel)
             // The agent has read messages and is trying to publish them...
