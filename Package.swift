@@ -239,7 +239,7 @@ let package = Package(
             name: "stam",
             dependencies: [
                 "Generated", "StamCore", "Database", "LocalStack", "Satel", "Messaging", "Outbox", "Secrets",
-                "Backend", "APISupport", "Persistence", "Redis",
+                "Backend", "APISupport", "Persistence", "Redis", "Sms", "SmsIngest",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -248,6 +248,51 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+
+        // MARK: SMS (issue #7): modem agent, simulator, consumer, tests
+        .target(
+            name: "Sms",
+            dependencies: [
+                "Messaging",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Sources/Runtime/Sms",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "SmsIngest",
+            dependencies: [
+                "Generated", "Outbox", "Messaging", "StamCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/App/SmsIngest",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "TestSupport",
+            dependencies: ["LocalStack", "Messaging"],
+            path: "Tests/TestSupport",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SmsTests",
+            dependencies: [
+                "Sms", "SmsIngest", "TestSupport", "Database", "Generated", "LocalStack", "Messaging", "MigrationSupport",
+                "Outbox",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // MARK: end SMS
 
         // MARK: Benchmarks (`make bench`)
         .executableTarget(
@@ -272,7 +317,7 @@ let package = Package(
             name: "RuntimeTests",
             dependencies: [
                 "Database", "LocalStack", "MigrationSupport", "StamCore", "Generated", "Messaging", "Outbox", "Persistence",
-                "Backend", "APISupport", "GeneratedAPI",
+                "Backend", "APISupport", "GeneratedAPI", "TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),

@@ -5,7 +5,7 @@ import StamCore
 /// What this build of stam was generated from.
 public enum StamSchema {
     /// SHA-256 over the schema files; changes whenever the schema does.
-    public static let fingerprint = "76a910b6235f0de0724f06febc928473648e986e173e38421f21b29709785208"
+    public static let fingerprint = "c1fdea75c6806df4aed1138985b2c0923661cbaa668327774a9221a4c866f3b0"
 
     public static let entityTypes: [any Entity.Type] = [
         Site.self,
@@ -20,6 +20,7 @@ public enum StamSchema {
         Command.self,
         SmsMessage.self,
         AuditEntry.self,
+        SmsAlarmPattern.self,
     ]
 
     public static let eventTypes: [any OutboxEvent.Type] = [

@@ -52,6 +52,11 @@ public enum APIRoutes {
         ("GET", "/api/sms-messages/:id", ["operator", "supervisor", "admin"]),
         ("GET", "/api/audit-entries", ["supervisor", "admin"]),
         ("GET", "/api/audit-entries/:id", ["supervisor", "admin"]),
+        ("GET", "/api/sms-alarm-patterns", ["operator", "supervisor", "admin"]),
+        ("GET", "/api/sms-alarm-patterns/:id", ["operator", "supervisor", "admin"]),
+        ("POST", "/api/sms-alarm-patterns", ["admin"]),
+        ("PATCH", "/api/sms-alarm-patterns/:id", ["admin"]),
+        ("DELETE", "/api/sms-alarm-patterns/:id", ["admin"]),
     ]
 
     public static func register(on group: RouterGroup<StamRequestContext>, repositories: Repositories, actions: APIActionHandlers) {
@@ -70,6 +75,7 @@ public enum APIRoutes {
         CommandRoutes(repository: repositories.commands).register(on: group)
         SmsMessageRoutes(repository: repositories.smsMessages).register(on: group)
         AuditEntryRoutes(repository: repositories.auditEntries).register(on: group)
+        SmsAlarmPatternRoutes(repository: repositories.smsAlarmPatterns).register(on: group)
     }
 }
 

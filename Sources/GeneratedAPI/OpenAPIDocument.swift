@@ -2162,6 +2162,186 @@ public enum OpenAPIDocument {
         },
         "type" : "object"
       },
+      "SmsAlarmPattern" : {
+        "properties" : {
+          "created_at" : {
+            "format" : "date-time",
+            "readOnly" : true,
+            "type" : "string"
+          },
+          "enabled" : {
+            "type" : "boolean"
+          },
+          "id" : {
+            "format" : "uuid",
+            "readOnly" : true,
+            "type" : "string"
+          },
+          "kind" : {
+            "enum" : [
+              "burglary",
+              "fire",
+              "panic",
+              "duress",
+              "tamper",
+              "medical",
+              "trouble",
+              "technical",
+              "panel_offline",
+              "sms"
+            ],
+            "type" : "string"
+          },
+          "pattern" : {
+            "description" : "Regular expression (ICU syntax), matched case-insensitively anywhere in the SMS text; an invalid one is skipped with a warning.",
+            "maxLength" : 200,
+            "type" : "string"
+          },
+          "priority" : {
+            "enum" : [
+              "critical",
+              "high",
+              "normal",
+              "low"
+            ],
+            "type" : "string"
+          },
+          "title" : {
+            "description" : "Alarm title prefix; the SMS text follows it.",
+            "maxLength" : 100,
+            "type" : [
+              "string",
+              "null"
+            ]
+          }
+        },
+        "required" : [
+          "id",
+          "pattern",
+          "kind",
+          "priority",
+          "title",
+          "enabled",
+          "created_at"
+        ],
+        "type" : "object"
+      },
+      "SmsAlarmPatternCreate" : {
+        "additionalProperties" : false,
+        "properties" : {
+          "enabled" : {
+            "type" : "boolean"
+          },
+          "kind" : {
+            "enum" : [
+              "burglary",
+              "fire",
+              "panic",
+              "duress",
+              "tamper",
+              "medical",
+              "trouble",
+              "technical",
+              "panel_offline",
+              "sms"
+            ],
+            "type" : "string"
+          },
+          "pattern" : {
+            "description" : "Regular expression (ICU syntax), matched case-insensitively anywhere in the SMS text; an invalid one is skipped with a warning.",
+            "maxLength" : 200,
+            "type" : "string"
+          },
+          "priority" : {
+            "enum" : [
+              "critical",
+              "high",
+              "normal",
+              "low"
+            ],
+            "type" : "string"
+          },
+          "title" : {
+            "description" : "Alarm title prefix; the SMS text follows it.",
+            "maxLength" : 100,
+            "type" : [
+              "string",
+              "null"
+            ]
+          }
+        },
+        "required" : [
+          "pattern"
+        ],
+        "type" : "object"
+      },
+      "SmsAlarmPatternPage" : {
+        "properties" : {
+          "items" : {
+            "items" : {
+              "$ref" : "#/components/schemas/SmsAlarmPattern"
+            },
+            "type" : "array"
+          },
+          "next_cursor" : {
+            "type" : [
+              "string",
+              "null"
+            ]
+          }
+        },
+        "required" : [
+          "items",
+          "next_cursor"
+        ],
+        "type" : "object"
+      },
+      "SmsAlarmPatternUpdate" : {
+        "additionalProperties" : false,
+        "properties" : {
+          "enabled" : {
+            "type" : "boolean"
+          },
+          "kind" : {
+            "enum" : [
+              "burglary",
+              "fire",
+              "panic",
+              "duress",
+              "tamper",
+              "medical",
+              "trouble",
+              "technical",
+              "panel_offline",
+              "sms"
+            ],
+            "type" : "string"
+          },
+          "pattern" : {
+            "description" : "Regular expression (ICU syntax), matched case-insensitively anywhere in the SMS text; an invalid one is skipped with a warning.",
+            "maxLength" : 200,
+            "type" : "string"
+          },
+          "priority" : {
+            "enum" : [
+              "critical",
+              "high",
+              "normal",
+              "low"
+            ],
+            "type" : "string"
+          },
+          "title" : {
+            "description" : "Alarm title prefix; the SMS text follows it.",
+            "maxLength" : 100,
+            "type" : [
+              "string",
+              "null"
+            ]
+          }
+        },
+        "type" : "object"
+      },
       "SmsMessage" : {
         "properties" : {
           "body" : {
@@ -6235,6 +6415,422 @@ public enum OpenAPIDocument {
         "summary" : "Change the given fields. Roles: admin.",
         "tags" : [
           "Site"
+        ]
+      }
+    },
+    "/api/sms-alarm-patterns" : {
+      "get" : {
+        "operationId" : "listSmsAlarmPatterns",
+        "parameters" : [
+          {
+            "in" : "query",
+            "name" : "limit",
+            "schema" : {
+              "default" : 50,
+              "maximum" : 500,
+              "minimum" : 1,
+              "type" : "integer"
+            }
+          },
+          {
+            "description" : "The next_cursor of the previous page.",
+            "in" : "query",
+            "name" : "after",
+            "schema" : {
+              "type" : "string"
+            }
+          },
+          {
+            "in" : "query",
+            "name" : "sort",
+            "schema" : {
+              "default" : "created_at",
+              "enum" : [
+                "created_at"
+              ],
+              "type" : "string"
+            }
+          },
+          {
+            "in" : "query",
+            "name" : "direction",
+            "schema" : {
+              "default" : "asc",
+              "enum" : [
+                "asc",
+                "desc"
+              ],
+              "type" : "string"
+            }
+          },
+          {
+            "description" : "Equality filter.",
+            "in" : "query",
+            "name" : "enabled",
+            "schema" : {
+              "type" : "boolean"
+            }
+          },
+          {
+            "description" : "Equality filter.",
+            "in" : "query",
+            "name" : "kind",
+            "schema" : {
+              "enum" : [
+                "burglary",
+                "fire",
+                "panic",
+                "duress",
+                "tamper",
+                "medical",
+                "trouble",
+                "technical",
+                "panel_offline",
+                "sms"
+              ],
+              "type" : "string"
+            }
+          }
+        ],
+        "responses" : {
+          "200" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/SmsAlarmPatternPage"
+                }
+              }
+            },
+            "description" : "One page."
+          },
+          "401" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "No valid bearer token."
+          },
+          "403" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The role may not do this."
+          },
+          "422" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "A bad query parameter."
+          }
+        },
+        "summary" : "List sms_alarm_patterns, keyset-paginated. Roles: operator, supervisor, admin.",
+        "tags" : [
+          "SmsAlarmPattern"
+        ]
+      },
+      "post" : {
+        "operationId" : "createSmsAlarmPattern",
+        "requestBody" : {
+          "content" : {
+            "application/json" : {
+              "schema" : {
+                "$ref" : "#/components/schemas/SmsAlarmPatternCreate"
+              }
+            }
+          },
+          "required" : true
+        },
+        "responses" : {
+          "201" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/SmsAlarmPattern"
+                }
+              }
+            },
+            "description" : "Created; ETag carries the version."
+          },
+          "401" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "No valid bearer token."
+          },
+          "403" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The role may not do this."
+          },
+          "409" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "A unique value is taken."
+          },
+          "422" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "Invalid fields."
+          }
+        },
+        "summary" : "Create. Roles: admin.",
+        "tags" : [
+          "SmsAlarmPattern"
+        ]
+      }
+    },
+    "/api/sms-alarm-patterns/{id}" : {
+      "delete" : {
+        "operationId" : "deleteSmsAlarmPattern",
+        "parameters" : [
+          {
+            "in" : "path",
+            "name" : "id",
+            "required" : true,
+            "schema" : {
+              "format" : "uuid",
+              "type" : "string"
+            }
+          }
+        ],
+        "responses" : {
+          "204" : {
+            "description" : "Deleted."
+          },
+          "401" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "No valid bearer token."
+          },
+          "403" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The role may not do this."
+          },
+          "404" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "No such row."
+          },
+          "409" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "Other rows still refer to it."
+          }
+        },
+        "summary" : "Delete. Roles: admin.",
+        "tags" : [
+          "SmsAlarmPattern"
+        ]
+      },
+      "get" : {
+        "operationId" : "getSmsAlarmPattern",
+        "parameters" : [
+          {
+            "in" : "path",
+            "name" : "id",
+            "required" : true,
+            "schema" : {
+              "format" : "uuid",
+              "type" : "string"
+            }
+          }
+        ],
+        "responses" : {
+          "200" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/SmsAlarmPattern"
+                }
+              }
+            },
+            "description" : "The row; ETag carries the version."
+          },
+          "401" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "No valid bearer token."
+          },
+          "403" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The role may not do this."
+          },
+          "404" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "No such row."
+          }
+        },
+        "summary" : "Read one. Roles: operator, supervisor, admin.",
+        "tags" : [
+          "SmsAlarmPattern"
+        ]
+      },
+      "patch" : {
+        "operationId" : "updateSmsAlarmPattern",
+        "parameters" : [
+          {
+            "in" : "path",
+            "name" : "id",
+            "required" : true,
+            "schema" : {
+              "format" : "uuid",
+              "type" : "string"
+            }
+          }
+        ],
+        "requestBody" : {
+          "content" : {
+            "application/json" : {
+              "schema" : {
+                "$ref" : "#/components/schemas/SmsAlarmPatternUpdate"
+              }
+            }
+          },
+          "required" : true
+        },
+        "responses" : {
+          "200" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/SmsAlarmPattern"
+                }
+              }
+            },
+            "description" : "The row after the change."
+          },
+          "401" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "No valid bearer token."
+          },
+          "403" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The role may not do this."
+          },
+          "404" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "No such row."
+          },
+          "409" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "Changed since the version read, or a unique value is taken."
+          },
+          "422" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "Invalid fields."
+          },
+          "428" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "If-Match is missing."
+          }
+        },
+        "summary" : "Change the given fields. Roles: admin.",
+        "tags" : [
+          "SmsAlarmPattern"
         ]
       }
     },

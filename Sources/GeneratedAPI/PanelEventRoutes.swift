@@ -45,6 +45,6 @@ public struct PanelEventRoutes: Sendable {
         _ = try context.require(roles: ["operator", "supervisor", "admin"])
         let id = try APIResponse.uuidParameter(context)
         guard let value = try await repository.find(id: id) else { throw APIError.notFound("no panel_events row \(id)") }
-        return try APIResponse.json(value, headers: [:])
+        return try APIResponse.json(value, headers: HTTPFields())
     }
 }

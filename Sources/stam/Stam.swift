@@ -9,5 +9,6 @@ struct Stam: AsyncParsableCommand {
         subcommands: [
             MigrateCommand.self, RelayCommand.self, SimulatorCLI.self, PanelCLI.self, UpCommand.self, DownCommand.self,
             SecretsCommand.self, BackendCommand.self, UserCommand.self,
+            SmsAgentCommand.self, SmsConsumerCommand.self, ModemSimCommand.self,
         ])
 }

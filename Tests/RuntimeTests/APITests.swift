@@ -16,6 +16,7 @@ import Persistence
 import PostgresNIO
 import StamCore
 import Testing
+import TestSupport
 import _CryptoExtras
 
 /// The operator API in process (Hummingbird's router test client) over a real, migrated PostgreSQL:

@@ -12,6 +12,7 @@ import NIOCore
 import StamCore
 import Synchronization
 import Testing
+import TestSupport
 import _CryptoExtras
 
 /// `/ws` over a real socket: an event published to the events exchange of a real RabbitMQ reaches an

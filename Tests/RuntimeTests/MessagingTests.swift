@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Messaging
 import StamCore
+import TestSupport
 import Testing
 
 /// The rabbitmq-c messaging runtime against a real RabbitMQ 3 node.

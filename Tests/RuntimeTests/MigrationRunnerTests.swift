@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import MigrationSupport
 import PostgresNIO
+import TestSupport
 import Testing
 
 /// `stam migrate` against a real PostgreSQL 15.

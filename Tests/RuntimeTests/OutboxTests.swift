@@ -8,6 +8,7 @@ import MigrationSupport
 import Outbox
 import PostgresNIO
 import StamCore
+import TestSupport
 import Testing
 
 /// The outbox path end to end on a real PostgreSQL 15 and RabbitMQ 3: relays, confirms, an idempotent
@@ -273,19 +274,5 @@ import Testing
         }
         #expect(found)
         await dead.close()
-    }
-}
-
-/// The `stam` executable built next to the test bundle.
-enum StamBinary {
-    static var path: String {
-        let testBinary = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        var directory = (testBinary as NSString).deletingLastPathComponent
-        while !directory.isEmpty && directory != "/" {
-            let candidate = "\(directory)/stam"
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-            directory = (directory as NSString).deletingLastPathComponent
-        }
-        return "stam"
     }
 }

@@ -4,6 +4,7 @@ import Logging
 import MigrationSupport
 import PostgresNIO
 import Testing
+import TestSupport
 
 /// The database half of panel leases on a real PostgreSQL 15: a claim with an older fencing token and a
 /// write under a superseded lease are refused, and a newer owner's claim waits for a write in progress.

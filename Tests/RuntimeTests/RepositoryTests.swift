@@ -8,6 +8,7 @@ import Persistence
 import PostgresNIO
 import StamCore
 import Testing
+import TestSupport
 
 /// The generated repositories against a real, migrated PostgreSQL 15: CRUD, optimistic concurrency,
 /// caller transactions, keyset pagination with filters and every sort kind, and encrypted secret columns.

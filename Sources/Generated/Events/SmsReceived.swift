@@ -3,7 +3,7 @@
 import Foundation
 import StamCore
 
-/// The SMS agent received a message; published before it is deleted from the modem.
+/// The SMS agent received a message; published before it is deleted from the modem. The id is derived from the PDUs (a re-read message has the same id); complete is false for a concatenated message given up after the part timeout.
 ///
 /// Published to `events` with routing key `sms.received`; ordered per SmsMessage.
 ///
@@ -13,37 +13,52 @@ public struct SmsReceived: OutboxEvent {
     public static let aggregateType = "SmsMessage"
     public static let exchange = "events"
     public static let routingKey = "sms.received"
-    public static let schemaVersion = 1
+    public static let schemaVersion = 2
 
     public var aggregateId: UUID { smsId }
 
-    /// Declared at schema/events.yaml:167.
+    /// Declared at schema/events.yaml:168.
     public var smsId: UUID
 
-    /// Declared at schema/events.yaml:168.
+    /// Declared at schema/events.yaml:169.
     public var sender: String
 
-    /// Declared at schema/events.yaml:169.
+    /// Declared at schema/events.yaml:170.
     public var body: String
 
-    /// Declared at schema/events.yaml:170.
+    /// Declared at schema/events.yaml:171.
     public var sentAt: Date
 
-    /// Declared at schema/events.yaml:171.
+    /// Declared at schema/events.yaml:172.
     public var receivedAt: Date
+
+    /// Declared at schema/events.yaml:173.
+    public var complete: Bool
+
+    /// Declared at schema/events.yaml:174.
+    public var partsExpected: Int
+
+    /// Declared at schema/events.yaml:175.
+    public var partsReceived: Int
 
     public init(
         smsId: UUID,
         sender: String,
         body: String,
         sentAt: Date,
-        receivedAt: Date
+        receivedAt: Date,
+        complete: Bool,
+        partsExpected: Int,
+        partsReceived: Int
     ) {
         self.smsId = smsId
         self.sender = sender
         self.body = body
         self.sentAt = sentAt
         self.receivedAt = receivedAt
+        self.complete = complete
+        self.partsExpected = partsExpected
+        self.partsReceived = partsReceived
     }
 
     enum CodingKeys: String, CodingKey {
@@ -52,5 +67,8 @@ public struct SmsReceived: OutboxEvent {
         case body
         case sentAt = "sent_at"
         case receivedAt = "received_at"
+        case complete
+        case partsExpected = "parts_expected"
+        case partsReceived = "parts_received"
     }
 }

@@ -17,6 +17,7 @@ public struct Repositories: Sendable {
     public let commands: CommandRepository
     public let smsMessages: SmsMessageRepository
     public let auditEntries: AuditEntryRepository
+    public let smsAlarmPatterns: SmsAlarmPatternRepository
 
     public init(context: DatabaseContext) {
         self.context = context
@@ -32,5 +33,6 @@ public struct Repositories: Sendable {
         commands = CommandRepository(context: context)
         smsMessages = SmsMessageRepository(context: context)
         auditEntries = AuditEntryRepository(context: context)
+        smsAlarmPatterns = SmsAlarmPatternRepository(context: context)
     }
 }

@@ -276,7 +276,7 @@ public struct SwiftRouteRenderer {
     }
 
     private func etag(_ entity: EntityDeclaration, _ value: String) -> String {
-        Self.hasVersion(entity) ? "APIResponse.etag(version: \(value).version)" : "[:]"
+        Self.hasVersion(entity) ? "APIResponse.etag(version: \(value).version)" : "HTTPFields()"
     }
 
     private func parameterExpression(_ key: FieldDeclaration) -> String {

@@ -136,9 +136,11 @@ final class AMQPConnection: @unchecked Sendable {
         return nextDeliveryTag
     }
 
-    /// Reads the broker's confirms until every tag up to `last` is acked or nacked; returns the nacked tags.
-    func waitForConfirms(through last: UInt64, timeout: TimeInterval) throws -> Set<UInt64> {
-        var confirmedThrough: UInt64 = 0
+    /// Reads the broker's confirms until every tag from `first` up to `last` is acked or nacked; returns the
+    /// nacked tags. Tags before `first` were settled by an earlier call: counting from them would wait for
+    /// confirms that already came (a single, non-multiple ack of a later batch never settled it).
+    func waitForConfirms(from first: UInt64 = 1, through last: UInt64, timeout: TimeInterval) throws -> Set<UInt64> {
+        var confirmedThrough: UInt64 = first - 1
         var singles = Set<UInt64>()
         var nacked = Set<UInt64>()
         let deadline = Date(timeIntervalSinceNow: timeout)

@@ -29,7 +29,7 @@ public final class Publisher: Sendable {
                     lastTag = try connection.publish(message)
                     if firstTag == 0 { firstTag = lastTag }
                 }
-                let nacked = try connection.waitForConfirms(through: lastTag, timeout: confirmTimeout)
+                let nacked = try connection.waitForConfirms(from: firstTag, through: lastTag, timeout: confirmTimeout)
                 return Set(nacked.map { Int($0 - firstTag) })
             }
         }

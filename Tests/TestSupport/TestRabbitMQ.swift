@@ -4,18 +4,18 @@ import Messaging
 import Testing
 
 /// A private RabbitMQ node started for a suite by the `.rabbitmq` trait; each test uses its own queues.
-final class TestRabbitMQ: Sendable {
-    @TaskLocal static var current: TestRabbitMQ?
+public final class TestRabbitMQ: Sendable {
+    @TaskLocal public static var current: TestRabbitMQ?
 
-    let server: RabbitMQServer
-    let runDirectory: String
+    public let server: RabbitMQServer
+    public let runDirectory: String
 
     private init(server: RabbitMQServer, runDirectory: String) {
         self.server = server
         self.runDirectory = runDirectory
     }
 
-    static func start() async throws -> TestRabbitMQ {
+    public static func start() async throws -> TestRabbitMQ {
         TestPostgres.reapServersOfDeadRuns()
         let runDirectory = "\(TestPostgres.baseDirectory)/\(getpid())-rmq-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: runDirectory, withIntermediateDirectories: true,
@@ -28,22 +28,23 @@ final class TestRabbitMQ: Sendable {
         return TestRabbitMQ(server: server, runDirectory: runDirectory)
     }
 
-    func stop() {
+    public func stop() {
         server.stop()
         try? FileManager.default.removeItem(atPath: runDirectory)
     }
 
-    var configuration: AMQPConfiguration {
+    public var configuration: AMQPConfiguration {
         AMQPConfiguration(host: "127.0.0.1", port: server.port, virtualHost: server.virtualHost,
                           username: server.username, password: server.password, heartbeatSeconds: 5)
     }
 }
 
 /// `@Suite(.rabbitmq)`: a private RabbitMQ for the suite.
-struct RabbitMQTrait: SuiteTrait, TestScoping {
-    var isRecursive: Bool { false }
+public struct RabbitMQTrait: SuiteTrait, TestScoping {
+    public init() {}
+    public var isRecursive: Bool { false }
 
-    func provideScope(for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void) async throws {
+    public func provideScope(for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void) async throws {
         let rabbitmq = try await TestRabbitMQ.start()
         defer { rabbitmq.stop() }
         try await TestRabbitMQ.$current.withValue(rabbitmq) {
@@ -53,5 +54,5 @@ struct RabbitMQTrait: SuiteTrait, TestScoping {
 }
 
 extension Trait where Self == RabbitMQTrait {
-    static var rabbitmq: Self { RabbitMQTrait() }
+    public static var rabbitmq: Self { RabbitMQTrait() }
 }

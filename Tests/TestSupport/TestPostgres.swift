@@ -4,21 +4,21 @@ import Testing
 
 /// The one way tests get a PostgreSQL: a private PostgreSQL 15 started for the suite by the `.postgres`
 /// trait (never an already running server), one fresh database per test.
-final class TestPostgres: Sendable {
-    @TaskLocal static var current: TestPostgres?
+public final class TestPostgres: Sendable {
+    @TaskLocal public static var current: TestPostgres?
 
-    static let baseDirectory = "/tmp/stam-tests"
-    static let password = "test-password-\(UUID().uuidString.prefix(8))"
+    public static let baseDirectory = "/tmp/stam-tests"
+    public static let password = "test-password-\(UUID().uuidString.prefix(8))"
 
-    let server: PostgresServer
-    let runDirectory: String
+    public let server: PostgresServer
+    public let runDirectory: String
 
     private init(server: PostgresServer, runDirectory: String) {
         self.server = server
         self.runDirectory = runDirectory
     }
 
-    static func start() async throws -> TestPostgres {
+    public static func start() async throws -> TestPostgres {
         reapServersOfDeadRuns()
         let runDirectory = "\(baseDirectory)/\(getpid())-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: runDirectory, withIntermediateDirectories: true,
@@ -32,20 +32,20 @@ final class TestPostgres: Sendable {
         return TestPostgres(server: server, runDirectory: runDirectory)
     }
 
-    func stop() {
+    public func stop() {
         server.stop()
         try? FileManager.default.removeItem(atPath: runDirectory)
     }
 
     /// A new, empty database owned by the `app` role, for one test.
-    func freshDatabase() throws -> (url: String, passwordFile: String) {
+    public func freshDatabase() throws -> (url: String, passwordFile: String) {
         let name = "t_" + UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: "")
         try server.ensureDatabase(name, owner: "app")
         return ("postgresql://app@127.0.0.1:\(server.port)/\(name)", "\(runDirectory)/app_password")
     }
 
     /// A test process killed by a crash or a timeout leaves its server running: stop those of dead runs.
-    static func reapServersOfDeadRuns() {
+    public static func reapServersOfDeadRuns() {
         guard let runs = try? FileManager.default.contentsOfDirectory(atPath: baseDirectory) else { return }
         for run in runs {
             let directory = "\(baseDirectory)/\(run)"
@@ -59,10 +59,11 @@ final class TestPostgres: Sendable {
 }
 
 /// `@Suite(.postgres)`: starts a private PostgreSQL 15 before the suite's tests and stops it after.
-struct PostgresTrait: SuiteTrait, TestScoping {
-    var isRecursive: Bool { false }
+public struct PostgresTrait: SuiteTrait, TestScoping {
+    public init() {}
+    public var isRecursive: Bool { false }
 
-    func provideScope(for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void) async throws {
+    public func provideScope(for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void) async throws {
         let postgres = try await TestPostgres.start()
         defer { postgres.stop() }
         try await TestPostgres.$current.withValue(postgres) {
@@ -72,5 +73,5 @@ struct PostgresTrait: SuiteTrait, TestScoping {
 }
 
 extension Trait where Self == PostgresTrait {
-    static var postgres: Self { PostgresTrait() }
+    public static var postgres: Self { PostgresTrait() }
 }

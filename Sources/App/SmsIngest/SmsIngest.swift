@@ -1,0 +1,107 @@
+import Foundation
+import Generated
+import Logging
+import Messaging
+import Outbox
+import PostgresNIO
+
+/// The backend side of the SMS path: an `IdempotentConsumer` handler that stores each received SMS in
+/// `sms_messages`, attributes it to a site by the sender's number, and raises an alarm (with its
+/// `AlarmRaised` outbox event) when the text matches an enabled `sms_alarm_patterns` row, all in the
+/// consumer's one transaction.
+public enum SmsIngest {
+    /// The consumer name in `processed_messages`.
+    public static let consumerName = "sms-consumer"
+
+    public struct InvalidMessage: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }()
+
+    public static func handler(logger: Logger) -> IdempotentConsumer.Handler {
+        { delivery, connection in try await ingest(delivery, on: connection, logger: logger) }
+    }
+
+    public static func ingest(_ delivery: Delivery, on connection: PostgresConnection, logger: Logger) async throws {
+        let sms: SmsReceived
+        do {
+            sms = try decoder.decode(SmsReceived.self, from: Data(delivery.body))
+        } catch {
+            throw InvalidMessage(description: "not an SmsReceived payload: \(error)")
+        }
+        let siteId = try await site(forSender: sms.sender, on: connection, logger: logger)
+        let match = siteId == nil ? nil : try await matchingPattern(for: sms.body, on: connection, logger: logger)
+        let status: SmsStatus = match == nil ? .received : .processed
+        // The dedup key is the content-derived message id: a repeat that got past processed_messages (another
+        // consumer name, a replayed dead letter) still collapses into one row.
+        let rows = try await connection.query("""
+            INSERT INTO sms_messages (id, sender, body, sent_at, received_at, site_id, status, dedup_key)
+            VALUES (\(sms.smsId), \(sms.sender), \(sms.body), \(sms.sentAt), \(sms.receivedAt), \(siteId), \(status.rawValue),
+                    \(sms.smsId.uuidString.lowercased()))
+            ON CONFLICT (dedup_key) DO NOTHING RETURNING id
+            """, logger: logger)
+        var inserted = false
+        for try await _ in rows.decode(UUID.self) { inserted = true }
+        guard inserted, let siteId, let match else {
+            if !inserted { logger.info("SMS already stored", metadata: ["sms_id": "\(sms.smsId)"]) }
+            return
+        }
+        let alarmId = UUID()
+        let raisedAt = Date()
+        let title = String(((match.title.map { "\($0): " } ?? "SMS from \(sms.sender): ") + sms.body).prefix(200))
+        try await connection.query("""
+            INSERT INTO alarms (id, site_id, kind, priority, state, title, raised_at)
+            VALUES (\(alarmId), \(siteId), \(match.kind.rawValue), \(match.priority.rawValue), 'new', \(title), \(raisedAt))
+            """, logger: logger)
+        try await Outbox.enqueue(AlarmRaised(alarmId: alarmId, siteId: siteId, kind: match.kind, priority: match.priority,
+                                             title: title, raisedAt: raisedAt),
+                                 on: connection, correlationId: delivery.messageId, logger: logger)
+        logger.notice("SMS raised an alarm", metadata: ["sms_id": "\(sms.smsId)", "alarm_id": "\(alarmId)", "site_id": "\(siteId)"])
+    }
+
+    /// The last nine digits identify a number whatever way it was written (+48 600 100 200, 0048600100200,
+    /// 600-100-200): the site whose contact phone ends in the sender's last nine digits.
+    static func site(forSender sender: String, on connection: PostgresConnection, logger: Logger) async throws -> UUID? {
+        let digits = sender.filter(\.isASCII).filter(\.isNumber)
+        guard digits.count >= 6 else { return nil }
+        let suffix = String(digits.suffix(9))
+        let rows = try await connection.query("""
+            SELECT id FROM sites WHERE active AND contact_phone IS NOT NULL
+              AND right(regexp_replace(contact_phone, '[^0-9]', '', 'g'), 9) = \(suffix)
+            ORDER BY code LIMIT 1
+            """, logger: logger)
+        for try await id in rows.decode(UUID.self) { return id }
+        return nil
+    }
+
+    struct PatternMatch {
+        var kind: AlarmKind
+        var priority: AlarmPriority
+        var title: String?
+    }
+
+    /// The most urgent enabled pattern that matches. Patterns are matched here (ICU, case-insensitive) and
+    /// not in SQL: an invalid pattern an administrator typed must be skipped, not fail every SMS.
+    static func matchingPattern(for text: String, on connection: PostgresConnection, logger: Logger) async throws -> PatternMatch? {
+        let rows = try await connection.query("""
+            SELECT pattern, kind, priority, title FROM sms_alarm_patterns WHERE enabled
+            ORDER BY array_position(ARRAY['critical','high','normal','low'], priority), created_at, id
+            """, logger: logger)
+        for try await (pattern, kind, priority, title) in rows.decode((String, String, String, String?).self) {
+            guard let expression = try? NSRegularExpression(pattern: pattern, options: [.caseInsensitive]) else {
+                logger.warning("invalid SMS alarm pattern skipped", metadata: ["pattern": "\(pattern)"])
+                continue
+            }
+            let range = NSRange(text.startIndex..., in: text)
+            guard expression.firstMatch(in: text, range: range) != nil,
+                  let kind = AlarmKind(rawValue: kind), let priority = AlarmPriority(rawValue: priority) else { continue }
+            return PatternMatch(kind: kind, priority: priority, title: title)
+        }
+        return nil
+    }
+}

@@ -1,0 +1,232 @@
+import Foundation
+import Logging
+import Messaging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+
+/// Owns the GSM modem: opens the serial port, drives `ModemStateMachine` over it and hands the stored
+/// messages to `SmsIntake`. One session per opened port; a session ends when the modem disappears (the
+/// port reads EOF or fails), stops answering (a command timeout) or asks to be reopened, and the next one
+/// starts after a capped exponential back-off.
+public final class SmsAgent: Service, Sendable {
+    let configuration: SmsAgentConfiguration
+    let intake: SmsIntake
+    let metrics: SmsMetrics
+    let logger: Logger
+
+    public init(configuration: SmsAgentConfiguration, publisher: Publisher, publication: SmsPublication,
+                metrics: SmsMetrics, logger: Logger) throws {
+        self.configuration = configuration
+        self.metrics = metrics
+        self.logger = logger
+        let store = try SmsPartStore(directory: "\(configuration.stateDirectory)/parts")
+        intake = SmsIntake(store: store, publisher: publisher, publication: publication, metrics: metrics,
+                           partialTimeout: configuration.partialTimeout, logger: logger)
+    }
+
+    enum SessionEnd {
+        /// The port could not be opened (or the modem never finished initialising).
+        case failed
+        /// The session had initialised the modem before it ended: start the back-off from the beginning.
+        case lostAfterReady
+        case fatal(String)
+        case cancelled
+    }
+
+    enum SessionEvent: Sendable {
+        case line(ModemLine)
+        case tick
+        case closed(String)
+        case delivered([Int])
+        case expired
+    }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown { await self.runSessions() }
+    }
+
+    func runSessions() async {
+        // One machine for the life of the process: it remembers a rejected PIN across reopens.
+        var machine = ModemStateMachine(configuration: configuration.modem)
+        var failures = 0
+        var opened = false
+        while !Task.isCancelled {
+            if opened { metrics.update { $0.modemReopens += 1 } }
+            opened = true
+            let end = await session(&machine)
+            switch end {
+            case .cancelled:
+                return
+            case .fatal(let reason):
+                logger.critical("SMS agent stopped talking to the modem", metadata: ["reason": "\(reason)"])
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(60))
+                    logger.critical("SMS agent is stopped; fix the cause and restart it", metadata: ["reason": "\(reason)"])
+                }
+                return
+            case .lostAfterReady:
+                failures = 1
+            case .failed:
+                failures += 1
+            }
+            // Parts waiting for the rest still expire while there is no modem.
+            await intake.expireStaleGroups()
+            try? await Task.sleep(for: backoff(failures: failures))
+        }
+    }
+
+    func backoff(failures: Int) -> Duration {
+        var delay = configuration.reopenInitialDelay
+        for _ in 1..<max(1, failures) {
+            delay = min(delay * 2, configuration.reopenMaximumDelay)
+        }
+        // Up to a quarter less, so agents of many stations restarted together do not move in lockstep.
+        return delay * (1 - Double.random(in: 0..<0.25))
+    }
+
+    private func session(_ machine: inout ModemStateMachine) async -> SessionEnd {
+        let descriptor: Int32
+        do {
+            descriptor = try SerialPort.open(path: configuration.device, baud: configuration.baud,
+                                             hardwareFlowControl: configuration.hardwareFlowControl)
+        } catch {
+            logger.warning("cannot open the modem", metadata: ["device": "\(configuration.device)", "error": "\(error)"])
+            return .failed
+        }
+        let channel: NIOAsyncChannel<ModemLine, ByteBuffer>
+        do {
+            channel = try await NIOPipeBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .takingOwnershipOfDescriptor(inputOutput: descriptor) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(ATLineDecoder()))
+                        return try NIOAsyncChannel<ModemLine, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    }
+                }
+        } catch {
+            close(descriptor)
+            logger.warning("cannot drive the modem port", metadata: ["device": "\(configuration.device)", "error": "\(error)"])
+            return .failed
+        }
+        logger.info("modem port open", metadata: ["device": "\(configuration.device)", "baud": "\(configuration.baud)"])
+        do {
+            return try await channel.executeThenClose { inbound, outbound in
+                await self.converse(&machine, inbound: inbound, outbound: outbound)
+            }
+        } catch {
+            return .failed
+        }
+    }
+
+    /// The session's one loop: every input (lines, clock ticks, finished deliveries) becomes an event on a
+    /// single stream, goes through the state machine, and its actions are executed here in order.
+    private func converse(_ machine: inout ModemStateMachine, inbound: NIOAsyncChannelInboundStream<ModemLine>,
+                          outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>) async -> SessionEnd {
+        let (events, continuation) = AsyncStream<SessionEvent>.makeStream()
+        return await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                do {
+                    for try await line in inbound { continuation.yield(.line(line)) }
+                    continuation.yield(.closed("the modem closed the port"))
+                } catch {
+                    continuation.yield(.closed("\(error)"))
+                }
+            }
+            group.addTask {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .milliseconds(100))
+                    continuation.yield(.tick)
+                }
+            }
+            defer {
+                group.cancelAll()
+                continuation.finish()
+            }
+            var ready = false
+            var intakeBusy = false
+            var waitingDelivery: [StoredPdu]?
+            var lastExpiry = ContinuousClock.now
+            var iterator = events.makeAsyncIterator()
+            var actions = machine.connected(now: .now)
+            while true {
+                for action in actions {
+                    switch action {
+                    case .send(let text), .sendSecret(let text, _):
+                        if case .send = action { logger.debug("modem <- \(text)") }
+                        do {
+                            try await outbound.write(ByteBuffer(string: text + "\r"))
+                        } catch {
+                            machine.closed()
+                            logger.warning("cannot write to the modem", metadata: ["error": "\(error)"])
+                            return ready ? .lostAfterReady : .failed
+                        }
+                    case .ready(let used, let total):
+                        ready = true
+                        logger.info("modem ready", metadata: ["storage_used": "\(used.map(String.init) ?? "?")",
+                                                              "storage_total": "\(total.map(String.init) ?? "?")"])
+                    case .deliver(let stored):
+                        if intakeBusy {
+                            waitingDelivery = stored
+                        } else {
+                            intakeBusy = true
+                            startDelivery(stored, group: &group, continuation: continuation)
+                        }
+                    case .reopen(let reason):
+                        machine.closed()
+                        logger.warning("reopening the modem", metadata: ["reason": "\(reason)"])
+                        return ready ? .lostAfterReady : .failed
+                    case .fatal(let reason):
+                        return .fatal(reason)
+                    case .warn(let message):
+                        logger.warning("\(message)")
+                    case .garbage(let line):
+                        metrics.update { $0.garbageLines += 1 }
+                        logger.notice("unexpected modem line", metadata: ["line": "\(line.prefix(120))"])
+                    }
+                }
+                guard let event = await iterator.next() else { return .cancelled }
+                let now = ContinuousClock.now
+                switch event {
+                case .line(let line):
+                    if case .line(let text) = line { logger.trace("modem -> \(text)") }
+                    actions = machine.received(line, now: now)
+                case .tick:
+                    if Task.isCancelled { return .cancelled }
+                    actions = machine.tick(now: now)
+                    if !intakeBusy, now - lastExpiry >= .seconds(1) {
+                        lastExpiry = now
+                        intakeBusy = true
+                        group.addTask {
+                            await self.intake.expireStaleGroups()
+                            continuation.yield(.expired)
+                        }
+                    }
+                case .closed(let reason):
+                    machine.closed()
+                    logger.warning("modem port closed", metadata: ["reason": "\(reason)"])
+                    return ready ? .lostAfterReady : .failed
+                case .delivered(let indices):
+                    intakeBusy = false
+                    actions = machine.deliveryFinished(delete: indices, now: now)
+                case .expired:
+                    intakeBusy = false
+                    actions = []
+                    if let stored = waitingDelivery {
+                        waitingDelivery = nil
+                        intakeBusy = true
+                        startDelivery(stored, group: &group, continuation: continuation)
+                    }
+                }
+            }
+        }
+    }
+
+    private func startDelivery(_ stored: [StoredPdu], group: inout TaskGroup<Void>,
+                               continuation: AsyncStream<SessionEvent>.Continuation) {
+        group.addTask {
+            if let indices = await self.intake.process(stored) {
+                continuation.yield(.delivered(indices))
+            }
+        }
+    }
+}
