@@ -12,9 +12,11 @@ public struct BackendRouter: Sendable {
     public let tokens: TokenService
     public let login: LoginController
     public let readiness: ReadinessCheck
+    public let reports: ReportsController?
 
     public init(repositories: Repositories, tokens: TokenService, limiter: LoginRateLimiter = LoginRateLimiter(),
-                readiness: ReadinessCheck) {
+                readiness: ReadinessCheck, reports: ReportsController? = nil) {
+        self.reports = reports
         self.repositories = repositories
         self.tokens = tokens
         self.readiness = readiness
@@ -36,6 +38,7 @@ public struct BackendRouter: Sendable {
             panels: PanelActionHandler(repositories: repositories),
             alarms: AlarmActionHandler(repositories: repositories),
             operators: OperatorActionHandler(repositories: repositories)))
+        reports?.register(on: api)
         return router
     }
 }

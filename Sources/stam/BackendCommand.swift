@@ -26,6 +26,9 @@ struct BackendCommand: AsyncParsableCommand {
     @Option(help: "postgresql://user@host:port/database (default: $DATABASE_URL).")
     var databaseURL: String?
 
+    @Option(help: "postgresql://user@host:port/database of a read replica for reports (default: $DATABASE_REPLICA_URL; none: the primary, with a warning).")
+    var replicaURL: String?
+
     @Option(help: "amqp://user@host:port/vhost for live events (default: $RABBITMQ_URL).")
     var amqpURL: String?
 
@@ -70,7 +73,11 @@ struct BackendCommand: AsyncParsableCommand {
             ("redis", { try await redis.ping() }),
             ("rabbitmq", { if !feed.isConnected { throw ReadinessCheck.Unreachable() } }),
         ])
-        let router = BackendRouter(repositories: repositories, tokens: tokens, readiness: readiness).build()
+        let replica = try (replicaURL ?? environment["DATABASE_REPLICA_URL"]).map {
+            try DatabaseConfiguration(url: $0, passwordFile: SecretFiles.existing("postgres_password"))
+        }
+        let reports = ReportsController(database: ReportDatabase(replica: replica, primary: client, logger: logger))
+        let router = BackendRouter(repositories: repositories, tokens: tokens, readiness: readiness, reports: reports).build()
         let application = BackendApplication.make(
             router: router, live: LiveSocket(hub: hub, tokens: tokens, state: RedisLiveState(client: redis)),
             host: host, port: port, logger: logger)

@@ -32,7 +32,10 @@ import Testing
             // The first line, in the file's comment syntax; after a shebang, the second. JSON cannot hold
             // comments, so JSON files carry the header as the value of their first key, `_generated`.
             let header: Substring?
-            if file.path.hasSuffix(".json") {
+            if file.path == OpenAPIRenderer.documentPath {
+                // OpenAPI allows only `x-` extensions at the root, and its keys are sorted.
+                header = lines.first { $0.hasPrefix("  \"x-generated\" : \"") }.map { "  \"_generated\": \"" + $0.dropFirst("  \"x-generated\" : \"".count) + ($0.hasSuffix(",") ? "" : ",") }
+            } else if file.path.hasSuffix(".json") {
                 header = lines.dropFirst().first.flatMap { $0.hasPrefix("  \"_generated\": \"") ? $0 : nil }
             } else {
                 header = lines.first?.hasPrefix("#!") == true ? lines.dropFirst().first : lines.first

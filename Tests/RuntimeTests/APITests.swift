@@ -16,6 +16,8 @@ import Persistence
 import PostgresNIO
 import StamCore
 import Testing
+import Synchronization
+import LocalStack
 import TestSupport
 import _CryptoExtras
 
@@ -36,7 +38,8 @@ import _CryptoExtras
         var users: [String: Operator]  // by role
     }
 
-    func withAPI(_ body: @Sendable (any TestClientProtocol, Harness) async throws -> Void) async throws {
+    func withAPI(replica: ReplicaChoice = .none, logHandler: CapturedLogs? = nil,
+                 _ body: @Sendable (any TestClientProtocol, Harness) async throws -> Void) async throws {
         let postgres = try #require(TestPostgres.current)
         let (url, passwordFile) = try postgres.freshDatabase()
         let database = try DatabaseConfiguration(url: url, passwordFile: passwordFile)
@@ -54,9 +57,17 @@ import _CryptoExtras
                     Operator(login: "user-\(role.rawValue)", displayName: role.rawValue, passwordHash: Secret(hash), role: role))
             }
             let readiness = ReadinessCheck(probes: [("postgresql", { try await client.query("SELECT 1", logger: logger) })])
+            var reportLogger = Logger(label: "test.reports")
+            if let logHandler { reportLogger = Logger(label: "test.reports") { _ in logHandler } }
+            let replicaConfiguration: DatabaseConfiguration? = switch replica {
+            case .none: nil
+            case .sameDatabase: database
+            case .unreachable: try DatabaseConfiguration(url: "postgresql://app@127.0.0.1:\(try FreePort.find())/nothing", passwordFile: passwordFile)
+            }
+            let reports = ReportsController(database: ReportDatabase(replica: replicaConfiguration, primary: client, logger: reportLogger))
             let router = BackendRouter(repositories: repositories, tokens: tokens,
                                        limiter: LoginRateLimiter(limits: .init(perAccount: 3, perAddress: 100)),
-                                       readiness: readiness).build()
+                                       readiness: readiness, reports: reports).build()
             let harness = Harness(repositories: repositories, tokens: tokens, users: users)
             try await Application(router: router).test(.router) { client in try await body(client, harness) }
         }
@@ -409,6 +420,72 @@ import _CryptoExtras
                                              body: Self.json(#"{"password":"a long enough secret"}"#)).status == .noContent)
             #expect(try await client.execute(uri: "/api/auth/login", method: .post, body: Self.json(login)).status == .ok)
             #expect(try await count(harness, "SELECT count(*)::int FROM audit_entries WHERE action = 'operator.set_password' AND details IS NULL") == 1)
+        }
+    }
+
+    // MARK: Reports
+
+    enum ReplicaChoice: Sendable { case none, sameDatabase, unreachable }
+
+    /// Keeps log lines so a test can see the fallback warning.
+    final class CapturedLogs: LogHandler, @unchecked Sendable {
+        let lines = Mutex<[(Logger.Level, String)]>([])
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .trace
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+        func log(event: LogEvent) { lines.withLock { $0.append((event.level, "\(event.message)")) } }
+        var warnings: [String] { lines.withLock { $0.filter { $0.0 == .warning }.map(\.1) } }
+    }
+
+    func seedAlarms(_ harness: Harness) async throws -> Site {
+        let site = try await harness.repositories.sites.insert(Site(code: "R", name: "reports"))
+        let now = Date()
+        for (index, kind) in [AlarmKind.fire, .burglary, .burglary].enumerated() {
+            var alarm = try await harness.repositories.alarms.insert(
+                Alarm(siteId: site.id, kind: kind, title: "a\(index)", raisedAt: now.addingTimeInterval(-600)))
+            alarm.acknowledgedAt = now.addingTimeInterval(-600 + Double(10 * (index + 1)))
+            alarm.closedAt = now.addingTimeInterval(-300)
+            alarm.state = .closed
+            _ = try await harness.repositories.alarms.update(alarm)
+        }
+        return site
+    }
+
+    @Test func reportsRunOnTheReplica() async throws {
+        let logs = CapturedLogs()
+        try await withAPI(replica: .sameDatabase, logHandler: logs) { client, harness in
+            let site = try await seedAlarms(harness)
+            let supervisor = Self.bearer(try await token(harness, role: "supervisor"))
+            let response = try await client.execute(uri: "/api/reports/alarms", method: .get, headers: supervisor)
+            #expect(response.status == .ok)
+            #expect(response.headers[.init("X-Report-Source")!] == "replica")
+            let sites = try #require(try Self.object(response)["sites"] as? [[String: Any]])
+            let line = try #require(sites.first { $0["site_id"] as? String == site.id.uuidString.lowercased() })
+            #expect(line["alarms"] as? Int == 3 && line["fire"] as? Int == 1 && line["burglary"] as? Int == 2)
+            #expect(line["acknowledge_seconds_p50"] as? Double == 20)
+            #expect(logs.warnings.isEmpty)
+            let operatorHeaders = Self.bearer(try await token(harness, role: "operator"))
+            #expect(try await client.execute(uri: "/api/reports/alarms", method: .get, headers: operatorHeaders).status == .forbidden)
+            #expect(try await client.execute(uri: "/api/reports/panel-events?from=nonsense", method: .get, headers: supervisor).status
+                == .unprocessableContent)
+        }
+    }
+
+    @Test func reportsFallBackToThePrimaryWithAWarningWhenTheReplicaIsDown() async throws {
+        let logs = CapturedLogs()
+        try await withAPI(replica: .unreachable, logHandler: logs) { client, harness in
+            _ = try await seedAlarms(harness)
+            let supervisor = Self.bearer(try await token(harness, role: "supervisor"))
+            let response = try await client.execute(uri: "/api/reports/alarms", method: .get, headers: supervisor)
+            #expect(response.status == .ok)
+            #expect(response.headers[.init("X-Report-Source")!] == "primary")
+            #expect((try Self.object(response)["sites"] as? [[String: Any]])?.count == 1)
+            #expect(logs.warnings.contains { $0.contains("replica unreachable") })
+            let events = try await client.execute(uri: "/api/reports/panel-events", method: .get, headers: supervisor)
+            #expect(events.status == .ok)
         }
     }
 }

@@ -71,10 +71,19 @@ import Testing
     }
 
     @Test func aClosedPortIsUnreachable() async throws {
-        // Bind and release a port so nothing listens there.
-        let listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
-        let port = listener.localAddress!.port!
-        try await listener.close()
+        // A port bound but never listened on: connects are refused, and no other test can take the port
+        // while we hold it (releasing a port first races with parallel tests that grab free ports).
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        try #require(bound)
+        let port = Int(UInt16(bigEndian: address.sin_port))
         await #expect {
             _ = try await PanelProbe.run(PanelProbeOptions(host: "127.0.0.1", port: port))
         } throws: { error in

@@ -69,7 +69,8 @@ public final class RedisServer: @unchecked Sendable {
             if RabbitMQServer.acceptsConnections(port: port) { return }
             try await Task.sleep(for: .milliseconds(50))
         }
-        throw LocalProcess.LaunchError(description: "redis-server did not open port \(port) within 30 s; see \(logFile)")
+        let log = (try? String(contentsOfFile: logFile, encoding: .utf8)).map { $0.split(separator: "\n").suffix(10).joined(separator: "\n") } ?? "(no log)"
+        throw LocalProcess.LaunchError(description: "redis-server did not open port \(port) within 30 s; \(logFile):\n\(log)")
     }
 
     /// Stops the server only (SIGKILL for crash tests); `startServer()` brings it back with its data.
