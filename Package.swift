@@ -296,6 +296,16 @@ let package = Package(
 
         // MARK: Benchmarks (`make bench`)
         .executableTarget(
+            name: "ApiBench",
+            dependencies: [
+                "APISupport", "Database", "LocalStack", "MigrationSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            path: "Sources/Benchmarks/ApiBench",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
             name: "GeneratorBench",
             dependencies: ["GeneratorCore"],
             path: "Sources/Benchmarks/GeneratorBench",

@@ -12,3 +12,10 @@ echo
 echo "## SATEL protocol"
 swift build -c release --product SatelBench >/dev/null
 .build/release/SatelBench
+
+echo
+echo "## Operator API"
+scripts/install-bench-tools.sh
+swift build -c release --product stam >/dev/null
+swift build -c release --product ApiBench >/dev/null
+.build/release/ApiBench "$PWD" "$PWD/.build/release/stam" "${API_BENCH_SECONDS:-10}"
