@@ -25,6 +25,8 @@ struct PanelChanges: Sendable {
     enum ConnectionChange: Hashable, Sendable {
         case connected(PanelIdentity?)
         case disconnected(reason: String, state: PanelConnectionState)
+        /// The link closed because the lease ended: the row says so, but no event (the next owner connects).
+        case released
     }
 
     var zones: [ZoneChange] = []

@@ -145,7 +145,12 @@ final class PanelSession: Sendable {
                 for await update in client.updates {
                     let received = ContinuousClock.now
                     let now = Date()
-                    let changes = mirror.handle(update, at: now)
+                    var changes = mirror.handle(update, at: now)
+                    if isStopped, case .disconnected = changes.connection {
+                        // Still written, with this lease's token: after a pause past the TTL the fencing
+                        // check refuses it (and proves the paused worker cannot write).
+                        changes.connection = .released
+                    }
                     observe(update)
                     if !changes.isEmpty {
                         let hook = changes.logEvents.isEmpty ? nil : context.configuration.beforeEventCommit

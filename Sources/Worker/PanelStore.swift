@@ -146,7 +146,7 @@ struct PanelStore: Sendable {
             }
             if let change = changes.connection {
                 try await record(change, for: panel, at: now, on: connection)
-                outcome.outboxRows += 2
+                if change != .released { outcome.outboxRows += 2 }
             }
             // The crash test's hook: everything is written, nothing committed yet.
             if let beforeCommit { try await beforeCommit() }
@@ -221,6 +221,10 @@ struct PanelStore: Sendable {
                 description: "connected", occurredAt: now), on: connection, logger: logger)
             try await Outbox.enqueue(PanelConnected(panelId: panel.id, model: model, firmware: firmware, worker: panel.workerID,
                                                     fencingToken: panel.fencingToken, at: now), on: connection, logger: logger)
+        case .released:
+            try await connection.query("""
+                UPDATE panels SET connection_state = \(PanelConnectionState.disconnected.rawValue) WHERE id = \(panel.id)
+                """, logger: logger)
         case .disconnected(let reason, let state):
             try await connection.query("""
                 UPDATE panels SET connection_state = \(state.rawValue) WHERE id = \(panel.id)

@@ -44,6 +44,9 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Live-state check interval in milliseconds (rebuilds panel:<id>:state when Redis lost it).")
     var liveStateRefreshMs = 5_000
 
+    @Option(help: "Longest pause between reconnection attempts to a panel, in milliseconds (also after 'Busy').")
+    var reconnectDelayMs = 15_000
+
     func run() async throws {
         var logger = Logger(label: "stam.worker")
         logger.logLevel = .info
@@ -69,6 +72,9 @@ struct WorkerCommand: AsyncParsableCommand {
             commandSweepInterval: .milliseconds(commandSweepMs),
             liveStateRefreshInterval: .milliseconds(liveStateRefreshMs))
         configuration.retryDelay = min(.seconds(1), ttl / 4)
+        let reconnect = Double(reconnectDelayMs) / 1000
+        configuration.panelBackoff = .init(initialDelay: min(1, reconnect), maximumDelay: max(reconnect, 0.05),
+                                           busyDelay: reconnect, jitter: 0.2)
         if let marker = environment["STAM_WORKER_TEST_PAUSE_BEFORE_COMMIT"] {
             // The crash test's hook: announce that a transaction with events is written but not committed,
             // then wait to be killed. Never set in a deployment.
