@@ -5,6 +5,7 @@ import Outbox
 import Persistence
 import PostgresNIO
 import Satel
+import ServiceLifecycle
 import StamCore
 import Synchronization
 
@@ -68,7 +69,7 @@ final class CommandExecutor: Sendable {
                 RETURNING id, panel_id
                 """, logger: logger)
             var expired: [(UUID, UUID)] = []
-            for try await row in rows.decode((UUID.self, UUID.self)) { expired.append(row) }
+            for try await row in rows.decode((UUID, UUID).self) { expired.append(row) }
             for (id, panelID) in expired {
                 try await Outbox.enqueue(CommandCompleted(commandId: id, panelId: panelID, status: .expired, resultCode: nil,
                                                           resultText: "expired before the panel could execute it", at: Date()),
@@ -91,7 +92,7 @@ final class CommandExecutor: Sendable {
             ORDER BY requested_at
             """, logger: logger)
         var byPanel: [UUID: [UUID]] = [:]
-        for try await (id, panelID) in rows.decode((UUID.self, UUID.self)) { byPanel[panelID, default: []].append(id) }
+        for try await (id, panelID) in rows.decode((UUID, UUID).self) { byPanel[panelID, default: []].append(id) }
         await withTaskGroup(of: Void.self) { group in
             for (panelID, ids) in byPanel {
                 guard let session = ready[panelID] else { continue }

@@ -72,10 +72,11 @@ final class PanelSession: Sendable {
 
     /// Rewrites `panel:<id>:state` when it is gone (Redis emptied or restarted).
     func refreshLiveStateIfMissing() async {
-        guard let (mirror, owned) = state.withLockedValue({ state -> (PanelMirror, OwnedPanel)? in
+        guard let current = state.withLockedValue({ state -> (PanelMirror, OwnedPanel)? in
             guard !state.stopped, let mirror = state.mirror, let owned = state.owned else { return nil }
             return (mirror, owned)
         }) else { return }
+        let (mirror, owned) = current
         do {
             if try await !context.liveState.exists(panelID) {
                 logger.info("live state missing in Redis; rebuilding it")
@@ -126,7 +127,7 @@ final class PanelSession: Sendable {
             pollInterval: context.configuration.pollInterval ?? .milliseconds(Int64(max(50, record.pollIntervalMilliseconds))),
             // No history before the first commit would be a silent gap after a crash: take the newest
             // record as the starting point and commit it, so the cursor exists from then on.
-            eventLogStart: record.cursor.map { .after($0) } ?? .newestRecords(1))
+            eventLogStart: record.cursor.map { EventLogStart.after($0) } ?? EventLogStart.newestRecords(1))
         configuration.requestTimeout = context.configuration.panelRequestTimeout
         configuration.backoff = context.configuration.panelBackoff
         let client = SatelClient(configuration: configuration, logger: logger)
@@ -140,7 +141,7 @@ final class PanelSession: Sendable {
         guard startNow else { return }
         var mirror = record.mirror
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try? await client.run() }
+            group.addTask { _ = try? await client.run() }
             do {
                 for await update in client.updates {
                     let received = ContinuousClock.now

@@ -46,17 +46,17 @@ struct PanelStore: Sendable {
         var mirror = PanelMirror()
         for try await (number, state, bypassed) in try await client.query(
             "SELECT number, state, bypassed FROM zones WHERE panel_id = \(panelID)", logger: logger
-        ).decode((Int.self, String.self, Bool.self)) {
+        ).decode((Int, String, Bool).self) {
             mirror.zones[number] = .init(state: ZoneState(rawValue: state) ?? .normal, bypassed: bypassed)
         }
         for try await (number, mode, alarm, fire) in try await client.query(
             "SELECT number, arm_mode, alarm, fire_alarm FROM partitions WHERE panel_id = \(panelID)", logger: logger
-        ).decode((Int.self, String.self, Bool.self, Bool.self)) {
+        ).decode((Int, String, Bool, Bool).self) {
             mirror.partitions[number] = .init(armMode: Generated.ArmMode(rawValue: mode) ?? .disarmed, alarm: alarm, fireAlarm: fire)
         }
         for try await (number, active) in try await client.query(
             "SELECT number, active FROM outputs WHERE panel_id = \(panelID)", logger: logger
-        ).decode((Int.self, Bool.self)) {
+        ).decode((Int, Bool).self) {
             mirror.outputs[number] = active
         }
         mirror.connection = panel.connectionState

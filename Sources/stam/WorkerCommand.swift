@@ -6,6 +6,7 @@ import Logging
 import Messaging
 import Persistence
 import Redis
+import Satel
 import ServiceLifecycle
 import Worker
 

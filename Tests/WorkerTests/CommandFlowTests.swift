@@ -49,7 +49,10 @@ extension WorkerEndToEndTests {
         try await fixture.withWorker { _ in
             try await fixture.waitUntilAllConnected()
             let arm = try await request(fixture, panel: panelID, kind: .arm, targets: [2], armMode: 0)
-            try await eventually("arm command done") { try await status(fixture, arm) != "requested/-" && status(fixture, arm) != "sent/-" }
+            try await eventually("arm command done") {
+                let now = try await status(fixture, arm)
+                return now != "requested/-" && now != "sent/-"
+            }
             #expect(try await status(fixture, arm) == "succeeded/0")
             #expect(try await simulated.inspect { $0.bitmaps[.partitionsArmed]!.contains(2) })
             try await eventually("partition 2 armed in the database") {

@@ -77,8 +77,9 @@ extension WorkerEndToEndTests {
         kill(workerA.pid, SIGKILL)
         workerA.stop(signal: SIGKILL)
         try await eventually("B owns and reads every panel", within: WorkerFixture.leaseTTL + .seconds(10)) {
-            try await fixture.int("SELECT count(*)::int FROM panels WHERE owner_worker = 'b'") == 20
-                && fixture.int("SELECT count(*)::int FROM panels WHERE connection_state = 'connected'") == 20
+            let owned = try await fixture.int("SELECT count(*)::int FROM panels WHERE owner_worker = 'b'")
+            let connected = try await fixture.int("SELECT count(*)::int FROM panels WHERE connection_state = 'connected'")
+            return owned == 20 && connected == 20
         }
         let takeover = ContinuousClock.now - killedAt
         #expect(try await refused() == 0, "a killed worker's sockets close at once: no module saw two clients")
