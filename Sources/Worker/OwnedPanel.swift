@@ -19,5 +19,7 @@ struct PanelRecord: Sendable {
     var pollIntervalMilliseconds: Int
     /// The committed cursor with its record (from the panel event at that index), nil before the first commit.
     var cursor: EventLogCursor?
+    /// The log was empty when monitoring started (stored cursor -1): every record is new, read from the start.
+    var emptyLogBaseline: Bool
     var mirror: PanelMirror
 }

@@ -37,6 +37,9 @@ struct PanelChanges: Sendable {
     var cursor: EventLogCursor?
     /// Records were lost between the stored cursor and this batch (the ring overwrote them).
     var gap = false
+    /// The first full read found the log empty and no cursor is stored: store the "empty log" cursor, so a
+    /// crash before the first record's commit cannot skip that record (it would be history otherwise).
+    var emptyLogBaseline = false
     var connection: ConnectionChange?
     /// Only the live state (Redis) changed: troubles, clock.
     var liveStateChanged = false
@@ -44,5 +47,6 @@ struct PanelChanges: Sendable {
     /// Nothing to write to PostgreSQL.
     var isEmpty: Bool {
         zones.isEmpty && partitions.isEmpty && outputs.isEmpty && logEvents.isEmpty && cursor == nil && !gap && connection == nil
+            && !emptyLogBaseline
     }
 }

@@ -125,9 +125,10 @@ final class PanelSession: Sendable {
         var configuration = SatelClientConfiguration(
             host: record.host, port: record.port, integrationKey: record.integrationKey,
             pollInterval: context.configuration.pollInterval ?? .milliseconds(Int64(max(50, record.pollIntervalMilliseconds))),
-            // No history before the first commit would be a silent gap after a crash: take the newest
-            // record as the starting point and commit it, so the cursor exists from then on.
-            eventLogStart: record.cursor.map { EventLogStart.after($0) } ?? EventLogStart.newestRecords(1))
+            // Never read: the newest record is the starting point, committed at once so a cursor exists
+            // from the first transaction on. An empty log at that time: everything from its start.
+            eventLogStart: record.cursor.map { EventLogStart.after($0) }
+                ?? (record.emptyLogBaseline ? EventLogStart.newestRecords(2048) : EventLogStart.newestRecords(1)))
         configuration.requestTimeout = context.configuration.panelRequestTimeout
         configuration.backoff = context.configuration.panelBackoff
         let client = SatelClient(configuration: configuration, logger: logger)
@@ -140,6 +141,7 @@ final class PanelSession: Sendable {
         }
         guard startNow else { return }
         var mirror = record.mirror
+        var needsBaseline = record.cursor == nil && !record.emptyLogBaseline
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { _ = try? await client.run() }
             do {
@@ -147,6 +149,16 @@ final class PanelSession: Sendable {
                     let received = ContinuousClock.now
                     let now = Date()
                     var changes = mirror.handle(update, at: now)
+                    if needsBaseline {
+                        switch update {
+                        case .events: needsBaseline = false
+                        case .connection(.synchronized):
+                            // The first full read (walk included) found no record at all.
+                            changes.emptyLogBaseline = true
+                            needsBaseline = false
+                        default: break
+                        }
+                    }
                     if isStopped, case .disconnected = changes.connection {
                         // Still written, with this lease's token: after a pause past the TTL the fencing
                         // check refuses it (and proves the paused worker cannot write).

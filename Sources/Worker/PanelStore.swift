@@ -35,7 +35,7 @@ struct PanelStore: Sendable {
             throw WorkerError(.panelNotFound, "panel \(panelID) does not exist")
         }
         var cursor: EventLogCursor?
-        if let index = panel.eventLogCursor {
+        if let index = panel.eventLogCursor, index != Self.emptyLogCursor {
             let rows = try await client.query("""
                 SELECT raw FROM panel_events WHERE panel_id = \(panelID) AND log_index = \(index) AND raw IS NOT NULL
                 """, logger: logger)
@@ -62,7 +62,7 @@ struct PanelStore: Sendable {
         mirror.connection = panel.connectionState
         return PanelRecord(id: panel.id, siteID: panel.siteId, host: panel.host, port: panel.port,
                            integrationKey: panel.integrationKey?.revealed, pollIntervalMilliseconds: panel.pollIntervalMs,
-                           cursor: cursor, mirror: mirror)
+                           cursor: cursor, emptyLogBaseline: panel.eventLogCursor == Self.emptyLogCursor, mirror: mirror)
     }
 
     struct CommitOutcome: Sendable {
@@ -72,6 +72,11 @@ struct PanelStore: Sendable {
         /// Event ids committed, for the latency benchmark.
         var outboxRows = 0
     }
+
+    /// `event_log_cursor` of a panel whose log was empty when the worker first read it: nothing to skip,
+    /// every record from the start of the log is new. (NULL means "never read": the newest record then is
+    /// the starting point.)
+    static let emptyLogCursor = -1
 
     /// Writes one update's changes: fencing hold, panel events (idempotent on `(panel_id, log_index)`), the
     /// new cursor, alarms, partition/zone/output rows, the connection state and every outbox row, all or none.
@@ -93,6 +98,11 @@ struct PanelStore: Sendable {
                     panelId: panel.id, panelEventId: id, source: .connection, logIndex: nil, eventCode: nil, restore: false,
                     description: "event log gap", occurredAt: now), on: connection, logger: logger)
                 outcome.outboxRows += 1
+            }
+            if changes.emptyLogBaseline {
+                try await connection.query("""
+                    UPDATE panels SET event_log_cursor = \(Self.emptyLogCursor) WHERE id = \(panel.id) AND event_log_cursor IS NULL
+                    """, logger: logger)
             }
             if let cursor = changes.cursor {
                 try await connection.query("""

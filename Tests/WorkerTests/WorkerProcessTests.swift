@@ -31,7 +31,8 @@ extension WorkerEndToEndTests {
         kill(victim.pid, SIGKILL)
         victim.stop(signal: SIGKILL)
         #expect(try await fixture.int("SELECT count(*)::int FROM panel_events WHERE source = 'event_log'") == 0)
-        #expect(try await fixture.int("SELECT count(*)::int FROM panels WHERE event_log_cursor IS NULL") == 1)
+        // The cursor did not move: still "the log was empty when monitoring started".
+        #expect(try await fixture.int("SELECT count(*)::int FROM panels WHERE event_log_cursor = -1") == 1)
 
         let survivor = try fixture.child("survivor", httpPort: try FreePort.find())
         defer { survivor.stop(signal: SIGKILL) }
