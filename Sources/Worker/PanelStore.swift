@@ -13,6 +13,9 @@ struct PanelStore: Sendable {
     let client: PostgresClient
     let repositories: Repositories
     let logger: Logger
+    /// PostgreSQL aborts a panel transaction left idle this long (the lease TTL): a worker paused inside
+    /// one (SIGSTOP, a VM freeze) would otherwise keep the row share-locked and the new owner's claim waiting.
+    var idleInTransactionTimeout: Duration = .seconds(10)
 
     /// Records the lease on the panel row (`PanelFencing.claim`). False: a newer owner exists, do not use it.
     func claim(panelID: UUID, fencingToken: Int64, workerID: String) async throws -> Bool {
@@ -82,7 +85,11 @@ struct PanelStore: Sendable {
     /// new cursor, alarms, partition/zone/output rows, the connection state and every outbox row, all or none.
     func commit(_ changes: PanelChanges, for panel: OwnedPanel, at now: Date,
                 beforeCommit: (@Sendable () async throws -> Void)? = nil) async throws -> CommitOutcome {
-        try await client.withTransaction(logger: logger) { connection in
+        let idleMilliseconds = Int(PanelSession.seconds(idleInTransactionTimeout) * 1000)
+        return try await client.withTransaction(logger: logger) { connection in
+            // SET LOCAL, not a startup parameter: it also works through PgBouncer's transaction pooling.
+            try await connection.query(PostgresQuery(unsafeSQL: "SET LOCAL idle_in_transaction_session_timeout = \(idleMilliseconds)"),
+                                       logger: logger)
             guard try await PanelFencing.hold(panelID: panel.id, fencingToken: panel.fencingToken, on: connection, logger: logger) else {
                 throw WorkerError(.fencingRefused, "panel \(panel.id) is owned by a newer lease than \(panel.fencingToken)")
             }

@@ -59,7 +59,8 @@ public final class StamWorker: Service, Sendable {
                                            sessions: { sessions.withLockedValue { $0 } })
             let context = WorkerContext(
                 configuration: configuration,
-                panels: PanelStore(client: postgres, repositories: repositories, logger: logger),
+                panels: PanelStore(client: postgres, repositories: repositories, logger: logger,
+                                   idleInTransactionTimeout: configuration.lease.ttl),
                 liveState: LiveStateStore(client: stateRedis), metrics: metrics, redis: stateRedis,
                 leaseOwnerToken: manager.ownerToken, logger: logger, commandsReady: { executor.wake() })
             group.addTask { try await manager.run() }

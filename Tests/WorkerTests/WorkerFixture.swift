@@ -87,6 +87,13 @@ struct WorkerFixture: Sendable {
 
     static let leaseTTL = Duration.seconds(2)
 
+    /// Child workers' logs, kept after the run for a failed test's post-mortem (one directory per test process).
+    static let logDirectory: String = {
+        let path = "/tmp/stam-tests/worker-logs-\(getpid())"
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }()
+
     func configuration(_ workerID: String) -> WorkerConfiguration {
         WorkerConfiguration(
             workerID: workerID, lease: PanelLeaseConfiguration(ttl: Self.leaseTTL), pollInterval: .milliseconds(100),
@@ -132,7 +139,7 @@ struct WorkerFixture: Sendable {
             arguments: ["worker", "--worker-id", workerID, "--http-host", "127.0.0.1", "--http-port", String(httpPort),
                         "--lease-ttl-ms", "2000", "--poll-interval-ms", "100", "--command-sweep-ms", "200",
                         "--live-state-refresh-ms", "300", "--reconnect-delay-ms", "300"],
-            environment: environment, logFile: "\(secretsDirectory)/\(workerID).log")
+            environment: environment, logFile: "\(Self.logDirectory)/\(workerID).log")
         // Recorded so a later run kills it if this test process dies first.
         if let handle = FileHandle(forWritingAtPath: "\(stack.runDirectory)/processes")
             ?? (FileManager.default.createFile(atPath: "\(stack.runDirectory)/processes", contents: nil)

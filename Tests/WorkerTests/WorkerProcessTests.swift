@@ -1,13 +1,16 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import LocalStack
 import Redis
 import Satel
 import Testing
 
 extension WorkerEndToEndTests {
-    func metrics(port: Int) -> String? {
+    func metrics(port: Int) async -> String? {
         guard let url = URL(string: "http://127.0.0.1:\(port)/metrics"),
-              let data = try? Data(contentsOf: url) else { return nil }
+              let (data, _) = try? await URLSession.shared.data(from: url) else { return nil }
         return String(decoding: data, as: UTF8.self)
     }
 
@@ -72,6 +75,11 @@ extension WorkerEndToEndTests {
             return total
         }
         #expect(try await refused() == 0)
+        let textB = await metrics(port: portB)
+        #expect(metric("stam_worker_panels_connected", in: textB).map { $0 > 0 } == true)
+        #expect(textB?.contains("stam_worker_poll_latency_seconds_bucket") == true)
+        let (_, ready) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(portB)/readyz")!)
+        #expect((ready as? HTTPURLResponse)?.statusCode == 200)
 
         // kill -9 A: B takes its panels over within the lease TTL plus a few seconds.
         let killedAt = ContinuousClock.now
@@ -103,7 +111,7 @@ extension WorkerEndToEndTests {
         kill(workerC.pid, SIGCONT)
         // C wakes up, still believing in its old leases for a moment: whatever it tries to write is refused.
         try await eventually("C's writes refused by the fencing check", within: .seconds(20)) {
-            (metric("stam_worker_fencing_refusals_total", in: metrics(port: portC)) ?? 0) >= 1
+            (metric("stam_worker_fencing_refusals_total", in: await metrics(port: portC)) ?? 0) >= 1
         }
         try await eventually("C's panels back with their owners", within: .seconds(30)) {
             try await fixture.int("SELECT count(*)::int FROM panels WHERE connection_state = 'connected'") == 20
