@@ -215,6 +215,34 @@ let package = Package(
         ),
         // MARK: end Redis
 
+        // MARK: Worker (issue #5: `stam worker`, panel ownership, panel -> events, commands, health)
+        .target(
+            name: "Worker",
+            dependencies: [
+                "Generated", "Satel", "Redis", "Leases", "Database", "Outbox", "Messaging", "Persistence", "StamCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Sources/Worker",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WorkerTests",
+            dependencies: [
+                "Worker", "Generated", "Satel", "Redis", "Leases", "Database", "Outbox", "Messaging", "Persistence",
+                "StamCore", "LocalStack", "MigrationSupport",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // MARK: end Worker
+
         .target(
             name: "Backend",
             dependencies: [
@@ -239,7 +267,7 @@ let package = Package(
             name: "stam",
             dependencies: [
                 "Generated", "StamCore", "Database", "LocalStack", "Satel", "Messaging", "Outbox", "Secrets",
-                "Backend", "APISupport", "Persistence", "Redis", "Sms", "SmsIngest",
+                "Backend", "APISupport", "Persistence", "Redis", "Sms", "SmsIngest", "Worker", "Leases",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -5,7 +5,7 @@ import StamCore
 /// What this build of stam was generated from.
 public enum StamSchema {
     /// SHA-256 over the schema files; changes whenever the schema does.
-    public static let fingerprint = "c1fdea75c6806df4aed1138985b2c0923661cbaa668327774a9221a4c866f3b0"
+    public static let fingerprint = "764f191795d8c656b9597593bbaa38d1c371b06db489a75d30435f4a88fc4c32"
 
     public static let entityTypes: [any Entity.Type] = [
         Site.self,

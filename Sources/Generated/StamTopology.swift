@@ -12,7 +12,6 @@ public enum StamTopology {
         ],
         queues: [
             .init(name: "worker.commands", quorum: true, deadLetterExchange: "dead_letter", deliveryLimit: 10, bindings: [.init(exchange: "commands", routingKey: "panel.command.#")]),
-            .init(name: "alarm.raiser", quorum: true, deadLetterExchange: "dead_letter", deliveryLimit: 10, bindings: [.init(exchange: "events", routingKey: "panel.event.recorded"), .init(exchange: "events", routingKey: "panel.disconnected")]),
             .init(name: "sms.inbox", quorum: true, deadLetterExchange: "dead_letter", deliveryLimit: 10, bindings: [.init(exchange: "events", routingKey: "sms.received")]),
             .init(name: "backend.live", quorum: false, perInstance: true, expiresMilliseconds: 60000, maxLength: 100000, bindings: [.init(exchange: "events", routingKey: "#")]),
             .init(name: "dead_letters", quorum: true, bindings: [.init(exchange: "dead_letter", routingKey: "#")]),

@@ -8,7 +8,7 @@ struct Stam: AsyncParsableCommand {
         abstract: "stam: SATEL alarm monitoring station.",
         subcommands: [
             MigrateCommand.self, RelayCommand.self, SimulatorCLI.self, PanelCLI.self, UpCommand.self, DownCommand.self,
-            SecretsCommand.self, BackendCommand.self, UserCommand.self,
+            SecretsCommand.self, BackendCommand.self, UserCommand.self, WorkerCommand.self,
             SmsAgentCommand.self, SmsConsumerCommand.self, ModemSimCommand.self,
         ])
 }

@@ -145,6 +145,15 @@ do {
     }
 
     _ = try wrk(backendURL, token: token, duration: 3)  // warm-up
+    // API_BENCH_PROFILE=1: perf samples of the backend during a run, to find where the time goes.
+    if ProcessInfo.processInfo.environment["API_BENCH_PROFILE"] == "1" {
+        let profile = try LocalProcess(name: "perf", executable: "/usr/bin/perf",
+                                       arguments: ["record", "-F", "499", "-g", "-o", "\(base)/perf.data", "-p", String(backend.pid), "--", "sleep", "6"],
+                                       logFile: "\(base)/perf.log")
+        _ = try wrk(backendURL, token: token, duration: 7)
+        while profile.isRunning { try await Task.sleep(for: .milliseconds(100)) }
+        print(try run("/usr/bin/perf", ["report", "-i", "\(base)/perf.data", "--stdio", "--no-children", "--percent-limit", "1.5", "-g", "none"]))
+    }
     let swift = try wrk(backendURL, token: token, duration: seconds)
     _ = try wrk(fastURL, token: token, duration: 3)
     let python = try wrk(fastURL, token: token, duration: seconds)

@@ -1,0 +1,163 @@
+import Foundation
+import Generated
+import Logging
+import Outbox
+import Persistence
+import PostgresNIO
+import Satel
+import ServiceLifecycle
+import StamCore
+import Synchronization
+
+/// Executes requested commands on the panels this worker owns. The `commands` row is the truth; the
+/// `worker.commands` queue only wakes the executor early.
+///
+/// Routing: a command may be delivered to any worker. The owner's executor sweeps PostgreSQL for requested
+/// commands of the panels it owns (when woken by the queue or a panel coming online, and every
+/// `commandSweepInterval`), so a command delivered to a non-owner waits at most one sweep; nothing needs to
+/// know who owns what, and a worker dying between delivery and execution loses nothing.
+///
+/// At most once on the panel: `requested -> sent` is one conditional UPDATE committed before the panel is
+/// asked, so two sweeps (or two workers across a handover) cannot both send it. A worker that dies after
+/// `sent` leaves the row `sent` (the outcome is unknown; the panel's event log tells the operator what
+/// happened). A command past `expires_at` is marked `expired` by any worker and never sent.
+final class CommandExecutor: Sendable {
+    private let client: PostgresClient
+    private let repositories: Repositories
+    private let metrics: WorkerMetrics
+    private let sessions: @Sendable () -> [UUID: PanelSession]
+    private let interval: Duration
+    private let logger: Logger
+    private let pending = Mutex(false)
+
+    init(client: PostgresClient, repositories: Repositories, metrics: WorkerMetrics, interval: Duration, logger: Logger,
+         sessions: @escaping @Sendable () -> [UUID: PanelSession]) {
+        self.client = client
+        self.repositories = repositories
+        self.metrics = metrics
+        self.interval = interval
+        self.logger = logger
+        self.sessions = sessions
+    }
+
+    func wake() { pending.withLock { $0 = true } }
+
+    func run() async {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                try await expireOverdue()
+                try await sweep()
+            } catch {
+                logger.warning("command sweep failed", metadata: ["error": "\(error)"])
+            }
+            let deadline = ContinuousClock.now + interval
+            while ContinuousClock.now < deadline && !Task.isCancelled && !Task.isShuttingDownGracefully {
+                if pending.withLock({ let was = $0; $0 = false; return was }) { break }
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+        }
+    }
+
+    /// Fails every requested command past its expiry, whoever owns its panel (an offline panel's commands
+    /// must not wait for it and then run late).
+    func expireOverdue() async throws {
+        try await client.withTransaction(logger: logger) { connection in
+            let rows = try await connection.query("""
+                UPDATE commands SET status = \(CommandStatus.expired.rawValue), completed_at = now(),
+                       result_text = 'expired before the panel could execute it'
+                WHERE status = \(CommandStatus.requested.rawValue) AND expires_at <= now()
+                RETURNING id, panel_id
+                """, logger: logger)
+            var expired: [(UUID, UUID)] = []
+            for try await row in rows.decode((UUID, UUID).self) { expired.append(row) }
+            for (id, panelID) in expired {
+                try await Outbox.enqueue(CommandCompleted(commandId: id, panelId: panelID, status: .expired, resultCode: nil,
+                                                          resultText: "expired before the panel could execute it", at: Date()),
+                                         on: connection, logger: logger)
+            }
+            if !expired.isEmpty {
+                for _ in expired { metrics.command(CommandStatus.expired.rawValue) }
+                logger.info("commands expired", metadata: ["count": "\(expired.count)"])
+            }
+        }
+    }
+
+    /// Runs the requested commands of owned, connected panels: panels in parallel, each panel's in order.
+    func sweep() async throws {
+        let ready = sessions().filter { $0.value.isConnected }
+        guard !ready.isEmpty else { return }
+        let rows = try await client.query("""
+            SELECT id, panel_id FROM commands
+            WHERE status = \(CommandStatus.requested.rawValue) AND expires_at > now() AND panel_id = ANY(\(Array(ready.keys)))
+            ORDER BY requested_at
+            """, logger: logger)
+        var byPanel: [UUID: [UUID]] = [:]
+        for try await (id, panelID) in rows.decode((UUID, UUID).self) { byPanel[panelID, default: []].append(id) }
+        await withTaskGroup(of: Void.self) { group in
+            for (panelID, ids) in byPanel {
+                guard let session = ready[panelID] else { continue }
+                group.addTask {
+                    for id in ids {
+                        do {
+                            try await self.execute(id, on: session)
+                        } catch {
+                            self.logger.warning("command failed to run", metadata: ["command": "\(id)", "error": "\(error)"])
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private func execute(_ commandID: UUID, on session: PanelSession) async throws {
+        // Decrypted here, used once, never logged (UserCode's description masks the digits).
+        let panel = try await repositories.panels.find(id: session.panelID)
+        let claimed = try await client.withTransaction(logger: logger) { connection -> Command? in
+            let rows = try await connection.query("""
+                UPDATE commands SET status = \(CommandStatus.sent.rawValue)
+                WHERE id = \(commandID) AND status = \(CommandStatus.requested.rawValue) AND expires_at > now()
+                RETURNING id
+                """, logger: logger)
+            var updated = false
+            for try await _ in rows.decode(UUID.self) { updated = true }
+            guard updated else { return nil }
+            return try await repositories.commands.find(id: commandID, on: connection)
+        }
+        guard let command = claimed else { return }
+        let status: CommandStatus
+        var resultCode: Int?
+        var resultText: String
+        do {
+            guard let secret = panel?.userCode, let code = UserCode(secret.revealed) else {
+                throw WorkerError(.invalidCommand, "the panel has no usable user code")
+            }
+            let control = try PanelCommandTranslator.controlCommand(kind: command.kind, armMode: command.armMode, targets: command.targets)
+            let result = try await session.execute(control, code: code)
+            resultCode = Int(result.rawValue)
+            resultText = result.meaning
+            status = result.isSuccess ? .succeeded : .failed
+        } catch let error as WorkerError {
+            status = .failed
+            resultText = error.message
+        } catch {
+            // The request may or may not have reached the panel; the operator sees why it is uncertain.
+            status = .failed
+            resultText = "no answer from the panel: \(error)"
+        }
+        let text = String(resultText.prefix(200))
+        try await client.withTransaction(logger: logger) { connection in
+            try await connection.query("""
+                UPDATE commands SET status = \(status.rawValue), result_code = \(resultCode), result_text = \(text), completed_at = now()
+                WHERE id = \(commandID)
+                """, logger: logger)
+            try await Outbox.enqueue(CommandCompleted(commandId: commandID, panelId: command.panelId, status: status,
+                                                      resultCode: resultCode, resultText: text, at: Date()),
+                                     on: connection, logger: logger)
+        }
+        metrics.command(status.rawValue)
+        logger.info("command executed", metadata: [
+            "command": "\(commandID)", "kind": "\(command.kind.rawValue)", "status": "\(status.rawValue)",
+            "result_code": "\(resultCode.map(String.init) ?? "-")",
+        ])
+    }
+}

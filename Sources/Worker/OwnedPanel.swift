@@ -1,0 +1,25 @@
+import Foundation
+import Satel
+
+/// One panel while this worker holds its lease: what every write needs to prove ownership and attribute rows.
+struct OwnedPanel: Sendable, Hashable {
+    var id: UUID
+    var siteID: UUID
+    var fencingToken: Int64
+    var workerID: String
+}
+
+/// A panel row as the worker needs it when it takes the panel over.
+struct PanelRecord: Sendable {
+    var id: UUID
+    var siteID: UUID
+    var host: String
+    var port: Int
+    var integrationKey: String?
+    var pollIntervalMilliseconds: Int
+    /// The committed cursor with its record (from the panel event at that index), nil before the first commit.
+    var cursor: EventLogCursor?
+    /// The log was empty when monitoring started (stored cursor -1): every record is new, read from the start.
+    var emptyLogBaseline: Bool
+    var mirror: PanelMirror
+}

@@ -1,0 +1,52 @@
+import Foundation
+import Generated
+import Satel
+
+/// What one panel update means for the database: the actions `PanelMirror.handle` returns and
+/// `PanelStore.commit` writes in one transaction.
+struct PanelChanges: Sendable {
+    struct ZoneChange: Hashable, Sendable {
+        var number: Int
+        var previous: PanelMirror.ZoneStatus
+        var current: PanelMirror.ZoneStatus
+    }
+
+    struct PartitionChange: Hashable, Sendable {
+        var number: Int
+        var previous: PanelMirror.PartitionStatus
+        var current: PanelMirror.PartitionStatus
+    }
+
+    struct OutputChange: Hashable, Sendable {
+        var number: Int
+        var active: Bool
+    }
+
+    enum ConnectionChange: Hashable, Sendable {
+        case connected(PanelIdentity?)
+        case disconnected(reason: String, state: PanelConnectionState)
+        /// The link closed because the lease ended: the row says so, but no event (the next owner connects).
+        case released
+    }
+
+    var zones: [ZoneChange] = []
+    var partitions: [PartitionChange] = []
+    var outputs: [OutputChange] = []
+    /// Event-log records, oldest first, and the cursor to store with them.
+    var logEvents: [LoggedEvent] = []
+    var cursor: EventLogCursor?
+    /// Records were lost between the stored cursor and this batch (the ring overwrote them).
+    var gap = false
+    /// The first full read found the log empty and no cursor is stored: store the "empty log" cursor, so a
+    /// crash before the first record's commit cannot skip that record (it would be history otherwise).
+    var emptyLogBaseline = false
+    var connection: ConnectionChange?
+    /// Only the live state (Redis) changed: troubles, clock.
+    var liveStateChanged = false
+
+    /// Nothing to write to PostgreSQL.
+    var isEmpty: Bool {
+        zones.isEmpty && partitions.isEmpty && outputs.isEmpty && logEvents.isEmpty && cursor == nil && !gap && connection == nil
+            && !emptyLogBaseline
+    }
+}

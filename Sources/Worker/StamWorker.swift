@@ -1,0 +1,139 @@
+import Database
+import Foundation
+import Generated
+import Leases
+import Logging
+import Messaging
+import NIOConcurrencyHelpers
+import Outbox
+import Persistence
+import PostgresNIO
+import Redis
+import ServiceLifecycle
+
+/// `stam worker`: owns a fair share of the panels (leases in Redis, fencing in PostgreSQL), turns what the
+/// panels report into committed rows and outbox events, keeps their live state in Redis, and executes the
+/// operators' commands on the panels it owns. Any number of workers may run; none is special.
+public final class StamWorker: Service, Sendable {
+    public let configuration: WorkerConfiguration
+    public let metrics = WorkerMetrics()
+    private let database: DatabaseConfiguration
+    private let secrets: SecretBox?
+    private let redis: RedisConfiguration
+    private let amqp: AMQPConfiguration?
+    private let logger: Logger
+    private let sessions = NIOLockedValueBox<[UUID: PanelSession]>([:])
+
+    public init(configuration: WorkerConfiguration, database: DatabaseConfiguration, secrets: SecretBox?,
+                redis: RedisConfiguration, amqp: AMQPConfiguration?, logger: Logger) {
+        self.configuration = configuration
+        self.database = database
+        self.secrets = secrets
+        self.redis = redis
+        self.amqp = amqp
+        var logger = logger
+        logger[metadataKey: "worker"] = "\(configuration.workerID)"
+        self.logger = logger
+    }
+
+    /// The panels this worker holds now.
+    public var ownedPanels: Set<UUID> { Set(sessions.withLockedValue { $0.keys }) }
+
+    public func run() async throws {
+        let postgres = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: logger)
+        let repositories = Repositories(context: DatabaseContext(client: postgres, secrets: secrets, logger: logger))
+        let leaseRedis = RedisClient(configuration: redis, logger: logger, name: "worker-leases")
+        let stateRedis = RedisClient(configuration: redis, logger: logger, name: "worker-state")
+        defer {
+            // The clients own OS threads; close them whatever happened.
+            Task { await leaseRedis.close(); await stateRedis.close() }
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await postgres.run() }
+            let panelIDs = try await Self.enabledPanels(postgres, logger: logger)
+            let manager = try PanelLeaseManager(client: leaseRedis, workerID: configuration.workerID, panels: panelIDs,
+                                                configuration: configuration.lease, logger: logger)
+            let sessions = self.sessions
+            let executor = CommandExecutor(client: postgres, repositories: repositories, metrics: metrics,
+                                           interval: configuration.commandSweepInterval, logger: logger,
+                                           sessions: { sessions.withLockedValue { $0 } })
+            let context = WorkerContext(
+                configuration: configuration,
+                panels: PanelStore(client: postgres, repositories: repositories, logger: logger,
+                                   idleInTransactionTimeout: configuration.lease.ttl),
+                liveState: LiveStateStore(client: stateRedis), metrics: metrics, redis: stateRedis,
+                leaseOwnerToken: manager.ownerToken, logger: logger, commandsReady: { executor.wake() })
+            group.addTask { try await manager.run() }
+            group.addTask { await executor.run() }
+            group.addTask { await self.maintain(manager: manager, postgres: postgres) }
+            if let amqp, configuration.consumeCommandQueue {
+                let consumer = IdempotentConsumer(
+                    name: "worker.commands",
+                    consumer: QueueConsumer(configuration: amqp, topology: StamTopology.messaging, queue: "worker.commands", logger: logger),
+                    database: database.connectionConfiguration, logger: logger
+                ) { delivery, _ in
+                    // The row is the truth (see CommandExecutor); the message only says "look now".
+                    self.logger.debug("command requested", metadata: ["message_id": "\(delivery.messageId ?? "")"])
+                    executor.wake()
+                }
+                group.addTask { try await consumer.run() }
+            }
+            logger.info("worker started", metadata: ["panels": "\(panelIDs.count)", "owner": "\(manager.ownerToken)"])
+            for await change in manager.changes {
+                switch change {
+                case .acquired(let id, let fencingToken):
+                    guard let panelID = UUID(uuidString: id) else { continue }
+                    let session = PanelSession(panelID: panelID, fencingToken: fencingToken, context: context)
+                    let previous = sessions.withLockedValue { sessions in
+                        defer { sessions[panelID] = session }
+                        return sessions[panelID]
+                    }
+                    previous?.stop()
+                    metrics.set(owned: sessions.withLockedValue { $0.count })
+                    logger.info("panel acquired", metadata: ["panel": "\(panelID)", "fencing_token": "\(fencingToken)"])
+                    group.addTask { await session.run() }
+                case .lost(let id, let fencingToken, let reason):
+                    guard let panelID = UUID(uuidString: id) else { continue }
+                    // The panel link closes before anything else happens: the lease is ending.
+                    let session = sessions.withLockedValue { sessions -> PanelSession? in
+                        guard sessions[panelID]?.fencingToken == fencingToken else { return nil }
+                        return sessions.removeValue(forKey: panelID)
+                    }
+                    session?.stop()
+                    if reason != .shutdown { metrics.lockLost() }
+                    metrics.set(owned: sessions.withLockedValue { $0.count })
+                    logger.info("panel lost", metadata: ["panel": "\(panelID)", "reason": "\(reason.rawValue)"])
+                }
+            }
+            // The manager ended (graceful shutdown): every lease was reported lost; stop the rest.
+            for session in sessions.withLockedValue({ $0.values }) { session.stop() }
+            group.cancelAll()
+        }
+        logger.info("worker stopped")
+    }
+
+    /// Re-reads the panel list and rebuilds missing live state, until the worker stops.
+    private func maintain(manager: PanelLeaseManager, postgres: PostgresClient) async {
+        var nextPanelList = ContinuousClock.now + configuration.panelListRefreshInterval
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            try? await Task.sleep(for: configuration.liveStateRefreshInterval)
+            for session in sessions.withLockedValue({ Array($0.values) }) {
+                await session.refreshLiveStateIfMissing()
+            }
+            if ContinuousClock.now >= nextPanelList {
+                nextPanelList = ContinuousClock.now + configuration.panelListRefreshInterval
+                if let panels = try? await Self.enabledPanels(postgres, logger: logger) {
+                    manager.updatePanels(panels)
+                }
+            }
+        }
+    }
+
+    static func enabledPanels(_ postgres: PostgresClient, logger: Logger) async throws -> Set<String> {
+        var ids = Set<String>()
+        for try await id in try await postgres.query("SELECT id FROM panels WHERE enabled", logger: logger).decode(UUID.self) {
+            ids.insert(id.uuidString.lowercased())
+        }
+        return ids
+    }
+}

@@ -1,0 +1,100 @@
+import ArgumentParser
+import Database
+import Foundation
+import Leases
+import Logging
+import Messaging
+import Persistence
+import Redis
+import Satel
+import ServiceLifecycle
+import Worker
+
+struct WorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker",
+        abstract: "Own a share of the panels: read them into events, keep their live state, execute commands (run several).")
+
+    @Option(help: "This worker's name in leases and panel rows (default: the host name and PID).")
+    var workerID: String?
+
+    @Option(help: "postgresql://user@host:port/database (default: $DATABASE_URL).")
+    var databaseURL: String?
+
+    @Option(help: "redis://host:port/db (default: $REDIS_URL).")
+    var redisURL: String?
+
+    @Option(help: "amqp://user@host:port/vhost (default: $RABBITMQ_URL; without one, no command queue).")
+    var amqpURL: String?
+
+    @Option(help: "Port of /healthz, /readyz and /metrics (0: any free port).")
+    var httpPort = 8081
+
+    @Option(help: "Address the HTTP port listens on.")
+    var httpHost = "0.0.0.0"
+
+    @Option(help: "Panel lease TTL in milliseconds.")
+    var leaseTTLMs = 10_000
+
+    @Option(help: "Poll interval in milliseconds for every panel (default: each panel's poll_interval_ms).")
+    var pollIntervalMs: Int?
+
+    @Option(help: "Command sweep interval in milliseconds.")
+    var commandSweepMs = 500
+
+    @Option(help: "Live-state check interval in milliseconds (rebuilds panel:<id>:state when Redis lost it).")
+    var liveStateRefreshMs = 5_000
+
+    @Option(help: "Longest pause between reconnection attempts to a panel, in milliseconds (also after 'Busy').")
+    var reconnectDelayMs = 15_000
+
+    func run() async throws {
+        var logger = Logger(label: "stam.worker")
+        logger.logLevel = .info
+        let environment = ProcessInfo.processInfo.environment
+        guard let databaseURL = databaseURL ?? environment["DATABASE_URL"] else {
+            throw ValidationError("no database: pass --database-url or set DATABASE_URL")
+        }
+        guard let redisURL = redisURL ?? environment["REDIS_URL"] else {
+            throw ValidationError("no Redis: pass --redis-url or set REDIS_URL")
+        }
+        let database = try DatabaseConfiguration(url: databaseURL, passwordFile: SecretFiles.existing("postgres_password"))
+        let redisPassword = try SecretFiles.existing("redis_password").map { try RedisConfiguration.readSecret($0) }
+        let redis = try RedisConfiguration(url: redisURL, password: redisPassword)
+        let amqp = try (amqpURL ?? environment["RABBITMQ_URL"]).map { url in
+            try AMQPConfiguration(url: url, password: try DatabaseConfiguration.readSecret(SecretFiles.path("rabbitmq_password")))
+        }
+        let secrets = try SecretFiles.existing("encryption_key").map { try SecretBox(keyFile: $0) }
+        let ttl = Duration.milliseconds(leaseTTLMs)
+        var configuration = WorkerConfiguration(
+            workerID: workerID ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())",
+            lease: PanelLeaseConfiguration(ttl: ttl),
+            pollInterval: pollIntervalMs.map { .milliseconds(Int64($0)) },
+            commandSweepInterval: .milliseconds(commandSweepMs),
+            liveStateRefreshInterval: .milliseconds(liveStateRefreshMs))
+        configuration.retryDelay = min(.seconds(1), ttl / 4)
+        let reconnect = Double(reconnectDelayMs) / 1000
+        configuration.panelBackoff = .init(initialDelay: min(1, reconnect), maximumDelay: max(reconnect, 0.05),
+                                           busyDelay: reconnect, jitter: 0.2)
+        if let marker = environment["STAM_WORKER_TEST_PAUSE_BEFORE_COMMIT"] {
+            // The crash test's hook: announce that a transaction with events is written but not committed,
+            // then wait to be killed. Never set in a deployment.
+            logger.warning("test hook active: the first event transaction pauses before commit", metadata: ["marker": "\(marker)"])
+            configuration.beforeEventCommit = {
+                FileManager.default.createFile(atPath: marker, contents: Data("paused\n".utf8))
+                while true { try await Task.sleep(for: .seconds(3600)) }
+            }
+        }
+        let worker = StamWorker(configuration: configuration, database: database, secrets: secrets, redis: redis, amqp: amqp,
+                                logger: logger)
+        let health = WorkerHealth(database: database, redis: redis, amqp: amqp, metrics: worker.metrics, logger: logger)
+        let http = WorkerHTTPServer(host: httpHost, port: httpPort, endpoints: health, logger: logger)
+        logger.info("worker starting", metadata: [
+            "worker": "\(configuration.workerID)", "database": "\(database.redactedURL)", "http_port": "\(httpPort)",
+        ])
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: worker), .init(service: http)],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+import Generated
+import Logging
+import Messaging
+import PostgresNIO
+import Redis
+import Satel
+import StamCore
+import Testing
+import Worker
+
+/// The worker end to end on a simulator and real PostgreSQL, Redis and RabbitMQ.
+@Suite(.workerStack, .serialized) struct WorkerEndToEndTests {
+    @Test func zoneViolationOnArmedPartitionRaisesExactlyOneAlarm() async throws {
+        let fixture = try await WorkerFixture.make(panels: 1)
+        defer { Task { await fixture.stop() } }
+        let panelID = fixture.panelIDs[0]
+        let simulated = try #require(fixture.simulator.panels.first)
+        try await fixture.withWorker { worker in
+            try await fixture.waitUntilAllConnected()
+            try await simulated.perform(.armAtKeypad(partitions: [1], mode: .mode0, user: 1))
+            try await eventually("partition 1 armed in the database") {
+                try await fixture.strings("SELECT arm_mode FROM partitions WHERE panel_id = '\(panelID)' AND number = 1") == ["mode0"]
+            }
+            try await simulated.perform(.violateZone(1))
+            try await eventually("an alarm row") {
+                try await fixture.int("SELECT count(*)::int FROM alarms") >= 1
+            }
+            try await eventually("zone 1 in alarm in the live state") {
+                let state = try await fixture.redisHash("panel:\(panelID.uuidString.lowercased()):state")
+                return state["zones"]?.contains("\"number\":1,\"state\":\"alarm\"") == true
+            }
+            // The zone restores; the restore record is history, not a second alarm.
+            try await simulated.perform(.restoreZone(1))
+            let records = try await simulated.inspect { $0.eventLog.count }
+            try await eventually("every event-log record stored") {
+                try await fixture.int("SELECT count(*)::int FROM panel_events WHERE source = 'event_log'") == records
+            }
+            #expect(worker.metrics.render().contains("stam_worker_panels_owned 1"))
+        }
+        #expect(try await fixture.int("SELECT count(*)::int FROM alarms") == 1)
+        #expect(try await fixture.strings("SELECT kind || '/' || priority || '/' || zone_number || '/' || partition_number FROM alarms")
+                == ["burglary/high/1/1"])
+        #expect(try await fixture.int("""
+            SELECT count(*)::int FROM alarms a JOIN panel_events e ON e.id = a.panel_event_id WHERE e.event_code = 130 AND NOT e.restore
+            """) == 1)
+        #expect(try await fixture.int("SELECT count(*)::int FROM panel_events WHERE event_code = 130 AND NOT restore") == 1)
+        #expect(try await fixture.int("SELECT count(*)::int FROM outbox WHERE event_name = 'AlarmRaised'") == 1)
+        #expect(try await fixture.int("SELECT count(*)::int FROM outbox WHERE event_name = 'PartitionArmed'") == 1)
+        #expect(try await fixture.int("""
+            SELECT count(*)::int FROM outbox WHERE event_name = 'ZoneStateChanged' AND payload->>'zone_number' = '1' AND payload->>'state' = 'alarm'
+            """) == 1)
+        let recorded = try await fixture.int("""
+            SELECT count(*)::int FROM outbox WHERE event_name = 'PanelEventRecorded' AND payload->>'source' = 'event_log'
+            """)
+        #expect(try await recorded == fixture.int("SELECT count(*)::int FROM panel_events WHERE source = 'event_log'"))
+        // The cursor is the newest stored record.
+        #expect(try await fixture.int("""
+            SELECT count(*)::int FROM panels p JOIN panel_events e ON e.panel_id = p.id AND e.log_index = p.event_log_cursor
+            """) == 1)
+        let state = try await fixture.redisHash("panel:\(panelID.uuidString.lowercased()):state")
+        #expect(state["partitions"]?.contains("\"arm_mode\":\"mode0\"") == true)
+        #expect(state["worker"] == "w1")
+    }
+
+    @Test func redisFlushAllBringsTheLiveStateBack() async throws {
+        let fixture = try await WorkerFixture.make(panels: 3)
+        defer { Task { await fixture.stop() } }
+        let keys = fixture.panelIDs.map { "panel:\($0.uuidString.lowercased()):state" }
+        try await fixture.withWorker { _ in
+            try await fixture.waitUntilAllConnected()
+            try await fixture.simulator.panels[1].perform(.setOutput(2, on: true))
+            try await eventually("live state of every panel") {
+                for key in keys where try await fixture.redisHash(key)["connection"] != "connected" { return false }
+                return true
+            }
+            try await eventually("output 2 of panel 2 in the live state") {
+                try await fixture.redisHash(keys[1])["outputs"] == "[2]"
+            }
+            let redis = RedisClient(configuration: fixture.stack.redisConfiguration, logger: fixture.logger)
+            try await redis.flushAll()
+            #expect(try await fixture.redisHash(keys[1]).isEmpty)
+            await redis.close()
+            // Leases and fence counters went too: the worker re-acquires, repairs the fences, re-reads.
+            try await eventually("live state rebuilt after FLUSHALL") {
+                for key in keys where try await fixture.redisHash(key)["connection"] != "connected" { return false }
+                return try await fixture.redisHash(keys[1])["outputs"] == "[2]"
+            }
+        }
+    }
+}

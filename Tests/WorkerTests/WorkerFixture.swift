@@ -1,0 +1,219 @@
+import Crypto
+import Database
+import Foundation
+import Generated
+import Leases
+import LocalStack
+import Logging
+import MigrationSupport
+import NIOCore
+import Persistence
+import PostgresNIO
+import Redis
+import Satel
+import ServiceLifecycle
+import StamCore
+import Testing
+import Worker
+
+/// One test's world: a fresh migrated database with a site and `panels` panels, a simulator with one
+/// module per panel, the secret files a `stam worker` child reads, and helpers to query and to run workers.
+struct WorkerFixture: Sendable {
+    static let projectRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    static let userCode = "1234"
+
+    let stack: WorkerStack
+    let url: String
+    let database: DatabaseConfiguration
+    let secretsDirectory: String
+    let secrets: SecretBox
+    let simulator: SimulatorServer
+    let panelIDs: [UUID]
+    let siteID: UUID
+    let logger: Logger
+
+    static func make(panels count: Int, userCode: String = WorkerFixture.userCode) async throws -> WorkerFixture {
+        let stack = try #require(WorkerStack.current)
+        var logger = Logger(label: "test.worker")
+        logger.logLevel = .warning
+        let name = "w_" + UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: "")
+        try stack.postgres.ensureDatabase(name, owner: "app")
+        let url = "postgresql://app@127.0.0.1:\(stack.postgres.port)/\(name)"
+        let secretsDirectory = "\(stack.runDirectory)/secrets-\(name)"
+        try FileManager.default.createDirectory(atPath: secretsDirectory, withIntermediateDirectories: true)
+        let key = SymmetricKey(size: .bits256)
+        let keyText = key.withUnsafeBytes { Data($0).base64EncodedString() }
+        for (file, content) in [("postgres_password", stack.postgresPassword), ("redis_password", stack.redisPassword),
+                                ("rabbitmq_password", stack.rabbitmq.password), ("encryption_key", keyText)] {
+            try content.write(toFile: "\(secretsDirectory)/\(file)", atomically: true, encoding: .utf8)
+        }
+        let database = try DatabaseConfiguration(url: url, passwordFile: "\(secretsDirectory)/postgres_password")
+        _ = try await MigrationRunner(configuration: database, logger: logger)
+            .run(directory: try MigrationDirectory(path: projectRoot.appendingPathComponent("migrations").path))
+        // Flush Redis: leases and live state of an earlier test must not leak into this one.
+        let redis = RedisClient(configuration: stack.redisConfiguration, logger: logger)
+        try await redis.flushAll()
+        await redis.close()
+
+        let simulator = SimulatorServer(configuration: SimulatorConfiguration(
+            host: "127.0.0.1", port: 0, panelCount: count, idleTimeout: .seconds(3)))
+        let ports = try await simulator.start()
+        let secrets = try SecretBox(key: key)
+        let client = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: logger)
+        let siteID = UUID()
+        var panelIDs: [UUID] = []
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            let repositories = Repositories(context: DatabaseContext(client: client, secrets: secrets, logger: logger))
+            _ = try await repositories.sites.insert(Site(id: siteID, code: "S-\(name.suffix(6))", name: "Test site"))
+            for (index, port) in ports.enumerated() {
+                let panel = try await repositories.panels.insert(Panel(
+                    siteId: siteID, name: "Panel \(index + 1)", host: "127.0.0.1", port: port,
+                    userCode: Secret(userCode), pollIntervalMs: 100))
+                panelIDs.append(panel.id)
+            }
+            group.cancelAll()
+        }
+        return WorkerFixture(stack: stack, url: url, database: database, secretsDirectory: secretsDirectory, secrets: secrets,
+                             simulator: simulator, panelIDs: panelIDs, siteID: siteID, logger: logger)
+    }
+
+    func stop() async {
+        await simulator.stop()
+    }
+
+    // MARK: Workers
+
+    static let leaseTTL = Duration.seconds(2)
+
+    /// Child workers' logs, kept after the run for a failed test's post-mortem (one directory per test process).
+    static let logDirectory: String = {
+        let path = "/tmp/stam-tests/worker-logs-\(getpid())"
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }()
+
+    func configuration(_ workerID: String) -> WorkerConfiguration {
+        WorkerConfiguration(
+            workerID: workerID, lease: PanelLeaseConfiguration(ttl: Self.leaseTTL), pollInterval: .milliseconds(100),
+            panelRequestTimeout: .seconds(2), panelBackoff: ReconnectBackoff(initialDelay: 0.2, maximumDelay: 0.5, busyDelay: 0.5, jitter: 0.2),
+            retryDelay: .milliseconds(200), commandSweepInterval: .milliseconds(200), liveStateRefreshInterval: .milliseconds(300),
+            panelListRefreshInterval: .seconds(5))
+    }
+
+    func worker(_ workerID: String) -> StamWorker {
+        StamWorker(configuration: configuration(workerID), database: database, secrets: secrets,
+                   redis: stack.redisConfiguration, amqp: stack.amqpConfiguration, logger: logger)
+    }
+
+    /// Runs `body` while an in-process worker runs, then shuts it down gracefully.
+    func withWorker<Result: Sendable>(_ workerID: String = "w1", _ body: (StamWorker) async throws -> Result) async throws -> Result {
+        let worker = worker(workerID)
+        let group = ServiceGroup(configuration: .init(services: [.init(service: worker)], logger: logger))
+        return try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            do {
+                let result = try await body(worker)
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+                return result
+            } catch {
+                await group.triggerGracefulShutdown()
+                try? await tasks.waitForAll()
+                throw error
+            }
+        }
+    }
+
+    /// A real `stam worker` child process with short timings.
+    func child(_ workerID: String, httpPort: Int, environment extra: [String: String] = [:]) throws -> LocalProcess {
+        var environment = ProcessInfo.processInfo.environment
+        environment["DATABASE_URL"] = url
+        environment["REDIS_URL"] = "redis://127.0.0.1:\(stack.redis.port)/0"
+        environment["RABBITMQ_URL"] = stack.rabbitmq.url
+        environment["STAM_SECRETS_DIR"] = secretsDirectory
+        for (key, value) in extra { environment[key] = value }
+        let process = try LocalProcess(
+            name: "stam worker \(workerID)", executable: StamBinary.path,
+            arguments: ["worker", "--worker-id", workerID, "--http-host", "127.0.0.1", "--http-port", String(httpPort),
+                        "--lease-ttl-ms", "2000", "--poll-interval-ms", "100", "--command-sweep-ms", "200",
+                        "--live-state-refresh-ms", "300", "--reconnect-delay-ms", "300"],
+            environment: environment, logFile: "\(Self.logDirectory)/\(workerID).log")
+        // Recorded so a later run kills it if this test process dies first.
+        if let handle = FileHandle(forWritingAtPath: "\(stack.runDirectory)/processes")
+            ?? (FileManager.default.createFile(atPath: "\(stack.runDirectory)/processes", contents: nil)
+                ? FileHandle(forWritingAtPath: "\(stack.runDirectory)/processes") : nil) {
+            handle.seekToEndOfFile()
+            handle.write(Data(process.registryLine.utf8))
+            try? handle.close()
+        }
+        return process
+    }
+
+    // MARK: Queries
+
+    func withConnection<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+        let connection = try await PostgresConnection.connect(configuration: database.connectionConfiguration, id: 1, logger: logger)
+        do {
+            let result = try await body(connection)
+            try await connection.close()
+            return result
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+    }
+
+    func int(_ sql: String) async throws -> Int {
+        try await withConnection { connection in
+            var value = -1
+            for try await number in try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger).decode(Int.self) {
+                value = number
+            }
+            return value
+        }
+    }
+
+    func strings(_ sql: String) async throws -> [String] {
+        try await withConnection { connection in
+            var values: [String] = []
+            for try await value in try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger).decode(String.self) {
+                values.append(value)
+            }
+            return values
+        }
+    }
+
+    func execute(_ sql: String) async throws {
+        try await withConnection { connection in
+            _ = try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
+        }
+    }
+
+    func redisHash(_ key: String) async throws -> [String: String] {
+        let redis = RedisClient(configuration: stack.redisConfiguration, logger: logger)
+        defer { Task { await redis.close() } }
+        return try await redis.hashGetAll(key)
+    }
+
+    func waitUntilAllConnected(within bound: Duration = .seconds(30)) async throws {
+        try await eventually("every panel connected", within: bound) {
+            try await int("SELECT count(*)::int FROM panels WHERE connection_state = 'connected'") == panelIDs.count
+        }
+    }
+}
+
+/// The `stam` executable next to the test bundle.
+enum StamBinary {
+    static var path: String {
+        let testBinary = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        var directory = (testBinary as NSString).deletingLastPathComponent
+        while !directory.isEmpty && directory != "/" {
+            let candidate = "\(directory)/stam"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            directory = (directory as NSString).deletingLastPathComponent
+        }
+        return "stam"
+    }
+}
