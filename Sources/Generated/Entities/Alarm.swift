@@ -115,3 +115,42 @@ public struct Alarm: Entity {
         case version
     }
 }
+
+extension Alarm: JSONWritable {
+    public func writeJSON(to writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.key("acknowledged_at")
+        if let value = self.acknowledgedAt { writer.value(value) } else { writer.null() }
+        writer.key("assignee_id")
+        if let value = self.assigneeId { writer.value(value) } else { writer.null() }
+        writer.key("closed_at")
+        if let value = self.closedAt { writer.value(value) } else { writer.null() }
+        writer.key("id")
+        writer.value(self.id)
+        writer.key("kind")
+        writer.value(self.kind)
+        writer.key("panel_event_id")
+        if let value = self.panelEventId { writer.value(value) } else { writer.null() }
+        writer.key("panel_id")
+        if let value = self.panelId { writer.value(value) } else { writer.null() }
+        writer.key("partition_number")
+        if let value = self.partitionNumber { writer.value(value) } else { writer.null() }
+        writer.key("priority")
+        writer.value(self.priority)
+        writer.key("raised_at")
+        writer.value(self.raisedAt)
+        writer.key("site_id")
+        writer.value(self.siteId)
+        writer.key("state")
+        writer.value(self.state)
+        writer.key("taken_at")
+        if let value = self.takenAt { writer.value(value) } else { writer.null() }
+        writer.key("title")
+        writer.value(self.title)
+        writer.key("version")
+        writer.value(self.version)
+        writer.key("zone_number")
+        if let value = self.zoneNumber { writer.value(value) } else { writer.null() }
+        writer.endObject()
+    }
+}

@@ -49,3 +49,20 @@ public struct AlarmNote: Entity {
         case createdAt = "created_at"
     }
 }
+
+extension AlarmNote: JSONWritable {
+    public func writeJSON(to writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.key("alarm_id")
+        writer.value(self.alarmId)
+        writer.key("author_id")
+        writer.value(self.authorId)
+        writer.key("body")
+        writer.value(self.body)
+        writer.key("created_at")
+        writer.value(self.createdAt)
+        writer.key("id")
+        writer.value(self.id)
+        writer.endObject()
+    }
+}

@@ -67,3 +67,26 @@ public struct AuditEntry: Entity {
         case createdAt = "created_at"
     }
 }
+
+extension AuditEntry: JSONWritable {
+    public func writeJSON(to writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.key("action")
+        writer.value(self.action)
+        writer.key("created_at")
+        writer.value(self.createdAt)
+        writer.key("details")
+        if let value = self.details { writer.value(value) } else { writer.null() }
+        writer.key("entity_id")
+        if let value = self.entityId { writer.value(value) } else { writer.null() }
+        writer.key("entity_type")
+        writer.value(self.entityType)
+        writer.key("id")
+        writer.value(self.id)
+        writer.key("operator_id")
+        if let value = self.operatorId { writer.value(value) } else { writer.null() }
+        writer.key("request_id")
+        if let value = self.requestId { writer.value(value) } else { writer.null() }
+        writer.endObject()
+    }
+}

@@ -97,3 +97,34 @@ public struct Command: Entity {
         case expiresAt = "expires_at"
     }
 }
+
+extension Command: JSONWritable {
+    public func writeJSON(to writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.key("arm_mode")
+        if let value = self.armMode { writer.value(value) } else { writer.null() }
+        writer.key("completed_at")
+        if let value = self.completedAt { writer.value(value) } else { writer.null() }
+        writer.key("expires_at")
+        writer.value(self.expiresAt)
+        writer.key("id")
+        writer.value(self.id)
+        writer.key("kind")
+        writer.value(self.kind)
+        writer.key("panel_id")
+        writer.value(self.panelId)
+        writer.key("requested_at")
+        writer.value(self.requestedAt)
+        writer.key("requested_by")
+        writer.value(self.requestedBy)
+        writer.key("result_code")
+        if let value = self.resultCode { writer.value(value) } else { writer.null() }
+        writer.key("result_text")
+        if let value = self.resultText { writer.value(value) } else { writer.null() }
+        writer.key("status")
+        writer.value(self.status)
+        writer.key("targets")
+        writer.value(self.targets)
+        writer.endObject()
+    }
+}

@@ -75,3 +75,28 @@ public struct Operator: Entity {
         case createdAt = "created_at"
     }
 }
+
+extension Operator: JSONWritable {
+    public func writeJSON(to writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.key("active")
+        writer.value(self.active)
+        writer.key("created_at")
+        writer.value(self.createdAt)
+        writer.key("display_name")
+        writer.value(self.displayName)
+        writer.key("id")
+        writer.value(self.id)
+        writer.key("last_login_at")
+        if let value = self.lastLoginAt { writer.value(value) } else { writer.null() }
+        writer.key("login")
+        writer.value(self.login)
+        writer.key("password_hash")
+        if let value = self.passwordHash { writer.value(value) } else { writer.null() }
+        writer.key("role")
+        writer.value(self.role)
+        writer.key("version")
+        writer.value(self.version)
+        writer.endObject()
+    }
+}

@@ -57,3 +57,22 @@ public struct Output: Entity {
         case updatedAt = "updated_at"
     }
 }
+
+extension Output: JSONWritable {
+    public func writeJSON(to writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.key("active")
+        writer.value(self.active)
+        writer.key("id")
+        writer.value(self.id)
+        writer.key("name")
+        writer.value(self.name)
+        writer.key("number")
+        writer.value(self.number)
+        writer.key("panel_id")
+        writer.value(self.panelId)
+        writer.key("updated_at")
+        writer.value(self.updatedAt)
+        writer.endObject()
+    }
+}

@@ -143,3 +143,48 @@ public struct Panel: Entity {
         case updatedAt = "updated_at"
     }
 }
+
+extension Panel: JSONWritable {
+    public func writeJSON(to writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.key("connection_state")
+        writer.value(self.connectionState)
+        writer.key("created_at")
+        writer.value(self.createdAt)
+        writer.key("enabled")
+        writer.value(self.enabled)
+        writer.key("event_log_cursor")
+        if let value = self.eventLogCursor { writer.value(value) } else { writer.null() }
+        writer.key("fencing_token")
+        writer.value(self.fencingToken)
+        writer.key("firmware")
+        if let value = self.firmware { writer.value(value) } else { writer.null() }
+        writer.key("host")
+        writer.value(self.host)
+        writer.key("id")
+        writer.value(self.id)
+        writer.key("integration_key")
+        if let value = self.integrationKey { writer.value(value) } else { writer.null() }
+        writer.key("last_seen_at")
+        if let value = self.lastSeenAt { writer.value(value) } else { writer.null() }
+        writer.key("model")
+        writer.value(self.model)
+        writer.key("name")
+        writer.value(self.name)
+        writer.key("owner_worker")
+        if let value = self.ownerWorker { writer.value(value) } else { writer.null() }
+        writer.key("poll_interval_ms")
+        writer.value(self.pollIntervalMs)
+        writer.key("port")
+        writer.value(self.port)
+        writer.key("site_id")
+        writer.value(self.siteId)
+        writer.key("updated_at")
+        writer.value(self.updatedAt)
+        writer.key("user_code")
+        if let value = self.userCode { writer.value(value) } else { writer.null() }
+        writer.key("version")
+        writer.value(self.version)
+        writer.endObject()
+    }
+}

@@ -117,3 +117,38 @@ public struct PanelEvent: Entity {
         case fencingToken = "fencing_token"
     }
 }
+
+extension PanelEvent: JSONWritable {
+    public func writeJSON(to writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.key("description")
+        writer.value(self.description)
+        writer.key("event_class")
+        if let value = self.eventClass { writer.value(value) } else { writer.null() }
+        writer.key("event_code")
+        if let value = self.eventCode { writer.value(value) } else { writer.null() }
+        writer.key("fencing_token")
+        writer.value(self.fencingToken)
+        writer.key("id")
+        writer.value(self.id)
+        writer.key("log_index")
+        if let value = self.logIndex { writer.value(value) } else { writer.null() }
+        writer.key("occurred_at")
+        writer.value(self.occurredAt)
+        writer.key("panel_id")
+        writer.value(self.panelId)
+        writer.key("partition_number")
+        if let value = self.partitionNumber { writer.value(value) } else { writer.null() }
+        writer.key("raw")
+        if let value = self.raw { writer.value(value) } else { writer.null() }
+        writer.key("received_at")
+        writer.value(self.receivedAt)
+        writer.key("restore")
+        writer.value(self.restore)
+        writer.key("source")
+        writer.value(self.source)
+        writer.key("source_number")
+        if let value = self.sourceNumber { writer.value(value) } else { writer.null() }
+        writer.endObject()
+    }
+}

@@ -69,3 +69,26 @@ public struct Partition: Entity {
         case updatedAt = "updated_at"
     }
 }
+
+extension Partition: JSONWritable {
+    public func writeJSON(to writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.key("alarm")
+        writer.value(self.alarm)
+        writer.key("arm_mode")
+        writer.value(self.armMode)
+        writer.key("fire_alarm")
+        writer.value(self.fireAlarm)
+        writer.key("id")
+        writer.value(self.id)
+        writer.key("name")
+        writer.value(self.name)
+        writer.key("number")
+        writer.value(self.number)
+        writer.key("panel_id")
+        writer.value(self.panelId)
+        writer.key("updated_at")
+        writer.value(self.updatedAt)
+        writer.endObject()
+    }
+}

@@ -87,3 +87,32 @@ public struct Site: Entity {
         case updatedAt = "updated_at"
     }
 }
+
+extension Site: JSONWritable {
+    public func writeJSON(to writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.key("active")
+        writer.value(self.active)
+        writer.key("address")
+        if let value = self.address { writer.value(value) } else { writer.null() }
+        writer.key("code")
+        writer.value(self.code)
+        writer.key("contact_name")
+        if let value = self.contactName { writer.value(value) } else { writer.null() }
+        writer.key("contact_phone")
+        if let value = self.contactPhone { writer.value(value) } else { writer.null() }
+        writer.key("created_at")
+        writer.value(self.createdAt)
+        writer.key("id")
+        writer.value(self.id)
+        writer.key("name")
+        writer.value(self.name)
+        writer.key("notes")
+        if let value = self.notes { writer.value(value) } else { writer.null() }
+        writer.key("updated_at")
+        writer.value(self.updatedAt)
+        writer.key("version")
+        writer.value(self.version)
+        writer.endObject()
+    }
+}

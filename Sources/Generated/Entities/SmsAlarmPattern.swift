@@ -65,3 +65,24 @@ public struct SmsAlarmPattern: Entity {
         case createdAt = "created_at"
     }
 }
+
+extension SmsAlarmPattern: JSONWritable {
+    public func writeJSON(to writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.key("created_at")
+        writer.value(self.createdAt)
+        writer.key("enabled")
+        writer.value(self.enabled)
+        writer.key("id")
+        writer.value(self.id)
+        writer.key("kind")
+        writer.value(self.kind)
+        writer.key("pattern")
+        writer.value(self.pattern)
+        writer.key("priority")
+        writer.value(self.priority)
+        writer.key("title")
+        if let value = self.title { writer.value(value) } else { writer.null() }
+        writer.endObject()
+    }
+}

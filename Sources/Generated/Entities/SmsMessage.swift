@@ -71,3 +71,26 @@ public struct SmsMessage: Entity {
         case dedupKey = "dedup_key"
     }
 }
+
+extension SmsMessage: JSONWritable {
+    public func writeJSON(to writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.key("body")
+        writer.value(self.body)
+        writer.key("dedup_key")
+        writer.value(self.dedupKey)
+        writer.key("id")
+        writer.value(self.id)
+        writer.key("received_at")
+        writer.value(self.receivedAt)
+        writer.key("sender")
+        writer.value(self.sender)
+        writer.key("sent_at")
+        writer.value(self.sentAt)
+        writer.key("site_id")
+        if let value = self.siteId { writer.value(value) } else { writer.null() }
+        writer.key("status")
+        writer.value(self.status)
+        writer.endObject()
+    }
+}

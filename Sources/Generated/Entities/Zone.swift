@@ -69,3 +69,26 @@ public struct Zone: Entity {
         case updatedAt = "updated_at"
     }
 }
+
+extension Zone: JSONWritable {
+    public func writeJSON(to writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.key("bypassed")
+        writer.value(self.bypassed)
+        writer.key("id")
+        writer.value(self.id)
+        writer.key("name")
+        writer.value(self.name)
+        writer.key("number")
+        writer.value(self.number)
+        writer.key("panel_id")
+        writer.value(self.panelId)
+        writer.key("partition_id")
+        if let value = self.partitionId { writer.value(value) } else { writer.null() }
+        writer.key("state")
+        writer.value(self.state)
+        writer.key("updated_at")
+        writer.value(self.updatedAt)
+        writer.endObject()
+    }
+}

@@ -57,7 +57,34 @@ public struct SwiftModelRenderer {
             }
             renderStoredProperties(entity.fields, into: &writer)
         }
+        writer.line()
+        renderJSONWriter(for: entity, into: &writer)
         return writer.text
+    }
+
+    /// `writeJSON(to:)`: the API's fast encoding, keys sorted like `JSONEncoder`'s `.sortedKeys`, secrets null.
+    func renderJSONWriter(for entity: EntityDeclaration, into writer: inout SwiftWriter) {
+        writer.block("extension \(entity.name): JSONWritable") { writer in
+            writer.block("public func writeJSON(to writer: inout JSONWriter)") { writer in
+                writer.line("writer.beginObject()")
+                for field in entity.fields.sorted(by: { $0.name < $1.name }) {
+                    let name = "self." + Naming.lowerCamelCase(field.name)
+                    writer.line("writer.key(\(SwiftNames.literal(field.name)))")
+                    let call: (String) -> String = { value in
+                        switch field.kind {
+                        case .scalar(.double), .scalar(.decimal): "writer.value(encoded: \(value))"
+                        default: "writer.value(\(value))"
+                        }
+                    }
+                    if field.optional {
+                        writer.line("if let value = \(name) { \(call("value")) } else { writer.null() }")
+                    } else {
+                        writer.line(call(name))
+                    }
+                }
+                writer.line("writer.endObject()")
+            }
+        }
     }
 
     // MARK: Events

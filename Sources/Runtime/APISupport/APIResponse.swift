@@ -3,12 +3,19 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import Persistence
+import StamCore
 
 /// Small pieces every generated route uses: JSON responses, bodies, path ids, ETags.
 public enum APIResponse {
     public static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) throws -> Response {
         var headers = headers
         headers[.contentType] = "application/json; charset=utf-8"
+        // Entities and pages of them write their own JSON (the same bytes, several times faster).
+        if let writable = value as? any JSONWritable {
+            var writer = JSONWriter()
+            writable.writeJSON(to: &writer)
+            return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: writer.bytes)))
+        }
         let data = try APICoding.encoder.encode(value)
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
@@ -75,6 +82,19 @@ public struct PageBody<Item: Encodable & Sendable>: Encodable, Sendable {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(items, forKey: .items)
         try container.encode(nextCursor, forKey: .nextCursor)  // explicit null, not a missing key
+    }
+}
+
+extension PageBody: JSONWritable where Item: JSONWritable {
+    public func writeJSON(to writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.key("items")
+        writer.beginArray()
+        for item in items { item.writeJSON(to: &writer) }
+        writer.endArray()
+        writer.key("next_cursor")
+        if let nextCursor { writer.value(nextCursor) } else { writer.null() }
+        writer.endObject()
     }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import NIOCore
+import StamCore
 
 /// The request context of the operator API: the authenticated principal (set by `AuthenticationMiddleware`),
 /// the request id (set by `RequestIDMiddleware`) and the peer address for rate limiting.
@@ -55,9 +56,8 @@ public enum APICoding {
         return decoder
     }
 
-    public static func formatDate(_ date: Date) -> String {
-        date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
-    }
+    /// UTC with milliseconds; the same function the generated `writeJSON` uses, so both paths agree.
+    public static func formatDate(_ date: Date) -> String { JSONWriter.formatDate(date) }
 
     public static func parseDate(_ text: String) -> Date? {
         if let date = try? Date(text, strategy: .iso8601.year().month().day().time(includingFractionalSeconds: true)) { return date }
