@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "stamgen", targets: ["Generator"]),
         .executable(name: "stam", targets: ["stam"]),
         .executable(name: "GeneratorBench", targets: ["GeneratorBench"]),
+        .executable(name: "OutboxBench", targets: ["OutboxBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
@@ -25,6 +26,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        // MARK: Observability
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // MARK: Generator
@@ -80,6 +84,7 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             path: "Sources/Runtime/Outbox",
             swiftSettings: swiftSettings
@@ -118,6 +123,20 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: Observability
+        .target(
+            name: "Observability",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Sources/Runtime/Observability",
+            swiftSettings: swiftSettings
+        ),
+
         .executableTarget(
             name: "SatelFuzz",
             dependencies: ["Satel", .product(name: "NIOCore", package: "swift-nio")],
@@ -148,6 +167,7 @@ let package = Package(
             name: "stam",
             dependencies: [
                 "Generated", "StamCore", "Database", "LocalStack", "Satel", "Messaging", "Outbox", "Secrets",
+                "Observability", .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -160,6 +180,17 @@ let package = Package(
             name: "GeneratorBench",
             dependencies: ["GeneratorCore"],
             path: "Sources/Benchmarks/GeneratorBench",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "OutboxBench",
+            dependencies: [
+                "Outbox", "Messaging", "Database", "LocalStack", "MigrationSupport", "Generated", "StamCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Sources/Benchmarks/OutboxBench",
             swiftSettings: swiftSettings
         ),
 
@@ -178,6 +209,7 @@ let package = Package(
             name: "RuntimeTests",
             dependencies: [
                 "Database", "LocalStack", "MigrationSupport", "StamCore", "Generated", "Messaging", "Outbox",
+                "Observability", .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

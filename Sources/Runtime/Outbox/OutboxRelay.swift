@@ -29,13 +29,17 @@ public struct OutboxRelay: Service {
         /// Fallback poll when no NOTIFY arrives (e.g. LISTEN is not possible through PgBouncer).
         public var pollInterval: Duration
         public var heartbeatInterval: Duration
+        /// Retention of published rows and of `processed_messages` (`OutboxPruner`); nil: this relay does
+        /// not prune.
+        public var retention: OutboxPruner.Configuration?
 
         public init(instance: String, batchSize: Int = 500, pollInterval: Duration = .seconds(2),
-                    heartbeatInterval: Duration = .seconds(5)) {
+                    heartbeatInterval: Duration = .seconds(5), retention: OutboxPruner.Configuration? = .init()) {
             self.instance = instance
             self.batchSize = batchSize
             self.pollInterval = pollInterval
             self.heartbeatInterval = heartbeatInterval
+            self.retention = retention
         }
     }
 
@@ -63,6 +67,10 @@ public struct OutboxRelay: Service {
             try await withThrowingDiscardingTaskGroup { group in
                 group.addTask { await listen(wakeUp) }
                 group.addTask { await heartbeat() }
+                if let retention = configuration.retention {
+                    let pruner = OutboxPruner(configuration: retention, metrics: metrics, logger: logger)
+                    group.addTask { await pruner.run(database: database) }
+                }
                 await relayLoop(wakeUp: wakeUp)
                 group.cancelAll()
             }
@@ -185,7 +193,9 @@ public struct OutboxRelay: Service {
         }
     }
 
-    /// Refreshes this relay's row in `outbox_relays` and reads how many relays are alive.
+    /// Refreshes this relay's row in `outbox_relays`, reads how many relays are alive and how many rows wait
+    /// (a count over the partial index of unpublished rows: cheap while the backlog is small, and a large
+    /// backlog is exactly when the figure matters).
     private func heartbeat() async {
         while !Task.isCancelled {
             do {
@@ -201,6 +211,8 @@ public struct OutboxRelay: Service {
                         "SELECT count(*)::int FROM outbox_relays WHERE heartbeat_at > now() - make_interval(secs => \(seconds))",
                         logger: logger)
                     for try await count in rows.decode(Int.self) { metrics.setActiveInstances(count) }
+                    let pending = try await connection.query("SELECT count(*)::int FROM outbox WHERE published_at IS NULL", logger: logger)
+                    for try await count in pending.decode(Int.self) { metrics.setPendingRows(count) }
                     try await Task.sleep(for: configuration.heartbeatInterval)
                 }
             } catch {
