@@ -75,14 +75,14 @@ struct RelayCommand: AsyncParsableCommand {
             publisher: publisher,
             metrics: OutboxRelayMetrics(registry: registry),
             logger: logger)
-        let postgres = database.connectionConfiguration
+        let (postgres, probeLogger) = (database.connectionConfiguration, logger)
         let observability = ObservabilityServer(
             configuration: .init(host: metricsHost, port: metricsPort), registry: registry,
             readinessChecks: [
                 ReadinessCheck("postgresql") {
-                    let connection = try await PostgresConnection.connect(configuration: postgres, id: 90, logger: logger)
+                    let connection = try await PostgresConnection.connect(configuration: postgres, id: 90, logger: probeLogger)
                     do {
-                        try await connection.query("SELECT 1", logger: logger)
+                        try await connection.query("SELECT 1", logger: probeLogger)
                     } catch {
                         try? await connection.close()
                         throw error

@@ -47,13 +47,13 @@ import Testing
             #expect(down.status == 503)
             #expect(down.headers["content-type"] == "application/json")
             let report = try JSONDecoder().decode(ObservabilityServer.Readiness.self, from: Data(down.body.utf8))
-            #expect(report == .init(ready: false, failing: ["postgresql"], errors: ["postgresql": "connection refused"]))
+            #expect(report == ObservabilityServer.Readiness(ready: false, failing: ["postgresql"], errors: ["postgresql": "connection refused"]))
 
             databaseUp.withLock { $0 = true }
             let up = try await HTTPGet.get(port: port, path: "/readyz")
             #expect(up.status == 200)
             #expect(try JSONDecoder().decode(ObservabilityServer.Readiness.self, from: Data(up.body.utf8))
-                    == .init(ready: true, failing: [], errors: [:]))
+                    == ObservabilityServer.Readiness(ready: true, failing: [], errors: [:]))
         }
     }
 
@@ -80,8 +80,8 @@ import Testing
 
     @Test func metricsServesTheRegistryInPrometheusTextFormat() async throws {
         let registry = PrometheusCollectorRegistry()
-        registry.makeCounter(name: "test_events_total", help: "Events.").increment(by: 42)
-        registry.makeGauge(name: "test_depth", labels: [("queue", "a")], help: "Depth.").set(7)
+        registry.makeCounter(name: "test_events_total", help: "Events.").increment(by: Int64(42))
+        registry.makeGauge(name: "test_depth", labels: [("queue", "a")], help: "Depth.").set(to: 7.0)
         let server = ObservabilityServer(configuration: .init(host: "127.0.0.1", port: 0), registry: registry, logger: logger)
         try await withServer(server) { port in
             let response = try await HTTPGet.get(port: port, path: "/metrics")

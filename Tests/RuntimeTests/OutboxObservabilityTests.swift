@@ -150,8 +150,8 @@ import Testing
         let first = try await pruner.pruneOnce(on: connection)
         let second = try await pruner.pruneOnce(on: connection)
         try await connection.close()
-        #expect(first == .init(outbox: 6, processedMessages: 6))
-        #expect(second == .init(outbox: 0, processedMessages: 0))
+        #expect(first == OutboxPruner.Pruned(outbox: 6, processedMessages: 6))
+        #expect(second == OutboxPruner.Pruned(outbox: 0, processedMessages: 0))
         // Unpublished rows stay whatever their age; published rows younger than 7 days stay.
         #expect(try await outbox.number(database, "SELECT count(*)::int FROM outbox WHERE published_at IS NULL") == 3)
         #expect(try await outbox.number(database, "SELECT count(*)::int FROM outbox WHERE published_at IS NOT NULL") == 3)

@@ -84,6 +84,12 @@ public struct ObservabilityServer: Service {
         public var failing: [String]
         /// Why each failing check failed.
         public var errors: [String: String]
+
+        public init(ready: Bool, failing: [String], errors: [String: String]) {
+            self.ready = ready
+            self.failing = failing
+            self.errors = errors
+        }
     }
 
     public static func readiness(of checks: [ReadinessCheck]) async -> Readiness {

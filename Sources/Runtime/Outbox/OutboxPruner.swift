@@ -37,6 +37,11 @@ public struct OutboxPruner: Sendable {
     public struct Pruned: Sendable, Equatable {
         public var outbox: Int
         public var processedMessages: Int
+
+        public init(outbox: Int, processedMessages: Int) {
+            self.outbox = outbox
+            self.processedMessages = processedMessages
+        }
     }
 
     let configuration: Configuration
