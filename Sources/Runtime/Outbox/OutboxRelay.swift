@@ -139,7 +139,7 @@ public struct OutboxRelay: Service {
             // 1. Lock aggregates, oldest pending first. The lock is in the outer WHERE over an ordered subquery
             // (a volatile function is never pushed down), so LIMIT stops locking once it has enough.
             let locked = try await connection.query("""
-                SELECT aggregate_id
+                SELECT aggregate_id, first_seq
                 FROM (SELECT aggregate_id, min(seq) AS first_seq
                       FROM (SELECT aggregate_id, seq FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT \(window)) AS head
                       GROUP BY aggregate_id ORDER BY first_seq) AS pending
@@ -147,7 +147,11 @@ public struct OutboxRelay: Service {
                 LIMIT \(maxAggregates)
                 """, logger: logger)
             var claimable: [UUID] = []
-            for try await aggregate in locked.decode(UUID.self) { claimable.append(aggregate) }
+            var oldestPending: [UUID: Int64] = [:]
+            for try await (aggregate, first) in locked.decode((UUID, Int64).self) {
+                claimable.append(aggregate)
+                oldestPending[aggregate] = first
+            }
             if claimable.isEmpty {
                 let waiting = try await connection.query("SELECT EXISTS (SELECT 1 FROM outbox WHERE published_at IS NULL)", logger: logger)
                 var blocked = false
@@ -181,23 +185,27 @@ public struct OutboxRelay: Service {
             }
             guard !ids.isEmpty else { return BatchOutcome(published: 0, blocked: true) }
             // Defence in depth, for the order per aggregate: an older unpublished row of a claimed aggregate that
-            // this claim did not get (skipped as row-locked by something that is not a relay, or claimed by a
-            // relay of an older version whose single-statement claim locked aggregates while scanning) means
-            // the aggregate is not ours to publish now: hold it back.
+            // this claim did not get (skipped as row-locked by something that is not a relay) means the
+            // aggregate is not ours to publish now: hold it back. Step 1 saw each aggregate's oldest pending row
+            // (its window is a prefix of the pending rows in seq order); when the claim starts there, nothing
+            // older was skipped. Only the others (whose older rows another relay published between step 1's
+            // snapshot and its lock, or that were skipped) need the query, which walks the aggregate's history.
             var firstSeq: [UUID: Int64] = [:]
             for (index, message) in messages.enumerated() {
                 let aggregate = aggregates[index]
                 if firstSeq[aggregate] == nil { firstSeq[aggregate] = Int64(message.headers["x-outbox-seq"] ?? "") ?? 0 }
             }
-            let candidates = Array(firstSeq.keys)
+            let candidates = firstSeq.keys.filter { firstSeq[$0] != oldestPending[$0] }
             let thresholds = candidates.map { firstSeq[$0]! }
             var heldBack = Set<UUID>()
-            let older = try await connection.query("""
-                SELECT b.aggregate_id FROM unnest(\(candidates)::uuid[], \(thresholds)::bigint[]) AS b(aggregate_id, first_seq)
-                WHERE EXISTS (SELECT 1 FROM outbox o WHERE o.aggregate_id = b.aggregate_id
-                              AND o.published_at IS NULL AND o.seq < b.first_seq)
-                """, logger: logger)
-            for try await aggregate in older.decode(UUID.self) { heldBack.insert(aggregate) }
+            if !candidates.isEmpty {
+                let older = try await connection.query("""
+                    SELECT b.aggregate_id FROM unnest(\(candidates)::uuid[], \(thresholds)::bigint[]) AS b(aggregate_id, first_seq)
+                    WHERE EXISTS (SELECT 1 FROM outbox o WHERE o.aggregate_id = b.aggregate_id
+                                  AND o.published_at IS NULL AND o.seq < b.first_seq)
+                    """, logger: logger)
+                for try await aggregate in older.decode(UUID.self) { heldBack.insert(aggregate) }
+            }
             if !heldBack.isEmpty {
                 let keep = messages.indices.filter { !heldBack.contains(aggregates[$0]) }
                 ids = keep.map { ids[$0] }
