@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "stamgen", targets: ["Generator"]),
         .executable(name: "stam", targets: ["stam"]),
         .executable(name: "GeneratorBench", targets: ["GeneratorBench"]),
+        .executable(name: "OutboxBench", targets: ["OutboxBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
@@ -29,6 +30,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        // MARK: Observability
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // MARK: Generator
@@ -84,6 +87,7 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             path: "Sources/Runtime/Outbox",
             swiftSettings: swiftSettings
@@ -119,6 +123,20 @@ let package = Package(
             ],
             path: "Sources/Runtime/Satel",
             exclude: ["README.md"],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Observability
+        .target(
+            name: "Observability",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Sources/Runtime/Observability",
             swiftSettings: swiftSettings
         ),
 
@@ -270,6 +288,7 @@ let package = Package(
                 "Backend", "APISupport", "Persistence", "Redis", "Sms", "SmsIngest", "Worker", "Leases",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                "Observability", .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -339,6 +358,17 @@ let package = Package(
             path: "Sources/Benchmarks/GeneratorBench",
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "OutboxBench",
+            dependencies: [
+                "Outbox", "Messaging", "Database", "LocalStack", "MigrationSupport", "Generated", "StamCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Sources/Benchmarks/OutboxBench",
+            swiftSettings: swiftSettings
+        ),
 
         // MARK: Tests
         .testTarget(
@@ -361,6 +391,7 @@ let package = Package(
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "JWTKit", package: "jwt-kit"),
+                "Observability", .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -14,6 +14,13 @@ swift build -c release --product SatelBench >/dev/null
 .build/release/SatelBench
 
 echo
+echo "## Transactional outbox"
+# Starts its own PostgreSQL 15 and RabbitMQ under /tmp/stam-bench (stopped at the end); OUTBOX_BENCH_EVENTS,
+# OUTBOX_BENCH_AGGREGATES and OUTBOX_BENCH_BATCH_SIZE change the load.
+swift build -c release --product OutboxBench >/dev/null
+.build/release/OutboxBench --migrations "$PWD/migrations"
+
+echo
 echo "## Operator API"
 scripts/install-bench-tools.sh
 swift build -c release --product stam >/dev/null

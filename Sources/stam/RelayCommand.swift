@@ -4,7 +4,10 @@ import Foundation
 import Generated
 import Logging
 import Messaging
+import Observability
 import Outbox
+import PostgresNIO
+import Prometheus
 import ServiceLifecycle
 
 struct RelayCommand: AsyncParsableCommand {
@@ -24,6 +27,31 @@ struct RelayCommand: AsyncParsableCommand {
     @Option(help: "Rows per batch (one transaction, one confirm round).")
     var batchSize = 500
 
+    /// The relay's `ports.metrics` in schema/deployment.yaml (outbox-relay), which the generated
+    /// deploy/generated/prometheus/prometheus.yml scrapes (`outbox-relay-N:9100`) and the compose health check
+    /// asks for /readyz.
+    static let defaultMetricsPort = 9100
+
+    @Option(help: "Port of /metrics, /healthz and /readyz (0: any free port).")
+    var metricsPort = RelayCommand.defaultMetricsPort
+
+    @Option(help: "Address the metrics server listens on.")
+    var metricsHost = "0.0.0.0"
+
+    @Option(help: "Keep published outbox rows this long (audit trail, replay), e.g. 7d, 12h.")
+    var outboxRetention = DurationArgument(days: 7)
+
+    @Option(help: "Keep consumers' processed message ids this long (must exceed --outbox-retention).")
+    var processedMessagesRetention = DurationArgument(days: 30)
+
+    func validate() throws {
+        // A replay from the outbox re-sends rows up to --outbox-retention old; their ids must still be in
+        // processed_messages or consumers would apply them twice.
+        guard processedMessagesRetention.duration > outboxRetention.duration else {
+            throw ValidationError("--processed-messages-retention (\(processedMessagesRetention)) must be longer than --outbox-retention (\(outboxRetention))")
+        }
+    }
+
     func run() async throws {
         var logger = Logger(label: "stam.relay")
         logger.logLevel = .info
@@ -37,14 +65,39 @@ struct RelayCommand: AsyncParsableCommand {
         let database = try DatabaseConfiguration(url: databaseURL, passwordFile: SecretFiles.existing("postgres_password"))
         let amqp = try AMQPConfiguration(url: amqpURL, password: try DatabaseConfiguration.readSecret(SecretFiles.path("rabbitmq_password")))
         let name = instance ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())"
+        let publisher = Publisher(configuration: amqp, topology: StamTopology.messaging, logger: logger)
+        let registry = PrometheusCollectorRegistry()
+        let retention = OutboxPruner.Configuration(outboxRetention: outboxRetention.duration,
+                                                   processedMessagesRetention: processedMessagesRetention.duration)
         let relay = OutboxRelay(
-            configuration: .init(instance: name, batchSize: batchSize),
+            configuration: .init(instance: name, batchSize: batchSize, retention: retention),
             database: database.connectionConfiguration,
-            publisher: Publisher(configuration: amqp, topology: StamTopology.messaging, logger: logger),
+            publisher: publisher,
+            metrics: OutboxRelayMetrics(registry: registry),
             logger: logger)
-        logger.info("relay starting", metadata: ["instance": "\(name)", "database": "\(database.redactedURL)", "broker": "\(amqp.redactedURL)"])
+        let (postgres, probeLogger) = (database.connectionConfiguration, logger)
+        let observability = ObservabilityServer(
+            configuration: .init(host: metricsHost, port: metricsPort), registry: registry,
+            readinessChecks: [
+                ReadinessCheck("postgresql") {
+                    let connection = try await PostgresConnection.connect(configuration: postgres, id: 90, logger: probeLogger)
+                    do {
+                        try await connection.query("SELECT 1", logger: probeLogger)
+                    } catch {
+                        try? await connection.close()
+                        throw error
+                    }
+                    try await connection.close()
+                },
+                ReadinessCheck("rabbitmq") { try await publisher.checkConnection() },
+            ],
+            logger: logger)
+        logger.info("relay starting", metadata: [
+            "instance": "\(name)", "database": "\(database.redactedURL)", "broker": "\(amqp.redactedURL)",
+            "metrics": "\(metricsHost):\(metricsPort)",
+        ])
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: relay)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            services: [.init(service: relay), .init(service: observability)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 }

@@ -196,7 +196,7 @@ import Testing
         try rabbit.server.password.write(toFile: "\(secrets)/rabbitmq_password", atomically: true, encoding: .utf8)
         let victim = try LocalProcess(
             name: "stam relay", executable: StamBinary.path,
-            arguments: ["relay", "--instance", "victim", "--batch-size", "1000"],
+            arguments: ["relay", "--instance", "victim", "--batch-size", "1000", "--metrics-port", "0"],
             environment: ["DATABASE_URL": fixture.url, "RABBITMQ_URL": rabbit.server.url, "STAM_SECRETS_DIR": secrets],
             logFile: "\(secrets)/relay.log")
         defer { victim.stop(signal: SIGKILL) }

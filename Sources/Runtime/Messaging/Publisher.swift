@@ -41,6 +41,13 @@ public final class Publisher: Sendable {
         try await thread.run { _ = try slot.with { $0 } }
     }
 
+    /// For readiness probes: connects when there is no connection, else reads what the broker sent (which
+    /// fails on a dead socket and drops it, so the next probe or publish reconnects).
+    public func checkConnection() async throws {
+        let slot = self.slot
+        try await thread.run { try slot.with { try $0.pump() } }
+    }
+
     public func close() async {
         let slot = self.slot
         _ = try? await thread.run { slot.close() }

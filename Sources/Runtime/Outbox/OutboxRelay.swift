@@ -15,13 +15,18 @@ import ServiceLifecycle
 /// - broker down: the publish fails, the transaction rolls back, the relay backs off and retries; nothing
 ///   is skipped because nothing is marked published without its confirm.
 ///
-/// Order per aggregate: SKIP LOCKED alone would let two relays reorder one panel's events. The claim query
-/// therefore also takes a transaction-scoped advisory lock per aggregate in its WHERE clause, before the row
-/// lock: a relay can only claim rows of aggregates no other relay is publishing, and since it holds a
-/// claimed aggregate until commit, the next batch of that aggregate starts after this one is confirmed. Each
-/// message also carries its outbox `seq` (header `x-outbox-seq`) so consumers can see the order.
-/// The price: relays share work per aggregate, so when one batch covers every pending aggregate (few
-/// panels), one relay publishes and the other stands by as the failover the seed asks for.
+/// Order per aggregate: SKIP LOCKED alone would let two relays reorder one panel's events. A claim therefore
+/// first takes a transaction-scoped advisory lock per aggregate, then claims rows of those aggregates only:
+/// a relay can only claim rows of aggregates no other relay is publishing, and since it holds a claimed
+/// aggregate until commit, the next batch of that aggregate starts after this one is confirmed. Each message
+/// also carries its outbox `seq` (header `x-outbox-seq`) so consumers can see the order.
+///
+/// Sharing the work: a claim locks at most `maxAggregatesPerBatch` aggregates, those with the oldest pending
+/// rows (among the first `4 x batchSize` pending rows) that no other relay holds. Locking every aggregate a
+/// seq-ordered scan meets, as a single-statement claim does, would hand all of them to whichever relay came
+/// first (500 rows interleave hundreds of panels), leaving the second relay idle; capped, the two relays
+/// publish disjoint sets of panels at once (docs: `make bench`, OutboxBench). With few panels one relay may
+/// still hold them all; the other then stands by as the failover the seed asks for.
 public struct OutboxRelay: Service {
     public struct Configuration: Sendable {
         public var instance: String
@@ -29,13 +34,23 @@ public struct OutboxRelay: Service {
         /// Fallback poll when no NOTIFY arrives (e.g. LISTEN is not possible through PgBouncer).
         public var pollInterval: Duration
         public var heartbeatInterval: Duration
+        /// Retention of published rows and of `processed_messages` (`OutboxPruner`); nil: this relay does
+        /// not prune.
+        public var retention: OutboxPruner.Configuration?
+        /// Aggregates one claim may lock (see the type's comment). 64 keeps a burst of one event from each of
+        /// a thousand panels at ~16 batches for one relay, while leaving most aggregates of a backlog to the
+        /// other relay.
+        public var maxAggregatesPerBatch: Int
 
         public init(instance: String, batchSize: Int = 500, pollInterval: Duration = .seconds(2),
-                    heartbeatInterval: Duration = .seconds(5)) {
+                    heartbeatInterval: Duration = .seconds(5), retention: OutboxPruner.Configuration? = .init(),
+                    maxAggregatesPerBatch: Int = 64) {
             self.instance = instance
             self.batchSize = batchSize
+            self.maxAggregatesPerBatch = maxAggregatesPerBatch
             self.pollInterval = pollInterval
             self.heartbeatInterval = heartbeatInterval
+            self.retention = retention
         }
     }
 
@@ -63,6 +78,10 @@ public struct OutboxRelay: Service {
             try await withThrowingDiscardingTaskGroup { group in
                 group.addTask { await listen(wakeUp) }
                 group.addTask { await heartbeat() }
+                if let retention = configuration.retention {
+                    let pruner = OutboxPruner(configuration: retention, metrics: metrics, logger: logger)
+                    group.addTask { await pruner.run(database: database) }
+                }
                 await relayLoop(wakeUp: wakeUp)
                 group.cancelAll()
             }
@@ -81,9 +100,15 @@ public struct OutboxRelay: Service {
                 if connection == nil {
                     connection = try await PostgresConnection.connect(configuration: database, id: 1, logger: logger)
                 }
-                let published = try await relayBatch(on: connection!)
+                let outcome = try await relayBatch(on: connection!)
                 backoff = .milliseconds(100)
-                if published >= configuration.batchSize { continue }
+                // Published something: there may be more (a claim is capped by aggregates, not only rows).
+                if outcome.published > 0 { continue }
+                if outcome.blocked {
+                    // Rows wait but another relay holds their aggregates: look again as soon as it may be done.
+                    try? await Task.sleep(for: .milliseconds(10))
+                    continue
+                }
                 // Idle: wait for a NOTIFY or the poll interval, whichever comes first.
                 await wakeUp.wait(upTo: configuration.pollInterval)
             } catch {
@@ -98,17 +123,48 @@ public struct OutboxRelay: Service {
         if let connection { try? await connection.close() }
     }
 
-    /// One batch in one transaction. Returns how many rows were published.
-    func relayBatch(on connection: PostgresConnection) async throws -> Int {
+    struct BatchOutcome {
+        /// Rows published (confirmed and marked).
+        var published: Int
+        /// Nothing was claimable although rows wait: other relays hold all their aggregates.
+        var blocked: Bool
+    }
+
+    /// One batch in one transaction.
+    func relayBatch(on connection: PostgresConnection) async throws -> BatchOutcome {
         let start = ContinuousClock.now
         let (batchSize, publisher, logger) = (configuration.batchSize, self.publisher, self.logger)
-        let published = try await connection.withTransaction(logger: logger) { connection -> Int in
+        let (window, maxAggregates) = (batchSize * 4, configuration.maxAggregatesPerBatch)
+        let outcome = try await connection.withTransaction(logger: logger) { connection -> BatchOutcome in
+            // 1. Lock aggregates, oldest pending first. The lock is in the outer WHERE over an ordered subquery
+            // (a volatile function is never pushed down), so LIMIT stops locking once it has enough.
+            let locked = try await connection.query("""
+                SELECT aggregate_id, first_seq
+                FROM (SELECT aggregate_id, min(seq) AS first_seq
+                      FROM (SELECT aggregate_id, seq FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT \(window)) AS head
+                      GROUP BY aggregate_id ORDER BY first_seq) AS pending
+                WHERE pg_try_advisory_xact_lock(\(Self.aggregateLockClass), hashtext(aggregate_id::text))
+                LIMIT \(maxAggregates)
+                """, logger: logger)
+            var claimable: [UUID] = []
+            var oldestPending: [UUID: Int64] = [:]
+            for try await (aggregate, first) in locked.decode((UUID, Int64).self) {
+                claimable.append(aggregate)
+                oldestPending[aggregate] = first
+            }
+            if claimable.isEmpty {
+                let waiting = try await connection.query("SELECT EXISTS (SELECT 1 FROM outbox WHERE published_at IS NULL)", logger: logger)
+                var blocked = false
+                for try await exists in waiting.decode(Bool.self) { blocked = exists }
+                return BatchOutcome(published: 0, blocked: blocked)
+            }
+            // 2. Claim the oldest pending rows of those aggregates. This statement's snapshot is taken after
+            // the locks: every batch of these aggregates that another relay published is committed and seen.
             let rows = try await connection.query("""
                 SELECT id, seq, aggregate_type, aggregate_id, event_name, event_version, exchange, routing_key,
                        payload::text, headers ->> 'correlation_id', created_at
                 FROM outbox
-                WHERE published_at IS NULL
-                  AND pg_try_advisory_xact_lock(\(Self.aggregateLockClass), hashtext(aggregate_id::text))
+                WHERE published_at IS NULL AND aggregate_id = ANY(\(claimable))
                 ORDER BY seq
                 LIMIT \(batchSize)
                 FOR UPDATE SKIP LOCKED
@@ -127,30 +183,34 @@ public struct OutboxRelay: Service {
                               "x-aggregate-id": aggregateId.uuidString.lowercased(), "x-event-version": String(version)],
                     body: Array(payload.utf8)))
             }
-            guard !ids.isEmpty else { return 0 }
-            // The claim scan is not atomic with the aggregate locks: another relay may have committed and
-            // released an aggregate halfway through this scan, leaving its older rows (beyond that relay's
-            // LIMIT) unclaimed while this scan picked newer ones. Now that this relay holds the locks, hold
-            // back any aggregate with an unpublished row older than its first claimed row.
+            guard !ids.isEmpty else { return BatchOutcome(published: 0, blocked: true) }
+            // Defence in depth, for the order per aggregate: an older unpublished row of a claimed aggregate that
+            // this claim did not get (skipped as row-locked by something that is not a relay) means the
+            // aggregate is not ours to publish now: hold it back. Step 1 saw each aggregate's oldest pending row
+            // (its window is a prefix of the pending rows in seq order); when the claim starts there, nothing
+            // older was skipped. Only the others (whose older rows another relay published between step 1's
+            // snapshot and its lock, or that were skipped) need the query, which walks the aggregate's history.
             var firstSeq: [UUID: Int64] = [:]
             for (index, message) in messages.enumerated() {
                 let aggregate = aggregates[index]
                 if firstSeq[aggregate] == nil { firstSeq[aggregate] = Int64(message.headers["x-outbox-seq"] ?? "") ?? 0 }
             }
-            let candidates = Array(firstSeq.keys)
+            let candidates = firstSeq.keys.filter { firstSeq[$0] != oldestPending[$0] }
             let thresholds = candidates.map { firstSeq[$0]! }
             var heldBack = Set<UUID>()
-            let older = try await connection.query("""
-                SELECT b.aggregate_id FROM unnest(\(candidates)::uuid[], \(thresholds)::bigint[]) AS b(aggregate_id, first_seq)
-                WHERE EXISTS (SELECT 1 FROM outbox o WHERE o.aggregate_id = b.aggregate_id
-                              AND o.published_at IS NULL AND o.seq < b.first_seq)
-                """, logger: logger)
-            for try await aggregate in older.decode(UUID.self) { heldBack.insert(aggregate) }
+            if !candidates.isEmpty {
+                let older = try await connection.query("""
+                    SELECT b.aggregate_id FROM unnest(\(candidates)::uuid[], \(thresholds)::bigint[]) AS b(aggregate_id, first_seq)
+                    WHERE EXISTS (SELECT 1 FROM outbox o WHERE o.aggregate_id = b.aggregate_id
+                                  AND o.published_at IS NULL AND o.seq < b.first_seq)
+                    """, logger: logger)
+                for try await aggregate in older.decode(UUID.self) { heldBack.insert(aggregate) }
+            }
             if !heldBack.isEmpty {
                 let keep = messages.indices.filter { !heldBack.contains(aggregates[$0]) }
                 ids = keep.map { ids[$0] }
                 messages = keep.map { messages[$0] }
-                guard !ids.isEmpty else { return 0 }
+                guard !ids.isEmpty else { return BatchOutcome(published: 0, blocked: true) }
             }
             let nacked = try await publisher.publish(messages)
             let confirmed = ids.enumerated().filter { !nacked.contains($0.offset) }.map(\.element)
@@ -161,10 +221,10 @@ public struct OutboxRelay: Service {
                     "UPDATE outbox SET attempts = attempts + 1, last_error = 'refused by the broker (nack)' WHERE id = ANY(\(refused))",
                     logger: logger)
             }
-            return confirmed.count
+            return BatchOutcome(published: confirmed.count, blocked: false)
         }
-        if published > 0 { metrics.recordBatch(published: published, duration: ContinuousClock.now - start) }
-        return published
+        if outcome.published > 0 { metrics.recordBatch(published: outcome.published, duration: ContinuousClock.now - start) }
+        return outcome
     }
 
     /// LISTENs on a connection of its own (LISTEN needs a session; through PgBouncer's transaction pooling it
@@ -185,7 +245,9 @@ public struct OutboxRelay: Service {
         }
     }
 
-    /// Refreshes this relay's row in `outbox_relays` and reads how many relays are alive.
+    /// Refreshes this relay's row in `outbox_relays`, reads how many relays are alive and how many rows wait
+    /// (a count over the partial index of unpublished rows: cheap while the backlog is small, and a large
+    /// backlog is exactly when the figure matters).
     private func heartbeat() async {
         while !Task.isCancelled {
             do {
@@ -201,6 +263,8 @@ public struct OutboxRelay: Service {
                         "SELECT count(*)::int FROM outbox_relays WHERE heartbeat_at > now() - make_interval(secs => \(seconds))",
                         logger: logger)
                     for try await count in rows.decode(Int.self) { metrics.setActiveInstances(count) }
+                    let pending = try await connection.query("SELECT count(*)::int FROM outbox WHERE published_at IS NULL", logger: logger)
+                    for try await count in pending.decode(Int.self) { metrics.setPendingRows(count) }
                     try await Task.sleep(for: configuration.heartbeatInterval)
                 }
             } catch {

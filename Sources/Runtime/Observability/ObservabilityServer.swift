@@ -1,0 +1,114 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import Prometheus
+import ServiceLifecycle
+
+/// The small HTTP server every stam process runs beside its real work (relay, worker, sms-agent, backend):
+/// - `GET /metrics`: the Prometheus text format of `registry`, scraped by the generated prometheus.yml;
+/// - `GET /healthz`: 200 while the process runs (a liveness probe: restart me only if this fails);
+/// - `GET /readyz`: 200 when every readiness check passes, else 503 and a JSON body naming the failing
+///   dependencies (`{"ready":false,"failing":["postgresql"],"errors":{"postgresql":"..."}}`); the deployment's
+///   health checks point here, so a process that lost a dependency is reported, not silently idle.
+///
+/// A `Service`: run it in the process's `ServiceGroup`; it stops listening on graceful shutdown.
+public struct ObservabilityServer: Service {
+    public struct Configuration: Sendable {
+        /// All interfaces by default: Prometheus scrapes from another container.
+        public var host: String
+        /// 0 asks the kernel for a free port; `boundPort` tells which.
+        public var port: Int
+
+        public init(host: String = "0.0.0.0", port: Int) {
+            self.host = host
+            self.port = port
+        }
+    }
+
+    let configuration: Configuration
+    let registry: PrometheusCollectorRegistry
+    let checks: [ReadinessCheck]
+    let logger: Logger
+    /// The port the server listens on, once it does.
+    public let boundPort = BoundPort()
+
+    public init(configuration: Configuration, registry: PrometheusCollectorRegistry, readinessChecks: [ReadinessCheck] = [],
+                logger: Logger) {
+        self.configuration = configuration
+        self.registry = registry
+        self.checks = readinessChecks
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let boundPort = self.boundPort
+        let application = Application(
+            router: router(),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+            onServerRunning: { channel in
+                boundPort.resolve(.success(channel.localAddress?.port ?? -1))
+            },
+            logger: logger)
+        do {
+            try await application.run()
+        } catch {
+            boundPort.resolve(.failure(error))
+            throw error
+        }
+        boundPort.resolve(.failure(CancellationError()))
+    }
+
+    func router() -> Router<BasicRequestContext> {
+        let (registry, checks) = (self.registry, self.checks)
+        let router = Router()
+        router.get("/metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                     body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+        }
+        router.get("/healthz") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: "ok\n")))
+        }
+        router.get("/readyz") { _, _ in
+            let report = await Self.readiness(of: checks)
+            return Response(status: report.ready ? .ok : .serviceUnavailable, headers: [.contentType: "application/json"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: try JSONEncoder.sorted.encode(report))))
+        }
+        return router
+    }
+
+    /// What `/readyz` answers: every check run concurrently, each bounded by its own timeout.
+    public struct Readiness: Codable, Sendable, Equatable {
+        public var ready: Bool
+        /// Names of the failing checks, sorted.
+        public var failing: [String]
+        /// Why each failing check failed.
+        public var errors: [String: String]
+
+        public init(ready: Bool, failing: [String], errors: [String: String]) {
+            self.ready = ready
+            self.failing = failing
+            self.errors = errors
+        }
+    }
+
+    public static func readiness(of checks: [ReadinessCheck]) async -> Readiness {
+        let failures = await withTaskGroup(of: (String, String?).self) { group in
+            for check in checks {
+                group.addTask { (check.name, await check.evaluate()) }
+            }
+            var failures: [String: String] = [:]
+            for await (name, failure) in group { if let failure { failures[name] = failure } }
+            return failures
+        }
+        return Readiness(ready: failures.isEmpty, failing: failures.keys.sorted(), errors: failures)
+    }
+}
+
+extension JSONEncoder {
+    static var sorted: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }
+}
