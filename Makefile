@@ -19,10 +19,13 @@ run: deps
 	$(BUILD_DIR)/debug/stam up --env $(ENV)
 
 # Generated outputs current, migrations cover the schema, then every test.
+# Tests run one at a time: most suites start real servers (PostgreSQL, RabbitMQ, Redis, Patroni, simulators)
+# and on 2 cores running them all at once starves timing-sensitive ones (leases, timeouts, readiness probes).
+TEST_PARALLELISM ?= 1
 test: deps
 	swift build --product stamgen
 	$(BUILD_DIR)/debug/stamgen check
-	swift test
+	SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=$(TEST_PARALLELISM) swift test
 
 # Benchmarks, printed as tables (release builds).
 bench: deps

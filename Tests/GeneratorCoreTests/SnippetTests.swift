@@ -85,6 +85,21 @@ import Testing
                 }
             }
 
+            extension Door: JSONWritable {
+                public func writeJSON(to writer: inout JSONWriter) {
+                    writer.beginObject()
+                    writer.key("id")
+                    writer.value(self.id)
+                    writer.key("name")
+                    writer.value(self.name)
+                    writer.key("opened_at")
+                    if let value = self.openedAt { writer.value(value) } else { writer.null() }
+                    writer.key("state")
+                    writer.value(self.state)
+                    writer.endObject()
+                }
+            }
+
             """)
     }
 
