@@ -264,7 +264,7 @@ let package = Package(
         .target(
             name: "Backend",
             dependencies: [
-                "APISupport", "Generated", "GeneratedAPI", "Persistence", "StamCore", "Outbox", "Messaging", "Redis",
+                "APISupport", "Generated", "GeneratedAPI", "Persistence", "StamCore", "Outbox", "Messaging", "Redis", "Observability",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

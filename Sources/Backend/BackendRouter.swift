@@ -3,6 +3,7 @@ import Foundation
 import Generated
 import GeneratedAPI
 import Hummingbird
+import Observability
 import Persistence
 
 /// Builds the operator API's router: request ids on everything; the public routes (login, health, the
@@ -11,11 +12,14 @@ public struct BackendRouter: Sendable {
     public let repositories: Repositories
     public let tokens: TokenService
     public let login: LoginController
-    public let readiness: ReadinessCheck
+    /// What `/readyz` asks (PostgreSQL, Redis, RabbitMQ); the same checks the other processes serve through
+    /// `ObservabilityServer`. nginx takes a backend out of the pool on 5xx (docs/DEPLOYMENT.md), so this is
+    /// what drains a backend that lost its database.
+    public let readiness: [ReadinessCheck]
     public let reports: ReportsController?
 
     public init(repositories: Repositories, tokens: TokenService, limiter: LoginRateLimiter = LoginRateLimiter(),
-                readiness: ReadinessCheck, reports: ReportsController? = nil) {
+                readiness: [ReadinessCheck], reports: ReportsController? = nil) {
         self.reports = reports
         self.repositories = repositories
         self.tokens = tokens
@@ -27,7 +31,11 @@ public struct BackendRouter: Sendable {
         let router = Router(context: StamRequestContext.self)
         router.add(middleware: RequestIDMiddleware())
         router.get("/healthz") { _, _ in Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ok\n"))) }
-        router.get("/readyz") { _, _ in try await readiness.response() }
+        router.get("/readyz") { _, _ in
+            let state = await ObservabilityServer.readiness(of: readiness)
+            struct Body: Encodable { var ready: Bool; var failing: [String] }
+            return try APIResponse.json(Body(ready: state.ready, failing: state.failing), status: state.ready ? .ok : .serviceUnavailable)
+        }
         router.get("/openapi.json") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"],
                      body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))

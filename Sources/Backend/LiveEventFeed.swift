@@ -18,6 +18,15 @@ public final class LiveEventFeed: Service, Sendable {
     /// Whether the last call to the broker succeeded (for `/readyz`).
     public var isConnected: Bool { reachable.load(ordering: .relaxed) }
 
+    public struct NotConnected: Error, CustomStringConvertible {
+        public var description: String { "the live feed's last call to the broker failed" }
+    }
+
+    /// The `/readyz` probe: throws while the broker is unreachable.
+    public func checkConnected() throws {
+        if !isConnected { throw NotConnected() }
+    }
+
     public init(consumer: QueueConsumer, hub: LiveHub, logger: Logger) {
         self.consumer = consumer
         self.hub = hub

@@ -50,18 +50,4 @@ public struct ReportDatabase: Sendable {
         }
         return (try await primary.query(query, logger: logger).collect(), .primary)
     }
-
-    /// Seconds the replica is behind (0 when it has replayed everything or is itself a primary); nil when it
-    /// cannot be reached. Exported as `pg_replication_lag_seconds`.
-    public func replicationLag() async -> Double? {
-        guard let replica else { return nil }
-        guard let connection = try? await PostgresConnection.connect(configuration: replica, id: 2, logger: logger) else { return nil }
-        defer { Task { try? await connection.close() } }
-        let sql: PostgresQuery = """
-            SELECT CASE WHEN NOT pg_is_in_recovery() THEN 0::float8
-                        WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0::float8
-                        ELSE COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()), 0)::float8 END
-            """
-        return try? await connection.query(sql, logger: logger).collect().first?.decode(Double.self)
-    }
 }

@@ -7,6 +7,7 @@ import Generated
 import Hummingbird
 import Logging
 import Messaging
+import Observability
 import Redis
 import Persistence
 import PostgresNIO
@@ -68,11 +69,11 @@ struct BackendCommand: AsyncParsableCommand {
             consumer: QueueConsumer(configuration: amqp, topology: StamTopology.messaging, queue: "backend.live", instance: name, logger: logger),
             hub: hub, logger: logger)
         let probeLogger = logger
-        let readiness = ReadinessCheck(probes: [
-            ("postgresql", { try await client.query("SELECT 1", logger: probeLogger) }),
-            ("redis", { try await redis.ping() }),
-            ("rabbitmq", { if !feed.isConnected { throw ReadinessCheck.Unreachable() } }),
-        ])
+        let readiness = [
+            ReadinessCheck("postgresql") { try await client.query("SELECT 1", logger: probeLogger) },
+            ReadinessCheck("redis") { try await redis.ping() },
+            ReadinessCheck("rabbitmq") { try feed.checkConnected() },
+        ]
         let replica = try (replicaURL ?? environment["DATABASE_REPLICA_URL"]).map {
             try DatabaseConfiguration(url: $0, passwordFile: SecretFiles.existing("postgres_password"))
         }

@@ -12,6 +12,7 @@ import JWTKit
 import Logging
 import MigrationSupport
 import NIOCore
+import Observability
 import Persistence
 import PostgresNIO
 import StamCore
@@ -56,7 +57,7 @@ import _CryptoExtras
                 users[role.rawValue] = try await repositories.operators.insert(
                     Operator(login: "user-\(role.rawValue)", displayName: role.rawValue, passwordHash: Secret(hash), role: role))
             }
-            let readiness = ReadinessCheck(probes: [("postgresql", { try await client.query("SELECT 1", logger: logger) })])
+            let readiness = [ReadinessCheck("postgresql") { try await client.query("SELECT 1", logger: logger) }]
             var reportLogger = Logger(label: "test.reports")
             if let logHandler { reportLogger = Logger(label: "test.reports") { _ in logHandler } }
             let replicaConfiguration: DatabaseConfiguration? = switch replica {
@@ -137,11 +138,6 @@ import _CryptoExtras
         func verify(using algorithm: some JWTAlgorithm) async throws {}
     }
 
-    static func base64URL(_ data: Data) -> String {
-        data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
-    }
-
     @Test func everyForgedOrStaleTokenIsRefusedWith401() async throws {
         try await withAPI { client, harness in
             let admin = try #require(harness.users["admin"])
@@ -157,19 +153,18 @@ import _CryptoExtras
                 return try await keys.sign(payload, kid: JWKIdentifier(string: kid))
             }
             let encoder = JSONEncoder()
-            let payloadPart = Self.base64URL(try encoder.encode(claims()))
-            let noneToken = Self.base64URL(Data(#"{"alg":"none","typ":"JWT","kid":"\#(kid)"}"#.utf8)) + "." + payloadPart + "."
-            let hsHeader = Self.base64URL(Data(#"{"alg":"HS256","typ":"JWT","kid":"\#(kid)"}"#.utf8))
+            let payloadPart = Base64URL.encode(try encoder.encode(claims()))
+            let noneToken = Base64URL.encode(Data(#"{"alg":"none","typ":"JWT","kid":"\#(kid)"}"#.utf8)) + "." + payloadPart + "."
+            let hsHeader = Base64URL.encode(Data(#"{"alg":"HS256","typ":"JWT","kid":"\#(kid)"}"#.utf8))
             let hsMAC = HMAC<SHA256>.authenticationCode(for: Data("\(hsHeader).\(payloadPart)".utf8),
                                                         using: SymmetricKey(data: Data(Self.keyPair.publicKey.pemRepresentation.utf8)))
-            let hsToken = "\(hsHeader).\(payloadPart).\(Self.base64URL(Data(hsMAC)))"
+            let hsToken = "\(hsHeader).\(payloadPart).\(Base64URL.encode(Data(hsMAC)))"
             // The operator's real token with its payload rewritten to admin, signature kept.
             let parts = valid.split(separator: ".").map(String.init)
-            var tamperedPayload = try #require(try JSONSerialization.jsonObject(
-                with: Data(base64Encoded: parts[1].padding(toLength: (parts[1].count + 3) / 4 * 4, withPad: "=", startingAt: 0)
-                    .replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/"))!) as? [String: Any])
+            let payloadBytes = try #require(Base64URL.decode(parts[1]))
+            var tamperedPayload = try #require(try JSONSerialization.jsonObject(with: payloadBytes) as? [String: Any])
             tamperedPayload["role"] = "admin"
-            let tampered = parts[0] + "." + Self.base64URL(try JSONSerialization.data(withJSONObject: tamperedPayload)) + "." + parts[2]
+            let tampered = parts[0] + "." + Base64URL.encode(try JSONSerialization.data(withJSONObject: tamperedPayload)) + "." + parts[2]
 
             let cases: [(String, HTTPFields)] = [
                 ("no token", [:]),

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import JWTKit
+import StamCore
 
 /// Issues and verifies operator access tokens: RS256 signed with the `jwt_private_key` secret, verified with
 /// `jwt_public_key`, a key id derived from the public key (so every backend with the same key pair agrees
@@ -70,10 +71,8 @@ public struct TokenService: Sendable {
     }
 
     static func header(of token: String) -> [String: Any]? {
-        guard let first = token.split(separator: ".", omittingEmptySubsequences: false).first else { return nil }
-        var base64 = first.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
-        guard let data = Data(base64Encoded: base64) else { return nil }
+        guard let first = token.split(separator: ".", omittingEmptySubsequences: false).first,
+              let data = Base64URL.decode(first) else { return nil }
         return (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
     }
 

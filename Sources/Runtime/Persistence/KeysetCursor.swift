@@ -1,4 +1,5 @@
 import Foundation
+import StamCore
 
 /// The position after the last row of a page: the sort key (as PostgreSQL printed it, so it parses back
 /// exactly, microseconds included) and the row id that breaks ties. Bound to the sort it was made for, so
@@ -22,17 +23,12 @@ public struct KeysetCursor: Sendable, Hashable, Codable {
 
     /// URL-safe base64 of the JSON form.
     public var encoded: String {
-        let data = (try? JSONEncoder().encode(self)) ?? Data()
-        return data.base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        Base64URL.encode((try? JSONEncoder().encode(self)) ?? Data())
     }
 
     /// Decodes a cursor and checks it belongs to `sort`.
     public init(decoding text: String, sort: String) throws {
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
-        guard text.count <= 4096, let data = Data(base64Encoded: base64),
+        guard text.count <= 4096, let data = Base64URL.decode(text),
               let cursor = try? JSONDecoder().decode(KeysetCursor.self, from: data) else {
             throw RepositoryError(code: .invalidCursor, message: "the page cursor is not one this server issued")
         }
