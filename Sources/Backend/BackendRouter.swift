@@ -17,10 +17,12 @@ public struct BackendRouter: Sendable {
     /// what drains a backend that lost its database.
     public let readiness: [ReadinessCheck]
     public let reports: ReportsController?
+    public let metrics: BackendMetrics
 
     public init(repositories: Repositories, tokens: TokenService, limiter: LoginRateLimiter = LoginRateLimiter(),
-                readiness: [ReadinessCheck], reports: ReportsController? = nil) {
+                readiness: [ReadinessCheck], reports: ReportsController? = nil, metrics: BackendMetrics = BackendMetrics()) {
         self.reports = reports
+        self.metrics = metrics
         self.repositories = repositories
         self.tokens = tokens
         self.readiness = readiness
@@ -29,12 +31,17 @@ public struct BackendRouter: Sendable {
 
     public func build() -> Router<StamRequestContext> {
         let router = Router(context: StamRequestContext.self)
+        router.add(middleware: HTTPMetricsMiddleware(metrics: metrics))
         router.add(middleware: RequestIDMiddleware())
         router.get("/healthz") { _, _ in Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ok\n"))) }
         router.get("/readyz") { _, _ in
             let state = await ObservabilityServer.readiness(of: readiness)
             struct Body: Encodable { var ready: Bool; var failing: [String] }
             return try APIResponse.json(Body(ready: state.ready, failing: state.failing), status: state.ready ? .ok : .serviceUnavailable)
+        }
+        router.get("/metrics") { _, _ in
+            metrics.refreshLiveFigures()
+            return await ObservabilityServer.metricsResponse(registry: metrics.registry, readiness: readiness)
         }
         router.get("/openapi.json") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"],

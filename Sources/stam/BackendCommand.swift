@@ -77,8 +77,11 @@ struct BackendCommand: AsyncParsableCommand {
         let replica = try (replicaURL ?? environment["DATABASE_REPLICA_URL"]).map {
             try DatabaseConfiguration(url: $0, passwordFile: SecretFiles.existing("postgres_password"))
         }
-        let reports = ReportsController(database: ReportDatabase(replica: replica, primary: client, logger: logger))
-        let router = BackendRouter(repositories: repositories, tokens: tokens, readiness: readiness, reports: reports).build()
+        let reportDatabase = ReportDatabase(replica: replica, primary: client, logger: logger)
+        let metrics = BackendMetrics(hub: hub)
+        let lagMonitor = ReplicationLagMonitor(reports: reportDatabase, metrics: metrics, logger: logger)
+        let router = BackendRouter(repositories: repositories, tokens: tokens, readiness: readiness,
+                                   reports: ReportsController(database: reportDatabase), metrics: metrics).build()
         let application = BackendApplication.make(
             router: router, live: LiveSocket(hub: hub, tokens: tokens, state: RedisLiveState(client: redis)),
             host: host, port: port, logger: logger)
@@ -86,7 +89,8 @@ struct BackendCommand: AsyncParsableCommand {
             "instance": "\(name)", "database": "\(database.redactedURL)", "broker": "\(amqp.redactedURL)", "port": "\(port)",
         ])
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: client), .init(service: feed), .init(service: application)],
+            services: [.init(service: client), .init(service: feed), .init(service: application)]
+                + (lagMonitor.map { [.init(service: $0)] } ?? []),
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }

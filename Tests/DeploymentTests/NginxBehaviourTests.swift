@@ -76,6 +76,8 @@ import Testing
         #expect(try curl(["--tlsv1.3", "-o", "/dev/null", "-w", "%{http_code}", "https://stam.local/"]).1 == "200")
         #expect(try curl(["--tlsv1.2", "--tls-max", "1.2", "-o", "/dev/null", "-w", "%{http_code}", "https://stam.local/"]).1 == "200")
         #expect(try curl(["--tlsv1.1", "--tls-max", "1.1", "-o", "/dev/null", "https://stam.local/"]).0 != 0)
+        // The backends' /metrics is for Prometheus inside, not passed through.
+        #expect(try curl(["-o", "/dev/null", "-w", "%{http_code}", "https://stam.local/metrics"]).1 == "404")
 
         // The backend gets the client's address and a request id: the caller's, or one nginx made, which
         // the client sees too.

@@ -329,6 +329,26 @@ import _CryptoExtras
         }
     }
 
+    @Test func metricsCountRequestsByMatchedRouteAndStatusAndSayReady() async throws {
+        try await withAPI { client, harness in
+            let token = try await token(harness, role: "operator")
+            _ = try await client.execute(uri: "/api/sites", method: .get)
+            _ = try await client.execute(uri: "/api/sites", method: .get, headers: Self.bearer(token))
+            _ = try await client.execute(uri: "/api/sites/\(UUID())", method: .get, headers: Self.bearer(token))
+            _ = try await client.execute(uri: "/no/such/\(UUID())", method: .get)
+            let response = try await client.execute(uri: "/metrics", method: .get)
+            #expect(response.status == .ok)
+            let text = String(buffer: response.body)
+            #expect(text.contains(#"http_requests_total{method="GET",route="/api/sites",status="401"} 1"#), "\(text)")
+            #expect(text.contains(#"http_requests_total{method="GET",route="/api/sites",status="200"} 1"#))
+            // The route template, not the id: one series however many ids are asked for.
+            #expect(text.contains(#"http_requests_total{method="GET",route="/api/sites/{id}",status="404"} 1"#))
+            #expect(text.contains(#"http_requests_total{method="GET",route="unmatched",status="404"} 1"#))
+            #expect(text.contains("http_request_duration_seconds_bucket{method=\"GET\",route=\"/api/sites\""))
+            #expect(text.contains("\nstam_ready 1"))
+        }
+    }
+
     // MARK: Actions
 
     func count(_ harness: Harness, _ sql: String) async throws -> Int {

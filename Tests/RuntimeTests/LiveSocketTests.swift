@@ -130,6 +130,11 @@ import _CryptoExtras
         #expect(await drained.value == 40)
         #expect(hub.slowDisconnects == 1)
         #expect(hub.clientCount == 1)  // the fast one stays
+        let metrics = BackendMetrics(hub: hub)
+        metrics.refreshLiveFigures()
+        let exported = metrics.registry.emitToString()
+        #expect(exported.contains("\nstam_websocket_clients 1"))
+        #expect(exported.contains("\nstam_websocket_slow_disconnects_total 1"))
         var buffered = 0
         for await _ in messages { buffered += 1 }  // ends: the hub finished the slow client's stream
         #expect(buffered == 16)

@@ -49,12 +49,14 @@ import TestSupport
             #expect(down.headers["content-type"] == "application/json")
             let report = try JSONDecoder().decode(ObservabilityServer.Readiness.self, from: Data(down.body.utf8))
             #expect(report == ObservabilityServer.Readiness(ready: false, failing: ["postgresql"], errors: ["postgresql": "connection refused"]))
+            #expect(try await HTTPGet.get(port: port, path: "/metrics").body.contains("\nstam_ready 0"))
 
             databaseUp.withLock { $0 = true }
             let up = try await HTTPGet.get(port: port, path: "/readyz")
             #expect(up.status == 200)
             #expect(try JSONDecoder().decode(ObservabilityServer.Readiness.self, from: Data(up.body.utf8))
                     == ObservabilityServer.Readiness(ready: true, failing: [], errors: [:]))
+            #expect(try await HTTPGet.get(port: port, path: "/metrics").body.contains("\nstam_ready 1"))
         }
     }
 

@@ -25,17 +25,7 @@ public final class PostgresServer: @unchecked Sendable {
     /// Initialises the cluster on first use, then starts it and waits until it accepts connections.
     public func start() async throws {
         let manager = FileManager.default
-        try manager.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        if getuid() == 0 {
-            try LocalProcess.run("/bin/chown", [Self.systemUser + ":" + Self.systemUser, directory])
-            try LocalProcess.run("/bin/chmod", ["700", directory])
-            // The postgres user must be able to walk down to the directory.
-            do {
-                try LocalProcess.run("/usr/bin/test", ["-w", directory], user: Self.systemUser)
-            } catch {
-                throw LocalProcess.LaunchError(description: "the postgres user cannot reach \(directory); use a directory under /tmp or make its parents world-searchable (chmod o+x)")
-            }
-        }
+        try prepareDirectory()
         if !manager.fileExists(atPath: "\(dataDirectory)/PG_VERSION") {
             try LocalProcess.run("\(Self.binDirectory)/initdb", [
                 "-D", dataDirectory, "-U", "postgres", "--encoding=UTF8", "--locale=C",
@@ -55,6 +45,30 @@ public final class PostgresServer: @unchecked Sendable {
             ],
             user: Self.systemUser, logFile: logFile)
         try await waitUntilReady()
+    }
+
+    /// Makes this server, not yet initialised, a streaming hot standby of `primary` (pg_basebackup over the
+    /// primary's Unix socket, `-R` writes standby.signal and primary_conninfo); `start()` then runs it.
+    public func initializeAsStandby(of primary: PostgresServer) throws {
+        try prepareDirectory()
+        try LocalProcess.run("\(Self.binDirectory)/pg_basebackup", [
+            "-h", primary.socketDirectory, "-p", String(primary.port), "-U", "postgres",
+            "-D", dataDirectory, "-R", "-X", "stream", "--checkpoint=fast",
+        ], user: Self.systemUser)
+    }
+
+    private func prepareDirectory() throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        if getuid() == 0 {
+            try LocalProcess.run("/bin/chown", [Self.systemUser + ":" + Self.systemUser, directory])
+            try LocalProcess.run("/bin/chmod", ["700", directory])
+            // The postgres user must be able to walk down to the directory.
+            do {
+                try LocalProcess.run("/usr/bin/test", ["-w", directory], user: Self.systemUser)
+            } catch {
+                throw LocalProcess.LaunchError(description: "the postgres user cannot reach \(directory); use a directory under /tmp or make its parents world-searchable (chmod o+x)")
+            }
+        }
     }
 
     private func waitUntilReady() async throws {

@@ -62,10 +62,7 @@ public struct ObservabilityServer: Service {
     func router() -> Router<BasicRequestContext> {
         let (registry, checks) = (self.registry, self.checks)
         let router = Router()
-        router.get("/metrics") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                     body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
-        }
+        router.get("/metrics") { _, _ in await Self.metricsResponse(registry: registry, readiness: checks) }
         router.get("/healthz") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: "ok\n")))
         }
@@ -75,6 +72,17 @@ public struct ObservabilityServer: Service {
                             body: .init(byteBuffer: ByteBuffer(bytes: try JSONEncoder.sorted.encode(report))))
         }
         return router
+    }
+
+    /// The `/metrics` answer of every stam process: the registry in Prometheus text format, with
+    /// `stam_ready` (1 or 0) set from the readiness checks at scrape time, so the "not ready" alert sees a
+    /// process that is up but lost a dependency without Prometheus having to probe `/readyz` itself.
+    public static func metricsResponse(registry: PrometheusCollectorRegistry, readiness checks: [ReadinessCheck]) async -> Response {
+        let report = await readiness(of: checks)
+        registry.makeGauge(name: "stam_ready", help: "1 when every readiness check of this process passes, else 0.")
+            .set(to: report.ready ? 1.0 : 0.0)
+        return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
     }
 
     /// What `/readyz` answers: every check run concurrently, each bounded by its own timeout.

@@ -57,7 +57,7 @@ struct GrafanaRenderer: DeploymentComponentRenderer {
     func dashboard(_ monitoring: MonitoringSettings) -> DashboardView {
         let figures: [(String, String, String, String, String)] = [
             ("Outbox relays active", "Relays holding outbox work; alert below \(monitoring.relayMinimumActive).",
-             "sum(outbox_relay_active_instances) or vector(0)", "active", "short"),
+             "max(outbox_relay_active_instances) or vector(0)", "active", "short"),
             ("Replication lag", "Seconds the replica is behind; warning above \(monitoring.replicationLagWarningSeconds) s, critical above \(monitoring.replicationLagCriticalSeconds) s.",
              "max(pg_replication_lag_seconds)", "lag", "s"),
             ("Panels connected", "ETHM-1 modules with a live connection, per panel.", "stam_panel_connected", "{{panel_id}}", "short"),

@@ -1,0 +1,72 @@
+import Foundation
+import Prometheus
+import Synchronization
+
+/// The backend's figures on `/metrics` (same port as the API; nginx does not pass `/metrics` through):
+/// - `http_requests_total{method,route,status}` and `http_request_duration_seconds{method,route}`: the
+///   route is the matched template (`/api/alarms/:id`), never the raw path, so ids cannot explode the series;
+/// - `stam_websocket_clients`, `stam_websocket_slow_disconnects_total`, `stam_live_messages_delivered_total`:
+///   read from the `LiveHub` at scrape time;
+/// - `pg_replication_lag_seconds` and `pg_replica_up`, set by `ReplicationLagMonitor`;
+/// - `stam_ready`, set at scrape time from the readiness checks (see `ObservabilityServer.metricsResponse`).
+public final class BackendMetrics: Sendable {
+    public let registry: PrometheusCollectorRegistry
+    let hub: LiveHub?
+    /// What the hub's totals were at the last scrape, to turn them into counter increments.
+    private let counterValues = Mutex<[String: Int]>([:])
+
+    /// Seconds; requests of this API are expected in single milliseconds, reports in seconds.
+    static let durationBuckets: [Duration] = [
+        .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(20), .milliseconds(50),
+        .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10),
+    ]
+
+    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), hub: LiveHub? = nil) {
+        self.registry = registry
+        self.hub = hub
+    }
+
+    func recordRequest(method: String, route: String, status: Int, duration: Duration) {
+        registry.makeCounter(name: "http_requests_total",
+                             labels: [("method", method), ("route", route), ("status", String(status))],
+                             help: "HTTP requests answered, by method, matched route and status.")
+            .increment()
+        registry.makeDurationHistogram(name: "http_request_duration_seconds",
+                                       labels: [("method", method), ("route", route)],
+                                       buckets: Self.durationBuckets,
+                                       help: "Time from the request's arrival to its response, by method and matched route.")
+            .record(duration)
+    }
+
+    func recordReplication(lagSeconds: Double?) {
+        registry.makeGauge(name: "pg_replica_up", help: "1 when the report replica answered the last lag probe, else 0.")
+            .set(to: lagSeconds == nil ? 0.0 : 1.0)
+        if let lagSeconds {
+            registry.makeGauge(name: "pg_replication_lag_seconds",
+                               help: "Seconds the report replica is behind the primary (0 when caught up).")
+                .set(to: lagSeconds)
+        }
+    }
+
+    /// Copies the live hub's figures into the registry; called just before each scrape.
+    public func refreshLiveFigures() {
+        guard let hub else { return }
+        registry.makeGauge(name: "stam_websocket_clients", help: "WebSocket clients connected to this backend.")
+            .set(to: Double(hub.clientCount))
+        setCounter("stam_websocket_slow_disconnects_total", to: hub.slowDisconnects,
+                   help: "WebSocket clients disconnected because their queue was full.")
+        setCounter("stam_live_messages_delivered_total", to: hub.deliveredCount,
+                   help: "Live event messages queued to WebSocket clients.")
+    }
+
+    /// The hub keeps its own monotonic totals; the registry's counter catches up to them.
+    private func setCounter(_ name: String, to total: Int, help: String) {
+        let counter = registry.makeCounter(name: name, help: help)
+        let exported = counterValues.withLock { values -> Int in
+            let previous = values[name] ?? 0
+            values[name] = max(previous, total)
+            return max(0, total - previous)
+        }
+        if exported > 0 { counter.increment(by: Int64(exported)) }
+    }
+}
