@@ -6,8 +6,12 @@ struct DownCommand: AsyncParsableCommand {
         commandName: "down",
         abstract: "Stop a local stack started by `stam up` in this project.")
 
+    @Option(help: "State directory of the stack (default: .stam in the project).")
+    var root: String?
+
     func run() async throws {
-        let paths = LocalStackPaths(projectRoot: LocalStackPaths.projectRoot())
+        let paths = root.map { LocalStackPaths(root: URL(fileURLWithPath: $0).standardizedFileURL.path) }
+            ?? LocalStackPaths(projectRoot: LocalStackPaths.projectRoot())
         guard let text = try? String(contentsOfFile: paths.supervisorPID, encoding: .utf8),
               let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), kill(pid, 0) == 0 else {
             print("down: no local stack is running here")

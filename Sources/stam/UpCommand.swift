@@ -1,23 +1,44 @@
 import ArgumentParser
+import Foundation
 import Logging
 import ServiceLifecycle
 
 struct UpCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "up",
-        abstract: "Start the system natively on this machine (loopback, under .stam/), until Ctrl-C.")
+        abstract: "Start the system natively on this machine (loopback, under .stam/), until Ctrl-C or `stam down`.")
 
     @Option(help: "Environment of schema/deployment.yaml to start: dev or prod.")
     var env = "dev"
 
-    @Flag(help: "Exit (stopping everything) as soon as the stack is up and migrated.")
+    @Option(help: "State directory (data, logs, secrets, ports); default: .stam in the project.")
+    var root: String?
+
+    @Option(help: "Simulated panels to register and serve.")
+    var panels = 3
+
+    @Option(help: "Poll interval of the simulated panels, in milliseconds.")
+    var pollIntervalMs = 500
+
+    @Option(help: "Seconds between the demo scenario's alarms.")
+    var demoIntervalSeconds = 60
+
+    @Flag(help: "Exit (stopping everything) as soon as the stack is up.")
     var exitWhenReady = false
 
     func run() async throws {
         guard ["dev", "prod"].contains(env) else { throw ValidationError("unknown environment '\(env)'; use dev or prod") }
-        let logger = Logger(label: "stam.up")
-        let supervisor = LocalStackSupervisor(projectRoot: LocalStackPaths.projectRoot(), environment: env,
-                                              logger: logger, exitWhenReady: exitWhenReady)
+        guard env == "dev" else {
+            throw ValidationError("`stam up --env prod` (Patroni, PgBouncer, nginx, two backends and relays) is not built yet; `stam up` starts dev")
+        }
+        guard (1...500).contains(panels) else { throw ValidationError("--panels must be 1...500") }
+        var logger = Logger(label: "stam.up")
+        logger.logLevel = .info
+        let projectRoot = LocalStackPaths.projectRoot()
+        let paths = root.map { LocalStackPaths(root: URL(fileURLWithPath: $0).standardizedFileURL.path) } ?? LocalStackPaths(projectRoot: projectRoot)
+        let supervisor = LocalStackSupervisor(
+            projectRoot: projectRoot, environment: env, paths: paths, panelCount: panels, pollInterval: pollIntervalMs,
+            demoInterval: .seconds(demoIntervalSeconds), logger: logger, exitWhenReady: exitWhenReady)
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: supervisor, successTerminationBehavior: .gracefullyShutdownGroup)],
             gracefulShutdownSignals: [.sigterm, .sigint],

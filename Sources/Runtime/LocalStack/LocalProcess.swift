@@ -11,6 +11,8 @@ public final class LocalProcess: @unchecked Sendable {
 
     public struct LaunchError: Error, CustomStringConvertible, Sendable {
         public var description: String
+
+        public init(description: String) { self.description = description }
     }
 
     /// Spawns the server with `posix_spawn`, not Foundation's `Process`: children of `Process` inherit the

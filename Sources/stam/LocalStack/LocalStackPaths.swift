@@ -1,23 +1,37 @@
 import Foundation
 
-/// The local stack's state under `.stam/` in the project: data, logs, secrets and the supervisor's PID.
+/// The local stack's state under `.stam/` in the project (or `--root`): data, logs, secrets, the ports it
+/// chose, what it started (`stack.json`) and the supervisor's PID.
 struct LocalStackPaths {
     let root: String
 
     init(projectRoot: String) { root = "\(projectRoot)/.stam" }
+    init(root: String) { self.root = root }
 
     var secrets: String { "\(root)/secrets" }
     var supervisorPID: String { "\(root)/up.pid" }
     var environmentFile: String { "\(root)/env" }
+    var logs: String { "\(root)/logs" }
+    var ports: String { "\(root)/ports.json" }
+    var stack: String { "\(root)/stack.json" }
+    var adminPassword: String { "\(root)/admin_password" }
+    var modemDevice: String { "\(root)/modem.tty" }
+    var modemControl: String { "\(root)/modem.control" }
+    /// Where child processes are registered (PID + start time) so a later run can kill what a killed
+    /// supervisor left behind.
+    var processRegistry: String { "\(root)/processes" }
 
-    /// PostgreSQL's directory. When we are root and the postgres user cannot walk into the project (a
-    /// checkout under a private home directory), the cluster lives under /var/tmp instead, keyed by path.
-    var postgres: String {
-        let preferred = "\(root)/postgres"
+    /// A server's directory. Servers that refuse root run as their system user (postgres, rabbitmq), which
+    /// must be able to walk into it: when we are root and it cannot (a checkout under a private home
+    /// directory), the directory lives under /var/tmp instead, keyed by the root's path.
+    func serverDirectory(_ name: String) -> String {
+        let preferred = "\(root)/\(name)"
         guard getuid() == 0, !Self.isSearchableByOthers(root) else { return preferred }
         let key = String(UInt32(truncatingIfNeeded: root.utf8.reduce(5381) { ($0 << 5) &+ $0 &+ Int($1) }), radix: 16)
-        return "/var/tmp/stam-postgres-\(key)"
+        return "/var/tmp/stam-\(name)-\(key)"
     }
+
+    var postgres: String { serverDirectory("postgres") }
 
     /// Whether every ancestor of `path` lets other users traverse it.
     static func isSearchableByOthers(_ path: String) -> Bool {

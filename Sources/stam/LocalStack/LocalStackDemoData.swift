@@ -1,0 +1,90 @@
+import APISupport
+import Foundation
+import Generated
+import Logging
+import Persistence
+import StamCore
+import PostgresNIO
+
+/// What a new local stack needs in its database to be useful at once: an admin to log in with, a demo
+/// site whose contact phone the simulated modem's SMS come from, the simulated panels (re-pointed at the
+/// simulator's ports on every run) and an SMS alarm pattern. Idempotent: a second run changes only what moved.
+struct LocalStackDemoData {
+    static let siteCode = "DEMO"
+    static let sitePhone = "+48 600 100 200"
+    /// The simulator's default user (INTEGRA 128 scenario defaults: user 1, code 1234, all partitions).
+    static let panelUserCode = "1234"
+    static let adminLogin = "admin"
+
+    let client: PostgresClient
+    let secrets: SecretBox
+    let logger: Logger
+
+    var repositories: Repositories { Repositories(context: DatabaseContext(client: client, secrets: secrets, logger: logger)) }
+
+    /// Creates the admin on first run (random password written to `passwordFile`, mode 0600) and returns the
+    /// password; later runs read it back. An admin created by hand, without the file, is left alone (nil).
+    func ensureAdmin(passwordFile: String) async throws -> String? {
+        let exists = try await client.query("SELECT 1 FROM operators WHERE login = \(Self.adminLogin)", logger: logger)
+            .collect().isEmpty == false
+        if exists { return try? String(contentsOfFile: passwordFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) }
+        let password = Self.randomPassword()
+        let hash = try await PasswordHasher.hash(password)
+        _ = try await repositories.operators.insert(
+            Operator(login: Self.adminLogin, displayName: "Administrator", passwordHash: Secret(hash), role: .admin))
+        guard FileManager.default.createFile(atPath: passwordFile, contents: Data((password + "\n").utf8),
+                                             attributes: [.posixPermissions: 0o600]) else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: passwordFile])
+        }
+        return password
+    }
+
+    /// The demo site and `count` panels on 127.0.0.1 from `firstPort` up; returns the panel ids in order.
+    func ensurePanels(count: Int, firstPort: Int, pollInterval: Int) async throws -> [UUID] {
+        let siteID: UUID
+        if let existing = try await client.query("SELECT id FROM sites WHERE code = \(Self.siteCode)", logger: logger)
+            .collect().first?.decode(UUID.self) {
+            siteID = existing
+        } else {
+            siteID = try await repositories.sites.insert(Site(
+                code: Self.siteCode, name: "Demo site (simulated panels)", address: "ul. Testowa 1, Warszawa",
+                contactName: "Demo contact", contactPhone: Self.sitePhone)).id
+        }
+        var ids: [UUID] = []
+        for index in 0..<count {
+            let name = "Demo panel \(index + 1)"
+            let port = firstPort + index
+            let updated = try await client.query("""
+                UPDATE panels SET host = '127.0.0.1', port = \(port), enabled = true, poll_interval_ms = \(pollInterval)
+                WHERE site_id = \(siteID) AND name = \(name) RETURNING id
+                """, logger: logger).collect().first?.decode(UUID.self)
+            if let updated {
+                ids.append(updated)
+            } else {
+                ids.append(try await repositories.panels.insert(Panel(
+                    siteId: siteID, name: name, host: "127.0.0.1", port: port,
+                    userCode: Secret(Self.panelUserCode), pollIntervalMs: pollInterval)).id)
+            }
+        }
+        // Panels of an earlier run with more panels than now would stay "disconnected" forever: disable them.
+        try await client.query("""
+            UPDATE panels SET enabled = false WHERE site_id = \(siteID) AND NOT (id = ANY(\(ids)))
+            """, logger: logger)
+        return ids
+    }
+
+    /// An SMS containing "ALARM" raises an alarm (the modem simulator's demo message does).
+    func ensureSmsPattern() async throws {
+        let none = try await client.query("SELECT 1 FROM sms_alarm_patterns", logger: logger).collect().isEmpty
+        if none {
+            _ = try await repositories.smsAlarmPatterns.insert(SmsAlarmPattern(
+                pattern: "\\balarm\\b", kind: .sms, priority: .high, title: "SMS alarm from the site"))
+        }
+    }
+
+    static func randomPassword() -> String {
+        let alphabet = Array("abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789")
+        var generator = SystemRandomNumberGenerator()
+        return String((0..<20).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &generator)] })
+    }
+}

@@ -1,0 +1,56 @@
+import Foundation
+
+/// What a running local stack is: written to `.stam/stack.json` once everything is ready (scripts and the
+/// end-to-end tests read it) and printed as the banner.
+struct StackSummary: Codable, Sendable {
+    var environment: String
+    var root: String
+    var logs: String
+    var api: String
+    var console: String
+    var webSocket: String
+    var databaseURL: String
+    var redisURL: String
+    var rabbitmqURL: String
+    var adminLogin: String
+    var adminPasswordFile: String
+    var panelIDs: [String]
+    var simulatorControlPort: Int
+    var modemControl: String
+    /// Process name -> PID (updated when one is restarted).
+    var processes: [String: Int]
+
+    func write(to path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        try encoder.encode(self).write(to: URL(fileURLWithPath: path), options: .atomic)
+    }
+
+    func updating(process: String, pid: Int) -> StackSummary {
+        var copy = self
+        copy.processes[process] = pid
+        return copy
+    }
+
+    func banner(adminPassword: String?, startedIn: Duration) -> String {
+        let password = adminPassword.map { "password \($0)  (also in \(adminPasswordFile))" }
+            ?? "password: see \(adminPasswordFile) (or the one you set)"
+        return """
+
+            stam \(environment) is up (\(startedIn.components.seconds) s)
+              console     \(console)
+              API         \(api)  (OpenAPI at \(api)/openapi.json)
+              WebSocket   \(webSocket)
+              log in as   \(adminLogin), \(password)
+              PostgreSQL  \(databaseURL)
+              Redis       \(redisURL)
+              RabbitMQ    \(rabbitmqURL)
+              panels      \(panelIDs.count) simulated; control: printf '{ panel: 1, action: violate-zone, zone: 3 }\\n' | nc -q1 127.0.0.1 \(simulatorControlPort)
+              SMS         echo 'sms +48600100200 ALARM test' > \(modemControl)
+              logs        \(logs)/
+              state       \(root)/stack.json, env for a shell: source \(root)/env
+            Ctrl-C or `stam down` stops everything.
+
+            """
+    }
+}
