@@ -383,6 +383,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "EndToEndTests",
+            dependencies: [
+                "LocalStack", "TestSupport",
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "RuntimeTests",
             dependencies: [
                 "Database", "LocalStack", "MigrationSupport", "StamCore", "Generated", "Messaging", "Outbox", "Persistence",

@@ -35,7 +35,7 @@ struct PanelActionHandler: PanelActions {
         try input.finish()
         let kind: CommandKind = (force.flatMap { $0 } ?? false) ? .forceArm : .arm
         return try await self.request(kind, panel: id, armMode: mode.flatMap { $0 } ?? 0,
-                                 targets: ["partitions": partitions], principal: principal, context: context)
+                                 targets: partitions, principal: principal, context: context)
     }
 
     func disarm(id: UUID, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response {
@@ -62,7 +62,7 @@ struct PanelActionHandler: PanelActions {
         let kinds: [String: CommandKind] = ["on": .outputsOn, "off": .outputsOff, "switch": .outputsSwitch]
         if case let text?? = state, kinds[text] == nil { input.fail("state", "must be one of: on, off, switch") }
         try input.finish()
-        return try await self.request(kinds[state!!]!, panel: id, armMode: nil, targets: ["outputs": outputs], principal: principal, context: context)
+        return try await self.request(kinds[state!!]!, panel: id, armMode: nil, targets: outputs, principal: principal, context: context)
     }
 
     // MARK: Shared
@@ -71,14 +71,14 @@ struct PanelActionHandler: PanelActions {
         var input = try await reader(request, context, allowed: ["partitions"])
         let partitions = numbers(&input, "partitions", range: 1...32)
         try input.finish()
-        return try await self.request(kind, panel: id, armMode: nil, targets: ["partitions": partitions], principal: principal, context: context)
+        return try await self.request(kind, panel: id, armMode: nil, targets: partitions, principal: principal, context: context)
     }
 
     private func zonesCommand(_ kind: CommandKind, id: UUID, request: Request, principal: Principal, context: StamRequestContext) async throws -> Response {
         var input = try await reader(request, context, allowed: ["zones"])
         let zones = numbers(&input, "zones", range: 1...256)
         try input.finish()
-        return try await self.request(kind, panel: id, armMode: nil, targets: ["zones": zones], principal: principal, context: context)
+        return try await self.request(kind, panel: id, armMode: nil, targets: zones, principal: principal, context: context)
     }
 
     private func reader(_ request: Request, _ context: StamRequestContext, allowed: Set<String>) async throws -> JSONObjectReader {
@@ -105,9 +105,11 @@ struct PanelActionHandler: PanelActions {
         return Array(Set(numbers)).sorted()
     }
 
-    private func request(_ kind: CommandKind, panel panelId: UUID, armMode: Int?, targets: [String: [Int]],
+    /// `targets` is stored as the schema documents it (`Command.targets`): a plain array of the partition,
+    /// zone or output numbers, the command's kind saying which; the worker's translator reads exactly that.
+    private func request(_ kind: CommandKind, panel panelId: UUID, armMode: Int?, targets: [Int],
                          principal: Principal, context: StamRequestContext) async throws -> Response {
-        let targetsJSON = JSONValue.object(targets.mapValues { .array($0.map { .number(Double($0)) }) })
+        let targetsJSON = JSONValue.array(targets.map { .number(Double($0)) })
         let now = Date()
         let command = try await repositories.context.transaction { connection in
             guard try await repositories.panels.find(id: panelId, on: connection) != nil else { throw APIError.notFound("no panel \(panelId)") }

@@ -401,7 +401,7 @@ import _CryptoExtras
             let commandId = try #require(try Self.object(armed)["command_id"] as? String)
             let command = try #require(try await harness.repositories.commands.find(id: UUID(uuidString: commandId)!))
             #expect(command.kind == .arm && command.armMode == 1 && command.status == .requested)
-            #expect(command.targets == .object(["partitions": .array([.number(1), .number(2)])]))
+            #expect(command.targets == .array([.number(1), .number(2)]))
             #expect(command.expiresAt > command.requestedAt)
             #expect(try await count(harness, "SELECT count(*)::int FROM outbox WHERE event_name = 'CommandRequested' AND exchange = 'commands'") == 1)
             #expect(try await count(harness, "SELECT count(*)::int FROM audit_entries WHERE action = 'panel.arm'") == 1)

@@ -1,0 +1,104 @@
+import Foundation
+import LocalStack
+import Logging
+import Testing
+
+/// `stam up` (dev) as a user meets it, driven from outside like an operator's console and a site would:
+/// a zone violation on a simulated panel reaches an authenticated WebSocket client; the operator
+/// acknowledges, takes and closes the alarm through the API and the audit trail shows it with the request id;
+/// disarm and arm from the API reach the simulated panel and the result comes back on the WebSocket; an SMS
+/// on the simulated modem becomes an SmsMessage and an Alarm; a backend killed with SIGKILL is restarted by
+/// the supervisor; `stam down`-style SIGTERM stops every process it started.
+@Suite(.serialized) struct DevStackTests {
+    let logger = Logger(label: "test.e2e")
+
+    @Test func alarmsCommandsAndSmsTravelThroughTheRunningDevStack() async throws {
+        let stack = try await LocalStackRun.start(panels: 2)
+        var stopped = false
+        defer {
+            if !stopped { stack.stop() }
+            stack.removeState()
+        }
+        let summary = stack.summary
+        var api = OperatorAPI(base: summary.api)
+        try api.login(summary.adminLogin, password: try stack.adminPassword)
+        let token = try #require(api.token)
+        let panel = summary.panelIDs[0]
+        let operatorAPI = api
+        let logger = logger
+
+        try await LiveConsole.connect(url: summary.webSocket, token: token, logger: logger) { console in
+            _ = try await console.waitFor("ready") { $0["type"] as? String == "ready" }
+            try await console.send(#"{"type":"subscribe","alarms":true,"panels":["\#(panel)"]}"#)
+            _ = try await console.waitFor("subscribed") { $0["type"] as? String == "subscribed" }
+
+            // A burglary zone violated on an armed partition of panel 1 (the demo armed them at start).
+            let answer = try await ControlLine.send("{ panel: 1, action: violate-zone, zone: 3 }", port: summary.simulatorControlPort)
+            #expect(answer.hasPrefix("ok"))
+            let raised = try await console.event("AlarmRaised") { same($0["panel_id"], panel) }
+            let alarm = try #require(raised["alarm_id"] as? String)
+            #expect(raised["zone_number"] as? Int == 3)
+
+            // The operator acknowledges and closes it; both steps are audited with the request id.
+            #expect(try operatorAPI.call("POST", "/api/alarms/\(alarm)/acknowledge", body: "{}", requestID: "e2e-ack").status == 200)
+            _ = try await console.event("AlarmAcknowledged") { same($0["alarm_id"], alarm) }
+            // Closing needs the alarm taken into handling first: the API refuses the shortcut.
+            #expect(try operatorAPI.call("POST", "/api/alarms/\(alarm)/close", body: #"{"note":"too early"}"#).status == 409)
+            #expect(try operatorAPI.call("POST", "/api/alarms/\(alarm)/take", body: "{}", requestID: "e2e-take").status == 200)
+            _ = try await console.event("AlarmTaken") { same($0["alarm_id"], alarm) }
+            #expect(try operatorAPI.call("POST", "/api/alarms/\(alarm)/close", body: #"{"note":"Checked on site: a cat."}"#,
+                                         requestID: "e2e-close").status == 200)
+            _ = try await console.event("AlarmClosed") { same($0["alarm_id"], alarm) }
+            let closed = try operatorAPI.call("GET", "/api/alarms/\(alarm)")
+            #expect(closed.object["state"] as? String == "closed", "\(closed.object)")
+            let trail = try operatorAPI.call("GET", "/api/audit-entries?entity_id=\(alarm)").items
+            #expect(Set(trail.compactMap { $0["request_id"] as? String }).isSuperset(of: ["e2e-ack", "e2e-take", "e2e-close"]), "\(trail)")
+
+            // The zone is closed again (a panel refuses to arm over a violated zone), then partition 1 is
+            // disarmed and armed from the API: the worker executes both on the panel.
+            #expect(try await ControlLine.send("{ panel: 1, action: restore-zone, zone: 3 }", port: summary.simulatorControlPort).hasPrefix("ok"))
+            for (action, body) in [("disarm", #"{"partitions":[1]}"#), ("arm", #"{"partitions":[1],"mode":0}"#)] {
+                let accepted = try operatorAPI.call("POST", "/api/panels/\(panel)/\(action)", body: body)
+                #expect(accepted.status == 202, "\(action): \(accepted.status) \(accepted.object)")
+                let command = try #require(accepted.object["command_id"] as? String ?? accepted.object["id"] as? String, "\(accepted.object)")
+                let completed = try await console.event("CommandCompleted") { same($0["command_id"], command) }
+                #expect(completed["status"] as? String == "succeeded", "\(action): \(completed)")
+            }
+            let state = try await ControlLine.send("{ panel: 1, action: state }", port: summary.simulatorControlPort)
+            #expect(state.contains("armed=[1"), "\(state)")
+
+            // An SMS from the site's phone containing ALARM becomes an SmsMessage and an alarm.
+            try "sms +48600100200 ALARM intruder seen by the guard\n".write(toFile: summary.modemControl, atomically: false, encoding: .utf8)
+            let smsAlarm = try await console.event("AlarmRaised", timeout: .seconds(60)) { $0["kind"] as? String == "sms" }
+            #expect((smsAlarm["title"] as? String)?.contains("intruder seen by the guard") == true, "\(smsAlarm)")
+            let messages = try operatorAPI.call("GET", "/api/sms-messages").items
+            #expect(messages.contains { ($0["body"] as? String)?.contains("intruder seen by the guard") == true }, "\(messages)")
+        }
+
+        // A backend killed with SIGKILL comes back on its port (the supervisor restarts what exits).
+        let backend = try #require(summary.processes["backend-1"])
+        kill(pid_t(backend), SIGKILL)
+        let deadline = ContinuousClock.now + .seconds(60)
+        var back = false
+        while ContinuousClock.now < deadline, !back {
+            try await Task.sleep(for: .milliseconds(300))
+            try stack.reloadSummary()
+            guard stack.summary.processes["backend-1"] != backend else { continue }
+            back = (try? await HTTPGet.get(port: summary.apiPort, path: "/readyz", timeout: 3))?.status == 200
+        }
+        #expect(back, "backend-1 was not restarted:\n\(LocalStackRun.tail("\(summary.logs)/backend-1.log"))")
+
+        // SIGTERM to the supervisor stops every process it started.
+        try stack.reloadSummary()
+        let pids = stack.summary.processes.values
+        stack.stop()
+        stopped = true
+        #expect(!stack.process.isRunning)
+        for pid in pids { #expect(kill(pid_t(pid), 0) != 0, "pid \(pid) still runs") }
+    }
+}
+
+/// Ids compare as UUIDs: events carry them as their payload wrote them, the API in lower case.
+func same(_ value: Any?, _ id: String) -> Bool {
+    (value as? String)?.lowercased() == id.lowercased()
+}

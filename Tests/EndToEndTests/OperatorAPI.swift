@@ -1,0 +1,36 @@
+import Foundation
+import LocalStack
+
+/// The operator API from outside, as a script or the console would use it: curl over loopback, JSON in and out.
+struct OperatorAPI {
+    struct Answer {
+        var status: Int
+        var json: Any?
+
+        var object: [String: Any] { json as? [String: Any] ?? [:] }
+        var items: [[String: Any]] { object["items"] as? [[String: Any]] ?? [] }
+    }
+
+    let base: String
+    var token: String?
+
+    func call(_ method: String, _ path: String, body: String? = nil, requestID: String? = nil) throws -> Answer {
+        var arguments = ["-s", "-X", method, "-w", "\n%{http_code}", "-H", "Content-Type: application/json", "\(base)\(path)"]
+        if let token { arguments += ["-H", "Authorization: Bearer \(token)"] }
+        if let requestID { arguments += ["-H", "X-Request-ID: \(requestID)"] }
+        if let body { arguments += ["--data", body] }
+        let output = try LocalProcess.run("/usr/bin/curl", arguments)
+        let lines = output.split(separator: "\n", omittingEmptySubsequences: false)
+        let status = Int(lines.last ?? "") ?? 0
+        let text = lines.dropLast().joined(separator: "\n")
+        return Answer(status: status, json: try? JSONSerialization.jsonObject(with: Data(text.utf8)))
+    }
+
+    mutating func login(_ login: String, password: String) throws {
+        let answer = try call("POST", "/api/auth/login", body: #"{"login":"\#(login)","password":"\#(password)"}"#)
+        guard answer.status == 200, let token = answer.object["access_token"] as? String else {
+            throw EndToEndFailure(description: "login failed: \(answer.status) \(String(describing: answer.json))")
+        }
+        self.token = token
+    }
+}
