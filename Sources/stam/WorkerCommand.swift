@@ -28,7 +28,7 @@ struct WorkerCommand: AsyncParsableCommand {
     var amqpURL: String?
 
     @Option(help: "Port of /healthz, /readyz and /metrics (0: any free port).")
-    var httpPort = 8081
+    var httpPort = 9101  // the satel-worker's `ports.metrics` in schema/deployment.yaml, where Prometheus and the health check look
 
     @Option(help: "Address the HTTP port listens on.")
     var httpHost = "0.0.0.0"
