@@ -8,7 +8,9 @@ import Hummingbird
 import Logging
 import Messaging
 import Observability
+import Outbox
 import Redis
+import SmsIngest
 import Persistence
 import PostgresNIO
 import ServiceLifecycle
@@ -68,6 +70,12 @@ struct BackendCommand: AsyncParsableCommand {
         let feed = LiveEventFeed(
             consumer: QueueConsumer(configuration: amqp, topology: StamTopology.messaging, queue: "backend.live", instance: name, logger: logger),
             hub: hub, logger: logger)
+        // The backend side of the SMS path (the deployment has no container of its own for it): every backend
+        // competes on sms.inbox, and the idempotent consumer makes a redelivery or a second backend harmless.
+        let smsQueue = QueueConsumer(configuration: amqp, topology: StamTopology.messaging, queue: "sms.inbox", logger: logger)
+        let smsConsumer = IdempotentConsumer(name: SmsIngest.consumerName, consumer: smsQueue,
+                                             database: database.connectionConfiguration, logger: logger,
+                                             handler: SmsIngest.handler(logger: logger))
         let probeLogger = logger
         let readiness = [
             ReadinessCheck("postgresql") { try await client.query("SELECT 1", logger: probeLogger) },
@@ -89,9 +97,10 @@ struct BackendCommand: AsyncParsableCommand {
             "instance": "\(name)", "database": "\(database.redactedURL)", "broker": "\(amqp.redactedURL)", "port": "\(port)",
         ])
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: client), .init(service: feed), .init(service: application)]
+            services: [.init(service: client), .init(service: feed), .init(service: smsConsumer), .init(service: application)]
                 + (lagMonitor.map { [.init(service: $0)] } ?? []),
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+        await smsQueue.close()
     }
 }

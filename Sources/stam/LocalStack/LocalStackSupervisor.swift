@@ -15,7 +15,7 @@ import ServiceLifecycle
 /// does in the compose files). `stack.json` says what runs where, for scripts and the end-to-end tests.
 ///
 /// dev: PostgreSQL 15 (no Patroni), Redis 7, RabbitMQ 3, the panel simulator with a demo scenario, the modem
-/// simulator, one relay, one worker, the SMS agent and consumer, one backend.
+/// simulator, one relay, one worker, the SMS agent, one backend (which also consumes sms.inbox).
 struct LocalStackSupervisor: Service {
     let projectRoot: String
     let environment: String
@@ -124,7 +124,6 @@ struct LocalStackSupervisor: Service {
             ("SMS agent", child("sms-agent", [
                 "sms-agent", "--device", paths.modemDevice, "--state-directory", "\(paths.root)/sms",
             ], readiness: .started)),
-            ("SMS consumer", child("sms-consumer", ["sms-consumer"], readiness: .started)),
             ("backend", child("backend-1", [
                 "backend", "--host", "127.0.0.1", "--port", String(backendPort), "--instance", "backend-1",
             ], readiness: .http(port: backendPort, path: "/readyz"))),
