@@ -16,6 +16,7 @@ public struct TokenService: Sendable {
     public let keyId: String
     private let keys: JWTKeyCollection
     private let canSign: Bool
+    private let verified = VerifiedTokenCache()
 
     /// - Parameter privateKeyPEM: nil for a verifier only.
     public init(publicKeyPEM: String, privateKeyPEM: String?, issuer: String = "stam", audience: String = "stam-operators",
@@ -52,7 +53,8 @@ public struct TokenService: Sendable {
     }
 
     /// The principal of a valid token; `APIError.unauthorized` with the reason otherwise.
-    public func verify(_ token: String) async throws -> Principal {
+    public func verify(_ token: String, now: Date = Date()) async throws -> Principal {
+        if let principal = verified.principal(for: token, now: now) { return principal }
         guard Self.header(of: token)?["kid"] != nil else { throw APIError.unauthorized("the token has no key id") }
         let payload: AccessTokenPayload
         do {
@@ -67,7 +69,9 @@ public struct TokenService: Sendable {
             throw APIError.unauthorized("the token is not for this audience")
         }
         guard let operatorId = UUID(uuidString: payload.sub.value) else { throw APIError.unauthorized("the token's subject is not an operator id") }
-        return Principal(operatorId: operatorId, login: payload.login, role: payload.role)
+        let principal = Principal(operatorId: operatorId, login: payload.login, role: payload.role)
+        verified.remember(token, principal: principal, expires: payload.exp.value, now: now)
+        return principal
     }
 
     static func header(of token: String) -> [String: Any]? {
