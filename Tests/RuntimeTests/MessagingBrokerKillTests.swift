@@ -114,7 +114,7 @@ import Testing
         let consumer = QueueConsumer(configuration: rabbit.configuration, topology: topology, queue: "k2.work", logger: logger)
         await publish(publisher, "k2", 0..<100)
         let received = Received()
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        await withTaskGroup(of: Void.self) { group in
             group.addTask { await consume(consumer, into: received) }
             await waitUntil { received.ids.count >= 100 }
             kill(broker.pid, SIGSTOP)

@@ -91,6 +91,14 @@ public final class QueueConsumer: Sendable {
         }
     }
 
+    /// For readiness probes: passes while the consumer holds a connection (connecting when it has none and
+    /// the back-off allows). It reads nothing, which would take deliveries from the consuming loop; a dead
+    /// connection is found by that loop within two heartbeat intervals and dropped.
+    public func checkConnection() async throws {
+        let slot = self.slot
+        try await thread.run { _ = try slot.with { _ in } }
+    }
+
     public func close() async {
         let slot = self.slot
         _ = try? await thread.run { slot.close() }

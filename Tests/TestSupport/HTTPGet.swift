@@ -5,19 +5,19 @@ import Glibc
 
 /// A minimal HTTP/1.1 GET over a real loopback socket, for testing servers from outside. The blocking
 /// socket calls run on a thread of their own: on the cooperative pool they could starve the very server
-/// handlers they wait for (two cores, tests in parallel).
-struct HTTPGet {
-    struct Response {
-        var status: Int
-        var headers: [String: String]
-        var body: String
+/// handlers they wait for (two cores, tests in parallel). Shared by the integration suites.
+public struct HTTPGet {
+    public struct Response: Sendable {
+        public var status: Int
+        public var headers: [String: String]
+        public var body: String
     }
 
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
     }
 
-    static func get(port: Int, path: String) async throws -> Response {
+    public static func get(port: Int, path: String) async throws -> Response {
         try await withCheckedThrowingContinuation { continuation in
             let thread = Thread {
                 continuation.resume(with: Result { try blockingGet(port: port, path: path) })
