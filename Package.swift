@@ -308,6 +308,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             path: "Sources/Runtime/Sms",
             swiftSettings: swiftSettings
@@ -318,6 +319,7 @@ let package = Package(
                 "Generated", "Outbox", "Messaging", "StamCore",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             path: "Sources/App/SmsIngest",
             swiftSettings: swiftSettings

@@ -4,6 +4,8 @@ import Foundation
 import Generated
 import Logging
 import Messaging
+import Observability
+import Prometheus
 import ServiceLifecycle
 import Sms
 
@@ -16,7 +18,7 @@ struct SmsAgentCommand: AsyncParsableCommand {
     @Option(help: "Serial device of the modem.") var device = "/dev/ttyUSB0"
     @Option(help: "Serial speed.") var baud = 115_200
     @Flag(help: "RTS/CTS hardware flow control.") var rtscts = false
-    @Option(help: "File holding the SIM PIN (default: the sim_pin secret, when it exists).") var pinFile: String?
+    @Option(help: "File holding the SIM PIN (default: the modem_sim_pin secret of the deployment, when it exists and is not empty).") var pinFile: String?
     @Option(help: "Preferred message storage for AT+CPMS (SM = SIM, ME = modem, MT = both).") var storage = "SM"
     @Option(help: "amqp://user@host:port/vhost (default: $RABBITMQ_URL); password from the rabbitmq_password secret.")
     var amqpURL: String?
@@ -26,6 +28,14 @@ struct SmsAgentCommand: AsyncParsableCommand {
     @Option(help: "Seconds between list polls of the modem (a safety net for a lost +CMTI).") var pollInterval = 30
     @Option(help: "Seconds a command may take before the modem is considered hung and reopened.") var commandTimeout = 5
 
+    /// The sms-agent's `ports.metrics` in schema/deployment.yaml, which the generated prometheus.yml scrapes
+    /// (`sms-agent:9102`) and the compose health check asks for /readyz.
+    static let defaultMetricsPort = 9102
+
+    @Option(help: "Port of /metrics, /healthz and /readyz (0: any free port).")
+    var metricsPort = SmsAgentCommand.defaultMetricsPort
+    @Option(help: "Address the metrics server listens on.") var metricsHost = "0.0.0.0"
+
     func run() async throws {
         var logger = Logger(label: "stam.sms-agent")
         logger.logLevel = ProcessInfo.processInfo.environment["STAM_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
@@ -33,8 +43,11 @@ struct SmsAgentCommand: AsyncParsableCommand {
             throw ValidationError("no broker: pass --amqp-url or set RABBITMQ_URL")
         }
         let amqp = try AMQPConfiguration(url: amqpURL, password: try DatabaseConfiguration.readSecret(SecretFiles.path("rabbitmq_password")))
-        let pin = try (pinFile ?? SecretFiles.existing("sim_pin")).map { try DatabaseConfiguration.readSecret($0) }
-        let metrics = SmsMetrics()
+        // `stam secrets init` leaves modem_sim_pin empty for a SIM that asks for no PIN.
+        let pin = try (pinFile ?? SecretFiles.existing("modem_sim_pin")).map { try DatabaseConfiguration.readSecret($0) }
+            .flatMap { $0.isEmpty ? nil : $0 }
+        let registry = PrometheusCollectorRegistry()
+        let metrics = SmsMetrics(registry: registry)
         let publisher = Publisher(configuration: amqp, topology: StamTopology.messaging, logger: logger)
         let agent = try SmsAgent(
             configuration: .init(
@@ -46,9 +59,20 @@ struct SmsAgentCommand: AsyncParsableCommand {
             publication: .init(exchange: SmsReceived.exchange, routingKey: SmsReceived.routingKey,
                                eventName: SmsReceived.eventName, schemaVersion: SmsReceived.schemaVersion),
             metrics: metrics, logger: logger)
-        logger.info("sms agent starting", metadata: ["device": "\(device)", "broker": "\(amqp.redactedURL)", "state": "\(stateDirectory)"])
+        // Ready = the modem is initialised and answering, and the broker takes connections: the two things
+        // an SMS needs to get from the SIM to the queue.
+        let observability = ObservabilityServer(
+            configuration: .init(host: metricsHost, port: metricsPort), registry: registry,
+            readinessChecks: [
+                ReadinessCheck("modem") { try agent.checkModem() },
+                ReadinessCheck("rabbitmq") { try await publisher.checkConnection() },
+            ],
+            logger: logger)
+        logger.info("sms agent starting", metadata: [
+            "device": "\(device)", "broker": "\(amqp.redactedURL)", "state": "\(stateDirectory)", "metrics": "\(metricsHost):\(metricsPort)",
+        ])
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: agent)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            services: [.init(service: agent), .init(service: observability)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         await publisher.close()
     }

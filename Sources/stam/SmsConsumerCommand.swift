@@ -4,7 +4,10 @@ import Foundation
 import Generated
 import Logging
 import Messaging
+import Observability
 import Outbox
+import PostgresNIO
+import Prometheus
 import ServiceLifecycle
 import SmsIngest
 
@@ -16,6 +19,14 @@ struct SmsConsumerCommand: AsyncParsableCommand {
 
     @Option(help: "postgresql://user@host:port/database (default: $DATABASE_URL).") var databaseURL: String?
     @Option(help: "amqp://user@host:port/vhost (default: $RABBITMQ_URL).") var amqpURL: String?
+
+    /// Next to the sms-agent's 9102. schema/deployment.yaml has no sms-consumer service yet, so no generated
+    /// scrape target or health check asks for it.
+    static let defaultMetricsPort = 9103
+
+    @Option(help: "Port of /metrics, /healthz and /readyz (0: any free port).")
+    var metricsPort = SmsConsumerCommand.defaultMetricsPort
+    @Option(help: "Address the metrics server listens on.") var metricsHost = "0.0.0.0"
 
     func run() async throws {
         var logger = Logger(label: "stam.sms-consumer")
@@ -30,11 +41,34 @@ struct SmsConsumerCommand: AsyncParsableCommand {
         let database = try DatabaseConfiguration(url: databaseURL, passwordFile: SecretFiles.existing("postgres_password"))
         let amqp = try AMQPConfiguration(url: amqpURL, password: try DatabaseConfiguration.readSecret(SecretFiles.path("rabbitmq_password")))
         let queue = QueueConsumer(configuration: amqp, topology: StamTopology.messaging, queue: "sms.inbox", logger: logger)
+        let registry = PrometheusCollectorRegistry()
         let consumer = IdempotentConsumer(name: SmsIngest.consumerName, consumer: queue,
-                                          database: database.connectionConfiguration, logger: logger,
-                                          handler: SmsIngest.handler(logger: logger))
+                                          database: database.connectionConfiguration,
+                                          metrics: IdempotentConsumerMetrics(registry: registry, consumer: SmsIngest.consumerName),
+                                          logger: logger,
+                                          handler: SmsIngest.handler(logger: logger, metrics: SmsIngestMetrics(registry: registry)))
+        let (postgres, probeLogger) = (database.connectionConfiguration, logger)
+        let observability = ObservabilityServer(
+            configuration: .init(host: metricsHost, port: metricsPort), registry: registry,
+            readinessChecks: [
+                ReadinessCheck("postgresql") {
+                    let connection = try await PostgresConnection.connect(configuration: postgres, id: 90, logger: probeLogger)
+                    do {
+                        try await connection.query("SELECT 1", logger: probeLogger)
+                    } catch {
+                        try? await connection.close()
+                        throw error
+                    }
+                    try await connection.close()
+                },
+                ReadinessCheck("rabbitmq") { try await queue.checkConnection() },
+            ],
+            logger: logger)
+        logger.info("sms consumer starting", metadata: [
+            "database": "\(database.redactedURL)", "broker": "\(amqp.redactedURL)", "metrics": "\(metricsHost):\(metricsPort)",
+        ])
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: consumer)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            services: [.init(service: consumer), .init(service: observability)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         await queue.close()
     }

@@ -82,16 +82,18 @@ import Testing
         #expect(try await fixture.number("SELECT count(*) FROM processed_messages") == 200)
     }
 
-    /// With the broker stopped nothing leaves the modem; once it is back everything arrives once.
+    /// With the broker killed (SIGKILL) nothing leaves the modem; once it is back the consumer, which was
+    /// connected when the broker died, reconnects and everything arrives once.
     @Test func brokerDownDeletesNothingUntilItIsBack() async throws {
         let fixture = try await SmsFixture.make(name: "broker-down")
         defer { Task { await fixture.cleanUp() } }
         let rabbit = try #require(TestRabbitMQ.current)
+        try rabbit.flushQuorumQueueRegistry()
         let metrics = SmsMetrics()
         try await running(fixture, metrics: metrics) {
             fixture.simulator.deliver(text: "before", from: Self.panel)
             try await fixture.wait { try await fixture.number("SELECT count(*) FROM sms_messages") == 1 }
-            rabbit.server.stopBroker(signal: SIGTERM)
+            rabbit.server.stopBroker(signal: SIGKILL)
             for index in 0..<5 { fixture.simulator.deliver(text: "while down \(index)", from: Self.panel) }
             fixture.simulator.deliver(text: String(repeating: "long while down ", count: 20), from: Self.panel)
             // The agent has read messages and is trying to publish them...

@@ -23,11 +23,25 @@ public enum SmsIngest {
         return decoder
     }()
 
-    public static func handler(logger: Logger) -> IdempotentConsumer.Handler {
-        { delivery, connection in try await ingest(delivery, on: connection, logger: logger) }
+    public static func handler(logger: Logger, metrics: SmsIngestMetrics? = nil) -> IdempotentConsumer.TransactionalHandler {
+        { delivery, connection, transaction in
+            if try await ingest(delivery, on: connection, logger: logger) == .alarmRaised, let metrics {
+                transaction.afterCommit { metrics.recordAlarmRaised() }
+            }
+        }
     }
 
-    public static func ingest(_ delivery: Delivery, on connection: PostgresConnection, logger: Logger) async throws {
+    /// What `ingest` did with one message.
+    public enum Outcome: Sendable {
+        /// Stored in `sms_messages`; no alarm (unknown sender or no matching pattern).
+        case stored
+        case alarmRaised
+        /// Its `dedup_key` was already there.
+        case alreadyStored
+    }
+
+    @discardableResult
+    public static func ingest(_ delivery: Delivery, on connection: PostgresConnection, logger: Logger) async throws -> Outcome {
         let sms: SmsReceived
         do {
             sms = try decoder.decode(SmsReceived.self, from: Data(delivery.body))
@@ -47,10 +61,11 @@ public enum SmsIngest {
             """, logger: logger)
         var inserted = false
         for try await _ in rows.decode(UUID.self) { inserted = true }
-        guard inserted, let siteId, let match else {
-            if !inserted { logger.info("SMS already stored", metadata: ["sms_id": "\(sms.smsId)"]) }
-            return
+        guard inserted else {
+            logger.info("SMS already stored", metadata: ["sms_id": "\(sms.smsId)"])
+            return .alreadyStored
         }
+        guard let siteId, let match else { return .stored }
         let alarmId = UUID()
         let raisedAt = Date()
         let title = String(((match.title.map { "\($0): " } ?? "SMS from \(sms.sender): ") + sms.body).prefix(200))
@@ -62,6 +77,7 @@ public enum SmsIngest {
                                              title: title, raisedAt: raisedAt),
                                  on: connection, correlationId: delivery.messageId, logger: logger)
         logger.notice("SMS raised an alarm", metadata: ["sms_id": "\(sms.smsId)", "alarm_id": "\(alarmId)", "site_id": "\(siteId)"])
+        return .alarmRaised
     }
 
     /// The last nine digits identify a number whatever way it was written (+48 600 100 200, 0048600100200,

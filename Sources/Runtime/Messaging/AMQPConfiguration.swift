@@ -9,6 +9,7 @@ public struct AMQPConfiguration: Sendable, Hashable {
     public var password: String
     /// Both sides send heartbeats at this interval; a silent peer is dead after two.
     public var heartbeatSeconds: Int
+    /// TCP connect and the AMQP handshake (login), each.
     public var connectTimeoutSeconds: Int
 
     public init(host: String, port: Int = 5672, virtualHost: String = "/", username: String, password: String,
@@ -21,6 +22,14 @@ public struct AMQPConfiguration: Sendable, Hashable {
         self.heartbeatSeconds = heartbeatSeconds
         self.connectTimeoutSeconds = connectTimeoutSeconds
     }
+
+    /// How long the broker may take to answer one synchronous method (declare, bind, qos, consume, channel
+    /// open and close) and how long sent bytes may stay unacknowledged by the peer's TCP: two heartbeat
+    /// intervals, the time after which a silent peer counts as dead anyway. Heartbeats alone do not bound
+    /// these waits: a broker that is alive (its heartbeats arrive) can still leave a method unanswered, as
+    /// RabbitMQ 3.10 does for `basic.consume` on a quorum queue without a leader (for about a minute, then
+    /// it closes the connection, and the next consume waits again).
+    public var callTimeoutSeconds: Int { max(5, 2 * heartbeatSeconds) }
 
     public struct InvalidURL: Error, CustomStringConvertible, Sendable {
         public var description: String

@@ -37,11 +37,25 @@ final class AMQPConnection: @unchecked Sendable {
             open = false
             throw AMQPError(code: .connect, message: "cannot reach \(configuration.host):\(configuration.port): \(Self.statusText(status))", status: Int(status))
         }
+        // Every wait of rabbitmq-c gets a bound. Reads are bounded by the callers' timeouts and by heartbeats
+        // (rabbitmq-c checks them while it waits for a frame); these cover the rest:
+        // - the handshake (a port that accepts but never speaks AMQP: a broker still booting, or not a broker);
+        amqp_set_handshake_timeout(state, &timeout)
+        // - sends: rabbitmq-c waits for a writable socket without a deadline, so a peer that vanished without
+        //   FIN, or stopped reading, would hold the call until the kernel gives up (~15 min of retransmits).
+        //   TCP_USER_TIMEOUT makes the kernel fail the socket once sent data stays unacknowledged this long
+        //   (zero-window probes included since Linux 5.x).
+        var userTimeout = UInt32(configuration.callTimeoutSeconds * 1000)
+        setsockopt(amqp_get_sockfd(state), Int32(IPPROTO_TCP), TCP_USER_TIMEOUT, &userTimeout, socklen_t(MemoryLayout<UInt32>.size))
         let reply = amqp_login_with_password(state, configuration)
         guard reply.reply_type == AMQP_RESPONSE_NORMAL else {
             open = false
             throw Self.error(from: reply, code: .login, context: "login as \(configuration.username) to vhost \(configuration.virtualHost)")
         }
+        // - synchronous methods: a live broker (heartbeats flowing) may still never answer one; on timeout
+        //   rabbitmq-c closes the socket and the owner reconnects.
+        var callTimeout = timeval(tv_sec: configuration.callTimeoutSeconds, tv_usec: 0)
+        amqp_set_rpc_timeout(state, &callTimeout)
         amqp_channel_open(state, Self.channel)
         try check("open channel")
     }
@@ -186,7 +200,7 @@ final class AMQPConnection: @unchecked Sendable {
         if status == AMQP_STATUS_TIMEOUT.rawValue { return nil }
         guard status == AMQP_STATUS_OK.rawValue else {
             open = false
-            throw AMQPError(code: .disconnected, message: "connection lost: \(Self.statusText(status))", status: Int(status))
+            throw AMQPError(code: Self.code(for: status, otherwise: .disconnected), message: "connection lost: \(Self.statusText(status))", status: Int(status))
         }
         return frame
     }
@@ -249,8 +263,15 @@ final class AMQPConnection: @unchecked Sendable {
         let reply = amqp_get_rpc_reply(state)
         guard reply.reply_type == AMQP_RESPONSE_NORMAL else {
             open = false
-            throw Self.error(from: reply, code: .channel, context: what)
+            let timedOut = reply.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION && reply.library_error == AMQP_STATUS_TIMEOUT.rawValue
+            throw Self.error(from: reply, code: timedOut ? .timeout : .channel,
+                             context: timedOut ? "\(what): no answer within \(configuration.callTimeoutSeconds) s" : what)
         }
+    }
+
+    /// A silent broker is told apart from a closed socket: the first may still be restarting or cut off.
+    static func code(for status: Int32, otherwise code: AMQPError.Code) -> AMQPError.Code {
+        status == AMQP_STATUS_HEARTBEAT_TIMEOUT.rawValue ? .heartbeatTimeout : code
     }
 
     static func statusText(_ status: Int32) -> String {
@@ -260,7 +281,7 @@ final class AMQPConnection: @unchecked Sendable {
     static func error(from reply: amqp_rpc_reply_t, code: AMQPError.Code, context: String) -> AMQPError {
         switch reply.reply_type {
         case AMQP_RESPONSE_LIBRARY_EXCEPTION:
-            return AMQPError(code: code, message: "\(context): \(statusText(reply.library_error))", status: Int(reply.library_error))
+            return AMQPError(code: self.code(for: reply.library_error, otherwise: code), message: "\(context): \(statusText(reply.library_error))", status: Int(reply.library_error))
         case AMQP_RESPONSE_SERVER_EXCEPTION:
             if reply.reply.id == channelClose {
                 let close = reply.reply.decoded.assumingMemoryBound(to: amqp_channel_close_t.self).pointee

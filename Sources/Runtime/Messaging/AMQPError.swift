@@ -7,6 +7,8 @@ public struct AMQPError: Error, Hashable, Sendable, CustomStringConvertible {
         case protocolError = "protocol"
         case brokerClosed = "broker_closed"
         case timeout
+        /// Two heartbeat intervals without a byte from the broker: it hangs, or the link to it is gone.
+        case heartbeatTimeout = "heartbeat_timeout"
         case nacked
         case disconnected
     }

@@ -4,6 +4,11 @@ import StamCore
 
 /// Receives from one queue with manual acknowledgements and a prefetch window. After a lost connection the
 /// broker redelivers everything unacknowledged; acks for deliveries of the old connection are ignored.
+///
+/// A dead broker is noticed within bounded time whatever way it died: a closed socket at once, a silent
+/// one after two missed heartbeats, an unanswered method (`basic.consume` on a queue the broker cannot
+/// serve) after `AMQPConfiguration.callTimeoutSeconds`. The call then throws, and later calls reconnect
+/// with the slot's back-off (waiting it out, up to their timeout, rather than failing at once).
 public final class QueueConsumer: Sendable {
     private let thread: OwnerThread
     private let slot: ConnectionSlot
@@ -27,7 +32,8 @@ public final class QueueConsumer: Sendable {
     public func next(timeout: TimeInterval = 1) async throws -> Delivery? {
         let (slot, queue, prefetch, consuming) = (self.slot, self.queue, self.prefetch, self.consuming)
         return try await thread.run {
-            try slot.with { connection in
+            Self.waitForBackoff(of: slot, upTo: timeout)
+            return try slot.with { connection in
                 if consuming.generation != slot.generation {
                     try connection.consume(queue: queue, prefetch: prefetch)
                     consuming.generation = slot.generation
@@ -43,7 +49,8 @@ public final class QueueConsumer: Sendable {
     public func nextBatch(limit: Int, timeout: TimeInterval = 1) async throws -> [Delivery] {
         let (slot, queue, prefetch, consuming) = (self.slot, self.queue, self.prefetch, self.consuming)
         return try await thread.run {
-            try slot.with { connection in
+            Self.waitForBackoff(of: slot, upTo: timeout)
+            return try slot.with { connection in
                 if consuming.generation != slot.generation {
                     try connection.consume(queue: queue, prefetch: prefetch)
                     consuming.generation = slot.generation
@@ -58,10 +65,19 @@ public final class QueueConsumer: Sendable {
         }
     }
 
+    /// Sleeps (on the owner thread, whose only client is this consumer) through the reconnect back-off, at
+    /// most `timeout`, so a caller polling `next` in a loop does not spin on instant failures.
+    private static func waitForBackoff(of slot: ConnectionSlot, upTo timeout: TimeInterval) {
+        let wait = min(slot.backoffRemaining, .milliseconds(Int(timeout * 1000)))
+        if wait > .zero { Thread.sleep(forTimeInterval: Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18) }
+    }
+
     public func ack(_ delivery: Delivery) async throws {
         let slot = self.slot
         try await thread.run {
-            guard delivery.connectionGeneration == slot.generation else { return }
+            // A tag means something only on the connection that delivered it; when that one is gone the broker
+            // redelivers the message, and reconnecting here would send the old tag on a new channel.
+            guard slot.connection != nil, delivery.connectionGeneration == slot.generation else { return }
             try slot.with { try $0.ack(delivery.deliveryTag) }
         }
     }
@@ -70,9 +86,17 @@ public final class QueueConsumer: Sendable {
     public func reject(_ delivery: Delivery, requeue: Bool) async throws {
         let slot = self.slot
         try await thread.run {
-            guard delivery.connectionGeneration == slot.generation else { return }
+            guard slot.connection != nil, delivery.connectionGeneration == slot.generation else { return }
             try slot.with { try $0.reject(delivery.deliveryTag, requeue: requeue) }
         }
+    }
+
+    /// For readiness probes: passes while the consumer holds a connection (connecting when it has none and
+    /// the back-off allows). It reads nothing, which would take deliveries from the consuming loop; a dead
+    /// connection is found by that loop within two heartbeat intervals and dropped.
+    public func checkConnection() async throws {
+        let slot = self.slot
+        try await thread.run { _ = try slot.with { _ in } }
     }
 
     public func close() async {

@@ -14,6 +14,8 @@ import ServiceLifecycle
 /// requeued, so it burns no attempts) and retried with backoff until the database is back.
 public struct IdempotentConsumer: Service {
     public typealias Handler = @Sendable (Delivery, PostgresConnection) async throws -> Void
+    /// A handler that also gets the transaction, for work that must wait for the commit.
+    public typealias TransactionalHandler = @Sendable (Delivery, PostgresConnection, ConsumerTransaction) async throws -> Void
 
     /// A failure of the handler itself, as opposed to the infrastructure around it.
     struct HandlerFailure: Error {
@@ -25,18 +27,27 @@ public struct IdempotentConsumer: Service {
     let database: PostgresConnection.Configuration
     let maxAttempts: Int
     let batchSize: Int
-    let handler: Handler
+    let handler: TransactionalHandler
+    let metrics: IdempotentConsumerMetrics?
     let logger: Logger
 
     public init(name: String, consumer: QueueConsumer, database: PostgresConnection.Configuration, maxAttempts: Int = 5,
-                batchSize: Int = 100, logger: Logger, handler: @escaping Handler) {
+                batchSize: Int = 100, metrics: IdempotentConsumerMetrics? = nil, logger: Logger,
+                handler: @escaping TransactionalHandler) {
         self.batchSize = batchSize
         self.name = name
         self.consumer = consumer
         self.database = database
         self.maxAttempts = maxAttempts
         self.handler = handler
+        self.metrics = metrics
         self.logger = logger
+    }
+
+    public init(name: String, consumer: QueueConsumer, database: PostgresConnection.Configuration, maxAttempts: Int = 5,
+                batchSize: Int = 100, metrics: IdempotentConsumerMetrics? = nil, logger: Logger, handler: @escaping Handler) {
+        self.init(name: name, consumer: consumer, database: database, maxAttempts: maxAttempts, batchSize: batchSize,
+                  metrics: metrics, logger: logger) { delivery, connection, _ in try await handler(delivery, connection) }
     }
 
     public func run() async throws {
@@ -56,6 +67,7 @@ public struct IdempotentConsumer: Service {
                 if delivery.messageId.flatMap(UUID.init(uuidString:)) != nil { return true }
                 logger.error("message without a valid message_id; dead-lettering it", metadata: ["routing_key": "\(delivery.routingKey)"])
                 try? await consumer.reject(delivery, requeue: false)
+                metrics?.recordDeadLettered()
                 return false
             }
             guard !batch.isEmpty else { continue }
@@ -98,13 +110,15 @@ public struct IdempotentConsumer: Service {
                 "error": "\((error.closureError as? HandlerFailure)?.underlying ?? error)",
             ])
             try? await consumer.reject(delivery, requeue: !deadLetter)
+            if deadLetter { metrics?.recordDeadLettered() }
         }
     }
 
     private func apply(_ batch: [Delivery], on connection: PostgresConnection) async throws {
         let (name, handler, logger) = (self.name, self.handler, self.logger)
         let ids = batch.compactMap { $0.messageId.flatMap(UUID.init(uuidString:)) }
-        try await connection.withTransaction(logger: logger) { connection in
+        let transaction = ConsumerTransaction()
+        let consumed = try await connection.withTransaction(logger: logger) { connection in
             // One statement records the whole batch; the ids it returns are the ones not seen before.
             let rows = try await connection.query("""
                 INSERT INTO processed_messages (consumer, message_id) SELECT \(name), unnest(\(ids)::uuid[])
@@ -112,16 +126,21 @@ public struct IdempotentConsumer: Service {
                 """, logger: logger)
             var fresh = Set<UUID>()
             for try await id in rows.decode(UUID.self) { fresh.insert(id) }
+            var consumed = 0
             for delivery in batch {
                 // A duplicate (its effect is already committed) is skipped.
                 guard let id = delivery.messageId.flatMap(UUID.init(uuidString:)), fresh.remove(id) != nil else { continue }
                 do {
-                    try await handler(delivery, connection)
+                    try await handler(delivery, connection, transaction)
                 } catch {
                     throw HandlerFailure(underlying: error)
                 }
+                consumed += 1
             }
+            return consumed
         }
+        transaction.committed()
+        metrics?.recordCommitted(consumed: consumed, duplicates: batch.count - consumed)
     }
 }
 

@@ -123,7 +123,8 @@ struct LocalStackSupervisor: Service {
             ], readiness: .http(port: try ports.port("satel-worker-1"), path: "/readyz"))),
             ("SMS agent", child("sms-agent", [
                 "sms-agent", "--device", paths.modemDevice, "--state-directory", "\(paths.root)/sms",
-            ], readiness: .started)),
+                "--metrics-host", "127.0.0.1", "--metrics-port", String(try ports.port("sms-agent")),
+            ], readiness: .http(port: try ports.port("sms-agent"), path: "/readyz"))),
             ("backend", child("backend-1", [
                 "backend", "--host", "127.0.0.1", "--port", String(backendPort), "--instance", "backend-1",
             ], readiness: .http(port: backendPort, path: "/readyz"))),

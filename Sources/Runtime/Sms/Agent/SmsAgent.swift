@@ -44,6 +44,19 @@ public final class SmsAgent: Service, Sendable {
 
     public func run() async throws {
         await cancelWhenGracefulShutdown { await self.runSessions() }
+        metrics.setModem(problem: "the agent stopped")
+    }
+
+    /// Why `/readyz` fails while the modem is not usable.
+    public struct ModemNotReady: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// For `/readyz`: passes while the modem is initialised and answering; throws with the reason otherwise
+    /// (port cannot be opened, initialising, waiting to reopen, stopped).
+    public func checkModem() throws {
+        let snapshot = metrics.snapshot()
+        guard snapshot.modemReady else { throw ModemNotReady(description: "modem not ready: \(snapshot.modemProblem ?? "unknown")") }
     }
 
     func runSessions() async {
@@ -52,9 +65,14 @@ public final class SmsAgent: Service, Sendable {
         var failures = 0
         var opened = false
         while !Task.isCancelled {
-            if opened { metrics.update { $0.modemReopens += 1 } }
+            if opened { metrics.recordReopen() }
             opened = true
             let end = await session(&machine)
+            if case .fatal(let reason) = end {
+                metrics.setModem(problem: reason)
+            } else if metrics.snapshot().modemReady {
+                metrics.setModem(problem: "the modem session ended; reopening")
+            }
             switch end {
             case .cancelled:
                 return
@@ -92,6 +110,7 @@ public final class SmsAgent: Service, Sendable {
                                              hardwareFlowControl: configuration.hardwareFlowControl)
         } catch {
             logger.warning("cannot open the modem", metadata: ["device": "\(configuration.device)", "error": "\(error)"])
+            metrics.setModem(problem: "cannot open \(configuration.device): \(error)")
             return .failed
         }
         let channel: NIOAsyncChannel<ModemLine, ByteBuffer>
@@ -109,6 +128,7 @@ public final class SmsAgent: Service, Sendable {
             return .failed
         }
         logger.info("modem port open", metadata: ["device": "\(configuration.device)", "baud": "\(configuration.baud)"])
+        metrics.setModem(problem: "initialising the modem")
         do {
             return try await channel.executeThenClose { inbound, outbound in
                 await self.converse(&machine, inbound: inbound, outbound: outbound)
@@ -162,6 +182,7 @@ public final class SmsAgent: Service, Sendable {
                         }
                     case .ready(let used, let total):
                         ready = true
+                        metrics.setModem(problem: nil)
                         logger.info("modem ready", metadata: ["storage_used": "\(used.map(String.init) ?? "?")",
                                                               "storage_total": "\(total.map(String.init) ?? "?")"])
                     case .deliver(let stored):
@@ -180,7 +201,7 @@ public final class SmsAgent: Service, Sendable {
                     case .warn(let message):
                         logger.warning("\(message)")
                     case .garbage(let line):
-                        metrics.update { $0.garbageLines += 1 }
+                        metrics.recordGarbageLine()
                         logger.notice("unexpected modem line", metadata: ["line": "\(line.prefix(120))"])
                     }
                 }

@@ -52,7 +52,7 @@ public actor SmsIntake {
                     outgoing.append(.single(deliver, pdu: message.pdu))
                 }
             } catch {
-                metrics.update { $0.decodeErrors += 1 }
+                metrics.recordDecodeError()
                 logger.error("undecodable SMS PDU; publishing it raw", metadata: ["index": "\(message.index)", "error": "\(error)"])
                 outgoing.append(.undecodable(pdu: message.pdu, error: error))
             }
@@ -90,7 +90,7 @@ public actor SmsIntake {
             logger.warning("giving up on a concatenated SMS; publishing what arrived", metadata: [
                 "sender": "\(sms.sender)", "parts": "\(sms.partsReceived)/\(sms.partsExpected)",
             ])
-            metrics.update { $0.partialMessages += 1 }
+            metrics.recordPartialMessage()
             guard await publish([sms]) else { return }
             try? store.remove(group: group)
         }
@@ -121,10 +121,7 @@ public actor SmsIntake {
     /// meanwhile). False only when cancelled.
     private func publish(_ messages: [ReceivedSms]) async -> Bool {
         guard !messages.isEmpty else { return true }
-        metrics.update {
-            $0.received += messages.count
-            $0.lastReceivedAt = Date()
-        }
+        metrics.recordReceived(messages.count)
         let receivedAt = Date()
         let outgoing: [OutgoingMessage]
         do {
@@ -138,7 +135,7 @@ public actor SmsIntake {
             do {
                 let refused = try await publisher.publish(outgoing)
                 if refused.isEmpty {
-                    metrics.update { $0.published += messages.count }
+                    metrics.recordPublished(messages.count)
                     return true
                 }
                 logger.warning("broker refused SMS messages; publishing again", metadata: ["refused": "\(refused.count)"])

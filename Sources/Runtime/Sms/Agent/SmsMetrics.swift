@@ -1,42 +1,110 @@
 import Foundation
 import NIOConcurrencyHelpers
+import Prometheus
 
-/// The agent's counters. A `/metrics` endpoint renders `snapshot()` (see `Snapshot.prometheusText`).
+/// The agent's figures, exported through a Prometheus registry (served by `ObservabilityServer` at
+/// `/metrics` in `stam sms-agent`) and readable here by tests through `snapshot()`:
+/// - `sms_received_total`: messages assembled from the modem (complete, partial or undecodable), counted
+///   when they are handed to the publisher; the generated `NoSmsReceived` alert watches its increase;
+/// - `sms_last_received_timestamp_seconds` (gauge, Unix time): when the last of them was; 0 until the first
+///   since the agent started;
+/// - `sms_published_total`: messages the broker confirmed;
+/// - `sms_decode_errors_total`: PDUs that did not decode (published raw, never dropped);
+/// - `sms_modem_reopens_total`: sessions after the first (a modem that hung, vanished or failed);
+/// - `sms_modem_garbage_lines_total`, `sms_partial_messages_total` (given up waiting for the rest);
+/// - `sms_modem_ready` (gauge): 1 while the modem is initialised and answering, which `/readyz` also asks.
 public final class SmsMetrics: Sendable {
     public struct Snapshot: Hashable, Sendable {
-        /// Messages assembled from the modem (complete, partial or undecodable), before publishing.
         public var received = 0
-        /// Messages the broker confirmed.
         public var published = 0
         public var decodeErrors = 0
-        /// Times the port was opened again after the first time.
         public var modemReopens = 0
         public var garbageLines = 0
         public var partialMessages = 0
         public var lastReceivedAt: Date?
-
-        public func prometheusText() -> String {
-            var lines = [
-                "# TYPE sms_received_total counter", "sms_received_total \(received)",
-                "# TYPE sms_published_total counter", "sms_published_total \(published)",
-                "# TYPE sms_decode_errors_total counter", "sms_decode_errors_total \(decodeErrors)",
-                "# TYPE sms_modem_reopens_total counter", "sms_modem_reopens_total \(modemReopens)",
-                "# TYPE sms_modem_garbage_lines_total counter", "sms_modem_garbage_lines_total \(garbageLines)",
-                "# TYPE sms_partial_messages_total counter", "sms_partial_messages_total \(partialMessages)",
-            ]
-            if let lastReceivedAt {
-                lines += ["# TYPE sms_last_received_timestamp_seconds gauge",
-                          "sms_last_received_timestamp_seconds \(lastReceivedAt.timeIntervalSince1970)"]
-            }
-            return lines.joined(separator: "\n") + "\n"
-        }
+        public var modemReady = false
+        /// Why the modem is not ready (nil while it is).
+        public var modemProblem: String? = "not opened yet"
     }
 
     private let state = NIOLockedValueBox(Snapshot())
+    public let registry: PrometheusCollectorRegistry
+    private let receivedCounter: Counter
+    private let publishedCounter: Counter
+    private let decodeErrorsCounter: Counter
+    private let reopensCounter: Counter
+    private let garbageCounter: Counter
+    private let partialCounter: Counter
+    private let lastReceivedGauge: Gauge
+    private let readyGauge: Gauge
 
-    public init() {}
+    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        self.registry = registry
+        receivedCounter = registry.makeCounter(descriptor: Self.named(
+            "sms_received_total", "SMS read from the modem and handed to the publisher."))
+        lastReceivedGauge = registry.makeGauge(descriptor: Self.named(
+            "sms_last_received_timestamp_seconds", "Unix time of the last SMS read from the modem (0: none since start)."))
+        publishedCounter = registry.makeCounter(descriptor: Self.named(
+            "sms_published_total", "SMS the broker confirmed."))
+        decodeErrorsCounter = registry.makeCounter(descriptor: Self.named(
+            "sms_decode_errors_total", "PDUs that did not decode (published raw)."))
+        reopensCounter = registry.makeCounter(descriptor: Self.named(
+            "sms_modem_reopens_total", "Times the modem port was opened again."))
+        garbageCounter = registry.makeCounter(descriptor: Self.named(
+            "sms_modem_garbage_lines_total", "Lines from the modem that made no sense."))
+        partialCounter = registry.makeCounter(descriptor: Self.named(
+            "sms_partial_messages_total", "Concatenated SMS published incomplete after the part timeout."))
+        readyGauge = registry.makeGauge(descriptor: Self.named(
+            "sms_modem_ready", "1 while the modem is initialised and answering."))
+    }
+
+    /// The whole name in one piece, so it can be found with grep next to the alert rules that use it.
+    static func named(_ name: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
+    }
 
     public func snapshot() -> Snapshot { state.withLockedValue { $0 } }
 
-    func update(_ change: (inout Snapshot) -> Void) { state.withLockedValue(change) }
+    func recordReceived(_ count: Int, at date: Date = Date()) {
+        state.withLockedValue {
+            $0.received += count
+            $0.lastReceivedAt = date
+        }
+        receivedCounter.increment(by: Int64(count))
+        lastReceivedGauge.set(to: date.timeIntervalSince1970)
+    }
+
+    func recordPublished(_ count: Int) {
+        state.withLockedValue { $0.published += count }
+        publishedCounter.increment(by: Int64(count))
+    }
+
+    func recordDecodeError() {
+        state.withLockedValue { $0.decodeErrors += 1 }
+        decodeErrorsCounter.increment()
+    }
+
+    func recordReopen() {
+        state.withLockedValue { $0.modemReopens += 1 }
+        reopensCounter.increment()
+    }
+
+    func recordGarbageLine() {
+        state.withLockedValue { $0.garbageLines += 1 }
+        garbageCounter.increment()
+    }
+
+    func recordPartialMessage() {
+        state.withLockedValue { $0.partialMessages += 1 }
+        partialCounter.increment()
+    }
+
+    /// `problem` nil: the modem is ready.
+    func setModem(problem: String?) {
+        state.withLockedValue {
+            $0.modemReady = problem == nil
+            $0.modemProblem = problem
+        }
+        readyGauge.set(to: problem == nil ? 1.0 : 0.0)
+    }
 }
