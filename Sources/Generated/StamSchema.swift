@@ -5,7 +5,7 @@ import StamCore
 /// What this build of stam was generated from.
 public enum StamSchema {
     /// SHA-256 over the schema files; changes whenever the schema does.
-    public static let fingerprint = "764f191795d8c656b9597593bbaa38d1c371b06db489a75d30435f4a88fc4c32"
+    public static let fingerprint = "8b7e3bbadd80032097deeab3d2cbb990b41b9cc2c0c6f6cb6ca7b805f27773e9"
 
     public static let entityTypes: [any Entity.Type] = [
         Site.self,

@@ -17,13 +17,19 @@ struct ModemSimCommand: AsyncParsableCommand {
     var link = "/tmp/stam-modem"
     @Option(help: "SIM PIN the simulated SIM asks for (none: no PIN).") var pin: String?
     @Option(help: "Message slots of the simulated SIM.") var capacity = 30
+    @Option(help: "Serve the modem on this TCP port (as a serial device server does; `stam sms-agent --device tcp://HOST:PORT`) instead of a pty.")
+    var port: Int?
+    @Option(help: "Address the TCP port listens on.") var host = "0.0.0.0"
     @Option(help: "Read control lines from this named pipe (created if missing) instead of stdin, e.g. for `stam up`: `echo 'sms +48600100200 ALARM' > FIFO`.")
     var controlFifo: String?
 
     func run() async throws {
         let simulator = ModemSimulator(devicePath: link, modem: SimulatedModem(pin: pin, capacity: capacity))
-        let pty = try await simulator.start()
-        print("modem simulator on \(pty), device \(link)")
+        if let port {
+            print("modem simulator on tcp://\(host):\(try await simulator.listen(host: host, port: port))")
+        } else {
+            print("modem simulator on \(try await simulator.start()), device \(link)")
+        }
         fflush(nil)
         if let controlFifo {
             // Each writer (`echo ... > fifo`) opens, writes and closes: read until EOF, then wait for the next.
@@ -37,7 +43,8 @@ struct ModemSimCommand: AsyncParsableCommand {
         } else {
             while let line = readLine() { await control(line, simulator: simulator) }
         }
-        await simulator.stop()
+        // Standard input ended (a container has none): the modem keeps serving until SIGTERM or SIGINT.
+        while true { try await Task.sleep(for: .seconds(3600)) }
     }
 
     /// One control line (see the discussion of the command).

@@ -13,9 +13,9 @@ import Testing
     static let panel = SmsAddress(kind: .international, value: "+48600100200")
 
     /// Runs the agent and the consumer while `body` runs, then stops both.
-    func running(_ fixture: SmsFixture, metrics: SmsMetrics, partialTimeout: Duration = .seconds(3600),
+    func running(_ fixture: SmsFixture, metrics: SmsMetrics, partialTimeout: Duration = .seconds(3600), device: String? = nil,
                  _ body: () async throws -> Void) async throws {
-        let agent = try fixture.agent(metrics: metrics, partialTimeout: partialTimeout)
+        let agent = try fixture.agent(metrics: metrics, partialTimeout: partialTimeout, device: device)
         let consumer = fixture.consumer()
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await agent.run() }
@@ -195,5 +195,26 @@ import Testing
         #expect(body.hasPrefix("Napad w strefie 3."))
         #expect(metrics.snapshot().partialMessages == 1)
         #expect(fixture.simulator.storedPDUs.isEmpty)
+    }
+
+    /// A modem behind a serial device server (ser2net, Moxa NPort), as the dev deployment has the simulator in
+    /// its own container: the agent reads it over `tcp://`, with the same session, and a dropped connection
+    /// is reopened like an unplugged modem.
+    @Test func aModemBehindASerialDeviceServerIsReadOverTCP() async throws {
+        let fixture = try await SmsFixture.make(name: "tcp")
+        defer { Task { await fixture.cleanUp() } }
+        let port = try await fixture.simulator.listen(host: "127.0.0.1", port: 0)
+        let metrics = SmsMetrics()
+        try await running(fixture, metrics: metrics, device: "tcp://127.0.0.1:\(port)") {
+            fixture.simulator.deliver(text: "Alarm strefa 1", from: Self.panel)
+            fixture.simulator.deliver(text: "Zażółć gęślą jaźń", from: Self.panel, coding: .ucs2)
+            try await fixture.wait { try await fixture.number("SELECT count(*) FROM sms_messages") == 2 }
+            await fixture.simulator.disappear()  // the connection drops; the agent reconnects
+            fixture.simulator.deliver(text: "After the reconnect", from: Self.panel)
+            try await fixture.wait { try await fixture.number("SELECT count(*) FROM sms_messages") == 3 }
+        }
+        #expect(Set(try await fixture.strings("SELECT body FROM sms_messages")) == ["Alarm strefa 1", "Zażółć gęślą jaźń", "After the reconnect"])
+        #expect(fixture.simulator.storedPDUs.isEmpty)
+        #expect(metrics.snapshot().modemReopens >= 1)
     }
 }

@@ -55,9 +55,10 @@ struct SmsFixture {
         return fixture
     }
 
-    func agent(metrics: SmsMetrics, partialTimeout: Duration = .seconds(3600)) throws -> SmsAgent {
+    /// - Parameter device: the simulator's pty link unless given (`tcp://...` for its TCP port).
+    func agent(metrics: SmsMetrics, partialTimeout: Duration = .seconds(3600), device: String? = nil) throws -> SmsAgent {
         try SmsAgent(
-            configuration: .init(device: simulator.devicePath, modem: .init(commandTimeout: .seconds(1), listTimeout: .seconds(2), registrationPollInterval: .milliseconds(200), pollInterval: .seconds(2)),
+            configuration: .init(device: device ?? simulator.devicePath, modem: .init(commandTimeout: .seconds(1), listTimeout: .seconds(2), registrationPollInterval: .milliseconds(200), pollInterval: .seconds(2)),
                                  stateDirectory: "\(directory)/state", partialTimeout: partialTimeout,
                                  reopenInitialDelay: .milliseconds(50), reopenMaximumDelay: .milliseconds(500)),
             publisher: Publisher(configuration: amqp, topology: topology, logger: logger),

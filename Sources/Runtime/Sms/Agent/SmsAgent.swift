@@ -104,27 +104,12 @@ public final class SmsAgent: Service, Sendable {
     }
 
     private func session(_ machine: inout ModemStateMachine) async -> SessionEnd {
-        let descriptor: Int32
+        let channel: NIOAsyncChannel<ModemLine, ByteBuffer>
         do {
-            descriptor = try SerialPort.open(path: configuration.device, baud: configuration.baud,
-                                             hardwareFlowControl: configuration.hardwareFlowControl)
+            channel = try await openPort()
         } catch {
             logger.warning("cannot open the modem", metadata: ["device": "\(configuration.device)", "error": "\(error)"])
             metrics.setModem(problem: "cannot open \(configuration.device): \(error)")
-            return .failed
-        }
-        let channel: NIOAsyncChannel<ModemLine, ByteBuffer>
-        do {
-            channel = try await NIOPipeBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .takingOwnershipOfDescriptor(inputOutput: descriptor) { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(ATLineDecoder()))
-                        return try NIOAsyncChannel<ModemLine, ByteBuffer>(wrappingChannelSynchronously: channel)
-                    }
-                }
-        } catch {
-            close(descriptor)
-            logger.warning("cannot drive the modem port", metadata: ["device": "\(configuration.device)", "error": "\(error)"])
             return .failed
         }
         logger.info("modem port open", metadata: ["device": "\(configuration.device)", "baud": "\(configuration.baud)"])
@@ -135,6 +120,35 @@ public final class SmsAgent: Service, Sendable {
             }
         } catch {
             return .failed
+        }
+    }
+
+    /// The modem's line: a serial device (termios raw mode, then NIO over the descriptor), or `tcp://host:port`
+    /// for a modem behind a serial device server (ser2net, Moxa NPort) or the simulator in another container.
+    private func openPort() async throws -> NIOAsyncChannel<ModemLine, ByteBuffer> {
+        @Sendable func initialize(_ channel: any Channel) -> EventLoopFuture<NIOAsyncChannel<ModemLine, ByteBuffer>> {
+            channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(ATLineDecoder()))
+                return try NIOAsyncChannel<ModemLine, ByteBuffer>(wrappingChannelSynchronously: channel)
+            }
+        }
+        if configuration.device.hasPrefix("tcp://") {
+            let address = configuration.device.dropFirst("tcp://".count)
+            guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else {
+                throw SerialPort.OpenError(path: configuration.device, operation: "expected tcp://host:port, cannot parse", errno: EINVAL)
+            }
+            return try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connectTimeout(.seconds(5))
+                .connect(host: String(address[..<colon]), port: port) { initialize($0) }
+        }
+        let descriptor = try SerialPort.open(path: configuration.device, baud: configuration.baud,
+                                             hardwareFlowControl: configuration.hardwareFlowControl)
+        do {
+            return try await NIOPipeBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .takingOwnershipOfDescriptor(inputOutput: descriptor) { initialize($0) }
+        } catch {
+            close(descriptor)
+            throw error
         }
     }
 

@@ -65,6 +65,33 @@ public final class ModemSimulator: Service, Sendable {
         return terminal.slavePath
     }
 
+    /// Serves the modem on a TCP port instead of a pty, the way a serial device server (ser2net, a Moxa
+    /// NPort) exposes a real modem: the latest connection is the modem's line (a reconnecting agent takes
+    /// it over). Used where the agent runs in another container than the simulator. Returns the bound port.
+    public func listen(host: String, port: Int) async throws -> Int {
+        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { [self] channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(ATLineDecoder()))
+                    try channel.pipeline.syncOperations.addHandler(CommandHandler(simulator: self))
+                    let previous = self.state.withLockedValue { state -> (any Channel)? in
+                        defer {
+                            state.channel = channel
+                            state.modem.pinEntered = false
+                        }
+                        return state.channel
+                    }
+                    previous?.close(promise: nil)
+                }
+            }
+            .bind(host: host, port: port)
+            .get()
+        let bound = server.localAddress?.port ?? port
+        logger.info("modem simulator listening", metadata: ["address": "\(host):\(bound)"])
+        return bound
+    }
+
     /// The modem is unplugged: the pty closes (the agent's reads fail) and the device path disappears.
     public func disappear() async {
         let (channel, terminal) = state.withLockedValue { state in
