@@ -20,6 +20,7 @@
   const SOUND_KEY = 'stam.sound';
   const PING_EVERY_MS = 20000;
   const SILENCE_LIMIT_MS = 50000;  // no message (not even a pong) for this long: the link is dead
+  const READY_LIMIT_MS = 15000;    // a connection not ready by then (a half-dead server, a stuck proxy) is given up
 
   const $ = (id) => document.getElementById(id);
   const ui = {
@@ -268,6 +269,7 @@
   let attempt = 0;
   let everReady = false;
   let reconnectTimer = null;
+  let readyTimer = null;
   let keepaliveTimer = null;
   let lastMessageAt = 0;
 
@@ -296,15 +298,22 @@
     });
     clearInterval(keepaliveTimer);
     keepaliveTimer = setInterval(() => keepalive(ws), PING_EVERY_MS);
+    clearTimeout(readyTimer);
+    readyTimer = setTimeout(() => giveUp(ws), READY_LIMIT_MS);
+  }
+
+  // Drops a connection at once rather than waiting for a close that may take minutes to come.
+  function giveUp(ws) {
+    if (socket !== ws) return;
+    socket = null;
+    ws.close();
+    scheduleReconnect();
   }
 
   function keepalive(ws) {
     if (socket !== ws || ws.readyState !== WebSocket.OPEN) return;
     if (Date.now() - lastMessageAt > SILENCE_LIMIT_MS) {
-      // A dead link may take minutes to report its close: give up on it now.
-      socket = null;
-      ws.close();
-      scheduleReconnect();
+      giveUp(ws);
       return;
     }
     ws.send(JSON.stringify({ type: 'ping' }));
@@ -312,6 +321,7 @@
 
   function scheduleReconnect() {
     clearInterval(keepaliveTimer);
+    clearTimeout(readyTimer);
     if (!session) return;
     const delay = Math.min(15000, 500 * 2 ** attempt) * (0.5 + Math.random() / 2);
     attempt += 1;
@@ -321,6 +331,7 @@
 
   function disconnect() {
     clearTimeout(reconnectTimer);
+    clearTimeout(readyTimer);
     clearInterval(keepaliveTimer);
     const ws = socket;
     socket = null;
@@ -335,6 +346,7 @@
     try { message = JSON.parse(text); } catch (error) { return; }
     switch (message.type) {
       case 'ready':
+        clearTimeout(readyTimer);
         attempt = 0;
         if (everReady) {
           // Reconnected: panels may have been added or changed while we were away.
@@ -850,6 +862,10 @@
 
   renderSoundToggle();
   session = storedSession();
-  if (session) startConsole();
-  else ui.loginName.focus();
+  if (session) {
+    startConsole();
+  } else {
+    ui.loginView.hidden = false;
+    ui.loginName.focus();
+  }
 })();
