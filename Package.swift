@@ -394,7 +394,7 @@ let package = Package(
             name: "RuntimeTests",
             dependencies: [
                 "Database", "LocalStack", "MigrationSupport", "StamCore", "Generated", "Messaging", "Outbox", "Persistence",
-                "Backend", "APISupport", "GeneratedAPI", "TestSupport",
+                "Backend", "APISupport", "GeneratedAPI", "TestSupport", "Redis",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
