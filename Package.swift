@@ -270,6 +270,14 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            // The web console, embedded in the binary (see ConsoleAssets.swift): plain files, no build step.
+            resources: [
+                .embedInCode("Console/index.html"),
+                .embedInCode("Console/console.css"),
+                .embedInCode("Console/console.js"),
+                .embedInCode("Console/favicon.svg"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -403,7 +411,7 @@ let package = Package(
             name: "RuntimeTests",
             dependencies: [
                 "Database", "LocalStack", "MigrationSupport", "StamCore", "Generated", "Messaging", "Outbox", "Persistence",
-                "Backend", "APISupport", "GeneratedAPI", "TestSupport",
+                "Backend", "APISupport", "GeneratedAPI", "TestSupport", "Redis",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),

@@ -23,6 +23,9 @@ packages=(
   rsync                                # the backup job's NAS copy
   curl                                 # health checks of the servers the deployment tests start
   python3 python3-pip                  # scripts/install-python-tools.sh (Patroni from PyPI)
+  # The web console (Sources/Backend/Console) is tested in a real browser (Tests/RuntimeTests/ConsoleBrowserTests).
+  chromium                             # headless Chromium driven over the DevTools protocol
+  fonts-dejavu-core                    # a font for the screenshot's text (no fonts: empty boxes)
 )
 
 missing=()

@@ -7,7 +7,7 @@ import Observability
 import Persistence
 
 /// Builds the operator API's router: request ids on everything; the public routes (login, health, the
-/// OpenAPI document); then every generated route behind `AuthenticationMiddleware`.
+/// OpenAPI document, the web console's files); then every generated route behind `AuthenticationMiddleware`.
 public struct BackendRouter: Sendable {
     public let repositories: Repositories
     public let tokens: TokenService
@@ -47,6 +47,7 @@ public struct BackendRouter: Sendable {
             Response(status: .ok, headers: [.contentType: "application/json"],
                      body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
         }
+        ConsoleAssets.register(on: router)
         router.post("/api/auth/login") { request, context in try await login.login(request, context: context) }
         let api = router.group("api").add(middleware: AuthenticationMiddleware(tokens: tokens))
         APIRoutes.register(on: api, repositories: repositories, actions: APIActionHandlers(

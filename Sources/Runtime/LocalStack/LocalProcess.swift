@@ -40,6 +40,10 @@ public final class LocalProcess: @unchecked Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, logFile, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        // Nothing else of ours: NIO, postgres-nio, hiredis and rabbitmq-c do not mark their sockets
+        // close-on-exec, and a child holding the parent's listening socket keeps its port bound after the
+        // parent dies (a restarted backend could not bind it; found by the console test with chromium).
+        guard Self.closeFrom(&actions, 3) == 0 else { throw LaunchError(description: "cannot start \(name): posix_spawn_file_actions_addclosefrom_np failed") }
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -65,6 +69,15 @@ public final class LocalProcess: @unchecked Sendable {
         }
         pid = child
     }
+
+    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34+, Debian 12 has 2.36); Swift's Glibc module
+    /// does not export it (it needs _GNU_SOURCE), so it is looked up once by name.
+    private static let closeFrom: @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32 = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else {
+            fatalError("glibc 2.34 or later is required (posix_spawn_file_actions_addclosefrom_np)")
+        }
+        return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
+    }()
 
     private static func withCStrings<Result>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> Result) -> Result {
         let pointers = strings.map { strdup($0) } + [nil]

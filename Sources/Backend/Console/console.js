@@ -1,0 +1,871 @@
+// stam operator console: one plain script, no framework, no build step, nothing from a CDN.
+//
+// What the operator sees comes from two places: the REST API (/api/*, with the bearer token) gives the
+// state at login and after every reconnect; the /ws live feed gives the changes in between. A console that
+// missed events (reconnect, backend restart, too slow) therefore re-reads everything instead of trusting
+// what it had. There are no inline handlers or styles anywhere, so the backend's strict
+// Content-Security-Policy (default-src 'self') holds; all text goes in through textContent, never HTML.
+'use strict';
+
+(() => {
+  const PRIORITY_RANK = { critical: 0, high: 1, normal: 2, low: 3 };
+  // Alarm states only move forward: an event that arrives after our own action's answer must not undo it.
+  const STATE_RANK = { new: 0, acknowledged: 1, in_progress: 2, closed: 3 };
+  const STATE_LABEL = { new: 'New', acknowledged: 'Acknowledged', in_progress: 'In progress', closed: 'Closed' };
+  const OPEN_STATES = ['new', 'acknowledged', 'in_progress'];
+  const CONTROL_ROLES = ['supervisor', 'admin'];  // schema/entities.yaml: Panel actions arm, disarm
+  const COMMAND_LABEL = { requested: 'sent, waiting for the panel…', sent: 'sent to the panel…', succeeded: 'succeeded',
+    failed: 'failed', expired: 'expired before the panel took it' };
+  const SESSION_KEY = 'stam.session';
+  const SOUND_KEY = 'stam.sound';
+  const PING_EVERY_MS = 20000;
+  const SILENCE_LIMIT_MS = 50000;  // no message (not even a pong) for this long: the link is dead
+  const READY_LIMIT_MS = 15000;    // a connection not ready by then (a half-dead server, a stuck proxy) is given up
+
+  const $ = (id) => document.getElementById(id);
+  const ui = {
+    linkStatus: $('link-status'), sessionControls: $('session-controls'), soundToggle: $('sound-toggle'), who: $('who'),
+    logout: $('logout'), message: $('message'), messageText: $('message-text'), messageDismiss: $('message-dismiss'),
+    loginView: $('login-view'), loginForm: $('login-form'), loginName: $('login-name'), loginPassword: $('login-password'),
+    loginSubmit: $('login-submit'), loginError: $('login-error'), consoleView: $('console-view'),
+    alarmsHeading: $('alarms-heading'), alarmCount: $('alarm-count'), alarmEmpty: $('alarm-empty'), alarmList: $('alarm-list'),
+    panelCount: $('panel-count'), panelEmpty: $('panel-empty'), panelList: $('panel-list'),
+    noteDialog: $('note-dialog'), noteForm: $('note-form'), noteHeading: $('note-heading'), noteAlarm: $('note-alarm'),
+    noteText: $('note-text'), noteError: $('note-error'), noteCancel: $('note-cancel'), noteSubmit: $('note-submit'),
+    announcer: $('announcer'),
+    alarmTemplate: $('alarm-template'), panelTemplate: $('panel-template'), partitionTemplate: $('partition-template'),
+  };
+
+  // The backend writes UUIDs in upper case in some places and lower case in others: compare lower case.
+  const key = (id) => (id == null ? null : String(id).toLowerCase());
+  const timeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'short', timeStyle: 'medium' });
+  const formatTime = (iso) => { const date = new Date(iso); return Number.isNaN(date.getTime()) ? '' : timeFormat.format(date); };
+
+  let session = null;            // { token, login, role, operatorId, expiresAt }
+  let expiryTimer = null;
+  const alarms = new Map();      // id -> alarm (open ones only)
+  const alarmRows = new Map();   // id -> <li>
+  const announced = new Set();   // ids of new alarms already beeped for
+  let firstSyncDone = false;
+  const sites = new Map();       // id -> site
+  const panels = new Map();      // id -> panel model (see panelModel)
+  const panelRows = new Map();   // id -> <li>
+  const commands = new Map();    // command id -> { panelId, label } of our own commands still running
+  const earlyResults = new Map();// command id -> CommandCompleted payload that came before our 202 answer
+
+  // MARK: Messages to the operator
+
+  function showMessage(text, kind = 'error') {
+    ui.messageText.textContent = text;
+    ui.message.dataset.kind = kind;
+    ui.message.hidden = false;
+  }
+  ui.messageDismiss.addEventListener('click', () => { ui.message.hidden = true; });
+
+  function announce(text) {
+    ui.announcer.textContent = '';
+    requestAnimationFrame(() => { ui.announcer.textContent = text; });
+  }
+
+  // MARK: Sound (WebAudio, so no audio file): browsers start audio only after a user gesture, which the
+  // login gives; after a reload the first click or key press does, and the button says so until then.
+
+  let audio = null;
+  let soundOn = localStorage.getItem(SOUND_KEY) !== 'off';
+
+  function unlockAudio() {
+    try {
+      if (!audio) {
+        audio = new AudioContext();
+        audio.addEventListener('statechange', renderSoundToggle);
+      }
+      if (audio.state === 'suspended') audio.resume().catch(() => {});
+    } catch (error) {
+      audio = null;
+    }
+    renderSoundToggle();
+  }
+  document.addEventListener('pointerdown', unlockAudio, true);
+  document.addEventListener('keydown', unlockAudio, true);
+
+  function renderSoundToggle() {
+    const running = audio && audio.state === 'running';
+    ui.soundToggle.setAttribute('aria-pressed', String(soundOn));
+    ui.soundToggle.textContent = !soundOn ? 'Sound off' : running ? 'Sound on' : 'Enable sound';
+  }
+  ui.soundToggle.addEventListener('click', () => {
+    soundOn = !soundOn;
+    localStorage.setItem(SOUND_KEY, soundOn ? 'on' : 'off');
+    renderSoundToggle();
+    if (soundOn) beep('normal');
+  });
+
+  function beep(priority) {
+    if (!soundOn || !audio || audio.state !== 'running') return;
+    const count = priority === 'critical' ? 3 : priority === 'high' ? 2 : 1;
+    const frequency = priority === 'critical' ? 1046 : 880;
+    for (let index = 0; index < count; index += 1) {
+      const start = audio.currentTime + index * 0.22;
+      const oscillator = audio.createOscillator();
+      const gain = audio.createGain();
+      oscillator.type = 'square';
+      oscillator.frequency.value = frequency;
+      gain.gain.setValueAtTime(0.0001, start);
+      gain.gain.exponentialRampToValueAtTime(0.15, start + 0.01);
+      gain.gain.exponentialRampToValueAtTime(0.0001, start + 0.16);
+      oscillator.connect(gain).connect(audio.destination);
+      oscillator.start(start);
+      oscillator.stop(start + 0.17);
+    }
+  }
+
+  // MARK: REST
+
+  class ApiError extends Error {
+    constructor(status, code, message) {
+      super(message);
+      this.status = status;
+      this.code = code;
+    }
+  }
+
+  async function api(method, path, body) {
+    const headers = { Accept: 'application/json' };
+    if (session) headers.Authorization = `Bearer ${session.token}`;
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    let response;
+    try {
+      response = await fetch(path, { method, headers, cache: 'no-store', body: body === undefined ? undefined : JSON.stringify(body) });
+    } catch (error) {
+      throw new ApiError(0, 'network', 'The station cannot be reached; check the network.');
+    }
+    const text = await response.text();
+    let data = null;
+    if (text) { try { data = JSON.parse(text); } catch (error) { data = null; } }
+    if (!response.ok) {
+      const error = (data && data.error) || {};
+      const fields = (error.fields || []).map((field) => `${field.field}: ${field.message}`).join('; ');
+      let message = error.message || `${response.status} ${response.statusText}`;
+      if (fields) message += ` (${fields})`;
+      if (response.status === 401 && session && path !== '/api/auth/login') endSession('Your session has ended; please log in again.');
+      throw new ApiError(response.status, error.code || '', message);
+    }
+    return data;
+  }
+
+  // Every page of a list (keyset pagination: `after` is the previous page's next_cursor).
+  async function listAll(path, params = {}) {
+    const items = [];
+    let after = null;
+    for (let page = 0; page < 100; page += 1) {
+      const query = new URLSearchParams({ ...params, limit: '500' });
+      if (after) query.set('after', after);
+      const data = await api('GET', `${path}?${query}`);
+      items.push(...data.items);
+      after = data.next_cursor;
+      if (!after) break;
+    }
+    return items;
+  }
+
+  // MARK: Session (the token lives in sessionStorage: it survives a reload, not the closed tab)
+
+  function decodeClaims(token) {
+    try {
+      const part = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
+      return JSON.parse(atob(part + '='.repeat((4 - (part.length % 4)) % 4)));
+    } catch (error) {
+      return {};
+    }
+  }
+
+  function storedSession() {
+    try {
+      const stored = JSON.parse(sessionStorage.getItem(SESSION_KEY));
+      if (stored && stored.token && stored.expiresAt > Date.now()) return stored;
+    } catch (error) { /* not JSON: forget it */ }
+    sessionStorage.removeItem(SESSION_KEY);
+    return null;
+  }
+
+  ui.loginForm.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    unlockAudio();
+    ui.loginError.hidden = true;
+    ui.loginSubmit.disabled = true;
+    const login = ui.loginName.value.trim();
+    try {
+      const answer = await api('POST', '/api/auth/login', { login, password: ui.loginPassword.value });
+      const claims = decodeClaims(answer.access_token);
+      session = {
+        token: answer.access_token, login: claims.login || login, role: answer.role, operatorId: key(claims.sub),
+        expiresAt: Date.now() + answer.expires_in * 1000,
+      };
+      sessionStorage.setItem(SESSION_KEY, JSON.stringify(session));
+      ui.loginPassword.value = '';
+      startConsole();
+    } catch (error) {
+      ui.loginError.textContent = error.status === 401 ? 'Wrong login or password.' : error.message;
+      ui.loginError.hidden = false;
+      ui.loginPassword.focus();
+    } finally {
+      ui.loginSubmit.disabled = false;
+    }
+  });
+
+  ui.logout.addEventListener('click', () => endSession());
+
+  function startConsole() {
+    ui.loginView.hidden = true;
+    ui.consoleView.hidden = false;
+    ui.sessionControls.hidden = false;
+    ui.linkStatus.hidden = false;
+    ui.message.hidden = true;
+    ui.who.textContent = `${session.login} (${session.role})`;
+    renderSoundToggle();
+    clearTimeout(expiryTimer);
+    expiryTimer = setTimeout(() => endSession('Your session has expired; please log in again.'),
+      Math.min(session.expiresAt - Date.now(), 2147483647));
+    ui.alarmsHeading.focus();
+    loadEverything().finally(connect);
+  }
+
+  function endSession(reason) {
+    if (!session) return;
+    session = null;
+    sessionStorage.removeItem(SESSION_KEY);
+    clearTimeout(expiryTimer);
+    disconnect();
+    for (const collection of [alarms, alarmRows, announced, sites, panels, panelRows, commands, earlyResults]) collection.clear();
+    firstSyncDone = false;
+    ui.alarmList.replaceChildren();
+    ui.panelList.replaceChildren();
+    if (ui.noteDialog.open) ui.noteDialog.close();
+    ui.consoleView.hidden = true;
+    ui.sessionControls.hidden = true;
+    ui.linkStatus.hidden = true;
+    ui.message.hidden = true;
+    ui.loginView.hidden = false;
+    document.title = 'stam console';
+    if (reason) {
+      ui.loginError.textContent = reason;
+      ui.loginError.hidden = false;
+    }
+    ui.loginName.focus();
+  }
+
+  async function loadEverything() {
+    try {
+      await loadReference();
+      await syncAlarms();
+    } catch (error) {
+      if (session) showMessage(`Loading failed: ${error.message}`);
+    }
+  }
+
+  // MARK: Live feed (/ws): auth, subscribe, snapshot, events; reconnect with capped, jittered backoff
+
+  let socket = null;
+  let attempt = 0;
+  let everReady = false;
+  let reconnectTimer = null;
+  let readyTimer = null;
+  let keepaliveTimer = null;
+  let lastMessageAt = 0;
+
+  function setLink(state, text) {
+    ui.linkStatus.dataset.state = state;
+    ui.linkStatus.textContent = text;
+  }
+
+  function connect() {
+    if (!session) return;
+    clearTimeout(reconnectTimer);
+    setLink('connecting', attempt === 0 ? 'Connecting…' : 'Reconnecting…');
+    const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    const ws = new WebSocket(`${scheme}//${location.host}/ws`);
+    socket = ws;
+    lastMessageAt = Date.now();
+    ws.addEventListener('open', () => {
+      // The token goes in the first message, never in the URL (logs keep URLs).
+      if (socket === ws && session) ws.send(JSON.stringify({ type: 'auth', token: session.token }));
+    });
+    ws.addEventListener('message', (event) => { if (socket === ws) onSocketMessage(ws, event.data); });
+    ws.addEventListener('close', () => {
+      if (socket !== ws) return;
+      socket = null;
+      scheduleReconnect();
+    });
+    clearInterval(keepaliveTimer);
+    keepaliveTimer = setInterval(() => keepalive(ws), PING_EVERY_MS);
+    clearTimeout(readyTimer);
+    readyTimer = setTimeout(() => giveUp(ws), READY_LIMIT_MS);
+  }
+
+  // Drops a connection at once rather than waiting for a close that may take minutes to come.
+  function giveUp(ws) {
+    if (socket !== ws) return;
+    socket = null;
+    ws.close();
+    scheduleReconnect();
+  }
+
+  function keepalive(ws) {
+    if (socket !== ws || ws.readyState !== WebSocket.OPEN) return;
+    if (Date.now() - lastMessageAt > SILENCE_LIMIT_MS) {
+      giveUp(ws);
+      return;
+    }
+    ws.send(JSON.stringify({ type: 'ping' }));
+  }
+
+  function scheduleReconnect() {
+    clearInterval(keepaliveTimer);
+    clearTimeout(readyTimer);
+    if (!session) return;
+    const delay = Math.min(15000, 500 * 2 ** attempt) * (0.5 + Math.random() / 2);
+    attempt += 1;
+    setLink('offline', `Offline, reconnecting in ${Math.ceil(delay / 1000)} s`);
+    reconnectTimer = setTimeout(connect, delay);
+  }
+
+  function disconnect() {
+    clearTimeout(reconnectTimer);
+    clearTimeout(readyTimer);
+    clearInterval(keepaliveTimer);
+    const ws = socket;
+    socket = null;
+    attempt = 0;
+    everReady = false;
+    if (ws) ws.close(1000, 'logout');
+  }
+
+  async function onSocketMessage(ws, text) {
+    lastMessageAt = Date.now();
+    let message;
+    try { message = JSON.parse(text); } catch (error) { return; }
+    switch (message.type) {
+      case 'ready':
+        clearTimeout(readyTimer);
+        attempt = 0;
+        if (everReady) {
+          // Reconnected: panels may have been added or changed while we were away.
+          try { await loadReference(); } catch (error) { showMessage(`Loading panels failed: ${error.message}`); }
+          if (socket !== ws) return;
+        }
+        everReady = true;
+        ws.send(JSON.stringify({ type: 'subscribe', alarms: true, panels: [...panels.keys()] }));
+        break;
+      case 'subscribed':
+        setLink('live', 'Live');
+        // Whatever happened before this subscription is read again; what happens after arrives as events.
+        syncAlarms().catch((error) => showMessage(`Loading alarms failed: ${error.message}`));
+        checkRunningCommands();
+        break;
+      case 'snapshot':
+        applySnapshot(key(message.panel_id), message.state || {});
+        break;
+      case 'event':
+        onEvent(message);
+        break;
+      case 'error':
+        if (message.code === 'unauthorized') endSession('Your session has ended; please log in again.');
+        break;
+      default:
+        break;  // pong
+    }
+  }
+
+  // MARK: Alarms
+
+  let alarmBuffer = null;  // alarm events that arrive while the list is being re-read, applied after it
+  let syncRunning = false;
+  let syncAgain = false;
+
+  async function syncAlarms() {
+    if (syncRunning) { syncAgain = true; return; }
+    syncRunning = true;
+    try {
+      do {
+        syncAgain = false;
+        alarmBuffer = [];
+        try {
+          const lists = await Promise.all(OPEN_STATES.map((state) => listAll('/api/alarms', { state, sort: 'raised_at', direction: 'desc' })));
+          replaceAlarms(lists.flat());
+        } finally {
+          const buffered = alarmBuffer;
+          alarmBuffer = null;
+          for (const event of buffered) applyAlarmEvent(event);
+        }
+      } while (syncAgain && session);
+    } finally {
+      syncRunning = false;
+    }
+  }
+
+  function normaliseAlarm(alarm) {
+    return { ...alarm, id: key(alarm.id), site_id: key(alarm.site_id), panel_id: key(alarm.panel_id), assignee_id: key(alarm.assignee_id) };
+  }
+
+  function replaceAlarms(list) {
+    if (!session) return;
+    const fresh = new Map(list.map((alarm) => [key(alarm.id), normaliseAlarm(alarm)]));
+    for (const id of [...alarms.keys()]) if (!fresh.has(id)) alarms.delete(id);
+    for (const [id, alarm] of fresh) alarms.set(id, alarm);
+    renderAlarms();
+    firstSyncDone = true;
+  }
+
+  function onEvent(message) {
+    if (message.routing_key && message.routing_key.startsWith('alarm.')) {
+      if (alarmBuffer) alarmBuffer.push(message);
+      else applyAlarmEvent(message);
+    } else {
+      applyPanelEvent(message);
+    }
+  }
+
+  function applyAlarmEvent(message) {
+    const payload = message.payload || {};
+    const id = key(payload.alarm_id);
+    if (!id) return;
+    switch (message.name) {
+      case 'AlarmRaised':
+        if (!alarms.has(id)) {
+          alarms.set(id, normaliseAlarm({
+            id, site_id: payload.site_id, panel_id: payload.panel_id, kind: payload.kind, priority: payload.priority,
+            title: payload.title, zone_number: payload.zone_number, partition_number: payload.partition_number,
+            raised_at: payload.raised_at, state: 'new', assignee_id: null,
+          }));
+        }
+        break;
+      case 'AlarmAcknowledged':
+        advance(id, 'acknowledged', { acknowledged_at: payload.at });
+        break;
+      case 'AlarmTaken':
+        advance(id, 'in_progress', { taken_at: payload.at, assignee_id: key(payload.operator_id) });
+        break;
+      case 'AlarmClosed':
+        alarms.delete(id);
+        break;
+      default:
+        return;
+    }
+    renderAlarms();
+  }
+
+  function advance(id, state, changes) {
+    const alarm = alarms.get(id);
+    if (!alarm) { refreshAlarm(id); return; }  // raised while we were away: read it
+    if (STATE_RANK[state] <= STATE_RANK[alarm.state]) return;
+    alarms.set(id, { ...alarm, ...changes, state });
+  }
+
+  // Puts one alarm as the API has it now (after a 409, or an event about an alarm we do not know).
+  async function refreshAlarm(id) {
+    try {
+      const alarm = normaliseAlarm(await api('GET', `/api/alarms/${id}`));
+      if (alarm.state === 'closed') alarms.delete(id); else alarms.set(id, alarm);
+    } catch (error) {
+      if (error.status === 404) alarms.delete(id);
+    }
+    renderAlarms();
+  }
+
+  function compareAlarms(a, b) {
+    const byPriority = (PRIORITY_RANK[a.priority] ?? 9) - (PRIORITY_RANK[b.priority] ?? 9);
+    if (byPriority !== 0) return byPriority;
+    return Date.parse(b.raised_at) - Date.parse(a.raised_at) || (a.id < b.id ? -1 : 1);
+  }
+
+  function renderAlarms() {
+    const sorted = [...alarms.values()].sort(compareAlarms);
+    // New alarms we have not seen yet: beep and announce (not for those already open at login).
+    const fresh = sorted.filter((alarm) => alarm.state === 'new' && !announced.has(alarm.id));
+    for (const alarm of fresh) announced.add(alarm.id);
+    if (firstSyncDone && fresh.length > 0) {
+      beep(fresh[0].priority);
+      announce(fresh.length === 1 ? `New ${fresh[0].priority} alarm: ${fresh[0].title}` : `${fresh.length} new alarms`);
+    }
+    for (const [id, row] of alarmRows) {
+      if (!alarms.has(id)) { row.remove(); alarmRows.delete(id); }
+    }
+    // Rows are kept and moved only when their place changed, so a focused button keeps its focus.
+    sorted.forEach((alarm, index) => {
+      let row = alarmRows.get(alarm.id);
+      if (!row) {
+        row = ui.alarmTemplate.content.firstElementChild.cloneNode(true);
+        row.dataset.alarmId = alarm.id;
+        alarmRows.set(alarm.id, row);
+      }
+      fillAlarmRow(row, alarm);
+      const current = ui.alarmList.children[index];
+      if (current !== row) ui.alarmList.insertBefore(row, current || null);
+    });
+    const newCount = sorted.filter((alarm) => alarm.state === 'new').length;
+    ui.alarmCount.textContent = sorted.length ? `(${sorted.length} open, ${newCount} new)` : '';
+    ui.alarmEmpty.hidden = sorted.length > 0;
+    document.title = newCount ? `(${newCount}) stam console` : 'stam console';
+  }
+
+  function fillAlarmRow(row, alarm) {
+    row.dataset.priority = alarm.priority;
+    row.dataset.state = alarm.state;
+    row.querySelector('.priority').textContent = alarm.priority;
+    row.querySelector('.alarm-title').textContent = alarm.title;
+    const site = sites.get(alarm.site_id);
+    const panel = panels.get(alarm.panel_id);
+    const parts = [];
+    if (site) parts.push(`${site.code} ${site.name}`);
+    if (panel) parts.push(panel.name);
+    if (alarm.partition_number != null) parts.push(`partition ${alarm.partition_number}`);
+    if (alarm.zone_number != null) parts.push(`zone ${alarm.zone_number}`);
+    parts.push(alarm.kind.replace(/_/g, ' '));
+    parts.push(formatTime(alarm.raised_at));
+    row.querySelector('.alarm-meta').textContent = parts.join(' · ');
+    const mine = alarm.assignee_id && session && alarm.assignee_id === session.operatorId;
+    row.querySelector('.alarm-state').textContent = STATE_LABEL[alarm.state] + (alarm.state === 'in_progress' && mine ? ' (you)' : '');
+    const visible = { acknowledge: alarm.state === 'new', take: alarm.state === 'acknowledged', close: alarm.state === 'in_progress', 'add-note': true };
+    let lostFocus = false;
+    for (const button of row.querySelectorAll('button[data-action]')) {
+      const hide = !visible[button.dataset.action];
+      if (hide && document.activeElement === button) lostFocus = true;
+      button.hidden = hide;
+      button.setAttribute('aria-label', `${button.textContent.replace('…', '')}: ${alarm.title}`);
+    }
+    // The next step of the workflow takes the focus of the one just done.
+    if (lostFocus) row.querySelector('button[data-action]:not([hidden])').focus();
+  }
+
+  ui.alarmList.addEventListener('click', async (event) => {
+    const button = event.target.closest('button[data-action]');
+    if (!button) return;
+    const id = button.closest('li').dataset.alarmId;
+    const action = button.dataset.action;
+    if (action === 'close' || action === 'add-note') { openNoteDialog(id, action, button); return; }
+    button.disabled = true;
+    try {
+      const updated = normaliseAlarm(await api('POST', `/api/alarms/${id}/${action}`));
+      if (alarms.has(id)) { advance(id, updated.state, updated); renderAlarms(); }
+    } catch (error) {
+      alarmActionFailed(id, error);
+    } finally {
+      button.disabled = false;
+    }
+  });
+
+  function alarmActionFailed(id, error) {
+    if (!session) return;
+    const alarm = alarms.get(id);
+    const title = alarm ? `"${alarm.title}"` : 'the alarm';
+    showMessage(error.status === 409 ? `Not done: ${error.message} (${title} was changed by someone else).` : `Not done for ${title}: ${error.message}`);
+    if (error.status === 409 || error.status === 404) refreshAlarm(id);
+  }
+
+  // MARK: Notes (close needs one; a note can be added in any state)
+
+  let noteTarget = null;  // { id, action, opener }
+
+  function openNoteDialog(id, action, opener) {
+    const alarm = alarms.get(id);
+    noteTarget = { id, action, opener };
+    ui.noteHeading.textContent = action === 'close' ? 'Close alarm' : 'Add a note';
+    ui.noteSubmit.textContent = action === 'close' ? 'Close alarm' : 'Save note';
+    ui.noteAlarm.textContent = alarm ? `${alarm.priority.toUpperCase()} · ${alarm.title}` : '';
+    ui.noteText.value = '';
+    ui.noteError.hidden = true;
+    ui.noteDialog.showModal();
+    ui.noteText.focus();
+  }
+
+  ui.noteCancel.addEventListener('click', () => ui.noteDialog.close());
+  ui.noteDialog.addEventListener('close', () => {
+    const opener = noteTarget && noteTarget.opener;
+    noteTarget = null;
+    if (opener && opener.isConnected && !opener.hidden) opener.focus();
+    else ui.alarmsHeading.focus();
+  });
+
+  ui.noteForm.addEventListener('submit', async (event) => {
+    event.preventDefault();  // method=dialog would close it before the answer
+    if (!noteTarget) return;
+    const note = ui.noteText.value.trim();
+    if (!note) {
+      ui.noteError.textContent = 'Write a note first.';
+      ui.noteError.hidden = false;
+      ui.noteText.focus();
+      return;
+    }
+    const { id, action } = noteTarget;
+    ui.noteSubmit.disabled = true;
+    try {
+      const answer = await api('POST', `/api/alarms/${id}/${action}`, { note });
+      if (action === 'close') { alarms.delete(id); renderAlarms(); } else showMessage('Note saved.', 'info');
+      ui.noteDialog.close();
+    } catch (error) {
+      ui.noteError.textContent = error.message;
+      ui.noteError.hidden = false;
+      if (error.status === 409 || error.status === 404) refreshAlarm(id);
+    } finally {
+      ui.noteSubmit.disabled = false;
+    }
+  });
+
+  // MARK: Panels: rows from the API, live state from the snapshot (Redis) and the events
+
+  function panelModel(panel, previous) {
+    return {
+      id: key(panel.id), name: panel.name, siteId: key(panel.site_id), enabled: panel.enabled,
+      connection: previous ? previous.connection : panel.connection_state,
+      lastSeen: previous ? previous.lastSeen : panel.last_seen_at,
+      partitions: new Map(), zones: previous ? previous.zones : null, troubles: previous ? previous.troubles : null,
+      lastEvent: previous ? previous.lastEvent : null, command: previous ? previous.command : null,
+    };
+  }
+
+  async function loadReference() {
+    const [siteList, panelList, partitionList] = await Promise.all([
+      listAll('/api/sites'), listAll('/api/panels', { sort: 'name' }), listAll('/api/partitions'),
+    ]);
+    if (!session) return;
+    sites.clear();
+    for (const site of siteList) sites.set(key(site.id), site);
+    const previous = new Map(panels);
+    panels.clear();
+    for (const panel of panelList) panels.set(key(panel.id), panelModel(panel, previous.get(key(panel.id))));
+    for (const partition of partitionList) {
+      const panel = panels.get(key(partition.panel_id));
+      if (!panel) continue;
+      const live = previous.get(panel.id) && previous.get(panel.id).partitions.get(partition.number);
+      panel.partitions.set(partition.number, {
+        number: partition.number, name: partition.name,
+        arm_mode: live ? live.arm_mode : partition.arm_mode, alarm: live ? live.alarm : partition.alarm,
+        fire_alarm: live ? live.fire_alarm : partition.fire_alarm,
+      });
+    }
+    renderPanels();
+    renderAlarms();  // site and panel names in the alarm rows
+  }
+
+  function parseJSON(text, fallback) {
+    try { return JSON.parse(text); } catch (error) { return fallback; }
+  }
+
+  // The worker's hash panel:<id>:state: strings, JSON for the collections (Sources/Worker/LiveStateStore.swift).
+  function applySnapshot(id, state) {
+    const panel = panels.get(id);
+    if (!panel || Object.keys(state).length === 0) return;  // no live state (no worker yet): keep the API's
+    if (state.connection) panel.connection = state.connection;
+    if (state.last_seen) panel.lastSeen = state.last_seen;
+    for (const partition of parseJSON(state.partitions, []) || []) {
+      const known = panel.partitions.get(partition.number) || { number: partition.number, name: `Partition ${partition.number}` };
+      panel.partitions.set(partition.number, { ...known, arm_mode: partition.arm_mode, alarm: partition.alarm, fire_alarm: partition.fire_alarm });
+    }
+    if (state.zones) {
+      panel.zones = new Map((parseJSON(state.zones, []) || []).map((zone) => [zone.number, { state: zone.state, bypassed: zone.bypassed }]));
+    }
+    if (state.troubles) panel.troubles = parseJSON(state.troubles, null);
+    renderPanel(panel);
+  }
+
+  function applyPanelEvent(message) {
+    const payload = message.payload || {};
+    const panel = panels.get(key(payload.panel_id));
+    if (!panel) return;
+    const partition = (number) => panel.partitions.get(number) || { number, name: `Partition ${number}` };
+    switch (message.name) {
+      case 'PanelConnected':
+        panel.connection = 'connected';
+        break;
+      case 'PanelDisconnected':
+        panel.connection = 'disconnected';
+        panel.lastEvent = `Disconnected: ${payload.reason || 'no reason given'}`;
+        break;
+      case 'ZoneStateChanged':
+        if (!panel.zones) panel.zones = new Map();
+        panel.zones.set(payload.zone_number, { ...(panel.zones.get(payload.zone_number) || { bypassed: false }), state: payload.state });
+        break;
+      case 'PartitionArmed':
+        panel.partitions.set(payload.partition_number, { ...partition(payload.partition_number), arm_mode: payload.mode });
+        break;
+      case 'PartitionDisarmed':
+        panel.partitions.set(payload.partition_number, { ...partition(payload.partition_number), arm_mode: 'disarmed', alarm: false, fire_alarm: false });
+        break;
+      case 'PanelEventRecorded':
+        panel.lastEvent = `${payload.description} · ${formatTime(payload.occurred_at)}`;
+        panel.lastSeen = payload.occurred_at;
+        break;
+      case 'CommandCompleted':
+        commandCompleted(panel, payload);
+        break;
+      default:
+        return;
+    }
+    renderPanel(panel);
+  }
+
+  function commandCompleted(panel, payload) {
+    const id = key(payload.command_id);
+    const ours = commands.get(id);
+    if (!ours) {
+      earlyResults.set(id, payload);
+      if (earlyResults.size > 200) earlyResults.delete(earlyResults.keys().next().value);
+      return;
+    }
+    commands.delete(id);
+    const detail = payload.result_text ? `: ${payload.result_text}` : '';
+    panel.command = { status: payload.status, text: `${ours.label}: ${COMMAND_LABEL[payload.status] || payload.status}${detail}` };
+    announce(panel.command.text);
+  }
+
+  // After a reconnect, CommandCompleted of our running commands may have been missed: ask the API.
+  async function checkRunningCommands() {
+    for (const [id, ours] of [...commands]) {
+      try {
+        const command = await api('GET', `/api/commands/${id}`);
+        if (['succeeded', 'failed', 'expired'].includes(command.status) && commands.has(id)) {
+          const panel = panels.get(ours.panelId);
+          if (panel) {
+            commandCompleted(panel, { command_id: id, status: command.status, result_text: command.result_text });
+            renderPanel(panel);
+          }
+        }
+      } catch (error) { /* the next reconnect asks again */ }
+    }
+  }
+
+  function partitionStateText(partition) {
+    const mode = partition.arm_mode || 'disarmed';
+    const text = mode === 'disarmed' ? 'Disarmed' : mode === 'mode0' ? 'Armed' : `Armed (mode ${mode.slice(4)})`;
+    if (partition.fire_alarm) return `FIRE ALARM · ${text}`;
+    if (partition.alarm) return `ALARM · ${text}`;
+    return text;
+  }
+
+  function zonesText(panel) {
+    if (!panel.zones) return 'Zones: no live state yet';
+    const unusual = [...panel.zones].filter(([, zone]) => zone.state !== 'normal').sort((a, b) => a[0] - b[0]);
+    const bypassed = [...panel.zones].filter(([, zone]) => zone.bypassed).map(([number]) => number).sort((a, b) => a - b);
+    const parts = unusual.map(([number, zone]) => `zone ${number} ${zone.state.replace(/_/g, ' ')}`);
+    if (bypassed.length) parts.push(`bypassed: ${bypassed.join(', ')}`);
+    return parts.length ? `Zones: ${parts.join(' · ')}` : 'All zones normal';
+  }
+
+  function troublesText(troubles) {
+    if (!troubles) return '';
+    const parts = [...(troubles.systemTroubles || []).map((name) => name.replace(/_/g, ' '))];
+    if ((troubles.technicalZones || []).length) parts.push(`technical zones ${troubles.technicalZones.join(', ')}`);
+    for (const [part, count] of Object.entries(troubles.otherTroubleBits || {})) parts.push(`${part}: ${count}`);
+    return parts.length ? `Troubles: ${parts.join(' · ')}` : 'No troubles';
+  }
+
+  function renderPanels() {
+    const sorted = [...panels.values()].sort((a, b) => a.name.localeCompare(b.name));
+    for (const [id, row] of panelRows) {
+      if (!panels.has(id)) { row.remove(); panelRows.delete(id); }
+    }
+    sorted.forEach((panel, index) => {
+      renderPanel(panel);
+      const row = panelRows.get(panel.id);
+      const current = ui.panelList.children[index];
+      if (current !== row) ui.panelList.insertBefore(row, current || null);
+    });
+    ui.panelCount.textContent = sorted.length ? `(${sorted.length})` : '';
+    ui.panelEmpty.hidden = sorted.length > 0;
+  }
+
+  function renderPanel(panel) {
+    let row = panelRows.get(panel.id);
+    if (!row) {
+      row = ui.panelTemplate.content.firstElementChild.cloneNode(true);
+      row.dataset.panelId = panel.id;
+      panelRows.set(panel.id, row);
+    }
+    row.querySelector('.panel-name').textContent = panel.name;
+    const connection = row.querySelector('.connection');
+    connection.dataset.state = panel.connection || 'unknown';
+    connection.textContent = (panel.connection || 'unknown').replace(/_/g, ' ');
+    const site = sites.get(panel.siteId);
+    const meta = [];
+    if (site) meta.push(`${site.code} ${site.name}`);
+    if (!panel.enabled) meta.push('disabled');
+    if (panel.lastSeen) meta.push(`last seen ${formatTime(panel.lastSeen)}`);
+    row.querySelector('.panel-meta').textContent = meta.join(' · ');
+    renderPartitions(row.querySelector('.partitions'), panel);
+    const zones = zonesText(panel);
+    row.querySelector('.zones').textContent = zones;
+    row.dataset.violated = String(zones.startsWith('Zones:') && panel.zones !== null);
+    const troubles = troublesText(panel.troubles);
+    row.querySelector('.troubles').textContent = troubles;
+    row.querySelector('.troubles').hidden = !troubles;
+    row.dataset.troubles = String(troubles.startsWith('Troubles:'));
+    const lastEvent = row.querySelector('.last-event');
+    lastEvent.textContent = panel.lastEvent ? `Last event: ${panel.lastEvent}` : '';
+    lastEvent.hidden = !panel.lastEvent;
+    const result = row.querySelector('.command-result');
+    result.textContent = panel.command ? panel.command.text : '';
+    result.dataset.status = panel.command ? panel.command.status : '';
+    result.hidden = !panel.command;
+  }
+
+  function renderPartitions(list, panel) {
+    const canControl = session && CONTROL_ROLES.includes(session.role);
+    const partitions = [...panel.partitions.values()].sort((a, b) => a.number - b.number);
+    const rows = new Map([...list.children].map((row) => [Number(row.dataset.number), row]));
+    for (const [number, row] of rows) if (!panel.partitions.has(number)) row.remove();
+    partitions.forEach((partition, index) => {
+      let row = rows.get(partition.number);
+      if (!row) {
+        row = ui.partitionTemplate.content.firstElementChild.cloneNode(true);
+        row.dataset.number = String(partition.number);
+      }
+      row.querySelector('.partition-name').textContent = `${partition.number}. ${partition.name}`;
+      row.querySelector('.partition-state').textContent = partitionStateText(partition);
+      row.dataset.armed = String((partition.arm_mode || 'disarmed') !== 'disarmed');
+      row.dataset.alarm = String(Boolean(partition.alarm || partition.fire_alarm));
+      row.querySelector('.partition-actions').hidden = !canControl;
+      for (const button of row.querySelectorAll('button[data-command]')) {
+        const verb = button.dataset.command === 'arm' ? 'Arm' : 'Disarm';
+        button.setAttribute('aria-label', `${verb} ${panel.name} partition ${partition.number} ${partition.name}`);
+      }
+      const current = list.children[index];
+      if (current !== row) list.insertBefore(row, current || null);
+    });
+  }
+
+  ui.panelList.addEventListener('click', async (event) => {
+    const button = event.target.closest('button[data-command]');
+    if (!button) return;
+    const panel = panels.get(button.closest('li.panel').dataset.panelId);
+    const number = Number(button.closest('li.partition').dataset.number);
+    if (!panel) return;
+    const verb = button.dataset.command;
+    const partition = panel.partitions.get(number);
+    const label = `${verb === 'arm' ? 'Arm' : 'Disarm'} partition ${number}${partition ? ` (${partition.name})` : ''}`;
+    button.disabled = true;
+    try {
+      const answer = await api('POST', `/api/panels/${panel.id}/${verb}`, { partitions: [number] });
+      const id = key(answer.command_id);
+      commands.set(id, { panelId: panel.id, label });
+      panel.command = { status: answer.status, text: `${label}: ${COMMAND_LABEL[answer.status] || answer.status}` };
+      const early = earlyResults.get(id);
+      if (early) { earlyResults.delete(id); commandCompleted(panel, early); }
+    } catch (error) {
+      panel.command = { status: 'failed', text: `${label}: not sent: ${error.message}` };
+    } finally {
+      button.disabled = false;
+    }
+    renderPanel(panel);
+  });
+
+  // MARK: Start
+
+  renderSoundToggle();
+  session = storedSession();
+  if (session) {
+    startConsole();
+  } else {
+    ui.loginView.hidden = false;
+    ui.loginName.focus();
+  }
+})();

@@ -1,0 +1,438 @@
+import APISupport
+import Backend
+import Database
+import Foundation
+import Generated
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import LocalStack
+import Logging
+import Messaging
+import MigrationSupport
+import NIOCore
+import Outbox
+import Persistence
+import PostgresNIO
+import Redis
+import ServiceLifecycle
+import StamCore
+import Testing
+import TestSupport
+
+/// The operator web console (Sources/Backend/Console) as the backend serves it, and as an operator uses it
+/// in a real browser: Debian's headless `chromium` logs in to a backend on a real loopback port (real
+/// PostgreSQL, RabbitMQ and Redis), and an alarm raised the way the worker raises one (the row and its
+/// `AlarmRaised` in the outbox, in one transaction; a relay publishes it) appears in the queue live; the
+/// operator acknowledges, takes and closes it with a note, sees a 409 explained, arms a partition and sees the
+/// panel's answer; the backend restarts and the console reconnects and finds the alarm it missed meanwhile.
+@Suite(.postgres, .rabbitmq, .serialized) struct ConsoleTests {
+    let logger = Logger(label: "test.console")
+    static let login = "dyzurny"
+    static let password = "night shift 24/7"
+    static let note = "Fire brigade confirmed a false alarm: burnt toast. Owner informed."
+    static let viewport = (width: 1280, height: 800)
+    static let policy = "default-src 'self'; connect-src 'self' ws: wss:"
+
+    struct Fixture: Sendable {
+        var repositories: Repositories
+        var tokens: TokenService
+        var client: PostgresClient
+        var database: DatabaseConfiguration
+    }
+
+    func withFixture(_ body: @Sendable (Fixture) async throws -> Void) async throws {
+        let postgres = try #require(TestPostgres.current)
+        let (url, passwordFile) = try postgres.freshDatabase()
+        let database = try DatabaseConfiguration(url: url, passwordFile: passwordFile)
+        _ = try await MigrationRunner(configuration: database, logger: logger)
+            .run(directory: try MigrationDirectory(path: MigrationRunnerTests.projectMigrations))
+        let tokens = try await TokenService(publicKeyPEM: APITests.keyPair.publicKey.pemRepresentation,
+                                            privateKeyPEM: APITests.keyPair.pemRepresentation)
+        let logger = logger
+        try await RepositoryTests.withClient(database, logger: logger) { client in
+            let repositories = Repositories(context: DatabaseContext(client: client, secrets: try RepositoryTests.randomBox(), logger: logger))
+            try await body(Fixture(repositories: repositories, tokens: tokens, client: client, database: database))
+        }
+    }
+
+    // MARK: Serving
+
+    @Test func theConsoleFilesAreServedWithTheirTypesAndAStrictPolicy() async throws {
+        try await withFixture { fixture in
+            let router = BackendRouter(repositories: fixture.repositories, tokens: fixture.tokens, readiness: []).build()
+            try await Application(router: router).test(.router) { client in
+                let files = [
+                    ("/", "text/html; charset=utf-8"), ("/console.js", "text/javascript; charset=utf-8"),
+                    ("/console.css", "text/css; charset=utf-8"), ("/favicon.svg", "image/svg+xml"),
+                ]
+                var bodies: [String: String] = [:]
+                for (path, type) in files {
+                    let response = try await client.execute(uri: path, method: .get)
+                    #expect(response.status == .ok, "\(path)")
+                    #expect(response.headers[.contentType] == type, "\(path)")
+                    #expect(response.headers[.contentSecurityPolicy] == Self.policy, "\(path)")
+                    #expect(response.headers[.cacheControl] == "no-cache", "\(path)")
+                    #expect(response.headers[.xContentTypeOptions] == "nosniff", "\(path)")
+                    bodies[path] = String(buffer: response.body)
+                    // Revalidation is a 304 without a body.
+                    let etag = try #require(response.headers[.eTag], "\(path)")
+                    let again = try await client.execute(uri: path, method: .get, headers: [.ifNoneMatch: etag])
+                    #expect(again.status == .notModified, "\(path)")
+                    #expect(again.body.readableBytes == 0, "\(path)")
+                }
+                // What the policy forbids is not in the files: inline scripts, handlers and styles, HTML from strings.
+                let html = try #require(bodies["/"])
+                #expect(html.contains(#"<script src="/console.js" defer></script>"#))
+                #expect(html.firstMatch(of: /<script(?![^>]*\bsrc=)/) == nil)
+                #expect(html.firstMatch(of: /\son[a-z]+\s*=|\sstyle\s*=|<style/) == nil)
+                #expect(bodies["/console.js"]?.contains("innerHTML") == false)
+
+                #expect(try await client.execute(uri: "/nope.js", method: .get).status == .notFound)
+                #expect(try await client.execute(uri: "/console.js/x", method: .get).status == .notFound)
+                // The files are public; the data stays behind the token.
+                #expect(try await client.execute(uri: "/api/alarms", method: .get).status == .unauthorized)
+            }
+        }
+    }
+
+    // MARK: In Chromium
+
+    /// What the worker keeps in Redis for a panel it owns (Sources/Worker/LiveStateStore.swift): partition 1
+    /// armed and in fire alarm, zone 3 in alarm, an AC trouble.
+    static let liveState: [(String, String)] = {
+        [
+            ("connection", "connected"),
+            ("partitions", #"[{"alarm":true,"arm_mode":"mode0","fire_alarm":true,"number":1},{"alarm":false,"arm_mode":"disarmed","fire_alarm":false,"number":2}]"#),
+            ("zones", #"[{"bypassed":false,"number":1,"state":"normal"},{"bypassed":false,"number":3,"state":"alarm"},{"bypassed":true,"number":7,"state":"normal"}]"#),
+            ("outputs", "[1]"),
+            ("troubles", #"{"otherTroubleBits":{},"systemTroubles":["AC trouble"],"technicalZones":[]}"#),
+            ("last_seen", ISO8601DateFormatter().string(from: Date())),
+            ("worker", "worker-1/test"),
+            ("fencing_token", "1"),
+            ("updated_at", ISO8601DateFormatter().string(from: Date())),
+        ]
+    }()
+
+    @Test func anOperatorLogsInAndTheAlarmRaisedMeanwhileAppearsLiveInChromium() async throws {
+        let rabbit = try #require(TestRabbitMQ.current)
+        let logger = logger
+        let runDirectory = "\(TestPostgres.baseDirectory)/\(getpid())-console-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: runDirectory, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o755])
+        try String(getpid()).write(toFile: "\(runDirectory)/owner.pid", atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: runDirectory) }
+        // Kept after the test, for a person to look at.
+        let screenshotDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("stam-console-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: screenshotDirectory, withIntermediateDirectories: true)
+        let screenshotPath = screenshotDirectory.appendingPathComponent("after-login.png").path
+
+        let redisServer = RedisServer(directory: "\(runDirectory)/redis", port: try FreePort.find(), password: "redis-\(UUID().uuidString.prefix(8))")
+        try await redisServer.start()
+        try redisServer.recordProcess(in: "\(runDirectory)/processes")
+        defer { redisServer.stop() }
+        let redis = RedisClient(configuration: RedisConfiguration(port: redisServer.port, password: redisServer.password), logger: logger)
+        do {
+            try await browse(redis: redis, rabbit: rabbit, runDirectory: runDirectory, screenshotPath: screenshotPath)
+        } catch {
+            await redis.close()
+            throw error
+        }
+        await redis.close()
+    }
+
+    /// What the test put in place, for the steps below.
+    struct Scene: Sendable {
+        var fixture: Fixture
+        var site: Site
+        var panel: Panel
+        var earlier: Alarm
+        var logger: Logger
+
+        var repositories: Repositories { fixture.repositories }
+        var panelRow: String { "document.querySelector('#panel-list li[data-panel-id=\"\(panel.id.uuidString.lowercased())\"]')" }
+
+        func alarmRow(_ id: UUID) -> String {
+            "document.querySelector('#alarm-list li[data-alarm-id=\"\(id.uuidString.lowercased())\"]')"
+        }
+
+        /// The way the worker raises an alarm: the row and its event in one transaction.
+        func raise(_ alarm: Alarm) async throws {
+            try await fixture.client.withTransaction(logger: logger) { connection in
+                let stored = try await repositories.alarms.insert(alarm, on: connection)
+                _ = try await Outbox.enqueue(AlarmRaised(alarmId: stored.id, siteId: stored.siteId, panelId: stored.panelId, kind: stored.kind,
+                                                         priority: stored.priority, title: stored.title, zoneNumber: stored.zoneNumber,
+                                                         partitionNumber: stored.partitionNumber, raisedAt: stored.raisedAt),
+                                             on: connection, logger: logger)
+            }
+        }
+
+        /// The way the worker completes a command: the row and `CommandCompleted` in one transaction.
+        func complete(_ command: Command, resultText: String) async throws {
+            var completed = command
+            completed.status = .succeeded
+            completed.resultCode = 0
+            completed.resultText = resultText
+            completed.completedAt = Date()
+            try await fixture.client.withTransaction(logger: logger) { [completed] connection in
+                _ = try await repositories.commands.update(completed, on: connection)
+                _ = try await Outbox.enqueue(CommandCompleted(commandId: completed.id, panelId: completed.panelId, status: .succeeded,
+                                                              resultCode: 0, resultText: resultText, at: Date()),
+                                             on: connection, logger: logger)
+            }
+        }
+    }
+
+    func browse(redis: RedisClient, rabbit: TestRabbitMQ, runDirectory: String, screenshotPath: String) async throws {
+        let logger = logger
+        try await withFixture { fixture in
+            let repositories = fixture.repositories
+            let site = try await repositories.sites.insert(Site(code: "KRK-012", name: "Piekarnia Nowak", contactPhone: "+48 600 100 200"))
+            let panel = try await repositories.panels.insert(Panel(siteId: site.id, name: "INTEGRA 64 bakery", host: "10.20.0.12"))
+            _ = try await repositories.partitions.insert(Partition(panelId: panel.id, number: 1, name: "Shop floor", armMode: .mode0))
+            _ = try await repositories.partitions.insert(Partition(panelId: panel.id, number: 2, name: "Office"))
+            _ = try await repositories.operators.insert(Operator(login: Self.login, displayName: "Night shift",
+                                                                 passwordHash: Secret(try await PasswordHasher.hash(Self.password)), role: .supervisor))
+            let earlier = try await repositories.alarms.insert(Alarm(siteId: site.id, panelId: panel.id, kind: .tamper, priority: .high,
+                                                                     title: "Tamper: keypad 1", zoneNumber: 7, raisedAt: Date().addingTimeInterval(-600)))
+            _ = try await redis.hashSet("panel:\(panel.id.uuidString.lowercased()):state", Self.liveState)
+            let scene = Scene(fixture: fixture, site: site, panel: panel, earlier: earlier, logger: logger)
+
+            // The backend as `stam backend` wires it, on a real port (the same one each time it starts, as
+            // behind nginx); a relay publishes the outbox.
+            let hub = LiveHub()
+            let feed = LiveEventFeed(
+                consumer: QueueConsumer(configuration: rabbit.configuration, topology: StamTopology.messaging, queue: "backend.live",
+                                        instance: "console-\(UUID().uuidString.prefix(6))", logger: logger),
+                hub: hub, logger: logger)
+            let relay = OutboxRelay(
+                configuration: .init(instance: "console-relay", pollInterval: .milliseconds(500), heartbeatInterval: .seconds(1), retention: nil),
+                database: fixture.database.connectionConfiguration,
+                publisher: Publisher(configuration: rabbit.configuration, topology: StamTopology.messaging, logger: logger), logger: logger)
+            let port = try FreePort.find()
+            let startBackend = { @Sendable () async throws -> RunningBackend in
+                let router = BackendRouter(repositories: repositories, tokens: fixture.tokens, readiness: []).build()
+                let application = BackendApplication.make(router: router, live: LiveSocket(hub: hub, tokens: fixture.tokens, state: RedisLiveState(client: redis)),
+                                                          host: "127.0.0.1", port: port, logger: logger)
+                let backend = RunningBackend(application, logger: logger)
+                do {
+                    try await Self.waitUntilServing(port: port)
+                } catch {
+                    backend.task.cancel()
+                    throw HeadlessChromium.Failure(description: "\(error); the backend: \(await backend.task.result)")
+                }
+                return backend
+            }
+
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await feed.run() }
+                group.addTask { try await relay.run() }
+                defer { group.cancelAll() }
+                // The live queue exists once the feed has consumed from it; before that an event would be lost.
+                let deadline = ContinuousClock.now + .seconds(30)
+                while !feed.isConnected, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+                try #require(feed.isConnected)
+
+                let first = try await startBackend()
+                let seen: Seen
+                do {
+                    let chromium = try await HeadlessChromium.launch(directory: "\(runDirectory)/chromium", registry: "\(runDirectory)/processes",
+                                                                     width: Self.viewport.width, height: Self.viewport.height)
+                    defer { chromium.stop() }
+                    seen = try await chromium.withPage { page in
+                        var seen = try await Self.logInAndHandleAlarms(page: page, scene: scene, port: port)
+                        // The backend dies; the console reconnects to the next one and reads what it missed.
+                        try await first.stop()
+                        seen.missed = try await Self.reconnect(page: page, scene: scene, port: port, startBackend: startBackend)
+                        return seen
+                    }
+                } catch {
+                    try? await first.stop()
+                    throw error
+                }
+
+                try seen.screenshot.write(to: URL(fileURLWithPath: screenshotPath))
+                print("console screenshot: \(screenshotPath)")
+                #expect(seen.queue == .array([
+                    .array([.string("critical"), .string("new"), .string(Self.fire)]),
+                    .array([.string("high"), .string("new"), .string("Tamper: keypad 1")]),
+                ]))
+                #expect(seen.panelText.contains("zone 3 alarm"), "\(seen.panelText)")
+                #expect(seen.panelText.contains("FIRE ALARM"), "\(seen.panelText)")
+                #expect(seen.panelText.contains("AC trouble"), "\(seen.panelText)")
+                #expect(seen.panelText.contains("Arm"), "a supervisor gets the arm and disarm buttons: \(seen.panelText)")
+                // No uncaught exception, console error or refused load (a CSP violation would be one)...
+                #expect(seen.problems.isEmpty, "\(seen.problems)")
+                // ...but the refused acknowledgement, and the failed connection attempts while no backend ran.
+                #expect(seen.expectedProblems.contains { $0.contains("status of 409 (Conflict)") }, "\(seen.expectedProblems)")
+                let png = try Self.pngSize(seen.screenshot)
+                #expect(png.width == Self.viewport.width && png.height == Self.viewport.height, "\(png)")
+                #expect(seen.screenshot.count > 10_000, "\(seen.screenshot.count) bytes")
+
+                let closed = try #require(try await repositories.alarms.find(id: seen.fireAlarm))
+                #expect(closed.state == .closed)
+                let notes = try await repositories.alarmNotes.list(filter: .init(alarmId: seen.fireAlarm), sort: .createdAt).items
+                #expect(notes.map(\.body) == [Self.note])
+                #expect(seen.refusal.contains("Not done") && seen.refusal.contains("the alarm is acknowledged"), "\(seen.refusal)")
+                #expect(seen.commandResult == "Arm partition 2 (Office): succeeded: command accepted")
+                let command = try #require(try await repositories.commands.list(filter: .init(panelId: panel.id), sort: .requestedAt).items.first)
+                #expect(command.kind == .arm && command.targets == .array([.number(2)]))
+                #expect(seen.missed == .array([.string("normal"), .string("new"), .string(Self.missed)]))
+            }
+        }
+    }
+
+    static let fire = "FIRE: zone 3 kitchen smoke detector"
+    static let missed = "Mains power lost"
+
+    /// Log in from the keyboard, see the queue and the panel, get an alarm live, screenshot, then handle it:
+    /// acknowledge, take, close with a note; a refused acknowledgement; arm a partition and see the answer.
+    static func logInAndHandleAlarms(page: DevToolsPage, scene: Scene, port: Int) async throws -> Seen {
+        try await page.setViewport(width: viewport.width, height: viewport.height)
+        try await page.navigate("http://127.0.0.1:\(port)/")
+        try await page.waitFor("!document.querySelector('#login-view').hidden", "the login form")
+        try await page.evaluate("document.querySelector('#login-name').focus()")
+        try await page.type(login)
+        try await page.evaluate("document.querySelector('#login-password').focus()")
+        try await page.type(password)
+        try await page.pressEnter()
+        try await page.waitFor(scene.alarmRow(scene.earlier.id), "the alarm that was open before the login")
+        try await page.waitFor("document.querySelector('#link-status').dataset.state === 'live'", "the live feed")
+        try await page.waitFor("\(scene.panelRow) && \(scene.panelRow).querySelector('.connection').dataset.state === 'connected'",
+                               "the panel's live state from Redis")
+
+        let alarm = Alarm(siteId: scene.site.id, panelId: scene.panel.id, kind: .fire, priority: .critical, title: fire, zoneNumber: 3, partitionNumber: 1)
+        let row = scene.alarmRow(alarm.id)
+        try await scene.raise(alarm)
+        try await page.waitFor("\(row) && \(row).textContent.includes(\(jsString(fire)))", "the raised alarm")
+        let queue = try await page.evaluate("""
+            [...document.querySelectorAll('#alarm-list li')].map(row =>
+                [row.dataset.priority, row.dataset.state, row.querySelector('.alarm-title').textContent])
+            """)
+        let panelText = try await page.evaluate("\(scene.panelRow).innerText")
+        let screenshot = try await page.screenshot()
+
+        func press(_ action: String, in row: String) async throws {
+            try await page.evaluate("\(row).querySelector('button[data-action=\"\(action)\"]').click()")
+        }
+        try await press("acknowledge", in: row)
+        try await page.waitFor("\(row).dataset.state === 'acknowledged'", "the acknowledged alarm")
+        try await press("take", in: row)
+        try await page.waitFor("\(row).dataset.state === 'in_progress'", "the alarm in progress")
+        try await press("close", in: row)
+        try await page.waitFor("document.querySelector('#note-dialog').open && document.activeElement.id === 'note-text'", "the note dialog")
+        try await page.type(note)
+        try await page.evaluate("document.querySelector('#note-submit').click()")
+        try await page.waitFor("!\(row) && !document.querySelector('#note-dialog').open", "the closed alarm leaving the queue")
+        let problemsBeforeRefusal = page.problems.count
+
+        // Someone else acknowledged the earlier alarm and this console missed the event: the 409 is shown and
+        // the row is read again.
+        var changed = try #require(try await scene.repositories.alarms.find(id: scene.earlier.id))
+        changed.state = .acknowledged
+        changed.acknowledgedAt = Date()
+        _ = try await scene.repositories.alarms.update(changed)
+        let earlierRow = scene.alarmRow(scene.earlier.id)
+        try await press("acknowledge", in: earlierRow)
+        try await page.waitFor("!document.querySelector('#message').hidden && \(earlierRow).dataset.state === 'acknowledged'",
+                               "the refusal and the alarm as it is now")
+        let refusal = try await page.evaluate("document.querySelector('#message-text').textContent")
+        let problemsAfterRefusal = page.problems.count
+
+        // Arm partition 2; the worker's CommandCompleted brings the panel's answer.
+        try await page.evaluate("\(scene.panelRow).querySelector('li.partition[data-number=\"2\"] button[data-command=\"arm\"]').click()")
+        try await page.waitFor("\(scene.panelRow).querySelector('.command-result').dataset.status === 'requested'", "the command on its way")
+        let command = try #require(try await scene.repositories.commands.list(filter: .init(panelId: scene.panel.id), sort: .requestedAt).items.first)
+        try await scene.complete(command, resultText: "command accepted")
+        try await page.waitFor("\(scene.panelRow).querySelector('.command-result').dataset.status === 'succeeded'", "the command's result")
+        let commandResult = try await page.evaluate("\(scene.panelRow).querySelector('.command-result').textContent")
+
+        // The browser logs the refused request: expected, that one.
+        let expected = page.problems[problemsBeforeRefusal..<problemsAfterRefusal].filter { $0.contains("status of 409 (Conflict)") }
+        return Seen(fireAlarm: alarm.id, queue: queue, panelText: text(panelText), screenshot: screenshot, refusal: text(refusal),
+                    commandResult: text(commandResult), problems: page.problems.filter { !expected.contains($0) }, expectedProblems: expected)
+    }
+
+    static func text(_ value: JSONValue) -> String {
+        if case .string(let text) = value { text } else { "\(value)" }
+    }
+
+    /// With the backend gone, an alarm is raised whose event no console gets (the row only, as if the event
+    /// were lost); the console must find it by reading the queue again once it has reconnected.
+    static func reconnect(page: DevToolsPage, scene: Scene, port: Int, startBackend: @Sendable () async throws -> RunningBackend) async throws -> JSONValue {
+        try await page.waitFor("document.querySelector('#link-status').dataset.state !== 'live'", "the console noticing the backend is gone")
+        let before = page.problems.count
+        let alarm = try await scene.repositories.alarms.insert(Alarm(siteId: scene.site.id, panelId: scene.panel.id, kind: .technical,
+                                                                     priority: .normal, title: missed))
+        let second = try await startBackend()
+        do {
+            let row = scene.alarmRow(alarm.id)
+            try await page.waitFor("\(row) && document.querySelector('#link-status').dataset.state === 'live'", "the alarm raised while offline")
+            let seen = try await page.evaluate("[\(row).dataset.priority, \(row).dataset.state, \(row).querySelector('.alarm-title').textContent]")
+            try await second.stop()
+            // Only failed connection attempts while no backend ran.
+            let unexpected = page.problems[before...].filter { !$0.contains("WebSocket connection to") }
+            guard unexpected.isEmpty else { throw HeadlessChromium.Failure(description: "while reconnecting: \(unexpected)") }
+            return seen
+        } catch {
+            try? await second.stop()
+            throw error
+        }
+    }
+
+    /// A backend running until `stop()`, which shuts it down the way SIGTERM does (a graceful shutdown of its
+    /// service group): the listener closes and the open WebSockets with it, which consoles see as the backend
+    /// going away.
+    final class RunningBackend: Sendable {
+        let group: ServiceGroup
+        let task: Task<Void, any Error>
+
+        init(_ application: some ApplicationProtocol, logger: Logger) {
+            let group = ServiceGroup(configuration: .init(services: [application], logger: logger))
+            self.group = group
+            task = Task { try await group.run() }
+        }
+
+        func stop() async throws {
+            await group.triggerGracefulShutdown()
+            try await task.value
+        }
+    }
+
+    /// Until the backend answers `/healthz` on `port` (it was just started).
+    static func waitUntilServing(port: Int) async throws {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            if (try? await HTTPGet.get(port: port, path: "/healthz"))?.status == 200 { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw HeadlessChromium.Failure(description: "the backend never answered on port \(port)")
+    }
+
+    struct Seen: Sendable {
+        var fireAlarm: UUID
+        var queue: JSONValue
+        var panelText: String
+        var screenshot: Data
+        var refusal: String
+        var commandResult: String
+        var problems: [String]
+        var expectedProblems: [String]
+        var missed: JSONValue = .null
+    }
+
+    static func jsString(_ text: String) -> String {
+        String(decoding: try! JSONEncoder().encode(text), as: UTF8.self)
+    }
+
+    struct NotAPNG: Error {}
+
+    /// Width and height from the IHDR chunk, after checking the signature.
+    static func pngSize(_ data: Data) throws -> (width: Int, height: Int) {
+        let bytes = [UInt8](data.prefix(24))
+        guard bytes.count == 24, bytes[0..<8] == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A],
+              bytes[12..<16] == Array("IHDR".utf8)[...] else { throw NotAPNG() }
+        func int(_ at: Int) -> Int { bytes[at..<at + 4].reduce(0) { $0 << 8 | Int($1) } }
+        return (int(16), int(20))
+    }
+}

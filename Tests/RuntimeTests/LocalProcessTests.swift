@@ -1,0 +1,19 @@
+import Foundation
+import LocalStack
+import Testing
+
+/// A started server gets stdin, stdout and stderr, nothing else of ours: a child holding one of the
+/// parent's sockets would keep its port bound after the parent died.
+@Suite struct LocalProcessTests {
+    @Test func aChildInheritsOnlyTheStandardDescriptors() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        try #require(fd > 2)
+        defer { close(fd) }
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("local-process-\(UUID()).log").path
+        defer { try? FileManager.default.removeItem(atPath: log) }
+        let child = try LocalProcess(name: "sleep", executable: "/bin/sleep", arguments: ["30"], logFile: log)
+        defer { child.stop(signal: SIGKILL, timeout: .seconds(5)) }
+        let descriptors = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(child.pid)/fd").compactMap(Int.init).sorted()
+        #expect(descriptors == [0, 1, 2])
+    }
+}
