@@ -24,7 +24,8 @@ guard arguments.count >= 3 else {
 let root = arguments[1]
 let stam = arguments[2]
 let seconds = arguments.count > 3 ? Int(arguments[3]) ?? 10 : 10
-let connections = 64
+// API_BENCH_CONNECTIONS changes the load (the figure is at 64).
+let connections = ProcessInfo.processInfo.environment["API_BENCH_CONNECTIONS"].flatMap(Int.init) ?? 64
 let cores = ProcessInfo.processInfo.activeProcessorCount
 
 func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> String {
