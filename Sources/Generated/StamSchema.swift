@@ -5,7 +5,7 @@ import StamCore
 /// What this build of stam was generated from.
 public enum StamSchema {
     /// SHA-256 over the schema files; changes whenever the schema does.
-    public static let fingerprint = "8b7e3bbadd80032097deeab3d2cbb990b41b9cc2c0c6f6cb6ca7b805f27773e9"
+    public static let fingerprint = "9466d79c1ecd3b50d3ed48ec874357c811f470640a2c9348415c7e79628cc5b0"
 
     public static let entityTypes: [any Entity.Type] = [
         Site.self,

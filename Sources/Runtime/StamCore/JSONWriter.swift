@@ -45,7 +45,23 @@ public struct JSONWriter: Sendable {
     public mutating func value(_ value: Bool) { separator(); bytes.append(contentsOf: Array((value ? "true" : "false").utf8)); needsComma = true }
     public mutating func value(_ value: Int) { separator(); bytes.append(contentsOf: Array(String(value).utf8)); needsComma = true }
     public mutating func value(_ value: Int64) { separator(); bytes.append(contentsOf: Array(String(value).utf8)); needsComma = true }
-    public mutating func value(_ value: UUID) { separator(); string(value.uuidString); needsComma = true }
+    /// Upper-case like `UUID.uuidString` (what `JSONEncoder` writes), but straight from the 16 bytes:
+    /// `uuidString` formats through `snprintf`, which showed in the API's profile (a page has ~150 ids).
+    public mutating func value(_ value: UUID) {
+        separator()
+        bytes.append(UInt8(ascii: "\""))
+        withUnsafeBytes(of: value.uuid) { raw in
+            for (index, byte) in raw.enumerated() {
+                if index == 4 || index == 6 || index == 8 || index == 10 { bytes.append(UInt8(ascii: "-")) }
+                bytes.append(Self.upperHex[Int(byte >> 4)])
+                bytes.append(Self.upperHex[Int(byte & 15)])
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+        needsComma = true
+    }
+
+    static let upperHex: [UInt8] = Array("0123456789ABCDEF".utf8)
     public mutating func value(_ value: Date) { separator(); string(Self.formatDate(value)); needsComma = true }
     public mutating func value(_ secret: Secret) { null() }
     public mutating func value(_ value: Data) { separator(); string(value.base64EncodedString()); needsComma = true }
