@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "stam", targets: ["stam"]),
         .executable(name: "GeneratorBench", targets: ["GeneratorBench"]),
         .executable(name: "OutboxBench", targets: ["OutboxBench"]),
+        .executable(name: "WorkerBench", targets: ["WorkerBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
@@ -378,6 +379,19 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Sources/Benchmarks/OutboxBench",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "WorkerBench",
+            dependencies: [
+                "Database", "LocalStack", "MigrationSupport", "Generated", "Persistence", "Outbox",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            path: "Sources/Benchmarks/WorkerBench",
             swiftSettings: swiftSettings
         ),
 

@@ -26,3 +26,12 @@ scripts/install-bench-tools.sh
 swift build -c release --product stam >/dev/null
 swift build -c release --product ApiBench >/dev/null
 .build/release/ApiBench "$PWD" "$PWD/.build/release/stam" "${API_BENCH_SECONDS:-10}"
+
+echo
+echo "## SATEL worker"
+# Starts its own PostgreSQL 15, Redis and RabbitMQ under /tmp/stam-bench, one `stam simulator` with every panel and
+# one `stam worker` (release), stopped by PID at the end; WORKER_BENCH_PANELS (500), WORKER_BENCH_POLL_MS (1000),
+# WORKER_BENCH_SECONDS (30) and WORKER_BENCH_RATE (changes/s, default panels/10) change the load.
+swift build -c release --product stam >/dev/null
+swift build -c release --product WorkerBench >/dev/null
+.build/release/WorkerBench --stam "$PWD/.build/release/stam" --migrations "$PWD/migrations"

@@ -16,6 +16,7 @@ public final class PanelSimulator: Sendable {
         var panel: SimulatedPanel
         var activeChannel: (any Channel)?
         var statistics = PanelSimulatorStatistics()
+        var timeline = ChangeTimeline()
     }
 
     public init(configuration: SimulatedPanelConfiguration, eventLoop: any EventLoop) {
@@ -48,6 +49,16 @@ public final class PanelSimulator: Sendable {
         try await eventLoop.submit { self.state.value.statistics }.get()
     }
 
+    /// When each action was applied and when the client was first told of it (see `ChangeTimeline`).
+    public func changeTimeline() async throws -> ChangeTimeline {
+        try await eventLoop.submit { self.state.value.timeline }.get()
+    }
+
+    /// The control port's `changes` line.
+    func changeSummary() -> EventLoopFuture<String> {
+        eventLoop.submit { self.state.value.timeline.summary }
+    }
+
     /// The future form of `perform`, for callers on an event loop (the control port).
     func performOnLoop(_ action: PanelAction) -> EventLoopFuture<Void> {
         eventLoop.submit { self.applyOnLoop(action) }
@@ -70,7 +81,11 @@ public final class PanelSimulator: Sendable {
     // MARK: On the event loop
 
     func applyOnLoop(_ action: PanelAction) {
+        let before = state.value.panel.bitmaps
         let pushes = state.value.panel.apply(action, now: Self.now())
+        let after = state.value.panel.bitmaps
+        let touched = after.compactMap { command, bitmap in before[command] == bitmap ? nil : command.rawValue }.sorted()
+        state.value.timeline.recordChange(commands: touched, at: Self.nowMicroseconds())
         send(pushes)
     }
 
@@ -106,6 +121,7 @@ public final class PanelSimulator: Sendable {
             answers = state.value.panel.answerToUnknown()
         }
         state.value.statistics.framesSent += answers.count
+        state.value.timeline.answersServed(answers, at: Self.nowMicroseconds)
         return answers.map(\.frame)
     }
 
@@ -120,6 +136,7 @@ public final class PanelSimulator: Sendable {
     private func send(_ pushes: [SatelResponse]) {
         guard !pushes.isEmpty, let channel = state.value.activeChannel else { return }
         state.value.statistics.framesSent += pushes.count
+        state.value.timeline.answersServed(pushes, at: Self.nowMicroseconds)
         for push in pushes {
             channel.write(push.frame, promise: nil)
         }
@@ -128,5 +145,9 @@ public final class PanelSimulator: Sendable {
 
     static func now() -> Int64 {
         Int64(Date().timeIntervalSince1970)
+    }
+
+    static func nowMicroseconds() -> Int64 {
+        Int64((Date().timeIntervalSince1970 * 1_000_000).rounded())
     }
 }

@@ -3,11 +3,17 @@ import Yams
 /// One line of the simulator's control port: the scenario step vocabulary without `at`, plus the panel it
 /// is for (1-based, default 1; 0 = every panel). Lines are YAML flow mappings, e.g.
 /// `{ action: violate-zone, zone: 3 }` or `{ panel: 2, action: arm, partitions: [1], mode: 0 }`.
-/// `{ action: state }` answers with the panel's armed partitions, violated zones and alarms.
+/// `{ action: state }` answers with the panel's armed partitions, violated zones and alarms;
+/// `{ action: changes }` with the panel's `ChangeTimeline` (when each action was applied and first served).
 struct SimulatorControlCommand {
+    enum Request {
+        case perform(PanelAction)
+        case state
+        case changes
+    }
+
     var panel: Int
-    /// Nil for `state`, which only reads.
-    var action: PanelAction?
+    var request: Request
 
     static func parse(line: String) throws -> SimulatorControlCommand {
         struct Line: Decodable {
@@ -24,7 +30,10 @@ struct SimulatorControlCommand {
         } catch {
             throw SimulatorScenarioError(message: "not a control line (a YAML mapping with an action): \(error)")
         }
-        guard header.action != "state" else { return SimulatorControlCommand(panel: header.panel ?? 1, action: nil) }
-        return SimulatorControlCommand(panel: header.panel ?? 1, action: try step.panelAction(stepNumber: 1))
+        switch header.action {
+        case "state": return SimulatorControlCommand(panel: header.panel ?? 1, request: .state)
+        case "changes": return SimulatorControlCommand(panel: header.panel ?? 1, request: .changes)
+        default: return SimulatorControlCommand(panel: header.panel ?? 1, request: .perform(try step.panelAction(stepNumber: 1)))
+        }
     }
 }

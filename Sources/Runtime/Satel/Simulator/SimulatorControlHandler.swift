@@ -39,11 +39,16 @@ final class SimulatorControlHandler: ChannelInboundHandler {
             let targets = command.panel == 0 ? panels : (command.panel <= panels.count && command.panel >= 1 ? [panels[command.panel - 1]] : [])
             if targets.isEmpty {
                 reply = loop.makeSucceededFuture("error: no panel \(command.panel)")
-            } else if let action = command.action {
-                let done = targets.map { $0.performOnLoop(action) }
-                reply = EventLoopFuture.andAllSucceed(done, on: loop).map { "ok" }
             } else {
-                reply = targets[0].stateSummary().hop(to: loop)
+                switch command.request {
+                case .perform(let action):
+                    let done = targets.map { $0.performOnLoop(action) }
+                    reply = EventLoopFuture.andAllSucceed(done, on: loop).map { "ok" }
+                case .state:
+                    reply = targets[0].stateSummary().hop(to: loop)
+                case .changes:
+                    reply = targets[0].changeSummary().hop(to: loop)
+                }
             }
         } catch {
             reply = loop.makeSucceededFuture("error: \(error)")

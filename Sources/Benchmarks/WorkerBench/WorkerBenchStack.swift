@@ -1,0 +1,116 @@
+import Database
+import Foundation
+import LocalStack
+import Logging
+import MigrationSupport
+import PostgresNIO
+
+/// A private PostgreSQL 15, Redis and RabbitMQ for one benchmark run (the `LocalStack` servers the tests
+/// use, under /tmp/stam-bench, stopped by PID at the end), the database migrated by the committed
+/// migrations, and the secret files a `stam worker` child reads.
+///
+/// PostgreSQL runs with `track_commit_timestamp = on`: `pg_xact_commit_timestamp(xmin)` of an outbox row is
+/// then the instant its transaction committed, recorded by the server itself. `created_at` would not do: it
+/// is `now()`, the transaction's start. `track_wal_io_timing` lets the report say what the WAL flush after
+/// that instant costs.
+final class WorkerBenchStack: Sendable {
+    static let baseDirectory = "/tmp/stam-bench"
+
+    let directory: String
+    let postgres: PostgresServer
+    let redis: RedisServer
+    let rabbit: RabbitMQServer
+    let database: DatabaseConfiguration
+    let secretsDirectory: String
+    let postgresPassword: String
+    /// `pid starttime` of every process started, so a later run can kill those of a run that died.
+    let registry: String
+
+    init(migrations: String, logger: Logger) async throws {
+        Self.reapDeadRuns()
+        directory = "\(Self.baseDirectory)/\(getpid())-worker-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        try String(getpid()).write(toFile: "\(directory)/owner.pid", atomically: true, encoding: .utf8)
+        registry = "\(directory)/processes"
+        secretsDirectory = "\(directory)/secrets"
+        postgresPassword = "bench-\(UUID().uuidString.prefix(8))"
+        let redisPassword = "redis-\(UUID().uuidString.prefix(8))"
+        postgres = PostgresServer(directory: "\(directory)/pg", port: try FreePort.find())
+        redis = RedisServer(directory: "\(directory)/redis", port: try FreePort.find(), password: redisPassword)
+        rabbit = try RabbitMQServer(directory: "\(directory)/rmq", port: try FreePort.find(), password: "rmq-\(UUID().uuidString.prefix(8))")
+        database = DatabaseConfiguration(host: "127.0.0.1", port: postgres.port, username: "app", database: "stam", password: postgresPassword)
+        do {
+            try await postgres.start()
+            try postgres.superuserSQL("ALTER SYSTEM SET track_commit_timestamp = on")
+            try postgres.superuserSQL("ALTER SYSTEM SET track_wal_io_timing = on")
+            // track_commit_timestamp needs a restart.
+            postgres.stop()
+            try await postgres.start()
+            try postgres.ensureDatabase("stam", owner: "app", password: postgresPassword)
+            try await redis.start()
+            try redis.recordProcess(in: registry)
+            try await rabbit.start()
+            try rabbit.recordProcesses(in: registry)
+            _ = try await MigrationRunner(configuration: database, logger: logger).run(directory: try MigrationDirectory(path: migrations))
+            try FileManager.default.createDirectory(atPath: secretsDirectory, withIntermediateDirectories: true)
+            let key = Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
+            for (file, content) in [("postgres_password", postgresPassword), ("redis_password", redisPassword),
+                                    ("rabbitmq_password", rabbit.password), ("encryption_key", key)] {
+                try content.write(toFile: "\(secretsDirectory)/\(file)", atomically: true, encoding: .utf8)
+                chmod("\(secretsDirectory)/\(file)", 0o600)
+            }
+        } catch {
+            stop()
+            throw error
+        }
+    }
+
+    /// The environment a `stam` child needs to reach these servers.
+    var childEnvironment: [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        environment["DATABASE_URL"] = "postgresql://app@127.0.0.1:\(postgres.port)/stam"
+        environment["REDIS_URL"] = redis.url
+        environment["RABBITMQ_URL"] = rabbit.url
+        environment["STAM_SECRETS_DIR"] = secretsDirectory
+        return environment
+    }
+
+    /// Starts a child process and records it in the registry.
+    func launch(name: String, executable: String, arguments: [String], environment: [String: String]) throws -> LocalProcess {
+        let process = try LocalProcess(name: name, executable: executable, arguments: arguments, environment: environment,
+                                       logFile: "\(directory)/\(name.replacingOccurrences(of: " ", with: "-")).log")
+        if let handle = FileHandle(forWritingAtPath: registry) {
+            handle.seekToEndOfFile()
+            handle.write(Data(process.registryLine.utf8))
+            try? handle.close()
+        } else {
+            try process.registryLine.write(toFile: registry, atomically: true, encoding: .utf8)
+        }
+        return process
+    }
+
+    func stop() {
+        rabbit.stop()
+        redis.stop()
+        postgres.stop()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    func connect(_ logger: Logger) async throws -> PostgresConnection {
+        try await PostgresConnection.connect(configuration: database.connectionConfiguration, id: 99, logger: logger)
+    }
+
+    /// A run killed before its clean-up (SIGKILL, a crash) leaves its servers and children running: stop
+    /// those of runs whose owner is gone.
+    static func reapDeadRuns() {
+        guard let runs = try? FileManager.default.contentsOfDirectory(atPath: baseDirectory) else { return }
+        for run in runs where run.contains("-worker-") {
+            let directory = "\(baseDirectory)/\(run)"
+            guard let owner = try? String(contentsOfFile: "\(directory)/owner.pid", encoding: .utf8),
+                  let pid = Int32(owner), kill(pid, 0) != 0 else { continue }
+            LocalProcess.killRegistered(in: "\(directory)/processes")
+            PostgresServer.stopStale(dataDirectory: "\(directory)/pg/data")
+            try? FileManager.default.removeItem(atPath: directory)
+        }
+    }
+}
