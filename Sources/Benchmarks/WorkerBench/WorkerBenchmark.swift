@@ -69,7 +69,7 @@ struct WorkerBenchmark {
     let logger: Logger
 
     func run() async throws -> Result {
-        let base = try PortRange.findFree(count: options.panels)
+        let base = try FreePort.consecutive(count: options.panels)
         let controlPort = try FreePort.find()
         let simulator = try stack.launch(
             name: "stam simulator", executable: options.stamBinary,

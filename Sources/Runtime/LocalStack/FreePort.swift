@@ -36,4 +36,17 @@ public enum FreePort {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         } == 0
     }
+
+    /// `count` consecutive free ports on 127.0.0.1 (the panel simulator listens on P...P+count-1). Searched
+    /// below the kernel's ephemeral range (32768 and up on Debian), where outgoing connections of the
+    /// processes about to start cannot take one between this check and the simulator's bind.
+    public static func consecutive(count: Int) throws -> Int {
+        let (lowest, highest) = (10_000, 32_767 - count)
+        guard highest > lowest else { throw LocalProcess.LaunchError(description: "no room for \(count) consecutive ports below 32768") }
+        for _ in 0..<200 {
+            let first = Int.random(in: lowest...highest)
+            if (first..<first + count).allSatisfy(isFree) { return first }
+        }
+        throw LocalProcess.LaunchError(description: "found no \(count) consecutive free ports below 32768 on 127.0.0.1")
+    }
 }

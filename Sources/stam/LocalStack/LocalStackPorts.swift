@@ -26,16 +26,11 @@ final class LocalStackPorts {
     /// `count` consecutive free ports (the simulator serves one panel per port, from its first port up).
     func block(_ name: String, count: Int) throws -> Int {
         if let first = ports[name], ports["\(name).count"] == count, (first..<first + count).allSatisfy(FreePort.isFree) { return first }
-        for _ in 0..<200 {
-            let first = Int.random(in: 20_000...50_000)
-            if (first..<first + count).allSatisfy(FreePort.isFree) {
-                ports[name] = first
-                ports["\(name).count"] = count
-                try save()
-                return first
-            }
-        }
-        throw LocalProcess.LaunchError(description: "no block of \(count) free ports on 127.0.0.1")
+        let first = try FreePort.consecutive(count: count)
+        ports[name] = first
+        ports["\(name).count"] = count
+        try save()
+        return first
     }
 
     private func save() throws {

@@ -165,8 +165,8 @@ struct LocalStackSupervisor: Service {
         if exitWhenReady { return }
 
         // Until Ctrl-C / SIGTERM / `stam down`: the demo scenario, and a restart for anything that exits.
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await scenario.run() }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await scenario.run() }
             group.addTask { [children, logger] in
                 while !Task.isCancelled {
                     try? await Task.sleep(for: .seconds(1))
