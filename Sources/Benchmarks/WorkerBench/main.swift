@@ -10,7 +10,6 @@
 //   WORKER_BENCH_DIAGNOSE=1 (PostgreSQL logs statements over 30 ms and lock waits; the logs are kept)
 //
 // Build in release mode: swift build -c release --product WorkerBench (and --product stam)
-import Dispatch
 import Foundation
 import Logging
 
@@ -48,16 +47,7 @@ var logger = Logger(label: "worker-bench")
 logger.logLevel = .error
 let cleanup = RunCleanup()
 // Ctrl-C or a kill must not leave servers and children behind.
-let signalSources = [SIGINT, SIGTERM].map { number in
-    signal(number, SIG_IGN)
-    let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-    source.setEventHandler { [cleanup] in
-        cleanup.stopAll()
-        exit(128 + number)
-    }
-    source.resume()
-    return source
-}
+let signalSources = cleanup.stopAllOnSignals()
 
 func format(_ value: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", value) }
 
@@ -94,7 +84,8 @@ do {
             + "the simulator, \(result.notWatched) rows not seen by the watcher; those are left out of the figures.")
     }
 } catch {
-    let logs = cleanup.stopAll(keepingLogs: true)
+    let logs = cleanup.stopAll(keepingLogs: !cleanup.wasInterrupted)
+    if cleanup.wasInterrupted { exit(130) }
     FileHandle.standardError.write(Data("WorkerBench failed: \(error)\n\(logs.map { "logs kept in \($0)\n" } ?? "")".utf8))
     exit(1)
 }
