@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import LocalStack
 import NIOConcurrencyHelpers
@@ -11,6 +12,31 @@ final class RunCleanup: Sendable {
     }
 
     private let state = NIOLockedValueBox(State())
+    /// Held for a whole `stopAll`, so a second caller returns only when everything is stopped (the main
+    /// task failing because the signal handler stopped its children must not exit before the servers are).
+    private let stopping = NIOLock()
+    private let interrupted = NIOLockedValueBox(false)
+
+    /// True once SIGINT or SIGTERM arrived.
+    var wasInterrupted: Bool { interrupted.withLockedValue { $0 } }
+
+    /// On SIGINT or SIGTERM: stop everything, then exit with 128 + the signal. The children run in their own
+    /// process groups, so a Ctrl-C in the terminal reaches only us. Keep the returned sources alive.
+    func stopAllOnSignals() -> [any DispatchSourceSignal] {
+        [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            // Here, not in main.swift: a handler written there would be main-actor isolated and trap when
+            // Dispatch runs it on its own queue.
+            source.setEventHandler { [self] in
+                interrupted.withLockedValue { $0 = true }
+                stopAll()
+                exit(128 + number)
+            }
+            source.resume()
+            return source
+        }
+    }
 
     func use(_ stack: WorkerBenchStack) {
         state.withLockedValue { $0.stack = stack }
@@ -25,6 +51,10 @@ final class RunCleanup: Sendable {
     /// where.
     @discardableResult
     func stopAll(keepingLogs: Bool = false) -> String? {
+        stopping.withLock { stopEverything(keepingLogs: keepingLogs) }
+    }
+
+    private func stopEverything(keepingLogs: Bool) -> String? {
         let (stack, children) = state.withLockedValue { state in
             defer { state = State() }
             return (state.stack, state.children)

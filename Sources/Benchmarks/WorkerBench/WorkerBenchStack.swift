@@ -26,7 +26,8 @@ final class WorkerBenchStack: Sendable {
     /// `pid starttime` of every process started, so a later run can kill those of a run that died.
     let registry: String
 
-    init(migrations: String, logger: Logger) async throws {
+    /// - Parameter diagnose: PostgreSQL logs statements over 30 ms and lock waits over 20 ms.
+    init(migrations: String, diagnose: Bool, logger: Logger) async throws {
         Self.reapDeadRuns()
         directory = "\(Self.baseDirectory)/\(getpid())-worker-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
@@ -43,6 +44,12 @@ final class WorkerBenchStack: Sendable {
             try await postgres.start()
             try postgres.superuserSQL("ALTER SYSTEM SET track_commit_timestamp = on")
             try postgres.superuserSQL("ALTER SYSTEM SET track_wal_io_timing = on")
+            if diagnose {
+                // What found the NOTIFY lock convoy: slow statements and lock waits in postgres.log.
+                try postgres.superuserSQL("ALTER SYSTEM SET log_min_duration_statement = 30")
+                try postgres.superuserSQL("ALTER SYSTEM SET log_lock_waits = on")
+                try postgres.superuserSQL("ALTER SYSTEM SET deadlock_timeout = '20ms'")
+            }
             // track_commit_timestamp needs a restart.
             postgres.stop()
             try await postgres.start()
@@ -63,6 +70,11 @@ final class WorkerBenchStack: Sendable {
             stop()
             throw error
         }
+    }
+
+    /// Redis, RabbitMQ and epmd (PostgreSQL, a process per connection, is counted from its postmaster).
+    var pids: [pid_t] {
+        [redis.process?.pid, rabbit.process?.pid, rabbit.epmd?.pid].compactMap { $0 }
     }
 
     /// The environment a `stam` child needs to reach these servers.

@@ -27,6 +27,10 @@ struct WorkerBenchmark {
         /// Zone changes per second over all panels.
         var rate: Double
         var stamBinary: String
+        /// A CSV file for one line per change (panel, zone, made, served, commit record, visible; microseconds).
+        var samplesFile: String?
+        /// Progress on standard error (PIDs, for `perf record -p`).
+        var verbose = false
     }
 
     struct Result {
@@ -44,6 +48,13 @@ struct WorkerBenchmark {
         var pollExcludedToCommitRecord: LatencySummary
         var windowSeconds: Double
         var workerCPUSeconds: Double
+        /// Seconds the worker's threads were ready to run but waited for a CPU, over the window.
+        var workerRunQueueSeconds: Double
+        /// Share of the machine's CPU time that was busy over the window, all processes.
+        var machineBusy: Double
+        /// Share of the machine's CPU time used by processes that are not this run's (other work on a shared
+        /// machine); the figures only describe the worker when this is near 0.
+        var othersBusy: Double
         var walFlushMilliseconds: Double?
 
         var cpuSecondsPerPanelPerMinute: Double {
@@ -81,11 +92,13 @@ struct WorkerBenchmark {
         defer { Task { await control.close() } }
         let panelIDs = try await registerPanels(firstPort: base)
 
+        let httpPort = try FreePort.find()
         let worker = try stack.launch(
             name: "stam worker", executable: options.stamBinary,
-            arguments: ["worker", "--worker-id", Self.workerID, "--http-host", "127.0.0.1", "--http-port", String(try FreePort.find())],
+            arguments: ["worker", "--worker-id", Self.workerID, "--http-host", "127.0.0.1", "--http-port", String(httpPort)],
             environment: stack.childEnvironment)
         cleanup.add(worker)
+        progress("simulator PID \(simulator.pid), worker PID \(worker.pid) (metrics on port \(httpPort)); waiting for \(options.panels) panels to connect")
         let connection = try await stack.connect(logger)
         defer { Task { try? await connection.close() } }
         try await waitUntilConnected(connection, worker: worker)
@@ -103,10 +116,21 @@ struct WorkerBenchmark {
 
         let walBefore = try await walSync(connection)
         let cpuBefore = try cpu(of: worker)
+        let waitBefore = ProcessCPU.runQueueWaitSeconds(pid: worker.pid)
+        let machineBefore = ProcessCPU.machine()
+        let ours = { ProcessCPU.seconds(of: stack.pids + [simulator.pid, worker.pid, getpid()], server: stack.postgres.process?.pid ?? 0) }
+        let oursBefore = ours()
         let started = ContinuousClock.now
+        progress("window of \(options.seconds) s started")
         let injections = try await inject(control, until: started + .milliseconds(Int64(options.seconds * 1000)))
         let windowSeconds = Self.seconds(ContinuousClock.now - started)
         let workerCPUSeconds = try cpu(of: worker) - cpuBefore
+        let workerRunQueueSeconds = ProcessCPU.runQueueWaitSeconds(pid: worker.pid) - waitBefore
+        let oursAfter = ours()
+        let machineAfter = ProcessCPU.machine()
+        let machineTotal = max(1, machineAfter.total - machineBefore.total)
+        let machineBusy = (machineAfter.busy - machineBefore.busy) / machineTotal
+        let othersBusy = max(0, machineBusy - (oursAfter - oursBefore) / machineTotal)
         let walAfter = try await walSync(connection)
 
         try await waitForRows(injections.count, connection, worker: worker)
@@ -116,41 +140,61 @@ struct WorkerBenchmark {
         let visibleAt = watcher.visibleAt
         let timelines = try await self.timelines(control)
         let rows = try await committedRows(connection, panelIDs: panelIDs)
-        var queues: [PanelZone: [CommittedRow]] = [:]
-        for row in rows { queues[PanelZone(panel: row.panel, zone: row.zone), default: []].append(row) }
-        var next: [PanelZone: Int] = [:]
+        let matched = Self.match(injections, timelines: timelines, rows: rows, visibleAt: visibleAt)
+        if let file = options.samplesFile { try matched.samples.write(toFile: file, atomically: true, encoding: .utf8) }
+        let syncs = walAfter.count - walBefore.count
+        return Result(
+            options: options, injected: injections.count, committed: matched.committed, unserved: matched.unserved,
+            notWatched: matched.notWatched, pollExcluded: LatencySummary(matched.excluded), total: LatencySummary(matched.total),
+            pollExcludedToCommitRecord: LatencySummary(matched.toCommitRecord), windowSeconds: windowSeconds,
+            workerCPUSeconds: workerCPUSeconds, workerRunQueueSeconds: workerRunQueueSeconds, machineBusy: machineBusy,
+            othersBusy: othersBusy,
+            walFlushMilliseconds: syncs > 0 ? (walAfter.milliseconds - walBefore.milliseconds) / Double(syncs) : nil)
+    }
+
+    // MARK: Matching
+
+    /// Latencies in milliseconds, and what could not be matched.
+    private struct Matched {
         var excluded: [Double] = []
         var total: [Double] = []
         var toCommitRecord: [Double] = []
         var committed = 0
         var unserved = 0
         var notWatched = 0
+        var samples = "panel,zone,made_us,served_us,commit_record_us,visible_us\n"
+    }
+
+    /// Pairs each change with its outbox row: per panel and zone, the n-th change with the n-th row in
+    /// commit order (changes alternate violated/normal, so a row of the wrong state means one went missing),
+    /// and with the simulator's timeline entry by sequence number.
+    private static func match(_ injections: [Injection], timelines: [[Int: TimelineEntry]], rows: [CommittedRow],
+                              visibleAt: [Int64: Int64]) -> Matched {
+        var queues: [PanelZone: [CommittedRow]] = [:]
+        for row in rows { queues[PanelZone(panel: row.panel, zone: row.zone), default: []].append(row) }
+        var next: [PanelZone: Int] = [:]
+        var result = Matched()
         for injection in injections {
             let key = PanelZone(panel: injection.panel, zone: injection.zone)
             let position = next[key, default: 0]
             guard let queue = queues[key], position < queue.count, queue[position].violated == injection.violated else { continue }
             next[key] = position + 1
-            committed += 1
+            result.committed += 1
             let row = queue[position]
             guard let entry = timelines[injection.panel][injection.sequence], let served = entry.servedAt else {
-                unserved += 1
+                result.unserved += 1
                 continue
             }
-            toCommitRecord.append(Double(row.committedAt - served) / 1000)
+            result.toCommitRecord.append(Double(row.committedAt - served) / 1000)
+            result.samples += "\(injection.panel + 1),\(injection.zone),\(entry.madeAt),\(served),\(row.committedAt),\(visibleAt[row.seq].map(String.init) ?? "")\n"
             guard let visible = visibleAt[row.seq] else {
-                notWatched += 1
+                result.notWatched += 1
                 continue
             }
-            total.append(Double(visible - entry.madeAt) / 1000)
-            excluded.append(Double(visible - served) / 1000)
+            result.total.append(Double(visible - entry.madeAt) / 1000)
+            result.excluded.append(Double(visible - served) / 1000)
         }
-        let syncs = walAfter.count - walBefore.count
-        return Result(
-            options: options, injected: injections.count, committed: committed, unserved: unserved, notWatched: notWatched,
-            pollExcluded: LatencySummary(excluded), total: LatencySummary(total),
-            pollExcludedToCommitRecord: LatencySummary(toCommitRecord), windowSeconds: windowSeconds,
-            workerCPUSeconds: workerCPUSeconds,
-            walFlushMilliseconds: syncs > 0 ? (walAfter.milliseconds - walBefore.milliseconds) / Double(syncs) : nil)
+        return result
     }
 
     // MARK: Setting up
@@ -303,6 +347,10 @@ struct WorkerBenchmark {
         var violated: Bool
         /// The commit record's time, microseconds since 1970.
         var committedAt: Int64
+    }
+
+    private func progress(_ line: String) {
+        if options.verbose { FileHandle.standardError.write(Data("WorkerBench: \(line)\n".utf8)) }
     }
 
     private func alive(_ worker: LocalProcess) throws {

@@ -5,10 +5,11 @@
 //
 //   WorkerBench --stam .build/release/stam [--migrations PATH]
 //   WORKER_BENCH_PANELS (500), WORKER_BENCH_POLL_MS (1000), WORKER_BENCH_SECONDS (30),
-//   WORKER_BENCH_RATE (zone changes per second over all panels; default panels / 10, one per panel per 10 s)
+//   WORKER_BENCH_RATE (zone changes per second over all panels; default panels / 10, one per panel per 10 s),
+//   WORKER_BENCH_SAMPLES=FILE (one CSV line per change), WORKER_BENCH_VERBOSE=1 (progress and PIDs on stderr),
+//   WORKER_BENCH_DIAGNOSE=1 (PostgreSQL logs statements over 30 ms and lock waits; the logs are kept)
 //
 // Build in release mode: swift build -c release --product WorkerBench (and --product stam)
-import Dispatch
 import Foundation
 import Logging
 
@@ -35,7 +36,10 @@ let options = WorkerBenchmark.Options(
     pollMilliseconds: max(50, Int(option("--poll-ms", environment: "WORKER_BENCH_POLL_MS", default: "1000")) ?? 1000),
     seconds: max(1, Double(option("--seconds", environment: "WORKER_BENCH_SECONDS", default: "30")) ?? 30),
     rate: max(0.1, Double(option("--rate", environment: "WORKER_BENCH_RATE", default: String(max(1, panels / 10)))) ?? 1),
-    stamBinary: option("--stam", environment: "WORKER_BENCH_STAM", default: repository.appendingPathComponent(".build/release/stam").path))
+    stamBinary: option("--stam", environment: "WORKER_BENCH_STAM", default: repository.appendingPathComponent(".build/release/stam").path),
+    samplesFile: ProcessInfo.processInfo.environment["WORKER_BENCH_SAMPLES"],
+    verbose: ProcessInfo.processInfo.environment["WORKER_BENCH_VERBOSE"] == "1")
+let diagnose = ProcessInfo.processInfo.environment["WORKER_BENCH_DIAGNOSE"] == "1"
 let migrations = option("--migrations", environment: "WORKER_BENCH_MIGRATIONS", default: repository.appendingPathComponent("migrations").path)
 
 raiseFileLimit()
@@ -43,24 +47,17 @@ var logger = Logger(label: "worker-bench")
 logger.logLevel = .error
 let cleanup = RunCleanup()
 // Ctrl-C or a kill must not leave servers and children behind.
-let signalSources = [SIGINT, SIGTERM].map { number in
-    signal(number, SIG_IGN)
-    let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-    source.setEventHandler { [cleanup] in
-        cleanup.stopAll()
-        exit(128 + number)
-    }
-    source.resume()
-    return source
-}
+let signalSources = cleanup.stopAllOnSignals()
 
 func format(_ value: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", value) }
 
 do {
-    let stack = try await WorkerBenchStack(migrations: migrations, logger: logger)
+    let stack = try await WorkerBenchStack(migrations: migrations, diagnose: diagnose, logger: logger)
     cleanup.use(stack)
     let result = try await WorkerBenchmark(options: options, stack: stack, cleanup: cleanup, logger: logger).run()
-    cleanup.stopAll()
+    if let logs = cleanup.stopAll(keepingLogs: diagnose) {
+        FileHandle.standardError.write(Data("WorkerBench: logs kept in \(logs)\n".utf8))
+    }
     let excluded = result.pollExcluded
     let total = result.total
     let complete = result.committed == result.injected && result.unserved == 0 && result.notWatched == 0
@@ -76,7 +73,10 @@ do {
     print("| \(options.panels) | \(options.pollMilliseconds) ms | \(changes) | \(format(excluded.p50)) | \(format(excluded.p99)) "
         + "| \(format(excluded.max)) | \(format(total.p50)) | \(format(total.p99)) | \(format(result.pollExcludedToCommitRecord.p99)) "
         + "| \(format(result.cpuSecondsPerPanelPerMinute, 4)) | \(met ? "yes" : "**no**") |")
-    print("\nWorker CPU: \(format(result.workerCPUSeconds / result.windowSeconds * 100)) % of one core over the window. "
+    print("\nWorker CPU: \(format(result.workerCPUSeconds / result.windowSeconds * 100)) % of one core over the window; its threads together "
+        + "spent \(format(result.workerRunQueueSeconds / result.windowSeconds * 1000, 0)) ms per second runnable, waiting for a CPU. The machine's "
+        + "\(ProcessInfo.processInfo.activeProcessorCount) CPUs were \(format(result.machineBusy * 100, 0)) % busy, "
+        + "\(format(result.othersBusy * 100, 0)) % by processes other than this run's. "
         + "\"To the commit record\": to `pg_xact_commit_timestamp`, taken before the WAL flush (mean flush in the window: "
         + "\(result.walFlushMilliseconds.map { format($0, 2) + " ms" } ?? "none measured")).")
     if !complete {
@@ -84,7 +84,8 @@ do {
             + "the simulator, \(result.notWatched) rows not seen by the watcher; those are left out of the figures.")
     }
 } catch {
-    let logs = cleanup.stopAll(keepingLogs: true)
+    let logs = cleanup.stopAll(keepingLogs: !cleanup.wasInterrupted)
+    if cleanup.wasInterrupted { exit(130) }
     FileHandle.standardError.write(Data("WorkerBench failed: \(error)\n\(logs.map { "logs kept in \($0)\n" } ?? "")".utf8))
     exit(1)
 }
