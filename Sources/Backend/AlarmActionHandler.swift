@@ -13,10 +13,12 @@ import StamCore
 /// there is one, and the audit entry.
 struct AlarmActionHandler: AlarmActions {
     let repositories: Repositories
+    let outbox: OutboxNotifier
     let audit: AuditTrail
 
-    init(repositories: Repositories) {
+    init(repositories: Repositories, outbox: OutboxNotifier) {
         self.repositories = repositories
+        self.outbox = outbox
         audit = AuditTrail(repositories: repositories)
     }
 
@@ -90,6 +92,7 @@ struct AlarmActionHandler: AlarmActions {
             try await audit.record(action, entityType: "Alarm", entityId: id, principal: principal, context: context, details: details, on: connection)
             return updated
         }
+        outbox.signal()
         return try APIResponse.json(stored, headers: APIResponse.etag(version: stored.version))
     }
 }

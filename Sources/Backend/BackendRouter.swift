@@ -4,6 +4,7 @@ import Generated
 import GeneratedAPI
 import Hummingbird
 import Observability
+import Outbox
 import Persistence
 
 /// Builds the operator API's router: request ids on everything; the public routes (login, health, the
@@ -18,9 +19,12 @@ public struct BackendRouter: Sendable {
     public let readiness: [ReadinessCheck]
     public let reports: ReportsController?
     public let metrics: BackendMetrics
+    /// Wakes the relays after an action committed its event (the process runs it as a service).
+    public let outbox: OutboxNotifier
 
-    public init(repositories: Repositories, tokens: TokenService, limiter: LoginRateLimiter = LoginRateLimiter(),
+    public init(repositories: Repositories, tokens: TokenService, outbox: OutboxNotifier, limiter: LoginRateLimiter = LoginRateLimiter(),
                 readiness: [ReadinessCheck], reports: ReportsController? = nil, metrics: BackendMetrics = BackendMetrics()) {
+        self.outbox = outbox
         self.reports = reports
         self.metrics = metrics
         self.repositories = repositories
@@ -51,8 +55,8 @@ public struct BackendRouter: Sendable {
         router.post("/api/auth/login") { request, context in try await login.login(request, context: context) }
         let api = router.group("api").add(middleware: AuthenticationMiddleware(tokens: tokens))
         APIRoutes.register(on: api, repositories: repositories, actions: APIActionHandlers(
-            panels: PanelActionHandler(repositories: repositories),
-            alarms: AlarmActionHandler(repositories: repositories),
+            panels: PanelActionHandler(repositories: repositories, outbox: outbox),
+            alarms: AlarmActionHandler(repositories: repositories, outbox: outbox),
             operators: OperatorActionHandler(repositories: repositories)))
         reports?.register(on: api)
         return router

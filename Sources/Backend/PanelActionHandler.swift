@@ -17,11 +17,13 @@ import StamCore
 /// bypass_zones and unbypass_zones `{"zones": [...]}`; set_outputs `{"outputs": [...], "state": "on"|"off"|"switch"}`.
 struct PanelActionHandler: PanelActions {
     let repositories: Repositories
+    let outbox: OutboxNotifier
     let audit: AuditTrail
     let commandLifetime: TimeInterval
 
-    init(repositories: Repositories, commandLifetime: TimeInterval = 60) {
+    init(repositories: Repositories, outbox: OutboxNotifier, commandLifetime: TimeInterval = 60) {
         self.repositories = repositories
+        self.outbox = outbox
         audit = AuditTrail(repositories: repositories)
         self.commandLifetime = commandLifetime
     }
@@ -126,6 +128,7 @@ struct PanelActionHandler: PanelActions {
                                    on: connection)
             return command
         }
+        outbox.signal()
         struct Accepted: Encodable { var command_id: String; var status: String; var expires_at: Date }
         return try APIResponse.json(Accepted(command_id: command.id.uuidString.lowercased(), status: command.status.rawValue, expires_at: command.expiresAt),
                                     status: .accepted, headers: [.location: "/api/commands/\(command.id.uuidString.lowercased())"])

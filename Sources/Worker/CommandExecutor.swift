@@ -24,16 +24,18 @@ import Synchronization
 final class CommandExecutor: Sendable {
     private let client: PostgresClient
     private let repositories: Repositories
+    private let outbox: OutboxNotifier
     private let metrics: WorkerMetrics
     private let sessions: @Sendable () -> [UUID: PanelSession]
     private let interval: Duration
     private let logger: Logger
     private let pending = Mutex(false)
 
-    init(client: PostgresClient, repositories: Repositories, metrics: WorkerMetrics, interval: Duration, logger: Logger,
+    init(client: PostgresClient, repositories: Repositories, outbox: OutboxNotifier, metrics: WorkerMetrics, interval: Duration, logger: Logger,
          sessions: @escaping @Sendable () -> [UUID: PanelSession]) {
         self.client = client
         self.repositories = repositories
+        self.outbox = outbox
         self.metrics = metrics
         self.interval = interval
         self.logger = logger
@@ -61,7 +63,7 @@ final class CommandExecutor: Sendable {
     /// Fails every requested command past its expiry, whoever owns its panel (an offline panel's commands
     /// must not wait for it and then run late).
     func expireOverdue() async throws {
-        try await client.withTransaction(logger: logger) { connection in
+        let expiredCount = try await client.withTransaction(logger: logger) { connection -> Int in
             let rows = try await connection.query("""
                 UPDATE commands SET status = \(CommandStatus.expired.rawValue), completed_at = now(),
                        result_text = 'expired before the panel could execute it'
@@ -75,11 +77,13 @@ final class CommandExecutor: Sendable {
                                                           resultText: "expired before the panel could execute it", at: Date()),
                                          on: connection, logger: logger)
             }
-            if !expired.isEmpty {
-                for _ in expired { metrics.command(CommandStatus.expired.rawValue) }
-                logger.info("commands expired", metadata: ["count": "\(expired.count)"])
-            }
+            return expired.count
         }
+        // Counted and announced once committed, not when written.
+        guard expiredCount > 0 else { return }
+        outbox.signal()
+        for _ in 0..<expiredCount { metrics.command(CommandStatus.expired.rawValue) }
+        logger.info("commands expired", metadata: ["count": "\(expiredCount)"])
     }
 
     /// Runs the requested commands of owned, connected panels: panels in parallel, each panel's in order.
@@ -154,6 +158,7 @@ final class CommandExecutor: Sendable {
                                                       resultCode: resultCode, resultText: text, at: Date()),
                                      on: connection, logger: logger)
         }
+        outbox.signal()
         metrics.command(status.rawValue)
         logger.info("command executed", metadata: [
             "command": "\(commandID)", "kind": "\(command.kind.rawValue)", "status": "\(status.rawValue)",

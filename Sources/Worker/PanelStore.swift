@@ -12,6 +12,8 @@ import Database
 struct PanelStore: Sendable {
     let client: PostgresClient
     let repositories: Repositories
+    /// Wakes the relays once a commit has outbox rows in it.
+    let outbox: OutboxNotifier
     let logger: Logger
     /// PostgreSQL aborts a panel transaction left idle this long (the lease TTL): a worker paused inside
     /// one (SIGSTOP, a VM freeze) would otherwise keep the row share-locked and the new owner's claim waiting.
@@ -86,7 +88,7 @@ struct PanelStore: Sendable {
     func commit(_ changes: PanelChanges, for panel: OwnedPanel, at now: Date,
                 beforeCommit: (@Sendable () async throws -> Void)? = nil) async throws -> CommitOutcome {
         let idleMilliseconds = Int(PanelSession.seconds(idleInTransactionTimeout) * 1000)
-        return try await client.withTransaction(logger: logger) { connection in
+        let outcome = try await client.withTransaction(logger: logger) { connection in
             // SET LOCAL, not a startup parameter: it also works through PgBouncer's transaction pooling.
             try await connection.query(PostgresQuery(unsafeSQL: "SET LOCAL idle_in_transaction_session_timeout = \(idleMilliseconds)"),
                                        logger: logger)
@@ -169,6 +171,8 @@ struct PanelStore: Sendable {
             if let beforeCommit { try await beforeCommit() }
             return outcome
         }
+        if outcome.outboxRows > 0 { outbox.signal() }
+        return outcome
     }
 
     private func store(_ event: LoggedEvent, for panel: OwnedPanel, now: Date, on connection: PostgresConnection,

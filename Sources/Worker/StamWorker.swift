@@ -50,16 +50,18 @@ public final class StamWorker: Service, Sendable {
         }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await postgres.run() }
+            let outbox = OutboxNotifier(client: postgres, logger: logger)
+            group.addTask { await outbox.run() }
             let panelIDs = try await Self.enabledPanels(postgres, logger: logger)
             let manager = try PanelLeaseManager(client: leaseRedis, workerID: configuration.workerID, panels: panelIDs,
                                                 configuration: configuration.lease, logger: logger)
             let sessions = self.sessions
-            let executor = CommandExecutor(client: postgres, repositories: repositories, metrics: metrics,
+            let executor = CommandExecutor(client: postgres, repositories: repositories, outbox: outbox, metrics: metrics,
                                            interval: configuration.commandSweepInterval, logger: logger,
                                            sessions: { sessions.withLockedValue { $0 } })
             let context = WorkerContext(
                 configuration: configuration,
-                panels: PanelStore(client: postgres, repositories: repositories, logger: logger,
+                panels: PanelStore(client: postgres, repositories: repositories, outbox: outbox, logger: logger,
                                    idleInTransactionTimeout: configuration.lease.ttl),
                 liveState: LiveStateStore(client: stateRedis), metrics: metrics, redis: stateRedis,
                 leaseOwnerToken: manager.ownerToken, logger: logger, commandsReady: { executor.wake() })

@@ -66,6 +66,7 @@ struct BackendCommand: AsyncParsableCommand {
             try DatabaseConfiguration.readSecret($0)
         }), logger: logger)
         let name = instance ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())"
+        let outbox = OutboxNotifier(client: client, logger: logger)
         let hub = LiveHub()
         let feed = LiveEventFeed(
             consumer: QueueConsumer(configuration: amqp, topology: StamTopology.messaging, queue: "backend.live", instance: name, logger: logger),
@@ -75,7 +76,7 @@ struct BackendCommand: AsyncParsableCommand {
         let smsQueue = QueueConsumer(configuration: amqp, topology: StamTopology.messaging, queue: "sms.inbox", logger: logger)
         let smsConsumer = IdempotentConsumer(name: SmsIngest.consumerName, consumer: smsQueue,
                                              database: database.connectionConfiguration, logger: logger,
-                                             handler: SmsIngest.handler(logger: logger))
+                                             handler: SmsIngest.handler(outbox: outbox, logger: logger))
         let probeLogger = logger
         let readiness = [
             ReadinessCheck("postgresql") { try await client.query("SELECT 1", logger: probeLogger) },
@@ -88,7 +89,7 @@ struct BackendCommand: AsyncParsableCommand {
         let reportDatabase = ReportDatabase(replica: replica, primary: client, logger: logger)
         let metrics = BackendMetrics(hub: hub)
         let lagMonitor = ReplicationLagMonitor(reports: reportDatabase, metrics: metrics, logger: logger)
-        let router = BackendRouter(repositories: repositories, tokens: tokens, readiness: readiness,
+        let router = BackendRouter(repositories: repositories, tokens: tokens, outbox: outbox, readiness: readiness,
                                    reports: ReportsController(database: reportDatabase), metrics: metrics).build()
         let application = BackendApplication.make(
             router: router, live: LiveSocket(hub: hub, tokens: tokens, state: RedisLiveState(client: redis)),
@@ -97,7 +98,7 @@ struct BackendCommand: AsyncParsableCommand {
             "instance": "\(name)", "database": "\(database.redactedURL)", "broker": "\(amqp.redactedURL)", "port": "\(port)",
         ])
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: client), .init(service: feed), .init(service: smsConsumer), .init(service: application)]
+            services: [.init(service: client), .init(service: outbox), .init(service: feed), .init(service: smsConsumer), .init(service: application)]
                 + (lagMonitor.map { [.init(service: $0)] } ?? []),
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()

@@ -42,11 +42,14 @@ struct SmsConsumerCommand: AsyncParsableCommand {
         let amqp = try AMQPConfiguration(url: amqpURL, password: try DatabaseConfiguration.readSecret(SecretFiles.path("rabbitmq_password")))
         let queue = QueueConsumer(configuration: amqp, topology: StamTopology.messaging, queue: "sms.inbox", logger: logger)
         let registry = PrometheusCollectorRegistry()
+        // The consumer has connections of its own; this pool only carries the NOTIFY after an alarm commits.
+        let notifyClient = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: logger)
+        let outbox = OutboxNotifier(client: notifyClient, logger: logger)
         let consumer = IdempotentConsumer(name: SmsIngest.consumerName, consumer: queue,
                                           database: database.connectionConfiguration,
                                           metrics: IdempotentConsumerMetrics(registry: registry, consumer: SmsIngest.consumerName),
                                           logger: logger,
-                                          handler: SmsIngest.handler(logger: logger, metrics: SmsIngestMetrics(registry: registry)))
+                                          handler: SmsIngest.handler(outbox: outbox, logger: logger, metrics: SmsIngestMetrics(registry: registry)))
         let (postgres, probeLogger) = (database.connectionConfiguration, logger)
         let observability = ObservabilityServer(
             configuration: .init(host: metricsHost, port: metricsPort), registry: registry,
@@ -68,7 +71,7 @@ struct SmsConsumerCommand: AsyncParsableCommand {
             "database": "\(database.redactedURL)", "broker": "\(amqp.redactedURL)", "metrics": "\(metricsHost):\(metricsPort)",
         ])
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: consumer), .init(service: observability)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            services: [.init(service: notifyClient), .init(service: outbox), .init(service: consumer), .init(service: observability)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         await queue.close()
     }

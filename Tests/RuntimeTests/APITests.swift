@@ -14,6 +14,7 @@ import MigrationSupport
 import NIOCore
 import Observability
 import Persistence
+import Outbox
 import PostgresNIO
 import StamCore
 import Testing
@@ -66,7 +67,7 @@ import _CryptoExtras
             case .unreachable: try DatabaseConfiguration(url: "postgresql://app@127.0.0.1:\(try FreePort.find())/nothing", passwordFile: passwordFile)
             }
             let reports = ReportsController(database: ReportDatabase(replica: replicaConfiguration, primary: client, logger: reportLogger))
-            let router = BackendRouter(repositories: repositories, tokens: tokens,
+            let router = BackendRouter(repositories: repositories, tokens: tokens, outbox: OutboxNotifier(client: client, logger: logger),
                                        limiter: LoginRateLimiter(limits: .init(perAccount: 3, perAddress: 100)),
                                        readiness: readiness, reports: reports).build()
             let harness = Harness(repositories: repositories, tokens: tokens, users: users)

@@ -60,7 +60,7 @@ import TestSupport
 
     @Test func theConsoleFilesAreServedWithTheirTypesAndAStrictPolicy() async throws {
         try await withFixture { fixture in
-            let router = BackendRouter(repositories: fixture.repositories, tokens: fixture.tokens, readiness: []).build()
+            let router = BackendRouter(repositories: fixture.repositories, tokens: fixture.tokens, outbox: OutboxNotifier(client: fixture.client, logger: logger), readiness: []).build()
             try await Application(router: router).test(.router) { client in
                 let files = [
                     ("/", "text/html; charset=utf-8"), ("/console.js", "text/javascript; charset=utf-8"),
@@ -211,7 +211,7 @@ import TestSupport
                 publisher: Publisher(configuration: rabbit.configuration, topology: StamTopology.messaging, logger: logger), logger: logger)
             let port = try FreePort.find()
             let startBackend = { @Sendable () async throws -> RunningBackend in
-                let router = BackendRouter(repositories: repositories, tokens: fixture.tokens, readiness: []).build()
+                let router = BackendRouter(repositories: repositories, tokens: fixture.tokens, outbox: OutboxNotifier(client: fixture.client, logger: logger), readiness: []).build()
                 let application = BackendApplication.make(router: router, live: LiveSocket(hub: hub, tokens: fixture.tokens, state: RedisLiveState(client: redis)),
                                                           host: "127.0.0.1", port: port, logger: logger)
                 let backend = RunningBackend(application, logger: logger)

@@ -9,6 +9,7 @@ import Outbox
 import PostgresNIO
 import StamCore
 import TestSupport
+import Synchronization
 import Testing
 
 /// The outbox path end to end on a real PostgreSQL 15 and RabbitMQ 3: relays, confirms, an idempotent
@@ -94,10 +95,10 @@ import Testing
         }
     }
 
-    func relay(_ fixture: Fixture, instance: String, batchSize: Int = 500) -> OutboxRelay {
+    func relay(_ fixture: Fixture, instance: String, batchSize: Int = 500, pollInterval: Duration = .milliseconds(500)) -> OutboxRelay {
         let rabbit = TestRabbitMQ.current!
         return OutboxRelay(
-            configuration: .init(instance: instance, batchSize: batchSize, pollInterval: .milliseconds(500), heartbeatInterval: .seconds(1)),
+            configuration: .init(instance: instance, batchSize: batchSize, pollInterval: pollInterval, heartbeatInterval: .seconds(1)),
             database: fixture.database.connectionConfiguration,
             publisher: Publisher(configuration: rabbit.configuration, topology: fixture.topology, logger: logger),
             logger: logger)
@@ -153,35 +154,81 @@ import Testing
         try await expectExactlyOnceInOrder(fixture.database, count: 20_000)
     }
 
-    @Test func enqueueWritesTheEventInTheCallersTransactionAndWakesTheRelay() async throws {
+    /// Waits until a session of the database is LISTENing on the outbox channel (its last statement).
+    func waitForListener(_ database: DatabaseConfiguration) async throws {
+        for _ in 0..<300 {
+            let listeners = try await number(database, """
+                SELECT count(*)::int FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE 'LISTEN%\(Outbox.channel)%'
+                """)
+            if listeners > 0 { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        Issue.record("nothing LISTENs on \(Outbox.channel)")
+    }
+
+    /// The relay polls only once an hour here, so only the notifier's NOTIFY after the commit can wake it.
+    @Test func enqueueWritesTheEventInTheCallersTransactionAndTheNotifierWakesTheRelay() async throws {
         let fixture = try await fixture()
         try await declareQueue(fixture)
-        let relay = relay(fixture, instance: "relay-notify")
+        let relay = relay(fixture, instance: "relay-notify", pollInterval: .seconds(3600))
         let consumer = consumer(fixture)
         let panel = UUID()
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await relay.run() }
-            group.addTask { try await consumer.run() }
-            let connection = try await PostgresConnection.connect(configuration: fixture.database.connectionConfiguration, id: 5, logger: logger)
-            // A rolled-back transaction leaves no event behind.
-            _ = try? await connection.withTransaction(logger: logger) { connection in
-                try await Outbox.enqueue(ZoneStateChanged(panelId: panel, zoneNumber: 1, state: .violated, previous: .normal, at: Date()),
-                                         on: connection, logger: logger)
-                struct Abort: Error {}
-                throw Abort()
+        try await RepositoryTests.withClient(fixture.database, logger: logger) { client in
+            let notifier = OutboxNotifier(client: client, logger: logger)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await relay.run() }
+                group.addTask { try await consumer.run() }
+                group.addTask { await notifier.run() }
+                try await waitForListener(fixture.database)
+                // The relay's first (empty) claim happens as it starts; let it go idle before writing.
+                try await Task.sleep(for: .milliseconds(500))
+                let connection = try await PostgresConnection.connect(configuration: fixture.database.connectionConfiguration, id: 5, logger: logger)
+                // A rolled-back transaction leaves no event behind.
+                _ = try? await connection.withTransaction(logger: logger) { connection in
+                    try await Outbox.enqueue(ZoneStateChanged(panelId: panel, zoneNumber: 1, state: .violated, previous: .normal, at: Date()),
+                                             on: connection, logger: logger)
+                    struct Abort: Error {}
+                    throw Abort()
+                }
+                let id = try await connection.withTransaction(logger: logger) { connection in
+                    try await Outbox.enqueue(ZoneStateChanged(panelId: panel, zoneNumber: 3, state: .alarm, previous: .normal, at: Date()),
+                                             on: connection, logger: logger)
+                }
+                notifier.signal()
+                try await connection.close()
+                try await waitForConsumed(fixture.database, count: 1, within: .seconds(30))
+                let row = try await number(fixture.database, "SELECT count(*)::int FROM consumed WHERE message_id = '\(id.uuidString)' AND aggregate_id = '\(panel.uuidString)'")
+                #expect(row == 1)
+                group.cancelAll()
             }
-            let id = try await connection.withTransaction(logger: logger) { connection in
-                try await Outbox.enqueue(ZoneStateChanged(panelId: panel, zoneNumber: 3, state: .alarm, previous: .normal, at: Date()),
-                                         on: connection, logger: logger)
-            }
-            try await connection.close()
-            try await waitForConsumed(fixture.database, count: 1, within: .seconds(30))
-            let row = try await number(fixture.database, "SELECT count(*)::int FROM consumed WHERE message_id = '\(id.uuidString)' AND aggregate_id = '\(panel.uuidString)'")
-            #expect(row == 1)
-            group.cancelAll()
         }
         #expect(try await number(fixture.database, "SELECT count(*)::int FROM outbox") == 1)
         try await expectExactlyOnceInOrder(fixture.database, count: 1)
+    }
+
+    /// Signals that arrive while a NOTIFY is pending become one NOTIFY, not one each: a burst of commits
+    /// costs PostgreSQL one notification.
+    @Test func signalsWhileANotifyIsPendingCollapseIntoOne() async throws {
+        let fixture = try await fixture()
+        let listener = try await PostgresConnection.connect(configuration: fixture.database.connectionConfiguration, id: 6, logger: logger)
+        let notifications = try await listener.listen(Outbox.channel)
+        let received = Counter()
+        try await RepositoryTests.withClient(fixture.database, logger: logger) { client in
+            let notifier = OutboxNotifier(client: client, logger: logger)
+            for _ in 0..<1000 { notifier.signal() }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { for try await _ in notifications { received.increment() } }
+                group.addTask { await notifier.run() }
+                try await received.wait(until: 1, within: .seconds(30))
+                // Anything else the 1000 signals caused would arrive well within this.
+                try await Task.sleep(for: .seconds(1))
+                #expect(received.value == 1)
+                notifier.signal()
+                try await received.wait(until: 2, within: .seconds(30))
+                group.cancelAll()
+            }
+        }
+        try await listener.close()
     }
 
     @Test func aRelayKilledWithSIGKILLMidBatchLosesAndDuplicatesNothing() async throws {
@@ -274,5 +321,25 @@ import Testing
         }
         #expect(found)
         await dead.close()
+    }
+}
+
+/// Counts what a task observes; another task waits for a count (tests only).
+final class Counter: Sendable {
+    private let count = Mutex(0)
+
+    var value: Int { count.withLock { $0 } }
+
+    func increment() { count.withLock { $0 += 1 } }
+
+    func wait(until target: Int, within limit: Duration) async throws {
+        let deadline = ContinuousClock.now + limit
+        while value < target {
+            guard ContinuousClock.now < deadline else {
+                Issue.record("count stayed at \(value), expected \(target) within \(limit)")
+                return
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
     }
 }

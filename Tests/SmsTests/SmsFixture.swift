@@ -70,7 +70,7 @@ struct SmsFixture {
     func consumer() -> IdempotentConsumer {
         let queueConsumer = QueueConsumer(configuration: amqp, topology: topology, queue: queue, prefetch: 200, logger: logger)
         return IdempotentConsumer(name: SmsIngest.consumerName, consumer: queueConsumer, database: database.connectionConfiguration,
-                                  maxAttempts: 3, batchSize: 100, logger: logger, handler: SmsIngest.handler(logger: logger))
+                                  maxAttempts: 3, batchSize: 100, logger: logger, handler: SmsIngest.handler(outbox: nil, logger: logger))
     }
 
     func execute(_ sql: String) async throws {

@@ -23,10 +23,14 @@ public enum SmsIngest {
         return decoder
     }()
 
-    public static func handler(logger: Logger, metrics: SmsIngestMetrics? = nil) -> IdempotentConsumer.TransactionalHandler {
+    /// - Parameter outbox: woken after a commit that raised an alarm; nil leaves the `AlarmRaised` row to the
+    ///   relays' poll (tests that do not run relays).
+    public static func handler(outbox: OutboxNotifier?, logger: Logger, metrics: SmsIngestMetrics? = nil) -> IdempotentConsumer.TransactionalHandler {
         { delivery, connection, transaction in
-            if try await ingest(delivery, on: connection, logger: logger) == .alarmRaised, let metrics {
-                transaction.afterCommit { metrics.recordAlarmRaised() }
+            guard try await ingest(delivery, on: connection, logger: logger) == .alarmRaised else { return }
+            transaction.afterCommit {
+                outbox?.signal()
+                metrics?.recordAlarmRaised()
             }
         }
     }

@@ -7,8 +7,8 @@ import PostgresNIO
 /// Stamps every new outbox row with when it became visible to another session, i.e. committed, WAL flush
 /// included: what a relay could act on.
 ///
-/// It LISTENs on the outbox channel (`Outbox.enqueue` NOTIFYs in the writer's transaction; PostgreSQL
-/// delivers that after the commit) and on each notification reads the rows it has not seen, with
+/// It LISTENs on the outbox channel (the worker's `OutboxNotifier` NOTIFYs after each commit, as the relays
+/// see it) and on each notification reads the rows it has not seen, with
 /// `clock_timestamp()`, which runs after the query took its snapshot: a row in the answer was committed
 /// before that instant. So each stamp is an upper bound, late by the notification's delivery and the read
 /// (well under a millisecond on an idle machine).

@@ -5,11 +5,12 @@ import StamCore
 /// The transactional outbox: an event is a row written in the same transaction as the change it describes,
 /// so either both commit or neither does. Relays publish the rows afterwards (`OutboxRelay`).
 public enum Outbox {
-    /// The NOTIFY channel relays LISTEN on; the notification is delivered when the transaction commits.
+    /// The NOTIFY channel relays LISTEN on (`OutboxNotifier` sends it).
     public static let channel = "stam_outbox"
 
     /// Writes `event` to the outbox on `connection`, which must be inside the caller's transaction. Returns
-    /// the row id, which becomes the AMQP `message_id` consumers deduplicate on.
+    /// the row id, which becomes the AMQP `message_id` consumers deduplicate on. After the commit, the caller
+    /// calls `OutboxNotifier.signal()` so relays wake at once (not a NOTIFY in here: see `OutboxNotifier`).
     @discardableResult
     public static func enqueue<Event: OutboxEvent>(
         _ event: Event, on connection: PostgresConnection, correlationId: String? = nil, logger: Logger
@@ -22,7 +23,6 @@ public enum Outbox {
             VALUES (\(id), \(Event.aggregateType), \(event.aggregateId), \(Event.eventName), \(Event.schemaVersion),
                     \(Event.exchange), \(Event.routingKey), \(payload)::jsonb, \(headers)::jsonb)
             """, logger: logger)
-        try await connection.query("SELECT pg_notify(\(channel), '')", logger: logger)
         return id
     }
 
