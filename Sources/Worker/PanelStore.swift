@@ -89,10 +89,10 @@ struct PanelStore: Sendable {
                 beforeCommit: (@Sendable () async throws -> Void)? = nil) async throws -> CommitOutcome {
         let idleMilliseconds = Int(PanelSession.seconds(idleInTransactionTimeout) * 1000)
         let outcome = try await client.withTransaction(logger: logger) { connection in
-            // SET LOCAL, not a startup parameter: it also works through PgBouncer's transaction pooling.
-            try await connection.query(PostgresQuery(unsafeSQL: "SET LOCAL idle_in_transaction_session_timeout = \(idleMilliseconds)"),
-                                       logger: logger)
-            guard try await PanelFencing.hold(panelID: panel.id, fencingToken: panel.fencingToken, on: connection, logger: logger) else {
+            // The idle timeout is transaction-local, not a startup parameter: it also works through PgBouncer's
+            // transaction pooling. Set by the fencing statement: one round trip fewer per commit.
+            guard try await PanelFencing.hold(panelID: panel.id, fencingToken: panel.fencingToken, idleTimeoutMilliseconds: idleMilliseconds,
+                                              on: connection, logger: logger) else {
                 throw WorkerError(.fencingRefused, "panel \(panel.id) is owned by a newer lease than \(panel.fencingToken)")
             }
             var outcome = CommitOutcome()

@@ -69,6 +69,27 @@ import TestSupport
         #expect(try await PanelFencing.hold(panelID: panel, fencingToken: 1, on: old, logger: logger) == false)
     }
 
+    /// The worker sets its idle-in-transaction limit with the fencing statement; it lasts for that
+    /// transaction only (so it also holds through PgBouncer's transaction pooling).
+    @Test func holdSetsTheTransactionsIdleTimeoutForThatTransactionOnly() async throws {
+        let (connection, panel) = try await connect()
+        defer { Task { try? await connection.close() } }
+        #expect(try await PanelFencing.claim(panelID: panel, fencingToken: 1, workerID: "a", on: connection, logger: logger))
+        func timeout() async throws -> String {
+            try await connection.query("SHOW idle_in_transaction_session_timeout", logger: logger).decode(String.self).reduce(into: "") { $0 = $1 }
+        }
+        try await connection.query("BEGIN", logger: logger)
+        #expect(try await PanelFencing.hold(panelID: panel, fencingToken: 1, idleTimeoutMilliseconds: 1500, on: connection, logger: logger))
+        #expect(try await timeout() == "1500ms")
+        try await connection.query("COMMIT", logger: logger)
+        #expect(try await timeout() == "0")
+        // A refused hold changes nothing either.
+        try await connection.query("BEGIN", logger: logger)
+        #expect(try await PanelFencing.hold(panelID: panel, fencingToken: 0, idleTimeoutMilliseconds: 1500, on: connection, logger: logger) == false)
+        #expect(try await timeout() == "0")
+        try await connection.query("ROLLBACK", logger: logger)
+    }
+
     func newConnection(like connection: PostgresConnection) async throws -> PostgresConnection {
         let rows = try await connection.query("SELECT current_database()", logger: logger)
         let name = try await rows.decode(String.self).reduce(into: "") { $0 = $1 }

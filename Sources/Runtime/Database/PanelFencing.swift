@@ -22,11 +22,16 @@ public enum PanelFencing {
     /// The first statement of every write transaction of a lease holder: true when the lease is still the
     /// panel's current one, and then the row stays share-locked until the transaction ends, so a newer
     /// owner's `claim` waits for this transaction instead of overtaking it. False: roll back and stop.
-    public static func hold(panelID: UUID, fencingToken: Int64, on connection: PostgresConnection,
-                            logger: Logger) async throws -> Bool {
+    ///
+    /// - Parameter idleTimeoutMilliseconds: also sets the transaction's `idle_in_transaction_session_timeout`
+    ///   (as `SET LOCAL` would, so it works through PgBouncer's transaction pooling) in the same round trip.
+    public static func hold(panelID: UUID, fencingToken: Int64, idleTimeoutMilliseconds: Int? = nil,
+                            on connection: PostgresConnection, logger: Logger) async throws -> Bool {
+        let timeout = idleTimeoutMilliseconds.map(String.init)
         let rows = try await connection.query("""
-            SELECT 1 FROM panels WHERE id = \(panelID) AND fencing_token = \(fencingToken) FOR SHARE
+            SELECT CASE WHEN \(timeout)::text IS NULL THEN '' ELSE set_config('idle_in_transaction_session_timeout', \(timeout), true) END
+            FROM panels WHERE id = \(panelID) AND fencing_token = \(fencingToken) FOR SHARE
             """, logger: logger)
-        return try await rows.decode(Int.self).reduce(0) { count, _ in count + 1 } == 1
+        return try await rows.decode(String.self).reduce(0) { count, _ in count + 1 } == 1
     }
 }
