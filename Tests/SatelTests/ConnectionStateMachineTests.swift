@@ -16,13 +16,15 @@ import Testing
         var reports: [PanelUpdate] = []
         var requests: [UInt64: Result<SatelResponse, SatelClientError>] = [:]
         var pollGeneration: UInt64?
+        var pollDelays: [TimeAmount] = []
         var closedWith: SatelClientError?
         var pendingSequence: UInt64?
         let now: Int64 = 1_778_012_310
 
-        init(start: EventLogStart = .newest, panel: SimulatedPanelConfiguration = .default) {
+        init(start: EventLogStart = .newest, panel: SimulatedPanelConfiguration = .default,
+             configuration: ConnectionStateMachine.Configuration = ConnectionStateMachineTests.configuration) {
             machine = ConnectionStateMachine(
-                configuration: ConnectionStateMachineTests.configuration,
+                configuration: configuration,
                 walker: EventLogWalker(start: start, maximumRecordsPerWalk: 100))
             self.panel = SimulatedPanel(configuration: panel)
             self.panel.connectionOpened()
@@ -39,8 +41,9 @@ import Testing
                     for answer in panel.handle(request, now: now) {
                         queue += machine.frameReceived(answer.frame)
                     }
-                case .schedulePoll(_, let generation):
+                case .schedulePoll(let delay, let generation):
                     pollGeneration = generation
+                    pollDelays.append(delay)
                 case .report(let updates):
                     reports += updates
                 case .completeRequest(let id, let result):
@@ -74,6 +77,19 @@ import Testing
         }
         // 0x2A is newer firmware's: read only because the panel flagged it.
         #expect(loop.sent.contains(.readState(.partitionsArmedMode1)))
+    }
+
+    /// Panels that connected together must not poll together forever: the first poll comes after the
+    /// drawn delay, every later one a full interval after the previous.
+    @Test func theFirstPollComesAfterTheFirstPollDelayThenEveryInterval() {
+        var configuration = Self.configuration
+        configuration.firstPollDelay = .milliseconds(137)
+        var loop = Loop(configuration: configuration)
+        loop.run(loop.machine.connected())
+        #expect(loop.pollDelays == [.milliseconds(137)])
+        loop.poll()
+        loop.poll()
+        #expect(loop.pollDelays == [.milliseconds(137), .seconds(1), .seconds(1)])
     }
 
     @Test func aPollReadsOnlyWhatChanged() {

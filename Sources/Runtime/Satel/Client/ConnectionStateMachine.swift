@@ -14,6 +14,10 @@ struct ConnectionStateMachine {
         var watchedCommands: [StateCommand]
         var watchedTroubles: [TroublePart]
         var encrypted = false
+        /// From the full read to the first poll (nil: one poll interval). The client draws it at random
+        /// within one interval, so panels that connected together (a worker restart) do not poll together
+        /// for the rest of the connection.
+        var firstPollDelay: TimeAmount? = nil
     }
 
     enum Action: Equatable {
@@ -317,9 +321,10 @@ struct ConnectionStateMachine {
         cycleActive = false
         if phase == .synchronizing {
             phase = .ready
-            // The first poll cycle starts one interval after the full read.
+            // The first poll cycle starts (at most) one interval after the full read.
             pollGeneration += 1
-            return [.report([.connection(.synchronized)]), .schedulePoll(after: configuration.pollInterval, generation: pollGeneration)]
+            return [.report([.connection(.synchronized)]),
+                    .schedulePoll(after: configuration.firstPollDelay ?? configuration.pollInterval, generation: pollGeneration)]
         }
         return pollOverdue ? startPollCycle() : []
     }

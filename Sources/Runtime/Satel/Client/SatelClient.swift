@@ -124,7 +124,8 @@ public final class SatelClient: Service, Sendable {
                 configuration: .init(
                     requestTimeout: configuration.requestTimeout, pollInterval: configuration.pollInterval,
                     followEventLog: configuration.followEventLog, watchedCommands: configuration.watchedCommands,
-                    watchedTroubles: configuration.watchedTroubles, encrypted: configuration.integrationKey != nil),
+                    watchedTroubles: configuration.watchedTroubles, encrypted: configuration.integrationKey != nil,
+                    firstPollDelay: .nanoseconds(Int64.random(in: 1...max(1, configuration.pollInterval.nanoseconds)))),
                 tracker: state.tracker, walker: state.walker), configuration.integrationKey.map(IntegrationKey.init))
         }
         let synchronized = NIOLockedValueBox(false)
