@@ -5,7 +5,7 @@ import LocalStack
 import Logging
 import Messaging
 import MigrationSupport
-import Outbox
+@testable import Outbox
 import PostgresNIO
 import StamCore
 import TestSupport
@@ -204,6 +204,35 @@ import Testing
         }
         #expect(try await number(fixture.database, "SELECT count(*)::int FROM outbox") == 1)
         try await expectExactlyOnceInOrder(fixture.database, count: 1)
+    }
+
+    /// Two relays claim side by side: each locks only its share of the aggregates (the oldest ones no other
+    /// relay holds), not every aggregate of its window. (PostgreSQL would push the lock call below the LIMIT
+    /// into the grouping, locking all 200 here and leaving the second relay nothing.)
+    @Test func aClaimLocksOnlyItsShareOfTheAggregatesAndASecondRelayGetsTheNext() async throws {
+        let fixture = try await fixture()
+        try await insertEvents(fixture.database, count: 2000, aggregates: 200)
+        let first = try await PostgresConnection.connect(configuration: fixture.database.connectionConfiguration, id: 11, logger: logger)
+        let second = try await PostgresConnection.connect(configuration: fixture.database.connectionConfiguration, id: 12, logger: logger)
+        func advisoryLocks(_ connection: PostgresConnection) async throws -> Int {
+            try await connection.query("SELECT count(*)::int FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()",
+                                       logger: logger).decode(Int.self).reduce(0, +)
+        }
+        try await first.query("BEGIN", logger: logger)
+        try await second.query("BEGIN", logger: logger)
+        let mine = try await OutboxRelay.lockAggregates(window: 2000, limit: 64, on: first, logger: logger)
+        #expect(mine.count == 64)
+        #expect(try await advisoryLocks(first) == 64)
+        // Oldest first: the window's first 64 rows are of 64 different aggregates.
+        #expect(mine.map(\.firstSeq) == Array(1...64).map(Int64.init))
+        let theirs = try await OutboxRelay.lockAggregates(window: 2000, limit: 64, on: second, logger: logger)
+        #expect(theirs.count == 64)
+        #expect(Set(theirs.map(\.aggregate)).isDisjoint(with: mine.map(\.aggregate)))
+        #expect(theirs.map(\.firstSeq) == Array(65...128).map(Int64.init))
+        try await first.query("ROLLBACK", logger: logger)
+        try await second.query("ROLLBACK", logger: logger)
+        try await first.close()
+        try await second.close()
     }
 
     /// Signals that arrive while a NOTIFY is pending become one NOTIFY, not one each: a burst of commits
