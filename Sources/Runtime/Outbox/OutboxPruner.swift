@@ -61,12 +61,19 @@ public struct OutboxPruner: Sendable {
         let limit = configuration.batchSize
         var pruned = Pruned(outbox: 0, processedMessages: 0)
         // `published_at < ...` is never true for NULL: unpublished rows are out of reach whatever their age.
-        // Oldest first (seq order), so in steady state the scan stops at the first young row's batch.
+        // Oldest first (seq order). A row published before the cutoff was created before it, and seq follows
+        // creation, so the scan is bounded by the first row created after the cutoff: without the bound, the
+        // last batch of every run (the one that finds less than `limit`) walked the whole table, days of
+        // events, through the seq index. (A row created in a long transaction can sit above the bound; it is
+        // pruned a run later, once the rows below it have aged out.)
         while !Task.isCancelled {
             let deleted = try await deleteCount(connection, PostgresQuery("""
                 WITH deleted AS (
                   DELETE FROM outbox WHERE id IN (
-                    SELECT id FROM outbox WHERE published_at < now() - make_interval(secs => \(outboxSeconds))
+                    SELECT id FROM outbox
+                    WHERE published_at < now() - make_interval(secs => \(outboxSeconds))
+                      AND seq < coalesce((SELECT seq FROM outbox WHERE created_at >= now() - make_interval(secs => \(outboxSeconds))
+                                          ORDER BY seq LIMIT 1), 9223372036854775807)
                     ORDER BY seq LIMIT \(limit) FOR UPDATE SKIP LOCKED)
                   RETURNING 1)
                 SELECT count(*)::int FROM deleted
