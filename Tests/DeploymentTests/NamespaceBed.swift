@@ -9,7 +9,21 @@ import LocalStack
 ///
 /// Every process is started through `nsenter`, which execs in place: the PIDs held are the servers' own,
 /// and everything is stopped by PID.
+///
+/// With `isolated` networking each container also gets a network namespace of its own, as Docker gives
+/// every container: its own loopback and ports (two backends can both listen on 8000, and a compose
+/// healthcheck on 127.0.0.1 reaches its own service) and an address on a bridge that lives in the bed's
+/// network namespace; /etc/hosts maps every container name to its address. The host reaches the bridge
+/// through one veth pair (`hostAddress` <-> the containers), which disappears with the bed's namespace.
 final class NamespaceBed: @unchecked Sendable {
+    /// The containers' private network: `prefix.1`... in container order, the host at `prefix.254`.
+    struct IsolatedNetwork {
+        var prefix: String
+        var hostInterface: String
+        var hostAddress: String { "\(prefix).254" }
+        func address(ofContainer index: Int) -> String { "\(prefix).\(index + 1)" }
+    }
+
     struct Container {
         var name: String
         var holder: LocalProcess
@@ -21,12 +35,16 @@ final class NamespaceBed: @unchecked Sendable {
     private let network: LocalProcess
     private var containers: [String: Container] = [:]
     private var processes: [LocalProcess] = []
+    /// Set for isolated networking.
+    let isolatedNetwork: IsolatedNetwork?
 
     /// - Parameters:
     ///   - hostNames: the service names that resolve to 127.0.0.1 inside the bed.
     ///   - addresses: names that resolve elsewhere on the loopback network (127.0.0.2, ...), so two
     ///     services can listen on the same port.
-    init(directory: String, hostNames: [String], addresses: [String: String] = [:]) throws {
+    ///   - isolated: every container gets a network namespace and an address of its own; `hostNames`
+    ///     are then the containers, in the order they will be created, and resolve to their addresses.
+    init(directory: String, hostNames: [String], addresses: [String: String] = [:], isolated: Bool = false) throws {
         self.directory = directory
         self.hostNames = hostNames
         let unshare = try DeploymentTools.tool("/usr/bin/unshare")
@@ -34,10 +52,44 @@ final class NamespaceBed: @unchecked Sendable {
                                    logFile: "\(directory)/network.log")
         DeploymentTools.record(network.pid, in: directory)
         try Self.waitForNamespace(of: network.pid, kind: "net")
-        try LocalProcess.run("/usr/bin/nsenter", ["-t", String(network.pid), "-n", "--", "/sbin/ip", "link", "set", "lo", "up"])
-        try (["127.0.0.1 localhost"] + hostNames.map { "127.0.0.1 \($0)" } + addresses.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" })
-            .joined(separator: "\n").appending("\n")
-            .write(toFile: "\(directory)/hosts", atomically: true, encoding: .utf8)
+        try Self.ip(in: network.pid, ["link", "set", "lo", "up"])
+        var hosts = ["127.0.0.1 localhost"]
+        if isolated {
+            let isolatedNetwork = try Self.bridge(in: network.pid)
+            self.isolatedNetwork = isolatedNetwork
+            hosts += hostNames.enumerated().map { "\(isolatedNetwork.address(ofContainer: $0.offset)) \($0.element)" }
+        } else {
+            isolatedNetwork = nil
+            hosts += hostNames.map { "127.0.0.1 \($0)" }
+        }
+        hosts += addresses.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }
+        try hosts.joined(separator: "\n").appending("\n").write(toFile: "\(directory)/hosts", atomically: true, encoding: .utf8)
+    }
+
+    /// Runs `ip` in the network namespace of `pid` (nil: the host's).
+    private static func ip(in pid: Int32?, _ arguments: [String]) throws {
+        if let pid {
+            try LocalProcess.run("/usr/bin/nsenter", ["-t", String(pid), "-n", "--", "/sbin/ip"] + arguments)
+        } else {
+            try LocalProcess.run("/sbin/ip", arguments)
+        }
+    }
+
+    /// The bridge in the bed's namespace and the host's link to it, on a 10.199.N.0/24 the host does not
+    /// route yet.
+    private static func bridge(in namespace: Int32) throws -> IsolatedNetwork {
+        let routes = try LocalProcess.run("/sbin/ip", ["-4", "route", "show"])
+        guard let third = (1...254).first(where: { !routes.contains("10.199.\($0).") }) else {
+            throw ToolError(description: "no free 10.199.N.0/24 for the bed's network")
+        }
+        let network = IsolatedNetwork(prefix: "10.199.\(third)", hostInterface: "stambed\(third)")
+        try ip(in: namespace, ["link", "add", "bridge0", "type", "bridge"])
+        try ip(in: namespace, ["link", "set", "bridge0", "up"])
+        try ip(in: nil, ["link", "add", network.hostInterface, "type", "veth", "peer", "name", "uplink", "netns", String(namespace)])
+        try ip(in: nil, ["addr", "add", "\(network.hostAddress)/24", "dev", network.hostInterface])
+        try ip(in: nil, ["link", "set", network.hostInterface, "up"])
+        try ip(in: namespace, ["link", "set", "uplink", "master", "bridge0", "up"])
+        return network
     }
 
     /// A container: a mount namespace on the bed's network with /etc/hosts, a fresh /run holding
@@ -45,13 +97,27 @@ final class NamespaceBed: @unchecked Sendable {
     /// and `binds` (host directory -> path inside).
     func container(_ name: String, secrets: [String: String] = [:], secretOwner: String = "10001:10001",
                    binds: [(String, String)] = [], setup: [String] = []) throws -> Container {
+        let ownNetwork = isolatedNetwork != nil ? ["--net"] : []
         let holder = try LocalProcess(
             name: name, executable: "/usr/bin/nsenter",
-            arguments: ["-t", String(network.pid), "-n", "--", "/usr/bin/unshare", "--mount", "--propagation", "private", "--",
-                        "/bin/sleep", "infinity"],
+            arguments: ["-t", String(network.pid), "-n", "--", "/usr/bin/unshare", "--mount", "--propagation", "private"] + ownNetwork
+                + ["--", "/bin/sleep", "infinity"],
             logFile: "\(directory)/\(name)-holder.log")
         DeploymentTools.record(holder.pid, in: directory)
         try Self.waitForNamespace(of: holder.pid, kind: "mnt")
+        if let isolatedNetwork {
+            guard let index = hostNames.firstIndex(of: name) else {
+                throw ToolError(description: "container \(name) is not among the bed's host names \(hostNames)")
+            }
+            try Self.waitForNamespace(of: holder.pid, kind: "net")
+            // The container's end is eth0 in its namespace; the bed's end joins the bridge.
+            let outer = "veth\(index)"
+            try Self.ip(in: network.pid, ["link", "add", outer, "type", "veth", "peer", "name", "eth0", "netns", String(holder.pid)])
+            try Self.ip(in: network.pid, ["link", "set", outer, "master", "bridge0", "up"])
+            try Self.ip(in: holder.pid, ["link", "set", "lo", "up"])
+            try Self.ip(in: holder.pid, ["addr", "add", "\(isolatedNetwork.address(ofContainer: index))/24", "dev", "eth0"])
+            try Self.ip(in: holder.pid, ["link", "set", "eth0", "up"])
+        }
         let secretDirectory = "\(directory)/\(name)-secrets"
         try FileManager.default.createDirectory(atPath: secretDirectory, withIntermediateDirectories: true)
         for (secret, value) in secrets.sorted(by: { $0.key < $1.key }) {
@@ -99,11 +165,13 @@ final class NamespaceBed: @unchecked Sendable {
         (try? String(contentsOfFile: "\(directory)/\(name).log", encoding: .utf8)) ?? ""
     }
 
-    /// Stops the servers (SIGTERM, in reverse start order), then the namespace holders.
+    /// Stops the servers (SIGTERM, in reverse start order), then the namespace holders. The host's veth
+    /// goes with the bed's network namespace; removed here too, so it is gone when this returns.
     func stop() {
         for process in processes.reversed() { process.stop(signal: SIGTERM, timeout: .seconds(30)) }
         for container in containers.values { container.holder.stop(signal: SIGKILL, timeout: .seconds(5)) }
         network.stop(signal: SIGKILL, timeout: .seconds(5))
+        if let isolatedNetwork { try? Self.ip(in: nil, ["link", "delete", isolatedNetwork.hostInterface]) }
     }
 
     /// `unshare` execs its command once the namespace exists; wait until the PID shows the new namespace.
