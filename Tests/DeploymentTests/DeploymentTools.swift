@@ -123,18 +123,7 @@ enum DeploymentTools {
 
     /// Runs a command and returns (exit status, combined output) instead of throwing on failure.
     static func status(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> (Int32, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if let environment { process.environment = environment }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, output)
+        try LocalProcess.status(executable, arguments, environment: environment)
     }
 
     /// A self-signed certificate and key for a host name, written as PEM files.

@@ -137,6 +137,22 @@ public final class LocalProcess: @unchecked Sendable {
 
     /// Runs a short command to completion and returns its output; throws with the output when it fails.
     @discardableResult
+    /// Runs a command to completion: its exit status and its output (stdout and stderr together).
+    public static func status(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> (Int32, String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        if let environment { process.environment = environment }
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, output)
+    }
+
     public static func run(_ executable: String, _ arguments: [String], user: String? = nil,
                            environment: [String: String]? = nil) throws -> String {
         let process = Process()

@@ -1,5 +1,4 @@
 import Foundation
-import LocalStack
 
 /// A private network with "containers" on it, built from Linux namespaces so the generated files run as
 /// they are, with the host names and paths they name: one network namespace (its own loopback, so every
@@ -15,28 +14,28 @@ import LocalStack
 /// healthcheck on 127.0.0.1 reaches its own service) and an address on a bridge that lives in the bed's
 /// network namespace; /etc/hosts maps every container name to its address. The host reaches the bridge
 /// through one veth pair (`hostAddress` <-> the containers), which disappears with the bed's namespace.
-final class NamespaceBed: @unchecked Sendable {
+public final class NamespaceBed: @unchecked Sendable {
     /// The containers' private network: `prefix.1`... in container order, the host at `prefix.254`.
-    struct IsolatedNetwork {
-        var prefix: String
-        var hostInterface: String
-        var hostAddress: String { "\(prefix).254" }
-        func address(ofContainer index: Int) -> String { "\(prefix).\(index + 1)" }
+    public struct IsolatedNetwork: Sendable {
+        public var prefix: String
+        public var hostInterface: String
+        public var hostAddress: String { "\(prefix).254" }
+        public func address(ofContainer index: Int) -> String { "\(prefix).\(index + 1)" }
     }
 
-    struct Container {
-        var name: String
-        var holder: LocalProcess
-        var pid: Int32 { holder.pid }
+    public struct Container: Sendable {
+        public var name: String
+        public var holder: LocalProcess
+        public var pid: Int32 { holder.pid }
     }
 
-    let directory: String
-    let hostNames: [String]
+    public let directory: String
+    public let hostNames: [String]
     private let network: LocalProcess
     private var containers: [String: Container] = [:]
     private var processes: [LocalProcess] = []
     /// Set for isolated networking.
-    let isolatedNetwork: IsolatedNetwork?
+    public let isolatedNetwork: IsolatedNetwork?
 
     /// - Parameters:
     ///   - hostNames: the service names that resolve to 127.0.0.1 inside the bed.
@@ -44,13 +43,16 @@ final class NamespaceBed: @unchecked Sendable {
     ///     services can listen on the same port.
     ///   - isolated: every container gets a network namespace and an address of its own; `hostNames`
     ///     are then the containers, in the order they will be created, and resolve to their addresses.
-    init(directory: String, hostNames: [String], addresses: [String: String] = [:], isolated: Bool = false) throws {
+    public init(directory: String, hostNames: [String], addresses: [String: String] = [:], isolated: Bool = false) throws {
         self.directory = directory
         self.hostNames = hostNames
-        let unshare = try DeploymentTools.tool("/usr/bin/unshare")
+        let unshare = "/usr/bin/unshare"
+        guard FileManager.default.isExecutableFile(atPath: unshare) else {
+            throw LocalProcess.LaunchError(description: "\(unshare) is missing (util-linux); scripts/install-deps.sh installs it")
+        }
         network = try LocalProcess(name: "network", executable: unshare, arguments: ["--net", "--", "/bin/sleep", "infinity"],
                                    logFile: "\(directory)/network.log")
-        DeploymentTools.record(network.pid, in: directory)
+        Self.record(network, in: directory)
         try Self.waitForNamespace(of: network.pid, kind: "net")
         try Self.ip(in: network.pid, ["link", "set", "lo", "up"])
         var hosts = ["127.0.0.1 localhost"]
@@ -80,7 +82,7 @@ final class NamespaceBed: @unchecked Sendable {
     private static func bridge(in namespace: Int32) throws -> IsolatedNetwork {
         let routes = try LocalProcess.run("/sbin/ip", ["-4", "route", "show"])
         guard let third = (1...254).first(where: { !routes.contains("10.199.\($0).") }) else {
-            throw ToolError(description: "no free 10.199.N.0/24 for the bed's network")
+            throw LocalProcess.LaunchError(description: "no free 10.199.N.0/24 for the bed's network")
         }
         let network = IsolatedNetwork(prefix: "10.199.\(third)", hostInterface: "stambed\(third)")
         try ip(in: namespace, ["link", "add", "bridge0", "type", "bridge"])
@@ -95,7 +97,7 @@ final class NamespaceBed: @unchecked Sendable {
     /// A container: a mount namespace on the bed's network with /etc/hosts, a fresh /run holding
     /// `secrets` at /run/secrets (mode 0600, owned by `secretOwner`, as `stam secrets init` writes them),
     /// and `binds` (host directory -> path inside).
-    func container(_ name: String, secrets: [String: String] = [:], secretOwner: String = "10001:10001",
+    public func container(_ name: String, secrets: [String: String] = [:], secretOwner: String = "10001:10001",
                    binds: [(String, String)] = [], setup: [String] = []) throws -> Container {
         let ownNetwork = isolatedNetwork != nil ? ["--net"] : []
         let holder = try LocalProcess(
@@ -103,11 +105,11 @@ final class NamespaceBed: @unchecked Sendable {
             arguments: ["-t", String(network.pid), "-n", "--", "/usr/bin/unshare", "--mount", "--propagation", "private"] + ownNetwork
                 + ["--", "/bin/sleep", "infinity"],
             logFile: "\(directory)/\(name)-holder.log")
-        DeploymentTools.record(holder.pid, in: directory)
+        Self.record(holder, in: directory)
         try Self.waitForNamespace(of: holder.pid, kind: "mnt")
         if let isolatedNetwork {
             guard let index = hostNames.firstIndex(of: name) else {
-                throw ToolError(description: "container \(name) is not among the bed's host names \(hostNames)")
+                throw LocalProcess.LaunchError(description: "container \(name) is not among the bed's host names \(hostNames)")
             }
             try Self.waitForNamespace(of: holder.pid, kind: "net")
             // The container's end is eth0 in its namespace; the bed's end joins the bridge.
@@ -142,36 +144,53 @@ final class NamespaceBed: @unchecked Sendable {
 
     /// Runs a command to completion inside a container; throws with its output when it fails.
     @discardableResult
-    func run(in container: Container, _ command: [String], environment: [String: String]? = nil) throws -> String {
+    public func run(in container: Container, _ command: [String], environment: [String: String]? = nil) throws -> String {
         try LocalProcess.run("/usr/bin/nsenter", ["-t", String(container.pid), "-m", "-n", "--"] + command, environment: environment)
     }
 
     /// (exit status, output) of a command inside a container.
-    func status(in container: Container, _ command: [String], environment: [String: String]? = nil) throws -> (Int32, String) {
-        try DeploymentTools.status("/usr/bin/nsenter", ["-t", String(container.pid), "-m", "-n", "--"] + command, environment: environment)
+    public func status(in container: Container, _ command: [String], environment: [String: String]? = nil) throws -> (Int32, String) {
+        try LocalProcess.status("/usr/bin/nsenter", ["-t", String(container.pid), "-m", "-n", "--"] + command, environment: environment)
     }
 
     /// Starts a long-running process inside a container (as root: the entrypoints drop privileges).
-    func start(_ name: String, in container: Container, _ command: [String], environment: [String: String]? = nil) throws -> LocalProcess {
+    public func start(_ name: String, in container: Container, _ command: [String], environment: [String: String]? = nil) throws -> LocalProcess {
         let process = try LocalProcess(name: name, executable: "/usr/bin/nsenter",
                                        arguments: ["-t", String(container.pid), "-m", "-n", "--"] + command,
                                        environment: environment, logFile: "\(directory)/\(name).log")
         processes.append(process)
-        DeploymentTools.record(process.pid, in: directory)
+        Self.record(process, in: directory)
         return process
     }
 
-    func log(_ name: String) -> String {
+    public func log(_ name: String) -> String {
         (try? String(contentsOfFile: "\(directory)/\(name).log", encoding: .utf8)) ?? ""
     }
 
     /// Stops the servers (SIGTERM, in reverse start order), then the namespace holders. The host's veth
     /// goes with the bed's network namespace; removed here too, so it is gone when this returns.
-    func stop() {
+    public func stop() {
         for process in processes.reversed() { process.stop(signal: SIGTERM, timeout: .seconds(30)) }
         for container in containers.values { container.holder.stop(signal: SIGKILL, timeout: .seconds(5)) }
         network.stop(signal: SIGKILL, timeout: .seconds(5))
         if let isolatedNetwork { try? Self.ip(in: nil, ["link", "delete", isolatedNetwork.hostInterface]) }
+    }
+
+    private static let registryLock = NSLock()
+
+    /// Notes a started process in the bed's `processes` registry (PID and start time, `LocalProcess`'s
+    /// format), so whoever finds the bed's owner dead can kill what it left (`LocalProcess.killRegistered`).
+    private static func record(_ process: LocalProcess, in directory: String) {
+        registryLock.withLock {
+            let file = "\(directory)/processes"
+            if let handle = FileHandle(forWritingAtPath: file) {
+                handle.seekToEndOfFile()
+                handle.write(Data(process.registryLine.utf8))
+                handle.closeFile()
+            } else {
+                try? process.registryLine.write(toFile: file, atomically: true, encoding: .utf8)
+            }
+        }
     }
 
     /// `unshare` execs its command once the namespace exists; wait until the PID shows the new namespace.
@@ -185,6 +204,6 @@ final class NamespaceBed: @unchecked Sendable {
             }
             usleep(20_000)
         }
-        throw ToolError(description: "namespace holder \(pid) did not start")
+        throw LocalProcess.LaunchError(description: "namespace holder \(pid) did not start")
     }
 }
