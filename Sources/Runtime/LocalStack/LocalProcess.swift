@@ -135,8 +135,6 @@ public final class LocalProcess: @unchecked Sendable {
         }
     }
 
-    /// Runs a short command to completion and returns its output; throws with the output when it fails.
-    @discardableResult
     /// Runs a command to completion: its exit status and its output (stdout and stderr together).
     public static func status(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> (Int32, String) {
         let process = Process()
@@ -153,26 +151,19 @@ public final class LocalProcess: @unchecked Sendable {
         return (process.terminationStatus, output)
     }
 
+    /// Runs a short command to completion (as `user` through setpriv when root) and returns its output;
+    /// throws with the output when it fails.
+    @discardableResult
     public static func run(_ executable: String, _ arguments: [String], user: String? = nil,
                            environment: [String: String]? = nil) throws -> String {
-        let process = Process()
-        if let user, getuid() == 0 {
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-            process.arguments = ["--reuid=\(user)", "--regid=\(user)", "--init-groups", "--", executable] + arguments
+        let (status, output) = if let user, getuid() == 0 {
+            try Self.status("/usr/bin/setpriv", ["--reuid=\(user)", "--regid=\(user)", "--init-groups", "--", executable] + arguments,
+                            environment: environment)
         } else {
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = arguments
+            try Self.status(executable, arguments, environment: environment)
         }
-        if let environment { process.environment = environment }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw LaunchError(description: "\((executable as NSString).lastPathComponent) \(arguments.joined(separator: " ")) failed (exit \(process.terminationStatus)):\n\(output)")
+        guard status == 0 else {
+            throw LaunchError(description: "\((executable as NSString).lastPathComponent) \(arguments.joined(separator: " ")) failed (exit \(status)):\n\(output)")
         }
         return output
     }
