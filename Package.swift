@@ -295,7 +295,7 @@ let package = Package(
             name: "stam",
             dependencies: [
                 "Generated", "StamCore", "Database", "LocalStack", "Satel", "Messaging", "Outbox", "Secrets",
-                "Backend", "APISupport", "Persistence", "Redis", "Sms", "SmsIngest", "Worker", "Leases",
+                "Backend", "APISupport", "Persistence", "Redis", "Sms", "SmsIngest", "Worker", "Leases", "Yams",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 "Observability", .product(name: "Prometheus", package: "swift-prometheus"),

@@ -10,13 +10,23 @@ struct DownCommand: AsyncParsableCommand {
     var root: String?
 
     func run() async throws {
-        let paths = root.map { LocalStackPaths(root: URL(fileURLWithPath: $0).standardizedFileURL.path) }
-            ?? LocalStackPaths(projectRoot: LocalStackPaths.projectRoot())
-        guard let text = try? String(contentsOfFile: paths.supervisorPID, encoding: .utf8),
-              let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), kill(pid, 0) == 0 else {
+        let project = LocalStackPaths.projectRoot()
+        // Without --root: whichever of dev (.stam) and prod (.stam/prod) runs.
+        let candidates = root.map { [LocalStackPaths(root: URL(fileURLWithPath: $0).standardizedFileURL.path)] }
+            ?? [LocalStackPaths(projectRoot: project), LocalStackPaths(root: "\(project)/.stam/prod")]
+        let running = candidates.compactMap { paths -> Int32? in
+            guard let text = try? String(contentsOfFile: paths.supervisorPID, encoding: .utf8),
+                  let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), kill(pid, 0) == 0 else { return nil }
+            return pid
+        }
+        guard !running.isEmpty else {
             print("down: no local stack is running here")
             return
         }
+        for pid in running { try await stop(pid) }
+    }
+
+    private func stop(_ pid: Int32) async throws {
         kill(pid, SIGTERM)
         for _ in 0..<600 where kill(pid, 0) == 0 { try await Task.sleep(for: .milliseconds(100)) }
         print(kill(pid, 0) == 0 ? "down: the stack (pid \(pid)) is still stopping" : "down: stopped")

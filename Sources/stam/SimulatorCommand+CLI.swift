@@ -13,11 +13,13 @@ struct SimulatorCLI: AsyncParsableCommand {
     @Option(help: "Scenario YAML file.") var scenario: String?
     @Option(help: "How many panels.") var panels = 1
     @Option(help: "Address to listen on.") var host = "0.0.0.0"
-    @Option(help: "Line-based control port on 127.0.0.1 (violate zones, tamper, ...).") var controlPort: Int?
+    @Option(help: "Line-based control port (violate zones, tamper, ...).") var controlPort: Int?
+    @Option(help: "Address of the control port (only 127.0.0.1 unless the simulator runs in a container of its own).")
+    var controlHost = "127.0.0.1"
 
     func run() async throws {
         try await SimulatorCommand.run(port: port, model: model, integrationKey: integrationKey, scenarioPath: scenario,
-                                       panels: panels, host: host, controlPort: controlPort)
+                                       panels: panels, host: host, controlPort: controlPort, controlHost: controlHost)
     }
 }
 

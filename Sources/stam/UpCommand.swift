@@ -11,7 +11,7 @@ struct UpCommand: AsyncParsableCommand {
     @Option(help: "Environment of schema/deployment.yaml to start: dev or prod.")
     var env = "dev"
 
-    @Option(help: "State directory (data, logs, secrets, ports); default: .stam in the project.")
+    @Option(help: "State directory (data, logs, secrets, ports); default: .stam in the project (.stam/prod for prod).")
     var root: String?
 
     @Option(help: "Simulated panels to register and serve.")
@@ -28,13 +28,19 @@ struct UpCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard ["dev", "prod"].contains(env) else { throw ValidationError("unknown environment '\(env)'; use dev or prod") }
-        guard env == "dev" else {
-            throw ValidationError("`stam up --env prod` (Patroni, PgBouncer, nginx, two backends and relays) is not built yet; `stam up` starts dev")
-        }
         guard (1...500).contains(panels) else { throw ValidationError("--panels must be 1...500") }
         var logger = Logger(label: "stam.up")
         logger.logLevel = .info
         let projectRoot = LocalStackPaths.projectRoot()
+        if env == "prod" {
+            let paths = LocalStackPaths(root: root.map { URL(fileURLWithPath: $0).standardizedFileURL.path } ?? "\(projectRoot)/.stam/prod")
+            let supervisor = ProdStackSupervisor(projectRoot: projectRoot, paths: paths, panelCount: panels, pollInterval: pollIntervalMs,
+                                                 demoInterval: .seconds(demoIntervalSeconds), logger: logger, exitWhenReady: exitWhenReady)
+            try await ServiceGroup(configuration: .init(
+                services: [.init(service: supervisor, successTerminationBehavior: .gracefullyShutdownGroup)],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)).run()
+            return
+        }
         let paths = root.map { LocalStackPaths(root: URL(fileURLWithPath: $0).standardizedFileURL.path) } ?? LocalStackPaths(projectRoot: projectRoot)
         let supervisor = LocalStackSupervisor(
             projectRoot: projectRoot, environment: env, paths: paths, panelCount: panels, pollInterval: pollIntervalMs,

@@ -3,7 +3,7 @@ import Foundation
 import Glibc
 #endif
 
-/// A blocking TCP connection to a port on 127.0.0.1, for the small clients of the local stack and the
+/// A blocking TCP connection to a port on 127.0.0.1 (or another IPv4 address), for the small clients of the local stack and the
 /// tests (`HTTPGet`, `ControlLine`). Blocking: callers run it on a thread of their own, never on the
 /// cooperative pool or an event loop.
 public final class LoopbackSocket {
@@ -14,7 +14,7 @@ public final class LoopbackSocket {
     let fd: Int32
 
     /// - Parameter timeout: seconds a read may wait (a server that accepts and never answers).
-    public init(port: Int, timeout seconds: Int) throws {
+    public init(port: Int, host: String = "127.0.0.1", timeout seconds: Int) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Failure(description: "socket() failed") }
         var timeout = timeval(tv_sec: seconds, tv_usec: 0)
@@ -22,14 +22,14 @@ public final class LoopbackSocket {
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_addr.s_addr = inet_addr(host)
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard connected == 0 else {
             let code = errno
             close(fd)
-            throw Failure(description: "connect to port \(port) failed: errno \(code)")
+            throw Failure(description: "connect to \(host):\(port) failed: errno \(code)")
         }
     }
 
@@ -63,9 +63,9 @@ public final class LoopbackSocket {
 
 /// One line to a line-based control port (the panel simulator's) and its one-line answer.
 public enum ControlLine {
-    public static func send(_ line: String, port: Int, timeout: Int = 10) async throws -> String {
+    public static func send(_ line: String, port: Int, host: String = "127.0.0.1", timeout: Int = 10) async throws -> String {
         try await LoopbackSocket.onOwnThread {
-            let socket = try LoopbackSocket(port: port, timeout: timeout)
+            let socket = try LoopbackSocket(port: port, host: host, timeout: timeout)
             try socket.send(line + "\n")
             let answer = try socket.receive { $0.contains(10) }
             return String(decoding: answer, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? ""

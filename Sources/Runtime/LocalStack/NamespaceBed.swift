@@ -27,6 +27,9 @@ public final class NamespaceBed: @unchecked Sendable {
         public var name: String
         public var holder: LocalProcess
         public var pid: Int32 { holder.pid }
+        /// Where the container's own root is mounted (in its mount namespace), when it has one: commands then
+        /// run chrooted there (`nsenter --root`).
+        public var root: String?
     }
 
     public let directory: String
@@ -96,14 +99,35 @@ public final class NamespaceBed: @unchecked Sendable {
 
     /// A container: a mount namespace on the bed's network with /etc/hosts, a fresh /run holding
     /// `secrets` at /run/secrets (mode 0600, owned by `secretOwner`, as `stam secrets init` writes them),
-    /// and `binds` (host directory -> path inside).
+    /// and `binds` (host path -> path inside).
+    ///
+    /// With `ownRoot` the container gets a root file system of its own, as an image gives a container: the
+    /// host's root as a copy-on-write overlay (writes land in `<directory>/<name>-root/upper`, never on the
+    /// host), chrooted into, so a bind can target any path (/etcd-data, /etc/patroni/patroni.yml) without
+    /// touching the machine. Inside: /proc and /sys of the host, a minimal /dev as Docker makes it (null,
+    /// zero, random, urandom, tty, ptmx and pts, a private shm) plus `devices` (host path -> path inside), a private
+    /// /tmp, the bed's directory at its own path (logs and volumes stay on the host), and its own host name
+    /// (a UTS namespace, so RabbitMQ's node name is the container's).
     public func container(_ name: String, secrets: [String: String] = [:], secretOwner: String = "10001:10001",
-                   binds: [(String, String)] = [], setup: [String] = []) throws -> Container {
+                          binds: [(String, String)] = [], setup: [String] = [], ownRoot: Bool = false,
+                          devices: [(String, String)] = []) throws -> Container {
         let ownNetwork = isolatedNetwork != nil ? ["--net"] : []
+        let rootDirectory = "\(directory)/\(name)-root"
+        let root = "\(rootDirectory)/root"
+        var command = ["/bin/sleep", "infinity"]
+        if ownRoot {
+            // A container starts from its image: last run's writes are gone (volumes are binds and stay).
+            try? FileManager.default.removeItem(atPath: rootDirectory)
+            for part in ["upper", "work", "root"] {
+                try FileManager.default.createDirectory(atPath: "\(rootDirectory)/\(part)", withIntermediateDirectories: true)
+            }
+            command = ["/bin/sh", "-c", "mount -t overlay overlay -o lowerdir=/,upperdir=\(rootDirectory)/upper,workdir=\(rootDirectory)/work \(root)"
+                       + " && hostname \(name) && exec chroot \(root) /bin/sleep infinity"]
+        }
         let holder = try LocalProcess(
             name: name, executable: "/usr/bin/nsenter",
             arguments: ["-t", String(network.pid), "-n", "--", "/usr/bin/unshare", "--mount", "--propagation", "private"] + ownNetwork
-                + ["--", "/bin/sleep", "infinity"],
+                + (ownRoot ? ["--uts"] : []) + ["--"] + command,
             logFile: "\(directory)/\(name)-holder.log")
         Self.record(holder, in: directory)
         try Self.waitForNamespace(of: holder.pid, kind: "mnt")
@@ -125,39 +149,99 @@ public final class NamespaceBed: @unchecked Sendable {
         for (secret, value) in secrets.sorted(by: { $0.key < $1.key }) {
             try value.write(toFile: "\(secretDirectory)/\(secret)", atomically: true, encoding: .utf8)
         }
-        var script = [
-            "set -e",
-            "mount -t tmpfs -o mode=0755 tmpfs /run",
-            "mkdir -p /run/secrets /run/postgresql",
-            "chown postgres:postgres /run/postgresql && chmod 2775 /run/postgresql",
-            "cp -a \(secretDirectory)/. /run/secrets/",
-            "chown -R \(secretOwner) /run/secrets && chmod 0600 /run/secrets/* 2>/dev/null || true",
-            "mount --bind \(directory)/hosts /etc/hosts",
+        // Paths inside the container, as the mount namespace (outside the chroot) sees them.
+        let inside = ownRoot ? root : ""
+        var script = ["set -e"]
+        if ownRoot {
+            script += [
+                "mount --rbind /proc \(root)/proc",
+                "mount --rbind /sys \(root)/sys",
+                "mount -t tmpfs -o mode=0755,nosuid tmpfs \(root)/dev",
+                "for device in null zero full random urandom tty; do touch \(root)/dev/$device; mount --bind /dev/$device \(root)/dev/$device; done",
+                // The host's devpts, so a pty one container opens can be another's device; ptmx must be the
+                // link into it (the kernel finds the devpts instance next to the ptmx it was opened through).
+                "mkdir -p \(root)/dev/pts \(root)/dev/shm && mount --bind /dev/pts \(root)/dev/pts && ln -s pts/ptmx \(root)/dev/ptmx",
+                "mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs \(root)/dev/shm",
+                "ln -s /proc/self/fd \(root)/dev/fd && ln -s /proc/self/fd/0 \(root)/dev/stdin",
+                "ln -s /proc/self/fd/1 \(root)/dev/stdout && ln -s /proc/self/fd/2 \(root)/dev/stderr",
+                "mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs \(root)/tmp",
+                "mkdir -p \(root)\(directory) && mount --bind \(directory) \(root)\(directory)",
+            ]
+            for (source, target) in devices {
+                script.append("touch \(inside)\(target) && mount --bind \(source) \(inside)\(target)")
+            }
+        }
+        script += [
+            "mount -t tmpfs -o mode=0755 tmpfs \(inside)/run",
+            "mkdir -p \(inside)/run/secrets \(inside)/run/postgresql",
+            "chown postgres:postgres \(inside)/run/postgresql && chmod 2775 \(inside)/run/postgresql",
+            "cp -a \(secretDirectory)/. \(inside)/run/secrets/",
+            "chown -R \(secretOwner) \(inside)/run/secrets && chmod 0600 \(inside)/run/secrets/* 2>/dev/null || true",
+            "mount --bind \(directory)/hosts \(inside)/etc/hosts",
         ]
-        for (source, target) in binds { script.append("mount --bind \(source) \(target)") }
+        for (source, target) in binds {
+            if ownRoot {
+                // A bind needs its mount point: a directory for a directory, a file for a file (both only in
+                // the overlay's upper layer).
+                script.append("if [ -d \(source) ]; then mkdir -p \(inside)\(target); else mkdir -p $(dirname \(inside)\(target)) && touch \(inside)\(target); fi")
+            }
+            script.append("mount --bind \(source) \(inside)\(target)")
+        }
         script += setup
-        let container = Container(name: name, holder: holder)
-        try run(in: container, ["/bin/sh", "-c", script.joined(separator: "\n")])
+        let container = Container(name: name, holder: holder, root: ownRoot ? root : nil)
+        try LocalProcess.run("/usr/bin/nsenter", ["-t", String(holder.pid), "-m", "-n", "--", "/bin/sh", "-c", script.joined(separator: "\n")])
         containers[name] = container
         return container
     }
 
+    /// `nsenter` into a container: its mount and network namespaces, and its root, host name and working
+    /// directory when it has a root of its own.
+    private func enter(_ container: Container) -> [String] {
+        ["-t", String(container.pid), "-m", "-n"] + (container.root != nil ? ["-u", "-r", "-w"] : []) + ["--"]
+    }
+
+    /// The `nsenter` command line that runs `command` inside a container, for callers that start and watch
+    /// the process themselves.
+    public func commandLine(in container: Container, _ command: [String]) -> (executable: String, arguments: [String]) {
+        ("/usr/bin/nsenter", enter(container) + command)
+    }
+
+    /// Sends `signal` to every process in the container but its holder, as `docker kill` reaches every
+    /// process of a container: a server's children (PostgreSQL under Patroni, epmd beside RabbitMQ) go with
+    /// it. Returns how many were signalled.
+    @discardableResult
+    public func kill(container: Container, signal: Int32 = SIGKILL) -> Int {
+        guard let namespace = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(container.pid)/ns/mnt") else { return 0 }
+        var signalled = 0
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+            guard let pid = Int32(entry), pid != container.pid,
+                  (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/ns/mnt")) == namespace else { continue }
+            if Foundation.kill(pid, signal) == 0 { signalled += 1 }
+        }
+        return signalled
+    }
+
+    /// A container by name, once created.
+    public func container(named name: String) -> Container? { containers[name] }
+
     /// Runs a command to completion inside a container; throws with its output when it fails.
     @discardableResult
     public func run(in container: Container, _ command: [String], environment: [String: String]? = nil) throws -> String {
-        try LocalProcess.run("/usr/bin/nsenter", ["-t", String(container.pid), "-m", "-n", "--"] + command, environment: environment)
+        try LocalProcess.run("/usr/bin/nsenter", enter(container) + command, environment: environment)
     }
 
     /// (exit status, output) of a command inside a container.
     public func status(in container: Container, _ command: [String], environment: [String: String]? = nil) throws -> (Int32, String) {
-        try LocalProcess.status("/usr/bin/nsenter", ["-t", String(container.pid), "-m", "-n", "--"] + command, environment: environment)
+        try LocalProcess.status("/usr/bin/nsenter", enter(container) + command, environment: environment)
     }
 
-    /// Starts a long-running process inside a container (as root: the entrypoints drop privileges).
-    public func start(_ name: String, in container: Container, _ command: [String], environment: [String: String]? = nil) throws -> LocalProcess {
+    /// Starts a long-running process inside a container (as root: the entrypoints drop privileges), its
+    /// output in `logFile` (default: `<directory>/<name>.log`).
+    public func start(_ name: String, in container: Container, _ command: [String], environment: [String: String]? = nil,
+                      logFile: String? = nil) throws -> LocalProcess {
         let process = try LocalProcess(name: name, executable: "/usr/bin/nsenter",
-                                       arguments: ["-t", String(container.pid), "-m", "-n", "--"] + command,
-                                       environment: environment, logFile: "\(directory)/\(name).log")
+                                       arguments: enter(container) + command,
+                                       environment: environment, logFile: logFile ?? "\(directory)/\(name).log")
         processes.append(process)
         Self.record(process, in: directory)
         return process
@@ -171,6 +255,8 @@ public final class NamespaceBed: @unchecked Sendable {
     /// goes with the bed's network namespace; removed here too, so it is gone when this returns.
     public func stop() {
         for process in processes.reversed() { process.stop(signal: SIGTERM, timeout: .seconds(30)) }
+        // What the servers left (daemons, children of a killed parent) goes with its container.
+        for container in containers.values { kill(container: container) }
         for container in containers.values { container.holder.stop(signal: SIGKILL, timeout: .seconds(5)) }
         network.stop(signal: SIGKILL, timeout: .seconds(5))
         if let isolatedNetwork { try? Self.ip(in: nil, ["link", "delete", isolatedNetwork.hostInterface]) }

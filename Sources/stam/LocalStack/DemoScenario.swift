@@ -11,12 +11,13 @@ struct DemoScenario: Sendable {
     static let zone = 3
 
     let controlPort: Int
+    var controlHost = "127.0.0.1"
     let panelCount: Int
     let interval: Duration
     let logger: Logger
 
     func prepare() async throws {
-        let answer = try await ControlLine.send("{ panel: 0, action: arm, partitions: [1, 2, 3, 4], mode: 0, user: 1 }", port: controlPort)
+        let answer = try await ControlLine.send("{ panel: 0, action: arm, partitions: [1, 2, 3, 4], mode: 0, user: 1 }", port: controlPort, host: controlHost)
         guard answer.hasPrefix("ok") else { throw LocalProcess.LaunchError(description: "the panel simulator refused to arm: \(answer)") }
     }
 
@@ -26,10 +27,10 @@ struct DemoScenario: Sendable {
             try await Task.sleep(for: interval)
             panel = panel % panelCount + 1
             do {
-                _ = try await ControlLine.send("{ panel: \(panel), action: violate-zone, zone: \(Self.zone) }", port: controlPort)
+                _ = try await ControlLine.send("{ panel: \(panel), action: violate-zone, zone: \(Self.zone) }", port: controlPort, host: controlHost)
                 logger.info("demo: zone violated", metadata: ["panel": "\(panel)", "zone": "\(Self.zone)"])
                 try await Task.sleep(for: .seconds(10))
-                _ = try await ControlLine.send("{ panel: \(panel), action: restore-zone, zone: \(Self.zone) }", port: controlPort)
+                _ = try await ControlLine.send("{ panel: \(panel), action: restore-zone, zone: \(Self.zone) }", port: controlPort, host: controlHost)
             } catch is CancellationError {
                 return
             } catch {

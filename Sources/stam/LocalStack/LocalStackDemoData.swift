@@ -39,8 +39,9 @@ struct LocalStackDemoData {
         return password
     }
 
-    /// The demo site and `count` panels on 127.0.0.1 from `firstPort` up; returns the panel ids in order.
-    func ensurePanels(count: Int, firstPort: Int, pollInterval: Int) async throws -> [UUID] {
+    /// The demo site and `count` panels on `host` (the simulator's) from `firstPort` up; returns the panel
+    /// ids in order.
+    func ensurePanels(count: Int, host: String = "127.0.0.1", firstPort: Int, pollInterval: Int) async throws -> [UUID] {
         let siteID: UUID
         if let existing = try await client.query("SELECT id FROM sites WHERE code = \(Self.siteCode)", logger: logger)
             .collect().first?.decode(UUID.self) {
@@ -55,14 +56,14 @@ struct LocalStackDemoData {
             let name = "Demo panel \(index + 1)"
             let port = firstPort + index
             let updated = try await client.query("""
-                UPDATE panels SET host = '127.0.0.1', port = \(port), enabled = true, poll_interval_ms = \(pollInterval)
+                UPDATE panels SET host = \(host), port = \(port), enabled = true, poll_interval_ms = \(pollInterval)
                 WHERE site_id = \(siteID) AND name = \(name) RETURNING id
                 """, logger: logger).collect().first?.decode(UUID.self)
             if let updated {
                 ids.append(updated)
             } else {
                 ids.append(try await repositories.panels.insert(Panel(
-                    siteId: siteID, name: name, host: "127.0.0.1", port: port,
+                    siteId: siteID, name: name, host: host, port: port,
                     userCode: Secret(Self.panelUserCode), pollIntervalMs: pollInterval)).id)
             }
         }

@@ -13,6 +13,8 @@ final class StackProcess: @unchecked Sendable {
         case tcp(port: Int)
         /// Ready once started (simulators report nothing).
         case started
+        /// A check of its own passes (a compose health check run inside the container).
+        case check(@Sendable () async -> Bool)
     }
 
     let name: String
@@ -23,13 +25,20 @@ final class StackProcess: @unchecked Sendable {
     let logFile: String
     let readiness: Readiness
     let registry: String
+    /// Runs before a restart: a container's leftovers go first (a killed Patroni leaves its PostgreSQL).
+    let beforeRestart: (@Sendable () -> Void)?
+    /// While this file exists the process is not restarted (`stam stop <service>`, as `docker stop`).
+    let holdFile: String?
     private let lock = NSLock()
     private var process: LocalProcess?
     private var stopping = false
     private(set) var restarts = 0
 
     init(name: String, executable: String, arguments: [String], environment: [String: String], user: String? = nil,
-         logDirectory: String, readiness: Readiness, registry: String) {
+         logDirectory: String, readiness: Readiness, registry: String,
+         beforeRestart: (@Sendable () -> Void)? = nil, holdFile: String? = nil) {
+        self.beforeRestart = beforeRestart
+        self.holdFile = holdFile
         self.name = name
         self.executable = executable
         self.arguments = arguments
@@ -75,6 +84,7 @@ final class StackProcess: @unchecked Sendable {
         case .http(let port, let path): return (try? await HTTPGet.get(port: port, path: path, timeout: 3))?.status == 200
         case .tcp(let port): return !FreePort.isFree(port)
         case .started: return lock.withLock { process?.isRunning } == true
+        case .check(let check): return await check()
         }
     }
 
@@ -82,6 +92,8 @@ final class StackProcess: @unchecked Sendable {
     func restartIfExited(logger: Logger) -> Bool {
         let exited = lock.withLock { !stopping && process?.isRunning == false }
         guard exited else { return false }
+        if let holdFile, FileManager.default.fileExists(atPath: holdFile) { return false }
+        beforeRestart?()
         logger.warning("process exited; restarting it", metadata: ["process": "\(name)", "log": "\(logFile)"])
         do {
             try start()

@@ -16,9 +16,15 @@ struct StackSummary: Codable, Sendable {
     var adminPasswordFile: String
     var panelIDs: [String]
     var simulatorControlPort: Int
+    /// Where the control port is (prod: the simulator's container); nil = 127.0.0.1.
+    var simulatorControlHost: String? = nil
     var modemControl: String
+    /// The CA or self-signed certificate clients must trust (prod: nginx's TLS).
+    var certificate: String? = nil
     /// Process name -> PID (updated when one is restarted).
     var processes: [String: Int]
+    /// Container name -> address on the stack's bridge (prod).
+    var addresses: [String: String]? = nil
 
     func write(to path: String) throws {
         let encoder = JSONEncoder()
@@ -45,9 +51,9 @@ struct StackSummary: Codable, Sendable {
               PostgreSQL  \(databaseURL)
               Redis       \(redisURL)
               RabbitMQ    \(rabbitmqURL)
-              panels      \(panelIDs.count) simulated; control: printf '{ panel: 1, action: violate-zone, zone: 3 }\\n' | nc -q1 127.0.0.1 \(simulatorControlPort)
+              panels      \(panelIDs.count) simulated; control: printf '{ panel: 1, action: violate-zone, zone: 3 }\\n' | nc -q1 \(simulatorControlHost ?? "127.0.0.1") \(simulatorControlPort)
               SMS         echo 'sms +48600100200 ALARM test' > \(modemControl)
-              logs        \(logs)/
+              logs        \(logs)/\(certificate.map { "\n              TLS         self-signed, trust \($0) (curl --cacert \($0) --resolve stam.local:443:...)" } ?? "")
               state       \(root)/stack.json, env for a shell: source \(root)/env
             Ctrl-C or `stam down` stops everything.
 

@@ -152,7 +152,9 @@ public final class SatelClient: Service, Sendable {
         do {
             channel = try await ClientBootstrap(group: group)
                 .connectTimeout(configuration.connectTimeout)
-                .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                // A TCP-level option: `.socketOption(.tcp_nodelay)` sets SO_DEBUG (the same number at
+                // SOL_SOCKET), which only root may, so a worker running as its image's user could not connect.
+                .channelOption(.tcpOption(.tcp_nodelay), value: 1)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         let sync = channel.pipeline.syncOperations

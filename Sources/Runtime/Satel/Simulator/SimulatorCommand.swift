@@ -11,7 +11,7 @@ public enum SimulatorCommand {
     /// or a 0x7E type code like "72").
     public static func configuration(
         port: Int = 7094, model: String? = nil, integrationKey: String? = nil, scenarioPath: String? = nil,
-        panels: Int = 1, host: String = "0.0.0.0", controlPort: Int? = nil
+        panels: Int = 1, host: String = "0.0.0.0", controlPort: Int? = nil, controlHost: String = "127.0.0.1"
     ) throws -> SimulatorConfiguration {
         var scenario = try scenarioPath.map(SimulatorScenario.load(path:)) ?? SimulatorScenario()
         if let model {
@@ -25,21 +25,23 @@ public enum SimulatorCommand {
                 scenario.panel.model = found
             }
         }
-        return SimulatorConfiguration(
+        var configuration = SimulatorConfiguration(
             host: host, port: port, panelCount: panels, scenario: scenario, integrationKey: integrationKey,
             controlPort: controlPort)
+        configuration.controlHost = controlHost
+        return configuration
     }
 
     /// Runs the simulator until SIGINT or SIGTERM. `controlPort` opens the line-based control port on
-    /// 127.0.0.1 (e.g. `echo '{ action: violate-zone, zone: 3 }' | nc 127.0.0.1 PORT`).
+    /// `controlHost` (e.g. `echo '{ action: violate-zone, zone: 3 }' | nc 127.0.0.1 PORT`).
     public static func run(
         port: Int = 7094, model: String? = nil, integrationKey: String? = nil, scenarioPath: String? = nil,
-        panels: Int = 1, host: String = "0.0.0.0", controlPort: Int? = nil,
+        panels: Int = 1, host: String = "0.0.0.0", controlPort: Int? = nil, controlHost: String = "127.0.0.1",
         logger: Logger = Logger(label: "satel.simulator")
     ) async throws {
         let configuration = try configuration(
             port: port, model: model, integrationKey: integrationKey, scenarioPath: scenarioPath, panels: panels, host: host,
-            controlPort: controlPort)
+            controlPort: controlPort, controlHost: controlHost)
         let server = SimulatorServer(configuration: configuration, logger: logger)
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(

@@ -12,9 +12,11 @@ public struct SimulatorConfiguration: Sendable {
     public var integrationKey: String?
     /// The module closes a connection after this long without a complete frame (25 s on ETHM-1 Plus ≥ 2.03).
     public var idleTimeout: TimeAmount
-    /// A line-based control port (see `SimulatorControlCommand`), bound on 127.0.0.1 only; nil for none,
-    /// 0 for any free port.
+    /// A line-based control port (see `SimulatorControlCommand`); nil for none, 0 for any free port.
     public var controlPort: Int?
+    /// Where the control port listens: 127.0.0.1 unless the simulator runs in a container of its own and the
+    /// host drives it across the container network (`stam up --env prod`).
+    public var controlHost = "127.0.0.1"
 
     public init(
         host: String = "127.0.0.1", port: Int = 7094, panelCount: Int = 1, scenario: SimulatorScenario = SimulatorScenario(),

@@ -66,7 +66,7 @@ public final class SimulatorServer: Service, Sendable {
                             try channel.pipeline.syncOperations.addHandler(SimulatorControlHandler(panels: panels))
                         }
                     }
-                    .bind(host: "127.0.0.1", port: controlPort)
+                    .bind(host: configuration.controlHost, port: controlPort)
                     .get()
             } catch {
                 for listener in listeners {
@@ -155,7 +155,7 @@ public final class SimulatorServer: Service, Sendable {
         return try await ServerBootstrap(group: panel.eventLoop)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(.backlog, value: 256)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 // Runs on the panel's loop: the slot check and the pipeline set-up cannot race.
                 guard panel.claimSlot(for: channel) else {
