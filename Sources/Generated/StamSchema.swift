@@ -5,7 +5,7 @@ import StamCore
 /// What this build of stam was generated from.
 public enum StamSchema {
     /// SHA-256 over the schema files; changes whenever the schema does.
-    public static let fingerprint = "9466d79c1ecd3b50d3ed48ec874357c811f470640a2c9348415c7e79628cc5b0"
+    public static let fingerprint = "cf43091518f3f3c1b6b2cf2f9e405c0bfefdc4d85fb2ba8396466533f3ddb6ad"
 
     public static let entityTypes: [any Entity.Type] = [
         Site.self,

@@ -103,7 +103,7 @@ final class PanelSession: Sendable {
                 case let error:
                     if !isStopped {
                         context.metrics.commitFailed()
-                        logger.warning("panel transaction failed; re-reading from the committed cursor", metadata: ["error": "\(error)"])
+                        logger.warning("panel transaction failed; re-reading from the committed cursor", metadata: ["error": "\(String(reflecting: error).prefix(300))"])
                     }
                 }
             }

@@ -9,6 +9,6 @@ struct Stam: AsyncParsableCommand {
         subcommands: [
             MigrateCommand.self, RelayCommand.self, SimulatorCLI.self, PanelCLI.self, UpCommand.self, DownCommand.self,
             SecretsCommand.self, BackendCommand.self, UserCommand.self, WorkerCommand.self,
-            SmsAgentCommand.self, SmsConsumerCommand.self, ModemSimCommand.self,
+            SmsAgentCommand.self, SmsConsumerCommand.self, ModemSimCommand.self, StopCommand.self, StartCommand.self,
         ])
 }

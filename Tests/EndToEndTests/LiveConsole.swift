@@ -2,6 +2,7 @@ import Foundation
 import HummingbirdWSClient
 import Logging
 import NIOCore
+import NIOSSL
 import Synchronization
 
 /// An operator console's WebSocket as a test sees it: every message it received, and a bounded wait for one.
@@ -43,8 +44,13 @@ final class LiveConsole: Sendable {
     }
 
     /// Connects, authenticates with `token` in the first message and runs `body` while messages are collected.
-    static func connect(url: String, token: String, logger: Logger, _ body: @escaping @Sendable (LiveConsole) async throws -> Void) async throws {
-        try await WebSocketClient.connect(url: url, logger: logger) { inbound, outbound, _ in
+    /// - Parameters:
+    ///   - tls: for `wss://` through nginx.
+    ///   - serverName: the name the certificate must show when `url` dials an address (sent as SNI).
+    static func connect(url: String, token: String, tls: TLSConfiguration? = nil, serverName: String? = nil, logger: Logger,
+                        _ body: @escaping @Sendable (LiveConsole) async throws -> Void) async throws {
+        try await WebSocketClient.connect(url: url, configuration: .init(sniHostname: serverName), tlsConfiguration: tls,
+                                          logger: logger) { inbound, outbound, _ in
             let console = LiveConsole(outbound: outbound)
             try await outbound.write(.text(#"{"type":"auth","token":"\#(token)"}"#))
             try await withThrowingTaskGroup(of: Void.self) { group in

@@ -16,8 +16,17 @@ final class LocalStackRun: @unchecked Sendable {
         var modemControl: String
         var processes: [String: Int]
         var logs: String
+        var databaseURL: String
+        var simulatorControlHost: String?
+        var certificate: String?
+        var addresses: [String: String]?
 
         var apiPort: Int { Int(api.split(separator: ":").last!)! }
+        var controlHost: String { simulatorControlHost ?? "127.0.0.1" }
+        func address(_ container: String) throws -> String {
+            guard let address = addresses?[container] else { throw EndToEndFailure(description: "no address for \(container)") }
+            return address
+        }
     }
 
     let root: String
@@ -32,14 +41,15 @@ final class LocalStackRun: @unchecked Sendable {
         self.summary = summary
     }
 
-    static func start(panels: Int) async throws -> LocalStackRun {
+    static func start(panels: Int, environment: String = "dev", pollIntervalMs: Int = 300, timeout: Duration = .seconds(180)) async throws -> LocalStackRun {
         let root = "/tmp/stam-tests/e2e-\(getpid())-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
         let process = try LocalProcess(
             name: "stam up", executable: StamBinary.path,
-            arguments: ["up", "--root", root, "--panels", String(panels), "--poll-interval-ms", "300", "--demo-interval-seconds", "3600"],
+            arguments: ["up", "--env", environment, "--root", root, "--panels", String(panels), "--poll-interval-ms", String(pollIntervalMs),
+                        "--demo-interval-seconds", "3600"],
             logFile: "\(root)/up.out")
-        let deadline = ContinuousClock.now + .seconds(180)
+        let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             guard process.isRunning else { throw EndToEndFailure(description: "stam up exited:\n\(tail("\(root)/up.out"))") }
             if let data = FileManager.default.contents(atPath: "\(root)/stack.json"),
@@ -49,7 +59,7 @@ final class LocalStackRun: @unchecked Sendable {
             try await Task.sleep(for: .milliseconds(250))
         }
         process.stop(signal: SIGTERM, timeout: .seconds(60))
-        throw EndToEndFailure(description: "stam up was not ready within 180 s:\n\(tail("\(root)/up.out"))")
+        throw EndToEndFailure(description: "stam up was not ready within \(timeout):\n\(tail("\(root)/up.out"))")
     }
 
     func reloadSummary() throws {
@@ -60,12 +70,23 @@ final class LocalStackRun: @unchecked Sendable {
         get throws { try String(contentsOfFile: summary.adminPasswordFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) }
     }
 
+    /// `stam stop <service> [--kill]` / `stam start <service>` on this stack (prod).
+    func stopService(_ service: String, kill: Bool) throws {
+        try LocalProcess.run(StamBinary.path, ["stop", service, "--root", root] + (kill ? ["--kill"] : []))
+    }
+
+    func startService(_ service: String) throws {
+        try LocalProcess.run(StamBinary.path, ["start", service, "--root", root])
+    }
+
     /// SIGTERM and wait: the supervisor stops its children and servers, then exits.
     func stop() {
         process.stop(signal: SIGTERM, timeout: .seconds(90))
     }
 
+    /// Removes the state directory, unless STAM_KEEP_TEST_DIRECTORIES is set (to read the logs of a failure).
     func removeState() {
+        guard ProcessInfo.processInfo.environment["STAM_KEEP_TEST_DIRECTORIES"] == nil else { return }
         try? FileManager.default.removeItem(atPath: root)
     }
 

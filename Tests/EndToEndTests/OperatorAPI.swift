@@ -13,9 +13,11 @@ struct OperatorAPI {
 
     let base: String
     var token: String?
+    /// More curl options (prod: `--cacert` for nginx's self-signed certificate, `--resolve` for its name).
+    var curlOptions: [String] = []
 
     func call(_ method: String, _ path: String, body: String? = nil, requestID: String? = nil) throws -> Answer {
-        var arguments = ["-s", "-X", method, "-w", "\n%{http_code}", "-H", "Content-Type: application/json", "\(base)\(path)"]
+        var arguments = curlOptions + ["-s", "-X", method, "-w", "\n%{http_code}", "-H", "Content-Type: application/json", "\(base)\(path)"]
         if let token { arguments += ["-H", "Authorization: Bearer \(token)"] }
         if let requestID { arguments += ["-H", "X-Request-ID: \(requestID)"] }
         if let body { arguments += ["--data", body] }

@@ -14,10 +14,10 @@ public struct HTTPGet {
     }
 
     /// - Parameter timeout: for the connection's reads (a server that accepts and never answers).
-    public static func get(port: Int, path: String, timeout: Int = 30) async throws -> Response {
+    public static func get(port: Int, host: String = "127.0.0.1", path: String, timeout: Int = 30) async throws -> Response {
         try await LoopbackSocket.onOwnThread {
-            let socket = try LoopbackSocket(port: port, timeout: timeout)
-            try socket.send("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            let socket = try LoopbackSocket(port: port, host: host, timeout: timeout)
+            try socket.send("GET \(path) HTTP/1.1\r\nHost: \(host)\r\nConnection: close\r\n\r\n")
             return try parse(try socket.receive())
         }
     }

@@ -32,10 +32,19 @@ struct StackSummary: Codable, Sendable {
         try encoder.encode(self).write(to: URL(fileURLWithPath: path), options: .atomic)
     }
 
+    static func read(from path: String) throws -> StackSummary {
+        try JSONDecoder().decode(StackSummary.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+    }
+
     func updating(process: String, pid: Int) -> StackSummary {
         var copy = self
         copy.processes[process] = pid
         return copy
+    }
+
+    private var tlsLine: String {
+        guard let certificate, let host = URL(string: api)?.host else { return "" }
+        return "\n  TLS         self-signed for stam.local: curl --cacert \(certificate) --resolve stam.local:443:\(host) https://stam.local/healthz"
     }
 
     func banner(adminPassword: String?, startedIn: Duration) -> String {
@@ -53,7 +62,7 @@ struct StackSummary: Codable, Sendable {
               RabbitMQ    \(rabbitmqURL)
               panels      \(panelIDs.count) simulated; control: printf '{ panel: 1, action: violate-zone, zone: 3 }\\n' | nc -q1 \(simulatorControlHost ?? "127.0.0.1") \(simulatorControlPort)
               SMS         echo 'sms +48600100200 ALARM test' > \(modemControl)
-              logs        \(logs)/\(certificate.map { "\n              TLS         self-signed, trust \($0) (curl --cacert \($0) --resolve stam.local:443:...)" } ?? "")
+              logs        \(logs)/\(tlsLine)
               state       \(root)/stack.json, env for a shell: source \(root)/env
             Ctrl-C or `stam down` stops everything.
 

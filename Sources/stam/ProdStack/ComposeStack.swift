@@ -141,6 +141,25 @@ final class ComposeStack: @unchecked Sendable {
 
     func process(_ name: String) -> StackProcess? { lock.withLock { running[name] } }
 
+    /// `stam stop`: a service whose hold file exists is stopped and stays down until the file goes (`stam
+    /// start`), as `docker stop`/`docker kill` and `docker start`. The file holds the signal: `TERM` reaches the
+    /// service's main process (Patroni, nginx and the stam processes shut down cleanly), `KILL` every process
+    /// in its container at once, as a crash or `docker kill` would. Returns the services it signalled.
+    func applyHolds() -> [String] {
+        var signalled: [String] = []
+        for process in processes {
+            guard let holdFile = process.holdFile, let text = try? String(contentsOfFile: holdFile, encoding: .utf8),
+                  let pid = process.pid, kill(pid, 0) == 0 else { continue }
+            if text.hasPrefix("KILL"), let container = bed.container(named: process.name) {
+                bed.kill(container: container, signal: SIGKILL)
+            } else {
+                kill(pid, SIGTERM)
+            }
+            signalled.append(process.name)
+        }
+        return signalled
+    }
+
     /// Restarts what exited by itself (`restart: always`) unless it is held; returns the ones restarted.
     func restartExited(logger: Logger) -> [StackProcess] {
         processes.filter { $0.restartIfExited(logger: logger) }

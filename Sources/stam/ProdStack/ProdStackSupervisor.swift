@@ -51,11 +51,12 @@ struct ProdStackSupervisor: Service {
         }
         try String(getpid()).write(toFile: paths.supervisorPID, atomically: true, encoding: .utf8)
         defer { try? manager.removeItem(atPath: paths.supervisorPID) }
+        try? manager.removeItem(atPath: paths.stack)  // written again once everything is up
         // A supervisor killed with SIGKILL left its containers running: they hold the bed's network.
         LocalProcess.killRegistered(in: "\(bedDirectory)/processes")
         try? manager.removeItem(atPath: "\(bedDirectory)/processes")
 
-        let progress = LocalStackSupervisor.Progress(total: Self.services.count + 5)
+        let progress = LocalStackSupervisor.Progress(total: Self.services.count + 4)
         progress.step("secrets and tools")
         let secrets = try SecretsInitializer(specifications: StamSecrets.all).run(root: paths.root, owner: nil, onlyMissing: true)
         try LocalProcess.run("\(projectRoot)/scripts/install-python-tools.sh", [])
@@ -153,11 +154,17 @@ struct ProdStackSupervisor: Service {
             group.addTask { [logger, paths] in
                 var current = summary
                 while !Task.isCancelled {
-                    try? await Task.sleep(for: .seconds(1))
+                    try? await Task.sleep(for: .milliseconds(250))
+                    for name in stack.applyHolds() { logger.info("stopping a service on request", metadata: ["service": "\(name)"]) }
                     for process in stack.restartExited(logger: logger) {
                         current = current.updating(process: process.name, pid: Int(process.pid ?? 0))
-                        try? current.write(to: paths.stack)
                     }
+                    // stack.json: 0 for a service that is down (held by `stam stop`, or waiting for its restart).
+                    for process in stack.processes {
+                        let pid = process.pid.flatMap { kill($0, 0) == 0 ? Int($0) : nil } ?? 0
+                        if current.processes[process.name] != pid { current = current.updating(process: process.name, pid: pid) }
+                    }
+                    if current.processes != (try? StackSummary.read(from: paths.stack))?.processes { try? current.write(to: paths.stack) }
                 }
             }
             try? await gracefulShutdown()
