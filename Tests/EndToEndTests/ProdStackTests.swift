@@ -171,7 +171,7 @@ import Testing
         // connected are history it never reads.)
         let produced = try await simulatorRecords()
         #expect(produced > firstDuringFailover + 20, "the producer made \(produced - firstDuringFailover) records")
-        let stored = "SELECT count(*), count(DISTINCT log_index), min(log_index), max(log_index), count(*) FILTER (WHERE log_index IS NULL) FROM panel_events WHERE panel_id = '\(panel2)'"
+        let stored = "SELECT count(*), count(DISTINCT log_index), min(log_index), max(log_index), count(*) FILTER (WHERE log_index IS NULL) FROM panel_events WHERE panel_id = '\(panel2)' AND source = 'event_log'"
         var counts = ""
         try await eventually("the worker stored the last record of panel 2 (index \(produced - 1))", timeout: .seconds(90)) {
             counts = (try? sql(stored)) ?? counts
