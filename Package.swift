@@ -16,6 +16,7 @@ let package = Package(
         .executable(name: "GeneratorBench", targets: ["GeneratorBench"]),
         .executable(name: "OutboxBench", targets: ["OutboxBench"]),
         .executable(name: "WorkerBench", targets: ["WorkerBench"]),
+        .executable(name: "StackBench", targets: ["StackBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
@@ -385,7 +386,7 @@ let package = Package(
         .executableTarget(
             name: "WorkerBench",
             dependencies: [
-                "Database", "LocalStack", "MigrationSupport", "Generated", "Persistence", "Outbox",
+                "BenchSupport", "Database", "LocalStack", "MigrationSupport", "Generated", "Persistence", "Outbox",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -393,6 +394,18 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             path: "Sources/Benchmarks/WorkerBench",
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "BenchSupport", path: "Sources/Benchmarks/BenchSupport", swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "StackBench",
+            dependencies: [
+                "BenchSupport", "LocalStack",
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/Benchmarks/StackBench",
             swiftSettings: swiftSettings
         ),
 

@@ -5,7 +5,7 @@ import StamCore
 /// What this build of stam was generated from.
 public enum StamSchema {
     /// SHA-256 over the schema files; changes whenever the schema does.
-    public static let fingerprint = "cf43091518f3f3c1b6b2cf2f9e405c0bfefdc4d85fb2ba8396466533f3ddb6ad"
+    public static let fingerprint = "a4d6ab9332dc48ced5dccf1a74feb6f039c60e6371446fb4f7984d86a682c8b1"
 
     public static let entityTypes: [any Entity.Type] = [
         Site.self,

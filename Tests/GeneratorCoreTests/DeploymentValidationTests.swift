@@ -161,5 +161,10 @@ import Testing
         ])
         #expect(errors(Self.patroni.replacingOccurrences(of: "names: [db-1]", with: "names: [db-1, db-2]")
             .replacingOccurrences(of: "ttl: 20", with: "ttl: 30")) == [])
+        #expect(errors(Self.patroni.replacingOccurrences(of: "names: [db-1]", with: "names: [db-1, db-2]")
+            .replacingOccurrences(of: "ttl: 20", with: "ttl: 15").replacingOccurrences(of: "loop_wait: 10", with: "loop_wait: 1")
+            .replacingOccurrences(of: "retry_timeout: 10", with: "retry_timeout: 5")) == [
+            "schema/deployment.yaml:33:1: error: Patroni refuses a ttl below 20 seconds (found 15); lower loop_wait for a faster failover",
+        ])
     }
 }

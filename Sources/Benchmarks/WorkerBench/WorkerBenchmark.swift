@@ -1,3 +1,4 @@
+import BenchSupport
 import Foundation
 import Generated
 import LocalStack

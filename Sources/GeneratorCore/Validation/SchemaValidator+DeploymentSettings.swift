@@ -176,6 +176,11 @@ extension SchemaValidator {
                         at: patroni.tls.certificate.location)
                 }
             }
+            if patroni.ttl < 20 {
+                // patroni --validate-config refuses it ("bootstrap.dcs.ttl ... Wrong value"), at the first start.
+                diagnostics.error("Patroni refuses a ttl below 20 seconds (found \(patroni.ttl)); lower loop_wait for a faster failover",
+                                  at: postgres.location)
+            }
             if patroni.loopWait + 2 * patroni.retryTimeout > patroni.ttl {
                 diagnostics.error(
                     "Patroni needs loop_wait + 2 * retry_timeout <= ttl (found \(patroni.loopWait) + 2 * \(patroni.retryTimeout) > \(patroni.ttl))",
