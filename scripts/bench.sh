@@ -35,3 +35,11 @@ echo "## SATEL worker"
 swift build -c release --product stam >/dev/null
 swift build -c release --product WorkerBench >/dev/null
 .build/release/WorkerBench --stam "$PWD/.build/release/stam" --migrations "$PWD/migrations"
+
+echo
+echo "## Production stack"
+# `stam up --env prod` (release) under /tmp/stam-bench with STACK_BENCH_PANELS (200) panels polled every
+# STACK_BENCH_POLL_MS (500); STACK_BENCH_SAMPLES (100) zone violations one at a time, then the primary killed.
+swift build -c release --product stam >/dev/null
+swift build -c release --product StackBench >/dev/null
+.build/release/StackBench --stam "$PWD/.build/release/stam"
