@@ -5,7 +5,7 @@ import StamCore
 /// What this build of stam was generated from.
 public enum StamSchema {
     /// SHA-256 over the schema files; changes whenever the schema does.
-    public static let fingerprint = "a4d6ab9332dc48ced5dccf1a74feb6f039c60e6371446fb4f7984d86a682c8b1"
+    public static let fingerprint = "ad09605dded06742fc94b4af653c7226e213d293feb95f0394d46d726e8659f2"
 
     public static let entityTypes: [any Entity.Type] = [
         Site.self,

@@ -21,6 +21,10 @@ struct RelayCommand: AsyncParsableCommand {
     @Option(help: "postgresql://user@host:port/database (default: $DATABASE_URL).")
     var databaseURL: String?
 
+    @Option(name: .customLong("listen-url"), help: ArgumentHelp(
+        "A PostgreSQL node to LISTEN on for new outbox rows, when --database-url is a PgBouncer (repeat for each node; default: the comma-separated $DATABASE_LISTEN_URLS, else the database itself)."))
+    var listenURLs: [String] = []
+
     @Option(help: "amqp://user@host:port/vhost (default: $RABBITMQ_URL).")
     var amqpURL: String?
 
@@ -63,6 +67,12 @@ struct RelayCommand: AsyncParsableCommand {
             throw ValidationError("no broker: pass --amqp-url or set RABBITMQ_URL")
         }
         let database = try DatabaseConfiguration(url: databaseURL, passwordFile: SecretFiles.existing("postgres_password"))
+        // Behind PgBouncer: LISTEN on the PostgreSQL nodes themselves (comma-separated URLs).
+        let listenURLs = (listenURLs.isEmpty ? (environment["DATABASE_LISTEN_URLS"] ?? "").split(separator: ",").map(String.init) : listenURLs)
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let listenDatabases = try listenURLs.map {
+            try DatabaseConfiguration(url: $0, passwordFile: SecretFiles.existing("postgres_password")).connectionConfiguration
+        }
         let amqp = try AMQPConfiguration(url: amqpURL, password: try DatabaseConfiguration.readSecret(SecretFiles.path("rabbitmq_password")))
         let name = instance ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())"
         let publisher = Publisher(configuration: amqp, topology: StamTopology.messaging, logger: logger)
@@ -72,6 +82,7 @@ struct RelayCommand: AsyncParsableCommand {
         let relay = OutboxRelay(
             configuration: .init(instance: name, batchSize: batchSize, retention: retention),
             database: database.connectionConfiguration,
+            listenDatabases: listenDatabases.isEmpty ? nil : listenDatabases,
             publisher: publisher,
             metrics: OutboxRelayMetrics(registry: registry),
             logger: logger)

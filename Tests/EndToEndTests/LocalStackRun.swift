@@ -30,13 +30,15 @@ final class LocalStackRun: @unchecked Sendable {
     }
 
     let root: String
-    let process: LocalProcess
+    let arguments: [String]
+    private(set) var process: LocalProcess
     private(set) var summary: Summary
 
     var logFile: String { "\(root)/up.out" }
 
-    private init(root: String, process: LocalProcess, summary: Summary) {
+    private init(root: String, arguments: [String], process: LocalProcess, summary: Summary) {
         self.root = root
+        self.arguments = arguments
         self.process = process
         self.summary = summary
     }
@@ -44,17 +46,27 @@ final class LocalStackRun: @unchecked Sendable {
     static func start(panels: Int, environment: String = "dev", pollIntervalMs: Int = 300, timeout: Duration = .seconds(180)) async throws -> LocalStackRun {
         let root = "/tmp/stam-tests/e2e-\(getpid())-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
-        let process = try LocalProcess(
-            name: "stam up", executable: StamBinary.path,
-            arguments: ["up", "--env", environment, "--root", root, "--panels", String(panels), "--poll-interval-ms", String(pollIntervalMs),
-                        "--demo-interval-seconds", "3600"],
-            logFile: "\(root)/up.out")
+        let arguments = ["up", "--env", environment, "--root", root, "--panels", String(panels), "--poll-interval-ms", String(pollIntervalMs),
+                         "--demo-interval-seconds", "3600"]
+        let (process, summary) = try await launch(root: root, arguments: arguments, timeout: timeout)
+        return LocalStackRun(root: root, arguments: arguments, process: process, summary: summary)
+    }
+
+    /// `stam up` again on the same state (after a stop or a SIGKILL of the supervisor): it must clean up what a
+    /// killed run left and find its data again.
+    func restart(timeout: Duration = .seconds(180)) async throws {
+        try? FileManager.default.removeItem(atPath: "\(root)/stack.json")
+        (process, summary) = try await Self.launch(root: root, arguments: arguments, timeout: timeout)
+    }
+
+    private static func launch(root: String, arguments: [String], timeout: Duration) async throws -> (LocalProcess, Summary) {
+        let process = try LocalProcess(name: "stam up", executable: StamBinary.path, arguments: arguments, logFile: "\(root)/up.out")
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             guard process.isRunning else { throw EndToEndFailure(description: "stam up exited:\n\(tail("\(root)/up.out"))") }
             if let data = FileManager.default.contents(atPath: "\(root)/stack.json"),
                let summary = try? JSONDecoder().decode(Summary.self, from: data) {
-                return LocalStackRun(root: root, process: process, summary: summary)
+                return (process, summary)
             }
             try await Task.sleep(for: .milliseconds(250))
         }

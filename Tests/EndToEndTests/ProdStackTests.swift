@@ -191,6 +191,17 @@ import Testing
             (try? await HTTPGet.get(port: 8008, host: try summary.address("pg-primary"), path: "/replica", timeout: 5))?.status == 200
         }
 
+        // `stam up` killed with SIGKILL leaves its containers running; the next `stam up` clears them away
+        // (PostgreSQL under Patroni too, or the data directory would be in use) and finds its data again.
+        kill(stack.process.pid, SIGKILL)
+        while stack.process.isRunning { try await Task.sleep(for: .milliseconds(100)) }
+        try await stack.restart(timeout: .seconds(300))
+        var afterRestart = OperatorAPI(base: "https://stam.local", curlOptions: api.curlOptions)
+        try afterRestart.login(summary.adminLogin, password: try stack.adminPassword)
+        #expect(try afterRestart.call("GET", "/api/sms-messages").items.contains {
+            ($0["body"] as? String)?.contains("smoke in the server room") == true
+        }, "the data of the first run is gone")
+
         // SIGTERM stops every process of every container, and the host's link to the network.
         try stack.reloadSummary()
         let pids = stack.summary.processes.values.filter { $0 != 0 }

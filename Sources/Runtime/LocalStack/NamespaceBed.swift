@@ -262,6 +262,31 @@ public final class NamespaceBed: @unchecked Sendable {
         if let isolatedNetwork { try? Self.ip(in: nil, ["link", "delete", isolatedNetwork.hostInterface]) }
     }
 
+    /// After a crash of a bed's owner (SIGKILL): everything its containers still run (their servers' children
+    /// too, which the registry does not list: PostgreSQL under Patroni, epmd), then the registered processes.
+    public static func killLeftovers(in directory: String) {
+        let registry = "\(directory)/processes"
+        let own = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/mnt")
+        if let text = try? String(contentsOfFile: registry, encoding: .utf8) {
+            var namespaces: Set<String> = []
+            for line in text.split(separator: "\n") {
+                let parts = line.split(separator: " ")
+                guard parts.count == 2, let pid = pid_t(parts[0]), LocalProcess.startTime(of: pid) == String(parts[1]),
+                      let namespace = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/ns/mnt"),
+                      namespace != own else { continue }
+                namespaces.insert(namespace)
+            }
+            for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+                guard let pid = pid_t(entry),
+                      let namespace = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/ns/mnt"),
+                      namespaces.contains(namespace) else { continue }
+                Foundation.kill(pid, SIGKILL)
+            }
+        }
+        LocalProcess.killRegistered(in: registry)
+        try? FileManager.default.removeItem(atPath: registry)
+    }
+
     private static let registryLock = NSLock()
 
     /// Notes a started process in the bed's `processes` registry (PID and start time, `LocalProcess`'s

@@ -62,14 +62,21 @@ public struct OutboxRelay: Service {
 
     let configuration: Configuration
     let database: PostgresConnection.Configuration
+    /// Where to LISTEN: the database itself, or (behind PgBouncer, whose transaction pooling cannot carry a
+    /// LISTEN) every PostgreSQL node directly. Only the primary accepts it and sends notifications; a node in
+    /// recovery refuses and is tried again every second, so after a failover the new primary's connection
+    /// takes over by itself.
+    let listenDatabases: [PostgresConnection.Configuration]
     let publisher: Publisher
     public let metrics: OutboxRelayMetrics
     let logger: Logger
 
-    public init(configuration: Configuration, database: PostgresConnection.Configuration, publisher: Publisher,
+    public init(configuration: Configuration, database: PostgresConnection.Configuration,
+                listenDatabases: [PostgresConnection.Configuration]? = nil, publisher: Publisher,
                 metrics: OutboxRelayMetrics = OutboxRelayMetrics(), logger: Logger) {
         self.configuration = configuration
         self.database = database
+        self.listenDatabases = listenDatabases ?? [database]
         self.publisher = publisher
         self.metrics = metrics
         self.logger = logger
@@ -79,7 +86,9 @@ public struct OutboxRelay: Service {
         let wakeUp = WakeUpSignal()
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
-                group.addTask { await listen(wakeUp) }
+                for listenDatabase in listenDatabases {
+                    group.addTask { await listen(wakeUp, on: listenDatabase) }
+                }
                 group.addTask { await heartbeat() }
                 if let retention = configuration.retention {
                     let pruner = OutboxPruner(configuration: retention, metrics: metrics, logger: logger)
@@ -245,8 +254,9 @@ public struct OutboxRelay: Service {
     }
 
     /// LISTENs on a connection of its own (LISTEN needs a session; through PgBouncer's transaction pooling it
-    /// does not work, and the poll interval covers that case). Reconnects with a delay after a failure.
-    private func listen(_ wakeUp: WakeUpSignal) async {
+    /// does not work, hence `listenDatabases`; the poll interval covers any gap). Reconnects after a second on
+    /// any failure, including "cannot execute LISTEN during recovery" on a standby.
+    private func listen(_ wakeUp: WakeUpSignal, on database: PostgresConnection.Configuration) async {
         while !Task.isCancelled {
             do {
                 let connection = try await PostgresConnection.connect(configuration: database, id: 2, logger: logger)

@@ -53,8 +53,7 @@ struct ProdStackSupervisor: Service {
         defer { try? manager.removeItem(atPath: paths.supervisorPID) }
         try? manager.removeItem(atPath: paths.stack)  // written again once everything is up
         // A supervisor killed with SIGKILL left its containers running: they hold the bed's network.
-        LocalProcess.killRegistered(in: "\(bedDirectory)/processes")
-        try? manager.removeItem(atPath: "\(bedDirectory)/processes")
+        NamespaceBed.killLeftovers(in: bedDirectory)
 
         let progress = LocalStackSupervisor.Progress(total: Self.services.count + 4)
         progress.step("secrets and tools")
