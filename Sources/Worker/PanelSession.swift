@@ -23,6 +23,9 @@ import Satel
 ///   more is written. The lease manager reports `lost` when its renewal is refused.
 /// - commit done, Redis write fails: the live state is stale until the next write or the refresher.
 final class PanelSession: Sendable {
+    /// How long a claim or load may wait for the database (`DatabaseDeadline`).
+    static let databaseDeadline = Duration.seconds(10)
+
     let panelID: UUID
     let fencingToken: Int64
     private let context: WorkerContext
@@ -119,8 +122,10 @@ final class PanelSession: Sendable {
     }
 
     private func runOnce() async throws {
-        guard try await claim() else { return stop() }
-        let record = try await context.panels.load(panelID: panelID)
+        guard try await DatabaseDeadline.run("the panel's claim", timeout: Self.databaseDeadline, { try await self.claim() }) else { return stop() }
+        let record = try await DatabaseDeadline.run("loading the panel", timeout: Self.databaseDeadline) { [context, panelID] in
+            try await context.panels.load(panelID: panelID)
+        }
         let owned = OwnedPanel(id: panelID, siteID: record.siteID, fencingToken: fencingToken, workerID: context.configuration.workerID)
         var configuration = SatelClientConfiguration(
             host: record.host, port: record.port, integrationKey: record.integrationKey,
