@@ -30,6 +30,10 @@ import Testing
         let summary = stack.summary
         let nginx = try summary.address("nginx")
         let certificate = try #require(summary.certificate)
+        // nginx's 443 is also published on loopback, as compose's `ports:` does.
+        let published = try #require(URL(string: summary.api)?.port, "\(summary.api)")
+        #expect(try LocalProcess.run("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", certificate,
+                                                       "--resolve", "stam.local:\(published):127.0.0.1", "https://stam.local:\(published)/healthz"]) == "200")
         var api = OperatorAPI(base: "https://stam.local", curlOptions: ["--cacert", certificate, "--resolve", "stam.local:443:\(nginx)"])
         try api.login(summary.adminLogin, password: try stack.adminPassword)
         let token = try #require(api.token)

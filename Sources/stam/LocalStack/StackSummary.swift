@@ -43,8 +43,9 @@ struct StackSummary: Codable, Sendable {
     }
 
     private var tlsLine: String {
-        guard let certificate, let host = URL(string: api)?.host else { return "" }
-        return "\n  TLS         self-signed for stam.local: curl --cacert \(certificate) --resolve stam.local:443:\(host) https://stam.local/healthz"
+        guard let certificate, let url = URL(string: api), let host = url.host else { return "" }
+        let port = url.port ?? 443
+        return "\n  TLS         self-signed for stam.local: curl --cacert \(certificate) --resolve stam.local:\(port):\(host) https://stam.local:\(port)/healthz"
     }
 
     func banner(adminPassword: String?, startedIn: Duration) -> String {

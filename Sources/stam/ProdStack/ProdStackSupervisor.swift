@@ -124,9 +124,14 @@ struct ProdStackSupervisor: Service {
         progress.done("partitions armed; an alarm every \(demoInterval)")
 
         let nginx = address("nginx")
+        // nginx's 443 as the compose file publishes it, here on loopback at a port kept in ports.json.
+        let published = try LocalStackPorts(file: paths.ports).port("nginx")
+        let publisher = PortPublisher(listenPort: published, targetHost: nginx, targetPort: 443)
+        let publishing = Task { try await publisher.run() }
+        defer { publishing.cancel() }
         let summary = StackSummary(
             environment: "prod", root: paths.root, logs: paths.logs,
-            api: "https://\(nginx)", console: "https://\(nginx)/", webSocket: "wss://\(nginx)/ws",
+            api: "https://127.0.0.1:\(published)", console: "https://127.0.0.1:\(published)/", webSocket: "wss://127.0.0.1:\(published)/ws",
             databaseURL: databaseURL, redisURL: "redis://\(address("redis")):6379",
             rabbitmqURL: "amqp://stam@\(address("rabbitmq")):5672/stam",
             adminLogin: LocalStackDemoData.adminLogin, adminPasswordFile: paths.adminPassword,
