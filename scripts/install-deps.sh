@@ -22,6 +22,8 @@ packages=(
   redis-server redis-tools             # loading the generated redis.conf
   rsync                                # the backup job's NAS copy
   curl                                 # health checks of the servers the deployment tests start
+  wget                                 # nginx's compose health check (make run ENV=prod runs it as written)
+  iproute2                             # ip: the prod stack's and the namespace tests' container network
   python3 python3-pip                  # scripts/install-python-tools.sh (Patroni from PyPI)
   # The web console (Sources/Backend/Console) is tested in a real browser (Tests/RuntimeTests/ConsoleBrowserTests).
   chromium                             # headless Chromium driven over the DevTools protocol
