@@ -63,6 +63,7 @@ final class ComposeStack: @unchecked Sendable {
             }
             binds.append((source, volume.target))
         }
+        binds += image.directoryBinds.sorted { $0.key < $1.key }.map { ($0.value, $0.key) }
         let imageFiles = "\(bed.directory)/\(service.name)-image"
         try FileManager.default.createDirectory(atPath: imageFiles, withIntermediateDirectories: true)
         for (target, source) in image.files.sorted(by: { $0.key < $1.key }) {
@@ -121,10 +122,12 @@ final class ComposeStack: @unchecked Sendable {
         return process
     }
 
-    /// A container that is not a compose service (the simulators), running a command of this machine.
+    /// A container that is not a compose service (the simulators), running a command of this machine; `binds`
+    /// bring host files in (the container's /tmp is its own).
     @discardableResult
-    func startExtra(_ name: String, _ argv: [String], environment: [String: String], readiness: StackProcess.Readiness) throws -> StackProcess {
-        let container = try bed.container(name, ownRoot: true)
+    func startExtra(_ name: String, _ argv: [String], binds: [(String, String)] = [], environment: [String: String],
+                    readiness: StackProcess.Readiness) throws -> StackProcess {
+        let container = try bed.container(name, binds: binds, ownRoot: true)
         let (executable, arguments) = bed.commandLine(in: container, argv)
         let process = StackProcess(name: name, executable: executable, arguments: arguments, environment: environment,
                                    logDirectory: logs, readiness: readiness, registry: "\(bed.directory)/processes",

@@ -16,6 +16,12 @@ struct NativeImage {
     var scripts: [String: String] = [:]
     /// Directories the image creates: path -> owner (user:group).
     var directories: [String: String] = [:]
+    /// Host directories the image contains: path inside -> host directory (the container's /tmp is its own, so
+    /// nothing under the host's /tmp, where a checkout may live, is visible otherwise).
+    var directoryBinds: [String: String] = [:]
+
+    /// Where PyPI Patroni (`.tools/python`) appears inside the Patroni containers.
+    static let pythonDirectory = "/usr/local/lib/stam-python"
 
     struct UnknownImage: Error, CustomStringConvertible {
         var image: String
@@ -45,9 +51,10 @@ struct NativeImage {
                     "/usr/local/bin/stam-pgbouncer-follow-primary": "\(generated)/patroni/pgbouncer-follow-primary.sh",
                 ],
                 scripts: [
-                    "/usr/local/bin/patroni": "#!/bin/sh\nPYTHONPATH=\(pythonPath) PYTHONDONTWRITEBYTECODE=1 exec /usr/bin/python3 -m patroni \"$@\"\n",
-                    "/usr/local/bin/patronictl": "#!/bin/sh\nPYTHONPATH=\(pythonPath) PYTHONDONTWRITEBYTECODE=1 exec /usr/bin/python3 -c 'from patroni.ctl import ctl; ctl()' \"$@\"\n",
-                ])
+                    "/usr/local/bin/patroni": "#!/bin/sh\nPYTHONPATH=\(Self.pythonDirectory) PYTHONDONTWRITEBYTECODE=1 exec /usr/bin/python3 -m patroni \"$@\"\n",
+                    "/usr/local/bin/patronictl": "#!/bin/sh\nPYTHONPATH=\(Self.pythonDirectory) PYTHONDONTWRITEBYTECODE=1 exec /usr/bin/python3 -c 'from patroni.ctl import ctl; ctl()' \"$@\"\n",
+                ],
+                directoryBinds: [Self.pythonDirectory: pythonPath])
         case "stam-pgbouncer":
             return NativeImage(entrypoint: ["/usr/local/bin/stam-pgbouncer-entrypoint"], command: ["pgbouncer", "/etc/pgbouncer/pgbouncer.ini"],
                                files: ["/usr/local/bin/stam-pgbouncer-entrypoint": "\(generated)/pgbouncer/entrypoint.sh"])

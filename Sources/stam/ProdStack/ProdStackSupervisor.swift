@@ -77,17 +77,20 @@ struct ProdStackSupervisor: Service {
         progress.step("simulated panels and modem")
         let simulatorHost = address("panel-simulator")
         let plainEnvironment = ["PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/root"]
+        // The simulators' containers get this binary where the stam images have it (a checkout under /tmp would be
+        // hidden by the container's own /tmp).
+        let stamInside = [(stam, "/usr/local/bin/stam")]
         let simulator = try stack.startExtra("panel-simulator", [
-            stam, "simulator", "--host", "0.0.0.0", "--port", String(Self.firstPanelPort), "--panels", String(panelCount),
+            "/usr/local/bin/stam", "simulator", "--host", "0.0.0.0", "--port", String(Self.firstPanelPort), "--panels", String(panelCount),
             "--control-port", String(Self.controlPort), "--control-host", "0.0.0.0",
-        ], environment: plainEnvironment, readiness: .check {
+        ], binds: stamInside, environment: plainEnvironment, readiness: .check {
             (try? await LoopbackSocket.onOwnThread { _ = try LoopbackSocket(port: Self.controlPort, host: simulatorHost, timeout: 2) }) != nil
         })
         let modemLink = "\(bedDirectory)/modem.tty"
         let modemControl = "\(bedDirectory)/modem.control"
         try? manager.removeItem(atPath: modemLink)
-        let modem = try stack.startExtra("modem-simulator", [stam, "modem-sim", "--link", modemLink, "--control-fifo", modemControl],
-                                         environment: plainEnvironment, readiness: .check { FileManager.default.fileExists(atPath: modemLink) })
+        let modem = try stack.startExtra("modem-simulator", ["/usr/local/bin/stam", "modem-sim", "--link", modemLink, "--control-fifo", modemControl],
+                                         binds: stamInside, environment: plainEnvironment, readiness: .check { FileManager.default.fileExists(atPath: modemLink) })
         try await simulator.waitUntilReady(timeout: .seconds(30))
         try await modem.waitUntilReady(timeout: .seconds(30))
         // The modem's serial port as udev leaves a USB modem's: root:dialout 0660 (the sms-agent's group_add).
