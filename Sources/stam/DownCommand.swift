@@ -14,11 +14,7 @@ struct DownCommand: AsyncParsableCommand {
         // Without --root: whichever of dev (.stam) and prod (.stam/prod) runs.
         let candidates = root.map { [LocalStackPaths(root: URL(fileURLWithPath: $0).standardizedFileURL.path)] }
             ?? [LocalStackPaths(projectRoot: project), LocalStackPaths(root: "\(project)/.stam/prod")]
-        let running = candidates.compactMap { paths -> Int32? in
-            guard let text = try? String(contentsOfFile: paths.supervisorPID, encoding: .utf8),
-                  let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), kill(pid, 0) == 0 else { return nil }
-            return pid
-        }
+        let running = candidates.compactMap(\.runningSupervisor)
         guard !running.isEmpty else {
             print("down: no local stack is running here")
             return

@@ -47,9 +47,7 @@ enum ServiceControl {
     }
 
     static func requireService(_ service: String, in paths: LocalStackPaths) throws {
-        guard let summary = try? StackSummary.read(from: paths.stack),
-              let text = try? String(contentsOfFile: paths.supervisorPID, encoding: .utf8),
-              let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), kill(pid, 0) == 0 else {
+        guard let summary = try? StackSummary.read(from: paths.stack), paths.runningSupervisor != nil else {
             throw ValidationError("no prod stack is running under \(paths.root) (`stam up --env prod` starts one)")
         }
         guard summary.processes[service] != nil else {

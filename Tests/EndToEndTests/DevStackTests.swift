@@ -39,40 +39,19 @@ import Testing
             let alarm = try #require(raised["alarm_id"] as? String)
             #expect(raised["zone_number"] as? Int == 3)
 
-            // The operator acknowledges and closes it; both steps are audited with the request id.
-            #expect(try operatorAPI.call("POST", "/api/alarms/\(alarm)/acknowledge", body: "{}", requestID: "e2e-ack").status == 200)
-            _ = try await console.event("AlarmAcknowledged") { same($0["alarm_id"], alarm) }
-            // Closing needs the alarm taken into handling first: the API refuses the shortcut.
-            #expect(try operatorAPI.call("POST", "/api/alarms/\(alarm)/close", body: #"{"note":"too early"}"#).status == 409)
-            #expect(try operatorAPI.call("POST", "/api/alarms/\(alarm)/take", body: "{}", requestID: "e2e-take").status == 200)
-            _ = try await console.event("AlarmTaken") { same($0["alarm_id"], alarm) }
-            #expect(try operatorAPI.call("POST", "/api/alarms/\(alarm)/close", body: #"{"note":"Checked on site: a cat."}"#,
-                                         requestID: "e2e-close").status == 200)
-            _ = try await console.event("AlarmClosed") { same($0["alarm_id"], alarm) }
-            let closed = try operatorAPI.call("GET", "/api/alarms/\(alarm)")
-            #expect(closed.object["state"] as? String == "closed", "\(closed.object)")
-            let trail = try operatorAPI.call("GET", "/api/audit-entries?entity_id=\(alarm)").items
-            #expect(Set(trail.compactMap { $0["request_id"] as? String }).isSuperset(of: ["e2e-ack", "e2e-take", "e2e-close"]), "\(trail)")
+            // The operator acknowledges, takes and closes it; every step is audited with the request id.
+            try await OperatorSteps.handle(alarm: alarm, api: operatorAPI, console: console, requestPrefix: "e2e")
 
             // The zone is closed again (a panel refuses to arm over a violated zone), then partition 1 is
             // disarmed and armed from the API: the worker executes both on the panel.
             #expect(try await ControlLine.send("{ panel: 1, action: restore-zone, zone: 3 }", port: summary.simulatorControlPort).hasPrefix("ok"))
-            for (action, body) in [("disarm", #"{"partitions":[1]}"#), ("arm", #"{"partitions":[1],"mode":0}"#)] {
-                let accepted = try operatorAPI.call("POST", "/api/panels/\(panel)/\(action)", body: body)
-                #expect(accepted.status == 202, "\(action): \(accepted.status) \(accepted.object)")
-                let command = try #require(accepted.object["command_id"] as? String ?? accepted.object["id"] as? String, "\(accepted.object)")
-                let completed = try await console.event("CommandCompleted") { same($0["command_id"], command) }
-                #expect(completed["status"] as? String == "succeeded", "\(action): \(completed)")
-            }
+            try await OperatorSteps.disarmThenArm(panel: panel, api: operatorAPI, console: console)
             let state = try await ControlLine.send("{ panel: 1, action: state }", port: summary.simulatorControlPort)
             #expect(state.contains("armed=[1"), "\(state)")
 
             // An SMS from the site's phone containing ALARM becomes an SmsMessage and an alarm.
-            try "sms +48600100200 ALARM intruder seen by the guard\n".write(toFile: summary.modemControl, atomically: false, encoding: .utf8)
-            let smsAlarm = try await console.event("AlarmRaised", timeout: .seconds(60)) { $0["kind"] as? String == "sms" }
-            #expect((smsAlarm["title"] as? String)?.contains("intruder seen by the guard") == true, "\(smsAlarm)")
-            let messages = try operatorAPI.call("GET", "/api/sms-messages").items
-            #expect(messages.contains { ($0["body"] as? String)?.contains("intruder seen by the guard") == true }, "\(messages)")
+            try await OperatorSteps.smsRaisesAnAlarm(text: "intruder seen by the guard", modemControl: summary.modemControl,
+                                                     api: operatorAPI, console: console)
         }
 
         // A backend killed with SIGKILL comes back on its port (the supervisor restarts what exits).

@@ -66,28 +66,10 @@ import Testing
         try await LiveConsole.connect(url: webSocket, token: token, tls: tls, serverName: "stam.local", logger: logger) { console in
             try await subscribed(console)
             let alarm = try await alarmReaches(console)
-            #expect(try operatorAPI.call("POST", "/api/alarms/\(alarm)/acknowledge", body: "{}", requestID: "prod-ack").status == 200)
-            _ = try await console.event("AlarmAcknowledged") { same($0["alarm_id"], alarm) }
-            #expect(try operatorAPI.call("POST", "/api/alarms/\(alarm)/take", body: "{}", requestID: "prod-take").status == 200)
-            #expect(try operatorAPI.call("POST", "/api/alarms/\(alarm)/close", body: #"{"note":"Checked: a cat."}"#, requestID: "prod-close").status == 200)
-            _ = try await console.event("AlarmClosed") { same($0["alarm_id"], alarm) }
-            let trail = try operatorAPI.call("GET", "/api/audit-entries?entity_id=\(alarm)").items
-            #expect(Set(trail.compactMap { $0["request_id"] as? String }).isSuperset(of: ["prod-ack", "prod-take", "prod-close"]), "\(trail)")
-
-            for (action, body) in [("disarm", #"{"partitions":[1]}"#), ("arm", #"{"partitions":[1],"mode":0}"#)] {
-                let accepted = try operatorAPI.call("POST", "/api/panels/\(panel)/\(action)", body: body)
-                #expect(accepted.status == 202, "\(action): \(accepted.status) \(accepted.object)")
-                let command = try #require(accepted.object["command_id"] as? String ?? accepted.object["id"] as? String, "\(accepted.object)")
-                let completed = try await console.event("CommandCompleted") { same($0["command_id"], command) }
-                #expect(completed["status"] as? String == "succeeded", "\(action): \(completed)")
-            }
-
-            try "sms +48600100200 ALARM smoke in the server room\n".write(toFile: summary.modemControl, atomically: false, encoding: .utf8)
-            let smsAlarm = try await console.event("AlarmRaised", timeout: .seconds(60)) { $0["kind"] as? String == "sms" }
-            #expect((smsAlarm["title"] as? String)?.contains("smoke in the server room") == true, "\(smsAlarm)")
-            #expect(try operatorAPI.call("GET", "/api/sms-messages").items.contains {
-                ($0["body"] as? String)?.contains("smoke in the server room") == true
-            })
+            try await OperatorSteps.handle(alarm: alarm, api: operatorAPI, console: console, requestPrefix: "prod")
+            try await OperatorSteps.disarmThenArm(panel: panel, api: operatorAPI, console: console)
+            try await OperatorSteps.smsRaisesAnAlarm(text: "smoke in the server room", modemControl: summary.modemControl,
+                                                     api: operatorAPI, console: console)
         }
 
         // One relay killed: the other publishes everything and sees itself alone.

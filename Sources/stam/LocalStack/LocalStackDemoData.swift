@@ -1,4 +1,5 @@
 import APISupport
+import Database
 import Foundation
 import Generated
 import Logging
@@ -19,6 +20,23 @@ struct LocalStackDemoData {
     let client: PostgresClient
     let secrets: SecretBox
     let logger: Logger
+
+    /// What `stam up` registers (dev and prod alike): the admin (its password when it was created now), the
+    /// demo site with `panelCount` panels on `host` from `firstPort` up, the SMS alarm pattern.
+    static func seed(database: DatabaseConfiguration, paths: LocalStackPaths, panelCount: Int, host: String, firstPort: Int,
+                     pollInterval: Int, logger: Logger) async throws -> (panelIDs: [UUID], adminPassword: String?) {
+        let client = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: logger)
+        let secrets = try SecretBox(keyFile: "\(paths.secrets)/encryption_key")
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            let demo = LocalStackDemoData(client: client, secrets: secrets, logger: logger)
+            let password = try await demo.ensureAdmin(passwordFile: paths.adminPassword)
+            let panels = try await demo.ensurePanels(count: panelCount, host: host, firstPort: firstPort, pollInterval: pollInterval)
+            try await demo.ensureSmsPattern()
+            return (panels, password)
+        }
+    }
 
     var repositories: Repositories { Repositories(context: DatabaseContext(client: client, secrets: secrets, logger: logger)) }
 

@@ -1,4 +1,5 @@
 import Foundation
+import LocalStack
 
 /// The local stack's state under `.stam/` in the project (or `--root`): data, logs, secrets, the ports it
 /// chose, what it started (`stack.json`) and the supervisor's PID.
@@ -20,6 +21,32 @@ struct LocalStackPaths {
     /// Where child processes are registered (PID + start time) so a later run can kill what a killed
     /// supervisor left behind.
     var processRegistry: String { "\(root)/processes" }
+
+    /// The PID of a `stam up` running on this state directory (not this process), if any.
+    var runningSupervisor: pid_t? {
+        guard let text = try? String(contentsOfFile: supervisorPID, encoding: .utf8),
+              let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid != getpid(), kill(pid, 0) == 0 else { return nil }
+        return pid
+    }
+
+    /// Makes this process the state directory's supervisor (`up.pid`); fails when another one runs.
+    func claimSupervisor() throws {
+        if let pid = runningSupervisor {
+            throw LocalProcess.LaunchError(description: "a stack is already running here (pid \(pid)); `stam down` stops it")
+        }
+        try String(getpid()).write(toFile: supervisorPID, atomically: true, encoding: .utf8)
+    }
+
+    /// The shell environment file (`source <root>/env`) for a running stack.
+    func writeEnvironmentFile(_ summary: StackSummary) throws {
+        try """
+            DATABASE_URL=\(summary.databaseURL)
+            REDIS_URL=\(summary.redisURL)
+            RABBITMQ_URL=\(summary.rabbitmqURL)
+            STAM_SECRETS_DIR=\(secrets)
+            STAM_API=\(summary.api)
+            """.write(toFile: environmentFile, atomically: true, encoding: .utf8)
+    }
 
     /// A server's directory. Servers that refuse root run as their system user (postgres, rabbitmq), which
     /// must be able to walk into it: when we are root and it cannot (a checkout under a private home

@@ -35,11 +35,7 @@ struct LocalStackSupervisor: Service {
         let started = ContinuousClock.now
         let manager = FileManager.default
         try manager.createDirectory(atPath: paths.logs, withIntermediateDirectories: true)
-        if let text = try? String(contentsOfFile: paths.supervisorPID, encoding: .utf8),
-           let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid != getpid(), kill(pid, 0) == 0 {
-            throw LocalProcess.LaunchError(description: "a stack is already running here (pid \(pid)); `stam down` stops it")
-        }
-        try String(getpid()).write(toFile: paths.supervisorPID, atomically: true, encoding: .utf8)
+        try paths.claimSupervisor()
         defer { try? manager.removeItem(atPath: paths.supervisorPID) }
         // A supervisor killed with SIGKILL left its children running: they hold our ports and data.
         LocalProcess.killRegistered(in: paths.processRegistry)
@@ -90,7 +86,8 @@ struct LocalStackSupervisor: Service {
 
         progress.step("demo data")
         let simulatorPort = try ports.block("panel-simulator", count: panelCount)
-        let demo = try await seedDemoData(database: database, simulatorPort: simulatorPort)
+        let demo = try await LocalStackDemoData.seed(database: database, paths: paths, panelCount: panelCount, host: "127.0.0.1",
+                                                    firstPort: simulatorPort, pollInterval: pollInterval, logger: logger)
         progress.done("\(panelCount) simulated panels, admin '\(LocalStackDemoData.adminLogin)'")
 
         var environment = ProcessInfo.processInfo.environment
@@ -153,13 +150,7 @@ struct LocalStackSupervisor: Service {
             panelIDs: demo.panelIDs.map { $0.uuidString.lowercased() }, simulatorControlPort: controlPort, modemControl: paths.modemControl,
             processes: Dictionary(uniqueKeysWithValues: children.map { ($0.name, Int($0.pid ?? 0)) }))
         try summary.write(to: paths.stack)
-        try """
-            DATABASE_URL=\(databaseURL)
-            REDIS_URL=\(redis.url)
-            RABBITMQ_URL=\(rabbitmq.url)
-            STAM_SECRETS_DIR=\(paths.secrets)
-            STAM_API=\(summary.api)
-            """.write(toFile: paths.environmentFile, atomically: true, encoding: .utf8)
+        try paths.writeEnvironmentFile(summary)
         print(summary.banner(adminPassword: demo.adminPassword, startedIn: ContinuousClock.now - started))
         fflush(nil)
         if exitWhenReady { return }
@@ -179,20 +170,6 @@ struct LocalStackSupervisor: Service {
             group.cancelAll()
         }
         logger.info("stopping the local stack")
-    }
-
-    private func seedDemoData(database: DatabaseConfiguration, simulatorPort: Int) async throws -> (panelIDs: [UUID], adminPassword: String?) {
-        let client = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: logger)
-        let secrets = try SecretBox(keyFile: "\(paths.secrets)/encryption_key")
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            defer { group.cancelAll() }
-            let demo = LocalStackDemoData(client: client, secrets: secrets, logger: logger)
-            let password = try await demo.ensureAdmin(passwordFile: paths.adminPassword)
-            let panels = try await demo.ensurePanels(count: panelCount, firstPort: simulatorPort, pollInterval: pollInterval)
-            try await demo.ensureSmsPattern()
-            return (panels, password)
-        }
     }
 
     /// The servers started in-process (each has its own start/stop), stopped after the stam processes.

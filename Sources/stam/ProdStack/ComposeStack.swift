@@ -100,7 +100,6 @@ final class ComposeStack: @unchecked Sendable {
         }
         var environment = ["PATH": image.path, "HOME": image.user == nil ? "/root" : "/var/lib/stam", "HOSTNAME": service.name]
         environment.merge(service.environment) { $1 }
-        let (executable, arguments) = bed.commandLine(in: container, argv)
         let readiness: StackProcess.Readiness
         if let healthcheck = service.healthcheck {
             let check = ["/usr/bin/timeout", "5"] + healthcheck
@@ -109,17 +108,7 @@ final class ComposeStack: @unchecked Sendable {
         } else {
             readiness = .started
         }
-        let process = StackProcess(
-            name: service.name, executable: executable, arguments: arguments, environment: environment,
-            logDirectory: logs, readiness: readiness, registry: "\(bed.directory)/processes",
-            beforeRestart: { [bed] in bed.kill(container: container) }, holdFile: "\(holds)/\(service.name)")
-        try? FileManager.default.removeItem(atPath: "\(holds)/\(service.name)")
-        try process.start()
-        lock.withLock {
-            running[service.name] = process
-            order.append(service.name)
-        }
-        return process
+        return try launch(argv, in: container, environment: environment, readiness: readiness)
     }
 
     /// A container that is not a compose service (the simulators), running a command of this machine; `binds`
@@ -128,10 +117,19 @@ final class ComposeStack: @unchecked Sendable {
     func startExtra(_ name: String, _ argv: [String], binds: [(String, String)] = [], environment: [String: String],
                     readiness: StackProcess.Readiness) throws -> StackProcess {
         let container = try bed.container(name, binds: binds, ownRoot: true)
+        return try launch(argv, in: container, environment: environment, readiness: readiness)
+    }
+
+    /// Starts the container's main process: logged, registered, restarted with the container's leftovers
+    /// killed first, held down while its hold file exists (none at start).
+    private func launch(_ argv: [String], in container: NamespaceBed.Container, environment: [String: String],
+                        readiness: StackProcess.Readiness) throws -> StackProcess {
+        let name = container.name
         let (executable, arguments) = bed.commandLine(in: container, argv)
         let process = StackProcess(name: name, executable: executable, arguments: arguments, environment: environment,
                                    logDirectory: logs, readiness: readiness, registry: "\(bed.directory)/processes",
                                    beforeRestart: { [bed] in bed.kill(container: container) }, holdFile: "\(holds)/\(name)")
+        try? FileManager.default.removeItem(atPath: "\(holds)/\(name)")
         try process.start()
         lock.withLock {
             running[name] = process

@@ -45,11 +45,7 @@ struct ProdStackSupervisor: Service {
         }
         let manager = FileManager.default
         try manager.createDirectory(atPath: paths.root, withIntermediateDirectories: true)
-        if let text = try? String(contentsOfFile: paths.supervisorPID, encoding: .utf8),
-           let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid != getpid(), kill(pid, 0) == 0 {
-            throw LocalProcess.LaunchError(description: "a stack is already running here (pid \(pid)); `stam down` stops it")
-        }
-        try String(getpid()).write(toFile: paths.supervisorPID, atomically: true, encoding: .utf8)
+        try paths.claimSupervisor()
         defer { try? manager.removeItem(atPath: paths.supervisorPID) }
         try? manager.removeItem(atPath: paths.stack)  // written again once everything is up
         // A supervisor killed with SIGKILL left its containers running: they hold the bed's network.
@@ -115,7 +111,10 @@ struct ProdStackSupervisor: Service {
                 let migrations = try await retrying("the migrations through PgBouncer") {
                     try await MigrationRunner(configuration: database, logger: quiet).run(directory: directory)
                 }
-                demo = try await retrying("the demo data") { try await seedDemoData(database: database, simulatorHost: "panel-simulator") }
+                demo = try await retrying("the demo data") {
+                    try await LocalStackDemoData.seed(database: database, paths: paths, panelCount: panelCount, host: "panel-simulator",
+                                                      firstPort: Self.firstPanelPort, pollInterval: pollInterval, logger: logger)
+                }
                 progress.done("\(migrations.applied.count) migrations applied, \(migrations.alreadyApplied.count) already; admin '\(LocalStackDemoData.adminLogin)'")
             }
         }
@@ -144,13 +143,7 @@ struct ProdStackSupervisor: Service {
             processes: Dictionary(uniqueKeysWithValues: stack.processes.map { ($0.name, Int($0.pid ?? 0)) }),
             addresses: Dictionary(uniqueKeysWithValues: stack.bed.hostNames.compactMap { name in stack.address(of: name).map { (name, $0) } }))
         try summary.write(to: paths.stack)
-        try """
-            DATABASE_URL=\(databaseURL)
-            REDIS_URL=\(summary.redisURL)
-            RABBITMQ_URL=\(summary.rabbitmqURL)
-            STAM_SECRETS_DIR=\(paths.secrets)
-            STAM_API=\(summary.api)
-            """.write(toFile: paths.environmentFile, atomically: true, encoding: .utf8)
+        try paths.writeEnvironmentFile(summary)
         print(summary.banner(adminPassword: demo.adminPassword, startedIn: ContinuousClock.now - started))
         fflush(nil)
         if exitWhenReady { return }
@@ -159,19 +152,17 @@ struct ProdStackSupervisor: Service {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { try? await scenario.run() }
             group.addTask { [logger, paths] in
-                var current = summary
+                var written = summary
                 while !Task.isCancelled {
                     try? await Task.sleep(for: .milliseconds(250))
                     for name in stack.applyHolds() { logger.info("stopping a service on request", metadata: ["service": "\(name)"]) }
-                    for process in stack.restartExited(logger: logger) {
-                        current = current.updating(process: process.name, pid: Int(process.pid ?? 0))
-                    }
-                    // stack.json: 0 for a service that is down (held by `stam stop`, or waiting for its restart).
+                    _ = stack.restartExited(logger: logger)
+                    // stack.json: each service's PID, 0 while it is down (held by `stam stop`, or waiting for its restart).
+                    var current = written
                     for process in stack.processes {
-                        let pid = process.pid.flatMap { kill($0, 0) == 0 ? Int($0) : nil } ?? 0
-                        if current.processes[process.name] != pid { current = current.updating(process: process.name, pid: pid) }
+                        current.processes[process.name] = process.pid.flatMap { kill($0, 0) == 0 ? Int($0) : nil } ?? 0
                     }
-                    if current.processes != (try? StackSummary.read(from: paths.stack))?.processes { try? current.write(to: paths.stack) }
+                    if current.processes != written.processes, (try? current.write(to: paths.stack)) != nil { written = current }
                 }
             }
             try? await gracefulShutdown()
@@ -197,18 +188,4 @@ struct ProdStackSupervisor: Service {
         }
     }
 
-    private func seedDemoData(database: DatabaseConfiguration, simulatorHost: String) async throws -> (panelIDs: [UUID], adminPassword: String?) {
-        let client = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: logger)
-        let secrets = try SecretBox(keyFile: "\(paths.secrets)/encryption_key")
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            defer { group.cancelAll() }
-            let demo = LocalStackDemoData(client: client, secrets: secrets, logger: logger)
-            let password = try await demo.ensureAdmin(passwordFile: paths.adminPassword)
-            let panels = try await demo.ensurePanels(count: panelCount, host: simulatorHost, firstPort: Self.firstPanelPort,
-                                                     pollInterval: pollInterval)
-            try await demo.ensureSmsPattern()
-            return (panels, password)
-        }
-    }
 }
