@@ -7,6 +7,7 @@ import Generated
 import Hummingbird
 import Logging
 import Messaging
+import NIOPosix
 import Observability
 import Outbox
 import Redis
@@ -42,6 +43,11 @@ struct BackendCommand: AsyncParsableCommand {
     var instance: String?
 
     func run() async throws {
+        // Tasks run on NIO's event loops instead of Swift's separate cooperative pool: a request's handler then
+        // resumes on the loop its connection lives on, not on another thread after every await (ApiBench: about
+        // +28% requests/s on 2 cores). Safe here because nothing in the backend blocks a task: bcrypt runs on
+        // NIOThreadPool, AMQP and Redis on their own owner threads. Once per process, before any server starts.
+        _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         var logger = Logger(label: "stam.backend")
         logger.logLevel = .info
         guard let databaseURL = databaseURL ?? ProcessInfo.processInfo.environment["DATABASE_URL"] else {

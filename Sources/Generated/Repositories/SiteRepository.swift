@@ -143,12 +143,16 @@ public struct SiteRepository: Sendable {
         let rows = try await context.rows(binds.query(sql), on: connection)
         var items: [Site] = []
         var last: KeysetCursor?
-        for row in rows.prefix(pageSize) {
+        items.reserveCapacity(min(rows.count, pageSize))
+        // The row after the page only says there is a next page; the cursor is the page's last row's position.
+        for (index, row) in rows.prefix(pageSize).enumerated() {
             var reader = RowReader(row, table: Self.table)
             items.append(try Self.decode(&reader, context: context))
-            last = KeysetCursor(sort: sortName, key: try reader.read(String.self), isNull: try reader.read(Bool.self), id: try reader.read(String.self))
+            if index == pageSize - 1, rows.count > pageSize {
+                last = KeysetCursor(sort: sortName, key: try reader.read(String.self), isNull: try reader.read(Bool.self), id: try reader.read(String.self))
+            }
         }
-        return Page(items: items, nextCursor: rows.count > pageSize ? last?.encoded : nil)
+        return Page(items: items, nextCursor: last?.encoded)
     }
 
     static func decode(_ row: PostgresRow, context: DatabaseContext) throws -> Site {

@@ -265,12 +265,16 @@ public struct SwiftRepositoryRenderer {
             writer.line("let rows = try await context.rows(binds.query(sql), on: connection)")
             writer.line("var items: [\(entity.name)] = []")
             writer.line("var last: KeysetCursor?")
-            writer.block("for row in rows.prefix(pageSize)") { writer in
+            writer.line("items.reserveCapacity(min(rows.count, pageSize))")
+            writer.comment("The row after the page only says there is a next page; the cursor is the page's last row's position.")
+            writer.block("for (index, row) in rows.prefix(pageSize).enumerated()") { writer in
                 writer.line("var reader = RowReader(row, table: Self.table)")
                 writer.line("items.append(try Self.decode(&reader, context: context))")
-                writer.line("last = KeysetCursor(sort: sortName, key: try reader.read(String.self), isNull: try reader.read(Bool.self), id: try reader.read(String.self))")
+                writer.block("if index == pageSize - 1, rows.count > pageSize") { writer in
+                    writer.line("last = KeysetCursor(sort: sortName, key: try reader.read(String.self), isNull: try reader.read(Bool.self), id: try reader.read(String.self))")
+                }
             }
-            writer.line("return Page(items: items, nextCursor: rows.count > pageSize ? last?.encoded : nil)")
+            writer.line("return Page(items: items, nextCursor: last?.encoded)")
         }
     }
 

@@ -3,22 +3,24 @@ import PostgresNIO
 
 /// Reads the columns of one result row in order, naming the column in every decoding error, for the
 /// generated repositories. Columns are read by position: the generated SELECT lists them in schema order.
+/// `@inlinable` so each generated `decode` specializes the reads for its column types (unspecialized, the
+/// generic decoding path was a tenth of the API's list route in a profile).
 public struct RowReader {
-    private let row: PostgresRandomAccessRow
-    private var index = 0
-    let table: String
+    @usableFromInline let row: PostgresRandomAccessRow
+    @usableFromInline var index = 0
+    @usableFromInline let table: String
 
     public init(_ row: PostgresRow, table: String) {
         self.row = row.makeRandomAccess()
         self.table = table
     }
 
-    private mutating func nextCell() -> PostgresCell {
+    @inlinable mutating func nextCell() -> PostgresCell {
         defer { index += 1 }
         return row[index]
     }
 
-    public mutating func read<Value: PostgresDecodable>(_ type: Value.Type = Value.self) throws -> Value {
+    @inlinable public mutating func read<Value: PostgresDecodable>(_ type: Value.Type = Value.self) throws -> Value {
         let cell = nextCell()
         do {
             return try cell.decode(Value.self)
@@ -27,7 +29,7 @@ public struct RowReader {
         }
     }
 
-    public mutating func readOptional<Value: PostgresDecodable>(_ type: Value.Type = Value.self) throws -> Value? {
+    @inlinable public mutating func readOptional<Value: PostgresDecodable>(_ type: Value.Type = Value.self) throws -> Value? {
         let cell = nextCell()
         guard cell.bytes != nil else { return nil }
         do {
@@ -38,14 +40,14 @@ public struct RowReader {
     }
 
     /// A schema enum stored as text; a value this build does not know is an error, not a crash.
-    public mutating func readEnum<Value: RawRepresentable>(_ type: Value.Type = Value.self) throws -> Value where Value.RawValue == String {
+    @inlinable public mutating func readEnum<Value: RawRepresentable>(_ type: Value.Type = Value.self) throws -> Value where Value.RawValue == String {
         guard let value = try readOptionalEnum(Value.self) else {
             throw RepositoryError(code: .invalidStoredValue, message: "\(table).\(row[index - 1].columnName): null in a required column")
         }
         return value
     }
 
-    public mutating func readOptionalEnum<Value: RawRepresentable>(_ type: Value.Type = Value.self) throws -> Value? where Value.RawValue == String {
+    @inlinable public mutating func readOptionalEnum<Value: RawRepresentable>(_ type: Value.Type = Value.self) throws -> Value? where Value.RawValue == String {
         guard let text = try readOptional(String.self) else { return nil }
         guard let value = Value(rawValue: text) else {
             throw RepositoryError(code: .invalidStoredValue, message: "\(table).\(row[index - 1].columnName): '\(text)' is not a \(Value.self) this build knows")
