@@ -1,3 +1,4 @@
+import APISupport
 import Foundation
 import Prometheus
 import Synchronization
@@ -12,6 +13,7 @@ import Synchronization
 public final class BackendMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
     let hub: LiveHub?
+    let listCache: ListCache?
     /// What the hub's totals were at the last scrape, to turn them into counter increments.
     private let counterValues = Mutex<[String: Int]>([:])
 
@@ -21,9 +23,10 @@ public final class BackendMetrics: Sendable {
         .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10),
     ]
 
-    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), hub: LiveHub? = nil) {
+    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), hub: LiveHub? = nil, listCache: ListCache? = nil) {
         self.registry = registry
         self.hub = hub
+        self.listCache = listCache
     }
 
     func recordRequest(method: String, route: String, status: Int, duration: Duration) {
@@ -50,6 +53,17 @@ public final class BackendMetrics: Sendable {
 
     /// Copies the live hub's figures into the registry; called just before each scrape.
     public func refreshLiveFigures() {
+        if let listCache {
+            let counts = listCache.counts
+            for (result, total) in [("hit", counts.hits), ("miss", counts.misses), ("bypass", counts.bypasses)] {
+                setCounter("stam_list_cache_requests_total", labels: [("result", result)], to: total,
+                           help: "List requests of cached entities: answered from memory, read and stored, or read with the cache off.")
+            }
+            setCounter("stam_list_cache_invalidations_total", to: counts.invalidations,
+                       help: "Times an entity's cached lists were dropped (events, writes through this backend, live feed state).")
+            registry.makeGauge(name: "stam_list_cache_enabled", help: "1 while list answers may be cached (the live feed is connected).")
+                .set(to: listCache.isEnabled ? 1 : 0)
+        }
         guard let hub else { return }
         registry.makeGauge(name: "stam_websocket_clients", help: "WebSocket clients connected to this backend.")
             .set(to: Double(hub.clientCount))
@@ -60,11 +74,12 @@ public final class BackendMetrics: Sendable {
     }
 
     /// The hub keeps its own monotonic totals; the registry's counter catches up to them.
-    private func setCounter(_ name: String, to total: Int, help: String) {
-        let counter = registry.makeCounter(name: name, help: help)
+    private func setCounter(_ name: String, labels: [(String, String)] = [], to total: Int, help: String) {
+        let counter = registry.makeCounter(name: name, labels: labels, help: help)
+        let key = ([name] + labels.map { "\($0.0)=\($0.1)" }).joined(separator: ",")
         let exported = counterValues.withLock { values -> Int in
-            let previous = values[name] ?? 0
-            values[name] = max(previous, total)
+            let previous = values[key] ?? 0
+            values[key] = max(previous, total)
             return max(0, total - previous)
         }
         if exported > 0 { counter.increment(by: Int64(exported)) }

@@ -21,10 +21,14 @@ public struct BackendRouter: Sendable {
     public let metrics: BackendMetrics
     /// Wakes the relays after an action committed its event (the process runs it as a service).
     public let outbox: OutboxNotifier
+    /// The lists the schema caches (`list_cache:`); nil: every list reads the database.
+    public let listCache: ListCache?
 
     public init(repositories: Repositories, tokens: TokenService, outbox: OutboxNotifier, limiter: LoginRateLimiter = LoginRateLimiter(),
-                readiness: [ReadinessCheck], reports: ReportsController? = nil, metrics: BackendMetrics = BackendMetrics()) {
+                readiness: [ReadinessCheck], reports: ReportsController? = nil, metrics: BackendMetrics = BackendMetrics(),
+                listCache: ListCache? = nil) {
         self.outbox = outbox
+        self.listCache = listCache
         self.reports = reports
         self.metrics = metrics
         self.repositories = repositories
@@ -37,6 +41,7 @@ public struct BackendRouter: Sendable {
         let router = Router(context: StamRequestContext.self)
         router.add(middleware: HTTPMetricsMiddleware(metrics: metrics))
         router.add(middleware: RequestIDMiddleware())
+        if let listCache { router.add(middleware: ListCacheInvalidationMiddleware(cache: listCache)) }
         router.get("/healthz") { _, _ in Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ok\n"))) }
         router.get("/readyz") { _, _ in
             let state = await ObservabilityServer.readiness(of: readiness)
@@ -57,7 +62,7 @@ public struct BackendRouter: Sendable {
         APIRoutes.register(on: api, repositories: repositories, actions: APIActionHandlers(
             panels: PanelActionHandler(repositories: repositories, outbox: outbox),
             alarms: AlarmActionHandler(repositories: repositories, outbox: outbox),
-            operators: OperatorActionHandler(repositories: repositories)))
+            operators: OperatorActionHandler(repositories: repositories)), listCache: listCache)
         reports?.register(on: api)
         return router
     }

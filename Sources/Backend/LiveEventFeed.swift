@@ -1,3 +1,4 @@
+import APISupport
 import Foundation
 import Logging
 import Messaging
@@ -12,6 +13,8 @@ import Synchronization
 public final class LiveEventFeed: Service, Sendable {
     let consumer: QueueConsumer
     let hub: LiveHub
+    /// Dropped answers on each event before the event reaches a console; on only while this feed is connected.
+    let listCache: ListCache?
     let logger: Logger
     private let reachable = Atomic<Bool>(false)
 
@@ -27,9 +30,10 @@ public final class LiveEventFeed: Service, Sendable {
         if !isConnected { throw NotConnected() }
     }
 
-    public init(consumer: QueueConsumer, hub: LiveHub, logger: Logger) {
+    public init(consumer: QueueConsumer, hub: LiveHub, listCache: ListCache? = nil, logger: Logger) {
         self.consumer = consumer
         self.hub = hub
+        self.listCache = listCache
         self.logger = logger
     }
 
@@ -40,7 +44,10 @@ public final class LiveEventFeed: Service, Sendable {
                 let batch = try await consumer.nextBatch(limit: 200, timeout: 0.5)
                 failures = 0
                 reachable.store(true, ordering: .relaxed)
+                listCache?.setEnabled(true)
                 for delivery in batch {
+                    // Before the push: a console that re-reads the list on this event must not get the old one.
+                    listCache?.invalidate(event: delivery.type)
                     if let payload = try? JSONDecoder().decode(JSONValue.self, from: Data(delivery.body)) {
                         hub.broadcast(LiveEvent(name: delivery.type ?? delivery.routingKey, routingKey: delivery.routingKey, payload: payload))
                     } else {
@@ -51,6 +58,7 @@ public final class LiveEventFeed: Service, Sendable {
             } catch {
                 failures += 1
                 reachable.store(false, ordering: .relaxed)
+                listCache?.setEnabled(false)
                 logger.warning("live feed: broker unavailable, retrying", metadata: ["error": "\(error)"])
                 try? await Task.sleep(for: .milliseconds(min(5000, 200 * (1 << min(failures, 5)))))
             }

@@ -5,7 +5,7 @@ import StamCore
 /// What this build of stam was generated from.
 public enum StamSchema {
     /// SHA-256 over the schema files; changes whenever the schema does.
-    public static let fingerprint = "ad09605dded06742fc94b4af653c7226e213d293feb95f0394d46d726e8659f2"
+    public static let fingerprint = "e359304a27944d472fab8f29b8972ff21aece060d94989c72bfdbfe8a8035dac"
 
     public static let entityTypes: [any Entity.Type] = [
         Site.self,

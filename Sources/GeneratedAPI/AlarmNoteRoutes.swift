@@ -10,11 +10,19 @@ import StamCore
 
 /// The `/api/alarm-notes` routes of `AlarmNote`.
 ///
-/// Declared at schema/entities.yaml:231.
+/// Declared at schema/entities.yaml:233.
 public struct AlarmNoteRoutes: Sendable {
     public let repository: AlarmNoteRepository
+    /// The backend's list cache; used only when the schema declares `list_cache:` (see `listCache`).
+    public let cache: ListCache?
 
-    public init(repository: AlarmNoteRepository) { self.repository = repository }
+    public init(repository: AlarmNoteRepository, cache: ListCache? = nil) {
+        self.repository = repository
+        self.cache = cache
+        if let cache, let policy = Self.listCache { cache.register(policy) }
+    }
+
+    public static let listCache: ListCachePolicy? = nil
 
     static let writableFields: Set<String> = ["alarm_id", "author_id", "body"]
 
@@ -30,12 +38,14 @@ public struct AlarmNoteRoutes: Sendable {
         filter.alarmId = query.uuid("alarm_id")
         let page = query.page(defaultSort: AlarmNoteRepository.Sort.createdAt)
         try query.finish()
-        do {
-            let result = try await repository.list(filter: filter, sort: page.sort, direction: page.direction, after: page.after, limit: page.limit)
-            return try APIResponse.json(PageBody(items: result.items, nextCursor: result.nextCursor))
-        }
-        catch let error as RepositoryError where error.code == .invalidCursor {
-            throw APIError.invalid(field: "after", error.message)
+        return try await APIResponse.list(cache: cache, policy: Self.listCache, request: request) {
+            do {
+                let result = try await repository.list(filter: filter, sort: page.sort, direction: page.direction, after: page.after, limit: page.limit)
+                return APIResponse.jsonBody(PageBody(items: result.items, nextCursor: result.nextCursor))
+            }
+            catch let error as RepositoryError where error.code == .invalidCursor {
+                throw APIError.invalid(field: "after", error.message)
+            }
         }
     }
 

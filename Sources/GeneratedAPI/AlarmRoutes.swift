@@ -15,30 +15,41 @@ import StamCore
 public protocol AlarmActions: Sendable {
     /// `POST /api/alarms/{id}/acknowledge`.
     ///
-    /// Declared at schema/entities.yaml:216.
+    /// Declared at schema/entities.yaml:218.
     func acknowledge(id: UUID, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
     /// `POST /api/alarms/{id}/take`.
     ///
-    /// Declared at schema/entities.yaml:217.
+    /// Declared at schema/entities.yaml:219.
     func take(id: UUID, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
     /// Close with a mandatory note.
     ///
     /// `POST /api/alarms/{id}/close`.
     ///
-    /// Declared at schema/entities.yaml:218.
+    /// Declared at schema/entities.yaml:220.
     func close(id: UUID, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
     /// Add a note while handling (the author is the caller).
     ///
     /// `POST /api/alarms/{id}/add-note`.
     ///
-    /// Declared at schema/entities.yaml:219.
+    /// Declared at schema/entities.yaml:221.
     func addNote(id: UUID, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
 }
 
 public struct AlarmRoutes: Sendable {
     public let repository: AlarmRepository
+    /// The backend's list cache; used only when the schema declares `list_cache:` (see `listCache`).
+    public let cache: ListCache?
 
-    public init(repository: AlarmRepository) { self.repository = repository }
+    public init(repository: AlarmRepository, cache: ListCache? = nil) {
+        self.repository = repository
+        self.cache = cache
+        if let cache, let policy = Self.listCache { cache.register(policy) }
+    }
+
+    /// `list_cache:` of `Alarm`.
+    ///
+    /// Declared at schema/entities.yaml:216.
+    public static let listCache: ListCachePolicy? = ListCachePolicy(entity: "Alarm", maxAge: .seconds(1), invalidatedBy: ["AlarmRaised", "AlarmAcknowledged", "AlarmTaken", "AlarmClosed"])
 
     static let writableFields: Set<String> = ["site_id", "panel_id", "panel_event_id", "kind", "priority", "state", "title", "zone_number", "partition_number", "assignee_id", "raised_at", "acknowledged_at", "taken_at", "closed_at"]
 
@@ -82,12 +93,14 @@ public struct AlarmRoutes: Sendable {
         filter.assigneeId = query.uuid("assignee_id")
         let page = query.page(defaultSort: AlarmRepository.Sort.raisedAt)
         try query.finish()
-        do {
-            let result = try await repository.list(filter: filter, sort: page.sort, direction: page.direction, after: page.after, limit: page.limit)
-            return try APIResponse.json(PageBody(items: result.items, nextCursor: result.nextCursor))
-        }
-        catch let error as RepositoryError where error.code == .invalidCursor {
-            throw APIError.invalid(field: "after", error.message)
+        return try await APIResponse.list(cache: cache, policy: Self.listCache, request: request) {
+            do {
+                let result = try await repository.list(filter: filter, sort: page.sort, direction: page.direction, after: page.after, limit: page.limit)
+                return APIResponse.jsonBody(PageBody(items: result.items, nextCursor: result.nextCursor))
+            }
+            catch let error as RepositoryError where error.code == .invalidCursor {
+                throw APIError.invalid(field: "after", error.message)
+            }
         }
     }
 

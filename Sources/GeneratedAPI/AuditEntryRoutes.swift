@@ -10,11 +10,19 @@ import StamCore
 
 /// The `/api/audit-entries` routes of `AuditEntry`.
 ///
-/// Declared at schema/entities.yaml:312.
+/// Declared at schema/entities.yaml:314.
 public struct AuditEntryRoutes: Sendable {
     public let repository: AuditEntryRepository
+    /// The backend's list cache; used only when the schema declares `list_cache:` (see `listCache`).
+    public let cache: ListCache?
 
-    public init(repository: AuditEntryRepository) { self.repository = repository }
+    public init(repository: AuditEntryRepository, cache: ListCache? = nil) {
+        self.repository = repository
+        self.cache = cache
+        if let cache, let policy = Self.listCache { cache.register(policy) }
+    }
+
+    public static let listCache: ListCachePolicy? = nil
 
     static let writableFields: Set<String> = ["operator_id", "action", "entity_type", "entity_id", "request_id", "details"]
 
@@ -33,12 +41,14 @@ public struct AuditEntryRoutes: Sendable {
         filter.entityId = query.uuid("entity_id")
         let page = query.page(defaultSort: AuditEntryRepository.Sort.createdAt)
         try query.finish()
-        do {
-            let result = try await repository.list(filter: filter, sort: page.sort, direction: page.direction, after: page.after, limit: page.limit)
-            return try APIResponse.json(PageBody(items: result.items, nextCursor: result.nextCursor))
-        }
-        catch let error as RepositoryError where error.code == .invalidCursor {
-            throw APIError.invalid(field: "after", error.message)
+        return try await APIResponse.list(cache: cache, policy: Self.listCache, request: request) {
+            do {
+                let result = try await repository.list(filter: filter, sort: page.sort, direction: page.direction, after: page.after, limit: page.limit)
+                return APIResponse.jsonBody(PageBody(items: result.items, nextCursor: result.nextCursor))
+            }
+            catch let error as RepositoryError where error.code == .invalidCursor {
+                throw APIError.invalid(field: "after", error.message)
+            }
         }
     }
 

@@ -10,11 +10,19 @@ import StamCore
 
 /// The `/api/commands` routes of `Command`.
 ///
-/// Declared at schema/entities.yaml:276.
+/// Declared at schema/entities.yaml:278.
 public struct CommandRoutes: Sendable {
     public let repository: CommandRepository
+    /// The backend's list cache; used only when the schema declares `list_cache:` (see `listCache`).
+    public let cache: ListCache?
 
-    public init(repository: CommandRepository) { self.repository = repository }
+    public init(repository: CommandRepository, cache: ListCache? = nil) {
+        self.repository = repository
+        self.cache = cache
+        if let cache, let policy = Self.listCache { cache.register(policy) }
+    }
+
+    public static let listCache: ListCachePolicy? = nil
 
     static let writableFields: Set<String> = ["panel_id", "kind", "arm_mode", "targets", "status", "result_code", "result_text", "requested_by", "requested_at", "completed_at", "expires_at"]
 
@@ -32,12 +40,14 @@ public struct CommandRoutes: Sendable {
         filter.kind = query.enumeration("kind", CommandKind.self)
         let page = query.page(defaultSort: CommandRepository.Sort.requestedAt)
         try query.finish()
-        do {
-            let result = try await repository.list(filter: filter, sort: page.sort, direction: page.direction, after: page.after, limit: page.limit)
-            return try APIResponse.json(PageBody(items: result.items, nextCursor: result.nextCursor))
-        }
-        catch let error as RepositoryError where error.code == .invalidCursor {
-            throw APIError.invalid(field: "after", error.message)
+        return try await APIResponse.list(cache: cache, policy: Self.listCache, request: request) {
+            do {
+                let result = try await repository.list(filter: filter, sort: page.sort, direction: page.direction, after: page.after, limit: page.limit)
+                return APIResponse.jsonBody(PageBody(items: result.items, nextCursor: result.nextCursor))
+            }
+            catch let error as RepositoryError where error.code == .invalidCursor {
+                throw APIError.invalid(field: "after", error.message)
+            }
         }
     }
 

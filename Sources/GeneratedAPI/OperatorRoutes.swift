@@ -10,21 +10,29 @@ import StamCore
 
 /// The `/api/operators` routes of `Operator`.
 ///
-/// Declared at schema/entities.yaml:249.
+/// Declared at schema/entities.yaml:251.
 /// The `actions:` of `Operator`, implemented by hand (the backend). The route has checked the role and parsed the id.
 public protocol OperatorActions: Sendable {
     /// Set an operator's password (stored as a bcrypt hash).
     ///
     /// `POST /api/operators/{id}/set-password`.
     ///
-    /// Declared at schema/entities.yaml:257.
+    /// Declared at schema/entities.yaml:259.
     func setPassword(id: UUID, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
 }
 
 public struct OperatorRoutes: Sendable {
     public let repository: OperatorRepository
+    /// The backend's list cache; used only when the schema declares `list_cache:` (see `listCache`).
+    public let cache: ListCache?
 
-    public init(repository: OperatorRepository) { self.repository = repository }
+    public init(repository: OperatorRepository, cache: ListCache? = nil) {
+        self.repository = repository
+        self.cache = cache
+        if let cache, let policy = Self.listCache { cache.register(policy) }
+    }
+
+    public static let listCache: ListCachePolicy? = nil
 
     static let writableFields: Set<String> = ["login", "display_name", "role", "active"]
 
@@ -52,12 +60,14 @@ public struct OperatorRoutes: Sendable {
         filter.active = query.bool("active")
         let page = query.page(defaultSort: OperatorRepository.Sort.login)
         try query.finish()
-        do {
-            let result = try await repository.list(filter: filter, sort: page.sort, direction: page.direction, after: page.after, limit: page.limit)
-            return try APIResponse.json(PageBody(items: result.items, nextCursor: result.nextCursor))
-        }
-        catch let error as RepositoryError where error.code == .invalidCursor {
-            throw APIError.invalid(field: "after", error.message)
+        return try await APIResponse.list(cache: cache, policy: Self.listCache, request: request) {
+            do {
+                let result = try await repository.list(filter: filter, sort: page.sort, direction: page.direction, after: page.after, limit: page.limit)
+                return APIResponse.jsonBody(PageBody(items: result.items, nextCursor: result.nextCursor))
+            }
+            catch let error as RepositoryError where error.code == .invalidCursor {
+                throw APIError.invalid(field: "after", error.message)
+            }
         }
     }
 

@@ -13,8 +13,16 @@ import StamCore
 /// Declared at schema/entities.yaml:65.
 public struct SiteRoutes: Sendable {
     public let repository: SiteRepository
+    /// The backend's list cache; used only when the schema declares `list_cache:` (see `listCache`).
+    public let cache: ListCache?
 
-    public init(repository: SiteRepository) { self.repository = repository }
+    public init(repository: SiteRepository, cache: ListCache? = nil) {
+        self.repository = repository
+        self.cache = cache
+        if let cache, let policy = Self.listCache { cache.register(policy) }
+    }
+
+    public static let listCache: ListCachePolicy? = nil
 
     static let writableFields: Set<String> = ["code", "name", "address", "contact_name", "contact_phone", "notes", "active"]
 
@@ -34,12 +42,14 @@ public struct SiteRoutes: Sendable {
         filter.active = query.bool("active")
         let page = query.page(defaultSort: SiteRepository.Sort.name)
         try query.finish()
-        do {
-            let result = try await repository.list(filter: filter, sort: page.sort, direction: page.direction, after: page.after, limit: page.limit)
-            return try APIResponse.json(PageBody(items: result.items, nextCursor: result.nextCursor))
-        }
-        catch let error as RepositoryError where error.code == .invalidCursor {
-            throw APIError.invalid(field: "after", error.message)
+        return try await APIResponse.list(cache: cache, policy: Self.listCache, request: request) {
+            do {
+                let result = try await repository.list(filter: filter, sort: page.sort, direction: page.direction, after: page.after, limit: page.limit)
+                return APIResponse.jsonBody(PageBody(items: result.items, nextCursor: result.nextCursor))
+            }
+            catch let error as RepositoryError where error.code == .invalidCursor {
+                throw APIError.invalid(field: "after", error.message)
+            }
         }
     }
 

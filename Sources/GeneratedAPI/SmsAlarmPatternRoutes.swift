@@ -10,11 +10,19 @@ import StamCore
 
 /// The `/api/sms-alarm-patterns` routes of `SmsAlarmPattern`.
 ///
-/// Declared at schema/entities.yaml:328.
+/// Declared at schema/entities.yaml:330.
 public struct SmsAlarmPatternRoutes: Sendable {
     public let repository: SmsAlarmPatternRepository
+    /// The backend's list cache; used only when the schema declares `list_cache:` (see `listCache`).
+    public let cache: ListCache?
 
-    public init(repository: SmsAlarmPatternRepository) { self.repository = repository }
+    public init(repository: SmsAlarmPatternRepository, cache: ListCache? = nil) {
+        self.repository = repository
+        self.cache = cache
+        if let cache, let policy = Self.listCache { cache.register(policy) }
+    }
+
+    public static let listCache: ListCachePolicy? = nil
 
     static let writableFields: Set<String> = ["pattern", "kind", "priority", "title", "enabled"]
 
@@ -34,12 +42,14 @@ public struct SmsAlarmPatternRoutes: Sendable {
         filter.kind = query.enumeration("kind", AlarmKind.self)
         let page = query.page(defaultSort: SmsAlarmPatternRepository.Sort.createdAt)
         try query.finish()
-        do {
-            let result = try await repository.list(filter: filter, sort: page.sort, direction: page.direction, after: page.after, limit: page.limit)
-            return try APIResponse.json(PageBody(items: result.items, nextCursor: result.nextCursor))
-        }
-        catch let error as RepositoryError where error.code == .invalidCursor {
-            throw APIError.invalid(field: "after", error.message)
+        return try await APIResponse.list(cache: cache, policy: Self.listCache, request: request) {
+            do {
+                let result = try await repository.list(filter: filter, sort: page.sort, direction: page.direction, after: page.after, limit: page.limit)
+                return APIResponse.jsonBody(PageBody(items: result.items, nextCursor: result.nextCursor))
+            }
+            catch let error as RepositoryError where error.code == .invalidCursor {
+                throw APIError.invalid(field: "after", error.message)
+            }
         }
     }
 

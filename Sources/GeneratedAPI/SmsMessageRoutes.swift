@@ -10,11 +10,19 @@ import StamCore
 
 /// The `/api/sms-messages` routes of `SmsMessage`.
 ///
-/// Declared at schema/entities.yaml:294.
+/// Declared at schema/entities.yaml:296.
 public struct SmsMessageRoutes: Sendable {
     public let repository: SmsMessageRepository
+    /// The backend's list cache; used only when the schema declares `list_cache:` (see `listCache`).
+    public let cache: ListCache?
 
-    public init(repository: SmsMessageRepository) { self.repository = repository }
+    public init(repository: SmsMessageRepository, cache: ListCache? = nil) {
+        self.repository = repository
+        self.cache = cache
+        if let cache, let policy = Self.listCache { cache.register(policy) }
+    }
+
+    public static let listCache: ListCachePolicy? = nil
 
     static let writableFields: Set<String> = ["sender", "body", "sent_at", "received_at", "site_id", "status", "dedup_key"]
 
@@ -32,12 +40,14 @@ public struct SmsMessageRoutes: Sendable {
         filter.siteId = query.uuid("site_id")
         let page = query.page(defaultSort: SmsMessageRepository.Sort.receivedAt)
         try query.finish()
-        do {
-            let result = try await repository.list(filter: filter, sort: page.sort, direction: page.direction, after: page.after, limit: page.limit)
-            return try APIResponse.json(PageBody(items: result.items, nextCursor: result.nextCursor))
-        }
-        catch let error as RepositoryError where error.code == .invalidCursor {
-            throw APIError.invalid(field: "after", error.message)
+        return try await APIResponse.list(cache: cache, policy: Self.listCache, request: request) {
+            do {
+                let result = try await repository.list(filter: filter, sort: page.sort, direction: page.direction, after: page.after, limit: page.limit)
+                return APIResponse.jsonBody(PageBody(items: result.items, nextCursor: result.nextCursor))
+            }
+            catch let error as RepositoryError where error.code == .invalidCursor {
+                throw APIError.invalid(field: "after", error.message)
+            }
         }
     }
 

@@ -42,6 +42,9 @@ struct BackendCommand: AsyncParsableCommand {
     @Option(help: "Name of this backend; its live queue is backend.live.<instance> (default: host name and PID).")
     var instance: String?
 
+    @Flag(inversion: .prefixedNo, help: "Keep the answers of the lists the schema marks list_cache in memory (see ListCache).")
+    var listCache = true
+
     func run() async throws {
         // Tasks run on NIO's event loops instead of Swift's separate cooperative pool: a request's handler then
         // resumes on the loop its connection lives on, not on another thread after every await (ApiBench: about
@@ -74,9 +77,10 @@ struct BackendCommand: AsyncParsableCommand {
         let name = instance ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())"
         let outbox = OutboxNotifier(client: client, logger: logger)
         let hub = LiveHub()
+        let listCache: ListCache? = self.listCache ? ListCache() : nil
         let feed = LiveEventFeed(
             consumer: QueueConsumer(configuration: amqp, topology: StamTopology.messaging, queue: "backend.live", instance: name, logger: logger),
-            hub: hub, logger: logger)
+            hub: hub, listCache: listCache, logger: logger)
         // The backend side of the SMS path (the deployment has no container of its own for it): every backend
         // competes on sms.inbox, and the idempotent consumer makes a redelivery or a second backend harmless.
         let smsQueue = QueueConsumer(configuration: amqp, topology: StamTopology.messaging, queue: "sms.inbox", logger: logger)
@@ -93,10 +97,11 @@ struct BackendCommand: AsyncParsableCommand {
             try DatabaseConfiguration(url: $0, passwordFile: SecretFiles.existing("postgres_password"))
         }
         let reportDatabase = ReportDatabase(replica: replica, primary: client, logger: logger)
-        let metrics = BackendMetrics(hub: hub)
+        let metrics = BackendMetrics(hub: hub, listCache: listCache)
         let lagMonitor = ReplicationLagMonitor(reports: reportDatabase, metrics: metrics, logger: logger)
         let router = BackendRouter(repositories: repositories, tokens: tokens, outbox: outbox, readiness: readiness,
-                                   reports: ReportsController(database: reportDatabase), metrics: metrics).build()
+                                   reports: ReportsController(database: reportDatabase), metrics: metrics,
+                                   listCache: listCache).build()
         let application = BackendApplication.make(
             router: router, live: LiveSocket(hub: hub, tokens: tokens, state: RedisLiveState(client: redis)),
             host: host, port: port, logger: logger)

@@ -1,6 +1,7 @@
 // ApiBench: requests per second and latency of an authenticated "list 50 alarms" at 64 connections (wrk),
-// `stam backend` (release) beside the same endpoint in FastAPI + asyncpg (Benchmarks/fastapi-baseline, run by
-// uvicorn with one worker per core) on the same private PostgreSQL in the same run. Prints a markdown table.
+// `stam backend` (release) with its list cache (the default) and without it (`--no-list-cache`), beside the same
+// endpoint in FastAPI + asyncpg (Benchmarks/fastapi-baseline, run by uvicorn with one worker per core) on the same
+// private PostgreSQL in the same run. Prints a markdown table.
 //
 //   ApiBench <project root> <stam release binary> [seconds per run, default 10]
 import APISupport
@@ -108,18 +109,24 @@ do {
     let tokens = try await TokenService(publicKeyPEM: key.publicKey.pemRepresentation, privateKeyPEM: key.pemRepresentation)
     let token = try await tokens.issue(for: Principal(operatorId: UUID(), login: "bench", role: "operator"))
 
-    let backendPort = try FreePort.find()
-    let backendLog = "\(base)/backend.log"
     var environment = ProcessInfo.processInfo.environment
     environment["STAM_SECRETS_DIR"] = secrets
-    let backend = try LocalProcess(
-        name: "stam backend", executable: stam,
-        arguments: ["backend", "--host", "127.0.0.1", "--port", String(backendPort),
-                    "--database-url", "postgresql://app@127.0.0.1:\(postgres.port)/stam",
-                    "--amqp-url", "amqp://\(rabbit.username)@127.0.0.1:\(rabbit.port)/\(rabbit.virtualHost)",
-                    "--redis-url", redis.url, "--instance", "bench"],
-        environment: environment, logFile: backendLog)
-    processes.append(backend)
+    /// A `stam backend` on its own port; `extra` switches the list cache off for the uncached row.
+    func startBackend(_ label: String, extra: [String]) throws -> (process: LocalProcess, url: String, log: String) {
+        let port = try FreePort.find()
+        let log = "\(base)/backend-\(label).log"
+        let process = try LocalProcess(
+            name: "stam backend (\(label))", executable: stam,
+            arguments: ["backend", "--host", "127.0.0.1", "--port", String(port),
+                        "--database-url", "postgresql://app@127.0.0.1:\(postgres.port)/stam",
+                        "--amqp-url", "amqp://\(rabbit.username)@127.0.0.1:\(rabbit.port)/\(rabbit.virtualHost)",
+                        "--redis-url", redis.url, "--instance", "bench-\(label)"] + extra,
+            environment: environment, logFile: log)
+        return (process, "http://127.0.0.1:\(port)/api/alarms?limit=50", log)
+    }
+    let cached = try startBackend("cached", extra: [])
+    let uncached = try startBackend("uncached", extra: ["--no-list-cache"])
+    processes.append(contentsOf: [cached.process, uncached.process])
     let fastPort = try FreePort.find()
     let fastLog = "\(base)/fastapi.log"
     var pythonEnvironment = ProcessInfo.processInfo.environment
@@ -134,37 +141,50 @@ do {
     processes.append(fastapi)
 
     let authorization = "Authorization: Bearer \(token)"
-    let backendURL = "http://127.0.0.1:\(backendPort)/api/alarms?limit=50"
     let fastURL = "http://127.0.0.1:\(fastPort)/api/alarms?limit=50"
-    try await waitForHTTP(backendURL, headers: [authorization], process: backend, log: backendLog)
+    for backend in [cached, uncached] {
+        try await waitForHTTP(backend.url, headers: [authorization], process: backend.process, log: backend.log)
+    }
     try await waitForHTTP(fastURL, headers: [authorization], process: fastapi, log: fastLog)
-    // Same answer size from both: 50 items.
-    for url in [backendURL, fastURL] {
+    // Same answer from all three: 50 items.
+    for url in [cached.url, uncached.url, fastURL] {
         let body = try run("/usr/bin/curl", ["-s", "-H", authorization, url])
         let items = ((try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])?["items"] as? [Any])?.count ?? -1
         guard items == 50 else { throw BenchError( "\(url) returned \(items) items, not 50") }
     }
+    // The cached backend answers from memory only once its live feed is connected (the cache is off without it).
+    let cacheDeadline = ContinuousClock.now + .seconds(30)
+    while ContinuousClock.now < cacheDeadline,
+          try run("/usr/bin/curl", ["-s", "-o", "/dev/null", "-D", "-", "-H", authorization, cached.url]).lowercased().contains("x-list-cache: hit") == false {
+        try await Task.sleep(for: .milliseconds(200))
+    }
 
-    _ = try wrk(backendURL, token: token, duration: 3)  // warm-up
-    // API_BENCH_PROFILE=1: perf samples of the backend during a run, to find where the time goes.
+    // API_BENCH_PROFILE=1: perf samples of the uncached backend during a run, to find where the time goes.
     if ProcessInfo.processInfo.environment["API_BENCH_PROFILE"] == "1" {
+        _ = try wrk(uncached.url, token: token, duration: 3)
         let profile = try LocalProcess(name: "perf", executable: "/usr/bin/perf",
-                                       arguments: ["record", "-F", "499", "-g", "-o", "\(base)/perf.data", "-p", String(backend.pid), "--", "sleep", "6"],
+                                       arguments: ["record", "-F", "499", "-g", "-o", "\(base)/perf.data", "-p", String(uncached.process.pid), "--", "sleep", "6"],
                                        logFile: "\(base)/perf.log")
-        _ = try wrk(backendURL, token: token, duration: 7)
+        _ = try wrk(uncached.url, token: token, duration: 7)
         while profile.isRunning { try await Task.sleep(for: .milliseconds(100)) }
         print(try run("/usr/bin/perf", ["report", "-i", "\(base)/perf.data", "--stdio", "--no-children", "--percent-limit", "1.5", "-g", "none"]))
     }
-    let swift = try wrk(backendURL, token: token, duration: seconds)
-    _ = try wrk(fastURL, token: token, duration: 3)
-    let python = try wrk(fastURL, token: token, duration: seconds)
+    var results: [(String, WrkResult)] = []
+    for (label, url) in [("stam backend, list cache on (the default)", cached.url),
+                         ("stam backend, `--no-list-cache` (every request reads PostgreSQL)", uncached.url),
+                         ("FastAPI + asyncpg (uvicorn, \(cores) workers)", fastURL)] {
+        _ = try wrk(url, token: token, duration: 3)  // warm-up
+        results.append((label, try wrk(url, token: token, duration: seconds)))
+    }
+    let baseline = max(results[2].1.requestsPerSecond, 1)
 
     print("Authenticated `GET /api/alarms?limit=50`, \(connections) connections, \(seconds) s per run, wrk -t2, \(cores) cores shared by server, database and wrk")
     print()
     print("| implementation | requests/s | p50 | p99 | errors | vs baseline |")
     print("|---|---:|---:|---:|---|---:|")
-    print("| stam backend (Swift, Hummingbird, postgres-nio) | \(String(format: "%.0f", swift.requestsPerSecond)) | \(swift.p50) | \(swift.p99) | \(swift.errors) | \(String(format: "%.2fx", swift.requestsPerSecond / max(python.requestsPerSecond, 1))) |")
-    print("| FastAPI + asyncpg (uvicorn, \(cores) workers) | \(String(format: "%.0f", python.requestsPerSecond)) | \(python.p50) | \(python.p99) | \(python.errors) | 1.00x |")
+    for (label, result) in results {
+        print("| \(label) | \(String(format: "%.0f", result.requestsPerSecond)) | \(result.p50) | \(result.p99) | \(result.errors) | \(String(format: "%.2fx", result.requestsPerSecond / baseline)) |")
+    }
     print()
     print("Targets: at least 3x the baseline's requests/s; p99 under 20 ms.")
 } catch {

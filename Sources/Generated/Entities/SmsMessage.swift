@@ -7,37 +7,37 @@ import StamCore
 ///
 /// Table `sms_messages`.
 ///
-/// Declared at schema/entities.yaml:281.
+/// Declared at schema/entities.yaml:283.
 public struct SmsMessage: Entity {
     public static let tableName = "sms_messages"
     public static let columnNames: [String] = ["id", "sender", "body", "sent_at", "received_at", "site_id", "status", "dedup_key"]
 
-    /// Declared at schema/entities.yaml:284.
+    /// Declared at schema/entities.yaml:286.
     public var id: UUID
 
-    /// Declared at schema/entities.yaml:285.
+    /// Declared at schema/entities.yaml:287.
     public var sender: String
 
-    /// Declared at schema/entities.yaml:286.
+    /// Declared at schema/entities.yaml:288.
     public var body: String
 
     /// Service-centre time stamp from the PDU.
     ///
-    /// Declared at schema/entities.yaml:287.
+    /// Declared at schema/entities.yaml:289.
     public var sentAt: Date
 
-    /// Declared at schema/entities.yaml:288.
+    /// Declared at schema/entities.yaml:290.
     public var receivedAt: Date
 
-    /// Declared at schema/entities.yaml:289.
+    /// Declared at schema/entities.yaml:291.
     public var siteId: UUID?
 
-    /// Declared at schema/entities.yaml:290.
+    /// Declared at schema/entities.yaml:292.
     public var status: SmsStatus
 
     /// Sender, time stamp and reference; repeats of one message collapse.
     ///
-    /// Declared at schema/entities.yaml:291.
+    /// Declared at schema/entities.yaml:293.
     public var dedupKey: String
 
     public init(

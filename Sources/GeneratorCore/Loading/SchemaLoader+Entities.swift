@@ -153,7 +153,7 @@ extension SchemaLoader {
 
     private func loadAPI(_ node: SchemaNode, owner: String) -> APIDeclaration? {
         let operations = APIDeclaration.Operation.allCases.map(\.rawValue)
-        guard let body = mapping(node, "the api of \(owner)", allowed: operations + ["filters", "sort"]) else { return nil }
+        guard let body = mapping(node, "the api of \(owner)", allowed: operations + ["filters", "sort", "list_cache"]) else { return nil }
         var api = APIDeclaration(location: node.location)
         for operation in APIDeclaration.Operation.allCases {
             if let roles = value(body, operation.rawValue) {
@@ -162,6 +162,20 @@ extension SchemaLoader {
         }
         api.filters = value(body, "filters").flatMap { stringList($0, "the filters of \(owner)") } ?? []
         api.sort = value(body, "sort").flatMap { stringList($0, "the sort fields of \(owner)") } ?? []
+        if let cacheNode = value(body, "list_cache") { api.listCache = loadListCache(cacheNode, owner: owner) }
         return api
+    }
+
+    private func loadListCache(_ node: SchemaNode, owner: String) -> ListCacheDeclaration? {
+        let what = "the list_cache of \(owner)"
+        guard let body = mapping(node, what, allowed: ["max_age", "invalidated_by"]) else { return nil }
+        guard let ageNode = value(body, "max_age"), let maxAge = duration(ageNode, "'max_age' of \(what)") else {
+            if value(body, "max_age") == nil {
+                diagnostics.error("\(what) needs 'max_age' (how stale an answer may be at most, e.g. 1s)", at: node.location)
+            }
+            return nil
+        }
+        let events = value(body, "invalidated_by").flatMap { stringList($0, "'invalidated_by' of \(what)") } ?? []
+        return ListCacheDeclaration(maxAgeSeconds: maxAge, invalidatedBy: events, location: node.location)
     }
 }

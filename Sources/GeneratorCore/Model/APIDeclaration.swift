@@ -9,8 +9,27 @@ public struct APIDeclaration: Hashable, Sendable {
     public var roles: [Operation: [Located<String>]] = [:]
     public var filters: [Located<String>] = []
     public var sort: [Located<String>] = []
+    /// `list_cache:`: the backend keeps list answers in memory (see `ListCacheDeclaration`).
+    public var listCache: ListCacheDeclaration?
 
     public init(location: SourceLocation) { self.location = location }
+}
+
+/// `list_cache: { max_age: 1s, invalidated_by: [AlarmRaised, ...] }` on an entity's `api:`: each backend keeps
+/// the answers of the entity's list route in memory, drops them when one of the named events arrives on its
+/// live feed or when any write request passes through it, and never serves one older than `max_age` (the
+/// bound for changes no event announces). Many consoles re-reading the same list after the same event then
+/// cost one database query instead of one each.
+public struct ListCacheDeclaration: Hashable, Sendable {
+    public var maxAgeSeconds: Int
+    public var invalidatedBy: [Located<String>]
+    public var location: SourceLocation
+
+    public init(maxAgeSeconds: Int, invalidatedBy: [Located<String>], location: SourceLocation) {
+        self.maxAgeSeconds = maxAgeSeconds
+        self.invalidatedBy = invalidatedBy
+        self.location = location
+    }
 }
 
 /// A non-CRUD operation on an entity (acknowledge an alarm, arm a panel), handled by hand-written code.

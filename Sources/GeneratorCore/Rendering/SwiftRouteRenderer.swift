@@ -74,9 +74,10 @@ public struct SwiftRouteRenderer {
             }
             writer.line("]")
             writer.line()
-            writer.block("public static func register(on group: RouterGroup<StamRequestContext>, repositories: Repositories, actions: APIActionHandlers)") { writer in
+            writer.doc("`listCache`: the backend's cache for the lists whose schema declares `list_cache:` (nil: none cached).")
+            writer.block("public static func register(on group: RouterGroup<StamRequestContext>, repositories: Repositories, actions: APIActionHandlers, listCache: ListCache? = nil)") { writer in
                 for entity in routed {
-                    let routes = "\(entity.name)Routes(repository: repositories.\(SwiftRepositoryRenderer.propertyName(of: entity)))"
+                    let routes = "\(entity.name)Routes(repository: repositories.\(SwiftRepositoryRenderer.propertyName(of: entity)), cache: listCache)"
                     writer.line("\(routes).register(on: group)")
                     if !entity.actions.isEmpty {
                         writer.line("\(routes).register(actions: actions.\(SwiftRepositoryRenderer.propertyName(of: entity)), on: group)")
@@ -128,8 +129,22 @@ public struct SwiftRouteRenderer {
         }
         writer.block("public struct \(entity.name)Routes: Sendable") { writer in
             writer.line("public let repository: \(entity.name)Repository")
+            writer.doc("The backend's list cache; used only when the schema declares `list_cache:` (see `listCache`).")
+            writer.line("public let cache: ListCache?")
             writer.line()
-            writer.line("public init(repository: \(entity.name)Repository) { self.repository = repository }")
+            writer.block("public init(repository: \(entity.name)Repository, cache: ListCache? = nil)") { writer in
+                writer.line("self.repository = repository")
+                writer.line("self.cache = cache")
+                writer.line("if let cache, let policy = Self.listCache { cache.register(policy) }")
+            }
+            writer.line()
+            if let cache = api.listCache {
+                writer.doc(models.docText("`list_cache:` of `\(entity.name)`.", location: cache.location))
+                let events = cache.invalidatedBy.map { SwiftNames.literal($0.value) }.joined(separator: ", ")
+                writer.line("public static let listCache: ListCachePolicy? = ListCachePolicy(entity: \(SwiftNames.literal(entity.name)), maxAge: .seconds(\(cache.maxAgeSeconds)), invalidatedBy: [\(events)])")
+            } else {
+                writer.line("public static let listCache: ListCachePolicy? = nil")
+            }
             writer.line()
             writer.line("static let writableFields: Set<String> = [\(writable.map { SwiftNames.literal($0.name) }.joined(separator: ", "))]")
             writer.line()
@@ -201,12 +216,14 @@ public struct SwiftRouteRenderer {
             }
             writer.line("let page = query.page(defaultSort: \(entity.name)Repository.Sort.\(SwiftNames.identifier(defaultSort)))")
             writer.line("try query.finish()")
-            writer.block("do") { writer in
-                writer.line("let result = try await repository.list(filter: filter, sort: page.sort, direction: page.direction, after: page.after, limit: page.limit)")
-                writer.line("return try APIResponse.json(PageBody(items: result.items, nextCursor: result.nextCursor))")
-            }
-            writer.block("catch let error as RepositoryError where error.code == .invalidCursor") { writer in
-                writer.line("throw APIError.invalid(field: \"after\", error.message)")
+            writer.block("return try await APIResponse.list(cache: cache, policy: Self.listCache, request: request)") { writer in
+                writer.block("do") { writer in
+                    writer.line("let result = try await repository.list(filter: filter, sort: page.sort, direction: page.direction, after: page.after, limit: page.limit)")
+                    writer.line("return APIResponse.jsonBody(PageBody(items: result.items, nextCursor: result.nextCursor))")
+                }
+                writer.block("catch let error as RepositoryError where error.code == .invalidCursor") { writer in
+                    writer.line("throw APIError.invalid(field: \"after\", error.message)")
+                }
             }
         }
     }

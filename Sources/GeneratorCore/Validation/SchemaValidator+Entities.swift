@@ -126,6 +126,7 @@ extension SchemaValidator {
         for operation in APIDeclaration.Operation.allCases {
             if let roles = api.roles[operation] { checkRoles(roles, for: "'\(operation.rawValue)' of \(owner)") }
         }
+        if let cache = api.listCache { check(cache, of: entity, api: api) }
         let fieldNames = entity.fields.map(\.name)
         for (list, kind) in [(api.filters, "filter"), (api.sort, "sort field")] {
             for name in list {
@@ -140,6 +141,23 @@ extension SchemaValidator {
                     diagnostics.error("field '\(field.name)' of \(owner) cannot be a \(kind): its type does not compare", at: name.location)
                 }
             }
+        }
+    }
+
+    private mutating func check(_ cache: ListCacheDeclaration, of entity: EntityDeclaration, api: APIDeclaration) {
+        let what = "the list_cache of entity '\(entity.name)'"
+        if api.roles[.list] == nil {
+            diagnostics.error("\(what) caches a list route the entity does not have; add 'list' to its api or drop list_cache",
+                              at: cache.location)
+        }
+        // An answer may be this stale when no event announces a change: keep it short enough for an operator's screen.
+        if !(1...60).contains(cache.maxAgeSeconds) {
+            diagnostics.error("'max_age' of \(what) must be between 1s and 60s, found \(cache.maxAgeSeconds)s", at: cache.location)
+        }
+        let eventNames = schema.events.map(\.name)
+        for event in cache.invalidatedBy where !eventNames.contains(event.value) {
+            diagnostics.error("unknown event '\(event.value)' in 'invalidated_by' of \(what)\(NameSuggestion.hint(for: event.value, in: eventNames))",
+                              at: event.location)
         }
     }
 

@@ -20,6 +20,26 @@ public enum APIResponse {
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
+    /// The JSON bytes of an entity or a page of them.
+    public static func jsonBody(_ value: some JSONWritable) -> ByteBuffer {
+        var writer = JSONWriter()
+        value.writeJSON(to: &writer)
+        return ByteBuffer(bytes: writer.bytes)
+    }
+
+    /// A list route's answer through the backend's `ListCache` when it has one and the entity declares
+    /// `list_cache:` (`X-List-Cache` says hit, miss or bypass), else straight from `load`.
+    public static func list(cache: ListCache?, policy: ListCachePolicy?, request: Request,
+                            load: () async throws -> ByteBuffer) async throws -> Response {
+        var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
+        guard let cache, let policy else {
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: try await load()))
+        }
+        let (body, outcome) = try await cache.body(for: policy, key: request.uri.query ?? "", load: load)
+        headers[.listCache] = outcome.rawValue
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: body))
+    }
+
     /// The request body, refused with 413 past the context's limit.
     public static func body(of request: Request, context: StamRequestContext) async throws -> Data {
         do {
@@ -61,6 +81,10 @@ public enum APIResponse {
         guard let text = context.parameters.get(name) else { throw APIError.notFound("not an id here") }
         return text
     }
+}
+
+extension HTTPField.Name {
+    public static let listCache = Self("X-List-Cache")!
 }
 
 /// A list response: `{"items": [...], "next_cursor": "..."}` (`next_cursor` is null on the last page).
