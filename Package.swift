@@ -359,7 +359,7 @@ let package = Package(
         .executableTarget(
             name: "ApiBench",
             dependencies: [
-                "APISupport", "Database", "LocalStack", "MigrationSupport",
+                "APISupport", "Database", "Generated", "LocalStack", "Messaging", "MigrationSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],

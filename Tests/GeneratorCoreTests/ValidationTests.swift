@@ -95,6 +95,44 @@ import Testing
             """, queues: Self.queues) == ["schema/events.yaml:3:16: error: event 'SiteRenamed' has no payload field 'site_id' carrying the id of its aggregate 'Site'; did you mean 'sites_id'?"])
     }
 
+    @Test func aListCacheNamesKnownEventsABoundedAgeAndAListRoute() {
+        let events = """
+            events:
+              SiteRenamed:
+                aggregate: Site
+                routing_key: site.renamed
+                exchange: events
+                payload: { site_id: uuid }
+            """
+        #expect(SchemaSnippet.errors(entities: Self.site + """
+              Panel:
+                fields:
+                  id: { type: uuid, primary: true }
+                api:
+                  list: [operator]
+                  list_cache: { max_age: 1s, invalidated_by: [SiteRenamd] }
+            """, events: events, queues: Self.queues) == ["schema/entities.yaml:14:51: error: unknown event 'SiteRenamd' in 'invalidated_by' of the list_cache of entity 'Panel'; did you mean 'SiteRenamed'?"])
+        #expect(SchemaSnippet.errors(entities: Self.site + """
+              Panel:
+                fields:
+                  id: { type: uuid, primary: true }
+                api:
+                  read: [operator]
+                  list_cache: { max_age: 2m, invalidated_by: [SiteRenamed] }
+            """, events: events, queues: Self.queues) == [
+                "schema/entities.yaml:14:19: error: the list_cache of entity 'Panel' caches a list route the entity does not have; add 'list' to its api or drop list_cache",
+                "schema/entities.yaml:14:19: error: 'max_age' of the list_cache of entity 'Panel' must be between 1s and 60s, found 120s",
+            ])
+        #expect(SchemaSnippet.errors(entities: Self.site + """
+              Panel:
+                fields:
+                  id: { type: uuid, primary: true }
+                api:
+                  list: [operator]
+                  list_cache: { invalidated_by: [SiteRenamed] }
+            """, events: events, queues: Self.queues) == ["schema/entities.yaml:14:19: error: the list_cache of entity 'Panel' needs 'max_age' (how stale an answer may be at most, e.g. 1s)"])
+    }
+
     @Test func duplicateTypeNamesAcrossKinds() {
         #expect(SchemaSnippet.errors(entities: Self.site + """
               AlarmState:

@@ -21,9 +21,21 @@ public struct KeysetCursor: Sendable, Hashable, Codable {
         self.id = id
     }
 
-    /// URL-safe base64 of the JSON form.
+    /// URL-safe base64 of the JSON form (written by `JSONWriter`: a `JSONEncoder` per page showed in the API's
+    /// profile; `init(decoding:sort:)` reads either).
     public var encoded: String {
-        Base64URL.encode((try? JSONEncoder().encode(self)) ?? Data())
+        var writer = JSONWriter(capacity: 128)
+        writer.beginObject()
+        writer.key("id")
+        writer.value(id)
+        writer.key("isNull")
+        writer.value(isNull)
+        writer.key("key")
+        writer.value(key)
+        writer.key("sort")
+        writer.value(sort)
+        writer.endObject()
+        return Base64URL.encode(Data(writer.bytes))
     }
 
     /// Decodes a cursor and checks it belongs to `sort`.
