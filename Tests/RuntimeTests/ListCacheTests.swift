@@ -104,6 +104,7 @@ import _CryptoExtras
         #expect(loader.count == 1)
         #expect(outcomes.allSatisfy { $0.0 == ByteBuffer(string: "one") })
         #expect(outcomes.filter { $0.1 == .miss }.count == 1)
+        #expect(cache.counts.misses == 1 && cache.counts.hits == 31)
     }
 
     /// The race a cache gets wrong: a query that started before a change finishes after it. Its answer must not
@@ -133,6 +134,7 @@ import _CryptoExtras
         while loader.count == 0 { try await Task.sleep(for: .milliseconds(5)) }
         let waiter = try await cache.body(for: Self.policy, key: "") { try await loader.load("own") }
         #expect(waiter == (ByteBuffer(string: "own"), .bypass))
+        #expect(cache.counts.bypasses == 1)
         await #expect(throws: Refused.self) { try await failing.value }
         #expect(try await cache.body(for: Self.policy, key: "") { try await loader.load("next") }.1 == .miss)
     }

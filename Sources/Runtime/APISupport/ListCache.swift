@@ -138,7 +138,7 @@ public final class ListCache: Sendable {
                     return continuation.resume(returning: .hit(entry.body))
                 }
                 if let id = entity.joinable[key], state.flights[id]?.generation == entity.generation {
-                    state.counts[.hit, default: 0] += 1
+                    // Counted when the query it joins finishes: a hit, or a bypass when that query failed.
                     state.flights[id]!.waiters.append(continuation)
                     return
                 }
@@ -173,6 +173,7 @@ public final class ListCache: Sendable {
     private func finish(flight id: UInt64, body: ByteBuffer?, started: ContinuousClock.Instant, maxAge: Duration) {
         state.withLock { state in
             guard let flight = state.flights.removeValue(forKey: id) else { return }
+            state.counts[body == nil ? .bypass : .hit, default: 0] += flight.waiters.count
             for waiter in flight.waiters { waiter.resume(returning: .joined(body)) }
             guard var entity = state.entities[flight.entity] else { return }
             if entity.joinable[flight.key] == id { entity.joinable[flight.key] = nil }
