@@ -41,7 +41,6 @@ public struct BackendRouter: Sendable {
         let router = Router(context: StamRequestContext.self)
         router.add(middleware: HTTPMetricsMiddleware(metrics: metrics))
         router.add(middleware: RequestIDMiddleware())
-        if let listCache { router.add(middleware: ListCacheInvalidationMiddleware(cache: listCache)) }
         router.get("/healthz") { _, _ in Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ok\n"))) }
         router.get("/readyz") { _, _ in
             let state = await ObservabilityServer.readiness(of: readiness)
@@ -59,6 +58,10 @@ public struct BackendRouter: Sendable {
         ConsoleAssets.register(on: router)
         router.post("/api/auth/login") { request, context in try await login.login(request, context: context) }
         let api = router.group("api").add(middleware: AuthenticationMiddleware(tokens: tokens))
+        // Behind authentication, so a refused request cannot empty the cache; added before the group's routes,
+        // which is what Hummingbird applies middleware to. Every write of the API (CRUD, actions) is in this group;
+        // login's last_login_at touches only operators, which are not cached.
+        if let listCache { api.add(middleware: ListCacheInvalidationMiddleware(cache: listCache)) }
         APIRoutes.register(on: api, repositories: repositories, actions: APIActionHandlers(
             panels: PanelActionHandler(repositories: repositories, outbox: outbox),
             alarms: AlarmActionHandler(repositories: repositories, outbox: outbox),

@@ -38,6 +38,8 @@ public final class LiveEventFeed: Service, Sendable {
     }
 
     public func run() async throws {
+        // Without this feed no event would drop a cached answer.
+        defer { listCache?.setEnabled(false) }
         var failures = 0
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {

@@ -26,8 +26,9 @@ public struct ListCachePolicy: Sendable {
 /// - A change announced by an event (`invalidated_by`): until the event reaches this backend's live feed, which
 ///   drops the answers before the event is pushed to any WebSocket, so a console that re-reads on an event
 ///   always gets a fresh list.
-/// - Anything else (another backend's CRUD, SQL by hand, an event the relay has not published yet): at most
-///   `max_age`, counted from the moment the answer's query started.
+/// - Anything else (another backend's CRUD, SQL by hand, an event the relay has not published yet, a console
+///   whose REST calls nginx moved to another backend than its WebSocket's): at most `max_age`, counted from the
+///   moment the answer's query started; a request joins a running query only while that still holds.
 /// - While the live feed is not connected the cache is off (every request reads the database).
 ///
 /// An answer whose query started before an invalidation is never stored, and a request never joins such a
@@ -46,6 +47,8 @@ public final class ListCache: Sendable {
         var entity: String
         var key: String
         var generation: UInt64
+        /// A request joins only while the answer would still be within max_age of this.
+        var started: ContinuousClock.Instant
         var waiters: [CheckedContinuation<Decision, Never>] = []
     }
 
@@ -53,6 +56,7 @@ public final class ListCache: Sendable {
         var policy: ListCachePolicy
         var generation: UInt64 = 0
         var entries: [String: Entry] = [:]
+        var entryBytes = 0
         /// The query a request with this key may join (same generation only).
         var joinable: [String: UInt64] = [:]
     }
@@ -70,17 +74,20 @@ public final class ListCache: Sendable {
     enum Decision {
         case hit(ByteBuffer)
         case load(flight: UInt64)
-        /// Another request's query for the same key finished: its body, or nil when it failed.
-        case joined(ByteBuffer?)
+        /// Another request's query for the same key finished: its body or its error.
+        case joined(Result<ByteBuffer, any Error>)
         case bypass
     }
 
-    /// Answers kept per entity; past it the expired ones go, then all (a bound against query-string churn).
+    /// Answers kept per entity, and their bytes; past either the expired ones go, then all (a bound against
+    /// query-string churn and large pages).
     public let maximumEntriesPerEntity: Int
+    public let maximumBytesPerEntity: Int
     private let state = Mutex(State())
 
-    public init(maximumEntriesPerEntity: Int = 256) {
+    public init(maximumEntriesPerEntity: Int = 256, maximumBytesPerEntity: Int = 32 << 20) {
         self.maximumEntriesPerEntity = maximumEntriesPerEntity
+        self.maximumBytesPerEntity = maximumBytesPerEntity
     }
 
     /// Called once per cached route when the routes are registered.
@@ -124,7 +131,8 @@ public final class ListCache: Sendable {
         state.withLock { ($0.counts[.hit] ?? 0, $0.counts[.miss] ?? 0, $0.counts[.bypass] ?? 0, $0.invalidations) }
     }
 
-    /// The cached body for `key` of `policy.entity`, or `load`'s (stored when still current).
+    /// The cached body for `key` of `policy.entity`, or `load`'s (stored when still current). The entity's
+    /// registered policy decides the age (the first registration of an entity wins).
     public func body(for policy: ListCachePolicy, key: String, load: () async throws -> ByteBuffer) async throws -> (ByteBuffer, Outcome) {
         let now = ContinuousClock.now
         let decision = await withCheckedContinuation { (continuation: CheckedContinuation<Decision, Never>) in
@@ -137,7 +145,10 @@ public final class ListCache: Sendable {
                     state.counts[.hit, default: 0] += 1
                     return continuation.resume(returning: .hit(entry.body))
                 }
-                if let id = entity.joinable[key], state.flights[id]?.generation == entity.generation {
+                // Join a query of the same generation whose answer will still be young enough; an older one (a slow
+                // or hung query) is left to its own waiters and this request starts another.
+                if let id = entity.joinable[key], let flight = state.flights[id], flight.generation == entity.generation,
+                   now < flight.started + entity.policy.maxAge {
                     // Counted when the query it joins finishes: a hit, or a bypass when that query failed.
                     state.flights[id]!.waiters.append(continuation)
                     return
@@ -145,7 +156,7 @@ public final class ListCache: Sendable {
                 state.counts[.miss, default: 0] += 1
                 state.nextFlight += 1
                 let id = state.nextFlight
-                state.flights[id] = Flight(entity: policy.entity, key: key, generation: entity.generation)
+                state.flights[id] = Flight(entity: policy.entity, key: key, generation: entity.generation, started: now)
                 entity.joinable[key] = id
                 state.entities[policy.entity] = entity
                 continuation.resume(returning: .load(flight: id))
@@ -154,45 +165,63 @@ public final class ListCache: Sendable {
         switch decision {
         case .hit(let body):
             return (body, .hit)
-        case .joined(let body?):
+        case .joined(.success(let body)):
             return (body, .hit)
-        case .joined(nil), .bypass:
+        case .joined(.failure(let error)):
+            // The shared query failed: the same error for everyone waiting on it (N fresh queries would hit a
+            // struggling database all at once), unless it failed only because its own request went away.
+            if error is CancellationError { return (try await load(), .bypass) }
+            throw error
+        case .bypass:
             return (try await load(), .bypass)
         case .load(let id):
             do {
                 let body = try await load()
-                finish(flight: id, body: body, started: now, maxAge: policy.maxAge)
+                finish(flight: id, result: .success(body))
                 return (body, .miss)
             } catch {
-                finish(flight: id, body: nil, started: now, maxAge: policy.maxAge)
+                finish(flight: id, result: .failure(error))
                 throw error
             }
         }
     }
 
-    private func finish(flight id: UInt64, body: ByteBuffer?, started: ContinuousClock.Instant, maxAge: Duration) {
+    private func finish(flight id: UInt64, result: Result<ByteBuffer, any Error>) {
         state.withLock { state in
             guard let flight = state.flights.removeValue(forKey: id) else { return }
+            let body = try? result.get()
             state.counts[body == nil ? .bypass : .hit, default: 0] += flight.waiters.count
-            for waiter in flight.waiters { waiter.resume(returning: .joined(body)) }
+            for waiter in flight.waiters { waiter.resume(returning: .joined(result)) }
             guard var entity = state.entities[flight.entity] else { return }
             if entity.joinable[flight.key] == id { entity.joinable[flight.key] = nil }
             if let body, state.enabled, entity.generation == flight.generation {
-                if entity.entries.count >= maximumEntriesPerEntity {
-                    let now = ContinuousClock.now
-                    entity.entries = entity.entries.filter { $0.value.expires > now }
-                    if entity.entries.count >= maximumEntriesPerEntity { entity.entries.removeAll() }
-                }
-                entity.entries[flight.key] = Entry(body: body, expires: started + maxAge)
+                store(body, key: flight.key, expires: flight.started + entity.policy.maxAge, in: &entity)
             }
             state.entities[flight.entity] = entity
         }
+    }
+
+    private func store(_ body: ByteBuffer, key: String, expires: ContinuousClock.Instant, in entity: inout EntityState) {
+        if let old = entity.entries.removeValue(forKey: key) { entity.entryBytes -= old.body.readableBytes }
+        let now = ContinuousClock.now
+        if entity.entries.count >= maximumEntriesPerEntity || entity.entryBytes + body.readableBytes > maximumBytesPerEntity {
+            entity.entries = entity.entries.filter { $0.value.expires > now }
+            entity.entryBytes = entity.entries.values.reduce(0) { $0 + $1.body.readableBytes }
+            if entity.entries.count >= maximumEntriesPerEntity || entity.entryBytes + body.readableBytes > maximumBytesPerEntity {
+                entity.entries.removeAll()
+                entity.entryBytes = 0
+            }
+        }
+        guard body.readableBytes <= maximumBytesPerEntity, now < expires else { return }
+        entity.entries[key] = Entry(body: body, expires: expires)
+        entity.entryBytes += body.readableBytes
     }
 
     private static func invalidate(_ name: String, in state: inout State) {
         guard var entity = state.entities[name] else { return }
         entity.generation += 1
         entity.entries.removeAll()
+        entity.entryBytes = 0
         entity.joinable.removeAll()
         state.entities[name] = entity
         state.invalidations += 1
