@@ -5,7 +5,7 @@ import StamCore
 /// What this build of stam was generated from.
 public enum StamSchema {
     /// SHA-256 over the schema files; changes whenever the schema does.
-    public static let fingerprint = "e359304a27944d472fab8f29b8972ff21aece060d94989c72bfdbfe8a8035dac"
+    public static let fingerprint = "36698c4776525c8b080199b883c0443dcbbd3c197f6e84935a0ad162db7dc8ec"
 
     public static let entityTypes: [any Entity.Type] = [
         Site.self,

@@ -10,7 +10,7 @@ import StamCore
 
 /// The `/api/alarm-notes` routes of `AlarmNote`.
 ///
-/// Declared at schema/entities.yaml:233.
+/// Declared at schema/entities.yaml:234.
 public struct AlarmNoteRoutes: Sendable {
     public let repository: AlarmNoteRepository
     /// The backend's list cache; used only when the schema declares `list_cache:` (see `listCache`).

@@ -10,7 +10,7 @@ import StamCore
 
 /// The `/api/audit-entries` routes of `AuditEntry`.
 ///
-/// Declared at schema/entities.yaml:314.
+/// Declared at schema/entities.yaml:316.
 public struct AuditEntryRoutes: Sendable {
     public let repository: AuditEntryRepository
     /// The backend's list cache; used only when the schema declares `list_cache:` (see `listCache`).

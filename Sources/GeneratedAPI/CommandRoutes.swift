@@ -10,7 +10,7 @@ import StamCore
 
 /// The `/api/commands` routes of `Command`.
 ///
-/// Declared at schema/entities.yaml:278.
+/// Declared at schema/entities.yaml:279.
 public struct CommandRoutes: Sendable {
     public let repository: CommandRepository
     /// The backend's list cache; used only when the schema declares `list_cache:` (see `listCache`).

@@ -1354,6 +1354,14 @@ public enum OpenAPIDocument {
             "format" : "int32",
             "type" : "integer"
           },
+          "sim_phone" : {
+            "description" : "Number of the panel's GSM module (INTEGRA GSM/GPRS): its SMS are attributed to this panel.",
+            "maxLength" : 32,
+            "type" : [
+              "string",
+              "null"
+            ]
+          },
           "site_id" : {
             "format" : "uuid",
             "type" : "string"
@@ -1383,6 +1391,7 @@ public enum OpenAPIDocument {
           "firmware",
           "integration_key",
           "user_code",
+          "sim_phone",
           "enabled",
           "poll_interval_ms",
           "event_log_cursor",
@@ -1426,6 +1435,14 @@ public enum OpenAPIDocument {
           "port" : {
             "format" : "int32",
             "type" : "integer"
+          },
+          "sim_phone" : {
+            "description" : "Number of the panel's GSM module (INTEGRA GSM/GPRS): its SMS are attributed to this panel.",
+            "maxLength" : 32,
+            "type" : [
+              "string",
+              "null"
+            ]
           },
           "site_id" : {
             "format" : "uuid",
@@ -1804,6 +1821,14 @@ public enum OpenAPIDocument {
           "port" : {
             "format" : "int32",
             "type" : "integer"
+          },
+          "sim_phone" : {
+            "description" : "Number of the panel's GSM module (INTEGRA GSM/GPRS): its SMS are attributed to this panel.",
+            "maxLength" : 32,
+            "type" : [
+              "string",
+              "null"
+            ]
           },
           "site_id" : {
             "format" : "uuid",
@@ -2357,6 +2382,14 @@ public enum OpenAPIDocument {
             "readOnly" : true,
             "type" : "string"
           },
+          "panel_id" : {
+            "description" : "The panel whose GSM module sent it (sim_phone), if any.",
+            "format" : "uuid",
+            "type" : [
+              "string",
+              "null"
+            ]
+          },
           "received_at" : {
             "format" : "date-time",
             "type" : "string"
@@ -2393,6 +2426,7 @@ public enum OpenAPIDocument {
           "sent_at",
           "received_at",
           "site_id",
+          "panel_id",
           "status",
           "dedup_key"
         ],
@@ -2408,6 +2442,14 @@ public enum OpenAPIDocument {
             "description" : "Sender, time stamp and reference; repeats of one message collapse.",
             "maxLength" : 128,
             "type" : "string"
+          },
+          "panel_id" : {
+            "description" : "The panel whose GSM module sent it (sim_phone), if any.",
+            "format" : "uuid",
+            "type" : [
+              "string",
+              "null"
+            ]
           },
           "received_at" : {
             "format" : "date-time",
@@ -2477,6 +2519,14 @@ public enum OpenAPIDocument {
             "description" : "Sender, time stamp and reference; repeats of one message collapse.",
             "maxLength" : 128,
             "type" : "string"
+          },
+          "panel_id" : {
+            "description" : "The panel whose GSM module sent it (sim_phone), if any.",
+            "format" : "uuid",
+            "type" : [
+              "string",
+              "null"
+            ]
           },
           "received_at" : {
             "format" : "date-time",
@@ -6905,6 +6955,15 @@ public enum OpenAPIDocument {
             "description" : "Equality filter.",
             "in" : "query",
             "name" : "site_id",
+            "schema" : {
+              "format" : "uuid",
+              "type" : "string"
+            }
+          },
+          {
+            "description" : "Equality filter.",
+            "in" : "query",
+            "name" : "panel_id",
             "schema" : {
               "format" : "uuid",
               "type" : "string"

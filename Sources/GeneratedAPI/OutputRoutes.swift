@@ -10,7 +10,7 @@ import StamCore
 
 /// The `/api/outputs` routes of `Output`.
 ///
-/// Declared at schema/entities.yaml:160.
+/// Declared at schema/entities.yaml:161.
 public struct OutputRoutes: Sendable {
     public let repository: OutputRepository
     /// The backend's list cache; used only when the schema declares `list_cache:` (see `listCache`).

@@ -10,7 +10,7 @@ import StamCore
 
 /// The `/api/panel-events` routes of `PanelEvent`.
 ///
-/// Declared at schema/entities.yaml:185.
+/// Declared at schema/entities.yaml:186.
 public struct PanelEventRoutes: Sendable {
     public let repository: PanelEventRepository
     /// The backend's list cache; used only when the schema declares `list_cache:` (see `listCache`).

@@ -10,34 +10,34 @@ import StamCore
 
 /// The `/api/panels` routes of `Panel`.
 ///
-/// Declared at schema/entities.yaml:98.
+/// Declared at schema/entities.yaml:99.
 /// The `actions:` of `Panel`, implemented by hand (the backend). The route has checked the role and parsed the id.
 public protocol PanelActions: Sendable {
     /// Arm partitions in a mode (optionally forced).
     ///
     /// `POST /api/panels/{id}/arm`.
     ///
-    /// Declared at schema/entities.yaml:106.
+    /// Declared at schema/entities.yaml:107.
     func arm(id: UUID, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
     /// `POST /api/panels/{id}/disarm`.
     ///
-    /// Declared at schema/entities.yaml:107.
+    /// Declared at schema/entities.yaml:108.
     func disarm(id: UUID, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
     /// `POST /api/panels/{id}/clear-alarm`.
     ///
-    /// Declared at schema/entities.yaml:108.
+    /// Declared at schema/entities.yaml:109.
     func clearAlarm(id: UUID, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
     /// `POST /api/panels/{id}/bypass-zones`.
     ///
-    /// Declared at schema/entities.yaml:109.
+    /// Declared at schema/entities.yaml:110.
     func bypassZones(id: UUID, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
     /// `POST /api/panels/{id}/unbypass-zones`.
     ///
-    /// Declared at schema/entities.yaml:110.
+    /// Declared at schema/entities.yaml:111.
     func unbypassZones(id: UUID, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
     /// `POST /api/panels/{id}/set-outputs`.
     ///
-    /// Declared at schema/entities.yaml:111.
+    /// Declared at schema/entities.yaml:112.
     func setOutputs(id: UUID, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
 }
 
@@ -54,7 +54,7 @@ public struct PanelRoutes: Sendable {
 
     public static let listCache: ListCachePolicy? = nil
 
-    static let writableFields: Set<String> = ["site_id", "name", "host", "port", "integration_key", "user_code", "enabled", "poll_interval_ms"]
+    static let writableFields: Set<String> = ["site_id", "name", "host", "port", "integration_key", "user_code", "sim_phone", "enabled", "poll_interval_ms"]
 
     public func register(on group: RouterGroup<StamRequestContext>) {
         group.get("panels", use: list)
@@ -134,6 +134,7 @@ public struct PanelRoutes: Sendable {
         let port = input.int("port", optional: false)
         let integrationKey = input.secret("integration_key", max: 1024, optional: true)
         let userCode = input.secret("user_code", max: 1024, optional: true)
+        let simPhone = input.string("sim_phone", max: 32, optional: true)
         let enabled = input.bool("enabled", optional: false)
         let pollIntervalMs = input.int("poll_interval_ms", optional: false)
         input.require("site_id", siteId)
@@ -145,6 +146,7 @@ public struct PanelRoutes: Sendable {
         if case let port?? = port { value.port = port }
         if let integrationKey { value.integrationKey = integrationKey }
         if let userCode { value.userCode = userCode }
+        if let simPhone { value.simPhone = simPhone }
         if case let enabled?? = enabled { value.enabled = enabled }
         if case let pollIntervalMs?? = pollIntervalMs { value.pollIntervalMs = pollIntervalMs }
         do {
@@ -167,6 +169,7 @@ public struct PanelRoutes: Sendable {
         let port = input.int("port", optional: false)
         let integrationKey = input.secret("integration_key", max: 1024, optional: true)
         let userCode = input.secret("user_code", max: 1024, optional: true)
+        let simPhone = input.string("sim_phone", max: 32, optional: true)
         let enabled = input.bool("enabled", optional: false)
         let pollIntervalMs = input.int("poll_interval_ms", optional: false)
         try input.finish()
@@ -179,6 +182,7 @@ public struct PanelRoutes: Sendable {
         if case let port?? = port { value.port = port }
         if let integrationKey { value.integrationKey = integrationKey }
         if let userCode { value.userCode = userCode }
+        if let simPhone { value.simPhone = simPhone }
         if case let enabled?? = enabled { value.enabled = enabled }
         if case let pollIntervalMs?? = pollIntervalMs { value.pollIntervalMs = pollIntervalMs }
         do {

@@ -10,7 +10,7 @@ import StamCore
 
 /// The `/api/partitions` routes of `Partition`.
 ///
-/// Declared at schema/entities.yaml:126.
+/// Declared at schema/entities.yaml:127.
 public struct PartitionRoutes: Sendable {
     public let repository: PartitionRepository
     /// The backend's list cache; used only when the schema declares `list_cache:` (see `listCache`).

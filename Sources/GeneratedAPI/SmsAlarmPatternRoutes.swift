@@ -10,7 +10,7 @@ import StamCore
 
 /// The `/api/sms-alarm-patterns` routes of `SmsAlarmPattern`.
 ///
-/// Declared at schema/entities.yaml:330.
+/// Declared at schema/entities.yaml:332.
 public struct SmsAlarmPatternRoutes: Sendable {
     public let repository: SmsAlarmPatternRepository
     /// The backend's list cache; used only when the schema declares `list_cache:` (see `listCache`).

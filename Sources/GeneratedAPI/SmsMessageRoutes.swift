@@ -10,7 +10,7 @@ import StamCore
 
 /// The `/api/sms-messages` routes of `SmsMessage`.
 ///
-/// Declared at schema/entities.yaml:296.
+/// Declared at schema/entities.yaml:298.
 public struct SmsMessageRoutes: Sendable {
     public let repository: SmsMessageRepository
     /// The backend's list cache; used only when the schema declares `list_cache:` (see `listCache`).
@@ -24,7 +24,7 @@ public struct SmsMessageRoutes: Sendable {
 
     public static let listCache: ListCachePolicy? = nil
 
-    static let writableFields: Set<String> = ["sender", "body", "sent_at", "received_at", "site_id", "status", "dedup_key"]
+    static let writableFields: Set<String> = ["sender", "body", "sent_at", "received_at", "site_id", "panel_id", "status", "dedup_key"]
 
     public func register(on group: RouterGroup<StamRequestContext>) {
         group.get("sms-messages", use: list)
@@ -38,6 +38,7 @@ public struct SmsMessageRoutes: Sendable {
         filter.sender = query.string("sender")
         filter.status = query.enumeration("status", SmsStatus.self)
         filter.siteId = query.uuid("site_id")
+        filter.panelId = query.uuid("panel_id")
         let page = query.page(defaultSort: SmsMessageRepository.Sort.receivedAt)
         try query.finish()
         return try await APIResponse.list(cache: cache, policy: Self.listCache, request: request) {

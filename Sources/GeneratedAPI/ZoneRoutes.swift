@@ -10,7 +10,7 @@ import StamCore
 
 /// The `/api/zones` routes of `Zone`.
 ///
-/// Declared at schema/entities.yaml:144.
+/// Declared at schema/entities.yaml:145.
 public struct ZoneRoutes: Sendable {
     public let repository: ZoneRepository
     /// The backend's list cache; used only when the schema declares `list_cache:` (see `listCache`).

@@ -30,6 +30,42 @@ import Testing
         }
     }
 
+    /// An SMS from a panel's own GSM module (its `sim_phone`, written in any format) belongs to that panel and its
+    /// site, also when the number is some other site's contact phone too; one from a site's contact phone to the
+    /// site alone; an unknown or alphanumeric sender to nobody, and it raises no alarm.
+    @Test func eachSmsIsAttributedToThePanelOrTheSiteThatSentIt() async throws {
+        let fixture = try await SmsFixture.make(name: "attribution")
+        defer { Task { await fixture.cleanUp() } }
+        try await fixture.execute("INSERT INTO sites (code, name, contact_phone) VALUES ('S1', 'Bank', '+48 600 100 200'), ('S2', 'Shop', '511 222 333')")
+        try await fixture.execute("""
+            INSERT INTO panels (site_id, name, host, sim_phone)
+            VALUES ((SELECT id FROM sites WHERE code = 'S1'), 'Vault', '10.0.0.9', '0048-511-222-333')
+            """)
+        try await fixture.execute("INSERT INTO sms_alarm_patterns (pattern, kind, priority) VALUES ('alarm', 'burglary', 'critical')")
+        try await running(fixture, metrics: SmsMetrics()) {
+            fixture.simulator.deliver(text: "ALARM from the panel", from: SmsAddress(kind: .international, value: "+48511222333"))
+            fixture.simulator.deliver(text: "ALARM from the owner", from: Self.panel)
+            fixture.simulator.deliver(text: "ALARM from nobody", from: SmsAddress(kind: .international, value: "+48700000001"))
+            fixture.simulator.deliver(text: "ALARM promo", from: SmsAddress(kind: .alphanumeric, value: "SATEL"))
+            try await fixture.wait { try await fixture.number("SELECT count(*) FROM sms_messages") >= 4 }
+        }
+        let attributed = try await fixture.strings("""
+            SELECT m.body || ' | ' || coalesce(s.code, '-') || ' | ' || coalesce(p.name, '-') || ' | ' ||
+                   coalesce((SELECT ps.code || '/' || coalesce(pp.name, '-') FROM alarms a JOIN sites ps ON ps.id = a.site_id
+                             LEFT JOIN panels pp ON pp.id = a.panel_id WHERE a.title LIKE '%' || m.body), 'no alarm')
+            FROM sms_messages m LEFT JOIN sites s ON s.id = m.site_id LEFT JOIN panels p ON p.id = m.panel_id ORDER BY m.body
+            """)
+        #expect(attributed == [
+            "ALARM from nobody | - | - | no alarm",
+            "ALARM from the owner | S1 | - | S1/-",
+            "ALARM from the panel | S1 | Vault | S1/Vault",
+            "ALARM promo | - | - | no alarm",
+        ])
+        // The alarm's event names the panel too, for the consoles.
+        let event = try await fixture.strings("SELECT payload::text FROM outbox WHERE event_name = 'AlarmRaised' AND payload->>'panel_id' IS NOT NULL")
+        #expect(event.count == 1)
+    }
+
     /// 200 messages of every kind, delivered in bursts into a 30-slot SIM (so the network has to hold some
     /// back while the storage is full): each is stored once, with its text, and the modem ends empty.
     @Test func twoHundredMixedMessagesArriveExactlyOnce() async throws {

@@ -6,9 +6,9 @@ import Outbox
 import PostgresNIO
 
 /// The backend side of the SMS path: an `IdempotentConsumer` handler that stores each received SMS in
-/// `sms_messages`, attributes it to a site by the sender's number, and raises an alarm (with its
-/// `AlarmRaised` outbox event) when the text matches an enabled `sms_alarm_patterns` row, all in the
-/// consumer's one transaction.
+/// `sms_messages`, attributes it to a panel (its GSM module's `sim_phone`) or a site (`contact_phone`) by the
+/// sender's number, and raises an alarm (with its `AlarmRaised` outbox event) when the text matches an enabled
+/// `sms_alarm_patterns` row, all in the consumer's one transaction.
 public enum SmsIngest {
     /// The consumer name in `processed_messages`.
     public static let consumerName = "sms-consumer"
@@ -52,14 +52,18 @@ public enum SmsIngest {
         } catch {
             throw InvalidMessage(description: "not an SmsReceived payload: \(error)")
         }
-        let siteId = try await site(forSender: sms.sender, on: connection, logger: logger)
+        // A panel's own GSM module first (its site follows), else a site's contact phone.
+        let panel = try await panel(forSender: sms.sender, on: connection, logger: logger)
+        var siteId = panel?.siteId
+        if panel == nil { siteId = try await site(forSender: sms.sender, on: connection, logger: logger) }
+        let panelId = panel?.id
         let match = siteId == nil ? nil : try await matchingPattern(for: sms.body, on: connection, logger: logger)
         let status: SmsStatus = match == nil ? .received : .processed
         // The dedup key is the content-derived message id: a repeat that got past processed_messages (another
         // consumer name, a replayed dead letter) still collapses into one row.
         let rows = try await connection.query("""
-            INSERT INTO sms_messages (id, sender, body, sent_at, received_at, site_id, status, dedup_key)
-            VALUES (\(sms.smsId), \(sms.sender), \(sms.body), \(sms.sentAt), \(sms.receivedAt), \(siteId), \(status.rawValue),
+            INSERT INTO sms_messages (id, sender, body, sent_at, received_at, site_id, panel_id, status, dedup_key)
+            VALUES (\(sms.smsId), \(sms.sender), \(sms.body), \(sms.sentAt), \(sms.receivedAt), \(siteId), \(panelId), \(status.rawValue),
                     \(sms.smsId.uuidString.lowercased()))
             ON CONFLICT (dedup_key) DO NOTHING RETURNING id
             """, logger: logger)
@@ -74,10 +78,10 @@ public enum SmsIngest {
         let raisedAt = Date()
         let title = String(((match.title.map { "\($0): " } ?? "SMS from \(sms.sender): ") + sms.body).prefix(200))
         try await connection.query("""
-            INSERT INTO alarms (id, site_id, kind, priority, state, title, raised_at)
-            VALUES (\(alarmId), \(siteId), \(match.kind.rawValue), \(match.priority.rawValue), 'new', \(title), \(raisedAt))
+            INSERT INTO alarms (id, site_id, panel_id, kind, priority, state, title, raised_at)
+            VALUES (\(alarmId), \(siteId), \(panelId), \(match.kind.rawValue), \(match.priority.rawValue), 'new', \(title), \(raisedAt))
             """, logger: logger)
-        try await Outbox.enqueue(AlarmRaised(alarmId: alarmId, siteId: siteId, kind: match.kind, priority: match.priority,
+        try await Outbox.enqueue(AlarmRaised(alarmId: alarmId, siteId: siteId, panelId: panelId, kind: match.kind, priority: match.priority,
                                              title: title, raisedAt: raisedAt),
                                  on: connection, correlationId: delivery.messageId, logger: logger)
         logger.notice("SMS raised an alarm", metadata: ["sms_id": "\(sms.smsId)", "alarm_id": "\(alarmId)", "site_id": "\(siteId)"])
@@ -85,11 +89,27 @@ public enum SmsIngest {
     }
 
     /// The last nine digits identify a number whatever way it was written (+48 600 100 200, 0048600100200,
-    /// 600-100-200): the site whose contact phone ends in the sender's last nine digits.
-    static func site(forSender sender: String, on connection: PostgresConnection, logger: Logger) async throws -> UUID? {
+    /// 600-100-200); nil for a sender too short to be a phone number (an alphanumeric one, a service code).
+    static func numberSuffix(of sender: String) -> String? {
         let digits = sender.filter(\.isASCII).filter(\.isNumber)
-        guard digits.count >= 6 else { return nil }
-        let suffix = String(digits.suffix(9))
+        return digits.count >= 6 ? String(digits.suffix(9)) : nil
+    }
+
+    /// The enabled panel whose GSM module's number (`sim_phone`) is the sender's, and its site.
+    static func panel(forSender sender: String, on connection: PostgresConnection, logger: Logger) async throws -> (id: UUID, siteId: UUID)? {
+        guard let suffix = numberSuffix(of: sender) else { return nil }
+        let rows = try await connection.query("""
+            SELECT id, site_id FROM panels WHERE enabled AND sim_phone IS NOT NULL
+              AND right(regexp_replace(sim_phone, '[^0-9]', '', 'g'), 9) = \(suffix)
+            ORDER BY created_at, id LIMIT 1
+            """, logger: logger)
+        for try await (id, siteId) in rows.decode((UUID, UUID).self) { return (id, siteId) }
+        return nil
+    }
+
+    /// The site whose contact phone ends in the sender's last nine digits.
+    static func site(forSender sender: String, on connection: PostgresConnection, logger: Logger) async throws -> UUID? {
+        guard let suffix = numberSuffix(of: sender) else { return nil }
         let rows = try await connection.query("""
             SELECT id FROM sites WHERE active AND contact_phone IS NOT NULL
               AND right(regexp_replace(contact_phone, '[^0-9]', '', 'g'), 9) = \(suffix)

@@ -7,33 +7,33 @@ import StamCore
 ///
 /// Table `audit_entries`.
 ///
-/// Declared at schema/entities.yaml:301.
+/// Declared at schema/entities.yaml:303.
 public struct AuditEntry: Entity {
     public static let tableName = "audit_entries"
     public static let columnNames: [String] = ["id", "operator_id", "action", "entity_type", "entity_id", "request_id", "details", "created_at"]
 
-    /// Declared at schema/entities.yaml:304.
+    /// Declared at schema/entities.yaml:306.
     public var id: UUID
 
-    /// Declared at schema/entities.yaml:305.
+    /// Declared at schema/entities.yaml:307.
     public var operatorId: UUID?
 
-    /// Declared at schema/entities.yaml:306.
+    /// Declared at schema/entities.yaml:308.
     public var action: String
 
-    /// Declared at schema/entities.yaml:307.
+    /// Declared at schema/entities.yaml:309.
     public var entityType: String
 
-    /// Declared at schema/entities.yaml:308.
+    /// Declared at schema/entities.yaml:310.
     public var entityId: UUID?
 
-    /// Declared at schema/entities.yaml:309.
+    /// Declared at schema/entities.yaml:311.
     public var requestId: String?
 
-    /// Declared at schema/entities.yaml:310.
+    /// Declared at schema/entities.yaml:312.
     public var details: JSONValue?
 
-    /// Declared at schema/entities.yaml:311.
+    /// Declared at schema/entities.yaml:313.
     public var createdAt: Date
 
     public init(

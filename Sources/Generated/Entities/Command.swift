@@ -7,51 +7,51 @@ import StamCore
 ///
 /// Table `commands`.
 ///
-/// Declared at schema/entities.yaml:261.
+/// Declared at schema/entities.yaml:262.
 public struct Command: Entity {
     public static let tableName = "commands"
     public static let columnNames: [String] = ["id", "panel_id", "kind", "arm_mode", "targets", "status", "result_code", "result_text", "requested_by", "requested_at", "completed_at", "expires_at"]
 
-    /// Declared at schema/entities.yaml:264.
+    /// Declared at schema/entities.yaml:265.
     public var id: UUID
 
-    /// Declared at schema/entities.yaml:265.
+    /// Declared at schema/entities.yaml:266.
     public var panelId: UUID
 
-    /// Declared at schema/entities.yaml:266.
+    /// Declared at schema/entities.yaml:267.
     public var kind: CommandKind
 
     /// 0-3 for arm and force_arm.
     ///
-    /// Declared at schema/entities.yaml:267.
+    /// Declared at schema/entities.yaml:268.
     public var armMode: Int?
 
     /// Partition, zone or output numbers the command applies to.
     ///
-    /// Declared at schema/entities.yaml:268.
+    /// Declared at schema/entities.yaml:269.
     public var targets: JSONValue
 
-    /// Declared at schema/entities.yaml:269.
+    /// Declared at schema/entities.yaml:270.
     public var status: CommandStatus
 
     /// The panel's 0xEF result code.
     ///
-    /// Declared at schema/entities.yaml:270.
+    /// Declared at schema/entities.yaml:271.
     public var resultCode: Int?
 
-    /// Declared at schema/entities.yaml:271.
+    /// Declared at schema/entities.yaml:272.
     public var resultText: String?
 
-    /// Declared at schema/entities.yaml:272.
+    /// Declared at schema/entities.yaml:273.
     public var requestedBy: UUID
 
-    /// Declared at schema/entities.yaml:273.
+    /// Declared at schema/entities.yaml:274.
     public var requestedAt: Date
 
-    /// Declared at schema/entities.yaml:274.
+    /// Declared at schema/entities.yaml:275.
     public var completedAt: Date?
 
-    /// Declared at schema/entities.yaml:275.
+    /// Declared at schema/entities.yaml:276.
     public var expiresAt: Date
 
     public init(

@@ -7,38 +7,38 @@ import StamCore
 ///
 /// Table `operators`.
 ///
-/// Declared at schema/entities.yaml:238.
+/// Declared at schema/entities.yaml:239.
 public struct Operator: Entity {
     public static let tableName = "operators"
     public static let columnNames: [String] = ["id", "login", "display_name", "password_hash", "role", "active", "last_login_at", "version", "created_at"]
 
-    /// Declared at schema/entities.yaml:241.
+    /// Declared at schema/entities.yaml:242.
     public var id: UUID
 
-    /// Declared at schema/entities.yaml:242.
+    /// Declared at schema/entities.yaml:243.
     public var login: String
 
-    /// Declared at schema/entities.yaml:243.
+    /// Declared at schema/entities.yaml:244.
     public var displayName: String
 
     /// bcrypt hash, set by `stam user add` or the set_password action; null until then (no login). Never returned by the API.
     ///
-    /// Declared at schema/entities.yaml:244.
+    /// Declared at schema/entities.yaml:245.
     public var passwordHash: Secret?
 
-    /// Declared at schema/entities.yaml:245.
+    /// Declared at schema/entities.yaml:246.
     public var role: OperatorRole
 
-    /// Declared at schema/entities.yaml:246.
+    /// Declared at schema/entities.yaml:247.
     public var active: Bool
 
-    /// Declared at schema/entities.yaml:247.
+    /// Declared at schema/entities.yaml:248.
     public var lastLoginAt: Date?
 
-    /// Declared at schema/entities.yaml:248.
+    /// Declared at schema/entities.yaml:249.
     public var version: Int
 
-    /// Declared at schema/entities.yaml:249.
+    /// Declared at schema/entities.yaml:250.
     public var createdAt: Date
 
     public init(

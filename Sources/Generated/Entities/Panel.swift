@@ -10,7 +10,7 @@ import StamCore
 /// Declared at schema/entities.yaml:73.
 public struct Panel: Entity {
     public static let tableName = "panels"
-    public static let columnNames: [String] = ["id", "site_id", "name", "host", "port", "model", "firmware", "integration_key", "user_code", "enabled", "poll_interval_ms", "event_log_cursor", "fencing_token", "owner_worker", "connection_state", "last_seen_at", "version", "created_at", "updated_at"]
+    public static let columnNames: [String] = ["id", "site_id", "name", "host", "port", "model", "firmware", "integration_key", "user_code", "sim_phone", "enabled", "poll_interval_ms", "event_log_cursor", "fencing_token", "owner_worker", "connection_state", "last_seen_at", "version", "created_at", "updated_at"]
 
     /// Declared at schema/entities.yaml:76.
     public var id: UUID
@@ -45,38 +45,43 @@ public struct Panel: Entity {
     /// Declared at schema/entities.yaml:84.
     public var userCode: Secret?
 
+    /// Number of the panel's GSM module (INTEGRA GSM/GPRS): its SMS are attributed to this panel.
+    ///
     /// Declared at schema/entities.yaml:85.
-    public var enabled: Bool
+    public var simPhone: String?
 
     /// Declared at schema/entities.yaml:86.
+    public var enabled: Bool
+
+    /// Declared at schema/entities.yaml:87.
     public var pollIntervalMs: Int
 
     /// 24-bit index of the newest event-log record committed.
     ///
-    /// Declared at schema/entities.yaml:87.
+    /// Declared at schema/entities.yaml:88.
     public var eventLogCursor: Int?
 
     /// Lease generation of the worker that owns the panel; writes with an older token are refused.
     ///
-    /// Declared at schema/entities.yaml:88.
+    /// Declared at schema/entities.yaml:89.
     public var fencingToken: Int64
 
-    /// Declared at schema/entities.yaml:89.
+    /// Declared at schema/entities.yaml:90.
     public var ownerWorker: String?
 
-    /// Declared at schema/entities.yaml:90.
+    /// Declared at schema/entities.yaml:91.
     public var connectionState: PanelConnectionState
 
-    /// Declared at schema/entities.yaml:91.
+    /// Declared at schema/entities.yaml:92.
     public var lastSeenAt: Date?
 
-    /// Declared at schema/entities.yaml:92.
+    /// Declared at schema/entities.yaml:93.
     public var version: Int
 
-    /// Declared at schema/entities.yaml:93.
+    /// Declared at schema/entities.yaml:94.
     public var createdAt: Date
 
-    /// Declared at schema/entities.yaml:94.
+    /// Declared at schema/entities.yaml:95.
     public var updatedAt: Date
 
     public init(
@@ -89,6 +94,7 @@ public struct Panel: Entity {
         firmware: String? = nil,
         integrationKey: Secret? = nil,
         userCode: Secret? = nil,
+        simPhone: String? = nil,
         enabled: Bool = true,
         pollIntervalMs: Int = 1000,
         eventLogCursor: Int? = nil,
@@ -109,6 +115,7 @@ public struct Panel: Entity {
         self.firmware = firmware
         self.integrationKey = integrationKey
         self.userCode = userCode
+        self.simPhone = simPhone
         self.enabled = enabled
         self.pollIntervalMs = pollIntervalMs
         self.eventLogCursor = eventLogCursor
@@ -131,6 +138,7 @@ public struct Panel: Entity {
         case firmware
         case integrationKey = "integration_key"
         case userCode = "user_code"
+        case simPhone = "sim_phone"
         case enabled
         case pollIntervalMs = "poll_interval_ms"
         case eventLogCursor = "event_log_cursor"
@@ -177,6 +185,8 @@ extension Panel: JSONWritable {
         writer.value(self.pollIntervalMs)
         writer.key("port")
         writer.value(self.port)
+        writer.key("sim_phone")
+        if let value = self.simPhone { writer.value(value) } else { writer.null() }
         writer.key("site_id")
         writer.value(self.siteId)
         writer.key("updated_at")

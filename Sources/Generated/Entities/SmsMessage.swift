@@ -7,37 +7,42 @@ import StamCore
 ///
 /// Table `sms_messages`.
 ///
-/// Declared at schema/entities.yaml:283.
+/// Declared at schema/entities.yaml:284.
 public struct SmsMessage: Entity {
     public static let tableName = "sms_messages"
-    public static let columnNames: [String] = ["id", "sender", "body", "sent_at", "received_at", "site_id", "status", "dedup_key"]
-
-    /// Declared at schema/entities.yaml:286.
-    public var id: UUID
+    public static let columnNames: [String] = ["id", "sender", "body", "sent_at", "received_at", "site_id", "panel_id", "status", "dedup_key"]
 
     /// Declared at schema/entities.yaml:287.
-    public var sender: String
+    public var id: UUID
 
     /// Declared at schema/entities.yaml:288.
+    public var sender: String
+
+    /// Declared at schema/entities.yaml:289.
     public var body: String
 
     /// Service-centre time stamp from the PDU.
     ///
-    /// Declared at schema/entities.yaml:289.
+    /// Declared at schema/entities.yaml:290.
     public var sentAt: Date
 
-    /// Declared at schema/entities.yaml:290.
+    /// Declared at schema/entities.yaml:291.
     public var receivedAt: Date
 
-    /// Declared at schema/entities.yaml:291.
+    /// Declared at schema/entities.yaml:292.
     public var siteId: UUID?
 
-    /// Declared at schema/entities.yaml:292.
+    /// The panel whose GSM module sent it (sim_phone), if any.
+    ///
+    /// Declared at schema/entities.yaml:293.
+    public var panelId: UUID?
+
+    /// Declared at schema/entities.yaml:294.
     public var status: SmsStatus
 
     /// Sender, time stamp and reference; repeats of one message collapse.
     ///
-    /// Declared at schema/entities.yaml:293.
+    /// Declared at schema/entities.yaml:295.
     public var dedupKey: String
 
     public init(
@@ -47,6 +52,7 @@ public struct SmsMessage: Entity {
         sentAt: Date,
         receivedAt: Date = Date(),
         siteId: UUID? = nil,
+        panelId: UUID? = nil,
         status: SmsStatus = .received,
         dedupKey: String
     ) {
@@ -56,6 +62,7 @@ public struct SmsMessage: Entity {
         self.sentAt = sentAt
         self.receivedAt = receivedAt
         self.siteId = siteId
+        self.panelId = panelId
         self.status = status
         self.dedupKey = dedupKey
     }
@@ -67,6 +74,7 @@ public struct SmsMessage: Entity {
         case sentAt = "sent_at"
         case receivedAt = "received_at"
         case siteId = "site_id"
+        case panelId = "panel_id"
         case status
         case dedupKey = "dedup_key"
     }
@@ -81,6 +89,8 @@ extension SmsMessage: JSONWritable {
         writer.value(self.dedupKey)
         writer.key("id")
         writer.value(self.id)
+        writer.key("panel_id")
+        if let value = self.panelId { writer.value(value) } else { writer.null() }
         writer.key("received_at")
         writer.value(self.receivedAt)
         writer.key("sender")

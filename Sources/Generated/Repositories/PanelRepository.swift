@@ -16,7 +16,7 @@ public struct PanelRepository: Sendable {
     public init(context: DatabaseContext) { self.context = context }
 
     static let table = "panels"
-    static let columns = "\"id\", \"site_id\", \"name\", \"host\", \"port\", \"model\", \"firmware\", \"integration_key\", \"user_code\", \"enabled\", \"poll_interval_ms\", \"event_log_cursor\", \"fencing_token\", \"owner_worker\", \"connection_state\", \"last_seen_at\", \"version\", \"created_at\", \"updated_at\""
+    static let columns = "\"id\", \"site_id\", \"name\", \"host\", \"port\", \"model\", \"firmware\", \"integration_key\", \"user_code\", \"sim_phone\", \"enabled\", \"poll_interval_ms\", \"event_log_cursor\", \"fencing_token\", \"owner_worker\", \"connection_state\", \"last_seen_at\", \"version\", \"created_at\", \"updated_at\""
 
     /// Equality filters from `api.filters`; a nil property does not filter.
     public struct Filter: Sendable, Hashable {
@@ -81,6 +81,7 @@ public struct PanelRepository: Sendable {
             binds.add(value.firmware),
             try binds.add(box.seal(value.integrationKey, table: Self.table, column: "integration_key", rowId: "\(value.id)")),
             try binds.add(box.seal(value.userCode, table: Self.table, column: "user_code", rowId: "\(value.id)")),
+            binds.add(value.simPhone),
             binds.add(value.enabled),
             binds.add(value.pollIntervalMs),
             binds.add(value.eventLogCursor),
@@ -92,7 +93,7 @@ public struct PanelRepository: Sendable {
             binds.add(value.createdAt),
             binds.add(value.updatedAt),
         ]
-        let sql = "INSERT INTO \"panels\" (\"id\", \"site_id\", \"name\", \"host\", \"port\", \"model\", \"firmware\", \"integration_key\", \"user_code\", \"enabled\", \"poll_interval_ms\", \"event_log_cursor\", \"fencing_token\", \"owner_worker\", \"connection_state\", \"last_seen_at\", \"version\", \"created_at\", \"updated_at\") VALUES (\(values.joined(separator: ", "))) RETURNING \(Self.columns)"
+        let sql = "INSERT INTO \"panels\" (\"id\", \"site_id\", \"name\", \"host\", \"port\", \"model\", \"firmware\", \"integration_key\", \"user_code\", \"sim_phone\", \"enabled\", \"poll_interval_ms\", \"event_log_cursor\", \"fencing_token\", \"owner_worker\", \"connection_state\", \"last_seen_at\", \"version\", \"created_at\", \"updated_at\") VALUES (\(values.joined(separator: ", "))) RETURNING \(Self.columns)"
         let rows = try await context.rows(binds.query(sql), on: connection)
         return try Self.decode(rows[0], context: context)
     }
@@ -119,6 +120,7 @@ public struct PanelRepository: Sendable {
             "\"firmware\" = \(binds.add(value.firmware))",
             "\"integration_key\" = \(try binds.add(box.seal(value.integrationKey, table: Self.table, column: "integration_key", rowId: "\(value.id)")))",
             "\"user_code\" = \(try binds.add(box.seal(value.userCode, table: Self.table, column: "user_code", rowId: "\(value.id)")))",
+            "\"sim_phone\" = \(binds.add(value.simPhone))",
             "\"enabled\" = \(binds.add(value.enabled))",
             "\"poll_interval_ms\" = \(binds.add(value.pollIntervalMs))",
             "\"event_log_cursor\" = \(binds.add(value.eventLogCursor))",
@@ -197,6 +199,7 @@ public struct PanelRepository: Sendable {
         let firmware = try reader.readOptional(String.self)
         let integrationKey = try reader.readOptional(Data.self)
         let userCode = try reader.readOptional(Data.self)
+        let simPhone = try reader.readOptional(String.self)
         let enabled = try reader.read(Bool.self)
         let pollIntervalMs = try reader.read(Int.self)
         let eventLogCursor = try reader.readOptional(Int.self)
@@ -219,6 +222,7 @@ public struct PanelRepository: Sendable {
             firmware: firmware,
             integrationKey: try box.open(integrationKey, table: table, column: "integration_key", rowId: rowId),
             userCode: try box.open(userCode, table: table, column: "user_code", rowId: rowId),
+            simPhone: simPhone,
             enabled: enabled,
             pollIntervalMs: pollIntervalMs,
             eventLogCursor: eventLogCursor,

@@ -7,25 +7,27 @@ import StamCore
 
 /// Data access for `SmsMessage` (table `sms_messages`): insert, find, update, delete and keyset-paginated lists. Pass a transaction's connection as `on:` to take part in it.
 ///
-/// Declared at schema/entities.yaml:283.
+/// Declared at schema/entities.yaml:284.
 public struct SmsMessageRepository: Sendable {
     public let context: DatabaseContext
 
     public init(context: DatabaseContext) { self.context = context }
 
     static let table = "sms_messages"
-    static let columns = "\"id\", \"sender\", \"body\", \"sent_at\", \"received_at\", \"site_id\", \"status\", \"dedup_key\""
+    static let columns = "\"id\", \"sender\", \"body\", \"sent_at\", \"received_at\", \"site_id\", \"panel_id\", \"status\", \"dedup_key\""
 
     /// Equality filters from `api.filters`; a nil property does not filter.
     public struct Filter: Sendable, Hashable {
         public var sender: String?
         public var status: SmsStatus?
         public var siteId: UUID?
+        public var panelId: UUID?
 
-        public init(sender: String? = nil, status: SmsStatus? = nil, siteId: UUID? = nil) {
+        public init(sender: String? = nil, status: SmsStatus? = nil, siteId: UUID? = nil, panelId: UUID? = nil) {
             self.sender = sender
             self.status = status
             self.siteId = siteId
+            self.panelId = panelId
         }
     }
 
@@ -65,10 +67,11 @@ public struct SmsMessageRepository: Sendable {
             binds.add(value.sentAt),
             binds.add(value.receivedAt),
             binds.add(value.siteId),
+            binds.add(value.panelId),
             binds.add(enumValue: value.status),
             binds.add(value.dedupKey),
         ]
-        let sql = "INSERT INTO \"sms_messages\" (\"id\", \"sender\", \"body\", \"sent_at\", \"received_at\", \"site_id\", \"status\", \"dedup_key\") VALUES (\(values.joined(separator: ", "))) RETURNING \(Self.columns)"
+        let sql = "INSERT INTO \"sms_messages\" (\"id\", \"sender\", \"body\", \"sent_at\", \"received_at\", \"site_id\", \"panel_id\", \"status\", \"dedup_key\") VALUES (\(values.joined(separator: ", "))) RETURNING \(Self.columns)"
         let rows = try await context.rows(binds.query(sql), on: connection)
         return try Self.decode(rows[0], context: context)
     }
@@ -89,6 +92,7 @@ public struct SmsMessageRepository: Sendable {
             "\"sent_at\" = \(binds.add(value.sentAt))",
             "\"received_at\" = \(binds.add(value.receivedAt))",
             "\"site_id\" = \(binds.add(value.siteId))",
+            "\"panel_id\" = \(binds.add(value.panelId))",
             "\"status\" = \(binds.add(enumValue: value.status))",
             "\"dedup_key\" = \(binds.add(value.dedupKey))",
         ]
@@ -114,6 +118,7 @@ public struct SmsMessageRepository: Sendable {
         if let value = filter.sender { conditions.append("\"sender\" = \(binds.add(value))") }
         if let value = filter.status { conditions.append("\"status\" = \(binds.add(enumValue: value))") }
         if let value = filter.siteId { conditions.append("\"site_id\" = \(binds.add(value))") }
+        if let value = filter.panelId { conditions.append("\"panel_id\" = \(binds.add(value))") }
         let sortName = "\(Self.table):\(sort.rawValue):\(direction.rawValue)"
         let nullFlag = sort.nullFlag ?? "false"
         if let cursor {
@@ -153,6 +158,7 @@ public struct SmsMessageRepository: Sendable {
         let sentAt = try reader.read(Date.self)
         let receivedAt = try reader.read(Date.self)
         let siteId = try reader.readOptional(UUID.self)
+        let panelId = try reader.readOptional(UUID.self)
         let status = try reader.readEnum(SmsStatus.self)
         let dedupKey = try reader.read(String.self)
         return SmsMessage(
@@ -162,6 +168,7 @@ public struct SmsMessageRepository: Sendable {
             sentAt: sentAt,
             receivedAt: receivedAt,
             siteId: siteId,
+            panelId: panelId,
             status: status,
             dedupKey: dedupKey
         )
