@@ -5,7 +5,7 @@ import StamCore
 /// What this build of stam was generated from.
 public enum StamSchema {
     /// SHA-256 over the schema files; changes whenever the schema does.
-    public static let fingerprint = "36698c4776525c8b080199b883c0443dcbbd3c197f6e84935a0ad162db7dc8ec"
+    public static let fingerprint = "b5f3de06a3bea3f3179defd9026441455042ad7825e5456cbd5745193fbd79c2"
 
     public static let entityTypes: [any Entity.Type] = [
         Site.self,

@@ -68,7 +68,11 @@ import Testing
             let alarm = try await alarmReaches(console)
             try await OperatorSteps.handle(alarm: alarm, api: operatorAPI, console: console, requestPrefix: "prod")
             try await OperatorSteps.disarmThenArm(panel: panel, api: operatorAPI, console: console)
-            try await OperatorSteps.smsRaisesAnAlarm(text: "smoke in the server room", modemControl: summary.modemControl,
+            // Longer than one SMS: the modem holds two parts, which the agent keeps in its part store, the
+            // sms-parts volume at /var/lib/stam/sms, until both are there (so the image's user must own it).
+            // 171 characters with "ALARM ": two parts, and the alarm's title (200 at most) still holds all of it.
+            let longText = "smoke in the server room, " + String(repeating: "detector 4 and 5 active; ", count: 5) + "call the guard"
+            try await OperatorSteps.smsRaisesAnAlarm(text: longText, modemControl: summary.modemControl,
                                                      api: operatorAPI, console: console)
         }
 

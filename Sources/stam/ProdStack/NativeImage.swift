@@ -36,9 +36,11 @@ struct NativeImage {
         let name = image.split(separator: "/").last.map { String($0.split(separator: ":").first ?? $0) } ?? image
         switch name {
         case "stam-replacer-backend", "stam-satel-worker", "stam-sms-agent":
-            // backend.Dockerfile and its twins: USER 10001, /var/lib/stam (and media) owned by it.
+            // backend.Dockerfile and its twins: USER 10001, /var/lib/stam (and media, sms) owned by it; a named volume
+            // mounted there takes that owner, as Docker gives an empty volume the image directory's.
             return NativeImage(user: "10001:10001", files: ["/usr/local/bin/stam": stam],
-                               directories: ["/var/lib/stam": "10001:10001", "/var/lib/stam/media": "10001:10001"])
+                               directories: ["/var/lib/stam": "10001:10001", "/var/lib/stam/media": "10001:10001",
+                                             "/var/lib/stam/sms": "10001:10001"])
         case "stam-patroni":
             // FROM postgres:15-bookworm (PostgreSQL's bin directory on PATH), the generated scripts, and
             // Patroni, here from PyPI (>= 3.0.3) instead of the image's pip install.

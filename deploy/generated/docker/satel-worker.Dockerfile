@@ -23,7 +23,7 @@ RUN apt-get update \
 # The non-root user stam; the secret files (stam secrets init) belong to this uid.
 RUN groupadd --system --gid 10001 stam \
     && useradd --system --uid 10001 --gid 10001 --home-dir /var/lib/stam --shell /usr/sbin/nologin stam \
-    && install -d -o 10001 -g 10001 -m 0750 /var/lib/stam /var/lib/stam/media
+    && install -d -o 10001 -g 10001 -m 0750 /var/lib/stam /var/lib/stam/media /var/lib/stam/sms
 COPY --from=build /stam /usr/local/bin/stam
 USER 10001:10001
 WORKDIR /var/lib/stam
