@@ -61,22 +61,22 @@ public enum APIRoutes {
 
     /// `listCache`: the backend's cache for the lists whose schema declares `list_cache:` (nil: none cached).
     public static func register(on group: RouterGroup<StamRequestContext>, repositories: Repositories, actions: APIActionHandlers, listCache: ListCache? = nil) {
-        SiteRoutes(repository: repositories.sites, cache: listCache).register(on: group)
-        PanelRoutes(repository: repositories.panels, cache: listCache).register(on: group)
-        PanelRoutes(repository: repositories.panels, cache: listCache).register(actions: actions.panels, on: group)
-        PartitionRoutes(repository: repositories.partitions, cache: listCache).register(on: group)
-        ZoneRoutes(repository: repositories.zones, cache: listCache).register(on: group)
-        OutputRoutes(repository: repositories.outputs, cache: listCache).register(on: group)
-        PanelEventRoutes(repository: repositories.panelEvents, cache: listCache).register(on: group)
+        SiteRoutes(repository: repositories.sites).register(on: group)
+        PanelRoutes(repository: repositories.panels).register(on: group)
+        PanelRoutes(repository: repositories.panels).register(actions: actions.panels, on: group)
+        PartitionRoutes(repository: repositories.partitions).register(on: group)
+        ZoneRoutes(repository: repositories.zones).register(on: group)
+        OutputRoutes(repository: repositories.outputs).register(on: group)
+        PanelEventRoutes(repository: repositories.panelEvents).register(on: group)
         AlarmRoutes(repository: repositories.alarms, cache: listCache).register(on: group)
         AlarmRoutes(repository: repositories.alarms, cache: listCache).register(actions: actions.alarms, on: group)
-        AlarmNoteRoutes(repository: repositories.alarmNotes, cache: listCache).register(on: group)
-        OperatorRoutes(repository: repositories.operators, cache: listCache).register(on: group)
-        OperatorRoutes(repository: repositories.operators, cache: listCache).register(actions: actions.operators, on: group)
-        CommandRoutes(repository: repositories.commands, cache: listCache).register(on: group)
-        SmsMessageRoutes(repository: repositories.smsMessages, cache: listCache).register(on: group)
-        AuditEntryRoutes(repository: repositories.auditEntries, cache: listCache).register(on: group)
-        SmsAlarmPatternRoutes(repository: repositories.smsAlarmPatterns, cache: listCache).register(on: group)
+        AlarmNoteRoutes(repository: repositories.alarmNotes).register(on: group)
+        OperatorRoutes(repository: repositories.operators).register(on: group)
+        OperatorRoutes(repository: repositories.operators).register(actions: actions.operators, on: group)
+        CommandRoutes(repository: repositories.commands).register(on: group)
+        SmsMessageRoutes(repository: repositories.smsMessages).register(on: group)
+        AuditEntryRoutes(repository: repositories.auditEntries).register(on: group)
+        SmsAlarmPatternRoutes(repository: repositories.smsAlarmPatterns).register(on: group)
     }
 }
 

@@ -13,16 +13,8 @@ import StamCore
 /// Declared at schema/entities.yaml:234.
 public struct AlarmNoteRoutes: Sendable {
     public let repository: AlarmNoteRepository
-    /// The backend's list cache; used only when the schema declares `list_cache:` (see `listCache`).
-    public let cache: ListCache?
 
-    public init(repository: AlarmNoteRepository, cache: ListCache? = nil) {
-        self.repository = repository
-        self.cache = cache
-        if let cache, let policy = Self.listCache { cache.register(policy) }
-    }
-
-    public static let listCache: ListCachePolicy? = nil
+    public init(repository: AlarmNoteRepository) { self.repository = repository }
 
     static let writableFields: Set<String> = ["alarm_id", "author_id", "body"]
 
@@ -38,7 +30,7 @@ public struct AlarmNoteRoutes: Sendable {
         filter.alarmId = query.uuid("alarm_id")
         let page = query.page(defaultSort: AlarmNoteRepository.Sort.createdAt)
         try query.finish()
-        return try await APIResponse.list(cache: cache, policy: Self.listCache, request: request) {
+        return try await APIResponse.list(request: request) {
             do {
                 let result = try await repository.list(filter: filter, sort: page.sort, direction: page.direction, after: page.after, limit: page.limit)
                 return APIResponse.jsonBody(PageBody(items: result.items, nextCursor: result.nextCursor))

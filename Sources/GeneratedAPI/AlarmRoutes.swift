@@ -37,19 +37,19 @@ public protocol AlarmActions: Sendable {
 
 public struct AlarmRoutes: Sendable {
     public let repository: AlarmRepository
-    /// The backend's list cache; used only when the schema declares `list_cache:` (see `listCache`).
+    /// The backend's list cache (nil: every list reads the database).
     public let cache: ListCache?
 
     public init(repository: AlarmRepository, cache: ListCache? = nil) {
         self.repository = repository
         self.cache = cache
-        if let cache, let policy = Self.listCache { cache.register(policy) }
+        cache?.register(Self.listCache)
     }
 
     /// `list_cache:` of `Alarm`.
     ///
     /// Declared at schema/entities.yaml:217.
-    public static let listCache: ListCachePolicy? = ListCachePolicy(entity: "Alarm", maxAge: .seconds(1), invalidatedBy: ["AlarmRaised", "AlarmAcknowledged", "AlarmTaken", "AlarmClosed"])
+    public static let listCache = ListCachePolicy(entity: "Alarm", maxAge: .seconds(1), invalidatedBy: ["AlarmRaised", "AlarmAcknowledged", "AlarmTaken", "AlarmClosed"])
 
     static let writableFields: Set<String> = ["site_id", "panel_id", "panel_event_id", "kind", "priority", "state", "title", "zone_number", "partition_number", "assignee_id", "raised_at", "acknowledged_at", "taken_at", "closed_at"]
 

@@ -13,16 +13,8 @@ import StamCore
 /// Declared at schema/entities.yaml:316.
 public struct AuditEntryRoutes: Sendable {
     public let repository: AuditEntryRepository
-    /// The backend's list cache; used only when the schema declares `list_cache:` (see `listCache`).
-    public let cache: ListCache?
 
-    public init(repository: AuditEntryRepository, cache: ListCache? = nil) {
-        self.repository = repository
-        self.cache = cache
-        if let cache, let policy = Self.listCache { cache.register(policy) }
-    }
-
-    public static let listCache: ListCachePolicy? = nil
+    public init(repository: AuditEntryRepository) { self.repository = repository }
 
     static let writableFields: Set<String> = ["operator_id", "action", "entity_type", "entity_id", "request_id", "details"]
 
@@ -41,7 +33,7 @@ public struct AuditEntryRoutes: Sendable {
         filter.entityId = query.uuid("entity_id")
         let page = query.page(defaultSort: AuditEntryRepository.Sort.createdAt)
         try query.finish()
-        return try await APIResponse.list(cache: cache, policy: Self.listCache, request: request) {
+        return try await APIResponse.list(request: request) {
             do {
                 let result = try await repository.list(filter: filter, sort: page.sort, direction: page.direction, after: page.after, limit: page.limit)
                 return APIResponse.jsonBody(PageBody(items: result.items, nextCursor: result.nextCursor))

@@ -13,16 +13,8 @@ import StamCore
 /// Declared at schema/entities.yaml:279.
 public struct CommandRoutes: Sendable {
     public let repository: CommandRepository
-    /// The backend's list cache; used only when the schema declares `list_cache:` (see `listCache`).
-    public let cache: ListCache?
 
-    public init(repository: CommandRepository, cache: ListCache? = nil) {
-        self.repository = repository
-        self.cache = cache
-        if let cache, let policy = Self.listCache { cache.register(policy) }
-    }
-
-    public static let listCache: ListCachePolicy? = nil
+    public init(repository: CommandRepository) { self.repository = repository }
 
     static let writableFields: Set<String> = ["panel_id", "kind", "arm_mode", "targets", "status", "result_code", "result_text", "requested_by", "requested_at", "completed_at", "expires_at"]
 
@@ -40,7 +32,7 @@ public struct CommandRoutes: Sendable {
         filter.kind = query.enumeration("kind", CommandKind.self)
         let page = query.page(defaultSort: CommandRepository.Sort.requestedAt)
         try query.finish()
-        return try await APIResponse.list(cache: cache, policy: Self.listCache, request: request) {
+        return try await APIResponse.list(request: request) {
             do {
                 let result = try await repository.list(filter: filter, sort: page.sort, direction: page.direction, after: page.after, limit: page.limit)
                 return APIResponse.jsonBody(PageBody(items: result.items, nextCursor: result.nextCursor))

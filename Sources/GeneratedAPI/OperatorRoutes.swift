@@ -23,16 +23,8 @@ public protocol OperatorActions: Sendable {
 
 public struct OperatorRoutes: Sendable {
     public let repository: OperatorRepository
-    /// The backend's list cache; used only when the schema declares `list_cache:` (see `listCache`).
-    public let cache: ListCache?
 
-    public init(repository: OperatorRepository, cache: ListCache? = nil) {
-        self.repository = repository
-        self.cache = cache
-        if let cache, let policy = Self.listCache { cache.register(policy) }
-    }
-
-    public static let listCache: ListCachePolicy? = nil
+    public init(repository: OperatorRepository) { self.repository = repository }
 
     static let writableFields: Set<String> = ["login", "display_name", "role", "active"]
 
@@ -60,7 +52,7 @@ public struct OperatorRoutes: Sendable {
         filter.active = query.bool("active")
         let page = query.page(defaultSort: OperatorRepository.Sort.login)
         try query.finish()
-        return try await APIResponse.list(cache: cache, policy: Self.listCache, request: request) {
+        return try await APIResponse.list(request: request) {
             do {
                 let result = try await repository.list(filter: filter, sort: page.sort, direction: page.direction, after: page.after, limit: page.limit)
                 return APIResponse.jsonBody(PageBody(items: result.items, nextCursor: result.nextCursor))

@@ -13,16 +13,8 @@ import StamCore
 /// Declared at schema/entities.yaml:161.
 public struct OutputRoutes: Sendable {
     public let repository: OutputRepository
-    /// The backend's list cache; used only when the schema declares `list_cache:` (see `listCache`).
-    public let cache: ListCache?
 
-    public init(repository: OutputRepository, cache: ListCache? = nil) {
-        self.repository = repository
-        self.cache = cache
-        if let cache, let policy = Self.listCache { cache.register(policy) }
-    }
-
-    public static let listCache: ListCachePolicy? = nil
+    public init(repository: OutputRepository) { self.repository = repository }
 
     static let writableFields: Set<String> = ["panel_id", "number", "name", "active"]
 
@@ -39,7 +31,7 @@ public struct OutputRoutes: Sendable {
         filter.active = query.bool("active")
         let page = query.page(defaultSort: OutputRepository.Sort.number)
         try query.finish()
-        return try await APIResponse.list(cache: cache, policy: Self.listCache, request: request) {
+        return try await APIResponse.list(request: request) {
             do {
                 let result = try await repository.list(filter: filter, sort: page.sort, direction: page.direction, after: page.after, limit: page.limit)
                 return APIResponse.jsonBody(PageBody(items: result.items, nextCursor: result.nextCursor))

@@ -13,16 +13,8 @@ import StamCore
 /// Declared at schema/entities.yaml:186.
 public struct PanelEventRoutes: Sendable {
     public let repository: PanelEventRepository
-    /// The backend's list cache; used only when the schema declares `list_cache:` (see `listCache`).
-    public let cache: ListCache?
 
-    public init(repository: PanelEventRepository, cache: ListCache? = nil) {
-        self.repository = repository
-        self.cache = cache
-        if let cache, let policy = Self.listCache { cache.register(policy) }
-    }
-
-    public static let listCache: ListCachePolicy? = nil
+    public init(repository: PanelEventRepository) { self.repository = repository }
 
     static let writableFields: Set<String> = ["panel_id", "source", "log_index", "occurred_at", "received_at", "event_class", "event_code", "restore", "partition_number", "source_number", "description", "raw", "fencing_token"]
 
@@ -40,7 +32,7 @@ public struct PanelEventRoutes: Sendable {
         filter.eventCode = query.int("event_code")
         let page = query.page(defaultSort: PanelEventRepository.Sort.occurredAt)
         try query.finish()
-        return try await APIResponse.list(cache: cache, policy: Self.listCache, request: request) {
+        return try await APIResponse.list(request: request) {
             do {
                 let result = try await repository.list(filter: filter, sort: page.sort, direction: page.direction, after: page.after, limit: page.limit)
                 return APIResponse.jsonBody(PageBody(items: result.items, nextCursor: result.nextCursor))

@@ -43,16 +43,8 @@ public protocol PanelActions: Sendable {
 
 public struct PanelRoutes: Sendable {
     public let repository: PanelRepository
-    /// The backend's list cache; used only when the schema declares `list_cache:` (see `listCache`).
-    public let cache: ListCache?
 
-    public init(repository: PanelRepository, cache: ListCache? = nil) {
-        self.repository = repository
-        self.cache = cache
-        if let cache, let policy = Self.listCache { cache.register(policy) }
-    }
-
-    public static let listCache: ListCachePolicy? = nil
+    public init(repository: PanelRepository) { self.repository = repository }
 
     static let writableFields: Set<String> = ["site_id", "name", "host", "port", "integration_key", "user_code", "sim_phone", "enabled", "poll_interval_ms"]
 
@@ -107,7 +99,7 @@ public struct PanelRoutes: Sendable {
         filter.model = query.enumeration("model", PanelModel.self)
         let page = query.page(defaultSort: PanelRepository.Sort.name)
         try query.finish()
-        return try await APIResponse.list(cache: cache, policy: Self.listCache, request: request) {
+        return try await APIResponse.list(request: request) {
             do {
                 let result = try await repository.list(filter: filter, sort: page.sort, direction: page.direction, after: page.after, limit: page.limit)
                 return APIResponse.jsonBody(PageBody(items: result.items, nextCursor: result.nextCursor))

@@ -13,16 +13,8 @@ import StamCore
 /// Declared at schema/entities.yaml:127.
 public struct PartitionRoutes: Sendable {
     public let repository: PartitionRepository
-    /// The backend's list cache; used only when the schema declares `list_cache:` (see `listCache`).
-    public let cache: ListCache?
 
-    public init(repository: PartitionRepository, cache: ListCache? = nil) {
-        self.repository = repository
-        self.cache = cache
-        if let cache, let policy = Self.listCache { cache.register(policy) }
-    }
-
-    public static let listCache: ListCachePolicy? = nil
+    public init(repository: PartitionRepository) { self.repository = repository }
 
     static let writableFields: Set<String> = ["panel_id", "number", "name", "arm_mode", "alarm", "fire_alarm"]
 
@@ -40,7 +32,7 @@ public struct PartitionRoutes: Sendable {
         filter.alarm = query.bool("alarm")
         let page = query.page(defaultSort: PartitionRepository.Sort.number)
         try query.finish()
-        return try await APIResponse.list(cache: cache, policy: Self.listCache, request: request) {
+        return try await APIResponse.list(request: request) {
             do {
                 let result = try await repository.list(filter: filter, sort: page.sort, direction: page.direction, after: page.after, limit: page.limit)
                 return APIResponse.jsonBody(PageBody(items: result.items, nextCursor: result.nextCursor))

@@ -13,16 +13,8 @@ import StamCore
 /// Declared at schema/entities.yaml:65.
 public struct SiteRoutes: Sendable {
     public let repository: SiteRepository
-    /// The backend's list cache; used only when the schema declares `list_cache:` (see `listCache`).
-    public let cache: ListCache?
 
-    public init(repository: SiteRepository, cache: ListCache? = nil) {
-        self.repository = repository
-        self.cache = cache
-        if let cache, let policy = Self.listCache { cache.register(policy) }
-    }
-
-    public static let listCache: ListCachePolicy? = nil
+    public init(repository: SiteRepository) { self.repository = repository }
 
     static let writableFields: Set<String> = ["code", "name", "address", "contact_name", "contact_phone", "notes", "active"]
 
@@ -42,7 +34,7 @@ public struct SiteRoutes: Sendable {
         filter.active = query.bool("active")
         let page = query.page(defaultSort: SiteRepository.Sort.name)
         try query.finish()
-        return try await APIResponse.list(cache: cache, policy: Self.listCache, request: request) {
+        return try await APIResponse.list(request: request) {
             do {
                 let result = try await repository.list(filter: filter, sort: page.sort, direction: page.direction, after: page.after, limit: page.limit)
                 return APIResponse.jsonBody(PageBody(items: result.items, nextCursor: result.nextCursor))

@@ -13,16 +13,8 @@ import StamCore
 /// Declared at schema/entities.yaml:332.
 public struct SmsAlarmPatternRoutes: Sendable {
     public let repository: SmsAlarmPatternRepository
-    /// The backend's list cache; used only when the schema declares `list_cache:` (see `listCache`).
-    public let cache: ListCache?
 
-    public init(repository: SmsAlarmPatternRepository, cache: ListCache? = nil) {
-        self.repository = repository
-        self.cache = cache
-        if let cache, let policy = Self.listCache { cache.register(policy) }
-    }
-
-    public static let listCache: ListCachePolicy? = nil
+    public init(repository: SmsAlarmPatternRepository) { self.repository = repository }
 
     static let writableFields: Set<String> = ["pattern", "kind", "priority", "title", "enabled"]
 
@@ -42,7 +34,7 @@ public struct SmsAlarmPatternRoutes: Sendable {
         filter.kind = query.enumeration("kind", AlarmKind.self)
         let page = query.page(defaultSort: SmsAlarmPatternRepository.Sort.createdAt)
         try query.finish()
-        return try await APIResponse.list(cache: cache, policy: Self.listCache, request: request) {
+        return try await APIResponse.list(request: request) {
             do {
                 let result = try await repository.list(filter: filter, sort: page.sort, direction: page.direction, after: page.after, limit: page.limit)
                 return APIResponse.jsonBody(PageBody(items: result.items, nextCursor: result.nextCursor))

@@ -13,16 +13,8 @@ import StamCore
 /// Declared at schema/entities.yaml:298.
 public struct SmsMessageRoutes: Sendable {
     public let repository: SmsMessageRepository
-    /// The backend's list cache; used only when the schema declares `list_cache:` (see `listCache`).
-    public let cache: ListCache?
 
-    public init(repository: SmsMessageRepository, cache: ListCache? = nil) {
-        self.repository = repository
-        self.cache = cache
-        if let cache, let policy = Self.listCache { cache.register(policy) }
-    }
-
-    public static let listCache: ListCachePolicy? = nil
+    public init(repository: SmsMessageRepository) { self.repository = repository }
 
     static let writableFields: Set<String> = ["sender", "body", "sent_at", "received_at", "site_id", "panel_id", "status", "dedup_key"]
 
@@ -41,7 +33,7 @@ public struct SmsMessageRoutes: Sendable {
         filter.panelId = query.uuid("panel_id")
         let page = query.page(defaultSort: SmsMessageRepository.Sort.receivedAt)
         try query.finish()
-        return try await APIResponse.list(cache: cache, policy: Self.listCache, request: request) {
+        return try await APIResponse.list(request: request) {
             do {
                 let result = try await repository.list(filter: filter, sort: page.sort, direction: page.direction, after: page.after, limit: page.limit)
                 return APIResponse.jsonBody(PageBody(items: result.items, nextCursor: result.nextCursor))

@@ -13,16 +13,8 @@ import StamCore
 /// Declared at schema/entities.yaml:145.
 public struct ZoneRoutes: Sendable {
     public let repository: ZoneRepository
-    /// The backend's list cache; used only when the schema declares `list_cache:` (see `listCache`).
-    public let cache: ListCache?
 
-    public init(repository: ZoneRepository, cache: ListCache? = nil) {
-        self.repository = repository
-        self.cache = cache
-        if let cache, let policy = Self.listCache { cache.register(policy) }
-    }
-
-    public static let listCache: ListCachePolicy? = nil
+    public init(repository: ZoneRepository) { self.repository = repository }
 
     static let writableFields: Set<String> = ["panel_id", "partition_id", "number", "name", "state", "bypassed"]
 
@@ -41,7 +33,7 @@ public struct ZoneRoutes: Sendable {
         filter.bypassed = query.bool("bypassed")
         let page = query.page(defaultSort: ZoneRepository.Sort.number)
         try query.finish()
-        return try await APIResponse.list(cache: cache, policy: Self.listCache, request: request) {
+        return try await APIResponse.list(request: request) {
             do {
                 let result = try await repository.list(filter: filter, sort: page.sort, direction: page.direction, after: page.after, limit: page.limit)
                 return APIResponse.jsonBody(PageBody(items: result.items, nextCursor: result.nextCursor))

@@ -215,7 +215,7 @@ import _CryptoExtras
             let listCache = ListCache()
             // The generated policy keeps answers 1 s; registered first, a longer age makes "hit" independent of
             // how busy the machine is (the route's answers then expire only through the events and writes tested).
-            listCache.register(ListCachePolicy(entity: "Alarm", maxAge: .seconds(60), invalidatedBy: AlarmRoutes.listCache?.invalidatedBy ?? []))
+            listCache.register(ListCachePolicy(entity: "Alarm", maxAge: .seconds(60), invalidatedBy: AlarmRoutes.listCache.invalidatedBy))
             let feed = LiveEventFeed(
                 consumer: QueueConsumer(configuration: rabbit.configuration, topology: StamTopology.messaging, queue: "backend.live",
                                         instance: "test-\(UUID().uuidString.prefix(6))", logger: logger),

@@ -77,7 +77,8 @@ public struct SwiftRouteRenderer {
             writer.doc("`listCache`: the backend's cache for the lists whose schema declares `list_cache:` (nil: none cached).")
             writer.block("public static func register(on group: RouterGroup<StamRequestContext>, repositories: Repositories, actions: APIActionHandlers, listCache: ListCache? = nil)") { writer in
                 for entity in routed {
-                    let routes = "\(entity.name)Routes(repository: repositories.\(SwiftRepositoryRenderer.propertyName(of: entity)), cache: listCache)"
+                    let cache = entity.api?.listCache == nil ? "" : ", cache: listCache"
+                    let routes = "\(entity.name)Routes(repository: repositories.\(SwiftRepositoryRenderer.propertyName(of: entity))\(cache))"
                     writer.line("\(routes).register(on: group)")
                     if !entity.actions.isEmpty {
                         writer.line("\(routes).register(actions: actions.\(SwiftRepositoryRenderer.propertyName(of: entity)), on: group)")
@@ -129,21 +130,23 @@ public struct SwiftRouteRenderer {
         }
         writer.block("public struct \(entity.name)Routes: Sendable") { writer in
             writer.line("public let repository: \(entity.name)Repository")
-            writer.doc("The backend's list cache; used only when the schema declares `list_cache:` (see `listCache`).")
-            writer.line("public let cache: ListCache?")
-            writer.line()
-            writer.block("public init(repository: \(entity.name)Repository, cache: ListCache? = nil)") { writer in
-                writer.line("self.repository = repository")
-                writer.line("self.cache = cache")
-                writer.line("if let cache, let policy = Self.listCache { cache.register(policy) }")
-            }
-            writer.line()
+            // Only an entity with `list_cache:` carries the backend's cache; the others' lists read the database.
             if let cache = api.listCache {
+                writer.doc("The backend's list cache (nil: every list reads the database).")
+                writer.line("public let cache: ListCache?")
+                writer.line()
+                writer.block("public init(repository: \(entity.name)Repository, cache: ListCache? = nil)") { writer in
+                    writer.line("self.repository = repository")
+                    writer.line("self.cache = cache")
+                    writer.line("cache?.register(Self.listCache)")
+                }
+                writer.line()
                 writer.doc(models.docText("`list_cache:` of `\(entity.name)`.", location: cache.location))
                 let events = cache.invalidatedBy.map { SwiftNames.literal($0.value) }.joined(separator: ", ")
-                writer.line("public static let listCache: ListCachePolicy? = ListCachePolicy(entity: \(SwiftNames.literal(entity.name)), maxAge: .seconds(\(cache.maxAgeSeconds)), invalidatedBy: [\(events)])")
+                writer.line("public static let listCache = ListCachePolicy(entity: \(SwiftNames.literal(entity.name)), maxAge: .seconds(\(cache.maxAgeSeconds)), invalidatedBy: [\(events)])")
             } else {
-                writer.line("public static let listCache: ListCachePolicy? = nil")
+                writer.line()
+                writer.line("public init(repository: \(entity.name)Repository) { self.repository = repository }")
             }
             writer.line()
             writer.line("static let writableFields: Set<String> = [\(writable.map { SwiftNames.literal($0.name) }.joined(separator: ", "))]")
@@ -216,7 +219,8 @@ public struct SwiftRouteRenderer {
             }
             writer.line("let page = query.page(defaultSort: \(entity.name)Repository.Sort.\(SwiftNames.identifier(defaultSort)))")
             writer.line("try query.finish()")
-            writer.block("return try await APIResponse.list(cache: cache, policy: Self.listCache, request: request)") { writer in
+            let cached = entity.api?.listCache != nil
+            writer.block("return try await APIResponse.list(\(cached ? "cache: cache, policy: Self.listCache, " : "")request: request)") { writer in
                 writer.block("do") { writer in
                     writer.line("let result = try await repository.list(filter: filter, sort: page.sort, direction: page.direction, after: page.after, limit: page.limit)")
                     writer.line("return APIResponse.jsonBody(PageBody(items: result.items, nextCursor: result.nextCursor))")

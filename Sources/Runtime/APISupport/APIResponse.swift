@@ -29,7 +29,7 @@ public enum APIResponse {
 
     /// A list route's answer through the backend's `ListCache` when it has one and the entity declares
     /// `list_cache:` (`X-List-Cache` says hit, miss or bypass), else straight from `load`.
-    public static func list(cache: ListCache?, policy: ListCachePolicy?, request: Request,
+    public static func list(cache: ListCache? = nil, policy: ListCachePolicy? = nil, request: Request,
                             load: () async throws -> ByteBuffer) async throws -> Response {
         var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
         guard let cache, let policy else {
