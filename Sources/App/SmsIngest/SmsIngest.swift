@@ -52,11 +52,9 @@ public enum SmsIngest {
         } catch {
             throw InvalidMessage(description: "not an SmsReceived payload: \(error)")
         }
-        // A panel's own GSM module first (its site follows), else a site's contact phone.
-        let panel = try await panel(forSender: sms.sender, on: connection, logger: logger)
-        var siteId = panel?.siteId
-        if panel == nil { siteId = try await site(forSender: sms.sender, on: connection, logger: logger) }
-        let panelId = panel?.id
+        let origin = try await origin(ofSender: sms.sender, on: connection, logger: logger)
+        let siteId = origin?.siteId
+        let panelId = origin?.panelId
         let match = siteId == nil ? nil : try await matchingPattern(for: sms.body, on: connection, logger: logger)
         let status: SmsStatus = match == nil ? .received : .processed
         // The dedup key is the content-derived message id: a repeat that got past processed_messages (another
@@ -88,34 +86,25 @@ public enum SmsIngest {
         return .alarmRaised
     }
 
-    /// The last nine digits identify a number whatever way it was written (+48 600 100 200, 0048600100200,
-    /// 600-100-200); nil for a sender too short to be a phone number (an alphanumeric one, a service code).
-    static func numberSuffix(of sender: String) -> String? {
+    /// Who sent it, by the last nine digits of the sender, which identify a number whatever way it was written
+    /// (+48 600 100 200, 0048600100200, 600-100-200): the enabled panel whose GSM module's number (`sim_phone`)
+    /// they are, with its site; else the active site whose `contact_phone` they are. One query for both. nil for
+    /// a sender too short to be a phone number (an alphanumeric one, a service code) or nobody's.
+    static func origin(ofSender sender: String, on connection: PostgresConnection, logger: Logger) async throws -> (panelId: UUID?, siteId: UUID)? {
         let digits = sender.filter(\.isASCII).filter(\.isNumber)
-        return digits.count >= 6 ? String(digits.suffix(9)) : nil
-    }
-
-    /// The enabled panel whose GSM module's number (`sim_phone`) is the sender's, and its site.
-    static func panel(forSender sender: String, on connection: PostgresConnection, logger: Logger) async throws -> (id: UUID, siteId: UUID)? {
-        guard let suffix = numberSuffix(of: sender) else { return nil }
+        guard digits.count >= 6 else { return nil }
+        let suffix = String(digits.suffix(9))
         let rows = try await connection.query("""
-            SELECT id, site_id FROM panels WHERE enabled AND sim_phone IS NOT NULL
-              AND right(regexp_replace(sim_phone, '[^0-9]', '', 'g'), 9) = \(suffix)
-            ORDER BY created_at, id LIMIT 1
+            SELECT panel_id, site_id FROM (
+                SELECT id AS panel_id, site_id, 0 AS rank, created_at, NULL::text AS code, id AS key FROM panels
+                 WHERE enabled AND sim_phone IS NOT NULL AND right(regexp_replace(sim_phone, '[^0-9]', '', 'g'), 9) = \(suffix)
+                UNION ALL
+                SELECT NULL, id, 1, NULL, code, id FROM sites
+                 WHERE active AND contact_phone IS NOT NULL AND right(regexp_replace(contact_phone, '[^0-9]', '', 'g'), 9) = \(suffix)
+            ) AS candidates
+            ORDER BY rank, created_at, code, key LIMIT 1
             """, logger: logger)
-        for try await (id, siteId) in rows.decode((UUID, UUID).self) { return (id, siteId) }
-        return nil
-    }
-
-    /// The site whose contact phone ends in the sender's last nine digits.
-    static func site(forSender sender: String, on connection: PostgresConnection, logger: Logger) async throws -> UUID? {
-        guard let suffix = numberSuffix(of: sender) else { return nil }
-        let rows = try await connection.query("""
-            SELECT id FROM sites WHERE active AND contact_phone IS NOT NULL
-              AND right(regexp_replace(contact_phone, '[^0-9]', '', 'g'), 9) = \(suffix)
-            ORDER BY code LIMIT 1
-            """, logger: logger)
-        for try await id in rows.decode(UUID.self) { return id }
+        for try await (panelId, siteId) in rows.decode((UUID?, UUID).self) { return (panelId, siteId) }
         return nil
     }
 
