@@ -5,7 +5,7 @@ import StamCore
 /// What this build of stam was generated from.
 public enum StamSchema {
     /// SHA-256 over the schema files; changes whenever the schema does.
-    public static let fingerprint = "b5f3de06a3bea3f3179defd9026441455042ad7825e5456cbd5745193fbd79c2"
+    public static let fingerprint = "81c694128e5ca26ee91164955716baac830fd89ecb94f9fe16beb1043524164c"
 
     public static let entityTypes: [any Entity.Type] = [
         Site.self,

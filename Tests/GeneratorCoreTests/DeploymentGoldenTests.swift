@@ -65,7 +65,11 @@ import Yams
             service.instanceNames(in: environment).flatMap { instance in (service.publish?.value(in: environment) ?? []).map { (instance, $0) } }
         }
         #expect(published.map { "\($0.0) \($0.1)" }.sorted()
-                == expected.map { "\($0.0) ${STAM_PUBLISH_ADDRESS:-\(environment == "prod" ? "0.0.0.0" : "127.0.0.1")}:\($0.1):\($0.1)" }.sorted())
+                == expected.map { instance, port in
+                    let service = try! #require(schema.deployment.services.first { $0.instanceNames(in: environment).contains(instance) })
+                    let variable = ComposeRenderer.publishPortVariable(service, port)
+                    return "\(instance) ${STAM_PUBLISH_ADDRESS:-\(environment == "prod" ? "0.0.0.0" : "127.0.0.1")}:${\(variable):-\(port)}:\(port)"
+                }.sorted())
     }
 
     @Test func productionComposeHasTheSeedsTopology() throws {
@@ -80,20 +84,42 @@ import Yams
         let nginxDependencies = try #require(services["nginx"]?["depends_on"] as? [String: [String: String]])
         #expect(nginxDependencies["backend-1"]?["condition"] == "service_healthy")
         #expect(nginxDependencies["backend-2"]?["condition"] == "service_healthy")
-        #expect(services["sms-agent"]?["devices"] as? [String] == ["/dev/ttyUSB0:/dev/ttyUSB0"])
+        #expect(services["sms-agent"]?["devices"] as? [String] == ["${STAM_MODEM_DEVICE:-/dev/ttyUSB0}:/dev/ttyUSB0"])
+        #expect(services["nginx"]?["ports"] as? [String] == ["${STAM_PUBLISH_ADDRESS:-0.0.0.0}:${STAM_NGINX_HTTPS_PORT:-443}:443"])
+        // The one-shot migration: every service that uses the database waits for its successful exit.
+        #expect(services["migrate"]?["restart"] as? String == "no")
+        #expect(services["migrate"]?["command"] as? [String] == ["stam", "migrate", "--migrations", "/usr/share/stam/migrations"])
+        for name in ["backend-1", "backend-2", "outbox-relay-1", "outbox-relay-2", "satel-worker"] {
+            let dependencies = try #require(services[name]?["depends_on"] as? [String: [String: String]], "\(name)")
+            #expect(dependencies["migrate"]?["condition"] == "service_completed_successfully", "\(name)")
+        }
         #expect(services["satel-worker"]?["networks"] as? [String] == ["internal", "satel_vlan"])
         #expect(services["satel-worker"]?["cpus"] as? Int == 2 && services["satel-worker"]?["mem_limit"] as? String == "1G")
         let vlan = try #require((compose["networks"] as? [String: [String: Any]])?["satel_vlan"])
         #expect(vlan["driver"] as? String == "macvlan")
         #expect((vlan["driver_opts"] as? [String: String])?["parent"] == "${SATEL_VLAN_PARENT:-eth1.100}")
-        #expect(services.values.allSatisfy { $0["restart"] as? String == "always" })
+        #expect(services.filter { $0.key != "migrate" }.values.allSatisfy { $0["restart"] as? String == "always" })
+    }
+
+    /// The local override changes only what a machine without a VLAN or an image for Grafana cannot do.
+    @Test func localOverrideBridgesTheVLANAndLeavesOutGrafana() throws {
+        let file = try #require(try deploymentFiles().first { $0.path.hasSuffix("docker-compose.prod.local.yml") })
+        let compose = try #require(try Yams.load(yaml: file.contents) as? [String: Any])
+        let services = try #require(compose["services"] as? [String: [String: Any]])
+        #expect(Set(services.keys) == ["grafana", "nginx"])
+        #expect(services["grafana"]?["profiles"] as? [String] == [LocalOverrideRenderer.leftOutProfile])
+        #expect(services["nginx"]?["extra_hosts"] as? [String] == ["grafana:127.0.0.1"])
+        let vlan = try #require((compose["networks"] as? [String: [String: Any]])?["satel_vlan"])
+        #expect(vlan["driver"] as? String == "bridge" && vlan["driver_opts"] == nil)
+        let ipam = try #require((vlan["ipam"] as? [String: Any])?["config"] as? [[String: String]])
+        #expect(ipam == [["subnet": "${SATEL_VLAN_SUBNET:-192.168.100.0/24}", "gateway": "${SATEL_VLAN_GATEWAY:-192.168.100.1}"]])
     }
 
     @Test func developmentComposeIsTheSimplifiedStack() throws {
         let file = try #require(try deploymentFiles().first { $0.path.hasSuffix("docker-compose.dev.yml") })
         let compose = try #require(try Yams.load(yaml: file.contents) as? [String: Any])
         let services = try #require(compose["services"] as? [String: [String: Any]])
-        #expect(Set(services.keys) == ["backend", "outbox-relay", "satel-worker", "postgres", "redis", "rabbitmq", "sms-agent",
+        #expect(Set(services.keys) == ["migrate", "backend", "outbox-relay", "satel-worker", "postgres", "redis", "rabbitmq", "sms-agent",
                                        "panel-simulator", "modem-simulator"])
         #expect((compose["networks"] as? [String: [String: Any]])?["satel_vlan"]?["driver"] as? String == "bridge")
         #expect(services["backend"]?["build"] != nil)

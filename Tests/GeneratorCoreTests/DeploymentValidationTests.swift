@@ -99,6 +99,16 @@ import Testing
         ])
     }
 
+    @Test func localOverrideLeavesOutRunningServicesNoOneNeeds() {
+        #expect(errors(Self.base.replacingOccurrences(of: "  prod: {}", with: "  prod: { local_override: { leave_out: [cahce] } }")) == [
+            "schema/deployment.yaml:2:41: error: 'leave_out' of environment 'prod' names 'cahce', which does not run there; did you mean 'cache'?",
+        ])
+        #expect(errors(Self.base.replacingOccurrences(of: "  prod: {}", with: "  prod: { local_override: { leave_out: [cache] } }")
+            .replacingOccurrences(of: "    secrets: [db_password]", with: "    secrets: [db_password]\n    depends_on: [cache]")) == [
+            "schema/deployment.yaml:18:18: error: 'leave_out' of environment 'prod' leaves out 'cache', which service 'app' depends on; leave out 'app' too",
+        ])
+    }
+
     @Test func metricsMustBeOnANamedPort() {
         #expect(errors(Self.base.replacingOccurrences(of: "    ports: { http: 8000 }", with: "    ports: { http: 8000 }\n    metrics: { port: htp }")) == [
             "schema/deployment.yaml:16:22: error: the metrics of service 'app' are on port 'htp', which is not one of its named ports; did you mean 'http'?",

@@ -3,8 +3,21 @@
 # Pulls the images CI pushed and restarts what changed (the seed's "script on the server"; Watchtower is
 # not used: it needs the Docker socket, which is root on the host). Run from anywhere, e.g. from cron:
 #   STAM_IMAGE_REGISTRY=registry.example:5000 STAM_IMAGE_TAG=latest deploy/generated/update.sh
+#
+# Order matters: the new images' migrations run first, in a one-shot container, while the old containers keep
+# serving (migrations are additive: the old code runs on the new schema). A failed migration stops the script
+# here with its exit status, and nothing has been restarted. Extra compose files (the override a test machine
+# uses) come as arguments: update.sh -f docker-compose.prod.local.yml
 set -eu
 cd "$(dirname "$0")"
-docker-compose -f docker-compose.prod.yml pull --quiet
-docker-compose -f docker-compose.prod.yml up -d --remove-orphans
+compose() { docker-compose -f docker-compose.prod.yml "$@"; }
+if [ "${1:-}" = "-f" ] && [ -n "${2:-}" ]; then
+    override=$2
+    compose() { docker-compose -f docker-compose.prod.yml -f "$override" "$@"; }
+fi
+if [ -z "${STAM_SKIP_PULL:-}" ]; then
+    compose pull --quiet --ignore-pull-failures
+fi
+compose run --rm -T migrate
+compose up -d --remove-orphans
 docker image prune -f

@@ -15,10 +15,16 @@ extension SchemaLoader {
         var deployment = DeploymentDeclaration()
         if let node = value(top, "environments"), let entries = mapping(node, "environments") {
             deployment.environments = entries.compactMap { entry in
-                guard let body = mapping(entry.value, "environment '\(entry.key)'", allowed: ["doc", "publish_address"]) else { return nil }
+                guard let body = mapping(entry.value, "environment '\(entry.key)'", allowed: ["doc", "publish_address", "local_override"]) else { return nil }
                 var environment = EnvironmentDeclaration(name: entry.key, location: entry.keyLocation, doc: doc(body))
                 if let address = value(body, "publish_address").flatMap({ string($0, "'publish_address' of environment '\(entry.key)'") }) {
                     environment.publishAddress = address
+                }
+                if let node = value(body, "local_override"),
+                   let override = mapping(node, "'local_override' of environment '\(entry.key)'", allowed: ["doc", "leave_out"]) {
+                    environment.localOverride = .init(
+                        doc: doc(override),
+                        leaveOut: value(override, "leave_out").flatMap { stringList($0, "'leave_out' of environment '\(entry.key)'") } ?? [])
                 }
                 return environment
             }

@@ -32,12 +32,29 @@ public struct EnvironmentDeclaration: Hashable, Sendable {
     public var doc: String?
     /// The host address published ports bind to (compose reads STAM_PUBLISH_ADDRESS).
     public var publishAddress: String
+    /// `local_override:`: what a machine that is not a production host (no VLAN, no registry) changes, as
+    /// the generated `docker-compose.<environment>.local.yml` next to the environment's own file.
+    public var localOverride: LocalOverride?
 
-    public init(name: String, location: SourceLocation, doc: String? = nil, publishAddress: String = "127.0.0.1") {
+    /// The override file's contents: macvlan networks become bridges with the same addresses (always), and
+    /// the services in `leaveOut` do not start (an image this machine cannot build or pull).
+    public struct LocalOverride: Hashable, Sendable {
+        public var doc: String?
+        public var leaveOut: [Located<String>]
+
+        public init(doc: String? = nil, leaveOut: [Located<String>] = []) {
+            self.doc = doc
+            self.leaveOut = leaveOut
+        }
+    }
+
+    public init(name: String, location: SourceLocation, doc: String? = nil, publishAddress: String = "127.0.0.1",
+                localOverride: LocalOverride? = nil) {
         self.name = name
         self.location = location
         self.doc = doc
         self.publishAddress = publishAddress
+        self.localOverride = localOverride
     }
 }
 

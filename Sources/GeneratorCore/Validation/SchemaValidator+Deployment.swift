@@ -14,6 +14,7 @@ extension SchemaValidator {
         }
         for environment in deployment.environments {
             checkSnakeName(environment.name, "environment name", at: environment.location, context: "env")
+            checkLocalOverride(of: environment)
         }
         var used = (networks: Set<String>(), secrets: Set<String>(), volumes: Set<String>(), images: Set<String>())
         var seenNames: [String: String] = [:]
@@ -116,6 +117,26 @@ extension SchemaValidator {
         }
         if let probedPort, !service.ports.contains(where: { $0.number == probedPort }) {
             diagnostics.error("the health check of \(owner) probes port \(probedPort), which is not one of its ports", at: health.location)
+        }
+    }
+
+    /// `leave_out:` names services that run in the environment, and none that a service left running needs.
+    private mutating func checkLocalOverride(of environment: EnvironmentDeclaration) {
+        guard let override = environment.localOverride else { return }
+        let running = schema.deployment.services.filter { !$0.instanceNames(in: environment.name).isEmpty }
+        let names = running.map(\.name)
+        let leftOut = Set(override.leaveOut.map(\.value))
+        for name in override.leaveOut where !names.contains(name.value) {
+            diagnostics.error(
+                "'leave_out' of environment '\(environment.name)' names '\(name.value)', which does not run there\(NameSuggestion.hint(for: name.value, in: names))",
+                at: name.location)
+        }
+        for service in running where !leftOut.contains(service.name) {
+            for dependency in service.dependsOn?.value(in: environment.name) ?? [] where leftOut.contains(dependency.value) {
+                diagnostics.error(
+                    "'leave_out' of environment '\(environment.name)' leaves out '\(dependency.value)', which service '\(service.name)' depends on; leave out '\(service.name)' too",
+                    at: dependency.location)
+            }
         }
     }
 

@@ -8,11 +8,16 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends libssl-dev librabbitmq-dev libhiredis-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
-# Dependencies first, so a change in Sources/ does not fetch them again.
-COPY Package.swift ./
-RUN swift package resolve
+# The dependency versions the tests ran with: Package.resolved, written by the build that ran them, is required
+# and honoured (--force-resolved-versions), so nothing newer is fetched at build time. Tests/ only because the
+# manifest names its targets.
+COPY Package.swift Package.resolved ./
 COPY Sources ./Sources
-RUN swift build -c release --product stam --static-swift-stdlib \
+COPY Tests ./Tests
+# .build is a cache mount kept by the builder between builds (BuildKit and buildah alike): a change in Sources/
+# recompiles what changed instead of every dependency.
+RUN --mount=type=cache,target=/src/.build,id=stam-swift-build \
+    swift build -c release --product stam --static-swift-stdlib --force-resolved-versions \
     && install -m 0755 "$(swift build -c release --show-bin-path)/stam" /stam
 
 # Runtime: Debian slim with what stam links to and what its health check runs (curl), nothing else.
@@ -25,6 +30,9 @@ RUN groupadd --system --gid 10001 stam \
     && useradd --system --uid 10001 --gid 10001 --home-dir /var/lib/stam --shell /usr/sbin/nologin stam \
     && install -d -o 10001 -g 10001 -m 0750 /var/lib/stam /var/lib/stam/media /var/lib/stam/sms
 COPY --from=build /stam /usr/local/bin/stam
+# The migrations this binary was tested with (`stam migrate --migrations /usr/share/stam/migrations`, the compose
+# file's one-shot `migrate` service); the web console is inside the binary.
+COPY migrations /usr/share/stam/migrations
 USER 10001:10001
 WORKDIR /var/lib/stam
 EXPOSE 7094 9101

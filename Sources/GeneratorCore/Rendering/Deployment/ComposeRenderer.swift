@@ -106,6 +106,20 @@ struct ComposeRenderer {
                     networks: networks, volumes: volumes, hasVolumes: !volumes.isEmpty, secrets: secrets, hasSecrets: !secrets.isEmpty)
     }
 
+    /// How a dependant waits for `target`: a one-shot job (`restart: "no"`, such as `migrate`) until it exited
+    /// with 0, a service with a health check until it is healthy, any other until it started.
+    static func condition(dependingOn target: ServiceDeclaration) -> String {
+        if target.restart == .no { return "service_completed_successfully" }
+        return target.health == nil ? "service_started" : "service_healthy"
+    }
+
+    /// The host port a published port binds to is a site setting (`STAM_NGINX_HTTPS_PORT` for nginx's `https`):
+    /// a second stack on one machine, or a host whose 443 is taken, moves it without editing the file.
+    static func publishPortVariable(_ service: ServiceDeclaration, _ port: Int) -> String {
+        let name = service.ports.first { $0.number == port }?.name.value ?? String(port)
+        return "STAM_\(service.name)_\(name)_PORT".uppercased().replacingOccurrences(of: "-", with: "_")
+    }
+
     /// `secrets/x` -> `${STAM_SECRETS_DIR:-../../secrets}/x`: the directory can be moved, the name cannot.
     static func hostPath(of secret: SecretDeclaration) -> String {
         let parts = secret.file.split(separator: "/", maxSplits: 1).map(String.init)
@@ -132,11 +146,11 @@ struct ComposeRenderer {
         for dependency in service.dependsOn?.value(in: env) ?? [] {
             guard let target = deployment.service(named: dependency.value) else { continue }
             for name in target.instanceNames(in: env) {
-                dependencies.append(.init(name: name, condition: target.health == nil ? "service_started" : "service_healthy"))
+                dependencies.append(.init(name: name, condition: Self.condition(dependingOn: target)))
             }
         }
         let published = (service.publish?.value(in: env) ?? []).map { port in
-            "\(TemplateValues.variable(Self.publishAddressVariable, default: environment.publishAddress)):\(port):\(port)"
+            "\(TemplateValues.variable(Self.publishAddressVariable, default: environment.publishAddress)):\(TemplateValues.variable(Self.publishPortVariable(service, port), default: String(port))):\(port)"
         }
         var variables = service.environment.compactMap { variable -> Service.Variable? in
             variable.value.value(in: env).map { .init(name: variable.name.value, value: TemplateValues.quoted(TemplateValues.composeLiteral($0))) }
@@ -154,7 +168,7 @@ struct ComposeRenderer {
             dockerfile: dockerfile ?? "",
             serviceEntrypoint: wiring.entrypoint(of: service.name, in: env).map { TemplateValues.flowList($0.map(TemplateValues.composeLiteral)) },
             serviceCommand: command.map { TemplateValues.flowList($0.map(TemplateValues.composeLiteral)) },
-            restart: service.restart.rawValue, serviceUser: service.user.map(TemplateValues.quoted),
+            restart: service.restart == .no ? TemplateValues.quoted("no") : service.restart.rawValue, serviceUser: service.user.map(TemplateValues.quoted),
             serviceStopGrace: service.stopGraceSeconds.map { "\($0)s" }, dependsOn: dependencies, hasDependsOn: !dependencies.isEmpty,
             networks: TemplateValues.flowList(service.networks.map(\.value)), ports: published.map(TemplateValues.quoted),
             hasPorts: !published.isEmpty, devices: devices.map(TemplateValues.quoted), hasDevices: !devices.isEmpty,

@@ -12,7 +12,7 @@ public struct DeploymentRenderer {
     public static let templateNames = ComposeRenderer.templateNames + NginxRenderer.templateNames + PatroniRenderer.templateNames
         + PgBouncerRenderer.templateNames + RabbitMQRenderer.templateNames + RedisRenderer.templateNames
         + PrometheusRenderer.templateNames + GrafanaRenderer.templateNames + BackupRenderer.templateNames
-        + DockerfileRenderer.templateNames + CIWorkflowRenderer.templateNames
+        + DockerfileRenderer.templateNames + CIWorkflowRenderer.templateNames + LocalOverrideRenderer.templateNames
 
     let schema: Schema
     let templates: DeploymentTemplates
@@ -46,6 +46,7 @@ public struct DeploymentRenderer {
             component.wire(into: &wiring)
         }
         files += ComposeRenderer(schema: schema, templates: templates, wiring: wiring).render()
+        files += LocalOverrideRenderer(schema: schema, templates: templates).render()
         return files
     }
 
