@@ -3,7 +3,7 @@ SHELL := /bin/bash
 ENV ?= dev
 BUILD_DIR ?= .build
 
-.PHONY: run test bench fuzz deps build generate check down clean-state
+.PHONY: run test images bench fuzz deps build generate check down clean-state
 
 deps:
 	@scripts/install-deps.sh
@@ -22,10 +22,17 @@ run: deps
 # Tests run one at a time: most suites start real servers (PostgreSQL, RabbitMQ, Redis, Patroni, simulators)
 # and on 2 cores running them all at once starves timing-sensitive ones (leases, timeouts, readiness probes).
 TEST_PARALLELISM ?= 1
+# The production suite runs on the images: they are built first (podman; cached, so a warm run takes seconds).
 test: deps
 	swift build --product stamgen
 	$(BUILD_DIR)/debug/stamgen check
+	scripts/build-images.sh
 	SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=$(TEST_PARALLELISM) swift test
+
+# The images of the schema on this machine's podman (base images and stand-ins first); `make run ENV=prod` and
+# `make test` do this themselves.
+images: deps
+	scripts/build-images.sh
 
 # Benchmarks, printed as tables (release builds).
 bench: deps

@@ -15,11 +15,16 @@ struct DownCommand: AsyncParsableCommand {
         let candidates = root.map { [LocalStackPaths(root: URL(fileURLWithPath: $0).standardizedFileURL.path)] }
             ?? [LocalStackPaths(projectRoot: project), LocalStackPaths(root: "\(project)/.stam/prod")]
         let running = candidates.compactMap(\.runningSupervisor)
-        guard !running.isEmpty else {
-            print("down: no local stack is running here")
-            return
-        }
         for pid in running { try await stop(pid) }
+        // A prod stack whose supervisor was killed leaves its containers to the engine: they go the same way.
+        var removed = false
+        for paths in candidates where paths.runningSupervisor == nil {
+            guard let project = try? ComposeProject.read(from: paths.root), !((try? await project.services()) ?? []).isEmpty else { continue }
+            try await project.compose(["down"])
+            print("down: removed the containers and networks of compose project '\(project.name)' (volumes stay)")
+            removed = true
+        }
+        if running.isEmpty && !removed { print("down: no local stack is running here") }
     }
 
     private func stop(_ pid: Int32) async throws {

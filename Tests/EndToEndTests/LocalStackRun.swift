@@ -20,6 +20,8 @@ final class LocalStackRun: @unchecked Sendable {
         var simulatorControlHost: String?
         var certificate: String?
         var addresses: [String: String]?
+        /// The prod stack's compose project (its containers are `<project>_<service>_1`, its volumes `<project>_<volume>`).
+        var composeProject: String?
 
         var apiPort: Int { Int(api.split(separator: ":").last!)! }
         var controlHost: String { simulatorControlHost ?? "127.0.0.1" }
@@ -82,7 +84,7 @@ final class LocalStackRun: @unchecked Sendable {
         get throws { try String(contentsOfFile: summary.adminPasswordFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) }
     }
 
-    /// `stam stop <service> [--kill]` / `stam start <service>` on this stack (prod).
+    /// `stam stop <service> [--kill]` / `stam start <service>` on this stack (prod): the engine's stop/kill/start.
     func stopService(_ service: String, kill: Bool) throws {
         try LocalProcess.run(StamBinary.path, ["stop", service, "--root", root] + (kill ? ["--kill"] : []))
     }
@@ -96,10 +98,24 @@ final class LocalStackRun: @unchecked Sendable {
         process.stop(signal: SIGTERM, timeout: .seconds(90))
     }
 
-    /// Removes the state directory, unless STAM_KEEP_TEST_DIRECTORIES is set (to read the logs of a failure).
+    /// Removes the state directory, unless STAM_KEEP_TEST_DIRECTORIES is set (to read the logs of a failure); for a
+    /// prod stack also whatever the engine still holds of its project (containers, networks, volumes).
     func removeState() {
         guard ProcessInfo.processInfo.environment["STAM_KEEP_TEST_DIRECTORIES"] == nil else { return }
+        if let project = summary.composeProject {
+            let label = "label=com.docker.compose.project=\(project)"
+            for (kind, list) in [("container", ["ps", "-aq"]), ("network", ["network", "ls", "-q"]), ("volume", ["volume", "ls", "-q"])] {
+                let ids = ((try? LocalProcess.run("/usr/bin/podman", list + ["--filter", label])) ?? "").split(separator: "\n").map(String.init)
+                if !ids.isEmpty { _ = try? LocalProcess.run("/usr/bin/podman", [kind, "rm", "-f"] + ids) }
+            }
+        }
         try? FileManager.default.removeItem(atPath: root)
+    }
+
+    /// `podman <arguments>` (the prod stack's engine); its output.
+    @discardableResult
+    static func podman(_ arguments: [String]) throws -> String {
+        try LocalProcess.run("/usr/bin/podman", arguments).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     static func tail(_ path: String, lines: Int = 40) -> String {

@@ -5,9 +5,10 @@ import NIOSSL
 import TestSupport
 import Testing
 
-/// `stam up --env prod`: the generated production compose file running natively (13 containers: etcd, two
-/// Patroni nodes, PgBouncer, Redis, RabbitMQ, two backends, two relays, the worker, the SMS agent, nginx),
-/// driven from outside through nginx with TLS, as operators reach it:
+/// `stam up --env prod`: the generated production compose file on the real container engine (podman with
+/// docker-compose; the seed's 13 containers: etcd, two Patroni nodes, PgBouncer, Redis, RabbitMQ, two backends,
+/// two relays, the worker, the SMS agent, nginx; plus the one-shot migrate, backup, Prometheus and the exporters),
+/// images built from the generated Dockerfiles, driven from outside through nginx with TLS, as operators reach it:
 /// - a zone violation reaches an authenticated WebSocket client; acknowledge/take/close through the API,
 ///   audited; disarm and arm reach the simulated panel and their results come back; an SMS becomes an alarm;
 /// - one relay killed: the other carries on and `outbox_relay_active_instances` drops to 1;
@@ -16,7 +17,8 @@ import Testing
 /// - the PostgreSQL primary killed (-9, its whole container) while a panel produces events steadily: Patroni
 ///   promotes the replica, PgBouncer follows, the backends and the worker carry on without a restart, and
 ///   every event the panel produced is in the database exactly once;
-/// - SIGTERM to `stam up` stops every process and removes the network.
+/// - `stam up` killed with SIGKILL (the containers run on, the engine's) and started again on the same data;
+/// - SIGTERM to `stam up` removes the containers and networks (`docker-compose down`) and keeps the volumes.
 @Suite(.serialized) struct ProdStackTests {
     let logger = Logger(label: "test.e2e.prod")
 
@@ -34,6 +36,12 @@ import Testing
         let published = try #require(URL(string: summary.api)?.port, "\(summary.api)")
         #expect(try LocalProcess.run("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", certificate,
                                                        "--resolve", "stam.local:\(published):127.0.0.1", "https://stam.local:\(published)/healthz"]) == "200")
+        // The images as an admin gets them: the stam services run as uid 10001 and found their schema made by the
+        // one-shot migrate container (the image's migrations, through PgBouncer), which exited with 0.
+        let project = try #require(summary.composeProject)
+        #expect(try LocalStackRun.podman(["exec", "\(project)_backend-1_1", "id", "-u"]) == "10001")
+        #expect(try LocalStackRun.podman(["inspect", "--format", "{{.State.ExitCode}}", "\(project)_migrate_1"]) == "0")
+        #expect(try LocalStackRun.podman(["logs", "\(project)_migrate_1"]).contains("migrate: "))
         var api = OperatorAPI(base: "https://stam.local", curlOptions: ["--cacert", certificate, "--resolve", "stam.local:443:\(nginx)"])
         try api.login(summary.adminLogin, password: try stack.adminPassword)
         let token = try #require(api.token)
@@ -104,7 +112,8 @@ import Testing
         }
         #expect(try redisCLI(["EXISTS", "panel:\(panel):state"]).contains("1"))
         try stack.stopService("redis", kill: true)
-        let redisData = "\(stack.root)/volumes/redis-data"
+        let redisData = try LocalStackRun.podman(["volume", "inspect", "--format", "{{.Mountpoint}}", "\(project)_redis-data"])
+        #expect(!(try FileManager.default.contentsOfDirectory(atPath: redisData)).isEmpty, "Redis wrote nothing to its volume")
         for file in try FileManager.default.contentsOfDirectory(atPath: redisData) {
             try FileManager.default.removeItem(atPath: "\(redisData)/\(file)")
         }
@@ -181,10 +190,49 @@ import Testing
             (try? await HTTPGet.get(port: 8008, host: try summary.address("pg-primary"), path: "/replica", timeout: 5))?.status == 200
         }
 
-        // `stam up` killed with SIGKILL leaves its containers running; the next `stam up` clears them away
-        // (PostgreSQL under Patroni too, or the data directory would be in use) and finds its data again.
+        // The backup container's scheduler takes a dump when one is due (its last run set back, as a day passing
+        // would), to the backups volume and the NAS; that dump, restored by the image's `stam-backup restore` into a
+        // fresh PostgreSQL container (the postgres image's POSTGRES_* contract), has the live database's rows.
+        let backup = "\(project)_backup_1"
+        @Sendable func dumps() throws -> Set<String> {
+            Set(try LocalStackRun.podman(["exec", backup, "sh", "-c", "ls -1 /backups/db 2>/dev/null || true"])
+                .split(separator: "\n").map(String.init).filter { $0.hasSuffix(".dump") })
+        }
+        let earlierDumps = try dumps()
+        try LocalStackRun.podman(["exec", backup, "sh", "-c", "echo 0 > /backups/.state/database.ran"])
+        var dump = ""
+        try await eventually("the backup scheduler took a dump", timeout: .seconds(150)) {
+            dump = try dumps().subtracting(earlierDumps).sorted().last ?? ""
+            return !dump.isEmpty
+        }
+        #expect(FileManager.default.fileExists(atPath: "\(stack.root)/nas/db/\(dump)"), "the dump \(dump) is not on the NAS")
+        let tables = ["operators", "sites", "panels", "zones", "alarms", "panel_events", "audit_entries", "sms_messages", "commands"]
+        let counting = "SELECT " + tables.map { "(SELECT count(*) FROM \($0))" }.joined(separator: " || '|' || ")
+        let live = try sql(counting)
+        let restore = "\(project)_restore_check"
+        _ = try? LocalStackRun.podman(["rm", "-f", restore])
+        try LocalStackRun.podman(["run", "-d", "--name", restore, "--network", "\(project)_internal", "-e", "POSTGRES_USER=app",
+                                  "-e", "POSTGRES_PASSWORD=restore-check", "-e", "POSTGRES_DB=stam", "docker.io/library/postgres:15"])
+        defer { _ = try? LocalStackRun.podman(["rm", "-f", restore]) }
+        @Sendable func restored(_ statement: String) throws -> String {
+            try LocalStackRun.podman(["exec", restore, "psql", "-h", "127.0.0.1", "-U", "app", "-d", "stam", "-XAtq", "-v", "ON_ERROR_STOP=1", "-c", statement])
+        }
+        try await eventually("the fresh PostgreSQL container accepts connections", timeout: .seconds(60)) { (try? restored("SELECT 1")) == "1" }
+        let restoreAddress = try LocalStackRun.podman(["inspect", "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", restore])
+        try LocalStackRun.podman([
+            "run", "--rm", "--network", "\(project)_internal", "-v", "\(project)_backups:/backups:ro",
+            "-v", "\(StamBinary.projectRoot)/deploy/generated/backup/backup.conf:/etc/stam-backup.conf:ro", "-e", "PGPASSWORD=restore-check",
+            "localhost/stam-backup:latest", "stam-backup", "restore", "/backups/db/\(dump)", "host=\(restoreAddress) port=5432 dbname=stam user=app",
+        ])
+        let restoredCounts = try restored(counting)
+        #expect(restoredCounts == live, "rows (\(tables.joined(separator: "|"))): restored \(restoredCounts), live \(live)")
+        #expect(live.split(separator: "|").dropFirst(5).first.flatMap { Int($0) } ?? 0 > 20, "few panel events to compare: \(live)")
+
+        // `stam up` killed with SIGKILL: its containers are the engine's and run on; the next `stam up` takes the
+        // same project over and finds its data again.
         kill(stack.process.pid, SIGKILL)
         while stack.process.isRunning { try await Task.sleep(for: .milliseconds(100)) }
+        #expect(try LocalProcess.status("/usr/bin/podman", ["container", "exists", "\(project)_pg-replica_1"]).0 == 0)
         try await stack.restart(timeout: .seconds(300))
         var afterRestart = OperatorAPI(base: "https://stam.local", curlOptions: api.curlOptions)
         try afterRestart.login(summary.adminLogin, password: try stack.adminPassword)
@@ -192,15 +240,17 @@ import Testing
             ($0["body"] as? String)?.contains("smoke in the server room") == true
         }, "the data of the first run is gone")
 
-        // SIGTERM stops every process of every container, and the host's link to the network.
+        // SIGTERM: docker-compose down. Every container and network of the project is gone, its volumes stay.
         try stack.reloadSummary()
         let pids = stack.summary.processes.values.filter { $0 != 0 }
         stack.stop()
         stopped = true
         #expect(!stack.process.isRunning)
         for pid in pids { #expect(kill(pid_t(pid), 0) != 0, "pid \(pid) still runs") }
-        let links = try LocalProcess.run("/sbin/ip", ["-4", "addr", "show"])
-        #expect(!links.contains(nginx.split(separator: ".").dropLast().joined(separator: ".") + ".254"), "the host's link to the stack's network is left:\n\(links)")
+        let label = "label=com.docker.compose.project=\(project)"
+        #expect(try LocalStackRun.podman(["ps", "-aq", "--filter", label]).isEmpty)
+        #expect(try LocalStackRun.podman(["network", "ls", "-q", "--filter", label]).isEmpty)
+        #expect(try LocalStackRun.podman(["volume", "ls", "-q", "--filter", label]).contains("\(project)_pg-primary-data"))
     }
 
     private func eventually(_ what: String, timeout: Duration, _ condition: () async throws -> Bool) async throws {

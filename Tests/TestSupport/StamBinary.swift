@@ -13,3 +13,10 @@ public enum StamBinary {
         return "stam"
     }
 }
+
+extension StamBinary {
+    /// The project's root (the directory holding schema/), found from this source file.
+    public static var projectRoot: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    }
+}

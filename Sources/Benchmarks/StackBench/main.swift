@@ -80,7 +80,7 @@ var logger = Logger(label: "stack-bench")
 logger.logLevel = .warning
 
 guard getuid() == 0 else {
-    FileHandle.standardError.write(Data("StackBench needs root (the prod stack runs in Linux namespaces)\n".utf8))
+    FileHandle.standardError.write(Data("StackBench needs root (the prod stack runs on rootful podman)\n".utf8))
     exit(1)
 }
 let root = "/tmp/stam-bench/stack-\(getpid())"
@@ -88,10 +88,20 @@ try FileManager.default.createDirectory(atPath: root, withIntermediateDirectorie
 let up = try LocalProcess(name: "stam up", executable: stam, arguments: [
     "up", "--env", "prod", "--root", root, "--panels", String(panels), "--poll-interval-ms", String(pollMs), "--demo-interval-seconds", "86400",
 ], logFile: "\(root)/up.out")
-defer {
+/// Stops `stam up` (docker-compose down) and removes what the engine keeps of the bench's project (its volumes).
+func cleanUp() {
     up.stop(signal: SIGTERM, timeout: .seconds(120))
+    if let data = FileManager.default.contents(atPath: "\(root)/stack.json"),
+       let project = ((try? JSONSerialization.jsonObject(with: data)) as? [String: Any])?["composeProject"] as? String {
+        let label = "label=com.docker.compose.project=\(project)"
+        for (kind, list) in [("container", ["ps", "-aq"]), ("network", ["network", "ls", "-q"]), ("volume", ["volume", "ls", "-q"])] {
+            let ids = ((try? LocalProcess.run("/usr/bin/podman", list + ["--filter", label])) ?? "").split(separator: "\n").map(String.init)
+            if !ids.isEmpty { _ = try? LocalProcess.run("/usr/bin/podman", [kind, "rm", "-f"] + ids) }
+        }
+    }
     try? FileManager.default.removeItem(atPath: root)
 }
+defer { cleanUp() }
 
 func tail(_ file: String) -> String {
     ((try? String(contentsOfFile: file, encoding: .utf8)) ?? "").split(separator: "\n").suffix(20).joined(separator: "\n")
@@ -212,6 +222,12 @@ func run() async throws {
     let kept = stored.count == 3 ? stored[2] : 0
     let duplicates = stored.count == 3 ? stored[0] - stored[1] : -1
 
+    // Each container's start to its first passing health check, as the stack's health scheduler saw it (it checks a
+    // starting container every 2 s, so each figure is up to 2 s late).
+    let startup = FileManager.default.contents(atPath: "\(root)/startup.json")
+        .flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Double] } ?? [:]
+    let startupRows = startup.sorted { $0.key < $1.key }.map { "| \($0.key) | \(String(format: "%.1f", $0.value)) s |" }.joined(separator: "\n")
+
     func ms(_ value: Double) -> String { String(format: "%.0f", value) }
     let seconds = Double(writesBack.components.seconds) + Double(writesBack.components.attoseconds) / 1e18
     print("""
@@ -222,6 +238,10 @@ func run() async throws {
         | primary killed (-9) while a panel writes 4 records/s | writes back after | records produced | stored | lost | duplicated | target |
         |---|---|---|---|---|---|---|
         | Patroni failover, PgBouncer following | \(String(format: "%.1f", seconds)) s | \(during) | \(kept) | \(during - kept) | \(duplicates) | < 30 s, 0 lost |
+
+        | container (podman, first `stam up` of the bench) | start -> first passing health check |
+        |---|---|
+        \(startupRows)
         """)
 }
 
@@ -229,6 +249,6 @@ do {
     try await run()
 } catch {
     FileHandle.standardError.write(Data("StackBench: \(error)\n".utf8))
-    up.stop(signal: SIGTERM, timeout: .seconds(120))
+    cleanUp()
     exit(1)
 }

@@ -23,8 +23,10 @@ struct StackSummary: Codable, Sendable {
     var certificate: String? = nil
     /// Process name -> PID (updated when one is restarted).
     var processes: [String: Int]
-    /// Container name -> address on the stack's bridge (prod).
+    /// Service -> its container's address on the stack's internal network (prod).
     var addresses: [String: String]? = nil
+    /// The compose project of the prod stack (`docker-compose -p <name>`); its containers are `<name>_<service>_1`.
+    var composeProject: String? = nil
 
     func write(to path: String) throws {
         let encoder = JSONEncoder()

@@ -1,32 +1,30 @@
 import Database
-import Foundation
 import Generated
+import Foundation
 import LocalStack
 import Logging
-import MigrationSupport
-import Persistence
-import PostgresNIO
 import Secrets
 import ServiceLifecycle
 
-/// `stam up --env prod`: the seed's 13 production services from the generated
-/// `deploy/generated/docker-compose.prod.yml`, each in a container of its own (`ComposeStack`), with the
-/// simulated panels and modem in two more containers where the field would be. State under `.stam/prod`
-/// (secrets, volumes, logs); the host reaches the containers over the bed's bridge, nginx at its address on
-/// 443 as the compose file publishes it. Needs root (namespaces, as Docker does).
+/// `stam up --env prod`: the seed's production topology from the generated compose files on this machine's
+/// real container engine (podman with docker-compose over its Docker API, `ContainerEngine`): images built
+/// from the generated Dockerfiles (scripts/build-images.sh), `docker-compose up` of
+/// `deploy/generated/docker-compose.prod.yml` plus the generated `docker-compose.prod.local.yml` (the
+/// macvlan as a bridge, Grafana left out), health checks run by `ContainerHealthScheduler` (no systemd here).
+/// The simulated panels and modem are programs on this host, where the field would be: the panels on the
+/// satel_vlan bridge's gateway address, the modem's pty handed to the sms-agent as its device.
 ///
-/// What an admin does around `docker compose up` is done here too: `stam secrets init`, the migrations (one
-/// `stam migrate` through PgBouncer once it is up; the images carry no migrations, see docs/DEPLOYMENT.md),
-/// the first admin (`stam user add`), and the demo site with its panels.
+/// What an admin does around `docker-compose up` is done here as docs/DEPLOYMENT.md says: `stam secrets init`
+/// (files owned by the images' uid), the migrations by the compose file's one-shot `migrate` service, the first
+/// admin with `docker-compose run --rm --no-deps backend-1 stam user add`; then the demo site and its panels.
+/// State: `.stam/prod` (secrets, logs, compose.json); data in the project's named volumes, kept by Ctrl-C and
+/// `stam down` (`docker-compose down` removes containers and networks only).
 struct ProdStackSupervisor: Service {
-    /// The seed's 13 containers. The compose file's monitoring and backup services are not run natively.
+    /// The seed's 13 containers; the compose file also runs migrate, backup, Prometheus and the exporters.
     static let services = [
         "etcd", "pg-primary", "pg-replica", "pgbouncer", "redis", "rabbitmq", "backend-1", "backend-2",
         "outbox-relay-1", "outbox-relay-2", "satel-worker", "sms-agent", "nginx",
     ]
-    /// The panel simulator's first panel port (ETHM-1's default integration port) and its control port.
-    static let firstPanelPort = 7094
-    static let controlPort = 7090
 
     let projectRoot: String
     let paths: LocalStackPaths
@@ -36,156 +34,208 @@ struct ProdStackSupervisor: Service {
     let logger: Logger
     let exitWhenReady: Bool
 
-    var bedDirectory: String { "\(paths.root)/run" }
+    /// `stam` for the project's own `.stam/prod`; another state directory (the tests') gets a project, and so
+    /// volumes, of its own.
+    var projectName: String {
+        if paths.root == "\(projectRoot)/.stam/prod" { return "stam" }
+        let key = String(UInt32(truncatingIfNeeded: paths.root.utf8.reduce(5381) { ($0 << 5) &+ $0 &+ Int($1) }), radix: 16)
+        return "stam\(key)"
+    }
 
     func run() async throws {
         let started = ContinuousClock.now
         guard getuid() == 0 else {
-            throw LocalProcess.LaunchError(description: "`stam up --env prod` runs every service in a container of its own (Linux namespaces) and needs root, as Docker does")
+            throw ContainerEngine.Failure(description: "`stam up --env prod` runs rootful podman and needs root, as Docker does")
         }
         let manager = FileManager.default
-        try manager.createDirectory(atPath: paths.root, withIntermediateDirectories: true)
+        try manager.createDirectory(atPath: paths.logs, withIntermediateDirectories: true)
         try paths.claimSupervisor()
         defer { try? manager.removeItem(atPath: paths.supervisorPID) }
         try? manager.removeItem(atPath: paths.stack)  // written again once everything is up
-        // A supervisor killed with SIGKILL left its containers running: they hold the bed's network.
-        NamespaceBed.killLeftovers(in: bedDirectory)
+        // Simulators a killed supervisor left behind (the containers are the engine's and stay).
+        LocalProcess.killRegistered(in: paths.processRegistry)
+        manager.createFile(atPath: paths.processRegistry, contents: nil)
 
-        let progress = LocalStackSupervisor.Progress(total: Self.services.count + 4)
-        progress.step("secrets and tools")
-        let secrets = try SecretsInitializer(specifications: StamSecrets.all).run(root: paths.root, owner: nil, onlyMissing: true)
-        try LocalProcess.run("\(projectRoot)/scripts/install-python-tools.sh", [])
-        progress.done("\(secrets.created.count) secrets created, \(secrets.kept.count) kept in \(paths.secrets); Patroni from PyPI")
+        let progress = LocalStackSupervisor.Progress(total: 8)
+        progress.step("secrets")
+        let secrets = try SecretsInitializer(specifications: StamSecrets.all)
+            .run(root: paths.root, owner: .stamImages, onlyMissing: true)
+        progress.done("\(secrets.created.count) created, \(secrets.kept.count) kept in \(paths.secrets), owned by the images' uid 10001")
 
-        let compose = try ComposeFile(path: "\(projectRoot)/deploy/generated/docker-compose.prod.yml",
-                                      variables: ["STAM_SECRETS_DIR": paths.secrets, "STAM_CERTS_DIR": "\(paths.root)/certs"])
-        let stam = LocalStackSupervisor.stamExecutable
-        let stack = try ComposeStack(
-            compose: compose, containers: compose.services.map(\.name) + ["panel-simulator", "modem-simulator"],
-            directory: bedDirectory, volumes: "\(paths.root)/volumes", logs: paths.logs, holds: "\(paths.root)/stopped",
-            images: { [projectRoot] image in
-                try NativeImage.standIn(for: image, stam: stam, generated: "\(projectRoot)/deploy/generated",
-                                        pythonPath: "\(projectRoot)/.tools/python")
-            })
-        defer { stack.stop() }
-        func address(_ name: String) -> String { stack.address(of: name)! }
+        progress.step("container engine")
+        try await ContainerEngine.prepare(projectRoot: projectRoot)
+        progress.done("podman \(try await ContainerEngine.run(ContainerEngine.podman, ["--version"]).split(separator: " ").last ?? "?") at \(ContainerEngine.socket)")
+
+        progress.step("images")
+        let imageLog = "\(paths.logs)/images.log"
+        try await ContainerEngine.runLogged("\(projectRoot)/scripts/build-images.sh", [], logFile: imageLog)
+        progress.done("base images, stand-ins and the schema's images current (log: \(imageLog))")
 
         progress.step("simulated panels and modem")
-        let simulatorHost = address("panel-simulator")
-        let plainEnvironment = ["PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/root"]
-        // The simulators' containers get this binary where the stam images have it (a checkout under /tmp would be
-        // hidden by the container's own /tmp).
-        let stamInside = [(stam, "/usr/local/bin/stam")]
-        let simulator = try stack.startExtra("panel-simulator", [
-            "/usr/local/bin/stam", "simulator", "--host", "0.0.0.0", "--port", String(Self.firstPanelPort), "--panels", String(panelCount),
-            "--control-port", String(Self.controlPort), "--control-host", "0.0.0.0",
-        ], binds: stamInside, environment: plainEnvironment, readiness: .check {
-            (try? await LoopbackSocket.onOwnThread { _ = try LoopbackSocket(port: Self.controlPort, host: simulatorHost, timeout: 2) }) != nil
-        })
-        let modemLink = "\(bedDirectory)/modem.tty"
-        let modemControl = "\(bedDirectory)/modem.control"
-        try? manager.removeItem(atPath: modemLink)
-        let modem = try stack.startExtra("modem-simulator", ["/usr/local/bin/stam", "modem-sim", "--link", modemLink, "--control-fifo", modemControl],
-                                         binds: stamInside, environment: plainEnvironment, readiness: .check { FileManager.default.fileExists(atPath: modemLink) })
-        try await simulator.waitUntilReady(timeout: .seconds(30))
-        try await modem.waitUntilReady(timeout: .seconds(30))
+        let ports = LocalStackPorts(file: paths.ports)
+        let firstPanelPort = try ports.block("panel-simulator", count: panelCount)
+        let controlPort = try ports.port("panel-simulator.control")
+        let stam = LocalStackSupervisor.stamExecutable
+        // The panels listen on every address: the worker reaches them at the satel_vlan bridge's gateway.
+        let simulator = StackProcess(name: "panel-simulator", executable: stam, arguments: [
+            "simulator", "--host", "0.0.0.0", "--port", String(firstPanelPort), "--panels", String(panelCount),
+            "--control-port", String(controlPort),
+        ], environment: ProcessInfo.processInfo.environment, logDirectory: paths.logs, readiness: .tcp(port: controlPort),
+           registry: paths.processRegistry)
+        try? manager.removeItem(atPath: paths.modemDevice)
+        let modem = StackProcess(name: "modem-simulator", executable: stam, arguments: [
+            "modem-sim", "--link", paths.modemDevice, "--control-fifo", paths.modemControl,
+        ], environment: ProcessInfo.processInfo.environment, logDirectory: paths.logs,
+           readiness: .check { [paths] in FileManager.default.fileExists(atPath: paths.modemDevice) }, registry: paths.processRegistry)
+        let simulators = [simulator, modem]
+        defer { for process in simulators { process.stop() } }
+        for process in simulators { try process.start() }
+        for process in simulators { try await process.waitUntilReady(timeout: .seconds(30)) }
         // The modem's serial port as udev leaves a USB modem's: root:dialout 0660 (the sms-agent's group_add).
-        let pty = try manager.destinationOfSymbolicLink(atPath: modemLink)
-        try LocalProcess.run("/bin/chgrp", ["dialout", pty])
-        try LocalProcess.run("/bin/chmod", ["0660", pty])
-        progress.done("\(panelCount) panels at \(simulatorHost):\(Self.firstPanelPort)..., modem on \(pty)")
+        let pty = try manager.destinationOfSymbolicLink(atPath: paths.modemDevice)
+        try await ContainerEngine.run("/bin/chgrp", ["dialout", pty])
+        try await ContainerEngine.run("/bin/chmod", ["0660", pty])
+        progress.done("\(panelCount) panels on port \(firstPanelPort)..., modem on \(pty)")
 
-        var demo: (panelIDs: [UUID], adminPassword: String?) = ([], nil)
-        let databaseURL = "postgresql://app@\(address("pgbouncer")):6432/stam"
-        for service in try compose.startOrder(of: Self.services) {
-            progress.step(service.name)
-            let process = try stack.start(service, devices: ["/dev/ttyUSB0": pty], logger: logger)
-            try await process.waitUntilReady(timeout: service.healthcheckStartPeriod + .seconds(60))
-            progress.done("healthy at \(address(service.name))")
-            if service.name == "pgbouncer" {
-                progress.step("migrations and demo data")
-                let database = try DatabaseConfiguration(url: databaseURL, passwordFile: "\(paths.secrets)/postgres_password")
-                var quiet = logger
-                quiet.logLevel = .warning
-                let directory = try MigrationDirectory(path: "\(projectRoot)/migrations")
-                let migrations = try await retrying("the migrations through PgBouncer") {
-                    try await MigrationRunner(configuration: database, logger: quiet).run(directory: directory)
-                }
-                demo = try await retrying("the demo data") {
-                    try await LocalStackDemoData.seed(database: database, paths: paths, panelCount: panelCount, host: "panel-simulator",
-                                                      firstPort: Self.firstPanelPort, pollInterval: pollInterval, logger: logger)
-                }
-                progress.done("\(migrations.applied.count) migrations applied, \(migrations.alreadyApplied.count) already; admin '\(LocalStackDemoData.adminLogin)'")
+        // The NAS share as the backup container expects it mounted: marked with .stam-nas, writable by its uid.
+        let nas = "\(paths.root)/nas"
+        try manager.createDirectory(atPath: nas, withIntermediateDirectories: true)
+        if !manager.fileExists(atPath: "\(nas)/.stam-nas") { manager.createFile(atPath: "\(nas)/.stam-nas", contents: nil) }
+        try await ContainerEngine.run("/bin/chown", ["-R", "10001:10001", nas])
+        let httpsPort = try ports.port("nginx")
+        let vlanGateway = "192.168.100.1"
+        let project = ComposeProject(
+            name: projectName, directory: "\(projectRoot)/deploy/generated",
+            files: ["docker-compose.prod.yml", "docker-compose.prod.local.yml"],
+            variables: [
+                "STAM_SECRETS_DIR": paths.secrets, "STAM_CERTS_DIR": "\(paths.root)/certs",
+                "STAM_IMAGE_REGISTRY": "localhost", "STAM_IMAGE_TAG": "latest",
+                "STAM_PUBLISH_ADDRESS": "127.0.0.1", "STAM_NGINX_HTTPS_PORT": String(httpsPort),
+                "STAM_MODEM_DEVICE": pty, "STAM_NAS_DIR": nas, "SATEL_VLAN_GATEWAY": vlanGateway,
+            ])
+        try project.write(to: paths.root)
+
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            try? manager.removeItem(atPath: "\(paths.root)/startup.json")
+            group.addTask {
+                try await ContainerHealthScheduler(project: project.name, logger: logger, startupFile: "\(paths.root)/startup.json").run()
             }
-        }
+            defer { group.cancelAll() }
 
-        progress.step("demo scenario")
-        let scenario = DemoScenario(controlPort: Self.controlPort, controlHost: simulatorHost, panelCount: panelCount,
-                                    interval: demoInterval, logger: logger)
-        try await scenario.prepare()
-        progress.done("partitions armed; an alarm every \(demoInterval)")
+            progress.step("docker-compose up")
+            let composeLog = "\(paths.logs)/compose.log"
+            try await project.composeLogged(["up", "-d", "--remove-orphans"], logFile: composeLog)
+            let running = try await project.services()
+            try await waitUntilHealthy(project, timeout: .seconds(300))
+            progress.done("\(running.count) containers healthy, project '\(project.name)' (log: \(composeLog))")
 
-        let nginx = address("nginx")
-        // nginx's 443 as the compose file publishes it, here on loopback at a port kept in ports.json.
-        let published = try LocalStackPorts(file: paths.ports).port("nginx")
-        let publisher = PortPublisher(listenPort: published, targetHost: nginx, targetPort: 443)
-        let publishing = Task { try await publisher.run() }
-        defer { publishing.cancel() }
-        let summary = StackSummary(
-            environment: "prod", root: paths.root, logs: paths.logs,
-            api: "https://127.0.0.1:\(published)", console: "https://127.0.0.1:\(published)/", webSocket: "wss://127.0.0.1:\(published)/ws",
-            databaseURL: databaseURL, redisURL: "redis://\(address("redis")):6379",
-            rabbitmqURL: "amqp://stam@\(address("rabbitmq")):5672/stam",
-            adminLogin: LocalStackDemoData.adminLogin, adminPasswordFile: paths.adminPassword,
-            panelIDs: demo.panelIDs.map { $0.uuidString.lowercased() }, simulatorControlPort: Self.controlPort,
-            simulatorControlHost: simulatorHost, modemControl: modemControl,
-            certificate: "\(paths.root)/certs/server.crt",
-            processes: Dictionary(uniqueKeysWithValues: stack.processes.map { ($0.name, Int($0.pid ?? 0)) }),
-            addresses: Dictionary(uniqueKeysWithValues: stack.bed.hostNames.compactMap { name in stack.address(of: name).map { (name, $0) } }))
-        try summary.write(to: paths.stack)
-        try paths.writeEnvironmentFile(summary)
-        print(summary.banner(adminPassword: demo.adminPassword, startedIn: ContinuousClock.now - started))
-        fflush(nil)
-        if exitWhenReady { return }
+            progress.step("first admin and demo data")
+            guard let pgbouncer = try await project.address(of: "pgbouncer") else {
+                throw ContainerEngine.Failure(description: "pgbouncer has no address")
+            }
+            var adminPassword: String?
+            if !manager.fileExists(atPath: paths.adminPassword) {
+                let password = LocalStackDemoData.randomPassword()
+                // docs/DEPLOYMENT.md's first admin, as an admin types it.
+                let (status, output) = try await ContainerEngine.status(ContainerEngine.compose, [
+                    "--project-name", project.name, "--project-directory", project.directory,
+                ] + project.files.flatMap { ["-f", "\(project.directory)/\($0)"] } + [
+                    "run", "--rm", "--no-deps", "-T", "backend-1", "stam", "user", "add", "--login", LocalStackDemoData.adminLogin, "--role", "admin",
+                ], environment: project.variables, input: password + "\n")
+                if status == 0 {
+                    guard manager.createFile(atPath: paths.adminPassword, contents: Data((password + "\n").utf8),
+                                             attributes: [.posixPermissions: 0o600]) else {
+                        throw ContainerEngine.Failure(description: "cannot write \(paths.adminPassword)")
+                    }
+                    adminPassword = password
+                } else if !output.contains("already") {
+                    throw ContainerEngine.Failure(description: "stam user add in backend-1 failed (exit \(status)):\n\(output)")
+                }
+            }
+            let databaseURL = "postgresql://app@\(pgbouncer):6432/stam"
+            let database = try DatabaseConfiguration(url: databaseURL, passwordFile: "\(paths.secrets)/postgres_password")
+            let demo = try await LocalStackDemoData.seed(database: database, paths: paths, panelCount: panelCount, host: vlanGateway,
+                                                        firstPort: firstPanelPort, pollInterval: pollInterval, logger: logger)
+            adminPassword = adminPassword ?? demo.adminPassword
+            progress.done("admin '\(LocalStackDemoData.adminLogin)', \(panelCount) panels at \(vlanGateway)")
 
-        // Until Ctrl-C / SIGTERM / `stam down`: the demo scenario, and `restart: always` for every container.
-        await withTaskGroup(of: Void.self) { group in
+            progress.step("demo scenario")
+            let scenario = DemoScenario(controlPort: controlPort, panelCount: panelCount, interval: demoInterval, logger: logger)
+            try await scenario.prepare()
+            progress.done("partitions armed; an alarm every \(demoInterval)")
+
+            var addresses: [String: String] = [:]
+            var processes: [String: Int] = [:]
+            for service in running {
+                addresses[service] = try await project.address(of: service)
+                processes[service] = try await project.mainPID(of: service)
+            }
+            var summary = StackSummary(
+                environment: "prod", root: paths.root, logs: paths.logs,
+                api: "https://127.0.0.1:\(httpsPort)", console: "https://127.0.0.1:\(httpsPort)/", webSocket: "wss://127.0.0.1:\(httpsPort)/ws",
+                databaseURL: databaseURL, redisURL: "redis://\(addresses["redis"] ?? "redis"):6379",
+                rabbitmqURL: "amqp://stam@\(addresses["rabbitmq"] ?? "rabbitmq"):5672/stam",
+                adminLogin: LocalStackDemoData.adminLogin, adminPasswordFile: paths.adminPassword,
+                panelIDs: demo.panelIDs.map { $0.uuidString.lowercased() }, simulatorControlPort: controlPort,
+                modemControl: paths.modemControl, certificate: "\(paths.root)/certs/server.crt",
+                processes: processes, addresses: addresses)
+            summary.composeProject = project.name
+            try summary.write(to: paths.stack)
+            try paths.writeEnvironmentFile(summary)
+            print(summary.banner(adminPassword: adminPassword, startedIn: ContinuousClock.now - started))
+            print("  engine      podman; `stam stop|start <service>`, or DOCKER_HOST=\(ContainerEngine.dockerHost) docker-compose -p \(project.name) ... / docker ps")
+            print("  left out    grafana (no image on this machine: packaged in neither Debian nor PyPI; docs/DEPLOYMENT.md)")
+            fflush(nil)
+            if exitWhenReady {
+                try await project.compose(["down"])
+                return
+            }
+
+            // Until Ctrl-C / SIGTERM / `stam down`: the demo scenario, the simulators kept running, and stack.json's
+            // PIDs (a container restarted by the engine, or stopped with `stam stop`, shows a new PID or 0).
             group.addTask { try? await scenario.run() }
             group.addTask { [logger, paths] in
                 var written = summary
                 while !Task.isCancelled {
-                    try? await Task.sleep(for: .milliseconds(250))
-                    for name in stack.applyHolds() { logger.info("stopping a service on request", metadata: ["service": "\(name)"]) }
-                    _ = stack.restartExited(logger: logger)
-                    // stack.json: each service's PID, 0 while it is down (held by `stam stop`, or waiting for its restart).
+                    try? await Task.sleep(for: .milliseconds(500))
+                    for process in simulators { _ = process.restartIfExited(logger: logger) }
                     var current = written
-                    for process in stack.processes {
-                        current.processes[process.name] = process.pid.flatMap { kill($0, 0) == 0 ? Int($0) : nil } ?? 0
-                    }
+                    for service in running { current.processes[service] = (try? await project.mainPID(of: service)) ?? 0 }
                     if current.processes != written.processes, (try? current.write(to: paths.stack)) != nil { written = current }
                 }
             }
             try? await gracefulShutdown()
-            group.cancelAll()
+            logger.info("stopping the production stack: docker-compose down (volumes stay)")
+            try await project.compose(["down"])
         }
-        logger.info("stopping the production stack")
     }
 
-    /// PgBouncer answers before Patroni's first callbacks are done (a RELOAD closes its server connections):
-    /// the first statements through it are retried for a while, the last error reported in full.
-    private func retrying<Result>(_ what: String, _ work: () async throws -> Result) async throws -> Result {
-        let deadline = ContinuousClock.now + .seconds(60)
-        while true {
-            do {
-                return try await work()
-            } catch {
-                guard ContinuousClock.now < deadline else {
-                    throw LocalProcess.LaunchError(description: "\(what) failed: \(String(reflecting: error))")
+    /// Every container of the project with a health check is healthy and every other one runs (the one-shot
+    /// `migrate` exited with 0); a failed migration fails the start with its log's end.
+    private func waitUntilHealthy(_ project: ComposeProject, timeout: Duration) async throws {
+        let deadline = ContinuousClock.now + timeout
+        var waitingFor: [String] = []
+        while ContinuousClock.now < deadline {
+            let listing = try await ContainerEngine.run(ContainerEngine.podman, [
+                "ps", "-a", "--filter", "label=com.docker.compose.project=\(project.name)",
+                "--format", "{{index .Labels \"com.docker.compose.service\"}}|{{.Status}}",
+            ])
+            waitingFor = []
+            for line in listing.split(separator: "\n") {
+                let parts = line.split(separator: "|", maxSplits: 1).map(String.init)
+                guard parts.count == 2 else { continue }
+                let (service, status) = (parts[0], parts[1])
+                if status.hasPrefix("Exited (0)") { continue }
+                // A one-shot that failed will not run again; a service that exits is restarted by the engine.
+                if service == "migrate" && status.hasPrefix("Exited") {
+                    let logs = (try? await project.compose(["logs", "--tail", "30", service])) ?? ""
+                    throw ContainerEngine.Failure(description: "\(service): \(status)\n\(logs)")
                 }
-                logger.debug("retrying", metadata: ["what": "\(what)", "error": "\(String(reflecting: error))"])
-                try await Task.sleep(for: .seconds(1))
+                if status.contains("(starting)") || status.contains("(unhealthy)") || !status.hasPrefix("Up") { waitingFor.append(service) }
             }
+            if waitingFor.isEmpty && !listing.isEmpty { return }
+            try await Task.sleep(for: .seconds(1))
         }
+        throw ContainerEngine.Failure(description: "not healthy within \(timeout): \(waitingFor.joined(separator: ", "))")
     }
-
 }

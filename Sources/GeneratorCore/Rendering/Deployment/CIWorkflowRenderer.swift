@@ -1,9 +1,9 @@
 /// The CI flow of the seed (section 3): on a push to main, build, run the tests (the README's
 /// `make test`), then build every image of the schema and push it to the registry; on the server,
-/// `deploy/generated/update.sh` pulls and restarts. Also `.dockerignore`, so secrets and build output
+/// `deploy/generated/update.sh` migrates, then restarts; `deploy/generated/build-images.sh` builds every image. Also `.dockerignore`, so secrets and build output
 /// never enter an image's build context.
 struct CIWorkflowRenderer: DeploymentComponentRenderer {
-    static let templateNames = ["github-workflow.yml", "dockerignore", "update.sh"]
+    static let templateNames = ["github-workflow.yml", "dockerignore", "update.sh", "build-images.sh"]
     static let workflowPath = ".github/workflows/images.yml"
 
     let schema: Schema
@@ -22,6 +22,12 @@ struct CIWorkflowRenderer: DeploymentComponentRenderer {
             ] as [String: Any])),
             GeneratedFile(path: ".dockerignore", contents: header + templates.render("dockerignore", ["secretDirectories": secretDirectories])),
         ]
+        files.append(DeploymentRenderer.hashFile("build-images.sh", templates.render("build-images.sh", [
+            "images": images, "registryVariable": ComposeRenderer.registryVariable, "tagVariable": ComposeRenderer.tagVariable,
+            "projectRoot": ComposeRenderer.projectRoot,
+            "registry": TemplateValues.variable(ComposeRenderer.registryVariable, default: "localhost:5000"),
+            "tag": TemplateValues.variable(ComposeRenderer.tagVariable, default: "latest"),
+        ] as [String: Any])))
         if let prod = schema.deployment.environments.first(where: { $0.name == "prod" }) {
             files.append(DeploymentRenderer.hashFile("update.sh", templates.render("update.sh", [
                 "composeFile": "docker-compose.\(prod.name).yml", "registryVariable": ComposeRenderer.registryVariable,

@@ -1,0 +1,69 @@
+import Foundation
+
+/// One stack of the generated compose files on the container engine: the project name, the files (the
+/// environment's own and its generated local override) and the variables they read (secrets directory,
+/// published port, modem device, image registry). Kept in `<root>/compose.json` so `stam stop/start` and the
+/// tests drive the same project the supervisor started.
+struct ComposeProject: Codable, Sendable {
+    var name: String
+    /// deploy/generated, where the files are and relative paths in them resolve.
+    var directory: String
+    var files: [String]
+    var variables: [String: String]
+
+    static func file(in root: String) -> String { "\(root)/compose.json" }
+
+    func write(to root: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        try encoder.encode(self).write(to: URL(fileURLWithPath: Self.file(in: root)), options: .atomic)
+    }
+
+    static func read(from root: String) throws -> ComposeProject {
+        try JSONDecoder().decode(ComposeProject.self, from: Data(contentsOf: URL(fileURLWithPath: file(in: root))))
+    }
+
+    private var arguments: [String] { ["--project-name", name, "--project-directory", directory] + files.flatMap { ["-f", "\(directory)/\($0)"] } }
+
+    /// `docker-compose <arguments>` for this project; its output, or an error with it.
+    @discardableResult
+    func compose(_ arguments: [String], input: String? = nil) async throws -> String {
+        try await ContainerEngine.run(ContainerEngine.compose, self.arguments + arguments, environment: variables, input: input)
+    }
+
+    /// The same, with the output appended to `logFile` (long runs such as `up`).
+    func composeLogged(_ arguments: [String], logFile: String) async throws {
+        try await ContainerEngine.runLogged(ContainerEngine.compose, self.arguments + arguments, logFile: logFile, environment: variables)
+    }
+
+    /// compose 1.29 names a service's container `<project>_<service>_1`.
+    func container(_ service: String) -> String { "\(name)_\(service)_1" }
+
+    /// The volume compose created for a named volume of the file.
+    func volume(_ name: String) -> String { "\(self.name)_\(name)" }
+
+    /// A field of `podman inspect` of a service's container (a Go template), nil when there is no container.
+    func inspect(_ service: String, _ format: String) async throws -> String? {
+        let (status, output) = try await ContainerEngine.status(ContainerEngine.podman, ["inspect", "--type", "container", "--format", format, container(service)])
+        return status == 0 ? output : nil
+    }
+
+    /// The service's address on the project's internal network (the host reaches it there).
+    func address(of service: String) async throws -> String? {
+        try await inspect(service, "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}")?
+            .split(separator: " ").first.map(String.init)
+    }
+
+    /// The PID of the service's main process, 0 while it is not running: a restart gives it a new one.
+    func mainPID(of service: String) async throws -> Int {
+        Int(try await inspect(service, "{{.State.Pid}}") ?? "") ?? 0
+    }
+
+    /// Services with a container of this project, running or not.
+    func services() async throws -> [String] {
+        let output = try await ContainerEngine.run(ContainerEngine.podman, [
+            "ps", "-a", "--filter", "label=com.docker.compose.project=\(name)", "--format", "{{index .Labels \"com.docker.compose.service\"}}",
+        ])
+        return output.split(separator: "\n").map(String.init).filter { !$0.isEmpty }.sorted()
+    }
+}

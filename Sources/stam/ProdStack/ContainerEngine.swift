@@ -1,0 +1,103 @@
+import Foundation
+import LocalStack
+
+/// This machine's container engine as `stam up --env prod` drives it: podman (rootful) behind its
+/// Docker-compatible API socket, and Debian's docker-compose 1.29 talking to that socket, so the generated
+/// compose files run exactly as on an admin's Docker host. scripts/install-container-engine.sh installs and
+/// configures it; the API service is a process, started here when nothing answers on the socket and left
+/// running afterwards (as dockerd would be), its PID in `/run/stam-podman-service.pid`.
+enum ContainerEngine {
+    static let socket = "/run/podman/podman.sock"
+    static let dockerHost = "unix://\(socket)"
+    static let servicePIDFile = "/run/stam-podman-service.pid"
+    static let podman = "/usr/bin/podman"
+    static let compose = "/usr/bin/docker-compose"
+
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// Installs what is missing, then makes sure the API socket answers.
+    static func prepare(projectRoot: String) async throws {
+        try await run("\(projectRoot)/scripts/install-container-engine.sh", [])
+        if try await answers() { return }
+        try FileManager.default.createDirectory(atPath: (socket as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try? FileManager.default.removeItem(atPath: socket)
+        // setsid: the service outlives this supervisor (and a Ctrl-C to its terminal), as an engine daemon does.
+        let service = Process()
+        service.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
+        service.arguments = [podman, "system", "service", "--time=0", dockerHost]
+        service.standardInput = FileHandle.nullDevice
+        service.standardOutput = FileHandle.nullDevice
+        service.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try service.run()
+        try String(service.processIdentifier).write(toFile: servicePIDFile, atomically: true, encoding: .utf8)
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            if try await answers() { return }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        throw Failure(description: "podman's API socket \(socket) does not answer 30 s after `podman system service` started")
+    }
+
+    /// Whether the Docker API answers `_ping` on the socket.
+    static func answers() async throws -> Bool {
+        guard FileManager.default.fileExists(atPath: socket) else { return false }
+        let (status, output) = try await status("/usr/bin/curl", ["-s", "--max-time", "3", "--unix-socket", socket, "http://d/_ping"])
+        return status == 0 && output == "OK"
+    }
+
+    /// Runs a command off Swift's cooperative pool (podman and compose calls block for a while) and returns its
+    /// exit status and output (stdout and stderr together).
+    static func status(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+                       input: String? = nil) async throws -> (Int32, String) {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result {
+                    let process = Process()
+                    process.executableURL = URL(fileURLWithPath: executable)
+                    process.arguments = arguments
+                    var merged = ProcessInfo.processInfo.environment
+                    merged["DOCKER_HOST"] = dockerHost
+                    merged.merge(environment ?? [:]) { $1 }
+                    process.environment = merged
+                    let output = Pipe()
+                    process.standardOutput = output
+                    process.standardError = output
+                    let stdin = Pipe()
+                    process.standardInput = input == nil ? FileHandle.nullDevice : stdin
+                    try process.run()
+                    if let input {
+                        stdin.fileHandleForWriting.write(Data(input.utf8))
+                        try? stdin.fileHandleForWriting.close()
+                    }
+                    let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                    process.waitUntilExit()
+                    return (process.terminationStatus, text.trimmingCharacters(in: .whitespacesAndNewlines))
+                })
+            }
+        }
+    }
+
+    /// Runs a command and returns its output; throws with the output when it fails.
+    @discardableResult
+    static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil, input: String? = nil) async throws -> String {
+        let (code, output) = try await status(executable, arguments, environment: environment, input: input)
+        guard code == 0 else {
+            throw Failure(description: "\((executable as NSString).lastPathComponent) \(arguments.joined(separator: " ")) failed (exit \(code)):\n\(output)")
+        }
+        return output
+    }
+
+    /// Runs a command with its output going to `logFile` (long builds), and throws with the log's end when it fails.
+    static func runLogged(_ executable: String, _ arguments: [String], logFile: String, environment: [String: String] = [:]) async throws {
+        FileManager.default.createFile(atPath: logFile, contents: nil)
+        let (code, _) = try await status("/bin/sh", ["-c", "exec \"$0\" \"$@\" >>'\(logFile)' 2>&1", executable] + arguments,
+                                         environment: environment)
+        guard code == 0 else {
+            let log = (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? ""
+            throw Failure(description: "\((executable as NSString).lastPathComponent) failed (exit \(code)); the end of \(logFile):\n"
+                + log.split(separator: "\n").suffix(30).joined(separator: "\n"))
+        }
+    }
+}
