@@ -16,9 +16,15 @@ scripts/build-base-images.sh
 if [[ ! -f Package.resolved ]]; then
   swift package resolve   # the versions `swift build` and the tests use; git maps GitHub to the local mirror
 fi
+# PyPI (Patroni) is reached through this machine's TLS-intercepting proxy, whose CA only the host's bundle holds:
+# the bundle and a pip.conf naming it are lent to the builds too.
+lend=$(mktemp -d)
+trap 'rm -rf "$lend"' EXIT
+printf '[global]\ncert = /etc/ssl/host-ca-certificates.crt\n' > "$lend/pip.conf"
 started=$SECONDS
 STAM_IMAGE_REGISTRY=localhost STAM_IMAGE_TAG=latest STAM_CONTAINER_ENGINE=podman \
   sh deploy/generated/build-images.sh --layers --pull=never \
-    -v /opt/swift:/opt/swift:ro -v /opt/swift-packages:/opt/swift-packages:ro -v /etc/gitconfig:/etc/gitconfig:ro
+    -v /opt/swift:/opt/swift:ro -v /opt/swift-packages:/opt/swift-packages:ro -v /etc/gitconfig:/etc/gitconfig:ro \
+    -v /etc/ssl/certs/ca-certificates.crt:/etc/ssl/host-ca-certificates.crt:ro -v "$lend/pip.conf:/etc/pip.conf:ro"
 echo "build-images: the schema's images are current ($((SECONDS - started)) s)"
 podman images --format '{{.Repository}}:{{.Tag}} {{.Size}}' | grep '^localhost/stam' || true
