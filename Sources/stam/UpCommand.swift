@@ -26,6 +26,9 @@ struct UpCommand: AsyncParsableCommand {
     @Flag(help: "Exit (stopping everything) as soon as the stack is up.")
     var exitWhenReady = false
 
+    @Flag(help: "prod: use the images as they are, without `make images` first (as `docker-compose up --no-build`).")
+    var noBuild = false
+
     func run() async throws {
         guard ["dev", "prod"].contains(env) else { throw ValidationError("unknown environment '\(env)'; use dev or prod") }
         guard (1...500).contains(panels) else { throw ValidationError("--panels must be 1...500") }
@@ -35,7 +38,8 @@ struct UpCommand: AsyncParsableCommand {
         if env == "prod" {
             let paths = LocalStackPaths(root: root.map { URL(fileURLWithPath: $0).standardizedFileURL.path } ?? "\(projectRoot)/.stam/prod")
             let supervisor = ProdStackSupervisor(projectRoot: projectRoot, paths: paths, panelCount: panels, pollInterval: pollIntervalMs,
-                                                 demoInterval: .seconds(demoIntervalSeconds), logger: logger, exitWhenReady: exitWhenReady)
+                                                 demoInterval: .seconds(demoIntervalSeconds), logger: logger, exitWhenReady: exitWhenReady,
+                                                 buildImages: !noBuild)
             try await ServiceGroup(configuration: .init(
                 services: [.init(service: supervisor, successTerminationBehavior: .gracefullyShutdownGroup)],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)).run()

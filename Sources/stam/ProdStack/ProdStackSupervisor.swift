@@ -33,6 +33,7 @@ struct ProdStackSupervisor: Service {
     let demoInterval: Duration
     let logger: Logger
     let exitWhenReady: Bool
+    var buildImages = true
 
     /// `stam` for the project's own `.stam/prod`; another state directory (the tests') gets a project, and so
     /// volumes, of its own.
@@ -67,9 +68,13 @@ struct ProdStackSupervisor: Service {
         progress.done("podman \(try await ContainerEngine.run(ContainerEngine.podman, ["--version"]).split(separator: " ").last ?? "?") at \(ContainerEngine.socket)")
 
         progress.step("images")
-        let imageLog = "\(paths.logs)/images.log"
-        try await ContainerEngine.runLogged("\(projectRoot)/scripts/build-images.sh", [], logFile: imageLog)
-        progress.done("base images, stand-ins and the schema's images current (log: \(imageLog))")
+        if buildImages {
+            let imageLog = "\(paths.logs)/images.log"
+            try await ContainerEngine.runLogged("\(projectRoot)/scripts/build-images.sh", [], logFile: imageLog)
+            progress.done("base images, stand-ins and the schema's images current (log: \(imageLog))")
+        } else {
+            progress.done("as they are (--no-build)")
+        }
 
         progress.step("simulated panels and modem")
         let ports = LocalStackPorts(file: paths.ports)
@@ -115,6 +120,21 @@ struct ProdStackSupervisor: Service {
             ])
         try project.write(to: paths.root)
 
+        do {
+            try await runStack(project, progress: progress, started: started, httpsPort: httpsPort, vlanGateway: vlanGateway,
+                               firstPanelPort: firstPanelPort, controlPort: controlPort, simulators: simulators)
+        } catch {
+            // Ctrl-C or a failure while starting: the containers go as on a normal stop (the volumes stay).
+            logger.info("stopping the production stack: docker-compose down (volumes stay)")
+            _ = try? await project.compose(["down"])
+            throw error
+        }
+    }
+
+    private func runStack(_ project: ComposeProject, progress: LocalStackSupervisor.Progress, started: ContinuousClock.Instant,
+                          httpsPort: Int, vlanGateway: String, firstPanelPort: Int, controlPort: Int,
+                          simulators: [StackProcess]) async throws {
+        let manager = FileManager.default
         try await withThrowingTaskGroup(of: Void.self) { group in
             try? manager.removeItem(atPath: "\(paths.root)/startup.json")
             group.addTask {
@@ -231,7 +251,8 @@ struct ProdStackSupervisor: Service {
                     let logs = (try? await project.compose(["logs", "--tail", "30", service])) ?? ""
                     throw ContainerEngine.Failure(description: "\(service): \(status)\n\(logs)")
                 }
-                if status.contains("(starting)") || status.contains("(unhealthy)") || !status.hasPrefix("Up") { waitingFor.append(service) }
+                // Services without a health check are the engine's to restart; the start waits for those with one.
+                if status.contains("(starting)") || status.contains("(unhealthy)") { waitingFor.append(service) }
             }
             if waitingFor.isEmpty && !listing.isEmpty { return }
             try await Task.sleep(for: .seconds(1))

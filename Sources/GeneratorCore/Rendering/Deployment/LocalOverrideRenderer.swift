@@ -5,6 +5,7 @@
 ///
 /// - A macvlan network needs a parent interface on a VLAN: it becomes a bridge with the same subnet and
 ///   gateway (the host is the gateway, so panels simulated on the host are reachable at that address).
+/// - A device (the GSM modem) is also bind-mounted: here it is a simulator's pty, which only a bind mount reaches.
 /// - A service in `leave_out` gets a profile nobody enables, so `up` does not start it; a proxy route to it
 ///   points at an address where nothing listens (nginx refuses to start on an upstream name it cannot resolve),
 ///   so that route answers 502 instead of keeping nginx down.
@@ -32,6 +33,8 @@ struct LocalOverrideRenderer {
         var profile: String?
         var extraHosts: [String]
         var hasExtraHosts: Bool
+        var deviceBinds: [String] = []
+        var hasDeviceBinds = false
     }
 
     struct Network { var name: String; var subnet: String; var networkGateway: String? }
@@ -63,6 +66,17 @@ struct LocalOverrideRenderer {
                     let hosts = unreachable.map { "\($0):127.0.0.1" }
                     services.append(Service(name: instance, profile: nil, extraHosts: hosts.map(TemplateValues.quoted), hasExtraHosts: true))
                 }
+            }
+        }
+        // A simulated device is a pty of the host: a node the engine creates in the container with mknod reaches no
+        // pty (open answers EIO, devpts is per instance), a bind mount of the host's node does. The device entry stays
+        // (it is what lets the container use the device).
+        for service in deployment.services where !leftOut.contains(service.name) {
+            let devices = service.devices?.value(in: env) ?? []
+            guard !devices.isEmpty else { continue }
+            for instance in service.instanceNames(in: env) {
+                services.append(Service(name: instance, profile: nil, extraHosts: [], hasExtraHosts: false,
+                                        deviceBinds: devices.map(TemplateValues.quoted), hasDeviceBinds: true))
             }
         }
         let used = Set(deployment.services.filter { $0.runs(in: env) }.flatMap { $0.networks.map(\.value) })
