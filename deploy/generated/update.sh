@@ -18,6 +18,8 @@ fi
 if [ -z "${STAM_SKIP_PULL:-}" ]; then
     compose pull --quiet --ignore-pull-failures
 fi
-compose run --rm -T migrate
+# `up` of the one service, not `run`: podman's Docker API refuses the links `run` adds; the script's status is
+# migrate's.
+compose up --no-deps --exit-code-from migrate migrate
 compose up -d --remove-orphans
 docker image prune -f

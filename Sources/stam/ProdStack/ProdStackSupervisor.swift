@@ -16,7 +16,7 @@ import ServiceLifecycle
 ///
 /// What an admin does around `docker-compose up` is done here as docs/DEPLOYMENT.md says: `stam secrets init`
 /// (files owned by the images' uid), the migrations by the compose file's one-shot `migrate` service, the first
-/// admin with `docker-compose run --rm --no-deps backend-1 stam user add`; then the demo site and its panels.
+/// admin with `docker-compose exec -T backend-1 stam user add`; then the demo site and its panels.
 /// State: `.stam/prod` (secrets, logs, compose.json); data in the project's named volumes, kept by Ctrl-C and
 /// `stam down` (`docker-compose down` removes containers and networks only).
 struct ProdStackSupervisor: Service {
@@ -160,7 +160,7 @@ struct ProdStackSupervisor: Service {
                 let (status, output) = try await ContainerEngine.status(ContainerEngine.compose, [
                     "--project-name", project.name, "--project-directory", project.directory,
                 ] + project.files.flatMap { ["-f", "\(project.directory)/\($0)"] } + [
-                    "run", "--rm", "--no-deps", "-T", "backend-1", "stam", "user", "add", "--login", LocalStackDemoData.adminLogin, "--role", "admin",
+                    "exec", "-T", "backend-1", "stam", "user", "add", "--login", LocalStackDemoData.adminLogin, "--role", "admin",
                 ], environment: project.variables, input: password + "\n")
                 if status == 0 {
                     guard manager.createFile(atPath: paths.adminPassword, contents: Data((password + "\n").utf8),
