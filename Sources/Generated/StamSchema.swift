@@ -5,7 +5,7 @@ import StamCore
 /// What this build of stam was generated from.
 public enum StamSchema {
     /// SHA-256 over the schema files; changes whenever the schema does.
-    public static let fingerprint = "81c694128e5ca26ee91164955716baac830fd89ecb94f9fe16beb1043524164c"
+    public static let fingerprint = "fbf026c5e6eaabd22ef2cb48d33ba2baa3158f8c16e4a7a5d2e76555a47b3b2b"
 
     public static let entityTypes: [any Entity.Type] = [
         Site.self,

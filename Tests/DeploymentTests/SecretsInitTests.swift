@@ -64,6 +64,48 @@ import Yams
         #expect(nginx.0 == 0, "the nginx placeholder is self-signed: \(nginx.1)")
     }
 
+    /// redis_exporter reads REDIS_PASSWORD_FILE as a JSON map of Redis URI to password: the file the prod
+    /// compose file gives it maps the exporter's REDIS_ADDR to the password in redis_password.
+    @Test func writesTheRedisExporterPasswordMapWithRedisPassword() throws {
+        let root = try freshRoot()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let initializer = SecretsInitializer(specifications: StamSecrets.all)
+        _ = try initializer.run(root: root, owner: nil, onlyMissing: false)
+        let compose = try #require(try Yams.load(yaml: DeploymentTools.read("docker-compose.prod.yml")) as? [String: Any])
+        let exporter = try #require((compose["services"] as? [String: [String: Any]])?["redis-exporter"])
+        let environment = try #require(exporter["environment"] as? [String: String])
+        let address = try #require(environment["REDIS_ADDR"])
+        let secretName = try #require(environment["REDIS_PASSWORD_FILE"]?.replacingOccurrences(of: "/run/secrets/", with: ""))
+        #expect(exporter["secrets"] as? [String] == [secretName])
+        let specification = try #require(StamSecrets.all.first { $0.name == secretName })
+        #expect(specification.kind == .passwordMap(of: "redis_password", names: [address]))
+
+        let mapFile = "\(root)/\(specification.file)"
+        let password = try String(contentsOfFile: "\(root)/secrets/redis_password", encoding: .utf8)
+        let text = try String(contentsOfFile: mapFile, encoding: .utf8)
+        #expect(text == "{\"\(address)\":\"\(password)\"}\n")
+        #expect(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: String] == [address: password])
+        #expect(try FileManager.default.attributesOfItem(atPath: mapFile)[.posixPermissions] as? Int == 0o600)
+
+        // A second run keeps it; removed, it is made again from the password that is there.
+        let again = try initializer.run(root: root, owner: nil, onlyMissing: true)
+        #expect(again.created.isEmpty)
+        #expect(again.kept.contains(specification.file))
+        #expect(try String(contentsOfFile: mapFile, encoding: .utf8) == text)
+        try FileManager.default.removeItem(atPath: mapFile)
+        #expect(try initializer.run(root: root, owner: nil, onlyMissing: true).created == [specification.file])
+        #expect(try String(contentsOfFile: mapFile, encoding: .utf8) == text)
+
+        // A password written by hand with a trailing newline is mapped without it.
+        let other = try freshRoot()
+        defer { try? FileManager.default.removeItem(atPath: other) }
+        let only = SecretsInitializer(specifications: StamSecrets.all.filter { [secretName, "redis_password"].contains($0.name) })
+        try FileManager.default.createDirectory(atPath: "\(other)/secrets", withIntermediateDirectories: true)
+        try "hand-made\n".write(toFile: "\(other)/secrets/redis_password", atomically: true, encoding: .utf8)
+        #expect(try only.run(root: other, owner: nil, onlyMissing: true).created == [specification.file])
+        #expect(try String(contentsOfFile: "\(other)/\(specification.file)", encoding: .utf8) == "{\"\(address)\":\"hand-made\"}\n")
+    }
+
     @Test func refusesToOverwriteAndFillsInOnlyWhatIsMissing() throws {
         let root = try freshRoot()
         defer { try? FileManager.default.removeItem(atPath: root) }

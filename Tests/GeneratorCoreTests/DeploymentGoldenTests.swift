@@ -94,6 +94,9 @@ import Yams
             #expect(dependencies["migrate"]?["condition"] == "service_completed_successfully", "\(name)")
         }
         #expect(services["satel-worker"]?["networks"] as? [String] == ["internal", "satel_vlan"])
+        // A health check written as a list runs without a shell (the official etcd image has none).
+        #expect((services["etcd"]?["healthcheck"] as? [String: Any])?["test"] as? [String]
+                == ["CMD", "etcdctl", "--endpoints=http://127.0.0.1:2379", "endpoint", "health"])
         #expect(services["satel-worker"]?["cpus"] as? Int == 2 && services["satel-worker"]?["mem_limit"] as? String == "1G")
         let vlan = try #require((compose["networks"] as? [String: [String: Any]])?["satel_vlan"])
         #expect(vlan["driver"] as? String == "macvlan")

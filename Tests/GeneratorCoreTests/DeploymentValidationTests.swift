@@ -82,13 +82,33 @@ import Testing
 
     @Test func unknownSecretKindSuggestsTheNearestWithoutCascading() {
         #expect(errors(Self.base.replacingOccurrences(of: "  cache_password: {}", with: "  cache_password: { generate: passwrd }")) == [
-            "schema/deployment.yaml:7:31: error: unknown secret kind 'passwrd'; did you mean 'password'? (expected one of: password, random_key, rsa_private_key, rsa_public_key, tls_ca, tls_certificate, tls_private_key, provided)",
+            "schema/deployment.yaml:7:31: error: unknown secret kind 'passwrd'; did you mean 'password'? (expected one of: password, password_map, random_key, rsa_private_key, rsa_public_key, tls_ca, tls_certificate, tls_private_key, provided)",
         ])
     }
 
     @Test func publicKeyMustBeOfAnRSAPrivateKey() {
         #expect(errors(Self.base.replacingOccurrences(of: "  cache_password: {}", with: "  cache_password: { generate: rsa_public_key, of: db_password }")) == [
             "schema/deployment.yaml:7:51: error: the private key of secret 'cache_password' is 'db_password', which is generated as password, not rsa_private_key",
+        ])
+    }
+
+    @Test func passwordMapMustBeOfADeclaredPasswordAndHaveNames() {
+        func map(_ body: String) -> String {
+            Self.base.replacingOccurrences(of: "  cache_password: {}", with: "  cache_password: { generate: password_map\(body) }")
+        }
+        #expect(errors(map(", of: db_pasword, names: [\"redis://cache:6379\"]")) == [
+            "schema/deployment.yaml:7:49: error: the password of secret 'cache_password' is 'db_pasword', which is not declared under 'secrets:'; did you mean 'db_password'?",
+        ])
+        #expect(errors(map(", of: jwt, names: [\"redis://cache:6379\"]")
+            .replacingOccurrences(of: "  db_password: {}", with: "  db_password: {}\n  jwt: { generate: rsa_private_key }")
+            .replacingOccurrences(of: "    secrets: [db_password]", with: "    secrets: [db_password, jwt]")) == [
+            "schema/deployment.yaml:8:49: error: the password of secret 'cache_password' is 'jwt', which is generated as rsa_private_key, not password",
+        ])
+        #expect(errors(map(", of: db_password")) == [
+            "schema/deployment.yaml:7:31: error: secret 'cache_password' is a password_map and needs 'of: <the password secret>' and 'names: [the keys of the map]'",
+        ])
+        #expect(errors(map(", of: db_password, names: []")) == [
+            "schema/deployment.yaml:7:31: error: secret 'cache_password' is a password_map and needs 'of: <the password secret>' and 'names: [the keys of the map]'",
         ])
     }
 
@@ -105,7 +125,7 @@ import Testing
         ])
         #expect(errors(Self.base.replacingOccurrences(of: "  prod: {}", with: "  prod: { local_override: { leave_out: [cache] } }")
             .replacingOccurrences(of: "    secrets: [db_password]", with: "    secrets: [db_password]\n    depends_on: [cache]")) == [
-            "schema/deployment.yaml:18:18: error: 'leave_out' of environment 'prod' leaves out 'cache', which service 'app' depends on; leave out 'app' too",
+            "schema/deployment.yaml:17:18: error: 'leave_out' of environment 'prod' leaves out 'cache', which service 'app' depends on; leave out 'app' too",
         ])
     }
 

@@ -17,6 +17,7 @@ public enum StamSecrets {
         SecretSpecification(name: "patroni_api_password", file: "secrets/patroni_api_password", kind: .password),
         SecretSpecification(name: "pgbouncer_admin_password", file: "secrets/pgbouncer_admin_password", kind: .password),
         SecretSpecification(name: "redis_password", file: "secrets/redis_password", kind: .password),
+        SecretSpecification(name: "redis_exporter_passwords", file: "secrets/redis_exporter_passwords", kind: .passwordMap(of: "redis_password", names: ["redis://redis:6379"])),
         SecretSpecification(name: "rabbitmq_password", file: "secrets/rabbitmq_password", kind: .password),
         SecretSpecification(name: "grafana_admin_password", file: "secrets/grafana_admin_password", kind: .password),
         SecretSpecification(name: "tls_certificate", file: "certs/server.crt", kind: .tlsCertificate(key: "tls_private_key", ca: nil, names: ["stam.local"])),

@@ -87,6 +87,14 @@ extension SchemaLoader {
                 diagnostics.error("\(what) is an rsa_public_key and needs 'of: <the private key secret>'", at: kindLocation)
                 generator = .provided  // keeps the secret declared, so its users do not report it missing too
             }
+        case "password_map":
+            let names = value(body, "names").flatMap { stringList($0, "'names' of \(what)") }?.map(\.value) ?? []
+            if let of = reference("of"), !names.isEmpty {
+                generator = .passwordMap(of: of, names: names)
+            } else {
+                diagnostics.error("\(what) is a password_map and needs 'of: <the password secret>' and 'names: [the keys of the map]'", at: kindLocation)
+                generator = .provided
+            }
         case "tls_certificate":
             let names = value(body, "names").flatMap { stringList($0, "'names' of \(what)") }?.map(\.value) ?? []
             if let key = reference("key"), !names.isEmpty {
@@ -214,6 +222,10 @@ extension SchemaLoader {
             probe = .http(path: path, port: port)
         } else if let port = value(body, "tcp").flatMap({ int($0, "'tcp' of \(what)") }) {
             probe = .tcp(port: port)
+        } else if let node = value(body, "command"), node.items != nil {
+            // A list is run as it is (CMD), without a shell: what an image without /bin/sh needs.
+            guard let argv = stringList(node, "'command' of \(what)")?.map(\.value), !argv.isEmpty else { return nil }
+            probe = .exec(argv)
         } else if let command = value(body, "command").flatMap({ string($0, "'command' of \(what)") }) {
             probe = .command(command)
         } else {

@@ -63,6 +63,8 @@ public struct SecretDeclaration: Hashable, Sendable {
     /// What `stam secrets init` writes.
     public enum Generator: Hashable, Sendable {
         case password
+        /// A JSON object mapping each of `names` to the password in secret `of` (redis_exporter's password file).
+        case passwordMap(of: Located<String>, names: [String])
         case randomKey
         case rsaPrivateKey
         case rsaPublicKey(of: Located<String>)
@@ -71,12 +73,13 @@ public struct SecretDeclaration: Hashable, Sendable {
         case tlsPrivateKey
         case provided
 
-        public static let keywords = ["password", "random_key", "rsa_private_key", "rsa_public_key", "tls_ca",
-                                      "tls_certificate", "tls_private_key", "provided"]
+        public static let keywords = ["password", "password_map", "random_key", "rsa_private_key", "rsa_public_key",
+                                      "tls_ca", "tls_certificate", "tls_private_key", "provided"]
 
         public var keyword: String {
             switch self {
             case .password: "password"
+            case .passwordMap: "password_map"
             case .randomKey: "random_key"
             case .rsaPrivateKey: "rsa_private_key"
             case .rsaPublicKey: "rsa_public_key"

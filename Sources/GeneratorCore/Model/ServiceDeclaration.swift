@@ -8,7 +8,10 @@ public struct ServiceDeclaration: Hashable, Sendable {
         public enum Probe: Hashable, Sendable {
             case http(path: String, port: Int)
             case tcp(port: Int)
+            /// A shell line (`CMD-SHELL`): needs /bin/sh in the image.
             case command(String)
+            /// A program and its arguments (`CMD`), for images without a shell (distroless, scratch).
+            case exec([String])
         }
 
         public var probe: Probe

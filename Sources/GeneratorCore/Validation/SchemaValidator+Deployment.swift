@@ -113,7 +113,7 @@ extension SchemaValidator {
         guard let health = service.health else { return }
         let probedPort: Int? = switch health.probe {
         case .http(_, let port), .tcp(let port): port
-        case .command: nil
+        case .command, .exec: nil
         }
         if let probedPort, !service.ports.contains(where: { $0.number == probedPort }) {
             diagnostics.error("the health check of \(owner) probes port \(probedPort), which is not one of its ports", at: health.location)

@@ -33,6 +33,8 @@ extension SchemaValidator {
             switch secret.generator {
             case .rsaPublicKey(let of):
                 expect(of, kind: "rsa_private_key", role: "the private key")
+            case .passwordMap(let of, _):
+                expect(of, kind: "password", role: "the password")
             case .tlsCertificate(let key, let ca, _):
                 expect(key, kind: "tls_private_key", role: "the key")
                 if let ca { expect(ca, kind: "tls_ca", role: "the CA") }

@@ -4,10 +4,11 @@ import Foundation
 import StamCore
 import X509
 
-/// Creates the secret files of the deployment (`stam secrets init`): random passwords and keys, the JWT
-/// RSA key pair, the internal CA and the certificates it signs, and empty files for what the operator
-/// supplies. Every file is created with mode 0600 and never overwritten: a run that would replace a file
-/// fails before writing anything, unless asked to fill in only the missing ones.
+/// Creates the secret files of the deployment (`stam secrets init`): random passwords and keys, JSON maps
+/// of a password (redis_exporter's password file), the JWT RSA key pair, the internal CA and the
+/// certificates it signs, and empty files for what the operator supplies. Every file is created with mode
+/// 0600 and never overwritten: a run that would replace a file fails before writing anything, unless asked
+/// to fill in only the missing ones.
 public struct SecretsInitializer: Sendable {
     /// Who owns the files: the user the stam images run as, so their containers can read the secrets
     /// Docker bind-mounts with the host's ownership and mode.
@@ -105,6 +106,12 @@ public struct SecretsInitializer: Sendable {
             switch specification.kind {
             case .password:
                 text = Self.password()
+            case .passwordMap(let of, let names):
+                let password = try ensure(of).trimmingCharacters(in: .whitespacesAndNewlines)
+                guard !password.isEmpty else {
+                    throw Failure(description: "cannot write \(specification.file): the password in secret '\(of)' is empty")
+                }
+                text = try Self.passwordMap(names: names, password: password)
             case .randomKey:
                 text = Self.randomBytes(32).base64EncodedString()
             case .provided:
@@ -216,6 +223,14 @@ public struct SecretsInitializer: Sendable {
         static func randomBytes(_ count: Int) -> Data {
             var generator = SystemRandomNumberGenerator()
             return Data((0..<count).map { _ in UInt8.random(in: .min ... .max, using: &generator) })
+        }
+
+        /// `{"<name>":"<password>",...}` with sorted keys and a trailing newline (redis_exporter's
+        /// `--redis.password-file` reads such a map of Redis URIs to passwords).
+        static func passwordMap(names: [String], password: String) throws -> String {
+            let object = Dictionary(names.map { ($0, password) }, uniquingKeysWith: { first, _ in first })
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+            return String(decoding: data, as: UTF8.self) + "\n"
         }
 
         /// 32 letters and digits, uniformly chosen (about 190 bits).

@@ -4,6 +4,9 @@ public struct SecretSpecification: Sendable, Hashable {
     public enum Kind: Sendable, Hashable {
         /// 32 random letters and digits.
         case password
+        /// A JSON object mapping each of `names` to the password in the secret `of` (sorted keys, e.g.
+        /// `{"redis://redis:6379":"..."}`): redis_exporter's password file is such a map, not a bare password.
+        case passwordMap(of: String, names: [String])
         /// 32 random bytes, base64.
         case randomKey
         /// RSA 2048, PKCS#8 PEM.

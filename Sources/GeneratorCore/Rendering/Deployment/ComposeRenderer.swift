@@ -184,6 +184,8 @@ struct ComposeRenderer {
             ["CMD", "curl", "-fsS", "-o", "/dev/null", "--max-time", String(check.timeoutSeconds), "http://127.0.0.1:\(port)\(path)"]
         case .tcp(let port):
             ["CMD", "bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/\(port)"]
+        case .exec(let argv):
+            ["CMD"] + argv
         case .command(let command):
             ["CMD-SHELL", command]
         }

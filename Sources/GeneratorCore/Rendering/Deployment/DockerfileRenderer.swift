@@ -43,7 +43,8 @@ struct DockerfileRenderer: DeploymentComponentRenderer {
     func view(of image: ImageDeclaration) -> View {
         let services = schema.deployment.services.filter { $0.image.value == image.name }
         let ports = Array(Set(services.flatMap { $0.ports.map(\.number) })).sorted()
-        let command = services.lazy.compactMap { service in
+        // The image's CMD is its long-running service's command, not a one-shot job's (migrate) that shares the image.
+        let command = services.filter { $0.restart != .no }.lazy.compactMap { service in
             service.command.flatMap { $0.value(in: "prod") ?? $0.common ?? $0.overrides.values.first }
         }.first ?? ["stam", "--help"]
         return View(

@@ -25,6 +25,8 @@ struct SecretsSwiftRenderer: DeploymentComponentRenderer {
     private func kind(_ generator: SecretDeclaration.Generator) -> String {
         switch generator {
         case .password: ".password"
+        case .passwordMap(let of, let names):
+            ".passwordMap(of: \(SwiftNames.literal(of.value)), names: [\(names.map(SwiftNames.literal).joined(separator: ", "))])"
         case .randomKey: ".randomKey"
         case .rsaPrivateKey: ".rsaPrivateKey"
         case .rsaPublicKey(let of): ".rsaPublicKey(of: \(SwiftNames.literal(of.value)))"
