@@ -76,6 +76,11 @@ final class LocalStackRun: @unchecked Sendable {
         throw EndToEndFailure(description: "stam up was not ready within \(timeout):\n\(tail("\(root)/up.out"))")
     }
 
+    /// A service's address as stack.json has it now (the supervisor follows restarts, which change it).
+    static func currentAddress(of service: String, root: String) throws -> String {
+        try JSONDecoder().decode(Summary.self, from: Data(contentsOf: URL(fileURLWithPath: "\(root)/stack.json"))).address(service)
+    }
+
     func reloadSummary() throws {
         summary = try JSONDecoder().decode(Summary.self, from: Data(contentsOf: URL(fileURLWithPath: "\(root)/stack.json")))
     }

@@ -103,12 +103,14 @@ import Testing
         try stack.startService("backend-1")
         try stack.startService("outbox-relay-1")
 
-        // Redis killed and its data gone: leases and live state come back from the worker.
-        let redis = try summary.address("redis")
+        // Redis killed and its data gone: leases and live state come back from the worker. (A container the engine
+        // starts again usually gets a new address: stack.json follows it, the services find it by name.)
         let redisPassword = try String(contentsOfFile: "\(stack.root)/secrets/redis_password", encoding: .utf8)
             .trimmingCharacters(in: .whitespacesAndNewlines)
+        let root = stack.root
         @Sendable func redisCLI(_ arguments: [String]) throws -> String {
-            try LocalProcess.run("/usr/bin/redis-cli", ["-h", redis] + arguments, environment: ["REDISCLI_AUTH": redisPassword])
+            let redis = try LocalStackRun.currentAddress(of: "redis", root: root)
+            return try LocalProcess.run("/usr/bin/redis-cli", ["-h", redis] + arguments, environment: ["REDISCLI_AUTH": redisPassword])
         }
         #expect(try redisCLI(["EXISTS", "panel:\(panel):state"]).contains("1"))
         try stack.stopService("redis", kill: true)
@@ -187,7 +189,7 @@ import Testing
         // The old primary comes back as a replica of the new one.
         try stack.startService("pg-primary")
         try await eventually("pg-primary rejoins as a replica", timeout: .seconds(120)) {
-            (try? await HTTPGet.get(port: 8008, host: try summary.address("pg-primary"), path: "/replica", timeout: 5))?.status == 200
+            (try? await HTTPGet.get(port: 8008, host: try LocalStackRun.currentAddress(of: "pg-primary", root: root), path: "/replica", timeout: 5))?.status == 200
         }
 
         // The backup container's scheduler takes a dump when one is due (its last run set back, as a day passing

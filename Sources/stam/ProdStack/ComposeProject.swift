@@ -59,6 +59,22 @@ struct ComposeProject: Codable, Sendable {
         Int(try await inspect(service, "{{.State.Pid}}") ?? "") ?? 0
     }
 
+    /// Every service's main PID (0 while stopped) and address, from one `podman inspect` of all the containers.
+    func snapshot(of services: [String]) async throws -> [String: (pid: Int, address: String?)] {
+        let output = try await ContainerEngine.run(ContainerEngine.podman, [
+            "inspect", "--type", "container", "--format",
+            "{{index .Config.Labels \"com.docker.compose.service\"}}|{{.State.Pid}}|{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}",
+        ] + services.map(container))
+        var result: [String: (pid: Int, address: String?)] = [:]
+        for line in output.split(separator: "\n") {
+            let parts = line.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+            guard parts.count == 3 else { continue }
+            let address = parts[2].split(separator: " ").first.map(String.init)
+            result[parts[0]] = (Int(parts[1]) ?? 0, address)
+        }
+        return result
+    }
+
     /// Services with a container of this project, running or not.
     func services() async throws -> [String] {
         let output = try await ContainerEngine.run(ContainerEngine.podman, [

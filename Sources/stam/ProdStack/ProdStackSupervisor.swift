@@ -212,16 +212,23 @@ struct ProdStackSupervisor: Service {
             }
 
             // Until Ctrl-C / SIGTERM / `stam down`: the demo scenario, the simulators kept running, and stack.json's
-            // PIDs (a container restarted by the engine, or stopped with `stam stop`, shows a new PID or 0).
+            // PIDs and addresses (a container restarted by the engine, or stopped with `stam stop`, shows a new PID or 0,
+            // and usually a new address: the engine hands one out at every start).
             group.addTask { try? await scenario.run() }
             group.addTask { [logger, paths] in
                 var written = summary
                 while !Task.isCancelled {
                     try? await Task.sleep(for: .milliseconds(500))
                     for process in simulators { _ = process.restartIfExited(logger: logger) }
+                    guard let snapshot = try? await project.snapshot(of: running) else { continue }
                     var current = written
-                    for service in running { current.processes[service] = (try? await project.mainPID(of: service)) ?? 0 }
-                    if current.processes != written.processes, (try? current.write(to: paths.stack)) != nil { written = current }
+                    for service in running {
+                        let state = snapshot[service]
+                        current.processes[service] = state?.pid ?? 0
+                        if let address = state?.address, state?.pid != 0 { current.addresses?[service] = address }
+                    }
+                    if current.processes != written.processes || current.addresses != written.addresses,
+                       (try? current.write(to: paths.stack)) != nil { written = current }
                 }
             }
             try? await gracefulShutdown()
