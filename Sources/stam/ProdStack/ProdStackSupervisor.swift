@@ -144,7 +144,22 @@ struct ProdStackSupervisor: Service {
 
             progress.step("docker-compose up")
             let composeLog = "\(paths.logs)/compose.log"
-            try await project.composeLogged(["up", "-d", "--remove-orphans"], logFile: composeLog)
+            do {
+                try await project.composeLogged(["up", "-d", "--remove-orphans"], logFile: composeLog)
+            } catch {
+                // `up -d` is idempotent; once seen here, a docker-compose exit 1 without a word (the API socket busy
+                // with a previous project's teardown). A second failure is reported with the engine's view.
+                logger.warning("docker-compose up failed; once more", metadata: ["error": "\(error)"])
+                try await Task.sleep(for: .seconds(3))
+                do {
+                    try await project.composeLogged(["up", "-d", "--remove-orphans"], logFile: composeLog)
+                } catch {
+                    let containers = (try? await ContainerEngine.run(ContainerEngine.podman, [
+                        "ps", "-a", "--filter", "label=com.docker.compose.project=\(project.name)", "--format", "{{.Names}} {{.Status}}",
+                    ])) ?? ""
+                    throw ContainerEngine.Failure(description: "\(error)\ncontainers of the project:\n\(containers)")
+                }
+            }
             let running = try await project.services()
             try await waitUntilHealthy(project, timeout: .seconds(300))
             progress.done("\(running.count) containers healthy, project '\(project.name)' (log: \(composeLog))")
