@@ -230,6 +230,8 @@ import Testing
         let restoredCounts = try restored(counting)
         #expect(restoredCounts == live, "rows (\(tables.joined(separator: "|"))): restored \(restoredCounts), live \(live)")
         #expect(live.split(separator: "|").dropFirst(5).first.flatMap { Int($0) } ?? 0 > 20, "few panel events to compare: \(live)")
+        // Gone before the stack stops: a container on the project's network keeps docker-compose down from removing it.
+        try LocalStackRun.podman(["rm", "-f", restore])
 
         // `stam up` killed with SIGKILL: its containers are the engine's and run on; the next `stam up` takes the
         // same project over and finds its data again.
