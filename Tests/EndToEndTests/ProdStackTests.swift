@@ -213,9 +213,13 @@ import Testing
         let live = try sql(counting)
         let restore = "\(project)_restore_check"
         _ = try? LocalStackRun.podman(["rm", "-f", restore])
-        // Output to /dev/null, not to a pipe: the container's monitor (conmon) inherits podman's stdout and would hold
-        // the pipe open for as long as the container runs.
-        try LocalProcess.run("/bin/sh", ["-c", "exec /usr/bin/podman run -d --name \(restore) --network \(project)_internal -e POSTGRES_USER=app -e POSTGRES_PASSWORD=restore-check -e POSTGRES_DB=stam docker.io/library/postgres:15 >/dev/null 2>&1"])
+        // Every descriptor but 0-2 closed and the output to /dev/null: the container's monitor (conmon) inherits podman's
+        // descriptors, and an inherited end of this test's output pipe would stay open as long as the container runs.
+        try LocalProcess.run("/bin/bash", ["-c", """
+            for fd in /proc/$$/fd/*; do fd=${fd##*/}; [ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null; done
+            exec /usr/bin/podman run -d --name \(restore) --network \(project)_internal -e POSTGRES_USER=app \
+                -e POSTGRES_PASSWORD=restore-check -e POSTGRES_DB=stam docker.io/library/postgres:15 </dev/null >/dev/null 2>&1
+            """])
         defer { _ = try? LocalStackRun.podman(["rm", "-f", restore]) }
         @Sendable func restored(_ statement: String) throws -> String {
             try LocalStackRun.podman(["exec", restore, "psql", "-h", "127.0.0.1", "-U", "app", "-d", "stam", "-XAtq", "-v", "ON_ERROR_STOP=1", "-c", statement])

@@ -157,7 +157,9 @@ struct ProdStackSupervisor: Service {
                     let containers = (try? await ContainerEngine.run(ContainerEngine.podman, [
                         "ps", "-a", "--filter", "label=com.docker.compose.project=\(project.name)", "--format", "{{.Names}} {{.Status}}",
                     ])) ?? ""
-                    throw ContainerEngine.Failure(description: "\(error)\ncontainers of the project:\n\(containers)")
+                    // One stack of this kind per machine: another project's satel_vlan holds the same fixed subnet.
+                    let networks = (try? await ContainerEngine.run(ContainerEngine.podman, ["network", "ls", "--format", "{{.Name}}"])) ?? ""
+                    throw ContainerEngine.Failure(description: "\(error)\ncontainers of the project:\n\(containers)\nnetworks (a leftover <project>_satel_vlan of another stack holds the VLAN's subnet: `stam down --root <its state>` or `podman network rm`):\n\(networks)")
                 }
             }
             let running = try await project.services()
