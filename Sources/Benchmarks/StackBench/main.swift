@@ -32,6 +32,7 @@ struct Stack: Decodable {
     var simulatorControlHost: String?
     var certificate: String?
     var addresses: [String: String]?
+    var composeProject: String?
 
     func address(_ name: String) throws -> String {
         guard let address = addresses?[name] else { throw StackBenchError(description: "stack.json has no address for \(name)") }
@@ -196,8 +197,10 @@ func run() async throws {
         }
     }
     try await Task.sleep(for: .seconds(3))
+    // The engine's kill straight away: `stam stop --kill` (docker-compose kill) spends seconds starting up first.
+    guard let project = summary.composeProject else { throw StackBenchError(description: "stack.json names no compose project") }
     let killed = ContinuousClock.now
-    try LocalProcess.run(stam, ["stop", "pg-primary", "--kill", "--root", root])
+    try LocalProcess.run("/usr/bin/podman", ["kill", "--signal", "KILL", "\(project)_pg-primary_1"])
     while (try? sql("SELECT txid_current() > 0")) != "t" {
         guard ContinuousClock.now - killed < .seconds(120) else { throw StackBenchError(description: "writes did not come back within 120 s") }
         try await Task.sleep(for: .milliseconds(200))
