@@ -55,9 +55,10 @@ import Testing
             "nginx", "backend-1", "backend-2", "outbox-relay-1", "outbox-relay-2", "satel-worker", "pg-primary",
             "pg-replica", "etcd", "pgbouncer", "redis", "rabbitmq", "sms-agent",
         ]
-        // The seed's 13 containers, plus what its other sections need: the backup schedule (section 4) and
-        // Prometheus/Grafana with the exporters of services that have no metrics of their own (section 1).
-        #expect(Set(prod) == seed.union(["backup", "prometheus", "grafana", "redis-exporter", "nginx-exporter"]))
+        // The seed's 13 containers, plus what its other sections need: the backup schedule (section 4),
+        // Prometheus/Grafana with the exporters of services that have no metrics of their own (section 1), and the
+        // one-shot migrate job the services wait for.
+        #expect(Set(prod) == seed.union(["backup", "prometheus", "grafana", "redis-exporter", "nginx-exporter", "migrate"]))
         #expect(prod.count == Set(prod).count)
         let dev = schema.deployment.services.flatMap { $0.instanceNames(in: "dev") }
         #expect(dev.contains("postgres") && !dev.contains("nginx") && !dev.contains("pg-primary"))
