@@ -120,7 +120,7 @@ import Testing
             try FileManager.default.removeItem(atPath: "\(redisData)/\(file)")
         }
         try stack.startService("redis")
-        try await eventually("the live state is rebuilt in the new Redis", timeout: .seconds(90)) {
+        try await eventually("the live state is rebuilt in the new Redis", timeout: .seconds(180)) {
             try redisCLI(["HGET", "panel:\(panel):state", "connection"]).contains("connected")
         }
 
