@@ -31,6 +31,11 @@ struct ComposeProject: Codable, Sendable {
         try await ContainerEngine.run(ContainerEngine.compose, self.arguments + arguments, environment: variables, input: input)
     }
 
+    /// `docker-compose <arguments>`: its exit status and output, for callers that tell failures apart.
+    func composeStatus(_ arguments: [String], input: String? = nil) async throws -> (Int32, String) {
+        try await ContainerEngine.status(ContainerEngine.compose, self.arguments + arguments, environment: variables, input: input)
+    }
+
     /// The same, with the output appended to `logFile` (long runs such as `up`).
     func composeLogged(_ arguments: [String], logFile: String) async throws {
         try await ContainerEngine.runLogged(ContainerEngine.compose, self.arguments + arguments, logFile: logFile, environment: variables)
@@ -52,11 +57,6 @@ struct ComposeProject: Codable, Sendable {
     func address(of service: String) async throws -> String? {
         try await inspect(service, "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}")?
             .split(separator: " ").first.map(String.init)
-    }
-
-    /// The PID of the service's main process, 0 while it is not running: a restart gives it a new one.
-    func mainPID(of service: String) async throws -> Int {
-        Int(try await inspect(service, "{{.State.Pid}}") ?? "") ?? 0
     }
 
     /// Every service's main PID (0 while stopped) and address, from one `podman inspect` of all the containers.

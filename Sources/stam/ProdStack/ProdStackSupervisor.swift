@@ -174,11 +174,9 @@ struct ProdStackSupervisor: Service {
             if !manager.fileExists(atPath: paths.adminPassword) {
                 let password = LocalStackDemoData.randomPassword()
                 // docs/DEPLOYMENT.md's first admin, as an admin types it.
-                let (status, output) = try await ContainerEngine.status(ContainerEngine.compose, [
-                    "--project-name", project.name, "--project-directory", project.directory,
-                ] + project.files.flatMap { ["-f", "\(project.directory)/\($0)"] } + [
+                let (status, output) = try await project.composeStatus([
                     "exec", "-T", "backend-1", "stam", "user", "add", "--login", LocalStackDemoData.adminLogin, "--role", "admin",
-                ], environment: project.variables, input: password + "\n")
+                ], input: password + "\n")
                 if status == 0 {
                     guard manager.createFile(atPath: paths.adminPassword, contents: Data((password + "\n").utf8),
                                              attributes: [.posixPermissions: 0o600]) else {
@@ -203,9 +201,9 @@ struct ProdStackSupervisor: Service {
 
             var addresses: [String: String] = [:]
             var processes: [String: Int] = [:]
-            for service in running {
-                addresses[service] = try await project.address(of: service)
-                processes[service] = try await project.mainPID(of: service)
+            for (service, state) in try await project.snapshot(of: running) {
+                addresses[service] = state.address
+                processes[service] = state.pid
             }
             var summary = StackSummary(
                 environment: "prod", root: paths.root, logs: paths.logs,
