@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LocalStack
 
 struct DownCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

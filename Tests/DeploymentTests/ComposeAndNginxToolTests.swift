@@ -28,41 +28,33 @@ import Testing
         #expect(output.contains("condition"))
     }
 
-    /// `nginx -t` on the generated nginx.conf, in a private mount namespace: its own /etc/hosts (the
-    /// upstream host names resolve to loopback) and its own /run with the test certificate at the paths
-    /// the configuration names. The machine's files are never touched.
-    @Test func nginxAcceptsTheGeneratedConfiguration() throws {
-        let (status, output) = try nginxTest(configuration: try DeploymentTools.read("nginx/nginx.conf"))
+    /// `nginx -t` on the generated nginx.conf, in the image the compose file names: the upstream host names
+    /// resolve to loopback (--add-host) and the test certificate is where compose puts the secrets.
+    @Test func nginxAcceptsTheGeneratedConfiguration() async throws {
+        let (status, output) = try await nginxTest(configuration: try DeploymentTools.read("nginx/nginx.conf"))
         #expect(status == 0, "\(output)")
         #expect(output.contains("syntax is ok") && output.contains("test is successful"), "\(output)")
     }
 
-    @Test func nginxRejectsABrokenConfiguration() throws {
+    @Test func nginxRejectsABrokenConfiguration() async throws {
         let broken = try DeploymentTools.read("nginx/nginx.conf").replacingOccurrences(of: "ip_hash;", with: "ip_hash")
-        let (status, _) = try nginxTest(configuration: broken)
+        let (status, output) = try await nginxTest(configuration: broken)
         #expect(status != 0)
+        #expect(output.contains("nginx.conf"), "\(output)")
     }
 
-    private func nginxTest(configuration: String) throws -> (Int32, String) {
-        let nginx = try DeploymentTools.tool("/usr/sbin/nginx")
-        let unshare = try DeploymentTools.tool("/usr/bin/unshare")
+    private func nginxTest(configuration: String) async throws -> (Int32, String) {
+        try await GeneratedServices.prepareEngine()
         let directory = try DeploymentTools.temporaryDirectory("nginx")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try configuration.write(toFile: "\(directory)/nginx.conf", atomically: true, encoding: .utf8)
         try DeploymentTools.selfSignedCertificate(name: "stam.local", certificate: "\(directory)/tls_certificate",
                                                   key: "\(directory)/tls_private_key")
-        let hosts = Self.upstreamHosts(in: configuration).map { "127.0.0.1 \($0)" }
-        try (["127.0.0.1 localhost"] + hosts).joined(separator: "\n").appending("\n")
-            .write(toFile: "\(directory)/hosts", atomically: true, encoding: .utf8)
-        let script = """
-            set -e
-            mount -t tmpfs tmpfs /run
-            mkdir -p /run/secrets
-            cp "$1/tls_certificate" "$1/tls_private_key" /run/secrets/
-            mount --bind "$1/hosts" /etc/hosts
-            exec "$2" -t -c "$1/nginx.conf" -e "$1/error.log"
-            """
-        return try DeploymentTools.status(unshare, ["--mount", "--propagation", "private", "/bin/sh", "-c", script, "sh", directory, nginx])
+        let hosts = Self.upstreamHosts(in: configuration).flatMap { ["--add-host", "\($0):127.0.0.1"] }
+        let mounts = ["-v", "\(directory)/nginx.conf:/etc/nginx/nginx.conf:ro",
+                      "-v", "\(directory)/tls_certificate:/run/secrets/tls_certificate:ro",
+                      "-v", "\(directory)/tls_private_key:/run/secrets/tls_private_key:ro"]
+        return try await ContainerEngine.status(ContainerEngine.podman, ["run", "--rm"] + hosts + mounts + ["nginx:1.27-alpine", "nginx", "-t"])
     }
 
     /// The host names of `server host:port` lines in upstream blocks.

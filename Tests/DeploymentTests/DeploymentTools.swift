@@ -7,7 +7,7 @@ struct ToolError: Error, CustomStringConvertible {
 }
 
 /// The one way deployment tests get a tool: the project's own install scripts run when it is missing
-/// (apt for Debian packages, pip --target .tools/python for Patroni), never an assumption that it is there.
+/// (apt for Debian packages, pip --target .tools/python for PyPI's), never an assumption that it is there.
 enum DeploymentTools {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().path
@@ -20,7 +20,7 @@ enum DeploymentTools {
         "/usr/sbin/pgbouncer": "pgbouncer", "/usr/bin/etcd": "etcd-server", "/usr/bin/etcdctl": "etcd-client",
         "/usr/lib/rabbitmq/bin/rabbitmq-server": "rabbitmq-server", "/usr/bin/redis-server": "redis-server",
         "/usr/bin/redis-cli": "redis-tools", "/usr/bin/rsync": "rsync", "/usr/bin/openssl": "openssl",
-        "/usr/lib/postgresql/15/bin/postgres": "postgresql-15", "/usr/bin/unshare": "util-linux",
+        "/usr/lib/postgresql/15/bin/postgres": "postgresql-15",
     ]
 
     private static let installLock = NSLock()
@@ -39,11 +39,8 @@ enum DeploymentTools {
         return path
     }
 
-    /// Environment for running the PyPI tools (Patroni, openapi-spec-validator) with .tools/python on the path.
-    static func pythonEnvironment() throws -> [String: String] { try patroniEnvironment() }
-
-    /// Environment for running PyPI Patroni: `python3 -m patroni` with .tools/python on the path.
-    static func patroniEnvironment() throws -> [String: String] {
+    /// Environment for running the PyPI tools (openapi-spec-validator) with .tools/python on the path.
+    static func pythonEnvironment() throws -> [String: String] {
         try installLock.withLock {
             try LocalProcess.run("\(root)/scripts/install-python-tools.sh", [])
         }
@@ -97,6 +94,10 @@ enum DeploymentTools {
                 let parts = line.split(separator: " ")
                 guard parts.count == 2, let pid = Int32(parts[0]), startTime(of: pid) == String(parts[1]) else { continue }
                 kill(pid, SIGKILL)
+            }
+            // A compose project on the engine (GeneratedServices): its containers, networks and volumes.
+            if let project = try? String(contentsOfFile: "\(directory)/compose-project", encoding: .utf8) {
+                ContainerEngine.removeProject(project)
             }
             // PostgreSQL servers that Patroni started are not recorded: stop them by their postmaster.pid.
             let enumerator = FileManager.default.enumerator(atPath: directory)

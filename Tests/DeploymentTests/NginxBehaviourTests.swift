@@ -2,9 +2,10 @@ import Foundation
 import LocalStack
 import Testing
 
-/// The generated nginx.conf running, in front of two stand-in backends: TLS, the headers the backends
-/// get, stickiness, a backend that answers 503 leaving the pool (the passive check docs/DEPLOYMENT.md
-/// describes), WebSocket upgrades and the login rate limit.
+/// The generated nginx service on the container engine (the image, mounts, secrets and nginx.conf of the
+/// generated prod compose file), in front of two stand-in backends under the backends' service names: TLS, the
+/// headers the backends get, stickiness, a backend that answers 503 leaving the pool (the passive check
+/// docs/DEPLOYMENT.md describes), WebSocket upgrades and the login rate limit.
 @Suite struct NginxBehaviourTests {
     /// A backend stand-in: answers with its name and the headers it got; 503 while the file `<name>.down`
     /// exists (a backend whose /readyz fails answers 503 everywhere); 101 to a WebSocket upgrade.
@@ -39,75 +40,84 @@ import Testing
         """#
 
     @Test func nginxRoutesLimitsAndDropsABackendThatIsNotReady() async throws {
-        let nginx = try DeploymentTools.tool("/usr/sbin/nginx")
         _ = try DeploymentTools.tool("/usr/bin/openssl")
-        let directory = try DeploymentTools.temporaryDirectory("nginx-run")
-        defer { try? FileManager.default.removeItem(atPath: directory) }
         let configuration = try DeploymentTools.read("nginx/nginx.conf")
         #expect(ComposeAndNginxToolTests.upstreamHosts(in: configuration).filter { $0.hasPrefix("backend-") } == ["backend-1", "backend-2"])
-        let bed = try NamespaceBed(directory: directory, hostNames: ["grafana", "stam.local"],
-                                   addresses: ["backend-1": "127.0.0.2", "backend-2": "127.0.0.3"])
-        defer { bed.stop() }
-        try configuration.write(toFile: "\(directory)/nginx.conf", atomically: true, encoding: .utf8)
+        // The backends replaced by the stand-in (in an image that has Python, with the test's directory at /stand-in);
+        // nginx is the generated service as it is.
+        let services = try await GeneratedServices.make("nginx") { directory in
+            "services:\n" + ["backend-1", "backend-2"].map { name in """
+                  \(name):
+                    image: localhost/stam-patroni:latest
+                    entrypoint: ["python3", "/stand-in/backend.py"]
+                    command: ["\(name)", "0.0.0.0", "/stand-in"]
+                    volumes: ["\(directory):/stand-in"]
+                """ }.joined(separator: "\n")
+        }
+        defer { services.remove() }
+        let directory = services.directory
         try Self.backend.write(toFile: "\(directory)/backend.py", atomically: true, encoding: .utf8)
-        try DeploymentTools.selfSignedCertificate(name: "stam.local", certificate: "\(directory)/cert.pem", key: "\(directory)/key.pem")
-        let secrets = ["tls_certificate": try String(contentsOfFile: "\(directory)/cert.pem", encoding: .utf8),
-                       "tls_private_key": try String(contentsOfFile: "\(directory)/key.pem", encoding: .utf8)]
-        let container = try bed.container("nginx", secrets: secrets, secretOwner: "0:0")
-        for (name, address) in [("backend-1", "127.0.0.2"), ("backend-2", "127.0.0.3")] {
-            _ = try bed.start(name, in: container, ["/usr/bin/python3", "\(directory)/backend.py", name, address, directory])
-        }
-        _ = try bed.start("nginx", in: container, [nginx, "-c", "\(directory)/nginx.conf", "-e", "\(directory)/error.log", "-g", "daemon off;"])
+        try await services.up(["backend-1", "backend-2"])
+        try await services.up(["nginx"])
+        let nginx = try #require(try await services.project.address(of: "nginx"))
+        let gateway = try #require(try await services.project.inspect("nginx", "{{range .NetworkSettings.Networks}}{{.Gateway}} {{end}}")?
+            .split(separator: " ").first.map(String.init))
 
-        func curl(_ arguments: [String]) throws -> (Int32, String) {
-            try bed.status(in: container, ["/usr/bin/curl", "-sk", "--max-time", "10", "--resolve", "stam.local:443:127.0.0.1"] + arguments)
+        // From this host to the container, as another machine on the network would reach it.
+        func curl(_ arguments: [String]) async throws -> (Int32, String) {
+            try await ContainerEngine.status("/usr/bin/curl", ["-sk", "--max-time", "10", "--resolve", "stam.local:443:\(nginx)"] + arguments)
         }
-        func get(_ path: String, _ extra: [String] = []) throws -> [String: Any] {
-            let (_, output) = try curl(extra + ["https://stam.local\(path)"])
+        func get(_ path: String, _ extra: [String] = []) async throws -> [String: Any] {
+            let (_, output) = try await curl(extra + ["https://stam.local\(path)"])
             return (try? JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any]) ?? ["raw": output]
         }
-        let deadline = ContinuousClock.now + .seconds(30)
-        while try curl(["-o", "/dev/null", "-w", "%{http_code}", "https://stam.local/"]).1 != "200" {
-            if ContinuousClock.now > deadline { throw ToolError(description: "nginx did not answer: \(bed.log("nginx"))") }
-            try await Task.sleep(for: .milliseconds(200))
+        try await services.waitUntil("nginx answers", log: "nginx") {
+            try await curl(["-o", "/dev/null", "-w", "%{http_code}", "https://stam.local/"]).1 == "200"
         }
+        // The published port (STAM_NGINX_HTTPS_PORT on 127.0.0.1) reaches it too.
+        let published = try #require(services.project.variables["STAM_NGINX_HTTPS_PORT"])
+        #expect(try await ContainerEngine.status("/usr/bin/curl", ["-sk", "--max-time", "10", "-o", "/dev/null", "-w", "%{http_code}",
+                                                                   "https://127.0.0.1:\(published)/"]).1 == "200")
 
         // TLS 1.2 and 1.3 only.
-        #expect(try curl(["--tlsv1.3", "-o", "/dev/null", "-w", "%{http_code}", "https://stam.local/"]).1 == "200")
-        #expect(try curl(["--tlsv1.2", "--tls-max", "1.2", "-o", "/dev/null", "-w", "%{http_code}", "https://stam.local/"]).1 == "200")
-        #expect(try curl(["--tlsv1.1", "--tls-max", "1.1", "-o", "/dev/null", "https://stam.local/"]).0 != 0)
+        #expect(try await curl(["--tlsv1.3", "-o", "/dev/null", "-w", "%{http_code}", "https://stam.local/"]).1 == "200")
+        #expect(try await curl(["--tlsv1.2", "--tls-max", "1.2", "-o", "/dev/null", "-w", "%{http_code}", "https://stam.local/"]).1 == "200")
+        #expect(try await curl(["--tlsv1.1", "--tls-max", "1.1", "-o", "/dev/null", "https://stam.local/"]).0 != 0)
         // The backends' /metrics is for Prometheus inside, not passed through.
-        #expect(try curl(["-o", "/dev/null", "-w", "%{http_code}", "https://stam.local/metrics"]).1 == "404")
+        #expect(try await curl(["-o", "/dev/null", "-w", "%{http_code}", "https://stam.local/metrics"]).1 == "404")
 
-        // The backend gets the client's address and a request id: the caller's, or one nginx made, which
-        // the client sees too.
-        let first = try get("/api/panels")
-        #expect(first["real_ip"] as? String == "127.0.0.1", "\(first)")
+        // The backend gets the client's address (this host's on the project network) and a request id: the
+        // caller's, or one nginx made, which the client sees too.
+        let first = try await get("/api/panels")
+        #expect(first["real_ip"] as? String == gateway, "\(first)")
         #expect((first["request_id"] as? String)?.count == 32)
-        #expect(try get("/api/panels", ["-H", "X-Request-ID: operator-42"])["request_id"] as? String == "operator-42")
-        let headers = try curl(["-D", "-", "-o", "/dev/null", "https://stam.local/api/panels"]).1.lowercased()
+        #expect(try await get("/api/panels", ["-H", "X-Request-ID: operator-42"])["request_id"] as? String == "operator-42")
+        let headers = try await curl(["-D", "-", "-o", "/dev/null", "https://stam.local/api/panels"]).1.lowercased()
         #expect(headers.contains("x-request-id: ") && headers.contains("strict-transport-security: max-age=63072000"))
 
         // ip_hash: one client, one backend.
-        let sticky = try (0..<6).map { _ in try get("/api/panels")["backend"] as? String }
+        var sticky: [String?] = []
+        for _ in 0..<6 { sticky.append(try await get("/api/panels")["backend"] as? String) }
         #expect(Set(sticky).count == 1)
         let home = try #require(sticky.first ?? nil)
         let other = home == "backend-1" ? "backend-2" : "backend-1"
 
         // WebSocket upgrade reaches the backend with Upgrade and Connection.
-        let upgrade = try curl(["--http1.1", "-D", "-", "-o", "/dev/null", "--max-time", "3", "-H", "Upgrade: websocket", "-H", "Connection: Upgrade",
-                                "-H", "Sec-WebSocket-Version: 13", "-H", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "https://stam.local/ws"]).1
+        let upgrade = try await curl(["--http1.1", "-D", "-", "-o", "/dev/null", "--max-time", "3", "-H", "Upgrade: websocket", "-H", "Connection: Upgrade",
+                                      "-H", "Sec-WebSocket-Version: 13", "-H", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "https://stam.local/ws"]).1
         #expect(upgrade.contains("101"), "\(upgrade)")
 
         // The client's backend stops being ready: it answers 503, nginx retries on the other one, and
         // after max_fails the client is served by the other backend without a retry.
         try "".write(toFile: "\(directory)/\(home).down", atomically: true, encoding: .utf8)
-        for _ in 0..<3 { #expect(try get("/api/panels")["backend"] as? String == other) }
-        #expect(bed.log("nginx").contains("upstream=127.0.0.") )
+        for _ in 0..<3 { #expect(try await get("/api/panels")["backend"] as? String == other) }
+        let homeAddress = try #require(try await services.project.address(of: home))
+        #expect(await services.logs("nginx").contains("upstream=\(homeAddress):8000"))
         try FileManager.default.removeItem(atPath: "\(directory)/\(home).down")
 
         // Login: 5 per minute with a burst of 5, then 429.
-        let codes = try (0..<8).map { _ in try curl(["-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", "https://stam.local/api/auth/login"]).1 }
+        var codes: [String] = []
+        for _ in 0..<8 { codes.append(try await curl(["-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", "https://stam.local/api/auth/login"]).1) }
         #expect(Array(codes.prefix(6)) == Array(repeating: "200", count: 6), "\(codes)")
         #expect(codes.suffix(2).allSatisfy { $0 == "429" }, "\(codes)")
     }

@@ -3,72 +3,52 @@ import GeneratorCore
 import LocalStack
 import Testing
 
-/// RabbitMQ and Redis with the generated configuration: RabbitMQ imports the generated topology and the
-/// user its entrypoint writes from the secret; Redis runs the generated redis.conf.
+/// RabbitMQ and Redis with the generated configuration. RabbitMQ is the generated prod service on the container
+/// engine: its entrypoint writes the user from the secret, the broker imports the generated topology. Redis runs
+/// the generated redis.conf (both environments) as a process here.
 @Suite struct RabbitMQAndRedisTests {
     @Test func rabbitMQLoadsTheGeneratedDefinitionsAndTheUserFromTheSecret() async throws {
-        _ = try DeploymentTools.tool("/usr/lib/rabbitmq/bin/rabbitmq-server")
-        let directory = try DeploymentTools.temporaryDirectory("rabbitmq")
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let password = "rabbit-\(UUID().uuidString.prefix(12))"
-
-        // The entrypoint, in a container whose /etc/rabbitmq is ours; the official image's
-        // docker-entrypoint.sh is replaced by a stand-in that records its arguments.
-        let etc = "\(directory)/etc-rabbitmq"
-        let bin = "\(directory)/bin"
-        for path in [etc, bin] { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) }
-        try DeploymentTools.read("rabbitmq/entrypoint.sh").write(toFile: "\(bin)/stam-rabbitmq-entrypoint", atomically: true, encoding: .utf8)
-        try "#!/bin/sh\necho \"image entrypoint: $*\"\n".write(toFile: "\(bin)/docker-entrypoint.sh", atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: "\(bin)/docker-entrypoint.sh")
-        let bed = try NamespaceBed(directory: directory, hostNames: ["rabbitmq"])
-        defer { bed.stop() }
-        let container = try bed.container("rabbitmq", secrets: ["rabbitmq_password": password], binds: [(etc, "/etc/rabbitmq"), (bin, "/usr/local/bin")])
-        let output = try bed.run(in: container, ["/bin/sh", "/usr/local/bin/stam-rabbitmq-entrypoint", "rabbitmq-server"],
-                                 environment: ["PATH": "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"])
-        #expect(output.contains("image entrypoint: rabbitmq-server"))
-        let users = "\(etc)/definitions/20-users.json"
-        let attributes = try FileManager.default.attributesOfItem(atPath: users)
-        #expect((attributes[.posixPermissions] as? Int) == 0o600)
-        #expect((attributes[.ownerAccountName] as? String) == "rabbitmq")
-        try DeploymentTools.read("rabbitmq/definitions.json").write(toFile: "\(etc)/definitions/10-topology.json", atomically: true, encoding: .utf8)
-
-        // The broker with the generated rabbitmq.conf; only ports and the definitions path are ours.
-        let configuration = try DeploymentTools.read("rabbitmq/rabbitmq.prod.conf").split(separator: "\n").compactMap { line -> String? in
-            if line.hasPrefix("listeners.tcp.default") { return nil }
-            if line.hasPrefix("management.tcp.port") { return "management.tcp.ip = 127.0.0.1\nmanagement.tcp.port = \(try! FreePort.find())" }
-            if line.hasPrefix("prometheus.tcp.port") { return "prometheus.tcp.ip = 127.0.0.1\nprometheus.tcp.port = \(try! FreePort.find())" }
-            if line.hasPrefix("load_definitions") { return "load_definitions = \(etc)/definitions" }
-            return String(line)
-        }.joined(separator: "\n")
-        let plugins = try DeploymentTools.read("rabbitmq/enabled_plugins")
-        let server = try RabbitMQServer(directory: "\(directory)/server", port: try FreePort.find(),
-                                        configuration: configuration, enabledPlugins: plugins)
-        defer { server.stop() }
-        try await server.start()
-        for process in [server.process, server.epmd].compactMap({ $0 }) { DeploymentTools.record(process.pid, in: directory) }
+        let services = try await GeneratedServices.make("rabbitmq")
+        defer { services.remove() }
+        try await services.up(["rabbitmq"])
+        func ctl(_ arguments: [String]) async throws -> String {
+            let (status, output) = try await services.exec("rabbitmq", ["rabbitmqctl", "-q"] + arguments)
+            guard status == 0 else { throw ToolError(description: "rabbitmqctl \(arguments.joined(separator: " ")) (exit \(status)): \(output)") }
+            return output
+        }
+        func lines(_ arguments: [String]) async throws -> [String] {
+            try await ctl(arguments).split(separator: "\n").map(String.init)
+        }
 
         let schema = try StamGenerator(root: DeploymentTools.root).loadSchema().schema
         let vhost = try #require(schema.deployment.rabbitmq?.vhost)
-        #expect(try server.ctl(["list_vhosts", "--no-table-headers", "name"]).split(separator: "\n").contains(Substring(vhost)))
-        let exchanges = Set(try server.ctl(["list_exchanges", "--no-table-headers", "-p", vhost, "name", "type"]).split(separator: "\n").map(String.init))
-        for exchange in schema.exchanges { #expect(exchanges.contains("\(exchange.name)\t\(exchange.kind.rawValue)"), "\(exchange.name)") }
-        let queues = try server.ctl(["list_queues", "--no-table-headers", "-p", vhost, "name", "type", "durable"]).split(separator: "\n").map(String.init)
         let expectedQueues = schema.queues.filter { !$0.perInstance }
+        try await services.waitUntil("RabbitMQ imported the definitions", timeout: .seconds(120), log: "rabbitmq") {
+            try await lines(["list_queues", "--no-table-headers", "-p", vhost, "name"]).count == expectedQueues.count
+        }
+        // The users file the entrypoint wrote from the secret: the broker's own, readable by it alone.
+        let (_, mode) = try await services.exec("rabbitmq", ["stat", "-c", "%a %U", "/etc/rabbitmq/definitions/20-users.json"])
+        #expect(mode == "600 rabbitmq")
+
+        #expect(try await lines(["list_vhosts", "--no-table-headers", "name"]).contains(vhost))
+        let exchanges = Set(try await lines(["list_exchanges", "--no-table-headers", "-p", vhost, "name", "type"]))
+        for exchange in schema.exchanges { #expect(exchanges.contains("\(exchange.name)\t\(exchange.kind.rawValue)"), "\(exchange.name)") }
+        let queues = try await lines(["list_queues", "--no-table-headers", "-p", vhost, "name", "type", "durable"])
         #expect(Set(queues) == Set(expectedQueues.map { "\($0.name)\t\($0.kind.rawValue)\ttrue" }))
-        let bindings = Set(try server.ctl(["list_bindings", "--no-table-headers", "-p", vhost, "source_name", "destination_name", "routing_key"])
-            .split(separator: "\n").map(String.init))
+        let bindings = Set(try await lines(["list_bindings", "--no-table-headers", "-p", vhost, "source_name", "destination_name", "routing_key"]))
         for queue in expectedQueues {
             for binding in queue.bindings {
                 #expect(bindings.contains("\(binding.exchange.value)\t\(queue.name)\t\(binding.routingKey)"), "\(queue.name) <- \(binding.routingKey)")
             }
         }
-        let arguments = try server.ctl(["list_queues", "--no-table-headers", "-p", vhost, "name", "arguments"])
+        let arguments = try await ctl(["list_queues", "--no-table-headers", "-p", vhost, "name", "arguments"])
         #expect(arguments.contains("x-delivery-limit"), "\(arguments)")
         // The application user logs in with the secret's password, and only with it.
         let user = try #require(schema.deployment.rabbitmq?.user)
-        _ = try server.ctl(["authenticate_user", user, password])
-        #expect(throws: (any Error).self) { try server.ctl(["authenticate_user", user, "not-\(password)"]) }
-        #expect(try server.ctl(["list_permissions", "--no-table-headers", "-p", vhost]).contains("\(user)\t.*\t.*\t.*"))
+        let password = try #require(services.secrets["rabbitmq_password"]?.trimmingCharacters(in: .whitespacesAndNewlines))
+        _ = try await ctl(["authenticate_user", user, password])
+        await #expect(throws: (any Error).self) { try await ctl(["authenticate_user", user, "not-\(password)"]) }
+        #expect(try await ctl(["list_permissions", "--no-table-headers", "-p", vhost]).contains("\(user)\t.*\t.*\t.*"))
     }
 
     @Test(arguments: ["prod", "dev"]) func redisRunsTheGeneratedConfiguration(environment: String) async throws {

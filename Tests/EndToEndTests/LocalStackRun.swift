@@ -107,13 +107,7 @@ final class LocalStackRun: @unchecked Sendable {
     /// prod stack also whatever the engine still holds of its project (containers, networks, volumes).
     func removeState() {
         guard ProcessInfo.processInfo.environment["STAM_KEEP_TEST_DIRECTORIES"] == nil else { return }
-        if let project = summary.composeProject {
-            let label = "label=com.docker.compose.project=\(project)"
-            for (kind, list) in [("container", ["ps", "-aq"]), ("network", ["network", "ls", "-q"]), ("volume", ["volume", "ls", "-q"])] {
-                let ids = ((try? LocalProcess.run("/usr/bin/podman", list + ["--filter", label])) ?? "").split(separator: "\n").map(String.init)
-                if !ids.isEmpty { _ = try? LocalProcess.run("/usr/bin/podman", [kind, "rm", "-f"] + ids) }
-            }
-        }
+        if let project = summary.composeProject { ContainerEngine.removeProject(project) }
         try? FileManager.default.removeItem(atPath: root)
     }
 

@@ -18,6 +18,7 @@ import Testing
 ///   promotes the replica, PgBouncer follows, the backends and the worker carry on without a restart, and
 ///   every event the panel produced is in the database exactly once;
 /// - `stam up` killed with SIGKILL (the containers run on, the engine's) and started again on the same data;
+/// - an update by deploy/generated/update.sh: a failing migration restarts nothing, a good one rolls out behind nginx;
 /// - SIGTERM to `stam up` removes the containers and networks (`docker-compose down`) and keeps the volumes.
 @Suite(.serialized) struct ProdStackTests {
     let logger = Logger(label: "test.e2e.prod")
@@ -253,6 +254,65 @@ import Testing
         #expect(try afterRestart.call("GET", "/api/sms-messages").items.contains {
             ($0["body"] as? String)?.contains("smoke in the server room") == true
         }, "the data of the first run is gone")
+
+        // An update as DEPLOYMENT.md section 1 has the admin run it: CI's new `:latest` images (here the backend image
+        // with one more migration, tagged over the built one, as `pull` would), then deploy/generated/update.sh.
+        // First a release whose migration fails: update.sh stops with migrate's status and restarts nothing. Then a
+        // good one: migrated, the backend image's services recreated, and operators still served through nginx,
+        // which must find the recreated backends at their new addresses.
+        let compose = try ComposeProject.read(from: stack.root)
+        let backendImage = "localhost/stam-replacer-backend:latest"
+        let builtImage = try LocalStackRun.podman(["image", "inspect", "--format", "{{.Id}}", backendImage])
+        defer { _ = try? LocalStackRun.podman(["tag", builtImage, backendImage]) }
+        func release(_ name: String, migration sql: String) throws {
+            let context = "\(stack.root)/release-\(name)"
+            try FileManager.default.createDirectory(atPath: "\(context)/migrations", withIntermediateDirectories: true)
+            let committed = "\(StamBinary.projectRoot)/migrations"
+            var manifest = try String(contentsOfFile: "\(committed)/manifest.sha256", encoding: .utf8)
+            for file in try FileManager.default.contentsOfDirectory(atPath: committed) where file.hasSuffix(".sql") {
+                try FileManager.default.copyItem(atPath: "\(committed)/\(file)", toPath: "\(context)/migrations/\(file)")
+            }
+            let number = manifest.split(separator: "\n").count + 1
+            let file = "\(String(format: "%04d", number))_update_\(name).sql"
+            try sql.write(toFile: "\(context)/migrations/\(file)", atomically: true, encoding: .utf8)
+            let checksum = try LocalProcess.run("/usr/bin/sha256sum", ["\(context)/migrations/\(file)"]).split(separator: " ")[0]
+            manifest += "\(checksum)  \(file)\n"
+            try manifest.write(toFile: "\(context)/migrations/manifest.sha256", atomically: true, encoding: .utf8)
+            try "FROM \(builtImage)\nCOPY migrations/ /usr/share/stam/migrations/\n"
+                .write(toFile: "\(context)/Dockerfile", atomically: true, encoding: .utf8)
+            try LocalStackRun.podman(["build", "-q", "-t", backendImage, context])
+        }
+        func update() throws -> (Int32, String) {
+            var environment = ProcessInfo.processInfo.environment.merging(compose.variables) { $1 }
+            environment["COMPOSE_PROJECT_NAME"] = compose.name
+            environment["DOCKER_HOST"] = ContainerEngine.dockerHost
+            environment["STAM_SKIP_PULL"] = "1"  // the registry is this machine's image store
+            return try LocalProcess.status("\(compose.directory)/update.sh", ["-f", "docker-compose.prod.local.yml"], environment: environment)
+        }
+        func containerIDs() throws -> String {
+            try LocalStackRun.podman(["inspect", "--format", "{{.Id}}"] + ["backend-1", "backend-2", "outbox-relay-1"].map(compose.container))
+        }
+        let runningBefore = try containerIDs()
+        try release("broken", migration: "CREATE TABLE update_broken (id int);\nSELECT 1 / 0;\n")
+        let failed = try update()
+        #expect(failed.0 != 0, "update.sh went on after a failed migration:\n\(failed.1)")
+        #expect(failed.1.contains("division by zero"), "\(failed.1)")
+        #expect(try containerIDs() == runningBefore, "a failed migration restarted services")
+        try afterRestart.login(summary.adminLogin, password: try stack.adminPassword)
+
+        try release("probe", migration: "CREATE TABLE update_probe (id int PRIMARY KEY);\n")
+        let updated = try update()
+        #expect(updated.0 == 0, "\(updated.1)")
+        #expect(try containerIDs() != runningBefore, "update.sh recreated nothing")
+        let pgbouncer = try LocalStackRun.currentAddress(of: "pgbouncer", root: stack.root)
+        #expect(try LocalProcess.run("/usr/bin/psql", ["host=\(pgbouncer) port=6432 dbname=stam user=app connect_timeout=3", "-XAtqc",
+                                                       "SELECT to_regclass('update_probe') IS NOT NULL, to_regclass('update_broken') IS NULL"],
+                                     environment: ["PGPASSWORD": postgresPassword, "PATH": "/usr/bin:/bin"]).contains("t|t"))
+        try await eventually("operators are served through nginx after the update", timeout: .seconds(60)) {
+            var client = afterRestart
+            try client.login(summary.adminLogin, password: try stack.adminPassword)
+            return try client.call("GET", "/api/panels").items.count == summary.panelIDs.count
+        }
 
         // SIGTERM: docker-compose down. Every container and network of the project is gone, its volumes stay.
         try stack.reloadSummary()

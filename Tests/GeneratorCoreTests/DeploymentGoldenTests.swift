@@ -217,11 +217,12 @@ struct DeploymentProject {
         }
     }
 
-    @Test func patroniImageAndTestsUseTheSamePatroni() throws {
+    @Test func patroniImageInstallsAPatroniThatKeepsAcknowledgedWrites() throws {
+        // Debian 12's Patroni 3.0.2 can lose acknowledged writes with etcd3 on a split brain; >= 3.0.3 from PyPI.
         let dockerfile = try file("deploy/generated/docker/patroni.Dockerfile")
-        let installer = try String(contentsOfFile: "\(SchemaSnippet.projectRoot)/scripts/install-python-tools.sh", encoding: .utf8)
         #expect(dockerfile.contains("patroni[etcd3]==\(DockerfileRenderer.patroniVersion)"))
-        #expect(installer.contains("patroni[etcd3]==\(DockerfileRenderer.patroniVersion)"))
+        let version = DockerfileRenderer.patroniVersion.split(separator: ".").compactMap { Int($0) }
+        #expect(version.lexicographicallyPrecedes([3, 0, 3]) == false, "\(version)")
     }
 
     @Test func ciBuildsTestsThenPushesEveryImageOnMain() throws {

@@ -22,4 +22,8 @@ fi
 # migrate's.
 compose up --no-deps --exit-code-from migrate migrate
 compose up -d --remove-orphans
-docker image prune -f
+# nginx resolves the backends' names only when it starts or reloads: a recreated backend has a new address, and
+# without this nginx would keep sending to the old one (502) until its own restart.
+compose exec -T nginx nginx -s reload
+# Old images, where the engine has the docker CLI (podman: `podman image prune -f`).
+if command -v docker >/dev/null 2>&1; then docker image prune -f; fi

@@ -94,11 +94,7 @@ func cleanUp() {
     up.stop(signal: SIGTERM, timeout: .seconds(120))
     if let data = FileManager.default.contents(atPath: "\(root)/stack.json"),
        let project = ((try? JSONSerialization.jsonObject(with: data)) as? [String: Any])?["composeProject"] as? String {
-        let label = "label=com.docker.compose.project=\(project)"
-        for (kind, list) in [("container", ["ps", "-aq"]), ("network", ["network", "ls", "-q"]), ("volume", ["volume", "ls", "-q"])] {
-            let ids = ((try? LocalProcess.run("/usr/bin/podman", list + ["--filter", label])) ?? "").split(separator: "\n").map(String.init)
-            if !ids.isEmpty { _ = try? LocalProcess.run("/usr/bin/podman", [kind, "rm", "-f"] + ids) }
-        }
+        ContainerEngine.removeProject(project)
     }
     try? FileManager.default.removeItem(atPath: root)
 }

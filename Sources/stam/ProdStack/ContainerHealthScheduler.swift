@@ -1,4 +1,5 @@
 import Foundation
+import LocalStack
 import Logging
 import ServiceLifecycle
 

@@ -31,8 +31,8 @@ struct CIWorkflowRenderer: DeploymentComponentRenderer {
         if let prod = schema.deployment.environments.first(where: { $0.name == "prod" }) {
             files.append(DeploymentRenderer.hashFile("update.sh", templates.render("update.sh", [
                 "composeFile": "docker-compose.\(prod.name).yml", "registryVariable": ComposeRenderer.registryVariable,
-                "tagVariable": ComposeRenderer.tagVariable,
-            ])))
+                "tagVariable": ComposeRenderer.tagVariable, "proxyService": schema.deployment.proxy?.service.value ?? "",
+            ] as [String: Any])))
         }
         return files
     }

@@ -1,24 +1,24 @@
 import Foundation
-import LocalStack
 
 /// This machine's container engine as `stam up --env prod` drives it: podman (rootful) behind its
 /// Docker-compatible API socket, and Debian's docker-compose 1.29 talking to that socket, so the generated
 /// compose files run exactly as on an admin's Docker host. scripts/install-container-engine.sh installs and
 /// configures it; the API service is a process, started here when nothing answers on the socket and left
 /// running afterwards (as dockerd would be), its PID in `/run/stam-podman-service.pid`.
-enum ContainerEngine {
-    static let socket = "/run/podman/podman.sock"
-    static let dockerHost = "unix://\(socket)"
-    static let servicePIDFile = "/run/stam-podman-service.pid"
-    static let podman = "/usr/bin/podman"
-    static let compose = "/usr/bin/docker-compose"
+public enum ContainerEngine {
+    public static let socket = "/run/podman/podman.sock"
+    public static let dockerHost = "unix://\(socket)"
+    public static let servicePIDFile = "/run/stam-podman-service.pid"
+    public static let podman = "/usr/bin/podman"
+    public static let compose = "/usr/bin/docker-compose"
 
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+        public init(description: String) { self.description = description }
     }
 
     /// Installs what is missing, then makes sure the API socket answers.
-    static func prepare(projectRoot: String) async throws {
+    public static func prepare(projectRoot: String) async throws {
         try await run("\(projectRoot)/scripts/install-container-engine.sh", [])
         if try await answers() { return }
         try FileManager.default.createDirectory(atPath: (socket as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
@@ -41,7 +41,7 @@ enum ContainerEngine {
     }
 
     /// Whether the Docker API answers `_ping` on the socket.
-    static func answers() async throws -> Bool {
+    public static func answers() async throws -> Bool {
         guard FileManager.default.fileExists(atPath: socket) else { return false }
         let (status, output) = try await status("/usr/bin/curl", ["-s", "--max-time", "3", "--unix-socket", socket, "http://d/_ping"])
         return status == 0 && output == "OK"
@@ -49,7 +49,7 @@ enum ContainerEngine {
 
     /// Runs a command off Swift's cooperative pool (podman and compose calls block for a while) and returns its
     /// exit status and output (stdout and stderr together).
-    static func status(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+    public static func status(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
                        input: String? = nil) async throws -> (Int32, String) {
         try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
@@ -81,7 +81,7 @@ enum ContainerEngine {
 
     /// Runs a command and returns its output; throws with the output when it fails.
     @discardableResult
-    static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil, input: String? = nil) async throws -> String {
+    public static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil, input: String? = nil) async throws -> String {
         let (code, output) = try await status(executable, arguments, environment: environment, input: input)
         guard code == 0 else {
             throw Failure(description: "\((executable as NSString).lastPathComponent) \(arguments.joined(separator: " ")) failed (exit \(code)):\n\(output)")
@@ -90,7 +90,7 @@ enum ContainerEngine {
     }
 
     /// Runs a command with its output going to `logFile` (long builds), and throws with the log's end when it fails.
-    static func runLogged(_ executable: String, _ arguments: [String], logFile: String, environment: [String: String] = [:]) async throws {
+    public static func runLogged(_ executable: String, _ arguments: [String], logFile: String, environment: [String: String] = [:]) async throws {
         FileManager.default.createFile(atPath: logFile, contents: nil)
         let (code, _) = try await status("/bin/sh", ["-c", "exec \"$0\" \"$@\" >>'\(logFile)' 2>&1", executable] + arguments,
                                          environment: environment)
@@ -98,6 +98,17 @@ enum ContainerEngine {
             let log = (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? ""
             throw Failure(description: "\((executable as NSString).lastPathComponent) failed (exit \(code)); the end of \(logFile):\n"
                 + log.split(separator: "\n").suffix(30).joined(separator: "\n"))
+        }
+    }
+
+    /// Removes everything the engine holds of a compose project, whatever state it is in: its containers (running
+    /// or not), networks and volumes, found by compose's project label. For tests and benchmarks, which leave
+    /// nothing behind; `stam down` keeps the volumes (docker-compose down).
+    public static func removeProject(_ project: String) {
+        let label = "label=com.docker.compose.project=\(project)"
+        for (kind, list) in [("container", ["ps", "-aq"]), ("network", ["network", "ls", "-q"]), ("volume", ["volume", "ls", "-q"])] {
+            let ids = ((try? LocalProcess.run(podman, list + ["--filter", label])) ?? "").split(separator: "\n").map(String.init)
+            if !ids.isEmpty { _ = try? LocalProcess.run(podman, [kind, "rm", "-f"] + ids) }
         }
     }
 }
