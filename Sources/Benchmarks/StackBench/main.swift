@@ -2,7 +2,7 @@
 // at a simulated panel to the operator's WebSocket message through nginx (TLS), at STACK_BENCH_PANELS panels
 // (200) polled every STACK_BENCH_POLL_MS (500); then the PostgreSQL primary killed (-9, its whole container)
 // while a panel produces a record every 250 ms: the time until writes succeed through PgBouncer again, and
-// whether every record produced is stored exactly once. Prints markdown tables. Needs root (namespaces).
+// whether every record produced is stored exactly once. Prints markdown tables. Needs root (rootful podman).
 //
 //   StackBench --stam .build/release/stam
 //   STACK_BENCH_PANELS (200), STACK_BENCH_POLL_MS (500), STACK_BENCH_SAMPLES (100 violations, one at a time)

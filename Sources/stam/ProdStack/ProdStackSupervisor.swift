@@ -149,7 +149,15 @@ struct ProdStackSupervisor: Service {
             } catch {
                 // `up -d` is idempotent; once seen here, a docker-compose exit 1 without a word (the API socket busy
                 // with a previous project's teardown). A second failure is reported with the engine's view.
-                logger.warning("docker-compose up failed; once more", metadata: ["error": "\(error)"])
+                // Also seen: docker-compose 1.29 gives up on the whole `up` when a dependency is `unhealthy` at the moment
+                // it looks (a backend whose /readyz failed three times while the databases were still settling); the
+                // engine keeps checking it, so the second `up` waits until every container with a check has passed one.
+                let statuses = (try? await ContainerEngine.run(ContainerEngine.podman, [
+                    "ps", "-a", "--filter", "label=com.docker.compose.project=\(project.name)", "--format", "{{.Names}} {{.Status}}",
+                ])) ?? ""
+                logger.warning("docker-compose up failed; once more when every container with a health check is healthy",
+                               metadata: ["error": "\(error)", "containers": "\(statuses)"])
+                try? await waitUntilHealthy(project, timeout: .seconds(180))
                 try await Task.sleep(for: .seconds(3))
                 do {
                     try await project.composeLogged(["up", "-d", "--remove-orphans"], logFile: composeLog)
