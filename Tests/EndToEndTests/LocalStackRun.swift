@@ -50,8 +50,14 @@ final class LocalStackRun: @unchecked Sendable {
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
         let arguments = ["up", "--env", environment, "--root", root, "--panels", String(panels), "--poll-interval-ms", String(pollIntervalMs),
                          "--demo-interval-seconds", "3600"]
-        let (process, summary) = try await launch(root: root, arguments: arguments, timeout: timeout)
-        return LocalStackRun(root: root, arguments: arguments, process: process, summary: summary)
+        do {
+            let (process, summary) = try await launch(root: root, arguments: arguments, timeout: timeout)
+            return LocalStackRun(root: root, arguments: arguments, process: process, summary: summary)
+        } catch {
+            // A prod stack that never became ready leaves no summary to clean up from: its project is in compose.json.
+            if let project = try? ComposeProject.read(from: root) { ContainerEngine.removeProject(project.name) }
+            throw error
+        }
     }
 
     /// `stam up` again on the same state (after a stop or a SIGKILL of the supervisor): it must clean up what a
