@@ -287,7 +287,8 @@ import Testing
             environment["COMPOSE_PROJECT_NAME"] = compose.name
             environment["DOCKER_HOST"] = ContainerEngine.dockerHost
             environment["STAM_SKIP_PULL"] = "1"  // the registry is this machine's image store
-            return try LocalProcess.status("\(compose.directory)/update.sh", ["-f", "docker-compose.prod.local.yml"], environment: environment)
+            // As DEPLOYMENT.md has the admin run it: `sh deploy/generated/update.sh` (the generated file is not executable).
+            return try LocalProcess.status("/bin/sh", ["\(compose.directory)/update.sh", "-f", "docker-compose.prod.local.yml"], environment: environment)
         }
         func containerIDs() throws -> String {
             try LocalStackRun.podman(["inspect", "--format", "{{.Id}}"] + ["backend-1", "backend-2", "outbox-relay-1"].map(compose.container))
