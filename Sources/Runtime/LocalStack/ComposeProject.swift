@@ -90,4 +90,12 @@ public struct ComposeProject: Codable, Sendable {
         ])
         return output.split(separator: "\n").map(String.init).filter { !$0.isEmpty }.sorted()
     }
+
+    /// Every container of this project with its engine status (`<name> Up 3 minutes (healthy)`), one per line, for
+    /// error reports; empty when the engine does not answer.
+    public func containerStatuses() async -> String {
+        (try? await ContainerEngine.run(ContainerEngine.podman, [
+            "ps", "-a", "--filter", "label=com.docker.compose.project=\(name)", "--format", "{{.Names}} {{.Status}}",
+        ])) ?? ""
+    }
 }

@@ -152,9 +152,7 @@ struct ProdStackSupervisor: Service {
                 // Also seen: docker-compose 1.29 gives up on the whole `up` when a dependency is `unhealthy` at the moment
                 // it looks (a backend whose /readyz failed three times while the databases were still settling); the
                 // engine keeps checking it, so the second `up` waits until every container with a check has passed one.
-                let statuses = (try? await ContainerEngine.run(ContainerEngine.podman, [
-                    "ps", "-a", "--filter", "label=com.docker.compose.project=\(project.name)", "--format", "{{.Names}} {{.Status}}",
-                ])) ?? ""
+                let statuses = await project.containerStatuses()
                 logger.warning("docker-compose up failed; once more when every container with a health check is healthy",
                                metadata: ["error": "\(error)", "containers": "\(statuses)"])
                 try? await waitUntilHealthy(project, timeout: .seconds(180))
@@ -162,9 +160,7 @@ struct ProdStackSupervisor: Service {
                 do {
                     try await project.composeLogged(["up", "-d", "--remove-orphans"], logFile: composeLog)
                 } catch {
-                    let containers = (try? await ContainerEngine.run(ContainerEngine.podman, [
-                        "ps", "-a", "--filter", "label=com.docker.compose.project=\(project.name)", "--format", "{{.Names}} {{.Status}}",
-                    ])) ?? ""
+                    let containers = await project.containerStatuses()
                     // One stack of this kind per machine: another project's satel_vlan holds the same fixed subnet.
                     let networks = (try? await ContainerEngine.run(ContainerEngine.podman, ["network", "ls", "--format", "{{.Name}}"])) ?? ""
                     throw ContainerEngine.Failure(description: "\(error)\ncontainers of the project:\n\(containers)\nnetworks (a leftover <project>_satel_vlan of another stack holds the VLAN's subnet: `stam down --root <its state>` or `podman network rm`):\n\(networks)")
