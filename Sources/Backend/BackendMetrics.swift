@@ -9,6 +9,7 @@ import Synchronization
 /// - `stam_websocket_clients`, `stam_websocket_slow_disconnects_total`, `stam_live_messages_delivered_total`:
 ///   read from the `LiveHub` at scrape time;
 /// - `pg_replication_lag_seconds` and `pg_replica_up`, set by `ReplicationLagMonitor`;
+/// - `stam_login_attempts_total{outcome}`, set by `LoginController`;
 /// - `stam_ready`, set at scrape time from the readiness checks (see `ObservabilityServer.metricsResponse`).
 public final class BackendMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
@@ -39,6 +40,14 @@ public final class BackendMetrics: Sendable {
                                        buckets: Self.durationBuckets,
                                        help: "Time from the request's arrival to its response, by method and matched route.")
             .record(duration)
+    }
+
+    /// `stam_login_attempts_total{outcome}`: success, refused (wrong login or password), throttled_account_address,
+    /// throttled_address. The login-storm alert watches the refusals.
+    func recordLogin(outcome: String) {
+        registry.makeCounter(name: "stam_login_attempts_total", labels: [("outcome", outcome)],
+                             help: "Login attempts by outcome: success, refused (wrong credentials), throttled_account_address, throttled_address.")
+            .increment()
     }
 
     func recordReplication(lagSeconds: Double?) {

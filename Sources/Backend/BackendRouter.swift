@@ -8,7 +8,8 @@ import Outbox
 import Persistence
 
 /// Builds the operator API's router: request ids on everything; the public routes (login, health, the
-/// OpenAPI document, the web console's files); then every generated route behind `AuthenticationMiddleware`.
+/// OpenAPI document, the web console's files); then every generated route behind `AuthenticationMiddleware`,
+/// which also checks the token's session (`SessionVerifier` over `OperatorSessionStore`).
 public struct BackendRouter: Sendable {
     public let repositories: Repositories
     public let tokens: TokenService
@@ -23,10 +24,14 @@ public struct BackendRouter: Sendable {
     public let outbox: OutboxNotifier
     /// The lists the schema caches (`list_cache:`); nil: every list reads the database.
     public let listCache: ListCache?
+    /// Whose `X-Real-IP` is believed (nginx); nobody's by default.
+    public let proxies: TrustedProxies
+    /// Session checks of this backend; `LiveSocket` needs the same one.
+    public let sessions: SessionVerifier
 
-    public init(repositories: Repositories, tokens: TokenService, outbox: OutboxNotifier, limiter: LoginRateLimiter = LoginRateLimiter(),
+    public init(repositories: Repositories, tokens: TokenService, outbox: OutboxNotifier, throttle: LoginThrottle = LoginThrottle(),
                 readiness: [ReadinessCheck], reports: ReportsController? = nil, metrics: BackendMetrics = BackendMetrics(),
-                listCache: ListCache? = nil) {
+                listCache: ListCache? = nil, proxies: TrustedProxies? = nil, sessions: SessionVerifier? = nil) {
         self.outbox = outbox
         self.listCache = listCache
         self.reports = reports
@@ -34,13 +39,17 @@ public struct BackendRouter: Sendable {
         self.repositories = repositories
         self.tokens = tokens
         self.readiness = readiness
-        login = LoginController(repositories: repositories, tokens: tokens, limiter: limiter)
+        self.proxies = proxies ?? TrustedProxies(entries: [], logger: repositories.context.logger)
+        let sessions = sessions ?? SessionVerifier(store: OperatorSessionStore(context: repositories.context))
+        self.sessions = sessions
+        login = LoginController(repositories: repositories, tokens: tokens, throttle: throttle, sessions: sessions, metrics: metrics)
     }
 
     public func build() -> Router<StamRequestContext> {
         let router = Router(context: StamRequestContext.self)
         router.add(middleware: HTTPMetricsMiddleware(metrics: metrics))
         router.add(middleware: RequestIDMiddleware())
+        router.add(middleware: ClientAddressMiddleware(proxies: proxies))
         router.get("/healthz") { _, _ in Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ok\n"))) }
         router.get("/readyz") { _, _ in
             let state = await ObservabilityServer.readiness(of: readiness)
@@ -57,15 +66,19 @@ public struct BackendRouter: Sendable {
         }
         ConsoleAssets.register(on: router)
         router.post("/api/auth/login") { request, context in try await login.login(request, context: context) }
-        let api = router.group("api").add(middleware: AuthenticationMiddleware(tokens: tokens))
+        let api = router.group("api").add(middleware: AuthenticationMiddleware(tokens: tokens, sessions: sessions))
         // Behind authentication, so a refused request cannot empty the cache; added before the group's routes,
         // which is what Hummingbird applies middleware to. Every write of the API (CRUD, actions) is in this group;
         // login's last_login_at touches only operators, which are not cached.
         if let listCache { api.add(middleware: ListCacheInvalidationMiddleware(cache: listCache)) }
+        api.add(middleware: OperatorSafetyMiddleware(context: repositories.context))
+        api.post("auth/logout") { request, context in try await login.logout(request, context: context) }
         APIRoutes.register(on: api, repositories: repositories, actions: APIActionHandlers(
             panels: PanelActionHandler(repositories: repositories, outbox: outbox),
             alarms: AlarmActionHandler(repositories: repositories, outbox: outbox),
-            operators: OperatorActionHandler(repositories: repositories)), listCache: listCache)
+            operators: OperatorActionHandler(repositories: repositories),
+            operatorSessions: OperatorSessionActionHandler(revocation: OperatorSessionRevocation(repositories: repositories, sessions: sessions))),
+            listCache: listCache)
         reports?.register(on: api)
         return router
     }

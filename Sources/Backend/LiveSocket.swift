@@ -13,17 +13,26 @@ import StamCore
 /// replaces the subscription; the server sends `{"type": "snapshot", "panel_id": ..., "state": {...}}` for each
 /// subscribed panel (from Redis) and then `{"type": "event", ...}` messages. `{"type": "ping"}` -> `pong`.
 /// Bad messages get `{"type": "error", ...}` and are counted; the connection stays.
+///
+/// A connection lives only as long as its token: every `sessionRecheck` it checks the token's expiry and (with
+/// a `SessionVerifier`) its session, and on expiry, logout, revocation or a change of the operator it sends
+/// `{"type": "error", "code": "session_ended", ...}` and closes (policy violation). Pings do not extend it.
 public struct LiveSocket: Sendable {
     let hub: LiveHub
     let tokens: TokenService
+    let sessions: SessionVerifier?
     let state: (any LiveStateSource)?
     let authenticationTimeout: Duration
+    let sessionRecheck: Duration
 
-    public init(hub: LiveHub, tokens: TokenService, state: (any LiveStateSource)?, authenticationTimeout: Duration = .seconds(10)) {
+    public init(hub: LiveHub, tokens: TokenService, sessions: SessionVerifier?, state: (any LiveStateSource)?,
+                authenticationTimeout: Duration = .seconds(10), sessionRecheck: Duration = .seconds(2)) {
         self.hub = hub
         self.tokens = tokens
+        self.sessions = sessions
         self.state = state
         self.authenticationTimeout = authenticationTimeout
+        self.sessionRecheck = sessionRecheck
     }
 
     public func handle(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, headerToken: String?, logger: Logger) async throws {
@@ -43,7 +52,18 @@ public struct LiveSocket: Sendable {
         defer { hub.disconnect(id) }
         var logger = logger
         logger[metadataKey: "operator"] = .string(principal.login)
+        let connectionLogger = logger
         try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                while true {
+                    try await Task.sleep(for: sessionRecheck)
+                    guard let reason = await ended(principal) else { continue }
+                    connectionLogger.notice("live connection closed: session ended", metadata: ["reason": .string(reason)])
+                    try? await outbound.write(.text(LiveMessages.error("session_ended", reason)))
+                    try await outbound.close(.policyViolation, reason: "session ended")
+                    return
+                }
+            }
             group.addTask {
                 for await message in queue { try await outbound.write(.text(message)) }
                 // The hub ended the queue: this client fell too far behind. Closing ends the reader below.
@@ -62,7 +82,7 @@ public struct LiveSocket: Sendable {
 
     private func authenticate(headerToken: String?, messages: inout WebSocketInboundMessageStream.AsyncIterator,
                               outbound: WebSocketOutboundWriter) async throws -> Principal {
-        if let headerToken { return try await tokens.verify(headerToken) }
+        if let headerToken { return try await verified(headerToken) }
         let timeout = authenticationTimeout
         let first: WebSocketMessage? = try await withThrowingTaskGroup(of: Void.self) { group in
             // A silent client is closed after the timeout, which ends the read below.
@@ -78,7 +98,27 @@ public struct LiveSocket: Sendable {
               fields["type"] == .string("auth"), case .string(let token)? = fields["token"] else {
             throw APIError.unauthorized("the first message must be {\"type\": \"auth\", \"token\": ...}")
         }
-        return try await tokens.verify(token)
+        return try await verified(token)
+    }
+
+    private func verified(_ token: String) async throws -> Principal {
+        let principal = try await tokens.verify(token)
+        try await sessions?.check(principal)
+        return principal
+    }
+
+    /// Why the connection must end now, or nil. A session store that cannot answer (503) keeps it open: a
+    /// database failover must not disconnect every console.
+    func ended(_ principal: Principal) async -> String? {
+        if let expires = principal.expiresAt, expires <= Date() { return "the token expired; log in again" }
+        do {
+            try await sessions?.check(principal)
+        } catch let error as APIError where error.status == .unauthorized {
+            return error.message
+        } catch {
+            return nil
+        }
+        return nil
     }
 
     private func handle(_ text: String, client id: UUID, logger: Logger) async {

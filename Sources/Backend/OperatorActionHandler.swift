@@ -6,8 +6,10 @@ import Hummingbird
 import Persistence
 import StamCore
 
-/// `set_password`: `{"password": "..."}` (10...1024 characters), stored as a bcrypt hash in the encrypted
-/// `password_hash` column; 204. The password never reaches a log or the audit details.
+/// `set_password`: `{"password": "..."}` (`PasswordHasher.problem`: at least 10 characters, at most bcrypt's 72
+/// bytes, no control characters), stored as a bcrypt hash in the encrypted `password_hash` column; 204.
+/// `password_changed_at` ends every session the operator opened before (`OperatorSessionStore`). The password
+/// never reaches a log or the audit details.
 struct OperatorActionHandler: OperatorActions {
     let repositories: Repositories
     let audit: AuditTrail
@@ -21,12 +23,13 @@ struct OperatorActionHandler: OperatorActions {
         var input = try JSONObjectReader(body: try await APIResponse.body(of: request, context: context), allowed: ["password"])
         let password = input.string("password", max: 1024, optional: false)
         input.require("password", password)
-        if case let text?? = password, text.count < 10 { input.fail("password", "must have at least 10 characters") }
+        if case let text?? = password, let problem = PasswordHasher.problem(with: text) { input.fail("password", problem) }
         try input.finish()
         let hash = try await PasswordHasher.hash(password!!)
         try await repositories.context.transaction { connection in
             guard var user = try await repositories.operators.find(id: id, on: connection) else { throw APIError.notFound("no operator \(id)") }
             user.passwordHash = Secret(hash)
+            user.passwordChangedAt = Date()
             _ = try await repositories.operators.update(user, on: connection)
             try await audit.record("operator.set_password", entityType: "Operator", entityId: id, principal: principal, context: context, on: connection)
         }

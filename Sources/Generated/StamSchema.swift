@@ -5,7 +5,7 @@ import StamCore
 /// What this build of stam was generated from.
 public enum StamSchema {
     /// SHA-256 over the schema files; changes whenever the schema does.
-    public static let fingerprint = "fbf026c5e6eaabd22ef2cb48d33ba2baa3158f8c16e4a7a5d2e76555a47b3b2b"
+    public static let fingerprint = "0c57024f6fa2b5d9a095cbd72a81fc91e4a5364334204bd61fd1997df277714c"
 
     public static let entityTypes: [any Entity.Type] = [
         Site.self,
@@ -17,6 +17,7 @@ public enum StamSchema {
         Alarm.self,
         AlarmNote.self,
         Operator.self,
+        OperatorSession.self,
         Command.self,
         SmsMessage.self,
         AuditEntry.self,

@@ -46,6 +46,9 @@ public enum APIRoutes {
         ("PATCH", "/api/operators/:id", ["admin"]),
         ("DELETE", "/api/operators/:id", ["admin"]),
         ("POST", "/api/operators/:id/set-password", ["admin"]),
+        ("GET", "/api/operator-sessions", ["admin"]),
+        ("GET", "/api/operator-sessions/:id", ["admin"]),
+        ("POST", "/api/operator-sessions/:id/revoke", ["admin"]),
         ("GET", "/api/commands", ["operator", "supervisor", "admin"]),
         ("GET", "/api/commands/:id", ["operator", "supervisor", "admin"]),
         ("GET", "/api/sms-messages", ["operator", "supervisor", "admin"]),
@@ -73,6 +76,8 @@ public enum APIRoutes {
         AlarmNoteRoutes(repository: repositories.alarmNotes).register(on: group)
         OperatorRoutes(repository: repositories.operators).register(on: group)
         OperatorRoutes(repository: repositories.operators).register(actions: actions.operators, on: group)
+        OperatorSessionRoutes(repository: repositories.operatorSessions).register(on: group)
+        OperatorSessionRoutes(repository: repositories.operatorSessions).register(actions: actions.operatorSessions, on: group)
         CommandRoutes(repository: repositories.commands).register(on: group)
         SmsMessageRoutes(repository: repositories.smsMessages).register(on: group)
         AuditEntryRoutes(repository: repositories.auditEntries).register(on: group)
@@ -85,10 +90,12 @@ public struct APIActionHandlers: Sendable {
     public var panels: any PanelActions
     public var alarms: any AlarmActions
     public var operators: any OperatorActions
+    public var operatorSessions: any OperatorSessionActions
 
-    public init(panels: any PanelActions, alarms: any AlarmActions, operators: any OperatorActions) {
+    public init(panels: any PanelActions, alarms: any AlarmActions, operators: any OperatorActions, operatorSessions: any OperatorSessionActions) {
         self.panels = panels
         self.alarms = alarms
         self.operators = operators
+        self.operatorSessions = operatorSessions
     }
 }

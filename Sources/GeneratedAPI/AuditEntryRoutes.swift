@@ -10,13 +10,13 @@ import StamCore
 
 /// The `/api/audit-entries` routes of `AuditEntry`.
 ///
-/// Declared at schema/entities.yaml:316.
+/// Declared at schema/entities.yaml:343.
 public struct AuditEntryRoutes: Sendable {
     public let repository: AuditEntryRepository
 
     public init(repository: AuditEntryRepository) { self.repository = repository }
 
-    static let writableFields: Set<String> = ["operator_id", "action", "entity_type", "entity_id", "request_id", "details"]
+    static let writableFields: Set<String> = ["operator_id", "action", "entity_type", "entity_id", "request_id", "address", "details"]
 
     public func register(on group: RouterGroup<StamRequestContext>) {
         group.get("audit-entries", use: list)

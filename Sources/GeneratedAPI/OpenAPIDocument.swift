@@ -479,6 +479,14 @@ public enum OpenAPIDocument {
             "maxLength" : 64,
             "type" : "string"
           },
+          "address" : {
+            "description" : "The client's address (behind a trusted proxy, the one it reports).",
+            "maxLength" : 64,
+            "type" : [
+              "string",
+              "null"
+            ]
+          },
           "created_at" : {
             "format" : "date-time",
             "readOnly" : true,
@@ -504,6 +512,7 @@ public enum OpenAPIDocument {
             "type" : "string"
           },
           "operator_id" : {
+            "description" : "Who acted; none for a failed login of an unknown account. An operator who has acted cannot be deleted (deactivate instead).",
             "format" : "uuid",
             "type" : [
               "string",
@@ -525,6 +534,7 @@ public enum OpenAPIDocument {
           "entity_type",
           "entity_id",
           "request_id",
+          "address",
           "details",
           "created_at"
         ],
@@ -536,6 +546,14 @@ public enum OpenAPIDocument {
           "action" : {
             "maxLength" : 64,
             "type" : "string"
+          },
+          "address" : {
+            "description" : "The client's address (behind a trusted proxy, the one it reports).",
+            "maxLength" : 64,
+            "type" : [
+              "string",
+              "null"
+            ]
           },
           "details" : {
 
@@ -552,6 +570,7 @@ public enum OpenAPIDocument {
             "type" : "string"
           },
           "operator_id" : {
+            "description" : "Who acted; none for a failed login of an unknown account. An operator who has acted cannot be deleted (deactivate instead).",
             "format" : "uuid",
             "type" : [
               "string",
@@ -600,6 +619,14 @@ public enum OpenAPIDocument {
             "maxLength" : 64,
             "type" : "string"
           },
+          "address" : {
+            "description" : "The client's address (behind a trusted proxy, the one it reports).",
+            "maxLength" : 64,
+            "type" : [
+              "string",
+              "null"
+            ]
+          },
           "details" : {
 
           },
@@ -615,6 +642,7 @@ public enum OpenAPIDocument {
             "type" : "string"
           },
           "operator_id" : {
+            "description" : "Who acted; none for a failed login of an unknown account. An operator who has acted cannot be deleted (deactivate instead).",
             "format" : "uuid",
             "type" : [
               "string",
@@ -1036,6 +1064,15 @@ public enum OpenAPIDocument {
             "maxLength" : 64,
             "type" : "string"
           },
+          "password_changed_at" : {
+            "description" : "When the password was last set; sessions that began before it are no longer valid.",
+            "format" : "date-time",
+            "readOnly" : true,
+            "type" : [
+              "string",
+              "null"
+            ]
+          },
           "password_hash" : {
             "description" : "bcrypt hash, set by `stam user add` or the set_password action; null until then (no login). Never returned by the API.",
             "readOnly" : true,
@@ -1063,6 +1100,7 @@ public enum OpenAPIDocument {
           "role",
           "active",
           "last_login_at",
+          "password_changed_at",
           "version",
           "created_at"
         ],
@@ -1116,6 +1154,135 @@ public enum OpenAPIDocument {
           "items",
           "next_cursor"
         ],
+        "type" : "object"
+      },
+      "OperatorSession" : {
+        "properties" : {
+          "address" : {
+            "description" : "The client's address (behind a trusted proxy, the one it reports).",
+            "maxLength" : 64,
+            "readOnly" : true,
+            "type" : [
+              "string",
+              "null"
+            ]
+          },
+          "created_at" : {
+            "format" : "date-time",
+            "readOnly" : true,
+            "type" : "string"
+          },
+          "expires_at" : {
+            "format" : "date-time",
+            "readOnly" : true,
+            "type" : "string"
+          },
+          "id" : {
+            "format" : "uuid",
+            "readOnly" : true,
+            "type" : "string"
+          },
+          "operator_id" : {
+            "format" : "uuid",
+            "type" : "string"
+          },
+          "revoked_at" : {
+            "format" : "date-time",
+            "readOnly" : true,
+            "type" : [
+              "string",
+              "null"
+            ]
+          },
+          "revoked_reason" : {
+            "description" : "logout, or revoked by an admin.",
+            "maxLength" : 64,
+            "readOnly" : true,
+            "type" : [
+              "string",
+              "null"
+            ]
+          },
+          "role" : {
+            "description" : "The role the session was opened with; a role change ends it.",
+            "enum" : [
+              "operator",
+              "supervisor",
+              "admin"
+            ],
+            "readOnly" : true,
+            "type" : "string"
+          },
+          "user_agent" : {
+            "maxLength" : 200,
+            "readOnly" : true,
+            "type" : [
+              "string",
+              "null"
+            ]
+          },
+          "version" : {
+            "format" : "int32",
+            "readOnly" : true,
+            "type" : "integer"
+          }
+        },
+        "required" : [
+          "id",
+          "operator_id",
+          "role",
+          "address",
+          "user_agent",
+          "created_at",
+          "expires_at",
+          "revoked_at",
+          "revoked_reason",
+          "version"
+        ],
+        "type" : "object"
+      },
+      "OperatorSessionCreate" : {
+        "additionalProperties" : false,
+        "properties" : {
+          "operator_id" : {
+            "format" : "uuid",
+            "type" : "string"
+          }
+        },
+        "required" : [
+          "operator_id"
+        ],
+        "type" : "object"
+      },
+      "OperatorSessionPage" : {
+        "properties" : {
+          "items" : {
+            "items" : {
+              "$ref" : "#/components/schemas/OperatorSession"
+            },
+            "type" : "array"
+          },
+          "next_cursor" : {
+            "type" : [
+              "string",
+              "null"
+            ]
+          }
+        },
+        "required" : [
+          "items",
+          "next_cursor"
+        ],
+        "type" : "object"
+      },
+      "OperatorSessionUpdate" : {
+        "additionalProperties" : false,
+        "properties" : {
+          "operator_id" : {
+            "format" : "uuid",
+            "type" : "string"
+          }
+        },
         "type" : "object"
       },
       "OperatorUpdate" : {
@@ -3775,6 +3942,40 @@ public enum OpenAPIDocument {
         ]
       }
     },
+    "/api/auth/logout" : {
+      "post" : {
+        "operationId" : "logout",
+        "responses" : {
+          "204" : {
+            "description" : "The session has ended (also when it had already ended)."
+          },
+          "401" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "No valid token, or its session has already ended."
+          },
+          "503" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The session cannot be checked right now (database unreachable); retry."
+          }
+        },
+        "summary" : "End this token's session: the token and its live connections stop working.",
+        "tags" : [
+          "auth"
+        ]
+      }
+    },
     "/api/commands" : {
       "get" : {
         "operationId" : "listCommands",
@@ -3972,6 +4173,265 @@ public enum OpenAPIDocument {
         "summary" : "Read one. Roles: operator, supervisor, admin.",
         "tags" : [
           "Command"
+        ]
+      }
+    },
+    "/api/operator-sessions" : {
+      "get" : {
+        "operationId" : "listOperatorSessions",
+        "parameters" : [
+          {
+            "in" : "query",
+            "name" : "limit",
+            "schema" : {
+              "default" : 50,
+              "maximum" : 500,
+              "minimum" : 1,
+              "type" : "integer"
+            }
+          },
+          {
+            "description" : "The next_cursor of the previous page.",
+            "in" : "query",
+            "name" : "after",
+            "schema" : {
+              "type" : "string"
+            }
+          },
+          {
+            "in" : "query",
+            "name" : "sort",
+            "schema" : {
+              "default" : "created_at",
+              "enum" : [
+                "created_at"
+              ],
+              "type" : "string"
+            }
+          },
+          {
+            "in" : "query",
+            "name" : "direction",
+            "schema" : {
+              "default" : "asc",
+              "enum" : [
+                "asc",
+                "desc"
+              ],
+              "type" : "string"
+            }
+          },
+          {
+            "description" : "Equality filter.",
+            "in" : "query",
+            "name" : "operator_id",
+            "schema" : {
+              "format" : "uuid",
+              "type" : "string"
+            }
+          }
+        ],
+        "responses" : {
+          "200" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/OperatorSessionPage"
+                }
+              }
+            },
+            "description" : "One page."
+          },
+          "401" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "No valid bearer token."
+          },
+          "403" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The role may not do this."
+          },
+          "422" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "A bad query parameter."
+          }
+        },
+        "summary" : "List operator_sessions, keyset-paginated. Roles: admin.",
+        "tags" : [
+          "OperatorSession"
+        ]
+      }
+    },
+    "/api/operator-sessions/{id}" : {
+      "get" : {
+        "operationId" : "getOperatorSession",
+        "parameters" : [
+          {
+            "in" : "path",
+            "name" : "id",
+            "required" : true,
+            "schema" : {
+              "format" : "uuid",
+              "type" : "string"
+            }
+          }
+        ],
+        "responses" : {
+          "200" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/OperatorSession"
+                }
+              }
+            },
+            "description" : "The row; ETag carries the version."
+          },
+          "401" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "No valid bearer token."
+          },
+          "403" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The role may not do this."
+          },
+          "404" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "No such row."
+          }
+        },
+        "summary" : "Read one. Roles: admin.",
+        "tags" : [
+          "OperatorSession"
+        ]
+      }
+    },
+    "/api/operator-sessions/{id}/revoke" : {
+      "post" : {
+        "operationId" : "revokeOperatorSession",
+        "parameters" : [
+          {
+            "in" : "path",
+            "name" : "id",
+            "required" : true,
+            "schema" : {
+              "format" : "uuid",
+              "type" : "string"
+            }
+          }
+        ],
+        "requestBody" : {
+          "content" : {
+            "application/json" : {
+              "schema" : {
+                "type" : "object"
+              }
+            }
+          },
+          "required" : false
+        },
+        "responses" : {
+          "200" : {
+            "description" : "Done; the changed row."
+          },
+          "201" : {
+            "description" : "Created (a note)."
+          },
+          "202" : {
+            "description" : "Accepted: a command for the worker that owns the panel."
+          },
+          "204" : {
+            "description" : "Done."
+          },
+          "401" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "No valid bearer token."
+          },
+          "403" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The role may not do this."
+          },
+          "404" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "No such row."
+          },
+          "409" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "Not allowed in the row's current state."
+          },
+          "422" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "Invalid fields."
+          }
+        },
+        "summary" : "End the session now: its token is refused within seconds and its live connections close. Roles: admin.",
+        "tags" : [
+          "OperatorSession"
         ]
       }
     },

@@ -10,14 +10,14 @@ import StamCore
 
 /// The `/api/operators` routes of `Operator`.
 ///
-/// Declared at schema/entities.yaml:252.
+/// Declared at schema/entities.yaml:253.
 /// The `actions:` of `Operator`, implemented by hand (the backend). The route has checked the role and parsed the id.
 public protocol OperatorActions: Sendable {
     /// Set an operator's password (stored as a bcrypt hash).
     ///
     /// `POST /api/operators/{id}/set-password`.
     ///
-    /// Declared at schema/entities.yaml:260.
+    /// Declared at schema/entities.yaml:261.
     func setPassword(id: UUID, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
 }
 

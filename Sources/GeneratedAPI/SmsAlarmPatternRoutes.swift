@@ -10,7 +10,7 @@ import StamCore
 
 /// The `/api/sms-alarm-patterns` routes of `SmsAlarmPattern`.
 ///
-/// Declared at schema/entities.yaml:332.
+/// Declared at schema/entities.yaml:359.
 public struct SmsAlarmPatternRoutes: Sendable {
     public let repository: SmsAlarmPatternRepository
 

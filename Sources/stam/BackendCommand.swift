@@ -42,6 +42,9 @@ struct BackendCommand: AsyncParsableCommand {
     @Option(help: "Name of this backend; its live queue is backend.live.<instance> (default: host name and PID).")
     var instance: String?
 
+    @Option(help: "Proxies whose X-Real-IP names the client (addresses, networks, host names; comma-separated; default: $STAM_TRUSTED_PROXIES; none: every request is its TCP peer's).")
+    var trustedProxies: String?
+
     @Flag(inversion: .prefixedNo, help: "Keep the answers of the lists the schema marks list_cache in memory (see ListCache).")
     var listCache = true
 
@@ -99,17 +102,18 @@ struct BackendCommand: AsyncParsableCommand {
         let reportDatabase = ReportDatabase(replica: replica, primary: client, logger: logger)
         let metrics = BackendMetrics(hub: hub, listCache: listCache)
         let lagMonitor = ReplicationLagMonitor(reports: reportDatabase, metrics: metrics, logger: logger)
-        let router = BackendRouter(repositories: repositories, tokens: tokens, outbox: outbox, readiness: readiness,
-                                   reports: ReportsController(database: reportDatabase), metrics: metrics,
-                                   listCache: listCache).build()
+        let proxies = TrustedProxies(list: trustedProxies ?? environment["STAM_TRUSTED_PROXIES"], logger: logger)
+        let backend = BackendRouter(repositories: repositories, tokens: tokens, outbox: outbox, readiness: readiness,
+                                    reports: ReportsController(database: reportDatabase), metrics: metrics,
+                                    listCache: listCache, proxies: proxies)
         let application = BackendApplication.make(
-            router: router, live: LiveSocket(hub: hub, tokens: tokens, state: RedisLiveState(client: redis)),
+            router: backend.build(), live: LiveSocket(hub: hub, tokens: tokens, sessions: backend.sessions, state: RedisLiveState(client: redis)),
             host: host, port: port, logger: logger)
         logger.info("backend starting", metadata: [
             "instance": "\(name)", "database": "\(database.redactedURL)", "broker": "\(amqp.redactedURL)", "port": "\(port)",
         ])
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: client), .init(service: outbox), .init(service: feed), .init(service: smsConsumer), .init(service: application)]
+            services: [.init(service: client), .init(service: proxies), .init(service: outbox), .init(service: feed), .init(service: smsConsumer), .init(service: application)]
                 + (lagMonitor.map { [.init(service: $0)] } ?? []),
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()

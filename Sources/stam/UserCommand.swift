@@ -29,7 +29,7 @@ struct UserCommand: AsyncParsableCommand {
                 throw ValidationError("unknown role '\(self.role)'; one of: \(OperatorRole.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             let password = try passwordFile.map { try DatabaseConfiguration.readSecret($0) } ?? readLine(strippingNewline: true) ?? ""
-            guard password.count >= 10 else { throw ValidationError("the password needs at least 10 characters") }
+            if let problem = PasswordHasher.problem(with: password) { throw ValidationError("the password \(problem)") }
             guard let databaseURL = databaseURL ?? ProcessInfo.processInfo.environment["DATABASE_URL"] else {
                 throw ValidationError("no database: pass --database-url or set DATABASE_URL")
             }
@@ -42,7 +42,7 @@ struct UserCommand: AsyncParsableCommand {
                 defer { group.cancelAll() }
                 let repositories = Repositories(context: DatabaseContext(client: client, secrets: secrets, logger: logger))
                 let created = try await repositories.operators.insert(
-                    Operator(login: login, displayName: displayName ?? login, passwordHash: Secret(hash), role: role))
+                    Operator(login: login, displayName: displayName ?? login, passwordHash: Secret(hash), role: role, passwordChangedAt: Date()))
                 print("created operator \(created.login) (\(created.role.rawValue)), id \(created.id.uuidString.lowercased())")
             }
         }

@@ -139,6 +139,32 @@ import Testing
                       - exp_labels: { severity: critical, job: backend, instance: "backend-2:8000" }
                         exp_annotations:
                           summary: "Backend backend-2:8000 not ready for \(TemplateValuesForTests.duration(monitoring.backendNotReadySeconds))"
+              # Logins: refusals above the schema's rate over both backends fire; successes, and refusals below it, do not.
+              - interval: 15s
+                input_series:
+                  - series: 'stam_login_attempts_total{job="backend", instance="backend-1:8000", outcome="refused"}'
+                    values: '0+\(monitoring.loginRefusalsPerMinute / 4)x80'
+                  - series: 'stam_login_attempts_total{job="backend", instance="backend-2:8000", outcome="throttled_account_address"}'
+                    values: '0+\(monitoring.loginRefusalsPerMinute / 4)x80'
+                  - series: 'stam_login_attempts_total{job="backend", instance="backend-2:8000", outcome="success"}'
+                    values: '0+100x80'
+                alert_rule_test:
+                  - eval_time: \(300 + monitoring.loginRefusalsForSeconds + 30)s
+                    alertname: LoginStorm
+                    exp_alerts:
+                      - exp_labels: { severity: warning }
+                        exp_annotations:
+                          summary: "More than \(monitoring.loginRefusalsPerMinute) refused logins a minute for \(TemplateValuesForTests.duration(monitoring.loginRefusalsForSeconds))"
+              - interval: 15s
+                input_series:
+                  - series: 'stam_login_attempts_total{job="backend", instance="backend-1:8000", outcome="refused"}'
+                    values: '0+\(monitoring.loginRefusalsPerMinute / 8)x80'
+                  - series: 'stam_login_attempts_total{job="backend", instance="backend-2:8000", outcome="success"}'
+                    values: '0+100x80'
+                alert_rule_test:
+                  - eval_time: \(300 + monitoring.loginRefusalsForSeconds + 30)s
+                    alertname: LoginStorm
+                    exp_alerts: []
             """
         try tests.write(toFile: "\(directory)/alerts_test.yml", atomically: true, encoding: .utf8)
         let result = try DeploymentTools.status(promtool, ["test", "rules", "\(directory)/alerts_test.yml"])

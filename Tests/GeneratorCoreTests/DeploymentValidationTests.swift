@@ -181,6 +181,7 @@ import Testing
                 sms_silence: 1h
                 panel_disconnected: 2m
                 backend_not_ready: 1m
+                login_refusals: { per_minute: 30, for: 2m }
             """) == ["schema/deployment.yaml:22:1: error: the replication lag warning (60 s) must be below the critical level (10 s)"])
     }
 

@@ -68,16 +68,23 @@ import _CryptoExtras
             }
             let reports = ReportsController(database: ReportDatabase(replica: replicaConfiguration, primary: client, logger: reportLogger))
             let router = BackendRouter(repositories: repositories, tokens: tokens, outbox: OutboxNotifier(client: client, logger: logger),
-                                       limiter: LoginRateLimiter(limits: .init(perAccount: 3, perAddress: 100)),
+                                       throttle: LoginThrottle(limits: .init(freeFailures: 3, firstDelay: .seconds(60))),
                                        readiness: readiness, reports: reports).build()
             let harness = Harness(repositories: repositories, tokens: tokens, users: users)
             try await Application(router: router).test(.router) { client in try await body(client, harness) }
         }
     }
 
+    /// A token of a session opened for the role's user (what a login makes, without bcrypt's quarter second).
     func token(_ harness: Harness, role: String) async throws -> String {
         let user = try #require(harness.users[role])
-        return try await harness.tokens.issue(for: Principal(operatorId: user.id, login: user.login, role: role))
+        return try await Self.sessionToken(for: user, repositories: harness.repositories, tokens: harness.tokens)
+    }
+
+    static func sessionToken(for user: Operator, repositories: Repositories, tokens: TokenService) async throws -> String {
+        let session = try await repositories.operatorSessions.insert(
+            OperatorSession(operatorId: user.id, role: user.role, expiresAt: Date().addingTimeInterval(3600)))
+        return try await tokens.issue(for: Principal(operatorId: user.id, login: user.login, role: user.role.rawValue, sessionId: session.id))
     }
 
     static func bearer(_ token: String) -> HTTPFields { [.authorization: "Bearer \(token)"] }

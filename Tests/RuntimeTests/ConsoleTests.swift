@@ -211,8 +211,9 @@ import TestSupport
                 publisher: Publisher(configuration: rabbit.configuration, topology: StamTopology.messaging, logger: logger), logger: logger)
             let port = try FreePort.find()
             let startBackend = { @Sendable () async throws -> RunningBackend in
-                let router = BackendRouter(repositories: repositories, tokens: fixture.tokens, outbox: OutboxNotifier(client: fixture.client, logger: logger), readiness: []).build()
-                let application = BackendApplication.make(router: router, live: LiveSocket(hub: hub, tokens: fixture.tokens, state: RedisLiveState(client: redis)),
+                let routes = BackendRouter(repositories: repositories, tokens: fixture.tokens, outbox: OutboxNotifier(client: fixture.client, logger: logger), readiness: [])
+                let application = BackendApplication.make(router: routes.build(),
+                                                          live: LiveSocket(hub: hub, tokens: fixture.tokens, sessions: routes.sessions, state: RedisLiveState(client: redis)),
                                                           host: "127.0.0.1", port: port, logger: logger)
                 let backend = RunningBackend(application, logger: logger)
                 do {

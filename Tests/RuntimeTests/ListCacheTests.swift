@@ -208,7 +208,7 @@ import _CryptoExtras
         try await RepositoryTests.withClient(database, logger: logger) { client in
             let repositories = Repositories(context: DatabaseContext(client: client, secrets: try RepositoryTests.randomBox(), logger: logger))
             let user = try await repositories.operators.insert(Operator(login: "ola", displayName: "Ola", role: .operator))
-            let headers: HTTPFields = [.authorization: "Bearer \(try await tokens.issue(for: Principal(operatorId: user.id, login: user.login, role: "operator")))"]
+            let headers: HTTPFields = [.authorization: "Bearer \(try await APITests.sessionToken(for: user, repositories: repositories, tokens: tokens))"]
             let site = try await repositories.sites.insert(Site(code: "LC", name: "list cache"))
             let first = try await repositories.alarms.insert(Alarm(siteId: site.id, kind: .burglary, title: "Zone 1"))
 

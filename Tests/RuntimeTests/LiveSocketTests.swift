@@ -44,7 +44,7 @@ import _CryptoExtras
             hub: hub, logger: logger)
         let publisher = Publisher(configuration: rabbit.configuration, topology: StamTopology.messaging, logger: logger)
         let application = BackendApplication.make(
-            router: Router(context: StamRequestContext.self), live: LiveSocket(hub: hub, tokens: tokens, state: FixedState(),
+            router: Router(context: StamRequestContext.self), live: LiveSocket(hub: hub, tokens: tokens, sessions: nil, state: FixedState(),
                                                                                authenticationTimeout: .seconds(2)),
             host: "127.0.0.1", port: 0, logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { group in

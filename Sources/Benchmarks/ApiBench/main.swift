@@ -105,11 +105,17 @@ do {
         SELECT gen_random_uuid(), '00000000-0000-0000-0000-00000000000a', 'burglary', 'normal', 'new', 'Zone ' || g,
                now() - (g || ' seconds')::interval, 1
         FROM generate_series(1, 2000) g;
+        -- The bench's operator and the session its token names (the backend checks it at most every 2 s).
+        INSERT INTO operators (id, login, display_name, role, active, version, created_at)
+        VALUES ('00000000-0000-0000-0000-0000000000b1', 'bench', 'Bench', 'operator', true, 1, now());
+        INSERT INTO operator_sessions (id, operator_id, role, created_at, expires_at, version)
+        VALUES ('00000000-0000-0000-0000-0000000000b2', '00000000-0000-0000-0000-0000000000b1', 'operator', now(), now() + interval '1 day', 1);
         ANALYZE;
         """, database: "stam")
 
     let tokens = try await TokenService(publicKeyPEM: key.publicKey.pemRepresentation, privateKeyPEM: key.pemRepresentation)
-    let token = try await tokens.issue(for: Principal(operatorId: UUID(), login: "bench", role: "operator"))
+    let token = try await tokens.issue(for: Principal(operatorId: UUID(uuidString: "00000000-0000-0000-0000-0000000000b1")!, login: "bench",
+                                                      role: "operator", sessionId: UUID(uuidString: "00000000-0000-0000-0000-0000000000b2")!))
 
     var environment = ProcessInfo.processInfo.environment
     environment["STAM_SECRETS_DIR"] = secrets

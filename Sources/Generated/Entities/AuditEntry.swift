@@ -7,33 +7,40 @@ import StamCore
 ///
 /// Table `audit_entries`.
 ///
-/// Declared at schema/entities.yaml:303.
+/// Declared at schema/entities.yaml:329.
 public struct AuditEntry: Entity {
     public static let tableName = "audit_entries"
-    public static let columnNames: [String] = ["id", "operator_id", "action", "entity_type", "entity_id", "request_id", "details", "created_at"]
+    public static let columnNames: [String] = ["id", "operator_id", "action", "entity_type", "entity_id", "request_id", "address", "details", "created_at"]
 
-    /// Declared at schema/entities.yaml:306.
+    /// Declared at schema/entities.yaml:332.
     public var id: UUID
 
-    /// Declared at schema/entities.yaml:307.
+    /// Who acted; none for a failed login of an unknown account. An operator who has acted cannot be deleted (deactivate instead).
+    ///
+    /// Declared at schema/entities.yaml:333.
     public var operatorId: UUID?
 
-    /// Declared at schema/entities.yaml:308.
+    /// Declared at schema/entities.yaml:334.
     public var action: String
 
-    /// Declared at schema/entities.yaml:309.
+    /// Declared at schema/entities.yaml:335.
     public var entityType: String
 
-    /// Declared at schema/entities.yaml:310.
+    /// Declared at schema/entities.yaml:336.
     public var entityId: UUID?
 
-    /// Declared at schema/entities.yaml:311.
+    /// Declared at schema/entities.yaml:337.
     public var requestId: String?
 
-    /// Declared at schema/entities.yaml:312.
+    /// The client's address (behind a trusted proxy, the one it reports).
+    ///
+    /// Declared at schema/entities.yaml:338.
+    public var address: String?
+
+    /// Declared at schema/entities.yaml:339.
     public var details: JSONValue?
 
-    /// Declared at schema/entities.yaml:313.
+    /// Declared at schema/entities.yaml:340.
     public var createdAt: Date
 
     public init(
@@ -43,6 +50,7 @@ public struct AuditEntry: Entity {
         entityType: String,
         entityId: UUID? = nil,
         requestId: String? = nil,
+        address: String? = nil,
         details: JSONValue? = nil,
         createdAt: Date = Date()
     ) {
@@ -52,6 +60,7 @@ public struct AuditEntry: Entity {
         self.entityType = entityType
         self.entityId = entityId
         self.requestId = requestId
+        self.address = address
         self.details = details
         self.createdAt = createdAt
     }
@@ -63,6 +72,7 @@ public struct AuditEntry: Entity {
         case entityType = "entity_type"
         case entityId = "entity_id"
         case requestId = "request_id"
+        case address
         case details
         case createdAt = "created_at"
     }
@@ -73,6 +83,8 @@ extension AuditEntry: JSONWritable {
         writer.beginObject()
         writer.key("action")
         writer.value(self.action)
+        writer.key("address")
+        if let value = self.address { writer.value(value) } else { writer.null() }
         writer.key("created_at")
         writer.value(self.createdAt)
         writer.key("details")

@@ -10,7 +10,7 @@ import StamCore
 /// Declared at schema/entities.yaml:239.
 public struct Operator: Entity {
     public static let tableName = "operators"
-    public static let columnNames: [String] = ["id", "login", "display_name", "password_hash", "role", "active", "last_login_at", "version", "created_at"]
+    public static let columnNames: [String] = ["id", "login", "display_name", "password_hash", "role", "active", "last_login_at", "password_changed_at", "version", "created_at"]
 
     /// Declared at schema/entities.yaml:242.
     public var id: UUID
@@ -35,10 +35,15 @@ public struct Operator: Entity {
     /// Declared at schema/entities.yaml:248.
     public var lastLoginAt: Date?
 
+    /// When the password was last set; sessions that began before it are no longer valid.
+    ///
     /// Declared at schema/entities.yaml:249.
-    public var version: Int
+    public var passwordChangedAt: Date?
 
     /// Declared at schema/entities.yaml:250.
+    public var version: Int
+
+    /// Declared at schema/entities.yaml:251.
     public var createdAt: Date
 
     public init(
@@ -49,6 +54,7 @@ public struct Operator: Entity {
         role: OperatorRole = .`operator`,
         active: Bool = true,
         lastLoginAt: Date? = nil,
+        passwordChangedAt: Date? = nil,
         version: Int = 1,
         createdAt: Date = Date()
     ) {
@@ -59,6 +65,7 @@ public struct Operator: Entity {
         self.role = role
         self.active = active
         self.lastLoginAt = lastLoginAt
+        self.passwordChangedAt = passwordChangedAt
         self.version = version
         self.createdAt = createdAt
     }
@@ -71,6 +78,7 @@ public struct Operator: Entity {
         case role
         case active
         case lastLoginAt = "last_login_at"
+        case passwordChangedAt = "password_changed_at"
         case version
         case createdAt = "created_at"
     }
@@ -91,6 +99,8 @@ extension Operator: JSONWritable {
         if let value = self.lastLoginAt { writer.value(value) } else { writer.null() }
         writer.key("login")
         writer.value(self.login)
+        writer.key("password_changed_at")
+        if let value = self.passwordChangedAt { writer.value(value) } else { writer.null() }
         writer.key("password_hash")
         if let value = self.passwordHash { writer.value(value) } else { writer.null() }
         writer.key("role")

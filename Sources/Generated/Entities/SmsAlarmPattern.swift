@@ -7,34 +7,34 @@ import StamCore
 ///
 /// Table `sms_alarm_patterns`.
 ///
-/// Declared at schema/entities.yaml:321.
+/// Declared at schema/entities.yaml:348.
 public struct SmsAlarmPattern: Entity {
     public static let tableName = "sms_alarm_patterns"
     public static let columnNames: [String] = ["id", "pattern", "kind", "priority", "title", "enabled", "created_at"]
 
-    /// Declared at schema/entities.yaml:324.
+    /// Declared at schema/entities.yaml:351.
     public var id: UUID
 
     /// Regular expression (ICU syntax), matched case-insensitively anywhere in the SMS text; an invalid one is skipped with a warning.
     ///
-    /// Declared at schema/entities.yaml:325.
+    /// Declared at schema/entities.yaml:352.
     public var pattern: String
 
-    /// Declared at schema/entities.yaml:326.
+    /// Declared at schema/entities.yaml:353.
     public var kind: AlarmKind
 
-    /// Declared at schema/entities.yaml:327.
+    /// Declared at schema/entities.yaml:354.
     public var priority: AlarmPriority
 
     /// Alarm title prefix; the SMS text follows it.
     ///
-    /// Declared at schema/entities.yaml:328.
+    /// Declared at schema/entities.yaml:355.
     public var title: String?
 
-    /// Declared at schema/entities.yaml:329.
+    /// Declared at schema/entities.yaml:356.
     public var enabled: Bool
 
-    /// Declared at schema/entities.yaml:330.
+    /// Declared at schema/entities.yaml:357.
     public var createdAt: Date
 
     public init(

@@ -7,14 +7,14 @@ import StamCore
 
 /// Data access for `AuditEntry` (table `audit_entries`): insert, find, update, delete and keyset-paginated lists. Pass a transaction's connection as `on:` to take part in it.
 ///
-/// Declared at schema/entities.yaml:303.
+/// Declared at schema/entities.yaml:329.
 public struct AuditEntryRepository: Sendable {
     public let context: DatabaseContext
 
     public init(context: DatabaseContext) { self.context = context }
 
     static let table = "audit_entries"
-    static let columns = "\"id\", \"operator_id\", \"action\", \"entity_type\", \"entity_id\", \"request_id\", \"details\"::text, \"created_at\""
+    static let columns = "\"id\", \"operator_id\", \"action\", \"entity_type\", \"entity_id\", \"request_id\", \"address\", \"details\"::text, \"created_at\""
 
     /// Equality filters from `api.filters`; a nil property does not filter.
     public struct Filter: Sendable, Hashable {
@@ -67,10 +67,11 @@ public struct AuditEntryRepository: Sendable {
             binds.add(value.entityType),
             binds.add(value.entityId),
             binds.add(value.requestId),
+            binds.add(value.address),
             try binds.add(json: value.details) + "::jsonb",
             binds.add(value.createdAt),
         ]
-        let sql = "INSERT INTO \"audit_entries\" (\"id\", \"operator_id\", \"action\", \"entity_type\", \"entity_id\", \"request_id\", \"details\", \"created_at\") VALUES (\(values.joined(separator: ", "))) RETURNING \(Self.columns)"
+        let sql = "INSERT INTO \"audit_entries\" (\"id\", \"operator_id\", \"action\", \"entity_type\", \"entity_id\", \"request_id\", \"address\", \"details\", \"created_at\") VALUES (\(values.joined(separator: ", "))) RETURNING \(Self.columns)"
         let rows = try await context.rows(binds.query(sql), on: connection)
         return try Self.decode(rows[0], context: context)
     }
@@ -91,6 +92,7 @@ public struct AuditEntryRepository: Sendable {
             "\"entity_type\" = \(binds.add(value.entityType))",
             "\"entity_id\" = \(binds.add(value.entityId))",
             "\"request_id\" = \(binds.add(value.requestId))",
+            "\"address\" = \(binds.add(value.address))",
             "\"details\" = \(try binds.add(json: value.details) + "::jsonb")",
         ]
         let sql = "UPDATE \"audit_entries\" SET \(assignments.joined(separator: ", ")) WHERE \"id\" = \(binds.add(value.id)) RETURNING \(Self.columns)"
@@ -155,6 +157,7 @@ public struct AuditEntryRepository: Sendable {
         let entityType = try reader.read(String.self)
         let entityId = try reader.readOptional(UUID.self)
         let requestId = try reader.readOptional(String.self)
+        let address = try reader.readOptional(String.self)
         let details = try reader.readOptionalJSON(JSONValue.self)
         let createdAt = try reader.read(Date.self)
         return AuditEntry(
@@ -164,6 +167,7 @@ public struct AuditEntryRepository: Sendable {
             entityType: entityType,
             entityId: entityId,
             requestId: requestId,
+            address: address,
             details: details,
             createdAt: createdAt
         )

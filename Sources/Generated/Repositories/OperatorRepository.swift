@@ -16,7 +16,7 @@ public struct OperatorRepository: Sendable {
     public init(context: DatabaseContext) { self.context = context }
 
     static let table = "operators"
-    static let columns = "\"id\", \"login\", \"display_name\", \"password_hash\", \"role\", \"active\", \"last_login_at\", \"version\", \"created_at\""
+    static let columns = "\"id\", \"login\", \"display_name\", \"password_hash\", \"role\", \"active\", \"last_login_at\", \"password_changed_at\", \"version\", \"created_at\""
 
     /// Equality filters from `api.filters`; a nil property does not filter.
     public struct Filter: Sendable, Hashable {
@@ -71,10 +71,11 @@ public struct OperatorRepository: Sendable {
             binds.add(enumValue: value.role),
             binds.add(value.active),
             binds.add(value.lastLoginAt),
+            binds.add(value.passwordChangedAt),
             binds.add(value.version),
             binds.add(value.createdAt),
         ]
-        let sql = "INSERT INTO \"operators\" (\"id\", \"login\", \"display_name\", \"password_hash\", \"role\", \"active\", \"last_login_at\", \"version\", \"created_at\") VALUES (\(values.joined(separator: ", "))) RETURNING \(Self.columns)"
+        let sql = "INSERT INTO \"operators\" (\"id\", \"login\", \"display_name\", \"password_hash\", \"role\", \"active\", \"last_login_at\", \"password_changed_at\", \"version\", \"created_at\") VALUES (\(values.joined(separator: ", "))) RETURNING \(Self.columns)"
         let rows = try await context.rows(binds.query(sql), on: connection)
         return try Self.decode(rows[0], context: context)
     }
@@ -99,6 +100,7 @@ public struct OperatorRepository: Sendable {
             "\"role\" = \(binds.add(enumValue: value.role))",
             "\"active\" = \(binds.add(value.active))",
             "\"last_login_at\" = \(binds.add(value.lastLoginAt))",
+            "\"password_changed_at\" = \(binds.add(value.passwordChangedAt))",
             "\"version\" = \"version\" + 1",
         ]
         let sql = "UPDATE \"operators\" SET \(assignments.joined(separator: ", ")) WHERE \"id\" = \(binds.add(value.id)) AND \"version\" = \(binds.add(value.version)) RETURNING \(Self.columns)"
@@ -165,6 +167,7 @@ public struct OperatorRepository: Sendable {
         let role = try reader.readEnum(OperatorRole.self)
         let active = try reader.read(Bool.self)
         let lastLoginAt = try reader.readOptional(Date.self)
+        let passwordChangedAt = try reader.readOptional(Date.self)
         let version = try reader.read(Int.self)
         let createdAt = try reader.read(Date.self)
         let box = try context.secretBox(for: table)
@@ -177,6 +180,7 @@ public struct OperatorRepository: Sendable {
             role: role,
             active: active,
             lastLoginAt: lastLoginAt,
+            passwordChangedAt: passwordChangedAt,
             version: version,
             createdAt: createdAt
         )

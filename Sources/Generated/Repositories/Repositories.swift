@@ -14,6 +14,7 @@ public struct Repositories: Sendable {
     public let alarms: AlarmRepository
     public let alarmNotes: AlarmNoteRepository
     public let operators: OperatorRepository
+    public let operatorSessions: OperatorSessionRepository
     public let commands: CommandRepository
     public let smsMessages: SmsMessageRepository
     public let auditEntries: AuditEntryRepository
@@ -30,6 +31,7 @@ public struct Repositories: Sendable {
         alarms = AlarmRepository(context: context)
         alarmNotes = AlarmNoteRepository(context: context)
         operators = OperatorRepository(context: context)
+        operatorSessions = OperatorSessionRepository(context: context)
         commands = CommandRepository(context: context)
         smsMessages = SmsMessageRepository(context: context)
         auditEntries = AuditEntryRepository(context: context)

@@ -279,14 +279,15 @@ extension SchemaLoader {
         let prometheus = reader.located("prometheus")
         let grafana = reader.optionalLocated("grafana")
         let interval = reader.seconds("scrape_interval", default: 15)
-        let alertKeys = ["relay_active_instances", "replication_lag", "sms_silence", "panel_disconnected", "backend_not_ready"]
+        let alertKeys = ["relay_active_instances", "replication_lag", "sms_silence", "panel_disconnected", "backend_not_ready", "login_refusals"]
         guard var alerts = reader.section("alerts", allowed: alertKeys) else {
             diagnostics.error("the monitoring settings need 'alerts' (\(alertKeys.joined(separator: ", ")))", at: reader.location)
             return nil
         }
         guard var relay = alerts.section("relay_active_instances", allowed: ["below", "for"]),
-              var lag = alerts.section("replication_lag", allowed: ["warning", "critical", "for"]) else {
-            diagnostics.error("the alerts need 'relay_active_instances: { below, for }' and 'replication_lag: { warning, critical, for }'", at: alerts.location)
+              var lag = alerts.section("replication_lag", allowed: ["warning", "critical", "for"]),
+              var logins = alerts.section("login_refusals", allowed: ["per_minute", "for"]) else {
+            diagnostics.error("the alerts need 'relay_active_instances: { below, for }', 'replication_lag: { warning, critical, for }' and 'login_refusals: { per_minute, for }'", at: alerts.location)
             return nil
         }
         let settings = MonitoringSettings(
@@ -294,7 +295,8 @@ extension SchemaLoader {
             relayMinimumActive: relay.int("below"), relayForSeconds: relay.seconds("for"),
             replicationLagWarningSeconds: lag.seconds("warning"), replicationLagCriticalSeconds: lag.seconds("critical"),
             replicationLagForSeconds: lag.seconds("for", default: 60), smsSilenceSeconds: alerts.seconds("sms_silence"),
-            panelDisconnectedSeconds: alerts.seconds("panel_disconnected"), backendNotReadySeconds: alerts.seconds("backend_not_ready"))
-        return reader.failed || alerts.failed || relay.failed || lag.failed ? nil : settings
+            panelDisconnectedSeconds: alerts.seconds("panel_disconnected"), backendNotReadySeconds: alerts.seconds("backend_not_ready"),
+            loginRefusalsPerMinute: logins.int("per_minute"), loginRefusalsForSeconds: logins.seconds("for"))
+        return reader.failed || alerts.failed || relay.failed || lag.failed || logins.failed ? nil : settings
     }
 }

@@ -260,11 +260,15 @@ public struct MonitoringSettings: Hashable, Sendable {
     public var smsSilenceSeconds: Int
     public var panelDisconnectedSeconds: Int
     public var backendNotReadySeconds: Int
+    /// Refused or throttled logins per minute, summed over the backends, that raise `LoginStorm`.
+    public var loginRefusalsPerMinute: Int
+    public var loginRefusalsForSeconds: Int
 
     public init(location: SourceLocation, prometheus: Located<String>, grafana: Located<String>?,
                 scrapeIntervalSeconds: Int, relayMinimumActive: Int, relayForSeconds: Int,
                 replicationLagWarningSeconds: Int, replicationLagCriticalSeconds: Int, replicationLagForSeconds: Int,
-                smsSilenceSeconds: Int, panelDisconnectedSeconds: Int, backendNotReadySeconds: Int) {
+                smsSilenceSeconds: Int, panelDisconnectedSeconds: Int, backendNotReadySeconds: Int,
+                loginRefusalsPerMinute: Int, loginRefusalsForSeconds: Int) {
         self.location = location
         self.prometheus = prometheus
         self.grafana = grafana
@@ -277,5 +281,7 @@ public struct MonitoringSettings: Hashable, Sendable {
         self.smsSilenceSeconds = smsSilenceSeconds
         self.panelDisconnectedSeconds = panelDisconnectedSeconds
         self.backendNotReadySeconds = backendNotReadySeconds
+        self.loginRefusalsPerMinute = loginRefusalsPerMinute
+        self.loginRefusalsForSeconds = loginRefusalsForSeconds
     }
 }

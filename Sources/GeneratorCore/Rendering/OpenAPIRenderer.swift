@@ -65,6 +65,15 @@ public struct OpenAPIRenderer {
                     "429": error("Too many failed logins; see Retry-After."),
                 ],
             ]],
+            "/api/auth/logout": ["post": [
+                "operationId": "logout", "summary": "End this token's session: the token and its live connections stop working.",
+                "tags": ["auth"],
+                "responses": [
+                    "204": ["description": "The session has ended (also when it had already ended)."],
+                    "401": error("No valid token, or its session has already ended."),
+                    "503": error("The session cannot be checked right now (database unreachable); retry."),
+                ],
+            ]],
             "/healthz": ["get": [
                 "operationId": "health", "summary": "The process is up.", "tags": ["health"], "security": [] as [Any],
                 "responses": ["200": ["description": "Up."]],

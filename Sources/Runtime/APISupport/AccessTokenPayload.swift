@@ -11,6 +11,8 @@ public struct AccessTokenPayload: JWTPayload, Equatable {
     public var iat: IssuedAtClaim
     public var login: String
     public var role: String
+    /// The session's id (`OperatorSession`), checked on every request so a logout or a revocation ends the token.
+    public var sid: String?
 
     public init(principal: Principal, issuer: String, audience: String, issuedAt: Date, lifetime: Duration) {
         sub = SubjectClaim(value: principal.operatorId.uuidString.lowercased())
@@ -20,6 +22,7 @@ public struct AccessTokenPayload: JWTPayload, Equatable {
         exp = ExpirationClaim(value: issuedAt.addingTimeInterval(Double(lifetime.components.seconds)))
         login = principal.login
         role = principal.role
+        sid = principal.sessionId?.uuidString.lowercased()
     }
 
     public func verify(using algorithm: some JWTAlgorithm) async throws {

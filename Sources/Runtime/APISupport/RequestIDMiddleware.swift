@@ -4,6 +4,10 @@ import Hummingbird
 
 /// Takes the caller's `X-Request-ID` (nginx sets one) when it is a sane token, else makes one; puts it in
 /// every log line of the request (`request_id`) and on the response, errors included.
+///
+/// It is also the last word on errors: an error that is not an answer already (a database or broker failure, a
+/// bug) is logged at error level with the request id and answered 500 with a JSON body carrying that id, so an
+/// operator's report and the log line meet. Never an empty 500.
 public struct RequestIDMiddleware: RouterMiddleware {
     public typealias Context = StamRequestContext
 
@@ -21,6 +25,15 @@ public struct RequestIDMiddleware: RouterMiddleware {
             return response
         } catch let error as any HTTPResponseError {
             var response = try error.response(from: request, context: context)
+            response.headers[.requestID] = id
+            return response
+        } catch {
+            context.logger.error("request failed", metadata: [
+                "error": .string(String(reflecting: error)), "method": .string(request.method.rawValue), "path": .string(request.uri.path),
+            ])
+            let answer = APIError(status: .internalServerError, code: "internal_error",
+                                  message: "the station could not complete this request; quote request id \(id) to its administrator")
+            var response = try answer.response(from: request, context: context)
             response.headers[.requestID] = id
             return response
         }

@@ -4,16 +4,20 @@ import NIOCore
 import StamCore
 
 /// The request context of the operator API: the authenticated principal (set by `AuthenticationMiddleware`),
-/// the request id (set by `RequestIDMiddleware`) and the peer address for rate limiting.
+/// the request id (set by `RequestIDMiddleware`), the TCP peer and the client's address (`ClientAddressMiddleware`:
+/// the peer, or what a trusted proxy reports).
 public struct StamRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     public var principal: Principal?
     public var requestId = ""
     public let peerAddress: String?
+    /// Whom the request is attributed to (login throttling, sessions, the audit trail).
+    public var clientAddress: String?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         peerAddress = source.channel.remoteAddress?.ipAddress
+        clientAddress = peerAddress
     }
 
     public var requestDecoder: JSONDecoder { APICoding.decoder }

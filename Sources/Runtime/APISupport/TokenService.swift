@@ -69,7 +69,13 @@ public struct TokenService: Sendable {
             throw APIError.unauthorized("the token is not for this audience")
         }
         guard let operatorId = UUID(uuidString: payload.sub.value) else { throw APIError.unauthorized("the token's subject is not an operator id") }
-        let principal = Principal(operatorId: operatorId, login: payload.login, role: payload.role)
+        var sessionId: UUID?
+        if let sid = payload.sid {
+            guard let id = UUID(uuidString: sid) else { throw APIError.unauthorized("the token's session id is malformed") }
+            sessionId = id
+        }
+        let principal = Principal(operatorId: operatorId, login: payload.login, role: payload.role, sessionId: sessionId,
+                                  expiresAt: payload.exp.value)
         verified.remember(token, principal: principal, expires: payload.exp.value, now: now)
         return principal
     }

@@ -158,6 +158,13 @@ struct ComposeRenderer {
         if dockerfile != nil || deployment.image(named: service.image.value)?.dockerfile != nil {
             variables.append(.init(name: "STAM_INSTANCE", value: TemplateValues.quoted(instance)))
         }
+        // The proxy's upstream believes the client address the proxy reports (X-Real-IP), and only the proxy's:
+        // the backend resolves these names (docs/SECURITY.md, login throttling).
+        if let proxy = deployment.proxy, proxy.upstream.service.value == service.name,
+           let proxyService = deployment.service(named: proxy.service.value) {
+            let names = proxyService.instanceNames(in: env)
+            if !names.isEmpty { variables.append(.init(name: "STAM_TRUSTED_PROXIES", value: TemplateValues.quoted(names.joined(separator: ",")))) }
+        }
         let command = wiring.command(of: service.name, in: env) ?? service.command?.value(in: env)
         let volumes = service.volumes.map(\.value) + wiring.mounts(of: service.name, in: env)
         let devices = service.devices?.value(in: env) ?? []

@@ -26,6 +26,8 @@ struct PrometheusRenderer: DeploymentComponentRenderer {
         var backendFor: String
         var backendJob: String
         var relayJob: String
+        var loginPerMinute: Int
+        var loginFor: String
     }
 
     func environments() -> [String] {
@@ -52,7 +54,8 @@ struct PrometheusRenderer: DeploymentComponentRenderer {
             lagFor: TemplateValues.duration(monitoring.replicationLagForSeconds),
             smsSilence: TemplateValues.duration(monitoring.smsSilenceSeconds),
             panelFor: TemplateValues.duration(monitoring.panelDisconnectedSeconds),
-            backendFor: TemplateValues.duration(monitoring.backendNotReadySeconds), backendJob: upstream, relayJob: relay))))
+            backendFor: TemplateValues.duration(monitoring.backendNotReadySeconds), backendJob: upstream, relayJob: relay,
+            loginPerMinute: monitoring.loginRefusalsPerMinute, loginFor: TemplateValues.duration(monitoring.loginRefusalsForSeconds)))))
         return files
     }
 
