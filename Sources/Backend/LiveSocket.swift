@@ -110,15 +110,8 @@ public struct LiveSocket: Sendable {
     /// Why the connection must end now, or nil. A session store that cannot answer (503) keeps it open: a
     /// database failover must not disconnect every console.
     func ended(_ principal: Principal) async -> String? {
-        if let expires = principal.expiresAt, expires <= Date() { return "the token expired; log in again" }
-        do {
-            try await sessions?.check(principal)
-        } catch let error as APIError where error.status == .unauthorized {
-            return error.message
-        } catch {
-            return nil
-        }
-        return nil
+        if let expires = principal.expiresAt, expires <= Date() { return "the token expired" }
+        return try? await sessions?.refusal(of: principal)
     }
 
     private func handle(_ text: String, client id: UUID, logger: Logger) async {

@@ -245,6 +245,7 @@ import TestSupport
                         // The backend dies; the console reconnects to the next one and reads what it missed.
                         try await first.stop()
                         seen.missed = try await Self.reconnect(page: page, scene: scene, port: port, startBackend: startBackend)
+                        seen.sessionEnded = try await Self.sessionEnds(page: page, scene: scene, startBackend: startBackend)
                         return seen
                     }
                 } catch {
@@ -279,6 +280,7 @@ import TestSupport
                 let command = try #require(try await repositories.commands.list(filter: .init(panelId: panel.id), sort: .requestedAt).items.first)
                 #expect(command.kind == .arm && command.targets == .array([.number(2)]))
                 #expect(seen.missed == .array([.string("normal"), .string("new"), .string(Self.missed)]))
+                #expect(seen.sessionEnded.contains("Your session has ended: the operator was deactivated"), "\(seen.sessionEnded)")
             }
         }
     }
@@ -381,6 +383,30 @@ import TestSupport
         }
     }
 
+    /// The operator is deactivated while the console is live (in the database, as an admin's PATCH does): the
+    /// station closes the live connection within seconds and the page goes back to the login form saying why.
+    static func sessionEnds(page: DevToolsPage, scene: Scene, startBackend: @Sendable () async throws -> RunningBackend) async throws -> String {
+        let backend = try await startBackend()
+        do {
+            try await page.waitFor("document.querySelector('#link-status').dataset.state === 'live'", "the live feed again")
+            let context = scene.repositories.context
+            let id = try #require(try await context.client.query("SELECT id FROM operators WHERE login = \(login)", logger: context.logger)
+                .collect().first?.decode(UUID.self))
+            var user = try #require(try await scene.repositories.operators.find(id: id))
+            user.active = false
+            _ = try await scene.repositories.operators.update(user)
+            try await page.waitFor("!document.querySelector('#login-view').hidden && !document.querySelector('#login-error').hidden",
+                                   "the login form after the session ended")
+            let shown = try await page.evaluate("document.querySelector('#login-error').textContent")
+            try await backend.stop()
+            guard case .string(let text) = shown else { return "\(shown)" }
+            return text
+        } catch {
+            try? await backend.stop()
+            throw error
+        }
+    }
+
     /// A backend running until `stop()`, which shuts it down the way SIGTERM does (a graceful shutdown of its
     /// service group): the listener closes and the open WebSockets with it, which consoles see as the backend
     /// going away.
@@ -420,6 +446,7 @@ import TestSupport
         var problems: [String]
         var expectedProblems: [String]
         var missed: JSONValue = .null
+        var sessionEnded = ""
     }
 
     static func jsString(_ text: String) -> String {

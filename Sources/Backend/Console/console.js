@@ -213,7 +213,12 @@
     }
   });
 
-  ui.logout.addEventListener('click', () => endSession());
+  // Logging out ends the session on the station too (its token stops working at once); the console does not wait
+  // for the answer, and a station it cannot reach still gets the local logout.
+  ui.logout.addEventListener('click', () => {
+    if (session) api('POST', '/api/auth/logout').catch(() => {});
+    endSession();
+  });
 
   function startConsole() {
     ui.loginView.hidden = true;
@@ -370,6 +375,9 @@
         break;
       case 'error':
         if (message.code === 'unauthorized') endSession('Your session has ended; please log in again.');
+        // The station closes a live connection whose session ended (expired, logged out elsewhere, revoked,
+        // the operator changed); the message says which.
+        if (message.code === 'session_ended') endSession(`Your session has ended: ${message.message}. Please log in again.`);
         break;
       default:
         break;  // pong

@@ -28,9 +28,13 @@ public final class SessionVerifier: Sendable {
 
     /// Throws `APIError.unauthorized` naming why the session ended, or 503 when the store cannot say.
     public func check(_ principal: Principal, now: ContinuousClock.Instant = .now) async throws {
-        guard let session = principal.sessionId else {
-            throw APIError.unauthorized("the token belongs to no session; log in again")
-        }
+        if let refusal = try await refusal(of: principal, now: now) { throw APIError.unauthorized("the session has ended: \(refusal)") }
+    }
+
+    /// Why the session has ended ("the operator was deactivated", ...), nil while it is valid; 503 when the store
+    /// cannot say.
+    public func refusal(of principal: Principal, now: ContinuousClock.Instant = .now) async throws -> String? {
+        guard let session = principal.sessionId else { return "the token belongs to no session; log in again" }
         let cached = answers.withLock { table -> Answer? in
             guard let answer = table[session], now - answer.checked < maxAge else { return nil }
             return answer
@@ -53,7 +57,7 @@ public final class SessionVerifier: Sendable {
                 table[session] = Answer(refusal: refusal, checked: now)
             }
         }
-        if let refusal { throw APIError.unauthorized("the session has ended: \(refusal)") }
+        return refusal
     }
 
     public func forget(_ session: UUID) {
