@@ -120,5 +120,13 @@ import Testing
         for _ in 0..<8 { codes.append(try await curl(["-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", "https://stam.local/api/auth/login"]).1) }
         #expect(Array(codes.prefix(6)) == Array(repeating: "200", count: 6), "\(codes)")
         #expect(codes.suffix(2).allSatisfy { $0 == "429" }, "\(codes)")
+        // Every spelling the backend's router takes for login is in the same limit (its router ignores a trailing
+        // slash; nginx merges slashes and decodes escapes before matching), and /metrics stays private spelled so too.
+        for spelling in ["/api/auth/login/", "//api/auth/login", "/api/auth/%6Cogin", "/api/auth/login/?next=1"] {
+            #expect(try await curl(["--path-as-is", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", "https://stam.local\(spelling)"]).1 == "429", "\(spelling)")
+        }
+        for spelling in ["/metrics/", "//metrics", "/%6Detrics"] {
+            #expect(try await curl(["--path-as-is", "-o", "/dev/null", "-w", "%{http_code}", "https://stam.local\(spelling)"]).1 == "404", "\(spelling)")
+        }
     }
 }

@@ -15,13 +15,16 @@ struct OperatorAPI {
     var token: String?
     /// More curl options (prod: `--cacert` for nginx's self-signed certificate, `--resolve` for its name).
     var curlOptions: [String] = []
+    /// Run curl inside this container (`podman exec`): a client with an address of its own on the stack's network.
+    var container: String?
 
     func call(_ method: String, _ path: String, body: String? = nil, requestID: String? = nil) throws -> Answer {
         var arguments = curlOptions + ["-s", "-X", method, "-w", "\n%{http_code}", "-H", "Content-Type: application/json", "\(base)\(path)"]
         if let token { arguments += ["-H", "Authorization: Bearer \(token)"] }
         if let requestID { arguments += ["-H", "X-Request-ID: \(requestID)"] }
         if let body { arguments += ["--data", body] }
-        let output = try LocalProcess.run("/usr/bin/curl", arguments)
+        let output = try container.map { try LocalProcess.run("/usr/bin/podman", ["exec", $0, "curl"] + arguments) }
+            ?? LocalProcess.run("/usr/bin/curl", arguments)
         let lines = output.split(separator: "\n", omittingEmptySubsequences: false)
         let status = Int(lines.last ?? "") ?? 0
         let text = lines.dropLast().joined(separator: "\n")

@@ -85,6 +85,38 @@ import Testing
                                                      api: operatorAPI, console: console)
         }
 
+        // Operator access from two addresses of their own, through nginx: an attacker hammering the admin's
+        // password does not lock the admin out, the attempts are audited with the attacker's address, and a logout
+        // ends the token on both backends (asked directly, past nginx's stickiness).
+        @Sendable func client(_ name: String) throws -> (api: OperatorAPI, address: String) {
+            let container = "\(project)_\(name)"
+            try LocalStackRun.podman(["run", "-d", "--name", container, "--label", "com.docker.compose.project=\(project)",
+                                      "--network", "\(project)_internal", "--entrypoint", "sleep", "localhost/stam-replacer-backend:latest", "infinity"])
+            let address = try LocalStackRun.podman(["inspect", "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", container])
+            return (OperatorAPI(base: "https://stam.local", curlOptions: ["-k", "--resolve", "stam.local:443:\(nginx)"], container: container), address)
+        }
+        let (attacker, attackerAddress) = try client("attacker")
+        let (deskClient, deskAddress) = try client("admin-desk")
+        var desk = deskClient
+        #expect(attackerAddress != deskAddress && !attackerAddress.isEmpty)
+        let guesses = try (0..<6).map { _ in
+            try attacker.call("POST", "/api/auth/login", body: #"{"login":"\#(summary.adminLogin)","password":"a wrong guess"}"#).status
+        }
+        #expect(guesses == [401, 401, 401, 429, 429, 429], "\(guesses)")
+        try desk.login(summary.adminLogin, password: try stack.adminPassword)  // throws unless 200
+        let failures = try api.call("GET", "/api/audit-entries?action=login_failed&limit=100").items
+        #expect(failures.filter { $0["address"] as? String == attackerAddress }.count == 3, "\(failures)")
+        #expect(try api.call("GET", "/api/audit-entries?action=login&limit=100").items.contains { $0["address"] as? String == deskAddress })
+        let deskToken = try #require(desk.token)
+        #expect(try desk.call("POST", "/api/auth/logout").status == 204)
+        for backend in ["backend-1", "backend-2"] {
+            var direct = OperatorAPI(base: "http://\(backend):8000", container: attacker.container)
+            direct.token = deskToken
+            try await eventually("\(backend) refuses the logged-out token", timeout: .seconds(15)) {
+                try direct.call("GET", "/api/sites").status == 401
+            }
+        }
+
         // One relay killed: the other publishes everything and sees itself alone.
         try stack.stopService("outbox-relay-1", kill: true)
         let relay2 = try summary.address("outbox-relay-2")

@@ -440,8 +440,11 @@ import _CryptoExtras
             let id = try #require(try Self.object(created)["id"] as? String)
             let login = #"{"login":"newbie","password":"a long enough secret"}"#
             #expect(try await client.execute(uri: "/api/auth/login", method: .post, body: Self.json(login)).status == .unauthorized)
-            #expect(try await client.execute(uri: "/api/operators/\(id)/set-password", method: .post, headers: admin,
-                                             body: Self.json(#"{"password":"short"}"#)).status == .unprocessableContent)
+            // Too short, longer than bcrypt reads (73 bytes), or with a NUL where bcrypt would stop: refused, not cut.
+            for bad in ["short", String(repeating: "x", count: 73), #"long enough\u0000but cut"#] {
+                #expect(try await client.execute(uri: "/api/operators/\(id)/set-password", method: .post, headers: admin,
+                                                 body: Self.json(#"{"password":"\#(bad)"}"#)).status == .unprocessableContent, "\(bad)")
+            }
             #expect(try await client.execute(uri: "/api/operators/\(id)/set-password", method: .post, headers: admin,
                                              body: Self.json(#"{"password":"a long enough secret"}"#)).status == .noContent)
             #expect(try await client.execute(uri: "/api/auth/login", method: .post, body: Self.json(login)).status == .ok)
