@@ -78,7 +78,7 @@ public struct BackendRouter: Sendable {
             alarms: AlarmActionHandler(repositories: repositories, outbox: outbox),
             operators: OperatorActionHandler(repositories: repositories),
             operatorSessions: OperatorSessionActionHandler(revocation: OperatorSessionRevocation(repositories: repositories, sessions: sessions))),
-            listCache: listCache)
+            audit: AuditTrail(repositories: repositories), listCache: listCache)
         reports?.register(on: api)
         return router
     }

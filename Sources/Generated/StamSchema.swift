@@ -5,7 +5,7 @@ import StamCore
 /// What this build of stam was generated from.
 public enum StamSchema {
     /// SHA-256 over the schema files; changes whenever the schema does.
-    public static let fingerprint = "0c57024f6fa2b5d9a095cbd72a81fc91e4a5364334204bd61fd1997df277714c"
+    public static let fingerprint = "7a65d60c2a37003da22586c52d73d1aa847566bf64045f41a181b03832d07d1f"
 
     public static let entityTypes: [any Entity.Type] = [
         Site.self,

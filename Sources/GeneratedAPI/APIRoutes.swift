@@ -63,10 +63,11 @@ public enum APIRoutes {
     ]
 
     /// `listCache`: the backend's cache for the lists whose schema declares `list_cache:` (nil: none cached).
-    public static func register(on group: RouterGroup<StamRequestContext>, repositories: Repositories, actions: APIActionHandlers, listCache: ListCache? = nil) {
-        SiteRoutes(repository: repositories.sites).register(on: group)
-        PanelRoutes(repository: repositories.panels).register(on: group)
-        PanelRoutes(repository: repositories.panels).register(actions: actions.panels, on: group)
+    /// `audit`: where every generated create, update and delete is recorded, in the write's transaction.
+    public static func register(on group: RouterGroup<StamRequestContext>, repositories: Repositories, actions: APIActionHandlers, audit: any WriteAudit, listCache: ListCache? = nil) {
+        SiteRoutes(repository: repositories.sites, audit: audit).register(on: group)
+        PanelRoutes(repository: repositories.panels, audit: audit).register(on: group)
+        PanelRoutes(repository: repositories.panels, audit: audit).register(actions: actions.panels, on: group)
         PartitionRoutes(repository: repositories.partitions).register(on: group)
         ZoneRoutes(repository: repositories.zones).register(on: group)
         OutputRoutes(repository: repositories.outputs).register(on: group)
@@ -74,14 +75,14 @@ public enum APIRoutes {
         AlarmRoutes(repository: repositories.alarms, cache: listCache).register(on: group)
         AlarmRoutes(repository: repositories.alarms, cache: listCache).register(actions: actions.alarms, on: group)
         AlarmNoteRoutes(repository: repositories.alarmNotes).register(on: group)
-        OperatorRoutes(repository: repositories.operators).register(on: group)
-        OperatorRoutes(repository: repositories.operators).register(actions: actions.operators, on: group)
+        OperatorRoutes(repository: repositories.operators, audit: audit).register(on: group)
+        OperatorRoutes(repository: repositories.operators, audit: audit).register(actions: actions.operators, on: group)
         OperatorSessionRoutes(repository: repositories.operatorSessions).register(on: group)
         OperatorSessionRoutes(repository: repositories.operatorSessions).register(actions: actions.operatorSessions, on: group)
         CommandRoutes(repository: repositories.commands).register(on: group)
         SmsMessageRoutes(repository: repositories.smsMessages).register(on: group)
         AuditEntryRoutes(repository: repositories.auditEntries).register(on: group)
-        SmsAlarmPatternRoutes(repository: repositories.smsAlarmPatterns).register(on: group)
+        SmsAlarmPatternRoutes(repository: repositories.smsAlarmPatterns, audit: audit).register(on: group)
     }
 }
 

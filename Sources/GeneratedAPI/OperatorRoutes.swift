@@ -10,21 +10,26 @@ import StamCore
 
 /// The `/api/operators` routes of `Operator`.
 ///
-/// Declared at schema/entities.yaml:253.
+/// Declared at schema/entities.yaml:254.
 /// The `actions:` of `Operator`, implemented by hand (the backend). The route has checked the role and parsed the id.
 public protocol OperatorActions: Sendable {
     /// Set an operator's password (stored as a bcrypt hash).
     ///
     /// `POST /api/operators/{id}/set-password`.
     ///
-    /// Declared at schema/entities.yaml:261.
+    /// Declared at schema/entities.yaml:262.
     func setPassword(id: UUID, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
 }
 
 public struct OperatorRoutes: Sendable {
     public let repository: OperatorRepository
+    /// Records each create, update and delete with its changed fields, in the write's transaction.
+    public let audit: any WriteAudit
 
-    public init(repository: OperatorRepository) { self.repository = repository }
+    public init(repository: OperatorRepository, audit: any WriteAudit) {
+        self.repository = repository
+        self.audit = audit
+    }
 
     static let writableFields: Set<String> = ["login", "display_name", "role", "active"]
 
@@ -85,7 +90,11 @@ public struct OperatorRoutes: Sendable {
         if case let role?? = role { value.role = role }
         if case let active?? = active { value.active = active }
         do {
-            let stored = try await repository.insert(value)
+            let stored = try await repository.context.transaction { connection in
+                let stored = try await repository.insert(value, on: connection)
+                try await audit.record(AuditedChange(action: "operator.create", entityType: "Operator", entityId: stored.id, before: nil as Operator?, after: stored, secrets: ["password_hash": stored.passwordHash != nil]), context: context, on: connection)
+                return stored
+            }
             var headers = APIResponse.etag(version: stored.version)
             headers[.location] = "/api/operators/\(stored.id)"
             return try APIResponse.json(stored, status: .created, headers: headers)
@@ -106,12 +115,17 @@ public struct OperatorRoutes: Sendable {
         guard var value = try await repository.find(id: id) else { throw APIError.notFound("no operators row \(id)") }
         // The version the caller read: the repository refuses the write if the row moved on since.
         value.version = expectedVersion
+        let before = value
         if case let login?? = login { value.login = login }
         if case let displayName?? = displayName { value.displayName = displayName }
         if case let role?? = role { value.role = role }
         if case let active?? = active { value.active = active }
         do {
-            let stored = try await repository.update(value)
+            let stored = try await repository.context.transaction { connection in
+                let stored = try await repository.update(value, on: connection)
+                try await audit.record(AuditedChange(action: "operator.update", entityType: "Operator", entityId: stored.id, before: before, after: stored, secrets: ["password_hash": before.passwordHash != stored.passwordHash]), context: context, on: connection)
+                return stored
+            }
             return try APIResponse.json(stored, headers: APIResponse.etag(version: stored.version))
         }
         catch let error as PSQLError { throw APIError.from(database: error, table: "operators") ?? error }
@@ -122,7 +136,10 @@ public struct OperatorRoutes: Sendable {
         _ = try context.require(roles: ["admin"])
         let id = try APIResponse.uuidParameter(context)
         do {
-            guard try await repository.delete(id: id) else { throw APIError.notFound("no operators row \(id)") }
+            try await repository.context.transaction { connection in
+                guard let before = try await repository.find(id: id, on: connection), try await repository.delete(id: id, on: connection) else { throw APIError.notFound("no operators row \(id)") }
+                try await audit.record(AuditedChange(action: "operator.delete", entityType: "Operator", entityId: before.id, before: before, after: nil as Operator?, secrets: ["password_hash": false]), context: context, on: connection)
+            }
         }
         catch let error as PSQLError { throw APIError.from(database: error, table: "operators") ?? error }
         return Response(status: .noContent)

@@ -10,41 +10,46 @@ import StamCore
 
 /// The `/api/panels` routes of `Panel`.
 ///
-/// Declared at schema/entities.yaml:99.
+/// Declared at schema/entities.yaml:100.
 /// The `actions:` of `Panel`, implemented by hand (the backend). The route has checked the role and parsed the id.
 public protocol PanelActions: Sendable {
     /// Arm partitions in a mode (optionally forced).
     ///
     /// `POST /api/panels/{id}/arm`.
     ///
-    /// Declared at schema/entities.yaml:107.
+    /// Declared at schema/entities.yaml:108.
     func arm(id: UUID, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
     /// `POST /api/panels/{id}/disarm`.
     ///
-    /// Declared at schema/entities.yaml:108.
+    /// Declared at schema/entities.yaml:109.
     func disarm(id: UUID, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
     /// `POST /api/panels/{id}/clear-alarm`.
     ///
-    /// Declared at schema/entities.yaml:109.
+    /// Declared at schema/entities.yaml:110.
     func clearAlarm(id: UUID, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
     /// `POST /api/panels/{id}/bypass-zones`.
     ///
-    /// Declared at schema/entities.yaml:110.
+    /// Declared at schema/entities.yaml:111.
     func bypassZones(id: UUID, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
     /// `POST /api/panels/{id}/unbypass-zones`.
     ///
-    /// Declared at schema/entities.yaml:111.
+    /// Declared at schema/entities.yaml:112.
     func unbypassZones(id: UUID, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
     /// `POST /api/panels/{id}/set-outputs`.
     ///
-    /// Declared at schema/entities.yaml:112.
+    /// Declared at schema/entities.yaml:113.
     func setOutputs(id: UUID, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
 }
 
 public struct PanelRoutes: Sendable {
     public let repository: PanelRepository
+    /// Records each create, update and delete with its changed fields, in the write's transaction.
+    public let audit: any WriteAudit
 
-    public init(repository: PanelRepository) { self.repository = repository }
+    public init(repository: PanelRepository, audit: any WriteAudit) {
+        self.repository = repository
+        self.audit = audit
+    }
 
     static let writableFields: Set<String> = ["site_id", "name", "host", "port", "integration_key", "user_code", "sim_phone", "enabled", "poll_interval_ms"]
 
@@ -142,7 +147,11 @@ public struct PanelRoutes: Sendable {
         if case let enabled?? = enabled { value.enabled = enabled }
         if case let pollIntervalMs?? = pollIntervalMs { value.pollIntervalMs = pollIntervalMs }
         do {
-            let stored = try await repository.insert(value)
+            let stored = try await repository.context.transaction { connection in
+                let stored = try await repository.insert(value, on: connection)
+                try await audit.record(AuditedChange(action: "panel.create", entityType: "Panel", entityId: stored.id, before: nil as Panel?, after: stored, secrets: ["integration_key": stored.integrationKey != nil, "user_code": stored.userCode != nil]), context: context, on: connection)
+                return stored
+            }
             var headers = APIResponse.etag(version: stored.version)
             headers[.location] = "/api/panels/\(stored.id)"
             return try APIResponse.json(stored, status: .created, headers: headers)
@@ -168,6 +177,7 @@ public struct PanelRoutes: Sendable {
         guard var value = try await repository.find(id: id) else { throw APIError.notFound("no panels row \(id)") }
         // The version the caller read: the repository refuses the write if the row moved on since.
         value.version = expectedVersion
+        let before = value
         if case let siteId?? = siteId { value.siteId = siteId }
         if case let name?? = name { value.name = name }
         if case let host?? = host { value.host = host }
@@ -178,7 +188,11 @@ public struct PanelRoutes: Sendable {
         if case let enabled?? = enabled { value.enabled = enabled }
         if case let pollIntervalMs?? = pollIntervalMs { value.pollIntervalMs = pollIntervalMs }
         do {
-            let stored = try await repository.update(value)
+            let stored = try await repository.context.transaction { connection in
+                let stored = try await repository.update(value, on: connection)
+                try await audit.record(AuditedChange(action: "panel.update", entityType: "Panel", entityId: stored.id, before: before, after: stored, secrets: ["integration_key": before.integrationKey != stored.integrationKey, "user_code": before.userCode != stored.userCode]), context: context, on: connection)
+                return stored
+            }
             return try APIResponse.json(stored, headers: APIResponse.etag(version: stored.version))
         }
         catch let error as PSQLError { throw APIError.from(database: error, table: "panels") ?? error }
@@ -189,7 +203,10 @@ public struct PanelRoutes: Sendable {
         _ = try context.require(roles: ["admin"])
         let id = try APIResponse.uuidParameter(context)
         do {
-            guard try await repository.delete(id: id) else { throw APIError.notFound("no panels row \(id)") }
+            try await repository.context.transaction { connection in
+                guard let before = try await repository.find(id: id, on: connection), try await repository.delete(id: id, on: connection) else { throw APIError.notFound("no panels row \(id)") }
+                try await audit.record(AuditedChange(action: "panel.delete", entityType: "Panel", entityId: before.id, before: before, after: nil as Panel?, secrets: ["integration_key": false, "user_code": false]), context: context, on: connection)
+            }
         }
         catch let error as PSQLError { throw APIError.from(database: error, table: "panels") ?? error }
         return Response(status: .noContent)

@@ -10,7 +10,7 @@ import StamCore
 
 /// The `/api/partitions` routes of `Partition`.
 ///
-/// Declared at schema/entities.yaml:127.
+/// Declared at schema/entities.yaml:128.
 public struct PartitionRoutes: Sendable {
     public let repository: PartitionRepository
 

@@ -10,11 +10,16 @@ import StamCore
 
 /// The `/api/sites` routes of `Site`.
 ///
-/// Declared at schema/entities.yaml:65.
+/// Declared at schema/entities.yaml:66.
 public struct SiteRoutes: Sendable {
     public let repository: SiteRepository
+    /// Records each create, update and delete with its changed fields, in the write's transaction.
+    public let audit: any WriteAudit
 
-    public init(repository: SiteRepository) { self.repository = repository }
+    public init(repository: SiteRepository, audit: any WriteAudit) {
+        self.repository = repository
+        self.audit = audit
+    }
 
     static let writableFields: Set<String> = ["code", "name", "address", "contact_name", "contact_phone", "notes", "active"]
 
@@ -73,7 +78,11 @@ public struct SiteRoutes: Sendable {
         if let notes { value.notes = notes }
         if case let active?? = active { value.active = active }
         do {
-            let stored = try await repository.insert(value)
+            let stored = try await repository.context.transaction { connection in
+                let stored = try await repository.insert(value, on: connection)
+                try await audit.record(AuditedChange(action: "site.create", entityType: "Site", entityId: stored.id, before: nil as Site?, after: stored, secrets: [:]), context: context, on: connection)
+                return stored
+            }
             var headers = APIResponse.etag(version: stored.version)
             headers[.location] = "/api/sites/\(stored.id)"
             return try APIResponse.json(stored, status: .created, headers: headers)
@@ -97,6 +106,7 @@ public struct SiteRoutes: Sendable {
         guard var value = try await repository.find(id: id) else { throw APIError.notFound("no sites row \(id)") }
         // The version the caller read: the repository refuses the write if the row moved on since.
         value.version = expectedVersion
+        let before = value
         if case let code?? = code { value.code = code }
         if case let name?? = name { value.name = name }
         if let address { value.address = address }
@@ -105,7 +115,11 @@ public struct SiteRoutes: Sendable {
         if let notes { value.notes = notes }
         if case let active?? = active { value.active = active }
         do {
-            let stored = try await repository.update(value)
+            let stored = try await repository.context.transaction { connection in
+                let stored = try await repository.update(value, on: connection)
+                try await audit.record(AuditedChange(action: "site.update", entityType: "Site", entityId: stored.id, before: before, after: stored, secrets: [:]), context: context, on: connection)
+                return stored
+            }
             return try APIResponse.json(stored, headers: APIResponse.etag(version: stored.version))
         }
         catch let error as PSQLError { throw APIError.from(database: error, table: "sites") ?? error }
@@ -116,7 +130,10 @@ public struct SiteRoutes: Sendable {
         _ = try context.require(roles: ["admin"])
         let id = try APIResponse.uuidParameter(context)
         do {
-            guard try await repository.delete(id: id) else { throw APIError.notFound("no sites row \(id)") }
+            try await repository.context.transaction { connection in
+                guard let before = try await repository.find(id: id, on: connection), try await repository.delete(id: id, on: connection) else { throw APIError.notFound("no sites row \(id)") }
+                try await audit.record(AuditedChange(action: "site.delete", entityType: "Site", entityId: before.id, before: before, after: nil as Site?, secrets: [:]), context: context, on: connection)
+            }
         }
         catch let error as PSQLError { throw APIError.from(database: error, table: "sites") ?? error }
         return Response(status: .noContent)

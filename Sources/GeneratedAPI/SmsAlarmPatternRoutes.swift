@@ -10,11 +10,16 @@ import StamCore
 
 /// The `/api/sms-alarm-patterns` routes of `SmsAlarmPattern`.
 ///
-/// Declared at schema/entities.yaml:359.
+/// Declared at schema/entities.yaml:361.
 public struct SmsAlarmPatternRoutes: Sendable {
     public let repository: SmsAlarmPatternRepository
+    /// Records each create, update and delete with its changed fields, in the write's transaction.
+    public let audit: any WriteAudit
 
-    public init(repository: SmsAlarmPatternRepository) { self.repository = repository }
+    public init(repository: SmsAlarmPatternRepository, audit: any WriteAudit) {
+        self.repository = repository
+        self.audit = audit
+    }
 
     static let writableFields: Set<String> = ["pattern", "kind", "priority", "title", "enabled"]
 
@@ -69,7 +74,11 @@ public struct SmsAlarmPatternRoutes: Sendable {
         if let title { value.title = title }
         if case let enabled?? = enabled { value.enabled = enabled }
         do {
-            let stored = try await repository.insert(value)
+            let stored = try await repository.context.transaction { connection in
+                let stored = try await repository.insert(value, on: connection)
+                try await audit.record(AuditedChange(action: "sms_alarm_pattern.create", entityType: "SmsAlarmPattern", entityId: stored.id, before: nil as SmsAlarmPattern?, after: stored, secrets: [:]), context: context, on: connection)
+                return stored
+            }
             var headers = HTTPFields()
             headers[.location] = "/api/sms-alarm-patterns/\(stored.id)"
             return try APIResponse.json(stored, status: .created, headers: headers)
@@ -88,13 +97,18 @@ public struct SmsAlarmPatternRoutes: Sendable {
         let enabled = input.bool("enabled", optional: false)
         try input.finish()
         guard var value = try await repository.find(id: id) else { throw APIError.notFound("no sms_alarm_patterns row \(id)") }
+        let before = value
         if case let pattern?? = pattern { value.pattern = pattern }
         if case let kind?? = kind { value.kind = kind }
         if case let priority?? = priority { value.priority = priority }
         if let title { value.title = title }
         if case let enabled?? = enabled { value.enabled = enabled }
         do {
-            let stored = try await repository.update(value)
+            let stored = try await repository.context.transaction { connection in
+                let stored = try await repository.update(value, on: connection)
+                try await audit.record(AuditedChange(action: "sms_alarm_pattern.update", entityType: "SmsAlarmPattern", entityId: stored.id, before: before, after: stored, secrets: [:]), context: context, on: connection)
+                return stored
+            }
             return try APIResponse.json(stored, headers: HTTPFields())
         }
         catch let error as PSQLError { throw APIError.from(database: error, table: "sms_alarm_patterns") ?? error }
@@ -105,7 +119,10 @@ public struct SmsAlarmPatternRoutes: Sendable {
         _ = try context.require(roles: ["admin"])
         let id = try APIResponse.uuidParameter(context)
         do {
-            guard try await repository.delete(id: id) else { throw APIError.notFound("no sms_alarm_patterns row \(id)") }
+            try await repository.context.transaction { connection in
+                guard let before = try await repository.find(id: id, on: connection), try await repository.delete(id: id, on: connection) else { throw APIError.notFound("no sms_alarm_patterns row \(id)") }
+                try await audit.record(AuditedChange(action: "sms_alarm_pattern.delete", entityType: "SmsAlarmPattern", entityId: before.id, before: before, after: nil as SmsAlarmPattern?, secrets: [:]), context: context, on: connection)
+            }
         }
         catch let error as PSQLError { throw APIError.from(database: error, table: "sms_alarm_patterns") ?? error }
         return Response(status: .noContent)

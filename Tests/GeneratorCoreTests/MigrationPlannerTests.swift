@@ -78,6 +78,19 @@ import Testing
         }
     }
 
+    @Test func appendOnlyAddsTheRefusingTriggerOnceAndDropsItWhenLifted() throws {
+        let appendOnly = Self.base.replacingOccurrences(of: "  Site:\n", with: "  Site:\n    append_only: true\n")
+        let sql = try nextMigration(appendOnly)
+        let planned = statements(sql)
+        #expect(planned.count == 2)
+        #expect(planned.first?.hasPrefix("CREATE OR REPLACE FUNCTION stam_refuse_change() RETURNS trigger") == true)
+        #expect(planned.last == "CREATE TRIGGER sites_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON sites FOR EACH STATEMENT EXECUTE FUNCTION stam_refuse_change()")
+        // Lifted: the trigger goes (the function stays for other tables).
+        let old = DatabaseModelBuilder.build(try SchemaSnippet.load(entities: appendOnly).schema)
+        let new = DatabaseModelBuilder.build(try SchemaSnippet.load(entities: Self.base).schema)
+        #expect(MigrationPlanner.plan(from: old, to: new).statements.map(\.sql) == ["DROP TRIGGER sites_append_only ON sites;"])
+    }
+
     @Test func addIndex() throws {
         let sql = try nextMigration(Self.base + "    indexes: [[name]]\n    unique: [[legacy_code]]\n")
         #expect(statements(sql) == [

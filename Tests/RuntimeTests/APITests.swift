@@ -431,6 +431,57 @@ import _CryptoExtras
         }
     }
 
+    /// Generated creates, updates and deletes leave an entry with who, the request id and the changed fields
+    /// (a secret only as "changed"), and nobody, the application's role included, changes or removes an entry.
+    @Test func everyGeneratedWriteIsAuditedAndTheTrailIsAppendOnly() async throws {
+        try await withAPI { client, harness in
+            var admin = Self.bearer(try await token(harness, role: "admin"))
+            admin[.requestID] = "audit-1"
+            let site = try Self.object(try await client.execute(uri: "/api/sites", method: .post, headers: admin,
+                                                                body: Self.json(#"{"code":"A-1","name":"Bakery"}"#)))
+            let siteId = try #require(site["id"] as? String)
+            let panel = try await client.execute(uri: "/api/panels", method: .post, headers: admin,
+                                                 body: Self.json(#"{"site_id":"\#(siteId)","name":"P","host":"10.0.0.5","user_code":"1234"}"#))
+            #expect(panel.status == .created)
+            let panelId = try #require(try Self.object(panel)["id"] as? String)
+            var update = admin
+            update[.ifMatch] = "\"1\""
+            #expect(try await client.execute(uri: "/api/panels/\(panelId)", method: .patch, headers: update,
+                                             body: Self.json(#"{"name":"Panel 1","user_code":"9876"}"#)).status == .ok)
+            #expect(try await client.execute(uri: "/api/panels/\(panelId)", method: .delete, headers: admin).status == .noContent)
+
+            let context = harness.repositories.context
+            let rows = try await context.client.query(
+                "SELECT action, entity_id::text, operator_id = \(try #require(harness.users["admin"]).id), request_id, details::text FROM audit_entries ORDER BY created_at",
+                logger: context.logger).collect()
+            let entries = try rows.map { try $0.decode((String, String?, Bool, String?, String).self) }
+            #expect(entries.map(\.0) == ["site.create", "panel.create", "panel.update", "panel.delete"])
+            #expect(entries.allSatisfy { $0.2 && $0.3 == "audit-1" })
+            #expect(entries[0].1 == siteId.lowercased() && entries[1].1 == panelId.lowercased(), "\(entries.map(\.1)) \(siteId) \(panelId)")
+            func details(_ index: Int) throws -> [String: Any] {
+                try #require(try JSONSerialization.jsonObject(with: Data(entries[index].4.utf8)) as? [String: Any])
+            }
+            let created = try details(1)
+            #expect((created["host"] as? [String: Any])?["after"] as? String == "10.0.0.5")
+            #expect((created["host"] as? [String: Any])?["before"] == nil)
+            #expect((created["user_code"] as? [String: Any])?["changed"] as? Bool == true)
+            let updated = try details(2)
+            #expect(Set(updated.keys) == ["name", "user_code", "version", "updated_at"], "\(updated)")
+            #expect((updated["name"] as? [String: Any])?["before"] as? String == "P" && (updated["name"] as? [String: Any])?["after"] as? String == "Panel 1")
+            #expect((updated["user_code"] as? [String: Any])?["changed"] as? Bool == true)
+            #expect(!entries[2].4.contains("9876") && !entries[1].4.contains("1234"), "a secret's value reached the trail")
+            #expect(((try details(3))["name"] as? [String: Any])?["before"] as? String == "Panel 1")
+
+            // Append-only for everyone, the application's own role included (it owns the table).
+            for statement in ["UPDATE audit_entries SET action = 'forged'", "DELETE FROM audit_entries", "TRUNCATE audit_entries"] {
+                await #expect(throws: PSQLError.self, "\(statement)") {
+                    try await context.client.query(PostgresQuery(unsafeSQL: statement), logger: context.logger)
+                }
+            }
+            #expect(try await count(harness, "SELECT count(*)::int FROM audit_entries WHERE action <> 'forged'") == 4)
+        }
+    }
+
     @Test func anAdminSetsAPasswordThatThenLogsIn() async throws {
         try await withAPI { client, harness in
             let admin = Self.bearer(try await token(harness, role: "admin"))

@@ -2,7 +2,7 @@
 
 import StamCore
 
-/// Declared at schema/entities.yaml:26.
+/// Declared at schema/entities.yaml:27.
 public enum AlarmKind: String, Sendable, Codable, Hashable, CaseIterable {
     case burglary
     case fire

@@ -2,7 +2,7 @@
 
 import StamCore
 
-/// Declared at schema/entities.yaml:36.
+/// Declared at schema/entities.yaml:37.
 public enum CommandKind: String, Sendable, Codable, Hashable, CaseIterable {
     case arm
     case forceArm = "force_arm"

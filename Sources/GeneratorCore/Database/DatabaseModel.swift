@@ -16,8 +16,47 @@ public struct DatabaseModel: Codable, Hashable, Sendable {
         public var uniqueConstraints: [UniqueConstraint]
         public var checks: [ValueCheck]
         public var indexes: [Index]
+        /// UPDATE and DELETE refused by a trigger (`append_only:`); written to a snapshot only when true, so the
+        /// snapshots of the tables without it (and those written before it existed) read the same.
+        public var appendOnly: Bool = false
 
         public func column(named name: String) -> Column? { columns.first { $0.name == name } }
+
+        enum CodingKeys: String, CodingKey { case name, columns, primaryKey, foreignKeys, uniqueConstraints, checks, indexes, appendOnly }
+
+        public init(name: String, columns: [Column], primaryKey: [String], foreignKeys: [ForeignKey], uniqueConstraints: [UniqueConstraint],
+                    checks: [ValueCheck], indexes: [Index], appendOnly: Bool = false) {
+            self.name = name
+            self.columns = columns
+            self.primaryKey = primaryKey
+            self.foreignKeys = foreignKeys
+            self.uniqueConstraints = uniqueConstraints
+            self.checks = checks
+            self.indexes = indexes
+            self.appendOnly = appendOnly
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            self.init(name: try container.decode(String.self, forKey: .name), columns: try container.decode([Column].self, forKey: .columns),
+                      primaryKey: try container.decode([String].self, forKey: .primaryKey),
+                      foreignKeys: try container.decode([ForeignKey].self, forKey: .foreignKeys),
+                      uniqueConstraints: try container.decode([UniqueConstraint].self, forKey: .uniqueConstraints),
+                      checks: try container.decode([ValueCheck].self, forKey: .checks), indexes: try container.decode([Index].self, forKey: .indexes),
+                      appendOnly: try container.decodeIfPresent(Bool.self, forKey: .appendOnly) ?? false)
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(name, forKey: .name)
+            try container.encode(columns, forKey: .columns)
+            try container.encode(primaryKey, forKey: .primaryKey)
+            try container.encode(foreignKeys, forKey: .foreignKeys)
+            try container.encode(uniqueConstraints, forKey: .uniqueConstraints)
+            try container.encode(checks, forKey: .checks)
+            try container.encode(indexes, forKey: .indexes)
+            if appendOnly { try container.encode(appendOnly, forKey: .appendOnly) }
+        }
     }
 
     public struct Column: Codable, Hashable, Sendable {

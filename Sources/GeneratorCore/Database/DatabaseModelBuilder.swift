@@ -51,7 +51,7 @@ public enum DatabaseModelBuilder {
         }
         return DatabaseModel.Table(
             name: table, columns: columns, primaryKey: entity.primaryKey.map { [$0.name] } ?? [],
-            foreignKeys: foreignKeys, uniqueConstraints: uniques, checks: checks, indexes: indexes)
+            foreignKeys: foreignKeys, uniqueConstraints: uniques, checks: checks, indexes: indexes, appendOnly: entity.appendOnly)
     }
 
     static func sqlType(of field: FieldDeclaration, in schema: Schema) -> String {

@@ -25,7 +25,7 @@ public struct MigrationPlanner {
     public static func plan(from old: DatabaseModel, to new: DatabaseModel) -> Plan {
         var planner = MigrationPlanner(old: old, new: new)
         planner.run()
-        return Plan(statements: planner.drops + planner.creates + planner.alters + planner.constraints + planner.foreignKeys,
+        return Plan(statements: planner.drops + planner.creates + planner.alters + planner.constraints + planner.foreignKeys + planner.triggers,
                     errors: planner.errors)
     }
 
@@ -36,6 +36,8 @@ public struct MigrationPlanner {
     var alters: [Statement] = []
     var constraints: [Statement] = []
     var foreignKeys: [Statement] = []
+    /// Append-only tables' triggers, last (their tables exist by then).
+    var triggers: [Statement] = []
     var errors: [String] = []
 
     mutating func run() {
@@ -54,6 +56,15 @@ public struct MigrationPlanner {
             for check in oldTable.checks where !newTable.checks.contains(check) {
                 drops.append(.init(sql: "ALTER TABLE \(oldTable.name) DROP CONSTRAINT \(check.name);"))
             }
+        }
+        for oldTable in old.tables where oldTable.appendOnly && new.table(named: oldTable.name)?.appendOnly == false {
+            drops.append(.init(sql: "DROP TRIGGER \(Self.appendOnlyTrigger(oldTable.name)) ON \(oldTable.name);"))
+        }
+        let appendOnly = new.tables.filter { $0.appendOnly && old.table(named: $0.name)?.appendOnly != true }
+        if !appendOnly.isEmpty { triggers.append(.init(sql: Self.appendOnlyFunction)) }
+        for newTable in appendOnly {
+            triggers.append(.init(sql: "CREATE TRIGGER \(Self.appendOnlyTrigger(newTable.name)) BEFORE UPDATE OR DELETE OR TRUNCATE ON \(newTable.name) "
+                                  + "FOR EACH STATEMENT EXECUTE FUNCTION stam_refuse_change();"))
         }
         for oldTable in old.tables where new.table(named: oldTable.name) == nil {
             // CASCADE drops the foreign keys of other tables that point at it; those tables' own diffs
@@ -173,6 +184,17 @@ public struct MigrationPlanner {
         "CREATE INDEX \(index.name) ON \(table) (\(index.columns.joined(separator: ", ")))"
             + (index.predicate.map { " WHERE \($0)" } ?? "") + ";"
     }
+
+    static func appendOnlyTrigger(_ table: String) -> String { "\(table)_append_only" }
+
+    /// Refuses the statement, whoever runs it (the application's role owns its tables, so a REVOKE would not hold).
+    static let appendOnlyFunction = """
+        CREATE OR REPLACE FUNCTION stam_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP USING ERRCODE = 'insufficient_privilege';
+        END;
+        $$;
+        """
 
     static func addForeignKey(_ key: DatabaseModel.ForeignKey, to table: String) -> String {
         "ALTER TABLE \(table) ADD CONSTRAINT \(key.name) FOREIGN KEY (\(key.columns.joined(separator: ", "))) "

@@ -1,7 +1,7 @@
 /// `schema/entities.yaml`: roles, enums and entities.
 extension SchemaLoader {
     static let fieldKeys = ["type", "enum", "ref", "optional", "primary", "unique", "max", "default", "on_delete", "readonly", "doc"]
-    static let entityKeys = ["doc", "table", "fields", "indexes", "unique", "api", "actions"]
+    static let entityKeys = ["doc", "table", "fields", "indexes", "unique", "api", "actions", "append_only"]
 
     func loadEntitiesFile(_ root: SchemaNode) {
         guard let top = mapping(root, "the entities file", allowed: ["roles", "enums", "entities"]) else { return }
@@ -38,6 +38,7 @@ extension SchemaLoader {
             ?? Located(Naming.tableName(forEntity: entry.key), at: entry.keyLocation)
         var entity = EntityDeclaration(name: entry.key, location: entry.keyLocation, table: table)
         entity.doc = doc(body)
+        if let node = value(body, "append_only") { entity.appendOnly = bool(node, "'append_only' of \(what)") ?? false }
         if let fields = value(body, "fields"), let entries = mapping(fields, "the fields of \(what)") {
             entity.fields = entries.compactMap { loadField($0, owner: what, allowsEntityKeys: true) }
             entity.incomplete = entity.fields.count != entries.count

@@ -9,6 +9,9 @@ public struct EntityDeclaration: Hashable, Sendable {
     public var indexes: [IndexDeclaration] = []
     public var api: APIDeclaration?
     public var actions: [ActionDeclaration] = []
+    /// `append_only: true`: rows are never changed or removed; the database refuses UPDATE and DELETE (a trigger),
+    /// whoever asks.
+    public var appendOnly = false
     /// Some field could not be loaded (already reported); checks that need every field are skipped so one
     /// typo does not cascade into more errors.
     public var incomplete = false

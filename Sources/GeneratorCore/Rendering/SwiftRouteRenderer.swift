@@ -32,6 +32,12 @@ public struct SwiftRouteRenderer {
         path(of: entity) + "/:id/" + action.name.replacingOccurrences(of: "_", with: "-")
     }
 
+    /// Whether the entity has a generated create, update or delete (its routes then need a `WriteAudit`).
+    static func writes(_ entity: EntityDeclaration) -> Bool {
+        guard let api = entity.api else { return false }
+        return api.roles[.create] != nil || api.roles[.update] != nil || api.roles[.delete] != nil
+    }
+
     static func hasVersion(_ entity: EntityDeclaration) -> Bool {
         entity.fields.contains { $0.name == "version" && $0.kind == .scalar(.int) && !$0.optional }
     }
@@ -75,10 +81,12 @@ public struct SwiftRouteRenderer {
             writer.line("]")
             writer.line()
             writer.doc("`listCache`: the backend's cache for the lists whose schema declares `list_cache:` (nil: none cached).")
-            writer.block("public static func register(on group: RouterGroup<StamRequestContext>, repositories: Repositories, actions: APIActionHandlers, listCache: ListCache? = nil)") { writer in
+            writer.doc("`audit`: where every generated create, update and delete is recorded, in the write's transaction.")
+            writer.block("public static func register(on group: RouterGroup<StamRequestContext>, repositories: Repositories, actions: APIActionHandlers, audit: any WriteAudit, listCache: ListCache? = nil)") { writer in
                 for entity in routed {
                     let cache = entity.api?.listCache == nil ? "" : ", cache: listCache"
-                    let routes = "\(entity.name)Routes(repository: repositories.\(SwiftRepositoryRenderer.propertyName(of: entity))\(cache))"
+                    let audit = Self.writes(entity) ? ", audit: audit" : ""
+                    let routes = "\(entity.name)Routes(repository: repositories.\(SwiftRepositoryRenderer.propertyName(of: entity))\(audit)\(cache))"
                     writer.line("\(routes).register(on: group)")
                     if !entity.actions.isEmpty {
                         writer.line("\(routes).register(actions: actions.\(SwiftRepositoryRenderer.propertyName(of: entity)), on: group)")
@@ -128,15 +136,22 @@ public struct SwiftRouteRenderer {
             }
             writer.line()
         }
+        let writes = Self.writes(entity)
+        let auditParameter = writes ? ", audit: any WriteAudit" : ""
         writer.block("public struct \(entity.name)Routes: Sendable") { writer in
             writer.line("public let repository: \(entity.name)Repository")
+            if writes {
+                writer.doc("Records each create, update and delete with its changed fields, in the write's transaction.")
+                writer.line("public let audit: any WriteAudit")
+            }
             // Only an entity with `list_cache:` carries the backend's cache; the others' lists read the database.
             if let cache = api.listCache {
                 writer.doc("The backend's list cache (nil: every list reads the database).")
                 writer.line("public let cache: ListCache?")
                 writer.line()
-                writer.block("public init(repository: \(entity.name)Repository, cache: ListCache? = nil)") { writer in
+                writer.block("public init(repository: \(entity.name)Repository\(auditParameter), cache: ListCache? = nil)") { writer in
                     writer.line("self.repository = repository")
+                    if writes { writer.line("self.audit = audit") }
                     writer.line("self.cache = cache")
                     writer.line("cache?.register(Self.listCache)")
                 }
@@ -146,7 +161,14 @@ public struct SwiftRouteRenderer {
                 writer.line("public static let listCache = ListCachePolicy(entity: \(SwiftNames.literal(entity.name)), maxAge: .seconds(\(cache.maxAgeSeconds)), invalidatedBy: [\(events)])")
             } else {
                 writer.line()
-                writer.line("public init(repository: \(entity.name)Repository) { self.repository = repository }")
+                if writes {
+                    writer.block("public init(repository: \(entity.name)Repository, audit: any WriteAudit)") { writer in
+                        writer.line("self.repository = repository")
+                        writer.line("self.audit = audit")
+                    }
+                } else {
+                    writer.line("public init(repository: \(entity.name)Repository) { self.repository = repository }")
+                }
             }
             writer.line()
             writer.line("static let writableFields: Set<String> = [\(writable.map { SwiftNames.literal($0.name) }.joined(separator: ", "))]")
@@ -198,7 +220,10 @@ public struct SwiftRouteRenderer {
                     writer.line("_ = try context.require(roles: \(rolesLiteral(roles)))")
                     writer.line("let id = try \(parameterExpression(key))")
                     writer.block("do") { writer in
-                        writer.line("guard try await repository.delete(\(SwiftNames.identifier(key.name)): id) else { throw APIError.notFound(\"no \(entity.table.value) row \\(id)\") }")
+                        writer.closure("try await repository.context.transaction", parameters: "connection") { writer in
+                            writer.line("guard let before = try await repository.find(\(SwiftNames.identifier(key.name)): id, on: connection), try await repository.delete(\(SwiftNames.identifier(key.name)): id, on: connection) else { throw APIError.notFound(\"no \(entity.table.value) row \\(id)\") }")
+                            writer.line("try await audit.record(\(auditedChange(entity, "delete", before: "before", after: "nil")), context: context, on: connection)")
+                        }
                     }
                     writer.line("catch let error as PSQLError { throw APIError.from(database: error, table: \(SwiftNames.literal(entity.table.value))) ?? error }")
                     writer.line("return Response(status: .noContent)")
@@ -251,7 +276,11 @@ public struct SwiftRouteRenderer {
                 assign(field, into: &writer)
             }
             writer.block("do") { writer in
-                writer.line("let stored = try await repository.insert(value)")
+                writer.closure("let stored = try await repository.context.transaction", parameters: "connection") { writer in
+                    writer.line("let stored = try await repository.insert(value, on: connection)")
+                    writer.line("try await audit.record(\(auditedChange(entity, "create", before: "nil", after: "stored")), context: context, on: connection)")
+                    writer.line("return stored")
+                }
                 let key = entity.primaryKey!
                 writer.line("var headers = \(etag(entity, "stored"))")
                 writer.line("headers[.location] = \"\(Self.path(of: entity))/\\(stored.\(Naming.lowerCamelCase(key.name)))\"")
@@ -280,9 +309,14 @@ public struct SwiftRouteRenderer {
                 writer.comment("The version the caller read: the repository refuses the write if the row moved on since.")
                 writer.line("value.version = expectedVersion")
             }
+            writer.line("let before = value")
             for field in writable { assign(field, into: &writer) }
             writer.block("do") { writer in
-                writer.line("let stored = try await repository.update(value)")
+                writer.closure("let stored = try await repository.context.transaction", parameters: "connection") { writer in
+                    writer.line("let stored = try await repository.update(value, on: connection)")
+                    writer.line("try await audit.record(\(auditedChange(entity, "update", before: "before", after: "stored")), context: context, on: connection)")
+                    writer.line("return stored")
+                }
                 writer.line("return try APIResponse.json(stored, headers: \(etag(entity, "stored")))")
             }
             writer.line("catch let error as PSQLError { throw APIError.from(database: error, table: \(SwiftNames.literal(entity.table.value))) ?? error }")
@@ -291,6 +325,26 @@ public struct SwiftRouteRenderer {
     }
 
     // MARK: Helpers
+
+    /// `AuditedChange(...)` for a write of `entity`; `before`/`after` are Swift expressions (`nil` for none).
+    private func auditedChange(_ entity: EntityDeclaration, _ operation: String, before: String, after: String) -> String {
+        let key = entity.primaryKey!
+        let keyName = Naming.lowerCamelCase(key.name)
+        let row = after == "nil" ? before : after
+        let id = key.kind == .scalar(.uuid) ? "\(row).\(keyName)" : "nil"
+        let secrets = entity.fields.filter { $0.kind == .scalar(.secret) }.map { field -> String in
+            let name = Naming.lowerCamelCase(field.name)
+            let changed = switch operation {
+            case "create": field.optional ? "\(after).\(name) != nil" : "true"
+            case "update": "\(before).\(name) != \(after).\(name)"
+            default: "false"
+            }
+            return "\(SwiftNames.literal(field.name)): \(changed)"
+        }
+        let typed = { (expression: String) in expression == "nil" ? "nil as \(entity.name)?" : expression }
+        return "AuditedChange(action: \(SwiftNames.literal(Naming.snakeCase(entity.name) + "." + operation)), entityType: \(SwiftNames.literal(entity.name)), "
+            + "entityId: \(id), before: \(typed(before)), after: \(typed(after)), secrets: [\(secrets.isEmpty ? ":" : secrets.joined(separator: ", "))])"
+    }
 
     private func rolesLiteral(_ roles: [Located<String>]) -> String {
         "[" + roles.map { SwiftNames.literal($0.value) }.joined(separator: ", ") + "]"
