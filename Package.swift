@@ -46,7 +46,7 @@ let package = Package(
         ),
         .target(
             name: "GeneratorCore",
-            dependencies: ["Yams", "MigrationSupport", .product(name: "Mustache", package: "swift-mustache")],
+            dependencies: ["Yams", "MigrationSupport", "StamCore", .product(name: "Mustache", package: "swift-mustache")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

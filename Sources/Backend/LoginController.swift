@@ -43,7 +43,8 @@ public struct LoginController: Sendable {
 
     public func login(_ request: Request, context: StamRequestContext) async throws -> Response {
         var input = try JSONObjectReader(body: try await APIResponse.body(of: request, context: context), allowed: ["login", "password"])
-        let login = input.string("login", max: 64, optional: false)
+        // No format here: a login made before the rules existed must still log in; control characters never do.
+        let login = input.string("login", max: 64, min: 1, lineBreaks: false, optional: false)
         let password = input.string("password", max: 1024, optional: false)
         input.require("login", login)
         input.require("password", password)

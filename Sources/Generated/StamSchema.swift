@@ -5,7 +5,7 @@ import StamCore
 /// What this build of stam was generated from.
 public enum StamSchema {
     /// SHA-256 over the schema files; changes whenever the schema does.
-    public static let fingerprint = "7a65d60c2a37003da22586c52d73d1aa847566bf64045f41a181b03832d07d1f"
+    public static let fingerprint = "ff457f0886dac17897a4c3298eaa657b393514559ececde80ebde05986be11e2"
 
     public static let entityTypes: [any Entity.Type] = [
         Site.self,

@@ -10,7 +10,7 @@ import StamCore
 
 /// The `/api/alarm-notes` routes of `AlarmNote`.
 ///
-/// Declared at schema/entities.yaml:235.
+/// Declared at schema/entities.yaml:239.
 public struct AlarmNoteRoutes: Sendable {
     public let repository: AlarmNoteRepository
 

@@ -10,28 +10,28 @@ import StamCore
 
 /// The `/api/alarms` routes of `Alarm`.
 ///
-/// Declared at schema/entities.yaml:213.
+/// Declared at schema/entities.yaml:217.
 /// The `actions:` of `Alarm`, implemented by hand (the backend). The route has checked the role and parsed the id.
 public protocol AlarmActions: Sendable {
     /// `POST /api/alarms/{id}/acknowledge`.
     ///
-    /// Declared at schema/entities.yaml:220.
+    /// Declared at schema/entities.yaml:224.
     func acknowledge(id: UUID, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
     /// `POST /api/alarms/{id}/take`.
     ///
-    /// Declared at schema/entities.yaml:221.
+    /// Declared at schema/entities.yaml:225.
     func take(id: UUID, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
     /// Close with a mandatory note.
     ///
     /// `POST /api/alarms/{id}/close`.
     ///
-    /// Declared at schema/entities.yaml:222.
+    /// Declared at schema/entities.yaml:226.
     func close(id: UUID, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
     /// Add a note while handling (the author is the caller).
     ///
     /// `POST /api/alarms/{id}/add-note`.
     ///
-    /// Declared at schema/entities.yaml:223.
+    /// Declared at schema/entities.yaml:227.
     func addNote(id: UUID, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
 }
 
@@ -48,7 +48,7 @@ public struct AlarmRoutes: Sendable {
 
     /// `list_cache:` of `Alarm`.
     ///
-    /// Declared at schema/entities.yaml:218.
+    /// Declared at schema/entities.yaml:222.
     public static let listCache = ListCachePolicy(entity: "Alarm", maxAge: .seconds(1), invalidatedBy: ["AlarmRaised", "AlarmAcknowledged", "AlarmTaken", "AlarmClosed"])
 
     static let writableFields: Set<String> = ["site_id", "panel_id", "panel_event_id", "kind", "priority", "state", "title", "zone_number", "partition_number", "assignee_id", "raised_at", "acknowledged_at", "taken_at", "closed_at"]

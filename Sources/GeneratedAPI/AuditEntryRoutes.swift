@@ -10,7 +10,7 @@ import StamCore
 
 /// The `/api/audit-entries` routes of `AuditEntry`.
 ///
-/// Declared at schema/entities.yaml:345.
+/// Declared at schema/entities.yaml:349.
 public struct AuditEntryRoutes: Sendable {
     public let repository: AuditEntryRepository
 

@@ -235,6 +235,7 @@ public enum OpenAPIDocument {
           },
           "title" : {
             "maxLength" : 200,
+            "pattern" : "^[^\\u0000-\\u001F\\u007F-\\u009F]*$",
             "type" : "string"
           },
           "zone_number" : {
@@ -297,6 +298,7 @@ public enum OpenAPIDocument {
             "type" : "string"
           },
           "body" : {
+            "pattern" : "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$",
             "type" : "string"
           }
         },
@@ -340,6 +342,7 @@ public enum OpenAPIDocument {
             "type" : "string"
           },
           "body" : {
+            "pattern" : "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$",
             "type" : "string"
           }
         },
@@ -461,6 +464,7 @@ public enum OpenAPIDocument {
           },
           "title" : {
             "maxLength" : 200,
+            "pattern" : "^[^\\u0000-\\u001F\\u007F-\\u009F]*$",
             "type" : "string"
           },
           "zone_number" : {
@@ -545,11 +549,13 @@ public enum OpenAPIDocument {
         "properties" : {
           "action" : {
             "maxLength" : 64,
+            "pattern" : "^[^\\u0000-\\u001F\\u007F-\\u009F]*$",
             "type" : "string"
           },
           "address" : {
             "description" : "The client's address (behind a trusted proxy, the one it reports).",
             "maxLength" : 64,
+            "pattern" : "^[^\\u0000-\\u001F\\u007F-\\u009F]*$",
             "type" : [
               "string",
               "null"
@@ -567,6 +573,7 @@ public enum OpenAPIDocument {
           },
           "entity_type" : {
             "maxLength" : 64,
+            "pattern" : "^[^\\u0000-\\u001F\\u007F-\\u009F]*$",
             "type" : "string"
           },
           "operator_id" : {
@@ -579,6 +586,7 @@ public enum OpenAPIDocument {
           },
           "request_id" : {
             "maxLength" : 64,
+            "pattern" : "^[^\\u0000-\\u001F\\u007F-\\u009F]*$",
             "type" : [
               "string",
               "null"
@@ -617,11 +625,13 @@ public enum OpenAPIDocument {
         "properties" : {
           "action" : {
             "maxLength" : 64,
+            "pattern" : "^[^\\u0000-\\u001F\\u007F-\\u009F]*$",
             "type" : "string"
           },
           "address" : {
             "description" : "The client's address (behind a trusted proxy, the one it reports).",
             "maxLength" : 64,
+            "pattern" : "^[^\\u0000-\\u001F\\u007F-\\u009F]*$",
             "type" : [
               "string",
               "null"
@@ -639,6 +649,7 @@ public enum OpenAPIDocument {
           },
           "entity_type" : {
             "maxLength" : 64,
+            "pattern" : "^[^\\u0000-\\u001F\\u007F-\\u009F]*$",
             "type" : "string"
           },
           "operator_id" : {
@@ -651,6 +662,7 @@ public enum OpenAPIDocument {
           },
           "request_id" : {
             "maxLength" : 64,
+            "pattern" : "^[^\\u0000-\\u001F\\u007F-\\u009F]*$",
             "type" : [
               "string",
               "null"
@@ -816,6 +828,7 @@ public enum OpenAPIDocument {
           },
           "result_text" : {
             "maxLength" : 200,
+            "pattern" : "^[^\\u0000-\\u001F\\u007F-\\u009F]*$",
             "type" : [
               "string",
               "null"
@@ -924,6 +937,7 @@ public enum OpenAPIDocument {
           },
           "result_text" : {
             "maxLength" : 200,
+            "pattern" : "^[^\\u0000-\\u001F\\u007F-\\u009F]*$",
             "type" : [
               "string",
               "null"
@@ -991,9 +1005,12 @@ public enum OpenAPIDocument {
         "properties" : {
           "login" : {
             "maxLength" : 64,
+            "minLength" : 1,
+            "pattern" : "^[^\\u0000-\\u001F\\u007F-\\u009F]*$",
             "type" : "string"
           },
           "password" : {
+            "maxLength" : 1024,
             "type" : "string",
             "writeOnly" : true
           }
@@ -1114,11 +1131,15 @@ public enum OpenAPIDocument {
           },
           "display_name" : {
             "maxLength" : 200,
+            "minLength" : 1,
+            "pattern" : "^[^\\u0000-\\u001F\\u007F-\\u009F]*$",
             "type" : "string"
           },
           "login" : {
             "maxLength" : 64,
-            "type" : "string"
+            "pattern" : "^(?:[A-Za-z0-9][A-Za-z0-9._@-]*)$",
+            "type" : "string",
+            "x-stam-format" : "login"
           },
           "role" : {
             "enum" : [
@@ -1293,11 +1314,15 @@ public enum OpenAPIDocument {
           },
           "display_name" : {
             "maxLength" : 200,
+            "minLength" : 1,
+            "pattern" : "^[^\\u0000-\\u001F\\u007F-\\u009F]*$",
             "type" : "string"
           },
           "login" : {
             "maxLength" : 64,
-            "type" : "string"
+            "pattern" : "^(?:[A-Za-z0-9][A-Za-z0-9._@-]*)$",
+            "type" : "string",
+            "x-stam-format" : "login"
           },
           "role" : {
             "enum" : [
@@ -1357,6 +1382,7 @@ public enum OpenAPIDocument {
           },
           "name" : {
             "maxLength" : 64,
+            "pattern" : "^[^\\u0000-\\u001F\\u007F-\\u009F]*$",
             "type" : "string"
           },
           "number" : {
@@ -1405,6 +1431,7 @@ public enum OpenAPIDocument {
           },
           "name" : {
             "maxLength" : 64,
+            "pattern" : "^[^\\u0000-\\u001F\\u007F-\\u009F]*$",
             "type" : "string"
           },
           "number" : {
@@ -1465,7 +1492,7 @@ public enum OpenAPIDocument {
             ]
           },
           "host" : {
-            "description" : "Address of the ETHM-1 module on the panel VLAN.",
+            "description" : "Address of the ETHM-1 module on the panel VLAN: a host name or an IP address.",
             "maxLength" : 255,
             "type" : "string"
           },
@@ -1579,9 +1606,11 @@ public enum OpenAPIDocument {
             "type" : "boolean"
           },
           "host" : {
-            "description" : "Address of the ETHM-1 module on the panel VLAN.",
+            "description" : "Address of the ETHM-1 module on the panel VLAN: a host name or an IP address.",
             "maxLength" : 255,
-            "type" : "string"
+            "pattern" : "^(?:[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?([.][A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*|[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*)$",
+            "type" : "string",
+            "x-stam-format" : "hostname"
           },
           "integration_key" : {
             "description" : "ETHM-1 encrypted-integration key; null for plain integration.",
@@ -1593,23 +1622,31 @@ public enum OpenAPIDocument {
           },
           "name" : {
             "maxLength" : 200,
+            "minLength" : 1,
+            "pattern" : "^[^\\u0000-\\u001F\\u007F-\\u009F]*$",
             "type" : "string"
           },
           "poll_interval_ms" : {
             "format" : "int32",
+            "maximum" : 600000,
+            "minimum" : 10,
             "type" : "integer"
           },
           "port" : {
             "format" : "int32",
+            "maximum" : 65535,
+            "minimum" : 1,
             "type" : "integer"
           },
           "sim_phone" : {
             "description" : "Number of the panel's GSM module (INTEGRA GSM/GPRS): its SMS are attributed to this panel.",
             "maxLength" : 32,
+            "pattern" : "^(?:[+]?[0-9 ()-]{6,32})$",
             "type" : [
               "string",
               "null"
-            ]
+            ],
+            "x-stam-format" : "phone"
           },
           "site_id" : {
             "format" : "uuid",
@@ -1742,6 +1779,7 @@ public enum OpenAPIDocument {
         "properties" : {
           "description" : {
             "maxLength" : 200,
+            "pattern" : "^[^\\u0000-\\u001F\\u007F-\\u009F]*$",
             "type" : "string"
           },
           "event_class" : {
@@ -1856,6 +1894,7 @@ public enum OpenAPIDocument {
         "properties" : {
           "description" : {
             "maxLength" : 200,
+            "pattern" : "^[^\\u0000-\\u001F\\u007F-\\u009F]*$",
             "type" : "string"
           },
           "event_class" : {
@@ -1965,9 +2004,11 @@ public enum OpenAPIDocument {
             "type" : "boolean"
           },
           "host" : {
-            "description" : "Address of the ETHM-1 module on the panel VLAN.",
+            "description" : "Address of the ETHM-1 module on the panel VLAN: a host name or an IP address.",
             "maxLength" : 255,
-            "type" : "string"
+            "pattern" : "^(?:[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?([.][A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*|[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*)$",
+            "type" : "string",
+            "x-stam-format" : "hostname"
           },
           "integration_key" : {
             "description" : "ETHM-1 encrypted-integration key; null for plain integration.",
@@ -1979,23 +2020,31 @@ public enum OpenAPIDocument {
           },
           "name" : {
             "maxLength" : 200,
+            "minLength" : 1,
+            "pattern" : "^[^\\u0000-\\u001F\\u007F-\\u009F]*$",
             "type" : "string"
           },
           "poll_interval_ms" : {
             "format" : "int32",
+            "maximum" : 600000,
+            "minimum" : 10,
             "type" : "integer"
           },
           "port" : {
             "format" : "int32",
+            "maximum" : 65535,
+            "minimum" : 1,
             "type" : "integer"
           },
           "sim_phone" : {
             "description" : "Number of the panel's GSM module (INTEGRA GSM/GPRS): its SMS are attributed to this panel.",
             "maxLength" : 32,
+            "pattern" : "^(?:[+]?[0-9 ()-]{6,32})$",
             "type" : [
               "string",
               "null"
-            ]
+            ],
+            "x-stam-format" : "phone"
           },
           "site_id" : {
             "format" : "uuid",
@@ -2087,6 +2136,7 @@ public enum OpenAPIDocument {
           },
           "name" : {
             "maxLength" : 64,
+            "pattern" : "^[^\\u0000-\\u001F\\u007F-\\u009F]*$",
             "type" : "string"
           },
           "number" : {
@@ -2148,6 +2198,7 @@ public enum OpenAPIDocument {
           },
           "name" : {
             "maxLength" : 64,
+            "pattern" : "^[^\\u0000-\\u001F\\u007F-\\u009F]*$",
             "type" : "string"
           },
           "number" : {
@@ -2247,6 +2298,7 @@ public enum OpenAPIDocument {
           },
           "address" : {
             "maxLength" : 500,
+            "pattern" : "^[^\\u0000-\\u001F\\u007F-\\u009F]*$",
             "type" : [
               "string",
               "null"
@@ -2255,10 +2307,13 @@ public enum OpenAPIDocument {
           "code" : {
             "description" : "Short customer code operators use on the phone.",
             "maxLength" : 32,
+            "minLength" : 1,
+            "pattern" : "^[^\\u0000-\\u001F\\u007F-\\u009F]*$",
             "type" : "string"
           },
           "contact_name" : {
             "maxLength" : 200,
+            "pattern" : "^[^\\u0000-\\u001F\\u007F-\\u009F]*$",
             "type" : [
               "string",
               "null"
@@ -2266,16 +2321,21 @@ public enum OpenAPIDocument {
           },
           "contact_phone" : {
             "maxLength" : 32,
+            "pattern" : "^(?:[+]?[0-9 ()-]{6,32})$",
             "type" : [
               "string",
               "null"
-            ]
+            ],
+            "x-stam-format" : "phone"
           },
           "name" : {
             "maxLength" : 200,
+            "minLength" : 1,
+            "pattern" : "^[^\\u0000-\\u001F\\u007F-\\u009F]*$",
             "type" : "string"
           },
           "notes" : {
+            "pattern" : "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$",
             "type" : [
               "string",
               "null"
@@ -2317,6 +2377,7 @@ public enum OpenAPIDocument {
           },
           "address" : {
             "maxLength" : 500,
+            "pattern" : "^[^\\u0000-\\u001F\\u007F-\\u009F]*$",
             "type" : [
               "string",
               "null"
@@ -2325,10 +2386,13 @@ public enum OpenAPIDocument {
           "code" : {
             "description" : "Short customer code operators use on the phone.",
             "maxLength" : 32,
+            "minLength" : 1,
+            "pattern" : "^[^\\u0000-\\u001F\\u007F-\\u009F]*$",
             "type" : "string"
           },
           "contact_name" : {
             "maxLength" : 200,
+            "pattern" : "^[^\\u0000-\\u001F\\u007F-\\u009F]*$",
             "type" : [
               "string",
               "null"
@@ -2336,16 +2400,21 @@ public enum OpenAPIDocument {
           },
           "contact_phone" : {
             "maxLength" : 32,
+            "pattern" : "^(?:[+]?[0-9 ()-]{6,32})$",
             "type" : [
               "string",
               "null"
-            ]
+            ],
+            "x-stam-format" : "phone"
           },
           "name" : {
             "maxLength" : 200,
+            "minLength" : 1,
+            "pattern" : "^[^\\u0000-\\u001F\\u007F-\\u009F]*$",
             "type" : "string"
           },
           "notes" : {
+            "pattern" : "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$",
             "type" : [
               "string",
               "null"
@@ -2442,6 +2511,8 @@ public enum OpenAPIDocument {
           "pattern" : {
             "description" : "Regular expression (ICU syntax), matched case-insensitively anywhere in the SMS text; an invalid one is skipped with a warning.",
             "maxLength" : 200,
+            "minLength" : 1,
+            "pattern" : "^[^\\u0000-\\u001F\\u007F-\\u009F]*$",
             "type" : "string"
           },
           "priority" : {
@@ -2456,6 +2527,7 @@ public enum OpenAPIDocument {
           "title" : {
             "description" : "Alarm title prefix; the SMS text follows it.",
             "maxLength" : 100,
+            "pattern" : "^[^\\u0000-\\u001F\\u007F-\\u009F]*$",
             "type" : [
               "string",
               "null"
@@ -2512,6 +2584,8 @@ public enum OpenAPIDocument {
           "pattern" : {
             "description" : "Regular expression (ICU syntax), matched case-insensitively anywhere in the SMS text; an invalid one is skipped with a warning.",
             "maxLength" : 200,
+            "minLength" : 1,
+            "pattern" : "^[^\\u0000-\\u001F\\u007F-\\u009F]*$",
             "type" : "string"
           },
           "priority" : {
@@ -2526,6 +2600,7 @@ public enum OpenAPIDocument {
           "title" : {
             "description" : "Alarm title prefix; the SMS text follows it.",
             "maxLength" : 100,
+            "pattern" : "^[^\\u0000-\\u001F\\u007F-\\u009F]*$",
             "type" : [
               "string",
               "null"
@@ -2603,11 +2678,13 @@ public enum OpenAPIDocument {
         "additionalProperties" : false,
         "properties" : {
           "body" : {
+            "pattern" : "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$",
             "type" : "string"
           },
           "dedup_key" : {
             "description" : "Sender, time stamp and reference; repeats of one message collapse.",
             "maxLength" : 128,
+            "pattern" : "^[^\\u0000-\\u001F\\u007F-\\u009F]*$",
             "type" : "string"
           },
           "panel_id" : {
@@ -2624,6 +2701,7 @@ public enum OpenAPIDocument {
           },
           "sender" : {
             "maxLength" : 32,
+            "pattern" : "^[^\\u0000-\\u001F\\u007F-\\u009F]*$",
             "type" : "string"
           },
           "sent_at" : {
@@ -2680,11 +2758,13 @@ public enum OpenAPIDocument {
         "additionalProperties" : false,
         "properties" : {
           "body" : {
+            "pattern" : "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$",
             "type" : "string"
           },
           "dedup_key" : {
             "description" : "Sender, time stamp and reference; repeats of one message collapse.",
             "maxLength" : 128,
+            "pattern" : "^[^\\u0000-\\u001F\\u007F-\\u009F]*$",
             "type" : "string"
           },
           "panel_id" : {
@@ -2701,6 +2781,7 @@ public enum OpenAPIDocument {
           },
           "sender" : {
             "maxLength" : 32,
+            "pattern" : "^[^\\u0000-\\u001F\\u007F-\\u009F]*$",
             "type" : "string"
           },
           "sent_at" : {
@@ -2795,6 +2876,7 @@ public enum OpenAPIDocument {
           },
           "name" : {
             "maxLength" : 64,
+            "pattern" : "^[^\\u0000-\\u001F\\u007F-\\u009F]*$",
             "type" : "string"
           },
           "number" : {
@@ -2863,6 +2945,7 @@ public enum OpenAPIDocument {
           },
           "name" : {
             "maxLength" : 64,
+            "pattern" : "^[^\\u0000-\\u001F\\u007F-\\u009F]*$",
             "type" : "string"
           },
           "number" : {

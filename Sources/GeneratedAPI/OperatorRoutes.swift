@@ -10,14 +10,14 @@ import StamCore
 
 /// The `/api/operators` routes of `Operator`.
 ///
-/// Declared at schema/entities.yaml:254.
+/// Declared at schema/entities.yaml:258.
 /// The `actions:` of `Operator`, implemented by hand (the backend). The route has checked the role and parsed the id.
 public protocol OperatorActions: Sendable {
     /// Set an operator's password (stored as a bcrypt hash).
     ///
     /// `POST /api/operators/{id}/set-password`.
     ///
-    /// Declared at schema/entities.yaml:262.
+    /// Declared at schema/entities.yaml:266.
     func setPassword(id: UUID, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
 }
 
@@ -78,8 +78,8 @@ public struct OperatorRoutes: Sendable {
     @Sendable func create(_ request: Request, context: StamRequestContext) async throws -> Response {
         _ = try context.require(roles: ["admin"])
         var input = try JSONObjectReader(body: try await APIResponse.body(of: request, context: context), allowed: Self.writableFields)
-        let login = input.string("login", max: 64, optional: false)
-        let displayName = input.string("display_name", max: 200, optional: false)
+        let login = input.string("login", max: 64, format: .login, lineBreaks: false, optional: false)
+        let displayName = input.string("display_name", max: 200, min: 1, lineBreaks: false, optional: false)
         let role = input.enumeration("role", OperatorRole.self, optional: false)
         let active = input.bool("active", optional: false)
         input.require("login", login)
@@ -107,8 +107,8 @@ public struct OperatorRoutes: Sendable {
         let id = try APIResponse.uuidParameter(context)
         let expectedVersion = try APIResponse.requireIfMatch(request)
         var input = try JSONObjectReader(body: try await APIResponse.body(of: request, context: context), allowed: Self.writableFields)
-        let login = input.string("login", max: 64, optional: false)
-        let displayName = input.string("display_name", max: 200, optional: false)
+        let login = input.string("login", max: 64, format: .login, lineBreaks: false, optional: false)
+        let displayName = input.string("display_name", max: 200, min: 1, lineBreaks: false, optional: false)
         let role = input.enumeration("role", OperatorRole.self, optional: false)
         let active = input.bool("active", optional: false)
         try input.finish()

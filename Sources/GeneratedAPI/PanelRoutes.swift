@@ -10,34 +10,34 @@ import StamCore
 
 /// The `/api/panels` routes of `Panel`.
 ///
-/// Declared at schema/entities.yaml:100.
+/// Declared at schema/entities.yaml:104.
 /// The `actions:` of `Panel`, implemented by hand (the backend). The route has checked the role and parsed the id.
 public protocol PanelActions: Sendable {
     /// Arm partitions in a mode (optionally forced).
     ///
     /// `POST /api/panels/{id}/arm`.
     ///
-    /// Declared at schema/entities.yaml:108.
+    /// Declared at schema/entities.yaml:112.
     func arm(id: UUID, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
     /// `POST /api/panels/{id}/disarm`.
     ///
-    /// Declared at schema/entities.yaml:109.
+    /// Declared at schema/entities.yaml:113.
     func disarm(id: UUID, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
     /// `POST /api/panels/{id}/clear-alarm`.
     ///
-    /// Declared at schema/entities.yaml:110.
+    /// Declared at schema/entities.yaml:114.
     func clearAlarm(id: UUID, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
     /// `POST /api/panels/{id}/bypass-zones`.
     ///
-    /// Declared at schema/entities.yaml:111.
+    /// Declared at schema/entities.yaml:115.
     func bypassZones(id: UUID, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
     /// `POST /api/panels/{id}/unbypass-zones`.
     ///
-    /// Declared at schema/entities.yaml:112.
+    /// Declared at schema/entities.yaml:116.
     func unbypassZones(id: UUID, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
     /// `POST /api/panels/{id}/set-outputs`.
     ///
-    /// Declared at schema/entities.yaml:113.
+    /// Declared at schema/entities.yaml:117.
     func setOutputs(id: UUID, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
 }
 
@@ -126,14 +126,14 @@ public struct PanelRoutes: Sendable {
         _ = try context.require(roles: ["admin"])
         var input = try JSONObjectReader(body: try await APIResponse.body(of: request, context: context), allowed: Self.writableFields)
         let siteId = input.uuid("site_id", optional: false)
-        let name = input.string("name", max: 200, optional: false)
-        let host = input.string("host", max: 255, optional: false)
-        let port = input.int("port", optional: false)
+        let name = input.string("name", max: 200, min: 1, lineBreaks: false, optional: false)
+        let host = input.string("host", max: 255, format: .hostname, lineBreaks: false, optional: false)
+        let port = input.int("port", range: 1...65535, optional: false)
         let integrationKey = input.secret("integration_key", max: 1024, optional: true)
         let userCode = input.secret("user_code", max: 1024, optional: true)
-        let simPhone = input.string("sim_phone", max: 32, optional: true)
+        let simPhone = input.string("sim_phone", max: 32, format: .phone, lineBreaks: false, optional: true)
         let enabled = input.bool("enabled", optional: false)
-        let pollIntervalMs = input.int("poll_interval_ms", optional: false)
+        let pollIntervalMs = input.int("poll_interval_ms", range: 10...600000, optional: false)
         input.require("site_id", siteId)
         input.require("name", name)
         input.require("host", host)
@@ -165,14 +165,14 @@ public struct PanelRoutes: Sendable {
         let expectedVersion = try APIResponse.requireIfMatch(request)
         var input = try JSONObjectReader(body: try await APIResponse.body(of: request, context: context), allowed: Self.writableFields)
         let siteId = input.uuid("site_id", optional: false)
-        let name = input.string("name", max: 200, optional: false)
-        let host = input.string("host", max: 255, optional: false)
-        let port = input.int("port", optional: false)
+        let name = input.string("name", max: 200, min: 1, lineBreaks: false, optional: false)
+        let host = input.string("host", max: 255, format: .hostname, lineBreaks: false, optional: false)
+        let port = input.int("port", range: 1...65535, optional: false)
         let integrationKey = input.secret("integration_key", max: 1024, optional: true)
         let userCode = input.secret("user_code", max: 1024, optional: true)
-        let simPhone = input.string("sim_phone", max: 32, optional: true)
+        let simPhone = input.string("sim_phone", max: 32, format: .phone, lineBreaks: false, optional: true)
         let enabled = input.bool("enabled", optional: false)
-        let pollIntervalMs = input.int("poll_interval_ms", optional: false)
+        let pollIntervalMs = input.int("poll_interval_ms", range: 10...600000, optional: false)
         try input.finish()
         guard var value = try await repository.find(id: id) else { throw APIError.notFound("no panels row \(id)") }
         // The version the caller read: the repository refuses the write if the row moved on since.

@@ -10,7 +10,7 @@ import StamCore
 
 /// The `/api/sites` routes of `Site`.
 ///
-/// Declared at schema/entities.yaml:66.
+/// Declared at schema/entities.yaml:70.
 public struct SiteRoutes: Sendable {
     public let repository: SiteRepository
     /// Records each create, update and delete with its changed fields, in the write's transaction.
@@ -60,12 +60,12 @@ public struct SiteRoutes: Sendable {
     @Sendable func create(_ request: Request, context: StamRequestContext) async throws -> Response {
         _ = try context.require(roles: ["admin"])
         var input = try JSONObjectReader(body: try await APIResponse.body(of: request, context: context), allowed: Self.writableFields)
-        let code = input.string("code", max: 32, optional: false)
-        let name = input.string("name", max: 200, optional: false)
-        let address = input.string("address", max: 500, optional: true)
-        let contactName = input.string("contact_name", max: 200, optional: true)
-        let contactPhone = input.string("contact_phone", max: 32, optional: true)
-        let notes = input.string("notes", max: nil, optional: true)
+        let code = input.string("code", max: 32, min: 1, lineBreaks: false, optional: false)
+        let name = input.string("name", max: 200, min: 1, lineBreaks: false, optional: false)
+        let address = input.string("address", max: 500, lineBreaks: false, optional: true)
+        let contactName = input.string("contact_name", max: 200, lineBreaks: false, optional: true)
+        let contactPhone = input.string("contact_phone", max: 32, format: .phone, lineBreaks: false, optional: true)
+        let notes = input.string("notes", max: nil, lineBreaks: true, optional: true)
         let active = input.bool("active", optional: false)
         input.require("code", code)
         input.require("name", name)
@@ -95,12 +95,12 @@ public struct SiteRoutes: Sendable {
         let id = try APIResponse.uuidParameter(context)
         let expectedVersion = try APIResponse.requireIfMatch(request)
         var input = try JSONObjectReader(body: try await APIResponse.body(of: request, context: context), allowed: Self.writableFields)
-        let code = input.string("code", max: 32, optional: false)
-        let name = input.string("name", max: 200, optional: false)
-        let address = input.string("address", max: 500, optional: true)
-        let contactName = input.string("contact_name", max: 200, optional: true)
-        let contactPhone = input.string("contact_phone", max: 32, optional: true)
-        let notes = input.string("notes", max: nil, optional: true)
+        let code = input.string("code", max: 32, min: 1, lineBreaks: false, optional: false)
+        let name = input.string("name", max: 200, min: 1, lineBreaks: false, optional: false)
+        let address = input.string("address", max: 500, lineBreaks: false, optional: true)
+        let contactName = input.string("contact_name", max: 200, lineBreaks: false, optional: true)
+        let contactPhone = input.string("contact_phone", max: 32, format: .phone, lineBreaks: false, optional: true)
+        let notes = input.string("notes", max: nil, lineBreaks: true, optional: true)
         let active = input.bool("active", optional: false)
         try input.finish()
         guard var value = try await repository.find(id: id) else { throw APIError.notFound("no sites row \(id)") }

@@ -10,7 +10,7 @@ import StamCore
 
 /// The `/api/sms-alarm-patterns` routes of `SmsAlarmPattern`.
 ///
-/// Declared at schema/entities.yaml:361.
+/// Declared at schema/entities.yaml:365.
 public struct SmsAlarmPatternRoutes: Sendable {
     public let repository: SmsAlarmPatternRepository
     /// Records each create, update and delete with its changed fields, in the write's transaction.
@@ -60,10 +60,10 @@ public struct SmsAlarmPatternRoutes: Sendable {
     @Sendable func create(_ request: Request, context: StamRequestContext) async throws -> Response {
         _ = try context.require(roles: ["admin"])
         var input = try JSONObjectReader(body: try await APIResponse.body(of: request, context: context), allowed: Self.writableFields)
-        let pattern = input.string("pattern", max: 200, optional: false)
+        let pattern = input.string("pattern", max: 200, min: 1, lineBreaks: false, optional: false)
         let kind = input.enumeration("kind", AlarmKind.self, optional: false)
         let priority = input.enumeration("priority", AlarmPriority.self, optional: false)
-        let title = input.string("title", max: 100, optional: true)
+        let title = input.string("title", max: 100, lineBreaks: false, optional: true)
         let enabled = input.bool("enabled", optional: false)
         input.require("pattern", pattern)
         try input.finish()
@@ -90,10 +90,10 @@ public struct SmsAlarmPatternRoutes: Sendable {
         _ = try context.require(roles: ["admin"])
         let id = try APIResponse.uuidParameter(context)
         var input = try JSONObjectReader(body: try await APIResponse.body(of: request, context: context), allowed: Self.writableFields)
-        let pattern = input.string("pattern", max: 200, optional: false)
+        let pattern = input.string("pattern", max: 200, min: 1, lineBreaks: false, optional: false)
         let kind = input.enumeration("kind", AlarmKind.self, optional: false)
         let priority = input.enumeration("priority", AlarmPriority.self, optional: false)
-        let title = input.string("title", max: 100, optional: true)
+        let title = input.string("title", max: 100, lineBreaks: false, optional: true)
         let enabled = input.bool("enabled", optional: false)
         try input.finish()
         guard var value = try await repository.find(id: id) else { throw APIError.notFound("no sms_alarm_patterns row \(id)") }

@@ -254,7 +254,26 @@ import Testing
                 fields:
                   id: { type: uuid, primary: true }
                   host: { type: string, optinal: true }
-            """) == ["schema/entities.yaml:12:29: error: unknown key 'optinal' in field 'host' of entity 'Panel'; did you mean 'optional'? (expected one of: type, enum, ref, optional, primary, unique, max, default, on_delete, readonly, doc)"])
+            """) == ["schema/entities.yaml:12:29: error: unknown key 'optinal' in field 'host' of entity 'Panel'; did you mean 'optional'? (expected one of: type, enum, ref, optional, primary, unique, max, min, format, range, default, on_delete, readonly, doc)"])
+    }
+
+    @Test func inputRulesApplyToTheirTypesOnly() {
+        #expect(SchemaSnippet.errors(entities: Self.site + """
+              Panel:
+                fields:
+                  id: { type: uuid, primary: true }
+                  host: { type: string, max: 10, min: 11, format: hostnme }
+                  port: { type: int, range: [65535, 1] }
+                  note: { type: int, min: 1, format: login }
+                  name: { type: string, range: [1, 2] }
+            """) == [
+                "schema/entities.yaml:12:43: error: 'min' of field 'host' of entity 'Panel' must be between 0 and its 'max', found 11",
+                "schema/entities.yaml:12:55: error: unknown format 'hostnme'; did you mean 'hostname'? (expected one of: login, hostname, phone, e164)",
+                "schema/entities.yaml:13:33: error: 'range' of field 'port' of entity 'Panel' must be [low, high] with low <= high, e.g. range: [1, 65535]",
+                "schema/entities.yaml:14:31: error: 'min' applies only to fields of type string or text; field 'note' of entity 'Panel' is not one",
+                "schema/entities.yaml:14:42: error: 'format' applies only to fields of type string; field 'note' of entity 'Panel' is not one",
+                "schema/entities.yaml:15:36: error: 'range' applies only to fields of type int or bigint; field 'name' of entity 'Panel' is not one",
+            ])
     }
 
     @Test func indexOnUnknownField() {

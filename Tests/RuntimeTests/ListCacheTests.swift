@@ -81,12 +81,13 @@ import _CryptoExtras
         #expect(try await cache.body(for: Self.policy, key: "limit=50") { try await loader.load("k") } == (ByteBuffer(string: "k"), .miss))
         #expect(cache.counts.hits == 2 && cache.counts.bypasses == 3)
 
-        // max_age, counted from the start of the query.
-        let short = ListCachePolicy(entity: "Site", maxAge: .seconds(1), invalidatedBy: [])
+        // max_age, counted from the start of the query. 3 s, not 1: the second read must come before it ends even
+        // on a machine busy with other tests (it once came 1 s late under a full CI run).
+        let short = ListCachePolicy(entity: "Site", maxAge: .seconds(3), invalidatedBy: [])
         cache.register(short)
         #expect(try await cache.body(for: short, key: "") { try await loader.load("s1", delay: .milliseconds(100)) }.1 == .miss)
         #expect(try await cache.body(for: short, key: "") { try await loader.load("s2") }.0 == ByteBuffer(string: "s1"))
-        try await Task.sleep(for: .seconds(1))
+        try await Task.sleep(for: .seconds(3))
         #expect(try await cache.body(for: short, key: "") { try await loader.load("s3") } == (ByteBuffer(string: "s3"), .miss))
     }
 

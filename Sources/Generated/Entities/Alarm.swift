@@ -7,57 +7,57 @@ import StamCore
 ///
 /// Table `alarms`.
 ///
-/// Declared at schema/entities.yaml:192.
+/// Declared at schema/entities.yaml:196.
 public struct Alarm: Entity {
     public static let tableName = "alarms"
     public static let columnNames: [String] = ["id", "site_id", "panel_id", "panel_event_id", "kind", "priority", "state", "title", "zone_number", "partition_number", "assignee_id", "raised_at", "acknowledged_at", "taken_at", "closed_at", "version"]
 
-    /// Declared at schema/entities.yaml:195.
+    /// Declared at schema/entities.yaml:199.
     public var id: UUID
 
-    /// Declared at schema/entities.yaml:196.
+    /// Declared at schema/entities.yaml:200.
     public var siteId: UUID
 
-    /// Declared at schema/entities.yaml:197.
+    /// Declared at schema/entities.yaml:201.
     public var panelId: UUID?
 
-    /// Declared at schema/entities.yaml:198.
+    /// Declared at schema/entities.yaml:202.
     public var panelEventId: UUID?
 
-    /// Declared at schema/entities.yaml:199.
+    /// Declared at schema/entities.yaml:203.
     public var kind: AlarmKind
 
-    /// Declared at schema/entities.yaml:200.
+    /// Declared at schema/entities.yaml:204.
     public var priority: AlarmPriority
 
-    /// Declared at schema/entities.yaml:201.
+    /// Declared at schema/entities.yaml:205.
     public var state: AlarmState
 
-    /// Declared at schema/entities.yaml:202.
+    /// Declared at schema/entities.yaml:206.
     public var title: String
 
-    /// Declared at schema/entities.yaml:203.
+    /// Declared at schema/entities.yaml:207.
     public var zoneNumber: Int?
 
-    /// Declared at schema/entities.yaml:204.
+    /// Declared at schema/entities.yaml:208.
     public var partitionNumber: Int?
 
-    /// Declared at schema/entities.yaml:205.
+    /// Declared at schema/entities.yaml:209.
     public var assigneeId: UUID?
 
-    /// Declared at schema/entities.yaml:206.
+    /// Declared at schema/entities.yaml:210.
     public var raisedAt: Date
 
-    /// Declared at schema/entities.yaml:207.
+    /// Declared at schema/entities.yaml:211.
     public var acknowledgedAt: Date?
 
-    /// Declared at schema/entities.yaml:208.
+    /// Declared at schema/entities.yaml:212.
     public var takenAt: Date?
 
-    /// Declared at schema/entities.yaml:209.
+    /// Declared at schema/entities.yaml:213.
     public var closedAt: Date?
 
-    /// Declared at schema/entities.yaml:210.
+    /// Declared at schema/entities.yaml:214.
     public var version: Int
 
     public init(

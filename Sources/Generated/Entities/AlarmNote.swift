@@ -7,24 +7,24 @@ import StamCore
 ///
 /// Table `alarm_notes`.
 ///
-/// Declared at schema/entities.yaml:225.
+/// Declared at schema/entities.yaml:229.
 public struct AlarmNote: Entity {
     public static let tableName = "alarm_notes"
     public static let columnNames: [String] = ["id", "alarm_id", "author_id", "body", "created_at"]
 
-    /// Declared at schema/entities.yaml:228.
+    /// Declared at schema/entities.yaml:232.
     public var id: UUID
 
-    /// Declared at schema/entities.yaml:229.
+    /// Declared at schema/entities.yaml:233.
     public var alarmId: UUID
 
-    /// Declared at schema/entities.yaml:230.
+    /// Declared at schema/entities.yaml:234.
     public var authorId: UUID
 
-    /// Declared at schema/entities.yaml:231.
+    /// Declared at schema/entities.yaml:235.
     public var body: String
 
-    /// Declared at schema/entities.yaml:232.
+    /// Declared at schema/entities.yaml:236.
     public var createdAt: Date
 
     public init(

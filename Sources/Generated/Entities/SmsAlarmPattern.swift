@@ -7,34 +7,34 @@ import StamCore
 ///
 /// Table `sms_alarm_patterns`.
 ///
-/// Declared at schema/entities.yaml:350.
+/// Declared at schema/entities.yaml:354.
 public struct SmsAlarmPattern: Entity {
     public static let tableName = "sms_alarm_patterns"
     public static let columnNames: [String] = ["id", "pattern", "kind", "priority", "title", "enabled", "created_at"]
 
-    /// Declared at schema/entities.yaml:353.
+    /// Declared at schema/entities.yaml:357.
     public var id: UUID
 
     /// Regular expression (ICU syntax), matched case-insensitively anywhere in the SMS text; an invalid one is skipped with a warning.
     ///
-    /// Declared at schema/entities.yaml:354.
+    /// Declared at schema/entities.yaml:358.
     public var pattern: String
 
-    /// Declared at schema/entities.yaml:355.
+    /// Declared at schema/entities.yaml:359.
     public var kind: AlarmKind
 
-    /// Declared at schema/entities.yaml:356.
+    /// Declared at schema/entities.yaml:360.
     public var priority: AlarmPriority
 
     /// Alarm title prefix; the SMS text follows it.
     ///
-    /// Declared at schema/entities.yaml:357.
+    /// Declared at schema/entities.yaml:361.
     public var title: String?
 
-    /// Declared at schema/entities.yaml:358.
+    /// Declared at schema/entities.yaml:362.
     public var enabled: Bool
 
-    /// Declared at schema/entities.yaml:359.
+    /// Declared at schema/entities.yaml:363.
     public var createdAt: Date
 
     public init(

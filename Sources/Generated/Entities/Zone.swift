@@ -7,35 +7,35 @@ import StamCore
 ///
 /// Table `zones`.
 ///
-/// Declared at schema/entities.yaml:133.
+/// Declared at schema/entities.yaml:137.
 public struct Zone: Entity {
     public static let tableName = "zones"
     public static let columnNames: [String] = ["id", "panel_id", "partition_id", "number", "name", "state", "bypassed", "updated_at"]
 
-    /// Declared at schema/entities.yaml:136.
+    /// Declared at schema/entities.yaml:140.
     public var id: UUID
 
-    /// Declared at schema/entities.yaml:137.
+    /// Declared at schema/entities.yaml:141.
     public var panelId: UUID
 
-    /// Declared at schema/entities.yaml:138.
+    /// Declared at schema/entities.yaml:142.
     public var partitionId: UUID?
 
     /// Zone number on the panel, 1-256.
     ///
-    /// Declared at schema/entities.yaml:139.
+    /// Declared at schema/entities.yaml:143.
     public var number: Int
 
-    /// Declared at schema/entities.yaml:140.
+    /// Declared at schema/entities.yaml:144.
     public var name: String
 
-    /// Declared at schema/entities.yaml:141.
+    /// Declared at schema/entities.yaml:145.
     public var state: ZoneState
 
-    /// Declared at schema/entities.yaml:142.
+    /// Declared at schema/entities.yaml:146.
     public var bypassed: Bool
 
-    /// Declared at schema/entities.yaml:143.
+    /// Declared at schema/entities.yaml:147.
     public var updatedAt: Date
 
     public init(

@@ -2,7 +2,7 @@
 
 import StamCore
 
-/// Declared at schema/entities.yaml:35.
+/// Declared at schema/entities.yaml:39.
 public enum OperatorRole: String, Sendable, Codable, Hashable, CaseIterable {
     case `operator`
     case supervisor

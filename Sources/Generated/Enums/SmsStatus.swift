@@ -2,7 +2,7 @@
 
 import StamCore
 
-/// Declared at schema/entities.yaml:46.
+/// Declared at schema/entities.yaml:50.
 public enum SmsStatus: String, Sendable, Codable, Hashable, CaseIterable {
     case received
     case processed

@@ -19,13 +19,16 @@ public struct DatabaseModel: Codable, Hashable, Sendable {
         /// UPDATE and DELETE refused by a trigger (`append_only:`); written to a snapshot only when true, so the
         /// snapshots of the tables without it (and those written before it existed) read the same.
         public var appendOnly: Bool = false
+        /// The input rules of the columns the API writes (`min`, `format`, `range`, no control characters); written
+        /// to a snapshot only when there are any.
+        public var rules: [RuleCheck] = []
 
         public func column(named name: String) -> Column? { columns.first { $0.name == name } }
 
-        enum CodingKeys: String, CodingKey { case name, columns, primaryKey, foreignKeys, uniqueConstraints, checks, indexes, appendOnly }
+        enum CodingKeys: String, CodingKey { case name, columns, primaryKey, foreignKeys, uniqueConstraints, checks, indexes, appendOnly, rules }
 
         public init(name: String, columns: [Column], primaryKey: [String], foreignKeys: [ForeignKey], uniqueConstraints: [UniqueConstraint],
-                    checks: [ValueCheck], indexes: [Index], appendOnly: Bool = false) {
+                    checks: [ValueCheck], indexes: [Index], appendOnly: Bool = false, rules: [RuleCheck] = []) {
             self.name = name
             self.columns = columns
             self.primaryKey = primaryKey
@@ -34,6 +37,7 @@ public struct DatabaseModel: Codable, Hashable, Sendable {
             self.checks = checks
             self.indexes = indexes
             self.appendOnly = appendOnly
+            self.rules = rules
         }
 
         public init(from decoder: any Decoder) throws {
@@ -43,7 +47,8 @@ public struct DatabaseModel: Codable, Hashable, Sendable {
                       foreignKeys: try container.decode([ForeignKey].self, forKey: .foreignKeys),
                       uniqueConstraints: try container.decode([UniqueConstraint].self, forKey: .uniqueConstraints),
                       checks: try container.decode([ValueCheck].self, forKey: .checks), indexes: try container.decode([Index].self, forKey: .indexes),
-                      appendOnly: try container.decodeIfPresent(Bool.self, forKey: .appendOnly) ?? false)
+                      appendOnly: try container.decodeIfPresent(Bool.self, forKey: .appendOnly) ?? false,
+                      rules: try container.decodeIfPresent([RuleCheck].self, forKey: .rules) ?? [])
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -56,6 +61,7 @@ public struct DatabaseModel: Codable, Hashable, Sendable {
             try container.encode(checks, forKey: .checks)
             try container.encode(indexes, forKey: .indexes)
             if appendOnly { try container.encode(appendOnly, forKey: .appendOnly) }
+            if !rules.isEmpty { try container.encode(rules, forKey: .rules) }
         }
     }
 
@@ -88,6 +94,13 @@ public struct DatabaseModel: Codable, Hashable, Sendable {
         public var name: String
         public var column: String
         public var allowedValues: [String]
+    }
+
+    /// `CHECK (<expression>)` of one column's input rules, e.g. `port BETWEEN 1 AND 65535`.
+    public struct RuleCheck: Codable, Hashable, Sendable {
+        public var name: String
+        public var column: String
+        public var expression: String
     }
 
     public struct Index: Codable, Hashable, Sendable {

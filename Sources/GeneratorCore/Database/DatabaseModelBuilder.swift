@@ -1,3 +1,5 @@
+import StamCore
+
 /// Schema -> `DatabaseModel`: the SQL shape of every entity, plus the system tables.
 public enum DatabaseModelBuilder {
     public static func build(_ schema: Schema) -> DatabaseModel {
@@ -51,7 +53,31 @@ public enum DatabaseModelBuilder {
         }
         return DatabaseModel.Table(
             name: table, columns: columns, primaryKey: entity.primaryKey.map { [$0.name] } ?? [],
-            foreignKeys: foreignKeys, uniqueConstraints: uniques, checks: checks, indexes: indexes, appendOnly: entity.appendOnly)
+            foreignKeys: foreignKeys, uniqueConstraints: uniques, checks: checks, indexes: indexes, appendOnly: entity.appendOnly,
+            rules: rules(of: entity))
+    }
+
+    /// The CHECK constraints of the input rules, for the fields the API writes (the same rules its validation
+    /// applies). Columns only the station writes (a panel's zone names, SMS bodies) get none: a rule there would
+    /// turn a panel's odd byte into a lost event.
+    static func rules(of entity: EntityDeclaration) -> [DatabaseModel.RuleCheck] {
+        guard let api = entity.api, api.roles[.create] != nil || api.roles[.update] != nil else { return [] }
+        return entity.fields.filter { !$0.readonly && !$0.primary }.compactMap { field in
+            let column = field.name
+            var parts: [String] = []
+            switch field.kind {
+            case .scalar(.string), .scalar(.text):
+                parts.append("\(column) !~ \(SQLNames.literal(ControlCharacters.sqlClass(lineBreaks: field.kind == .scalar(.text))))")
+                if let min = field.minLength?.value, min > 0 { parts.append("char_length(\(column)) >= \(min)") }
+                if let format = field.format?.value { parts.append("\(column) ~ \(SQLNames.literal("^(?:\(format.pattern))$"))") }
+            case .scalar(.int), .scalar(.bigint):
+                if let range = field.range?.value { parts.append("\(column) BETWEEN \(range.lowerBound) AND \(range.upperBound)") }
+            default:
+                break
+            }
+            guard !parts.isEmpty else { return nil }
+            return .init(name: SQLNames.rule(table: entity.table.value, column: column), column: column, expression: parts.joined(separator: " AND "))
+        }
     }
 
     static func sqlType(of field: FieldDeclaration, in schema: Schema) -> String {

@@ -56,6 +56,9 @@ public struct MigrationPlanner {
             for check in oldTable.checks where !newTable.checks.contains(check) {
                 drops.append(.init(sql: "ALTER TABLE \(oldTable.name) DROP CONSTRAINT \(check.name);"))
             }
+            for rule in oldTable.rules where !newTable.rules.contains(rule) {
+                drops.append(.init(sql: "ALTER TABLE \(oldTable.name) DROP CONSTRAINT \(rule.name);"))
+            }
         }
         for oldTable in old.tables where oldTable.appendOnly && new.table(named: oldTable.name)?.appendOnly == false {
             drops.append(.init(sql: "DROP TRIGGER \(Self.appendOnlyTrigger(oldTable.name)) ON \(oldTable.name);"))
@@ -88,6 +91,7 @@ public struct MigrationPlanner {
         }
         lines += table.uniqueConstraints.map { "    CONSTRAINT \($0.name) UNIQUE (\($0.columns.joined(separator: ", ")))" }
         lines += table.checks.map { "    CONSTRAINT \($0.name) \(Self.checkExpression($0))" }
+        lines += table.rules.map { "    CONSTRAINT \($0.name) CHECK (\($0.expression))" }
         creates.append(.init(sql: "CREATE TABLE \(table.name) (\n" + lines.joined(separator: ",\n") + "\n);"))
         constraints += table.indexes.map { .init(sql: Self.createIndex($0, on: table.name)) }
         foreignKeys += table.foreignKeys.map { .init(sql: Self.addForeignKey($0, to: table.name)) }
@@ -126,6 +130,11 @@ public struct MigrationPlanner {
                 : "removes allowed values \(removed.joined(separator: ", ")) of \(name).\(check.column); rows holding them make it fail"
             constraints.append(.init(sql: "ALTER TABLE \(name) ADD CONSTRAINT \(check.name) \(Self.checkExpression(check));",
                                      destructiveReason: reason))
+        }
+        // A new rule checks new writes at once; rows already stored are not re-checked (NOT VALID), so an upgrade
+        // never fails on old data. `ALTER TABLE ... VALIDATE CONSTRAINT` proves them once they are clean.
+        for rule in newTable.rules where !oldTable.rules.contains(rule) {
+            constraints.append(.init(sql: "ALTER TABLE \(name) ADD CONSTRAINT \(rule.name) CHECK (\(rule.expression)) NOT VALID;"))
         }
         for index in newTable.indexes where !oldTable.indexes.contains(index) {
             constraints.append(.init(sql: Self.createIndex(index, on: name)))

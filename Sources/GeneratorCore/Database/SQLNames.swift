@@ -9,6 +9,7 @@ enum SQLNames {
     static func foreignKey(table: String, columns: [String]) -> String { fit("\(table)_\(columns.joined(separator: "_"))_fkey") }
     static func unique(table: String, columns: [String]) -> String { fit("\(table)_\(columns.joined(separator: "_"))_key") }
     static func check(table: String, column: String) -> String { fit("\(table)_\(column)_check") }
+    static func rule(table: String, column: String) -> String { fit("\(table)_\(column)_rule") }
     static func index(table: String, columns: [String]) -> String { fit("\(table)_\(columns.joined(separator: "_"))_idx") }
 
     /// Too long names keep a readable prefix plus a hash of the whole name, so two long names stay distinct.

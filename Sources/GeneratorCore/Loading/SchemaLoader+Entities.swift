@@ -1,6 +1,9 @@
+import StamCore
+
 /// `schema/entities.yaml`: roles, enums and entities.
 extension SchemaLoader {
-    static let fieldKeys = ["type", "enum", "ref", "optional", "primary", "unique", "max", "default", "on_delete", "readonly", "doc"]
+    static let fieldKeys = ["type", "enum", "ref", "optional", "primary", "unique", "max", "min", "format", "range", "default", "on_delete",
+                            "readonly", "doc"]
     static let entityKeys = ["doc", "table", "fields", "indexes", "unique", "api", "actions", "append_only"]
 
     func loadEntitiesFile(_ root: SchemaNode) {
@@ -103,6 +106,20 @@ extension SchemaLoader {
         if let node = value(body, "readonly") { field.readonly = bool(node, "'readonly' of \(what)") ?? false }
         if let node = value(body, "max"), let max = int(node, "'max' of \(what)") {
             field.maxLength = Located(max, at: node.location)
+        }
+        if let node = value(body, "min"), let min = int(node, "'min' of \(what)") {
+            field.minLength = Located(min, at: node.location)
+        }
+        if let node = value(body, "format"), let format = choice(node, "format", as: TextFormat.self) {
+            field.format = Located(format, at: node.location)
+        }
+        if let node = value(body, "range") {
+            let bounds = node.items?.compactMap { int($0, "a bound of the range of \(what)") } ?? []
+            if bounds.count == 2, bounds[0] <= bounds[1] {
+                field.range = Located(bounds[0]...bounds[1], at: node.location)
+            } else {
+                diagnostics.error("'range' of \(what) must be [low, high] with low <= high, e.g. range: [1, 65535]", at: node.location)
+            }
         }
         if let node = value(body, "default"), let text = node.scalar {
             let value: DefaultValue = switch text {

@@ -1,3 +1,5 @@
+import StamCore
+
 /// One field of an entity or of an event payload.
 public struct FieldDeclaration: Hashable, Sendable {
     public var name: String
@@ -8,6 +10,12 @@ public struct FieldDeclaration: Hashable, Sendable {
     public var primary = false
     public var unique = false
     public var maxLength: Located<Int>?
+    /// `min:` the least number of characters of a string or text field.
+    public var minLength: Located<Int>?
+    /// `format:` a named pattern of a string field (`TextFormat`).
+    public var format: Located<TextFormat>?
+    /// `range: [low, high]`: the values an int or bigint field may hold.
+    public var range: Located<ClosedRange<Int>>?
     public var defaultValue: Located<DefaultValue>?
     public var onDelete: Located<OnDeleteAction>?
     /// Set by the station (a worker, an action), never by API input: left out of create and update bodies.

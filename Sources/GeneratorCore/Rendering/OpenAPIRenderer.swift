@@ -1,4 +1,5 @@
 import Foundation
+import StamCore
 
 /// Renders the OpenAPI 3.1 document of the operator API from the same model as the routes
 /// (`SwiftRouteRenderer`): `api/openapi.json` for people and validators, and `OpenAPIDocument.swift`, which
@@ -44,7 +45,10 @@ public struct OpenAPIRenderer {
             ],
             "LoginRequest": [
                 "type": "object", "required": ["login", "password"], "additionalProperties": false,
-                "properties": ["login": ["type": "string", "maxLength": 64], "password": ["type": "string", "writeOnly": true]],
+                "properties": [
+                    "login": ["type": "string", "minLength": 1, "maxLength": 64, "pattern": ControlCharacters.jsonPattern(lineBreaks: false)],
+                    "password": ["type": "string", "writeOnly": true, "maxLength": 1024],
+                ],
             ],
             "LoginResponse": [
                 "type": "object", "required": ["access_token", "token_type", "expires_in", "role"],
@@ -129,7 +133,7 @@ public struct OpenAPIRenderer {
         schemas[name] = ["type": "object", "required": entity.fields.map(\.name), "properties": properties]
         var inputProperties: [String: Any] = [:]
         for field in writable {
-            var property = fieldSchema(field, optional: field.optional)
+            var property = fieldSchema(field, optional: field.optional, inputRules: true)
             if field.kind == .scalar(.secret) { property["writeOnly"] = true }
             if let doc = field.doc { property["description"] = doc }
             inputProperties[field.name] = property
@@ -237,7 +241,9 @@ public struct OpenAPIRenderer {
 
     private func error(_ description: String) -> [String: Any] { json("Error", description) }
 
-    func fieldSchema(_ field: FieldDeclaration, optional: Bool) -> [String: Any] {
+    /// - Parameter inputRules: add the field's input rules (lengths, pattern, range): only in request bodies, where
+    ///   the server applies them; a stored value written before a rule existed may break it.
+    func fieldSchema(_ field: FieldDeclaration, optional: Bool, inputRules: Bool = false) -> [String: Any] {
         var result: [String: Any]
         switch field.kind {
         case .enumeration(let name):
@@ -252,8 +258,19 @@ public struct OpenAPIRenderer {
             case .string, .text, .secret:
                 result = ["type": "string"]
                 if let max = field.maxLength?.value { result["maxLength"] = max }
-            case .int: result = ["type": "integer", "format": "int32"]
-            case .bigint: result = ["type": "integer", "format": "int64"]
+                if inputRules, let min = field.minLength?.value, min > 0 { result["minLength"] = min }
+                if inputRules, type != .secret {
+                    // The rules the server applies (JSONObjectReader) and the database checks: one pattern, so a
+                    // client learns them from the document. A format's pattern already excludes control characters.
+                    result["pattern"] = field.format.map { "^(?:\($0.value.pattern))$" } ?? ControlCharacters.jsonPattern(lineBreaks: type == .text)
+                    if let format = field.format?.value { result["x-stam-format"] = format.rawValue }
+                }
+            case .int, .bigint:
+                result = ["type": "integer", "format": type == .int ? "int32" : "int64"]
+                if inputRules, let range = field.range?.value {
+                    result["minimum"] = range.lowerBound
+                    result["maximum"] = range.upperBound
+                }
             case .double: result = ["type": "number", "format": "double"]
             case .decimal: return ["type": optional ? ["number", "string", "null"] : ["number", "string"]]
             case .bool: result = ["type": "boolean"]

@@ -382,10 +382,16 @@ public struct SwiftRouteRenderer {
         case .scalar(let type):
             switch type {
             case .uuid: return ("uuid", "")
-            case .string, .text: return ("string", ", max: \(field.maxLength.map { String($0.value) } ?? "nil")")
+            case .string, .text:
+                var extra = ", max: \(field.maxLength.map { String($0.value) } ?? "nil")"
+                if let min = field.minLength?.value, min > 0 { extra += ", min: \(min)" }
+                if let format = field.format?.value { extra += ", format: .\(format.rawValue)" }
+                // A single-line string refuses line breaks too; a text field allows tab and line breaks.
+                extra += ", lineBreaks: \(type == .text)"
+                return ("string", extra)
             case .secret: return ("secret", ", max: \(field.maxLength.map { String($0.value) } ?? "1024")")
-            case .int: return ("int", "")
-            case .bigint: return ("int64", "")
+            case .int: return ("int", field.range.map { ", range: \($0.value.lowerBound)...\($0.value.upperBound)" } ?? "")
+            case .bigint: return ("int64", field.range.map { ", range: \($0.value.lowerBound)...\($0.value.upperBound)" } ?? "")
             case .double: return ("double", "")
             case .decimal: return ("decimal", "")
             case .bool: return ("bool", "")

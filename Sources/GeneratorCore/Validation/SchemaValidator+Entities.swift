@@ -57,6 +57,23 @@ extension SchemaValidator {
                 diagnostics.error("'max' of \(what) must be between 1 and 10485760, found \(max.value)", at: max.location)
             }
         }
+        let isText = field.kind == .scalar(.string) || field.kind == .scalar(.text)
+        if let min = field.minLength {
+            if !isText {
+                diagnostics.error("'min' applies only to fields of type string or text; \(what) is not one", at: min.location)
+            } else if min.value < 0 || min.value > (field.maxLength?.value ?? Int.max) {
+                diagnostics.error("'min' of \(what) must be between 0 and its 'max', found \(min.value)", at: min.location)
+            }
+        }
+        if let format = field.format, field.kind != .scalar(.string) {
+            diagnostics.error("'format' applies only to fields of type string; \(what) is not one", at: format.location)
+        }
+        if let range = field.range, field.kind != .scalar(.int) && field.kind != .scalar(.bigint) {
+            diagnostics.error("'range' applies only to fields of type int or bigint; \(what) is not one", at: range.location)
+        } else if let range = field.range, field.kind == .scalar(.int),
+                  range.value.lowerBound < Int(Int32.min) || range.value.upperBound > Int(Int32.max) {
+            diagnostics.error("'range' of \(what) must lie within an int (-2147483648...2147483647)", at: range.location)
+        }
         if let onDelete = field.onDelete {
             guard case .reference = field.kind else {
                 diagnostics.error("'on_delete' applies only to 'ref' fields; \(what) is not one", at: onDelete.location)

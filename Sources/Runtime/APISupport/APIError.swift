@@ -76,7 +76,10 @@ public struct APIError: Error, HTTPResponseError, CustomStringConvertible, Senda
             return APIError(status: .conflict, code: "duplicate", message: "a \(table) row with this value already exists",
                             fields: [FieldError(field: Self.column(of: constraint, table: table, suffix: "_key"), message: "must be unique")])
         case "23514", "22001", "22003":
-            return invalid(field: Self.column(of: constraint, table: table, suffix: "_check"), "is out of range")
+            // `<table>_<column>_check` (an enum's values) or `<table>_<column>_rule` (the schema's input rules).
+            let suffix = constraint.hasSuffix("_rule") ? "_rule" : "_check"
+            return invalid(field: Self.column(of: constraint, table: table, suffix: suffix),
+                           suffix == "_rule" ? "breaks the field's rules (schema/entities.yaml)" : "is out of range")
         default:
             return nil
         }

@@ -51,25 +51,53 @@ public struct JSONObjectReader {
         return .some(converted)
     }
 
-    public mutating func string(_ field: String, max: Int?, optional: Bool) -> String?? {
+    /// A string within `min...max` characters, matching `format`, without control characters (`lineBreaks`:
+    /// tab, line feed and carriage return allowed, as in a `text` field); the schema's rules of the field, which
+    /// the database checks too.
+    public mutating func string(_ field: String, max: Int?, min: Int = 0, format: TextFormat? = nil, lineBreaks: Bool = true,
+                                optional: Bool) -> String?? {
         let value = read(field, optional: optional, expected: "a string") { if case .string(let text) = $0 { text } else { nil } }
-        if case let text?? = value, let max, text.count > max {
+        guard case let text?? = value else { return value }
+        if let max, text.count > max {
             fail(field, "must be at most \(max) characters (got \(text.count))")
+            return nil
+        }
+        if text.count < min {
+            fail(field, min == 1 ? "must not be empty" : "must be at least \(min) characters (got \(text.count))")
+            return nil
+        }
+        if ControlCharacters.contains(in: text, lineBreaks: lineBreaks) {
+            fail(field, lineBreaks ? "must not contain control characters other than tab and line breaks" : "must not contain control characters or line breaks")
+            return nil
+        }
+        if let format, !format.matches(text) {
+            fail(field, "must be \(format.explanation)")
             return nil
         }
         return value
     }
 
-    public mutating func int(_ field: String, optional: Bool) -> Int?? {
-        read(field, optional: optional, expected: "an integer from -2147483648 to 2147483647") {
+    /// An int32, within `range` when the schema declares one (the database checks it too).
+    public mutating func int(_ field: String, range: ClosedRange<Int>? = nil, optional: Bool) -> Int?? {
+        let value = read(field, optional: optional, expected: "an integer from -2147483648 to 2147483647") {
             if case .number(let number) = $0, number.rounded() == number, abs(number) <= 2_147_483_647 { Int(number) } else { nil }
         }
+        if case let number?? = value, let range, !range.contains(number) {
+            fail(field, "must be from \(range.lowerBound) to \(range.upperBound) (got \(number))")
+            return nil
+        }
+        return value
     }
 
-    public mutating func int64(_ field: String, optional: Bool) -> Int64?? {
-        read(field, optional: optional, expected: "an integer within ±2^53") {
+    public mutating func int64(_ field: String, range: ClosedRange<Int>? = nil, optional: Bool) -> Int64?? {
+        let value = read(field, optional: optional, expected: "an integer within ±2^53") {
             if case .number(let number) = $0, number.rounded() == number, abs(number) <= 9_007_199_254_740_992 { Int64(number) } else { nil }
         }
+        if case let number?? = value, let range, !range.contains(Int(number)) {
+            fail(field, "must be from \(range.lowerBound) to \(range.upperBound) (got \(number))")
+            return nil
+        }
+        return value
     }
 
     public mutating func double(_ field: String, optional: Bool) -> Double?? {
