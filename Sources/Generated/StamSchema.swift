@@ -5,7 +5,7 @@ import StamCore
 /// What this build of stam was generated from.
 public enum StamSchema {
     /// SHA-256 over the schema files; changes whenever the schema does.
-    public static let fingerprint = "ff457f0886dac17897a4c3298eaa657b393514559ececde80ebde05986be11e2"
+    public static let fingerprint = "92df4d6da23a1bae355f3b88a2adfae5d602f971c4d862cd9d42775c3d30dcaa"
 
     public static let entityTypes: [any Entity.Type] = [
         Site.self,

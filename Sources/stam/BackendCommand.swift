@@ -86,10 +86,12 @@ struct BackendCommand: AsyncParsableCommand {
             hub: hub, listCache: listCache, logger: logger)
         // The backend side of the SMS path (the deployment has no container of its own for it): every backend
         // competes on sms.inbox, and the idempotent consumer makes a redelivery or a second backend harmless.
+        let metrics = BackendMetrics(hub: hub, listCache: listCache)
         let smsQueue = QueueConsumer(configuration: amqp, topology: StamTopology.messaging, queue: "sms.inbox", logger: logger)
         let smsConsumer = IdempotentConsumer(name: SmsIngest.consumerName, consumer: smsQueue,
                                              database: database.connectionConfiguration, logger: logger,
-                                             handler: SmsIngest.handler(outbox: outbox, logger: logger))
+                                             handler: SmsIngest.handler(outbox: outbox, logger: logger,
+                                                                        metrics: SmsIngestMetrics(registry: metrics.registry)))
         let probeLogger = logger
         let readiness = [
             ReadinessCheck("postgresql") { try await client.query("SELECT 1", logger: probeLogger) },
@@ -100,7 +102,6 @@ struct BackendCommand: AsyncParsableCommand {
             try DatabaseConfiguration(url: $0, passwordFile: SecretFiles.existing("postgres_password"))
         }
         let reportDatabase = ReportDatabase(replica: replica, primary: client, logger: logger)
-        let metrics = BackendMetrics(hub: hub, listCache: listCache)
         let lagMonitor = ReplicationLagMonitor(reports: reportDatabase, metrics: metrics, logger: logger)
         let proxies = TrustedProxies(list: trustedProxies ?? environment["STAM_TRUSTED_PROXIES"], logger: logger)
         let backend = BackendRouter(repositories: repositories, tokens: tokens, outbox: outbox, readiness: readiness,

@@ -3,6 +3,8 @@ import Generated
 import LocalStack
 import Logging
 import Messaging
+import Prometheus
+import SmsIngest
 import Sms
 import TestSupport
 import Testing
@@ -13,10 +15,10 @@ import Testing
     static let panel = SmsAddress(kind: .international, value: "+48600100200")
 
     /// Runs the agent and the consumer while `body` runs, then stops both.
-    func running(_ fixture: SmsFixture, metrics: SmsMetrics, partialTimeout: Duration = .seconds(3600), device: String? = nil,
-                 _ body: () async throws -> Void) async throws {
+    func running(_ fixture: SmsFixture, metrics: SmsMetrics, ingestMetrics: SmsIngestMetrics? = nil, partialTimeout: Duration = .seconds(3600),
+                 device: String? = nil, _ body: () async throws -> Void) async throws {
         let agent = try fixture.agent(metrics: metrics, partialTimeout: partialTimeout, device: device)
-        let consumer = fixture.consumer()
+        let consumer = fixture.consumer(metrics: ingestMetrics)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await agent.run() }
             group.addTask { try await consumer.run() }
@@ -47,7 +49,9 @@ import Testing
             fixture.simulator.deliver(text: "ALARM from the owner", from: Self.panel)
             fixture.simulator.deliver(text: "ALARM from nobody", from: SmsAddress(kind: .international, value: "+48700000001"))
             fixture.simulator.deliver(text: "ALARM promo", from: SmsAddress(kind: .alphanumeric, value: "SATEL"))
-            try await fixture.wait { try await fixture.number("SELECT count(*) FROM sms_messages") >= 4 }
+            // A name made of the panel's digits, as any SMS gateway lets anyone send: not a number, nobody's.
+            fixture.simulator.deliver(text: "ALARM spoofed", from: SmsAddress(kind: .alphanumeric, value: "48511222333"))
+            try await fixture.wait { try await fixture.number("SELECT count(*) FROM sms_messages") >= 5 }
         }
         let attributed = try await fixture.strings("""
             SELECT m.body || ' | ' || coalesce(s.code, '-') || ' | ' || coalesce(p.name, '-') || ' | ' ||
@@ -60,10 +64,33 @@ import Testing
             "ALARM from the owner | S1 | - | S1/-",
             "ALARM from the panel | S1 | Vault | S1/Vault",
             "ALARM promo | - | - | no alarm",
+            "ALARM spoofed | - | - | no alarm",
         ])
         // The alarm's event names the panel too, for the consoles.
         let event = try await fixture.strings("SELECT payload::text FROM outbox WHERE event_name = 'AlarmRaised' AND payload->>'panel_id' IS NOT NULL")
         #expect(event.count == 1)
+    }
+
+    /// One number sending alarm texts without end (a spoofed number or a broken device) raises at most the
+    /// limit's alarms in the window; the rest are stored as ignored and counted, and the operators' queue stays usable.
+    @Test func aFloodFromOneSenderRaisesAtMostTheLimit() async throws {
+        let fixture = try await SmsFixture.make(name: "flood")
+        defer { Task { await fixture.cleanUp() } }
+        try await fixture.execute("INSERT INTO sites (code, name, contact_phone) VALUES ('S1', 'Bank', '+48 600 100 200')")
+        try await fixture.execute("INSERT INTO sms_alarm_patterns (pattern, kind, priority) VALUES ('alarm', 'burglary', 'critical')")
+        let registry = PrometheusCollectorRegistry()
+        let ingestMetrics = SmsIngestMetrics(registry: registry)
+        let total = SmsIngest.senderAlarmLimit + 3
+        try await running(fixture, metrics: SmsMetrics(), ingestMetrics: ingestMetrics) {
+            for index in 0..<total {
+                fixture.simulator.deliver(text: "ALARM \(index)", from: SmsAddress(kind: .international, value: "+48600100200"))
+            }
+            fixture.simulator.deliver(text: "ALARM other", from: SmsAddress(kind: .international, value: "+48600999888"))
+            try await fixture.wait { try await fixture.number("SELECT count(*) FROM sms_messages") >= total + 1 }
+        }
+        #expect(try await fixture.number("SELECT count(*) FROM alarms") == SmsIngest.senderAlarmLimit)
+        #expect(try await fixture.number("SELECT count(*) FROM sms_messages WHERE status = 'ignored'") == 3)
+        #expect(registry.emitToString().contains("sms_alarms_throttled_total 3"))
     }
 
     /// 200 messages of every kind, delivered in bursts into a 30-slot SIM (so the network has to hold some

@@ -67,10 +67,11 @@ struct SmsFixture {
             metrics: metrics, logger: logger)
     }
 
-    func consumer() -> IdempotentConsumer {
+    func consumer(metrics: SmsIngestMetrics? = nil) -> IdempotentConsumer {
         let queueConsumer = QueueConsumer(configuration: amqp, topology: topology, queue: queue, prefetch: 200, logger: logger)
         return IdempotentConsumer(name: SmsIngest.consumerName, consumer: queueConsumer, database: database.connectionConfiguration,
-                                  maxAttempts: 3, batchSize: 100, logger: logger, handler: SmsIngest.handler(outbox: nil, logger: logger))
+                                  maxAttempts: 3, batchSize: 100, logger: logger,
+                                  handler: SmsIngest.handler(outbox: nil, logger: logger, metrics: metrics))
     }
 
     func execute(_ sql: String) async throws {

@@ -27,7 +27,9 @@ public enum SmsIngest {
     ///   relays' poll (tests that do not run relays).
     public static func handler(outbox: OutboxNotifier?, logger: Logger, metrics: SmsIngestMetrics? = nil) -> IdempotentConsumer.TransactionalHandler {
         { delivery, connection, transaction in
-            guard try await ingest(delivery, on: connection, logger: logger) == .alarmRaised else { return }
+            let outcome = try await ingest(delivery, on: connection, logger: logger)
+            if outcome == .throttled { transaction.afterCommit { metrics?.recordThrottled() } }
+            guard outcome == .alarmRaised else { return }
             transaction.afterCommit {
                 outbox?.signal()
                 metrics?.recordAlarmRaised()
@@ -42,7 +44,18 @@ public enum SmsIngest {
         case alarmRaised
         /// Its `dedup_key` was already there.
         case alreadyStored
+        /// Stored as `ignored`: it matched a pattern, but its sender had raised `senderAlarmLimit` alarms within
+        /// `senderAlarmWindow` already.
+        case throttled
     }
+
+    /// Senders whose type of number makes them a number: only these are attributed to a panel or a site. Anyone
+    /// can send an SMS under a name (alphanumeric sender), including one made of a site's digits.
+    static let attributableSenderKinds: Set<String> = ["international", "national"]
+    /// At most this many alarms from one sender within `senderAlarmWindow`: a flood from one number (a spoofed
+    /// or a broken device) cannot bury the operators' queue. A real panel raises a handful in an incident.
+    public static let senderAlarmLimit = 20
+    public static let senderAlarmWindow: TimeInterval = 600
 
     @discardableResult
     public static func ingest(_ delivery: Delivery, on connection: PostgresConnection, logger: Logger) async throws -> Outcome {
@@ -52,11 +65,25 @@ public enum SmsIngest {
         } catch {
             throw InvalidMessage(description: "not an SmsReceived payload: \(error)")
         }
-        let origin = try await origin(ofSender: sms.sender, on: connection, logger: logger)
+        // An agent before version 3 does not say the type of number: attributed as before, so a rolling update
+        // never leaves a real alarm unraised.
+        let attributable = sms.senderKind.map(attributableSenderKinds.contains) ?? true
+        let origin = attributable ? try await origin(ofSender: sms.sender, on: connection, logger: logger) : nil
+        if !attributable {
+            logger.notice("SMS from a sender that is not a number is attributed to nobody",
+                          metadata: ["sms_id": "\(sms.smsId)", "sender_kind": "\(sms.senderKind ?? "")"])
+        }
         let siteId = origin?.siteId
         let panelId = origin?.panelId
-        let match = siteId == nil ? nil : try await matchingPattern(for: sms.body, on: connection, logger: logger)
-        let status: SmsStatus = match == nil ? .received : .processed
+        var match = siteId == nil ? nil : try await matchingPattern(for: sms.body, on: connection, logger: logger)
+        var throttled = false
+        if match != nil, try await alarmsRaised(bySender: sms.sender, before: sms.receivedAt, on: connection, logger: logger) >= senderAlarmLimit {
+            logger.warning("SMS alarms from this sender over the limit; stored without an alarm",
+                           metadata: ["sms_id": "\(sms.smsId)", "sender": "\(sms.sender)", "limit": "\(senderAlarmLimit)"])
+            match = nil
+            throttled = true
+        }
+        let status: SmsStatus = throttled ? .ignored : match == nil ? .received : .processed
         // The dedup key is the content-derived message id: a repeat that got past processed_messages (another
         // consumer name, a replayed dead letter) still collapses into one row.
         let rows = try await connection.query("""
@@ -71,7 +98,7 @@ public enum SmsIngest {
             logger.info("SMS already stored", metadata: ["sms_id": "\(sms.smsId)"])
             return .alreadyStored
         }
-        guard let siteId, let match else { return .stored }
+        guard let siteId, let match else { return throttled ? .throttled : .stored }
         let alarmId = UUID()
         let raisedAt = Date()
         let title = String(((match.title.map { "\($0): " } ?? "SMS from \(sms.sender): ") + sms.body).prefix(200))
@@ -106,6 +133,16 @@ public enum SmsIngest {
             """, logger: logger)
         for try await (panelId, siteId) in rows.decode((UUID?, UUID).self) { return (panelId, siteId) }
         return nil
+    }
+
+    /// Alarms this sender's texts raised within `senderAlarmWindow` before `time` (its `processed` messages).
+    static func alarmsRaised(bySender sender: String, before time: Date, on connection: PostgresConnection, logger: Logger) async throws -> Int {
+        let since = time.addingTimeInterval(-senderAlarmWindow)
+        let rows = try await connection.query("""
+            SELECT count(*)::int FROM sms_messages WHERE sender = \(sender) AND status = 'processed' AND received_at > \(since)
+            """, logger: logger)
+        for try await count in rows.decode(Int.self) { return count }
+        return 0
     }
 
     struct PatternMatch {

@@ -13,7 +13,7 @@ public struct SmsReceived: OutboxEvent {
     public static let aggregateType = "SmsMessage"
     public static let exchange = "events"
     public static let routingKey = "sms.received"
-    public static let schemaVersion = 2
+    public static let schemaVersion = 3
 
     public var aggregateId: UUID { smsId }
 
@@ -23,27 +23,33 @@ public struct SmsReceived: OutboxEvent {
     /// Declared at schema/events.yaml:169.
     public var sender: String
 
+    /// The sender's type of number: international, national, alphanumeric or other. Only a number (international, national) is attributed to a panel or site; absent from agents before version 3, which are attributed as before.
+    ///
     /// Declared at schema/events.yaml:170.
-    public var body: String
+    public var senderKind: String?
 
     /// Declared at schema/events.yaml:171.
-    public var sentAt: Date
+    public var body: String
 
     /// Declared at schema/events.yaml:172.
-    public var receivedAt: Date
+    public var sentAt: Date
 
     /// Declared at schema/events.yaml:173.
-    public var complete: Bool
+    public var receivedAt: Date
 
     /// Declared at schema/events.yaml:174.
-    public var partsExpected: Int
+    public var complete: Bool
 
     /// Declared at schema/events.yaml:175.
+    public var partsExpected: Int
+
+    /// Declared at schema/events.yaml:176.
     public var partsReceived: Int
 
     public init(
         smsId: UUID,
         sender: String,
+        senderKind: String? = nil,
         body: String,
         sentAt: Date,
         receivedAt: Date,
@@ -53,6 +59,7 @@ public struct SmsReceived: OutboxEvent {
     ) {
         self.smsId = smsId
         self.sender = sender
+        self.senderKind = senderKind
         self.body = body
         self.sentAt = sentAt
         self.receivedAt = receivedAt
@@ -64,6 +71,7 @@ public struct SmsReceived: OutboxEvent {
     enum CodingKeys: String, CodingKey {
         case smsId = "sms_id"
         case sender
+        case senderKind = "sender_kind"
         case body
         case sentAt = "sent_at"
         case receivedAt = "received_at"

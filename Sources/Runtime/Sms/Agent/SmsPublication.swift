@@ -20,6 +20,8 @@ public struct SmsPublication: Sendable, Hashable {
     struct Payload: Encodable {
         var smsId: UUID
         var sender: String
+        /// `SmsAddress.Kind`: the consumer attributes only numbers, never a name that anyone can send as.
+        var senderKind: String?
         var body: String
         var sentAt: Date
         var receivedAt: Date
@@ -28,7 +30,7 @@ public struct SmsPublication: Sendable, Hashable {
         var partsReceived: Int
 
         enum CodingKeys: String, CodingKey {
-            case smsId = "sms_id", sender, body, sentAt = "sent_at", receivedAt = "received_at", complete
+            case smsId = "sms_id", sender, senderKind = "sender_kind", body, sentAt = "sent_at", receivedAt = "received_at", complete
             case partsExpected = "parts_expected", partsReceived = "parts_received"
         }
     }
@@ -42,7 +44,7 @@ public struct SmsPublication: Sendable, Hashable {
     }()
 
     public func message(for sms: ReceivedSms, receivedAt: Date) throws -> OutgoingMessage {
-        let payload = Payload(smsId: sms.id, sender: sms.sender, body: sms.text, sentAt: sms.sentAt, receivedAt: receivedAt,
+        let payload = Payload(smsId: sms.id, sender: sms.sender, senderKind: sms.senderKind?.rawValue, body: sms.text, sentAt: sms.sentAt, receivedAt: receivedAt,
                               complete: sms.complete, partsExpected: sms.partsExpected, partsReceived: sms.partsReceived)
         return OutgoingMessage(
             exchange: exchange, routingKey: routingKey, messageId: sms.id.uuidString.lowercased(), type: eventName,
