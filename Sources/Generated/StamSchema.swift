@@ -5,7 +5,7 @@ import StamCore
 /// What this build of stam was generated from.
 public enum StamSchema {
     /// SHA-256 over the schema files; changes whenever the schema does.
-    public static let fingerprint = "92df4d6da23a1bae355f3b88a2adfae5d602f971c4d862cd9d42775c3d30dcaa"
+    public static let fingerprint = "34c243b6c6fb15c5bdc368a32c4fc66dfdd4f0627135a15fd3fa2edd4b066c08"
 
     public static let entityTypes: [any Entity.Type] = [
         Site.self,

@@ -30,7 +30,7 @@ struct BackendCommand: AsyncParsableCommand {
     @Option(help: "postgresql://user@host:port/database (default: $DATABASE_URL).")
     var databaseURL: String?
 
-    @Option(help: "postgresql://user@host:port/database of a read replica for reports (default: $DATABASE_REPLICA_URL; none: the primary, with a warning).")
+    @Option(help: "postgresql://user@host:port/database of the nodes reports may run on, comma-separated; each report runs on the first in recovery (default: $DATABASE_REPLICA_URL; none: the primary, with a warning).")
     var replicaURL: String?
 
     @Option(help: "amqp://user@host:port/vhost for live events (default: $RABBITMQ_URL).")
@@ -98,10 +98,11 @@ struct BackendCommand: AsyncParsableCommand {
             ReadinessCheck("redis") { try await redis.ping() },
             ReadinessCheck("rabbitmq") { try feed.checkConnected() },
         ]
-        let replica = try (replicaURL ?? environment["DATABASE_REPLICA_URL"]).map {
-            try DatabaseConfiguration(url: $0, passwordFile: SecretFiles.existing("postgres_password"))
-        }
-        let reportDatabase = ReportDatabase(replica: replica, primary: client, logger: logger)
+        // Candidates, comma-separated: reports run on whichever of them is in recovery at the time.
+        let replicas = try (replicaURL ?? environment["DATABASE_REPLICA_URL"] ?? "").split(separator: ",")
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            .map { try DatabaseConfiguration(url: $0, passwordFile: SecretFiles.existing("postgres_password")) }
+        let reportDatabase = ReportDatabase(replicas: replicas, primary: client, logger: logger)
         let lagMonitor = ReplicationLagMonitor(reports: reportDatabase, metrics: metrics, logger: logger)
         let proxies = TrustedProxies(list: trustedProxies ?? environment["STAM_TRUSTED_PROXIES"], logger: logger)
         let backend = BackendRouter(repositories: repositories, tokens: tokens, outbox: outbox, readiness: readiness,

@@ -31,6 +31,19 @@ struct OperatorAPI {
         return Answer(status: status, json: try? JSONSerialization.jsonObject(with: Data(text.utf8)))
     }
 
+    /// One header of a GET's answer (curl `-D`), nil when absent.
+    func header(_ name: String, of path: String) throws -> String? {
+        var arguments = curlOptions + ["-s", "-o", "/dev/null", "-D", "-", "\(base)\(path)"]
+        if let token { arguments += ["-H", "Authorization: Bearer \(token)"] }
+        let output = try container.map { try LocalProcess.run("/usr/bin/podman", ["exec", $0, "curl"] + arguments) }
+            ?? LocalProcess.run("/usr/bin/curl", arguments)
+        return output.split(whereSeparator: \.isNewline).compactMap { line -> String? in
+            let parts = line.split(separator: ":", maxSplits: 1)
+            guard parts.count == 2, parts[0].lowercased() == name.lowercased() else { return nil }
+            return parts[1].trimmingCharacters(in: .whitespaces)
+        }.first
+    }
+
     mutating func login(_ login: String, password: String) throws {
         let answer = try call("POST", "/api/auth/login", body: #"{"login":"\#(login)","password":"\#(password)"}"#)
         guard answer.status == 200, let token = answer.object["access_token"] as? String else {

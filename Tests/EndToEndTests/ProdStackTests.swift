@@ -226,6 +226,11 @@ import Testing
         try await eventually("pg-primary rejoins as a replica", timeout: .seconds(120)) {
             (try? await HTTPGet.get(port: 8008, host: try LocalStackRun.currentAddress(of: "pg-primary", root: root), path: "/replica", timeout: 5))?.status == 200
         }
+        // Reports follow the roles: the host named pg-replica is the primary now, the rejoined pg-primary the replica
+        // they run on, and the header says so.
+        try await eventually("reports run on the rejoined replica", timeout: .seconds(60)) {
+            try api.header("X-Report-Source", of: "/api/reports/alarms") == "replica"
+        }
 
         // The backup container's scheduler takes a dump when one is due (its last run set back, as a day passing
         // would), to the backups volume and the NAS; that dump, restored by the image's `stam-backup restore` into a

@@ -40,7 +40,7 @@ import _CryptoExtras
         var users: [String: Operator]  // by role
     }
 
-    func withAPI(replica: ReplicaChoice = .none, logHandler: CapturedLogs? = nil,
+    func withAPI(replicas: [ReplicaChoice] = [], logHandler: CapturedLogs? = nil,
                  _ body: @Sendable (any TestClientProtocol, Harness) async throws -> Void) async throws {
         let postgres = try #require(TestPostgres.current)
         let (url, passwordFile) = try postgres.freshDatabase()
@@ -61,12 +61,25 @@ import _CryptoExtras
             let readiness = [ReadinessCheck("postgresql") { try await client.query("SELECT 1", logger: logger) }]
             var reportLogger = Logger(label: "test.reports")
             if let logHandler { reportLogger = Logger(label: "test.reports") { _ in logHandler } }
-            let replicaConfiguration: DatabaseConfiguration? = switch replica {
-            case .none: nil
-            case .sameDatabase: database
-            case .unreachable: try DatabaseConfiguration(url: "postgresql://app@127.0.0.1:\(try FreePort.find())/nothing", passwordFile: passwordFile)
+            var standby: PostgresServer?
+            defer { standby?.stop() }
+            var replicaConfigurations: [DatabaseConfiguration] = []
+            for choice in replicas {
+                switch choice {
+                case .sameDatabase: replicaConfigurations.append(database)
+                case .unreachable:
+                    replicaConfigurations.append(try DatabaseConfiguration(url: "postgresql://app@127.0.0.1:\(try FreePort.find())/nothing", passwordFile: passwordFile))
+                case .standby:
+                    // A real streaming standby of the suite's server: it holds this database and replays what follows.
+                    let server = PostgresServer(directory: "\(postgres.runDirectory)/standby-\(UUID().uuidString.prefix(8))", port: try FreePort.find())
+                    try server.initializeAsStandby(of: postgres.server)
+                    try await server.start()
+                    standby = server
+                    let name = String(url.split(separator: "/").last!)
+                    replicaConfigurations.append(try DatabaseConfiguration(url: "postgresql://app@127.0.0.1:\(server.port)/\(name)", passwordFile: passwordFile))
+                }
             }
-            let reports = ReportsController(database: ReportDatabase(replica: replicaConfiguration, primary: client, logger: reportLogger))
+            let reports = ReportsController(database: ReportDatabase(replicas: replicaConfigurations, primary: client, logger: reportLogger))
             let router = BackendRouter(repositories: repositories, tokens: tokens, outbox: OutboxNotifier(client: client, logger: logger),
                                        throttle: LoginThrottle(limits: .init(freeFailures: 3, firstDelay: .seconds(60))),
                                        readiness: readiness, reports: reports).build()
@@ -505,7 +518,8 @@ import _CryptoExtras
 
     // MARK: Reports
 
-    enum ReplicaChoice: Sendable { case none, sameDatabase, unreachable }
+    /// A report candidate: the database itself (a primary, as in dev), a port nobody listens on, a real standby.
+    enum ReplicaChoice: Sendable { case sameDatabase, unreachable, standby }
 
     /// Keeps log lines so a test can see the fallback warning.
     final class CapturedLogs: LogHandler, @unchecked Sendable {
@@ -534,19 +548,28 @@ import _CryptoExtras
         return site
     }
 
-    @Test func reportsRunOnTheReplica() async throws {
+    /// Candidates in order: one down, one a primary, one a real standby. The report runs on the standby and says
+    /// so; nothing is logged as a fall back.
+    @Test func reportsRunOnTheCandidateThatIsAReplicaAndSaySo() async throws {
         let logs = CapturedLogs()
-        try await withAPI(replica: .sameDatabase, logHandler: logs) { client, harness in
+        try await withAPI(replicas: [.unreachable, .sameDatabase, .standby], logHandler: logs) { client, harness in
             let site = try await seedAlarms(harness)
             let supervisor = Self.bearer(try await token(harness, role: "supervisor"))
-            let response = try await client.execute(uri: "/api/reports/alarms", method: .get, headers: supervisor)
-            #expect(response.status == .ok)
-            #expect(response.headers[.init("X-Report-Source")!] == "replica")
-            let sites = try #require(try Self.object(response)["sites"] as? [[String: Any]])
-            let line = try #require(sites.first { $0["site_id"] as? String == site.id.uuidString.lowercased() })
-            #expect(line["alarms"] as? Int == 3 && line["fire"] as? Int == 1 && line["burglary"] as? Int == 2)
-            #expect(line["acknowledge_seconds_p50"] as? Double == 20)
-            #expect(logs.warnings.isEmpty)
+            // The standby replays the seeded rows within moments; poll until its answer holds them.
+            var line: [String: Any]?
+            let deadline = ContinuousClock.now + .seconds(20)
+            while line == nil, ContinuousClock.now < deadline {
+                let response = try await client.execute(uri: "/api/reports/alarms", method: .get, headers: supervisor)
+                #expect(response.status == .ok)
+                #expect(response.headers[.init("X-Report-Source")!] == "replica")
+                let sites = try #require(try Self.object(response)["sites"] as? [[String: Any]])
+                line = sites.first { $0["site_id"] as? String == site.id.uuidString.lowercased() && $0["alarms"] as? Int == 3 }
+                if line == nil { try await Task.sleep(for: .milliseconds(200)) }
+            }
+            let found = try #require(line)
+            #expect(found["fire"] as? Int == 1 && found["burglary"] as? Int == 2)
+            #expect(found["acknowledge_seconds_p50"] as? Double == 20)
+            #expect(logs.warnings.isEmpty, "\(logs.warnings)")
             let operatorHeaders = Self.bearer(try await token(harness, role: "operator"))
             #expect(try await client.execute(uri: "/api/reports/alarms", method: .get, headers: operatorHeaders).status == .forbidden)
             #expect(try await client.execute(uri: "/api/reports/panel-events?from=nonsense", method: .get, headers: supervisor).status
@@ -554,16 +577,33 @@ import _CryptoExtras
         }
     }
 
+    /// The replica URL names a primary (dev; prod right after a failover): the header says primary, and the fall
+    /// back is logged once, not per request.
+    @Test func aReportOnAPrimaryIsLabelledPrimaryAndLoggedOnce() async throws {
+        let logs = CapturedLogs()
+        try await withAPI(replicas: [.sameDatabase], logHandler: logs) { client, harness in
+            _ = try await seedAlarms(harness)
+            let supervisor = Self.bearer(try await token(harness, role: "supervisor"))
+            for _ in 0..<3 {
+                let response = try await client.execute(uri: "/api/reports/alarms", method: .get, headers: supervisor)
+                #expect(response.status == .ok)
+                #expect(response.headers[.init("X-Report-Source")!] == "primary")
+            }
+            #expect(logs.warnings.count == 1, "\(logs.warnings)")
+            #expect(logs.warnings.first?.contains("no replica to run on") == true)
+        }
+    }
+
     @Test func reportsFallBackToThePrimaryWithAWarningWhenTheReplicaIsDown() async throws {
         let logs = CapturedLogs()
-        try await withAPI(replica: .unreachable, logHandler: logs) { client, harness in
+        try await withAPI(replicas: [.unreachable], logHandler: logs) { client, harness in
             _ = try await seedAlarms(harness)
             let supervisor = Self.bearer(try await token(harness, role: "supervisor"))
             let response = try await client.execute(uri: "/api/reports/alarms", method: .get, headers: supervisor)
             #expect(response.status == .ok)
             #expect(response.headers[.init("X-Report-Source")!] == "primary")
             #expect((try Self.object(response)["sites"] as? [[String: Any]])?.count == 1)
-            #expect(logs.warnings.contains { $0.contains("replica unreachable") })
+            #expect(logs.warnings.contains { $0.contains("no replica to run on") })
             let events = try await client.execute(uri: "/api/reports/panel-events", method: .get, headers: supervisor)
             #expect(events.status == .ok)
         }
