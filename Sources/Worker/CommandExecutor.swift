@@ -1,3 +1,4 @@
+import Database
 import Foundation
 import Generated
 import Logging
@@ -21,6 +22,11 @@ import Synchronization
 /// asked, so two sweeps (or two workers across a handover) cannot both send it. A worker that dies after
 /// `sent` leaves the row `sent` (the outcome is unknown; the panel's event log tells the operator what
 /// happened). A command past `expires_at` is marked `expired` by any worker and never sent.
+///
+/// Fencing: the claim (`requested -> sent`) and the result hold the panel's fencing token (`PanelFencing.hold`),
+/// so a worker whose lease has passed to another (a paused process that has not noticed yet) neither sends a
+/// command to a panel it no longer owns nor writes a result over the new owner's. Expiry needs no token: it
+/// and the claim are conditional UPDATEs on opposite sides of `expires_at`, so at most one of them changes a row.
 final class CommandExecutor: Sendable {
     private let client: PostgresClient
     private let repositories: Repositories
@@ -117,6 +123,10 @@ final class CommandExecutor: Sendable {
         // Decrypted here, used once, never logged (UserCode's description masks the digits).
         let panel = try await repositories.panels.find(id: session.panelID)
         let claimed = try await client.withTransaction(logger: logger) { connection -> Command? in
+            guard try await PanelFencing.hold(panelID: session.panelID, fencingToken: session.fencingToken, on: connection, logger: logger) else {
+                logger.notice("command not claimed: the panel's lease has passed to another worker", metadata: ["command": "\(commandID)"])
+                return nil
+            }
             let rows = try await connection.query("""
                 UPDATE commands SET status = \(CommandStatus.sent.rawValue)
                 WHERE id = \(commandID) AND status = \(CommandStatus.requested.rawValue) AND expires_at > now()
@@ -149,14 +159,24 @@ final class CommandExecutor: Sendable {
             resultText = "no answer from the panel: \(error)"
         }
         let text = String(resultText.prefix(200))
-        try await client.withTransaction(logger: logger) { connection in
+        let recorded = try await client.withTransaction(logger: logger) { connection -> Bool in
+            // Only the lease that sent it records the result; a fenced-out worker leaves the row `sent`.
+            guard try await PanelFencing.hold(panelID: session.panelID, fencingToken: session.fencingToken, on: connection, logger: logger) else {
+                return false
+            }
             try await connection.query("""
                 UPDATE commands SET status = \(status.rawValue), result_code = \(resultCode), result_text = \(text), completed_at = now()
-                WHERE id = \(commandID)
+                WHERE id = \(commandID) AND status = \(CommandStatus.sent.rawValue)
                 """, logger: logger)
             try await Outbox.enqueue(CommandCompleted(commandId: commandID, panelId: command.panelId, status: status,
                                                       resultCode: resultCode, resultText: text, at: Date()),
                                      on: connection, logger: logger)
+            return true
+        }
+        guard recorded else {
+            logger.warning("command result not recorded: the panel's lease passed to another worker while it ran",
+                           metadata: ["command": "\(commandID)", "status": "\(status.rawValue)"])
+            return
         }
         outbox.signal()
         metrics.command(status.rawValue)

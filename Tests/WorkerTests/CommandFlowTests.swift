@@ -82,4 +82,22 @@ extension WorkerEndToEndTests {
         #expect(try await fixture.int("SELECT count(*)::int FROM outbox WHERE event_name = 'CommandCompleted'") == 4)
         #expect(try await fixture.int("SELECT count(*)::int FROM processed_messages WHERE consumer = 'worker.commands'") == 4)
     }
+
+    /// A worker whose lease has passed to another without its noticing (here: the panel row carries a newer
+    /// fencing token, which is what the new owner's claim writes) still believes it owns the panel and is
+    /// connected; it must not send the panel a command. The command stays requested for the owner, then expires.
+    @Test func aWorkerFencedOutOfAPanelSendsItNoCommand() async throws {
+        let fixture = try await WorkerFixture.make(panels: 1)
+        defer { Task { await fixture.stop() } }
+        let panelID = fixture.panelIDs[0]
+        let simulated = try #require(fixture.simulator.panels.first)
+        try await fixture.withWorker { _ in
+            try await fixture.waitUntilAllConnected()
+            try await fixture.execute("UPDATE panels SET fencing_token = fencing_token + 1000, owner_worker = 'newer-owner' WHERE id = '\(panelID)'")
+            let arm = try await request(fixture, panel: panelID, kind: .arm, targets: [4], armMode: 0, expiresIn: 4)
+            try await eventually("the fenced command expired") { try await status(fixture, arm) == "expired/-" }
+            #expect(try await simulated.inspect { !$0.bitmaps[.partitionsArmed]!.contains(4) })
+        }
+        #expect(try await fixture.int("SELECT count(*)::int FROM commands WHERE status = 'sent'") == 0)
+    }
 }
