@@ -90,11 +90,11 @@ import Testing
         // ends the token on both backends (asked directly, past nginx's stickiness).
         @Sendable func client(_ name: String) throws -> (api: OperatorAPI, address: String) {
             let container = "\(project)_\(name)"
-            // Through sh with its output to /dev/null: the container's conmon inherits podman's stdout, and a pipe held
-            // open by it would never reach end-of-file for the caller.
-            try LocalProcess.run("/bin/sh", ["-c", "exec /usr/bin/podman run -d --name \(container) --label com.docker.compose.project=\(project) "
-                                             + "--network \(project)_internal --entrypoint sleep localhost/stam-replacer-backend:latest infinity "
-                                             + ">/dev/null 2>&1 </dev/null"])
+            // Through the engine's service (--url), as compose's containers are: a container started by this podman
+            // process would leave its conmon holding the output pipe open, and the call would never return.
+            try LocalStackRun.podman(["--url", ContainerEngine.dockerHost, "run", "-d", "--name", container,
+                                      "--label", "com.docker.compose.project=\(project)", "--network", "\(project)_internal",
+                                      "--entrypoint", "sleep", "localhost/stam-replacer-backend:latest", "infinity"])
             let address = try LocalStackRun.podman(["inspect", "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", container])
             return (OperatorAPI(base: "https://stam.local", curlOptions: ["-k", "--resolve", "stam.local:443:\(nginx)"], container: container), address)
         }
