@@ -98,6 +98,12 @@ import Testing
             let address = try LocalStackRun.podman(["inspect", "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", container])
             return (OperatorAPI(base: "https://stam.local", curlOptions: ["-k", "--resolve", "stam.local:443:\(nginx)"], container: container), address)
         }
+        // The backends believe nginx's X-Real-IP once they have resolved its name (nginx starts after them).
+        for backend in ["backend-1", "backend-2"] {
+            try await eventually("\(backend) trusts nginx", timeout: .seconds(30)) {
+                try LocalStackRun.podman(["logs", "\(project)_\(backend)_1"]).contains("trusted proxies")
+            }
+        }
         let (attacker, attackerAddress) = try client("attacker")
         let (deskClient, deskAddress) = try client("admin-desk")
         var desk = deskClient
@@ -119,6 +125,9 @@ import Testing
                 try direct.call("GET", "/api/sites").status == 401
             }
         }
+        // Gone before the update step: compose's --remove-orphans would take containers of its project that no
+        // service declares for orphans (the label is only there so a killed run's cleanup finds them).
+        for name in ["attacker", "admin-desk"] { try LocalStackRun.podman(["rm", "-f", "-t", "0", "\(project)_\(name)"]) }
 
         // One relay killed: the other publishes everything and sees itself alone.
         try stack.stopService("outbox-relay-1", kill: true)

@@ -17,17 +17,23 @@ import Synchronization
 /// nginx, every client shares nginx's address and one attacker locks everyone out.
 ///
 /// Host names are resolved when the service starts and every `refreshInterval` (a proxy container recreated by
-/// an update gets a new address); until a name resolves it trusts nothing for that name.
+/// an update gets a new address); until a name resolves it trusts nothing for that name, and asks again every
+/// `retryInterval` (nginx starts after the backends: without the quick retry every client would share nginx's
+/// address, and its login throttle, for the first half minute of a backend's life).
 public final class TrustedProxies: Service, Sendable {
     public let entries: [String]
     let refreshInterval: Duration
+    let retryInterval: Duration
     let logger: Logger
     private let literal: [IPAddressRange]
     private let resolved = Mutex<[IPAddressRange]>([])
+    /// Names already warned about, so a proxy that takes a while to start is one warning, not one a second.
+    private let unresolvedWarned = Mutex<Set<String>>([])
 
-    public init(entries: [String], refreshInterval: Duration = .seconds(30), logger: Logger) {
+    public init(entries: [String], refreshInterval: Duration = .seconds(30), retryInterval: Duration = .seconds(1), logger: Logger) {
         self.entries = entries
         self.refreshInterval = refreshInterval
+        self.retryInterval = retryInterval
         self.logger = logger
         literal = entries.compactMap(IPAddressRange.init)
     }
@@ -54,14 +60,23 @@ public final class TrustedProxies: Service, Sendable {
         return reported
     }
 
-    /// Resolves the host names now (off the event loops: getaddrinfo blocks).
-    public func refresh() async {
+    /// Resolves the host names now (off the event loops: getaddrinfo blocks); false when one did not resolve.
+    @discardableResult
+    public func refresh() async -> Bool {
         let names = names
-        guard !names.isEmpty else { return }
+        guard !names.isEmpty else { return true }
         var ranges: [IPAddressRange] = []
+        var complete = true
         for name in names {
             let addresses = (try? await NIOThreadPool.singleton.runIfActive { Self.resolve(name) }) ?? []
-            if addresses.isEmpty { logger.warning("trusted proxy name does not resolve; its requests count as its own", metadata: ["proxy": .string(name)]) }
+            if addresses.isEmpty {
+                complete = false
+                if !unresolvedWarned.withLock({ let was = $0.contains(name); $0.insert(name); return was }) {
+                    logger.warning("trusted proxy name does not resolve yet; its requests count as its own until it does", metadata: ["proxy": .string(name)])
+                }
+            } else {
+                _ = unresolvedWarned.withLock { $0.remove(name) }
+            }
             ranges += addresses.compactMap(IPAddressRange.init)
         }
         let changed = resolved.withLock { current in
@@ -71,14 +86,15 @@ public final class TrustedProxies: Service, Sendable {
         if changed {
             logger.info("trusted proxies", metadata: ["addresses": .string(ranges.map(\.description).joined(separator: ","))])
         }
+        return complete
     }
 
     public func run() async throws {
         guard !names.isEmpty else { return }
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
-                await self.refresh()
-                try? await Task.sleep(for: self.refreshInterval)
+                let complete = await self.refresh()
+                try? await Task.sleep(for: complete ? self.refreshInterval : self.retryInterval)
             }
         }
     }
