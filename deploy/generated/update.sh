@@ -25,5 +25,8 @@ compose up -d --remove-orphans
 # nginx resolves the backends' names only when it starts or reloads: a recreated backend has a new address, and
 # without this nginx would keep sending to the old one (502) until its own restart.
 compose exec -T nginx nginx -s reload
-# Old images, where the engine has the docker CLI (podman: `podman image prune -f`).
-if command -v docker >/dev/null 2>&1; then docker image prune -f; fi
+# Old images, where the engine has the docker CLI (podman: `podman image prune -f`). Best effort: the rollout is done
+# by now, and podman's Docker API refuses the whole prune when an old image still backs a stopped container.
+if command -v docker >/dev/null 2>&1; then
+  docker image prune -f || echo "update.sh: old images not pruned (the update itself is done); prune them later" >&2
+fi
