@@ -71,6 +71,12 @@ import Testing
             _ = try await console.waitFor("subscribed") { $0["type"] as? String == "subscribed" }
         }
 
+        // The demo arms the panels' partitions as the stack comes up; a violation before the panel (and the worker)
+        // has them armed raises no alarm, as on a real panel. Start once the station shows partition 1 armed.
+        try await eventually("partition 1 of panel 1 armed", timeout: .seconds(60)) {
+            try api.call("GET", "/api/partitions?panel_id=\(panel)&limit=50").items
+                .contains { $0["number"] as? Int == 1 && ($0["arm_mode"] as? String).map { $0 != "disarmed" } == true }
+        }
         // Alarm handling, commands and SMS, all through nginx.
         try await LiveConsole.connect(url: webSocket, token: token, tls: tls, serverName: "stam.local", logger: logger) { console in
             try await subscribed(console)

@@ -90,7 +90,11 @@ public final class TrustedProxies: Service, Sendable {
     }
 
     public func run() async throws {
-        guard !names.isEmpty else { return }
+        // A service that returns ends its ServiceGroup: with nothing to resolve, wait for the shutdown.
+        guard !names.isEmpty else {
+            try? await gracefulShutdown()
+            return
+        }
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 let complete = await self.refresh()
