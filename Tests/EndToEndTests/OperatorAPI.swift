@@ -23,8 +23,7 @@ struct OperatorAPI {
         if let token { arguments += ["-H", "Authorization: Bearer \(token)"] }
         if let requestID { arguments += ["-H", "X-Request-ID: \(requestID)"] }
         if let body { arguments += ["--data", body] }
-        let output = try container.map { try LocalProcess.run("/usr/bin/podman", ["exec", $0, "curl"] + arguments) }
-            ?? LocalProcess.run("/usr/bin/curl", arguments)
+        let output = try curl(arguments)
         let lines = output.split(separator: "\n", omittingEmptySubsequences: false)
         let status = Int(lines.last ?? "") ?? 0
         let text = lines.dropLast().joined(separator: "\n")
@@ -35,13 +34,18 @@ struct OperatorAPI {
     func header(_ name: String, of path: String) throws -> String? {
         var arguments = curlOptions + ["-s", "-o", "/dev/null", "-D", "-", "\(base)\(path)"]
         if let token { arguments += ["-H", "Authorization: Bearer \(token)"] }
-        let output = try container.map { try LocalProcess.run("/usr/bin/podman", ["exec", $0, "curl"] + arguments) }
-            ?? LocalProcess.run("/usr/bin/curl", arguments)
+        let output = try curl(arguments)
         return output.split(whereSeparator: \.isNewline).compactMap { line -> String? in
             let parts = line.split(separator: ":", maxSplits: 1)
             guard parts.count == 2, parts[0].lowercased() == name.lowercased() else { return nil }
             return parts[1].trimmingCharacters(in: .whitespaces)
         }.first
+    }
+
+    /// curl here, or inside `container`.
+    private func curl(_ arguments: [String]) throws -> String {
+        try container.map { try LocalProcess.run("/usr/bin/podman", ["exec", $0, "curl"] + arguments) }
+            ?? LocalProcess.run("/usr/bin/curl", arguments)
     }
 
     mutating func login(_ login: String, password: String) throws {
