@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
-# Installs the Python tools the deployment tests need, from PyPI, into .tools/python (never system-wide), only
-# when they are missing or of another version, so running it again does nothing. (Patroni runs in the stam-patroni
+# Installs the Python tools the tests need, from PyPI, into .tools/python and .tools/schemathesis (never
+# system-wide; two folders because their dependencies pin different jsonschema versions), only when they are
+# missing or of another version, so running it again does nothing. (Patroni runs in the stam-patroni
 # image, which installs it from PyPI itself: deploy/generated/docker/patroni.Dockerfile.)
 # Run them as: PYTHONPATH=.tools/python /usr/bin/python3 -m openapi_spec_validator ...
+#             PYTHONPATH=.tools/schemathesis /usr/bin/python3 .tools/schemathesis/bin/st run ...
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target="$PWD/.tools/python"
 python=/usr/bin/python3            # Debian's; a pyenv Python under /root is not executable by postgres
 requirements=("openapi-spec-validator==0.7.1")                  # validates the generated api/openapi.json
+
+schemathesis_target="$PWD/.tools/schemathesis"
+schemathesis_version="4.32.5"                                   # the contract fuzzer (ContractFuzzTests)
 
 installed() {
   PYTHONPATH="$target" "$python" - <<'PY' 2>/dev/null
@@ -18,12 +23,29 @@ sys.exit(0 if version("openapi-spec-validator") == "0.7.1" else 1)
 PY
 }
 
-if installed; then exit 0; fi
+schemathesis_installed() {
+  PYTHONPATH="$schemathesis_target" "$python" -c "
+import sys
+from importlib.metadata import version
+sys.exit(0 if version('schemathesis') == '$schemathesis_version' else 1)" 2>/dev/null && [[ -x $schemathesis_target/bin/st ]]
+}
+
+if installed && schemathesis_installed; then exit 0; fi
 [[ -x $python ]] || scripts/install-deps.sh
 if ! "$python" -m pip --version >/dev/null 2>&1; then scripts/install-deps.sh; fi
-echo "install-python-tools: installing ${requirements[*]} into $target"
-mkdir -p "$target"
-"$python" -m pip install --quiet --disable-pip-version-check --no-warn-script-location --upgrade \
-  --target "$target" "${requirements[@]}"
+if ! installed; then
+  echo "install-python-tools: installing ${requirements[*]} into $target"
+  mkdir -p "$target"
+  "$python" -m pip install --quiet --disable-pip-version-check --no-warn-script-location --upgrade \
+    --target "$target" "${requirements[@]}"
+fi
+if ! schemathesis_installed; then
+  echo "install-python-tools: installing schemathesis==$schemathesis_version into $schemathesis_target"
+  rm -rf "$schemathesis_target"
+  mkdir -p "$schemathesis_target"
+  "$python" -m pip install --quiet --disable-pip-version-check --no-warn-script-location \
+    --target "$schemathesis_target" "schemathesis==$schemathesis_version"
+fi
 chmod -R a+rX "$PWD/.tools"
 installed || { echo "install-python-tools: installed, but openapi-spec-validator 0.7.1 still does not import" >&2; exit 1; }
+schemathesis_installed || { echo "install-python-tools: installed, but schemathesis $schemathesis_version still does not run" >&2; exit 1; }

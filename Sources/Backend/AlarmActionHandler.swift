@@ -39,8 +39,8 @@ struct AlarmActionHandler: AlarmActions {
         }
     }
 
-    func close(id: UUID, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response {
-        let note = try await Self.note(request, context: context)
+    func close(id: UUID, body: AlarmCloseBody, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response {
+        let note = body.note
         return try await transition(id, from: [.inProgress], to: .closed, action: "alarm.close", principal: principal, context: context,
                                     details: .object(["note": .string(note)])) { alarm, now, connection in
             alarm.closedAt = now
@@ -50,8 +50,8 @@ struct AlarmActionHandler: AlarmActions {
         }
     }
 
-    func addNote(id: UUID, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response {
-        let text = try await Self.note(request, context: context)
+    func addNote(id: UUID, body: AlarmAddNoteBody, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response {
+        let text = body.note
         let note = try await repositories.context.transaction { connection in
             guard try await repositories.alarms.find(id: id, on: connection) != nil else { throw APIError.notFound("no alarm \(id)") }
             let note = try await repositories.alarmNotes.insert(AlarmNote(alarmId: id, authorId: principal.operatorId, body: text), on: connection)
@@ -60,16 +60,6 @@ struct AlarmActionHandler: AlarmActions {
             return note
         }
         return try APIResponse.json(note, status: .created)
-    }
-
-    /// `{"note": "..."}`, 1...4000 characters.
-    static func note(_ request: Request, context: StamRequestContext) async throws -> String {
-        var input = try JSONObjectReader(body: try await APIResponse.body(of: request, context: context), allowed: ["note"])
-        let note = input.string("note", max: 4000, optional: false)
-        input.require("note", note)
-        if case let text?? = note, text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { input.fail("note", "may not be empty") }
-        try input.finish()
-        return note!!
     }
 
     private func transition(_ id: UUID, from allowed: Set<AlarmState>, to target: AlarmState, action: String, principal: Principal,

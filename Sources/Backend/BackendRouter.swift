@@ -50,6 +50,8 @@ public struct BackendRouter: Sendable {
         router.add(middleware: HTTPMetricsMiddleware(metrics: metrics))
         router.add(middleware: RequestIDMiddleware())
         router.add(middleware: ClientAddressMiddleware(proxies: proxies))
+        router.add(middleware: MethodNotAllowedMiddleware(openAPIDocument: OpenAPIDocument.json,
+                                                          extra: ["/openapi.json": ["GET"], "/metrics": ["GET"], "/ws": ["GET"]]))
         router.get("/healthz") { _, _ in Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ok\n"))) }
         router.get("/readyz") { _, _ in
             let state = await ObservabilityServer.readiness(of: readiness)

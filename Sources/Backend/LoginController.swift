@@ -45,7 +45,8 @@ public struct LoginController: Sendable {
         var input = try JSONObjectReader(body: try await APIResponse.body(of: request, context: context), allowed: ["login", "password"])
         // No format here: a login made before the rules existed must still log in; control characters never do.
         let login = input.string("login", max: 64, min: 1, lineBreaks: false, optional: false)
-        let password = input.string("password", max: 1024, optional: false)
+        // No control characters, as no password can hold one (set_password refuses them): a 422, not a bcrypt run.
+        let password = input.string("password", max: 1024, lineBreaks: false, optional: false)
         input.require("login", login)
         input.require("password", password)
         try input.finish()

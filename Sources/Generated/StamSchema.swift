@@ -5,7 +5,7 @@ import StamCore
 /// What this build of stam was generated from.
 public enum StamSchema {
     /// SHA-256 over the schema files; changes whenever the schema does.
-    public static let fingerprint = "34c243b6c6fb15c5bdc368a32c4fc66dfdd4f0627135a15fd3fa2edd4b066c08"
+    public static let fingerprint = "e6ca15d047428b3f1e71a5aa1b29bd22574926338b6b34e535bf9dd6cf3cc9ab"
 
     public static let entityTypes: [any Entity.Type] = [
         Site.self,

@@ -10,29 +10,71 @@ import StamCore
 
 /// The `/api/alarms` routes of `Alarm`.
 ///
-/// Declared at schema/entities.yaml:217.
+/// Declared at schema/entities.yaml:252.
 /// The `actions:` of `Alarm`, implemented by hand (the backend). The route has checked the role and parsed the id.
 public protocol AlarmActions: Sendable {
     /// `POST /api/alarms/{id}/acknowledge`.
     ///
-    /// Declared at schema/entities.yaml:224.
+    /// Declared at schema/entities.yaml:259.
     func acknowledge(id: UUID, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
     /// `POST /api/alarms/{id}/take`.
     ///
-    /// Declared at schema/entities.yaml:225.
+    /// Declared at schema/entities.yaml:262.
     func take(id: UUID, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
     /// Close with a mandatory note.
     ///
     /// `POST /api/alarms/{id}/close`.
     ///
-    /// Declared at schema/entities.yaml:226.
-    func close(id: UUID, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
+    /// Declared at schema/entities.yaml:265.
+    func close(id: UUID, body: AlarmCloseBody, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
     /// Add a note while handling (the author is the caller).
     ///
     /// `POST /api/alarms/{id}/add-note`.
     ///
-    /// Declared at schema/entities.yaml:227.
-    func addNote(id: UUID, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
+    /// Declared at schema/entities.yaml:270.
+    func addNote(id: UUID, body: AlarmAddNoteBody, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
+}
+
+/// The body of `POST /api/alarms/{id}/close`.
+///
+/// Declared at schema/entities.yaml:265.
+public struct AlarmCloseBody: Sendable, Hashable {
+    public var note: String
+
+    static let fields: Set<String> = ["note"]
+
+    public init(note: String) {
+        self.note = note
+    }
+
+    public init(request: Request, context: StamRequestContext) async throws {
+        var input = try JSONObjectReader(body: try await APIResponse.body(of: request, context: context), allowed: Self.fields)
+        let note = input.string("note", max: 4000, min: 1, lineBreaks: true, optional: false)
+        input.require("note", note)
+        try input.finish()
+        self.note = try input.value("note", note)
+    }
+}
+
+/// The body of `POST /api/alarms/{id}/add-note`.
+///
+/// Declared at schema/entities.yaml:270.
+public struct AlarmAddNoteBody: Sendable, Hashable {
+    public var note: String
+
+    static let fields: Set<String> = ["note"]
+
+    public init(note: String) {
+        self.note = note
+    }
+
+    public init(request: Request, context: StamRequestContext) async throws {
+        var input = try JSONObjectReader(body: try await APIResponse.body(of: request, context: context), allowed: Self.fields)
+        let note = input.string("note", max: 4000, min: 1, lineBreaks: true, optional: false)
+        input.require("note", note)
+        try input.finish()
+        self.note = try input.value("note", note)
+    }
 }
 
 public struct AlarmRoutes: Sendable {
@@ -48,7 +90,7 @@ public struct AlarmRoutes: Sendable {
 
     /// `list_cache:` of `Alarm`.
     ///
-    /// Declared at schema/entities.yaml:222.
+    /// Declared at schema/entities.yaml:257.
     public static let listCache = ListCachePolicy(entity: "Alarm", maxAge: .seconds(1), invalidatedBy: ["AlarmRaised", "AlarmAcknowledged", "AlarmTaken", "AlarmClosed"])
 
     static let writableFields: Set<String> = ["site_id", "panel_id", "panel_event_id", "kind", "priority", "state", "title", "zone_number", "partition_number", "assignee_id", "raised_at", "acknowledged_at", "taken_at", "closed_at"]
@@ -72,12 +114,14 @@ public struct AlarmRoutes: Sendable {
         group.post("alarms/:id/close") { request, context in
             let principal = try context.require(roles: ["operator", "supervisor", "admin"])
             let id = try APIResponse.uuidParameter(context)
-            return try await handler.close(id: id, principal: principal, request: request, context: context)
+            let body = try await AlarmCloseBody(request: request, context: context)
+            return try await handler.close(id: id, body: body, principal: principal, request: request, context: context)
         }
         group.post("alarms/:id/add-note") { request, context in
             let principal = try context.require(roles: ["operator", "supervisor", "admin"])
             let id = try APIResponse.uuidParameter(context)
-            return try await handler.addNote(id: id, principal: principal, request: request, context: context)
+            let body = try await AlarmAddNoteBody(request: request, context: context)
+            return try await handler.addNote(id: id, body: body, principal: principal, request: request, context: context)
         }
     }
 

@@ -10,7 +10,7 @@ import StamCore
 
 /// The `/api/audit-entries` routes of `AuditEntry`.
 ///
-/// Declared at schema/entities.yaml:349.
+/// Declared at schema/entities.yaml:404.
 public struct AuditEntryRoutes: Sendable {
     public let repository: AuditEntryRepository
 
@@ -28,8 +28,8 @@ public struct AuditEntryRoutes: Sendable {
         var query = QueryReader(request)
         var filter = AuditEntryRepository.Filter()
         filter.operatorId = query.uuid("operator_id")
-        filter.action = query.string("action")
-        filter.entityType = query.string("entity_type")
+        filter.action = query.string("action", max: 64)
+        filter.entityType = query.string("entity_type", max: 64)
         filter.entityId = query.uuid("entity_id")
         let page = query.page(defaultSort: AuditEntryRepository.Sort.createdAt)
         try query.finish()

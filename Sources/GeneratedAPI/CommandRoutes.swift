@@ -10,7 +10,7 @@ import StamCore
 
 /// The `/api/commands` routes of `Command`.
 ///
-/// Declared at schema/entities.yaml:310.
+/// Declared at schema/entities.yaml:365.
 public struct CommandRoutes: Sendable {
     public let repository: CommandRepository
 

@@ -140,6 +140,36 @@ public enum OpenAPIDocument {
         ],
         "type" : "object"
       },
+      "AlarmAddNoteBody" : {
+        "additionalProperties" : false,
+        "properties" : {
+          "note" : {
+            "maxLength" : 4000,
+            "minLength" : 1,
+            "pattern" : "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$",
+            "type" : "string"
+          }
+        },
+        "required" : [
+          "note"
+        ],
+        "type" : "object"
+      },
+      "AlarmCloseBody" : {
+        "additionalProperties" : false,
+        "properties" : {
+          "note" : {
+            "maxLength" : 4000,
+            "minLength" : 1,
+            "pattern" : "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$",
+            "type" : "string"
+          }
+        },
+        "required" : [
+          "note"
+        ],
+        "type" : "object"
+      },
       "AlarmCreate" : {
         "additionalProperties" : false,
         "properties" : {
@@ -1010,7 +1040,9 @@ public enum OpenAPIDocument {
             "type" : "string"
           },
           "password" : {
+            "format" : "password",
             "maxLength" : 1024,
+            "pattern" : "^[^\\u0000-\\u001F\\u007F-\\u009F]*$",
             "type" : "string",
             "writeOnly" : true
           }
@@ -1306,6 +1338,24 @@ public enum OpenAPIDocument {
         },
         "type" : "object"
       },
+      "OperatorSetPasswordBody" : {
+        "additionalProperties" : false,
+        "properties" : {
+          "password" : {
+            "description" : "10 to 1024 characters, no control characters.",
+            "format" : "password",
+            "maxLength" : 1024,
+            "minLength" : 10,
+            "pattern" : "^[^\\u0000-\\u001F\\u007F-\\u009F]*$",
+            "type" : "string",
+            "writeOnly" : true
+          }
+        },
+        "required" : [
+          "password"
+        ],
+        "type" : "object"
+      },
       "OperatorUpdate" : {
         "additionalProperties" : false,
         "properties" : {
@@ -1599,6 +1649,83 @@ public enum OpenAPIDocument {
         ],
         "type" : "object"
       },
+      "PanelArmBody" : {
+        "additionalProperties" : false,
+        "properties" : {
+          "force" : {
+            "description" : "Arm despite violated or troubled zones.",
+            "type" : [
+              "boolean",
+              "null"
+            ]
+          },
+          "mode" : {
+            "description" : "0 full (default), 1-3 the panel's night and day modes.",
+            "format" : "int32",
+            "maximum" : 3,
+            "minimum" : 0,
+            "type" : [
+              "integer",
+              "null"
+            ]
+          },
+          "partitions" : {
+            "description" : "The partitions, 1-32.",
+            "items" : {
+              "format" : "int32",
+              "maximum" : 32,
+              "minimum" : 1,
+              "type" : "integer"
+            },
+            "minItems" : 1,
+            "type" : "array"
+          }
+        },
+        "required" : [
+          "partitions"
+        ],
+        "type" : "object"
+      },
+      "PanelBypassZonesBody" : {
+        "additionalProperties" : false,
+        "properties" : {
+          "zones" : {
+            "description" : "Distinct values; a repeated one counts once.",
+            "items" : {
+              "format" : "int32",
+              "maximum" : 256,
+              "minimum" : 1,
+              "type" : "integer"
+            },
+            "minItems" : 1,
+            "type" : "array"
+          }
+        },
+        "required" : [
+          "zones"
+        ],
+        "type" : "object"
+      },
+      "PanelClearAlarmBody" : {
+        "additionalProperties" : false,
+        "properties" : {
+          "partitions" : {
+            "description" : "Distinct values; a repeated one counts once.",
+            "items" : {
+              "format" : "int32",
+              "maximum" : 32,
+              "minimum" : 1,
+              "type" : "integer"
+            },
+            "minItems" : 1,
+            "type" : "array"
+          }
+        },
+        "required" : [
+          "partitions"
+        ],
+        "type" : "object"
+      },
       "PanelCreate" : {
         "additionalProperties" : false,
         "properties" : {
@@ -1665,6 +1792,26 @@ public enum OpenAPIDocument {
           "site_id",
           "name",
           "host"
+        ],
+        "type" : "object"
+      },
+      "PanelDisarmBody" : {
+        "additionalProperties" : false,
+        "properties" : {
+          "partitions" : {
+            "description" : "Distinct values; a repeated one counts once.",
+            "items" : {
+              "format" : "int32",
+              "maximum" : 32,
+              "minimum" : 1,
+              "type" : "integer"
+            },
+            "minItems" : 1,
+            "type" : "array"
+          }
+        },
+        "required" : [
+          "partitions"
         ],
         "type" : "object"
       },
@@ -1994,6 +2141,55 @@ public enum OpenAPIDocument {
         "required" : [
           "items",
           "next_cursor"
+        ],
+        "type" : "object"
+      },
+      "PanelSetOutputsBody" : {
+        "additionalProperties" : false,
+        "properties" : {
+          "outputs" : {
+            "description" : "Distinct values; a repeated one counts once.",
+            "items" : {
+              "format" : "int32",
+              "maximum" : 256,
+              "minimum" : 1,
+              "type" : "integer"
+            },
+            "minItems" : 1,
+            "type" : "array"
+          },
+          "state" : {
+            "enum" : [
+              "on",
+              "off",
+              "switch"
+            ],
+            "type" : "string"
+          }
+        },
+        "required" : [
+          "outputs",
+          "state"
+        ],
+        "type" : "object"
+      },
+      "PanelUnbypassZonesBody" : {
+        "additionalProperties" : false,
+        "properties" : {
+          "zones" : {
+            "description" : "Distinct values; a repeated one counts once.",
+            "items" : {
+              "format" : "int32",
+              "maximum" : 256,
+              "minimum" : 1,
+              "type" : "integer"
+            },
+            "minItems" : 1,
+            "type" : "array"
+          }
+        },
+        "required" : [
+          "zones"
         ],
         "type" : "object"
       },
@@ -3011,10 +3207,12 @@ public enum OpenAPIDocument {
             }
           },
           {
-            "description" : "The next_cursor of the previous page.",
+            "description" : "The next_cursor of the previous page of this list, sort and direction; empty or absent for the first page. A cursor the server did not issue for this sort is a 422.",
             "in" : "query",
             "name" : "after",
             "schema" : {
+              "maxLength" : 4096,
+              "pattern" : "^[A-Za-z0-9_-]*$",
               "type" : "string"
             }
           },
@@ -3070,7 +3268,7 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "No valid bearer token."
+            "description" : "No valid bearer token, or its session has ended."
           },
           "403" : {
             "content" : {
@@ -3091,6 +3289,26 @@ public enum OpenAPIDocument {
               }
             },
             "description" : "A bad query parameter."
+          },
+          "500" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "An unexpected error; the body and X-Request-ID carry the request id to quote."
+          },
+          "503" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The session cannot be checked right now (database unreachable); retry."
           }
         },
         "summary" : "List alarm_notes, keyset-paginated. Roles: operator, supervisor, admin.",
@@ -3132,7 +3350,7 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "No valid bearer token."
+            "description" : "No valid bearer token, or its session has ended."
           },
           "403" : {
             "content" : {
@@ -3153,6 +3371,26 @@ public enum OpenAPIDocument {
               }
             },
             "description" : "No such row."
+          },
+          "500" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "An unexpected error; the body and X-Request-ID carry the request id to quote."
+          },
+          "503" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The session cannot be checked right now (database unreachable); retry."
           }
         },
         "summary" : "Read one. Roles: operator, supervisor, admin.",
@@ -3176,10 +3414,12 @@ public enum OpenAPIDocument {
             }
           },
           {
-            "description" : "The next_cursor of the previous page.",
+            "description" : "The next_cursor of the previous page of this list, sort and direction; empty or absent for the first page. A cursor the server did not issue for this sort is a 422.",
             "in" : "query",
             "name" : "after",
             "schema" : {
+              "maxLength" : 4096,
+              "pattern" : "^[A-Za-z0-9_-]*$",
               "type" : "string"
             }
           },
@@ -3302,7 +3542,7 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "No valid bearer token."
+            "description" : "No valid bearer token, or its session has ended."
           },
           "403" : {
             "content" : {
@@ -3323,6 +3563,26 @@ public enum OpenAPIDocument {
               }
             },
             "description" : "A bad query parameter."
+          },
+          "500" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "An unexpected error; the body and X-Request-ID carry the request id to quote."
+          },
+          "503" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The session cannot be checked right now (database unreachable); retry."
           }
         },
         "summary" : "List alarms, keyset-paginated. Roles: operator, supervisor, admin.",
@@ -3364,7 +3624,7 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "No valid bearer token."
+            "description" : "No valid bearer token, or its session has ended."
           },
           "403" : {
             "content" : {
@@ -3385,6 +3645,26 @@ public enum OpenAPIDocument {
               }
             },
             "description" : "No such row."
+          },
+          "500" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "An unexpected error; the body and X-Request-ID carry the request id to quote."
+          },
+          "503" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The session cannot be checked right now (database unreachable); retry."
           }
         },
         "summary" : "Read one. Roles: operator, supervisor, admin.",
@@ -3407,28 +3687,16 @@ public enum OpenAPIDocument {
             }
           }
         ],
-        "requestBody" : {
-          "content" : {
-            "application/json" : {
-              "schema" : {
-                "type" : "object"
-              }
-            }
-          },
-          "required" : false
-        },
         "responses" : {
           "200" : {
-            "description" : "Done; the changed row."
-          },
-          "201" : {
-            "description" : "Created (a note)."
-          },
-          "202" : {
-            "description" : "Accepted: a command for the worker that owns the panel."
-          },
-          "204" : {
-            "description" : "Done."
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Alarm"
+                }
+              }
+            },
+            "description" : "Done; the row after the action (ETag carries its version)."
           },
           "401" : {
             "content" : {
@@ -3438,7 +3706,7 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "No valid bearer token."
+            "description" : "No valid bearer token, or its session has ended."
           },
           "403" : {
             "content" : {
@@ -3468,9 +3736,9 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "Not allowed in the row's current state."
+            "description" : "The alarm is not new."
           },
-          "422" : {
+          "500" : {
             "content" : {
               "application/json" : {
                 "schema" : {
@@ -3478,7 +3746,17 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "Invalid fields."
+            "description" : "An unexpected error; the body and X-Request-ID carry the request id to quote."
+          },
+          "503" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The session cannot be checked right now (database unreachable); retry."
           }
         },
         "summary" : "Roles: operator, supervisor, admin.",
@@ -3505,24 +3783,32 @@ public enum OpenAPIDocument {
           "content" : {
             "application/json" : {
               "schema" : {
-                "type" : "object"
+                "$ref" : "#/components/schemas/AlarmAddNoteBody"
               }
             }
           },
-          "required" : false
+          "required" : true
         },
         "responses" : {
-          "200" : {
-            "description" : "Done; the changed row."
-          },
           "201" : {
-            "description" : "Created (a note)."
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/AlarmNote"
+                }
+              }
+            },
+            "description" : "Created."
           },
-          "202" : {
-            "description" : "Accepted: a command for the worker that owns the panel."
-          },
-          "204" : {
-            "description" : "Done."
+          "400" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The body is not a JSON object, or If-Match is not an ETag this API issued."
           },
           "401" : {
             "content" : {
@@ -3532,7 +3818,7 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "No valid bearer token."
+            "description" : "No valid bearer token, or its session has ended."
           },
           "403" : {
             "content" : {
@@ -3554,7 +3840,7 @@ public enum OpenAPIDocument {
             },
             "description" : "No such row."
           },
-          "409" : {
+          "413" : {
             "content" : {
               "application/json" : {
                 "schema" : {
@@ -3562,7 +3848,7 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "Not allowed in the row's current state."
+            "description" : "The body is larger than the API accepts."
           },
           "422" : {
             "content" : {
@@ -3572,7 +3858,27 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "Invalid fields."
+            "description" : "Missing or invalid fields."
+          },
+          "500" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "An unexpected error; the body and X-Request-ID carry the request id to quote."
+          },
+          "503" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The session cannot be checked right now (database unreachable); retry."
           }
         },
         "summary" : "Add a note while handling (the author is the caller). Roles: operator, supervisor, admin.",
@@ -3599,24 +3905,32 @@ public enum OpenAPIDocument {
           "content" : {
             "application/json" : {
               "schema" : {
-                "type" : "object"
+                "$ref" : "#/components/schemas/AlarmCloseBody"
               }
             }
           },
-          "required" : false
+          "required" : true
         },
         "responses" : {
           "200" : {
-            "description" : "Done; the changed row."
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Alarm"
+                }
+              }
+            },
+            "description" : "Done; the row after the action (ETag carries its version)."
           },
-          "201" : {
-            "description" : "Created (a note)."
-          },
-          "202" : {
-            "description" : "Accepted: a command for the worker that owns the panel."
-          },
-          "204" : {
-            "description" : "Done."
+          "400" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The body is not a JSON object, or If-Match is not an ETag this API issued."
           },
           "401" : {
             "content" : {
@@ -3626,7 +3940,7 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "No valid bearer token."
+            "description" : "No valid bearer token, or its session has ended."
           },
           "403" : {
             "content" : {
@@ -3656,7 +3970,17 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "Not allowed in the row's current state."
+            "description" : "The alarm is not in progress."
+          },
+          "413" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The body is larger than the API accepts."
           },
           "422" : {
             "content" : {
@@ -3666,7 +3990,27 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "Invalid fields."
+            "description" : "Missing or invalid fields."
+          },
+          "500" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "An unexpected error; the body and X-Request-ID carry the request id to quote."
+          },
+          "503" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The session cannot be checked right now (database unreachable); retry."
           }
         },
         "summary" : "Close with a mandatory note. Roles: operator, supervisor, admin.",
@@ -3689,28 +4033,16 @@ public enum OpenAPIDocument {
             }
           }
         ],
-        "requestBody" : {
-          "content" : {
-            "application/json" : {
-              "schema" : {
-                "type" : "object"
-              }
-            }
-          },
-          "required" : false
-        },
         "responses" : {
           "200" : {
-            "description" : "Done; the changed row."
-          },
-          "201" : {
-            "description" : "Created (a note)."
-          },
-          "202" : {
-            "description" : "Accepted: a command for the worker that owns the panel."
-          },
-          "204" : {
-            "description" : "Done."
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Alarm"
+                }
+              }
+            },
+            "description" : "Done; the row after the action (ETag carries its version)."
           },
           "401" : {
             "content" : {
@@ -3720,7 +4052,7 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "No valid bearer token."
+            "description" : "No valid bearer token, or its session has ended."
           },
           "403" : {
             "content" : {
@@ -3750,9 +4082,9 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "Not allowed in the row's current state."
+            "description" : "The alarm is not acknowledged."
           },
-          "422" : {
+          "500" : {
             "content" : {
               "application/json" : {
                 "schema" : {
@@ -3760,7 +4092,17 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "Invalid fields."
+            "description" : "An unexpected error; the body and X-Request-ID carry the request id to quote."
+          },
+          "503" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The session cannot be checked right now (database unreachable); retry."
           }
         },
         "summary" : "Roles: operator, supervisor, admin.",
@@ -3784,10 +4126,12 @@ public enum OpenAPIDocument {
             }
           },
           {
-            "description" : "The next_cursor of the previous page.",
+            "description" : "The next_cursor of the previous page of this list, sort and direction; empty or absent for the first page. A cursor the server did not issue for this sort is a 422.",
             "in" : "query",
             "name" : "after",
             "schema" : {
+              "maxLength" : 4096,
+              "pattern" : "^[A-Za-z0-9_-]*$",
               "type" : "string"
             }
           },
@@ -3870,7 +4214,7 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "No valid bearer token."
+            "description" : "No valid bearer token, or its session has ended."
           },
           "403" : {
             "content" : {
@@ -3891,6 +4235,26 @@ public enum OpenAPIDocument {
               }
             },
             "description" : "A bad query parameter."
+          },
+          "500" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "An unexpected error; the body and X-Request-ID carry the request id to quote."
+          },
+          "503" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The session cannot be checked right now (database unreachable); retry."
           }
         },
         "summary" : "List audit_entries, keyset-paginated. Roles: supervisor, admin.",
@@ -3932,7 +4296,7 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "No valid bearer token."
+            "description" : "No valid bearer token, or its session has ended."
           },
           "403" : {
             "content" : {
@@ -3953,6 +4317,26 @@ public enum OpenAPIDocument {
               }
             },
             "description" : "No such row."
+          },
+          "500" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "An unexpected error; the body and X-Request-ID carry the request id to quote."
+          },
+          "503" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The session cannot be checked right now (database unreachable); retry."
           }
         },
         "summary" : "Read one. Roles: supervisor, admin.",
@@ -3984,6 +4368,16 @@ public enum OpenAPIDocument {
               }
             },
             "description" : "The access token."
+          },
+          "400" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The body is not a JSON object."
           },
           "401" : {
             "content" : {
@@ -4074,10 +4468,12 @@ public enum OpenAPIDocument {
             }
           },
           {
-            "description" : "The next_cursor of the previous page.",
+            "description" : "The next_cursor of the previous page of this list, sort and direction; empty or absent for the first page. A cursor the server did not issue for this sort is a 422.",
             "in" : "query",
             "name" : "after",
             "schema" : {
+              "maxLength" : 4096,
+              "pattern" : "^[A-Za-z0-9_-]*$",
               "type" : "string"
             }
           },
@@ -4168,7 +4564,7 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "No valid bearer token."
+            "description" : "No valid bearer token, or its session has ended."
           },
           "403" : {
             "content" : {
@@ -4189,6 +4585,26 @@ public enum OpenAPIDocument {
               }
             },
             "description" : "A bad query parameter."
+          },
+          "500" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "An unexpected error; the body and X-Request-ID carry the request id to quote."
+          },
+          "503" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The session cannot be checked right now (database unreachable); retry."
           }
         },
         "summary" : "List commands, keyset-paginated. Roles: operator, supervisor, admin.",
@@ -4230,7 +4646,7 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "No valid bearer token."
+            "description" : "No valid bearer token, or its session has ended."
           },
           "403" : {
             "content" : {
@@ -4251,6 +4667,26 @@ public enum OpenAPIDocument {
               }
             },
             "description" : "No such row."
+          },
+          "500" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "An unexpected error; the body and X-Request-ID carry the request id to quote."
+          },
+          "503" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The session cannot be checked right now (database unreachable); retry."
           }
         },
         "summary" : "Read one. Roles: operator, supervisor, admin.",
@@ -4274,10 +4710,12 @@ public enum OpenAPIDocument {
             }
           },
           {
-            "description" : "The next_cursor of the previous page.",
+            "description" : "The next_cursor of the previous page of this list, sort and direction; empty or absent for the first page. A cursor the server did not issue for this sort is a 422.",
             "in" : "query",
             "name" : "after",
             "schema" : {
+              "maxLength" : 4096,
+              "pattern" : "^[A-Za-z0-9_-]*$",
               "type" : "string"
             }
           },
@@ -4333,7 +4771,7 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "No valid bearer token."
+            "description" : "No valid bearer token, or its session has ended."
           },
           "403" : {
             "content" : {
@@ -4354,6 +4792,26 @@ public enum OpenAPIDocument {
               }
             },
             "description" : "A bad query parameter."
+          },
+          "500" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "An unexpected error; the body and X-Request-ID carry the request id to quote."
+          },
+          "503" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The session cannot be checked right now (database unreachable); retry."
           }
         },
         "summary" : "List operator_sessions, keyset-paginated. Roles: admin.",
@@ -4395,7 +4853,7 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "No valid bearer token."
+            "description" : "No valid bearer token, or its session has ended."
           },
           "403" : {
             "content" : {
@@ -4416,6 +4874,26 @@ public enum OpenAPIDocument {
               }
             },
             "description" : "No such row."
+          },
+          "500" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "An unexpected error; the body and X-Request-ID carry the request id to quote."
+          },
+          "503" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The session cannot be checked right now (database unreachable); retry."
           }
         },
         "summary" : "Read one. Roles: admin.",
@@ -4438,26 +4916,7 @@ public enum OpenAPIDocument {
             }
           }
         ],
-        "requestBody" : {
-          "content" : {
-            "application/json" : {
-              "schema" : {
-                "type" : "object"
-              }
-            }
-          },
-          "required" : false
-        },
         "responses" : {
-          "200" : {
-            "description" : "Done; the changed row."
-          },
-          "201" : {
-            "description" : "Created (a note)."
-          },
-          "202" : {
-            "description" : "Accepted: a command for the worker that owns the panel."
-          },
           "204" : {
             "description" : "Done."
           },
@@ -4469,7 +4928,7 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "No valid bearer token."
+            "description" : "No valid bearer token, or its session has ended."
           },
           "403" : {
             "content" : {
@@ -4491,7 +4950,7 @@ public enum OpenAPIDocument {
             },
             "description" : "No such row."
           },
-          "409" : {
+          "500" : {
             "content" : {
               "application/json" : {
                 "schema" : {
@@ -4499,9 +4958,9 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "Not allowed in the row's current state."
+            "description" : "An unexpected error; the body and X-Request-ID carry the request id to quote."
           },
-          "422" : {
+          "503" : {
             "content" : {
               "application/json" : {
                 "schema" : {
@@ -4509,7 +4968,7 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "Invalid fields."
+            "description" : "The session cannot be checked right now (database unreachable); retry."
           }
         },
         "summary" : "End the session now: its token is refused within seconds and its live connections close. Roles: admin.",
@@ -4533,10 +4992,12 @@ public enum OpenAPIDocument {
             }
           },
           {
-            "description" : "The next_cursor of the previous page.",
+            "description" : "The next_cursor of the previous page of this list, sort and direction; empty or absent for the first page. A cursor the server did not issue for this sort is a 422.",
             "in" : "query",
             "name" : "after",
             "schema" : {
+              "maxLength" : 4096,
+              "pattern" : "^[A-Za-z0-9_-]*$",
               "type" : "string"
             }
           },
@@ -4605,7 +5066,7 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "No valid bearer token."
+            "description" : "No valid bearer token, or its session has ended."
           },
           "403" : {
             "content" : {
@@ -4626,6 +5087,26 @@ public enum OpenAPIDocument {
               }
             },
             "description" : "A bad query parameter."
+          },
+          "500" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "An unexpected error; the body and X-Request-ID carry the request id to quote."
+          },
+          "503" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The session cannot be checked right now (database unreachable); retry."
           }
         },
         "summary" : "List operators, keyset-paginated. Roles: supervisor, admin.",
@@ -4656,6 +5137,16 @@ public enum OpenAPIDocument {
             },
             "description" : "Created; ETag carries the version."
           },
+          "400" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The body is not a JSON object, or If-Match is not an ETag this API issued."
+          },
           "401" : {
             "content" : {
               "application/json" : {
@@ -4664,7 +5155,7 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "No valid bearer token."
+            "description" : "No valid bearer token, or its session has ended."
           },
           "403" : {
             "content" : {
@@ -4684,7 +5175,17 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "A unique value is taken."
+            "description" : "A unique value is taken, or a row it refers to does not exist (any more)."
+          },
+          "413" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The body is larger than the API accepts."
           },
           "422" : {
             "content" : {
@@ -4695,6 +5196,26 @@ public enum OpenAPIDocument {
               }
             },
             "description" : "Invalid fields."
+          },
+          "500" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "An unexpected error; the body and X-Request-ID carry the request id to quote."
+          },
+          "503" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The session cannot be checked right now (database unreachable); retry."
           }
         },
         "summary" : "Create. Roles: admin.",
@@ -4729,7 +5250,7 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "No valid bearer token."
+            "description" : "No valid bearer token, or its session has ended."
           },
           "403" : {
             "content" : {
@@ -4760,6 +5281,26 @@ public enum OpenAPIDocument {
               }
             },
             "description" : "Other rows still refer to it."
+          },
+          "500" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "An unexpected error; the body and X-Request-ID carry the request id to quote."
+          },
+          "503" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The session cannot be checked right now (database unreachable); retry."
           }
         },
         "summary" : "Delete. Roles: admin.",
@@ -4799,7 +5340,7 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "No valid bearer token."
+            "description" : "No valid bearer token, or its session has ended."
           },
           "403" : {
             "content" : {
@@ -4820,6 +5361,26 @@ public enum OpenAPIDocument {
               }
             },
             "description" : "No such row."
+          },
+          "500" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "An unexpected error; the body and X-Request-ID carry the request id to quote."
+          },
+          "503" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The session cannot be checked right now (database unreachable); retry."
           }
         },
         "summary" : "Read one. Roles: supervisor, admin.",
@@ -4840,11 +5401,12 @@ public enum OpenAPIDocument {
             }
           },
           {
-            "description" : "The ETag of the version read.",
+            "description" : "The ETag of the version read (`\"3\"`), or `*` to change whatever version is current.",
             "in" : "header",
             "name" : "If-Match",
             "required" : true,
             "schema" : {
+              "pattern" : "^[ \\t]*(\\*|\"(0|[1-9][0-9]{0,17})\")[ \\t]*$",
               "type" : "string"
             }
           }
@@ -4870,6 +5432,16 @@ public enum OpenAPIDocument {
             },
             "description" : "The row after the change."
           },
+          "400" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The body is not a JSON object, or If-Match is not an ETag this API issued."
+          },
           "401" : {
             "content" : {
               "application/json" : {
@@ -4878,7 +5450,7 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "No valid bearer token."
+            "description" : "No valid bearer token, or its session has ended."
           },
           "403" : {
             "content" : {
@@ -4908,7 +5480,17 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "Changed since the version read, or a unique value is taken."
+            "description" : "Changed since the version read, a unique value is taken, or a row it refers to does not exist."
+          },
+          "413" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The body is larger than the API accepts."
           },
           "422" : {
             "content" : {
@@ -4929,6 +5511,26 @@ public enum OpenAPIDocument {
               }
             },
             "description" : "If-Match is missing."
+          },
+          "500" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "An unexpected error; the body and X-Request-ID carry the request id to quote."
+          },
+          "503" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The session cannot be checked right now (database unreachable); retry."
           }
         },
         "summary" : "Change the given fields. Roles: admin.",
@@ -4955,24 +5557,25 @@ public enum OpenAPIDocument {
           "content" : {
             "application/json" : {
               "schema" : {
-                "type" : "object"
+                "$ref" : "#/components/schemas/OperatorSetPasswordBody"
               }
             }
           },
-          "required" : false
+          "required" : true
         },
         "responses" : {
-          "200" : {
-            "description" : "Done; the changed row."
-          },
-          "201" : {
-            "description" : "Created (a note)."
-          },
-          "202" : {
-            "description" : "Accepted: a command for the worker that owns the panel."
-          },
           "204" : {
             "description" : "Done."
+          },
+          "400" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The body is not a JSON object, or If-Match is not an ETag this API issued."
           },
           "401" : {
             "content" : {
@@ -4982,7 +5585,7 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "No valid bearer token."
+            "description" : "No valid bearer token, or its session has ended."
           },
           "403" : {
             "content" : {
@@ -5004,7 +5607,7 @@ public enum OpenAPIDocument {
             },
             "description" : "No such row."
           },
-          "409" : {
+          "413" : {
             "content" : {
               "application/json" : {
                 "schema" : {
@@ -5012,7 +5615,7 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "Not allowed in the row's current state."
+            "description" : "The body is larger than the API accepts."
           },
           "422" : {
             "content" : {
@@ -5022,10 +5625,30 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "Invalid fields."
+            "description" : "Missing or invalid fields."
+          },
+          "500" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "An unexpected error; the body and X-Request-ID carry the request id to quote."
+          },
+          "503" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The session cannot be checked right now (database unreachable); retry."
           }
         },
-        "summary" : "Set an operator's password (stored as a bcrypt hash). Roles: admin.",
+        "summary" : "Set an operator's password (stored as a bcrypt hash); every session the operator opened before ends. Roles: admin.",
         "tags" : [
           "Operator"
         ]
@@ -5046,10 +5669,12 @@ public enum OpenAPIDocument {
             }
           },
           {
-            "description" : "The next_cursor of the previous page.",
+            "description" : "The next_cursor of the previous page of this list, sort and direction; empty or absent for the first page. A cursor the server did not issue for this sort is a 422.",
             "in" : "query",
             "name" : "after",
             "schema" : {
+              "maxLength" : 4096,
+              "pattern" : "^[A-Za-z0-9_-]*$",
               "type" : "string"
             }
           },
@@ -5113,7 +5738,7 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "No valid bearer token."
+            "description" : "No valid bearer token, or its session has ended."
           },
           "403" : {
             "content" : {
@@ -5134,6 +5759,26 @@ public enum OpenAPIDocument {
               }
             },
             "description" : "A bad query parameter."
+          },
+          "500" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "An unexpected error; the body and X-Request-ID carry the request id to quote."
+          },
+          "503" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The session cannot be checked right now (database unreachable); retry."
           }
         },
         "summary" : "List outputs, keyset-paginated. Roles: operator, supervisor, admin.",
@@ -5175,7 +5820,7 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "No valid bearer token."
+            "description" : "No valid bearer token, or its session has ended."
           },
           "403" : {
             "content" : {
@@ -5196,6 +5841,26 @@ public enum OpenAPIDocument {
               }
             },
             "description" : "No such row."
+          },
+          "500" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "An unexpected error; the body and X-Request-ID carry the request id to quote."
+          },
+          "503" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The session cannot be checked right now (database unreachable); retry."
           }
         },
         "summary" : "Read one. Roles: operator, supervisor, admin.",
@@ -5219,10 +5884,12 @@ public enum OpenAPIDocument {
             }
           },
           {
-            "description" : "The next_cursor of the previous page.",
+            "description" : "The next_cursor of the previous page of this list, sort and direction; empty or absent for the first page. A cursor the server did not issue for this sort is a 422.",
             "in" : "query",
             "name" : "after",
             "schema" : {
+              "maxLength" : 4096,
+              "pattern" : "^[A-Za-z0-9_-]*$",
               "type" : "string"
             }
           },
@@ -5301,7 +5968,7 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "No valid bearer token."
+            "description" : "No valid bearer token, or its session has ended."
           },
           "403" : {
             "content" : {
@@ -5322,6 +5989,26 @@ public enum OpenAPIDocument {
               }
             },
             "description" : "A bad query parameter."
+          },
+          "500" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "An unexpected error; the body and X-Request-ID carry the request id to quote."
+          },
+          "503" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The session cannot be checked right now (database unreachable); retry."
           }
         },
         "summary" : "List panel_events, keyset-paginated. Roles: operator, supervisor, admin.",
@@ -5363,7 +6050,7 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "No valid bearer token."
+            "description" : "No valid bearer token, or its session has ended."
           },
           "403" : {
             "content" : {
@@ -5384,6 +6071,26 @@ public enum OpenAPIDocument {
               }
             },
             "description" : "No such row."
+          },
+          "500" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "An unexpected error; the body and X-Request-ID carry the request id to quote."
+          },
+          "503" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The session cannot be checked right now (database unreachable); retry."
           }
         },
         "summary" : "Read one. Roles: operator, supervisor, admin.",
@@ -5407,10 +6114,12 @@ public enum OpenAPIDocument {
             }
           },
           {
-            "description" : "The next_cursor of the previous page.",
+            "description" : "The next_cursor of the previous page of this list, sort and direction; empty or absent for the first page. A cursor the server did not issue for this sort is a 422.",
             "in" : "query",
             "name" : "after",
             "schema" : {
+              "maxLength" : 4096,
+              "pattern" : "^[A-Za-z0-9_-]*$",
               "type" : "string"
             }
           },
@@ -5511,7 +6220,7 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "No valid bearer token."
+            "description" : "No valid bearer token, or its session has ended."
           },
           "403" : {
             "content" : {
@@ -5532,6 +6241,26 @@ public enum OpenAPIDocument {
               }
             },
             "description" : "A bad query parameter."
+          },
+          "500" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "An unexpected error; the body and X-Request-ID carry the request id to quote."
+          },
+          "503" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The session cannot be checked right now (database unreachable); retry."
           }
         },
         "summary" : "List panels, keyset-paginated. Roles: operator, supervisor, admin.",
@@ -5562,6 +6291,16 @@ public enum OpenAPIDocument {
             },
             "description" : "Created; ETag carries the version."
           },
+          "400" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The body is not a JSON object, or If-Match is not an ETag this API issued."
+          },
           "401" : {
             "content" : {
               "application/json" : {
@@ -5570,7 +6309,7 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "No valid bearer token."
+            "description" : "No valid bearer token, or its session has ended."
           },
           "403" : {
             "content" : {
@@ -5590,7 +6329,17 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "A unique value is taken."
+            "description" : "A unique value is taken, or a row it refers to does not exist (any more)."
+          },
+          "413" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The body is larger than the API accepts."
           },
           "422" : {
             "content" : {
@@ -5601,6 +6350,26 @@ public enum OpenAPIDocument {
               }
             },
             "description" : "Invalid fields."
+          },
+          "500" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "An unexpected error; the body and X-Request-ID carry the request id to quote."
+          },
+          "503" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The session cannot be checked right now (database unreachable); retry."
           }
         },
         "summary" : "Create. Roles: admin.",
@@ -5635,7 +6404,7 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "No valid bearer token."
+            "description" : "No valid bearer token, or its session has ended."
           },
           "403" : {
             "content" : {
@@ -5666,6 +6435,26 @@ public enum OpenAPIDocument {
               }
             },
             "description" : "Other rows still refer to it."
+          },
+          "500" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "An unexpected error; the body and X-Request-ID carry the request id to quote."
+          },
+          "503" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The session cannot be checked right now (database unreachable); retry."
           }
         },
         "summary" : "Delete. Roles: admin.",
@@ -5705,7 +6494,7 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "No valid bearer token."
+            "description" : "No valid bearer token, or its session has ended."
           },
           "403" : {
             "content" : {
@@ -5726,6 +6515,26 @@ public enum OpenAPIDocument {
               }
             },
             "description" : "No such row."
+          },
+          "500" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "An unexpected error; the body and X-Request-ID carry the request id to quote."
+          },
+          "503" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The session cannot be checked right now (database unreachable); retry."
           }
         },
         "summary" : "Read one. Roles: operator, supervisor, admin.",
@@ -5746,11 +6555,12 @@ public enum OpenAPIDocument {
             }
           },
           {
-            "description" : "The ETag of the version read.",
+            "description" : "The ETag of the version read (`\"3\"`), or `*` to change whatever version is current.",
             "in" : "header",
             "name" : "If-Match",
             "required" : true,
             "schema" : {
+              "pattern" : "^[ \\t]*(\\*|\"(0|[1-9][0-9]{0,17})\")[ \\t]*$",
               "type" : "string"
             }
           }
@@ -5776,6 +6586,16 @@ public enum OpenAPIDocument {
             },
             "description" : "The row after the change."
           },
+          "400" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The body is not a JSON object, or If-Match is not an ETag this API issued."
+          },
           "401" : {
             "content" : {
               "application/json" : {
@@ -5784,7 +6604,7 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "No valid bearer token."
+            "description" : "No valid bearer token, or its session has ended."
           },
           "403" : {
             "content" : {
@@ -5814,7 +6634,17 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "Changed since the version read, or a unique value is taken."
+            "description" : "Changed since the version read, a unique value is taken, or a row it refers to does not exist."
+          },
+          "413" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The body is larger than the API accepts."
           },
           "422" : {
             "content" : {
@@ -5835,6 +6665,26 @@ public enum OpenAPIDocument {
               }
             },
             "description" : "If-Match is missing."
+          },
+          "500" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "An unexpected error; the body and X-Request-ID carry the request id to quote."
+          },
+          "503" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The session cannot be checked right now (database unreachable); retry."
           }
         },
         "summary" : "Change the given fields. Roles: admin.",
@@ -5861,24 +6711,32 @@ public enum OpenAPIDocument {
           "content" : {
             "application/json" : {
               "schema" : {
-                "type" : "object"
+                "$ref" : "#/components/schemas/PanelArmBody"
               }
             }
           },
-          "required" : false
+          "required" : true
         },
         "responses" : {
-          "200" : {
-            "description" : "Done; the changed row."
-          },
-          "201" : {
-            "description" : "Created (a note)."
-          },
           "202" : {
-            "description" : "Accepted: a command for the worker that owns the panel."
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Command"
+                }
+              }
+            },
+            "description" : "Accepted, to be done later; Location names it."
           },
-          "204" : {
-            "description" : "Done."
+          "400" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The body is not a JSON object, or If-Match is not an ETag this API issued."
           },
           "401" : {
             "content" : {
@@ -5888,7 +6746,7 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "No valid bearer token."
+            "description" : "No valid bearer token, or its session has ended."
           },
           "403" : {
             "content" : {
@@ -5910,7 +6768,7 @@ public enum OpenAPIDocument {
             },
             "description" : "No such row."
           },
-          "409" : {
+          "413" : {
             "content" : {
               "application/json" : {
                 "schema" : {
@@ -5918,7 +6776,7 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "Not allowed in the row's current state."
+            "description" : "The body is larger than the API accepts."
           },
           "422" : {
             "content" : {
@@ -5928,7 +6786,27 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "Invalid fields."
+            "description" : "Missing or invalid fields."
+          },
+          "500" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "An unexpected error; the body and X-Request-ID carry the request id to quote."
+          },
+          "503" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The session cannot be checked right now (database unreachable); retry."
           }
         },
         "summary" : "Arm partitions in a mode (optionally forced). Roles: supervisor, admin.",
@@ -5955,24 +6833,32 @@ public enum OpenAPIDocument {
           "content" : {
             "application/json" : {
               "schema" : {
-                "type" : "object"
+                "$ref" : "#/components/schemas/PanelBypassZonesBody"
               }
             }
           },
-          "required" : false
+          "required" : true
         },
         "responses" : {
-          "200" : {
-            "description" : "Done; the changed row."
-          },
-          "201" : {
-            "description" : "Created (a note)."
-          },
           "202" : {
-            "description" : "Accepted: a command for the worker that owns the panel."
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Command"
+                }
+              }
+            },
+            "description" : "Accepted, to be done later; Location names it."
           },
-          "204" : {
-            "description" : "Done."
+          "400" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The body is not a JSON object, or If-Match is not an ETag this API issued."
           },
           "401" : {
             "content" : {
@@ -5982,7 +6868,7 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "No valid bearer token."
+            "description" : "No valid bearer token, or its session has ended."
           },
           "403" : {
             "content" : {
@@ -6004,7 +6890,7 @@ public enum OpenAPIDocument {
             },
             "description" : "No such row."
           },
-          "409" : {
+          "413" : {
             "content" : {
               "application/json" : {
                 "schema" : {
@@ -6012,7 +6898,7 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "Not allowed in the row's current state."
+            "description" : "The body is larger than the API accepts."
           },
           "422" : {
             "content" : {
@@ -6022,7 +6908,27 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "Invalid fields."
+            "description" : "Missing or invalid fields."
+          },
+          "500" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "An unexpected error; the body and X-Request-ID carry the request id to quote."
+          },
+          "503" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The session cannot be checked right now (database unreachable); retry."
           }
         },
         "summary" : "Roles: supervisor, admin.",
@@ -6049,24 +6955,32 @@ public enum OpenAPIDocument {
           "content" : {
             "application/json" : {
               "schema" : {
-                "type" : "object"
+                "$ref" : "#/components/schemas/PanelClearAlarmBody"
               }
             }
           },
-          "required" : false
+          "required" : true
         },
         "responses" : {
-          "200" : {
-            "description" : "Done; the changed row."
-          },
-          "201" : {
-            "description" : "Created (a note)."
-          },
           "202" : {
-            "description" : "Accepted: a command for the worker that owns the panel."
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Command"
+                }
+              }
+            },
+            "description" : "Accepted, to be done later; Location names it."
           },
-          "204" : {
-            "description" : "Done."
+          "400" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The body is not a JSON object, or If-Match is not an ETag this API issued."
           },
           "401" : {
             "content" : {
@@ -6076,7 +6990,7 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "No valid bearer token."
+            "description" : "No valid bearer token, or its session has ended."
           },
           "403" : {
             "content" : {
@@ -6098,7 +7012,7 @@ public enum OpenAPIDocument {
             },
             "description" : "No such row."
           },
-          "409" : {
+          "413" : {
             "content" : {
               "application/json" : {
                 "schema" : {
@@ -6106,7 +7020,7 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "Not allowed in the row's current state."
+            "description" : "The body is larger than the API accepts."
           },
           "422" : {
             "content" : {
@@ -6116,7 +7030,27 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "Invalid fields."
+            "description" : "Missing or invalid fields."
+          },
+          "500" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "An unexpected error; the body and X-Request-ID carry the request id to quote."
+          },
+          "503" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The session cannot be checked right now (database unreachable); retry."
           }
         },
         "summary" : "Roles: operator, supervisor, admin.",
@@ -6143,24 +7077,32 @@ public enum OpenAPIDocument {
           "content" : {
             "application/json" : {
               "schema" : {
-                "type" : "object"
+                "$ref" : "#/components/schemas/PanelDisarmBody"
               }
             }
           },
-          "required" : false
+          "required" : true
         },
         "responses" : {
-          "200" : {
-            "description" : "Done; the changed row."
-          },
-          "201" : {
-            "description" : "Created (a note)."
-          },
           "202" : {
-            "description" : "Accepted: a command for the worker that owns the panel."
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Command"
+                }
+              }
+            },
+            "description" : "Accepted, to be done later; Location names it."
           },
-          "204" : {
-            "description" : "Done."
+          "400" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The body is not a JSON object, or If-Match is not an ETag this API issued."
           },
           "401" : {
             "content" : {
@@ -6170,7 +7112,7 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "No valid bearer token."
+            "description" : "No valid bearer token, or its session has ended."
           },
           "403" : {
             "content" : {
@@ -6192,7 +7134,7 @@ public enum OpenAPIDocument {
             },
             "description" : "No such row."
           },
-          "409" : {
+          "413" : {
             "content" : {
               "application/json" : {
                 "schema" : {
@@ -6200,7 +7142,7 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "Not allowed in the row's current state."
+            "description" : "The body is larger than the API accepts."
           },
           "422" : {
             "content" : {
@@ -6210,7 +7152,27 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "Invalid fields."
+            "description" : "Missing or invalid fields."
+          },
+          "500" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "An unexpected error; the body and X-Request-ID carry the request id to quote."
+          },
+          "503" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The session cannot be checked right now (database unreachable); retry."
           }
         },
         "summary" : "Roles: supervisor, admin.",
@@ -6237,24 +7199,32 @@ public enum OpenAPIDocument {
           "content" : {
             "application/json" : {
               "schema" : {
-                "type" : "object"
+                "$ref" : "#/components/schemas/PanelSetOutputsBody"
               }
             }
           },
-          "required" : false
+          "required" : true
         },
         "responses" : {
-          "200" : {
-            "description" : "Done; the changed row."
-          },
-          "201" : {
-            "description" : "Created (a note)."
-          },
           "202" : {
-            "description" : "Accepted: a command for the worker that owns the panel."
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Command"
+                }
+              }
+            },
+            "description" : "Accepted, to be done later; Location names it."
           },
-          "204" : {
-            "description" : "Done."
+          "400" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The body is not a JSON object, or If-Match is not an ETag this API issued."
           },
           "401" : {
             "content" : {
@@ -6264,7 +7234,7 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "No valid bearer token."
+            "description" : "No valid bearer token, or its session has ended."
           },
           "403" : {
             "content" : {
@@ -6286,7 +7256,7 @@ public enum OpenAPIDocument {
             },
             "description" : "No such row."
           },
-          "409" : {
+          "413" : {
             "content" : {
               "application/json" : {
                 "schema" : {
@@ -6294,7 +7264,7 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "Not allowed in the row's current state."
+            "description" : "The body is larger than the API accepts."
           },
           "422" : {
             "content" : {
@@ -6304,7 +7274,27 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "Invalid fields."
+            "description" : "Missing or invalid fields."
+          },
+          "500" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "An unexpected error; the body and X-Request-ID carry the request id to quote."
+          },
+          "503" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The session cannot be checked right now (database unreachable); retry."
           }
         },
         "summary" : "Roles: supervisor, admin.",
@@ -6331,24 +7321,32 @@ public enum OpenAPIDocument {
           "content" : {
             "application/json" : {
               "schema" : {
-                "type" : "object"
+                "$ref" : "#/components/schemas/PanelUnbypassZonesBody"
               }
             }
           },
-          "required" : false
+          "required" : true
         },
         "responses" : {
-          "200" : {
-            "description" : "Done; the changed row."
-          },
-          "201" : {
-            "description" : "Created (a note)."
-          },
           "202" : {
-            "description" : "Accepted: a command for the worker that owns the panel."
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Command"
+                }
+              }
+            },
+            "description" : "Accepted, to be done later; Location names it."
           },
-          "204" : {
-            "description" : "Done."
+          "400" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The body is not a JSON object, or If-Match is not an ETag this API issued."
           },
           "401" : {
             "content" : {
@@ -6358,7 +7356,7 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "No valid bearer token."
+            "description" : "No valid bearer token, or its session has ended."
           },
           "403" : {
             "content" : {
@@ -6380,7 +7378,7 @@ public enum OpenAPIDocument {
             },
             "description" : "No such row."
           },
-          "409" : {
+          "413" : {
             "content" : {
               "application/json" : {
                 "schema" : {
@@ -6388,7 +7386,7 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "Not allowed in the row's current state."
+            "description" : "The body is larger than the API accepts."
           },
           "422" : {
             "content" : {
@@ -6398,7 +7396,27 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "Invalid fields."
+            "description" : "Missing or invalid fields."
+          },
+          "500" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "An unexpected error; the body and X-Request-ID carry the request id to quote."
+          },
+          "503" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The session cannot be checked right now (database unreachable); retry."
           }
         },
         "summary" : "Roles: supervisor, admin.",
@@ -6422,10 +7440,12 @@ public enum OpenAPIDocument {
             }
           },
           {
-            "description" : "The next_cursor of the previous page.",
+            "description" : "The next_cursor of the previous page of this list, sort and direction; empty or absent for the first page. A cursor the server did not issue for this sort is a 422.",
             "in" : "query",
             "name" : "after",
             "schema" : {
+              "maxLength" : 4096,
+              "pattern" : "^[A-Za-z0-9_-]*$",
               "type" : "string"
             }
           },
@@ -6504,7 +7524,7 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "No valid bearer token."
+            "description" : "No valid bearer token, or its session has ended."
           },
           "403" : {
             "content" : {
@@ -6525,6 +7545,26 @@ public enum OpenAPIDocument {
               }
             },
             "description" : "A bad query parameter."
+          },
+          "500" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "An unexpected error; the body and X-Request-ID carry the request id to quote."
+          },
+          "503" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The session cannot be checked right now (database unreachable); retry."
           }
         },
         "summary" : "List partitions, keyset-paginated. Roles: operator, supervisor, admin.",
@@ -6566,7 +7606,7 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "No valid bearer token."
+            "description" : "No valid bearer token, or its session has ended."
           },
           "403" : {
             "content" : {
@@ -6587,6 +7627,26 @@ public enum OpenAPIDocument {
               }
             },
             "description" : "No such row."
+          },
+          "500" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "An unexpected error; the body and X-Request-ID carry the request id to quote."
+          },
+          "503" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The session cannot be checked right now (database unreachable); retry."
           }
         },
         "summary" : "Read one. Roles: operator, supervisor, admin.",
@@ -6610,10 +7670,12 @@ public enum OpenAPIDocument {
             }
           },
           {
-            "description" : "The next_cursor of the previous page.",
+            "description" : "The next_cursor of the previous page of this list, sort and direction; empty or absent for the first page. A cursor the server did not issue for this sort is a 422.",
             "in" : "query",
             "name" : "after",
             "schema" : {
+              "maxLength" : 4096,
+              "pattern" : "^[A-Za-z0-9_-]*$",
               "type" : "string"
             }
           },
@@ -6679,7 +7741,7 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "No valid bearer token."
+            "description" : "No valid bearer token, or its session has ended."
           },
           "403" : {
             "content" : {
@@ -6700,6 +7762,26 @@ public enum OpenAPIDocument {
               }
             },
             "description" : "A bad query parameter."
+          },
+          "500" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "An unexpected error; the body and X-Request-ID carry the request id to quote."
+          },
+          "503" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The session cannot be checked right now (database unreachable); retry."
           }
         },
         "summary" : "List sites, keyset-paginated. Roles: operator, supervisor, admin.",
@@ -6730,6 +7812,16 @@ public enum OpenAPIDocument {
             },
             "description" : "Created; ETag carries the version."
           },
+          "400" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The body is not a JSON object, or If-Match is not an ETag this API issued."
+          },
           "401" : {
             "content" : {
               "application/json" : {
@@ -6738,7 +7830,7 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "No valid bearer token."
+            "description" : "No valid bearer token, or its session has ended."
           },
           "403" : {
             "content" : {
@@ -6758,7 +7850,17 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "A unique value is taken."
+            "description" : "A unique value is taken, or a row it refers to does not exist (any more)."
+          },
+          "413" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The body is larger than the API accepts."
           },
           "422" : {
             "content" : {
@@ -6769,6 +7871,26 @@ public enum OpenAPIDocument {
               }
             },
             "description" : "Invalid fields."
+          },
+          "500" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "An unexpected error; the body and X-Request-ID carry the request id to quote."
+          },
+          "503" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The session cannot be checked right now (database unreachable); retry."
           }
         },
         "summary" : "Create. Roles: admin.",
@@ -6803,7 +7925,7 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "No valid bearer token."
+            "description" : "No valid bearer token, or its session has ended."
           },
           "403" : {
             "content" : {
@@ -6834,6 +7956,26 @@ public enum OpenAPIDocument {
               }
             },
             "description" : "Other rows still refer to it."
+          },
+          "500" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "An unexpected error; the body and X-Request-ID carry the request id to quote."
+          },
+          "503" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The session cannot be checked right now (database unreachable); retry."
           }
         },
         "summary" : "Delete. Roles: admin.",
@@ -6873,7 +8015,7 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "No valid bearer token."
+            "description" : "No valid bearer token, or its session has ended."
           },
           "403" : {
             "content" : {
@@ -6894,6 +8036,26 @@ public enum OpenAPIDocument {
               }
             },
             "description" : "No such row."
+          },
+          "500" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "An unexpected error; the body and X-Request-ID carry the request id to quote."
+          },
+          "503" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The session cannot be checked right now (database unreachable); retry."
           }
         },
         "summary" : "Read one. Roles: operator, supervisor, admin.",
@@ -6914,11 +8076,12 @@ public enum OpenAPIDocument {
             }
           },
           {
-            "description" : "The ETag of the version read.",
+            "description" : "The ETag of the version read (`\"3\"`), or `*` to change whatever version is current.",
             "in" : "header",
             "name" : "If-Match",
             "required" : true,
             "schema" : {
+              "pattern" : "^[ \\t]*(\\*|\"(0|[1-9][0-9]{0,17})\")[ \\t]*$",
               "type" : "string"
             }
           }
@@ -6944,6 +8107,16 @@ public enum OpenAPIDocument {
             },
             "description" : "The row after the change."
           },
+          "400" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The body is not a JSON object, or If-Match is not an ETag this API issued."
+          },
           "401" : {
             "content" : {
               "application/json" : {
@@ -6952,7 +8125,7 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "No valid bearer token."
+            "description" : "No valid bearer token, or its session has ended."
           },
           "403" : {
             "content" : {
@@ -6982,7 +8155,17 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "Changed since the version read, or a unique value is taken."
+            "description" : "Changed since the version read, a unique value is taken, or a row it refers to does not exist."
+          },
+          "413" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The body is larger than the API accepts."
           },
           "422" : {
             "content" : {
@@ -7003,6 +8186,26 @@ public enum OpenAPIDocument {
               }
             },
             "description" : "If-Match is missing."
+          },
+          "500" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "An unexpected error; the body and X-Request-ID carry the request id to quote."
+          },
+          "503" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The session cannot be checked right now (database unreachable); retry."
           }
         },
         "summary" : "Change the given fields. Roles: admin.",
@@ -7026,10 +8229,12 @@ public enum OpenAPIDocument {
             }
           },
           {
-            "description" : "The next_cursor of the previous page.",
+            "description" : "The next_cursor of the previous page of this list, sort and direction; empty or absent for the first page. A cursor the server did not issue for this sort is a 422.",
             "in" : "query",
             "name" : "after",
             "schema" : {
+              "maxLength" : 4096,
+              "pattern" : "^[A-Za-z0-9_-]*$",
               "type" : "string"
             }
           },
@@ -7104,7 +8309,7 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "No valid bearer token."
+            "description" : "No valid bearer token, or its session has ended."
           },
           "403" : {
             "content" : {
@@ -7125,6 +8330,26 @@ public enum OpenAPIDocument {
               }
             },
             "description" : "A bad query parameter."
+          },
+          "500" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "An unexpected error; the body and X-Request-ID carry the request id to quote."
+          },
+          "503" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The session cannot be checked right now (database unreachable); retry."
           }
         },
         "summary" : "List sms_alarm_patterns, keyset-paginated. Roles: operator, supervisor, admin.",
@@ -7155,6 +8380,16 @@ public enum OpenAPIDocument {
             },
             "description" : "Created; ETag carries the version."
           },
+          "400" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The body is not a JSON object, or If-Match is not an ETag this API issued."
+          },
           "401" : {
             "content" : {
               "application/json" : {
@@ -7163,7 +8398,7 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "No valid bearer token."
+            "description" : "No valid bearer token, or its session has ended."
           },
           "403" : {
             "content" : {
@@ -7183,7 +8418,17 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "A unique value is taken."
+            "description" : "A unique value is taken, or a row it refers to does not exist (any more)."
+          },
+          "413" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The body is larger than the API accepts."
           },
           "422" : {
             "content" : {
@@ -7194,6 +8439,26 @@ public enum OpenAPIDocument {
               }
             },
             "description" : "Invalid fields."
+          },
+          "500" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "An unexpected error; the body and X-Request-ID carry the request id to quote."
+          },
+          "503" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The session cannot be checked right now (database unreachable); retry."
           }
         },
         "summary" : "Create. Roles: admin.",
@@ -7228,7 +8493,7 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "No valid bearer token."
+            "description" : "No valid bearer token, or its session has ended."
           },
           "403" : {
             "content" : {
@@ -7259,6 +8524,26 @@ public enum OpenAPIDocument {
               }
             },
             "description" : "Other rows still refer to it."
+          },
+          "500" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "An unexpected error; the body and X-Request-ID carry the request id to quote."
+          },
+          "503" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The session cannot be checked right now (database unreachable); retry."
           }
         },
         "summary" : "Delete. Roles: admin.",
@@ -7298,7 +8583,7 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "No valid bearer token."
+            "description" : "No valid bearer token, or its session has ended."
           },
           "403" : {
             "content" : {
@@ -7319,6 +8604,26 @@ public enum OpenAPIDocument {
               }
             },
             "description" : "No such row."
+          },
+          "500" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "An unexpected error; the body and X-Request-ID carry the request id to quote."
+          },
+          "503" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The session cannot be checked right now (database unreachable); retry."
           }
         },
         "summary" : "Read one. Roles: operator, supervisor, admin.",
@@ -7360,6 +8665,16 @@ public enum OpenAPIDocument {
             },
             "description" : "The row after the change."
           },
+          "400" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The body is not a JSON object, or If-Match is not an ETag this API issued."
+          },
           "401" : {
             "content" : {
               "application/json" : {
@@ -7368,7 +8683,7 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "No valid bearer token."
+            "description" : "No valid bearer token, or its session has ended."
           },
           "403" : {
             "content" : {
@@ -7398,7 +8713,17 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "Changed since the version read, or a unique value is taken."
+            "description" : "Changed since the version read, a unique value is taken, or a row it refers to does not exist."
+          },
+          "413" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The body is larger than the API accepts."
           },
           "422" : {
             "content" : {
@@ -7419,6 +8744,26 @@ public enum OpenAPIDocument {
               }
             },
             "description" : "If-Match is missing."
+          },
+          "500" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "An unexpected error; the body and X-Request-ID carry the request id to quote."
+          },
+          "503" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The session cannot be checked right now (database unreachable); retry."
           }
         },
         "summary" : "Change the given fields. Roles: admin.",
@@ -7442,10 +8787,12 @@ public enum OpenAPIDocument {
             }
           },
           {
-            "description" : "The next_cursor of the previous page.",
+            "description" : "The next_cursor of the previous page of this list, sort and direction; empty or absent for the first page. A cursor the server did not issue for this sort is a 422.",
             "in" : "query",
             "name" : "after",
             "schema" : {
+              "maxLength" : 4096,
+              "pattern" : "^[A-Za-z0-9_-]*$",
               "type" : "string"
             }
           },
@@ -7532,7 +8879,7 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "No valid bearer token."
+            "description" : "No valid bearer token, or its session has ended."
           },
           "403" : {
             "content" : {
@@ -7553,6 +8900,26 @@ public enum OpenAPIDocument {
               }
             },
             "description" : "A bad query parameter."
+          },
+          "500" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "An unexpected error; the body and X-Request-ID carry the request id to quote."
+          },
+          "503" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The session cannot be checked right now (database unreachable); retry."
           }
         },
         "summary" : "List sms_messages, keyset-paginated. Roles: operator, supervisor, admin.",
@@ -7594,7 +8961,7 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "No valid bearer token."
+            "description" : "No valid bearer token, or its session has ended."
           },
           "403" : {
             "content" : {
@@ -7615,6 +8982,26 @@ public enum OpenAPIDocument {
               }
             },
             "description" : "No such row."
+          },
+          "500" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "An unexpected error; the body and X-Request-ID carry the request id to quote."
+          },
+          "503" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The session cannot be checked right now (database unreachable); retry."
           }
         },
         "summary" : "Read one. Roles: operator, supervisor, admin.",
@@ -7638,10 +9025,12 @@ public enum OpenAPIDocument {
             }
           },
           {
-            "description" : "The next_cursor of the previous page.",
+            "description" : "The next_cursor of the previous page of this list, sort and direction; empty or absent for the first page. A cursor the server did not issue for this sort is a 422.",
             "in" : "query",
             "name" : "after",
             "schema" : {
+              "maxLength" : 4096,
+              "pattern" : "^[A-Za-z0-9_-]*$",
               "type" : "string"
             }
           },
@@ -7732,7 +9121,7 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "No valid bearer token."
+            "description" : "No valid bearer token, or its session has ended."
           },
           "403" : {
             "content" : {
@@ -7753,6 +9142,26 @@ public enum OpenAPIDocument {
               }
             },
             "description" : "A bad query parameter."
+          },
+          "500" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "An unexpected error; the body and X-Request-ID carry the request id to quote."
+          },
+          "503" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The session cannot be checked right now (database unreachable); retry."
           }
         },
         "summary" : "List zones, keyset-paginated. Roles: operator, supervisor, admin.",
@@ -7794,7 +9203,7 @@ public enum OpenAPIDocument {
                 }
               }
             },
-            "description" : "No valid bearer token."
+            "description" : "No valid bearer token, or its session has ended."
           },
           "403" : {
             "content" : {
@@ -7815,6 +9224,26 @@ public enum OpenAPIDocument {
               }
             },
             "description" : "No such row."
+          },
+          "500" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "An unexpected error; the body and X-Request-ID carry the request id to quote."
+          },
+          "503" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The session cannot be checked right now (database unreachable); retry."
           }
         },
         "summary" : "Read one. Roles: operator, supervisor, admin.",

@@ -10,15 +10,37 @@ import StamCore
 
 /// The `/api/operators` routes of `Operator`.
 ///
-/// Declared at schema/entities.yaml:258.
+/// Declared at schema/entities.yaml:306.
 /// The `actions:` of `Operator`, implemented by hand (the backend). The route has checked the role and parsed the id.
 public protocol OperatorActions: Sendable {
-    /// Set an operator's password (stored as a bcrypt hash).
+    /// Set an operator's password (stored as a bcrypt hash); every session the operator opened before ends.
     ///
     /// `POST /api/operators/{id}/set-password`.
     ///
-    /// Declared at schema/entities.yaml:266.
-    func setPassword(id: UUID, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
+    /// Declared at schema/entities.yaml:314.
+    func setPassword(id: UUID, body: OperatorSetPasswordBody, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
+}
+
+/// The body of `POST /api/operators/{id}/set-password`.
+///
+/// Declared at schema/entities.yaml:314.
+public struct OperatorSetPasswordBody: Sendable, Hashable {
+    /// 10 to 1024 characters, no control characters.
+    public var password: String
+
+    static let fields: Set<String> = ["password"]
+
+    public init(password: String) {
+        self.password = password
+    }
+
+    public init(request: Request, context: StamRequestContext) async throws {
+        var input = try JSONObjectReader(body: try await APIResponse.body(of: request, context: context), allowed: Self.fields)
+        let password = input.string("password", max: 1024, min: 10, lineBreaks: false, optional: false)
+        input.require("password", password)
+        try input.finish()
+        self.password = try input.value("password", password)
+    }
 }
 
 public struct OperatorRoutes: Sendable {
@@ -45,7 +67,8 @@ public struct OperatorRoutes: Sendable {
         group.post("operators/:id/set-password") { request, context in
             let principal = try context.require(roles: ["admin"])
             let id = try APIResponse.uuidParameter(context)
-            return try await handler.setPassword(id: id, principal: principal, request: request, context: context)
+            let body = try await OperatorSetPasswordBody(request: request, context: context)
+            return try await handler.setPassword(id: id, body: body, principal: principal, request: request, context: context)
         }
     }
 
@@ -113,8 +136,8 @@ public struct OperatorRoutes: Sendable {
         let active = input.bool("active", optional: false)
         try input.finish()
         guard var value = try await repository.find(id: id) else { throw APIError.notFound("no operators row \(id)") }
-        // The version the caller read: the repository refuses the write if the row moved on since.
-        value.version = expectedVersion
+        // The version the caller read (none for `If-Match: *`): the repository refuses the write if the row moved on since.
+        if let expectedVersion { value.version = expectedVersion }
         let before = value
         if case let login?? = login { value.login = login }
         if case let displayName?? = displayName { value.displayName = displayName }

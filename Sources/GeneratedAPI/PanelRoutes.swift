@@ -10,35 +10,177 @@ import StamCore
 
 /// The `/api/panels` routes of `Panel`.
 ///
-/// Declared at schema/entities.yaml:104.
+/// Declared at schema/entities.yaml:107.
 /// The `actions:` of `Panel`, implemented by hand (the backend). The route has checked the role and parsed the id.
 public protocol PanelActions: Sendable {
     /// Arm partitions in a mode (optionally forced).
     ///
     /// `POST /api/panels/{id}/arm`.
     ///
-    /// Declared at schema/entities.yaml:112.
-    func arm(id: UUID, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
+    /// Declared at schema/entities.yaml:117.
+    func arm(id: UUID, body: PanelArmBody, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
     /// `POST /api/panels/{id}/disarm`.
     ///
-    /// Declared at schema/entities.yaml:113.
-    func disarm(id: UUID, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
+    /// Declared at schema/entities.yaml:126.
+    func disarm(id: UUID, body: PanelDisarmBody, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
     /// `POST /api/panels/{id}/clear-alarm`.
     ///
-    /// Declared at schema/entities.yaml:114.
-    func clearAlarm(id: UUID, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
+    /// Declared at schema/entities.yaml:131.
+    func clearAlarm(id: UUID, body: PanelClearAlarmBody, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
     /// `POST /api/panels/{id}/bypass-zones`.
     ///
-    /// Declared at schema/entities.yaml:115.
-    func bypassZones(id: UUID, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
+    /// Declared at schema/entities.yaml:136.
+    func bypassZones(id: UUID, body: PanelBypassZonesBody, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
     /// `POST /api/panels/{id}/unbypass-zones`.
     ///
-    /// Declared at schema/entities.yaml:116.
-    func unbypassZones(id: UUID, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
+    /// Declared at schema/entities.yaml:141.
+    func unbypassZones(id: UUID, body: PanelUnbypassZonesBody, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
     /// `POST /api/panels/{id}/set-outputs`.
     ///
-    /// Declared at schema/entities.yaml:117.
-    func setOutputs(id: UUID, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
+    /// Declared at schema/entities.yaml:146.
+    func setOutputs(id: UUID, body: PanelSetOutputsBody, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
+}
+
+/// The body of `POST /api/panels/{id}/arm`.
+///
+/// Declared at schema/entities.yaml:117.
+public struct PanelArmBody: Sendable, Hashable {
+    /// The partitions, 1-32.
+    public var partitions: [Int]
+    /// 0 full (default), 1-3 the panel's night and day modes.
+    public var mode: Int?
+    /// Arm despite violated or troubled zones.
+    public var force: Bool?
+
+    static let fields: Set<String> = ["partitions", "mode", "force"]
+
+    public init(partitions: [Int], mode: Int? = nil, force: Bool? = nil) {
+        self.partitions = partitions
+        self.mode = mode
+        self.force = force
+    }
+
+    public init(request: Request, context: StamRequestContext) async throws {
+        var input = try JSONObjectReader(body: try await APIResponse.body(of: request, context: context), allowed: Self.fields)
+        let partitions = input.intList("partitions", range: 1...32, optional: false)
+        input.require("partitions", partitions)
+        let mode = input.int("mode", range: 0...3, optional: true)
+        let force = input.bool("force", optional: true)
+        try input.finish()
+        self.partitions = try input.value("partitions", partitions)
+        self.mode = mode.flatMap { $0 }
+        self.force = force.flatMap { $0 }
+    }
+}
+
+/// The body of `POST /api/panels/{id}/disarm`.
+///
+/// Declared at schema/entities.yaml:126.
+public struct PanelDisarmBody: Sendable, Hashable {
+    public var partitions: [Int]
+
+    static let fields: Set<String> = ["partitions"]
+
+    public init(partitions: [Int]) {
+        self.partitions = partitions
+    }
+
+    public init(request: Request, context: StamRequestContext) async throws {
+        var input = try JSONObjectReader(body: try await APIResponse.body(of: request, context: context), allowed: Self.fields)
+        let partitions = input.intList("partitions", range: 1...32, optional: false)
+        input.require("partitions", partitions)
+        try input.finish()
+        self.partitions = try input.value("partitions", partitions)
+    }
+}
+
+/// The body of `POST /api/panels/{id}/clear-alarm`.
+///
+/// Declared at schema/entities.yaml:131.
+public struct PanelClearAlarmBody: Sendable, Hashable {
+    public var partitions: [Int]
+
+    static let fields: Set<String> = ["partitions"]
+
+    public init(partitions: [Int]) {
+        self.partitions = partitions
+    }
+
+    public init(request: Request, context: StamRequestContext) async throws {
+        var input = try JSONObjectReader(body: try await APIResponse.body(of: request, context: context), allowed: Self.fields)
+        let partitions = input.intList("partitions", range: 1...32, optional: false)
+        input.require("partitions", partitions)
+        try input.finish()
+        self.partitions = try input.value("partitions", partitions)
+    }
+}
+
+/// The body of `POST /api/panels/{id}/bypass-zones`.
+///
+/// Declared at schema/entities.yaml:136.
+public struct PanelBypassZonesBody: Sendable, Hashable {
+    public var zones: [Int]
+
+    static let fields: Set<String> = ["zones"]
+
+    public init(zones: [Int]) {
+        self.zones = zones
+    }
+
+    public init(request: Request, context: StamRequestContext) async throws {
+        var input = try JSONObjectReader(body: try await APIResponse.body(of: request, context: context), allowed: Self.fields)
+        let zones = input.intList("zones", range: 1...256, optional: false)
+        input.require("zones", zones)
+        try input.finish()
+        self.zones = try input.value("zones", zones)
+    }
+}
+
+/// The body of `POST /api/panels/{id}/unbypass-zones`.
+///
+/// Declared at schema/entities.yaml:141.
+public struct PanelUnbypassZonesBody: Sendable, Hashable {
+    public var zones: [Int]
+
+    static let fields: Set<String> = ["zones"]
+
+    public init(zones: [Int]) {
+        self.zones = zones
+    }
+
+    public init(request: Request, context: StamRequestContext) async throws {
+        var input = try JSONObjectReader(body: try await APIResponse.body(of: request, context: context), allowed: Self.fields)
+        let zones = input.intList("zones", range: 1...256, optional: false)
+        input.require("zones", zones)
+        try input.finish()
+        self.zones = try input.value("zones", zones)
+    }
+}
+
+/// The body of `POST /api/panels/{id}/set-outputs`.
+///
+/// Declared at schema/entities.yaml:146.
+public struct PanelSetOutputsBody: Sendable, Hashable {
+    public var outputs: [Int]
+    public var state: OutputSwitch
+
+    static let fields: Set<String> = ["outputs", "state"]
+
+    public init(outputs: [Int], state: OutputSwitch) {
+        self.outputs = outputs
+        self.state = state
+    }
+
+    public init(request: Request, context: StamRequestContext) async throws {
+        var input = try JSONObjectReader(body: try await APIResponse.body(of: request, context: context), allowed: Self.fields)
+        let outputs = input.intList("outputs", range: 1...256, optional: false)
+        input.require("outputs", outputs)
+        let state = input.enumeration("state", OutputSwitch.self, optional: false)
+        input.require("state", state)
+        try input.finish()
+        self.outputs = try input.value("outputs", outputs)
+        self.state = try input.value("state", state)
+    }
 }
 
 public struct PanelRoutes: Sendable {
@@ -65,32 +207,38 @@ public struct PanelRoutes: Sendable {
         group.post("panels/:id/arm") { request, context in
             let principal = try context.require(roles: ["supervisor", "admin"])
             let id = try APIResponse.uuidParameter(context)
-            return try await handler.arm(id: id, principal: principal, request: request, context: context)
+            let body = try await PanelArmBody(request: request, context: context)
+            return try await handler.arm(id: id, body: body, principal: principal, request: request, context: context)
         }
         group.post("panels/:id/disarm") { request, context in
             let principal = try context.require(roles: ["supervisor", "admin"])
             let id = try APIResponse.uuidParameter(context)
-            return try await handler.disarm(id: id, principal: principal, request: request, context: context)
+            let body = try await PanelDisarmBody(request: request, context: context)
+            return try await handler.disarm(id: id, body: body, principal: principal, request: request, context: context)
         }
         group.post("panels/:id/clear-alarm") { request, context in
             let principal = try context.require(roles: ["operator", "supervisor", "admin"])
             let id = try APIResponse.uuidParameter(context)
-            return try await handler.clearAlarm(id: id, principal: principal, request: request, context: context)
+            let body = try await PanelClearAlarmBody(request: request, context: context)
+            return try await handler.clearAlarm(id: id, body: body, principal: principal, request: request, context: context)
         }
         group.post("panels/:id/bypass-zones") { request, context in
             let principal = try context.require(roles: ["supervisor", "admin"])
             let id = try APIResponse.uuidParameter(context)
-            return try await handler.bypassZones(id: id, principal: principal, request: request, context: context)
+            let body = try await PanelBypassZonesBody(request: request, context: context)
+            return try await handler.bypassZones(id: id, body: body, principal: principal, request: request, context: context)
         }
         group.post("panels/:id/unbypass-zones") { request, context in
             let principal = try context.require(roles: ["supervisor", "admin"])
             let id = try APIResponse.uuidParameter(context)
-            return try await handler.unbypassZones(id: id, principal: principal, request: request, context: context)
+            let body = try await PanelUnbypassZonesBody(request: request, context: context)
+            return try await handler.unbypassZones(id: id, body: body, principal: principal, request: request, context: context)
         }
         group.post("panels/:id/set-outputs") { request, context in
             let principal = try context.require(roles: ["supervisor", "admin"])
             let id = try APIResponse.uuidParameter(context)
-            return try await handler.setOutputs(id: id, principal: principal, request: request, context: context)
+            let body = try await PanelSetOutputsBody(request: request, context: context)
+            return try await handler.setOutputs(id: id, body: body, principal: principal, request: request, context: context)
         }
     }
 
@@ -175,8 +323,8 @@ public struct PanelRoutes: Sendable {
         let pollIntervalMs = input.int("poll_interval_ms", range: 10...600000, optional: false)
         try input.finish()
         guard var value = try await repository.find(id: id) else { throw APIError.notFound("no panels row \(id)") }
-        // The version the caller read: the repository refuses the write if the row moved on since.
-        value.version = expectedVersion
+        // The version the caller read (none for `If-Match: *`): the repository refuses the write if the row moved on since.
+        if let expectedVersion { value.version = expectedVersion }
         let before = value
         if case let siteId?? = siteId { value.siteId = siteId }
         if case let name?? = name { value.name = name }

@@ -10,7 +10,7 @@ import StamCore
 
 /// The `/api/sites` routes of `Site`.
 ///
-/// Declared at schema/entities.yaml:70.
+/// Declared at schema/entities.yaml:73.
 public struct SiteRoutes: Sendable {
     public let repository: SiteRepository
     /// Records each create, update and delete with its changed fields, in the write's transaction.
@@ -35,7 +35,7 @@ public struct SiteRoutes: Sendable {
         _ = try context.require(roles: ["operator", "supervisor", "admin"])
         var query = QueryReader(request)
         var filter = SiteRepository.Filter()
-        filter.code = query.string("code")
+        filter.code = query.string("code", max: 32)
         filter.active = query.bool("active")
         let page = query.page(defaultSort: SiteRepository.Sort.name)
         try query.finish()
@@ -104,8 +104,8 @@ public struct SiteRoutes: Sendable {
         let active = input.bool("active", optional: false)
         try input.finish()
         guard var value = try await repository.find(id: id) else { throw APIError.notFound("no sites row \(id)") }
-        // The version the caller read: the repository refuses the write if the row moved on since.
-        value.version = expectedVersion
+        // The version the caller read (none for `If-Match: *`): the repository refuses the write if the row moved on since.
+        if let expectedVersion { value.version = expectedVersion }
         let before = value
         if case let code?? = code { value.code = code }
         if case let name?? = name { value.name = name }

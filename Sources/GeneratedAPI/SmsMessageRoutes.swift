@@ -10,7 +10,7 @@ import StamCore
 
 /// The `/api/sms-messages` routes of `SmsMessage`.
 ///
-/// Declared at schema/entities.yaml:329.
+/// Declared at schema/entities.yaml:384.
 public struct SmsMessageRoutes: Sendable {
     public let repository: SmsMessageRepository
 
@@ -27,7 +27,7 @@ public struct SmsMessageRoutes: Sendable {
         _ = try context.require(roles: ["operator", "supervisor", "admin"])
         var query = QueryReader(request)
         var filter = SmsMessageRepository.Filter()
-        filter.sender = query.string("sender")
+        filter.sender = query.string("sender", max: 32)
         filter.status = query.enumeration("status", SmsStatus.self)
         filter.siteId = query.uuid("site_id")
         filter.panelId = query.uuid("panel_id")

@@ -26,7 +26,7 @@ enum OperatorSteps {
         for (action, body) in [("disarm", #"{"partitions":[1]}"#), ("arm", #"{"partitions":[1],"mode":0}"#)] {
             let accepted = try api.call("POST", "/api/panels/\(panel)/\(action)", body: body)
             #expect(accepted.status == 202, "\(action): \(accepted.status) \(accepted.object)")
-            let command = try #require(accepted.object["command_id"] as? String ?? accepted.object["id"] as? String, "\(accepted.object)")
+            let command = try #require(accepted.object["id"] as? String, "\(accepted.object)")
             let completed = try await console.event("CommandCompleted") { same($0["command_id"], command) }
             #expect(completed["status"] as? String == "succeeded", "\(action): \(completed)")
         }

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import GeneratorCore
 
@@ -164,5 +165,59 @@ import Testing
         #expect(mode.contents.contains("    case `default`\n"))
         let profile = try #require(files.first { $0.path.hasSuffix("Entities/Profile.swift") })
         #expect(profile.contents.contains("mode: Mode = .`default`"))
+    }
+
+    /// An action's declared body and answer become a type the route reads (rules included) and an exact entry in
+    /// the OpenAPI document: required fields, the list's shape, the one success status with its entity, 409 only
+    /// when the action declares a conflict.
+    @Test func actionBodiesAndAnswersRenderAsTypesAndDocumentedSchemas() throws {
+        let loaded = try SchemaSnippet.load(entities: """
+            roles: [admin]
+            entities:
+              Command:
+                fields:
+                  id: { type: uuid, primary: true }
+                api: { read: [admin] }
+              Panel:
+                fields:
+                  id: { type: uuid, primary: true }
+                api: { read: [admin] }
+                actions:
+                  arm:
+                    roles: [admin]
+                    body:
+                      partitions: { type: int, list: true, range: [1, 32] }
+                      note: { type: text, max: 100, optional: true }
+                    status: 202
+                    returns: Command
+                  reset:
+                    roles: [admin]
+                    status: 204
+                    conflict: "The panel is busy."
+            """)
+        let files = StamGenerator(root: "/").render(loaded)
+        let routes = try #require(files.first { $0.path.hasSuffix("GeneratedAPI/PanelRoutes.swift") }).contents
+        #expect(routes.contains("public struct PanelArmBody: Sendable, Hashable"))
+        #expect(routes.contains(#"let partitions = input.intList("partitions", range: 1...32, optional: false)"#))
+        #expect(routes.contains(#"let note = input.string("note", max: 100, lineBreaks: true, optional: true)"#))
+        #expect(routes.contains("func arm(id: UUID, body: PanelArmBody, principal: Principal, request: Request, context: StamRequestContext)"))
+        #expect(routes.contains("func reset(id: UUID, principal: Principal, request: Request, context: StamRequestContext)"))
+
+        let json = try #require(files.first { $0.path == OpenAPIRenderer.documentPath }).contents
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        let paths = try #require(document["paths"] as? [String: [String: [String: Any]]])
+        let arm = try #require(paths["/api/panels/{id}/arm"]?["post"])
+        let armResponses = try #require(arm["responses"] as? [String: Any])
+        #expect(Set(armResponses.keys) == ["202", "400", "401", "403", "404", "413", "422", "500", "503"])
+        let reset = try #require(paths["/api/panels/{id}/reset"]?["post"])
+        #expect(reset["requestBody"] == nil)
+        #expect(Set(try #require(reset["responses"] as? [String: Any]).keys) == ["204", "401", "403", "404", "409", "500", "503"])
+        let schemas = try #require((document["components"] as? [String: Any])?["schemas"] as? [String: [String: Any]])
+        let body = try #require(schemas["PanelArmBody"])
+        #expect(body["required"] as? [String] == ["partitions"])
+        #expect(body["additionalProperties"] as? Bool == false)
+        let partitions = try #require((body["properties"] as? [String: [String: Any]])?["partitions"])
+        #expect(partitions["type"] as? String == "array" && partitions["minItems"] as? Int == 1)
+        #expect((partitions["items"] as? [String: Any])?["maximum"] as? Int == 32)
     }
 }

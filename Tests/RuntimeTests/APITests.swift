@@ -268,13 +268,26 @@ import _CryptoExtras
             #expect(try Self.object(updated)["code"] as? String == "S-100")  // untouched fields stay
             let stale = try await client.execute(uri: "/api/sites/\(id)", method: .patch, headers: version1, body: Self.json(#"{"name":"Bank 3"}"#))
             #expect(stale.status == .conflict)
+            // If-Match: the strong ETag or * (whatever is current, RFC 9110); a weak, unquoted, listed or empty one is 400.
+            for bad in ["W/\"2\"", "2", "\"1\", \"2\"", "", "\"02\""] {
+                var headers = admin
+                headers[.ifMatch] = bad
+                let refused = try await client.execute(uri: "/api/sites/\(id)", method: .patch, headers: headers, body: Self.json(#"{"name":"Bank 3"}"#))
+                #expect(refused.status == .badRequest, "If-Match: \(bad)")
+            }
+            var any = admin
+            any[.ifMatch] = "*"
+            let star = try await client.execute(uri: "/api/sites/\(id)", method: .patch, headers: any, body: Self.json(#"{"name":"Bank 2"}"#))
+            #expect(star.status == .ok && star.headers[.eTag] == "\"3\"")
             #expect(try await harness.repositories.sites.find(id: UUID(uuidString: id)!)?.name == "Bank 2")
 
-            // A panel: a reference to a missing site is the caller's 422; the secret is accepted, never shown;
+            // A panel: a reference to a missing site is a 409 naming the field (well-formed, but the row is not
+            // there: deleted meanwhile, like its mirror still_referenced); the secret is accepted, never shown;
             // station-managed fields cannot be written.
             let orphan = try await client.execute(uri: "/api/panels", method: .post, headers: admin,
                                                   body: Self.json(#"{"site_id":"\#(UUID().uuidString)","name":"P","host":"10.0.0.1"}"#))
-            #expect(orphan.status == .unprocessableContent)
+            #expect(orphan.status == .conflict)
+            #expect(try Self.object(orphan)["error"].flatMap { ($0 as? [String: Any])?["code"] as? String } == "missing_reference")
             #expect(try Self.errorFields(orphan) == ["site_id"])
             let panelResponse = try await client.execute(uri: "/api/panels", method: .post, headers: admin,
                                                          body: Self.json(#"{"site_id":"\#(id)","name":"P","host":"10.0.0.1","user_code":"7531"}"#))
@@ -327,7 +340,10 @@ import _CryptoExtras
                 cursor = page["next_cursor"] as? String
             } while cursor != nil
             #expect(names == ["site 6", "site 4", "site 2", "site 0"])
-            for query in ["limit=0", "sort=colour", "direction=up", "active=maybe", "after=garbage"] {
+            // An empty cursor is the first page, as an absent one.
+            let first = try Self.object(try await client.execute(uri: "/api/sites?limit=2&after=", method: .get, headers: admin))
+            #expect((first["items"] as? [[String: Any]])?.count == 2)
+            for query in ["limit=0", "sort=colour", "direction=up", "active=maybe", "after=garbage", "code=\(String(repeating: "x", count: 33))"] {
                 let response = try await client.execute(uri: "/api/sites?\(query)", method: .get, headers: admin)
                 #expect(response.status == .unprocessableContent, "\(query)")
             }
@@ -335,6 +351,21 @@ import _CryptoExtras
     }
 
     // MARK: Request ids, health, OpenAPI
+
+    /// A method a path is not served with is 405 naming the allowed ones (RFC 9110), from the document's paths,
+    /// before authentication; an unknown path stays 404.
+    @Test func undeclaredMethodsAre405WithAllow() async throws {
+        try await withAPI { client, harness in
+            for (method, uri, allow) in [(HTTPRequest.Method.trace, "/readyz", "GET, HEAD"), (.put, "/api/sites", "GET, HEAD, POST"),
+                                         (.delete, "/api/auth/login/", "POST"), (.get, "/api/alarms/\(UUID())/take", "POST")] {
+                let response = try await client.execute(uri: uri, method: method)
+                #expect(response.status == .methodNotAllowed, "\(method) \(uri)")
+                #expect(response.headers[.allow] == allow, "\(method) \(uri)")
+                #expect(try Self.object(response)["error"].flatMap { ($0 as? [String: Any])?["code"] as? String } == "method_not_allowed")
+            }
+            #expect(try await client.execute(uri: "/api/nothing-here", method: .put).status != .methodNotAllowed)
+        }
+    }
 
     @Test func requestIdsAreEchoedOrMadeAndHealthAndOpenAPIAreServed() async throws {
         try await withAPI { client, _ in
@@ -396,7 +427,8 @@ import _CryptoExtras
             #expect(try await post("acknowledge").status == .conflict)
             #expect(try await post("take").status == .ok)
             #expect(try await post("close").status == .unprocessableContent)  // the note is mandatory
-            #expect(try await post("close", #"{"note":"   "}"#).status == .unprocessableContent)
+            #expect(try await post("close", #"{"note":""}"#).status == .unprocessableContent)
+            #expect(try await post("close", #"{"note":"bell\u0007"}"#).status == .unprocessableContent)
             let closed = try await post("close", #"{"note":"False alarm, customer on site"}"#)
             #expect(closed.status == .ok)
             #expect(try Self.object(closed)["state"] as? String == "closed")
@@ -422,7 +454,10 @@ import _CryptoExtras
             let armed = try await client.execute(uri: "\(base)/arm", method: .post, headers: supervisor,
                                                  body: Self.json(#"{"partitions":[2,1,2],"mode":1}"#))
             #expect(armed.status == .accepted)
-            let commandId = try #require(try Self.object(armed)["command_id"] as? String)
+            // The answer is the command row (schema: `returns: Command`), Location naming it.
+            let commandId = try #require(try Self.object(armed)["id"] as? String)
+            #expect(armed.headers[.location] == "/api/commands/\(commandId)")
+            #expect(try Self.object(armed)["status"] as? String == "requested")
             let command = try #require(try await harness.repositories.commands.find(id: UUID(uuidString: commandId)!))
             #expect(command.kind == .arm && command.armMode == 1 && command.status == .requested)
             #expect(command.targets == .array([.number(1), .number(2)]))
@@ -504,15 +539,25 @@ import _CryptoExtras
             let id = try #require(try Self.object(created)["id"] as? String)
             let login = #"{"login":"newbie","password":"a long enough secret"}"#
             #expect(try await client.execute(uri: "/api/auth/login", method: .post, body: Self.json(login)).status == .unauthorized)
-            // Too short, longer than bcrypt reads (73 bytes), or with a NUL where bcrypt would stop: refused, not cut.
-            for bad in ["short", String(repeating: "x", count: 73), #"long enough\u0000but cut"#] {
+            // Too short, too long, or with a control character (a NUL, where bcrypt would stop): refused.
+            for bad in ["short", String(repeating: "x", count: 1025), #"long enough\u0000but cut"#, #"long enough\tbut a tab"#] {
                 #expect(try await client.execute(uri: "/api/operators/\(id)/set-password", method: .post, headers: admin,
                                                  body: Self.json(#"{"password":"\#(bad)"}"#)).status == .unprocessableContent, "\(bad)")
             }
+            // Past bcrypt's 72 bytes every character still counts (the hash is of the password's SHA-256): the same
+            // first 72 bytes with another ending do not log in.
+            let long = String(repeating: "ż", count: 40) + "-the-end"
+            #expect(try await client.execute(uri: "/api/operators/\(id)/set-password", method: .post, headers: admin,
+                                             body: Self.json(#"{"password":"\#(long)"}"#)).status == .noContent)
+            #expect(try await client.execute(uri: "/api/auth/login", method: .post,
+                                             body: Self.json(#"{"login":"newbie","password":"\#(long)"}"#)).status == .ok)
+            let sameStart = String(repeating: "ż", count: 40) + "-another"
+            #expect(try await client.execute(uri: "/api/auth/login", method: .post,
+                                             body: Self.json(#"{"login":"newbie","password":"\#(sameStart)"}"#)).status == .unauthorized)
             #expect(try await client.execute(uri: "/api/operators/\(id)/set-password", method: .post, headers: admin,
                                              body: Self.json(#"{"password":"a long enough secret"}"#)).status == .noContent)
             #expect(try await client.execute(uri: "/api/auth/login", method: .post, body: Self.json(login)).status == .ok)
-            #expect(try await count(harness, "SELECT count(*)::int FROM audit_entries WHERE action = 'operator.set_password' AND details IS NULL") == 1)
+            #expect(try await count(harness, "SELECT count(*)::int FROM audit_entries WHERE action = 'operator.set_password' AND details IS NULL") == 2)
         }
     }
 

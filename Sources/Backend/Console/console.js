@@ -853,7 +853,7 @@
     button.disabled = true;
     try {
       const answer = await api('POST', `/api/panels/${panel.id}/${verb}`, { partitions: [number] });
-      const id = key(answer.command_id);
+      const id = key(answer.id);
       commands.set(id, { panelId: panel.id, label });
       panel.command = { status: answer.status, text: `${label}: ${COMMAND_LABEL[answer.status] || answer.status}` };
       const early = earlyResults.get(id);

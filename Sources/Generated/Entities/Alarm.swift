@@ -7,57 +7,57 @@ import StamCore
 ///
 /// Table `alarms`.
 ///
-/// Declared at schema/entities.yaml:196.
+/// Declared at schema/entities.yaml:231.
 public struct Alarm: Entity {
     public static let tableName = "alarms"
     public static let columnNames: [String] = ["id", "site_id", "panel_id", "panel_event_id", "kind", "priority", "state", "title", "zone_number", "partition_number", "assignee_id", "raised_at", "acknowledged_at", "taken_at", "closed_at", "version"]
 
-    /// Declared at schema/entities.yaml:199.
+    /// Declared at schema/entities.yaml:234.
     public var id: UUID
 
-    /// Declared at schema/entities.yaml:200.
+    /// Declared at schema/entities.yaml:235.
     public var siteId: UUID
 
-    /// Declared at schema/entities.yaml:201.
+    /// Declared at schema/entities.yaml:236.
     public var panelId: UUID?
 
-    /// Declared at schema/entities.yaml:202.
+    /// Declared at schema/entities.yaml:237.
     public var panelEventId: UUID?
 
-    /// Declared at schema/entities.yaml:203.
+    /// Declared at schema/entities.yaml:238.
     public var kind: AlarmKind
 
-    /// Declared at schema/entities.yaml:204.
+    /// Declared at schema/entities.yaml:239.
     public var priority: AlarmPriority
 
-    /// Declared at schema/entities.yaml:205.
+    /// Declared at schema/entities.yaml:240.
     public var state: AlarmState
 
-    /// Declared at schema/entities.yaml:206.
+    /// Declared at schema/entities.yaml:241.
     public var title: String
 
-    /// Declared at schema/entities.yaml:207.
+    /// Declared at schema/entities.yaml:242.
     public var zoneNumber: Int?
 
-    /// Declared at schema/entities.yaml:208.
+    /// Declared at schema/entities.yaml:243.
     public var partitionNumber: Int?
 
-    /// Declared at schema/entities.yaml:209.
+    /// Declared at schema/entities.yaml:244.
     public var assigneeId: UUID?
 
-    /// Declared at schema/entities.yaml:210.
+    /// Declared at schema/entities.yaml:245.
     public var raisedAt: Date
 
-    /// Declared at schema/entities.yaml:211.
+    /// Declared at schema/entities.yaml:246.
     public var acknowledgedAt: Date?
 
-    /// Declared at schema/entities.yaml:212.
+    /// Declared at schema/entities.yaml:247.
     public var takenAt: Date?
 
-    /// Declared at schema/entities.yaml:213.
+    /// Declared at schema/entities.yaml:248.
     public var closedAt: Date?
 
-    /// Declared at schema/entities.yaml:214.
+    /// Declared at schema/entities.yaml:249.
     public var version: Int
 
     public init(

@@ -7,24 +7,24 @@ import StamCore
 ///
 /// Table `alarm_notes`.
 ///
-/// Declared at schema/entities.yaml:229.
+/// Declared at schema/entities.yaml:277.
 public struct AlarmNote: Entity {
     public static let tableName = "alarm_notes"
     public static let columnNames: [String] = ["id", "alarm_id", "author_id", "body", "created_at"]
 
-    /// Declared at schema/entities.yaml:232.
+    /// Declared at schema/entities.yaml:280.
     public var id: UUID
 
-    /// Declared at schema/entities.yaml:233.
+    /// Declared at schema/entities.yaml:281.
     public var alarmId: UUID
 
-    /// Declared at schema/entities.yaml:234.
+    /// Declared at schema/entities.yaml:282.
     public var authorId: UUID
 
-    /// Declared at schema/entities.yaml:235.
+    /// Declared at schema/entities.yaml:283.
     public var body: String
 
-    /// Declared at schema/entities.yaml:236.
+    /// Declared at schema/entities.yaml:284.
     public var createdAt: Date
 
     public init(

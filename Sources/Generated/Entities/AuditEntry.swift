@@ -7,40 +7,40 @@ import StamCore
 ///
 /// Table `audit_entries`.
 ///
-/// Declared at schema/entities.yaml:334.
+/// Declared at schema/entities.yaml:389.
 public struct AuditEntry: Entity {
     public static let tableName = "audit_entries"
     public static let columnNames: [String] = ["id", "operator_id", "action", "entity_type", "entity_id", "request_id", "address", "details", "created_at"]
 
-    /// Declared at schema/entities.yaml:338.
+    /// Declared at schema/entities.yaml:393.
     public var id: UUID
 
     /// Who acted; none for a failed login of an unknown account. An operator who has acted cannot be deleted (deactivate instead).
     ///
-    /// Declared at schema/entities.yaml:339.
+    /// Declared at schema/entities.yaml:394.
     public var operatorId: UUID?
 
-    /// Declared at schema/entities.yaml:340.
+    /// Declared at schema/entities.yaml:395.
     public var action: String
 
-    /// Declared at schema/entities.yaml:341.
+    /// Declared at schema/entities.yaml:396.
     public var entityType: String
 
-    /// Declared at schema/entities.yaml:342.
+    /// Declared at schema/entities.yaml:397.
     public var entityId: UUID?
 
-    /// Declared at schema/entities.yaml:343.
+    /// Declared at schema/entities.yaml:398.
     public var requestId: String?
 
     /// The client's address (behind a trusted proxy, the one it reports).
     ///
-    /// Declared at schema/entities.yaml:344.
+    /// Declared at schema/entities.yaml:399.
     public var address: String?
 
-    /// Declared at schema/entities.yaml:345.
+    /// Declared at schema/entities.yaml:400.
     public var details: JSONValue?
 
-    /// Declared at schema/entities.yaml:346.
+    /// Declared at schema/entities.yaml:401.
     public var createdAt: Date
 
     public init(

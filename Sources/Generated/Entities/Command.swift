@@ -7,51 +7,51 @@ import StamCore
 ///
 /// Table `commands`.
 ///
-/// Declared at schema/entities.yaml:293.
+/// Declared at schema/entities.yaml:348.
 public struct Command: Entity {
     public static let tableName = "commands"
     public static let columnNames: [String] = ["id", "panel_id", "kind", "arm_mode", "targets", "status", "result_code", "result_text", "requested_by", "requested_at", "completed_at", "expires_at"]
 
-    /// Declared at schema/entities.yaml:296.
+    /// Declared at schema/entities.yaml:351.
     public var id: UUID
 
-    /// Declared at schema/entities.yaml:297.
+    /// Declared at schema/entities.yaml:352.
     public var panelId: UUID
 
-    /// Declared at schema/entities.yaml:298.
+    /// Declared at schema/entities.yaml:353.
     public var kind: CommandKind
 
     /// 0-3 for arm and force_arm.
     ///
-    /// Declared at schema/entities.yaml:299.
+    /// Declared at schema/entities.yaml:354.
     public var armMode: Int?
 
     /// Partition, zone or output numbers the command applies to.
     ///
-    /// Declared at schema/entities.yaml:300.
+    /// Declared at schema/entities.yaml:355.
     public var targets: JSONValue
 
-    /// Declared at schema/entities.yaml:301.
+    /// Declared at schema/entities.yaml:356.
     public var status: CommandStatus
 
     /// The panel's 0xEF result code.
     ///
-    /// Declared at schema/entities.yaml:302.
+    /// Declared at schema/entities.yaml:357.
     public var resultCode: Int?
 
-    /// Declared at schema/entities.yaml:303.
+    /// Declared at schema/entities.yaml:358.
     public var resultText: String?
 
-    /// Declared at schema/entities.yaml:304.
+    /// Declared at schema/entities.yaml:359.
     public var requestedBy: UUID
 
-    /// Declared at schema/entities.yaml:305.
+    /// Declared at schema/entities.yaml:360.
     public var requestedAt: Date
 
-    /// Declared at schema/entities.yaml:306.
+    /// Declared at schema/entities.yaml:361.
     public var completedAt: Date?
 
-    /// Declared at schema/entities.yaml:307.
+    /// Declared at schema/entities.yaml:362.
     public var expiresAt: Date
 
     public init(

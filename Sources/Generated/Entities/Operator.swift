@@ -7,43 +7,43 @@ import StamCore
 ///
 /// Table `operators`.
 ///
-/// Declared at schema/entities.yaml:244.
+/// Declared at schema/entities.yaml:292.
 public struct Operator: Entity {
     public static let tableName = "operators"
     public static let columnNames: [String] = ["id", "login", "display_name", "password_hash", "role", "active", "last_login_at", "password_changed_at", "version", "created_at"]
 
-    /// Declared at schema/entities.yaml:247.
+    /// Declared at schema/entities.yaml:295.
     public var id: UUID
 
-    /// Declared at schema/entities.yaml:248.
+    /// Declared at schema/entities.yaml:296.
     public var login: String
 
-    /// Declared at schema/entities.yaml:249.
+    /// Declared at schema/entities.yaml:297.
     public var displayName: String
 
     /// bcrypt hash, set by `stam user add` or the set_password action; null until then (no login). Never returned by the API.
     ///
-    /// Declared at schema/entities.yaml:250.
+    /// Declared at schema/entities.yaml:298.
     public var passwordHash: Secret?
 
-    /// Declared at schema/entities.yaml:251.
+    /// Declared at schema/entities.yaml:299.
     public var role: OperatorRole
 
-    /// Declared at schema/entities.yaml:252.
+    /// Declared at schema/entities.yaml:300.
     public var active: Bool
 
-    /// Declared at schema/entities.yaml:253.
+    /// Declared at schema/entities.yaml:301.
     public var lastLoginAt: Date?
 
     /// When the password was last set; sessions that began before it are no longer valid.
     ///
-    /// Declared at schema/entities.yaml:254.
+    /// Declared at schema/entities.yaml:302.
     public var passwordChangedAt: Date?
 
-    /// Declared at schema/entities.yaml:255.
+    /// Declared at schema/entities.yaml:303.
     public var version: Int
 
-    /// Declared at schema/entities.yaml:256.
+    /// Declared at schema/entities.yaml:304.
     public var createdAt: Date
 
     public init(

@@ -7,45 +7,45 @@ import StamCore
 ///
 /// Table `operator_sessions`.
 ///
-/// Declared at schema/entities.yaml:268.
+/// Declared at schema/entities.yaml:320.
 public struct OperatorSession: Entity {
     public static let tableName = "operator_sessions"
     public static let columnNames: [String] = ["id", "operator_id", "role", "address", "user_agent", "created_at", "expires_at", "revoked_at", "revoked_reason", "version"]
 
-    /// Declared at schema/entities.yaml:274.
+    /// Declared at schema/entities.yaml:326.
     public var id: UUID
 
-    /// Declared at schema/entities.yaml:275.
+    /// Declared at schema/entities.yaml:327.
     public var operatorId: UUID
 
     /// The role the session was opened with; a role change ends it.
     ///
-    /// Declared at schema/entities.yaml:276.
+    /// Declared at schema/entities.yaml:328.
     public var role: OperatorRole
 
     /// The client's address (behind a trusted proxy, the one it reports).
     ///
-    /// Declared at schema/entities.yaml:277.
+    /// Declared at schema/entities.yaml:329.
     public var address: String?
 
-    /// Declared at schema/entities.yaml:278.
+    /// Declared at schema/entities.yaml:330.
     public var userAgent: String?
 
-    /// Declared at schema/entities.yaml:279.
+    /// Declared at schema/entities.yaml:331.
     public var createdAt: Date
 
-    /// Declared at schema/entities.yaml:280.
+    /// Declared at schema/entities.yaml:332.
     public var expiresAt: Date
 
-    /// Declared at schema/entities.yaml:281.
+    /// Declared at schema/entities.yaml:333.
     public var revokedAt: Date?
 
     /// logout, or revoked by an admin.
     ///
-    /// Declared at schema/entities.yaml:282.
+    /// Declared at schema/entities.yaml:334.
     public var revokedReason: String?
 
-    /// Declared at schema/entities.yaml:283.
+    /// Declared at schema/entities.yaml:335.
     public var version: Int
 
     public init(

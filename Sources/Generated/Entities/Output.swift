@@ -7,29 +7,29 @@ import StamCore
 ///
 /// Table `outputs`.
 ///
-/// Declared at schema/entities.yaml:155.
+/// Declared at schema/entities.yaml:190.
 public struct Output: Entity {
     public static let tableName = "outputs"
     public static let columnNames: [String] = ["id", "panel_id", "number", "name", "active", "updated_at"]
 
-    /// Declared at schema/entities.yaml:158.
+    /// Declared at schema/entities.yaml:193.
     public var id: UUID
 
-    /// Declared at schema/entities.yaml:159.
+    /// Declared at schema/entities.yaml:194.
     public var panelId: UUID
 
     /// Output number on the panel, 1-256.
     ///
-    /// Declared at schema/entities.yaml:160.
+    /// Declared at schema/entities.yaml:195.
     public var number: Int
 
-    /// Declared at schema/entities.yaml:161.
+    /// Declared at schema/entities.yaml:196.
     public var name: String
 
-    /// Declared at schema/entities.yaml:162.
+    /// Declared at schema/entities.yaml:197.
     public var active: Bool
 
-    /// Declared at schema/entities.yaml:163.
+    /// Declared at schema/entities.yaml:198.
     public var updatedAt: Date
 
     public init(

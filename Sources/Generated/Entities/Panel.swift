@@ -7,81 +7,81 @@ import StamCore
 ///
 /// Table `panels`.
 ///
-/// Declared at schema/entities.yaml:78.
+/// Declared at schema/entities.yaml:81.
 public struct Panel: Entity {
     public static let tableName = "panels"
     public static let columnNames: [String] = ["id", "site_id", "name", "host", "port", "model", "firmware", "integration_key", "user_code", "sim_phone", "enabled", "poll_interval_ms", "event_log_cursor", "fencing_token", "owner_worker", "connection_state", "last_seen_at", "version", "created_at", "updated_at"]
 
-    /// Declared at schema/entities.yaml:81.
+    /// Declared at schema/entities.yaml:84.
     public var id: UUID
 
-    /// Declared at schema/entities.yaml:82.
+    /// Declared at schema/entities.yaml:85.
     public var siteId: UUID
 
-    /// Declared at schema/entities.yaml:83.
+    /// Declared at schema/entities.yaml:86.
     public var name: String
 
     /// Address of the ETHM-1 module on the panel VLAN: a host name or an IP address.
     ///
-    /// Declared at schema/entities.yaml:84.
+    /// Declared at schema/entities.yaml:87.
     public var host: String
 
-    /// Declared at schema/entities.yaml:85.
+    /// Declared at schema/entities.yaml:88.
     public var port: Int
 
-    /// Declared at schema/entities.yaml:86.
+    /// Declared at schema/entities.yaml:89.
     public var model: PanelModel
 
-    /// Declared at schema/entities.yaml:87.
+    /// Declared at schema/entities.yaml:90.
     public var firmware: String?
 
     /// ETHM-1 encrypted-integration key; null for plain integration.
     ///
-    /// Declared at schema/entities.yaml:88.
+    /// Declared at schema/entities.yaml:91.
     public var integrationKey: Secret?
 
     /// Panel user code the station uses for control commands.
     ///
-    /// Declared at schema/entities.yaml:89.
+    /// Declared at schema/entities.yaml:92.
     public var userCode: Secret?
 
     /// Number of the panel's GSM module (INTEGRA GSM/GPRS): its SMS are attributed to this panel.
     ///
-    /// Declared at schema/entities.yaml:90.
+    /// Declared at schema/entities.yaml:93.
     public var simPhone: String?
 
-    /// Declared at schema/entities.yaml:91.
+    /// Declared at schema/entities.yaml:94.
     public var enabled: Bool
 
-    /// Declared at schema/entities.yaml:92.
+    /// Declared at schema/entities.yaml:95.
     public var pollIntervalMs: Int
 
     /// 24-bit index of the newest event-log record committed.
     ///
-    /// Declared at schema/entities.yaml:93.
+    /// Declared at schema/entities.yaml:96.
     public var eventLogCursor: Int?
 
     /// Lease generation of the worker that owns the panel; writes with an older token are refused.
     ///
-    /// Declared at schema/entities.yaml:94.
+    /// Declared at schema/entities.yaml:97.
     public var fencingToken: Int64
 
-    /// Declared at schema/entities.yaml:95.
+    /// Declared at schema/entities.yaml:98.
     public var ownerWorker: String?
 
-    /// Declared at schema/entities.yaml:96.
+    /// Declared at schema/entities.yaml:99.
     public var connectionState: PanelConnectionState
 
-    /// Declared at schema/entities.yaml:97.
+    /// Declared at schema/entities.yaml:100.
     public var lastSeenAt: Date?
 
-    /// Declared at schema/entities.yaml:98.
+    /// Declared at schema/entities.yaml:101.
     public var version: Int
 
-    /// Declared at schema/entities.yaml:99.
+    /// Declared at schema/entities.yaml:102.
     public var createdAt: Date
 
-    /// Declared at schema/entities.yaml:100.
+    /// Declared at schema/entities.yaml:103.
     public var updatedAt: Date
 
     public init(

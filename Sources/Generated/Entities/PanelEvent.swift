@@ -7,65 +7,65 @@ import StamCore
 ///
 /// Table `panel_events`.
 ///
-/// Declared at schema/entities.yaml:171.
+/// Declared at schema/entities.yaml:206.
 public struct PanelEvent: Entity {
     public static let tableName = "panel_events"
     public static let columnNames: [String] = ["id", "panel_id", "source", "log_index", "occurred_at", "received_at", "event_class", "event_code", "restore", "partition_number", "source_number", "description", "raw", "fencing_token"]
 
-    /// Declared at schema/entities.yaml:174.
+    /// Declared at schema/entities.yaml:209.
     public var id: UUID
 
-    /// Declared at schema/entities.yaml:175.
+    /// Declared at schema/entities.yaml:210.
     public var panelId: UUID
 
-    /// Declared at schema/entities.yaml:176.
+    /// Declared at schema/entities.yaml:211.
     public var source: EventSource
 
     /// 24-bit event-log index; unique per panel for event_log records.
     ///
-    /// Declared at schema/entities.yaml:177.
+    /// Declared at schema/entities.yaml:212.
     public var logIndex: Int?
 
     /// Time on the panel clock (event log) or of observation.
     ///
-    /// Declared at schema/entities.yaml:178.
+    /// Declared at schema/entities.yaml:213.
     public var occurredAt: Date
 
-    /// Declared at schema/entities.yaml:179.
+    /// Declared at schema/entities.yaml:214.
     public var receivedAt: Date
 
     /// KKK field of the record, 0-7.
     ///
-    /// Declared at schema/entities.yaml:180.
+    /// Declared at schema/entities.yaml:215.
     public var eventClass: Int?
 
     /// 10-bit event code.
     ///
-    /// Declared at schema/entities.yaml:181.
+    /// Declared at schema/entities.yaml:216.
     public var eventCode: Int?
 
-    /// Declared at schema/entities.yaml:182.
+    /// Declared at schema/entities.yaml:217.
     public var restore: Bool
 
-    /// Declared at schema/entities.yaml:183.
+    /// Declared at schema/entities.yaml:218.
     public var partitionNumber: Int?
 
     /// Zone, user, expander or keypad number, by event kind.
     ///
-    /// Declared at schema/entities.yaml:184.
+    /// Declared at schema/entities.yaml:219.
     public var sourceNumber: Int?
 
-    /// Declared at schema/entities.yaml:185.
+    /// Declared at schema/entities.yaml:220.
     public var description: String
 
     /// The 8 record bytes as read, for audit.
     ///
-    /// Declared at schema/entities.yaml:186.
+    /// Declared at schema/entities.yaml:221.
     public var raw: Data?
 
     /// Token of the worker that wrote it.
     ///
-    /// Declared at schema/entities.yaml:187.
+    /// Declared at schema/entities.yaml:222.
     public var fencingToken: Int64
 
     public init(

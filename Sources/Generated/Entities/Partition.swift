@@ -7,35 +7,35 @@ import StamCore
 ///
 /// Table `partitions`.
 ///
-/// Declared at schema/entities.yaml:119.
+/// Declared at schema/entities.yaml:154.
 public struct Partition: Entity {
     public static let tableName = "partitions"
     public static let columnNames: [String] = ["id", "panel_id", "number", "name", "arm_mode", "alarm", "fire_alarm", "updated_at"]
 
-    /// Declared at schema/entities.yaml:122.
+    /// Declared at schema/entities.yaml:157.
     public var id: UUID
 
-    /// Declared at schema/entities.yaml:123.
+    /// Declared at schema/entities.yaml:158.
     public var panelId: UUID
 
     /// Partition number on the panel, 1-32.
     ///
-    /// Declared at schema/entities.yaml:124.
+    /// Declared at schema/entities.yaml:159.
     public var number: Int
 
-    /// Declared at schema/entities.yaml:125.
+    /// Declared at schema/entities.yaml:160.
     public var name: String
 
-    /// Declared at schema/entities.yaml:126.
+    /// Declared at schema/entities.yaml:161.
     public var armMode: ArmMode
 
-    /// Declared at schema/entities.yaml:127.
+    /// Declared at schema/entities.yaml:162.
     public var alarm: Bool
 
-    /// Declared at schema/entities.yaml:128.
+    /// Declared at schema/entities.yaml:163.
     public var fireAlarm: Bool
 
-    /// Declared at schema/entities.yaml:129.
+    /// Declared at schema/entities.yaml:164.
     public var updatedAt: Date
 
     public init(

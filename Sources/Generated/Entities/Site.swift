@@ -7,44 +7,44 @@ import StamCore
 ///
 /// Table `sites`.
 ///
-/// Declared at schema/entities.yaml:54.
+/// Declared at schema/entities.yaml:57.
 public struct Site: Entity {
     public static let tableName = "sites"
     public static let columnNames: [String] = ["id", "code", "name", "address", "contact_name", "contact_phone", "notes", "active", "version", "created_at", "updated_at"]
 
-    /// Declared at schema/entities.yaml:57.
+    /// Declared at schema/entities.yaml:60.
     public var id: UUID
 
     /// Short customer code operators use on the phone.
     ///
-    /// Declared at schema/entities.yaml:58.
+    /// Declared at schema/entities.yaml:61.
     public var code: String
 
-    /// Declared at schema/entities.yaml:59.
+    /// Declared at schema/entities.yaml:62.
     public var name: String
 
-    /// Declared at schema/entities.yaml:60.
+    /// Declared at schema/entities.yaml:63.
     public var address: String?
 
-    /// Declared at schema/entities.yaml:61.
+    /// Declared at schema/entities.yaml:64.
     public var contactName: String?
 
-    /// Declared at schema/entities.yaml:62.
+    /// Declared at schema/entities.yaml:65.
     public var contactPhone: String?
 
-    /// Declared at schema/entities.yaml:63.
+    /// Declared at schema/entities.yaml:66.
     public var notes: String?
 
-    /// Declared at schema/entities.yaml:64.
+    /// Declared at schema/entities.yaml:67.
     public var active: Bool
 
-    /// Declared at schema/entities.yaml:65.
+    /// Declared at schema/entities.yaml:68.
     public var version: Int
 
-    /// Declared at schema/entities.yaml:66.
+    /// Declared at schema/entities.yaml:69.
     public var createdAt: Date
 
-    /// Declared at schema/entities.yaml:67.
+    /// Declared at schema/entities.yaml:70.
     public var updatedAt: Date
 
     public init(

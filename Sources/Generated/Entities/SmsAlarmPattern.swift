@@ -7,34 +7,34 @@ import StamCore
 ///
 /// Table `sms_alarm_patterns`.
 ///
-/// Declared at schema/entities.yaml:354.
+/// Declared at schema/entities.yaml:409.
 public struct SmsAlarmPattern: Entity {
     public static let tableName = "sms_alarm_patterns"
     public static let columnNames: [String] = ["id", "pattern", "kind", "priority", "title", "enabled", "created_at"]
 
-    /// Declared at schema/entities.yaml:357.
+    /// Declared at schema/entities.yaml:412.
     public var id: UUID
 
     /// Regular expression (ICU syntax), matched case-insensitively anywhere in the SMS text; an invalid one is skipped with a warning.
     ///
-    /// Declared at schema/entities.yaml:358.
+    /// Declared at schema/entities.yaml:413.
     public var pattern: String
 
-    /// Declared at schema/entities.yaml:359.
+    /// Declared at schema/entities.yaml:414.
     public var kind: AlarmKind
 
-    /// Declared at schema/entities.yaml:360.
+    /// Declared at schema/entities.yaml:415.
     public var priority: AlarmPriority
 
     /// Alarm title prefix; the SMS text follows it.
     ///
-    /// Declared at schema/entities.yaml:361.
+    /// Declared at schema/entities.yaml:416.
     public var title: String?
 
-    /// Declared at schema/entities.yaml:362.
+    /// Declared at schema/entities.yaml:417.
     public var enabled: Bool
 
-    /// Declared at schema/entities.yaml:363.
+    /// Declared at schema/entities.yaml:418.
     public var createdAt: Date
 
     public init(

@@ -7,35 +7,35 @@ import StamCore
 ///
 /// Table `zones`.
 ///
-/// Declared at schema/entities.yaml:137.
+/// Declared at schema/entities.yaml:172.
 public struct Zone: Entity {
     public static let tableName = "zones"
     public static let columnNames: [String] = ["id", "panel_id", "partition_id", "number", "name", "state", "bypassed", "updated_at"]
 
-    /// Declared at schema/entities.yaml:140.
+    /// Declared at schema/entities.yaml:175.
     public var id: UUID
 
-    /// Declared at schema/entities.yaml:141.
+    /// Declared at schema/entities.yaml:176.
     public var panelId: UUID
 
-    /// Declared at schema/entities.yaml:142.
+    /// Declared at schema/entities.yaml:177.
     public var partitionId: UUID?
 
     /// Zone number on the panel, 1-256.
     ///
-    /// Declared at schema/entities.yaml:143.
+    /// Declared at schema/entities.yaml:178.
     public var number: Int
 
-    /// Declared at schema/entities.yaml:144.
+    /// Declared at schema/entities.yaml:179.
     public var name: String
 
-    /// Declared at schema/entities.yaml:145.
+    /// Declared at schema/entities.yaml:180.
     public var state: ZoneState
 
-    /// Declared at schema/entities.yaml:146.
+    /// Declared at schema/entities.yaml:181.
     public var bypassed: Bool
 
-    /// Declared at schema/entities.yaml:147.
+    /// Declared at schema/entities.yaml:182.
     public var updatedAt: Date
 
     public init(

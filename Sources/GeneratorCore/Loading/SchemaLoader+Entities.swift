@@ -59,23 +59,44 @@ extension SchemaLoader {
         }
         if let actions = value(body, "actions"), let entries = mapping(actions, "the actions of \(what)") {
             entity.actions = entries.compactMap { action in
-                guard let body = mapping(action.value, "action '\(action.key)'", allowed: ["roles", "doc"]) else { return nil }
-                let roles = value(body, "roles").flatMap { stringList($0, "the roles of action '\(action.key)'") } ?? []
-                return ActionDeclaration(name: action.key, location: action.keyLocation, doc: doc(body), roles: roles)
+                loadAction(action, owner: what)
             }
         }
         return entity
     }
 
+    static let actionKeys = ["roles", "doc", "body", "status", "returns", "conflict"]
+    /// The keys of a field of an action's body: a value's kind and its rules, no column options.
+    static let actionFieldKeys = ["type", "enum", "ref", "optional", "max", "min", "format", "range", "list", "doc"]
+
+    private func loadAction(_ entry: SchemaNode.Entry, owner: String) -> ActionDeclaration? {
+        let what = "action '\(entry.key)' of \(owner)"
+        guard let body = mapping(entry.value, what, allowed: Self.actionKeys) else { return nil }
+        let roles = value(body, "roles").flatMap { stringList($0, "the roles of \(what)") } ?? []
+        var action = ActionDeclaration(name: entry.key, location: entry.keyLocation, doc: doc(body), roles: roles)
+        if let fields = value(body, "body"), let entries = mapping(fields, "the body of \(what)") {
+            action.body = entries.compactMap { loadField($0, owner: "the body of \(what)", allowedKeys: Self.actionFieldKeys) }
+        }
+        if let node = value(body, "status"), let status = int(node, "'status' of \(what)") {
+            action.status = Located(status, at: node.location)
+        }
+        if let node = value(body, "returns") { action.returns = locatedString(node, "'returns' of \(what)") }
+        if let node = value(body, "conflict") { action.conflict = string(node, "'conflict' of \(what)") }
+        return action
+    }
+
     /// A field: `name: uuid` (shorthand for a type) or `name: { type: ..., optional: true, ... }`.
     /// Event payloads use the same form without the keys that only make sense for a table column.
     func loadField(_ entry: SchemaNode.Entry, owner: String, allowsEntityKeys: Bool) -> FieldDeclaration? {
+        loadField(entry, owner: owner, allowedKeys: allowsEntityKeys ? Self.fieldKeys : ["type", "enum", "ref", "optional", "max", "doc"])
+    }
+
+    func loadField(_ entry: SchemaNode.Entry, owner: String, allowedKeys allowed: [String]) -> FieldDeclaration? {
         let what = "field '\(entry.key)' of \(owner)"
         if let shorthand = entry.value.scalar, !entry.value.isNull {
             guard let kind = scalarKind(shorthand, at: entry.value.location) else { return nil }
             return FieldDeclaration(name: entry.key, location: entry.keyLocation, kind: kind)
         }
-        let allowed = allowsEntityKeys ? Self.fieldKeys : ["type", "enum", "ref", "optional", "max", "doc"]
         guard let body = mapping(entry.value, what, allowed: allowed) else { return nil }
         let kinds = body.filter { ["type", "enum", "ref"].contains($0.key) }
         guard kinds.count == 1, let kindEntry = kinds.first else {
@@ -132,6 +153,7 @@ extension SchemaLoader {
         if let node = value(body, "on_delete"), let action = choice(node, "on_delete action", as: OnDeleteAction.self) {
             field.onDelete = Located(action, at: node.location)
         }
+        if let node = value(body, "list"), let list = bool(node, "'list' of \(what)") { field.list = Located(list, at: node.location) }
         return field
     }
 

@@ -32,17 +32,37 @@ public struct ListCacheDeclaration: Hashable, Sendable {
     }
 }
 
-/// A non-CRUD operation on an entity (acknowledge an alarm, arm a panel), handled by hand-written code.
+/// A non-CRUD operation on an entity (acknowledge an alarm, arm a panel), handled by hand-written code. Its body
+/// and its answer are declared like the generated routes' (`body:` fields with the same rules, `status:`,
+/// `returns:`), so the route reads the body into a generated type, the OpenAPI document says exactly what is
+/// accepted and answered, and the handler only does the work.
 public struct ActionDeclaration: Hashable, Sendable {
     public var name: String
     public var location: SourceLocation
     public var doc: String?
     public var roles: [Located<String>]
+    /// `body:` the fields of the JSON object the action takes (none: it takes no body).
+    public var body: [FieldDeclaration] = []
+    /// `status:` the success status: 200 (default), 201 (created), 202 (accepted for later), 204 (no content).
+    public var status: Located<Int>?
+    /// `returns:` the entity the success answer carries (default: the action's own entity; none for 204).
+    public var returns: Located<String>?
+    /// `conflict:` when the action answers 409 (the row's state does not allow it), in the document's words.
+    public var conflict: String?
+
+    public static let statuses = [200, 201, 202, 204]
 
     public init(name: String, location: SourceLocation, doc: String? = nil, roles: [Located<String>]) {
         self.name = name
         self.location = location
         self.doc = doc
         self.roles = roles
+    }
+
+    public var successStatus: Int { status?.value ?? 200 }
+
+    /// The entity named by the answer, nil for 204.
+    public func returnedEntity(of owner: String) -> String? {
+        successStatus == 204 ? nil : returns?.value ?? owner
     }
 }

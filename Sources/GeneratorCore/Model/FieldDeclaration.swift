@@ -20,6 +20,8 @@ public struct FieldDeclaration: Hashable, Sendable {
     public var onDelete: Located<OnDeleteAction>?
     /// Set by the station (a worker, an action), never by API input: left out of create and update bodies.
     public var readonly = false
+    /// `list: true` (action bodies only): a non-empty list of distinct values, each under the field's rules.
+    public var list: Located<Bool>?
 
     public init(name: String, location: SourceLocation, kind: FieldKind) {
         self.name = name

@@ -47,7 +47,8 @@ public struct OpenAPIRenderer {
                 "type": "object", "required": ["login", "password"], "additionalProperties": false,
                 "properties": [
                     "login": ["type": "string", "minLength": 1, "maxLength": 64, "pattern": ControlCharacters.jsonPattern(lineBreaks: false)],
-                    "password": ["type": "string", "writeOnly": true, "maxLength": 1024],
+                    "password": ["type": "string", "format": "password", "writeOnly": true, "maxLength": 1024,
+                                 "pattern": ControlCharacters.jsonPattern(lineBreaks: false)],
                 ],
             ],
             "LoginResponse": [
@@ -64,7 +65,7 @@ public struct OpenAPIRenderer {
                 "security": [] as [Any],
                 "requestBody": ["required": true, "content": ["application/json": ["schema": ref("LoginRequest")]]],
                 "responses": [
-                    "200": json("LoginResponse", "The access token."),
+                    "200": json("LoginResponse", "The access token."), "400": error("The body is not a JSON object."),
                     "401": error("Wrong login or password."), "422": error("Missing or invalid fields."),
                     "429": error("Too many failed logins; see Retry-After."),
                 ],
@@ -156,7 +157,9 @@ public struct OpenAPIRenderer {
             let sorts = api.sort.isEmpty ? [key.name] : api.sort.map(\.value)
             var parameters: [[String: Any]] = [
                 ["name": "limit", "in": "query", "schema": ["type": "integer", "minimum": 1, "maximum": 500, "default": 50]],
-                ["name": "after", "in": "query", "description": "The next_cursor of the previous page.", "schema": ["type": "string"]],
+                ["name": "after", "in": "query",
+                 "description": "The next_cursor of the previous page of this list, sort and direction; empty or absent for the first page. A cursor the server did not issue for this sort is a 422.",
+                 "schema": ["type": "string", "maxLength": 4096, "pattern": "^[A-Za-z0-9_-]*$"]],
                 ["name": "sort", "in": "query", "schema": ["type": "string", "enum": sorts, "default": sorts[0]]],
                 ["name": "direction", "in": "query", "schema": ["type": "string", "enum": ["asc", "desc"], "default": "asc"]],
             ]
@@ -174,9 +177,10 @@ public struct OpenAPIRenderer {
                 "operationId": "create\(name)", "summary": "Create. \(roles(.create))", "tags": [name],
                 "requestBody": ["required": true, "content": ["application/json": ["schema": ref("\(name)Create")]]],
                 "responses": standard([
-                    "201": json(name, "Created; ETag carries the version."), "409": error("A unique value is taken."),
+                    "201": json(name, "Created; ETag carries the version."),
+                    "409": error("A unique value is taken, or a row it refers to does not exist (any more)."),
                     "422": error("Invalid fields."),
-                ]),
+                ], body: true),
             ]
         }
         if api.roles[.read] != nil {
@@ -188,8 +192,9 @@ public struct OpenAPIRenderer {
         if api.roles[.update] != nil {
             var parameters = [idParameter]
             if SwiftRouteRenderer.hasVersion(entity) {
-                parameters.append(["name": "If-Match", "in": "header", "required": true, "description": "The ETag of the version read.",
-                                   "schema": ["type": "string"]])
+                parameters.append(["name": "If-Match", "in": "header", "required": true,
+                                   "description": "The ETag of the version read (`\"3\"`), or `*` to change whatever version is current.",
+                                   "schema": ["type": "string", "pattern": IfMatch.pattern]])
             }
             item["patch"] = [
                 "operationId": "update\(name)", "summary": "Change the given fields. \(roles(.update))", "tags": [name],
@@ -197,9 +202,9 @@ public struct OpenAPIRenderer {
                 "requestBody": ["required": true, "content": ["application/json": ["schema": ref("\(name)Update")]]],
                 "responses": standard([
                     "200": json(name, "The row after the change."), "404": error("No such row."),
-                    "409": error("Changed since the version read, or a unique value is taken."),
+                    "409": error("Changed since the version read, a unique value is taken, or a row it refers to does not exist."),
                     "422": error("Invalid fields."), "428": error("If-Match is missing."),
-                ]),
+                ], body: true),
             ]
         }
         if api.roles[.delete] != nil {
@@ -212,25 +217,55 @@ public struct OpenAPIRenderer {
         }
         for action in entity.actions {
             let route = SwiftRouteRenderer.actionPath(action, of: entity).replacingOccurrences(of: ":id", with: "{id}")
-            paths[route] = ["post": [
+            var responses: [String: Any] = ["404": error("No such row.")]
+            let returned = action.returnedEntity(of: name)
+            let success = action.successStatus
+            let description = switch success {
+            case 201: "Created."
+            case 202: "Accepted, to be done later; Location names it."
+            case 204: "Done."
+            default: "Done; the row after the action (ETag carries its version)."
+            }
+            responses[String(success)] = returned.map { json($0, description) } ?? ["description": description]
+            if let conflict = action.conflict { responses["409"] = error(conflict) }
+            var operation: [String: Any] = [
                 "operationId": Naming.lowerCamelCase(action.name) + name,
                 "summary": (action.doc.map { $0 + " " } ?? "") + "Roles: " + action.roles.map(\.value).joined(separator: ", ") + ".",
                 "tags": [name], "parameters": [idParameter],
-                "requestBody": ["required": false, "content": ["application/json": ["schema": ["type": "object"]]]],
-                "responses": standard([
-                    "200": ["description": "Done; the changed row."], "201": ["description": "Created (a note)."],
-                    "202": ["description": "Accepted: a command for the worker that owns the panel."],
-                    "204": ["description": "Done."], "404": error("No such row."),
-                    "409": error("Not allowed in the row's current state."), "422": error("Invalid fields."),
-                ]),
-            ]]
+            ]
+            if !action.body.isEmpty {
+                let bodyName = SwiftRouteRenderer.bodyType(action, of: entity)
+                var properties: [String: Any] = [:]
+                for field in action.body { properties[field.name] = bodyFieldSchema(field) }
+                schemas[bodyName] = [
+                    "type": "object", "additionalProperties": false, "properties": properties,
+                    "required": action.body.filter { !$0.optional }.map(\.name),
+                ]
+                operation["requestBody"] = ["required": true, "content": ["application/json": ["schema": ref(bodyName)]]]
+                responses["422"] = error("Missing or invalid fields.")
+            }
+            operation["responses"] = standard(responses, body: !action.body.isEmpty)
+            paths[route] = ["post": operation]
         }
         if !collection.isEmpty { paths[path] = collection }
         if !item.isEmpty { paths[path + "/{id}"] = item }
     }
 
-    private func standard(_ responses: [String: Any]) -> [String: Any] {
-        responses.merging(["401": error("No valid bearer token."), "403": error("The role may not do this.")]) { mine, _ in mine }
+    /// The answers every authenticated route can give besides its own: no valid token or session (401), a role
+    /// that may not (403), a session that cannot be checked right now (503: the database is unreachable; retry,
+    /// not log in again), and an unexpected error (500, with the request id to quote). A route with a body adds
+    /// 400 (not a JSON object, or a malformed If-Match) and 413 (past the size limit).
+    private func standard(_ responses: [String: Any], body: Bool = false) -> [String: Any] {
+        var common: [String: Any] = [
+            "401": error("No valid bearer token, or its session has ended."), "403": error("The role may not do this."),
+            "500": error("An unexpected error; the body and X-Request-ID carry the request id to quote."),
+            "503": error("The session cannot be checked right now (database unreachable); retry."),
+        ]
+        if body {
+            common["400"] = error("The body is not a JSON object, or If-Match is not an ETag this API issued.")
+            common["413"] = error("The body is larger than the API accepts.")
+        }
+        return responses.merging(common) { mine, _ in mine }
     }
 
     private func ref(_ name: String) -> [String: Any] { ["$ref": "#/components/schemas/\(name)"] }
@@ -240,6 +275,30 @@ public struct OpenAPIRenderer {
     }
 
     private func error(_ description: String) -> [String: Any] { json("Error", description) }
+
+    /// A field of an action's body, with its rules: a list is a non-empty array of values under them; a secret is
+    /// write-only text without control characters.
+    private func bodyFieldSchema(_ field: FieldDeclaration) -> [String: Any] {
+        var element: [String: Any]
+        if field.kind == .scalar(.secret) {
+            element = ["type": "string", "format": "password", "writeOnly": true, "pattern": ControlCharacters.jsonPattern(lineBreaks: false)]
+            if let max = field.maxLength?.value { element["maxLength"] = max }
+            if let min = field.minLength?.value, min > 0 { element["minLength"] = min }
+        } else {
+            element = fieldSchema(field, optional: false, inputRules: true)
+        }
+        var result = element
+        if field.list?.value == true {
+            result = ["type": "array", "minItems": 1, "items": element,
+                      "description": "Distinct values; a repeated one counts once."]
+        }
+        if let doc = field.doc { result["description"] = doc }
+        if field.optional {
+            if let type = result["type"] as? String { result["type"] = [type, "null"] }
+            if var values = result["enum"] as? [Any] { values.append(NSNull()); result["enum"] = values }
+        }
+        return result
+    }
 
     /// - Parameter inputRules: add the field's input rules (lengths, pattern, range): only in request bodies, where
     ///   the server applies them; a stored value written before a rule existed may break it.

@@ -131,10 +131,15 @@ public struct SwiftRouteRenderer {
             writer.block("public protocol \(entity.name)Actions: Sendable") { writer in
                 for action in entity.actions {
                     writer.doc(models.docText(action.doc, location: action.location, extra: "`POST \(Self.actionPath(action, of: entity).replacingOccurrences(of: ":id", with: "{id}"))`."))
-                    writer.line("func \(SwiftNames.identifier(action.name))(id: \(models.swiftType(of: key, optional: false)), principal: Principal, request: Request, context: StamRequestContext) async throws -> Response")
+                    let body = action.body.isEmpty ? "" : "body: \(Self.bodyType(action, of: entity)), "
+                    writer.line("func \(SwiftNames.identifier(action.name))(id: \(models.swiftType(of: key, optional: false)), \(body)principal: Principal, request: Request, context: StamRequestContext) async throws -> Response")
                 }
             }
             writer.line()
+            for action in entity.actions where !action.body.isEmpty {
+                renderBody(action, of: entity, into: &writer)
+                writer.line()
+            }
         }
         let writes = Self.writes(entity)
         let auditParameter = writes ? ", audit: any WriteAudit" : ""
@@ -188,7 +193,12 @@ public struct SwiftRouteRenderer {
                         writer.closure("group.post(\(SwiftNames.literal(route)))", parameters: "request, context") { writer in
                             writer.line("let principal = try context.require(roles: \(rolesLiteral(action.roles)))")
                             writer.line("let id = try \(parameterExpression(key))")
-                            writer.line("return try await handler.\(SwiftNames.identifier(action.name))(id: id, principal: principal, request: request, context: context)")
+                            if action.body.isEmpty {
+                                writer.line("return try await handler.\(SwiftNames.identifier(action.name))(id: id, principal: principal, request: request, context: context)")
+                            } else {
+                                writer.line("let body = try await \(Self.bodyType(action, of: entity))(request: request, context: context)")
+                                writer.line("return try await handler.\(SwiftNames.identifier(action.name))(id: id, body: body, principal: principal, request: request, context: context)")
+                            }
                         }
                     }
                 }
@@ -306,8 +316,8 @@ public struct SwiftRouteRenderer {
             writer.line("try input.finish()")
             writer.line("guard var value = try await repository.find(\(SwiftNames.identifier(key.name)): id) else { throw APIError.notFound(\"no \(entity.table.value) row \\(id)\") }")
             if versioned {
-                writer.comment("The version the caller read: the repository refuses the write if the row moved on since.")
-                writer.line("value.version = expectedVersion")
+                writer.comment("The version the caller read (none for `If-Match: *`): the repository refuses the write if the row moved on since.")
+                writer.line("if let expectedVersion { value.version = expectedVersion }")
             }
             writer.line("let before = value")
             for field in writable { assign(field, into: &writer) }
@@ -322,6 +332,80 @@ public struct SwiftRouteRenderer {
             writer.line("catch let error as PSQLError { throw APIError.from(database: error, table: \(SwiftNames.literal(entity.table.value))) ?? error }")
             writer.line("catch let error as RepositoryError { throw APIError.from(repository: error) }")
         }
+    }
+
+    // MARK: Action bodies
+
+    /// `<Entity><Action>Body`: the type an action's body is read into.
+    static func bodyType(_ action: ActionDeclaration, of entity: EntityDeclaration) -> String {
+        entity.name + Naming.upperCamelCase(action.name) + "Body"
+    }
+
+    /// The body of an action as a type: read by the route with the schema's rules (400 for a body that is not a
+    /// JSON object, 422 naming every bad field), so the handler gets values it need not check again.
+    private func renderBody(_ action: ActionDeclaration, of entity: EntityDeclaration, into writer: inout SwiftWriter) {
+        let type = Self.bodyType(action, of: entity)
+        writer.doc(models.docText("The body of `POST \(Self.actionPath(action, of: entity).replacingOccurrences(of: ":id", with: "{id}"))`.", location: action.location))
+        writer.block("public struct \(type): Sendable, Hashable") { writer in
+            for field in action.body {
+                if let doc = field.doc { writer.doc(doc) }
+                writer.line("public var \(SwiftNames.identifier(field.name)): \(bodySwiftType(field))")
+            }
+            writer.line()
+            writer.line("static let fields: Set<String> = [\(action.body.map { SwiftNames.literal($0.name) }.joined(separator: ", "))]")
+            writer.line()
+            let parameters = action.body.map { "\(Naming.lowerCamelCase($0.name)): \(bodySwiftType($0))\($0.optional ? " = nil" : "")" }
+            writer.block("public init(\(parameters.joined(separator: ", ")))") { writer in
+                for field in action.body {
+                    let name = SwiftNames.identifier(field.name)
+                    writer.line("self.\(name) = \(Naming.lowerCamelCase(field.name))")
+                }
+            }
+            writer.line()
+            writer.block("public init(request: Request, context: StamRequestContext) async throws") { writer in
+                writer.line("var input = try JSONObjectReader(body: try await APIResponse.body(of: request, context: context), allowed: Self.fields)")
+                for field in action.body {
+                    let name = SwiftNames.identifier(field.name)
+                    writer.line("let \(name) = \(bodyInputExpression(field))")
+                    if !field.optional { writer.line("input.require(\(SwiftNames.literal(field.name)), \(name))") }
+                }
+                writer.line("try input.finish()")
+                for field in action.body {
+                    let name = SwiftNames.identifier(field.name)
+                    if field.optional {
+                        writer.line("self.\(name) = \(name).flatMap { $0 }")
+                    } else {
+                        writer.line("self.\(name) = try input.value(\(SwiftNames.literal(field.name)), \(name))")
+                    }
+                }
+            }
+        }
+    }
+
+    private func bodySwiftType(_ field: FieldDeclaration) -> String {
+        let element: String = switch field.kind {
+        case .scalar(.secret): "String"
+        default: models.swiftType(of: field, optional: false)
+        }
+        let value = field.list?.value == true ? "[\(element)]" : element
+        return field.optional ? value + "?" : value
+    }
+
+    private func bodyInputExpression(_ field: FieldDeclaration) -> String {
+        let name = SwiftNames.literal(field.name)
+        if field.list?.value == true, let range = field.range?.value {
+            return "input.intList(\(name), range: \(range.lowerBound)...\(range.upperBound), optional: \(field.optional))"
+        }
+        if field.list?.value == true {
+            return "input.intList(\(name), range: -2147483648...2147483647, optional: \(field.optional))"
+        }
+        if field.kind == .scalar(.secret) {
+            // In a body a secret is text the handler uses at once (a password to hash): a single-line string's rules.
+            var extra = ", max: \(field.maxLength.map { String($0.value) } ?? "1024")"
+            if let min = field.minLength?.value, min > 0 { extra += ", min: \(min)" }
+            return "input.string(\(name)\(extra), lineBreaks: false, optional: \(field.optional))"
+        }
+        return inputExpression(field)
     }
 
     // MARK: Helpers
@@ -409,7 +493,7 @@ public struct SwiftRouteRenderer {
 
     private func queryExpression(_ field: FieldDeclaration) -> String {
         var method = readerMethod(field)
-        if method.name == "string" { method.extra = "" }
+        if method.name == "string" { method.extra = field.maxLength.map { ", max: \($0.value)" } ?? "" }
         return "query.\(method.name)(\(SwiftNames.literal(field.name))\(method.extra))"
     }
 }

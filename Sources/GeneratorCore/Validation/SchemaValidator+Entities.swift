@@ -45,6 +45,53 @@ extension SchemaValidator {
         for action in entity.actions {
             checkSnakeName(action.name, "action name", at: action.location, context: context)
             checkRoles(action.roles, for: "action '\(action.name)' of \(owner)")
+            check(action, of: entity)
+        }
+    }
+
+    /// An action's body fields hold values the route can read and the document can describe; its answer is one
+    /// of the statuses the route renders, carrying an entity unless it is 204.
+    private mutating func check(_ action: ActionDeclaration, of entity: EntityDeclaration) {
+        let owner = "the body of action '\(action.name)' of entity '\(entity.name)'"
+        var seen = Set<String>()
+        for field in action.body {
+            checkSnakeName(field.name, "field name", at: field.location, context: action.name)
+            if !seen.insert(field.name).inserted { diagnostics.error("duplicate field '\(field.name)' in \(owner)", at: field.location) }
+            checkKind(of: field, in: owner)
+            let what = "field '\(field.name)' of \(owner)"
+            let readable: Set<ScalarType> = [.string, .text, .secret, .int, .bigint, .bool, .uuid]
+            if case .scalar(let type) = field.kind, !readable.contains(type) {
+                diagnostics.error("\(what) is of type \(type.rawValue); an action's body takes \(readable.map(\.rawValue).sorted().joined(separator: ", ")), enums and refs", at: field.location)
+            }
+            let isText = [.scalar(.string), .scalar(.text), .scalar(.secret)].contains(field.kind)
+            if let max = field.maxLength, !isText || max.value <= 0 {
+                diagnostics.error("'max' of \(what) needs a text field and a positive length", at: max.location)
+            }
+            if let min = field.minLength, !isText || min.value < 0 || min.value > (field.maxLength?.value ?? Int.max) {
+                diagnostics.error("'min' of \(what) needs a text field and a length between 0 and its 'max'", at: min.location)
+            }
+            if let format = field.format, field.kind != .scalar(.string) {
+                diagnostics.error("'format' applies only to fields of type string; \(what) is not one", at: format.location)
+            }
+            if let range = field.range, field.kind != .scalar(.int) && field.kind != .scalar(.bigint) {
+                diagnostics.error("'range' applies only to fields of type int or bigint; \(what) is not one", at: range.location)
+            }
+            if let list = field.list, list.value, field.kind != .scalar(.int) {
+                diagnostics.error("'list' is supported for int fields (numbers of partitions, zones, outputs); \(what) is not one", at: list.location)
+            }
+        }
+        if let status = action.status, !ActionDeclaration.statuses.contains(status.value) {
+            diagnostics.error("'status' of action '\(action.name)' must be one of \(ActionDeclaration.statuses.map(String.init).joined(separator: ", ")), found \(status.value)",
+                              at: status.location)
+        }
+        if let returns = action.returns {
+            if action.successStatus == 204 {
+                diagnostics.error("action '\(action.name)' answers 204 (no content) and cannot return '\(returns.value)'; drop 'returns' or choose another status",
+                                  at: returns.location)
+            } else if schema.entity(named: returns.value) == nil {
+                diagnostics.error("action '\(action.name)' returns '\(returns.value)', which is not an entity\(NameSuggestion.hint(for: returns.value, in: schema.entities.map(\.name)))",
+                                  at: returns.location)
+            }
         }
     }
 

@@ -69,7 +69,11 @@ public struct APIError: Error, HTTPResponseError, CustomStringConvertible, Senda
         switch state {
         case "23503":
             if error.serverInfo?[.tableName] == table {
-                return invalid(field: Self.column(of: constraint, table: table, suffix: "_fkey"), "refers to a row that does not exist")
+                // 409, not 422: the value is well-formed; the row it names is not there (deleted meanwhile, or
+                // never made), a conflict with the current state like its mirror, "still_referenced".
+                return APIError(status: .conflict, code: "missing_reference", message: "a row it refers to does not exist",
+                                fields: [FieldError(field: Self.column(of: constraint, table: table, suffix: "_fkey"),
+                                                    message: "refers to a row that does not exist")])
             }
             return APIError(status: .conflict, code: "still_referenced", message: "other rows still refer to this \(table) row (\(constraint))")
         case "23505":

@@ -52,17 +52,18 @@ public enum APIResponse {
     /// `ETag: "<version>"`: a client sends it back as `If-Match` to update.
     public static func etag(version: Int) -> HTTPFields { [.eTag: "\"\(version)\""] }
 
-    /// The version from `If-Match: "<n>"` (428 without it: an update must say which version it changes).
-    public static func requireIfMatch(_ request: Request) throws -> Int {
+    /// The version from `If-Match` (`IfMatch`), nil for `*`; 428 without the header (an update must say which
+    /// version it changes), 400 for anything but the two forms the document's pattern allows.
+    public static func requireIfMatch(_ request: Request) throws -> Int? {
         guard let header = request.headers[.ifMatch] else {
             throw APIError(status: .preconditionRequired, code: "precondition_required",
                            message: "send If-Match with the ETag of the version you read")
         }
-        let text = header.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
-        guard let version = Int(text.hasPrefix("W/") ? String(text.dropFirst(2)).trimmingCharacters(in: CharacterSet(charactersIn: "\"")) : text) else {
-            throw APIError(status: .badRequest, code: "bad_if_match", message: "If-Match must be an ETag this API issued, like \"3\"")
+        switch IfMatch(header: header) {
+        case .version(let version)?: return version
+        case .any?: return nil
+        case nil: throw APIError(status: .badRequest, code: "bad_if_match", message: "If-Match must be an ETag this API issued, like \"3\", or *")
         }
-        return version
     }
 
     public static func uuidParameter(_ context: StamRequestContext, _ name: String = "id") throws -> UUID {

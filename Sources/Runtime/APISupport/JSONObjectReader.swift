@@ -58,12 +58,15 @@ public struct JSONObjectReader {
                                 optional: Bool) -> String?? {
         let value = read(field, optional: optional, expected: "a string") { if case .string(let text) = $0 { text } else { nil } }
         guard case let text?? = value else { return value }
-        if let max, text.count > max {
-            fail(field, "must be at most \(max) characters (got \(text.count))")
+        // Characters as JSON Schema's maxLength and PostgreSQL's char_length count them: code points (Swift's
+        // `count` counts grapheme clusters, so "e" + a combining accent would be one).
+        let length = text.unicodeScalars.count
+        if let max, length > max {
+            fail(field, "must be at most \(max) characters (got \(length))")
             return nil
         }
-        if text.count < min {
-            fail(field, min == 1 ? "must not be empty" : "must be at least \(min) characters (got \(text.count))")
+        if length < min {
+            fail(field, min == 1 ? "must not be empty" : "must be at least \(min) characters (got \(length))")
             return nil
         }
         if ControlCharacters.contains(in: text, lineBreaks: lineBreaks) {
@@ -97,6 +100,29 @@ public struct JSONObjectReader {
             fail(field, "must be from \(range.lowerBound) to \(range.upperBound) (got \(number))")
             return nil
         }
+        return value
+    }
+
+    /// A non-empty list of integers within `range` (an action's `list: true` field), returned distinct and sorted:
+    /// `[1, 1]` names partition 1 once.
+    public mutating func intList(_ field: String, range: ClosedRange<Int>, optional: Bool) -> [Int]?? {
+        let expected = "a non-empty list of integers from \(range.lowerBound) to \(range.upperBound)"
+        return read(field, optional: optional, expected: expected) { json -> [Int]? in
+            guard case .array(let items) = json, !items.isEmpty else { return nil }
+            var numbers = Set<Int>()
+            for item in items {
+                guard case .number(let number) = item, number.rounded() == number, abs(number) <= 2_147_483_647,
+                      range.contains(Int(number)) else { return nil }
+                numbers.insert(Int(number))
+            }
+            return numbers.sorted()
+        }
+    }
+
+    /// The value of a field read as required, once `finish()` has passed (which it does not when the field was
+    /// absent, null or invalid: each of those recorded an error).
+    public func value<Value>(_ field: String, _ value: Value??) throws -> Value {
+        guard case let value?? = value else { throw APIError.invalid(field: field, "is required") }
         return value
     }
 
@@ -137,7 +163,7 @@ public struct JSONObjectReader {
     /// Write-only: accepted as text, never echoed.
     public mutating func secret(_ field: String, max: Int?, optional: Bool) -> Secret?? {
         let value = read(field, optional: optional, expected: "a string") { if case .string(let text) = $0 { text } else { nil } }
-        if case let text?? = value, let max, text.count > max {
+        if case let text?? = value, let max, text.unicodeScalars.count > max {
             fail(field, "must be at most \(max) characters")
             return nil
         }

@@ -23,7 +23,14 @@ public struct QueryReader {
     }
 
     public mutating func string(_ name: String) -> String? { value(name, expected: "text") { $0 } }
-    public mutating func int(_ name: String) -> Int? { value(name, expected: "an integer") { Int($0) } }
+    /// A text filter no longer than the field can hold (the document's maxLength; code points, as it counts).
+    public mutating func string(_ name: String, max: Int) -> String? {
+        value(name, expected: "text of at most \(max) characters") { $0.unicodeScalars.count <= max ? $0 : nil }
+    }
+    /// An int32, as the column and the document's `format: int32` hold.
+    public mutating func int(_ name: String) -> Int? {
+        value(name, expected: "an integer from -2147483648 to 2147483647") { Int32($0).map(Int.init) }
+    }
     public mutating func int64(_ name: String) -> Int64? { value(name, expected: "an integer") { Int64($0) } }
     public mutating func double(_ name: String) -> Double? { value(name, expected: "a number") { Double($0) } }
     public mutating func decimal(_ name: String) -> Decimal? { value(name, expected: "a number") { Decimal(string: $0) } }
@@ -37,12 +44,13 @@ public struct QueryReader {
         value(name, expected: "one of: \(Value.allCases.map(\.rawValue).joined(separator: ", "))") { Value(rawValue: $0) }
     }
 
-    /// `limit` (1...500, default 50), `after` (a cursor), `sort` (one of the entity's sorts), `direction`.
+    /// `limit` (1...500, default 50), `after` (a cursor; empty, like absent, asks for the first page: a form or a
+    /// client that always sends the parameter), `sort` (one of the entity's sorts), `direction`.
     public mutating func page<Sort: RawRepresentable & CaseIterable>(defaultSort: Sort) -> (sort: Sort, direction: SortDirection, after: String?, limit: Int)
     where Sort.RawValue == String {
         let limit = value("limit", expected: "an integer from 1 to 500") { Int($0).flatMap { (1...500).contains($0) ? $0 : nil } } ?? 50
         let sort = enumeration("sort", Sort.self) ?? defaultSort
         let direction = enumeration("direction", SortDirection.self) ?? .ascending
-        return (sort, direction, string("after"), limit)
+        return (sort, direction, string("after").flatMap { $0.isEmpty ? nil : $0 }, limit)
     }
 }
