@@ -26,9 +26,12 @@ struct ConsoleAssets: Sendable {
         }
     }
 
-    /// The console's scripts and styles come only from its own origin, and its one connection beyond `fetch`
-    /// is the `/ws` live feed. It has no inline script or style, so nothing needs `'unsafe-inline'`.
-    static let contentSecurityPolicy = "default-src 'self'; connect-src 'self' ws: wss:"
+    /// Nothing unless named: scripts, styles and images only from the console's own origin, connections only back
+    /// to it (CSP 3's `'self'` covers the same origin's `ws:`/`wss:`, so the live feed cannot be pointed at another
+    /// host), no plugins, no `<base>` rewriting, forms only to itself, and no page of another site may frame it
+    /// (clickjacking an arm button). It has no inline script or style, so nothing needs `'unsafe-inline'`.
+    static let contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+        + "base-uri 'none'; form-action 'self'; frame-ancestors 'none'; object-src 'none'"
 
     static let referrerPolicy = HTTPField.Name("Referrer-Policy")!
     static let frameOptions = HTTPField.Name("X-Frame-Options")!

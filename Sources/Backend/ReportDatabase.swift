@@ -1,3 +1,4 @@
+import APISupport
 import Database
 import Foundation
 import Logging
@@ -20,9 +21,13 @@ public struct ReportDatabase: Sendable {
     let replicas: [PostgresConnection.Configuration]
     let primary: PostgresClient
     let logger: Logger
+    /// How long one report may run before PostgreSQL stops it.
+    let statementTimeout: Duration
     private let lastSource = SourceMemory()
 
-    public init(replicas: [DatabaseConfiguration], primary: PostgresClient, logger: Logger, connectTimeout: TimeAmount = .seconds(2)) {
+    public init(replicas: [DatabaseConfiguration], primary: PostgresClient, logger: Logger, connectTimeout: TimeAmount = .seconds(2),
+                statementTimeout: Duration = .seconds(10)) {
+        self.statementTimeout = statementTimeout
         self.replicas = replicas.map {
             var configuration = $0.connectionConfiguration
             configuration.options.connectTimeout = connectTimeout
@@ -32,8 +37,10 @@ public struct ReportDatabase: Sendable {
         self.logger = logger
     }
 
-    public init(replica: DatabaseConfiguration?, primary: PostgresClient, logger: Logger, connectTimeout: TimeAmount = .seconds(2)) {
-        self.init(replicas: replica.map { [$0] } ?? [], primary: primary, logger: logger, connectTimeout: connectTimeout)
+    public init(replica: DatabaseConfiguration?, primary: PostgresClient, logger: Logger, connectTimeout: TimeAmount = .seconds(2),
+                statementTimeout: Duration = .seconds(10)) {
+        self.init(replicas: replica.map { [$0] } ?? [], primary: primary, logger: logger, connectTimeout: connectTimeout,
+                  statementTimeout: statementTimeout)
     }
 
     /// The first candidate, which the lag monitor samples.
@@ -59,7 +66,7 @@ public struct ReportDatabase: Sendable {
                     problems.append("\(Self.name(candidate)): a primary")
                     continue
                 }
-                let rows = try await connection.query(query, logger: logger).collect()
+                let rows = try await Self.bounded(query, on: connection, timeout: statementTimeout, logger: logger)
                 try? await connection.close()
                 noteSource(.replica, because: [])
                 return (rows, .replica)
@@ -69,7 +76,30 @@ public struct ReportDatabase: Sendable {
             }
         }
         noteSource(.primary, because: replicas.isEmpty ? ["no replica configured (DATABASE_REPLICA_URL)"] : problems)
-        return (try await primary.query(query, logger: logger).collect(), .primary)
+        let timeout = statementTimeout, logger = logger
+        return (try await primary.withConnection { try await Self.bounded(query, on: $0, timeout: timeout, logger: logger) }, .primary)
+    }
+
+    /// Runs `query` in a read-only transaction that PostgreSQL cancels after `timeout` (`SET LOCAL`: the limit ends
+    /// with the transaction, so a pooled connection goes back without it; through PgBouncer's transaction pooling
+    /// the whole transaction stays on one server connection). A cancelled report is a 503 asking for a shorter
+    /// period, never a request that holds a connection for as long as the scan takes.
+    public static func bounded(_ query: PostgresQuery, on connection: PostgresConnection, timeout: Duration, logger: Logger) async throws -> [PostgresRow] {
+        let milliseconds = max(1, Int(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000))
+        _ = try await connection.query("BEGIN READ ONLY", logger: logger)
+        do {
+            _ = try await connection.query(PostgresQuery(unsafeSQL: "SET LOCAL statement_timeout = \(milliseconds)"), logger: logger)
+            let rows = try await connection.query(query, logger: logger).collect()
+            _ = try await connection.query("COMMIT", logger: logger)
+            return rows
+        } catch {
+            _ = try? await connection.query("ROLLBACK", logger: logger)
+            if let error = error as? PSQLError, error.serverInfo?[.sqlState] == "57014" {
+                throw APIError(status: .serviceUnavailable, code: "report_too_slow",
+                               message: "the report took longer than \(milliseconds / 1000) s and was stopped; ask for a shorter period")
+            }
+            throw error
+        }
     }
 
     static func name(_ configuration: PostgresConnection.Configuration) -> String {

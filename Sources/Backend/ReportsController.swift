@@ -5,7 +5,9 @@ import Hummingbird
 import PostgresNIO
 
 /// `/api/reports/*` (supervisor, admin), on the replica when it answers (`ReportDatabase`); the response's
-/// `X-Report-Source` header says which database answered.
+/// `X-Report-Source` header says which database answered. A period spans at most `maximumDays`, and PostgreSQL
+/// stops a report after `ReportDatabase.statementTimeout` (503 `report_too_slow`). Documented in the OpenAPI
+/// document by `OpenAPIRenderer.reportPaths`.
 ///
 /// - `GET /api/reports/alarms?from=&to=` : per site, alarms raised in [from, to) with counts by kind and the
 ///   median and 90th percentile seconds to acknowledge and to close.
@@ -21,18 +23,27 @@ public struct ReportsController: Sendable {
         group.get("reports/panel-events") { request, context in try await panelEvents(request, context: context) }
     }
 
-    func period(_ query: inout QueryReader) -> (from: Date, to: Date) {
+    /// The longest period one report covers: a year and a day, so a yearly report fits and a request for every
+    /// alarm since 1970 is refused before it scans anything.
+    static let maximumDays = 366
+
+    /// `[from, to)`, by default the 7 days up to now; 422 when `from` is not before `to` or the period is longer
+    /// than `maximumDays`.
+    func period(_ query: inout QueryReader) throws -> (from: Date, to: Date) {
         let to = query.date("to") ?? Date()
         let from = query.date("from") ?? to.addingTimeInterval(-7 * 86400)
+        try query.finish()
+        guard from < to else { throw APIError.invalid(field: "from", "must be before 'to'") }
+        guard to.timeIntervalSince(from) <= Double(Self.maximumDays) * 86400 else {
+            throw APIError.invalid(field: "from", "the period may span at most \(Self.maximumDays) days; ask for several reports")
+        }
         return (from, to)
     }
 
     func alarms(_ request: Request, context: StamRequestContext) async throws -> Response {
         _ = try context.require(roles: Self.roles)
         var query = QueryReader(request)
-        let (from, to) = period(&query)
-        try query.finish()
-        guard from < to else { throw APIError.invalid(field: "from", "must be before 'to'") }
+        let (from, to) = try period(&query)
         let sql: PostgresQuery = """
             SELECT s.id::text, s.code, s.name, count(a.id)::int,
                    count(a.id) FILTER (WHERE a.kind = 'fire')::int, count(a.id) FILTER (WHERE a.kind = 'burglary')::int,
@@ -62,10 +73,8 @@ public struct ReportsController: Sendable {
     func panelEvents(_ request: Request, context: StamRequestContext) async throws -> Response {
         _ = try context.require(roles: Self.roles)
         var query = QueryReader(request)
-        let (from, to) = period(&query)
         let panel = query.uuid("panel_id")
-        try query.finish()
-        guard from < to else { throw APIError.invalid(field: "from", "must be before 'to'") }
+        let (from, to) = try period(&query)
         let sql: PostgresQuery = """
             SELECT e.panel_id::text, to_char(date_trunc('day', e.occurred_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD'), count(*)::int
             FROM panel_events e

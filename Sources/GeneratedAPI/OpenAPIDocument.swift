@@ -399,6 +399,86 @@ public enum OpenAPIDocument {
         ],
         "type" : "object"
       },
+      "AlarmReport" : {
+        "properties" : {
+          "from" : {
+            "format" : "date-time",
+            "type" : "string"
+          },
+          "sites" : {
+            "items" : {
+              "properties" : {
+                "acknowledge_seconds_p50" : {
+                  "type" : [
+                    "number",
+                    "null"
+                  ]
+                },
+                "acknowledge_seconds_p90" : {
+                  "type" : [
+                    "number",
+                    "null"
+                  ]
+                },
+                "alarms" : {
+                  "type" : "integer"
+                },
+                "burglary" : {
+                  "type" : "integer"
+                },
+                "close_seconds_p50" : {
+                  "type" : [
+                    "number",
+                    "null"
+                  ]
+                },
+                "close_seconds_p90" : {
+                  "type" : [
+                    "number",
+                    "null"
+                  ]
+                },
+                "fire" : {
+                  "type" : "integer"
+                },
+                "site_code" : {
+                  "type" : "string"
+                },
+                "site_id" : {
+                  "type" : "string"
+                },
+                "site_name" : {
+                  "type" : "string"
+                }
+              },
+              "required" : [
+                "site_id",
+                "site_code",
+                "site_name",
+                "alarms",
+                "fire",
+                "burglary",
+                "acknowledge_seconds_p50",
+                "acknowledge_seconds_p90",
+                "close_seconds_p50",
+                "close_seconds_p90"
+              ],
+              "type" : "object"
+            },
+            "type" : "array"
+          },
+          "to" : {
+            "format" : "date-time",
+            "type" : "string"
+          }
+        },
+        "required" : [
+          "from",
+          "to",
+          "sites"
+        ],
+        "type" : "object"
+      },
       "AlarmUpdate" : {
         "additionalProperties" : false,
         "properties" : {
@@ -2033,6 +2113,46 @@ public enum OpenAPIDocument {
         "required" : [
           "items",
           "next_cursor"
+        ],
+        "type" : "object"
+      },
+      "PanelEventReport" : {
+        "properties" : {
+          "days" : {
+            "items" : {
+              "properties" : {
+                "day" : {
+                  "type" : "string"
+                },
+                "events" : {
+                  "type" : "integer"
+                },
+                "panel_id" : {
+                  "type" : "string"
+                }
+              },
+              "required" : [
+                "panel_id",
+                "day",
+                "events"
+              ],
+              "type" : "object"
+            },
+            "type" : "array"
+          },
+          "from" : {
+            "format" : "date-time",
+            "type" : "string"
+          },
+          "to" : {
+            "format" : "date-time",
+            "type" : "string"
+          }
+        },
+        "required" : [
+          "from",
+          "to",
+          "days"
         ],
         "type" : "object"
       },
@@ -7652,6 +7772,221 @@ public enum OpenAPIDocument {
         "summary" : "Read one. Roles: operator, supervisor, admin.",
         "tags" : [
           "Partition"
+        ]
+      }
+    },
+    "/api/reports/alarms" : {
+      "get" : {
+        "operationId" : "alarmReport",
+        "parameters" : [
+          {
+            "description" : "Start (inclusive); default: 7 days before `to`.",
+            "in" : "query",
+            "name" : "from",
+            "schema" : {
+              "format" : "date-time",
+              "type" : "string"
+            }
+          },
+          {
+            "description" : "End (exclusive); default: now. At most 366 days after `from`.",
+            "in" : "query",
+            "name" : "to",
+            "schema" : {
+              "format" : "date-time",
+              "type" : "string"
+            }
+          }
+        ],
+        "responses" : {
+          "200" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/AlarmReport"
+                }
+              }
+            },
+            "description" : "The report.",
+            "headers" : {
+              "X-Report-Source" : {
+                "description" : "Where the report ran: `replica` or `primary`.",
+                "schema" : {
+                  "enum" : [
+                    "replica",
+                    "primary"
+                  ],
+                  "type" : "string"
+                }
+              }
+            }
+          },
+          "401" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "No valid bearer token, or its session has ended."
+          },
+          "403" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The role may not do this."
+          },
+          "422" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "A bad period (from not before to, or longer than 366 days) or parameter."
+          },
+          "500" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "An unexpected error; the body and X-Request-ID carry the request id to quote."
+          },
+          "503" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The report ran longer than the limit and was stopped (ask for a shorter period), or the session cannot be checked."
+          }
+        },
+        "summary" : "Per site: alarms raised in [from, to), by kind, with acknowledge and close times. Roles: supervisor, admin.",
+        "tags" : [
+          "reports"
+        ]
+      }
+    },
+    "/api/reports/panel-events" : {
+      "get" : {
+        "operationId" : "panelEventReport",
+        "parameters" : [
+          {
+            "description" : "Start (inclusive); default: 7 days before `to`.",
+            "in" : "query",
+            "name" : "from",
+            "schema" : {
+              "format" : "date-time",
+              "type" : "string"
+            }
+          },
+          {
+            "description" : "End (exclusive); default: now. At most 366 days after `from`.",
+            "in" : "query",
+            "name" : "to",
+            "schema" : {
+              "format" : "date-time",
+              "type" : "string"
+            }
+          },
+          {
+            "description" : "Only this panel.",
+            "in" : "query",
+            "name" : "panel_id",
+            "schema" : {
+              "format" : "uuid",
+              "type" : "string"
+            }
+          }
+        ],
+        "responses" : {
+          "200" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/PanelEventReport"
+                }
+              }
+            },
+            "description" : "The report.",
+            "headers" : {
+              "X-Report-Source" : {
+                "description" : "Where the report ran: `replica` or `primary`.",
+                "schema" : {
+                  "enum" : [
+                    "replica",
+                    "primary"
+                  ],
+                  "type" : "string"
+                }
+              }
+            }
+          },
+          "401" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "No valid bearer token, or its session has ended."
+          },
+          "403" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The role may not do this."
+          },
+          "422" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "A bad period (from not before to, or longer than 366 days) or parameter."
+          },
+          "500" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "An unexpected error; the body and X-Request-ID carry the request id to quote."
+          },
+          "503" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The report ran longer than the limit and was stopped (ask for a shorter period), or the session cannot be checked."
+          }
+        },
+        "summary" : "Events per panel per day in [from, to). Roles: supervisor, admin.",
+        "tags" : [
+          "reports"
         ]
       }
     },

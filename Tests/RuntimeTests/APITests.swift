@@ -622,6 +622,30 @@ import _CryptoExtras
         }
     }
 
+    /// A report covers at most 366 days (refused before it scans), and PostgreSQL stops one that runs past the
+    /// statement timeout: a 503 asking for a shorter period, and the connection is clean for the next query.
+    @Test func reportsRefuseLongPeriodsAndPostgreSQLStopsSlowOnes() async throws {
+        try await withAPI(replicas: [.sameDatabase]) { client, harness in
+            let supervisor = Self.bearer(try await token(harness, role: "supervisor"))
+            let long = try await client.execute(uri: "/api/reports/alarms?from=2025-01-01T00:00:00Z&to=2026-01-03T00:00:00Z",
+                                                method: .get, headers: supervisor)
+            #expect(long.status == .unprocessableContent)
+            #expect(String(buffer: long.body).contains("366 days"))
+            #expect(try await client.execute(uri: "/api/reports/alarms?from=2025-01-01T00:00:00Z&to=2026-01-02T00:00:00Z",
+                                             method: .get, headers: supervisor).status == .ok)
+            do {
+                try await harness.repositories.context.client.withConnection { connection in
+                    await #expect { _ = try await ReportDatabase.bounded("SELECT pg_sleep(5)", on: connection, timeout: .milliseconds(200), logger: logger) }
+                        throws: { ($0 as? APIError)?.code == "report_too_slow" && ($0 as? APIError)?.status == .serviceUnavailable }
+                    let after = try await ReportDatabase.bounded("SELECT current_setting('statement_timeout')", on: connection, timeout: .seconds(10), logger: logger)
+                    #expect(try after.first?.decode(String.self) == "10s")  // the SET LOCAL of the stopped report ended with it
+                    let rows = try await connection.query("SELECT current_setting('statement_timeout')", logger: logger).collect()
+                    #expect(try rows.first?.decode(String.self) == "0")  // outside a report: no limit left behind
+                }
+            }
+        }
+    }
+
     /// The replica URL names a primary (dev; prod right after a failover): the header says primary, and the fall
     /// back is logged once, not per request.
     @Test func aReportOnAPrimaryIsLabelledPrimaryAndLoggedOnce() async throws {

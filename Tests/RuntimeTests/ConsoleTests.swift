@@ -32,7 +32,10 @@ import TestSupport
     static let password = "night shift 24/7"
     static let note = "Fire brigade confirmed a false alarm: burnt toast. Owner informed."
     static let viewport = (width: 1280, height: 800)
-    static let policy = "default-src 'self'; connect-src 'self' ws: wss:"
+    /// What the console may load and where it may connect: its own origin only, nothing framing it. The
+    /// browser tests below run under this header, so a feature it blocks fails them.
+    static let policy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+        + "base-uri 'none'; form-action 'self'; frame-ancestors 'none'; object-src 'none'"
 
     struct Fixture: Sendable {
         var repositories: Repositories

@@ -28,7 +28,7 @@ import TestSupport
         let environment = ProcessInfo.processInfo.environment
         let seed = environment["STAM_SCHEMATHESIS_SEED"] ?? "20261205"
         let examples = environment["STAM_SCHEMATHESIS_EXAMPLES"] ?? "20"
-        try await OperatorAccessTests().withBackend { client, harness in
+        try await OperatorAccessTests().withBackend(reports: true) { client, harness in
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("stam-contract-\(UUID().uuidString.prefix(8))")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: directory) }

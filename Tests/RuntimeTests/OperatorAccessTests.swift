@@ -34,7 +34,8 @@ import HummingbirdWSClient
         var users: [String: Operator]  // by login: boss (admin), deputy (admin), ola (operator)
     }
 
-    func withBackend(tokenLifetime: Duration = .seconds(3600),
+    /// - Parameter reports: serve `/api/reports/*` too (on the test database, as dev does: no replica).
+    func withBackend(tokenLifetime: Duration = .seconds(3600), reports: Bool = false,
                      _ body: @Sendable (any TestClientProtocol, Harness) async throws -> Void) async throws {
         let postgres = try #require(TestPostgres.current)
         let (url, passwordFile) = try postgres.freshDatabase()
@@ -54,7 +55,9 @@ import HummingbirdWSClient
             let users = created
             let backend = BackendRouter(repositories: repositories, tokens: tokens, outbox: OutboxNotifier(client: client, logger: logger),
                                         throttle: LoginThrottle(limits: .init(freeFailures: 3, firstDelay: .seconds(30), perAddress: 30)),
-                                        readiness: [], proxies: TrustedProxies(entries: ["127.0.0.1"], logger: logger))
+                                        readiness: [],
+                                        reports: reports ? ReportsController(database: ReportDatabase(replicas: [], primary: client, logger: logger)) : nil,
+                                        proxies: TrustedProxies(entries: ["127.0.0.1"], logger: logger))
             let application = BackendApplication.make(
                 router: backend.build(),
                 live: LiveSocket(hub: LiveHub(), tokens: tokens, sessions: backend.sessions, state: nil, sessionRecheck: .milliseconds(500)),
