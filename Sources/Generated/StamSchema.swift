@@ -5,7 +5,7 @@ import StamCore
 /// What this build of stam was generated from.
 public enum StamSchema {
     /// SHA-256 over the schema files; changes whenever the schema does.
-    public static let fingerprint = "e6ca15d047428b3f1e71a5aa1b29bd22574926338b6b34e535bf9dd6cf3cc9ab"
+    public static let fingerprint = "920381488f49a19b536344f7d542dce177bdf402a48d1e5472ea615ab8f827d9"
 
     public static let entityTypes: [any Entity.Type] = [
         Site.self,

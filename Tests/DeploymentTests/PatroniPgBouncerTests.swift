@@ -27,7 +27,7 @@ import Testing
         // `patroni --validate-config` accepts both generated files, in the image that runs them, on the project's
         // network with etcd up (it also checks that the ports are free: before the nodes start); the passwords where
         // the entrypoint puts them.
-        let network = "\(services.project.name)_internal"
+        let network = "\(services.project.name)_consensus"  // where the nodes reach etcd
         for node in ["pg-primary", "pg-replica"] {
             let (status, output) = try await ContainerEngine.status(ContainerEngine.podman, [
                 "run", "--rm", "--network", network, "--entrypoint", "patroni",

@@ -99,7 +99,7 @@ import Testing
             // Through the engine's service (--url), as compose's containers are: a container started by this podman
             // process would leave its conmon holding the output pipe open, and the call would never return.
             try LocalStackRun.podman(["--url", ContainerEngine.dockerHost, "run", "-d", "--name", container,
-                                      "--label", "com.docker.compose.project=\(project)", "--network", "\(project)_internal",
+                                      "--label", "com.docker.compose.project=\(project)", "--network", "\(project)_edge",
                                       "--entrypoint", "sleep", "localhost/stam-replacer-backend:latest", "infinity"])
             let address = try LocalStackRun.podman(["inspect", "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", container])
             return (OperatorAPI(base: "https://stam.local", curlOptions: ["-k", "--resolve", "stam.local:443:\(nginx)"], container: container), address)
@@ -131,6 +131,24 @@ import Testing
                 try direct.call("GET", "/api/sites").status == 401
             }
         }
+        // The walls between networks: a container on the edge network (where the attacker and the desk stand, as
+        // nginx does) opens a connection to nginx, and none to etcd, the database nodes, PgBouncer, Redis or
+        // RabbitMQ, by name (no such host on the edge) or by address through the host (isolated networks drop it).
+        let edgeContainer = try #require(attacker.container)
+        @Sendable func opens(_ host: String, _ port: Int) throws -> Bool {
+            let (status, _) = try LocalProcess.status("/usr/bin/podman", [
+                "exec", edgeContainer, "bash", "-c", "timeout 3 bash -c 'exec 3<>/dev/tcp/\(host)/\(port)'"])
+            return status == 0
+        }
+        #expect(try opens("nginx", 443), "the edge reaches nginx")
+        for (service, port) in [("etcd", 2379), ("pg-primary", 5432), ("pg-replica", 5433), ("pgbouncer", 6432), ("redis", 6379), ("rabbitmq", 5672)] {
+            let addresses = try LocalStackRun.podman(["inspect", "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}",
+                                                      "\(project)_\(service)_1"]).split(separator: " ").map(String.init)
+            #expect(!addresses.isEmpty, "\(service) has an address")
+            #expect(try !opens(service, port), "the edge reaches \(service) by name")
+            for address in addresses { #expect(try !opens(address, port), "the edge reaches \(service) at \(address)") }
+        }
+
         // Gone before the update step: compose's --remove-orphans would take containers of its project that no
         // service declares for orphans (the label is only there so a killed run's cleanup finds them).
         for name in ["attacker", "admin-desk"] { try LocalStackRun.podman(["rm", "-f", "-t", "0", "\(project)_\(name)"]) }
@@ -275,7 +293,7 @@ import Testing
         // descriptors, and an inherited end of this test's output pipe would stay open as long as the container runs.
         try LocalProcess.run("/bin/bash", ["-c", """
             for fd in /proc/$$/fd/*; do fd=${fd##*/}; [ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null; done
-            exec /usr/bin/podman run -d --name \(restore) --network \(project)_internal -e POSTGRES_USER=app \
+            exec /usr/bin/podman run -d --name \(restore) --network \(project)_data -e POSTGRES_USER=app \
                 -e POSTGRES_PASSWORD=restore-check -e POSTGRES_DB=stam docker.io/library/postgres:15 </dev/null >/dev/null 2>&1
             """])
         defer { _ = try? LocalStackRun.podman(["rm", "-f", restore]) }
@@ -285,7 +303,7 @@ import Testing
         try await eventually("the fresh PostgreSQL container accepts connections", timeout: .seconds(60)) { (try? restored("SELECT 1")) == "1" }
         let restoreAddress = try LocalStackRun.podman(["inspect", "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", restore])
         try LocalStackRun.podman([
-            "run", "--rm", "--network", "\(project)_internal", "-v", "\(project)_backups:/backups:ro",
+            "run", "--rm", "--network", "\(project)_data", "-v", "\(project)_backups:/backups:ro",
             "-v", "\(StamBinary.projectRoot)/deploy/generated/backup/backup.conf:/etc/stam-backup.conf:ro", "-e", "PGPASSWORD=restore-check",
             "localhost/stam-backup:latest", "stam-backup", "restore", "/backups/db/\(dump)", "host=\(restoreAddress) port=5432 dbname=stam user=app",
         ])

@@ -93,7 +93,25 @@ import Yams
             let dependencies = try #require(services[name]?["depends_on"] as? [String: [String: String]], "\(name)")
             #expect(dependencies["migrate"]?["condition"] == "service_completed_successfully", "\(name)")
         }
-        #expect(services["satel-worker"]?["networks"] as? [String] == ["internal", "satel_vlan"])
+        #expect(services["satel-worker"]?["networks"] as? [String] == ["app", "satel_vlan"])
+        // Networks by role: who can open a connection to whom. nginx, the only container facing operators, shares
+        // a network with the backends (and their exporter and Prometheus) only; etcd with the Patroni nodes and
+        // Prometheus only; the database nodes with no one who faces operators.
+        func networks(_ name: String) -> Set<String> { Set(services[name]?["networks"] as? [String] ?? []) }
+        func peers(of name: String) -> Set<String> {
+            Set(services.keys.filter { $0 != name && !networks($0).isDisjoint(with: networks(name)) })
+        }
+        #expect(peers(of: "nginx") == ["backend-1", "backend-2", "nginx-exporter", "prometheus"])
+        #expect(peers(of: "etcd") == ["pg-primary", "pg-replica", "prometheus"])
+        for data in ["etcd", "pg-primary", "pg-replica", "redis", "rabbitmq", "pgbouncer"] {
+            #expect(!peers(of: "nginx").contains(data), "nginx reaches \(data)")
+            #expect(!peers(of: "grafana").contains(data), "grafana reaches \(data)")
+        }
+        #expect(peers(of: "sms-agent").isDisjoint(with: ["pg-primary", "pg-replica", "etcd", "backup"]))
+        // ...and a network is a wall only when traffic between networks is dropped.
+        for (name, network) in try #require(compose["networks"] as? [String: [String: Any]]) where network["driver"] as? String == "bridge" {
+            #expect((network["driver_opts"] as? [String: String])?["isolate"] == "true", "\(name)")
+        }
         // A health check written as a list runs without a shell (the official etcd image has none).
         #expect((services["etcd"]?["healthcheck"] as? [String: Any])?["test"] as? [String]
                 == ["CMD", "etcdctl", "--endpoints=http://127.0.0.1:2379", "endpoint", "health"])

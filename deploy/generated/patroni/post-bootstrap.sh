@@ -4,8 +4,11 @@
 # superuser connection string as its argument. Creates the application role and its database.
 set -eu
 
-password=$(cat /run/stam/postgres_password)
-psql "$1" -X -q -v ON_ERROR_STOP=1 -v app_password="$password" <<'SQL'
+# The password reaches psql in its environment (\getenv), never in its arguments, which every process may read.
+STAM_APP_PASSWORD=$(cat /run/stam/postgres_password)
+export STAM_APP_PASSWORD
+psql "$1" -X -q -v ON_ERROR_STOP=1 <<'SQL'
+\getenv app_password STAM_APP_PASSWORD
 CREATE ROLE app LOGIN PASSWORD :'app_password';
 CREATE DATABASE stam OWNER app;
 SQL

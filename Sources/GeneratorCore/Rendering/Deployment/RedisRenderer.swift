@@ -1,7 +1,7 @@
 /// `deploy/generated/redis/redis.<environment>.conf`: persistence AOF + RDB, maxmemory per environment,
 /// the eviction policy. The password is a secret file and Redis cannot read one, so the compose command
-/// passes it with --requirepass from the secret at start (Redis then overwrites its process title, so
-/// the password does not stay visible in ps).
+/// hands it to Redis as configuration on standard input (`redis-server <file> -`, a here-document): never
+/// in a process's arguments, which every process on the host may read.
 struct RedisRenderer: DeploymentComponentRenderer {
     static let templateNames = ["redis.conf"]
     static let configPath = "/usr/local/etc/redis/redis.conf"
@@ -40,7 +40,7 @@ struct RedisRenderer: DeploymentComponentRenderer {
         for environment in environments() {
             wiring.mount("redis/redis.\(environment).conf", at: Self.configPath, service: service, environment: environment)
             wiring.command(["sh", "-c",
-                            "exec docker-entrypoint.sh redis-server \(Self.configPath) --requirepass \"$(cat /run/secrets/\(settings.password.value))\""],
+                            "exec docker-entrypoint.sh redis-server \(Self.configPath) - <<EOF\nrequirepass \"$(cat /run/secrets/\(settings.password.value))\"\nEOF"],
                            service: service, environment: environment)
         }
     }
