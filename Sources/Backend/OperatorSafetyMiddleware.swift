@@ -12,8 +12,8 @@ import PostgresNIO
 /// database refuses it (`audit_entries.operator_id` is `on_delete: restrict`, 409 `still_referenced`), so the
 /// trail keeps its authors; deactivate instead.
 ///
-/// Not covered: two admins demoting each other at the same instant can both pass this check (no lock spans the
-/// check and the generated write); recorded in docs/SECURITY.md.
+/// Two admins demoting each other at the same instant can both pass this check; the database then refuses the
+/// second write (`at_least_one:` of Operator in the schema: a trigger under a lock), mapped to the same 409.
 struct OperatorSafetyMiddleware: RouterMiddleware {
     typealias Context = StamRequestContext
 

@@ -5,7 +5,7 @@ import StamCore
 /// What this build of stam was generated from.
 public enum StamSchema {
     /// SHA-256 over the schema files; changes whenever the schema does.
-    public static let fingerprint = "920381488f49a19b536344f7d542dce177bdf402a48d1e5472ea615ab8f827d9"
+    public static let fingerprint = "a63416dee4acf17e6499e8d5e6e8207e94a1caecd3c261281eab069d53d8ea4a"
 
     public static let entityTypes: [any Entity.Type] = [
         Site.self,

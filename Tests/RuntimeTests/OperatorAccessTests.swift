@@ -278,6 +278,59 @@ import HummingbirdWSClient
 
     // MARK: Keeping the station administrable
 
+    /// Two admins demoting each other at the same moment both pass a check made before their writes; the database
+    /// (`at_least_one:` of Operator) checks after each write under a lock, so the second waits for the first and is
+    /// refused: forced here with two transactions, the second blocked until the first commits. Through the API
+    /// both at once: exactly one succeeds, and an active admin remains (which refusal the other gets depends on
+    /// the interleaving; the SQL part is the deterministic proof).
+    @Test func twoAdminsDemotingEachOtherAtOnceLeaveOneAdmin() async throws {
+        try await withBackend { client, harness in
+            let database = harness.repositories.context.client
+            let boss = try #require(harness.users["boss"]), deputy = try #require(harness.users["deputy"])
+            try await database.withConnection { first in
+                _ = try await first.query("BEGIN", logger: logger)
+                _ = try await first.query("UPDATE operators SET active = false WHERE id = \(boss.id)", logger: logger)
+                let second = Task {
+                    try await database.withConnection { connection in
+                        try await connection.query("UPDATE operators SET role = 'operator' WHERE id = \(deputy.id)", logger: logger).collect()
+                    }
+                }
+                try await Task.sleep(for: .milliseconds(500))  // the second is waiting for the first's lock
+                _ = try await first.query("COMMIT", logger: logger)
+                await #expect { _ = try await second.value } throws: { error in
+                    let error = try #require(error as? PSQLError)
+                    let answer = APIError.from(database: error, table: "operators")
+                    return answer?.status == .conflict && answer?.code == "last_admin"
+                }
+            }
+            let admins = try await database.query("SELECT count(*)::int FROM operators WHERE role = 'admin' AND active", logger: logger)
+                .collect().first?.decode(Int.self)
+            #expect(admins == 1)
+            // An operator's login (an update of a non-admin row) and a database without admins do not trip it.
+            _ = try await database.query("UPDATE operators SET last_login_at = now() WHERE role = 'operator'", logger: logger).collect()
+
+            // The same through the API, both at once, on a fresh pair: boss is active again, deputy an admin again.
+            _ = try await database.query("UPDATE operators SET active = true WHERE id = \(boss.id)", logger: logger).collect()
+            _ = try await database.query("UPDATE operators SET role = 'admin' WHERE id = \(deputy.id)", logger: logger).collect()
+            let bossToken = try Self.token(try await Self.login(client, "boss"))
+            let deputyToken = try Self.token(try await Self.login(client, "deputy"))
+            @Sendable func deactivate(_ target: Operator, as token: String) async throws -> HTTPResponse.Status {
+                var headers = APITests.bearer(token)
+                headers[.ifMatch] = "*"
+                return try await client.execute(uri: "/api/operators/\(target.id)", method: .patch, headers: headers,
+                                                body: ByteBuffer(string: #"{"active":false}"#)).status
+            }
+            async let one = deactivate(deputy, as: bossToken)
+            async let other = deactivate(boss, as: deputyToken)
+            let statuses = try await [one, other]
+            // The other is refused: 409 when its write reached the database (or the check before it), 401 when the first
+            // had already ended its session (a deactivated operator's token stops working).
+            #expect(statuses.filter { $0 == .ok }.count == 1 && statuses.allSatisfy { [.ok, .conflict, .unauthorized].contains($0) }, "\(statuses)")
+            #expect(try await database.query("SELECT count(*)::int FROM operators WHERE role = 'admin' AND active", logger: logger)
+                .collect().first?.decode(Int.self) == 1)
+        }
+    }
+
     @Test func nobodyLocksThemselvesOrTheLastAdminOutAndActorsAreDeactivatedNotDeleted() async throws {
         try await withBackend { client, harness in
             let boss = try Self.token(try await Self.login(client, "boss"))

@@ -22,13 +22,16 @@ public struct DatabaseModel: Codable, Hashable, Sendable {
         /// The input rules of the columns the API writes (`min`, `format`, `range`, no control characters); written
         /// to a snapshot only when there are any.
         public var rules: [RuleCheck] = []
+        /// `at_least_one:`: a row matching `predicate` survives every update and delete; written only when declared.
+        public var atLeastOne: AtLeastOne?
 
         public func column(named name: String) -> Column? { columns.first { $0.name == name } }
 
-        enum CodingKeys: String, CodingKey { case name, columns, primaryKey, foreignKeys, uniqueConstraints, checks, indexes, appendOnly, rules }
+        enum CodingKeys: String, CodingKey { case name, columns, primaryKey, foreignKeys, uniqueConstraints, checks, indexes, appendOnly, rules, atLeastOne }
 
         public init(name: String, columns: [Column], primaryKey: [String], foreignKeys: [ForeignKey], uniqueConstraints: [UniqueConstraint],
-                    checks: [ValueCheck], indexes: [Index], appendOnly: Bool = false, rules: [RuleCheck] = []) {
+                    checks: [ValueCheck], indexes: [Index], appendOnly: Bool = false, rules: [RuleCheck] = [], atLeastOne: AtLeastOne? = nil) {
+            self.atLeastOne = atLeastOne
             self.name = name
             self.columns = columns
             self.primaryKey = primaryKey
@@ -48,7 +51,8 @@ public struct DatabaseModel: Codable, Hashable, Sendable {
                       uniqueConstraints: try container.decode([UniqueConstraint].self, forKey: .uniqueConstraints),
                       checks: try container.decode([ValueCheck].self, forKey: .checks), indexes: try container.decode([Index].self, forKey: .indexes),
                       appendOnly: try container.decodeIfPresent(Bool.self, forKey: .appendOnly) ?? false,
-                      rules: try container.decodeIfPresent([RuleCheck].self, forKey: .rules) ?? [])
+                      rules: try container.decodeIfPresent([RuleCheck].self, forKey: .rules) ?? [],
+                      atLeastOne: try container.decodeIfPresent(AtLeastOne.self, forKey: .atLeastOne))
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -62,7 +66,15 @@ public struct DatabaseModel: Codable, Hashable, Sendable {
             try container.encode(indexes, forKey: .indexes)
             if appendOnly { try container.encode(appendOnly, forKey: .appendOnly) }
             if !rules.isEmpty { try container.encode(rules, forKey: .rules) }
+            try container.encodeIfPresent(atLeastOne, forKey: .atLeastOne)
         }
+    }
+
+    /// The trigger of `at_least_one:`: its SQL condition, and the code and message of the refusal.
+    public struct AtLeastOne: Codable, Hashable, Sendable {
+        public var predicate: String
+        public var code: String
+        public var message: String
     }
 
     public struct Column: Codable, Hashable, Sendable {

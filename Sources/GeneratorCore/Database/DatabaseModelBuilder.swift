@@ -54,7 +54,11 @@ public enum DatabaseModelBuilder {
         return DatabaseModel.Table(
             name: table, columns: columns, primaryKey: entity.primaryKey.map { [$0.name] } ?? [],
             foreignKeys: foreignKeys, uniqueConstraints: uniques, checks: checks, indexes: indexes, appendOnly: entity.appendOnly,
-            rules: rules(of: entity))
+            rules: rules(of: entity), atLeastOne: entity.atLeastOne.map { rule in
+                DatabaseModel.AtLeastOne(
+                    predicate: rule.conditions.map { "\($0.field.value) = \(SQLNames.literal($0.value.value))" }.joined(separator: " AND "),
+                    code: rule.code.value, message: rule.message)
+            })
     }
 
     /// The CHECK constraints of the input rules, for the fields the API writes (the same rules its validation

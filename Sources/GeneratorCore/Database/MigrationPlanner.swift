@@ -69,6 +69,21 @@ public struct MigrationPlanner {
             triggers.append(.init(sql: "CREATE TRIGGER \(Self.appendOnlyTrigger(newTable.name)) BEFORE UPDATE OR DELETE OR TRUNCATE ON \(newTable.name) "
                                   + "FOR EACH STATEMENT EXECUTE FUNCTION stam_refuse_change();"))
         }
+        for oldTable in old.tables where oldTable.atLeastOne != nil && new.table(named: oldTable.name)?.atLeastOne != oldTable.atLeastOne {
+            for event in ["update", "delete"] {
+                drops.append(.init(sql: "DROP TRIGGER \(Self.atLeastOneTrigger(oldTable.name))_\(event) ON \(oldTable.name);"))
+            }
+            drops.append(.init(sql: "DROP FUNCTION \(Self.atLeastOneTrigger(oldTable.name))();"))
+        }
+        for newTable in new.tables {
+            guard let rule = newTable.atLeastOne, old.table(named: newTable.name)?.atLeastOne != rule else { continue }
+            triggers.append(.init(sql: Self.atLeastOneFunction(table: newTable.name, rule: rule)))
+            // One trigger per event: PostgreSQL allows a transition table only on a single-event trigger.
+            for event in ["UPDATE", "DELETE"] {
+                triggers.append(.init(sql: "CREATE TRIGGER \(Self.atLeastOneTrigger(newTable.name))_\(event.lowercased()) AFTER \(event) ON \(newTable.name) "
+                                      + "REFERENCING OLD TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION \(Self.atLeastOneTrigger(newTable.name))();"))
+            }
+        }
         for oldTable in old.tables where new.table(named: oldTable.name) == nil {
             // CASCADE drops the foreign keys of other tables that point at it; those tables' own diffs
             // already dropped or re-add them.
@@ -195,6 +210,30 @@ public struct MigrationPlanner {
     }
 
     static func appendOnlyTrigger(_ table: String) -> String { "\(table)_append_only" }
+
+    static func atLeastOneTrigger(_ table: String) -> String { "\(table)_at_least_one" }
+
+    /// After each update or delete that touched a matching row (`changed`: the rows as they were): one check at a
+    /// time (a transaction lock, so a concurrent write waits until the first commits and then sees its result),
+    /// refusing the statement when no row matches any more. Statements that touch no matching row (an operator's
+    /// login, a database that has none yet) pass without the lock.
+    static func atLeastOneFunction(table: String, rule: DatabaseModel.AtLeastOne) -> String {
+        """
+        CREATE OR REPLACE FUNCTION \(atLeastOneTrigger(table))() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF NOT EXISTS (SELECT 1 FROM changed WHERE \(rule.predicate)) THEN
+                RETURN NULL;
+            END IF;
+            PERFORM pg_advisory_xact_lock(hashtext(\(SQLNames.literal(atLeastOneTrigger(table)))));
+            IF NOT EXISTS (SELECT 1 FROM \(table) WHERE \(rule.predicate)) THEN
+                RAISE EXCEPTION USING ERRCODE = 'check_violation', CONSTRAINT = \(SQLNames.literal(rule.code)), TABLE = \(SQLNames.literal(table)),
+                    MESSAGE = \(SQLNames.literal(rule.message));
+            END IF;
+            RETURN NULL;
+        END;
+        $$;
+        """
+    }
 
     /// Refuses the statement, whoever runs it (the application's role owns its tables, so a REVOKE would not hold).
     static let appendOnlyFunction = """

@@ -4,7 +4,7 @@ import StamCore
 extension SchemaLoader {
     static let fieldKeys = ["type", "enum", "ref", "optional", "primary", "unique", "max", "min", "format", "range", "default", "on_delete",
                             "readonly", "doc"]
-    static let entityKeys = ["doc", "table", "fields", "indexes", "unique", "api", "actions", "append_only"]
+    static let entityKeys = ["doc", "table", "fields", "indexes", "unique", "api", "actions", "append_only", "at_least_one"]
 
     func loadEntitiesFile(_ root: SchemaNode) {
         guard let top = mapping(root, "the entities file", allowed: ["roles", "enums", "entities"]) else { return }
@@ -42,6 +42,7 @@ extension SchemaLoader {
         var entity = EntityDeclaration(name: entry.key, location: entry.keyLocation, table: table)
         entity.doc = doc(body)
         if let node = value(body, "append_only") { entity.appendOnly = bool(node, "'append_only' of \(what)") ?? false }
+        if let node = value(body, "at_least_one") { entity.atLeastOne = loadAtLeastOne(node, owner: what) }
         if let fields = value(body, "fields"), let entries = mapping(fields, "the fields of \(what)") {
             entity.fields = entries.compactMap { loadField($0, owner: what, allowsEntityKeys: true) }
             entity.incomplete = entity.fields.count != entries.count
@@ -63,6 +64,26 @@ extension SchemaLoader {
             }
         }
         return entity
+    }
+
+    private func loadAtLeastOne(_ node: SchemaNode, owner: String) -> AtLeastOneDeclaration? {
+        let what = "'at_least_one' of \(owner)"
+        guard let body = mapping(node, what, allowed: ["where", "code", "message"]) else { return nil }
+        guard let whereNode = value(body, "where"), let entries = mapping(whereNode, "'where' of \(what)"), !entries.isEmpty,
+              let codeNode = value(body, "code"), let code = locatedString(codeNode, "'code' of \(what)"),
+              let messageNode = value(body, "message"), let message = string(messageNode, "'message' of \(what)") else {
+            diagnostics.error("\(what) needs 'where' (field: value, ...), 'code' and 'message', e.g. "
+                              + "at_least_one: { where: { role: admin, active: true }, code: last_admin, message: \"...\" }", at: node.location)
+            return nil
+        }
+        let conditions = entries.compactMap { entry -> (field: Located<String>, value: Located<String>)? in
+            guard let value = entry.value.scalar else {
+                diagnostics.error("a condition of \(what) compares a field with one value, e.g. active: true", at: entry.value.location)
+                return nil
+            }
+            return (Located(entry.key, at: entry.keyLocation), Located(value, at: entry.value.location))
+        }
+        return AtLeastOneDeclaration(conditions: conditions, code: code, message: message, location: node.location)
     }
 
     static let actionKeys = ["roles", "doc", "body", "status", "returns", "conflict"]

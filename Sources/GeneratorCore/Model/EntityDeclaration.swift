@@ -12,6 +12,9 @@ public struct EntityDeclaration: Hashable, Sendable {
     /// `append_only: true`: rows are never changed or removed; the database refuses UPDATE and DELETE (a trigger),
     /// whoever asks.
     public var appendOnly = false
+    /// `at_least_one:` rows that must never all be gone (the last active admin); the database refuses the write
+    /// that would leave none, under a lock, so two concurrent writes cannot both pass.
+    public var atLeastOne: AtLeastOneDeclaration?
     /// Some field could not be loaded (already reported); checks that need every field are skipped so one
     /// typo does not cascade into more errors.
     public var incomplete = false

@@ -42,10 +42,38 @@ extension SchemaValidator {
             }
         }
         if let api = entity.api { check(api, of: entity) }
+        if let rule = entity.atLeastOne { check(rule, of: entity) }
         for action in entity.actions {
             checkSnakeName(action.name, "action name", at: action.location, context: context)
             checkRoles(action.roles, for: "action '\(action.name)' of \(owner)")
             check(action, of: entity)
+        }
+    }
+
+    /// `at_least_one:` compares enum and bool fields of the entity with values they can hold.
+    private mutating func check(_ rule: AtLeastOneDeclaration, of entity: EntityDeclaration) {
+        checkSnakeName(rule.code.value, "'code' of at_least_one", at: rule.code.location, context: Naming.snakeCase(entity.name))
+        for condition in rule.conditions {
+            guard let field = entity.field(named: condition.field.value) else {
+                diagnostics.error("unknown field '\(condition.field.value)' in 'at_least_one' of entity '\(entity.name)'"
+                                  + NameSuggestion.hint(for: condition.field.value, in: entity.fields.map(\.name)), at: condition.field.location)
+                continue
+            }
+            switch field.kind {
+            case .scalar(.bool):
+                if !["true", "false"].contains(condition.value.value) {
+                    diagnostics.error("'\(field.name)' is a bool; compare it with true or false", at: condition.value.location)
+                }
+            case .enumeration(let name):
+                let values = schema.enumeration(named: name.value)?.values.map(\.value) ?? []
+                if !values.contains(condition.value.value) {
+                    diagnostics.error("'\(condition.value.value)' is not a value of \(name.value)\(NameSuggestion.hint(for: condition.value.value, in: values))",
+                                      at: condition.value.location)
+                }
+            default:
+                diagnostics.error("'at_least_one' compares enum and bool fields; '\(field.name)' of entity '\(entity.name)' is neither",
+                                  at: condition.field.location)
+            }
         }
     }
 

@@ -79,6 +79,9 @@ public struct APIError: Error, HTTPResponseError, CustomStringConvertible, Senda
         case "23505":
             return APIError(status: .conflict, code: "duplicate", message: "a \(table) row with this value already exists",
                             fields: [FieldError(field: Self.column(of: constraint, table: table, suffix: "_key"), message: "must be unique")])
+        case "23514" where !constraint.isEmpty && !constraint.hasSuffix("_rule") && !constraint.hasSuffix("_check"):
+            // A schema `at_least_one:` trigger refused the write; its constraint name is the code the schema chose.
+            return APIError(status: .conflict, code: constraint, message: error.serverInfo?[.message] ?? "the write would leave none of a required row")
         case "23514", "22001", "22003":
             // `<table>_<column>_check` (an enum's values) or `<table>_<column>_rule` (the schema's input rules).
             let suffix = constraint.hasSuffix("_rule") ? "_rule" : "_check"
