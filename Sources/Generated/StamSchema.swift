@@ -5,7 +5,7 @@ import StamCore
 /// What this build of stam was generated from.
 public enum StamSchema {
     /// SHA-256 over the schema files; changes whenever the schema does.
-    public static let fingerprint = "a63416dee4acf17e6499e8d5e6e8207e94a1caecd3c261281eab069d53d8ea4a"
+    public static let fingerprint = "a2fc20aba74dba18ad1869b0bca881b991ede82b84583bb502a7a208479fb615"
 
     public static let entityTypes: [any Entity.Type] = [
         Site.self,

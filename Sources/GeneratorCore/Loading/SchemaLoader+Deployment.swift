@@ -125,7 +125,7 @@ extension SchemaLoader {
 
     private func loadNetwork(_ entry: SchemaNode.Entry) -> NetworkDeclaration? {
         let what = "network '\(entry.key)'"
-        guard let body = mapping(entry.value, what, allowed: ["driver", "parent", "subnet", "gateway", "doc"]) else { return nil }
+        guard let body = mapping(entry.value, what, allowed: ["driver", "parent", "subnet", "gateway", "internal", "doc"]) else { return nil }
         let driver = value(body, "driver").flatMap { node in
             perEnvironment(node, "the driver of \(what)") { choice($0, "network driver", as: NetworkDeclaration.Driver.self) }
         } ?? PerEnvironment(common: .bridge, location: entry.keyLocation)
@@ -134,6 +134,9 @@ extension SchemaLoader {
         network.parent = value(body, "parent").flatMap { string($0, "'parent' of \(what)") }
         network.subnet = value(body, "subnet").flatMap { string($0, "'subnet' of \(what)") }
         network.gateway = value(body, "gateway").flatMap { string($0, "'gateway' of \(what)") }
+        network.isInternal = value(body, "internal").flatMap { node in
+            perEnvironment(node, "'internal' of \(what)") { self.bool($0, "'internal' of \(what)") }
+        }
         return network
     }
 

@@ -135,6 +135,10 @@ public struct NetworkDeclaration: Hashable, Sendable {
     /// The network's subnet and gateway (compose reads <NAME>_SUBNET and <NAME>_GATEWAY).
     public var subnet: String?
     public var gateway: String?
+    /// `internal:` no route out of the network: its containers reach each other and nothing else, not even another
+    /// network's containers through the host. A wall between roles; a container that must be reached from outside
+    /// (a published port) or reach out needs one network that is not internal.
+    public var isInternal: PerEnvironment<Bool>?
 
     /// The prefix of the compose variables that override this network's site-specific values.
     public var variablePrefix: String { name.uppercased().replacingOccurrences(of: "-", with: "_") }

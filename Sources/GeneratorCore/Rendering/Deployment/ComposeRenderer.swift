@@ -73,8 +73,9 @@ struct ComposeRenderer {
 
     struct Network {
         var name: String; var driver: String; var networkParent: String?; var subnet: String; var networkGateway: String?; var hasIPAM: Bool
-        /// A bridge whose traffic to other networks is dropped: without it, networks by role would be names only.
-        var isolated: Bool
+        /// No route out (`internal:`): without it, a container of another network could reach this one's containers
+        /// by address through the host, and networks by role would be names only.
+        var isInternal: Bool
     }
     struct Secret { var name: String; var file: String }
 
@@ -98,7 +99,7 @@ struct ComposeRenderer {
                 networkParent: macvlan ? network.parent.map { TemplateValues.variable("\(prefix)_PARENT", default: $0) } : nil,
                 subnet: network.subnet.map { TemplateValues.variable("\(prefix)_SUBNET", default: $0) } ?? "",
                 networkGateway: macvlan ? network.gateway.map { TemplateValues.variable("\(prefix)_GATEWAY", default: $0) } : nil,
-                hasIPAM: macvlan && network.subnet != nil, isolated: driver == .bridge)
+                hasIPAM: macvlan && network.subnet != nil, isInternal: network.isInternal?.value(in: env) ?? false)
         }
         let usedVolumes = Set(running.flatMap { $0.volumes.compactMap { $0.value.split(separator: ":").first.map(String.init) } })
         let volumes = deployment.volumes.map(\.name).filter { usedVolumes.contains($0) }
