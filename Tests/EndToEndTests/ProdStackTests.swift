@@ -117,10 +117,12 @@ import Testing
         let guesses = try (0..<6).map { _ in
             try attacker.call("POST", "/api/auth/login", body: #"{"login":"\#(summary.adminLogin)","password":"a wrong guess"}"#).status
         }
-        #expect(guesses == [401, 401, 401, 429, 429, 429], "\(guesses)")
+        // Three free failures, then refusals; a guess that comes after its delay ran out (1 s, then 2 s: a slow
+        // machine) is checked again, and counted, as the throttle says.
+        #expect(Array(guesses.prefix(4)) == [401, 401, 401, 429] && guesses.allSatisfy { $0 == 401 || $0 == 429 }, "\(guesses)")
         try desk.login(summary.adminLogin, password: try stack.adminPassword)  // throws unless 200
         let failures = try api.call("GET", "/api/audit-entries?action=login_failed&limit=100").items
-        #expect(failures.filter { $0["address"] as? String == attackerAddress }.count == 3, "\(failures)")
+        #expect(failures.filter { $0["address"] as? String == attackerAddress }.count == guesses.filter { $0 == 401 }.count, "\(failures)")
         #expect(try api.call("GET", "/api/audit-entries?action=login&limit=100").items.contains { $0["address"] as? String == deskAddress })
         let deskToken = try #require(desk.token)
         #expect(try desk.call("POST", "/api/auth/logout").status == 204)

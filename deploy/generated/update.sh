@@ -23,8 +23,15 @@ fi
 compose up --no-deps --exit-code-from migrate migrate
 compose up -d --remove-orphans
 # nginx resolves the backends' names only when it starts or reloads: a recreated backend has a new address, and
-# without this nginx would keep sending to the old one (502) until its own restart.
-compose exec -T nginx nginx -s reload
+# without this nginx would keep sending to the old one (502) until its own restart. A container just recreated on
+# several networks may not be in the engine's DNS for a moment ("host not found in upstream"): nginx then keeps its
+# running configuration, and the reload is tried again, for up to 30 s.
+reloaded=0
+for attempt in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do
+    if compose exec -T nginx nginx -s reload; then reloaded=1; break; fi
+    sleep 2
+done
+[ "$reloaded" = 1 ] || { echo "update.sh: nginx did not reload (the backends' names do not resolve)" >&2; exit 1; }
 # Old images, where the engine has the docker CLI (podman: `podman image prune -f`). Best effort: the rollout is done
 # by now, and podman's Docker API refuses the whole prune when an old image still backs a stopped container.
 if command -v docker >/dev/null 2>&1; then
