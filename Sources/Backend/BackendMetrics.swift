@@ -3,7 +3,7 @@ import Foundation
 import Prometheus
 import Synchronization
 
-/// The backend's figures on `/metrics` (same port as the API; nginx does not pass `/metrics` through):
+/// The backend's figures on `/metrics` of its own observability port (`BackendRouter.observability`), not the API's:
 /// - `http_requests_total{method,route,status}` and `http_request_duration_seconds{method,route}`: the
 ///   route is the matched template (`/api/alarms/:id`), never the raw path, so ids cannot explode the series;
 /// - `stam_websocket_clients`, `stam_websocket_slow_disconnects_total`, `stam_live_messages_delivered_total`:

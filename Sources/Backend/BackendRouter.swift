@@ -3,6 +3,7 @@ import Foundation
 import Generated
 import GeneratedAPI
 import Hummingbird
+import Logging
 import Observability
 import Outbox
 import Persistence
@@ -45,22 +46,27 @@ public struct BackendRouter: Sendable {
         login = LoginController(repositories: repositories, tokens: tokens, throttle: throttle, sessions: sessions, metrics: metrics)
     }
 
+    /// `/metrics`, `/healthz` and `/readyz` on a port of their own, which only Prometheus's network reaches:
+    /// the API's port is the one nginx forwards to, and the figures (routes, logins refused, clients) are not
+    /// the operators' business. The API keeps `/healthz` and `/readyz` for nginx and the engine's checks.
+    public func observability(host: String, port: Int, logger: Logger) -> ObservabilityServer {
+        let metrics = self.metrics
+        return ObservabilityServer(configuration: .init(host: host, port: port), registry: metrics.registry,
+                                   readinessChecks: readiness, beforeScrape: { metrics.refreshLiveFigures() }, logger: logger)
+    }
+
     public func build() -> Router<StamRequestContext> {
         let router = Router(context: StamRequestContext.self)
         router.add(middleware: HTTPMetricsMiddleware(metrics: metrics))
         router.add(middleware: RequestIDMiddleware())
         router.add(middleware: ClientAddressMiddleware(proxies: proxies))
         router.add(middleware: MethodNotAllowedMiddleware(openAPIDocument: OpenAPIDocument.json,
-                                                          extra: ["/openapi.json": ["GET"], "/metrics": ["GET"], "/ws": ["GET"]]))
+                                                          extra: ["/openapi.json": ["GET"], "/ws": ["GET"]]))
         router.get("/healthz") { _, _ in Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ok\n"))) }
         router.get("/readyz") { _, _ in
             let state = await ObservabilityServer.readiness(of: readiness)
             struct Body: Encodable { var ready: Bool; var failing: [String] }
             return try APIResponse.json(Body(ready: state.ready, failing: state.failing), status: state.ready ? .ok : .serviceUnavailable)
-        }
-        router.get("/metrics") { _, _ in
-            metrics.refreshLiveFigures()
-            return await ObservabilityServer.metricsResponse(registry: metrics.registry, readiness: readiness)
         }
         router.get("/openapi.json") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"],

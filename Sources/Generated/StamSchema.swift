@@ -5,7 +5,7 @@ import StamCore
 /// What this build of stam was generated from.
 public enum StamSchema {
     /// SHA-256 over the schema files; changes whenever the schema does.
-    public static let fingerprint = "a2fc20aba74dba18ad1869b0bca881b991ede82b84583bb502a7a208479fb615"
+    public static let fingerprint = "5745b6ee1dac4f90178659450481f4ad0f9d92deab90d0212034c6db35467586"
 
     public static let entityTypes: [any Entity.Type] = [
         Site.self,

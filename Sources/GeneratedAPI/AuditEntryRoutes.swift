@@ -10,7 +10,7 @@ import StamCore
 
 /// The `/api/audit-entries` routes of `AuditEntry`.
 ///
-/// Declared at schema/entities.yaml:411.
+/// Declared at schema/entities.yaml:413.
 public struct AuditEntryRoutes: Sendable {
     public let repository: AuditEntryRepository
 
@@ -31,6 +31,8 @@ public struct AuditEntryRoutes: Sendable {
         filter.action = query.string("action", max: 64)
         filter.entityType = query.string("entity_type", max: 64)
         filter.entityId = query.uuid("entity_id")
+        filter.createdAtFrom = query.date("created_at_from")
+        filter.createdAtTo = query.date("created_at_to")
         let page = query.page(defaultSort: AuditEntryRepository.Sort.createdAt)
         try query.finish()
         return try await APIResponse.list(request: request) {

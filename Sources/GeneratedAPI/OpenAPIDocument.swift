@@ -3641,6 +3641,24 @@ public enum OpenAPIDocument {
               "format" : "uuid",
               "type" : "string"
             }
+          },
+          {
+            "description" : "Only rows whose raised_at is at or after this (inclusive).",
+            "in" : "query",
+            "name" : "raised_at_from",
+            "schema" : {
+              "format" : "date-time",
+              "type" : "string"
+            }
+          },
+          {
+            "description" : "Only rows whose raised_at is before this (exclusive).",
+            "in" : "query",
+            "name" : "raised_at_to",
+            "schema" : {
+              "format" : "date-time",
+              "type" : "string"
+            }
           }
         ],
         "responses" : {
@@ -4311,6 +4329,24 @@ public enum OpenAPIDocument {
             "name" : "entity_id",
             "schema" : {
               "format" : "uuid",
+              "type" : "string"
+            }
+          },
+          {
+            "description" : "Only rows whose created_at is at or after this (inclusive).",
+            "in" : "query",
+            "name" : "created_at_from",
+            "schema" : {
+              "format" : "date-time",
+              "type" : "string"
+            }
+          },
+          {
+            "description" : "Only rows whose created_at is before this (exclusive).",
+            "in" : "query",
+            "name" : "created_at_to",
+            "schema" : {
+              "format" : "date-time",
               "type" : "string"
             }
           }
@@ -6066,6 +6102,24 @@ public enum OpenAPIDocument {
             "schema" : {
               "format" : "int32",
               "type" : "integer"
+            }
+          },
+          {
+            "description" : "Only rows whose occurred_at is at or after this (inclusive).",
+            "in" : "query",
+            "name" : "occurred_at_from",
+            "schema" : {
+              "format" : "date-time",
+              "type" : "string"
+            }
+          },
+          {
+            "description" : "Only rows whose occurred_at is before this (exclusive).",
+            "in" : "query",
+            "name" : "occurred_at_to",
+            "schema" : {
+              "format" : "date-time",
+              "type" : "string"
             }
           }
         ],

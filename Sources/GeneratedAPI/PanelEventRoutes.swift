@@ -30,6 +30,8 @@ public struct PanelEventRoutes: Sendable {
         filter.panelId = query.uuid("panel_id")
         filter.source = query.enumeration("source", EventSource.self)
         filter.eventCode = query.int("event_code")
+        filter.occurredAtFrom = query.date("occurred_at_from")
+        filter.occurredAtTo = query.date("occurred_at_to")
         let page = query.page(defaultSort: PanelEventRepository.Sort.occurredAt)
         try query.finish()
         return try await APIResponse.list(request: request) {

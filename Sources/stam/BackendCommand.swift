@@ -27,6 +27,15 @@ struct BackendCommand: AsyncParsableCommand {
     @Option(help: "Port to listen on.")
     var port = 8000
 
+    /// The backend's `ports.metrics` in schema/deployment.yaml, which the generated prometheus.yml scrapes.
+    static let defaultMetricsPort = 9100
+
+    @Option(help: "Port of /metrics, /healthz and /readyz, apart from the API's (0: any free port).")
+    var metricsPort = BackendCommand.defaultMetricsPort
+
+    @Option(help: "Address the metrics server listens on.")
+    var metricsHost = "0.0.0.0"
+
     @Option(help: "postgresql://user@host:port/database (default: $DATABASE_URL).")
     var databaseURL: String?
 
@@ -111,11 +120,14 @@ struct BackendCommand: AsyncParsableCommand {
         let application = BackendApplication.make(
             router: backend.build(), live: LiveSocket(hub: hub, tokens: tokens, sessions: backend.sessions, state: RedisLiveState(client: redis)),
             host: host, port: port, logger: logger)
+        let observability = backend.observability(host: metricsHost, port: metricsPort, logger: logger)
         logger.info("backend starting", metadata: [
             "instance": "\(name)", "database": "\(database.redactedURL)", "broker": "\(amqp.redactedURL)", "port": "\(port)",
+            "metrics": "\(metricsHost):\(metricsPort)",
         ])
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: client), .init(service: proxies), .init(service: outbox), .init(service: feed), .init(service: smsConsumer), .init(service: application)]
+            services: [.init(service: client), .init(service: proxies), .init(service: outbox), .init(service: feed), .init(service: smsConsumer), .init(service: application),
+                       .init(service: observability)]
                 + (lagMonitor.map { [.init(service: $0)] } ?? []),
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()

@@ -76,7 +76,7 @@ import Testing
               # Replication lag: below the warning nothing; above it a warning; above critical both.
               - interval: 15s
                 input_series:
-                  - series: 'pg_replication_lag_seconds{job="backend", instance="backend-1:8000"}'
+                  - series: 'pg_replication_lag_seconds{job="backend", instance="backend-1:9100"}'
                     values: '\(warning)x11 \(warning + 5)x11 \(critical + 5)x11'
                 alert_rule_test:
                   - eval_time: 150s
@@ -124,7 +124,7 @@ import Testing
                     values: '1x4 0x40'
                   - series: 'stam_panel_connected{job="satel-worker", instance="satel-worker:9101", panel_id="p2"}'
                     values: '1x44'
-                  - series: 'up{job="backend", instance="backend-2:8000"}'
+                  - series: 'up{job="backend", instance="backend-2:9100"}'
                     values: '1x4 0x40'
                 alert_rule_test:
                   - eval_time: \(60 + monitoring.panelDisconnectedSeconds + 30)s
@@ -136,17 +136,17 @@ import Testing
                   - eval_time: \(60 + monitoring.backendNotReadySeconds + 30)s
                     alertname: BackendNotReady
                     exp_alerts:
-                      - exp_labels: { severity: critical, job: backend, instance: "backend-2:8000" }
+                      - exp_labels: { severity: critical, job: backend, instance: "backend-2:9100" }
                         exp_annotations:
-                          summary: "Backend backend-2:8000 not ready for \(TemplateValuesForTests.duration(monitoring.backendNotReadySeconds))"
+                          summary: "Backend backend-2:9100 not ready for \(TemplateValuesForTests.duration(monitoring.backendNotReadySeconds))"
               # Logins: refusals above the schema's rate over both backends fire; successes, and refusals below it, do not.
               - interval: 15s
                 input_series:
-                  - series: 'stam_login_attempts_total{job="backend", instance="backend-1:8000", outcome="refused"}'
+                  - series: 'stam_login_attempts_total{job="backend", instance="backend-1:9100", outcome="refused"}'
                     values: '0+\(monitoring.loginRefusalsPerMinute / 4)x80'
-                  - series: 'stam_login_attempts_total{job="backend", instance="backend-2:8000", outcome="throttled_account_address"}'
+                  - series: 'stam_login_attempts_total{job="backend", instance="backend-2:9100", outcome="throttled_account_address"}'
                     values: '0+\(monitoring.loginRefusalsPerMinute / 4)x80'
-                  - series: 'stam_login_attempts_total{job="backend", instance="backend-2:8000", outcome="success"}'
+                  - series: 'stam_login_attempts_total{job="backend", instance="backend-2:9100", outcome="success"}'
                     values: '0+100x80'
                 alert_rule_test:
                   - eval_time: \(300 + monitoring.loginRefusalsForSeconds + 30)s
@@ -157,9 +157,9 @@ import Testing
                           summary: "More than \(monitoring.loginRefusalsPerMinute) refused logins a minute for \(TemplateValuesForTests.duration(monitoring.loginRefusalsForSeconds))"
               - interval: 15s
                 input_series:
-                  - series: 'stam_login_attempts_total{job="backend", instance="backend-1:8000", outcome="refused"}'
+                  - series: 'stam_login_attempts_total{job="backend", instance="backend-1:9100", outcome="refused"}'
                     values: '0+\(monitoring.loginRefusalsPerMinute / 8)x80'
-                  - series: 'stam_login_attempts_total{job="backend", instance="backend-2:8000", outcome="success"}'
+                  - series: 'stam_login_attempts_total{job="backend", instance="backend-2:9100", outcome="success"}'
                     values: '0+100x80'
                 alert_rule_test:
                   - eval_time: \(300 + monitoring.loginRefusalsForSeconds + 30)s

@@ -151,6 +151,17 @@ import Testing
             for address in addresses { #expect(try !opens(address, port), "the edge reaches \(service) at \(address)") }
         }
 
+        // The backends' figures are on their own port: Prometheus scrapes it, the API's port (nginx's upstream)
+        // does not serve them.
+        let backend2 = try summary.address("backend-2")
+        #expect(try await HTTPGet.get(port: 8000, host: backend2, path: "/metrics", timeout: 5).status == 404)
+        #expect(try await HTTPGet.get(port: 9100, host: backend2, path: "/metrics", timeout: 5).body.contains("stam_login_attempts_total"))
+        let prometheus = try summary.address("prometheus")
+        try await eventually("Prometheus scrapes both backends", timeout: .seconds(60)) {
+            let answer = try await HTTPGet.get(port: 9090, host: prometheus, path: "/api/v1/query?query=up%7Bjob%3D%22backend%22%7D%3D%3D1", timeout: 5)
+            return answer.body.contains("backend-1:9100") && answer.body.contains("backend-2:9100")
+        }
+
         // Gone before the update step: compose's --remove-orphans would take containers of its project that no
         // service declares for orphans (the label is only there so a killed run's cleanup finds them).
         for name in ["attacker", "admin-desk"] { try LocalStackRun.podman(["rm", "-f", "-t", "0", "\(project)_\(name)"]) }

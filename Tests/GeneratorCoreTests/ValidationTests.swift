@@ -345,4 +345,19 @@ import Testing
                 api: { list: [operator], filters: [host], sort: [host] }
             """) == ["schema/entities.yaml:12:21: error: unknown type 'strin'; did you mean 'string'?"])
     }
+
+    /// `ranges:` bound a list by an ordered field; a field without a meaningful order, or none at all, is named.
+    @Test func aRangeNeedsAnOrderedFieldOfTheEntity() {
+        #expect(SchemaSnippet.errors(entities: Self.site + """
+              Panel:
+                fields:
+                  id: { type: uuid, primary: true }
+                  active: { type: bool }
+                  created_at: { type: timestamp }
+                api: { list: [operator], ranges: [active, created_at, creted_at] }
+            """) == [
+            "schema/entities.yaml:14:39: error: field 'active' of entity 'Panel' cannot be a range: only timestamps, dates and numbers have one; make it a filter instead",
+            "schema/entities.yaml:14:59: error: unknown range 'creted_at' for entity 'Panel'; did you mean 'created_at'?",
+        ])
+    }
 }

@@ -223,8 +223,9 @@ import _CryptoExtras
                 hub: LiveHub(), listCache: listCache, logger: logger)
             let publisher = Publisher(configuration: rabbit.configuration, topology: StamTopology.messaging, logger: logger)
             let metrics = BackendMetrics(listCache: listCache)
-            let router = BackendRouter(repositories: repositories, tokens: tokens, outbox: OutboxNotifier(client: client, logger: logger),
-                                       readiness: [], metrics: metrics, listCache: listCache).build()
+            let backend = BackendRouter(repositories: repositories, tokens: tokens, outbox: OutboxNotifier(client: client, logger: logger),
+                                        readiness: [], metrics: metrics, listCache: listCache)
+            let router = backend.build()
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await feed.run() }
                 defer { group.cancelAll() }
@@ -276,7 +277,7 @@ import _CryptoExtras
                     let sites = try await client.execute(uri: "/api/sites", method: .get, headers: headers)
                     #expect(sites.status == .ok && sites.headers[.listCache] == nil)
 
-                    let metricsText = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+                    let metricsText = try await APITests.scrape(backend).body
                     #expect(metricsText.contains(#"stam_list_cache_requests_total{result="hit"}"#))
                     #expect(metricsText.contains("stam_list_cache_enabled 1"))
                 }

@@ -134,6 +134,41 @@ import HummingbirdWSClient
         }
     }
 
+    /// An admin reads the trail of a period through the API: `created_at_from` inclusive, `created_at_to`
+    /// exclusive, so consecutive periods share no entry and miss none; a supervisor may read it too, an operator
+    /// may not; a bound that is not a date-time is a 422.
+    @Test func adminsReadTheAuditTrailOfAPeriod() async throws {
+        try await withBackend { client, harness in
+            let admin = try Self.token(try await Self.login(client, "boss"))
+            let before = Date()
+            try await Task.sleep(for: .milliseconds(20))
+            _ = try await Self.login(client, "ola", "wrong once", from: "192.0.2.7")
+            try await Task.sleep(for: .milliseconds(20))
+            let middle = Date()
+            try await Task.sleep(for: .milliseconds(20))
+            _ = try await Self.login(client, "ola", "wrong twice", from: "192.0.2.8")
+            try await Task.sleep(for: .milliseconds(20))
+            let after = Date()
+            func addresses(_ query: String) async throws -> [String] {
+                let response = try await client.execute(uri: "/api/audit-entries?action=login_failed&sort=created_at&\(query)", method: .get,
+                                                         headers: [.authorization: "Bearer \(admin)"])
+                #expect(response.status == .ok, "\(query): \(String(buffer: response.body))")
+                return (try APITests.object(response)["items"] as? [[String: Any]] ?? []).compactMap { $0["address"] as? String }
+            }
+            func stamp(_ date: Date) -> String { date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)) }
+            #expect(try await addresses("created_at_from=\(stamp(before))") == ["192.0.2.7", "192.0.2.8"])
+            #expect(try await addresses("created_at_from=\(stamp(before))&created_at_to=\(stamp(middle))") == ["192.0.2.7"])
+            #expect(try await addresses("created_at_from=\(stamp(middle))&created_at_to=\(stamp(after))") == ["192.0.2.8"])
+            #expect(try await addresses("created_at_to=\(stamp(before))") == [])
+            let bad = try await client.execute(uri: "/api/audit-entries?created_at_from=yesterday", method: .get,
+                                               headers: [.authorization: "Bearer \(admin)"])
+            #expect(bad.status == .unprocessableContent)
+            let operatorToken = try Self.token(try await Self.login(client, "ola"))
+            #expect(try await client.execute(uri: "/api/audit-entries?created_at_from=\(stamp(before))", method: .get,
+                                             headers: [.authorization: "Bearer \(operatorToken)"]).status == .forbidden)
+        }
+    }
+
     // MARK: Sessions
 
     @Test func logoutAndAnAdminsRevocationEndTokensAtOnce() async throws {

@@ -125,7 +125,7 @@ do {
         let log = "\(base)/backend-\(label).log"
         let process = try LocalProcess(
             name: "stam backend (\(label))", executable: stam,
-            arguments: ["backend", "--host", "127.0.0.1", "--port", String(port),
+            arguments: ["backend", "--host", "127.0.0.1", "--port", String(port), "--metrics-host", "127.0.0.1", "--metrics-port", "0",
                         "--database-url", "postgresql://app@127.0.0.1:\(postgres.port)/stam",
                         "--amqp-url", "amqp://\(rabbit.username)@127.0.0.1:\(rabbit.port)/\(rabbit.virtualHost)",
                         "--redis-url", redis.url, "--instance", "bench-\(label)"] + extra,

@@ -7,57 +7,57 @@ import StamCore
 ///
 /// Table `alarms`.
 ///
-/// Declared at schema/entities.yaml:231.
+/// Declared at schema/entities.yaml:232.
 public struct Alarm: Entity {
     public static let tableName = "alarms"
     public static let columnNames: [String] = ["id", "site_id", "panel_id", "panel_event_id", "kind", "priority", "state", "title", "zone_number", "partition_number", "assignee_id", "raised_at", "acknowledged_at", "taken_at", "closed_at", "version"]
 
-    /// Declared at schema/entities.yaml:234.
+    /// Declared at schema/entities.yaml:235.
     public var id: UUID
 
-    /// Declared at schema/entities.yaml:235.
+    /// Declared at schema/entities.yaml:236.
     public var siteId: UUID
 
-    /// Declared at schema/entities.yaml:236.
+    /// Declared at schema/entities.yaml:237.
     public var panelId: UUID?
 
-    /// Declared at schema/entities.yaml:237.
+    /// Declared at schema/entities.yaml:238.
     public var panelEventId: UUID?
 
-    /// Declared at schema/entities.yaml:238.
+    /// Declared at schema/entities.yaml:239.
     public var kind: AlarmKind
 
-    /// Declared at schema/entities.yaml:239.
+    /// Declared at schema/entities.yaml:240.
     public var priority: AlarmPriority
 
-    /// Declared at schema/entities.yaml:240.
+    /// Declared at schema/entities.yaml:241.
     public var state: AlarmState
 
-    /// Declared at schema/entities.yaml:241.
+    /// Declared at schema/entities.yaml:242.
     public var title: String
 
-    /// Declared at schema/entities.yaml:242.
+    /// Declared at schema/entities.yaml:243.
     public var zoneNumber: Int?
 
-    /// Declared at schema/entities.yaml:243.
+    /// Declared at schema/entities.yaml:244.
     public var partitionNumber: Int?
 
-    /// Declared at schema/entities.yaml:244.
+    /// Declared at schema/entities.yaml:245.
     public var assigneeId: UUID?
 
-    /// Declared at schema/entities.yaml:245.
+    /// Declared at schema/entities.yaml:246.
     public var raisedAt: Date
 
-    /// Declared at schema/entities.yaml:246.
+    /// Declared at schema/entities.yaml:247.
     public var acknowledgedAt: Date?
 
-    /// Declared at schema/entities.yaml:247.
+    /// Declared at schema/entities.yaml:248.
     public var takenAt: Date?
 
-    /// Declared at schema/entities.yaml:248.
+    /// Declared at schema/entities.yaml:249.
     public var closedAt: Date?
 
-    /// Declared at schema/entities.yaml:249.
+    /// Declared at schema/entities.yaml:250.
     public var version: Int
 
     public init(

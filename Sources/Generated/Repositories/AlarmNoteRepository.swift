@@ -7,7 +7,7 @@ import StamCore
 
 /// Data access for `AlarmNote` (table `alarm_notes`): insert, find, update, delete and keyset-paginated lists. Pass a transaction's connection as `on:` to take part in it.
 ///
-/// Declared at schema/entities.yaml:277.
+/// Declared at schema/entities.yaml:279.
 public struct AlarmNoteRepository: Sendable {
     public let context: DatabaseContext
 
@@ -16,7 +16,7 @@ public struct AlarmNoteRepository: Sendable {
     static let table = "alarm_notes"
     static let columns = "\"id\", \"alarm_id\", \"author_id\", \"body\", \"created_at\""
 
-    /// Equality filters from `api.filters`; a nil property does not filter.
+    /// Equality filters from `api.filters`, bounds from `api.ranges` (from inclusive, to exclusive); a nil property does not filter.
     public struct Filter: Sendable, Hashable {
         public var alarmId: UUID?
 

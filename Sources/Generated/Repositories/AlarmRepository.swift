@@ -7,7 +7,7 @@ import StamCore
 
 /// Data access for `Alarm` (table `alarms`): insert, find, update (optimistic: the row's `version` must match), delete and keyset-paginated lists. Pass a transaction's connection as `on:` to take part in it.
 ///
-/// Declared at schema/entities.yaml:231.
+/// Declared at schema/entities.yaml:232.
 public struct AlarmRepository: Sendable {
     public let context: DatabaseContext
 
@@ -16,7 +16,7 @@ public struct AlarmRepository: Sendable {
     static let table = "alarms"
     static let columns = "\"id\", \"site_id\", \"panel_id\", \"panel_event_id\", \"kind\", \"priority\", \"state\", \"title\", \"zone_number\", \"partition_number\", \"assignee_id\", \"raised_at\", \"acknowledged_at\", \"taken_at\", \"closed_at\", \"version\""
 
-    /// Equality filters from `api.filters`; a nil property does not filter.
+    /// Equality filters from `api.filters`, bounds from `api.ranges` (from inclusive, to exclusive); a nil property does not filter.
     public struct Filter: Sendable, Hashable {
         public var state: AlarmState?
         public var priority: AlarmPriority?
@@ -24,14 +24,18 @@ public struct AlarmRepository: Sendable {
         public var siteId: UUID?
         public var panelId: UUID?
         public var assigneeId: UUID?
+        public var raisedAtFrom: Date?
+        public var raisedAtTo: Date?
 
-        public init(state: AlarmState? = nil, priority: AlarmPriority? = nil, kind: AlarmKind? = nil, siteId: UUID? = nil, panelId: UUID? = nil, assigneeId: UUID? = nil) {
+        public init(state: AlarmState? = nil, priority: AlarmPriority? = nil, kind: AlarmKind? = nil, siteId: UUID? = nil, panelId: UUID? = nil, assigneeId: UUID? = nil, raisedAtFrom: Date? = nil, raisedAtTo: Date? = nil) {
             self.state = state
             self.priority = priority
             self.kind = kind
             self.siteId = siteId
             self.panelId = panelId
             self.assigneeId = assigneeId
+            self.raisedAtFrom = raisedAtFrom
+            self.raisedAtTo = raisedAtTo
         }
     }
 
@@ -148,6 +152,8 @@ public struct AlarmRepository: Sendable {
         if let value = filter.siteId { conditions.append("\"site_id\" = \(binds.add(value))") }
         if let value = filter.panelId { conditions.append("\"panel_id\" = \(binds.add(value))") }
         if let value = filter.assigneeId { conditions.append("\"assignee_id\" = \(binds.add(value))") }
+        if let value = filter.raisedAtFrom { conditions.append("\"raised_at\" >= \(binds.add(value))") }
+        if let value = filter.raisedAtTo { conditions.append("\"raised_at\" < \(binds.add(value))") }
         let sortName = "\(Self.table):\(sort.rawValue):\(direction.rawValue)"
         let nullFlag = sort.nullFlag ?? "false"
         if let cursor {

@@ -7,7 +7,7 @@ import StamCore
 
 /// Data access for `AuditEntry` (table `audit_entries`): insert, find, update, delete and keyset-paginated lists. Pass a transaction's connection as `on:` to take part in it.
 ///
-/// Declared at schema/entities.yaml:396.
+/// Declared at schema/entities.yaml:398.
 public struct AuditEntryRepository: Sendable {
     public let context: DatabaseContext
 
@@ -16,18 +16,22 @@ public struct AuditEntryRepository: Sendable {
     static let table = "audit_entries"
     static let columns = "\"id\", \"operator_id\", \"action\", \"entity_type\", \"entity_id\", \"request_id\", \"address\", \"details\"::text, \"created_at\""
 
-    /// Equality filters from `api.filters`; a nil property does not filter.
+    /// Equality filters from `api.filters`, bounds from `api.ranges` (from inclusive, to exclusive); a nil property does not filter.
     public struct Filter: Sendable, Hashable {
         public var operatorId: UUID?
         public var action: String?
         public var entityType: String?
         public var entityId: UUID?
+        public var createdAtFrom: Date?
+        public var createdAtTo: Date?
 
-        public init(operatorId: UUID? = nil, action: String? = nil, entityType: String? = nil, entityId: UUID? = nil) {
+        public init(operatorId: UUID? = nil, action: String? = nil, entityType: String? = nil, entityId: UUID? = nil, createdAtFrom: Date? = nil, createdAtTo: Date? = nil) {
             self.operatorId = operatorId
             self.action = action
             self.entityType = entityType
             self.entityId = entityId
+            self.createdAtFrom = createdAtFrom
+            self.createdAtTo = createdAtTo
         }
     }
 
@@ -118,6 +122,8 @@ public struct AuditEntryRepository: Sendable {
         if let value = filter.action { conditions.append("\"action\" = \(binds.add(value))") }
         if let value = filter.entityType { conditions.append("\"entity_type\" = \(binds.add(value))") }
         if let value = filter.entityId { conditions.append("\"entity_id\" = \(binds.add(value))") }
+        if let value = filter.createdAtFrom { conditions.append("\"created_at\" >= \(binds.add(value))") }
+        if let value = filter.createdAtTo { conditions.append("\"created_at\" < \(binds.add(value))") }
         let sortName = "\(Self.table):\(sort.rawValue):\(direction.rawValue)"
         let nullFlag = sort.nullFlag ?? "false"
         if let cursor {

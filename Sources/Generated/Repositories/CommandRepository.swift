@@ -7,7 +7,7 @@ import StamCore
 
 /// Data access for `Command` (table `commands`): insert, find, update, delete and keyset-paginated lists. Pass a transaction's connection as `on:` to take part in it.
 ///
-/// Declared at schema/entities.yaml:355.
+/// Declared at schema/entities.yaml:357.
 public struct CommandRepository: Sendable {
     public let context: DatabaseContext
 
@@ -16,7 +16,7 @@ public struct CommandRepository: Sendable {
     static let table = "commands"
     static let columns = "\"id\", \"panel_id\", \"kind\", \"arm_mode\", \"targets\"::text, \"status\", \"result_code\", \"result_text\", \"requested_by\", \"requested_at\", \"completed_at\", \"expires_at\""
 
-    /// Equality filters from `api.filters`; a nil property does not filter.
+    /// Equality filters from `api.filters`, bounds from `api.ranges` (from inclusive, to exclusive); a nil property does not filter.
     public struct Filter: Sendable, Hashable {
         public var panelId: UUID?
         public var status: CommandStatus?

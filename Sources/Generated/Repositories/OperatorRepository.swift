@@ -9,7 +9,7 @@ import StamCore
 ///
 /// Secret columns are sealed with AES-256-GCM by the context's `SecretBox`.
 ///
-/// Declared at schema/entities.yaml:292.
+/// Declared at schema/entities.yaml:294.
 public struct OperatorRepository: Sendable {
     public let context: DatabaseContext
 
@@ -18,7 +18,7 @@ public struct OperatorRepository: Sendable {
     static let table = "operators"
     static let columns = "\"id\", \"login\", \"display_name\", \"password_hash\", \"role\", \"active\", \"last_login_at\", \"password_changed_at\", \"version\", \"created_at\""
 
-    /// Equality filters from `api.filters`; a nil property does not filter.
+    /// Equality filters from `api.filters`, bounds from `api.ranges` (from inclusive, to exclusive); a nil property does not filter.
     public struct Filter: Sendable, Hashable {
         public var role: OperatorRole?
         public var active: Bool?

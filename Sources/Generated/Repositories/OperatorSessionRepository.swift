@@ -7,7 +7,7 @@ import StamCore
 
 /// Data access for `OperatorSession` (table `operator_sessions`): insert, find, update (optimistic: the row's `version` must match), delete and keyset-paginated lists. Pass a transaction's connection as `on:` to take part in it.
 ///
-/// Declared at schema/entities.yaml:327.
+/// Declared at schema/entities.yaml:329.
 public struct OperatorSessionRepository: Sendable {
     public let context: DatabaseContext
 
@@ -16,7 +16,7 @@ public struct OperatorSessionRepository: Sendable {
     static let table = "operator_sessions"
     static let columns = "\"id\", \"operator_id\", \"role\", \"address\", \"user_agent\", \"created_at\", \"expires_at\", \"revoked_at\", \"revoked_reason\", \"version\""
 
-    /// Equality filters from `api.filters`; a nil property does not filter.
+    /// Equality filters from `api.filters`, bounds from `api.ranges` (from inclusive, to exclusive); a nil property does not filter.
     public struct Filter: Sendable, Hashable {
         public var operatorId: UUID?
 

@@ -16,7 +16,7 @@ public struct OutputRepository: Sendable {
     static let table = "outputs"
     static let columns = "\"id\", \"panel_id\", \"number\", \"name\", \"active\", \"updated_at\""
 
-    /// Equality filters from `api.filters`; a nil property does not filter.
+    /// Equality filters from `api.filters`, bounds from `api.ranges` (from inclusive, to exclusive); a nil property does not filter.
     public struct Filter: Sendable, Hashable {
         public var panelId: UUID?
         public var active: Bool?

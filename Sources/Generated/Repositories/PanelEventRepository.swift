@@ -16,16 +16,20 @@ public struct PanelEventRepository: Sendable {
     static let table = "panel_events"
     static let columns = "\"id\", \"panel_id\", \"source\", \"log_index\", \"occurred_at\", \"received_at\", \"event_class\", \"event_code\", \"restore\", \"partition_number\", \"source_number\", \"description\", \"raw\", \"fencing_token\""
 
-    /// Equality filters from `api.filters`; a nil property does not filter.
+    /// Equality filters from `api.filters`, bounds from `api.ranges` (from inclusive, to exclusive); a nil property does not filter.
     public struct Filter: Sendable, Hashable {
         public var panelId: UUID?
         public var source: EventSource?
         public var eventCode: Int?
+        public var occurredAtFrom: Date?
+        public var occurredAtTo: Date?
 
-        public init(panelId: UUID? = nil, source: EventSource? = nil, eventCode: Int? = nil) {
+        public init(panelId: UUID? = nil, source: EventSource? = nil, eventCode: Int? = nil, occurredAtFrom: Date? = nil, occurredAtTo: Date? = nil) {
             self.panelId = panelId
             self.source = source
             self.eventCode = eventCode
+            self.occurredAtFrom = occurredAtFrom
+            self.occurredAtTo = occurredAtTo
         }
     }
 
@@ -130,6 +134,8 @@ public struct PanelEventRepository: Sendable {
         if let value = filter.panelId { conditions.append("\"panel_id\" = \(binds.add(value))") }
         if let value = filter.source { conditions.append("\"source\" = \(binds.add(enumValue: value))") }
         if let value = filter.eventCode { conditions.append("\"event_code\" = \(binds.add(value))") }
+        if let value = filter.occurredAtFrom { conditions.append("\"occurred_at\" >= \(binds.add(value))") }
+        if let value = filter.occurredAtTo { conditions.append("\"occurred_at\" < \(binds.add(value))") }
         let sortName = "\(Self.table):\(sort.rawValue):\(direction.rawValue)"
         let nullFlag = sort.nullFlag ?? "false"
         if let cursor {

@@ -18,7 +18,7 @@ public struct PanelRepository: Sendable {
     static let table = "panels"
     static let columns = "\"id\", \"site_id\", \"name\", \"host\", \"port\", \"model\", \"firmware\", \"integration_key\", \"user_code\", \"sim_phone\", \"enabled\", \"poll_interval_ms\", \"event_log_cursor\", \"fencing_token\", \"owner_worker\", \"connection_state\", \"last_seen_at\", \"version\", \"created_at\", \"updated_at\""
 
-    /// Equality filters from `api.filters`; a nil property does not filter.
+    /// Equality filters from `api.filters`, bounds from `api.ranges` (from inclusive, to exclusive); a nil property does not filter.
     public struct Filter: Sendable, Hashable {
         public var siteId: UUID?
         public var enabled: Bool?

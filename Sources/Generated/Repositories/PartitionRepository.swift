@@ -16,7 +16,7 @@ public struct PartitionRepository: Sendable {
     static let table = "partitions"
     static let columns = "\"id\", \"panel_id\", \"number\", \"name\", \"arm_mode\", \"alarm\", \"fire_alarm\", \"updated_at\""
 
-    /// Equality filters from `api.filters`; a nil property does not filter.
+    /// Equality filters from `api.filters`, bounds from `api.ranges` (from inclusive, to exclusive); a nil property does not filter.
     public struct Filter: Sendable, Hashable {
         public var panelId: UUID?
         public var armMode: ArmMode?

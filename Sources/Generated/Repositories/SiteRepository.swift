@@ -16,7 +16,7 @@ public struct SiteRepository: Sendable {
     static let table = "sites"
     static let columns = "\"id\", \"code\", \"name\", \"address\", \"contact_name\", \"contact_phone\", \"notes\", \"active\", \"version\", \"created_at\", \"updated_at\""
 
-    /// Equality filters from `api.filters`; a nil property does not filter.
+    /// Equality filters from `api.filters`, bounds from `api.ranges` (from inclusive, to exclusive); a nil property does not filter.
     public struct Filter: Sendable, Hashable {
         public var code: String?
         public var active: Bool?

@@ -7,7 +7,7 @@ import StamCore
 
 /// Data access for `SmsAlarmPattern` (table `sms_alarm_patterns`): insert, find, update, delete and keyset-paginated lists. Pass a transaction's connection as `on:` to take part in it.
 ///
-/// Declared at schema/entities.yaml:416.
+/// Declared at schema/entities.yaml:419.
 public struct SmsAlarmPatternRepository: Sendable {
     public let context: DatabaseContext
 
@@ -16,7 +16,7 @@ public struct SmsAlarmPatternRepository: Sendable {
     static let table = "sms_alarm_patterns"
     static let columns = "\"id\", \"pattern\", \"kind\", \"priority\", \"title\", \"enabled\", \"created_at\""
 
-    /// Equality filters from `api.filters`; a nil property does not filter.
+    /// Equality filters from `api.filters`, bounds from `api.ranges` (from inclusive, to exclusive); a nil property does not filter.
     public struct Filter: Sendable, Hashable {
         public var enabled: Bool?
         public var kind: AlarmKind?

@@ -7,7 +7,7 @@ import StamCore
 
 /// Data access for `SmsMessage` (table `sms_messages`): insert, find, update, delete and keyset-paginated lists. Pass a transaction's connection as `on:` to take part in it.
 ///
-/// Declared at schema/entities.yaml:377.
+/// Declared at schema/entities.yaml:379.
 public struct SmsMessageRepository: Sendable {
     public let context: DatabaseContext
 
@@ -16,7 +16,7 @@ public struct SmsMessageRepository: Sendable {
     static let table = "sms_messages"
     static let columns = "\"id\", \"sender\", \"body\", \"sent_at\", \"received_at\", \"site_id\", \"panel_id\", \"status\", \"dedup_key\""
 
-    /// Equality filters from `api.filters`; a nil property does not filter.
+    /// Equality filters from `api.filters`, bounds from `api.ranges` (from inclusive, to exclusive); a nil property does not filter.
     public struct Filter: Sendable, Hashable {
         public var sender: String?
         public var status: SmsStatus?

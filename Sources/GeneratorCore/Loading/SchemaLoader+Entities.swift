@@ -214,7 +214,7 @@ extension SchemaLoader {
 
     private func loadAPI(_ node: SchemaNode, owner: String) -> APIDeclaration? {
         let operations = APIDeclaration.Operation.allCases.map(\.rawValue)
-        guard let body = mapping(node, "the api of \(owner)", allowed: operations + ["filters", "sort", "list_cache"]) else { return nil }
+        guard let body = mapping(node, "the api of \(owner)", allowed: operations + ["filters", "ranges", "sort", "list_cache"]) else { return nil }
         var api = APIDeclaration(location: node.location)
         for operation in APIDeclaration.Operation.allCases {
             if let roles = value(body, operation.rawValue) {
@@ -222,6 +222,7 @@ extension SchemaLoader {
             }
         }
         api.filters = value(body, "filters").flatMap { stringList($0, "the filters of \(owner)") } ?? []
+        api.ranges = value(body, "ranges").flatMap { stringList($0, "the ranges of \(owner)") } ?? []
         api.sort = value(body, "sort").flatMap { stringList($0, "the sort fields of \(owner)") } ?? []
         if let cacheNode = value(body, "list_cache") { api.listCache = loadListCache(cacheNode, owner: owner) }
         return api

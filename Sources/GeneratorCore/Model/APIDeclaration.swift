@@ -8,6 +8,9 @@ public struct APIDeclaration: Hashable, Sendable {
     public var location: SourceLocation
     public var roles: [Operation: [Located<String>]] = [:]
     public var filters: [Located<String>] = []
+    /// `ranges:` fields the list route bounds: `<field>_from` (at or after, inclusive) and `<field>_to` (before,
+    /// exclusive), so consecutive periods neither overlap nor leave a gap (`created_at_from=...&created_at_to=...`).
+    public var ranges: [Located<String>] = []
     public var sort: [Located<String>] = []
     /// `list_cache:`: the backend keeps list answers in memory (see `ListCacheDeclaration`).
     public var listCache: ListCacheDeclaration?

@@ -167,6 +167,13 @@ public struct OpenAPIRenderer {
             for filter in api.filters.compactMap({ entity.field(named: $0.value) }) {
                 parameters.append(["name": filter.name, "in": "query", "description": "Equality filter.", "schema": fieldSchema(filter, optional: false)])
             }
+            for field in api.ranges.compactMap({ entity.field(named: $0.value) }) {
+                let bounds = SwiftRepositoryRenderer.rangeBounds(of: field)
+                parameters.append(["name": bounds.from, "in": "query", "description": "Only rows whose \(field.name) is at or after this (inclusive).",
+                                   "schema": fieldSchema(field, optional: false)])
+                parameters.append(["name": bounds.to, "in": "query", "description": "Only rows whose \(field.name) is before this (exclusive).",
+                                   "schema": fieldSchema(field, optional: false)])
+            }
             collection["get"] = [
                 "operationId": "list\(plural)", "summary": "List \(entity.table.value), keyset-paginated. \(roles(.list))", "tags": [name],
                 "parameters": parameters,

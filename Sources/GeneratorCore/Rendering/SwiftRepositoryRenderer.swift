@@ -68,6 +68,7 @@ public struct SwiftRepositoryRenderer {
         let versionField = entity.fields.first { $0.name == "version" && $0.kind == .scalar(.int) && !$0.optional }
         let updatedAt = entity.fields.first { $0.name == "updated_at" && $0.kind == .scalar(.timestamp) }
         let filters = (entity.api?.filters ?? []).compactMap { entity.field(named: $0.value) }
+        let ranges = (entity.api?.ranges ?? []).compactMap { entity.field(named: $0.value) }
         let sorts = (entity.api?.sort.isEmpty ?? true) ? [key] : entity.api!.sort.compactMap { entity.field(named: $0.value) }
 
         var writer = SwiftWriter()
@@ -90,7 +91,7 @@ public struct SwiftRepositoryRenderer {
             writer.line("static let table = \(SwiftNames.literal(table))")
             writer.line("static let columns = \(SwiftNames.literal(entity.fields.map(selectColumn).joined(separator: ", ")))")
             writer.line()
-            renderFilter(filters, into: &writer)
+            renderFilter(filters, ranges: ranges, into: &writer)
             writer.line()
             renderSort(sorts, entity: entity, into: &writer)
             writer.line()
@@ -102,24 +103,35 @@ public struct SwiftRepositoryRenderer {
             writer.line()
             renderDelete(entity, key: key, keyType: keyType, into: &writer)
             writer.line()
-            renderList(entity, key: key, filters: filters, into: &writer)
+            renderList(entity, key: key, filters: filters, ranges: ranges, into: &writer)
             writer.line()
             renderDecode(entity, key: key, hasSecrets: hasSecrets, into: &writer)
         }
         return writer.text
     }
 
-    private func renderFilter(_ filters: [FieldDeclaration], into writer: inout SwiftWriter) {
-        writer.doc("Equality filters from `api.filters`; a nil property does not filter.")
+    /// The `Filter` properties of a field: its own name for an equality filter, `<name>From`/`<name>To` for a range.
+    static func rangeBounds(of field: FieldDeclaration) -> (from: String, to: String) {
+        ("\(field.name)_from", "\(field.name)_to")
+    }
+
+    private func renderFilter(_ filters: [FieldDeclaration], ranges: [FieldDeclaration], into writer: inout SwiftWriter) {
+        writer.doc("Equality filters from `api.filters`, bounds from `api.ranges` (from inclusive, to exclusive); a nil property does not filter.")
         writer.block("public struct Filter: Sendable, Hashable") { writer in
-            for field in filters {
-                writer.line("public var \(SwiftNames.identifier(field.name)): \(models.swiftType(of: field, optional: true))")
+            var properties = filters.map { (name: $0.name, type: models.swiftType(of: $0, optional: true)) }
+            for field in ranges {
+                let type = models.swiftType(of: field, optional: true)
+                let bounds = Self.rangeBounds(of: field)
+                properties += [(bounds.from, type), (bounds.to, type)]
             }
-            if !filters.isEmpty { writer.line() }
-            let parameters = filters.map { "\(SwiftNames.identifier($0.name)): \(models.swiftType(of: $0, optional: true)) = nil" }
+            for property in properties {
+                writer.line("public var \(SwiftNames.identifier(property.name)): \(property.type)")
+            }
+            if !properties.isEmpty { writer.line() }
+            let parameters = properties.map { "\(SwiftNames.identifier($0.name)): \($0.type) = nil" }
             writer.block("public init(\(parameters.joined(separator: ", ")))") { writer in
-                for field in filters {
-                    writer.line("self.\(Naming.lowerCamelCase(field.name)) = \(SwiftNames.identifier(field.name))")
+                for property in properties {
+                    writer.line("self.\(Naming.lowerCamelCase(property.name)) = \(SwiftNames.identifier(property.name))")
                 }
             }
         }
@@ -238,7 +250,8 @@ public struct SwiftRepositoryRenderer {
         }
     }
 
-    private func renderList(_ entity: EntityDeclaration, key: FieldDeclaration, filters: [FieldDeclaration], into writer: inout SwiftWriter) {
+    private func renderList(_ entity: EntityDeclaration, key: FieldDeclaration, filters: [FieldDeclaration], ranges: [FieldDeclaration],
+                            into writer: inout SwiftWriter) {
         let keyColumn = escapedQuoted(key.name)
         let keyCast = DatabaseModelBuilder.sqlType(of: key, in: schema)
         writer.doc("""
@@ -250,6 +263,12 @@ public struct SwiftRepositoryRenderer {
             writer.line("var conditions: [String] = []")
             for field in filters {
                 writer.line("if let value = filter.\(Naming.lowerCamelCase(field.name)) { conditions.append(\"\(escapedQuoted(field.name)) = \\(\(bindCall(field, value: "value")))\") }")
+            }
+            for field in ranges {
+                let bounds = Self.rangeBounds(of: field)
+                for (property, comparison) in [(bounds.from, ">="), (bounds.to, "<")] {
+                    writer.line("if let value = filter.\(Naming.lowerCamelCase(property)) { conditions.append(\"\(escapedQuoted(field.name)) \(comparison) \\(\(bindCall(field, value: "value")))\") }")
+                }
             }
             writer.line("let sortName = \"\\(Self.table):\\(sort.rawValue):\\(direction.rawValue)\"")
             writer.line("let nullFlag = sort.nullFlag ?? \"false\"")

@@ -119,6 +119,7 @@ public struct SwiftRouteRenderer {
         let path = String(Self.path(of: entity).dropFirst("/api/".count))
         let writable = Self.writableFields(of: entity)
         let filters = api.filters.compactMap { entity.field(named: $0.value) }
+        let ranges = api.ranges.compactMap { entity.field(named: $0.value) }
         let defaultSort = (api.sort.first?.value ?? key.name)
         var writer = SwiftWriter()
         for module in ["APISupport", "Foundation", "Generated", "Hummingbird", "Persistence", "PostgresNIO", "StamCore"] {
@@ -205,7 +206,7 @@ public struct SwiftRouteRenderer {
             }
             if let roles = api.roles[.list] {
                 writer.line()
-                renderList(entity, roles: roles, filters: filters, defaultSort: defaultSort, into: &writer)
+                renderList(entity, roles: roles, filters: filters, ranges: ranges, defaultSort: defaultSort, into: &writer)
             }
             if let roles = api.roles[.read] {
                 writer.line()
@@ -243,14 +244,20 @@ public struct SwiftRouteRenderer {
         return writer.text
     }
 
-    private func renderList(_ entity: EntityDeclaration, roles: [Located<String>], filters: [FieldDeclaration], defaultSort: String,
-                            into writer: inout SwiftWriter) {
+    private func renderList(_ entity: EntityDeclaration, roles: [Located<String>], filters: [FieldDeclaration], ranges: [FieldDeclaration],
+                            defaultSort: String, into writer: inout SwiftWriter) {
         writer.block("@Sendable func list(_ request: Request, context: StamRequestContext) async throws -> Response") { writer in
             writer.line("_ = try context.require(roles: \(rolesLiteral(roles)))")
             writer.line("var query = QueryReader(request)")
             writer.line("var filter = \(entity.name)Repository.Filter()")
             for field in filters {
                 writer.line("filter.\(Naming.lowerCamelCase(field.name)) = \(queryExpression(field))")
+            }
+            for field in ranges {
+                let bounds = SwiftRepositoryRenderer.rangeBounds(of: field)
+                for bound in [bounds.from, bounds.to] {
+                    writer.line("filter.\(Naming.lowerCamelCase(bound)) = \(queryExpression(field, name: bound))")
+                }
             }
             writer.line("let page = query.page(defaultSort: \(entity.name)Repository.Sort.\(SwiftNames.identifier(defaultSort)))")
             writer.line("try query.finish()")
@@ -491,9 +498,10 @@ public struct SwiftRouteRenderer {
         return "input.\(method.name)(\(SwiftNames.literal(field.name))\(method.extra), optional: \(field.optional))"
     }
 
-    private func queryExpression(_ field: FieldDeclaration) -> String {
+    /// Reads the query parameter `name` (the field's own by default) with the field's rules.
+    private func queryExpression(_ field: FieldDeclaration, name: String? = nil) -> String {
         var method = readerMethod(field)
         if method.name == "string" { method.extra = field.maxLength.map { ", max: \($0.value)" } ?? "" }
-        return "query.\(method.name)(\(SwiftNames.literal(field.name))\(method.extra))"
+        return "query.\(method.name)(\(SwiftNames.literal(name ?? field.name))\(method.extra))"
     }
 }

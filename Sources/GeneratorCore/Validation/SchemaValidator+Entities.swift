@@ -220,7 +220,7 @@ extension SchemaValidator {
         }
         if let cache = api.listCache { check(cache, of: entity, api: api) }
         let fieldNames = entity.fields.map(\.name)
-        for (list, kind) in [(api.filters, "filter"), (api.sort, "sort field")] {
+        for (list, kind) in [(api.filters, "filter"), (api.ranges, "range"), (api.sort, "sort field")] {
             for name in list {
                 guard let field = entity.field(named: name.value) else {
                     if entity.incomplete { continue }  // the field itself failed to load and was reported
@@ -231,10 +231,19 @@ extension SchemaValidator {
                 }
                 if [.scalar(.secret), .scalar(.json), .scalar(.bytes)].contains(field.kind) {
                     diagnostics.error("field '\(field.name)' of \(owner) cannot be a \(kind): its type does not compare", at: name.location)
+                } else if kind == "range", !Self.rangeKinds.contains(field.kind) {
+                    diagnostics.error(
+                        "field '\(field.name)' of \(owner) cannot be a range: only timestamps, dates and numbers have one; "
+                            + "make it a filter instead", at: name.location)
                 }
             }
         }
     }
+
+    /// The field types a `ranges:` entry may name: those whose order means something to an operator.
+    static let rangeKinds: [FieldKind] = [
+        .scalar(.timestamp), .scalar(.date), .scalar(.int), .scalar(.bigint), .scalar(.double), .scalar(.decimal),
+    ]
 
     private mutating func check(_ cache: ListCacheDeclaration, of entity: EntityDeclaration, api: APIDeclaration) {
         let what = "the list_cache of entity '\(entity.name)'"

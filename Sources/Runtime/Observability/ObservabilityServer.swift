@@ -29,15 +29,18 @@ public struct ObservabilityServer: Service {
     let configuration: Configuration
     let registry: PrometheusCollectorRegistry
     let checks: [ReadinessCheck]
+    /// Runs before each scrape: figures read from elsewhere (a hub's clients, a cache's counts) set then.
+    let beforeScrape: @Sendable () -> Void
     let logger: Logger
     /// The port the server listens on, once it does.
     public let boundPort = BoundPort()
 
     public init(configuration: Configuration, registry: PrometheusCollectorRegistry, readinessChecks: [ReadinessCheck] = [],
-                logger: Logger) {
+                beforeScrape: @escaping @Sendable () -> Void = {}, logger: Logger) {
         self.configuration = configuration
         self.registry = registry
         self.checks = readinessChecks
+        self.beforeScrape = beforeScrape
         self.logger = logger
     }
 
@@ -60,9 +63,12 @@ public struct ObservabilityServer: Service {
     }
 
     func router() -> Router<BasicRequestContext> {
-        let (registry, checks) = (self.registry, self.checks)
+        let (registry, checks, beforeScrape) = (self.registry, self.checks, self.beforeScrape)
         let router = Router()
-        router.get("/metrics") { _, _ in await Self.metricsResponse(registry: registry, readiness: checks) }
+        router.get("/metrics") { _, _ in
+            beforeScrape()
+            return await Self.metricsResponse(registry: registry, readiness: checks)
+        }
         router.get("/healthz") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: "ok\n")))
         }

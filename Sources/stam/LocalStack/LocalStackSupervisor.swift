@@ -124,6 +124,7 @@ struct LocalStackSupervisor: Service {
             ], readiness: .http(port: try ports.port("sms-agent"), path: "/readyz"))),
             ("backend", child("backend-1", [
                 "backend", "--host", "127.0.0.1", "--port", String(backendPort), "--instance", "backend-1",
+                "--metrics-host", "127.0.0.1", "--metrics-port", String(try ports.port("backend-1.metrics")),
             ], readiness: .http(port: backendPort, path: "/readyz"))),
         ]
         progress.step("stam services")
