@@ -10,6 +10,7 @@ import Synchronization
 ///   read from the `LiveHub` at scrape time;
 /// - `pg_replication_lag_seconds` and `pg_replica_up`, set by `ReplicationLagMonitor`;
 /// - `stam_login_attempts_total{outcome}`, set by `LoginController`;
+/// - `stam_live_events_refused_total{reason}`, set by `LiveEventFeed`;
 /// - `stam_ready`, set at scrape time from the readiness checks (see `ObservabilityServer.metricsResponse`).
 public final class BackendMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
@@ -47,6 +48,14 @@ public final class BackendMetrics: Sendable {
     func recordLogin(outcome: String) {
         registry.makeCounter(name: "stam_login_attempts_total", labels: [("outcome", outcome)],
                              help: "Login attempts by outcome: success, refused (wrong credentials), throttled_account_address, throttled_address.")
+            .increment()
+    }
+
+    /// `stam_live_events_refused_total{reason}`: deliveries on the live queue that are not an event the schema
+    /// declares (see `LiveEventCatalog`); any of them means a producer publishes what it should not.
+    func recordRefusedLiveEvent(_ refusal: LiveEventCatalog.Refusal) {
+        registry.makeCounter(name: "stam_live_events_refused_total", labels: [("reason", refusal.rawValue)],
+                             help: "Deliveries on the live queue refused before reaching consoles, by reason: unknown_type, wrong_route, malformed.")
             .increment()
     }
 

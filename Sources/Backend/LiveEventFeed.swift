@@ -9,12 +9,15 @@ import Synchronization
 /// Feeds this backend's `LiveHub` from its own per-instance queue (`backend.live.<instance>`, bound to every
 /// event, expiring when the instance is gone). Live pushes are a convenience on top of the database: a
 /// message is acknowledged once handed to the hub, and a console that missed some (reconnect, slow client)
-/// re-reads the state through the REST API and the snapshot.
+/// re-reads the state through the REST API and the snapshot. Only the events of `catalog` pass (see
+/// `LiveEventCatalog`): the queue is bound to every routing key of the events exchange.
 public final class LiveEventFeed: Service, Sendable {
     let consumer: QueueConsumer
     let hub: LiveHub
     /// Dropped answers on each event before the event reaches a console; on only while this feed is connected.
     let listCache: ListCache?
+    let catalog: LiveEventCatalog
+    let metrics: BackendMetrics?
     let logger: Logger
     private let reachable = Atomic<Bool>(false)
 
@@ -30,10 +33,13 @@ public final class LiveEventFeed: Service, Sendable {
         if !isConnected { throw NotConnected() }
     }
 
-    public init(consumer: QueueConsumer, hub: LiveHub, listCache: ListCache? = nil, logger: Logger) {
+    public init(consumer: QueueConsumer, hub: LiveHub, catalog: LiveEventCatalog, listCache: ListCache? = nil,
+                metrics: BackendMetrics? = nil, logger: Logger) {
         self.consumer = consumer
         self.hub = hub
+        self.catalog = catalog
         self.listCache = listCache
+        self.metrics = metrics
         self.logger = logger
     }
 
@@ -48,12 +54,17 @@ public final class LiveEventFeed: Service, Sendable {
                 reachable.store(true, ordering: .relaxed)
                 listCache?.setEnabled(true)
                 for delivery in batch {
-                    // Before the push: a console that re-reads the list on this event must not get the old one.
-                    listCache?.invalidate(event: delivery.type)
-                    if let payload = try? JSONDecoder().decode(JSONValue.self, from: Data(delivery.body)) {
-                        hub.broadcast(LiveEvent(name: delivery.type ?? delivery.routingKey, routingKey: delivery.routingKey, payload: payload))
-                    } else {
-                        logger.warning("live event is not JSON; dropped", metadata: ["routing_key": "\(delivery.routingKey)"])
+                    switch catalog.event(from: delivery) {
+                    case .success(let event):
+                        // Before the push: a console that re-reads the list on this event must not get the old one.
+                        listCache?.invalidate(event: event.name)
+                        hub.broadcast(event)
+                    case .failure(let refusal):
+                        metrics?.recordRefusedLiveEvent(refusal)
+                        logger.warning("live event refused; not shown to consoles", metadata: [
+                            "reason": "\(refusal.rawValue)", "type": "\(delivery.type ?? "-")", "exchange": "\(delivery.exchange)",
+                            "routing_key": "\(delivery.routingKey)", "message_id": "\(delivery.messageId ?? "-")",
+                        ])
                     }
                     try await consumer.ack(delivery)
                 }

@@ -90,12 +90,12 @@ struct BackendCommand: AsyncParsableCommand {
         let outbox = OutboxNotifier(client: client, logger: logger)
         let hub = LiveHub()
         let listCache: ListCache? = self.listCache ? ListCache() : nil
+        let metrics = BackendMetrics(hub: hub, listCache: listCache)
         let feed = LiveEventFeed(
             consumer: QueueConsumer(configuration: amqp, topology: StamTopology.messaging, queue: "backend.live", instance: name, logger: logger),
-            hub: hub, listCache: listCache, logger: logger)
+            hub: hub, catalog: LiveEventCatalog(StamSchema.eventTypes), listCache: listCache, metrics: metrics, logger: logger)
         // The backend side of the SMS path (the deployment has no container of its own for it): every backend
         // competes on sms.inbox, and the idempotent consumer makes a redelivery or a second backend harmless.
-        let metrics = BackendMetrics(hub: hub, listCache: listCache)
         let smsQueue = QueueConsumer(configuration: amqp, topology: StamTopology.messaging, queue: "sms.inbox", logger: logger)
         let smsConsumer = IdempotentConsumer(name: SmsIngest.consumerName, consumer: smsQueue,
                                              database: database.connectionConfiguration, logger: logger,

@@ -207,7 +207,7 @@ import TestSupport
             let feed = LiveEventFeed(
                 consumer: QueueConsumer(configuration: rabbit.configuration, topology: StamTopology.messaging, queue: "backend.live",
                                         instance: "console-\(UUID().uuidString.prefix(6))", logger: logger),
-                hub: hub, logger: logger)
+                hub: hub, catalog: LiveEventCatalog(StamSchema.eventTypes), logger: logger)
             let relay = OutboxRelay(
                 configuration: .init(instance: "console-relay", pollInterval: .milliseconds(500), heartbeatInterval: .seconds(1), retention: nil),
                 database: fixture.database.connectionConfiguration,

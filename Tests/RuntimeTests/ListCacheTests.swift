@@ -220,7 +220,7 @@ import _CryptoExtras
             let feed = LiveEventFeed(
                 consumer: QueueConsumer(configuration: rabbit.configuration, topology: StamTopology.messaging, queue: "backend.live",
                                         instance: "test-\(UUID().uuidString.prefix(6))", logger: logger),
-                hub: LiveHub(), listCache: listCache, logger: logger)
+                hub: LiveHub(), catalog: LiveEventCatalog(StamSchema.eventTypes), listCache: listCache, logger: logger)
             let publisher = Publisher(configuration: rabbit.configuration, topology: StamTopology.messaging, logger: logger)
             let metrics = BackendMetrics(listCache: listCache)
             let backend = BackendRouter(repositories: repositories, tokens: tokens, outbox: OutboxNotifier(client: client, logger: logger),

@@ -32,7 +32,7 @@ import _CryptoExtras
         var all: [String] { messages.withLock { $0 } }
     }
 
-    func withLiveServer(_ body: @Sendable (Int, TokenService, Publisher) async throws -> Void) async throws {
+    func withLiveServer(metrics: BackendMetrics = BackendMetrics(), _ body: @Sendable (Int, TokenService, Publisher) async throws -> Void) async throws {
         let rabbit = try #require(TestRabbitMQ.current)
         let key = try _RSA.Signing.PrivateKey(keySize: .bits2048)
         let tokens = try await TokenService(publicKeyPEM: key.publicKey.pemRepresentation, privateKeyPEM: key.pemRepresentation)
@@ -41,7 +41,7 @@ import _CryptoExtras
         let feed = LiveEventFeed(
             consumer: QueueConsumer(configuration: rabbit.configuration, topology: StamTopology.messaging, queue: "backend.live",
                                     instance: instance, logger: logger),
-            hub: hub, logger: logger)
+            hub: hub, catalog: LiveEventCatalog(StamSchema.eventTypes), metrics: metrics, logger: logger)
         let publisher = Publisher(configuration: rabbit.configuration, topology: StamTopology.messaging, logger: logger)
         let application = BackendApplication.make(
             router: Router(context: StamRequestContext.self), live: LiveSocket(hub: hub, tokens: tokens, sessions: nil, state: FixedState(),
@@ -93,6 +93,48 @@ import _CryptoExtras
             let event = try #require(received.last)
             #expect(event.contains(#""type":"event""#) && event.contains(#""name":"AlarmRaised""#))
             #expect(event.contains(alarm.uuidString.lowercased()))
+        }
+    }
+
+    /// The live queue takes every routing key of the events exchange; only events the schema declares, on their
+    /// own routing key and with a body of their type, reach a console. The others are counted by reason.
+    @Test func onlyDeclaredEventsReachConsoles() async throws {
+        let metrics = BackendMetrics()
+        try await withLiveServer(metrics: metrics) { port, tokens, publisher in
+            let token = try await tokens.issue(for: Principal(operatorId: UUID(), login: "ola", role: "operator"))
+            let genuine = UUID()
+            let forged = UUID()
+            var forgeries: [OutgoingMessage] = []
+            for (type, key) in [("AlarmRaised", "alarm.raised"), ("OperatorMessage", "alarm.raised"), ("AlarmRaised", "alarm.raised.extra")] {
+                var message = Self.alarmRaised(forged, site: UUID())
+                (message.type, message.routingKey) = (type, key)
+                forgeries.append(message)
+            }
+            // Declared type and route, but not that event: no raised_at, then not JSON at all.
+            forgeries[0].body = Array(#"{"alarm_id":"\#(forged.uuidString.lowercased())","site_id":"\#(UUID().uuidString.lowercased())","kind":"fire","priority":"critical","title":"Fake"}"#.utf8)
+            var garbage = Self.alarmRaised(forged, site: UUID())
+            garbage.body = Array("<script>alert(1)</script>".utf8)
+            forgeries.append(garbage)
+            let messagesToPublish = forgeries + [Self.alarmRaised(genuine, site: UUID())]
+            let inbox = Inbox()
+            let logger = logger
+            try await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/ws", logger: logger) { inbound, outbound, _ in
+                try await outbound.write(.text(#"{"type":"auth","token":"\#(token)"}"#))
+                var messages = inbound.messages(maxSize: 1 << 20).makeAsyncIterator()
+                _ = try await messages.next()  // ready
+                try await outbound.write(.text(#"{"type":"subscribe","alarms":true}"#))
+                _ = try await messages.next()  // subscribed
+                // One queue, in order: the genuine event after the forgeries is the next message only if they were dropped.
+                _ = try await publisher.publish(messagesToPublish)
+                if case .text(let text)? = try await messages.next() { inbox.append(text) }
+                try await outbound.close(.normalClosure, reason: nil)
+            }
+            let received = try #require(inbox.all.first)
+            #expect(received.contains(genuine.uuidString.lowercased()) && !received.contains(forged.uuidString.lowercased()), "\(received)")
+            let text = String(decoding: metrics.registry.emitToBuffer(), as: UTF8.self)
+            #expect(text.contains(#"stam_live_events_refused_total{reason="malformed"} 2"#), "\(text)")
+            #expect(text.contains(#"stam_live_events_refused_total{reason="unknown_type"} 1"#))
+            #expect(text.contains(#"stam_live_events_refused_total{reason="wrong_route"} 1"#))
         }
     }
 
