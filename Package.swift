@@ -418,7 +418,8 @@ let package = Package(
         ),
         .testTarget(
             name: "DeploymentTests",
-            dependencies: ["GeneratorCore", "LocalStack", "Secrets", "Generated", "StamCore", "Yams"],
+            dependencies: ["GeneratorCore", "LocalStack", "Secrets", "Generated", "StamCore", "Messaging", "Yams",
+                           .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

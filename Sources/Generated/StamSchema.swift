@@ -5,7 +5,7 @@ import StamCore
 /// What this build of stam was generated from.
 public enum StamSchema {
     /// SHA-256 over the schema files; changes whenever the schema does.
-    public static let fingerprint = "5745b6ee1dac4f90178659450481f4ad0f9d92deab90d0212034c6db35467586"
+    public static let fingerprint = "d6be8bb8ca33c56cdc2b7ede367e52d274d09047a193d5b755888b94f3ec3f44"
 
     public static let entityTypes: [any Entity.Type] = [
         Site.self,

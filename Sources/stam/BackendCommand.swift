@@ -82,7 +82,7 @@ struct BackendCommand: AsyncParsableCommand {
         guard let redisURL = redisURL ?? environment["REDIS_URL"] else {
             throw ValidationError("no Redis: pass --redis-url or set REDIS_URL")
         }
-        let amqp = try AMQPConfiguration(url: amqpURL, password: try DatabaseConfiguration.readSecret(SecretFiles.path("rabbitmq_password")))
+        let amqp = try AMQPConfiguration.fromEnvironment(url: amqpURL)
         let redis = RedisClient(configuration: try RedisConfiguration(url: redisURL, password: SecretFiles.existing("redis_password").map {
             try DatabaseConfiguration.readSecret($0)
         }), logger: logger)

@@ -73,7 +73,7 @@ struct RelayCommand: AsyncParsableCommand {
         let listenDatabases = try listenURLs.map {
             try DatabaseConfiguration(url: $0, passwordFile: SecretFiles.existing("postgres_password")).connectionConfiguration
         }
-        let amqp = try AMQPConfiguration(url: amqpURL, password: try DatabaseConfiguration.readSecret(SecretFiles.path("rabbitmq_password")))
+        let amqp = try AMQPConfiguration.fromEnvironment(url: amqpURL)
         let name = instance ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())"
         let publisher = Publisher(configuration: amqp, topology: StamTopology.messaging, logger: logger)
         let registry = PrometheusCollectorRegistry()

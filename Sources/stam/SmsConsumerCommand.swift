@@ -39,7 +39,7 @@ struct SmsConsumerCommand: AsyncParsableCommand {
             throw ValidationError("no broker: pass --amqp-url or set RABBITMQ_URL")
         }
         let database = try DatabaseConfiguration(url: databaseURL, passwordFile: SecretFiles.existing("postgres_password"))
-        let amqp = try AMQPConfiguration(url: amqpURL, password: try DatabaseConfiguration.readSecret(SecretFiles.path("rabbitmq_password")))
+        let amqp = try AMQPConfiguration.fromEnvironment(url: amqpURL)
         let queue = QueueConsumer(configuration: amqp, topology: StamTopology.messaging, queue: "sms.inbox", logger: logger)
         let registry = PrometheusCollectorRegistry()
         // The consumer has connections of its own; this pool only carries the NOTIFY after an alarm commits.

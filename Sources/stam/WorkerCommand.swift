@@ -62,7 +62,7 @@ struct WorkerCommand: AsyncParsableCommand {
         let redisPassword = try SecretFiles.existing("redis_password").map { try RedisConfiguration.readSecret($0) }
         let redis = try RedisConfiguration(url: redisURL, password: redisPassword)
         let amqp = try (amqpURL ?? environment["RABBITMQ_URL"]).map { url in
-            try AMQPConfiguration(url: url, password: try DatabaseConfiguration.readSecret(SecretFiles.path("rabbitmq_password")))
+            try AMQPConfiguration.fromEnvironment(url: url)
         }
         let secrets = try SecretFiles.existing("encryption_key").map { try SecretBox(keyFile: $0) }
         let ttl = Duration.milliseconds(leaseTTLMs)

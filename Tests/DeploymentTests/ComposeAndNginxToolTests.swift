@@ -13,7 +13,7 @@ import Testing
         #expect(status == 0, "\(output)")
         // The resolved file: secrets come from the project's secrets/ and certs/ directories.
         let (_, resolved) = try DeploymentTools.status(compose, ["-f", file, "config"], environment: env)
-        #expect(resolved.contains("file: \(DeploymentTools.root)/secrets/rabbitmq_password"))
+        #expect(resolved.contains("file: \(DeploymentTools.root)/secrets/rabbitmq_relay_password"))
     }
 
     @Test func dockerComposeRejectsABrokenFile() throws {

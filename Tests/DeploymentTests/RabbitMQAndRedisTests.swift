@@ -1,13 +1,17 @@
 import Foundation
+import Generated
 import GeneratorCore
 import LocalStack
+import Logging
+import Messaging
 import Testing
 
 /// RabbitMQ and Redis with the generated configuration. RabbitMQ is the generated prod service on the container
-/// engine: its entrypoint writes the user from the secret, the broker imports the generated topology. Redis runs
+/// engine: its entrypoint writes one user per client from the secrets, the broker imports the generated topology,
+/// and each user can do what its service needs and nothing else. Redis runs
 /// the generated redis.conf (both environments) as a process here.
 @Suite struct RabbitMQAndRedisTests {
-    @Test func rabbitMQLoadsTheGeneratedDefinitionsAndTheUserFromTheSecret() async throws {
+    @Test func rabbitMQLoadsTheGeneratedDefinitionsAndOneUserPerClientWithOnlyItsRights() async throws {
         let services = try await GeneratedServices.make("rabbitmq")
         defer { services.remove() }
         try await services.up(["rabbitmq"])
@@ -43,12 +47,59 @@ import Testing
         }
         let arguments = try await ctl(["list_queues", "--no-table-headers", "-p", vhost, "name", "arguments"])
         #expect(arguments.contains("x-delivery-limit"), "\(arguments)")
-        // The application user logs in with the secret's password, and only with it.
-        let user = try #require(schema.deployment.rabbitmq?.user)
-        let password = try #require(services.secrets["rabbitmq_password"]?.trimmingCharacters(in: .whitespacesAndNewlines))
-        _ = try await ctl(["authenticate_user", user, password])
-        await #expect(throws: (any Error).self) { try await ctl(["authenticate_user", user, "not-\(password)"]) }
-        #expect(try await ctl(["list_permissions", "--no-table-headers", "-p", vhost]).contains("\(user)\t.*\t.*\t.*"))
+        // Each user logs in with its secret's password, and only with it.
+        let settings = try #require(schema.deployment.rabbitmq)
+        let permissions = try await ctl(["list_permissions", "--no-table-headers", "-p", vhost])
+        for user in settings.users {
+            let password = try #require(services.secrets[user.password.value]?.trimmingCharacters(in: .whitespacesAndNewlines))
+            _ = try await ctl(["authenticate_user", user.name, password])
+            await #expect(throws: (any Error).self) { try await ctl(["authenticate_user", user.name, "not-\(password)"]) }
+            let rights = RabbitMQPermissions(user: user, queues: schema.queues)
+            #expect(permissions.contains("\(user.name)\t\(rights.configure)\t\(rights.write)\t\(rights.read)"), "\(permissions)")
+        }
+        #expect(!permissions.contains(".*"), "nobody has every right: \(permissions)")
+
+        // What the rights allow, tried with stam's own client as each service uses it (the topology only checked).
+        let address = try #require(try await ContainerEngine.status(ContainerEngine.podman, [
+            "inspect", "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}", services.project.container("rabbitmq"),
+        ]).1.split(separator: " ").first.map(String.init))
+        let logger = Logger(label: "test.rabbitmq-users")
+        func configuration(_ user: String, topology: AMQPConfiguration.TopologyMode = .verify) throws -> AMQPConfiguration {
+            let secret = try #require(settings.user(named: user)?.password.value)
+            var configuration = AMQPConfiguration(host: address, port: 5672, virtualHost: vhost, username: user,
+                                                  password: try #require(services.secrets[secret]).trimmingCharacters(in: .whitespacesAndNewlines))
+            configuration.topology = topology
+            return configuration
+        }
+        func publishes(_ user: String, to exchange: String, topology: AMQPConfiguration.TopologyMode = .verify) async throws -> Bool {
+            let publisher = Publisher(configuration: try configuration(user, topology: topology), topology: StamTopology.messaging, logger: logger)
+            defer { Task { await publisher.close() } }
+            let message = OutgoingMessage(exchange: exchange, routingKey: "test.permissions", messageId: UUID().uuidString, type: "Test",
+                                          timestamp: Date(), body: Array("{}".utf8))
+            do { return try await publisher.publish([message], confirmTimeout: 10).isEmpty } catch { return false }
+        }
+        func consumes(_ user: String, from queue: String, instance: String? = nil) async throws -> Bool {
+            let consumer = QueueConsumer(configuration: try configuration(user), topology: StamTopology.messaging, queue: queue,
+                                         instance: instance, logger: logger)
+            defer { Task { await consumer.close() } }
+            do { _ = try await consumer.nextBatch(limit: 1, timeout: 0.2); return true } catch { return false }
+        }
+        #expect(try await publishes("relay", to: "events"))
+        #expect(try await publishes("relay", to: "commands"))
+        #expect(try await !publishes("relay", to: "dead_letter"))
+        #expect(try await !consumes("relay", from: "sms.inbox"))
+        #expect(try await publishes("sms-agent", to: "events"))
+        #expect(try await !publishes("sms-agent", to: "commands"))
+        #expect(try await consumes("worker", from: "worker.commands"))
+        #expect(try await !consumes("worker", from: "sms.inbox"))
+        #expect(try await !publishes("worker", to: "events"))
+        #expect(try await consumes("backend", from: "backend.live", instance: "backend-test"))
+        #expect(try await consumes("backend", from: "sms.inbox"))
+        #expect(try await !consumes("backend", from: "worker.commands"))
+        #expect(try await !consumes("backend", from: "dead_letters"))
+        #expect(try await !publishes("backend", to: "events"))
+        // Declaring the shared topology is a right nobody has, the publisher of events included.
+        #expect(try await !publishes("relay", to: "events", topology: .declare))
     }
 
     @Test(arguments: ["prod", "dev"]) func redisRunsTheGeneratedConfiguration(environment: String) async throws {

@@ -112,6 +112,60 @@ import Testing
         ])
     }
 
+    static let broker = """
+        environments:
+          prod: {}
+        networks:
+          internal: {}
+        secrets:
+          relay_password: {}
+        images:
+          app: { dockerfile: deploy/generated/docker/app.Dockerfile }
+          rabbitmq:3: { external: true }
+        services:
+          relay:
+            image: app
+            networks: [internal]
+            secrets: [relay_password]
+            env:
+              RABBITMQ_URL: "amqp://relay@broker:5672/stam"
+              RABBITMQ_PASSWORD_FILE: /run/secrets/relay_password
+              RABBITMQ_TOPOLOGY: verify
+          broker:
+            image: rabbitmq:3
+            networks: [internal]
+            ports: { amqp: 5672 }
+            secrets: [relay_password]
+        rabbitmq:
+          service: broker
+          vhost: stam
+          users:
+            relay: { password: relay_password, publishes: [events] }
+        """ + "\n"
+    static let brokerQueues = "exchanges:\n  events: { type: topic }\nqueues:\n  inbox: { type: quorum, bind: [\"events:#\"] }\n"
+
+    /// Every client of the broker logs in as a declared user with that user's password file and only checks the
+    /// topology; a user consumes and publishes only what schema/queues.yaml declares.
+    @Test func brokerClientsLogInAsDeclaredUsersWithTheirOwnPasswords() {
+        func errors(_ deployment: String) -> [String] { SchemaSnippet.errors(queues: Self.brokerQueues, deployment: deployment) }
+        #expect(errors(Self.broker) == [])
+        #expect(errors(Self.broker.replacingOccurrences(of: "publishes: [events]", with: "publishes: [event], consumes: [inbx]")) == [
+            "schema/deployment.yaml:28:52: error: RabbitMQ user 'relay' publishes to exchange 'event', which schema/queues.yaml does not declare; did you mean 'events'?",
+            "schema/deployment.yaml:28:71: error: RabbitMQ user 'relay' consumes queue 'inbx', which schema/queues.yaml does not declare; did you mean 'inbox'?",
+        ])
+        #expect(errors(Self.broker.replacingOccurrences(of: "amqp://relay@", with: "amqp://relya@")) == [
+            "schema/deployment.yaml:16:7: error: RABBITMQ_URL 'amqp://relya@broker:5672/stam' of service 'relay' names no user of the rabbitmq settings; did you mean 'relay'?",
+        ])
+        #expect(errors(Self.broker.replacingOccurrences(of: "      RABBITMQ_TOPOLOGY: verify\n", with: "")) == [
+            "schema/deployment.yaml:16:7: error: service 'relay' needs RABBITMQ_TOPOLOGY: verify: the broker loads the topology at boot and user 'relay' may not declare it",
+        ])
+        #expect(errors(Self.broker.replacingOccurrences(of: "    secrets: [relay_password]\n    env:", with: "    env:")
+            .replacingOccurrences(of: "/run/secrets/relay_password", with: "/run/secrets/other")) == [
+            "schema/deployment.yaml:15:7: error: service 'relay' logs in to RabbitMQ as 'relay': give it RABBITMQ_PASSWORD_FILE: /run/secrets/relay_password and the secret 'relay_password'",
+            "schema/deployment.yaml:16:7: error: environment variable 'RABBITMQ_PASSWORD_FILE' of service 'relay' points at secret 'other', which the service does not list in its 'secrets'",
+        ])
+    }
+
     @Test func secretFileVariableMustNameAMountedSecret() {
         #expect(errors(Self.base.replacingOccurrences(
             of: "    secrets: [db_password]", with: "    secrets: [db_password]\n    env: { CACHE_PASSWORD_FILE: /run/secrets/cache_password }")) == [

@@ -253,10 +253,27 @@ extension SchemaLoader {
     }
 
     private func loadRabbitMQ(_ top: [SchemaNode.Entry]) -> RabbitMQSettings? {
-        guard var reader = section(top, "rabbitmq", allowed: ["service", "vhost", "user", "password"]) else { return nil }
-        let settings = RabbitMQSettings(location: reader.location, service: reader.located("service"), vhost: reader.string("vhost"),
-                                        user: reader.string("user"), password: reader.located("password"))
-        return reader.failed ? nil : settings
+        guard var reader = section(top, "rabbitmq", allowed: ["service", "vhost", "users"]) else { return nil }
+        let service = reader.located("service")
+        let vhost = reader.string("vhost")
+        var users: [RabbitMQUser] = []
+        if let node = reader.node("users"), let entries = mapping(node, "'users' of the rabbitmq settings") {
+            for entry in entries {
+                let what = "RabbitMQ user '\(entry.key)'"
+                guard let body = mapping(entry.value, what, allowed: ["password", "consumes", "publishes", "doc"]) else { continue }
+                var user = SectionReader(loader: self, entries: body, what: what, location: entry.keyLocation)
+                let password = user.located("password")
+                let consumes = user.node("consumes").flatMap { stringList($0, "'consumes' of \(what)") } ?? []
+                let publishes = user.node("publishes").flatMap { stringList($0, "'publishes' of \(what)") } ?? []
+                if !user.failed {
+                    users.append(RabbitMQUser(name: entry.key, location: entry.keyLocation, password: password, consumes: consumes, publishes: publishes))
+                }
+            }
+        } else if reader.node("users") == nil {
+            diagnostics.error("the rabbitmq settings need 'users' (one per kind of client, with what it consumes and publishes)", at: reader.location)
+            return nil
+        }
+        return reader.failed ? nil : RabbitMQSettings(location: reader.location, service: service, vhost: vhost, users: users)
     }
 
     private func loadBackups(_ top: [SchemaNode.Entry]) -> BackupSettings? {

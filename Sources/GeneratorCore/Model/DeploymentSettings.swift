@@ -210,15 +210,38 @@ public struct RabbitMQSettings: Hashable, Sendable {
     public var location: SourceLocation
     public var service: Located<String>
     public var vhost: String
-    public var user: String
-    public var password: Located<String>
+    /// One per kind of client, each with only the rights its part of schema/queues.yaml needs.
+    public var users: [RabbitMQUser]
 
-    public init(location: SourceLocation, service: Located<String>, vhost: String, user: String, password: Located<String>) {
+    public init(location: SourceLocation, service: Located<String>, vhost: String, users: [RabbitMQUser]) {
         self.location = location
         self.service = service
         self.vhost = vhost
-        self.user = user
+        self.users = users
+    }
+
+    public func user(named name: String) -> RabbitMQUser? { users.first { $0.name == name } }
+}
+
+/// `users: { relay: { password: rabbitmq_relay_password, publishes: [events, commands] } }` under `rabbitmq:`.
+/// The broker's permissions follow from the two lists (see `RabbitMQPermissions`): nobody may configure the
+/// shared topology, which the broker loads at boot.
+public struct RabbitMQUser: Hashable, Sendable {
+    public var name: String
+    public var location: SourceLocation
+    /// The secret holding the user's password; the broker's service and the user's services mount it.
+    public var password: Located<String>
+    /// Queues of schema/queues.yaml it consumes from (a per-instance queue: every instance's).
+    public var consumes: [Located<String>]
+    /// Exchanges of schema/queues.yaml it publishes to.
+    public var publishes: [Located<String>]
+
+    public init(name: String, location: SourceLocation, password: Located<String>, consumes: [Located<String>], publishes: [Located<String>]) {
+        self.name = name
+        self.location = location
         self.password = password
+        self.consumes = consumes
+        self.publishes = publishes
     }
 }
 

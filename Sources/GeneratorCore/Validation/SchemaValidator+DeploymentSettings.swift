@@ -1,3 +1,5 @@
+import Foundation
+
 /// The secrets and the configuration sections of the deployment: every service, named port and secret they
 /// name exists, the service that needs a secret mounts it, and values have the syntax their tool expects.
 extension SchemaValidator {
@@ -104,10 +106,7 @@ extension SchemaValidator {
                 }
             }
         }
-        if let rabbitmq = deployment.rabbitmq {
-            let what = "the rabbitmq settings"
-            if let service = requireService(rabbitmq.service, what) { requireSecret(rabbitmq.password, mountedBy: service, what) }
-        }
+        if let rabbitmq = deployment.rabbitmq { checkRabbitMQ(rabbitmq) }
         if let backups = deployment.backups {
             let what = "the backups settings"
             usedVolumes.insert(backups.mediaVolume.value)
@@ -211,6 +210,54 @@ extension SchemaValidator {
     }
 
     @discardableResult
+    /// The broker's users: their passwords are secrets the broker mounts, what they consume and publish exists,
+    /// and every service that talks to the broker (`RABBITMQ_URL`) logs in as a declared user, with that user's
+    /// password file, and only checks the topology the broker loaded (`RABBITMQ_TOPOLOGY: verify`): its user
+    /// may not declare it.
+    private mutating func checkRabbitMQ(_ rabbitmq: RabbitMQSettings) {
+        let what = "the rabbitmq settings"
+        let broker = requireService(rabbitmq.service, what)
+        if rabbitmq.users.isEmpty { diagnostics.error("\(what) declare no user; every client needs one", at: rabbitmq.location) }
+        let queues = schema.queues.map(\.name)
+        let exchanges = schema.exchanges.map(\.name)
+        for user in rabbitmq.users {
+            let owner = "RabbitMQ user '\(user.name)'"
+            if let broker { requireSecret(user.password, mountedBy: broker, owner) }
+            for queue in user.consumes where !queues.contains(queue.value) {
+                diagnostics.error("\(owner) consumes queue '\(queue.value)', which schema/queues.yaml does not declare\(NameSuggestion.hint(for: queue.value, in: queues))",
+                                  at: queue.location)
+            }
+            for exchange in user.publishes where !exchanges.contains(exchange.value) {
+                diagnostics.error("\(owner) publishes to exchange '\(exchange.value)', which schema/queues.yaml does not declare\(NameSuggestion.hint(for: exchange.value, in: exchanges))",
+                                  at: exchange.location)
+            }
+        }
+        for service in schema.deployment.services {
+            guard let url = service.environment.first(where: { $0.name.value == "RABBITMQ_URL" }) else { continue }
+            let owner = "service '\(service.name)'"
+            let values = [url.value.common].compactMap { $0 } + url.value.overrides.keys.sorted().compactMap { url.value.overrides[$0] }
+            for text in values {
+                guard let name = URLComponents(string: text)?.user, let user = rabbitmq.user(named: name) else {
+                    diagnostics.error(
+                        "RABBITMQ_URL '\(text)' of \(owner) names no user of the rabbitmq settings\(NameSuggestion.hint(for: URLComponents(string: text)?.user ?? "", in: rabbitmq.users.map(\.name)))",
+                        at: url.name.location)
+                    continue
+                }
+                let file = "/run/secrets/\(user.password.value)"
+                let passwordFile = service.environment.first { $0.name.value == "RABBITMQ_PASSWORD_FILE" }
+                if passwordFile?.value.common != file || passwordFile?.value.overrides.isEmpty == false {
+                    diagnostics.error("\(owner) logs in to RabbitMQ as '\(user.name)': give it RABBITMQ_PASSWORD_FILE: \(file) and the secret '\(user.password.value)'",
+                                      at: url.name.location)
+                }
+                let topology = service.environment.first { $0.name.value == "RABBITMQ_TOPOLOGY" }
+                if topology?.value.common != "verify" || topology?.value.overrides.isEmpty == false {
+                    diagnostics.error("\(owner) needs RABBITMQ_TOPOLOGY: verify: the broker loads the topology at boot and user '\(user.name)' may not declare it",
+                                      at: url.name.location)
+                }
+            }
+        }
+    }
+
     private mutating func requireService(_ name: Located<String>, _ what: String) -> ServiceDeclaration? {
         if let service = schema.deployment.service(named: name.value) { return service }
         diagnostics.error(

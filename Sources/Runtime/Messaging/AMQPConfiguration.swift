@@ -11,6 +11,16 @@ public struct AMQPConfiguration: Sendable, Hashable {
     public var heartbeatSeconds: Int
     /// TCP connect and the AMQP handshake (login), each.
     public var connectTimeoutSeconds: Int
+    /// What a connection does with the shared topology when it opens (see `TopologyMode`).
+    public var topology: TopologyMode = .declare
+
+    /// `declare`: the connection declares the exchanges and shared queues (idempotently), as the local stack and
+    /// the tests need, where nothing else does. `verify`: it only checks that they exist (passive declares, which
+    /// need no right), because the broker loaded them from the generated definitions and the user may not
+    /// configure them; a consumer still declares and binds its own per-instance queue.
+    public enum TopologyMode: String, Sendable, Hashable, CaseIterable {
+        case declare, verify
+    }
 
     public init(host: String, port: Int = 5672, virtualHost: String = "/", username: String, password: String,
                 heartbeatSeconds: Int = 10, connectTimeoutSeconds: Int = 5) {

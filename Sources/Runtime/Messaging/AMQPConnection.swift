@@ -78,17 +78,24 @@ final class AMQPConnection: @unchecked Sendable {
 
     // MARK: Topology
 
-    func declare(_ topology: MessagingTopology, instance: String?) throws {
+    func declare(_ topology: MessagingTopology, instance: String?, mode: AMQPConfiguration.TopologyMode) throws {
+        let passive: amqp_boolean_t = mode == .verify ? 1 : 0
         for exchange in topology.exchanges {
             let arena = AMQPArena()
             amqp_exchange_declare(state, Self.channel, arena.bytes(exchange.name), arena.bytes(exchange.type),
-                                  0, 1, 0, 0, amqp_empty_table)
-            try check("declare exchange \(exchange.name)")
+                                  passive, 1, 0, 0, amqp_empty_table)
+            try check("\(mode == .verify ? "find" : "declare") exchange \(exchange.name)")
         }
         // Per-instance queues belong to their consuming instance; a connection without one (a publisher)
         // declares only the shared ones.
         for queue in topology.queues where !queue.perInstance || instance != nil {
             let name = Self.queueName(queue, instance: instance)
+            if mode == .verify && !queue.perInstance {
+                let arena = AMQPArena()
+                amqp_queue_declare(state, Self.channel, arena.bytes(name), 1, 1, 0, 0, amqp_empty_table)
+                try check("find queue \(name)")
+                continue
+            }
             try declareQueue(name, arguments: queue.arguments)
             for binding in queue.bindings {
                 let arena = AMQPArena()

@@ -38,7 +38,7 @@ final class ConnectionSlot: @unchecked Sendable {
             throw AMQPError(code: .disconnected, message: "not connected to RabbitMQ; next attempt in \(wait)")
         }
         let connection = try AMQPConnection(configuration: configuration)
-        try connection.declare(topology, instance: instance)
+        try connection.declare(topology, instance: instance, mode: configuration.topology)
         if confirms { try connection.enablePublisherConfirms() }
         generation += 1
         logger.info("connected to RabbitMQ", metadata: ["broker": "\(configuration.redactedURL)"])
