@@ -66,6 +66,7 @@ let package = Package(
             dependencies: [
                 "MigrationSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/Runtime/Database",
@@ -442,7 +443,7 @@ let package = Package(
             name: "RuntimeTests",
             dependencies: [
                 "Database", "LocalStack", "MigrationSupport", "StamCore", "Generated", "Messaging", "Outbox", "Persistence",
-                "Backend", "APISupport", "GeneratedAPI", "TestSupport", "Redis",
+                "Backend", "APISupport", "GeneratedAPI", "TestSupport", "Redis", "Secrets",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),

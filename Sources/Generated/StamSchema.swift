@@ -5,7 +5,7 @@ import StamCore
 /// What this build of stam was generated from.
 public enum StamSchema {
     /// SHA-256 over the schema files; changes whenever the schema does.
-    public static let fingerprint = "d6be8bb8ca33c56cdc2b7ede367e52d274d09047a193d5b755888b94f3ec3f44"
+    public static let fingerprint = "e77195bd017a6610c1a87b06ea9a0a0dece2f21d6338bfd97257002fbffb29a7"
 
     public static let entityTypes: [any Entity.Type] = [
         Site.self,

@@ -40,7 +40,9 @@ import Testing
         try "photo".write(toFile: "\(directory)/media/photos/site-1.jpg", atomically: true, encoding: .utf8)
         try password.write(toFile: "\(directory)/postgres_password", atomically: true, encoding: .utf8)
         let site = ["PGHOSTS": "127.0.0.1", "PGPORTS": String(server.port), "PASSWORD_FILE": "\(directory)/postgres_password",
-                    "BACKUP_DIR": "\(directory)/backups", "MEDIA_DIR": "\(directory)/media", "NAS_DIR": "\(directory)/nas", "DATABASE_KEEP": "2"]
+                    "BACKUP_DIR": "\(directory)/backups", "MEDIA_DIR": "\(directory)/media", "NAS_DIR": "\(directory)/nas", "DATABASE_KEEP": "2",
+                    // This machine's server speaks plain TCP; the containers' verify-full is exercised by ProdStackTests.
+                    "PGTLS": "\"\""]
         let generated = try DeploymentTools.read("backup/backup.conf")
         let configuration = generated.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
             guard let name = line.split(separator: "=").first.map(String.init), let value = site[name] else { return String(line) }

@@ -20,9 +20,19 @@ import Testing
         }
 
         try await services.up(["etcd"])
-        try await services.waitUntil("etcd answers", log: "etcd") {
-            try await exec("etcd", ["etcdctl", "--endpoints=http://127.0.0.1:2379", "endpoint", "health"]).0 == 0
+        // etcd speaks TLS only and answers only clients whose certificate its CA signed (the Patroni nodes').
+        let ca = "--cacert=/run/secrets/etcd_tls_ca"
+        let client = ["--cert=/run/secrets/etcd_client_certificate", "--key=/run/secrets/etcd_client_private_key"]
+        func etcdctl(_ endpoint: String, _ options: [String], _ command: [String]) async throws -> Int32 {
+            try await exec("etcd", ["etcdctl", "--endpoints=\(endpoint)", "--dial-timeout=3s", "--command-timeout=5s"] + options + command).0
         }
+        try await services.waitUntil("etcd answers", log: "etcd") {
+            try await etcdctl("https://localhost:2379", [ca] + client, ["endpoint", "health"]) == 0
+        }
+        #expect(try await etcdctl("https://localhost:2379", [ca] + client, ["put", "/stam-test/key", "written"]) == 0)
+        #expect(try await etcdctl("https://localhost:2379", [ca], ["put", "/stam-test/key", "without a certificate"]) != 0)
+        #expect(try await etcdctl("https://localhost:2379", [ca], ["get", "/stam-test/key"]) != 0)
+        #expect(try await etcdctl("http://localhost:2379", [], ["put", "/stam-test/key", "in plain text"]) != 0)
 
         // `patroni --validate-config` accepts both generated files, in the image that runs them, on the project's
         // network with etcd up (it also checks that the ports are free: before the nodes start); the passwords where
@@ -43,6 +53,15 @@ import Testing
         try await services.waitUntil("pg-primary is the primary", timeout: .seconds(120), log: "pg-primary") {
             try await exec("pg-primary", ["curl", "-fsS", "-o", "/dev/null", "http://pg-primary:8008/primary"]).0 == 0
         }
+        // Patroni reached etcd with its client certificate. From its container, over the network, only that certificate
+        // opens etcd: the node's PostgreSQL certificate (another CA's) does not, nor does none.
+        func readsEtcd(_ certificate: [String]) async throws -> Bool {
+            try await exec("pg-primary", ["curl", "-fsS", "-o", "/dev/null", "--max-time", "5", "--cacert", "/run/secrets/etcd_tls_ca"] + certificate
+                           + ["-X", "POST", "https://etcd:2379/v3/kv/range", "-d", #"{"key":"L3N0YW0tdGVzdC9rZXk="}"#]).0 == 0
+        }
+        #expect(try await readsEtcd(["--cert", "/run/secrets/etcd_client_certificate", "--key", "/run/secrets/etcd_client_private_key"]))
+        #expect(try await !readsEtcd(["--cert", "/run/secrets/postgres_tls_certificate", "--key", "/run/secrets/postgres_tls_private_key"]))
+        #expect(try await !readsEtcd([]))
         try await services.waitUntil("the callback wrote PgBouncer's target", log: "pg-primary") {
             try await exec("pg-primary", ["cat", "/etc/pgbouncer/target/databases.ini"]).1.contains("host=pg-primary port=5432")
         }

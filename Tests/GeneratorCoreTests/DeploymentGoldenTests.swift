@@ -114,7 +114,8 @@ import Yams
         }
         // A health check written as a list runs without a shell (the official etcd image has none).
         #expect((services["etcd"]?["healthcheck"] as? [String: Any])?["test"] as? [String]
-                == ["CMD", "etcdctl", "--endpoints=http://127.0.0.1:2379", "endpoint", "health"])
+                == ["CMD", "etcdctl", "--endpoints=https://localhost:2379", "--cacert=/run/secrets/etcd_tls_ca",
+                    "--cert=/run/secrets/etcd_client_certificate", "--key=/run/secrets/etcd_client_private_key", "endpoint", "health"])
         #expect(services["satel-worker"]?["cpus"] as? Int == 2 && services["satel-worker"]?["mem_limit"] as? String == "1G")
         let vlan = try #require((compose["networks"] as? [String: [String: Any]])?["satel_vlan"])
         #expect(vlan["driver"] as? String == "macvlan")

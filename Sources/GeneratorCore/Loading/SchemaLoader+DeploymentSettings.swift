@@ -184,7 +184,7 @@ extension SchemaLoader {
         let user = reader.string("user")
         let password = reader.located("password")
         var patroni: PostgresSettings.Patroni?
-        let patroniKeys = ["scope", "nodes", "dcs", "superuser_password", "replication_password", "api_password", "tls", "ttl",
+        let patroniKeys = ["scope", "nodes", "dcs", "dcs_tls", "superuser_password", "replication_password", "api_password", "tls", "ttl",
                            "loop_wait", "retry_timeout", "maximum_lag_on_failover", "synchronous_mode", "failsafe_mode", "parameters"]
         if var section = reader.section("patroni", allowed: patroniKeys) {
             let nodes = section.node("nodes").flatMap { stringList($0, "'nodes' of the patroni settings") } ?? []
@@ -201,6 +201,11 @@ extension SchemaLoader {
             } else {
                 diagnostics.error("the patroni settings need 'tls' (ca, certificate, key): replication verifies the server (verify-full)", at: section.location)
             }
+            var dcsTLS: PostgresSettings.Patroni.TLS?
+            if var tlsReader = section.section("dcs_tls", allowed: ["ca", "certificate", "key"]) {
+                dcsTLS = .init(ca: tlsReader.located("ca"), certificate: tlsReader.located("certificate"), key: tlsReader.located("key"))
+                if tlsReader.failed { dcsTLS = nil }
+            }
             var parameters: [PostgresSettings.Patroni.Parameter] = []
             if let node = section.node("parameters"), let entries = mapping(node, "the PostgreSQL parameters") {
                 for entry in entries {
@@ -216,17 +221,23 @@ extension SchemaLoader {
                             failsafe: section.bool("failsafe_mode", default: false))
             if !section.failed, !nodes.isEmpty, let tls {
                 patroni = .init(scope: scope, nodes: nodes, dcs: dcs, superuserPassword: superuser, replicationPassword: replication,
-                                apiPassword: api, tls: tls, ttl: settings.ttl, loopWait: settings.loopWait,
+                                apiPassword: api, tls: tls, dcsTLS: dcsTLS, ttl: settings.ttl, loopWait: settings.loopWait,
                                 retryTimeout: settings.retryTimeout, maximumLagOnFailover: settings.lag,
                                 synchronousMode: settings.synchronous, failsafeMode: settings.failsafe, parameters: parameters)
             }
         }
         var pgbouncer: PostgresSettings.PgBouncer?
-        if var section = reader.section("pgbouncer", allowed: ["service", "admin_password", "pool_mode", "default_pool_size", "max_client_conn"]) {
-            let bouncer = PostgresSettings.PgBouncer(
+        if var section = reader.section("pgbouncer", allowed: ["service", "admin_password", "pool_mode", "default_pool_size", "max_client_conn", "client_tls"]) {
+            var clientTLS: PostgresSettings.PgBouncer.ClientTLS?
+            if var tlsReader = section.section("client_tls", allowed: ["certificate", "key"]) {
+                clientTLS = .init(certificate: tlsReader.located("certificate"), key: tlsReader.located("key"))
+                if tlsReader.failed { clientTLS = nil }
+            }
+            var bouncer = PostgresSettings.PgBouncer(
                 service: section.located("service"), adminPassword: section.located("admin_password"),
                 poolMode: section.choice("pool_mode", default: .transaction), defaultPoolSize: section.int("default_pool_size", default: 20),
                 maxClientConnections: section.int("max_client_conn", default: 500))
+            bouncer.clientTLS = clientTLS
             if !section.failed { pgbouncer = bouncer }
         }
         if reader.failed { return nil }

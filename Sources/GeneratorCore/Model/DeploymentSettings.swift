@@ -109,6 +109,9 @@ public struct PostgresSettings: Hashable, Sendable {
         public var replicationPassword: Located<String>
         public var apiPassword: Located<String>
         public var tls: TLS
+        /// `dcs_tls:` how the nodes reach the DCS (etcd) over TLS with a client certificate: the CA that signs
+        /// etcd's certificate and the nodes' client certificate and key. nil: plain HTTP.
+        public var dcsTLS: TLS?
         public var ttl: Int
         public var loopWait: Int
         public var retryTimeout: Int
@@ -118,7 +121,7 @@ public struct PostgresSettings: Hashable, Sendable {
         public var parameters: [Parameter]
 
         public init(scope: String, nodes: [Located<String>], dcs: ServicePort, superuserPassword: Located<String>,
-                    replicationPassword: Located<String>, apiPassword: Located<String>, tls: TLS, ttl: Int,
+                    replicationPassword: Located<String>, apiPassword: Located<String>, tls: TLS, dcsTLS: TLS? = nil, ttl: Int,
                     loopWait: Int, retryTimeout: Int, maximumLagOnFailover: Int, synchronousMode: Bool,
                     failsafeMode: Bool, parameters: [Parameter]) {
             self.scope = scope
@@ -128,6 +131,7 @@ public struct PostgresSettings: Hashable, Sendable {
             self.replicationPassword = replicationPassword
             self.apiPassword = apiPassword
             self.tls = tls
+            self.dcsTLS = dcsTLS
             self.ttl = ttl
             self.loopWait = loopWait
             self.retryTimeout = retryTimeout
@@ -146,9 +150,23 @@ public struct PostgresSettings: Hashable, Sendable {
         public var poolMode: PoolMode
         public var defaultPoolSize: Int
         public var maxClientConnections: Int
+        /// `client_tls: { certificate, key }`: PgBouncer accepts clients over TLS only, with this certificate
+        /// (signed by the PostgreSQL CA, naming the service) that they verify (sslmode=verify-full). nil: plain.
+        public var clientTLS: ClientTLS?
+
+        public struct ClientTLS: Hashable, Sendable {
+            public var certificate: Located<String>
+            public var key: Located<String>
+
+            public init(certificate: Located<String>, key: Located<String>) {
+                self.certificate = certificate
+                self.key = key
+            }
+        }
 
         public init(service: Located<String>, adminPassword: Located<String>, poolMode: PoolMode,
-                    defaultPoolSize: Int, maxClientConnections: Int) {
+                    defaultPoolSize: Int, maxClientConnections: Int, clientTLS: ClientTLS? = nil) {
+            self.clientTLS = clientTLS
             self.service = service
             self.adminPassword = adminPassword
             self.poolMode = poolMode

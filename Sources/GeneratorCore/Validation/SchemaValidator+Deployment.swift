@@ -59,6 +59,18 @@ extension SchemaValidator {
                     }
                     continue
                 }
+                // A database URL's CA file (`sslrootcert=/run/secrets/x`) is a secret the service mounts too.
+                let values = [variable.value.common].compactMap { $0 } + variable.value.overrides.keys.sorted().compactMap { variable.value.overrides[$0] }
+                for value in values {
+                    for part in value.split(whereSeparator: { ",&?".contains($0) }) where part.hasPrefix("sslrootcert=/run/secrets/") {
+                        let secret = String(part.dropFirst("sslrootcert=/run/secrets/".count))
+                        if !service.secrets.contains(where: { $0.value == secret }) {
+                            diagnostics.error(
+                                "environment variable '\(name)' of \(owner) verifies against secret '\(secret)' (sslrootcert), which the service does not list in its 'secrets'",
+                                at: variable.name.location)
+                        }
+                    }
+                }
                 if ["PASSWORD", "SECRET", "TOKEN", "PRIVATE", "_KEY"].contains(where: { name.contains($0) }) {
                     diagnostics.error(
                         "environment variable '\(name)' of \(owner) looks like a secret; secrets are files: declare it under 'secrets:' and list it in the service's 'secrets'",

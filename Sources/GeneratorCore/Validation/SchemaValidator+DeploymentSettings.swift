@@ -117,6 +117,8 @@ extension SchemaValidator {
             }
             if let service = requireService(backups.service, what), let postgres = deployment.postgres {
                 requireSecret(postgres.password, mountedBy: service, what)
+                // pg_dump verifies the Patroni node's certificate (verify-full) against this CA.
+                if let patroni = postgres.patroni { requireSecret(patroni.tls.ca, mountedBy: service, what) }
             }
             if backups.databaseEverySeconds < 60 || backups.mediaEverySeconds < 60 || backups.databaseKeep < 1 {
                 diagnostics.error("\(what) need intervals of at least 1m and keep at least 1 dump", at: backups.location)
@@ -149,6 +151,9 @@ extension SchemaValidator {
                                patroni.tls.ca, patroni.tls.certificate, patroni.tls.key] {
                     requireSecret(secret, mountedBy: service, "the patroni settings")
                 }
+                for secret in [patroni.dcsTLS?.ca, patroni.dcsTLS?.certificate, patroni.dcsTLS?.key].compactMap({ $0 }) {
+                    requireSecret(secret, mountedBy: service, "the dcs_tls of the patroni settings")
+                }
                 if service.port(named: "postgres") == nil || service.port(named: "patroni") == nil {
                     diagnostics.error("Patroni node '\(service.name)' needs the named ports 'postgres' and 'patroni'", at: node.location)
                 }
@@ -177,6 +182,12 @@ extension SchemaValidator {
                         at: patroni.tls.certificate.location)
                 }
             }
+            if let dcsTLS = patroni.dcsTLS,
+               case .tlsCertificate(_, let ca, _) = deployment.secret(named: dcsTLS.certificate.value)?.generator, ca?.value != dcsTLS.ca.value {
+                diagnostics.error(
+                    "the DCS client certificate '\(dcsTLS.certificate.value)' must be signed by the CA '\(dcsTLS.ca.value)' that etcd trusts for clients",
+                    at: dcsTLS.certificate.location)
+            }
             if patroni.ttl < 20 {
                 // patroni --validate-config refuses it ("bootstrap.dcs.ttl ... Wrong value"), at the first start.
                 diagnostics.error("Patroni refuses a ttl below 20 seconds (found \(patroni.ttl)); lower loop_wait for a faster failover",
@@ -195,6 +206,23 @@ extension SchemaValidator {
                 diagnostics.error("the pgbouncer service '\(service.name)' needs the named port 'pgbouncer'", at: pgbouncer.service.location)
             }
             if let patroni = postgres.patroni { requireSecret(patroni.tls.ca, mountedBy: service, "the pgbouncer settings") }
+            if let tls = pgbouncer.clientTLS {
+                requireSecret(tls.certificate, mountedBy: service, "the client_tls of the pgbouncer settings")
+                requireSecret(tls.key, mountedBy: service, "the client_tls of the pgbouncer settings")
+                // The clients verify it against the PostgreSQL CA (the one CA file the services mount) and its name.
+                if case .tlsCertificate(_, let ca, let names) = deployment.secret(named: tls.certificate.value)?.generator {
+                    if !names.contains(service.name) {
+                        diagnostics.error(
+                            "PgBouncer's certificate '\(tls.certificate.value)' does not name '\(service.name)'; its clients verify the host name (verify-full)",
+                            at: tls.certificate.location)
+                    }
+                    if let patroni = postgres.patroni, ca?.value != patroni.tls.ca.value {
+                        diagnostics.error(
+                            "PgBouncer's certificate '\(tls.certificate.value)' must be signed by the PostgreSQL CA '\(patroni.tls.ca.value)' its clients verify against",
+                            at: tls.certificate.location)
+                    }
+                }
+            }
         }
         if postgres.database.isEmpty || postgres.user.isEmpty {
             diagnostics.error("\(what) need a database and a user", at: postgres.location)

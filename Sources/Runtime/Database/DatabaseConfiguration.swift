@@ -1,21 +1,24 @@
 import Foundation
 import PostgresNIO
 
-/// Where a service's database is: `postgresql://user@host:port/database` plus the password read from a
-/// secret file (Docker secret or the local stack's `.stam/secrets/`), never from the URL or environment.
+/// Where a service's database is: `postgresql://user@host:port/database[?sslmode=...&sslrootcert=...]` plus the
+/// password read from a secret file (Docker secret or the local stack's `.stam/secrets/`), never from the URL or
+/// environment. TLS as libpq spells it (see `PostgresTLS`); the deployment uses verify-full.
 public struct DatabaseConfiguration: Sendable, Hashable {
     public var host: String
     public var port: Int
     public var username: String
     public var database: String
     public var password: String?
+    public var tls: PostgresTLS
 
-    public init(host: String, port: Int, username: String, database: String, password: String?) {
+    public init(host: String, port: Int, username: String, database: String, password: String?, tls: PostgresTLS = .disabled) {
         self.host = host
         self.port = port
         self.username = username
         self.database = database
         self.password = password
+        self.tls = tls
     }
 
     public struct InvalidURL: Error, CustomStringConvertible, Sendable {
@@ -36,11 +39,29 @@ public struct DatabaseConfiguration: Sendable, Hashable {
         guard let host = components.host, !host.isEmpty else { throw InvalidURL(url: url, reason: "no host") }
         let database = String(components.path.drop { $0 == "/" })
         guard !database.isEmpty else { throw InvalidURL(url: url, reason: "no database name") }
+        var mode = PostgresTLS.Mode.disable
+        var rootCertificate: String?
+        for item in components.queryItems ?? [] {
+            switch item.name {
+            case "sslmode":
+                guard let value = item.value.flatMap(PostgresTLS.Mode.init(rawValue:)) else {
+                    throw InvalidURL(url: url, reason: "sslmode must be one of \(PostgresTLS.Mode.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                mode = value
+            case "sslrootcert": rootCertificate = item.value
+            default: throw InvalidURL(url: url, reason: "unknown parameter '\(item.name)' (known: sslmode, sslrootcert)")
+            }
+        }
         self.host = host
         self.port = components.port ?? 5432
         self.username = components.user ?? "postgres"
         self.database = database
         self.password = try passwordFile.map(Self.readSecret)
+        do {
+            self.tls = try PostgresTLS(mode: mode, rootCertificate: rootCertificate)
+        } catch {
+            throw InvalidURL(url: "postgresql://\(username)@\(host):\(port)/\(database)", reason: "\(error)")
+        }
     }
 
     /// A secret file's content without the trailing newline editors add.
@@ -50,13 +71,15 @@ public struct DatabaseConfiguration: Sendable, Hashable {
     }
 
     public var connectionConfiguration: PostgresConnection.Configuration {
-        PostgresConnection.Configuration(host: host, port: port, username: username, password: password, database: database, tls: .disable)
+        PostgresConnection.Configuration(host: host, port: port, username: username, password: password, database: database, tls: tls.connectionTLS)
     }
 
     /// For a connection pool (`PostgresClient`, which needs `run()` in a long-running task).
     public var clientConfiguration: PostgresClient.Configuration {
-        PostgresClient.Configuration(host: host, port: port, username: username, password: password, database: database, tls: .disable)
+        PostgresClient.Configuration(host: host, port: port, username: username, password: password, database: database, tls: tls.clientTLS)
     }
 
-    public var redactedURL: String { "postgresql://\(username)@\(host):\(port)/\(database)" }
+    public var redactedURL: String {
+        "postgresql://\(username)@\(host):\(port)/\(database)" + (tls.mode == .disable ? "" : "?sslmode=\(tls.mode.rawValue)")
+    }
 }

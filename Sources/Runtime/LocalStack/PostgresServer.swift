@@ -15,11 +15,18 @@ public final class PostgresServer: @unchecked Sendable {
     public var dataDirectory: String { "\(directory)/data" }
     public var socketDirectory: String { directory }
     public var logFile: String { "\(directory)/postgres.log" }
+    /// More `-c name=value` settings (`ssl=on` and its files, for a test of TLS).
+    public let settings: [String: String]
+    /// The host lines of pg_hba.conf (`hostssl all all 127.0.0.1/32 scram-sha-256`), written at every start;
+    /// nil keeps initdb's (password over TCP, trust on the socket).
+    public let hostRules: [String]?
 
     /// - Parameter directory: created if missing; must be reachable by the postgres user when we are root.
-    public init(directory: String, port: Int) {
+    public init(directory: String, port: Int, settings: [String: String] = [:], hostRules: [String]? = nil) {
         self.directory = directory
         self.port = port
+        self.settings = settings
+        self.hostRules = hostRules
     }
 
     /// Initialises the cluster on first use, then starts it and waits until it accepts connections.
@@ -35,6 +42,10 @@ public final class PostgresServer: @unchecked Sendable {
         // A previous run that was killed leaves postmaster.pid; PostgreSQL removes a stale one itself, but a
         // live one means that server is still ours from an earlier run: stop it first.
         Self.stopStale(dataDirectory: dataDirectory)
+        if let hostRules {
+            let rules = (["local all all trust"] + hostRules).joined(separator: "\n") + "\n"
+            try rules.write(toFile: "\(dataDirectory)/pg_hba.conf", atomically: true, encoding: .utf8)
+        }
         process = try LocalProcess(
             name: "postgres",
             executable: "\(Self.binDirectory)/postgres",
@@ -42,7 +53,7 @@ public final class PostgresServer: @unchecked Sendable {
                 "-D", dataDirectory, "-p", String(port), "-k", socketDirectory,
                 "-c", "listen_addresses=127.0.0.1", "-c", "fsync=on", "-c", "max_connections=200",
                 "-c", "shared_buffers=64MB", "-c", "logging_collector=off",
-            ],
+            ] + settings.sorted { $0.key < $1.key }.flatMap { ["-c", "\($0.key)=\($0.value)"] },
             user: Self.systemUser, logFile: logFile)
         try await waitUntilReady()
     }

@@ -191,7 +191,9 @@ struct ProdStackSupervisor: Service {
                     throw ContainerEngine.Failure(description: "stam user add in backend-1 failed (exit \(status)):\n\(output)")
                 }
             }
-            let databaseURL = "postgresql://app@\(pgbouncer):6432/stam"
+            // PgBouncer takes TLS clients only; from the host it is an address, not the name its certificate carries, so
+            // the CA is checked and the name not (verify-ca).
+            let databaseURL = "postgresql://app@\(pgbouncer):6432/stam?sslmode=verify-ca&sslrootcert=\(paths.secrets)/postgres_tls_ca"
             let database = try DatabaseConfiguration(url: databaseURL, passwordFile: "\(paths.secrets)/postgres_password")
             let demo = try await LocalStackDemoData.seed(database: database, paths: paths, panelCount: panelCount, host: vlanGateway,
                                                         firstPort: firstPanelPort, pollInterval: pollInterval, logger: logger)

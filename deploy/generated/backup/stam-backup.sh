@@ -32,7 +32,7 @@ database() {
     name="$DATABASE-$(date -u +%Y%m%dT%H%M%S.%NZ).dump"
     partial="$BACKUP_DIR/db/.$name.partial"
     PGPASSWORD=$(cat "$PASSWORD_FILE") pg_dump --format=custom --compress=6 --file="$partial" \
-        "host=$PGHOSTS port=$PGPORTS dbname=$DATABASE user=$DATABASE_USER target_session_attrs=read-write connect_timeout=10"
+        "host=$PGHOSTS port=$PGPORTS dbname=$DATABASE user=$DATABASE_USER target_session_attrs=read-write connect_timeout=10 ${PGTLS:-}"
     pg_restore --list "$partial" > /dev/null
     sync "$partial"
     mv "$partial" "$BACKUP_DIR/db/$name"

@@ -18,6 +18,9 @@ install -o postgres -g postgres -m 0600 "$secrets/postgres_tls_certificate" "$pr
 install -o postgres -g postgres -m 0600 "$secrets/postgres_tls_private_key" "$private/postgres_tls_private_key"
 install -o postgres -g postgres -m 0600 "$secrets/patroni_api_password" "$private/patroni_api_password"
 install -o postgres -g postgres -m 0600 "$secrets/pgbouncer_admin_password" "$private/pgbouncer_admin_password"
+install -o postgres -g postgres -m 0600 "$secrets/etcd_tls_ca" "$private/etcd_tls_ca"
+install -o postgres -g postgres -m 0600 "$secrets/etcd_client_certificate" "$private/etcd_client_certificate"
+install -o postgres -g postgres -m 0600 "$secrets/etcd_client_private_key" "$private/etcd_client_private_key"
 
 # The data volume and the PgBouncer target volume are created by Docker as root.
 install -d -o postgres -g postgres -m 0700 /var/lib/postgresql/data

@@ -21,6 +21,8 @@ umask 077
 } > "$run/userlist.txt"
 chown postgres:postgres "$run/userlist.txt"
 install -o postgres -g postgres -m 0600 /run/secrets/postgres_tls_ca "$run/ca.crt"
+install -o postgres -g postgres -m 0600 /run/secrets/pgbouncer_tls_certificate "$run/client-tls.crt"
+install -o postgres -g postgres -m 0600 /run/secrets/pgbouncer_tls_private_key "$run/client-tls.key"
 
 if [ ! -s "$target" ]; then
     umask 022

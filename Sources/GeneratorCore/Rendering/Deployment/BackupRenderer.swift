@@ -20,6 +20,8 @@ struct BackupRenderer: DeploymentComponentRenderer {
         var database: String
         var user: String
         var passwordFile: String
+        /// libpq's TLS options when the nodes are Patroni's (they refuse the application role without TLS).
+        var tlsOptions: String
         var databaseEvery: Int
         var databaseKeep: Int
         var mediaEvery: Int
@@ -74,6 +76,7 @@ struct BackupRenderer: DeploymentComponentRenderer {
         return ConfigView(
             hosts: nodes.map(\.name).joined(separator: ","), ports: nodes.map { String($0.port(named: "postgres") ?? 5432) }.joined(separator: ","),
             database: postgres.database, user: postgres.user, passwordFile: "/run/secrets/\(postgres.password.value)",
+            tlsOptions: postgres.patroni.map { "sslmode=verify-full sslrootcert=/run/secrets/\($0.tls.ca.value)" } ?? "",
             databaseEvery: backups.databaseEverySeconds, databaseKeep: backups.databaseKeep, mediaEvery: backups.mediaEverySeconds,
             backupDirectory: backupTarget, mediaDirectory: mediaTarget, nasDirectory: Self.nasMount, environment: environment)
     }

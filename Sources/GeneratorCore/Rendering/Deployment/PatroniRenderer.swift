@@ -35,6 +35,8 @@ struct PatroniRenderer: DeploymentComponentRenderer {
         var restPort: Int
         var postgresPort: Int
         var dcsHosts: String
+        /// etcd over TLS with a client certificate (`dcs_tls`): the files where the entrypoint copies them.
+        var dcsTLS: DCSFiles?
         var ttl: Int
         var loopWait: Int
         var retryTimeout: Int
@@ -55,6 +57,8 @@ struct PatroniRenderer: DeploymentComponentRenderer {
         var postBootstrap: String
         var environment: String
     }
+
+    struct DCSFiles { var caFile: String; var certificateFile: String; var keyFile: String }
 
     struct ScriptView {
         var secrets: [String]
@@ -118,7 +122,10 @@ struct PatroniRenderer: DeploymentComponentRenderer {
             .map { "\($0):\(dcsPort)" }.joined(separator: ",")
         return NodeView(
             scope: patroni.scope, node: node.name, restPort: node.port(named: "patroni") ?? 8008,
-            postgresPort: node.port(named: "postgres") ?? 5432, dcsHosts: dcsHosts, ttl: patroni.ttl, loopWait: patroni.loopWait,
+            postgresPort: node.port(named: "postgres") ?? 5432, dcsHosts: dcsHosts,
+            dcsTLS: patroni.dcsTLS.map { DCSFiles(caFile: "\(Self.privateSecrets)/\($0.ca.value)", certificateFile: "\(Self.privateSecrets)/\($0.certificate.value)",
+                                                  keyFile: "\(Self.privateSecrets)/\($0.key.value)") },
+            ttl: patroni.ttl, loopWait: patroni.loopWait,
             retryTimeout: patroni.retryTimeout, maximumLag: patroni.maximumLagOnFailover, synchronousMode: patroni.synchronousMode,
             failsafeMode: patroni.failsafeMode,
             clusterParameters: patroni.parameters.map { .init(name: $0.name.value, value: TemplateValues.quoted($0.value)) },

@@ -22,11 +22,14 @@ struct PgBouncerRenderer: DeploymentComponentRenderer {
         var passwordSecret: String
         var adminSecret: String
         var caSecret: String
+        var clientTLS: ClientTLSView?
         var database: String
         var firstHost: String
         var firstPort: Int
         var environment: String
     }
+
+    struct ClientTLSView { var certificateSecret: String; var keySecret: String }
 
     func environments() -> [String] {
         guard let service = schema.deployment.postgres?.pgbouncer.flatMap({ schema.deployment.service(named: $0.service.value) }) else { return [] }
@@ -60,7 +63,9 @@ struct PgBouncerRenderer: DeploymentComponentRenderer {
             runDirectory: Self.runDirectory, poolMode: pgbouncer.poolMode.rawValue, defaultPoolSize: pgbouncer.defaultPoolSize,
             maxClientConnections: pgbouncer.maxClientConnections, admin: PatroniRenderer.pgbouncerAdmin, appUser: postgres.user,
             passwordSecret: postgres.password.value, adminSecret: pgbouncer.adminPassword.value,
-            caSecret: postgres.patroni?.tls.ca.value ?? "", database: postgres.database,
+            caSecret: postgres.patroni?.tls.ca.value ?? "",
+            clientTLS: pgbouncer.clientTLS.map { ClientTLSView(certificateSecret: $0.certificate.value, keySecret: $0.key.value) },
+            database: postgres.database,
             firstHost: first?.name ?? "", firstPort: first?.port(named: "postgres") ?? 5432, environment: environment)
     }
 }
