@@ -100,6 +100,19 @@ import Testing
         #expect(try await !publishes("backend", to: "events"))
         // Declaring the shared topology is a right nobody has, the publisher of events included.
         #expect(try await !publishes("relay", to: "events", topology: .declare))
+
+        // A user of an earlier version (the single "stam" with every right) does not survive the next start of the
+        // broker: definitions only add users, the entrypoint deletes those the schema does not declare.
+        _ = try await ctl(["add_user", "stam", "old-password"])
+        _ = try await ctl(["set_permissions", "-p", vhost, "stam", ".*", ".*", ".*"])
+        // Through compose (the engine's API): a container restarted by a podman child of this process would inherit
+        // its output pipe, and reading the output would never end.
+        _ = try await services.project.compose(["restart", "-t", "30", "rabbitmq"])
+        try await services.waitUntil("the undeclared user is deleted", timeout: .seconds(120), log: "rabbitmq") {
+            let users = try await lines(["list_users", "--no-table-headers"]).map { String($0.split(separator: "\t").first ?? "") }
+            return !users.contains("stam") && Set(settings.users.map(\.name)).isSubset(of: Set(users))
+        }
+        #expect(await services.logs("rabbitmq").contains("deleted RabbitMQ user 'stam'"))
     }
 
     @Test(arguments: ["prod", "dev"]) func redisRunsTheGeneratedConfiguration(environment: String) async throws {

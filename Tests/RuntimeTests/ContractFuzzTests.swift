@@ -1,6 +1,7 @@
 import APISupport
 import Foundation
 import Generated
+import LocalStack
 import StamCore
 import Testing
 import TestSupport
@@ -102,18 +103,8 @@ enum LocalProcessRunner {
     }
 
     private static func run(blocking executable: String, _ arguments: [String], environment: [String: String], directory: URL) throws -> (status: Int32, report: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-        process.currentDirectoryURL = directory
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, output)
+        let (status, output) = try LocalProcess.status(executable, arguments, environment: ProcessInfo.processInfo.environment.merging(environment) { _, new in new },
+                                                       directory: directory.path)
+        return (status, output)
     }
 }

@@ -136,11 +136,14 @@ public final class LocalProcess: @unchecked Sendable {
     }
 
     /// Runs a command to completion: its exit status and its output (stdout and stderr together).
-    public static func status(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> (Int32, String) {
+    /// - Parameter directory: the child's working directory (default: ours).
+    public static func status(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+                              directory: String? = nil) throws -> (Int32, String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         if let environment { process.environment = environment }
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe

@@ -45,4 +45,25 @@ cat > "$directory/20-users.json" <<JSON
 JSON
 chown rabbitmq:rabbitmq "$directory/20-users.json"
 
+# Definitions add and update users but never remove one: a user of an earlier version (the single "stam" user) or
+# one the schema no longer declares would keep its rights. Once the broker runs, every user not declared is
+# deleted. rabbitmqctl runs as root with the broker's home; it waits for the Erlang cookie, which the image's
+# entrypoint or the broker writes, so that it never creates one the broker could not read.
+(
+    export HOME=/var/lib/rabbitmq
+    tries=0
+    until [ -s "$HOME/.erlang.cookie" ] && rabbitmqctl -q await_startup >/dev/null 2>&1; do
+        tries=$((tries + 1))
+        [ "$tries" -gt 120 ] && exit 0
+        sleep 5
+    done
+    rabbitmqctl -q list_users --no-table-headers | cut -f1 | while read -r user; do
+        case " backend relay worker sms-agent " in
+            *" $user "*) ;;
+            *) rabbitmqctl -q delete_user "$user" \
+                   && echo "stam-rabbitmq-entrypoint: deleted RabbitMQ user '$user', which the schema does not declare" >&2 ;;
+        esac
+    done
+) &
+
 exec docker-entrypoint.sh "$@"
