@@ -78,7 +78,7 @@ struct LocalStackSupervisor: Service {
 
         progress.step("RabbitMQ 3")
         let rabbitmq = try RabbitMQServer(directory: paths.serverDirectory("rabbitmq"), port: try ports.port("rabbitmq"),
-                                          password: try DatabaseConfiguration.readSecret("\(paths.secrets)/rabbitmq_password"))
+                                          password: try Self.brokerPassword(secrets: paths.secrets))
         servers.rabbitmq = rabbitmq
         try await rabbitmq.start()
         try rabbitmq.recordProcesses(in: paths.processRegistry)
@@ -212,5 +212,20 @@ struct LocalStackSupervisor: Service {
             print("\(text) (\(String(format: "%.1f", seconds)) s)")
             fflush(nil)
         }
+    }
+
+    /// The local stack's broker has a single user (loopback only, every process declares the topology): its password
+    /// is `rabbitmq_password` in the stack's secrets, made here on first use. The deployment's secrets have no such
+    /// file: there each service has a user and a password of its own (schema `rabbitmq.users`).
+    static func brokerPassword(secrets: String) throws -> String {
+        let path = "\(secrets)/rabbitmq_password"
+        if FileManager.default.fileExists(atPath: path) { return try DatabaseConfiguration.readSecret(path) }
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+        var generator = SystemRandomNumberGenerator()
+        let password = String((0..<32).map { _ in alphabet.randomElement(using: &generator)! })
+        guard FileManager.default.createFile(atPath: path, contents: Data(password.utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw LocalProcess.LaunchError(description: "cannot write \(path)")
+        }
+        return password
     }
 }
