@@ -13,4 +13,9 @@ public struct PerEnvironment<Value: Hashable & Sendable>: Hashable, Sendable {
     }
 
     public func value(in environment: String) -> Value? { overrides[environment] ?? common }
+
+    /// Every value as written: the common one, then the overrides by environment name (for checks of each).
+    public var writtenValues: [Value] {
+        [common].compactMap { $0 } + overrides.keys.sorted().compactMap { overrides[$0] }
+    }
 }

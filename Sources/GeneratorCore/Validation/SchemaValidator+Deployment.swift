@@ -60,8 +60,7 @@ extension SchemaValidator {
                     continue
                 }
                 // A database URL's CA file (`sslrootcert=/run/secrets/x`) is a secret the service mounts too.
-                let values = [variable.value.common].compactMap { $0 } + variable.value.overrides.keys.sorted().compactMap { variable.value.overrides[$0] }
-                for value in values {
+                for value in variable.value.writtenValues {
                     for part in value.split(whereSeparator: { ",&?".contains($0) }) where part.hasPrefix("sslrootcert=/run/secrets/") {
                         let secret = String(part.dropFirst("sslrootcert=/run/secrets/".count))
                         if !service.secrets.contains(where: { $0.value == secret }) {

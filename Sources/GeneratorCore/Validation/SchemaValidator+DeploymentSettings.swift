@@ -263,8 +263,7 @@ extension SchemaValidator {
         for service in schema.deployment.services {
             guard let url = service.environment.first(where: { $0.name.value == "RABBITMQ_URL" }) else { continue }
             let owner = "service '\(service.name)'"
-            let values = [url.value.common].compactMap { $0 } + url.value.overrides.keys.sorted().compactMap { url.value.overrides[$0] }
-            for text in values {
+            for text in url.value.writtenValues {
                 guard let name = URLComponents(string: text)?.user, let user = rabbitmq.user(named: name) else {
                     diagnostics.error(
                         "RABBITMQ_URL '\(text)' of \(owner) names no user of the rabbitmq settings\(NameSuggestion.hint(for: URLComponents(string: text)?.user ?? "", in: rabbitmq.users.map(\.name)))",
