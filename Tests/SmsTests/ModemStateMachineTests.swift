@@ -103,6 +103,33 @@ import Testing
         #expect(Array(harness.sent.suffix(3)) == ["AT+CMGD=3", "AT+CMGD=7", "AT+CMGL=4"])
     }
 
+    /// Issue 18 point 10: a SIM shared with a phone holds outgoing messages (status 2 unsent, 3 sent) and status
+    /// reports (status 0/1 with an SMS-STATUS-REPORT PDU); only received SMS-DELIVER messages are handed over, the
+    /// others are reported once while they stay.
+    @Test func onlyReceivedDeliverMessagesAreHandedOver() {
+        var harness = Harness(now: start)
+        harness.initialise()
+        let submit = "0011000B916407281553F80000AA0AE8329BFD4697D9EC37"
+        let statusReport = "0006D70B911326880736F4111011719551401110117195714000"
+        let deliver = "07914806001002F0040B914806001002F00000" + "21201221000080" + "04D4F29C0E"
+        harness.modem("+CMGL: 1,2,,24", submit, "+CMGL: 2,3,,24", submit, "+CMGL: 3,0,,25", statusReport,
+                      "+CMGL: 4,1,,24", deliver, "OK")
+        #expect(harness.actions.suffix(4) == [
+            .leftAlone(StoredPdu(index: 1, status: 2, pdu: submit), .storedUnsent),
+            .leftAlone(StoredPdu(index: 2, status: 3, pdu: submit), .storedSent),
+            .leftAlone(StoredPdu(index: 3, status: 0, pdu: statusReport), .statusReport),
+            .deliver([StoredPdu(index: 4, status: 1, pdu: deliver)]),
+        ])
+        harness.record(harness.machine.deliveryFinished(delete: [4], now: harness.now))
+        harness.modem("OK")
+        #expect(Array(harness.sent.suffix(2)) == ["AT+CMGD=4", "AT+CMGL=4"])
+        // Listed again: nothing to hand over, nothing reported twice, nothing deleted.
+        let before = harness.actions.count
+        harness.modem("+CMGL: 1,2,,24", submit, "+CMGL: 2,3,,24", submit, "+CMGL: 3,1,,25", statusReport, "OK")
+        #expect(harness.actions.count == before)
+        #expect(!harness.sent.contains { $0.hasPrefix("AT+CMGD=1") || $0.hasPrefix("AT+CMGD=2") || $0.hasPrefix("AT+CMGD=3") })
+    }
+
     @Test func newMessageIndicationDuringACommandListsAgainAfterIt() {
         var harness = Harness(now: start)
         harness.initialise()

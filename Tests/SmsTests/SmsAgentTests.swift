@@ -145,6 +145,32 @@ import Testing
         #expect(try await fixture.number("SELECT count(*) FROM processed_messages") == 200)
     }
 
+    /// Issue 18 point 10: on a SIM shared with a phone the agent publishes and deletes only received SMS-DELIVER
+    /// messages; outgoing messages saved on the SIM (unsent, sent) and a status report stay where they are, each
+    /// counted once however often the SIM is listed.
+    @Test func outgoingMessagesAndStatusReportsStayOnTheSim() async throws {
+        let fixture = try await SmsFixture.make(name: "shared-sim")
+        defer { Task { await fixture.cleanUp() } }
+        let submit = "0011000B916407281553F80000AA0AE8329BFD4697D9EC37"
+        let statusReport = "0006D70B911326880736F4111011719551401110117195714000"
+        #expect(fixture.simulator.store(pdu: submit, status: 2) != nil)
+        #expect(fixture.simulator.store(pdu: submit, status: 3) != nil)
+        #expect(fixture.simulator.store(pdu: statusReport, status: 0) != nil)
+        let metrics = SmsMetrics()
+        try await running(fixture, metrics: metrics) {
+            fixture.simulator.deliver(text: "received 1", from: Self.panel)
+            try await fixture.wait { try await fixture.number("SELECT count(*) FROM sms_messages") == 1 && fixture.simulator.storedPDUs.count == 3 }
+            // Two more lists (the poll interval is 2 s) must neither publish nor report them again.
+            try await Task.sleep(for: .seconds(5))
+            fixture.simulator.deliver(text: "received 2", from: Self.panel)
+            try await fixture.wait { try await fixture.number("SELECT count(*) FROM sms_messages") == 2 && fixture.simulator.storedPDUs.count == 3 }
+        }
+        #expect(try await fixture.strings("SELECT body FROM sms_messages ORDER BY body") == ["received 1", "received 2"])
+        #expect(fixture.simulator.storedPDUs == [submit, submit, statusReport])
+        #expect(metrics.snapshot().leftOnSim == [.storedUnsent: 1, .storedSent: 1, .statusReport: 1])
+        #expect(metrics.snapshot().decodeErrors == 0)
+    }
+
     /// With the broker killed (SIGKILL) nothing leaves the modem; once it is back the consumer, which was
     /// connected when the broker died, reconnects and everything arrives once.
     @Test func brokerDownDeletesNothingUntilItIsBack() async throws {

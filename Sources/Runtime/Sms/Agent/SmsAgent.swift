@@ -206,6 +206,10 @@ public final class SmsAgent: Service, Sendable {
                             intakeBusy = true
                             startDelivery(stored, group: &group, continuation: continuation)
                         }
+                    case .leftAlone(let message, let kind):
+                        metrics.recordLeftAlone(kind)
+                        logger.notice("a stored message that is not a received SMS stays on the SIM",
+                                      metadata: ["index": "\(message.index)", "status": "\(message.status)", "kind": "\(kind.rawValue)"])
                     case .reopen(let reason):
                         machine.closed()
                         logger.warning("reopening the modem", metadata: ["reason": "\(reason)"])

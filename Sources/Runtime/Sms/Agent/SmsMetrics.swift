@@ -12,6 +12,8 @@ import Prometheus
 /// - `sms_decode_errors_total`: PDUs that did not decode (published raw, never dropped);
 /// - `sms_modem_reopens_total`: sessions after the first (a modem that hung, vanished or failed);
 /// - `sms_modem_garbage_lines_total`, `sms_partial_messages_total` (given up waiting for the rest);
+/// - `sms_left_on_sim_total{kind}`: stored messages that are not received SMS (outgoing ones saved on a shared
+///   SIM, status reports), left alone; each counted once while it stays on the SIM;
 /// - `sms_modem_ready` (gauge): 1 while the modem is initialised and answering, which `/readyz` also asks.
 public final class SmsMetrics: Sendable {
     public struct Snapshot: Hashable, Sendable {
@@ -22,6 +24,7 @@ public final class SmsMetrics: Sendable {
         public var garbageLines = 0
         public var partialMessages = 0
         public var lastReceivedAt: Date?
+        public var leftOnSim: [StoredMessageKind: Int] = [:]
         public var modemReady = false
         /// Why the modem is not ready (nil while it is).
         public var modemProblem: String? = "not opened yet"
@@ -37,6 +40,7 @@ public final class SmsMetrics: Sendable {
     private let partialCounter: Counter
     private let lastReceivedGauge: Gauge
     private let readyGauge: Gauge
+    private let leftOnSimCounters: [StoredMessageKind: Counter]
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -56,6 +60,13 @@ public final class SmsMetrics: Sendable {
             "sms_partial_messages_total", "Concatenated SMS published incomplete after the part timeout."))
         readyGauge = registry.makeGauge(descriptor: Self.named(
             "sms_modem_ready", "1 while the modem is initialised and answering."))
+        var leftOnSim: [StoredMessageKind: Counter] = [:]
+        for kind in StoredMessageKind.allCases where kind != .received {
+            leftOnSim[kind] = registry.makeCounter(
+                name: "sms_left_on_sim_total", labels: [("kind", kind.rawValue)],
+                help: "Stored messages that are not received SMS, left on the SIM (each counted once).")
+        }
+        leftOnSimCounters = leftOnSim
     }
 
     /// The whole name in one piece, so it can be found with grep next to the alert rules that use it.
@@ -97,6 +108,11 @@ public final class SmsMetrics: Sendable {
     func recordPartialMessage() {
         state.withLockedValue { $0.partialMessages += 1 }
         partialCounter.increment()
+    }
+
+    func recordLeftAlone(_ kind: StoredMessageKind) {
+        state.withLockedValue { $0.leftOnSim[kind, default: 0] += 1 }
+        leftOnSimCounters[kind]?.increment()
     }
 
     /// `problem` nil: the modem is ready.

@@ -45,6 +45,9 @@ public struct ModemStateMachine: Sendable {
         case ready(storageUsed: Int?, storageTotal: Int?)
         /// Hand these stored messages to the agent; it answers with `deliveryFinished(delete:now:)`.
         case deliver([StoredPdu])
+        /// A stored message that is not a received SMS-DELIVER (an outgoing message saved on a shared SIM, a status
+        /// report): never published, never deleted; reported once while it stays on the SIM.
+        case leftAlone(StoredPdu, StoredMessageKind)
         /// Close the port and open it again after a back-off.
         case reopen(reason: String)
         /// Stop talking to this modem until restarted: retrying would make things worse (a wrong PIN three
@@ -86,6 +89,9 @@ public struct ModemStateMachine: Sendable {
     private var storageUsed: Int?
     private var storageTotal: Int?
     private var listed: [StoredPdu] = []
+    /// The messages of the last list that are not ours, so each is reported once, not on every poll.
+    /// Keyed by index and PDU: listing turns a status report's "unread" into "read", which is the same message.
+    private var leftAlone: Set<String> = []
     private var listHeader: (index: Int, status: Int)?
     private var pendingDeletes: [Int] = []
     private var deletedThisRound = 0
@@ -288,7 +294,19 @@ public struct ModemStateMachine: Sendable {
                 return actions + [.warn("AT+CMGL failed: \(describe(response))")]
             }
             listFailures = 0
-            let messages = listed
+            var messages: [StoredPdu] = []
+            var foreign: Set<String> = []
+            for message in listed {
+                let kind = message.kind
+                if kind == .received {
+                    messages.append(message)
+                } else {
+                    let key = "\(message.index):\(message.pdu)"
+                    foreign.insert(key)
+                    if !leftAlone.contains(key) { actions.append(.leftAlone(message, kind)) }
+                }
+            }
+            leftAlone = foreign
             listed = []
             if messages.isEmpty {
                 state = .idle(nextPoll: now + configuration.pollInterval)

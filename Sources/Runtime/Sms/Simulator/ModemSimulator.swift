@@ -163,6 +163,12 @@ public final class ModemSimulator: Service, Sendable {
         emit(lines)
     }
 
+    /// Stores a message without telling the agent (see `SimulatedModem.store`); returns its index.
+    @discardableResult
+    public func store(pdu: String, status: Int) -> Int? {
+        state.withLockedValue { $0.modem.store(pdu, status: status) }
+    }
+
     private func emit(_ lines: [String]) {
         guard !lines.isEmpty, let channel = state.withLockedValue({ $0.channel }) else { return }
         var buffer = channel.allocator.buffer(capacity: 64)

@@ -40,6 +40,14 @@ public struct SimulatedModem: Sendable {
         return ["+CMTI: \"SM\",\(index)"]
     }
 
+    /// Puts a message on the SIM the way a phone sharing it would: an outgoing one saved as unsent (2) or sent
+    /// (3), or a status report (0 with an SMS-STATUS-REPORT PDU); no +CMTI. Returns its index, nil when full.
+    public mutating func store(_ pdu: String, status: Int) -> Int? {
+        guard let index = freeIndex() else { return nil }
+        storage[index] = (status, pdu)
+        return index
+    }
+
     /// Moves waiting messages into freed storage.
     mutating func drainWaiting() -> [String] {
         var lines: [String] = []
@@ -106,7 +114,8 @@ public struct SimulatedModem: Sendable {
                 if misbehaviour.garbage, lines.count == 2 { lines += [garbageLine(), "+CMTI: \"SM\",\(index)"] }
                 lines.append("+CMGL: \(index),\(status),,\(Self.tpduLength(pdu))")
                 lines.append(pdu)
-                storage[index]!.status = 1
+                // Like a real SIM, listing marks received messages read; stored outgoing ones keep their status.
+                if status == 0 { storage[index]!.status = 1 }
             }
             return lines + ["OK"]
         default:
@@ -126,7 +135,7 @@ public struct SimulatedModem: Sendable {
         if upper.hasPrefix("AT+CMGR="), let index = Int(upper.dropFirst("AT+CMGR=".count)) {
             guard pduMode else { return ["+CMS ERROR: 302"] }
             guard let (status, pdu) = storage[index] else { return ["+CMS ERROR: 321"] }
-            storage[index]!.status = 1
+            if status == 0 { storage[index]!.status = 1 }
             return ["+CMGR: \(status),,\(Self.tpduLength(pdu))", pdu, "OK"]
         }
         if upper.hasPrefix("AT+CMGD="), let index = Int(upper.dropFirst("AT+CMGD=".count).split(separator: ",").first ?? "") {
