@@ -226,6 +226,7 @@ final class PanelSession: Sendable {
                 }
                 return (state.connected, state.everConnected)
             }
+            context.metrics.panel(panelID, connected: true)
             if !wasConnected { context.metrics.connectedChanged(by: 1) }
             if connectedBefore && !wasConnected { context.metrics.reconnected() }
             context.commandsReady()
@@ -245,6 +246,7 @@ final class PanelSession: Sendable {
             defer { state.connected = connected }
             return state.connected != connected
         }
+        context.metrics.panel(panelID, connected: connected)
         if changed && !connected { context.metrics.connectedChanged(by: -1) }
     }
 

@@ -53,6 +53,7 @@ public final class StamWorker: Service, Sendable {
             let outbox = OutboxNotifier(client: postgres, logger: logger)
             group.addTask { await outbox.run() }
             let panelIDs = try await Self.enabledPanels(postgres, logger: logger)
+            metrics.set(fleet: panelIDs.count)
             let manager = try PanelLeaseManager(client: leaseRedis, workerID: configuration.workerID, panels: panelIDs,
                                                 configuration: configuration.lease, logger: logger)
             let sessions = self.sessions
@@ -91,6 +92,7 @@ public final class StamWorker: Service, Sendable {
                         return sessions[panelID]
                     }
                     previous?.stop()
+                    metrics.panelOwned(panelID)
                     metrics.set(owned: sessions.withLockedValue { $0.count })
                     logger.info("panel acquired", metadata: ["panel": "\(panelID)", "fencing_token": "\(fencingToken)"])
                     group.addTask { await session.run() }
@@ -102,6 +104,7 @@ public final class StamWorker: Service, Sendable {
                         return sessions.removeValue(forKey: panelID)
                     }
                     session?.stop()
+                    if session != nil { metrics.panelReleased(panelID) }
                     if reason != .shutdown { metrics.lockLost() }
                     metrics.set(owned: sessions.withLockedValue { $0.count })
                     logger.info("panel lost", metadata: ["panel": "\(panelID)", "reason": "\(reason.rawValue)"])
@@ -125,6 +128,7 @@ public final class StamWorker: Service, Sendable {
             if ContinuousClock.now >= nextPanelList {
                 nextPanelList = ContinuousClock.now + configuration.panelListRefreshInterval
                 if let panels = try? await Self.enabledPanels(postgres, logger: logger) {
+                    metrics.set(fleet: panels.count)
                     manager.updatePanels(panels)
                 }
             }

@@ -9,6 +9,9 @@ public final class WorkerMetrics: Sendable {
 
     private struct State {
         var panelsOwned = 0
+        var fleetPanels = 0
+        /// The owned panels, true while the integration link is synchronized (`stam_panel_connected`).
+        var panelConnected: [UUID: Bool] = [:]
         var panelsConnected = 0
         var reconnects = 0
         var eventsRead = 0
@@ -28,6 +31,17 @@ public final class WorkerMetrics: Sendable {
     public init() {}
 
     func set(owned: Int) { state.withLockedValue { $0.panelsOwned = owned } }
+    func set(fleet: Int) { state.withLockedValue { $0.fleetPanels = fleet } }
+    /// A panel this worker now owns: exported as not connected until its link synchronizes.
+    func panelOwned(_ id: UUID) { state.withLockedValue { $0.panelConnected[id] = false } }
+    /// Only for owned panels: a session that already gave its panel up must not bring the series back.
+    func panel(_ id: UUID, connected: Bool) {
+        state.withLockedValue { state in
+            if state.panelConnected[id] != nil { state.panelConnected[id] = connected }
+        }
+    }
+    /// The panel went to another worker (or nobody): its series leaves this worker's page.
+    func panelReleased(_ id: UUID) { state.withLockedValue { $0.panelConnected[id] = nil } }
     func connectedChanged(by delta: Int) { state.withLockedValue { $0.panelsConnected = max(0, $0.panelsConnected + delta) } }
     func reconnected() { state.withLockedValue { $0.reconnects += 1 } }
     func read(events: Int) { state.withLockedValue { $0.eventsRead += events } }
@@ -62,6 +76,7 @@ public final class WorkerMetrics: Sendable {
             lines.append("\(name) \(value)")
         }
         metric("stam_worker_panels_owned", "gauge", "Panels whose lease this worker holds.", state.panelsOwned)
+        metric("stam_worker_fleet_panels", "gauge", "Enabled panels the lease managers share out (the whole fleet).", state.fleetPanels)
         metric("stam_worker_panels_connected", "gauge", "Owned panels with a synchronized integration link.", state.panelsConnected)
         metric("stam_worker_panel_reconnects_total", "counter", "Integration links re-established after a loss.", state.reconnects)
         metric("stam_worker_events_read_total", "counter", "Event-log records read from panels.", state.eventsRead)
@@ -70,6 +85,13 @@ public final class WorkerMetrics: Sendable {
         metric("stam_worker_fencing_refusals_total", "counter", "Writes refused by the fencing check.", state.fencingRefusals)
         metric("stam_worker_commit_failures_total", "counter", "Panel transactions that failed (events re-read).", state.commitFailures)
         metric("stam_worker_alarms_raised_total", "counter", "Alarm rows committed.", state.alarmsRaised)
+        // Per panel, so the PanelDisconnected alert names the panel; a panel no worker owns has no series here,
+        // which the PanelsUnwatched alert (fleet above the owned total) catches.
+        lines.append("# HELP stam_panel_connected 1 while this worker's link to the panel is synchronized, 0 while it is owned but not.")
+        lines.append("# TYPE stam_panel_connected gauge")
+        for (id, connected) in state.panelConnected.sorted(by: { $0.key.uuidString < $1.key.uuidString }) {
+            lines.append("stam_panel_connected{panel_id=\"\(id.uuidString.lowercased())\"} \(connected ? 1 : 0)")
+        }
         lines.append("# HELP stam_worker_commands_total Panel commands finished, by status.")
         lines.append("# TYPE stam_worker_commands_total counter")
         for (status, count) in state.commands.sorted(by: { $0.key < $1.key }) {

@@ -139,6 +139,34 @@ import Testing
                       - exp_labels: { severity: critical, job: backend, instance: "backend-2:9100" }
                         exp_annotations:
                           summary: "Backend backend-2:9100 not ready for \(TemplateValuesForTests.duration(monitoring.backendNotReadySeconds))"
+              # Issue 18 point 1: three panels, two owned by the only worker left: one has nobody watching it.
+              - interval: 15s
+                input_series:
+                  - series: 'stam_worker_fleet_panels{job="satel-worker", instance="satel-worker:9101"}'
+                    values: '3x44'
+                  - series: 'stam_worker_panels_owned{job="satel-worker", instance="satel-worker:9101"}'
+                    values: '3x4 2x40'
+                alert_rule_test:
+                  - eval_time: \(60 + monitoring.panelDisconnectedSeconds + 30)s
+                    alertname: PanelsUnwatched
+                    exp_alerts:
+                      - exp_labels: { severity: critical }
+                        exp_annotations:
+                          summary: "1 enabled panels have had no worker for \(TemplateValuesForTests.duration(monitoring.panelDisconnectedSeconds))"
+              - interval: 15s
+                input_series:
+                  - series: 'stam_worker_fleet_panels{job="satel-worker", instance="satel-worker-1:9101"}'
+                    values: '3x44'
+                  - series: 'stam_worker_fleet_panels{job="satel-worker", instance="satel-worker-2:9101"}'
+                    values: '3x44'
+                  - series: 'stam_worker_panels_owned{job="satel-worker", instance="satel-worker-1:9101"}'
+                    values: '2x44'
+                  - series: 'stam_worker_panels_owned{job="satel-worker", instance="satel-worker-2:9101"}'
+                    values: '1x44'
+                alert_rule_test:
+                  - eval_time: \(60 + monitoring.panelDisconnectedSeconds + 30)s
+                    alertname: PanelsUnwatched
+                    exp_alerts: []
               # Logins: refusals above the schema's rate over both backends fire; successes, and refusals below it, do not.
               - interval: 15s
                 input_series:

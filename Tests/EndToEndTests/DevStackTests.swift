@@ -54,6 +54,21 @@ import Testing
                                                      api: operatorAPI, console: console)
         }
 
+        // Issue 18 point 1: every series an alert rule watches is exported by a process of the running stack
+        // (stam_panel_connected was watched by PanelDisconnected and exported by nobody).
+        let watched = try MonitoredSeries.alertRules()
+        #expect(watched.isSuperset(of: ["stam_panel_connected", "stam_worker_fleet_panels", "sms_received_total", "outbox_relay_active_instances"]))
+        let pages = try #require(summary.metrics)
+        #expect(Set(pages.keys) == ["outbox-relay-1", "satel-worker-1", "sms-agent", "backend-1"])
+        var exported = Set<String>()
+        for (process, url) in pages {
+            let port = try #require(URL(string: url)?.port)
+            let page = try await HTTPGet.get(port: port, path: "/metrics", timeout: 5)
+            #expect(page.status == 200, "\(process)")
+            exported.formUnion(MonitoredSeries.exported(byPage: page.body))
+        }
+        #expect(watched.subtracting(exported).isEmpty, "alert rules watch series no process exports: \(watched.subtracting(exported).sorted())")
+
         // A backend killed with SIGKILL comes back on its port (the supervisor restarts what exits).
         let backend = try #require(summary.processes["backend-1"])
         kill(pid_t(backend), SIGKILL)

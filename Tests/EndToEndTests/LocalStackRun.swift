@@ -20,6 +20,8 @@ final class LocalStackRun: @unchecked Sendable {
         var simulatorControlHost: String?
         var certificate: String?
         var addresses: [String: String]?
+        /// Process -> its `/metrics` URL (dev).
+        var metrics: [String: String]?
         /// The prod stack's compose project (its containers are `<project>_<service>_1`, its volumes `<project>_<volume>`).
         var composeProject: String?
 

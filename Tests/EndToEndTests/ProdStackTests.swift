@@ -164,6 +164,15 @@ import Testing
             return answer.body.contains("backend-1:9100") && answer.body.contains("backend-2:9100")
         }
 
+        // Issue 18 point 1: every series the alert rules and the dashboard query is scraped from a real process
+        // (the services' own pages and the exporters).
+        for series in try MonitoredSeries.alertRules().union(MonitoredSeries.dashboard()).sorted() {
+            try await eventually("Prometheus has \(series)", timeout: .seconds(60)) {
+                let answer = try await HTTPGet.get(port: 9090, host: prometheus, path: "/api/v1/query?query=count(\(series))", timeout: 5)
+                return answer.body.contains("\"result\":[{")
+            }
+        }
+
         // Gone before the update step: compose's --remove-orphans would take containers of its project that no
         // service declares for orphans (the label is only there so a killed run's cleanup finds them).
         for name in ["attacker", "admin-desk"] { try LocalStackRun.podman(["rm", "-f", "-t", "0", "\(project)_\(name)"]) }

@@ -104,6 +104,9 @@ struct LocalStackSupervisor: Service {
 
         let controlPort = try ports.port("panel-simulator.control")
         let backendPort = try ports.port("backend-1")
+        // Chosen now: `ports.port` hands out a new port for a name whose port is taken, as it is once the process runs.
+        var metricsPorts: [String: Int] = [:]
+        for name in ["outbox-relay-1", "satel-worker-1", "sms-agent", "backend-1.metrics"] { metricsPorts[name] = try ports.port(name) }
         let plan: [(String, StackProcess)] = [
             ("panel simulator", child("panel-simulator", [
                 "simulator", "--host", "127.0.0.1", "--port", String(simulatorPort), "--panels", String(panelCount),
@@ -149,7 +152,11 @@ struct LocalStackSupervisor: Service {
             webSocket: "ws://127.0.0.1:\(backendPort)/ws", databaseURL: databaseURL, redisURL: redis.url, rabbitmqURL: rabbitmq.url,
             adminLogin: LocalStackDemoData.adminLogin, adminPasswordFile: paths.adminPassword,
             panelIDs: demo.panelIDs.map { $0.uuidString.lowercased() }, simulatorControlPort: controlPort, modemControl: paths.modemControl,
-            processes: Dictionary(uniqueKeysWithValues: children.map { ($0.name, Int($0.pid ?? 0)) }))
+            processes: Dictionary(uniqueKeysWithValues: children.map { ($0.name, Int($0.pid ?? 0)) }),
+            metrics: Dictionary(uniqueKeysWithValues: [
+                ("outbox-relay-1", "outbox-relay-1"), ("satel-worker-1", "satel-worker-1"), ("sms-agent", "sms-agent"),
+                ("backend-1", "backend-1.metrics"),
+            ].map { name, port in (name, "http://127.0.0.1:\(metricsPorts[port]!)/metrics") }))
         try summary.write(to: paths.stack)
         try paths.writeEnvironmentFile(summary)
         print(summary.banner(adminPassword: demo.adminPassword, startedIn: ContinuousClock.now - started))

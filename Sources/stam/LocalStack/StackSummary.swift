@@ -23,6 +23,8 @@ struct StackSummary: Codable, Sendable {
     var certificate: String? = nil
     /// Process name -> PID (updated when one is restarted).
     var processes: [String: Int]
+    /// Process -> the URL of its Prometheus page (dev: on loopback; prod: Prometheus scrapes them in their network).
+    var metrics: [String: String]? = nil
     /// Service -> its container's address on the stack's internal network (prod).
     var addresses: [String: String]? = nil
     /// The compose project of the prod stack (`docker-compose -p <name>`); its containers are `<name>_<service>_1`.
