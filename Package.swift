@@ -256,7 +256,7 @@ let package = Package(
             name: "WorkerTests",
             dependencies: [
                 "Worker", "Generated", "Satel", "Redis", "Leases", "Database", "Outbox", "Messaging", "Persistence",
-                "StamCore", "LocalStack", "MigrationSupport",
+                "StamCore", "LocalStack", "MigrationSupport", "TestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -34,11 +34,19 @@ final class CommandExecutor: Sendable {
     private let metrics: WorkerMetrics
     private let sessions: @Sendable () -> [UUID: PanelSession]
     private let interval: Duration
+    /// Each database step of a command is bounded (`DatabaseDeadline`): a database that went silent must not hold
+    /// the executor, nor a graceful shutdown behind it.
+    private let databaseTimeout: Duration
+    /// How long after its expiry a `sent` command without a result is given up as "outcome unknown": longer than
+    /// a panel answer plus the result's write can take.
+    private let unknownOutcomeGrace: Duration
     private let logger: Logger
     private let pending = Mutex(false)
 
-    init(client: PostgresClient, repositories: Repositories, outbox: OutboxNotifier, metrics: WorkerMetrics, interval: Duration, logger: Logger,
-         sessions: @escaping @Sendable () -> [UUID: PanelSession]) {
+    init(client: PostgresClient, repositories: Repositories, outbox: OutboxNotifier, metrics: WorkerMetrics, interval: Duration,
+         databaseTimeout: Duration, unknownOutcomeGrace: Duration, logger: Logger, sessions: @escaping @Sendable () -> [UUID: PanelSession]) {
+        self.databaseTimeout = databaseTimeout
+        self.unknownOutcomeGrace = unknownOutcomeGrace
         self.client = client
         self.repositories = repositories
         self.outbox = outbox
@@ -67,42 +75,68 @@ final class CommandExecutor: Sendable {
     }
 
     /// Fails every requested command past its expiry, whoever owns its panel (an offline panel's commands
-    /// must not wait for it and then run late).
+    /// must not wait for it and then run late); and every command left `sent` past its expiry plus
+    /// `unknownOutcomeGrace` (its worker died, was fenced out or lost the database between sending it and recording
+    /// the panel's answer) as "outcome unknown", so no command stays `sent` for ever. Both in database time.
     func expireOverdue() async throws {
-        let expiredCount = try await client.withTransaction(logger: logger) { connection -> Int in
-            let rows = try await connection.query("""
-                UPDATE commands SET status = \(CommandStatus.expired.rawValue), completed_at = now(),
-                       result_text = 'expired before the panel could execute it'
-                WHERE status = \(CommandStatus.requested.rawValue) AND expires_at <= now()
-                RETURNING id, panel_id
-                """, logger: logger)
-            var expired: [(UUID, UUID)] = []
-            for try await row in rows.decode((UUID, UUID).self) { expired.append(row) }
-            for (id, panelID) in expired {
-                try await Outbox.enqueue(CommandCompleted(commandId: id, panelId: panelID, status: .expired, resultCode: nil,
-                                                          resultText: "expired before the panel could execute it", at: Date()),
-                                         on: connection, logger: logger)
+        let (client, logger) = (self.client, self.logger)
+        let graceSeconds = Double(unknownOutcomeGrace.components.seconds) + Double(unknownOutcomeGrace.components.attoseconds) / 1e18
+        let ended = try await DatabaseDeadline.run("expiring commands", timeout: databaseTimeout) { () -> [(CommandStatus, String)] in
+            try await client.withTransaction(logger: logger) { connection -> [(CommandStatus, String)] in
+                let rows = try await connection.query("""
+                    UPDATE commands
+                    SET status = CASE WHEN status = \(CommandStatus.requested.rawValue) THEN \(CommandStatus.expired.rawValue)
+                                      ELSE \(CommandStatus.failed.rawValue) END,
+                        completed_at = now(),
+                        result_text = CASE WHEN status = \(CommandStatus.requested.rawValue) THEN \(Self.expiredText)
+                                           ELSE \(Self.unknownOutcomeText) END
+                    WHERE (status = \(CommandStatus.requested.rawValue) AND expires_at <= now())
+                       OR (status = \(CommandStatus.sent.rawValue) AND expires_at + make_interval(secs => \(graceSeconds)) <= now())
+                    RETURNING id, panel_id, status, result_text
+                    """, logger: logger)
+                var ended: [(UUID, UUID, String, String)] = []
+                for try await row in rows.decode((UUID, UUID, String, String).self) { ended.append(row) }
+                var outcomes: [(CommandStatus, String)] = []
+                for (id, panelID, rawStatus, text) in ended {
+                    let status = CommandStatus(rawValue: rawStatus) ?? .failed
+                    try await Outbox.enqueue(CommandCompleted(commandId: id, panelId: panelID, status: status, resultCode: nil,
+                                                              resultText: text, at: Date()),
+                                             on: connection, logger: logger)
+                    outcomes.append((status, id.uuidString))
+                }
+                return outcomes
             }
-            return expired.count
         }
         // Counted and announced once committed, not when written.
-        guard expiredCount > 0 else { return }
+        guard !ended.isEmpty else { return }
         outbox.signal()
-        for _ in 0..<expiredCount { metrics.command(CommandStatus.expired.rawValue) }
-        logger.info("commands expired", metadata: ["count": "\(expiredCount)"])
+        for (status, id) in ended {
+            metrics.command(status.rawValue)
+            if status == .failed {
+                logger.warning("command sent but no result recorded before its expiry: outcome unknown", metadata: ["command": "\(id)"])
+            }
+        }
+        logger.info("commands expired", metadata: ["count": "\(ended.count)"])
     }
+
+    static let expiredText = "expired before the panel could execute it"
+    static let unknownOutcomeText = "outcome unknown: sent to the panel, but no result was recorded before it expired"
 
     /// Runs the requested commands of owned, connected panels: panels in parallel, each panel's in order.
     func sweep() async throws {
         let ready = sessions().filter { $0.value.isConnected }
         guard !ready.isEmpty else { return }
-        let rows = try await client.query("""
-            SELECT id, panel_id FROM commands
-            WHERE status = \(CommandStatus.requested.rawValue) AND expires_at > now() AND panel_id = ANY(\(Array(ready.keys)))
-            ORDER BY requested_at
-            """, logger: logger)
-        var byPanel: [UUID: [UUID]] = [:]
-        for try await (id, panelID) in rows.decode((UUID, UUID).self) { byPanel[panelID, default: []].append(id) }
+        let (client, logger, panels) = (self.client, self.logger, Array(ready.keys))
+        let byPanel = try await DatabaseDeadline.run("finding requested commands", timeout: databaseTimeout) { () -> [UUID: [UUID]] in
+            let rows = try await client.query("""
+                SELECT id, panel_id FROM commands
+                WHERE status = \(CommandStatus.requested.rawValue) AND expires_at > now() AND panel_id = ANY(\(panels))
+                ORDER BY requested_at
+                """, logger: logger)
+            var byPanel: [UUID: [UUID]] = [:]
+            for try await (id, panelID) in rows.decode((UUID, UUID).self) { byPanel[panelID, default: []].append(id) }
+            return byPanel
+        }
         await withTaskGroup(of: Void.self) { group in
             for (panelID, ids) in byPanel {
                 guard let session = ready[panelID] else { continue }
@@ -121,8 +155,12 @@ final class CommandExecutor: Sendable {
 
     private func execute(_ commandID: UUID, on session: PanelSession) async throws {
         // Decrypted here, used once, never logged (UserCode's description masks the digits).
-        let panel = try await repositories.panels.find(id: session.panelID)
-        let claimed = try await client.withTransaction(logger: logger) { connection -> Command? in
+        let (client, repositories, logger, timeout) = (self.client, self.repositories, self.logger, databaseTimeout)
+        let panel = try await DatabaseDeadline.run("loading the panel", timeout: timeout) {
+            try await repositories.panels.find(id: session.panelID)
+        }
+        let claimed = try await DatabaseDeadline.run("claiming the command", timeout: timeout) {
+            try await client.withTransaction(logger: logger) { connection -> Command? in
             guard try await PanelFencing.hold(panelID: session.panelID, fencingToken: session.fencingToken, on: connection, logger: logger) else {
                 logger.notice("command not claimed: the panel's lease has passed to another worker", metadata: ["command": "\(commandID)"])
                 return nil
@@ -136,6 +174,7 @@ final class CommandExecutor: Sendable {
             for try await _ in rows.decode(UUID.self) { updated = true }
             guard updated else { return nil }
             return try await repositories.commands.find(id: commandID, on: connection)
+            }
         }
         guard let command = claimed else { return }
         let status: CommandStatus
@@ -159,7 +198,11 @@ final class CommandExecutor: Sendable {
             resultText = "no answer from the panel: \(error)"
         }
         let text = String(resultText.prefix(200))
-        let recorded = try await client.withTransaction(logger: logger) { connection -> Bool in
+        let (finalStatus, finalCode) = (status, resultCode)
+        // Not recorded in time (or not at all): the row stays `sent` and `expireOverdue` fails it as "outcome unknown".
+        let recorded = try await DatabaseDeadline.run("recording the command's result", timeout: timeout) {
+            try await client.withTransaction(logger: logger) { connection -> Bool in
+            let (status, resultCode) = (finalStatus, finalCode)
             // Only the lease that sent it records the result; a fenced-out worker leaves the row `sent`.
             guard try await PanelFencing.hold(panelID: session.panelID, fencingToken: session.fencingToken, on: connection, logger: logger) else {
                 return false
@@ -172,6 +215,7 @@ final class CommandExecutor: Sendable {
                                                       resultCode: resultCode, resultText: text, at: Date()),
                                      on: connection, logger: logger)
             return true
+            }
         }
         guard recorded else {
             logger.warning("command result not recorded: the panel's lease passed to another worker while it ran",

@@ -22,9 +22,11 @@ import Satel
 /// - commit refused by the fencing check: another worker owns the panel; the link is closed and nothing
 ///   more is written. The lease manager reports `lost` when its renewal is refused.
 /// - commit done, Redis write fails: the live state is stale until the next write or the refresher.
+/// - the database unreachable or silent: every claim, load and commit gives up after `databaseWriteTimeout`
+///   (`DatabaseDeadline`) and the session starts over; failing for `databaseOutageLimit` in a row, it gives the
+///   panel's lease up (`relinquish`), so a worker that reaches the database watches the panel instead of this one
+///   renewing a lease it cannot use.
 final class PanelSession: Sendable {
-    /// How long a claim or load may wait for the database (`DatabaseDeadline`).
-    static let databaseDeadline = Duration.seconds(10)
 
     let panelID: UUID
     let fencingToken: Int64
@@ -39,6 +41,8 @@ final class PanelSession: Sendable {
         var owned: OwnedPanel?
         var connected = false
         var everConnected = false
+        /// When the database started failing this session (nil while it works).
+        var failingSince: ContinuousClock.Instant?
     }
 
     init(panelID: UUID, fencingToken: Int64, context: WorkerContext) {
@@ -107,6 +111,7 @@ final class PanelSession: Sendable {
                     if !isStopped {
                         context.metrics.commitFailed()
                         logger.warning("panel transaction failed; re-reading from the committed cursor", metadata: ["error": "\(String(reflecting: error).prefix(300))"])
+                        await giveUpAfterALongOutage()
                     }
                 }
             }
@@ -121,11 +126,29 @@ final class PanelSession: Sendable {
         setConnected(false)
     }
 
+    /// Counts this failure into the current outage; an outage past `databaseOutageLimit` gives the lease up.
+    private func giveUpAfterALongOutage() async {
+        let now = ContinuousClock.now
+        let since = state.withLockedValue { state -> ContinuousClock.Instant in
+            if state.failingSince == nil { state.failingSince = now }
+            return state.failingSince!
+        }
+        guard now - since >= context.configuration.databaseOutageLimit else { return }
+        logger.error("the database has been unreachable for this panel too long; giving the panel to another worker",
+                     metadata: ["failing_for": "\(now - since)"])
+        stop()
+        await context.relinquish(panelID, fencingToken)
+    }
+
+    private func databaseAnswered() { state.withLockedValue { $0.failingSince = nil } }
+
     private func runOnce() async throws {
-        guard try await DatabaseDeadline.run("the panel's claim", timeout: Self.databaseDeadline, { try await self.claim() }) else { return stop() }
-        let record = try await DatabaseDeadline.run("loading the panel", timeout: Self.databaseDeadline) { [context, panelID] in
+        let timeout = context.configuration.databaseWriteTimeout
+        guard try await DatabaseDeadline.run("the panel's claim", timeout: timeout, { try await self.claim() }) else { return stop() }
+        let record = try await DatabaseDeadline.run("loading the panel", timeout: timeout) { [context, panelID] in
             try await context.panels.load(panelID: panelID)
         }
+        databaseAnswered()
         let owned = OwnedPanel(id: panelID, siteID: record.siteID, fencingToken: fencingToken, workerID: context.configuration.workerID)
         var configuration = SatelClientConfiguration(
             host: record.host, port: record.port, integrationKey: record.integrationKey,
@@ -172,7 +195,10 @@ final class PanelSession: Sendable {
                     observe(update)
                     if !changes.isEmpty {
                         let hook = changes.logEvents.isEmpty ? nil : context.configuration.beforeEventCommit
-                        let outcome = try await context.panels.commit(changes, for: owned, at: now, beforeCommit: hook)
+                        let outcome = try await DatabaseDeadline.run("the panel transaction", timeout: timeout) { [context, changes] in
+                            try await context.panels.commit(changes, for: owned, at: now, beforeCommit: hook)
+                        }
+                        databaseAnswered()
                         context.metrics.raised(alarms: outcome.alarmsRaised)
                         if outcome.alarmsRaised > 0 {
                             logger.notice("alarm raised", metadata: ["count": "\(outcome.alarmsRaised)"])

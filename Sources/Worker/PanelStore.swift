@@ -181,10 +181,15 @@ struct PanelStore: Sendable {
         let index = Int(event.index.rawValue)
         let raw = Data(record.raw)
         // The log is a ring: once it wraps, an index names a newer record. The older row keeps its bytes but
-        // gives up the index, so the unique key still tells a re-read (same bytes) from a new record.
+        // gives up the index, so the unique key still tells a re-read (the same event) from a new record. The
+        // same event: equal bytes but for the monitoring-status bits (`EventRecord.identity`), which the panel
+        // changes once it has reported the event to a station.
+        let identity = Data(record.identity)
+        let mask = Int(EventRecord.identityMaskOfByte0)
         try await connection.query("""
             UPDATE panel_events SET log_index = NULL
-            WHERE panel_id = \(panel.id) AND log_index = \(index) AND raw IS DISTINCT FROM \(raw)
+            WHERE panel_id = \(panel.id) AND log_index = \(index)
+              AND (raw IS NULL OR set_byte(raw, 0, get_byte(raw, 0) & \(mask)::int) IS DISTINCT FROM \(identity))
             """, logger: logger)
         let occurredAt = Self.occurredAt(record, now: now)
         let description = String(record.descriptionText.prefix(200))

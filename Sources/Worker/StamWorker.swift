@@ -39,6 +39,11 @@ public final class StamWorker: Service, Sendable {
     /// The panels this worker holds now.
     public var ownedPanels: Set<UUID> { Set(sessions.withLockedValue { $0.keys }) }
 
+    /// Shutdown order (SIGTERM, `stam down`): the lease manager reports every lease lost, each session closes its
+    /// panel link and writes its last connection state, the executor finishes the command in flight and records
+    /// its result, the loops end; only then do the database pool and the NOTIFY sender stop. The whole shutdown is
+    /// bounded by `shutdownTimeout`: what is still running then is cancelled (its panel is read again by the next
+    /// owner from the committed cursor; a command stays `sent` and is failed as "outcome unknown" at its expiry).
     public func run() async throws {
         let postgres = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: logger)
         let repositories = Repositories(context: DatabaseContext(client: postgres, secrets: secrets, logger: logger))
@@ -48,24 +53,71 @@ public final class StamWorker: Service, Sendable {
             // The clients own OS threads; close them whatever happened.
             Task { await leaseRedis.close(); await stateRedis.close() }
         }
+        let outbox = OutboxNotifier(client: postgres, logger: logger)
+        // Detached: both stop on graceful shutdown by themselves, which would close the pool before the sessions'
+        // last writes (found by `WorkerShutdownTests`); they are cancelled once everything that writes has ended.
+        let infrastructure = Task.detached {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await postgres.run() }
+                group.addTask { await outbox.run() }
+            }
+        }
+        let work = Task {
+            try await self.runPanels(postgres: postgres, repositories: repositories, outbox: outbox,
+                                     leaseRedis: leaseRedis, stateRedis: stateRedis)
+        }
+        let watchdog = NIOLockedValueBox<Task<Void, Never>?>(nil)
+        let (timeout, logger) = (configuration.shutdownTimeout, logger)
+        do {
+            try await withTaskCancellationHandler {
+                try await withGracefulShutdownHandler {
+                    try await work.value
+                } onGracefulShutdown: {
+                    watchdog.withLockedValue {
+                        $0 = Task {
+                            guard (try? await Task.sleep(for: timeout)) != nil else { return }
+                            logger.warning("graceful shutdown took longer than its bound; cancelling the rest", metadata: ["bound": "\(timeout)"])
+                            work.cancel()
+                        }
+                    }
+                }
+            } onCancel: {
+                work.cancel()
+            }
+        } catch {
+            watchdog.withLockedValue { $0?.cancel() }
+            infrastructure.cancel()
+            await infrastructure.value
+            throw error
+        }
+        watchdog.withLockedValue { $0?.cancel() }
+        infrastructure.cancel()
+        await infrastructure.value
+        logger.info("worker stopped")
+    }
+
+    private func runPanels(postgres: PostgresClient, repositories: Repositories, outbox: OutboxNotifier,
+                           leaseRedis: RedisClient, stateRedis: RedisClient) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await postgres.run() }
-            let outbox = OutboxNotifier(client: postgres, logger: logger)
-            group.addTask { await outbox.run() }
             let panelIDs = try await Self.enabledPanels(postgres, logger: logger)
             metrics.set(fleet: panelIDs.count)
             let manager = try PanelLeaseManager(client: leaseRedis, workerID: configuration.workerID, panels: panelIDs,
                                                 configuration: configuration.lease, logger: logger)
             let sessions = self.sessions
             let executor = CommandExecutor(client: postgres, repositories: repositories, outbox: outbox, metrics: metrics,
-                                           interval: configuration.commandSweepInterval, logger: logger,
+                                           interval: configuration.commandSweepInterval,
+                                           databaseTimeout: configuration.databaseWriteTimeout,
+                                           unknownOutcomeGrace: configuration.unknownOutcomeGrace, logger: logger,
                                            sessions: { sessions.withLockedValue { $0 } })
             let context = WorkerContext(
                 configuration: configuration,
                 panels: PanelStore(client: postgres, repositories: repositories, outbox: outbox, logger: logger,
                                    idleInTransactionTimeout: configuration.lease.ttl),
                 liveState: LiveStateStore(client: stateRedis), metrics: metrics, redis: stateRedis,
-                leaseOwnerToken: manager.ownerToken, logger: logger, commandsReady: { executor.wake() })
+                leaseOwnerToken: manager.ownerToken, logger: logger, commandsReady: { executor.wake() },
+                relinquish: { panelID, fencingToken in
+                    await manager.relinquish(panelID.uuidString.lowercased(), fencingToken: fencingToken)
+                })
             group.addTask { try await manager.run() }
             group.addTask { await executor.run() }
             group.addTask { await self.maintain(manager: manager, postgres: postgres) }
@@ -110,18 +162,18 @@ public final class StamWorker: Service, Sendable {
                     logger.info("panel lost", metadata: ["panel": "\(panelID)", "reason": "\(reason.rawValue)"])
                 }
             }
-            // The manager ended (graceful shutdown): every lease was reported lost; stop the rest.
+            // The manager ended (graceful shutdown): every lease was reported lost; stop the rest. Each session
+            // writes its last state, the executor its command in flight, and the loops end by themselves.
             for session in sessions.withLockedValue({ $0.values }) { session.stop() }
-            group.cancelAll()
+            try await group.waitForAll()
         }
-        logger.info("worker stopped")
     }
 
     /// Re-reads the panel list and rebuilds missing live state, until the worker stops.
     private func maintain(manager: PanelLeaseManager, postgres: PostgresClient) async {
         var nextPanelList = ContinuousClock.now + configuration.panelListRefreshInterval
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            try? await Task.sleep(for: configuration.liveStateRefreshInterval)
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.configuration.liveStateRefreshInterval) }
             for session in sessions.withLockedValue({ Array($0.values) }) {
                 await session.refreshLiveStateIfMissing()
             }

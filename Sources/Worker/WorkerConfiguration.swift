@@ -19,6 +19,16 @@ public struct WorkerConfiguration: Sendable {
     public var liveStateRefreshInterval: Duration
     /// How often the set of enabled panels is re-read from PostgreSQL.
     public var panelListRefreshInterval: Duration
+    /// How long one database write (a panel transaction, a command's state) may take before the session or the
+    /// executor gives up on it and starts over: a connection the network silently dropped must not hold the panel.
+    public var databaseWriteTimeout: Duration
+    /// How long a session may fail to reach the database before it gives its panel's lease up, so that a worker
+    /// that reaches the database takes the panel over (default: three lease TTLs).
+    public var databaseOutageLimit: Duration
+    /// How long after its expiry a command left `sent` (no result recorded) is failed as "outcome unknown".
+    public var unknownOutcomeGrace: Duration
+    /// How long a graceful shutdown waits for the sessions' last writes and a command in flight before it cancels them.
+    public var shutdownTimeout: Duration
     /// Consume `worker.commands` (off when no broker is configured).
     public var consumeCommandQueue: Bool
     /// Called inside a panel transaction that stores event-log records, after every write and before the
@@ -30,7 +40,9 @@ public struct WorkerConfiguration: Sendable {
         panelRequestTimeout: TimeAmount = .seconds(5), panelBackoff: ReconnectBackoff = ReconnectBackoff(),
         retryDelay: Duration = .seconds(1), commandSweepInterval: Duration = .milliseconds(500),
         liveStateRefreshInterval: Duration = .seconds(5), panelListRefreshInterval: Duration = .seconds(30),
-        consumeCommandQueue: Bool = true, beforeEventCommit: (@Sendable () async throws -> Void)? = nil
+        consumeCommandQueue: Bool = true, beforeEventCommit: (@Sendable () async throws -> Void)? = nil,
+        databaseWriteTimeout: Duration = .seconds(10), databaseOutageLimit: Duration? = nil, shutdownTimeout: Duration = .seconds(15),
+        unknownOutcomeGrace: Duration = .seconds(60)
     ) {
         self.workerID = workerID
         self.lease = lease
@@ -43,5 +55,9 @@ public struct WorkerConfiguration: Sendable {
         self.panelListRefreshInterval = panelListRefreshInterval
         self.consumeCommandQueue = consumeCommandQueue
         self.beforeEventCommit = beforeEventCommit
+        self.databaseWriteTimeout = databaseWriteTimeout
+        self.databaseOutageLimit = databaseOutageLimit ?? lease.ttl * 3
+        self.shutdownTimeout = shutdownTimeout
+        self.unknownOutcomeGrace = unknownOutcomeGrace
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import Redis
 
@@ -14,9 +15,12 @@ final class WorkerContext: Sendable {
     let logger: Logger
     /// Wakes the command executor (a panel just became able to take commands).
     let commandsReady: @Sendable () -> Void
+    /// Gives a panel's lease up (the session cannot reach the database): another worker takes the panel.
+    let relinquish: @Sendable (_ panelID: UUID, _ fencingToken: Int64) async -> Void
 
     init(configuration: WorkerConfiguration, panels: PanelStore, liveState: LiveStateStore, metrics: WorkerMetrics,
-         redis: RedisClient, leaseOwnerToken: String, logger: Logger, commandsReady: @escaping @Sendable () -> Void) {
+         redis: RedisClient, leaseOwnerToken: String, logger: Logger, commandsReady: @escaping @Sendable () -> Void,
+         relinquish: @escaping @Sendable (_ panelID: UUID, _ fencingToken: Int64) async -> Void) {
         self.configuration = configuration
         self.panels = panels
         self.liveState = liveState
@@ -25,5 +29,6 @@ final class WorkerContext: Sendable {
         self.leaseOwnerToken = leaseOwnerToken
         self.logger = logger
         self.commandsReady = commandsReady
+        self.relinquish = relinquish
     }
 }

@@ -63,6 +63,50 @@ import Worker
         #expect(state["worker"] == "w1")
     }
 
+    /// Issue 18 point 4: an INTEGRA changes a record's monitoring-status bits (S1/S2) once it has reported the
+    /// event to a monitoring station. Read again (the next walk reaching its cursor, a takeover re-reading from the
+    /// stored cursor), the record is the same event: no second alarm, no second panel event.
+    @Test func aRecordReportedToAStationIsStillTheSameEvent() async throws {
+        let fixture = try await WorkerFixture.make(panels: 1)
+        defer { Task { await fixture.stop() } }
+        let simulated = try #require(fixture.simulator.panels.first)
+        func stored() async throws -> Int { try await fixture.int("SELECT count(*)::int FROM panel_events WHERE source = 'event_log'") }
+        var records = 0
+        try await fixture.withWorker { _ in
+            try await fixture.waitUntilAllConnected()
+            try await simulated.perform(.armAtKeypad(partitions: [1], mode: .mode0, user: 1))
+            try await eventually("partition 1 armed in the database") {
+                try await fixture.strings("SELECT arm_mode FROM partitions WHERE panel_id = '\(fixture.panelIDs[0])' AND number = 1") == ["mode0"]
+            }
+            try await simulated.perform(.violateZone(1))
+            try await eventually("an alarm row") { try await fixture.int("SELECT count(*)::int FROM alarms") == 1 }
+            records = try await simulated.inspect { $0.eventLog.count }
+            try await eventually("every event-log record stored") { try await stored() == records }
+
+            // Reported to station 1: every record's bytes change. A new record makes the walker go back to its cursor.
+            try await simulated.perform(.reportToStation(1))
+            #expect(try await simulated.inspect { $0.eventLog.newestFirst.allSatisfy { $0.monitoringStation1 == .sent } })
+            try await simulated.perform(.logEvent(code: 1019, restore: false, partition: 1, source: 3))
+            try await eventually("the new record stored") { try await stored() >= records + 1 }
+            try await Task.sleep(for: .seconds(1))
+        }
+        #expect(try await stored() == records + 1)
+        #expect(try await fixture.int("SELECT count(*)::int FROM alarms") == 1)
+
+        // A takeover: the next session starts from the stored cursor, whose bytes predate the report to station 2.
+        try await simulated.perform(.reportToStation(2))
+        try await fixture.withWorker("w2") { _ in
+            try await fixture.waitUntilAllConnected()
+            try await simulated.perform(.logEvent(code: 1019, restore: false, partition: 1, source: 4))
+            try await eventually("the second new record stored") { try await stored() >= records + 2 }
+            try await Task.sleep(for: .seconds(1))
+        }
+        #expect(try await stored() == records + 2)
+        #expect(try await fixture.int("SELECT count(*)::int FROM alarms") == 1)
+        #expect(try await fixture.int("SELECT count(*)::int FROM outbox WHERE event_name = 'AlarmRaised'") == 1)
+        #expect(try await fixture.int("SELECT count(*)::int FROM panel_events WHERE source = 'event_log' AND log_index IS NULL") == 0)
+    }
+
     @Test func redisFlushAllBringsTheLiveStateBack() async throws {
         let fixture = try await WorkerFixture.make(panels: 3)
         defer { Task { await fixture.stop() } }

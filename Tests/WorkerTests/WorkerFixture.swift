@@ -13,6 +13,7 @@ import Redis
 import Satel
 import ServiceLifecycle
 import StamCore
+import TestSupport
 import Testing
 import Worker
 
@@ -36,7 +37,7 @@ struct WorkerFixture: Sendable {
     static func make(panels count: Int, userCode: String = WorkerFixture.userCode) async throws -> WorkerFixture {
         let stack = try #require(WorkerStack.current)
         var logger = Logger(label: "test.worker")
-        logger.logLevel = .warning
+        logger.logLevel = ProcessInfo.processInfo.environment["STAM_TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
         let name = "w_" + UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: "")
         try stack.postgres.ensureDatabase(name, owner: "app")
         let url = "postgresql://app@127.0.0.1:\(stack.postgres.port)/\(name)"
@@ -99,17 +100,25 @@ struct WorkerFixture: Sendable {
             workerID: workerID, lease: PanelLeaseConfiguration(ttl: Self.leaseTTL), pollInterval: .milliseconds(100),
             panelRequestTimeout: .seconds(2), panelBackoff: ReconnectBackoff(initialDelay: 0.2, maximumDelay: 0.5, busyDelay: 0.5, jitter: 0.2),
             retryDelay: .milliseconds(200), commandSweepInterval: .milliseconds(200), liveStateRefreshInterval: .milliseconds(300),
-            panelListRefreshInterval: .seconds(5))
+            panelListRefreshInterval: .seconds(5), databaseWriteTimeout: .seconds(2), shutdownTimeout: .seconds(5),
+            unknownOutcomeGrace: .seconds(1))
     }
 
-    func worker(_ workerID: String) -> StamWorker {
-        StamWorker(configuration: configuration(workerID), database: database, secrets: secrets,
-                   redis: stack.redisConfiguration, amqp: stack.amqpConfiguration, logger: logger)
+    /// A worker; with `relay`, it reaches PostgreSQL only through that relay (a test can cut it off).
+    func worker(_ workerID: String, through relay: TCPRelay? = nil) throws -> StamWorker {
+        var database = self.database
+        if let relay {
+            database = try DatabaseConfiguration(url: "postgresql://app@127.0.0.1:\(relay.port)/\(url.split(separator: "/").last!)",
+                                                 passwordFile: "\(secretsDirectory)/postgres_password")
+        }
+        return StamWorker(configuration: configuration(workerID), database: database, secrets: secrets,
+                          redis: stack.redisConfiguration, amqp: stack.amqpConfiguration, logger: logger)
     }
 
     /// Runs `body` while an in-process worker runs, then shuts it down gracefully.
-    func withWorker<Result: Sendable>(_ workerID: String = "w1", _ body: (StamWorker) async throws -> Result) async throws -> Result {
-        let worker = worker(workerID)
+    func withWorker<Result: Sendable>(_ workerID: String = "w1", through relay: TCPRelay? = nil,
+                                      _ body: (StamWorker) async throws -> Result) async throws -> Result {
+        let worker = try worker(workerID, through: relay)
         let group = ServiceGroup(configuration: .init(services: [.init(service: worker)], logger: logger))
         return try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }

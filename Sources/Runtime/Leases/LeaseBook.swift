@@ -48,7 +48,7 @@ actor LeaseBook {
     func lose(_ panelID: String, fencingToken: Int64? = nil, reason: PanelLeaseLossReason) -> Bool {
         guard let lease = held[panelID], fencingToken == nil || fencingToken == lease.fencingToken else { return false }
         held[panelID] = nil
-        if reason == .rebalanced { handedOver[panelID] = .now }
+        if reason == .rebalanced || reason == .relinquished { handedOver[panelID] = .now }
         continuation.yield(.lost(panelID: panelID, fencingToken: lease.fencingToken, reason: reason))
         return true
     }

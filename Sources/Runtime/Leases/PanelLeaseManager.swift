@@ -60,6 +60,19 @@ public final class PanelLeaseManager: Service, Sendable {
         await book.deadline(of: panelID)
     }
 
+    /// Gives a held lease up (`lost(.relinquished)` first, then the compare-and-delete) because this worker cannot
+    /// serve the panel: another worker takes it on its next scan; this one not within `handoverGrace` (after that,
+    /// a panel nobody else took is taken back: ownership beats fairness).
+    public func relinquish(_ panelID: String, fencingToken: Int64) async {
+        guard await book.lose(panelID, fencingToken: fencingToken, reason: .relinquished) else { return }
+        logger.warning("panel lease relinquished", metadata: ["panel": "\(panelID)"])
+        do {
+            try await PanelLease.release([panelID], ownerToken: ownerToken, keys: configuration.keys, using: client)
+        } catch {
+            logger.warning("could not release a relinquished lease; it expires after the TTL", metadata: ["error": "\(error)"])
+        }
+    }
+
     /// Replaces the set of panels (added or removed in the database). Leases of removed panels end with
     /// `lost(.removed)` on the next scan.
     public func updatePanels(_ panelIDs: Set<String>) {

@@ -22,4 +22,7 @@ public enum PanelLeaseLossReason: String, Sendable, Hashable {
     case removed
     /// The manager is stopping.
     case shutdown
+    /// The holder gave the panel up because it cannot serve it (its database is unreachable), so a worker that
+    /// can takes it; the holder does not take it back within the hand-over grace.
+    case relinquished
 }

@@ -52,7 +52,15 @@ public struct IdempotentConsumer: Service {
 
     public func run() async throws {
         var connection: PostgresConnection?
-        defer { if let connection { Task { try? await connection.close() } } }
+        defer {
+            // Both connections end with the consumer: unacknowledged messages go back to the queue at once
+            // instead of when the broker notices a dead socket.
+            let (database, queue) = (connection, consumer)
+            Task {
+                if let database { try? await database.close() }
+                await queue.close()
+            }
+        }
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             var batch: [Delivery]
             do {
@@ -72,7 +80,8 @@ public struct IdempotentConsumer: Service {
             }
             guard !batch.isEmpty else { continue }
             var backoff = Duration.milliseconds(200)
-            while !Task.isCancelled {
+            // On shutdown the held batch is left unacknowledged: the broker delivers it again to the next consumer.
+            while !Task.isCancelled && !Task.isShuttingDownGracefully {
                 do {
                     if connection == nil {
                         connection = try await PostgresConnection.connect(configuration: database, id: 1, logger: logger)

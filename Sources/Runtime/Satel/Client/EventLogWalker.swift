@@ -58,7 +58,7 @@ struct EventLogWalker: Sendable {
             return .finished(nil)
         }
         if let cursor, cursor.index == answer.index {
-            if cursor.record == record {
+            if cursor.record.isSameEvent(as: record) {
                 return finish(reachedEnd: false)
             }
             // The cursor's slot holds a newer record: the ring has wrapped past our position.

@@ -22,6 +22,21 @@ public struct EventRecord: Hashable, Sendable, Codable {
         Array(bytes.prefix(8)) + [UInt8](repeating: 0, count: max(0, 8 - bytes.count))
     }
 
+    /// The record's bytes without the monitoring-status bits (S1, S2: byte 0, bits 0-3), which the panel changes
+    /// after reporting the event to a monitoring station: the same event read before and after that must count
+    /// as the same record, or a re-read would take it for a newer one in the same slot and raise it again.
+    public var identity: [UInt8] {
+        var bytes = raw
+        bytes[0] &= Self.identityMaskOfByte0
+        return bytes
+    }
+
+    /// What `identity` keeps of byte 0 (YY, Z, E); the SQL comparisons of stored records use it too.
+    public static let identityMaskOfByte0: UInt8 = 0xF0
+
+    /// The same event as `other`, whatever the monitoring station made of it since.
+    public func isSameEvent(as other: EventRecord) -> Bool { identity == other.identity }
+
     /// Z: the slot holds a record. A record with Z = 0 marks the end of the standard log.
     public var isPresent: Bool { raw[0] & 0x20 != 0 }
     /// E: an event is present (normally equal to Z).

@@ -24,6 +24,16 @@ public struct EventLogRing: Hashable, Sendable {
         return EventLogIndex(rawValue: UInt32(slot))
     }
 
+    /// Sets station 1's or 2's monitoring status of every stored record to "sent" (01).
+    public mutating func markReported(toStation station: Int) {
+        let shift: UInt8 = station == 2 ? 2 : 0
+        for slot in slots.indices where slots[slot].isPresent {
+            var raw = slots[slot].raw
+            raw[0] = raw[0] & ~(0x03 << shift) | (EventRecord.MonitoringStatus.sent.rawValue << shift)
+            slots[slot] = EventRecord(raw: raw)
+        }
+    }
+
     public var newestIndex: EventLogIndex? {
         count == 0 ? nil : EventLogIndex(rawValue: UInt32((nextSlot - 1 + capacity) % capacity))
     }

@@ -15,6 +15,12 @@ public enum PanelAction: Hashable, Sendable {
     case setTemperature(zone: Int, celsius: Double?)
     /// The module stops answering requests (a hung module or a half-open link) or starts again.
     case setAnswering(Bool)
+    /// The next control command is carried out, then the module stops answering (as `setAnswering(false)`) before
+    /// it sends the result: the client cannot know what happened.
+    case silentAfterControl
+    /// The panel reported its events to monitoring station 1 or 2: every record's S1/S2 bits become "sent",
+    /// as an INTEGRA does after reporting (the bytes of records already read change; the events do not).
+    case reportToStation(Int)
     /// Writes an arbitrary record to the event log (for tests of decoding and walking).
     case logEvent(code: Int, restore: Bool, partition: Int, source: Int)
 }

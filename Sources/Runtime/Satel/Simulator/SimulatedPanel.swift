@@ -17,6 +17,9 @@ public struct SimulatedPanel: Sendable {
     public private(set) var clockOffset: Int64 = 0
     /// False while the module plays dead: requests are swallowed without an answer.
     public private(set) var answering = true
+    /// Set by `silentAfterControl`: the next control command is carried out and then the module plays dead, so
+    /// its client never learns the result (the "outcome unknown" case).
+    public private(set) var silentAfterControl = false
     private var temperatures: [Int: Double]
     /// Commands changed since the last request or action, in the order they changed.
     var changed: [StateCommand] = []
@@ -102,7 +105,13 @@ public struct SimulatedPanel: Sendable {
                 code: code, restore: restore, long: long, longDescriptionKind: 1, shortDescriptionKind: 0,
                 rawText: Array(text.utf8))))
         case .control(let command, let code):
-            answers.append(.result(control(command, code: code, now: now)))
+            let result = control(command, code: code, now: now)
+            if silentAfterControl {
+                silentAfterControl = false
+                answering = false
+                return []
+            }
+            answers.append(.result(result))
         }
         return answers + drainPushes(now: now)
     }
@@ -166,6 +175,10 @@ public struct SimulatedPanel: Sendable {
             temperatures[zone] = celsius
         case .setAnswering(let on):
             answering = on
+        case .silentAfterControl:
+            silentAfterControl = true
+        case .reportToStation(let station):
+            eventLog.markReported(toStation: station)
         case .logEvent(let code, let restore, let partition, let source):
             log(code: code, restore: restore, partition: partition, source: source, eventClass: .systemEvents, now: now)
         }

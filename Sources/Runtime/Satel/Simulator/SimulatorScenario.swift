@@ -126,9 +126,10 @@ struct ScenarioFile: Decodable {
         var restore: Bool?
         var partition: Int?
         var source: Int?
+        var station: Int?
 
         private enum CodingKeys: String, CodingKey {
-            case at, action, zone, output, on, partitions, mode, user, part, bit, active, celsius, code, restore, partition, source
+            case at, action, zone, output, on, partitions, mode, user, part, bit, active, celsius, code, restore, partition, source, station
         }
 
         init(from decoder: any Decoder) throws {
@@ -153,6 +154,7 @@ struct ScenarioFile: Decodable {
             restore = try container.decodeIfPresent(Bool.self, forKey: .restore)
             partition = try container.decodeIfPresent(Int.self, forKey: .partition)
             source = try container.decodeIfPresent(Int.self, forKey: .source)
+            station = try container.decodeIfPresent(Int.self, forKey: .station)
         }
     }
 
@@ -254,6 +256,13 @@ extension ScenarioFile.Step {
             }
             return .setTrouble(troublePart, bit: try need(bit, "bit"), active: active ?? true)
         case "temperature": return .setTemperature(zone: try need(zone, "zone"), celsius: celsius)
+        case "report-to-station":
+            let number = station ?? 1
+            guard number == 1 || number == 2 else {
+                throw SimulatorScenarioError(message: "steps[\(stepNumber)] (report-to-station): station must be 1 or 2")
+            }
+            return .reportToStation(number)
+        case "silent-after-control": return .silentAfterControl
         case "stop-answering": return .setAnswering(false)
         case "resume-answering": return .setAnswering(true)
         case "event":

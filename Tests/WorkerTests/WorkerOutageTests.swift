@@ -1,0 +1,85 @@
+import Foundation
+import Generated
+import Satel
+import TestSupport
+import Testing
+import Worker
+
+/// Issue 18 points 2, 5 and 8: a worker that loses its database, a command whose answer never comes, and the
+/// order and bound of a graceful shutdown. The database is cut off by a `TCPRelay` that drops every byte, the way
+/// a partition does (nothing is refused, everything waits).
+extension WorkerEndToEndTests {
+    /// Point 8: on graceful shutdown the sessions write their panels' last connection state before the database
+    /// pool closes (postgres-nio's pool stopped on the same signal and the write failed with `poolShutdown`).
+    @Test(.timeLimit(.minutes(2))) func gracefulShutdownWritesEachPanelsLastStateBeforeThePoolCloses() async throws {
+        let fixture = try await WorkerFixture.make(panels: 2)
+        defer { Task { await fixture.stop() } }
+        try await fixture.withWorker { _ in
+            try await fixture.waitUntilAllConnected()
+        }
+        #expect(try await fixture.strings("SELECT connection_state FROM panels ORDER BY id") == ["disconnected", "disconnected"])
+    }
+
+    /// Point 2: a worker cut off from PostgreSQL gives its panel up after `databaseOutageLimit`, so a worker that
+    /// reaches the database takes it over and raises the alarm the cut-off one could not commit; the cut-off
+    /// worker's own shutdown ends within its bound although every database call it makes hangs.
+    @Test(.timeLimit(.minutes(2))) func aWorkerCutOffFromPostgreSQLGivesItsPanelToOneThatReachesIt() async throws {
+        let fixture = try await WorkerFixture.make(panels: 1)
+        defer { Task { await fixture.stop() } }
+        let panelID = fixture.panelIDs[0]
+        let simulated = try #require(fixture.simulator.panels.first)
+        let relay = try TCPRelay(to: fixture.stack.postgres.port)
+        defer { relay.close() }
+        try await fixture.withWorker("cut-off", through: relay) { cutOff in
+            try await fixture.waitUntilAllConnected()
+            #expect(cutOff.ownedPanels == [panelID])
+            try await simulated.perform(.armAtKeypad(partitions: [1], mode: .mode0, user: 1))
+            try await eventually("partition 1 armed in the database") {
+                try await fixture.strings("SELECT arm_mode FROM partitions WHERE panel_id = '\(panelID)' AND number = 1") == ["mode0"]
+            }
+            try await fixture.withWorker("healthy") { healthy in
+                relay.cut()
+                try await simulated.perform(.violateZone(1))
+                try await eventually("the healthy worker owns the panel", within: .seconds(60)) { healthy.ownedPanels == [panelID] }
+                try await eventually("the alarm raised") { try await fixture.int("SELECT count(*)::int FROM alarms") == 1 }
+                #expect(cutOff.ownedPanels.isEmpty)
+                #expect(cutOff.metrics.render().contains("stam_worker_panels_owned 0"))
+            }
+        }
+        #expect(try await fixture.int("SELECT count(*)::int FROM alarms") == 1)
+        #expect(try await fixture.int("SELECT count(*)::int FROM outbox WHERE event_name = 'AlarmRaised'") == 1)
+    }
+
+    /// Point 5: the panel carries a command out and never answers, and the worker loses its database before it
+    /// could record anything: the row is left `sent`. Past its expiry another worker fails it as "outcome unknown"
+    /// with its `CommandCompleted`, so no command stays `sent` for ever.
+    @Test(.timeLimit(.minutes(2))) func aCommandSentAndNeverAnsweredEndsAsOutcomeUnknown() async throws {
+        let fixture = try await WorkerFixture.make(panels: 1)
+        defer { Task { await fixture.stop() } }
+        let panelID = fixture.panelIDs[0]
+        let simulated = try #require(fixture.simulator.panels.first)
+        let relay = try TCPRelay(to: fixture.stack.postgres.port)
+        defer { relay.close() }
+        var command = UUID()
+        try await fixture.withWorker("cut-off", through: relay) { _ in
+            try await fixture.waitUntilAllConnected()
+            try await simulated.perform(.silentAfterControl)
+            command = try await request(fixture, panel: panelID, kind: .arm, targets: [2], armMode: 0, expiresIn: 4)
+            try await eventually("the command sent") { try await status(fixture, command) == "sent/-" }
+            relay.cut()
+            try await eventually("the panel armed partition 2 without saying so") {
+                try await simulated.inspect { $0.bitmaps[.partitionsArmed]!.contains(2) }
+            }
+        }
+        #expect(try await status(fixture, command) == "sent/-")
+        try await simulated.perform(.setAnswering(true))
+        try await fixture.withWorker("healthy") { _ in
+            try await eventually("the stranded command failed") { try await status(fixture, command) == "failed/-" }
+        }
+        #expect(try await fixture.strings("SELECT result_text FROM commands WHERE id = '\(command)'").first?.hasPrefix("outcome unknown") == true)
+        #expect(try await fixture.int("""
+            SELECT count(*)::int FROM outbox WHERE event_name = 'CommandCompleted' AND lower(payload->>'command_id') = '\(command.uuidString.lowercased())'
+              AND payload->>'status' = 'failed'
+            """) == 1)
+    }
+}
