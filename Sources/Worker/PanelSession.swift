@@ -156,7 +156,9 @@ final class PanelSession: Sendable {
             // Never read: the newest record is the starting point, committed at once so a cursor exists
             // from the first transaction on. An empty log at that time: everything from its start.
             eventLogStart: record.cursor.map { EventLogStart.after($0) }
-                ?? (record.emptyLogBaseline ? EventLogStart.newestRecords(2048) : EventLogStart.newestRecords(1)))
+                ?? (record.emptyLogBaseline ? EventLogStart.everything : EventLogStart.newestRecords(1)),
+            // One panel transaction per batch: small enough to commit well within `databaseWriteTimeout`.
+            maximumEventsPerBatch: 200)
         configuration.requestTimeout = context.configuration.panelRequestTimeout
         configuration.backoff = context.configuration.panelBackoff
         let client = SatelClient(configuration: configuration, logger: logger)

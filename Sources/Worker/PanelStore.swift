@@ -85,6 +85,9 @@ struct PanelStore: Sendable {
 
     /// Writes one update's changes: fencing hold, panel events (idempotent on `(panel_id, log_index)`), the
     /// new cursor, alarms, partition/zone/output rows, the connection state and every outbox row, all or none.
+    static let gapDescription = "event log records were overwritten before they could be read"
+    static let gapTitle = "Event log records lost before they were read: check the panel's own log"
+
     func commit(_ changes: PanelChanges, for panel: OwnedPanel, at now: Date,
                 beforeCommit: (@Sendable () async throws -> Void)? = nil) async throws -> CommitOutcome {
         let idleMilliseconds = Int(PanelSession.seconds(idleInTransactionTimeout) * 1000)
@@ -100,13 +103,24 @@ struct PanelStore: Sendable {
                 try await store(event, for: panel, now: now, on: connection, outcome: &outcome)
             }
             if changes.gap {
+                // Records the ring overwrote before anyone read them may have held alarms: an operator must know,
+                // so the gap itself is a high-priority technical alarm (ask the site, read the panel's own log).
                 let id = try await insertEvent(panel: panel, source: .connection, occurredAt: now,
-                                               description: "event log records were overwritten before they could be read",
-                                               on: connection)
+                                               description: Self.gapDescription, on: connection)
                 try await Outbox.enqueue(PanelEventRecorded(
                     panelId: panel.id, panelEventId: id, source: .connection, logIndex: nil, eventCode: nil, restore: false,
                     description: "event log gap", occurredAt: now), on: connection, logger: logger)
-                outcome.outboxRows += 1
+                let alarmID = UUID()
+                try await connection.query("""
+                    INSERT INTO alarms (id, site_id, panel_id, panel_event_id, kind, priority, state, title, raised_at)
+                    VALUES (\(alarmID), \(panel.siteID), \(panel.id), \(id), \(AlarmKind.technical.rawValue), \(AlarmPriority.high.rawValue),
+                            \(AlarmState.new.rawValue), \(Self.gapTitle), \(now))
+                    """, logger: logger)
+                try await Outbox.enqueue(AlarmRaised(
+                    alarmId: alarmID, siteId: panel.siteID, panelId: panel.id, kind: .technical, priority: .high,
+                    title: Self.gapTitle, zoneNumber: nil, partitionNumber: nil, raisedAt: now), on: connection, logger: logger)
+                outcome.alarmsRaised += 1
+                outcome.outboxRows += 2
             }
             if changes.emptyLogBaseline {
                 try await connection.query("""

@@ -32,6 +32,9 @@ import TestSupport
         defer { Task { try? await connection.close() } }
         #expect(try await PanelFencing.claim(panelID: panel, fencingToken: 1, workerID: "a", on: connection, logger: logger))
         #expect(try await PanelFencing.claim(panelID: panel, fencingToken: 1, workerID: "b", on: connection, logger: logger) == false)
+        // The same grant claiming again (its session starts over after a failed transaction) keeps the panel:
+        // refusing it made the worker give up its own lease on every database hiccup.
+        #expect(try await PanelFencing.claim(panelID: panel, fencingToken: 1, workerID: "a", on: connection, logger: logger))
         #expect(try await PanelFencing.claim(panelID: panel, fencingToken: 3, workerID: "b", on: connection, logger: logger))
         #expect(try await PanelFencing.claim(panelID: panel, fencingToken: 2, workerID: "a", on: connection, logger: logger) == false)
         #expect(try await PanelFencing.hold(panelID: panel, fencingToken: 3, on: connection, logger: logger))

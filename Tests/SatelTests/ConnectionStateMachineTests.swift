@@ -22,10 +22,10 @@ import Testing
         let now: Int64 = 1_778_012_310
 
         init(start: EventLogStart = .newest, panel: SimulatedPanelConfiguration = .default,
-             configuration: ConnectionStateMachine.Configuration = ConnectionStateMachineTests.configuration) {
+             configuration: ConnectionStateMachine.Configuration = ConnectionStateMachineTests.configuration, newestFirst: Int = 1000) {
             machine = ConnectionStateMachine(
                 configuration: configuration,
-                walker: EventLogWalker(start: start, maximumRecordsPerWalk: 100))
+                walker: EventLogWalker(start: start, recordsPerBatch: 100, newestFirst: newestFirst))
             self.panel = SimulatedPanel(configuration: panel)
             self.panel.connectionOpened()
         }

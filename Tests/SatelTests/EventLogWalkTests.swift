@@ -70,6 +70,25 @@ import Testing
         #expect(loop.eventBatches.first?.gap == true)
     }
 
+    /// Issue 18 point 6: a backlog of 198 records behind the cursor arrives newest first (the newest 32 at once,
+    /// then batches of 100, each oldest first) and only the last batch moves the cursor; longer than one batch
+    /// is no gap (it was: the walk stopped at its limit and skipped the rest).
+    @Test func theNewestRecordsArriveFirstAndOnlyTheLastBatchMovesTheCursor() {
+        var panel = SimulatedPanel(configuration: Self.panel(capacity: 512))
+        Self.log(1...200, into: &panel)
+        var loop = Loop(start: .after(Self.cursor(of: 2, in: panel)), panel: Self.panel(capacity: 512), newestFirst: 32)
+        loop.panel = panel
+        loop.panel.connectionOpened()
+        loop.run(loop.machine.connected())
+        #expect(loop.eventBatches.map { $0.events.map(\.record.source) } == [Array(169...200), Array(69...168), Array(3...68)])
+        #expect(loop.eventBatches.map(\.cursor) == [nil, nil, Self.cursor(of: 200, in: panel)])
+        #expect(loop.eventBatches.allSatisfy { !$0.gap })
+        // Followed from the new cursor like before.
+        Self.log(201...201, into: &loop.panel)
+        loop.poll()
+        #expect(loop.eventBatches.last?.events.map(\.record.source) == [201])
+    }
+
     @Test func newestRecordsGivesTheLastFew() {
         var panel = SimulatedPanel(configuration: Self.panel(capacity: 64))
         Self.log(1...20, into: &panel)

@@ -82,4 +82,34 @@ extension WorkerEndToEndTests {
               AND payload->>'status' = 'failed'
             """) == 1)
     }
+
+    /// Point 6: while the module does not answer, the panel logs more records than its ring holds, so the records
+    /// after the stored cursor are overwritten before anyone read them. That loss is a high-priority technical
+    /// alarm (it was a panel event nobody is alerted to); the records still in the ring are all stored.
+    @Test(.timeLimit(.minutes(2))) func aRingThatOverwroteUnreadRecordsRaisesATechnicalAlarm() async throws {
+        let fixture = try await WorkerFixture.make(panels: 1)
+        defer { Task { await fixture.stop() } }
+        let simulated = try #require(fixture.simulator.panels.first)
+        let capacity = try await simulated.inspect { $0.configuration.eventLogCapacity }
+        try await fixture.withWorker { _ in
+            try await fixture.waitUntilAllConnected()
+            try await simulated.perform(.logEvent(code: 1019, restore: false, partition: 1, source: 1))
+            try await eventually("the first record stored") {
+                try await fixture.int("SELECT count(*)::int FROM panel_events WHERE source = 'event_log'") == 1
+            }
+            try await simulated.perform(.setAnswering(false))
+            for source in 0..<(capacity + 50) {
+                try await simulated.perform(.logEvent(code: 1019, restore: false, partition: 1, source: source % 200))
+            }
+            try await simulated.perform(.setAnswering(true))
+            try await eventually("the gap raised as an alarm", within: .seconds(60)) {
+                try await fixture.int("SELECT count(*)::int FROM alarms WHERE kind = 'technical' AND priority = 'high'") == 1
+            }
+            try await eventually("every record in the ring stored", within: .seconds(60)) {
+                try await fixture.int("SELECT count(*)::int FROM panel_events WHERE source = 'event_log'") >= capacity + 1
+            }
+        }
+        #expect(try await fixture.int("SELECT count(*)::int FROM alarms") == 1)
+        #expect(try await fixture.int("SELECT count(*)::int FROM outbox WHERE event_name = 'AlarmRaised'") == 1)
+    }
 }

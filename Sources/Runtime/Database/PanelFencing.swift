@@ -7,13 +7,15 @@ import PostgresNIO
 /// itself lives in Redis (`Leases`); this is what keeps a worker that lost it without noticing (a paused
 /// process) from writing anyway. Column names are those of the generated `Panel` entity.
 public enum PanelFencing {
-    /// Records a new lease on the panel row. Returns false when the row already carries an equal or newer
-    /// token (a newer owner claimed it) or the panel does not exist: the caller must not use the lease.
+    /// Records a new lease on the panel row. Returns false when the row already carries a newer token (a newer
+    /// owner claimed it), the same token for another worker, or the panel does not exist: the caller must not use
+    /// the lease. The same grant claiming again (its session starting over) is accepted.
     public static func claim(panelID: UUID, fencingToken: Int64, workerID: String, on connection: PostgresConnection,
                              logger: Logger) async throws -> Bool {
         let rows = try await connection.query("""
             UPDATE panels SET fencing_token = \(fencingToken), owner_worker = \(workerID), updated_at = now()
-            WHERE id = \(panelID) AND fencing_token < \(fencingToken)
+            WHERE id = \(panelID)
+              AND (fencing_token < \(fencingToken) OR (fencing_token = \(fencingToken) AND owner_worker = \(workerID)))
             RETURNING 1
             """, logger: logger)
         return try await rows.decode(Int.self).reduce(0) { count, _ in count + 1 } == 1

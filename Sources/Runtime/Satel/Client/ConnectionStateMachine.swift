@@ -223,9 +223,13 @@ struct ConnectionStateMachine {
                 switch walker.handle(answer) {
                 case .request(let index):
                     nextWalkIndex = index
+                case .deliver(let batch, let index):
+                    actions.append(.report([.events(batch)]))
+                    nextWalkIndex = index
                 case .finished(let batch):
                     nextWalkIndex = nil
-                    if let batch, !batch.events.isEmpty { actions.append(.report([.events(batch)])) }
+                    // Also without records: the cursor moves past what earlier batches of the walk handed over.
+                    if let batch, !batch.events.isEmpty || batch.cursor != nil { actions.append(.report([.events(batch)])) }
                 }
             } else {
                 nextWalkIndex = nil

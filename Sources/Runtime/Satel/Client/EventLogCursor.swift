@@ -20,4 +20,7 @@ public enum EventLogStart: Hashable, Sendable {
     case after(EventLogCursor)
     /// Report the newest `count` records once, then follow new ones (the installer's probe uses this).
     case newestRecords(Int)
+    /// Report every record in the log, then follow new ones (a log that was empty when monitoring began: each
+    /// record in it now was written since).
+    case everything
 }

@@ -1,9 +1,18 @@
-/// Walks the event log back from the newest record to the caller's cursor and hands the records over
-/// oldest first (doc §6.6). A value type driven by the connection state machine: `start()` and each
-/// `handle(_:)` say what to request next or that the walk is over.
+/// Walks the event log back from the newest record to the caller's cursor (doc §6.6). A value type driven by
+/// the connection state machine: `start()` and each `handle(_:)` say what to request next, what to hand over
+/// now, or that the walk is over.
+///
+/// Newest first: a long backlog (a panel offline for a day, a worker that was down) would make the newest alarm
+/// wait for every older record. So the newest `newestFirst` records are handed over as soon as they are read,
+/// then the older ones in batches of `recordsPerBatch`, each batch oldest first. Only the last batch of a walk
+/// carries the cursor: until it is committed the caller's stored cursor stays where it was, so a walk cut short
+/// reads the same records again (the caller skips what it already stored) and nothing between is lost. The walk
+/// goes back until the cursor, the end of the log, or a loop of the ring, however many records that is.
 struct EventLogWalker: Sendable {
     enum Step: Equatable {
         case request(EventLogIndex)
+        /// Hand these records over now (no cursor) and go on with the request.
+        case deliver(EventBatch, thenRequest: EventLogIndex)
         case finished(EventBatch?)
     }
 
@@ -11,15 +20,19 @@ struct EventLogWalker: Sendable {
     private(set) var cursor: EventLogCursor?
     private var pendingNewestCount: Int?
     private var skipHistory: Bool
-    private let maximumRecordsPerWalk: Int
+    private let recordsPerBatch: Int
+    private let newestFirst: Int
 
+    /// This walk's records, newest first; `delivered` of them were handed over already.
     private var collected: [LoggedEvent] = []
+    private var delivered = 0
     private var visited: Set<EventLogIndex> = []
     private var overwritten = false
     private(set) var isWalking = false
 
-    init(start: EventLogStart, maximumRecordsPerWalk: Int) {
-        self.maximumRecordsPerWalk = max(1, maximumRecordsPerWalk)
+    init(start: EventLogStart, recordsPerBatch: Int, newestFirst: Int = 32) {
+        self.recordsPerBatch = max(1, recordsPerBatch)
+        self.newestFirst = max(1, newestFirst)
         switch start {
         case .newest:
             skipHistory = true
@@ -29,11 +42,14 @@ struct EventLogWalker: Sendable {
         case .newestRecords(let count):
             pendingNewestCount = max(0, count)
             skipHistory = false
+        case .everything:
+            skipHistory = false
         }
     }
 
     mutating func start() -> Step {
         collected = []
+        delivered = 0
         visited = []
         overwritten = false
         isWalking = true
@@ -69,8 +85,10 @@ struct EventLogWalker: Sendable {
         if let wanted = pendingNewestCount, collected.count >= wanted {
             return finish(reachedEnd: false)
         }
-        if collected.count >= maximumRecordsPerWalk {
-            return finish(reachedEnd: true, looped: true)
+        if pendingNewestCount == nil, collected.count - delivered >= (delivered == 0 ? newestFirst : recordsPerBatch) {
+            let batch = EventBatch(events: collected[delivered...].reversed(), cursor: nil, gap: false)
+            delivered = collected.count
+            return .deliver(batch, thenRequest: answer.index)
         }
         return .request(answer.index)
     }
@@ -79,17 +97,18 @@ struct EventLogWalker: Sendable {
         isWalking = false
         defer {
             collected = []
+            delivered = 0
             visited = []
         }
-        let newestFirst = collected
         let wasNewestCount = pendingNewestCount != nil
         pendingNewestCount = nil
-        guard let newest = newestFirst.first else {
+        guard let newest = collected.first else {
             return .finished(nil)
         }
-        // Without a cursor (first walk of `.newestRecords`), reaching the end is no loss.
+        // Without a cursor (first walk of `.newestRecords` or `.everything`), reaching the end is no loss.
         let gap = (looped || overwritten || (reachedEnd && cursor != nil)) && !wasNewestCount
         cursor = newest.cursor
-        return .finished(EventBatch(events: newestFirst.reversed(), cursor: newest.cursor, gap: gap))
+        // The rest, oldest first, with the cursor (possibly no records: all were handed over already).
+        return .finished(EventBatch(events: collected[delivered...].reversed(), cursor: newest.cursor, gap: gap))
     }
 }

@@ -36,7 +36,7 @@ public final class SatelClient: Service, Sendable {
         self.logger = logger
         (updates, continuation) = AsyncStream.makeStream(of: PanelUpdate.self, bufferingPolicy: bufferingPolicy)
         state = NIOLockedValueBox(State(walker: EventLogWalker(
-            start: configuration.eventLogStart, maximumRecordsPerWalk: configuration.maximumEventsPerWalk)))
+            start: configuration.eventLogStart, recordsPerBatch: configuration.maximumEventsPerBatch)))
     }
 
     /// The latest known panel state.

@@ -14,8 +14,8 @@ public struct SatelClientConfiguration: Sendable {
     public var eventLogStart: EventLogStart
     /// Read the newest event-log record on every poll (one extra request per poll) to notice new records.
     public var followEventLog: Bool
-    /// The most records one walk reads before it stops and reports a gap.
-    public var maximumEventsPerWalk: Int
+    /// How many older records a walk hands over at a time (the newest few go first, see `EventLogWalker`).
+    public var maximumEventsPerBatch: Int
     /// The state bitmaps to follow. Commands 0x28 and up are read only when the panel flags them, since
     /// older firmware does not know them.
     public var watchedCommands: [StateCommand]
@@ -28,7 +28,7 @@ public struct SatelClientConfiguration: Sendable {
     public init(
         host: String, port: Int = 7094, integrationKey: String? = nil, pollInterval: TimeAmount = .seconds(1),
         requestTimeout: TimeAmount = .seconds(5), connectTimeout: TimeAmount = .seconds(10),
-        eventLogStart: EventLogStart = .newest, followEventLog: Bool = true, maximumEventsPerWalk: Int = 2048,
+        eventLogStart: EventLogStart = .newest, followEventLog: Bool = true, maximumEventsPerBatch: Int = 2048,
         watchedCommands: [StateCommand] = SatelClientConfiguration.defaultWatchedCommands,
         watchedTroubles: [TroublePart] = [.part1, .part2, .part3, .part4, .part5],
         backoff: ReconnectBackoff = ReconnectBackoff(), reconnect: Bool = true
@@ -42,7 +42,7 @@ public struct SatelClientConfiguration: Sendable {
         self.connectTimeout = connectTimeout
         self.eventLogStart = eventLogStart
         self.followEventLog = followEventLog
-        self.maximumEventsPerWalk = maximumEventsPerWalk
+        self.maximumEventsPerBatch = maximumEventsPerBatch
         self.watchedCommands = watchedCommands
         self.watchedTroubles = watchedTroubles
         self.backoff = backoff

@@ -13,7 +13,7 @@ public enum PanelProbe {
             host: options.host, port: options.port, integrationKey: options.integrationKey, pollInterval: .seconds(15),
             requestTimeout: options.requestTimeout, connectTimeout: .seconds(10),
             eventLogStart: .newestRecords(options.eventCount), followEventLog: false,
-            maximumEventsPerWalk: max(1, options.eventCount), reconnect: false)
+            maximumEventsPerBatch: max(1, options.eventCount), reconnect: false)
         let client = SatelClient(configuration: configuration, group: group)
         let result: Result<PanelProbeReport, PanelProbeFailure>
         do {
