@@ -59,6 +59,14 @@ public final class BackendMetrics: Sendable {
             .increment()
     }
 
+    /// `stam_live_resyncs_total{reason}`: times every console was told to re-read (the live feed reconnected, or
+    /// a publisher's sequence skipped: the live queue dropped or the broker lost messages).
+    func recordLiveResync(_ reason: String) {
+        registry.makeCounter(name: "stam_live_resyncs_total", labels: [("reason", reason)],
+                             help: "Times consoles were told to re-read because the live feed may have missed events, by reason: reconnected, gap.")
+            .increment()
+    }
+
     func recordReplication(lagSeconds: Double?) {
         registry.makeGauge(name: "pg_replica_up", help: "1 when the report replica answered the last lag probe, else 0.")
             .set(to: lagSeconds == nil ? 0.0 : 1.0)

@@ -43,17 +43,40 @@ public final class LiveEventFeed: Service, Sendable {
         self.logger = logger
     }
 
+    /// Gaps: after any interruption (the broker away, this backend's queue possibly expired and declared anew)
+    /// and whenever a stream's numbers skip (the queue overflowed, the broker lost messages), every console is
+    /// told to `resync` (re-read through REST) before the next event; while the broker is away they are told the
+    /// feed is interrupted, so no console shows "Live" on a feed that is not.
     public func run() async throws {
         // Without this feed no event would drop a cached answer.
         defer { listCache?.setEnabled(false) }
         var failures = 0
+        var continuity = LiveFeedContinuity()
+        var interrupted = false
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
                 let batch = try await consumer.nextBatch(limit: 200, timeout: 0.5)
                 failures = 0
                 reachable.store(true, ordering: .relaxed)
                 listCache?.setEnabled(true)
+                if interrupted {
+                    interrupted = false
+                    continuity.reset()
+                    resync(.reconnected)
+                }
+                hub.setFeedLive(true)
                 for delivery in batch {
+                    switch continuity.observe(delivery) {
+                    case .next:
+                        break
+                    case .duplicate:
+                        try await consumer.ack(delivery)
+                        continue
+                    case .gap(let missing):
+                        logger.warning("live feed skipped messages; consoles re-read", metadata: [
+                            "missing": "\(missing)", "message_id": "\(delivery.messageId ?? "-")"])
+                        resync(.gap)
+                    }
                     switch catalog.event(from: delivery) {
                     case .success(let event):
                         // Before the push: a console that re-reads the list on this event must not get the old one.
@@ -72,10 +95,19 @@ public final class LiveEventFeed: Service, Sendable {
                 failures += 1
                 reachable.store(false, ordering: .relaxed)
                 listCache?.setEnabled(false)
+                interrupted = true
+                hub.setFeedLive(false)
                 logger.warning("live feed: broker unavailable, retrying", metadata: ["error": "\(error)"])
                 try? await Task.sleep(for: .milliseconds(min(5000, 200 * (1 << min(failures, 5)))))
             }
         }
         await consumer.close()
+    }
+
+    private func resync(_ reason: LiveHub.ResyncReason) {
+        // Cached list answers may be as old as the gap.
+        listCache?.invalidateAll()
+        metrics?.recordLiveResync(reason.rawValue)
+        hub.resync(reason)
     }
 }

@@ -13,7 +13,16 @@ public final class LiveHub: Sendable {
         var continuation: AsyncStream<String>.Continuation
     }
 
+    /// Why consoles are told to read everything again.
+    public enum ResyncReason: String, Sendable {
+        /// The feed was away from the broker: its queue may have expired and been declared anew.
+        case reconnected
+        /// A publisher's numbers skipped: the queue dropped messages (length limit) or the broker lost some.
+        case gap
+    }
+
     private let clients = Mutex<[UUID: Client]>([:])
+    private let feedLive = Atomic<Bool>(true)
     private let disconnectedSlow = Atomic<Int>(0)
     private let delivered = Atomic<Int>(0)
     let queueLimit: Int
@@ -40,6 +49,26 @@ public final class LiveHub: Sendable {
     public func send(_ id: UUID, _ message: String) {
         let continuation = clients.withLock { $0[id]?.continuation }
         if case .dropped = continuation?.yield(message) { dropSlow(id) }
+    }
+
+    /// Whether the live feed is connected now; told to every console when it changes, and in each `ready`.
+    public var isFeedLive: Bool { feedLive.load(ordering: .relaxed) }
+
+    public func setFeedLive(_ live: Bool) {
+        guard feedLive.exchange(live, ordering: .relaxed) != live else { return }
+        sendToAll(LiveMessages.text(.object(["type": .string("feed"), "state": .string(live ? "live" : "interrupted")])))
+    }
+
+    /// Every console re-reads what it shows (REST and snapshots): events may have been missed.
+    public func resync(_ reason: ResyncReason) {
+        sendToAll(LiveMessages.text(.object(["type": .string("resync"), "reason": .string(reason.rawValue)])))
+    }
+
+    private func sendToAll(_ message: String) {
+        let targets = clients.withLock { table in table.map { ($0.key, $0.value.continuation) } }
+        for (id, continuation) in targets {
+            if case .dropped = continuation.yield(message) { dropSlow(id) }
+        }
     }
 
     public func broadcast(_ event: LiveEvent) {

@@ -12,6 +12,8 @@ import StamCore
 /// `{"type": "subscribe", "all": true}` or `{"type": "subscribe", "panels": [ids], "sites": [ids], "alarms": true}`
 /// replaces the subscription; the server sends `{"type": "snapshot", "panel_id": ..., "state": {...}}` for each
 /// subscribed panel (from Redis) and then `{"type": "event", ...}` messages. `{"type": "ping"}` -> `pong`.
+/// `ready` carries `"feed": "live"|"interrupted"`; `{"type": "feed", "state": ...}` says when that changes, and
+/// `{"type": "resync", "reason": "reconnected"|"gap"}` that events may have been missed: re-read and subscribe again.
 /// Bad messages get `{"type": "error", ...}` and are counted; the connection stays.
 ///
 /// A connection lives only as long as its token: every `sessionRecheck` it checks the token's expiry and (with
@@ -47,6 +49,7 @@ public struct LiveSocket: Sendable {
         }
         try await outbound.write(.text(LiveMessages.text(.object([
             "type": .string("ready"), "login": .string(principal.login), "role": .string(principal.role),
+            "feed": .string(hub.isFeedLive ? "live" : "interrupted"),
         ]))))
         let (id, queue) = hub.connect()
         defer { hub.disconnect(id) }

@@ -245,6 +245,7 @@ import TestSupport
                     defer { chromium.stop() }
                     seen = try await chromium.withPage { page in
                         var seen = try await Self.logInAndHandleAlarms(page: page, scene: scene, port: port)
+                        seen.gap = try await Self.feedGap(page: page, scene: scene, hub: hub)
                         // The backend dies; the console reconnects to the next one and reads what it missed.
                         try await first.stop()
                         seen.missed = try await Self.reconnect(page: page, scene: scene, port: port, startBackend: startBackend)
@@ -283,6 +284,9 @@ import TestSupport
                 let command = try #require(try await repositories.commands.list(filter: .init(panelId: panel.id), sort: .requestedAt).items.first)
                 #expect(command.kind == .arm && command.targets == .array([.number(2)]))
                 #expect(seen.missed == .array([.string("normal"), .string("new"), .string(Self.missed)]))
+                #expect(seen.gap.interrupted.contains("interrupted"), "\(seen.gap.interrupted)")
+                #expect(seen.gap.catchingUpWhileHeld, "the console said Live before its re-read finished")
+                #expect(seen.gap.alarm == .array([.string("high"), .string("new"), .string(Self.duringGap)]))
                 #expect(seen.sessionEnded.contains("Your session has ended: the operator was deactivated"), "\(seen.sessionEnded)")
             }
         }
@@ -290,6 +294,34 @@ import TestSupport
 
     static let fire = "FIRE: zone 3 kitchen smoke detector"
     static let missed = "Mains power lost"
+    static let duringGap = "Raised while the station's feed was interrupted"
+
+    struct FeedGap: Sendable {
+        var interrupted = ""
+        var catchingUpWhileHeld = false
+        var alarm: JSONValue = .null
+    }
+
+    /// Issue 18 point 3: the station's feed loses the broker (its consoles are told) and an alarm is raised whose
+    /// event this backend never gets; when the feed is back it says `resync`, and the console shows "catching up"
+    /// until it has read the queue again, then the alarm and "Live".
+    static func feedGap(page: DevToolsPage, scene: Scene, hub: LiveHub) async throws -> FeedGap {
+        var seen = FeedGap()
+        hub.setFeedLive(false)
+        try await page.waitFor("document.querySelector('#link-status').dataset.state === 'catching-up'", "the console saying the feed is interrupted")
+        seen.interrupted = text(try await page.evaluate("document.querySelector('#link-status').textContent"))
+        let alarm = try await scene.repositories.alarms.insert(Alarm(siteId: scene.site.id, panelId: scene.panel.id, kind: .burglary,
+                                                                     priority: .high, title: duringGap))
+        // Still interrupted: the console must not claim to be live.
+        try await Task.sleep(for: .milliseconds(300))
+        seen.catchingUpWhileHeld = text(try await page.evaluate("document.querySelector('#link-status').dataset.state")) == "catching-up"
+        hub.resync(.reconnected)
+        hub.setFeedLive(true)
+        let row = scene.alarmRow(alarm.id)
+        try await page.waitFor("\(row) && document.querySelector('#link-status').dataset.state === 'live'", "the alarm raised during the gap")
+        seen.alarm = try await page.evaluate("[\(row).dataset.priority, \(row).dataset.state, \(row).querySelector('.alarm-title').textContent]")
+        return seen
+    }
 
     /// Log in from the keyboard, see the queue and the panel, get an alarm live, screenshot, then handle it:
     /// acknowledge, take, close with a note; a refused acknowledgement; arm a partition and see the answer.
@@ -449,6 +481,7 @@ import TestSupport
         var problems: [String]
         var expectedProblems: [String]
         var missed: JSONValue = .null
+        var gap = FeedGap()
         var sessionEnded = ""
     }
 

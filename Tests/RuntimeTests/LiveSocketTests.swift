@@ -138,6 +138,62 @@ import _CryptoExtras
         }
     }
 
+    /// Issue 18 point 3: a console is told to `resync` whenever the live feed may have missed events: a publisher's
+    /// numbers skip (what a queue that overflowed or expired looks like) or the feed lost the broker and came back;
+    /// while it is away the console is told the feed is interrupted. A redelivered message is not shown twice.
+    @Test func consolesAreToldToResyncAfterAGapOrAReconnect() async throws {
+        let metrics = BackendMetrics()
+        let rabbit = try #require(TestRabbitMQ.current)
+        try await withLiveServer(metrics: metrics) { port, tokens, publisher in
+            let token = try await tokens.issue(for: Principal(operatorId: UUID(), login: "ola", role: "operator"))
+            let stream = UUID().uuidString
+            let alarms = (0..<4).map { _ in UUID() }
+            @Sendable func numbered(_ sequence: Int) -> OutgoingMessage {
+                var message = Self.alarmRaised(alarms[sequence], site: UUID())
+                message.headers = [PublishStream.streamHeader: stream, PublishStream.sequenceHeader: String(sequence)]
+                return message
+            }
+            let inbox = Inbox()
+            let logger = logger
+            try await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/ws", logger: logger) { inbound, outbound, _ in
+                try await outbound.write(.text(#"{"type":"auth","token":"\#(token)"}"#))
+                var messages = inbound.messages(maxSize: 1 << 20).makeAsyncIterator()
+                func next() async throws -> String {
+                    guard case .text(let text)? = try await messages.next() else { throw CancellationError() }
+                    inbox.append(text)
+                    return text
+                }
+                _ = try await next()  // ready
+                try await outbound.write(.text(#"{"type":"subscribe","alarms":true}"#))
+                _ = try await next()  // subscribed
+                _ = try await publisher.publish([numbered(1)])
+                _ = try await next()  // event 1
+                // 1 again (a redelivery), then 3: 2 is missing.
+                _ = try await publisher.publish([numbered(1), numbered(3)])
+                _ = try await next()  // resync (gap)
+                _ = try await next()  // event 3
+                _ = try rabbit.server.ctl(["close_all_connections", "--global", "test: the live feed loses the broker"])
+                _ = try await next()  // feed interrupted
+                _ = try await next()  // resync (reconnected)
+                _ = try await next()  // feed live
+                try await outbound.close(.normalClosure, reason: nil)
+            }
+            let received = inbox.all
+            #expect(received.count == 8, "\(received)")
+            guard received.count == 8 else { return }
+            #expect(received[0].contains(#""feed":"live""#))
+            #expect(received[2].contains(alarms[1].uuidString.lowercased()))
+            #expect(received[3].contains(#""type":"resync""#) && received[3].contains(#""reason":"gap""#), "\(received[3])")
+            #expect(received[4].contains(alarms[3].uuidString.lowercased()))
+            #expect(received[5].contains(#""type":"feed""#) && received[5].contains(#""state":"interrupted""#), "\(received[5])")
+            #expect(received[6].contains(#""type":"resync""#) && received[6].contains(#""reason":"reconnected""#), "\(received[6])")
+            #expect(received[7].contains(#""type":"feed""#) && received[7].contains(#""state":"live""#), "\(received[7])")
+            let text = String(decoding: metrics.registry.emitToBuffer(), as: UTF8.self)
+            #expect(text.contains(#"stam_live_resyncs_total{reason="gap"} 1"#), "\(text)")
+            #expect(text.contains(#"stam_live_resyncs_total{reason="reconnected"} 1"#))
+        }
+    }
+
     @Test func aConsoleWithoutAValidTokenIsClosed() async throws {
         try await withLiveServer { port, _, _ in
             for first in [#"{"type":"auth","token":"forged.token.here"}"#, "hello", nil] as [String?] {

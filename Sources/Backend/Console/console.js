@@ -277,10 +277,34 @@
   let readyTimer = null;
   let keepaliveTimer = null;
   let lastMessageAt = 0;
+  // "Live" only while the station's own feed is connected and everything shown was read since the last gap.
+  let feedInterrupted = false;
+  let catchingUp = false;
 
   function setLink(state, text) {
     ui.linkStatus.dataset.state = state;
     ui.linkStatus.textContent = text;
+  }
+
+  function showLiveOrCatchingUp() {
+    if (feedInterrupted) setLink('catching-up', 'Station feed interrupted, catching up…');
+    else if (catchingUp) setLink('catching-up', 'Catching up…');
+    else setLink('live', 'Live');
+  }
+
+  // Everything shown is read again: after (re)subscribing and whenever the station says events may have been missed.
+  async function catchUp(ws) {
+    catchingUp = true;
+    showLiveOrCatchingUp();
+    try {
+      await syncAlarms();
+    } catch (error) {
+      showMessage(`Loading alarms failed: ${error.message}`);
+    }
+    checkRunningCommands();
+    if (socket !== ws) return;
+    catchingUp = false;
+    showLiveOrCatchingUp();
   }
 
   function connect() {
@@ -353,6 +377,7 @@
       case 'ready':
         clearTimeout(readyTimer);
         attempt = 0;
+        feedInterrupted = message.feed === 'interrupted';
         if (everReady) {
           // Reconnected: panels may have been added or changed while we were away.
           try { await loadReference(); } catch (error) { showMessage(`Loading panels failed: ${error.message}`); }
@@ -362,10 +387,19 @@
         ws.send(JSON.stringify({ type: 'subscribe', alarms: true, panels: [...panels.keys()] }));
         break;
       case 'subscribed':
-        setLink('live', 'Live');
         // Whatever happened before this subscription is read again; what happens after arrives as events.
-        syncAlarms().catch((error) => showMessage(`Loading alarms failed: ${error.message}`));
-        checkRunningCommands();
+        catchUp(ws);
+        break;
+      case 'resync':
+        // The station's feed may have missed events (it reconnected to the broker, or its queue dropped some):
+        // subscribing again brings fresh snapshots, and 'subscribed' re-reads the alarms.
+        catchingUp = true;
+        showLiveOrCatchingUp();
+        ws.send(JSON.stringify({ type: 'subscribe', alarms: true, panels: [...panels.keys()] }));
+        break;
+      case 'feed':
+        feedInterrupted = message.state === 'interrupted';
+        showLiveOrCatchingUp();
         break;
       case 'snapshot':
         applySnapshot(key(message.panel_id), message.state || {});
@@ -387,13 +421,19 @@
   // MARK: Alarms
 
   let alarmBuffer = null;  // alarm events that arrive while the list is being re-read, applied after it
-  let syncRunning = false;
+  let syncRunning = null;  // the re-read in progress; a caller during it waits for the pass it asked for
   let syncAgain = false;
 
-  async function syncAlarms() {
-    if (syncRunning) { syncAgain = true; return; }
-    syncRunning = true;
-    try {
+  function syncAlarms() {
+    if (syncRunning) { syncAgain = true; return syncRunning; }
+    const running = readAlarmsUntilCurrent();
+    syncRunning = running;
+    running.then(() => {}, () => {}).then(() => { if (syncRunning === running) syncRunning = null; });
+    return running;
+  }
+
+  async function readAlarmsUntilCurrent() {
+    {
       do {
         syncAgain = false;
         alarmBuffer = [];
@@ -406,8 +446,6 @@
           for (const event of buffered) applyAlarmEvent(event);
         }
       } while (syncAgain && session);
-    } finally {
-      syncRunning = false;
     }
   }
 

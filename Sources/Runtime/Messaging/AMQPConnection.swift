@@ -18,6 +18,9 @@ final class AMQPConnection: @unchecked Sendable {
     private let state: amqp_connection_state_t
     private var open = true
     private var nextDeliveryTag: UInt64 = 1
+    /// This connection's `PublishStream`: its id and the last sequence number per exchange.
+    private let streamID = UUID().uuidString.lowercased()
+    private var streamSequences: [String: UInt64] = [:]
     let configuration: AMQPConfiguration
 
     init(configuration: AMQPConfiguration) throws {
@@ -141,7 +144,14 @@ final class AMQPConnection: @unchecked Sendable {
         properties.message_id = arena.bytes(message.messageId)
         properties.type = arena.bytes(message.type)
         properties.timestamp = UInt64(max(0, message.timestamp.timeIntervalSince1970))
-        properties.headers = arena.table(message.headers.map { ($0.key, MessagingTopology.ArgumentValue.string($0.value)) })
+        var headers = message.headers
+        if headers[PublishStream.streamHeader] == nil {
+            let sequence = streamSequences[message.exchange, default: 0] + 1
+            streamSequences[message.exchange] = sequence
+            headers[PublishStream.streamHeader] = streamID
+            headers[PublishStream.sequenceHeader] = String(sequence)
+        }
+        properties.headers = arena.table(headers.map { ($0.key, MessagingTopology.ArgumentValue.string($0.value)) })
         if let correlationId = message.correlationId {
             properties._flags |= amqp_flags_t(AMQP_BASIC_CORRELATION_ID_FLAG)
             properties.correlation_id = arena.bytes(correlationId)
