@@ -5,7 +5,7 @@ import StamCore
 /// What this build of stam was generated from.
 public enum StamSchema {
     /// SHA-256 over the schema files; changes whenever the schema does.
-    public static let fingerprint = "e77195bd017a6610c1a87b06ea9a0a0dece2f21d6338bfd97257002fbffb29a7"
+    public static let fingerprint = "d1f709ae24f211b8785c729353ae15d101fb18604384dcb534380f4c312462ff"
 
     public static let entityTypes: [any Entity.Type] = [
         Site.self,

@@ -799,6 +799,7 @@ public enum OpenAPIDocument {
             ]
           },
           "expires_at" : {
+            "description" : "requested_at + the command's lifetime, both in the database's time (the worker checks it against now()).",
             "format" : "date-time",
             "type" : "string"
           },
@@ -806,6 +807,15 @@ public enum OpenAPIDocument {
             "format" : "uuid",
             "readOnly" : true,
             "type" : "string"
+          },
+          "idempotency_key" : {
+            "description" : "The Idempotency-Key the operator's request carried: the same key again returns this command instead of a second one.",
+            "maxLength" : 128,
+            "readOnly" : true,
+            "type" : [
+              "string",
+              "null"
+            ]
           },
           "kind" : {
             "enum" : [
@@ -875,7 +885,8 @@ public enum OpenAPIDocument {
           "requested_by",
           "requested_at",
           "completed_at",
-          "expires_at"
+          "expires_at",
+          "idempotency_key"
         ],
         "type" : "object"
       },
@@ -898,6 +909,7 @@ public enum OpenAPIDocument {
             ]
           },
           "expires_at" : {
+            "description" : "requested_at + the command's lifetime, both in the database's time (the worker checks it against now()).",
             "format" : "date-time",
             "type" : "string"
           },
@@ -1007,6 +1019,7 @@ public enum OpenAPIDocument {
             ]
           },
           "expires_at" : {
+            "description" : "requested_at + the command's lifetime, both in the database's time (the worker checks it against now()).",
             "format" : "date-time",
             "type" : "string"
           },
@@ -6879,6 +6892,18 @@ public enum OpenAPIDocument {
               "format" : "uuid",
               "type" : "string"
             }
+          },
+          {
+            "description" : "Sending the same request again with the same key returns the row the first one made (Idempotent-Replayed: true) instead of doing it twice; the same key with a different request is refused (409).",
+            "in" : "header",
+            "name" : "Idempotency-Key",
+            "required" : false,
+            "schema" : {
+              "maxLength" : 128,
+              "minLength" : 1,
+              "pattern" : "^[!-~]+$",
+              "type" : "string"
+            }
           }
         ],
         "requestBody" : {
@@ -6942,6 +6967,16 @@ public enum OpenAPIDocument {
             },
             "description" : "No such row."
           },
+          "409" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The Idempotency-Key was used for a different request."
+          },
           "413" : {
             "content" : {
               "application/json" : {
@@ -6999,6 +7034,18 @@ public enum OpenAPIDocument {
             "required" : true,
             "schema" : {
               "format" : "uuid",
+              "type" : "string"
+            }
+          },
+          {
+            "description" : "Sending the same request again with the same key returns the row the first one made (Idempotent-Replayed: true) instead of doing it twice; the same key with a different request is refused (409).",
+            "in" : "header",
+            "name" : "Idempotency-Key",
+            "required" : false,
+            "schema" : {
+              "maxLength" : 128,
+              "minLength" : 1,
+              "pattern" : "^[!-~]+$",
               "type" : "string"
             }
           }
@@ -7064,6 +7111,16 @@ public enum OpenAPIDocument {
             },
             "description" : "No such row."
           },
+          "409" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The Idempotency-Key was used for a different request."
+          },
           "413" : {
             "content" : {
               "application/json" : {
@@ -7121,6 +7178,18 @@ public enum OpenAPIDocument {
             "required" : true,
             "schema" : {
               "format" : "uuid",
+              "type" : "string"
+            }
+          },
+          {
+            "description" : "Sending the same request again with the same key returns the row the first one made (Idempotent-Replayed: true) instead of doing it twice; the same key with a different request is refused (409).",
+            "in" : "header",
+            "name" : "Idempotency-Key",
+            "required" : false,
+            "schema" : {
+              "maxLength" : 128,
+              "minLength" : 1,
+              "pattern" : "^[!-~]+$",
               "type" : "string"
             }
           }
@@ -7186,6 +7255,16 @@ public enum OpenAPIDocument {
             },
             "description" : "No such row."
           },
+          "409" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The Idempotency-Key was used for a different request."
+          },
           "413" : {
             "content" : {
               "application/json" : {
@@ -7243,6 +7322,18 @@ public enum OpenAPIDocument {
             "required" : true,
             "schema" : {
               "format" : "uuid",
+              "type" : "string"
+            }
+          },
+          {
+            "description" : "Sending the same request again with the same key returns the row the first one made (Idempotent-Replayed: true) instead of doing it twice; the same key with a different request is refused (409).",
+            "in" : "header",
+            "name" : "Idempotency-Key",
+            "required" : false,
+            "schema" : {
+              "maxLength" : 128,
+              "minLength" : 1,
+              "pattern" : "^[!-~]+$",
               "type" : "string"
             }
           }
@@ -7308,6 +7399,16 @@ public enum OpenAPIDocument {
             },
             "description" : "No such row."
           },
+          "409" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The Idempotency-Key was used for a different request."
+          },
           "413" : {
             "content" : {
               "application/json" : {
@@ -7365,6 +7466,18 @@ public enum OpenAPIDocument {
             "required" : true,
             "schema" : {
               "format" : "uuid",
+              "type" : "string"
+            }
+          },
+          {
+            "description" : "Sending the same request again with the same key returns the row the first one made (Idempotent-Replayed: true) instead of doing it twice; the same key with a different request is refused (409).",
+            "in" : "header",
+            "name" : "Idempotency-Key",
+            "required" : false,
+            "schema" : {
+              "maxLength" : 128,
+              "minLength" : 1,
+              "pattern" : "^[!-~]+$",
               "type" : "string"
             }
           }
@@ -7430,6 +7543,16 @@ public enum OpenAPIDocument {
             },
             "description" : "No such row."
           },
+          "409" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The Idempotency-Key was used for a different request."
+          },
           "413" : {
             "content" : {
               "application/json" : {
@@ -7487,6 +7610,18 @@ public enum OpenAPIDocument {
             "required" : true,
             "schema" : {
               "format" : "uuid",
+              "type" : "string"
+            }
+          },
+          {
+            "description" : "Sending the same request again with the same key returns the row the first one made (Idempotent-Replayed: true) instead of doing it twice; the same key with a different request is refused (409).",
+            "in" : "header",
+            "name" : "Idempotency-Key",
+            "required" : false,
+            "schema" : {
+              "maxLength" : 128,
+              "minLength" : 1,
+              "pattern" : "^[!-~]+$",
               "type" : "string"
             }
           }
@@ -7551,6 +7686,16 @@ public enum OpenAPIDocument {
               }
             },
             "description" : "No such row."
+          },
+          "409" : {
+            "content" : {
+              "application/json" : {
+                "schema" : {
+                  "$ref" : "#/components/schemas/Error"
+                }
+              }
+            },
+            "description" : "The Idempotency-Key was used for a different request."
           },
           "413" : {
             "content" : {

@@ -322,6 +322,51 @@ import _CryptoExtras
         }
     }
 
+    /// Issue 18 point 5: a command POST whose answer was lost is sent again with its Idempotency-Key and gets the
+    /// first command back, not a second command (a switch of outputs toggled twice); the same key for another
+    /// request (409), or a malformed key (422), is refused. The command's times are the database's clock.
+    @Test func aRetriedCommandWithItsIdempotencyKeyRunsOnce() async throws {
+        try await withAPI { client, harness in
+            let admin = Self.bearer(try await token(harness, role: "admin"))
+            let site = try Self.object(try await client.execute(uri: "/api/sites", method: .post, headers: admin,
+                                                                body: Self.json(#"{"code":"S-IDEM","name":"Bank"}"#)))
+            let siteID = try #require(site["id"] as? String)
+            let panel = try Self.object(try await client.execute(uri: "/api/panels", method: .post, headers: admin, body: Self.json(
+                #"{"site_id":"\#(siteID)","name":"P","host":"10.0.0.9","user_code":"7531"}"#)))
+            let panelID = try #require(panel["id"] as? String)
+            var keyed = admin
+            keyed[HTTPField.Name("Idempotency-Key")!] = "console-7f3a-0001"
+            let body = #"{"outputs":[3],"state":"switch"}"#
+            let uri = "/api/panels/\(panelID)/set-outputs"
+            let first = try await client.execute(uri: uri, method: .post, headers: keyed, body: Self.json(body))
+            #expect(first.status == .accepted)
+            let again = try await client.execute(uri: uri, method: .post, headers: keyed, body: Self.json(body))
+            #expect(again.status == .accepted)
+            #expect(again.headers[HTTPField.Name("Idempotent-Replayed")!] == "true")
+            #expect(first.headers[HTTPField.Name("Idempotent-Replayed")!] == nil)
+            let firstID = try #require(try Self.object(first)["id"] as? String)
+            #expect(try Self.object(again)["id"] as? String == firstID)
+            let context = harness.repositories.context
+            @Sendable func count(_ sql: String) async throws -> Int {
+                try await context.client.query(PostgresQuery(unsafeSQL: sql), logger: context.logger).collect().first?.decode(Int.self) ?? -1
+            }
+            #expect(try await count("SELECT count(*)::int FROM commands WHERE panel_id = '\(panelID)'") == 1)
+            #expect(try await count("SELECT count(*)::int FROM outbox WHERE event_name = 'CommandRequested' AND lower(payload->>'command_id') = '\(firstID.lowercased())'") == 1)
+            // Same key, another request: refused, nothing made.
+            let other = try await client.execute(uri: uri, method: .post, headers: keyed, body: Self.json(#"{"outputs":[4],"state":"switch"}"#))
+            #expect(other.status == .conflict)
+            #expect(try Self.object(other)["error"].flatMap { ($0 as? [String: Any])?["code"] as? String } == "idempotency_key_reused")
+            var malformed = admin
+            malformed[HTTPField.Name("Idempotency-Key")!] = "has spaces in it"
+            #expect(try await client.execute(uri: uri, method: .post, headers: malformed, body: Self.json(body)).status == .unprocessableContent)
+            // Without a key every POST is a new command.
+            #expect(try await client.execute(uri: uri, method: .post, headers: admin, body: Self.json(body)).status == .accepted)
+            #expect(try await count("SELECT count(*)::int FROM commands WHERE panel_id = '\(panelID)'") == 2)
+            // The database's clock, the one the worker expires commands by: the lifetime exactly added to it.
+            #expect(try await count("SELECT count(*)::int FROM commands WHERE id = '\(firstID)' AND requested_at <= now() AND expires_at = requested_at + interval '60 seconds' AND idempotency_key = 'console-7f3a-0001'") == 1)
+        }
+    }
+
     @Test func invalidBodiesNameEveryBadField() async throws {
         try await withAPI { client, harness in
             let admin = Self.bearer(try await token(harness, role: "admin"))

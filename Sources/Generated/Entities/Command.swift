@@ -10,7 +10,7 @@ import StamCore
 /// Declared at schema/entities.yaml:357.
 public struct Command: Entity {
     public static let tableName = "commands"
-    public static let columnNames: [String] = ["id", "panel_id", "kind", "arm_mode", "targets", "status", "result_code", "result_text", "requested_by", "requested_at", "completed_at", "expires_at"]
+    public static let columnNames: [String] = ["id", "panel_id", "kind", "arm_mode", "targets", "status", "result_code", "result_text", "requested_by", "requested_at", "completed_at", "expires_at", "idempotency_key"]
 
     /// Declared at schema/entities.yaml:360.
     public var id: UUID
@@ -51,8 +51,15 @@ public struct Command: Entity {
     /// Declared at schema/entities.yaml:370.
     public var completedAt: Date?
 
+    /// requested_at + the command's lifetime, both in the database's time (the worker checks it against now()).
+    ///
     /// Declared at schema/entities.yaml:371.
     public var expiresAt: Date
+
+    /// The Idempotency-Key the operator's request carried: the same key again returns this command instead of a second one.
+    ///
+    /// Declared at schema/entities.yaml:372.
+    public var idempotencyKey: String?
 
     public init(
         id: UUID = UUID(),
@@ -66,7 +73,8 @@ public struct Command: Entity {
         requestedBy: UUID,
         requestedAt: Date = Date(),
         completedAt: Date? = nil,
-        expiresAt: Date
+        expiresAt: Date,
+        idempotencyKey: String? = nil
     ) {
         self.id = id
         self.panelId = panelId
@@ -80,6 +88,7 @@ public struct Command: Entity {
         self.requestedAt = requestedAt
         self.completedAt = completedAt
         self.expiresAt = expiresAt
+        self.idempotencyKey = idempotencyKey
     }
 
     enum CodingKeys: String, CodingKey {
@@ -95,6 +104,7 @@ public struct Command: Entity {
         case requestedAt = "requested_at"
         case completedAt = "completed_at"
         case expiresAt = "expires_at"
+        case idempotencyKey = "idempotency_key"
     }
 }
 
@@ -109,6 +119,8 @@ extension Command: JSONWritable {
         writer.value(self.expiresAt)
         writer.key("id")
         writer.value(self.id)
+        writer.key("idempotency_key")
+        if let value = self.idempotencyKey { writer.value(value) } else { writer.null() }
         writer.key("kind")
         writer.value(self.kind)
         writer.key("panel_id")

@@ -7,42 +7,42 @@ import StamCore
 ///
 /// Table `sms_messages`.
 ///
-/// Declared at schema/entities.yaml:379.
+/// Declared at schema/entities.yaml:381.
 public struct SmsMessage: Entity {
     public static let tableName = "sms_messages"
     public static let columnNames: [String] = ["id", "sender", "body", "sent_at", "received_at", "site_id", "panel_id", "status", "dedup_key"]
 
-    /// Declared at schema/entities.yaml:382.
+    /// Declared at schema/entities.yaml:384.
     public var id: UUID
 
-    /// Declared at schema/entities.yaml:383.
+    /// Declared at schema/entities.yaml:385.
     public var sender: String
 
-    /// Declared at schema/entities.yaml:384.
+    /// Declared at schema/entities.yaml:386.
     public var body: String
 
     /// Service-centre time stamp from the PDU.
     ///
-    /// Declared at schema/entities.yaml:385.
+    /// Declared at schema/entities.yaml:387.
     public var sentAt: Date
 
-    /// Declared at schema/entities.yaml:386.
+    /// Declared at schema/entities.yaml:388.
     public var receivedAt: Date
 
-    /// Declared at schema/entities.yaml:387.
+    /// Declared at schema/entities.yaml:389.
     public var siteId: UUID?
 
     /// The panel whose GSM module sent it (sim_phone), if any.
     ///
-    /// Declared at schema/entities.yaml:388.
+    /// Declared at schema/entities.yaml:390.
     public var panelId: UUID?
 
-    /// Declared at schema/entities.yaml:389.
+    /// Declared at schema/entities.yaml:391.
     public var status: SmsStatus
 
     /// Sender, time stamp and reference; repeats of one message collapse.
     ///
-    /// Declared at schema/entities.yaml:390.
+    /// Declared at schema/entities.yaml:392.
     public var dedupKey: String
 
     public init(

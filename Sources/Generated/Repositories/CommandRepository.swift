@@ -14,7 +14,7 @@ public struct CommandRepository: Sendable {
     public init(context: DatabaseContext) { self.context = context }
 
     static let table = "commands"
-    static let columns = "\"id\", \"panel_id\", \"kind\", \"arm_mode\", \"targets\"::text, \"status\", \"result_code\", \"result_text\", \"requested_by\", \"requested_at\", \"completed_at\", \"expires_at\""
+    static let columns = "\"id\", \"panel_id\", \"kind\", \"arm_mode\", \"targets\"::text, \"status\", \"result_code\", \"result_text\", \"requested_by\", \"requested_at\", \"completed_at\", \"expires_at\", \"idempotency_key\""
 
     /// Equality filters from `api.filters`, bounds from `api.ranges` (from inclusive, to exclusive); a nil property does not filter.
     public struct Filter: Sendable, Hashable {
@@ -71,8 +71,9 @@ public struct CommandRepository: Sendable {
             binds.add(value.requestedAt),
             binds.add(value.completedAt),
             binds.add(value.expiresAt),
+            binds.add(value.idempotencyKey),
         ]
-        let sql = "INSERT INTO \"commands\" (\"id\", \"panel_id\", \"kind\", \"arm_mode\", \"targets\", \"status\", \"result_code\", \"result_text\", \"requested_by\", \"requested_at\", \"completed_at\", \"expires_at\") VALUES (\(values.joined(separator: ", "))) RETURNING \(Self.columns)"
+        let sql = "INSERT INTO \"commands\" (\"id\", \"panel_id\", \"kind\", \"arm_mode\", \"targets\", \"status\", \"result_code\", \"result_text\", \"requested_by\", \"requested_at\", \"completed_at\", \"expires_at\", \"idempotency_key\") VALUES (\(values.joined(separator: ", "))) RETURNING \(Self.columns)"
         let rows = try await context.rows(binds.query(sql), on: connection)
         return try Self.decode(rows[0], context: context)
     }
@@ -99,6 +100,7 @@ public struct CommandRepository: Sendable {
             "\"requested_at\" = \(binds.add(value.requestedAt))",
             "\"completed_at\" = \(binds.add(value.completedAt))",
             "\"expires_at\" = \(binds.add(value.expiresAt))",
+            "\"idempotency_key\" = \(binds.add(value.idempotencyKey))",
         ]
         let sql = "UPDATE \"commands\" SET \(assignments.joined(separator: ", ")) WHERE \"id\" = \(binds.add(value.id)) RETURNING \(Self.columns)"
         if let row = try await context.rows(binds.query(sql), on: connection).first {
@@ -167,6 +169,7 @@ public struct CommandRepository: Sendable {
         let requestedAt = try reader.read(Date.self)
         let completedAt = try reader.readOptional(Date.self)
         let expiresAt = try reader.read(Date.self)
+        let idempotencyKey = try reader.readOptional(String.self)
         return Command(
             id: id,
             panelId: panelId,
@@ -179,7 +182,8 @@ public struct CommandRepository: Sendable {
             requestedBy: requestedBy,
             requestedAt: requestedAt,
             completedAt: completedAt,
-            expiresAt: expiresAt
+            expiresAt: expiresAt,
+            idempotencyKey: idempotencyKey
         )
     }
 }

@@ -236,10 +236,21 @@ public struct OpenAPIRenderer {
             }
             responses[String(success)] = returned.map { json($0, description) } ?? ["description": description]
             if let conflict = action.conflict { responses["409"] = error(conflict) }
+            var parameters: [Any] = [idParameter]
+            if success == 202 {
+                // Work accepted for later (a panel command) runs once per key: a client that lost the answer and
+                // sends the same request again gets the first one's row instead of a second command.
+                parameters.append([
+                    "name": "Idempotency-Key", "in": "header", "required": false,
+                    "description": "Sending the same request again with the same key returns the row the first one made (Idempotent-Replayed: true) instead of doing it twice; the same key with a different request is refused (409).",
+                    "schema": ["type": "string", "minLength": 1, "maxLength": 128, "pattern": "^[!-~]+$"],
+                ])
+                responses["409"] = error("The Idempotency-Key was used for a different request.")
+            }
             var operation: [String: Any] = [
                 "operationId": Naming.lowerCamelCase(action.name) + name,
                 "summary": (action.doc.map { $0 + " " } ?? "") + "Roles: " + action.roles.map(\.value).joined(separator: ", ") + ".",
-                "tags": [name], "parameters": [idParameter],
+                "tags": [name], "parameters": parameters,
             ]
             if !action.body.isEmpty {
                 let bodyName = SwiftRouteRenderer.bodyType(action, of: entity)
