@@ -5,7 +5,7 @@ import StamCore
 /// What this build of stam was generated from.
 public enum StamSchema {
     /// SHA-256 over the schema files; changes whenever the schema does.
-    public static let fingerprint = "d1f709ae24f211b8785c729353ae15d101fb18604384dcb534380f4c312462ff"
+    public static let fingerprint = "9802381357ae2976ff75fed3992468533bf3df793acf669ca5832ac7caddda39"
 
     public static let entityTypes: [any Entity.Type] = [
         Site.self,

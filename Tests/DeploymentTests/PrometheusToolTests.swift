@@ -167,6 +167,20 @@ import Testing
                   - eval_time: \(60 + monitoring.panelDisconnectedSeconds + 30)s
                     alertname: PanelsUnwatched
                     exp_alerts: []
+              # Issue 18 point 9: Redis (noeviction) above 80 % of maxmemory for 5 minutes.
+              - interval: 1m
+                input_series:
+                  - series: 'redis_memory_used_bytes{job="redis", instance="redis-exporter:9121"}'
+                    values: '900x10'
+                  - series: 'redis_memory_max_bytes{job="redis", instance="redis-exporter:9121"}'
+                    values: '1000x10'
+                alert_rule_test:
+                  - eval_time: 7m
+                    alertname: RedisMemoryHigh
+                    exp_alerts:
+                      - exp_labels: { severity: critical }
+                        exp_annotations:
+                          summary: "Redis uses 90% of its maxmemory: at 100 % lease renewals fail"
               # Logins: refusals above the schema's rate over both backends fire; successes, and refusals below it, do not.
               - interval: 15s
                 input_series:

@@ -201,6 +201,21 @@ import Testing
         ])
     }
 
+    /// Issue 18 point 9: the lease store must neither evict nor delay its fsync.
+    @Test func aRedisThatEvictsOrDelaysItsFsyncIsRefused() {
+        #expect(errors(Self.base + """
+            redis:
+              service: cache
+              password: cache_password
+              maxmemory: 64mb
+              eviction: allkeys-lru
+              appendfsync: everysec
+            """) == [
+            "schema/deployment.yaml:26:13: error: eviction 'allkeys-lru' of the redis settings may evict panel leases and fencing counters; use noeviction (the RedisMemoryHigh alert watches memory instead)",
+            "schema/deployment.yaml:27:16: error: appendfsync 'everysec' of the redis settings loses the newest lease grants on a crash; use always",
+        ])
+    }
+
     @Test func aSectionReportsAMissingKey() {
         #expect(errors(Self.base + """
             redis:

@@ -255,8 +255,10 @@ extension SchemaLoader {
         if maxmemory == nil && reader.node("maxmemory") == nil {
             diagnostics.error("the redis settings need 'maxmemory' (a size such as 1536mb, per environment if it differs)", at: reader.location)
         }
-        let eviction = reader.choice("eviction", default: RedisSettings.Eviction.allkeysLRU)
-        let appendfsync = reader.choice("appendfsync", default: RedisSettings.AppendFsync.everysec)
+        let eviction = Located(reader.choice("eviction", default: RedisSettings.Eviction.noeviction),
+                               at: reader.node("eviction")?.location ?? reader.location)
+        let appendfsync = Located(reader.choice("appendfsync", default: RedisSettings.AppendFsync.always),
+                                  at: reader.node("appendfsync")?.location ?? reader.location)
         let save = reader.strings("save", default: [])
         guard !reader.failed, let maxmemory else { return nil }
         return RedisSettings(location: reader.location, service: service, password: password, maxmemory: maxmemory,

@@ -206,13 +206,14 @@ public struct RedisSettings: Hashable, Sendable {
     public var password: Located<String>
     /// Redis size syntax as written (`1536mb`).
     public var maxmemory: PerEnvironment<String>
-    public var eviction: Eviction
-    public var appendfsync: AppendFsync
+    /// Must be `noeviction` and `always` (the validator says why): Redis holds the panel leases and fencing counters.
+    public var eviction: Located<Eviction>
+    public var appendfsync: Located<AppendFsync>
     /// RDB snapshot rules (`"3600 1"`: after 3600 s if at least 1 key changed).
     public var save: [String]
 
     public init(location: SourceLocation, service: Located<String>, password: Located<String>,
-                maxmemory: PerEnvironment<String>, eviction: Eviction, appendfsync: AppendFsync, save: [String]) {
+                maxmemory: PerEnvironment<String>, eviction: Located<Eviction>, appendfsync: Located<AppendFsync>, save: [String]) {
         self.location = location
         self.service = service
         self.password = password

@@ -99,6 +99,15 @@ extension SchemaValidator {
             for size in sizes where !isRedisSize(size) {
                 diagnostics.error("maxmemory '\(size)' of \(what) is not a Redis size such as 1536mb or 2gb", at: redis.maxmemory.location)
             }
+            // The panel leases' argument (docs/ARCHITECTURE.md 4.1) needs both: a lock or fence counter evicted under
+            // memory pressure lets a second worker take a panel the first still serves, and an fsync a second late
+            // forgets the newest grants on a crash. Memory is watched instead (the RedisMemoryHigh alert).
+            if redis.eviction.value != .noeviction {
+                diagnostics.error("eviction '\(redis.eviction.value.rawValue)' of \(what) may evict panel leases and fencing counters; use noeviction (the RedisMemoryHigh alert watches memory instead)", at: redis.eviction.location)
+            }
+            if redis.appendfsync.value != .always {
+                diagnostics.error("appendfsync '\(redis.appendfsync.value.rawValue)' of \(what) loses the newest lease grants on a crash; use always", at: redis.appendfsync.location)
+            }
             for rule in redis.save {
                 let parts = rule.split(separator: " ")
                 if parts.count != 2 || parts.contains(where: { Int($0) == nil }) {

@@ -28,7 +28,7 @@ struct RedisRenderer: DeploymentComponentRenderer {
         return environments().compactMap { environment in
             guard let maxmemory = settings.maxmemory.value(in: environment) else { return nil }
             let view = View(environment: environment, port: service.port(named: "redis") ?? 6379, maxmemory: maxmemory,
-                            eviction: settings.eviction.rawValue, appendfsync: settings.appendfsync.rawValue,
+                            eviction: settings.eviction.value.rawValue, appendfsync: settings.appendfsync.value.rawValue,
                             save: settings.save.isEmpty ? "\"\"" : settings.save.joined(separator: " "))
             return DeploymentRenderer.hashFile("redis/redis.\(environment).conf", templates.render("redis.conf", view))
         }
