@@ -145,7 +145,7 @@ public struct OperatorRoutes: Sendable {
         if case let active?? = active { value.active = active }
         do {
             let stored = try await repository.context.transaction { connection in
-                let stored = try await repository.update(value, on: connection)
+                let stored = try await repository.updateEditable(value, on: connection)
                 try await audit.record(AuditedChange(action: "operator.update", entityType: "Operator", entityId: stored.id, before: before, after: stored, secrets: ["password_hash": before.passwordHash != stored.passwordHash]), context: context, on: connection)
                 return stored
             }

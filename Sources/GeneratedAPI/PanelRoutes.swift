@@ -337,7 +337,7 @@ public struct PanelRoutes: Sendable {
         if case let pollIntervalMs?? = pollIntervalMs { value.pollIntervalMs = pollIntervalMs }
         do {
             let stored = try await repository.context.transaction { connection in
-                let stored = try await repository.update(value, on: connection)
+                let stored = try await repository.updateEditable(value, on: connection)
                 try await audit.record(AuditedChange(action: "panel.update", entityType: "Panel", entityId: stored.id, before: before, after: stored, secrets: ["integration_key": before.integrationKey != stored.integrationKey, "user_code": before.userCode != stored.userCode]), context: context, on: connection)
                 return stored
             }

@@ -367,6 +367,51 @@ import _CryptoExtras
         }
     }
 
+    /// Issue 18 point 9: an admin's PATCH of a panel reads the row, then writes it. A worker that claims the panel
+    /// in between (here: its transaction holds the row while the PATCH waits, then commits a new fencing token,
+    /// cursor and connection state) must keep what it wrote: the PATCH writes only the fields the API may change.
+    /// Writing the whole row back made the owner's next commit fail its fencing check and left the panel unwatched.
+    @Test func aPatchDoesNotWriteBackWhatTheWorkerChangedMeanwhile() async throws {
+        try await withAPI { client, harness in
+            let admin = Self.bearer(try await token(harness, role: "admin"))
+            let site = try Self.object(try await client.execute(uri: "/api/sites", method: .post, headers: admin,
+                                                                body: Self.json(#"{"code":"S-PATCH","name":"Bank"}"#)))
+            let siteID = try #require(site["id"] as? String)
+            let panel = try Self.object(try await client.execute(uri: "/api/panels", method: .post, headers: admin, body: Self.json(
+                #"{"site_id":"\#(siteID)","name":"Before","host":"10.0.0.11"}"#)))
+            let panelID = try #require(panel["id"] as? String)
+            let context = harness.repositories.context
+            try await context.client.withConnection { worker in
+                _ = try await worker.query("BEGIN", logger: context.logger)
+                _ = try await worker.query(PostgresQuery(unsafeSQL: "SELECT 1 FROM panels WHERE id = '\(panelID)' FOR UPDATE"), logger: context.logger)
+                var patched = admin
+                patched[.ifMatch] = "*"
+                async let answer = client.execute(uri: "/api/panels/\(panelID)", method: .patch, headers: patched, body: Self.json(#"{"name":"After"}"#))
+                // The PATCH has read the row and now waits for the worker's lock.
+                let deadline = ContinuousClock.now + .seconds(20)
+                while ContinuousClock.now < deadline {
+                    let waiting = try await context.client.query(
+                        "SELECT count(*)::int FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'UPDATE \"panels\"%'",
+                        logger: context.logger).collect().first?.decode(Int.self) ?? 0
+                    if waiting > 0 { break }
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+                _ = try await worker.query(PostgresQuery(unsafeSQL: """
+                    UPDATE panels SET fencing_token = 42, owner_worker = 'w-new', event_log_cursor = 7, connection_state = 'connected'
+                    WHERE id = '\(panelID)'
+                    """), logger: context.logger)
+                _ = try await worker.query("COMMIT", logger: context.logger)
+                #expect(try await answer.status == .ok)
+            }
+            let stored = try #require(try await harness.repositories.panels.find(id: UUID(uuidString: panelID)!))
+            #expect(stored.name == "After")
+            #expect(stored.fencingToken == 42)
+            #expect(stored.ownerWorker == "w-new")
+            #expect(stored.eventLogCursor == 7)
+            #expect(stored.connectionState == .connected)
+        }
+    }
+
     @Test func invalidBodiesNameEveryBadField() async throws {
         try await withAPI { client, harness in
             let admin = Self.bearer(try await token(harness, role: "admin"))

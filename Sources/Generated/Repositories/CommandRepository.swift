@@ -109,6 +109,29 @@ public struct CommandRepository: Sendable {
         throw RepositoryError(code: .notFound, message: "\(Self.table) \(value.id) does not exist")
     }
 
+    /// Writes the columns the API may change (not the `readonly:` ones, which keep their stored values), not the primary key or `created_at`. Throws `notFound` when the row is gone.
+    public func updateEditable(_ value: Command, on connection: PostgresConnection? = nil) async throws -> Command {
+        var binds = SQLBinds()
+        let assignments = [
+            "\"panel_id\" = \(binds.add(value.panelId))",
+            "\"kind\" = \(binds.add(enumValue: value.kind))",
+            "\"arm_mode\" = \(binds.add(value.armMode))",
+            "\"targets\" = \(try binds.add(json: value.targets) + "::jsonb")",
+            "\"status\" = \(binds.add(enumValue: value.status))",
+            "\"result_code\" = \(binds.add(value.resultCode))",
+            "\"result_text\" = \(binds.add(value.resultText))",
+            "\"requested_by\" = \(binds.add(value.requestedBy))",
+            "\"requested_at\" = \(binds.add(value.requestedAt))",
+            "\"completed_at\" = \(binds.add(value.completedAt))",
+            "\"expires_at\" = \(binds.add(value.expiresAt))",
+        ]
+        let sql = "UPDATE \"commands\" SET \(assignments.joined(separator: ", ")) WHERE \"id\" = \(binds.add(value.id)) RETURNING \(Self.columns)"
+        if let row = try await context.rows(binds.query(sql), on: connection).first {
+            return try Self.decode(row, context: context)
+        }
+        throw RepositoryError(code: .notFound, message: "\(Self.table) \(value.id) does not exist")
+    }
+
     /// Deletes the row; false when there was none.
     @discardableResult
     public func delete(id: UUID, on connection: PostgresConnection? = nil) async throws -> Bool {

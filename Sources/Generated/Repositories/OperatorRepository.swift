@@ -113,6 +113,29 @@ public struct OperatorRepository: Sendable {
         throw RepositoryError(code: .notFound, message: "\(Self.table) \(value.id) does not exist")
     }
 
+    /// Writes the columns the API may change (not the `readonly:` ones, which keep their stored values), not the primary key or `created_at`.
+    ///
+    /// Optimistic concurrency: the stored `version` must equal `value.version` (the version the caller read); it is incremented. Throws `versionConflict` when another writer came first, `notFound` when the row is gone.
+    public func updateEditable(_ value: Operator, on connection: PostgresConnection? = nil) async throws -> Operator {
+        var binds = SQLBinds()
+        let box = try context.secretBox(for: Self.table)
+        let assignments = [
+            "\"login\" = \(binds.add(value.login))",
+            "\"display_name\" = \(binds.add(value.displayName))",
+            "\"role\" = \(binds.add(enumValue: value.role))",
+            "\"active\" = \(binds.add(value.active))",
+            "\"version\" = \"version\" + 1",
+        ]
+        let sql = "UPDATE \"operators\" SET \(assignments.joined(separator: ", ")) WHERE \"id\" = \(binds.add(value.id)) AND \"version\" = \(binds.add(value.version)) RETURNING \(Self.columns)"
+        if let row = try await context.rows(binds.query(sql), on: connection).first {
+            return try Self.decode(row, context: context)
+        }
+        if try await find(id: value.id, on: connection) != nil {
+            throw RepositoryError(code: .versionConflict, message: "\(Self.table) \(value.id) changed since version \(value.version); read it again")
+        }
+        throw RepositoryError(code: .notFound, message: "\(Self.table) \(value.id) does not exist")
+    }
+
     /// Deletes the row; false when there was none.
     @discardableResult
     public func delete(id: UUID, on connection: PostgresConnection? = nil) async throws -> Bool {

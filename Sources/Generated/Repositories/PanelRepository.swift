@@ -141,6 +141,35 @@ public struct PanelRepository: Sendable {
         throw RepositoryError(code: .notFound, message: "\(Self.table) \(value.id) does not exist")
     }
 
+    /// Writes the columns the API may change (not the `readonly:` ones, which keep their stored values), not the primary key or `created_at`; `updated_at` becomes the transaction's time.
+    ///
+    /// Optimistic concurrency: the stored `version` must equal `value.version` (the version the caller read); it is incremented. Throws `versionConflict` when another writer came first, `notFound` when the row is gone.
+    public func updateEditable(_ value: Panel, on connection: PostgresConnection? = nil) async throws -> Panel {
+        var binds = SQLBinds()
+        let box = try context.secretBox(for: Self.table)
+        let assignments = [
+            "\"site_id\" = \(binds.add(value.siteId))",
+            "\"name\" = \(binds.add(value.name))",
+            "\"host\" = \(binds.add(value.host))",
+            "\"port\" = \(binds.add(value.port))",
+            "\"integration_key\" = \(try binds.add(box.seal(value.integrationKey, table: Self.table, column: "integration_key", rowId: "\(value.id)")))",
+            "\"user_code\" = \(try binds.add(box.seal(value.userCode, table: Self.table, column: "user_code", rowId: "\(value.id)")))",
+            "\"sim_phone\" = \(binds.add(value.simPhone))",
+            "\"enabled\" = \(binds.add(value.enabled))",
+            "\"poll_interval_ms\" = \(binds.add(value.pollIntervalMs))",
+            "\"version\" = \"version\" + 1",
+            "\"updated_at\" = now()",
+        ]
+        let sql = "UPDATE \"panels\" SET \(assignments.joined(separator: ", ")) WHERE \"id\" = \(binds.add(value.id)) AND \"version\" = \(binds.add(value.version)) RETURNING \(Self.columns)"
+        if let row = try await context.rows(binds.query(sql), on: connection).first {
+            return try Self.decode(row, context: context)
+        }
+        if try await find(id: value.id, on: connection) != nil {
+            throw RepositoryError(code: .versionConflict, message: "\(Self.table) \(value.id) changed since version \(value.version); read it again")
+        }
+        throw RepositoryError(code: .notFound, message: "\(Self.table) \(value.id) does not exist")
+    }
+
     /// Deletes the row; false when there was none.
     @discardableResult
     public func delete(id: UUID, on connection: PostgresConnection? = nil) async throws -> Bool {

@@ -101,6 +101,10 @@ public struct SwiftRepositoryRenderer {
             writer.line()
             renderUpdate(entity, key: key, version: versionField, updatedAt: updatedAt, into: &writer)
             writer.line()
+            if entity.fields.contains(where: \.readonly) {
+                renderUpdate(entity, key: key, version: versionField, updatedAt: updatedAt, editableOnly: true, into: &writer)
+                writer.line()
+            }
             renderDelete(entity, key: key, keyType: keyType, into: &writer)
             writer.line()
             renderList(entity, key: key, filters: filters, ranges: ranges, into: &writer)
@@ -195,10 +199,15 @@ public struct SwiftRepositoryRenderer {
         }
     }
 
+    /// `editableOnly`: `updateEditable`, what the generated PATCH route writes: the `readonly:` columns the station
+    /// maintains itself (a worker's fencing token and cursor, a connection state) are left as they are in the row,
+    /// not written back as the caller read them before a concurrent change (issue 18).
     private func renderUpdate(_ entity: EntityDeclaration, key: FieldDeclaration, version: FieldDeclaration?,
-                              updatedAt: FieldDeclaration?, into writer: inout SwiftWriter) {
+                              updatedAt: FieldDeclaration?, editableOnly: Bool = false, into writer: inout SwiftWriter) {
         let keyAccess = "value.\(Naming.lowerCamelCase(key.name))"
-        var doc = "Writes every column but the primary key and `created_at`"
+        var doc = editableOnly
+            ? "Writes the columns the API may change (not the `readonly:` ones, which keep their stored values), not the primary key or `created_at`"
+            : "Writes every column but the primary key and `created_at`"
         if updatedAt != nil { doc += "; `updated_at` becomes the transaction's time" }
         if version != nil {
             doc += ".\n\nOptimistic concurrency: the stored `version` must equal `value.version` (the version the caller read); "
@@ -207,13 +216,14 @@ public struct SwiftRepositoryRenderer {
             doc += ". Throws `notFound` when the row is gone."
         }
         writer.doc(doc)
-        writer.block("public func update(_ value: \(entity.name), on connection: PostgresConnection? = nil) async throws -> \(entity.name)") { writer in
+        let name = editableOnly ? "updateEditable" : "update"
+        writer.block("public func \(name)(_ value: \(entity.name), on connection: PostgresConnection? = nil) async throws -> \(entity.name)") { writer in
             writer.line("var binds = SQLBinds()")
             if entity.fields.contains(where: { $0.kind == .scalar(.secret) }) {
                 writer.line("let box = try context.secretBox(for: Self.table)")
             }
             writer.line("let assignments = [")
-            for field in entity.fields where !field.primary && field.name != "created_at" {
+            for field in entity.fields where !field.primary && field.name != "created_at" && !(editableOnly && field.readonly) {
                 if field.name == version?.name {
                     writer.line("    \(SwiftNames.literal("\(quoted(field.name)) = \(quoted(field.name)) + 1")),")
                 } else if field.name == updatedAt?.name {

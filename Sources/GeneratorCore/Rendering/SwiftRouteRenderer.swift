@@ -330,7 +330,8 @@ public struct SwiftRouteRenderer {
             for field in writable { assign(field, into: &writer) }
             writer.block("do") { writer in
                 writer.closure("let stored = try await repository.context.transaction", parameters: "connection") { writer in
-                    writer.line("let stored = try await repository.update(value, on: connection)")
+                    // Only what the API may write: a station-maintained column read above may have changed since.
+                    writer.line("let stored = try await repository.\(entity.fields.contains(where: \.readonly) ? "updateEditable" : "update")(value, on: connection)")
                     writer.line("try await audit.record(\(auditedChange(entity, "update", before: "before", after: "stored")), context: context, on: connection)")
                     writer.line("return stored")
                 }
