@@ -5,7 +5,7 @@ import StamCore
 /// What this build of stam was generated from.
 public enum StamSchema {
     /// SHA-256 over the schema files; changes whenever the schema does.
-    public static let fingerprint = "9802381357ae2976ff75fed3992468533bf3df793acf669ca5832ac7caddda39"
+    public static let fingerprint = "f87426d5cdd43207a79f7eca190b40a7845f7ae61cbd7109f0afcb7e4176be49"
 
     public static let entityTypes: [any Entity.Type] = [
         Site.self,

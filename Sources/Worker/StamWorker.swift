@@ -5,6 +5,7 @@ import Leases
 import Logging
 import Messaging
 import NIOConcurrencyHelpers
+import Observability
 import Outbox
 import Persistence
 import PostgresNIO
@@ -23,6 +24,14 @@ public final class StamWorker: Service, Sendable {
     private let amqp: AMQPConfiguration?
     private let logger: Logger
     private let sessions = NIOLockedValueBox<[UUID: PanelSession]>([:])
+    /// The connections the running worker uses, which its readiness checks ask (nil until it runs).
+    private let clients = NIOLockedValueBox<Clients?>(nil)
+
+    private struct Clients: Sendable {
+        var postgres: PostgresClient
+        var redis: RedisClient
+        var commands: QueueConsumer?
+    }
 
     public init(configuration: WorkerConfiguration, database: DatabaseConfiguration, secrets: SecretBox?,
                 redis: RedisConfiguration, amqp: AMQPConfiguration?, logger: Logger) {
@@ -34,6 +43,20 @@ public final class StamWorker: Service, Sendable {
         var logger = logger
         logger[metadataKey: "worker"] = "\(configuration.workerID)"
         self.logger = logger
+    }
+
+    /// PostgreSQL, Redis and RabbitMQ (when the command queue is consumed), each through the worker's own client;
+    /// empty until the worker runs.
+    public func readinessChecks(timeout: Duration, logger: Logger) -> [ReadinessCheck] {
+        guard let clients = clients.withLockedValue({ $0 }) else { return [] }
+        var checks = [
+            ReadinessCheck("postgresql", timeout: timeout) { try await clients.postgres.query("SELECT 1", logger: logger) },
+            ReadinessCheck("redis", timeout: timeout) { try await clients.redis.ping() },
+        ]
+        if let consumer = clients.commands {
+            checks.append(ReadinessCheck("rabbitmq", timeout: timeout) { try await consumer.checkConnection() })
+        }
+        return checks
     }
 
     /// The panels this worker holds now.
@@ -121,10 +144,16 @@ public final class StamWorker: Service, Sendable {
             group.addTask { try await manager.run() }
             group.addTask { await executor.run() }
             group.addTask { await self.maintain(manager: manager, postgres: postgres) }
-            if let amqp, configuration.consumeCommandQueue {
+            let queue = amqp.flatMap { amqp in
+                configuration.consumeCommandQueue
+                    ? QueueConsumer(configuration: amqp, topology: StamTopology.messaging, queue: "worker.commands", logger: logger) : nil
+            }
+            clients.withLockedValue { $0 = Clients(postgres: postgres, redis: stateRedis, commands: queue) }
+            defer { clients.withLockedValue { $0 = nil } }
+            if let queue {
                 let consumer = IdempotentConsumer(
                     name: "worker.commands",
-                    consumer: QueueConsumer(configuration: amqp, topology: StamTopology.messaging, queue: "worker.commands", logger: logger),
+                    consumer: queue,
                     database: database.connectionConfiguration, logger: logger
                 ) { delivery, _ in
                     // The row is the truth (see CommandExecutor); the message only says "look now".

@@ -7,14 +7,19 @@ import ServiceLifecycle
 /// `/healthz` (the process is alive), `/readyz` (PostgreSQL, Redis and RabbitMQ answer), `/metrics`
 /// (Prometheus text). A minimal Hummingbird application until the shared `ObservabilityServer` lands.
 public final class WorkerHTTPServer: Service, Sendable {
-    private let host: String
+    /// One listener per address (the worker listens on chosen interfaces only: not on the panel VLAN).
+    private let hosts: [String]
     private let port: Int
     private let endpoints: any HealthEndpoints
     private let logger: Logger
     private let bound = NIOLockedValueBox<Int?>(nil)
 
-    public init(host: String, port: Int, endpoints: any HealthEndpoints, logger: Logger) {
-        self.host = host
+    public convenience init(host: String, port: Int, endpoints: any HealthEndpoints, logger: Logger) {
+        self.init(hosts: [host], port: port, endpoints: endpoints, logger: logger)
+    }
+
+    public init(hosts: [String], port: Int, endpoints: any HealthEndpoints, logger: Logger) {
+        self.hosts = hosts
         self.port = port
         self.endpoints = endpoints
         self.logger = logger
@@ -39,10 +44,16 @@ public final class WorkerHTTPServer: Service, Sendable {
                      body: ResponseBody(byteBuffer: ByteBuffer(string: endpoints.metricsText())))
         }
         let bound = self.bound
-        let application = Application(
-            router: router, configuration: .init(address: .hostname(host, port: port), serverName: "stam-worker"),
-            onServerRunning: { channel in bound.withLockedValue { $0 = channel.localAddress?.port } },
-            logger: logger)
-        try await application.run()
+        let (port, logger) = (self.port, self.logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for host in hosts {
+                let application = Application(
+                    router: router, configuration: .init(address: .hostname(host, port: port), serverName: "stam-worker"),
+                    onServerRunning: { channel in bound.withLockedValue { $0 = channel.localAddress?.port } },
+                    logger: logger)
+                group.addTask { try await application.run() }
+            }
+            try await group.waitForAll()
+        }
     }
 }

@@ -1,3 +1,4 @@
+import APISupport
 import ArgumentParser
 import Database
 import Foundation
@@ -32,6 +33,10 @@ struct WorkerCommand: AsyncParsableCommand {
 
     @Option(help: "Address the HTTP port listens on.")
     var httpHost = "0.0.0.0"
+
+    @Option(help: ArgumentHelp("A network (CIDR) the HTTP port must not be reached from, e.g. the panel VLAN; repeatable (default: $STAM_HTTP_NOT_ON, comma-separated). The port then listens on every other local IPv4 address and loopback.",
+                               valueName: "cidr"))
+    var httpNotOn: [String] = []
 
     @Option(help: "Panel lease TTL in milliseconds.")
     var leaseTTLMs = 10_000
@@ -87,10 +92,19 @@ struct WorkerCommand: AsyncParsableCommand {
         }
         let worker = StamWorker(configuration: configuration, database: database, secrets: secrets, redis: redis, amqp: amqp,
                                 logger: logger)
-        let health = WorkerHealth(database: database, redis: redis, amqp: amqp, metrics: worker.metrics, logger: logger)
-        let http = WorkerHTTPServer(host: httpHost, port: httpPort, endpoints: health, logger: logger)
+        let health = WorkerHealth(worker: worker, logger: logger)
+        let excluded = httpNotOn.isEmpty
+            ? (environment["STAM_HTTP_NOT_ON"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            : httpNotOn
+        let ranges = try excluded.map { text in
+            guard let range = IPAddressRange(text) else { throw ValidationError("--http-not-on '\(text)' is not a network such as 192.168.100.0/24") }
+            return range
+        }
+        let hosts = ranges.isEmpty ? [httpHost] : ListenAddresses.excluding(ranges)
+        let http = WorkerHTTPServer(hosts: hosts, port: httpPort, endpoints: health, logger: logger)
         logger.info("worker starting", metadata: [
             "worker": "\(configuration.workerID)", "database": "\(database.redactedURL)", "http_port": "\(httpPort)",
+            "http_hosts": "\(hosts.joined(separator: ","))",
         ])
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: worker), .init(service: http)],

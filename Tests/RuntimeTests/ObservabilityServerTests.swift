@@ -53,11 +53,40 @@ import TestSupport
             #expect(try await HTTPGet.get(port: port, path: "/metrics").body.contains("\nstam_ready 0"))
 
             databaseUp.withLock { $0 = true }
-            let up = try await HTTPGet.get(port: port, path: "/readyz")
+            // Probes share an evaluation for a second (`SharedReadiness`): the recovery shows within that.
+            var up = try await HTTPGet.get(port: port, path: "/readyz")
+            let deadline = ContinuousClock.now + .seconds(5)
+            while up.status != 200, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(100))
+                up = try await HTTPGet.get(port: port, path: "/readyz")
+            }
             #expect(up.status == 200)
             #expect(try JSONDecoder().decode(ObservabilityServer.Readiness.self, from: Data(up.body.utf8))
                     == ObservabilityServer.Readiness(ready: true, failing: [], errors: [:]))
             #expect(try await HTTPGet.get(port: port, path: "/metrics").body.contains("\nstam_ready 1"))
+        }
+    }
+
+    /// Issue 18 point 7: a burst of probes (a health checker, a scraper, anyone who can reach the port) runs the
+    /// dependency checks once, not once per request: a check may open a connection of its own.
+    @Test func aBurstOfProbesRunsTheChecksOnce() async throws {
+        let runs = Mutex(0)
+        let server = ObservabilityServer(
+            configuration: .init(host: "127.0.0.1", port: 0), registry: PrometheusCollectorRegistry(),
+            readinessChecks: [ReadinessCheck("postgresql") {
+                runs.withLock { $0 += 1 }
+                try await Task.sleep(for: .milliseconds(200))
+            }],
+            logger: logger)
+        try await withServer(server) { port in
+            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                for index in 0..<60 {
+                    group.addTask { try await HTTPGet.get(port: port, path: index % 2 == 0 ? "/readyz" : "/metrics").status }
+                }
+                return try await group.reduce(into: [Int]()) { $0.append($1) }
+            }
+            #expect(statuses.count == 60 && statuses.allSatisfy { $0 == 200 })
+            #expect(runs.withLock { $0 } <= 2, "the checks ran \(runs.withLock { $0 }) times for 60 requests")
         }
     }
 

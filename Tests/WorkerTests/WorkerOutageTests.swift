@@ -1,4 +1,5 @@
 import Foundation
+import LocalStack
 import Generated
 import Satel
 import TestSupport
@@ -111,5 +112,72 @@ extension WorkerEndToEndTests {
         }
         #expect(try await fixture.int("SELECT count(*)::int FROM alarms") == 1)
         #expect(try await fixture.int("SELECT count(*)::int FROM outbox WHERE event_name = 'AlarmRaised'") == 1)
+    }
+}
+
+extension WorkerEndToEndTests {
+    /// Point 7: a flood of `/readyz` probes is answered through the worker's own connections, one evaluation a
+    /// second for all of them: no PostgreSQL session, no AMQP connection (and no OS thread) per probe. Each probe
+    /// opened both before, and a few hundred exhausted PgBouncer.
+    @Test(.timeLimit(.minutes(2))) func aFloodOfReadinessProbesOpensNoConnection() async throws {
+        let fixture = try await WorkerFixture.make(panels: 1)
+        defer { Task { await fixture.stop() } }
+        func sessions() async throws -> Int {
+            try await fixture.int("SELECT sessions::int FROM pg_stat_database WHERE datname = current_database()")
+        }
+        func brokerConnections() throws -> Int {
+            try fixture.stack.rabbitmq.ctl(["list_connections", "--no-table-headers", "-q", "name"]).split(separator: "\n").count
+        }
+        try await fixture.withWorker { worker in
+            try await fixture.waitUntilAllConnected()
+            let health = WorkerHealth(worker: worker, logger: fixture.logger)
+            #expect(await health.failingDependencies() == [])
+            try await Task.sleep(for: .seconds(2))
+            let (sessionsBefore, connectionsBefore) = (try await sessions(), try brokerConnections())
+            let answers = await withTaskGroup(of: [String].self) { group in
+                for _ in 0..<300 { group.addTask { await health.failingDependencies() } }
+                return await group.reduce(into: [[String]]()) { $0.append($1) }
+            }
+            #expect(answers.count == 300 && answers.allSatisfy(\.isEmpty))
+            // Session counts reach the statistics when a session ends or within a second or so.
+            try await Task.sleep(for: .seconds(3))
+            #expect(try await sessions() - sessionsBefore < 5)
+            #expect(try brokerConnections() == connectionsBefore)
+        }
+    }
+}
+
+extension WorkerEndToEndTests {
+    /// Point 7: the worker's port does not listen on the panel network. A real `stam worker` told (as the deployment
+    /// tells it, `STAM_HTTP_NOT_ON`) that this machine's first non-loopback address is the panel network answers on
+    /// loopback only; told another network, it answers on that address too.
+    @Test(.timeLimit(.minutes(2))) func theWorkersPortIsNotReachableFromThePanelNetwork() async throws {
+        let fixture = try await WorkerFixture.make(panels: 1)
+        defer { Task { await fixture.stop() } }
+        let address = try #require(Self.nonLoopbackAddress(), "this machine has no non-loopback IPv4 address")
+        func answers(_ host: String, _ port: Int) async -> Bool {
+            (try? await HTTPGet.get(port: port, host: host, path: "/healthz", timeout: 3))?.status == 200
+        }
+        for (excluded, reachable) in [("\(address)/32", false), ("203.0.113.0/24", true)] {
+            let port = try FreePort.find()
+            let worker = try fixture.child("listen-\(reachable)", httpPort: port, environment: ["STAM_HTTP_NOT_ON": excluded])
+            defer { worker.stop(signal: SIGKILL) }
+            try await eventually("the worker's port on loopback") { await answers("127.0.0.1", port) }
+            #expect(await answers(address, port) == reachable, "not on \(excluded): \(address):\(port)")
+        }
+    }
+
+    static func nonLoopbackAddress() -> String? {
+        var list: UnsafeMutablePointer<ifaddrs>?
+        guard getifaddrs(&list) == 0, let first = list else { return nil }
+        defer { freeifaddrs(list) }
+        for entry in sequence(first: first, next: { $0.pointee.ifa_next }) {
+            guard let address = entry.pointee.ifa_addr, address.pointee.sa_family == sa_family_t(AF_INET) else { continue }
+            var host = [CChar](repeating: 0, count: Int(NI_MAXHOST))
+            guard getnameinfo(address, socklen_t(MemoryLayout<sockaddr_in>.size), &host, socklen_t(host.count), nil, 0, NI_NUMERICHOST) == 0 else { continue }
+            let text = String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            if !text.hasPrefix("127.") { return text }
+        }
+        return nil
     }
 }

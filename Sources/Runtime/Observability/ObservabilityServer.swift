@@ -64,16 +64,19 @@ public struct ObservabilityServer: Service {
 
     func router() -> Router<BasicRequestContext> {
         let (registry, checks, beforeScrape) = (self.registry, self.checks, self.beforeScrape)
+        // Probes and scrapes share one evaluation a second: a probe may open a connection of its own (relay, SMS
+        // consumer), and a flood of requests must not become a flood of connections (issue 18).
+        let shared = SharedReadiness { await Self.readiness(of: checks) }
         let router = Router()
         router.get("/metrics") { _, _ in
             beforeScrape()
-            return await Self.metricsResponse(registry: registry, readiness: checks)
+            return await Self.metricsResponse(registry: registry, readiness: await shared.report())
         }
         router.get("/healthz") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: "ok\n")))
         }
         router.get("/readyz") { _, _ in
-            let report = await Self.readiness(of: checks)
+            let report = await shared.report()
             return Response(status: report.ready ? .ok : .serviceUnavailable, headers: [.contentType: "application/json"],
                             body: .init(byteBuffer: ByteBuffer(bytes: try JSONEncoder.sorted.encode(report))))
         }
@@ -84,7 +87,10 @@ public struct ObservabilityServer: Service {
     /// `stam_ready` (1 or 0) set from the readiness checks at scrape time, so the "not ready" alert sees a
     /// process that is up but lost a dependency without Prometheus having to probe `/readyz` itself.
     public static func metricsResponse(registry: PrometheusCollectorRegistry, readiness checks: [ReadinessCheck]) async -> Response {
-        let report = await readiness(of: checks)
+        await metricsResponse(registry: registry, readiness: await readiness(of: checks))
+    }
+
+    static func metricsResponse(registry: PrometheusCollectorRegistry, readiness report: Readiness) async -> Response {
         registry.makeGauge(name: "stam_ready", help: "1 when every readiness check of this process passes, else 0.")
             .set(to: report.ready ? 1.0 : 0.0)
         return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
