@@ -5,7 +5,7 @@ import StamCore
 /// What this build of stam was generated from.
 public enum StamSchema {
     /// SHA-256 over the schema files; changes whenever the schema does.
-    public static let fingerprint = "f87426d5cdd43207a79f7eca190b40a7845f7ae61cbd7109f0afcb7e4176be49"
+    public static let fingerprint = "c4975de2b72dc3a81cc42026231e08f70802b60a31ad20596bc9ad76b1d14765"
 
     public static let entityTypes: [any Entity.Type] = [
         Site.self,

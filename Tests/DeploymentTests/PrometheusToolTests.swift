@@ -181,6 +181,28 @@ import Testing
                       - exp_labels: { severity: critical }
                         exp_annotations:
                           summary: "Redis uses 90% of its maxmemory: at 100 % lease renewals fail"
+              # Issue 18 point 9: a work queue half full for 5 minutes, and any dead letter.
+              - interval: 1m
+                input_series:
+                  - series: 'rabbitmq_queue_messages_ready{job="rabbitmq", instance="rabbitmq:15692", queue="worker.commands", vhost="stam"}'
+                    values: '6000x10'
+                  - series: 'rabbitmq_queue_messages_ready{job="rabbitmq", instance="rabbitmq:15692", queue="sms.inbox", vhost="stam"}'
+                    values: '10x10'
+                  - series: 'rabbitmq_queue_messages{job="rabbitmq", instance="rabbitmq:15692", queue="dead_letters", vhost="stam"}'
+                    values: '0 0 2x8'
+                alert_rule_test:
+                  - eval_time: 7m
+                    alertname: QueueBacklog
+                    exp_alerts:
+                      - exp_labels: { severity: critical, queue: worker.commands }
+                        exp_annotations:
+                          summary: "6000 messages wait in worker.commands (limit 10000): its consumers are down or stuck"
+                  - eval_time: 7m
+                    alertname: DeadLetters
+                    exp_alerts:
+                      - exp_labels: { severity: warning, queue: dead_letters }
+                        exp_annotations:
+                          summary: "2 dead-lettered messages in dead_letters: inspect and replay them"
               # Logins: refusals above the schema's rate over both backends fire; successes, and refusals below it, do not.
               - interval: 15s
                 input_series:

@@ -47,6 +47,13 @@ import Testing
         }
         let arguments = try await ctl(["list_queues", "--no-table-headers", "-p", vhost, "name", "arguments"])
         #expect(arguments.contains("x-delivery-limit"), "\(arguments)")
+        // Issue 18 point 9: every queue with a `limit:` is bounded by its policy, and refuses more when full.
+        let policies = Set(try await lines(["list_queues", "--no-table-headers", "-p", vhost, "name", "policy"]))
+        let limited = expectedQueues.filter { $0.limit != nil }
+        #expect(!limited.isEmpty)
+        for queue in limited { #expect(policies.contains("\(queue.name)\tstam-limit-\(queue.name)"), "\(policies)") }
+        let definitions = try await ctl(["list_policies", "--no-table-headers", "-p", vhost])
+        #expect(definitions.contains(#""overflow":"reject-publish""#), "\(definitions)")
         // Each user logs in with its secret's password, and only with it.
         let settings = try #require(schema.deployment.rabbitmq)
         let permissions = try await ctl(["list_permissions", "--no-table-headers", "-p", vhost])

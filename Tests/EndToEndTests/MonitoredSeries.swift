@@ -7,6 +7,12 @@ enum MonitoredSeries {
     /// Series Prometheus makes itself rather than scrapes.
     static let synthetic: Set<String> = ["up"]
 
+    /// Series of the exporters and third-party services (RabbitMQ's plugin, redis_exporter, Patroni, etcd, nginx's
+    /// exporter): the native dev stack runs none of them; `ProdStackTests` finds them in Prometheus.
+    static let exporterPrefixes = ["rabbitmq_", "redis_", "patroni_", "etcd_", "nginx_"]
+
+    static func isFromExporter(_ name: String) -> Bool { exporterPrefixes.contains { name.hasPrefix($0) } }
+
     static var repositoryRoot: String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
     }

@@ -187,6 +187,19 @@ import Testing
             """) == ["schema/queues.yaml:4:52: error: queue 'alarms' dead-letters to exchange 'dead', which is not declared"])
     }
 
+    @Test func aQueueLimitNeedsAPositiveCountOnASharedQueue() {
+        #expect(SchemaSnippet.errors(queues: """
+            exchanges:
+              events: { type: topic }
+            queues:
+              alarms: { bind: ["events:alarm.#"], limit: { messages: 0 } }
+              live: { type: classic, per_instance: true, bind: ["events:#"], limit: { messages: 10, overflow: drop-head } }
+            """) == [
+            "schema/queues.yaml:4:58: error: the message limit of queue 'alarms' must be at least 1",
+            "schema/queues.yaml:5:85: error: queue 'live' is per instance: its bound is 'max_length' (declared with each instance's queue), not 'limit'",
+        ])
+    }
+
     @Test func serviceDependingOnMissingService() {
         #expect(SchemaSnippet.errors(deployment: Self.environments + """
             services:

@@ -1,6 +1,6 @@
 /// `schema/queues.yaml`: exchanges and queues.
 extension SchemaLoader {
-    static let queueKeys = ["type", "doc", "bind", "dead_letter", "delivery_limit", "per_instance", "expires_ms", "max_length"]
+    static let queueKeys = ["type", "doc", "bind", "dead_letter", "delivery_limit", "per_instance", "expires_ms", "max_length", "limit"]
 
     func loadQueuesFile(_ root: SchemaNode) {
         guard let top = mapping(root, "the queues file", allowed: ["exchanges", "queues"]) else { return }
@@ -36,6 +36,15 @@ extension SchemaLoader {
         queue.perInstance = value(body, "per_instance").flatMap { bool($0, "'per_instance' of \(what)") } ?? false
         queue.expiresMilliseconds = value(body, "expires_ms").flatMap { int($0, "'expires_ms' of \(what)") }
         queue.maxLength = value(body, "max_length").flatMap { int($0, "'max_length' of \(what)") }
+        if let node = value(body, "limit"), let limit = mapping(node, "the limit of \(what)", allowed: ["messages", "overflow"]) {
+            let overflow = value(limit, "overflow").flatMap { choice($0, "overflow of \(what)", as: QueueDeclaration.Limit.Overflow.self) }
+                ?? .rejectPublish
+            if let messagesNode = value(limit, "messages"), let messages = int(messagesNode, "the message limit of \(what)") {
+                queue.limit = .init(messages: Located(messages, at: messagesNode.location), overflow: overflow)
+            } else {
+                diagnostics.error("the limit of \(what) needs 'messages' (how many it may hold)", at: node.location)
+            }
+        }
         return queue
     }
 }

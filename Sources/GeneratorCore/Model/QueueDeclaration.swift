@@ -24,6 +24,25 @@ public struct QueueDeclaration: Hashable, Sendable {
     public var perInstance = false
     public var expiresMilliseconds: Int?
     public var maxLength: Int?
+    /// `limit: { messages, overflow }`: a bound the deployment's broker applies as a policy (changeable without
+    /// declaring the queue again), and the backlog alert's scale.
+    public var limit: Limit?
+
+    public struct Limit: Hashable, Sendable {
+        /// What a full queue does with the next message: refuse it (the publisher's confirm fails and it keeps the
+        /// message: an outbox row, an SMS on the SIM) or drop the oldest.
+        public enum Overflow: String, CaseIterable, Hashable, Sendable {
+            case rejectPublish = "reject-publish", dropHead = "drop-head"
+        }
+
+        public var messages: Located<Int>
+        public var overflow: Overflow
+
+        public init(messages: Located<Int>, overflow: Overflow) {
+            self.messages = messages
+            self.overflow = overflow
+        }
+    }
 
     public init(name: String, location: SourceLocation, kind: Kind) {
         self.name = name

@@ -96,6 +96,14 @@ extension SchemaValidator {
             if queue.kind == .classic && queue.deliveryLimit != nil {
                 diagnostics.error("'delivery_limit' needs a quorum queue; \(owner) is classic", at: queue.location)
             }
+            if let limit = queue.limit {
+                if limit.messages.value < 1 {
+                    diagnostics.error("the message limit of \(owner) must be at least 1", at: limit.messages.location)
+                } else if queue.perInstance {
+                    diagnostics.error("\(owner) is per instance: its bound is 'max_length' (declared with each instance's queue), not 'limit'",
+                                      at: limit.messages.location)
+                }
+            }
             if queue.kind == .quorum && queue.perInstance {
                 diagnostics.error("\(owner) is per instance and must be classic: per-instance queues expire with their instance", at: queue.location)
             }

@@ -28,7 +28,13 @@ struct PrometheusRenderer: DeploymentComponentRenderer {
         var relayJob: String
         var loginPerMinute: Int
         var loginFor: String
+        /// Queues with a `limit:` that something consumes (not the dead-letter sink): half full is a backlog.
+        var backlogQueues: [BacklogQueue]
+        /// Regex of the queues bound to a dead-letter exchange: anything in them is a message that failed.
+        var deadLetterQueues: String
     }
+
+    struct BacklogQueue { var name: String; var threshold: Int; var limit: Int }
 
     func environments() -> [String] {
         guard let service = schema.deployment.monitoring.flatMap({ schema.deployment.service(named: $0.prometheus.value) }) else { return [] }
@@ -55,8 +61,22 @@ struct PrometheusRenderer: DeploymentComponentRenderer {
             smsSilence: TemplateValues.duration(monitoring.smsSilenceSeconds),
             panelFor: TemplateValues.duration(monitoring.panelDisconnectedSeconds),
             backendFor: TemplateValues.duration(monitoring.backendNotReadySeconds), backendJob: upstream, relayJob: relay,
-            loginPerMinute: monitoring.loginRefusalsPerMinute, loginFor: TemplateValues.duration(monitoring.loginRefusalsForSeconds)))))
+            loginPerMinute: monitoring.loginRefusalsPerMinute, loginFor: TemplateValues.duration(monitoring.loginRefusalsForSeconds),
+            backlogQueues: backlogQueues(), deadLetterQueues: deadLetterQueues().joined(separator: "|")))))
         return files
+    }
+
+    func deadLetterQueues() -> [String] {
+        let sinks = Set(schema.queues.compactMap { $0.deadLetterExchange?.value })
+        return schema.queues.filter { queue in queue.bindings.contains { sinks.contains($0.exchange.value) } }.map(\.name)
+    }
+
+    func backlogQueues() -> [BacklogQueue] {
+        let sinks = Set(deadLetterQueues())
+        return schema.queues.compactMap { queue in
+            guard let limit = queue.limit?.messages.value, !sinks.contains(queue.name), !queue.perInstance else { return nil }
+            return BacklogQueue(name: queue.name, threshold: limit / 2, limit: limit)
+        }
     }
 
     func wire(into wiring: inout ComposeWiring) {

@@ -18,6 +18,7 @@ struct RabbitMQRenderer: DeploymentComponentRenderer {
     struct Exchange { var name: String; var type: String }
     struct Queue { var name: String; var arguments: [Argument]; var hasArguments: Bool }
     struct Binding { var source: String; var destination: String; var routingKey: String }
+    struct Policy { var name: String; var pattern: String; var maxLength: Int; var overflow: String }
 
     struct DefinitionsView {
         var generated: String
@@ -25,6 +26,9 @@ struct RabbitMQRenderer: DeploymentComponentRenderer {
         var exchanges: [Exchange]
         var queues: [Queue]
         var bindings: [Binding]
+        /// `limit:` of schema/queues.yaml as policies: an operator can change them at run time, and unlike queue
+        /// arguments they do not conflict with a queue declared before.
+        var policies: [Policy]
     }
 
     struct ConfigView {
@@ -120,7 +124,12 @@ struct RabbitMQRenderer: DeploymentComponentRenderer {
         let bindings = schema.queues.filter { !$0.perInstance }.flatMap { queue in
             queue.bindings.map { Binding(source: $0.exchange.value, destination: queue.name, routingKey: $0.routingKey) }
         }
+        let policies = schema.queues.compactMap { queue -> Policy? in
+            guard let limit = queue.limit, !queue.perInstance else { return nil }
+            let pattern = "^" + queue.name.replacingOccurrences(of: ".", with: "\\\\.") + "$"
+            return Policy(name: "stam-limit-\(queue.name)", pattern: pattern, maxLength: limit.messages.value, overflow: limit.overflow.rawValue)
+        }
         return DefinitionsView(generated: GeneratedFile.jsonHeaderText(source: "schema/queues.yaml and schema/deployment.yaml"),
-                               vhost: settings.vhost, exchanges: exchanges, queues: queues, bindings: bindings)
+                               vhost: settings.vhost, exchanges: exchanges, queues: queues, bindings: bindings, policies: policies)
     }
 }
