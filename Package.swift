@@ -256,7 +256,7 @@ let package = Package(
             name: "WorkerTests",
             dependencies: [
                 "Worker", "Generated", "Satel", "Redis", "Leases", "Database", "Outbox", "Messaging", "Persistence",
-                "StamCore", "LocalStack", "MigrationSupport", "TestSupport",
+                "StamCore", "LocalStack", "MigrationSupport", "TestSupport", "SmsIngest",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -329,7 +329,7 @@ let package = Package(
         .target(
             name: "SmsIngest",
             dependencies: [
-                "Generated", "Outbox", "Messaging", "StamCore",
+                "Generated", "Outbox", "Messaging", "StamCore", "Database",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -5,7 +5,7 @@ import StamCore
 /// What this build of stam was generated from.
 public enum StamSchema {
     /// SHA-256 over the schema files; changes whenever the schema does.
-    public static let fingerprint = "c4975de2b72dc3a81cc42026231e08f70802b60a31ad20596bc9ad76b1d14765"
+    public static let fingerprint = "cfc7270396898e03237669811e8e3420f9a679b6a019cac7769132bb4fa1ce5d"
 
     public static let entityTypes: [any Entity.Type] = [
         Site.self,

@@ -10,7 +10,7 @@ import StamCore
 
 /// The `/api/alarm-notes` routes of `AlarmNote`.
 ///
-/// Declared at schema/entities.yaml:289.
+/// Declared at schema/entities.yaml:290.
 public struct AlarmNoteRoutes: Sendable {
     public let repository: AlarmNoteRepository
 

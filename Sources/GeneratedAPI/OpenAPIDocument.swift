@@ -83,6 +83,12 @@ public enum OpenAPIDocument {
             "format" : "date-time",
             "type" : "string"
           },
+          "reports" : {
+            "description" : "How many reports of one incident this alarm stands for: the panel's event-log record and its GSM module's SMS within a few minutes are one alarm.",
+            "format" : "int32",
+            "readOnly" : true,
+            "type" : "integer"
+          },
           "site_id" : {
             "format" : "uuid",
             "type" : "string"
@@ -136,6 +142,7 @@ public enum OpenAPIDocument {
           "acknowledged_at",
           "taken_at",
           "closed_at",
+          "reports",
           "version"
         ],
         "type" : "object"
@@ -2940,6 +2947,15 @@ public enum OpenAPIDocument {
       },
       "SmsMessage" : {
         "properties" : {
+          "alarm_id" : {
+            "description" : "The alarm it raised, or the open alarm of the same incident it joined.",
+            "format" : "uuid",
+            "readOnly" : true,
+            "type" : [
+              "string",
+              "null"
+            ]
+          },
           "body" : {
             "type" : "string"
           },
@@ -2999,6 +3015,7 @@ public enum OpenAPIDocument {
           "site_id",
           "panel_id",
           "status",
+          "alarm_id",
           "dedup_key"
         ],
         "type" : "object"

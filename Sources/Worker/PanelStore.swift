@@ -71,6 +71,8 @@ struct PanelStore: Sendable {
     }
 
     struct CommitOutcome: Sendable {
+        /// Records that joined an open alarm of the same incident (raised by SMS) instead of raising one.
+        var alarmsJoined = 0
         var eventsStored = 0
         var duplicatesSkipped = 0
         var alarmsRaised = 0
@@ -229,8 +231,19 @@ struct PanelStore: Sendable {
             restore: record.isRestore, description: description, occurredAt: occurredAt), on: connection, logger: logger)
         outcome.outboxRows += 1
         guard let alarm = AlarmClassifier.classify(record) else { return }
-        let alarmID = UUID()
         let zone: Int? = record.eventClass == .zoneAndTamperAlarms ? record.source : nil
+        // The panel's GSM module may have reported the same incident by SMS a moment ago: that alarm takes this
+        // record (its event, zone and partition) instead of a second alarm appearing.
+        try await AlarmCorrelation.lock(panelID: panel.id, on: connection, logger: logger)
+        if let joined = try await AlarmCorrelation.openAlarm(panelID: panel.id, kind: alarm.kind.rawValue, withoutPanelEvent: true,
+                                                             on: connection, logger: logger) {
+            try await AlarmCorrelation.join(alarm: joined, panelEvent: eventID, zone: zone, partition: record.partition,
+                                            on: connection, logger: logger)
+            outcome.alarmsJoined += 1
+            logger.notice("event-log record joined the open alarm of its SMS", metadata: ["alarm_id": "\(joined)", "log_index": "\(index)"])
+            return
+        }
+        let alarmID = UUID()
         try await connection.query("""
             INSERT INTO alarms (id, site_id, panel_id, panel_event_id, kind, priority, state, title, zone_number, partition_number, raised_at)
             VALUES (\(alarmID), \(panel.siteID), \(panel.id), \(eventID), \(alarm.kind.rawValue), \(alarm.priority.rawValue),

@@ -1,3 +1,4 @@
+import Database
 import Foundation
 import Generated
 import Logging
@@ -47,6 +48,8 @@ public enum SmsIngest {
         /// Stored as `ignored`: it matched a pattern, but its sender had raised `senderAlarmLimit` alarms within
         /// `senderAlarmWindow` already.
         case throttled
+        /// From a panel's GSM module, about an incident whose alarm is open: counted on that alarm, none raised.
+        case joinedAlarm
     }
 
     /// Senders whose type of number makes them a number: only these are attributed to a panel or a site. Anyone
@@ -99,6 +102,18 @@ public enum SmsIngest {
             return .alreadyStored
         }
         guard let siteId, let match else { return throttled ? .throttled : .stored }
+        // From a panel's GSM module: the panel's event log (or an earlier SMS) may have raised this incident's alarm
+        // already; the SMS joins it (`AlarmCorrelation`).
+        if let panelId {
+            try await AlarmCorrelation.lock(panelID: panelId, on: connection, logger: logger)
+            if let joined = try await AlarmCorrelation.openAlarm(panelID: panelId, kind: match.kind.rawValue, withoutPanelEvent: false,
+                                                                 on: connection, logger: logger) {
+                try await AlarmCorrelation.join(alarm: joined, on: connection, logger: logger)
+                try await connection.query("UPDATE sms_messages SET alarm_id = \(joined) WHERE id = \(sms.smsId)", logger: logger)
+                logger.notice("SMS joined the open alarm of the same incident", metadata: ["sms_id": "\(sms.smsId)", "alarm_id": "\(joined)"])
+                return .joinedAlarm
+            }
+        }
         let alarmId = UUID()
         let raisedAt = Date()
         let title = String(((match.title.map { "\($0): " } ?? "SMS from \(sms.sender): ") + sms.body).prefix(200))
@@ -109,6 +124,7 @@ public enum SmsIngest {
         try await Outbox.enqueue(AlarmRaised(alarmId: alarmId, siteId: siteId, panelId: panelId, kind: match.kind, priority: match.priority,
                                              title: title, raisedAt: raisedAt),
                                  on: connection, correlationId: delivery.messageId, logger: logger)
+        try await connection.query("UPDATE sms_messages SET alarm_id = \(alarmId) WHERE id = \(sms.smsId)", logger: logger)
         logger.notice("SMS raised an alarm", metadata: ["sms_id": "\(sms.smsId)", "alarm_id": "\(alarmId)", "site_id": "\(siteId)"])
         return .alarmRaised
     }

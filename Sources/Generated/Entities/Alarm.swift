@@ -10,7 +10,7 @@ import StamCore
 /// Declared at schema/entities.yaml:232.
 public struct Alarm: Entity {
     public static let tableName = "alarms"
-    public static let columnNames: [String] = ["id", "site_id", "panel_id", "panel_event_id", "kind", "priority", "state", "title", "zone_number", "partition_number", "assignee_id", "raised_at", "acknowledged_at", "taken_at", "closed_at", "version"]
+    public static let columnNames: [String] = ["id", "site_id", "panel_id", "panel_event_id", "kind", "priority", "state", "title", "zone_number", "partition_number", "assignee_id", "raised_at", "acknowledged_at", "taken_at", "closed_at", "reports", "version"]
 
     /// Declared at schema/entities.yaml:235.
     public var id: UUID
@@ -57,7 +57,12 @@ public struct Alarm: Entity {
     /// Declared at schema/entities.yaml:249.
     public var closedAt: Date?
 
+    /// How many reports of one incident this alarm stands for: the panel's event-log record and its GSM module's SMS within a few minutes are one alarm.
+    ///
     /// Declared at schema/entities.yaml:250.
+    public var reports: Int
+
+    /// Declared at schema/entities.yaml:251.
     public var version: Int
 
     public init(
@@ -76,6 +81,7 @@ public struct Alarm: Entity {
         acknowledgedAt: Date? = nil,
         takenAt: Date? = nil,
         closedAt: Date? = nil,
+        reports: Int = 1,
         version: Int = 1
     ) {
         self.id = id
@@ -93,6 +99,7 @@ public struct Alarm: Entity {
         self.acknowledgedAt = acknowledgedAt
         self.takenAt = takenAt
         self.closedAt = closedAt
+        self.reports = reports
         self.version = version
     }
 
@@ -112,6 +119,7 @@ public struct Alarm: Entity {
         case acknowledgedAt = "acknowledged_at"
         case takenAt = "taken_at"
         case closedAt = "closed_at"
+        case reports
         case version
     }
 }
@@ -139,6 +147,8 @@ extension Alarm: JSONWritable {
         writer.value(self.priority)
         writer.key("raised_at")
         writer.value(self.raisedAt)
+        writer.key("reports")
+        writer.value(self.reports)
         writer.key("site_id")
         writer.value(self.siteId)
         writer.key("state")

@@ -7,24 +7,24 @@ import StamCore
 ///
 /// Table `alarm_notes`.
 ///
-/// Declared at schema/entities.yaml:279.
+/// Declared at schema/entities.yaml:280.
 public struct AlarmNote: Entity {
     public static let tableName = "alarm_notes"
     public static let columnNames: [String] = ["id", "alarm_id", "author_id", "body", "created_at"]
 
-    /// Declared at schema/entities.yaml:282.
+    /// Declared at schema/entities.yaml:283.
     public var id: UUID
 
-    /// Declared at schema/entities.yaml:283.
+    /// Declared at schema/entities.yaml:284.
     public var alarmId: UUID
 
-    /// Declared at schema/entities.yaml:284.
+    /// Declared at schema/entities.yaml:285.
     public var authorId: UUID
 
-    /// Declared at schema/entities.yaml:285.
+    /// Declared at schema/entities.yaml:286.
     public var body: String
 
-    /// Declared at schema/entities.yaml:286.
+    /// Declared at schema/entities.yaml:287.
     public var createdAt: Date
 
     public init(

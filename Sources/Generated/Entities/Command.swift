@@ -7,58 +7,58 @@ import StamCore
 ///
 /// Table `commands`.
 ///
-/// Declared at schema/entities.yaml:357.
+/// Declared at schema/entities.yaml:358.
 public struct Command: Entity {
     public static let tableName = "commands"
     public static let columnNames: [String] = ["id", "panel_id", "kind", "arm_mode", "targets", "status", "result_code", "result_text", "requested_by", "requested_at", "completed_at", "expires_at", "idempotency_key"]
 
-    /// Declared at schema/entities.yaml:360.
+    /// Declared at schema/entities.yaml:361.
     public var id: UUID
 
-    /// Declared at schema/entities.yaml:361.
+    /// Declared at schema/entities.yaml:362.
     public var panelId: UUID
 
-    /// Declared at schema/entities.yaml:362.
+    /// Declared at schema/entities.yaml:363.
     public var kind: CommandKind
 
     /// 0-3 for arm and force_arm.
     ///
-    /// Declared at schema/entities.yaml:363.
+    /// Declared at schema/entities.yaml:364.
     public var armMode: Int?
 
     /// Partition, zone or output numbers the command applies to.
     ///
-    /// Declared at schema/entities.yaml:364.
+    /// Declared at schema/entities.yaml:365.
     public var targets: JSONValue
 
-    /// Declared at schema/entities.yaml:365.
+    /// Declared at schema/entities.yaml:366.
     public var status: CommandStatus
 
     /// The panel's 0xEF result code.
     ///
-    /// Declared at schema/entities.yaml:366.
+    /// Declared at schema/entities.yaml:367.
     public var resultCode: Int?
 
-    /// Declared at schema/entities.yaml:367.
+    /// Declared at schema/entities.yaml:368.
     public var resultText: String?
 
-    /// Declared at schema/entities.yaml:368.
+    /// Declared at schema/entities.yaml:369.
     public var requestedBy: UUID
 
-    /// Declared at schema/entities.yaml:369.
+    /// Declared at schema/entities.yaml:370.
     public var requestedAt: Date
 
-    /// Declared at schema/entities.yaml:370.
+    /// Declared at schema/entities.yaml:371.
     public var completedAt: Date?
 
     /// requested_at + the command's lifetime, both in the database's time (the worker checks it against now()).
     ///
-    /// Declared at schema/entities.yaml:371.
+    /// Declared at schema/entities.yaml:372.
     public var expiresAt: Date
 
     /// The Idempotency-Key the operator's request carried: the same key again returns this command instead of a second one.
     ///
-    /// Declared at schema/entities.yaml:372.
+    /// Declared at schema/entities.yaml:373.
     public var idempotencyKey: String?
 
     public init(

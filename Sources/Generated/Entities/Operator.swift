@@ -7,43 +7,43 @@ import StamCore
 ///
 /// Table `operators`.
 ///
-/// Declared at schema/entities.yaml:294.
+/// Declared at schema/entities.yaml:295.
 public struct Operator: Entity {
     public static let tableName = "operators"
     public static let columnNames: [String] = ["id", "login", "display_name", "password_hash", "role", "active", "last_login_at", "password_changed_at", "version", "created_at"]
 
-    /// Declared at schema/entities.yaml:304.
+    /// Declared at schema/entities.yaml:305.
     public var id: UUID
 
-    /// Declared at schema/entities.yaml:305.
+    /// Declared at schema/entities.yaml:306.
     public var login: String
 
-    /// Declared at schema/entities.yaml:306.
+    /// Declared at schema/entities.yaml:307.
     public var displayName: String
 
     /// bcrypt hash, set by `stam user add` or the set_password action; null until then (no login). Never returned by the API.
     ///
-    /// Declared at schema/entities.yaml:307.
+    /// Declared at schema/entities.yaml:308.
     public var passwordHash: Secret?
 
-    /// Declared at schema/entities.yaml:308.
+    /// Declared at schema/entities.yaml:309.
     public var role: OperatorRole
 
-    /// Declared at schema/entities.yaml:309.
+    /// Declared at schema/entities.yaml:310.
     public var active: Bool
 
-    /// Declared at schema/entities.yaml:310.
+    /// Declared at schema/entities.yaml:311.
     public var lastLoginAt: Date?
 
     /// When the password was last set; sessions that began before it are no longer valid.
     ///
-    /// Declared at schema/entities.yaml:311.
+    /// Declared at schema/entities.yaml:312.
     public var passwordChangedAt: Date?
 
-    /// Declared at schema/entities.yaml:312.
+    /// Declared at schema/entities.yaml:313.
     public var version: Int
 
-    /// Declared at schema/entities.yaml:313.
+    /// Declared at schema/entities.yaml:314.
     public var createdAt: Date
 
     public init(

@@ -7,45 +7,45 @@ import StamCore
 ///
 /// Table `operator_sessions`.
 ///
-/// Declared at schema/entities.yaml:329.
+/// Declared at schema/entities.yaml:330.
 public struct OperatorSession: Entity {
     public static let tableName = "operator_sessions"
     public static let columnNames: [String] = ["id", "operator_id", "role", "address", "user_agent", "created_at", "expires_at", "revoked_at", "revoked_reason", "version"]
 
-    /// Declared at schema/entities.yaml:335.
+    /// Declared at schema/entities.yaml:336.
     public var id: UUID
 
-    /// Declared at schema/entities.yaml:336.
+    /// Declared at schema/entities.yaml:337.
     public var operatorId: UUID
 
     /// The role the session was opened with; a role change ends it.
     ///
-    /// Declared at schema/entities.yaml:337.
+    /// Declared at schema/entities.yaml:338.
     public var role: OperatorRole
 
     /// The client's address (behind a trusted proxy, the one it reports).
     ///
-    /// Declared at schema/entities.yaml:338.
+    /// Declared at schema/entities.yaml:339.
     public var address: String?
 
-    /// Declared at schema/entities.yaml:339.
+    /// Declared at schema/entities.yaml:340.
     public var userAgent: String?
 
-    /// Declared at schema/entities.yaml:340.
+    /// Declared at schema/entities.yaml:341.
     public var createdAt: Date
 
-    /// Declared at schema/entities.yaml:341.
+    /// Declared at schema/entities.yaml:342.
     public var expiresAt: Date
 
-    /// Declared at schema/entities.yaml:342.
+    /// Declared at schema/entities.yaml:343.
     public var revokedAt: Date?
 
     /// logout, or revoked by an admin.
     ///
-    /// Declared at schema/entities.yaml:343.
+    /// Declared at schema/entities.yaml:344.
     public var revokedReason: String?
 
-    /// Declared at schema/entities.yaml:344.
+    /// Declared at schema/entities.yaml:345.
     public var version: Int
 
     public init(

@@ -7,42 +7,47 @@ import StamCore
 ///
 /// Table `sms_messages`.
 ///
-/// Declared at schema/entities.yaml:381.
+/// Declared at schema/entities.yaml:382.
 public struct SmsMessage: Entity {
     public static let tableName = "sms_messages"
-    public static let columnNames: [String] = ["id", "sender", "body", "sent_at", "received_at", "site_id", "panel_id", "status", "dedup_key"]
-
-    /// Declared at schema/entities.yaml:384.
-    public var id: UUID
+    public static let columnNames: [String] = ["id", "sender", "body", "sent_at", "received_at", "site_id", "panel_id", "status", "alarm_id", "dedup_key"]
 
     /// Declared at schema/entities.yaml:385.
-    public var sender: String
+    public var id: UUID
 
     /// Declared at schema/entities.yaml:386.
+    public var sender: String
+
+    /// Declared at schema/entities.yaml:387.
     public var body: String
 
     /// Service-centre time stamp from the PDU.
     ///
-    /// Declared at schema/entities.yaml:387.
+    /// Declared at schema/entities.yaml:388.
     public var sentAt: Date
 
-    /// Declared at schema/entities.yaml:388.
+    /// Declared at schema/entities.yaml:389.
     public var receivedAt: Date
 
-    /// Declared at schema/entities.yaml:389.
+    /// Declared at schema/entities.yaml:390.
     public var siteId: UUID?
 
     /// The panel whose GSM module sent it (sim_phone), if any.
     ///
-    /// Declared at schema/entities.yaml:390.
+    /// Declared at schema/entities.yaml:391.
     public var panelId: UUID?
 
-    /// Declared at schema/entities.yaml:391.
+    /// Declared at schema/entities.yaml:392.
     public var status: SmsStatus
+
+    /// The alarm it raised, or the open alarm of the same incident it joined.
+    ///
+    /// Declared at schema/entities.yaml:393.
+    public var alarmId: UUID?
 
     /// Sender, time stamp and reference; repeats of one message collapse.
     ///
-    /// Declared at schema/entities.yaml:392.
+    /// Declared at schema/entities.yaml:394.
     public var dedupKey: String
 
     public init(
@@ -54,6 +59,7 @@ public struct SmsMessage: Entity {
         siteId: UUID? = nil,
         panelId: UUID? = nil,
         status: SmsStatus = .received,
+        alarmId: UUID? = nil,
         dedupKey: String
     ) {
         self.id = id
@@ -64,6 +70,7 @@ public struct SmsMessage: Entity {
         self.siteId = siteId
         self.panelId = panelId
         self.status = status
+        self.alarmId = alarmId
         self.dedupKey = dedupKey
     }
 
@@ -76,6 +83,7 @@ public struct SmsMessage: Entity {
         case siteId = "site_id"
         case panelId = "panel_id"
         case status
+        case alarmId = "alarm_id"
         case dedupKey = "dedup_key"
     }
 }
@@ -83,6 +91,8 @@ public struct SmsMessage: Entity {
 extension SmsMessage: JSONWritable {
     public func writeJSON(to writer: inout JSONWriter) {
         writer.beginObject()
+        writer.key("alarm_id")
+        if let value = self.alarmId { writer.value(value) } else { writer.null() }
         writer.key("body")
         writer.value(self.body)
         writer.key("dedup_key")

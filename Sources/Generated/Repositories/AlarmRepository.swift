@@ -14,7 +14,7 @@ public struct AlarmRepository: Sendable {
     public init(context: DatabaseContext) { self.context = context }
 
     static let table = "alarms"
-    static let columns = "\"id\", \"site_id\", \"panel_id\", \"panel_event_id\", \"kind\", \"priority\", \"state\", \"title\", \"zone_number\", \"partition_number\", \"assignee_id\", \"raised_at\", \"acknowledged_at\", \"taken_at\", \"closed_at\", \"version\""
+    static let columns = "\"id\", \"site_id\", \"panel_id\", \"panel_event_id\", \"kind\", \"priority\", \"state\", \"title\", \"zone_number\", \"partition_number\", \"assignee_id\", \"raised_at\", \"acknowledged_at\", \"taken_at\", \"closed_at\", \"reports\", \"version\""
 
     /// Equality filters from `api.filters`, bounds from `api.ranges` (from inclusive, to exclusive); a nil property does not filter.
     public struct Filter: Sendable, Hashable {
@@ -88,9 +88,10 @@ public struct AlarmRepository: Sendable {
             binds.add(value.acknowledgedAt),
             binds.add(value.takenAt),
             binds.add(value.closedAt),
+            binds.add(value.reports),
             binds.add(value.version),
         ]
-        let sql = "INSERT INTO \"alarms\" (\"id\", \"site_id\", \"panel_id\", \"panel_event_id\", \"kind\", \"priority\", \"state\", \"title\", \"zone_number\", \"partition_number\", \"assignee_id\", \"raised_at\", \"acknowledged_at\", \"taken_at\", \"closed_at\", \"version\") VALUES (\(values.joined(separator: ", "))) RETURNING \(Self.columns)"
+        let sql = "INSERT INTO \"alarms\" (\"id\", \"site_id\", \"panel_id\", \"panel_event_id\", \"kind\", \"priority\", \"state\", \"title\", \"zone_number\", \"partition_number\", \"assignee_id\", \"raised_at\", \"acknowledged_at\", \"taken_at\", \"closed_at\", \"reports\", \"version\") VALUES (\(values.joined(separator: ", "))) RETURNING \(Self.columns)"
         let rows = try await context.rows(binds.query(sql), on: connection)
         return try Self.decode(rows[0], context: context)
     }
@@ -106,6 +107,39 @@ public struct AlarmRepository: Sendable {
     ///
     /// Optimistic concurrency: the stored `version` must equal `value.version` (the version the caller read); it is incremented. Throws `versionConflict` when another writer came first, `notFound` when the row is gone.
     public func update(_ value: Alarm, on connection: PostgresConnection? = nil) async throws -> Alarm {
+        var binds = SQLBinds()
+        let assignments = [
+            "\"site_id\" = \(binds.add(value.siteId))",
+            "\"panel_id\" = \(binds.add(value.panelId))",
+            "\"panel_event_id\" = \(binds.add(value.panelEventId))",
+            "\"kind\" = \(binds.add(enumValue: value.kind))",
+            "\"priority\" = \(binds.add(enumValue: value.priority))",
+            "\"state\" = \(binds.add(enumValue: value.state))",
+            "\"title\" = \(binds.add(value.title))",
+            "\"zone_number\" = \(binds.add(value.zoneNumber))",
+            "\"partition_number\" = \(binds.add(value.partitionNumber))",
+            "\"assignee_id\" = \(binds.add(value.assigneeId))",
+            "\"raised_at\" = \(binds.add(value.raisedAt))",
+            "\"acknowledged_at\" = \(binds.add(value.acknowledgedAt))",
+            "\"taken_at\" = \(binds.add(value.takenAt))",
+            "\"closed_at\" = \(binds.add(value.closedAt))",
+            "\"reports\" = \(binds.add(value.reports))",
+            "\"version\" = \"version\" + 1",
+        ]
+        let sql = "UPDATE \"alarms\" SET \(assignments.joined(separator: ", ")) WHERE \"id\" = \(binds.add(value.id)) AND \"version\" = \(binds.add(value.version)) RETURNING \(Self.columns)"
+        if let row = try await context.rows(binds.query(sql), on: connection).first {
+            return try Self.decode(row, context: context)
+        }
+        if try await find(id: value.id, on: connection) != nil {
+            throw RepositoryError(code: .versionConflict, message: "\(Self.table) \(value.id) changed since version \(value.version); read it again")
+        }
+        throw RepositoryError(code: .notFound, message: "\(Self.table) \(value.id) does not exist")
+    }
+
+    /// Writes the columns the API may change (not the `readonly:` ones, which keep their stored values), not the primary key or `created_at`.
+    ///
+    /// Optimistic concurrency: the stored `version` must equal `value.version` (the version the caller read); it is incremented. Throws `versionConflict` when another writer came first, `notFound` when the row is gone.
+    public func updateEditable(_ value: Alarm, on connection: PostgresConnection? = nil) async throws -> Alarm {
         var binds = SQLBinds()
         let assignments = [
             "\"site_id\" = \(binds.add(value.siteId))",
@@ -202,6 +236,7 @@ public struct AlarmRepository: Sendable {
         let acknowledgedAt = try reader.readOptional(Date.self)
         let takenAt = try reader.readOptional(Date.self)
         let closedAt = try reader.readOptional(Date.self)
+        let reports = try reader.read(Int.self)
         let version = try reader.read(Int.self)
         return Alarm(
             id: id,
@@ -219,6 +254,7 @@ public struct AlarmRepository: Sendable {
             acknowledgedAt: acknowledgedAt,
             takenAt: takenAt,
             closedAt: closedAt,
+            reports: reports,
             version: version
         )
     }

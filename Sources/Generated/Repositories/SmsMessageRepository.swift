@@ -7,14 +7,14 @@ import StamCore
 
 /// Data access for `SmsMessage` (table `sms_messages`): insert, find, update, delete and keyset-paginated lists. Pass a transaction's connection as `on:` to take part in it.
 ///
-/// Declared at schema/entities.yaml:381.
+/// Declared at schema/entities.yaml:382.
 public struct SmsMessageRepository: Sendable {
     public let context: DatabaseContext
 
     public init(context: DatabaseContext) { self.context = context }
 
     static let table = "sms_messages"
-    static let columns = "\"id\", \"sender\", \"body\", \"sent_at\", \"received_at\", \"site_id\", \"panel_id\", \"status\", \"dedup_key\""
+    static let columns = "\"id\", \"sender\", \"body\", \"sent_at\", \"received_at\", \"site_id\", \"panel_id\", \"status\", \"alarm_id\", \"dedup_key\""
 
     /// Equality filters from `api.filters`, bounds from `api.ranges` (from inclusive, to exclusive); a nil property does not filter.
     public struct Filter: Sendable, Hashable {
@@ -69,9 +69,10 @@ public struct SmsMessageRepository: Sendable {
             binds.add(value.siteId),
             binds.add(value.panelId),
             binds.add(enumValue: value.status),
+            binds.add(value.alarmId),
             binds.add(value.dedupKey),
         ]
-        let sql = "INSERT INTO \"sms_messages\" (\"id\", \"sender\", \"body\", \"sent_at\", \"received_at\", \"site_id\", \"panel_id\", \"status\", \"dedup_key\") VALUES (\(values.joined(separator: ", "))) RETURNING \(Self.columns)"
+        let sql = "INSERT INTO \"sms_messages\" (\"id\", \"sender\", \"body\", \"sent_at\", \"received_at\", \"site_id\", \"panel_id\", \"status\", \"alarm_id\", \"dedup_key\") VALUES (\(values.joined(separator: ", "))) RETURNING \(Self.columns)"
         let rows = try await context.rows(binds.query(sql), on: connection)
         return try Self.decode(rows[0], context: context)
     }
@@ -85,6 +86,27 @@ public struct SmsMessageRepository: Sendable {
 
     /// Writes every column but the primary key and `created_at`. Throws `notFound` when the row is gone.
     public func update(_ value: SmsMessage, on connection: PostgresConnection? = nil) async throws -> SmsMessage {
+        var binds = SQLBinds()
+        let assignments = [
+            "\"sender\" = \(binds.add(value.sender))",
+            "\"body\" = \(binds.add(value.body))",
+            "\"sent_at\" = \(binds.add(value.sentAt))",
+            "\"received_at\" = \(binds.add(value.receivedAt))",
+            "\"site_id\" = \(binds.add(value.siteId))",
+            "\"panel_id\" = \(binds.add(value.panelId))",
+            "\"status\" = \(binds.add(enumValue: value.status))",
+            "\"alarm_id\" = \(binds.add(value.alarmId))",
+            "\"dedup_key\" = \(binds.add(value.dedupKey))",
+        ]
+        let sql = "UPDATE \"sms_messages\" SET \(assignments.joined(separator: ", ")) WHERE \"id\" = \(binds.add(value.id)) RETURNING \(Self.columns)"
+        if let row = try await context.rows(binds.query(sql), on: connection).first {
+            return try Self.decode(row, context: context)
+        }
+        throw RepositoryError(code: .notFound, message: "\(Self.table) \(value.id) does not exist")
+    }
+
+    /// Writes the columns the API may change (not the `readonly:` ones, which keep their stored values), not the primary key or `created_at`. Throws `notFound` when the row is gone.
+    public func updateEditable(_ value: SmsMessage, on connection: PostgresConnection? = nil) async throws -> SmsMessage {
         var binds = SQLBinds()
         let assignments = [
             "\"sender\" = \(binds.add(value.sender))",
@@ -160,6 +182,7 @@ public struct SmsMessageRepository: Sendable {
         let siteId = try reader.readOptional(UUID.self)
         let panelId = try reader.readOptional(UUID.self)
         let status = try reader.readEnum(SmsStatus.self)
+        let alarmId = try reader.readOptional(UUID.self)
         let dedupKey = try reader.read(String.self)
         return SmsMessage(
             id: id,
@@ -170,6 +193,7 @@ public struct SmsMessageRepository: Sendable {
             siteId: siteId,
             panelId: panelId,
             status: status,
+            alarmId: alarmId,
             dedupKey: dedupKey
         )
     }
