@@ -5,7 +5,7 @@ import StamCore
 /// What this build of stam was generated from.
 public enum StamSchema {
     /// SHA-256 over the schema files; changes whenever the schema does.
-    public static let fingerprint = "cfc7270396898e03237669811e8e3420f9a679b6a019cac7769132bb4fa1ce5d"
+    public static let fingerprint = "f85a0eaaf10cb9d8f18a93a338250dcc04bc45953b87ed9817f858a416172f7f"
 
     public static let entityTypes: [any Entity.Type] = [
         Site.self,

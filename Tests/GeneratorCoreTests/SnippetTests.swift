@@ -208,7 +208,10 @@ import Testing
         let paths = try #require(document["paths"] as? [String: [String: [String: Any]]])
         let arm = try #require(paths["/api/panels/{id}/arm"]?["post"])
         let armResponses = try #require(arm["responses"] as? [String: Any])
-        #expect(Set(armResponses.keys) == ["202", "400", "401", "403", "404", "413", "422", "500", "503"])
+        // 409: the Idempotency-Key every 202 action takes was used for another request.
+        #expect(Set(armResponses.keys) == ["202", "400", "401", "403", "404", "409", "413", "422", "500", "503"])
+        let armParameters = try #require(arm["parameters"] as? [[String: Any]])
+        #expect(armParameters.contains { $0["name"] as? String == "Idempotency-Key" && $0["in"] as? String == "header" })
         let reset = try #require(paths["/api/panels/{id}/reset"]?["post"])
         #expect(reset["requestBody"] == nil)
         #expect(Set(try #require(reset["responses"] as? [String: Any]).keys) == ["204", "401", "403", "404", "409", "500", "503"])

@@ -10,8 +10,9 @@ import Worker
 
 extension WorkerEndToEndTests {
     /// Inserts a command row and publishes its CommandRequested as the relay would.
+    /// - Parameter deliveries: how often the one message is published (more than once: a redelivery, same message id).
     func request(_ fixture: WorkerFixture, panel: UUID, kind: CommandKind, targets: [Int], armMode: Int? = nil,
-                 expiresIn seconds: Int = 60) async throws -> UUID {
+                 expiresIn seconds: Int = 60, deliveries: Int = 1) async throws -> UUID {
         let operatorID = UUID()
         let commandID = UUID()
         try await fixture.execute("""
@@ -28,9 +29,10 @@ extension WorkerEndToEndTests {
                                      targets: .array(targets.map { .number(Double($0)) }), requestedBy: operatorID,
                                      expiresAt: Date().addingTimeInterval(Double(seconds)))
         let publisher = Publisher(configuration: fixture.stack.amqpConfiguration, topology: StamTopology.messaging, logger: fixture.logger)
-        _ = try await publisher.publish([OutgoingMessage(
+        let message = OutgoingMessage(
             exchange: CommandRequested.exchange, routingKey: CommandRequested.routingKey, messageId: UUID().uuidString,
-            type: CommandRequested.eventName, timestamp: Date(), body: Array(try JSONEncoder().encode(event)))])
+            type: CommandRequested.eventName, timestamp: Date(), body: Array(try JSONEncoder().encode(event)))
+        _ = try await publisher.publish(Array(repeating: message, count: deliveries))
         await publisher.close()
         return commandID
     }
@@ -81,6 +83,28 @@ extension WorkerEndToEndTests {
         }
         #expect(try await fixture.int("SELECT count(*)::int FROM outbox WHERE event_name = 'CommandCompleted'") == 4)
         #expect(try await fixture.int("SELECT count(*)::int FROM processed_messages WHERE consumer = 'worker.commands'") == 4)
+    }
+
+    /// docs/RELIABILITY.md, `worker.commands` duplicate delivery: the message that wakes the worker arrives twice
+    /// (same message id); the command runs once on the panel (a switch of an output toggles it once).
+    @Test func aCommandDeliveredTwiceRunsOnce() async throws {
+        let fixture = try await WorkerFixture.make(panels: 1)
+        defer { Task { await fixture.stop() } }
+        let panelID = fixture.panelIDs[0]
+        let simulated = try #require(fixture.simulator.panels.first)
+        try await fixture.withWorker { _ in
+            try await fixture.waitUntilAllConnected()
+            #expect(try await simulated.inspect { !$0.bitmaps[.outputsState]!.contains(1) })
+            let command = try await request(fixture, panel: panelID, kind: .outputsSwitch, targets: [1], deliveries: 2)
+            try await eventually("the command done") { try await status(fixture, command).hasPrefix("succeeded") }
+            try await eventually("both deliveries consumed") {
+                try await fixture.int("SELECT count(*)::int FROM processed_messages WHERE consumer = 'worker.commands'") == 1
+                    && fixture.stack.rabbitmq.ctl(["list_queues", "-p", fixture.stack.rabbitmq.virtualHost, "--no-table-headers", "name", "messages"]).contains("worker.commands\t0")
+            }
+            try await Task.sleep(for: .seconds(1))
+        }
+        #expect(try await simulated.inspect { $0.bitmaps[.outputsState]!.contains(1) })
+        #expect(try await fixture.int("SELECT count(*)::int FROM outbox WHERE event_name = 'CommandCompleted'") == 1)
     }
 
     /// A worker whose lease has passed to another without its noticing (here: the panel row carries a newer

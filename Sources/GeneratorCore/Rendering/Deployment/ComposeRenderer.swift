@@ -163,6 +163,13 @@ struct ComposeRenderer {
         if dockerfile != nil || deployment.image(named: service.image.value)?.dockerfile != nil {
             variables.append(.init(name: "STAM_INSTANCE", value: TemplateValues.quoted(instance)))
         }
+        // A network with a site subnet of its own is the panel VLAN: a stam service on it keeps its HTTP port
+        // (/readyz, /metrics) off that network (issue 18). The subnet is the network's compose variable.
+        let vlans = service.networks.compactMap { name in deployment.networks.first { $0.name == name.value } }
+            .compactMap { network in network.subnet.map { TemplateValues.variable("\(network.variablePrefix)_SUBNET", default: $0) } }
+        if !vlans.isEmpty, service.port(named: "metrics") != nil {
+            variables.append(.init(name: "STAM_HTTP_NOT_ON", value: TemplateValues.quoted(vlans.joined(separator: ","))))
+        }
         // The proxy's upstream believes the client address the proxy reports (X-Real-IP), and only the proxy's:
         // the backend resolves these names (docs/SECURITY.md, login throttling).
         if let proxy = deployment.proxy, proxy.upstream.service.value == service.name,
