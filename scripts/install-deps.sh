@@ -23,6 +23,7 @@ packages=(
   rsync                                # the backup job's NAS copy
   curl                                 # health checks of the servers the deployment tests start
   wget                                 # nginx's compose health check (make run ENV=prod runs it as written)
+  gcc libc6-dev                        # the tests' fake wall clock for child processes (Tests/TestSupport/FakeClock.swift)
   iproute2                             # ip: the prod stack's and the namespace tests' container network
   python3 python3-pip                  # scripts/install-python-tools.sh (Patroni from PyPI)
   # The web console (Sources/Backend/Console) is tested in a real browser (Tests/RuntimeTests/ConsoleBrowserTests).

@@ -37,6 +37,9 @@ final class CommandExecutor: Sendable {
     /// Each database step of a command is bounded (`DatabaseDeadline`): a database that went silent must not hold
     /// the executor, nor a graceful shutdown behind it.
     private let databaseTimeout: Duration
+    /// The executor asks PostgreSQL every `interval` whatever its panels do, so it is the worker's probe of the
+    /// database: failing for this long, the worker gives all its panels up (see `run`).
+    private let databaseOutageLimit: Duration
     /// How long after its expiry a `sent` command without a result is given up as "outcome unknown": longer than
     /// a panel answer plus the result's write can take.
     private let unknownOutcomeGrace: Duration
@@ -44,8 +47,10 @@ final class CommandExecutor: Sendable {
     private let pending = Mutex(false)
 
     init(client: PostgresClient, repositories: Repositories, outbox: OutboxNotifier, metrics: WorkerMetrics, interval: Duration,
-         databaseTimeout: Duration, unknownOutcomeGrace: Duration, logger: Logger, sessions: @escaping @Sendable () -> [UUID: PanelSession]) {
+         databaseTimeout: Duration, databaseOutageLimit: Duration, unknownOutcomeGrace: Duration, logger: Logger,
+         sessions: @escaping @Sendable () -> [UUID: PanelSession]) {
         self.databaseTimeout = databaseTimeout
+        self.databaseOutageLimit = databaseOutageLimit
         self.unknownOutcomeGrace = unknownOutcomeGrace
         self.client = client
         self.repositories = repositories
@@ -58,13 +63,29 @@ final class CommandExecutor: Sendable {
 
     func wake() { pending.withLock { $0 = true } }
 
+    /// Sweeps until shut down. A worker cut off from PostgreSQL whose panels are quiet writes nothing, so its
+    /// sessions never notice the outage and keep their leases, while the commands of their panels wait for it
+    /// until they expire. The sweep fails instead: failing for `databaseOutageLimit`, it gives every panel up, and
+    /// a worker that reaches the database takes them and runs their commands.
     func run() async {
+        var failingSince: ContinuousClock.Instant?
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
                 try await expireOverdue()
                 try await sweep()
+                failingSince = nil
             } catch {
                 logger.warning("command sweep failed", metadata: ["error": "\(error)"])
+                let now = ContinuousClock.now
+                let since = failingSince ?? now
+                failingSince = since
+                if now - since >= databaseOutageLimit, !Task.isShuttingDownGracefully {
+                    let owned = sessions()
+                    logger.error("the database has been unreachable too long; giving every panel to another worker",
+                                 metadata: ["failing_for": "\(now - since)", "panels": "\(owned.count)"])
+                    for session in owned.values { await session.relinquish() }
+                    failingSince = nil
+                }
             }
             let deadline = ContinuousClock.now + interval
             while ContinuousClock.now < deadline && !Task.isCancelled && !Task.isShuttingDownGracefully {

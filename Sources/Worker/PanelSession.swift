@@ -1,3 +1,4 @@
+import Database
 import Foundation
 import Generated
 import Leases
@@ -136,6 +137,11 @@ final class PanelSession: Sendable {
         guard now - since >= context.configuration.databaseOutageLimit else { return }
         logger.error("the database has been unreachable for this panel too long; giving the panel to another worker",
                      metadata: ["failing_for": "\(now - since)"])
+        await relinquish()
+    }
+
+    /// Closes the panel link and gives the lease up, so another worker takes the panel.
+    func relinquish() async {
         stop()
         await context.relinquish(panelID, fencingToken)
     }

@@ -113,14 +113,13 @@ struct PanelStore: Sendable {
                     panelId: panel.id, panelEventId: id, source: .connection, logIndex: nil, eventCode: nil, restore: false,
                     description: "event log gap", occurredAt: now), on: connection, logger: logger)
                 let alarmID = UUID()
-                try await connection.query("""
-                    INSERT INTO alarms (id, site_id, panel_id, panel_event_id, kind, priority, state, title, raised_at)
-                    VALUES (\(alarmID), \(panel.siteID), \(panel.id), \(id), \(AlarmKind.technical.rawValue), \(AlarmPriority.high.rawValue),
-                            \(AlarmState.new.rawValue), \(Self.gapTitle), \(now))
-                    """, logger: logger)
+                let raisedAt = try await AlarmCorrelation.raise(
+                    id: alarmID, siteID: panel.siteID, panelID: panel.id, panelEventID: id, kind: AlarmKind.technical.rawValue,
+                    priority: AlarmPriority.high.rawValue, state: AlarmState.new.rawValue, title: Self.gapTitle,
+                    on: connection, logger: logger)
                 try await Outbox.enqueue(AlarmRaised(
                     alarmId: alarmID, siteId: panel.siteID, panelId: panel.id, kind: .technical, priority: .high,
-                    title: Self.gapTitle, zoneNumber: nil, partitionNumber: nil, raisedAt: now), on: connection, logger: logger)
+                    title: Self.gapTitle, zoneNumber: nil, partitionNumber: nil, raisedAt: raisedAt), on: connection, logger: logger)
                 outcome.alarmsRaised += 1
                 outcome.outboxRows += 2
             }
@@ -244,14 +243,13 @@ struct PanelStore: Sendable {
             return
         }
         let alarmID = UUID()
-        try await connection.query("""
-            INSERT INTO alarms (id, site_id, panel_id, panel_event_id, kind, priority, state, title, zone_number, partition_number, raised_at)
-            VALUES (\(alarmID), \(panel.siteID), \(panel.id), \(eventID), \(alarm.kind.rawValue), \(alarm.priority.rawValue),
-                    \(AlarmState.new.rawValue), \(alarm.title), \(zone), \(record.partition), \(now))
-            """, logger: logger)
+        let raisedAt = try await AlarmCorrelation.raise(
+            id: alarmID, siteID: panel.siteID, panelID: panel.id, panelEventID: eventID, kind: alarm.kind.rawValue,
+            priority: alarm.priority.rawValue, state: AlarmState.new.rawValue, title: alarm.title, zone: zone, partition: record.partition,
+            on: connection, logger: logger)
         try await Outbox.enqueue(AlarmRaised(
             alarmId: alarmID, siteId: panel.siteID, panelId: panel.id, kind: alarm.kind, priority: alarm.priority,
-            title: alarm.title, zoneNumber: zone, partitionNumber: record.partition, raisedAt: now), on: connection, logger: logger)
+            title: alarm.title, zoneNumber: zone, partitionNumber: record.partition, raisedAt: raisedAt), on: connection, logger: logger)
         outcome.alarmsRaised += 1
         outcome.outboxRows += 1
     }

@@ -130,6 +130,7 @@ public final class StamWorker: Service, Sendable {
             let executor = CommandExecutor(client: postgres, repositories: repositories, outbox: outbox, metrics: metrics,
                                            interval: configuration.commandSweepInterval,
                                            databaseTimeout: configuration.databaseWriteTimeout,
+                                           databaseOutageLimit: configuration.databaseOutageLimit,
                                            unknownOutcomeGrace: configuration.unknownOutcomeGrace, logger: logger,
                                            sessions: { sessions.withLockedValue { $0 } })
             let context = WorkerContext(

@@ -10,6 +10,11 @@ struct DurationArgument: ExpressibleByArgument, Sendable, CustomStringConvertibl
         text = "\(days)d"
     }
 
+    init(seconds: Int) {
+        duration = .seconds(seconds)
+        text = "\(seconds)s"
+    }
+
     init?(argument: String) {
         let units: [Character: Int] = ["s": 1, "m": 60, "h": 3600, "d": 86_400]
         var number = Substring(argument)

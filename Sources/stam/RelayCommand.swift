@@ -31,6 +31,9 @@ struct RelayCommand: AsyncParsableCommand {
     @Option(help: "Rows per batch (one transaction, one confirm round).")
     var batchSize = 500
 
+    @Option(help: "Longest a batch may take, claim to commit; a relay paused or cut off mid-batch frees its panels after it.")
+    var batchTimeout = DurationArgument(seconds: 30)
+
     /// The relay's `ports.metrics` in schema/deployment.yaml (outbox-relay), which the generated
     /// deploy/generated/prometheus/prometheus.yml scrapes (`outbox-relay-N:9100`) and the compose health check
     /// asks for /readyz.
@@ -80,7 +83,7 @@ struct RelayCommand: AsyncParsableCommand {
         let retention = OutboxPruner.Configuration(outboxRetention: outboxRetention.duration,
                                                    processedMessagesRetention: processedMessagesRetention.duration)
         let relay = OutboxRelay(
-            configuration: .init(instance: name, batchSize: batchSize, retention: retention),
+            configuration: .init(instance: name, batchSize: batchSize, retention: retention, batchTimeout: batchTimeout.duration),
             database: database.connectionConfiguration,
             listenDatabases: listenDatabases.isEmpty ? nil : listenDatabases,
             publisher: publisher,

@@ -55,7 +55,7 @@ struct WorkerCommand: AsyncParsableCommand {
 
     func run() async throws {
         var logger = Logger(label: "stam.worker")
-        logger.logLevel = .info
+        logger.logLevel = ProcessInfo.processInfo.environment["STAM_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
         let environment = ProcessInfo.processInfo.environment
         guard let databaseURL = databaseURL ?? environment["DATABASE_URL"] else {
             throw ValidationError("no database: pass --database-url or set DATABASE_URL")

@@ -213,6 +213,9 @@ import TestSupport
                 database: fixture.database.connectionConfiguration,
                 publisher: Publisher(configuration: rabbit.configuration, topology: StamTopology.messaging, logger: logger), logger: logger)
             let port = try FreePort.find()
+            // Chromium reaches the backend through a relay, so the test can make the link go silent (a partition).
+            let link = try TCPRelay(to: port)
+            defer { link.close() }
             let startBackend = { @Sendable () async throws -> RunningBackend in
                 let routes = BackendRouter(repositories: repositories, tokens: fixture.tokens, outbox: OutboxNotifier(client: fixture.client, logger: logger), readiness: [])
                 let application = BackendApplication.make(router: routes.build(),
@@ -244,8 +247,9 @@ import TestSupport
                                                                      width: Self.viewport.width, height: Self.viewport.height)
                     defer { chromium.stop() }
                     seen = try await chromium.withPage { page in
-                        var seen = try await Self.logInAndHandleAlarms(page: page, scene: scene, port: port)
+                        var seen = try await Self.logInAndHandleAlarms(page: page, scene: scene, port: link.port)
                         seen.gap = try await Self.feedGap(page: page, scene: scene, hub: hub)
+                        seen.silence = try await Self.silentLink(page: page, scene: scene, link: link)
                         // The backend dies; the console reconnects to the next one and reads what it missed.
                         try await first.stop()
                         seen.missed = try await Self.reconnect(page: page, scene: scene, port: port, startBackend: startBackend)
@@ -287,6 +291,7 @@ import TestSupport
                 #expect(seen.gap.interrupted.contains("interrupted"), "\(seen.gap.interrupted)")
                 #expect(seen.gap.catchingUpWhileHeld, "the console said Live before its re-read finished")
                 #expect(seen.gap.alarm == .array([.string("high"), .string("new"), .string(Self.duringGap)]))
+                #expect(seen.silence == .array([.string("critical"), .string("new"), .string(Self.duringSilence)]))
                 #expect(seen.sessionEnded.contains("Your session has ended: the operator was deactivated"), "\(seen.sessionEnded)")
             }
         }
@@ -295,6 +300,7 @@ import TestSupport
     static let fire = "FIRE: zone 3 kitchen smoke detector"
     static let missed = "Mains power lost"
     static let duringGap = "Raised while the station's feed was interrupted"
+    static let duringSilence = "FIRE: raised while the console's link was silent"
 
     struct FeedGap: Sendable {
         var interrupted = ""
@@ -321,6 +327,24 @@ import TestSupport
         try await page.waitFor("\(row) && document.querySelector('#link-status').dataset.state === 'live'", "the alarm raised during the gap")
         seen.alarm = try await page.evaluate("[\(row).dataset.priority, \(row).dataset.state, \(row).querySelector('.alarm-title').textContent]")
         return seen
+    }
+
+    /// docs/RELIABILITY.md, backend -> console, connection dead without a close: the link drops every byte (a
+    /// partition, a paused backend), so no close ever comes, and an alarm's event is sent into it. The console gives
+    /// the link up on its own (pings every 20 s, gives up 50 s after the last message), reconnects once the link
+    /// carries bytes again, and reads the queue again: the alarm appears.
+    static func silentLink(page: DevToolsPage, scene: Scene, link: TCPRelay) async throws -> JSONValue {
+        let silentSince = ContinuousClock.now
+        link.cut()
+        let alarm = Alarm(siteId: scene.site.id, panelId: scene.panel.id, kind: .fire, priority: .critical, title: duringSilence)
+        try await scene.raise(alarm)
+        try await page.waitFor("document.querySelector('#link-status').dataset.state !== 'live'", "the console giving up the silent link",
+                               within: .seconds(100))
+        print("console gave up a silent link after \(ContinuousClock.now - silentSince) (bound: 70 s)")
+        link.restore()
+        let row = scene.alarmRow(alarm.id)
+        try await page.waitFor("\(row) && document.querySelector('#link-status').dataset.state === 'live'", "the alarm raised while silent")
+        return try await page.evaluate("[\(row).dataset.priority, \(row).dataset.state, \(row).querySelector('.alarm-title').textContent]")
     }
 
     /// Log in from the keyboard, see the queue and the panel, get an alarm live, screenshot, then handle it:
@@ -482,6 +506,7 @@ import TestSupport
         var expectedProblems: [String]
         var missed: JSONValue = .null
         var gap = FeedGap()
+        var silence: JSONValue = .null
         var sessionEnded = ""
     }
 

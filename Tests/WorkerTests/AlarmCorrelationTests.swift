@@ -1,9 +1,5 @@
 import Foundation
-import Generated
-import Messaging
-import Outbox
 import Satel
-import SmsIngest
 import Testing
 import Worker
 
@@ -17,24 +13,7 @@ extension WorkerEndToEndTests {
         try await fixture.execute("UPDATE panels SET sim_phone = '+48 600 100 201' WHERE id = '\(eventFirst)'")
         try await fixture.execute("UPDATE panels SET sim_phone = '+48 600 100 202' WHERE id = '\(smsFirst)'")
         try await fixture.execute("INSERT INTO sms_alarm_patterns (pattern, kind, priority) VALUES ('alarm', 'burglary', 'high')")
-        let logger = fixture.logger
-        let consumer = IdempotentConsumer(
-            name: SmsIngest.consumerName,
-            consumer: QueueConsumer(configuration: fixture.stack.amqpConfiguration, topology: StamTopology.messaging, queue: "sms.inbox", logger: logger),
-            database: fixture.database.connectionConfiguration, logger: logger, handler: SmsIngest.handler(outbox: nil, logger: logger))
-        let publisher = Publisher(configuration: fixture.stack.amqpConfiguration, topology: StamTopology.messaging, logger: logger)
-        @Sendable func sms(from sender: String, _ text: String) async throws -> UUID {
-            let id = UUID()
-            let payload = SmsReceived(smsId: id, sender: sender, senderKind: "international", body: text, sentAt: Date(), receivedAt: Date(),
-                                      complete: true, partsExpected: 1, partsReceived: 1)
-            let encoder = JSONEncoder()
-            encoder.dateEncodingStrategy = .iso8601
-            let refused = try await publisher.publish([OutgoingMessage(
-                exchange: SmsReceived.exchange, routingKey: SmsReceived.routingKey, messageId: id.uuidString.lowercased(),
-                type: SmsReceived.eventName, timestamp: Date(), body: Array(try encoder.encode(payload)))])
-            #expect(refused.isEmpty)
-            return id
-        }
+        let inbox = SmsInbox(fixture)
         func alarms(_ panel: UUID) async throws -> [String] {
             try await fixture.strings("""
                 SELECT kind || '/' || reports || '/' || coalesce(zone_number::text, '-') || '/' || (panel_event_id IS NOT NULL)::text
@@ -49,9 +28,7 @@ extension WorkerEndToEndTests {
             }
         }
         try await fixture.withWorker { _ in
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await consumer.run() }
-                defer { group.cancelAll() }
+            try await inbox.consuming {
                 try await fixture.waitUntilAllConnected()
                 try await armed(0)
                 try await armed(1)
@@ -59,14 +36,14 @@ extension WorkerEndToEndTests {
                 // The event log first: its alarm; then the SMS joins it.
                 try await fixture.simulator.panels[0].perform(.violateZone(1))
                 try await eventually("the event-log alarm") { try await alarms(eventFirst) == ["burglary/1/1/true"] }
-                let joining = try await sms(from: "+48600100201", "ALARM strefa 1")
+                let joining = try await inbox.send(from: "+48600100201", "ALARM strefa 1")
                 try await eventually("the SMS stored") {
                     try await fixture.int("SELECT count(*)::int FROM sms_messages WHERE id = '\(joining)'") == 1
                 }
                 #expect(try await alarms(eventFirst) == ["burglary/2/1/true"])
 
                 // The SMS first: its alarm (no zone: an SMS does not say); then the event-log record joins it.
-                let raising = try await sms(from: "+48600100202", "ALARM strefa 1")
+                let raising = try await inbox.send(from: "+48600100202", "ALARM strefa 1")
                 try await eventually("the SMS alarm") { try await alarms(smsFirst) == ["burglary/1/-/false"] }
                 try await fixture.simulator.panels[1].perform(.violateZone(1))
                 try await eventually("the record joined it") { try await alarms(smsFirst) == ["burglary/2/1/true"] }
@@ -75,7 +52,7 @@ extension WorkerEndToEndTests {
                     """) == 2)
             }
         }
-        await publisher.close()
+        await inbox.close()
         #expect(try await fixture.int("SELECT count(*)::int FROM alarms") == 2)
         #expect(try await fixture.int("SELECT count(*)::int FROM outbox WHERE event_name = 'AlarmRaised'") == 2)
     }

@@ -106,24 +106,32 @@ struct WorkerFixture: Sendable {
 
     /// A worker; with `relay`, it reaches PostgreSQL only through that relay (a test can cut it off).
     func worker(_ workerID: String, through relay: TCPRelay? = nil) throws -> StamWorker {
-        var database = self.database
-        if let relay {
-            database = try DatabaseConfiguration(url: "postgresql://app@127.0.0.1:\(relay.port)/\(url.split(separator: "/").last!)",
-                                                 passwordFile: "\(secretsDirectory)/postgres_password")
-        }
+        let database = try relay.map(database(through:)) ?? self.database
         return StamWorker(configuration: configuration(workerID), database: database, secrets: secrets,
                           redis: stack.redisConfiguration, amqp: stack.amqpConfiguration, logger: logger)
+    }
+
+    /// This test's database reached through `relay` (which a test can cut).
+    func database(through relay: TCPRelay) throws -> DatabaseConfiguration {
+        try DatabaseConfiguration(url: "postgresql://app@127.0.0.1:\(relay.port)/\(url.split(separator: "/").last!)",
+                                  passwordFile: "\(secretsDirectory)/postgres_password")
     }
 
     /// Runs `body` while an in-process worker runs, then shuts it down gracefully.
     func withWorker<Result: Sendable>(_ workerID: String = "w1", through relay: TCPRelay? = nil,
                                       _ body: (StamWorker) async throws -> Result) async throws -> Result {
         let worker = try worker(workerID, through: relay)
+        return try await withService(worker) { try await body(worker) }
+    }
+
+    /// Runs `body` while `worker` (built by the test, e.g. with its own Redis or broker address) runs, then shuts it
+    /// down gracefully.
+    func withService<Result: Sendable>(_ worker: StamWorker, _ body: () async throws -> Result) async throws -> Result {
         let group = ServiceGroup(configuration: .init(services: [.init(service: worker)], logger: logger))
         return try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             do {
-                let result = try await body(worker)
+                let result = try await body()
                 await group.triggerGracefulShutdown()
                 try await tasks.waitForAll()
                 return result
@@ -137,6 +145,15 @@ struct WorkerFixture: Sendable {
 
     /// A real `stam worker` child process with short timings.
     func child(_ workerID: String, httpPort: Int, environment extra: [String: String] = [:]) throws -> LocalProcess {
+        try stam(["worker", "--worker-id", workerID, "--http-host", "127.0.0.1", "--http-port", String(httpPort),
+                  "--lease-ttl-ms", "2000", "--poll-interval-ms", "100", "--command-sweep-ms", "200",
+                  "--live-state-refresh-ms", "300", "--reconnect-delay-ms", "300"],
+                 name: workerID, environment: extra)
+    }
+
+    /// A real `stam` child process (`arguments` from the subcommand on) on this fixture's servers and secrets; its log
+    /// is `<logDirectory>/<name>.log`.
+    func stam(_ arguments: [String], name: String, environment extra: [String: String] = [:]) throws -> LocalProcess {
         var environment = ProcessInfo.processInfo.environment
         environment["DATABASE_URL"] = url
         environment["REDIS_URL"] = "redis://127.0.0.1:\(stack.redis.port)/0"
@@ -144,11 +161,8 @@ struct WorkerFixture: Sendable {
         environment["STAM_SECRETS_DIR"] = secretsDirectory
         for (key, value) in extra { environment[key] = value }
         let process = try LocalProcess(
-            name: "stam worker \(workerID)", executable: StamBinary.path,
-            arguments: ["worker", "--worker-id", workerID, "--http-host", "127.0.0.1", "--http-port", String(httpPort),
-                        "--lease-ttl-ms", "2000", "--poll-interval-ms", "100", "--command-sweep-ms", "200",
-                        "--live-state-refresh-ms", "300", "--reconnect-delay-ms", "300"],
-            environment: environment, logFile: "\(Self.logDirectory)/\(workerID).log")
+            name: "stam \(arguments.first ?? "") \(name)", executable: StamBinary.path, arguments: arguments,
+            environment: environment, logFile: "\(Self.logDirectory)/\(name).log")
         // Recorded so a later run kills it if this test process dies first.
         if let handle = FileHandle(forWritingAtPath: "\(stack.runDirectory)/processes")
             ?? (FileManager.default.createFile(atPath: "\(stack.runDirectory)/processes", contents: nil)

@@ -115,12 +115,10 @@ public enum SmsIngest {
             }
         }
         let alarmId = UUID()
-        let raisedAt = Date()
         let title = String(((match.title.map { "\($0): " } ?? "SMS from \(sms.sender): ") + sms.body).prefix(200))
-        try await connection.query("""
-            INSERT INTO alarms (id, site_id, panel_id, kind, priority, state, title, raised_at)
-            VALUES (\(alarmId), \(siteId), \(panelId), \(match.kind.rawValue), \(match.priority.rawValue), 'new', \(title), \(raisedAt))
-            """, logger: logger)
+        let raisedAt = try await AlarmCorrelation.raise(id: alarmId, siteID: siteId, panelID: panelId, kind: match.kind.rawValue,
+                                                        priority: match.priority.rawValue, state: AlarmState.new.rawValue, title: title,
+                                                        on: connection, logger: logger)
         try await Outbox.enqueue(AlarmRaised(alarmId: alarmId, siteId: siteId, panelId: panelId, kind: match.kind, priority: match.priority,
                                              title: title, raisedAt: raisedAt),
                                  on: connection, correlationId: delivery.messageId, logger: logger)

@@ -34,6 +34,27 @@ public enum AlarmCorrelation {
         return nil
     }
 
+    /// Inserts a new alarm, `raised_at` in the database's time (the clock `openAlarm` compares it with: a writer
+    /// whose clock is behind must not leave its alarm outside the window at once, nor one ahead keep it in longer),
+    /// and returns that time for the alarm's event. The one INSERT of an alarm for the worker and the SMS consumer.
+    /// Column names are those of the generated `Alarm` entity; kind, priority and state are raw enum values.
+    public static func raise(id: UUID, siteID: UUID, panelID: UUID?, panelEventID: UUID? = nil, kind: String, priority: String,
+                             state: String, title: String, zone: Int? = nil, partition: Int? = nil,
+                             on connection: PostgresConnection, logger: Logger) async throws -> Date {
+        let rows = try await connection.query("""
+            INSERT INTO alarms (id, site_id, panel_id, panel_event_id, kind, priority, state, title, zone_number, partition_number, raised_at)
+            VALUES (\(id), \(siteID), \(panelID), \(panelEventID), \(kind), \(priority), \(state), \(title), \(zone), \(partition), now())
+            RETURNING raised_at
+            """, logger: logger)
+        for try await raisedAt in rows.decode(Date.self) { return raisedAt }
+        throw NoRowReturned()
+    }
+
+    /// An INSERT ... RETURNING that returned nothing: cannot happen short of a broken server or pooler.
+    public struct NoRowReturned: Error, CustomStringConvertible, Sendable {
+        public var description: String { "the alarm's INSERT returned no row" }
+    }
+
     /// Counts one more report on the alarm; with a panel event (the event-log record joining an SMS's alarm), the
     /// alarm also takes the record's event, zone and partition, which an SMS does not know.
     public static func join(alarm: UUID, panelEvent: UUID? = nil, zone: Int? = nil, partition: Int? = nil,

@@ -139,6 +139,15 @@ public final class PostgresServer: @unchecked Sendable {
         process = nil
     }
 
+    /// Kills the postmaster and every backend at once (SIGKILL to its process group), as a power cut or an OOM kill of
+    /// the container does: what was not flushed to the WAL is gone; `start()` runs crash recovery.
+    public func crash() {
+        guard let process else { return }
+        kill(-process.pid, SIGKILL)
+        process.stop(signal: SIGKILL)
+        self.process = nil
+    }
+
     /// Stops a server left running on this data directory by an earlier, killed run.
     public static func stopStale(dataDirectory: String) {
         guard let text = try? String(contentsOfFile: "\(dataDirectory)/postmaster.pid", encoding: .utf8),

@@ -1,3 +1,4 @@
+import Database
 import Foundation
 import Logging
 import Messaging
@@ -11,7 +12,10 @@ import ServiceLifecycle
 /// Failures: when the handler throws, the message is requeued, and after `maxAttempts` deliveries it is
 /// rejected to the queue's dead-letter exchange so one poison message cannot stop the queue. When the
 /// database is unreachable the handler is not at fault: the message is held (not acknowledged, not
-/// requeued, so it burns no attempts) and retried with backoff until the database is back.
+/// requeued, so it burns no attempts) and retried with backoff until the database is back. A database that goes
+/// silent (a partition: no error, every call hangs) counts as unreachable after `transactionTimeout`: the consumer
+/// stops waiting (`DatabaseDeadline`), and the server ends the abandoned transaction once it has been idle that long,
+/// so the retry does not wait on its locks (the batch's `processed_messages` rows).
 public struct IdempotentConsumer: Service {
     public typealias Handler = @Sendable (Delivery, PostgresConnection) async throws -> Void
     /// A handler that also gets the transaction, for work that must wait for the commit.
@@ -29,11 +33,13 @@ public struct IdempotentConsumer: Service {
     let batchSize: Int
     let handler: TransactionalHandler
     let metrics: IdempotentConsumerMetrics?
+    let transactionTimeout: Duration
     let logger: Logger
 
     public init(name: String, consumer: QueueConsumer, database: PostgresConnection.Configuration, maxAttempts: Int = 5,
-                batchSize: Int = 100, metrics: IdempotentConsumerMetrics? = nil, logger: Logger,
-                handler: @escaping TransactionalHandler) {
+                batchSize: Int = 100, transactionTimeout: Duration = .seconds(15), metrics: IdempotentConsumerMetrics? = nil,
+                logger: Logger, handler: @escaping TransactionalHandler) {
+        self.transactionTimeout = transactionTimeout
         self.batchSize = batchSize
         self.name = name
         self.consumer = consumer
@@ -45,9 +51,12 @@ public struct IdempotentConsumer: Service {
     }
 
     public init(name: String, consumer: QueueConsumer, database: PostgresConnection.Configuration, maxAttempts: Int = 5,
-                batchSize: Int = 100, metrics: IdempotentConsumerMetrics? = nil, logger: Logger, handler: @escaping Handler) {
+                batchSize: Int = 100, transactionTimeout: Duration = .seconds(15), metrics: IdempotentConsumerMetrics? = nil,
+                logger: Logger, handler: @escaping Handler) {
         self.init(name: name, consumer: consumer, database: database, maxAttempts: maxAttempts, batchSize: batchSize,
-                  metrics: metrics, logger: logger) { delivery, connection, _ in try await handler(delivery, connection) }
+                  transactionTimeout: transactionTimeout, metrics: metrics, logger: logger) { delivery, connection, _ in
+            try await handler(delivery, connection)
+        }
     }
 
     public func run() async throws {
@@ -84,15 +93,21 @@ public struct IdempotentConsumer: Service {
             while !Task.isCancelled && !Task.isShuttingDownGracefully {
                 do {
                     if connection == nil {
-                        connection = try await PostgresConnection.connect(configuration: database, id: 1, logger: logger)
+                        let (database, logger) = (self.database, self.logger)
+                        connection = try await DatabaseDeadline.run("connecting", timeout: transactionTimeout) {
+                            try await PostgresConnection.connect(configuration: database, id: 1, logger: logger)
+                        }
                     }
                     // Fast path: the whole batch in one transaction (one commit, one fsync). If any handler
                     // fails, the batch rolls back and each message is redone alone to isolate the failure.
-                    do {
-                        try await apply(batch, on: connection!)
-                        for delivery in batch { try? await consumer.ack(delivery) }
-                    } catch let error as PostgresTransactionError where error.closureError is HandlerFailure {
-                        for delivery in batch { try await applyAlone(delivery, on: connection!) }
+                    let (current, held) = (connection!, batch)
+                    try await DatabaseDeadline.run("storing a batch of messages", timeout: transactionTimeout) {
+                        do {
+                            try await apply(held, on: current)
+                            for delivery in held { try? await consumer.ack(delivery) }
+                        } catch let error as PostgresTransactionError where error.closureError is HandlerFailure {
+                            for delivery in held { try await applyAlone(delivery, on: current) }
+                        }
                     }
                     break
                 } catch {
@@ -127,7 +142,9 @@ public struct IdempotentConsumer: Service {
         let (name, handler, logger) = (self.name, self.handler, self.logger)
         let ids = batch.compactMap { $0.messageId.flatMap(UUID.init(uuidString:)) }
         let transaction = ConsumerTransaction()
+        let idleMilliseconds = String(transactionTimeout.components.seconds * 1000 + transactionTimeout.components.attoseconds / 1_000_000_000_000_000)
         let consumed = try await connection.withTransaction(logger: logger) { connection in
+            try await connection.query("SELECT set_config('idle_in_transaction_session_timeout', \(idleMilliseconds), true)", logger: logger)
             // One statement records the whole batch; the ids it returns are the ones not seen before.
             let rows = try await connection.query("""
                 INSERT INTO processed_messages (consumer, message_id) SELECT \(name), unnest(\(ids)::uuid[])

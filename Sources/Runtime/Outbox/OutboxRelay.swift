@@ -1,3 +1,4 @@
+import Database
 import Foundation
 import Logging
 import Messaging
@@ -15,6 +16,8 @@ import ServiceLifecycle
 /// - after the commit, before PostgreSQL flushed it (the batch commits with `synchronous_commit = off`, so a
 ///   database crash can forget the last few hundred milliseconds of "published" marks): the same as above,
 ///   published again, dropped as duplicates. Nothing the relay writes is an effect of its own;
+/// - paused (SIGSTOP) or cut off from PostgreSQL mid-batch: the server ends the idle transaction after
+///   `batchTimeout`, its locks go, another relay publishes the rows (again, if this one had published them);
 /// - broker down: the publish fails, the transaction rolls back, the relay backs off and retries; nothing
 ///   is skipped because nothing is marked published without its confirm.
 ///
@@ -44,10 +47,17 @@ public struct OutboxRelay: Service {
         /// a thousand panels at ~16 batches for one relay, while leaving most aggregates of a backlog to the
         /// other relay.
         public var maxAggregatesPerBatch: Int
+        /// The longest a batch may take, claim to commit. A relay paused or cut off from PostgreSQL mid-batch holds
+        /// its rows and its aggregates' advisory locks, and every other relay skips those aggregates: PostgreSQL ends
+        /// such a transaction once it has been idle this long (`idle_in_transaction_session_timeout`, publishing
+        /// included), and the relay itself gives up waiting after it (`DatabaseDeadline`). A batch that outlives it
+        /// (a broker in flow control) is published again later and its duplicates dropped by message id.
+        public var batchTimeout: Duration
 
         public init(instance: String, batchSize: Int = 500, pollInterval: Duration = .seconds(2),
                     heartbeatInterval: Duration = .seconds(5), retention: OutboxPruner.Configuration? = .init(),
-                    maxAggregatesPerBatch: Int = 64) {
+                    maxAggregatesPerBatch: Int = 64, batchTimeout: Duration = .seconds(30)) {
+            self.batchTimeout = batchTimeout
             self.instance = instance
             self.batchSize = batchSize
             self.maxAggregatesPerBatch = maxAggregatesPerBatch
@@ -112,7 +122,10 @@ public struct OutboxRelay: Service {
                 if connection == nil {
                     connection = try await PostgresConnection.connect(configuration: database, id: 1, logger: logger)
                 }
-                let outcome = try await relayBatch(on: connection!)
+                let current = connection!
+                let outcome = try await DatabaseDeadline.run("publishing an outbox batch", timeout: configuration.batchTimeout) {
+                    try await relayBatch(on: current)
+                }
                 backoff = .milliseconds(100)
                 // Published something: there may be more (a claim is capped by aggregates, not only rows).
                 if outcome.published > 0 { continue }
@@ -147,10 +160,17 @@ public struct OutboxRelay: Service {
         let start = ContinuousClock.now
         let (batchSize, publisher, logger) = (configuration.batchSize, self.publisher, self.logger)
         let (window, maxAggregates) = (batchSize * 4, configuration.maxAggregatesPerBatch)
+        let idleMilliseconds = configuration.batchTimeout.components.seconds * 1000
+            + configuration.batchTimeout.components.attoseconds / 1_000_000_000_000_000
         let outcome = try await connection.withTransaction(logger: logger) { connection -> BatchOutcome in
             // The batch's commit only records "published": lost in a database crash, the rows are published
             // again and consumers drop the duplicates by message id. So it need not wait for the WAL flush.
-            try await connection.query("SET LOCAL synchronous_commit = off", logger: logger)
+            // A transaction left idle past the batch timeout (its relay paused or partitioned) is ended by the server,
+            // which frees its aggregates for the other relays.
+            try await connection.query("""
+                SELECT set_config('synchronous_commit', 'off', true),
+                       set_config('idle_in_transaction_session_timeout', \(String(idleMilliseconds)), true)
+                """, logger: logger)
             // 1. Lock aggregates, oldest pending first.
             let locked = try await Self.lockAggregates(window: window, limit: maxAggregates, on: connection, logger: logger)
             let claimable = locked.map(\.aggregate)
