@@ -15,7 +15,7 @@ import Testing
 /// The outbox path end to end on a real PostgreSQL 15 and RabbitMQ 3: relays, confirms, an idempotent
 /// consumer, and the faults that must not lose or duplicate an event.
 @Suite(.postgres, .rabbitmq, .serialized) struct OutboxTests {
-    let logger = Logger(label: "test.outbox")
+    let logger: Logger = { var logger = Logger(label: "test.outbox"); logger.logLevel = ProcessInfo.processInfo.environment["STAM_TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info; return logger }()
 
     /// A migrated database plus the consumer's effect table (no unique key, so duplicates would show).
     struct Fixture {

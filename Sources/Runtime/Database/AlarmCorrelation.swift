@@ -15,7 +15,8 @@ public enum AlarmCorrelation {
     /// Serialises alarm raising per panel until the transaction ends.
     public static func lock(panelID: UUID, on connection: PostgresConnection, logger: Logger) async throws {
         let key = "stam.alarm.\(panelID.uuidString.lowercased())"
-        try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended(\(key), 0))::text", logger: logger)
+        // Its row is read: a stream left unread when the server closes the connection trips postgres-nio's state machine.
+        _ = try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended(\(key), 0))::text", logger: logger).collect()
     }
 
     /// The newest open alarm of `panelID` and `kind` raised within the window (in the database's time); with

@@ -114,7 +114,7 @@ public struct MigrationRunner: Sendable {
     }
 
     private func lockAndPrepare(_ connection: PostgresConnection) async throws {
-        try await connection.query("SELECT pg_advisory_xact_lock(\(Self.lockKey))", logger: logger)
+        _ = try await connection.query("SELECT pg_advisory_xact_lock(\(Self.lockKey))", logger: logger).collect()
         try await connection.query(
             """
             CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -139,13 +139,26 @@ public final class PostgresServer: @unchecked Sendable {
         process = nil
     }
 
-    /// Kills the postmaster and every backend at once (SIGKILL to its process group), as a power cut or an OOM kill of
-    /// the container does: what was not flushed to the WAL is gone; `start()` runs crash recovery.
+    /// Kills the postmaster and every process it started at once, as a power cut or an OOM kill of the container does:
+    /// what the WAL writer had not flushed is gone; `start()` runs crash recovery. (Not a process-group kill: each
+    /// backend calls setsid. The postmaster is stopped first so that it starts nothing meanwhile.)
     public func crash() {
         guard let process else { return }
-        kill(-process.pid, SIGKILL)
+        kill(process.pid, SIGSTOP)
+        for child in Self.children(of: process.pid) { kill(child, SIGKILL) }
         process.stop(signal: SIGKILL)
         self.process = nil
+    }
+
+    static func children(of parent: pid_t) -> [pid_t] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { entry -> pid_t? in
+            guard let pid = pid_t(entry), let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                  let end = stat.lastIndex(of: ")") else { return nil }
+            // After "pid (comm)": state, then the parent's pid.
+            let fields = stat[stat.index(after: end)...].split(separator: " ")
+            return fields.count > 1 && pid_t(fields[1]) == parent ? pid : nil
+        }
     }
 
     /// Stops a server left running on this data directory by an earlier, killed run.

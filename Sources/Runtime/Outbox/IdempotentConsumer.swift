@@ -92,16 +92,17 @@ public struct IdempotentConsumer: Service {
             // On shutdown the held batch is left unacknowledged: the broker delivers it again to the next consumer.
             while !Task.isCancelled && !Task.isShuttingDownGracefully {
                 do {
+                    if let open = connection, open.isClosed {
+                        // The server closed it (a restart, a failover): a query sent on it would never be answered.
+                        connection = nil
+                    }
                     if connection == nil {
-                        let (database, logger) = (self.database, self.logger)
-                        connection = try await DatabaseDeadline.run("connecting", timeout: transactionTimeout) {
-                            try await PostgresConnection.connect(configuration: database, id: 1, logger: logger)
-                        }
+                        connection = try await DatabaseDeadline.connect(database, id: 1, timeout: transactionTimeout, logger: logger)
                     }
                     // Fast path: the whole batch in one transaction (one commit, one fsync). If any handler
                     // fails, the batch rolls back and each message is redone alone to isolate the failure.
                     let (current, held) = (connection!, batch)
-                    try await DatabaseDeadline.run("storing a batch of messages", timeout: transactionTimeout) {
+                    try await DatabaseDeadline.run("storing a batch of messages", timeout: transactionTimeout, closing: current) {
                         do {
                             try await apply(held, on: current)
                             for delivery in held { try? await consumer.ack(delivery) }
@@ -112,7 +113,7 @@ public struct IdempotentConsumer: Service {
                     break
                 } catch {
                     logger.warning("database unavailable; holding the messages", metadata: ["error": "\(error)", "backoff": "\(backoff)"])
-                    if let failed = connection { try? await failed.close() }
+                    if let failed = connection { DatabaseDeadline.closeNow(failed) }
                     connection = nil
                     try? await Task.sleep(for: backoff)
                     backoff = min(backoff * 2, .seconds(5))
@@ -144,7 +145,8 @@ public struct IdempotentConsumer: Service {
         let transaction = ConsumerTransaction()
         let idleMilliseconds = String(transactionTimeout.components.seconds * 1000 + transactionTimeout.components.attoseconds / 1_000_000_000_000_000)
         let consumed = try await connection.withTransaction(logger: logger) { connection in
-            try await connection.query("SELECT set_config('idle_in_transaction_session_timeout', \(idleMilliseconds), true)", logger: logger)
+            _ = try await connection.query("SELECT set_config('idle_in_transaction_session_timeout', \(idleMilliseconds), true)",
+                                           logger: logger).collect()
             // One statement records the whole batch; the ids it returns are the ones not seen before.
             let rows = try await connection.query("""
                 INSERT INTO processed_messages (consumer, message_id) SELECT \(name), unnest(\(ids)::uuid[])

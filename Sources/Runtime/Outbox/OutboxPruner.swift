@@ -1,3 +1,4 @@
+import Database
 import Logging
 import PostgresNIO
 
@@ -106,11 +107,12 @@ public struct OutboxPruner: Sendable {
     func run(database: PostgresConnection.Configuration) async {
         while !Task.isCancelled {
             do {
-                let connection = try await PostgresConnection.connect(configuration: database, id: 4, logger: logger)
-                defer { Task { try? await connection.close() } }
-                while !Task.isCancelled {
-                    _ = try await pruneOnce(on: connection)
-                    try await Task.sleep(for: configuration.interval)
+                try await SessionConnection.run(database, id: 4, logger: logger) { connection in
+                    while !Task.isCancelled {
+                        try SessionConnection.checkOpen(connection)
+                        _ = try await pruneOnce(on: connection)
+                        try await Task.sleep(for: configuration.interval)
+                    }
                 }
             } catch {
                 if Task.isCancelled { return }

@@ -119,11 +119,16 @@ public struct OutboxRelay: Service {
         var backoff = Duration.milliseconds(100)
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
+                if let open = connection, open.isClosed {
+                    // The server closed it (a restart, a failover): a query sent on it would never be answered.
+                    connection = nil
+                }
                 if connection == nil {
-                    connection = try await PostgresConnection.connect(configuration: database, id: 1, logger: logger)
+                    connection = try await DatabaseDeadline.connect(database, id: 1, timeout: configuration.batchTimeout, logger: logger)
                 }
                 let current = connection!
-                let outcome = try await DatabaseDeadline.run("publishing an outbox batch", timeout: configuration.batchTimeout) {
+                let outcome = try await DatabaseDeadline.run("publishing an outbox batch", timeout: configuration.batchTimeout,
+                                                             closing: current) {
                     try await relayBatch(on: current)
                 }
                 backoff = .milliseconds(100)
@@ -139,7 +144,7 @@ public struct OutboxRelay: Service {
             } catch {
                 metrics.recordFailure()
                 logger.warning("outbox relay batch failed; retrying", metadata: ["error": "\(error)", "backoff": "\(backoff)"])
-                if let failed = connection { try? await failed.close() }
+                if let failed = connection { DatabaseDeadline.closeNow(failed) }
                 connection = nil
                 try? await Task.sleep(for: backoff)
                 backoff = min(backoff * 2, .seconds(5))
@@ -167,10 +172,10 @@ public struct OutboxRelay: Service {
             // again and consumers drop the duplicates by message id. So it need not wait for the WAL flush.
             // A transaction left idle past the batch timeout (its relay paused or partitioned) is ended by the server,
             // which frees its aggregates for the other relays.
-            try await connection.query("""
+            _ = try await connection.query("""
                 SELECT set_config('synchronous_commit', 'off', true),
                        set_config('idle_in_transaction_session_timeout', \(String(idleMilliseconds)), true)
-                """, logger: logger)
+                """, logger: logger).collect()
             // 1. Lock aggregates, oldest pending first.
             let locked = try await Self.lockAggregates(window: window, limit: maxAggregates, on: connection, logger: logger)
             let claimable = locked.map(\.aggregate)
@@ -279,10 +284,10 @@ public struct OutboxRelay: Service {
     private func listen(_ wakeUp: WakeUpSignal, on database: PostgresConnection.Configuration) async {
         while !Task.isCancelled {
             do {
-                let connection = try await PostgresConnection.connect(configuration: database, id: 2, logger: logger)
-                defer { Task { try? await connection.close() } }
-                for try await _ in try await connection.listen(Outbox.channel) {
-                    wakeUp.signal()
+                try await SessionConnection.run(database, id: 2, logger: logger) { connection in
+                    for try await _ in try await connection.listen(Outbox.channel) {
+                        wakeUp.signal()
+                    }
                 }
             } catch {
                 if Task.isCancelled { return }
@@ -298,9 +303,9 @@ public struct OutboxRelay: Service {
     private func heartbeat() async {
         while !Task.isCancelled {
             do {
-                let connection = try await PostgresConnection.connect(configuration: database, id: 3, logger: logger)
-                defer { Task { try? await connection.close() } }
+                try await SessionConnection.run(database, id: 3, logger: logger) { connection in
                 while !Task.isCancelled {
+                    try SessionConnection.checkOpen(connection)
                     try await connection.query("""
                         INSERT INTO outbox_relays (instance) VALUES (\(configuration.instance))
                         ON CONFLICT (instance) DO UPDATE SET heartbeat_at = now()
@@ -313,6 +318,7 @@ public struct OutboxRelay: Service {
                     let pending = try await connection.query("SELECT count(*)::int FROM outbox WHERE published_at IS NULL", logger: logger)
                     for try await count in pending.decode(Int.self) { metrics.setPendingRows(count) }
                     try await Task.sleep(for: configuration.heartbeatInterval)
+                }
                 }
             } catch {
                 if Task.isCancelled { return }
