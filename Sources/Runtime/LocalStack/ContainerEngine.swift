@@ -20,6 +20,7 @@ public enum ContainerEngine {
     /// Installs what is missing, then makes sure the API socket answers.
     public static func prepare(projectRoot: String) async throws {
         try await run("\(projectRoot)/scripts/install-container-engine.sh", [])
+        stopServiceInRemovedDirectory()
         if try await answers() { return }
         try FileManager.default.createDirectory(atPath: (socket as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         try? FileManager.default.removeItem(atPath: socket)
@@ -27,6 +28,9 @@ public enum ContainerEngine {
         let service = Process()
         service.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
         service.arguments = [podman, "system", "service", "--time=0", dockerHost]
+        // From /, not from the checkout that asked: the service outlives it, and once its working directory is
+        // removed podman can no longer start a container ("write child: broken pipe").
+        service.currentDirectoryURL = URL(fileURLWithPath: "/")
         service.standardInput = FileHandle.nullDevice
         service.standardOutput = FileHandle.nullDevice
         service.standardError = FileHandle(forWritingAtPath: "/dev/null")
@@ -38,6 +42,25 @@ public enum ContainerEngine {
             try await Task.sleep(for: .milliseconds(200))
         }
         throw Failure(description: "podman's API socket \(socket) does not answer 30 s after `podman system service` started")
+    }
+
+    /// Stops a service we started earlier from a directory that has since been removed (a temporary checkout): it
+    /// still answers `_ping` but cannot start containers. `prepare` then starts a new one.
+    static func stopServiceInRemovedDirectory() {
+        // Found by its command line: setsid may fork, so the recorded PID need not be the service's.
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        for entry in entries {
+            guard let pid = pid_t(entry),
+                  let commandLine = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline"),
+                  String(decoding: commandLine, as: UTF8.self).contains("system\u{0}service"),
+                  String(decoding: commandLine, as: UTF8.self).contains(socket),
+                  let directory = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(entry)/cwd"),
+                  directory.hasSuffix(" (deleted)") else { continue }
+            kill(pid, SIGTERM)
+            for _ in 0..<100 where kill(pid, 0) == 0 { usleep(100_000) }
+            if kill(pid, 0) == 0 { kill(pid, SIGKILL) }
+            try? FileManager.default.removeItem(atPath: socket)
+        }
     }
 
     /// Whether the Docker API answers `_ping` on the socket.
