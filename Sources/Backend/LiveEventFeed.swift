@@ -53,6 +53,7 @@ public final class LiveEventFeed: Service, Sendable {
         var failures = 0
         var continuity = LiveFeedContinuity()
         var interrupted = false
+        var live = false
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
                 let batch = try await consumer.nextBatch(limit: 200, timeout: 0.5)
@@ -64,7 +65,11 @@ public final class LiveEventFeed: Service, Sendable {
                     continuity.reset()
                     resync(.reconnected)
                 }
-                hub.setFeedLive(true)
+                // On the transition only: the hub's state is the feed's to change, once per outage.
+                if !live {
+                    live = true
+                    hub.setFeedLive(true)
+                }
                 for delivery in batch {
                     switch continuity.observe(delivery) {
                     case .next:
@@ -96,6 +101,7 @@ public final class LiveEventFeed: Service, Sendable {
                 reachable.store(false, ordering: .relaxed)
                 listCache?.setEnabled(false)
                 interrupted = true
+                live = false
                 hub.setFeedLive(false)
                 logger.warning("live feed: broker unavailable, retrying", metadata: ["error": "\(error)"])
                 try? await Task.sleep(for: .milliseconds(min(5000, 200 * (1 << min(failures, 5)))))
