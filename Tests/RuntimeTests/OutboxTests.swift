@@ -104,6 +104,29 @@ import Testing
             logger: logger)
     }
 
+    /// A real `stam relay` child process on the fixture's database and the suite's broker (batches of 1000).
+    func relayProcess(_ fixture: Fixture, instance: String, arguments: [String] = []) throws -> LocalProcess {
+        let rabbit = try #require(TestRabbitMQ.current)
+        let secrets = FileManager.default.temporaryDirectory.appendingPathComponent("secrets-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: secrets, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: fixture.passwordFile, toPath: "\(secrets)/postgres_password")
+        try rabbit.server.password.write(toFile: "\(secrets)/rabbitmq_password", atomically: true, encoding: .utf8)
+        return try LocalProcess(
+            name: "stam relay", executable: StamBinary.path,
+            arguments: ["relay", "--instance", instance, "--batch-size", "1000", "--metrics-port", "0"] + arguments,
+            environment: ["DATABASE_URL": fixture.url, "RABBITMQ_URL": rabbit.server.url, "STAM_SECRETS_DIR": secrets],
+            logFile: "\(secrets)/relay.log")
+    }
+
+    /// Waits (bounded, 60 s) until at least `count` outbox rows are marked published.
+    func waitForPublished(_ database: DatabaseConfiguration, atLeast count: Int, polling interval: Duration) async throws {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline,
+              try await number(database, "SELECT count(*)::int FROM outbox WHERE published_at IS NOT NULL") < count {
+            try await Task.sleep(for: interval)
+        }
+    }
+
     /// Declares the test queue (so nothing published before the consumer starts is unroutable).
     func declareQueue(_ fixture: Fixture) async throws {
         let rabbit = try #require(TestRabbitMQ.current)
@@ -262,26 +285,13 @@ import Testing
 
     @Test func aRelayKilledWithSIGKILLMidBatchLosesAndDuplicatesNothing() async throws {
         let fixture = try await fixture()
-        let rabbit = try #require(TestRabbitMQ.current)
         try await declareQueue(fixture)
         try await insertEvents(fixture.database, count: 20_000, aggregates: 50)
         // The victim is a real `stam relay` process.
-        let secrets = FileManager.default.temporaryDirectory.appendingPathComponent("secrets-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: secrets, withIntermediateDirectories: true)
-        try FileManager.default.copyItem(atPath: fixture.passwordFile, toPath: "\(secrets)/postgres_password")
-        try rabbit.server.password.write(toFile: "\(secrets)/rabbitmq_password", atomically: true, encoding: .utf8)
-        let victim = try LocalProcess(
-            name: "stam relay", executable: StamBinary.path,
-            arguments: ["relay", "--instance", "victim", "--batch-size", "1000", "--metrics-port", "0"],
-            environment: ["DATABASE_URL": fixture.url, "RABBITMQ_URL": rabbit.server.url, "STAM_SECRETS_DIR": secrets],
-            logFile: "\(secrets)/relay.log")
+        let victim = try relayProcess(fixture, instance: "victim")
         defer { victim.stop(signal: SIGKILL) }
         // Let it get going, then kill it in the middle of its work.
-        let deadline = ContinuousClock.now + .seconds(60)
-        while ContinuousClock.now < deadline,
-              try await number(fixture.database, "SELECT count(*)::int FROM outbox WHERE published_at IS NOT NULL") < 3000 {
-            try await Task.sleep(for: .milliseconds(20))
-        }
+        try await waitForPublished(fixture.database, atLeast: 3000, polling: .milliseconds(20))
         kill(victim.pid, SIGKILL)
         victim.stop(signal: SIGKILL)
         let publishedBeforeKill = try await number(fixture.database, "SELECT count(*)::int FROM outbox WHERE published_at IS NOT NULL")
@@ -302,18 +312,9 @@ import Testing
     /// batch timeout, and another relay publishes those aggregates; the paused one never comes back in this test.
     @Test func aRelayPausedMidBatchHoldsItsPanelsOnlyForTheBatchTimeout() async throws {
         let fixture = try await fixture()
-        let rabbit = try #require(TestRabbitMQ.current)
         try await declareQueue(fixture)
         try await insertEvents(fixture.database, count: 20_000, aggregates: 50)
-        let secrets = FileManager.default.temporaryDirectory.appendingPathComponent("secrets-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: secrets, withIntermediateDirectories: true)
-        try FileManager.default.copyItem(atPath: fixture.passwordFile, toPath: "\(secrets)/postgres_password")
-        try rabbit.server.password.write(toFile: "\(secrets)/rabbitmq_password", atomically: true, encoding: .utf8)
-        let victim = try LocalProcess(
-            name: "stam relay", executable: StamBinary.path,
-            arguments: ["relay", "--instance", "paused", "--batch-size", "1000", "--batch-timeout", "3s", "--metrics-port", "0"],
-            environment: ["DATABASE_URL": fixture.url, "RABBITMQ_URL": rabbit.server.url, "STAM_SECRETS_DIR": secrets],
-            logFile: "\(secrets)/relay.log")
+        let victim = try relayProcess(fixture, instance: "paused", arguments: ["--batch-timeout", "3s"])
         defer {
             kill(victim.pid, SIGCONT)
             victim.stop(signal: SIGKILL)
@@ -377,11 +378,7 @@ import Testing
         try await withThrowingTaskGroup(of: Void.self) { group in
             for relay in relays { group.addTask { try await relay.run() } }
             group.addTask { try await consumer.run() }
-            let deadline = ContinuousClock.now + .seconds(60)
-            while ContinuousClock.now < deadline,
-                  try await number(fixture.database, "SELECT count(*)::int FROM outbox WHERE published_at IS NOT NULL") < 3000 {
-                try await Task.sleep(for: .milliseconds(5))
-            }
+            try await waitForPublished(fixture.database, atLeast: 3000, polling: .milliseconds(5))
             postgres.server.crash()
             try await postgres.server.start()
             let lostMarks = try await number(fixture.database, """
