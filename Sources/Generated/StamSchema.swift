@@ -5,7 +5,7 @@ import StamCore
 /// What this build of stam was generated from.
 public enum StamSchema {
     /// SHA-256 over the schema files; changes whenever the schema does.
-    public static let fingerprint = "f85a0eaaf10cb9d8f18a93a338250dcc04bc45953b87ed9817f858a416172f7f"
+    public static let fingerprint = "1c7ea721335900e3286fc5ef2d33fb0e2292fd1add08f37539e5ebbe07d58486"
 
     public static let entityTypes: [any Entity.Type] = [
         Site.self,

@@ -1,6 +1,8 @@
 import Foundation
 import Generated
+import GeneratorCore
 import LocalStack
+import Messaging
 import Secrets
 
 /// Some services of the generated production compose file (with its generated local override) on the container
@@ -71,6 +73,29 @@ final class GeneratedServices: @unchecked Sendable {
     func exec(_ service: String, _ arguments: [String], environment: [String: String] = [:]) async throws -> (Int32, String) {
         let variables = environment.sorted { $0.key < $1.key }.flatMap { ["-e", "\($0.key)=\($0.value)"] }
         return try await ContainerEngine.status(ContainerEngine.podman, ["exec"] + variables + [project.container(service)] + arguments)
+    }
+
+    /// The address of a service's container on its (first) network.
+    func address(of service: String) async throws -> String {
+        let (_, output) = try await ContainerEngine.status(ContainerEngine.podman, [
+            "inspect", "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}", project.container(service),
+        ])
+        guard let address = output.split(separator: " ").first.map(String.init), !address.isEmpty else {
+            throw ToolError(description: "\(service) has no address: \(output)")
+        }
+        return address
+    }
+
+    /// How one of the schema's RabbitMQ users reaches the project's broker, with its secret's password.
+    func amqpConfiguration(user: String, topology: AMQPConfiguration.TopologyMode = .verify) async throws -> AMQPConfiguration {
+        let settings = try StamGenerator(root: DeploymentTools.root).loadSchema().schema.deployment.rabbitmq
+        guard let settings, let secret = settings.user(named: user)?.password.value, let password = secrets[secret] else {
+            throw ToolError(description: "the schema has no RabbitMQ user \(user) with a secret")
+        }
+        var configuration = AMQPConfiguration(host: try await address(of: "rabbitmq"), port: 5672, virtualHost: settings.vhost, username: user,
+                                              password: password.trimmingCharacters(in: .whitespacesAndNewlines))
+        configuration.topology = topology
+        return configuration
     }
 
     /// The container's output so far (its log, as `docker logs` shows it).

@@ -5,6 +5,7 @@ import LocalStack
 import Logging
 import Messaging
 import Testing
+import Yams
 
 /// RabbitMQ and Redis with the generated configuration. RabbitMQ is the generated prod service on the container
 /// engine: its entrypoint writes one user per client from the secrets, the broker imports the generated topology,
@@ -30,6 +31,15 @@ import Testing
         try await services.waitUntil("RabbitMQ imported the definitions", timeout: .seconds(120), log: "rabbitmq") {
             try await lines(["list_queues", "--no-table-headers", "-p", vhost, "name"]).count == expectedQueues.count
         }
+        // The health check passes in the image, and it is the one that writes the quorum-queue registry to disk:
+        // services waiting for a healthy broker start after the queues it declared are safe from a kill
+        // (MessagingBrokerKillTests.aQuorumQueueKilledBeforeItsRegistrationIsSavedLosesEveryConfirmedMessage).
+        let (health, healthOutput) = try await ContainerEngine.status(ContainerEngine.podman, ["healthcheck", "run", services.project.container("rabbitmq")])
+        #expect(health == 0, "\(healthOutput)")
+        let compose = try #require(try Yams.load(yaml: DeploymentTools.read("docker-compose.prod.yml")) as? [String: Any])
+        let healthCheck = ((compose["services"] as? [String: Any])?["rabbitmq"] as? [String: Any])?["healthcheck"] as? [String: Any]
+        #expect((healthCheck?["test"] as? [String])?.last?.contains(RabbitMQServer.registrySync) == true, "\(String(describing: healthCheck))")
+
         // The users file the entrypoint wrote from the secret: the broker's own, readable by it alone.
         let (_, mode) = try await services.exec("rabbitmq", ["stat", "-c", "%a %U", "/etc/rabbitmq/definitions/20-users.json"])
         #expect(mode == "600 rabbitmq")
@@ -67,26 +77,19 @@ import Testing
         #expect(!permissions.contains(".*"), "nobody has every right: \(permissions)")
 
         // What the rights allow, tried with stam's own client as each service uses it (the topology only checked).
-        let address = try #require(try await ContainerEngine.status(ContainerEngine.podman, [
-            "inspect", "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}", services.project.container("rabbitmq"),
-        ]).1.split(separator: " ").first.map(String.init))
         let logger = Logger(label: "test.rabbitmq-users")
-        func configuration(_ user: String, topology: AMQPConfiguration.TopologyMode = .verify) throws -> AMQPConfiguration {
-            let secret = try #require(settings.user(named: user)?.password.value)
-            var configuration = AMQPConfiguration(host: address, port: 5672, virtualHost: vhost, username: user,
-                                                  password: try #require(services.secrets[secret]).trimmingCharacters(in: .whitespacesAndNewlines))
-            configuration.topology = topology
-            return configuration
+        func configuration(_ user: String, topology: AMQPConfiguration.TopologyMode = .verify) async throws -> AMQPConfiguration {
+            try await services.amqpConfiguration(user: user, topology: topology)
         }
         func publishes(_ user: String, to exchange: String, topology: AMQPConfiguration.TopologyMode = .verify) async throws -> Bool {
-            let publisher = Publisher(configuration: try configuration(user, topology: topology), topology: StamTopology.messaging, logger: logger)
+            let publisher = Publisher(configuration: try await configuration(user, topology: topology), topology: StamTopology.messaging, logger: logger)
             defer { Task { await publisher.close() } }
             let message = OutgoingMessage(exchange: exchange, routingKey: "test.permissions", messageId: UUID().uuidString, type: "Test",
                                           timestamp: Date(), body: Array("{}".utf8))
             do { return try await publisher.publish([message], confirmTimeout: 10).isEmpty } catch { return false }
         }
         func consumes(_ user: String, from queue: String, instance: String? = nil) async throws -> Bool {
-            let consumer = QueueConsumer(configuration: try configuration(user), topology: StamTopology.messaging, queue: queue,
+            let consumer = QueueConsumer(configuration: try await configuration(user), topology: StamTopology.messaging, queue: queue,
                                          instance: instance, logger: logger)
             defer { Task { await consumer.close() } }
             do { _ = try await consumer.nextBatch(limit: 1, timeout: 0.2); return true } catch { return false }

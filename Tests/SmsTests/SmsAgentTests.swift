@@ -177,7 +177,7 @@ import Testing
         let fixture = try await SmsFixture.make(name: "broker-down")
         defer { Task { await fixture.cleanUp() } }
         let rabbit = try #require(TestRabbitMQ.current)
-        try rabbit.flushQuorumQueueRegistry()
+        try rabbit.server.syncQuorumQueueRegistry()
         let metrics = SmsMetrics()
         try await running(fixture, metrics: metrics) {
             fixture.simulator.deliver(text: "before", from: Self.panel)

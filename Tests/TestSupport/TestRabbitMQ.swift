@@ -33,16 +33,6 @@ public final class TestRabbitMQ: Sendable {
         try? FileManager.default.removeItem(atPath: runDirectory)
     }
 
-    /// Makes the broker write its quorum-queue name registry (Ra's `names.dets`) to disk now. RabbitMQ 3.10
-    /// (Ra 2.2, Debian 12) saves it only after 500 ms without access, so a node killed with SIGKILL while
-    /// messages flow since a queue was declared forgets the queue's Raft member: on restart it starts an empty
-    /// one that never elects a leader, the queue's messages are gone and every `basic.consume` waits about a
-    /// minute and fails (fixed upstream in 2024, rabbitmq/ra#443). Tests that kill the node call this after
-    /// declaring their queues, which is where a deployment stands (queues declared long before any crash).
-    public func flushQuorumQueueRegistry() throws {
-        try server.ctl(["eval", "dets:sync(ra_directory_reverse)."])
-    }
-
     public var configuration: AMQPConfiguration {
         AMQPConfiguration(host: "127.0.0.1", port: server.port, virtualHost: server.virtualHost,
                           username: server.username, password: server.password, heartbeatSeconds: 5)

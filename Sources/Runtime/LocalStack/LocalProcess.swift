@@ -136,9 +136,15 @@ public final class LocalProcess: @unchecked Sendable {
     }
 
     /// Runs a command to completion: its exit status and its output (stdout and stderr together).
-    /// - Parameter directory: the child's working directory (default: ours).
-    public static func status(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+    /// - Parameters:
+    ///   - user: the system user to run it as (through setpriv, when we are root).
+    ///   - directory: the child's working directory (default: ours).
+    public static func status(_ executable: String, _ arguments: [String], user: String? = nil, environment: [String: String]? = nil,
                               directory: String? = nil) throws -> (Int32, String) {
+        if let user, getuid() == 0 {
+            return try status("/usr/bin/setpriv", ["--reuid=\(user)", "--regid=\(user)", "--init-groups", "--", executable] + arguments,
+                              environment: environment, directory: directory)
+        }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -159,12 +165,7 @@ public final class LocalProcess: @unchecked Sendable {
     @discardableResult
     public static func run(_ executable: String, _ arguments: [String], user: String? = nil,
                            environment: [String: String]? = nil) throws -> String {
-        let (status, output) = if let user, getuid() == 0 {
-            try Self.status("/usr/bin/setpriv", ["--reuid=\(user)", "--regid=\(user)", "--init-groups", "--", executable] + arguments,
-                            environment: environment)
-        } else {
-            try Self.status(executable, arguments, environment: environment)
-        }
+        let (status, output) = try Self.status(executable, arguments, user: user, environment: environment)
         guard status == 0 else {
             throw LaunchError(description: "\((executable as NSString).lastPathComponent) \(arguments.joined(separator: " ")) failed (exit \(status)):\n\(output)")
         }

@@ -128,6 +128,26 @@ public final class RabbitMQServer: @unchecked Sendable {
         try LocalProcess.run("/usr/lib/rabbitmq/bin/rabbitmqctl", ["-q"] + arguments, user: Self.systemUser, environment: environment)
     }
 
+    /// A command line run the way a container health check runs it (`/bin/sh -c`), as the broker's user with the
+    /// node's environment, so the CLI tools on its PATH address this node; its exit status and output.
+    public func shell(_ commandLine: String) throws -> (status: Int32, output: String) {
+        try LocalProcess.status("/bin/sh", ["-c", commandLine], user: Self.systemUser, environment: environment)
+    }
+
+    /// Writes the node's quorum-queue registry (Ra's `names.dets`: which Raft member each queue is) to disk now.
+    /// RabbitMQ 3.10 (Ra 2.2, Debian 12) saves it on a 500 ms timer, about a second after a declaration. A node
+    /// killed with SIGKILL before that repairs the file without the new entry: on restart the queue starts a new,
+    /// empty member that never elects a leader, and every message confirmed into the queue is gone
+    /// (`MessagingBrokerKillTests`; rabbitmq/ra#443, fixed upstream in 2024). The local stack calls this after
+    /// declaring the topology and before any stam process starts; the generated production health check runs the
+    /// same expression, so services that wait for a healthy broker start after the registry is on disk.
+    public func syncQuorumQueueRegistry() throws {
+        _ = try ctl(["eval", "\(Self.registrySync)."])
+    }
+
+    /// The Erlang expression that syncs the registry (schema/deployment.yaml's rabbitmq health check has it too).
+    public static let registrySync = "ok = dets:sync(ra_directory_reverse)"
+
     /// Stops the broker only (for outage tests); `startBroker()` brings it back with its data.
     public func stopBroker(signal: Int32 = SIGTERM) {
         process?.stop(signal: signal, timeout: .seconds(60))

@@ -3,6 +3,7 @@ import Foundation
 import Generated
 import LocalStack
 import Logging
+import Messaging
 import MigrationSupport
 import Persistence
 import PostgresNIO
@@ -82,7 +83,8 @@ struct LocalStackSupervisor: Service {
         servers.rabbitmq = rabbitmq
         try await rabbitmq.start()
         try rabbitmq.recordProcesses(in: paths.processRegistry)
-        progress.done("port \(rabbitmq.port)")
+        try await Self.declareTopology(on: rabbitmq, logger: logger)
+        progress.done("port \(rabbitmq.port), topology declared")
 
         progress.step("demo data")
         let simulatorPort = try ports.block("panel-simulator", count: panelCount)
@@ -219,6 +221,18 @@ struct LocalStackSupervisor: Service {
             print("\(text) (\(String(format: "%.1f", seconds)) s)")
             fflush(nil)
         }
+    }
+
+    /// Declares the generated topology before any stam process connects, and makes the broker write its
+    /// quorum-queue registry to disk at once: RabbitMQ 3.10 loses a queue killed within about a second of its
+    /// declaration (`RabbitMQServer.syncQuorumQueueRegistry`), and the SMS agent publishes as soon as it starts.
+    static func declareTopology(on rabbitmq: RabbitMQServer, logger: Logger) async throws {
+        let configuration = AMQPConfiguration(host: "127.0.0.1", port: rabbitmq.port, virtualHost: rabbitmq.virtualHost,
+                                              username: rabbitmq.username, password: rabbitmq.password)
+        let publisher = Publisher(configuration: configuration, topology: StamTopology.messaging, logger: logger)
+        try await publisher.connect()
+        await publisher.close()
+        try rabbitmq.syncQuorumQueueRegistry()
     }
 
     /// The local stack's broker has a single user (loopback only, every process declares the topology): its password
