@@ -1,11 +1,8 @@
 // swift-tools-version:6.1
 // The stam package: the stamgen generator, the generated code, the hand-written runtime and the one
 // service binary. Heavy server dependencies stay out of GeneratorCore so `stamgen` builds fast.
+// Tools version 6.1: every target compiles in the Swift 6 language mode without a setting of its own.
 import PackageDescription
-
-let swiftSettings: [SwiftSetting] = [
-    .swiftLanguageMode(.v6),
-]
 
 let package = Package(
     name: "stam",
@@ -41,37 +38,32 @@ let package = Package(
         .target(
             name: "MigrationSupport",
             dependencies: [.product(name: "Crypto", package: "swift-crypto")],
-            path: "Sources/Runtime/MigrationSupport",
-            swiftSettings: swiftSettings
+            path: "Sources/Runtime/MigrationSupport"
         ),
         .target(
             name: "GeneratorCore",
-            dependencies: ["Yams", "MigrationSupport", "StamCore", .product(name: "Mustache", package: "swift-mustache")],
-            swiftSettings: swiftSettings
+            dependencies: ["Yams", "MigrationSupport", "StamCore", .product(name: "Mustache", package: "swift-mustache")]
         ),
         .executableTarget(
             name: "Generator",
-            dependencies: ["GeneratorCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            swiftSettings: swiftSettings
+            dependencies: ["GeneratorCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         // MARK: Runtime (hand-written)
         .target(
             name: "StamCore",
-            path: "Sources/Runtime/StamCore",
-            swiftSettings: swiftSettings
+            path: "Sources/Runtime/StamCore"
         ),
         .target(
             name: "Database",
             dependencies: [
-                "MigrationSupport",
+                "MigrationSupport", "Observability",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            path: "Sources/Runtime/Database",
-            swiftSettings: swiftSettings
+            path: "Sources/Runtime/Database"
         ),
         .systemLibrary(
             name: "CRabbitMQ",
@@ -82,26 +74,23 @@ let package = Package(
         .target(
             name: "Messaging",
             dependencies: ["CRabbitMQ", "StamCore", .product(name: "Logging", package: "swift-log")],
-            path: "Sources/Runtime/Messaging",
-            swiftSettings: swiftSettings
+            path: "Sources/Runtime/Messaging"
         ),
         .target(
             name: "Outbox",
             dependencies: [
-                "Messaging", "StamCore", "Database",
+                "Observability", "Messaging", "StamCore", "Database",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
-            path: "Sources/Runtime/Outbox",
-            swiftSettings: swiftSettings
+            path: "Sources/Runtime/Outbox"
         ),
         .target(
             name: "LocalStack",
             dependencies: [.product(name: "Logging", package: "swift-log")],
-            path: "Sources/Runtime/LocalStack",
-            swiftSettings: swiftSettings
+            path: "Sources/Runtime/LocalStack"
         ),
         .target(
             name: "Secrets",
@@ -111,8 +100,7 @@ let package = Package(
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
             ],
-            path: "Sources/Runtime/Secrets",
-            swiftSettings: swiftSettings
+            path: "Sources/Runtime/Secrets"
         ),
         .target(
             name: "Satel",
@@ -127,8 +115,7 @@ let package = Package(
                 "Yams",
             ],
             path: "Sources/Runtime/Satel",
-            exclude: ["README.md"],
-            swiftSettings: swiftSettings
+            exclude: ["README.md"]
         ),
 
         // MARK: Observability
@@ -141,15 +128,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            path: "Sources/Runtime/Observability",
-            swiftSettings: swiftSettings
+            path: "Sources/Runtime/Observability"
         ),
 
         .executableTarget(
             name: "SatelFuzz",
             dependencies: ["Satel", .product(name: "NIOCore", package: "swift-nio")],
-            path: "Sources/Runtime/SatelFuzz",
-            swiftSettings: swiftSettings
+            path: "Sources/Runtime/SatelFuzz"
         ),
         .executableTarget(
             name: "SatelBench",
@@ -159,8 +144,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
-            path: "Sources/Runtime/SatelBench",
-            swiftSettings: swiftSettings
+            path: "Sources/Runtime/SatelBench"
         ),
 
         .target(
@@ -171,8 +155,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            path: "Sources/Runtime/Persistence",
-            swiftSettings: swiftSettings
+            path: "Sources/Runtime/Persistence"
         ),
 
         // MARK: Operator API
@@ -188,8 +171,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            path: "Sources/Runtime/APISupport",
-            swiftSettings: swiftSettings
+            path: "Sources/Runtime/APISupport"
         ),
         .target(
             name: "GeneratedAPI",
@@ -197,8 +179,7 @@ let package = Package(
                 "APISupport", "Generated", "Persistence", "StamCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
-            ],
-            swiftSettings: swiftSettings
+            ]
         ),
 
         // MARK: Redis (hiredis runtime, panel leases, their tests)
@@ -215,8 +196,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            path: "Sources/Runtime/Redis",
-            swiftSettings: swiftSettings
+            path: "Sources/Runtime/Redis"
         ),
         .target(
             name: "Leases",
@@ -225,8 +205,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            path: "Sources/Runtime/Leases",
-            swiftSettings: swiftSettings
+            path: "Sources/Runtime/Leases"
         ),
         .testTarget(
             name: "RedisTests",
@@ -234,8 +213,7 @@ let package = Package(
                 "Redis", "Leases", "LocalStack",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ],
-            swiftSettings: swiftSettings
+            ]
         ),
         // MARK: end Redis
 
@@ -244,26 +222,24 @@ let package = Package(
             name: "Worker",
             dependencies: [
                 "Generated", "Satel", "Redis", "Leases", "Database", "Outbox", "Messaging", "Persistence", "StamCore", "Observability",
-                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
-            path: "Sources/Worker",
-            swiftSettings: swiftSettings
+            path: "Sources/Worker"
         ),
         .testTarget(
             name: "WorkerTests",
             dependencies: [
                 "Worker", "Generated", "Satel", "Redis", "Leases", "Database", "Outbox", "Messaging", "Persistence",
-                "StamCore", "LocalStack", "MigrationSupport", "TestSupport", "SmsIngest",
+                "StamCore", "LocalStack", "MigrationSupport", "TestSupport", "SmsIngest", "Observability",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
-            ],
-            swiftSettings: swiftSettings
+            ]
         ),
         // MARK: end Worker
 
@@ -284,15 +260,13 @@ let package = Package(
                 .embedInCode("Console/console.css"),
                 .embedInCode("Console/console.js"),
                 .embedInCode("Console/favicon.svg"),
-            ],
-            swiftSettings: swiftSettings
+            ]
         ),
 
         // MARK: Generated (never edited by hand)
         .target(
             name: "Generated",
-            dependencies: ["StamCore", "Persistence", .product(name: "PostgresNIO", package: "postgres-nio")],
-            swiftSettings: swiftSettings
+            dependencies: ["StamCore", "Persistence", .product(name: "PostgresNIO", package: "postgres-nio")]
         ),
 
         // MARK: The service binary
@@ -307,15 +281,14 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ],
-            swiftSettings: swiftSettings
+            ]
         ),
 
         // MARK: SMS (issue #7): modem agent, simulator, consumer, tests
         .target(
             name: "Sms",
             dependencies: [
-                "Messaging",
+                "Observability", "Messaging",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -324,8 +297,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
-            path: "Sources/Runtime/Sms",
-            swiftSettings: swiftSettings
+            path: "Sources/Runtime/Sms"
         ),
         .target(
             name: "SmsIngest",
@@ -335,14 +307,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
-            path: "Sources/App/SmsIngest",
-            swiftSettings: swiftSettings
+            path: "Sources/App/SmsIngest"
         ),
         .target(
             name: "TestSupport",
             dependencies: ["LocalStack", "Messaging"],
-            path: "Tests/TestSupport",
-            swiftSettings: swiftSettings
+            path: "Tests/TestSupport"
         ),
         .testTarget(
             name: "SmsTests",
@@ -353,8 +323,7 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ],
-            swiftSettings: swiftSettings
+            ]
         ),
         // MARK: end SMS
 
@@ -366,14 +335,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
-            path: "Sources/Benchmarks/ApiBench",
-            swiftSettings: swiftSettings
+            path: "Sources/Benchmarks/ApiBench"
         ),
         .executableTarget(
             name: "GeneratorBench",
             dependencies: ["GeneratorCore"],
-            path: "Sources/Benchmarks/GeneratorBench",
-            swiftSettings: swiftSettings
+            path: "Sources/Benchmarks/GeneratorBench"
         ),
         .executableTarget(
             name: "OutboxBench",
@@ -383,8 +350,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            path: "Sources/Benchmarks/OutboxBench",
-            swiftSettings: swiftSettings
+            path: "Sources/Benchmarks/OutboxBench"
         ),
         .executableTarget(
             name: "WorkerBench",
@@ -396,10 +362,9 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
-            path: "Sources/Benchmarks/WorkerBench",
-            swiftSettings: swiftSettings
+            path: "Sources/Benchmarks/WorkerBench"
         ),
-        .target(name: "BenchSupport", path: "Sources/Benchmarks/BenchSupport", swiftSettings: swiftSettings),
+        .target(name: "BenchSupport", path: "Sources/Benchmarks/BenchSupport"),
         .executableTarget(
             name: "StackBench",
             dependencies: [
@@ -408,26 +373,22 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            path: "Sources/Benchmarks/StackBench",
-            swiftSettings: swiftSettings
+            path: "Sources/Benchmarks/StackBench"
         ),
 
         // MARK: Tests
         .testTarget(
             name: "GeneratorCoreTests",
-            dependencies: ["GeneratorCore", "Yams"],
-            swiftSettings: swiftSettings
+            dependencies: ["GeneratorCore", "Yams"]
         ),
         .testTarget(
             name: "DeploymentTests",
             dependencies: ["GeneratorCore", "LocalStack", "Secrets", "Generated", "StamCore", "Messaging", "Yams",
-                           .product(name: "Logging", package: "swift-log")],
-            swiftSettings: swiftSettings
+                           .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "CLITests",
-            dependencies: ["stam", "TestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            swiftSettings: swiftSettings
+            dependencies: ["stam", "TestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(
             name: "EndToEndTests",
@@ -437,8 +398,7 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
-            ],
-            swiftSettings: swiftSettings
+            ]
         ),
         .testTarget(
             name: "RuntimeTests",
@@ -454,8 +414,7 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ],
-            swiftSettings: swiftSettings
+            ]
         ),
         .testTarget(
             name: "SatelTests",
@@ -465,8 +424,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-            ],
-            swiftSettings: swiftSettings
+            ]
         ),
     ]
 )

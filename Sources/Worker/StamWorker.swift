@@ -45,18 +45,19 @@ public final class StamWorker: Service, Sendable {
         self.logger = logger
     }
 
-    /// PostgreSQL, Redis and RabbitMQ (when the command queue is consumed), each through the worker's own client;
-    /// empty until the worker runs.
-    public func readinessChecks(timeout: Duration, logger: Logger) -> [ReadinessCheck] {
-        guard let clients = clients.withLockedValue({ $0 }) else { return [] }
-        var checks = [
-            ReadinessCheck("postgresql", timeout: timeout) { try await clients.postgres.query("SELECT 1", logger: logger) },
-            ReadinessCheck("redis", timeout: timeout) { try await clients.redis.ping() },
-        ]
-        if let consumer = clients.commands {
-            checks.append(ReadinessCheck("rabbitmq", timeout: timeout) { try await consumer.checkConnection() })
+    /// PostgreSQL, Redis and RabbitMQ (when the command queue is consumed), each asked through the worker's own
+    /// client, never a new connection; each fails with "starting" until the worker has its clients.
+    public func readinessChecks(timeout: Duration = .seconds(2), logger: Logger) -> [ReadinessCheck] {
+        let clients = self.clients
+        @Sendable func current() throws -> Clients {
+            guard let current = clients.withLockedValue({ $0 }) else { throw WorkerError(.starting, "the worker has not opened its connections yet") }
+            return current
         }
-        return checks
+        return [
+            .postgres(timeout: timeout, logger: logger) { try current().postgres },
+            ReadinessCheck("redis", timeout: timeout) { try await current().redis.ping() },
+            ReadinessCheck("rabbitmq", timeout: timeout) { try await current().commands?.checkConnection() },
+        ]
     }
 
     /// The panels this worker holds now.

@@ -12,6 +12,8 @@ public struct WorkerError: Error, Hashable, Sendable, CustomStringConvertible {
         /// The test hook asked the worker to stop before committing (never set in production).
         case testHook = "test_hook"
         case configuration
+        /// The worker has not opened its connections yet (a readiness probe asked too early).
+        case starting
     }
 
     public var code: Code

@@ -36,17 +36,16 @@ struct BackendCommand: AsyncParsableCommand {
     @Option(help: "Address the metrics server listens on.")
     var metricsHost = "0.0.0.0"
 
-    @Option(help: "postgresql://user@host:port/database (default: $DATABASE_URL).")
-    var databaseURL: String?
+    @OptionGroup var databaseOptions: DatabaseOptions
 
     @Option(help: "postgresql://user@host:port/database of the nodes reports may run on, comma-separated; each report runs on the first in recovery (default: $DATABASE_REPLICA_URL; none: the primary, with a warning).")
     var replicaURL: String?
 
-    @Option(help: "amqp://user@host:port/vhost for live events (default: $RABBITMQ_URL).")
-    var amqpURL: String?
+    /// The broker of live events and SMS.
+    @OptionGroup var brokerOptions: BrokerOptions
 
-    @Option(help: "redis://host:port/db for live panel state (default: $REDIS_URL).")
-    var redisURL: String?
+    /// The Redis of live panel state.
+    @OptionGroup var redisOptions: RedisOptions
 
     @Option(help: "Name of this backend; its live queue is backend.live.<instance> (default: host name and PID).")
     var instance: String?
@@ -65,10 +64,7 @@ struct BackendCommand: AsyncParsableCommand {
         _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         var logger = Logger(label: "stam.backend")
         logger.logLevel = .info
-        guard let databaseURL = databaseURL ?? ProcessInfo.processInfo.environment["DATABASE_URL"] else {
-            throw ValidationError("no database: pass --database-url or set DATABASE_URL")
-        }
-        let database = try DatabaseConfiguration(url: databaseURL, passwordFile: SecretFiles.existing("postgres_password"))
+        let database = try databaseOptions.configuration()
         let client = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: logger)
         let secrets = try SecretBox(keyFile: SecretFiles.path("encryption_key"))
         let tokens = try await TokenService(
@@ -76,16 +72,8 @@ struct BackendCommand: AsyncParsableCommand {
             privateKeyPEM: try String(contentsOfFile: SecretFiles.path("jwt_private_key"), encoding: .utf8))
         let repositories = Repositories(context: DatabaseContext(client: client, secrets: secrets, logger: logger))
         let environment = ProcessInfo.processInfo.environment
-        guard let amqpURL = amqpURL ?? environment["RABBITMQ_URL"] else {
-            throw ValidationError("no broker: pass --amqp-url or set RABBITMQ_URL")
-        }
-        guard let redisURL = redisURL ?? environment["REDIS_URL"] else {
-            throw ValidationError("no Redis: pass --redis-url or set REDIS_URL")
-        }
-        let amqp = try AMQPConfiguration.fromEnvironment(url: amqpURL)
-        let redis = RedisClient(configuration: try RedisConfiguration(url: redisURL, password: SecretFiles.existing("redis_password").map {
-            try DatabaseConfiguration.readSecret($0)
-        }), logger: logger)
+        let amqp = try brokerOptions.configuration()
+        let redis = RedisClient(configuration: try redisOptions.configuration(), logger: logger)
         let name = instance ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())"
         let outbox = OutboxNotifier(client: client, logger: logger)
         let hub = LiveHub()
@@ -103,7 +91,7 @@ struct BackendCommand: AsyncParsableCommand {
                                                                         metrics: SmsIngestMetrics(registry: metrics.registry)))
         let probeLogger = logger
         let readiness = [
-            ReadinessCheck("postgresql") { try await client.query("SELECT 1", logger: probeLogger) },
+            .postgres(logger: probeLogger) { client },
             ReadinessCheck("redis") { try await redis.ping() },
             ReadinessCheck("rabbitmq") { try feed.checkConnected() },
         ]

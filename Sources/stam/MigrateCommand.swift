@@ -9,8 +9,7 @@ struct MigrateCommand: AsyncParsableCommand {
         commandName: "migrate",
         abstract: "Apply pending database migrations (safe to run from several processes at once).")
 
-    @Option(help: "postgresql://user@host:port/database (default: $DATABASE_URL).")
-    var databaseURL: String?
+    @OptionGroup var databaseOptions: DatabaseOptions
 
     @Option(help: "File holding the database password (default: <secrets>/postgres_password).")
     var passwordFile: String?
@@ -20,12 +19,7 @@ struct MigrateCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = Logger(label: "stam.migrate")
-        guard let url = databaseURL ?? ProcessInfo.processInfo.environment["DATABASE_URL"] else {
-            throw ValidationError("no database: pass --database-url or set DATABASE_URL")
-        }
-        let passwordPath = passwordFile ?? SecretFiles.path("postgres_password")
-        let configuration = try DatabaseConfiguration(
-            url: url, passwordFile: FileManager.default.fileExists(atPath: passwordPath) ? passwordPath : nil)
+        let configuration = try databaseOptions.configuration(passwordFile: passwordFile)
         do {
             let report = try await MigrationRunner(configuration: configuration, logger: logger)
                 .run(directory: try MigrationDirectory(path: migrations))

@@ -18,15 +18,13 @@ struct RelayCommand: AsyncParsableCommand {
     @Option(help: "Name of this relay in outbox_relays (default: the host name and PID).")
     var instance: String?
 
-    @Option(help: "postgresql://user@host:port/database (default: $DATABASE_URL).")
-    var databaseURL: String?
+    @OptionGroup var databaseOptions: DatabaseOptions
 
     @Option(name: .customLong("listen-url"), help: ArgumentHelp(
         "A PostgreSQL node to LISTEN on for new outbox rows, when --database-url is a PgBouncer (repeat for each node; default: the comma-separated $DATABASE_LISTEN_URLS, else the database itself)."))
     var listenURLs: [String] = []
 
-    @Option(help: "amqp://user@host:port/vhost (default: $RABBITMQ_URL).")
-    var amqpURL: String?
+    @OptionGroup var brokerOptions: BrokerOptions
 
     @Option(help: "Rows per batch (one transaction, one confirm round).")
     var batchSize = 500
@@ -63,20 +61,14 @@ struct RelayCommand: AsyncParsableCommand {
         var logger = Logger(label: "stam.relay")
         logger.logLevel = .info
         let environment = ProcessInfo.processInfo.environment
-        guard let databaseURL = databaseURL ?? environment["DATABASE_URL"] else {
-            throw ValidationError("no database: pass --database-url or set DATABASE_URL")
-        }
-        guard let amqpURL = amqpURL ?? environment["RABBITMQ_URL"] else {
-            throw ValidationError("no broker: pass --amqp-url or set RABBITMQ_URL")
-        }
-        let database = try DatabaseConfiguration(url: databaseURL, passwordFile: SecretFiles.existing("postgres_password"))
+        let database = try databaseOptions.configuration()
+        let amqp = try brokerOptions.configuration()
         // Behind PgBouncer: LISTEN on the PostgreSQL nodes themselves (comma-separated URLs).
         let listenURLs = (listenURLs.isEmpty ? (environment["DATABASE_LISTEN_URLS"] ?? "").split(separator: ",").map(String.init) : listenURLs)
             .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         let listenDatabases = try listenURLs.map {
             try DatabaseConfiguration(url: $0, passwordFile: SecretFiles.existing("postgres_password")).connectionConfiguration
         }
-        let amqp = try AMQPConfiguration.fromEnvironment(url: amqpURL)
         let name = instance ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())"
         let publisher = Publisher(configuration: amqp, topology: StamTopology.messaging, logger: logger)
         let registry = PrometheusCollectorRegistry()
@@ -93,16 +85,7 @@ struct RelayCommand: AsyncParsableCommand {
         let observability = ObservabilityServer(
             configuration: .init(host: metricsHost, port: metricsPort), registry: registry,
             readinessChecks: [
-                ReadinessCheck("postgresql") {
-                    let connection = try await PostgresConnection.connect(configuration: postgres, id: 90, logger: probeLogger)
-                    do {
-                        try await connection.query("SELECT 1", logger: probeLogger)
-                    } catch {
-                        try? await connection.close()
-                        throw error
-                    }
-                    try await connection.close()
-                },
+                .postgres(connecting: postgres, logger: probeLogger),
                 ReadinessCheck("rabbitmq") { try await publisher.checkConnection() },
             ],
             logger: logger)

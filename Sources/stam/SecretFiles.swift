@@ -1,3 +1,4 @@
+import Database
 import Foundation
 
 /// Where a process finds its secrets: Docker secrets under `/run/secrets`, or the directory named by
@@ -12,5 +13,11 @@ enum SecretFiles {
     /// The secret's path when the file exists (a database may also trust the connection without one).
     static func existing(_ name: String) -> String? {
         FileManager.default.fileExists(atPath: path(name)) ? path(name) : nil
+    }
+
+    /// A secret file's content without the trailing newline editors add (the rule `DatabaseConfiguration` applies
+    /// to its password file).
+    static func read(_ path: String) throws -> String {
+        try DatabaseConfiguration.readSecret(path)
     }
 }

@@ -20,8 +20,7 @@ struct SmsAgentCommand: AsyncParsableCommand {
     @Flag(help: "RTS/CTS hardware flow control.") var rtscts = false
     @Option(help: "File holding the SIM PIN (default: the modem_sim_pin secret of the deployment, when it exists and is not empty).") var pinFile: String?
     @Option(help: "Preferred message storage for AT+CPMS (SM = SIM, ME = modem, MT = both).") var storage = "SM"
-    @Option(help: "amqp://user@host:port/vhost (default: $RABBITMQ_URL); password from $RABBITMQ_PASSWORD_FILE or the rabbitmq_password secret.")
-    var amqpURL: String?
+    @OptionGroup var brokerOptions: BrokerOptions
     @Option(help: "Directory for the durable store of concatenated-message parts.") var stateDirectory = "/var/lib/stam/sms"
     @Option(help: "Seconds the parts of a concatenated SMS wait for the rest before a partial message is published.")
     var partTimeout = 3600
@@ -39,12 +38,9 @@ struct SmsAgentCommand: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "stam.sms-agent")
         logger.logLevel = ProcessInfo.processInfo.environment["STAM_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
-        guard let amqpURL = amqpURL ?? ProcessInfo.processInfo.environment["RABBITMQ_URL"] else {
-            throw ValidationError("no broker: pass --amqp-url or set RABBITMQ_URL")
-        }
-        let amqp = try AMQPConfiguration.fromEnvironment(url: amqpURL)
+        let amqp = try brokerOptions.configuration()
         // `stam secrets init` leaves modem_sim_pin empty for a SIM that asks for no PIN.
-        let pin = try (pinFile ?? SecretFiles.existing("modem_sim_pin")).map { try DatabaseConfiguration.readSecret($0) }
+        let pin = try (pinFile ?? SecretFiles.existing("modem_sim_pin")).map { try SecretFiles.read($0) }
             .flatMap { $0.isEmpty ? nil : $0 }
         let registry = PrometheusCollectorRegistry()
         let metrics = SmsMetrics(registry: registry)

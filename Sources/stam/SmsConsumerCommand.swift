@@ -17,8 +17,8 @@ struct SmsConsumerCommand: AsyncParsableCommand {
         commandName: "sms-consumer",
         abstract: "Consume sms.inbox into sms_messages (idempotent) and raise alarms for matching texts.")
 
-    @Option(help: "postgresql://user@host:port/database (default: $DATABASE_URL).") var databaseURL: String?
-    @Option(help: "amqp://user@host:port/vhost (default: $RABBITMQ_URL).") var amqpURL: String?
+    @OptionGroup var databaseOptions: DatabaseOptions
+    @OptionGroup var brokerOptions: BrokerOptions
 
     /// Next to the sms-agent's 9102. schema/deployment.yaml has no sms-consumer service yet, so no generated
     /// scrape target or health check asks for it.
@@ -31,15 +31,8 @@ struct SmsConsumerCommand: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "stam.sms-consumer")
         logger.logLevel = .info
-        let environment = ProcessInfo.processInfo.environment
-        guard let databaseURL = databaseURL ?? environment["DATABASE_URL"] else {
-            throw ValidationError("no database: pass --database-url or set DATABASE_URL")
-        }
-        guard let amqpURL = amqpURL ?? environment["RABBITMQ_URL"] else {
-            throw ValidationError("no broker: pass --amqp-url or set RABBITMQ_URL")
-        }
-        let database = try DatabaseConfiguration(url: databaseURL, passwordFile: SecretFiles.existing("postgres_password"))
-        let amqp = try AMQPConfiguration.fromEnvironment(url: amqpURL)
+        let database = try databaseOptions.configuration()
+        let amqp = try brokerOptions.configuration()
         let queue = QueueConsumer(configuration: amqp, topology: StamTopology.messaging, queue: "sms.inbox", logger: logger)
         let registry = PrometheusCollectorRegistry()
         // The consumer has connections of its own; this pool only carries the NOTIFY after an alarm commits.
@@ -54,16 +47,7 @@ struct SmsConsumerCommand: AsyncParsableCommand {
         let observability = ObservabilityServer(
             configuration: .init(host: metricsHost, port: metricsPort), registry: registry,
             readinessChecks: [
-                ReadinessCheck("postgresql") {
-                    let connection = try await PostgresConnection.connect(configuration: postgres, id: 90, logger: probeLogger)
-                    do {
-                        try await connection.query("SELECT 1", logger: probeLogger)
-                    } catch {
-                        try? await connection.close()
-                        throw error
-                    }
-                    try await connection.close()
-                },
+                .postgres(connecting: postgres, logger: probeLogger),
                 ReadinessCheck("rabbitmq") { try await queue.checkConnection() },
             ],
             logger: logger)

@@ -21,19 +21,16 @@ struct UserCommand: AsyncParsableCommand {
         @Option(help: "Role: \(OperatorRole.allCases.map(\.rawValue).joined(separator: ", ")).") var role: String = "operator"
         @Option(help: "Name shown in the console (default: the login).") var displayName: String?
         @Option(help: "A file holding the password (else stdin).") var passwordFile: String?
-        @Option(help: "postgresql://user@host:port/database (default: $DATABASE_URL).") var databaseURL: String?
+        @OptionGroup var databaseOptions: DatabaseOptions
 
         func run() async throws {
             let logger = Logger(label: "stam.user")
             guard let role = OperatorRole(rawValue: role) else {
                 throw ValidationError("unknown role '\(self.role)'; one of: \(OperatorRole.allCases.map(\.rawValue).joined(separator: ", "))")
             }
-            let password = try passwordFile.map { try DatabaseConfiguration.readSecret($0) } ?? readLine(strippingNewline: true) ?? ""
+            let password = try passwordFile.map { try SecretFiles.read($0) } ?? readLine(strippingNewline: true) ?? ""
             if let problem = PasswordHasher.problem(with: password) { throw ValidationError("the password \(problem)") }
-            guard let databaseURL = databaseURL ?? ProcessInfo.processInfo.environment["DATABASE_URL"] else {
-                throw ValidationError("no database: pass --database-url or set DATABASE_URL")
-            }
-            let database = try DatabaseConfiguration(url: databaseURL, passwordFile: SecretFiles.existing("postgres_password"))
+            let database = try databaseOptions.configuration()
             let secrets = try SecretBox(keyFile: SecretFiles.path("encryption_key"))
             let hash = try await PasswordHasher.hash(password)
             let client = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: logger)

@@ -5,6 +5,7 @@ import Foundation
 import Leases
 import Logging
 import Messaging
+import Observability
 import Persistence
 import Redis
 import Satel
@@ -19,14 +20,12 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "This worker's name in leases and panel rows (default: the host name and PID).")
     var workerID: String?
 
-    @Option(help: "postgresql://user@host:port/database (default: $DATABASE_URL).")
-    var databaseURL: String?
+    @OptionGroup var databaseOptions: DatabaseOptions
 
-    @Option(help: "redis://host:port/db (default: $REDIS_URL).")
-    var redisURL: String?
+    @OptionGroup var redisOptions: RedisOptions
 
-    @Option(help: "amqp://user@host:port/vhost (default: $RABBITMQ_URL; without one, no command queue).")
-    var amqpURL: String?
+    /// Without a broker, the worker runs without its command queue (commands are still found every sweep).
+    @OptionGroup var brokerOptions: BrokerOptions
 
     @Option(help: "Port of /healthz, /readyz and /metrics (0: any free port).")
     var httpPort = 9101  // the satel-worker's `ports.metrics` in schema/deployment.yaml, where Prometheus and the health check look
@@ -57,18 +56,9 @@ struct WorkerCommand: AsyncParsableCommand {
         var logger = Logger(label: "stam.worker")
         logger.logLevel = ProcessInfo.processInfo.environment["STAM_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
         let environment = ProcessInfo.processInfo.environment
-        guard let databaseURL = databaseURL ?? environment["DATABASE_URL"] else {
-            throw ValidationError("no database: pass --database-url or set DATABASE_URL")
-        }
-        guard let redisURL = redisURL ?? environment["REDIS_URL"] else {
-            throw ValidationError("no Redis: pass --redis-url or set REDIS_URL")
-        }
-        let database = try DatabaseConfiguration(url: databaseURL, passwordFile: SecretFiles.existing("postgres_password"))
-        let redisPassword = try SecretFiles.existing("redis_password").map { try RedisConfiguration.readSecret($0) }
-        let redis = try RedisConfiguration(url: redisURL, password: redisPassword)
-        let amqp = try (amqpURL ?? environment["RABBITMQ_URL"]).map { url in
-            try AMQPConfiguration.fromEnvironment(url: url)
-        }
+        let database = try databaseOptions.configuration()
+        let redis = try redisOptions.configuration()
+        let amqp = try brokerOptions.configurationIfGiven()
         let secrets = try SecretFiles.existing("encryption_key").map { try SecretBox(keyFile: $0) }
         let ttl = Duration.milliseconds(leaseTTLMs)
         var configuration = WorkerConfiguration(
@@ -92,7 +82,6 @@ struct WorkerCommand: AsyncParsableCommand {
         }
         let worker = StamWorker(configuration: configuration, database: database, secrets: secrets, redis: redis, amqp: amqp,
                                 logger: logger)
-        let health = WorkerHealth(worker: worker, logger: logger)
         let excluded = httpNotOn.isEmpty
             ? (environment["STAM_HTTP_NOT_ON"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             : httpNotOn
@@ -101,7 +90,8 @@ struct WorkerCommand: AsyncParsableCommand {
             return range
         }
         let hosts = ranges.isEmpty ? [httpHost] : ListenAddresses.excluding(ranges)
-        let http = WorkerHTTPServer(hosts: hosts, port: httpPort, endpoints: health, logger: logger)
+        let http = ObservabilityServer(configuration: .init(hosts: hosts, port: httpPort), registry: worker.metrics.registry,
+                                       readinessChecks: worker.readinessChecks(logger: logger), logger: logger)
         logger.info("worker starting", metadata: [
             "worker": "\(configuration.workerID)", "database": "\(database.redactedURL)", "http_port": "\(httpPort)",
             "http_hosts": "\(hosts.joined(separator: ","))",

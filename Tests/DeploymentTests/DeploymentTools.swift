@@ -51,71 +51,17 @@ enum DeploymentTools {
     }
 
     /// A fresh directory under /tmp/stam-tests (reachable by system users), removed by the caller. What
-    /// runs killed test processes left behind is cleaned up first (`reapDeadRuns`).
+    /// runs killed test processes left behind is cleaned up first (`RunDirectory.reapDeadRuns`).
     static func temporaryDirectory(_ name: String) throws -> String {
-        reapDeadRuns()
-        let directory = "\(base)/deploy-\(name)-\(getpid())-\(UUID().uuidString.prefix(8))"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o755])
-        try LocalProcess.run("/bin/chmod", ["755", base])
-        try String(getpid()).write(toFile: "\(directory)/owner.pid", atomically: true, encoding: .utf8)
-        return directory
+        try RunDirectory.create("deploy-\(name)").path
     }
 
-    static let base = "/tmp/stam-tests"
-    private static let recordLock = NSLock()
+    static let base = RunDirectory.tests
 
-    /// Notes a process started for a test in its directory (PID and start time), so a later run can stop
-    /// it if this test process is killed before it stops it itself.
+    /// Notes a process started for a test in its directory, so a later run can stop it if this test process is
+    /// killed before it stops it itself.
     static func record(_ pid: Int32, in directory: String) {
-        guard let start = startTime(of: pid) else { return }
-        recordLock.withLock {
-            let line = "\(pid) \(start)\n"
-            if let handle = FileHandle(forWritingAtPath: "\(directory)/processes") {
-                handle.seekToEndOfFile()
-                handle.write(Data(line.utf8))
-                handle.closeFile()
-            } else {
-                try? line.write(toFile: "\(directory)/processes", atomically: true, encoding: .utf8)
-            }
-        }
-    }
-
-    /// Directories of test processes that no longer exist: SIGKILL the processes they recorded (only if
-    /// the PID still has the recorded start time, so a reused PID is never hit), then remove them.
-    static func reapDeadRuns() {
-        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: base) else { return }
-        for entry in entries where entry.hasPrefix("deploy-") {
-            let directory = "\(base)/\(entry)"
-            guard let owner = (try? String(contentsOfFile: "\(directory)/owner.pid", encoding: .utf8)).flatMap({ Int32($0) }),
-                  kill(owner, 0) != 0, errno == ESRCH else { continue }
-            let recorded = (try? String(contentsOfFile: "\(directory)/processes", encoding: .utf8)) ?? ""
-            for line in recorded.split(separator: "\n") {
-                let parts = line.split(separator: " ")
-                guard parts.count == 2, let pid = Int32(parts[0]), startTime(of: pid) == String(parts[1]) else { continue }
-                kill(pid, SIGKILL)
-            }
-            // A compose project on the engine (GeneratedServices): its containers, networks and volumes.
-            if let project = try? String(contentsOfFile: "\(directory)/compose-project", encoding: .utf8) {
-                ContainerEngine.removeProject(project)
-            }
-            // PostgreSQL servers that Patroni started are not recorded: stop them by their postmaster.pid.
-            let enumerator = FileManager.default.enumerator(atPath: directory)
-            while let path = enumerator?.nextObject() as? String {
-                if path.hasSuffix("/postmaster.pid") {
-                    PostgresServer.stopStale(dataDirectory: "\(directory)/\((path as NSString).deletingLastPathComponent)")
-                }
-            }
-            try? FileManager.default.removeItem(atPath: directory)
-        }
-    }
-
-    /// Field 22 of /proc/<pid>/stat: when the process started, in clock ticks since boot.
-    static func startTime(of pid: Int32) -> String? {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return nil }
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        return fields.count > 19 ? String(fields[19]) : nil
+        RunDirectory(path: directory).record(pid)
     }
 
     static func read(_ relative: String) throws -> String {

@@ -10,7 +10,7 @@ import Secrets
 /// files and entrypoints, compose's DNS names. Each test gets a private project: its own networks, volumes and
 /// secrets (`stam secrets init`'s), and a panel-VLAN subnet no other stack on this machine uses. `remove()` leaves
 /// nothing behind; the project of a test process killed before it did is removed by the next run's
-/// `DeploymentTools.reapDeadRuns`.
+/// `RunDirectory.reapDeadRuns`.
 final class GeneratedServices: @unchecked Sendable {
     let directory: String
     let project: ComposeProject

@@ -48,7 +48,7 @@ final class LocalStackRun: @unchecked Sendable {
     }
 
     static func start(panels: Int, environment: String = "dev", pollIntervalMs: Int = 300, timeout: Duration = .seconds(180)) async throws -> LocalStackRun {
-        let root = "/tmp/stam-tests/e2e-\(getpid())-\(UUID().uuidString.prefix(8))"
+        let root = "\(RunDirectory.tests)/e2e-\(getpid())-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
         let arguments = ["up", "--env", environment, "--root", root, "--panels", String(panels), "--poll-interval-ms", String(pollIntervalMs),
                          "--demo-interval-seconds", "3600"]

@@ -9,8 +9,6 @@ import Testing
 final class TestRedis: Sendable {
     @TaskLocal static var current: TestRedis?
 
-    static let baseDirectory = "/tmp/stam-tests"
-
     let server: RedisServer
     let runDirectory: String
 
@@ -20,11 +18,7 @@ final class TestRedis: Sendable {
     }
 
     static func start() async throws -> TestRedis {
-        reapServersOfDeadRuns()
-        let runDirectory = "\(baseDirectory)/\(getpid())-redis-\(UUID().uuidString.prefix(8))"
-        try FileManager.default.createDirectory(atPath: runDirectory, withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o755])
-        try String(getpid()).write(toFile: "\(runDirectory)/owner.pid", atomically: true, encoding: .utf8)
+        let runDirectory = try RunDirectory.create("redis").path
         let server = RedisServer(directory: "\(runDirectory)/redis", port: try FreePort.find(),
                                  password: "redis-\(UUID().uuidString.prefix(8))")
         try await server.start()
@@ -58,18 +52,6 @@ final class TestRedis: Sendable {
     /// A key prefix no other test uses.
     static func namespace() -> String { "t\(UUID().uuidString.prefix(8).lowercased()):" }
 
-    /// A test process killed by a crash or a timeout leaves its server running: stop those of dead runs
-    /// (only Redis runs; the RuntimeTests helpers reap their own).
-    static func reapServersOfDeadRuns() {
-        guard let runs = try? FileManager.default.contentsOfDirectory(atPath: baseDirectory) else { return }
-        for run in runs where run.contains("-redis-") {
-            let directory = "\(baseDirectory)/\(run)"
-            guard let owner = try? String(contentsOfFile: "\(directory)/owner.pid", encoding: .utf8),
-                  let pid = Int32(owner), kill(pid, 0) != 0 else { continue }
-            LocalProcess.killRegistered(in: "\(directory)/processes")
-            try? FileManager.default.removeItem(atPath: directory)
-        }
-    }
 }
 
 /// `@Suite(.redis)`: starts a private Redis 7 before the suite's tests and stops it after.

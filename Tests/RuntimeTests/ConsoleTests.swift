@@ -120,10 +120,7 @@ import TestSupport
     @Test func anOperatorLogsInAndTheAlarmRaisedMeanwhileAppearsLiveInChromium() async throws {
         let rabbit = try #require(TestRabbitMQ.current)
         let logger = logger
-        let runDirectory = "\(TestPostgres.baseDirectory)/\(getpid())-console-\(UUID().uuidString.prefix(8))"
-        try FileManager.default.createDirectory(atPath: runDirectory, withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o755])
-        try String(getpid()).write(toFile: "\(runDirectory)/owner.pid", atomically: true, encoding: .utf8)
+        let runDirectory = try RunDirectory.create("console").path
         defer { try? FileManager.default.removeItem(atPath: runDirectory) }
         // Kept after the test, for a person to look at.
         let screenshotDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("stam-console-\(UUID().uuidString.prefix(8))")

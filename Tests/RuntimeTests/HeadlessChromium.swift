@@ -20,7 +20,7 @@ final class HeadlessChromium: Sendable {
     }
 
     /// Starts the browser with a private profile under `directory`; its PID goes to `registry`, so a test
-    /// run that crashes leaves nothing behind (`TestPostgres.reapServersOfDeadRuns` kills what it lists).
+    /// run that crashes leaves nothing behind (`RunDirectory.reapDeadRuns` kills what it lists).
     static func launch(directory: String, registry: String, width: Int, height: Int) async throws -> HeadlessChromium {
         let profile = "\(directory)/profile"
         try FileManager.default.createDirectory(atPath: profile, withIntermediateDirectories: true)

@@ -15,7 +15,7 @@ import TestSupport
     let logger = Logger(label: "test.postgres-tls")
 
     @Test func verifyFullChecksTheCAAndTheHostNameAndPlainConnectionsAreRefused() async throws {
-        let root = "\(TestPostgres.baseDirectory)/tls-\(UUID().uuidString.prefix(8))"
+        let root = "\(RunDirectory.tests)/tls-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: root) }
         let secrets = SecretsInitializer(specifications: [

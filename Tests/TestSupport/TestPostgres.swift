@@ -7,7 +7,6 @@ import Testing
 public final class TestPostgres: Sendable {
     @TaskLocal public static var current: TestPostgres?
 
-    public static let baseDirectory = "/tmp/stam-tests"
     public static let password = "test-password-\(UUID().uuidString.prefix(8))"
 
     public let server: PostgresServer
@@ -19,11 +18,7 @@ public final class TestPostgres: Sendable {
     }
 
     public static func start() async throws -> TestPostgres {
-        reapServersOfDeadRuns()
-        let runDirectory = "\(baseDirectory)/\(getpid())-\(UUID().uuidString.prefix(8))"
-        try FileManager.default.createDirectory(atPath: runDirectory, withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o755])
-        try String(getpid()).write(toFile: "\(runDirectory)/owner.pid", atomically: true, encoding: .utf8)
+        let runDirectory = try RunDirectory.create("pg").path
         let server = PostgresServer(directory: "\(runDirectory)/pg", port: try FreePort.find())
         try await server.start()
         // One role for all tests: creating it per test would race between concurrently running tests.
@@ -44,18 +39,6 @@ public final class TestPostgres: Sendable {
         return ("postgresql://app@127.0.0.1:\(server.port)/\(name)", "\(runDirectory)/app_password")
     }
 
-    /// A test process killed by a crash or a timeout leaves its server running: stop those of dead runs.
-    public static func reapServersOfDeadRuns() {
-        guard let runs = try? FileManager.default.contentsOfDirectory(atPath: baseDirectory) else { return }
-        for run in runs {
-            let directory = "\(baseDirectory)/\(run)"
-            guard let owner = try? String(contentsOfFile: "\(directory)/owner.pid", encoding: .utf8),
-                  let pid = Int32(owner), kill(pid, 0) != 0 else { continue }
-            PostgresServer.stopStale(dataDirectory: "\(directory)/pg/data")
-            LocalProcess.killRegistered(in: "\(directory)/processes")
-            try? FileManager.default.removeItem(atPath: directory)
-        }
-    }
 }
 
 /// `@Suite(.postgres)`: starts a private PostgreSQL 15 before the suite's tests and stops it after.

@@ -16,11 +16,7 @@ public final class TestRabbitMQ: Sendable {
     }
 
     public static func start() async throws -> TestRabbitMQ {
-        TestPostgres.reapServersOfDeadRuns()
-        let runDirectory = "\(TestPostgres.baseDirectory)/\(getpid())-rmq-\(UUID().uuidString.prefix(8))"
-        try FileManager.default.createDirectory(atPath: runDirectory, withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o755])
-        try String(getpid()).write(toFile: "\(runDirectory)/owner.pid", atomically: true, encoding: .utf8)
+        let runDirectory = try RunDirectory.create("rmq").path
         let server = try RabbitMQServer(directory: "\(runDirectory)/rmq", port: try FreePort.find(),
                                         password: "rmq-\(UUID().uuidString.prefix(8))")
         try await server.start()

@@ -90,7 +90,7 @@ struct WorkerFixture: Sendable {
 
     /// Child workers' logs, kept after the run for a failed test's post-mortem (one directory per test process).
     static let logDirectory: String = {
-        let path = "/tmp/stam-tests/worker-logs-\(getpid())"
+        let path = "\(RunDirectory.tests)/worker-logs-\(getpid())"
         try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         return path
     }()

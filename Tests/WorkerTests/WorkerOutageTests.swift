@@ -1,6 +1,7 @@
 import Foundation
-import LocalStack
 import Generated
+import LocalStack
+import Observability
 import Satel
 import TestSupport
 import Testing
@@ -130,15 +131,20 @@ extension WorkerEndToEndTests {
         }
         try await fixture.withWorker { worker in
             try await fixture.waitUntilAllConnected()
-            let health = WorkerHealth(worker: worker, logger: fixture.logger)
-            #expect(await health.failingDependencies() == [])
+            // The worker's endpoints as `stam worker` serves them.
+            let server = ObservabilityServer(configuration: .init(host: "127.0.0.1", port: 0), registry: worker.metrics.registry,
+                                             readinessChecks: worker.readinessChecks(logger: fixture.logger), logger: fixture.logger)
+            let serving = Task { try await server.run() }
+            defer { serving.cancel() }
+            let port = try await server.boundPort.value()
+            #expect(try await HTTPGet.get(port: port, path: "/readyz").status == 200)
             try await Task.sleep(for: .seconds(2))
             let (sessionsBefore, connectionsBefore) = (try await sessions(), try brokerConnections())
-            let answers = await withTaskGroup(of: [String].self) { group in
-                for _ in 0..<300 { group.addTask { await health.failingDependencies() } }
-                return await group.reduce(into: [[String]]()) { $0.append($1) }
+            let answers = await withTaskGroup(of: Int.self) { group in
+                for _ in 0..<300 { group.addTask { (try? await HTTPGet.get(port: port, path: "/readyz", timeout: 10))?.status ?? 0 } }
+                return await group.reduce(into: [Int]()) { $0.append($1) }
             }
-            #expect(answers.count == 300 && answers.allSatisfy(\.isEmpty))
+            #expect(answers.count == 300 && answers.allSatisfy { $0 == 200 })
             // Session counts reach the statistics when a session ends or within a second or so.
             try await Task.sleep(for: .seconds(3))
             #expect(try await sessions() - sessionsBefore < 5)

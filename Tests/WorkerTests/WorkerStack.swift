@@ -9,8 +9,6 @@ import Testing
 final class WorkerStack: Sendable {
     @TaskLocal static var current: WorkerStack?
 
-    static let baseDirectory = "/tmp/stam-tests"
-
     let postgres: PostgresServer
     let redis: RedisServer
     let rabbitmq: RabbitMQServer
@@ -29,11 +27,7 @@ final class WorkerStack: Sendable {
     }
 
     static func start() async throws -> WorkerStack {
-        reapServersOfDeadRuns()
-        let runDirectory = "\(baseDirectory)/\(getpid())-worker-\(UUID().uuidString.prefix(8))"
-        try FileManager.default.createDirectory(atPath: runDirectory, withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o755])
-        try String(getpid()).write(toFile: "\(runDirectory)/owner.pid", atomically: true, encoding: .utf8)
+        let runDirectory = try RunDirectory.create("worker").path
         let postgresPassword = "pg-\(UUID().uuidString.prefix(8))"
         let redisPassword = "redis-\(UUID().uuidString.prefix(8))"
         let postgres = PostgresServer(directory: "\(runDirectory)/pg", port: try FreePort.find())
@@ -68,18 +62,6 @@ final class WorkerStack: Sendable {
                           username: rabbitmq.username, password: rabbitmq.password, heartbeatSeconds: 5)
     }
 
-    /// A run killed by a crash or a timeout leaves its servers running: stop those of dead runs.
-    static func reapServersOfDeadRuns() {
-        guard let runs = try? FileManager.default.contentsOfDirectory(atPath: baseDirectory) else { return }
-        for run in runs where run.contains("-worker-") {
-            let directory = "\(baseDirectory)/\(run)"
-            guard let owner = try? String(contentsOfFile: "\(directory)/owner.pid", encoding: .utf8),
-                  let pid = Int32(owner), kill(pid, 0) != 0 else { continue }
-            PostgresServer.stopStale(dataDirectory: "\(directory)/pg/data")
-            LocalProcess.killRegistered(in: "\(directory)/processes")
-            try? FileManager.default.removeItem(atPath: directory)
-        }
-    }
 }
 
 /// `@Suite(.workerStack)`: PostgreSQL, Redis and RabbitMQ for the suite's tests.

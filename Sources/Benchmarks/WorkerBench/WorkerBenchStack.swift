@@ -28,10 +28,7 @@ final class WorkerBenchStack: Sendable {
 
     /// - Parameter diagnose: PostgreSQL logs statements over 30 ms and lock waits over 20 ms.
     init(migrations: String, diagnose: Bool, logger: Logger) async throws {
-        Self.reapDeadRuns()
-        directory = "\(Self.baseDirectory)/\(getpid())-worker-\(UUID().uuidString.prefix(8))"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
-        try String(getpid()).write(toFile: "\(directory)/owner.pid", atomically: true, encoding: .utf8)
+        directory = try RunDirectory.create("worker", under: Self.baseDirectory).path
         registry = "\(directory)/processes"
         secretsDirectory = "\(directory)/secrets"
         postgresPassword = "bench-\(UUID().uuidString.prefix(8))"
@@ -110,19 +107,5 @@ final class WorkerBenchStack: Sendable {
 
     func connect(_ logger: Logger) async throws -> PostgresConnection {
         try await PostgresConnection.connect(configuration: database.connectionConfiguration, id: 99, logger: logger)
-    }
-
-    /// A run killed before its clean-up (SIGKILL, a crash) leaves its servers and children running: stop
-    /// those of runs whose owner is gone.
-    static func reapDeadRuns() {
-        guard let runs = try? FileManager.default.contentsOfDirectory(atPath: baseDirectory) else { return }
-        for run in runs where run.contains("-worker-") {
-            let directory = "\(baseDirectory)/\(run)"
-            guard let owner = try? String(contentsOfFile: "\(directory)/owner.pid", encoding: .utf8),
-                  let pid = Int32(owner), kill(pid, 0) != 0 else { continue }
-            LocalProcess.killRegistered(in: "\(directory)/processes")
-            PostgresServer.stopStale(dataDirectory: "\(directory)/pg/data")
-            try? FileManager.default.removeItem(atPath: directory)
-        }
     }
 }

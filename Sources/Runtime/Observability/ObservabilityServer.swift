@@ -15,13 +15,18 @@ import ServiceLifecycle
 /// A `Service`: run it in the process's `ServiceGroup`; it stops listening on graceful shutdown.
 public struct ObservabilityServer: Service {
     public struct Configuration: Sendable {
-        /// All interfaces by default: Prometheus scrapes from another container.
-        public var host: String
-        /// 0 asks the kernel for a free port; `boundPort` tells which.
+        /// The addresses to listen on, one listener each: all interfaces by default (Prometheus scrapes from another
+        /// container); the worker names every address but the panel VLAN's.
+        public var hosts: [String]
+        /// 0 asks the kernel for a free port (with one host; `boundPort` tells which).
         public var port: Int
 
         public init(host: String = "0.0.0.0", port: Int) {
-            self.host = host
+            self.init(hosts: [host], port: port)
+        }
+
+        public init(hosts: [String], port: Int) {
+            self.hosts = hosts
             self.port = port
         }
     }
@@ -45,16 +50,18 @@ public struct ObservabilityServer: Service {
     }
 
     public func run() async throws {
-        let boundPort = self.boundPort
-        let application = Application(
-            router: router(),
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
-            onServerRunning: { channel in
-                boundPort.resolve(.success(channel.localAddress?.port ?? -1))
-            },
-            logger: logger)
+        let (boundPort, router, port, logger) = (self.boundPort, self.router(), configuration.port, self.logger)
         do {
-            try await application.run()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for host in configuration.hosts {
+                    let application = Application(
+                        router: router, configuration: .init(address: .hostname(host, port: port), serverName: nil),
+                        onServerRunning: { channel in boundPort.resolve(.success(channel.localAddress?.port ?? -1)) },
+                        logger: logger)
+                    group.addTask { try await application.run() }
+                }
+                try await group.waitForAll()
+            }
         } catch {
             boundPort.resolve(.failure(error))
             throw error

@@ -1,3 +1,4 @@
+import Observability
 import Prometheus
 import Synchronization
 
@@ -24,16 +25,12 @@ public final class IdempotentConsumerMetrics: Sendable {
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), consumer: String) {
         self.registry = registry
         let labels = [("consumer", consumer)]
-        consumedCounter = registry.makeCounter(descriptor: Self.named(
+        consumedCounter = registry.makeCounter(descriptor: .named(
             "consumer_messages_consumed_total", "Messages whose effect committed."), labels: labels)
-        duplicatesCounter = registry.makeCounter(descriptor: Self.named(
+        duplicatesCounter = registry.makeCounter(descriptor: .named(
             "consumer_duplicates_skipped_total", "Repeated messages acknowledged without a second effect."), labels: labels)
-        deadLetteredCounter = registry.makeCounter(descriptor: Self.named(
+        deadLetteredCounter = registry.makeCounter(descriptor: .named(
             "consumer_dead_lettered_total", "Messages rejected to the dead-letter exchange."), labels: labels)
-    }
-
-    static func named(_ name: String, _ help: String) -> MetricNameDescriptor {
-        MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
     }
 
     func recordCommitted(consumed: Int, duplicates: Int) {

@@ -35,8 +35,7 @@ public struct RedisConfiguration: Sendable, Hashable {
         public var description: String
     }
 
-    /// Parses `redis://host[:port][/db]`; the password comes separately (read it with
-    /// `RedisConfiguration.readSecret` from the secret file).
+    /// Parses `redis://host[:port][/db]`; the password comes separately (the caller reads the secret file).
     public init(url: String, password: String?) throws {
         guard let components = URLComponents(string: url), components.scheme == "redis",
               let host = components.host, !host.isEmpty else {
@@ -50,12 +49,6 @@ public struct RedisConfiguration: Sendable, Hashable {
             throw InvalidURL(description: "invalid Redis URL '\(url)': the path must be a database number")
         }
         self.init(host: host, port: components.port ?? 6379, password: password, database: Int(path) ?? 0)
-    }
-
-    /// A secret file's content without the trailing newline editors add (the same rule as the database's).
-    public static func readSecret(_ path: String) throws -> String {
-        let text = try String(contentsOfFile: path, encoding: .utf8)
-        return String(text.reversed().drop { $0 == "\n" || $0 == "\r" }.reversed())
     }
 
     public var redactedURL: String { "redis://\(host):\(port)/\(database)" }

@@ -59,7 +59,7 @@ struct LocalStackSupervisor: Service {
         let postgres = PostgresServer(directory: paths.postgres, port: try ports.port("postgres"))
         servers.postgres = postgres
         try await postgres.start()
-        let postgresPassword = try DatabaseConfiguration.readSecret("\(paths.secrets)/postgres_password")
+        let postgresPassword = try SecretFiles.read("\(paths.secrets)/postgres_password")
         try postgres.ensureDatabase("stam", owner: "app", password: postgresPassword)
         let databaseURL = "postgresql://app@127.0.0.1:\(postgres.port)/stam"
         let database = try DatabaseConfiguration(url: databaseURL, passwordFile: "\(paths.secrets)/postgres_password")
@@ -71,7 +71,7 @@ struct LocalStackSupervisor: Service {
 
         progress.step("Redis 7")
         let redis = RedisServer(directory: paths.serverDirectory("redis"), port: try ports.port("redis"),
-                                password: try DatabaseConfiguration.readSecret("\(paths.secrets)/redis_password"))
+                                password: try SecretFiles.read("\(paths.secrets)/redis_password"))
         servers.redis = redis
         try await redis.start()
         try redis.recordProcess(in: paths.processRegistry)
@@ -240,7 +240,7 @@ struct LocalStackSupervisor: Service {
     /// file: there each service has a user and a password of its own (schema `rabbitmq.users`).
     static func brokerPassword(secrets: String) throws -> String {
         let path = "\(secrets)/rabbitmq_password"
-        if FileManager.default.fileExists(atPath: path) { return try DatabaseConfiguration.readSecret(path) }
+        if FileManager.default.fileExists(atPath: path) { return try SecretFiles.read(path) }
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
         var generator = SystemRandomNumberGenerator()
         let password = String((0..<32).map { _ in alphabet.randomElement(using: &generator)! })

@@ -1,5 +1,6 @@
 import Foundation
 import NIOConcurrencyHelpers
+import Observability
 import Prometheus
 
 /// The agent's figures, exported through a Prometheus registry (served by `ObservabilityServer` at
@@ -44,21 +45,21 @@ public final class SmsMetrics: Sendable {
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
-        receivedCounter = registry.makeCounter(descriptor: Self.named(
+        receivedCounter = registry.makeCounter(descriptor: .named(
             "sms_received_total", "SMS read from the modem and handed to the publisher."))
-        lastReceivedGauge = registry.makeGauge(descriptor: Self.named(
+        lastReceivedGauge = registry.makeGauge(descriptor: .named(
             "sms_last_received_timestamp_seconds", "Unix time of the last SMS read from the modem (0: none since start)."))
-        publishedCounter = registry.makeCounter(descriptor: Self.named(
+        publishedCounter = registry.makeCounter(descriptor: .named(
             "sms_published_total", "SMS the broker confirmed."))
-        decodeErrorsCounter = registry.makeCounter(descriptor: Self.named(
+        decodeErrorsCounter = registry.makeCounter(descriptor: .named(
             "sms_decode_errors_total", "PDUs that did not decode (published raw)."))
-        reopensCounter = registry.makeCounter(descriptor: Self.named(
+        reopensCounter = registry.makeCounter(descriptor: .named(
             "sms_modem_reopens_total", "Times the modem port was opened again."))
-        garbageCounter = registry.makeCounter(descriptor: Self.named(
+        garbageCounter = registry.makeCounter(descriptor: .named(
             "sms_modem_garbage_lines_total", "Lines from the modem that made no sense."))
-        partialCounter = registry.makeCounter(descriptor: Self.named(
+        partialCounter = registry.makeCounter(descriptor: .named(
             "sms_partial_messages_total", "Concatenated SMS published incomplete after the part timeout."))
-        readyGauge = registry.makeGauge(descriptor: Self.named(
+        readyGauge = registry.makeGauge(descriptor: .named(
             "sms_modem_ready", "1 while the modem is initialised and answering."))
         var leftOnSim: [StoredMessageKind: Counter] = [:]
         for kind in StoredMessageKind.allCases where kind != .received {
@@ -67,11 +68,6 @@ public final class SmsMetrics: Sendable {
                 help: "Stored messages that are not received SMS, left on the SIM (each counted once).")
         }
         leftOnSimCounters = leftOnSim
-    }
-
-    /// The whole name in one piece, so it can be found with grep next to the alert rules that use it.
-    static func named(_ name: String, _ help: String) -> MetricNameDescriptor {
-        MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
     }
 
     public func snapshot() -> Snapshot { state.withLockedValue { $0 } }
