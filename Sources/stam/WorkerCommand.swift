@@ -27,15 +27,15 @@ struct WorkerCommand: AsyncParsableCommand {
     /// Without a broker, the worker runs without its command queue (commands are still found every sweep).
     @OptionGroup var brokerOptions: BrokerOptions
 
-    @Option(help: "Port of /healthz, /readyz and /metrics (0: any free port).")
-    var httpPort = 9101  // the satel-worker's `ports.metrics` in schema/deployment.yaml, where Prometheus and the health check look
+    @Option(help: "Port of /metrics, /healthz and /readyz (0: any free port).")
+    var metricsPort = 9101  // the satel-worker's `ports.metrics` in schema/deployment.yaml, where Prometheus and the health check look
 
-    @Option(help: "Address the HTTP port listens on.")
-    var httpHost = "0.0.0.0"
+    @Option(help: "Address the metrics server listens on.")
+    var metricsHost = "0.0.0.0"
 
-    @Option(help: ArgumentHelp("A network (CIDR) the HTTP port must not be reached from, e.g. the panel VLAN; repeatable (default: $STAM_HTTP_NOT_ON, comma-separated). The port then listens on every other local IPv4 address and loopback.",
+    @Option(help: ArgumentHelp("A network (CIDR) the metrics port must not be reached from, e.g. the panel VLAN; repeatable (default: $STAM_METRICS_NOT_ON, comma-separated). The port then listens on every other local IPv4 address and loopback.",
                                valueName: "cidr"))
-    var httpNotOn: [String] = []
+    var metricsNotOn: [String] = []
 
     @Option(help: "Panel lease TTL in milliseconds.")
     var leaseTTLMs = 10_000
@@ -82,22 +82,22 @@ struct WorkerCommand: AsyncParsableCommand {
         }
         let worker = StamWorker(configuration: configuration, database: database, secrets: secrets, redis: redis, amqp: amqp,
                                 logger: logger)
-        let excluded = httpNotOn.isEmpty
-            ? (environment["STAM_HTTP_NOT_ON"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-            : httpNotOn
+        let excluded = metricsNotOn.isEmpty
+            ? (environment["STAM_METRICS_NOT_ON"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            : metricsNotOn
         let ranges = try excluded.map { text in
-            guard let range = IPAddressRange(text) else { throw ValidationError("--http-not-on '\(text)' is not a network such as 192.168.100.0/24") }
+            guard let range = IPAddressRange(text) else { throw ValidationError("--metrics-not-on '\(text)' is not a network such as 192.168.100.0/24") }
             return range
         }
-        let hosts = ranges.isEmpty ? [httpHost] : ListenAddresses.excluding(ranges)
-        let http = ObservabilityServer(configuration: .init(hosts: hosts, port: httpPort), registry: worker.metrics.registry,
+        let hosts = ranges.isEmpty ? [metricsHost] : ListenAddresses.excluding(ranges)
+        let observability = ObservabilityServer(configuration: .init(hosts: hosts, port: metricsPort), registry: worker.metrics.registry,
                                        readinessChecks: worker.readinessChecks(logger: logger), logger: logger)
         logger.info("worker starting", metadata: [
-            "worker": "\(configuration.workerID)", "database": "\(database.redactedURL)", "http_port": "\(httpPort)",
-            "http_hosts": "\(hosts.joined(separator: ","))",
+            "worker": "\(configuration.workerID)", "database": "\(database.redactedURL)", "metrics_port": "\(metricsPort)",
+            "metrics_hosts": "\(hosts.joined(separator: ","))",
         ])
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: worker), .init(service: http)],
+            services: [.init(service: worker), .init(service: observability)],
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }

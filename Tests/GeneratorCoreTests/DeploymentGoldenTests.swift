@@ -88,7 +88,7 @@ import Yams
         // The worker's HTTP port stays off the panel VLAN, whatever subnet the site gives it (a compose variable, not
         // an escaped literal the worker could not parse).
         let workerEnvironment = try #require(services["satel-worker"]?["environment"] as? [String: String])
-        #expect(workerEnvironment["STAM_HTTP_NOT_ON"] == "${SATEL_VLAN_SUBNET:-192.168.100.0/24}")
+        #expect(workerEnvironment["STAM_METRICS_NOT_ON"] == "${SATEL_VLAN_SUBNET:-192.168.100.0/24}")
         #expect(services["nginx"]?["ports"] as? [String] == ["${STAM_PUBLISH_ADDRESS:-0.0.0.0}:${STAM_NGINX_HTTPS_PORT:-443}:443"])
         // The one-shot migration: every service that uses the database waits for its successful exit.
         #expect(services["migrate"]?["restart"] as? String == "no")

@@ -18,7 +18,7 @@ extension WorkerEndToEndTests {
         try await fixture.execute("UPDATE panels SET sim_phone = '+48 600 100 301' WHERE id = '\(panelID)'")
         try await fixture.execute("INSERT INTO sms_alarm_patterns (pattern, kind, priority) VALUES ('alarm', 'burglary', 'high')")
         let clock = try FakeClock(directory: fixture.secretsDirectory)
-        let worker = try fixture.child("jumpy", httpPort: try FreePort.find(), environment: clock.environment)
+        let worker = try fixture.child("jumpy", metricsPort: try FreePort.find(), environment: clock.environment)
         defer { worker.stop(signal: SIGKILL) }
         let inbox = SmsInbox(fixture)
         func alarms() async throws -> [String] {

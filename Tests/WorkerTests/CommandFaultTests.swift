@@ -47,7 +47,7 @@ extension WorkerEndToEndTests {
         try await blocker.query("BEGIN", logger: fixture.logger)
         try await blocker.query(PostgresQuery(unsafeSQL: "SELECT 1 FROM commands WHERE id = '\(command)' FOR UPDATE"), logger: fixture.logger)
 
-        let victim = try fixture.child("victim", httpPort: try FreePort.find())
+        let victim = try fixture.child("victim", metricsPort: try FreePort.find())
         defer { victim.stop(signal: SIGKILL) }
         try await eventually("the victim's claim waits on the row") {
             try await fixture.int("""

@@ -144,8 +144,8 @@ struct WorkerFixture: Sendable {
     }
 
     /// A real `stam worker` child process with short timings.
-    func child(_ workerID: String, httpPort: Int, environment extra: [String: String] = [:]) throws -> LocalProcess {
-        try stam(["worker", "--worker-id", workerID, "--http-host", "127.0.0.1", "--http-port", String(httpPort),
+    func child(_ workerID: String, metricsPort: Int, environment extra: [String: String] = [:]) throws -> LocalProcess {
+        try stam(["worker", "--worker-id", workerID, "--metrics-host", "127.0.0.1", "--metrics-port", String(metricsPort),
                   "--lease-ttl-ms", "2000", "--poll-interval-ms", "100", "--command-sweep-ms", "200",
                   "--live-state-refresh-ms", "300", "--reconnect-delay-ms", "300"],
                  name: workerID, environment: extra)

@@ -155,7 +155,7 @@ extension WorkerEndToEndTests {
 
 extension WorkerEndToEndTests {
     /// Point 7: the worker's port does not listen on the panel network. A real `stam worker` told (as the deployment
-    /// tells it, `STAM_HTTP_NOT_ON`) that this machine's first non-loopback address is the panel network answers on
+    /// tells it, `STAM_METRICS_NOT_ON`) that this machine's first non-loopback address is the panel network answers on
     /// loopback only; told another network, it answers on that address too.
     @Test(.timeLimit(.minutes(2))) func theWorkersPortIsNotReachableFromThePanelNetwork() async throws {
         let fixture = try await WorkerFixture.make(panels: 1)
@@ -166,7 +166,7 @@ extension WorkerEndToEndTests {
         }
         for (excluded, reachable) in [("\(address)/32", false), ("203.0.113.0/24", true)] {
             let port = try FreePort.find()
-            let worker = try fixture.child("listen-\(reachable)", httpPort: port, environment: ["STAM_HTTP_NOT_ON": excluded])
+            let worker = try fixture.child("listen-\(reachable)", metricsPort: port, environment: ["STAM_METRICS_NOT_ON": excluded])
             defer { worker.stop(signal: SIGKILL) }
             try await eventually("the worker's port on loopback") { await answers("127.0.0.1", port) }
             #expect(await answers(address, port) == reachable, "not on \(excluded): \(address):\(port)")

@@ -23,7 +23,7 @@ extension WorkerEndToEndTests {
         defer { Task { await fixture.stop() } }
         let simulated = try #require(fixture.simulator.panels.first)
         let marker = "\(fixture.secretsDirectory)/paused"
-        let victim = try fixture.child("victim", httpPort: try FreePort.find(),
+        let victim = try fixture.child("victim", metricsPort: try FreePort.find(),
                                        environment: ["STAM_WORKER_TEST_PAUSE_BEFORE_COMMIT": marker])
         defer { victim.stop(signal: SIGKILL) }
         try await fixture.waitUntilAllConnected()
@@ -37,7 +37,7 @@ extension WorkerEndToEndTests {
         // The cursor did not move: still "the log was empty when monitoring started".
         #expect(try await fixture.int("SELECT count(*)::int FROM panels WHERE event_log_cursor = -1") == 1)
 
-        let survivor = try fixture.child("survivor", httpPort: try FreePort.find())
+        let survivor = try fixture.child("survivor", metricsPort: try FreePort.find())
         defer { survivor.stop(signal: SIGKILL) }
         let expected = try await simulated.inspect { $0.eventLog.newestFirst.reversed().map { $0.raw } }
         try await eventually("the same records stored by the next worker") {
@@ -59,9 +59,9 @@ extension WorkerEndToEndTests {
         let fixture = try await WorkerFixture.make(panels: 20)
         defer { Task { await fixture.stop() } }
         let (portA, portB) = (try FreePort.find(), try FreePort.find())
-        let workerA = try fixture.child("a", httpPort: portA)
+        let workerA = try fixture.child("a", metricsPort: portA)
         defer { workerA.stop(signal: SIGKILL) }
-        let workerB = try fixture.child("b", httpPort: portB)
+        let workerB = try fixture.child("b", metricsPort: portB)
         defer { workerB.stop(signal: SIGKILL) }
         try await fixture.waitUntilAllConnected(within: .seconds(60))
         try await eventually("both workers own panels") {
@@ -100,7 +100,7 @@ extension WorkerEndToEndTests {
 
         // A third worker joins and takes its share; then it is paused past its TTL and resumed.
         let portC = try FreePort.find()
-        let workerC = try fixture.child("c", httpPort: portC)
+        let workerC = try fixture.child("c", metricsPort: portC)
         defer { workerC.stop(signal: SIGKILL) }
         try await eventually("C owns a share", within: .seconds(30)) {
             try await fixture.int("SELECT count(*)::int FROM panels WHERE owner_worker = 'c' AND connection_state = 'connected'") >= 5

@@ -93,13 +93,13 @@ struct WorkerBenchmark {
         defer { Task { await control.close() } }
         let panelIDs = try await registerPanels(firstPort: base)
 
-        let httpPort = try FreePort.find()
+        let metricsPort = try FreePort.find()
         let worker = try stack.launch(
             name: "stam worker", executable: options.stamBinary,
-            arguments: ["worker", "--worker-id", Self.workerID, "--http-host", "127.0.0.1", "--http-port", String(httpPort)],
+            arguments: ["worker", "--worker-id", Self.workerID, "--metrics-host", "127.0.0.1", "--metrics-port", String(metricsPort)],
             environment: stack.childEnvironment)
         cleanup.add(worker)
-        progress("simulator PID \(simulator.pid), worker PID \(worker.pid) (metrics on port \(httpPort)); waiting for \(options.panels) panels to connect")
+        progress("simulator PID \(simulator.pid), worker PID \(worker.pid) (metrics on port \(metricsPort)); waiting for \(options.panels) panels to connect")
         let connection = try await stack.connect(logger)
         defer { Task { try? await connection.close() } }
         try await waitUntilConnected(connection, worker: worker)

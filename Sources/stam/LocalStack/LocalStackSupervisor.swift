@@ -121,7 +121,7 @@ struct LocalStackSupervisor: Service {
                 "relay", "--instance", "outbox-relay-1", "--metrics-host", "127.0.0.1", "--metrics-port", String(try ports.port("outbox-relay-1")),
             ], readiness: .http(port: try ports.port("outbox-relay-1"), path: "/readyz"))),
             ("satel worker", child("satel-worker-1", [
-                "worker", "--worker-id", "satel-worker-1", "--http-host", "127.0.0.1", "--http-port", String(try ports.port("satel-worker-1")),
+                "worker", "--worker-id", "satel-worker-1", "--metrics-host", "127.0.0.1", "--metrics-port", String(try ports.port("satel-worker-1")),
             ], readiness: .http(port: try ports.port("satel-worker-1"), path: "/readyz"))),
             ("SMS agent", child("sms-agent", [
                 "sms-agent", "--device", paths.modemDevice, "--state-directory", "\(paths.root)/sms",

@@ -168,7 +168,7 @@ struct ComposeRenderer {
         let vlans = service.networks.compactMap { name in deployment.networks.first { $0.name == name.value } }
             .compactMap { network in network.subnet.map { TemplateValues.variable("\(network.variablePrefix)_SUBNET", default: $0) } }
         if !vlans.isEmpty, service.port(named: "metrics") != nil {
-            variables.append(.init(name: "STAM_HTTP_NOT_ON", value: TemplateValues.quoted(vlans.joined(separator: ","))))
+            variables.append(.init(name: "STAM_METRICS_NOT_ON", value: TemplateValues.quoted(vlans.joined(separator: ","))))
         }
         // The proxy's upstream believes the client address the proxy reports (X-Real-IP), and only the proxy's:
         // the backend resolves these names (docs/SECURITY.md, login throttling).
