@@ -179,7 +179,8 @@ let package = Package(
                 "APISupport", "Generated", "Persistence", "StamCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
-            ]
+            ],
+            resources: [.embedInCode("openapi.json")]
         ),
 
         // MARK: Redis (hiredis runtime, panel leases, their tests)

@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 target="$PWD/.tools/python"
 python=/usr/bin/python3            # Debian's; a pyenv Python under /root is not executable by postgres
-requirements=("openapi-spec-validator==0.7.1")                  # validates the generated api/openapi.json
+requirements=("openapi-spec-validator==0.7.1")                  # validates the generated Sources/GeneratedAPI/openapi.json
 
 schemathesis_target="$PWD/.tools/schemathesis"
 schemathesis_version="4.32.5"                                   # the contract fuzzer (ContractFuzzTests)

@@ -10,7 +10,7 @@ import StamCore
 
 /// The `/api/alarm-notes` routes of `AlarmNote`.
 ///
-/// Declared at schema/entities.yaml:290.
+/// Declared at schema/entities.yaml#AlarmNote.api.
 public struct AlarmNoteRoutes: Sendable {
     public let repository: AlarmNoteRepository
 

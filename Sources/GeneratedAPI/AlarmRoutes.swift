@@ -10,34 +10,34 @@ import StamCore
 
 /// The `/api/alarms` routes of `Alarm`.
 ///
-/// Declared at schema/entities.yaml:254.
+/// Declared at schema/entities.yaml#Alarm.api.
 /// The `actions:` of `Alarm`, implemented by hand (the backend). The route has checked the role and parsed the id.
 public protocol AlarmActions: Sendable {
     /// `POST /api/alarms/{id}/acknowledge`.
     ///
-    /// Declared at schema/entities.yaml:262.
+    /// Declared at schema/entities.yaml#Alarm.actions.acknowledge.
     func acknowledge(id: UUID, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
     /// `POST /api/alarms/{id}/take`.
     ///
-    /// Declared at schema/entities.yaml:265.
+    /// Declared at schema/entities.yaml#Alarm.actions.take.
     func take(id: UUID, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
     /// Close with a mandatory note.
     ///
     /// `POST /api/alarms/{id}/close`.
     ///
-    /// Declared at schema/entities.yaml:268.
+    /// Declared at schema/entities.yaml#Alarm.actions.close.
     func close(id: UUID, body: AlarmCloseBody, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
     /// Add a note while handling (the author is the caller).
     ///
     /// `POST /api/alarms/{id}/add-note`.
     ///
-    /// Declared at schema/entities.yaml:273.
+    /// Declared at schema/entities.yaml#Alarm.actions.add_note.
     func addNote(id: UUID, body: AlarmAddNoteBody, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
 }
 
 /// The body of `POST /api/alarms/{id}/close`.
 ///
-/// Declared at schema/entities.yaml:268.
+/// Declared at schema/entities.yaml#Alarm.actions.close.body.
 public struct AlarmCloseBody: Sendable, Hashable {
     public var note: String
 
@@ -58,7 +58,7 @@ public struct AlarmCloseBody: Sendable, Hashable {
 
 /// The body of `POST /api/alarms/{id}/add-note`.
 ///
-/// Declared at schema/entities.yaml:273.
+/// Declared at schema/entities.yaml#Alarm.actions.add_note.body.
 public struct AlarmAddNoteBody: Sendable, Hashable {
     public var note: String
 
@@ -90,7 +90,7 @@ public struct AlarmRoutes: Sendable {
 
     /// `list_cache:` of `Alarm`.
     ///
-    /// Declared at schema/entities.yaml:260.
+    /// Declared at schema/entities.yaml#Alarm.api.list_cache.
     public static let listCache = ListCachePolicy(entity: "Alarm", maxAge: .seconds(1), invalidatedBy: ["AlarmRaised", "AlarmAcknowledged", "AlarmTaken", "AlarmClosed"])
 
     static let writableFields: Set<String> = ["site_id", "panel_id", "panel_event_id", "kind", "priority", "state", "title", "zone_number", "partition_number", "assignee_id", "raised_at", "acknowledged_at", "taken_at", "closed_at"]

@@ -10,7 +10,7 @@ import StamCore
 
 /// The `/api/audit-entries` routes of `AuditEntry`.
 ///
-/// Declared at schema/entities.yaml:417.
+/// Declared at schema/entities.yaml#AuditEntry.api.
 public struct AuditEntryRoutes: Sendable {
     public let repository: AuditEntryRepository
 

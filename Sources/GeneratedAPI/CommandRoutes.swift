@@ -10,7 +10,7 @@ import StamCore
 
 /// The `/api/commands` routes of `Command`.
 ///
-/// Declared at schema/entities.yaml:377.
+/// Declared at schema/entities.yaml#Command.api.
 public struct CommandRoutes: Sendable {
     public let repository: CommandRepository
 

@@ -10,20 +10,20 @@ import StamCore
 
 /// The `/api/operators` routes of `Operator`.
 ///
-/// Declared at schema/entities.yaml:316.
+/// Declared at schema/entities.yaml#Operator.api.
 /// The `actions:` of `Operator`, implemented by hand (the backend). The route has checked the role and parsed the id.
 public protocol OperatorActions: Sendable {
     /// Set an operator's password (stored as a bcrypt hash); every session the operator opened before ends.
     ///
     /// `POST /api/operators/{id}/set-password`.
     ///
-    /// Declared at schema/entities.yaml:324.
+    /// Declared at schema/entities.yaml#Operator.actions.set_password.
     func setPassword(id: UUID, body: OperatorSetPasswordBody, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
 }
 
 /// The body of `POST /api/operators/{id}/set-password`.
 ///
-/// Declared at schema/entities.yaml:324.
+/// Declared at schema/entities.yaml#Operator.actions.set_password.body.
 public struct OperatorSetPasswordBody: Sendable, Hashable {
     /// 10 to 1024 characters, no control characters.
     public var password: String

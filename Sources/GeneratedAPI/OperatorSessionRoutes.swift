@@ -10,14 +10,14 @@ import StamCore
 
 /// The `/api/operator-sessions` routes of `OperatorSession`.
 ///
-/// Declared at schema/entities.yaml:348.
+/// Declared at schema/entities.yaml#OperatorSession.api.
 /// The `actions:` of `OperatorSession`, implemented by hand (the backend). The route has checked the role and parsed the id.
 public protocol OperatorSessionActions: Sendable {
     /// End the session now: its token is refused within seconds and its live connections close.
     ///
     /// `POST /api/operator-sessions/{id}/revoke`.
     ///
-    /// Declared at schema/entities.yaml:353.
+    /// Declared at schema/entities.yaml#OperatorSession.actions.revoke.
     func revoke(id: UUID, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
 }
 

@@ -10,7 +10,7 @@ import StamCore
 
 /// The `/api/outputs` routes of `Output`.
 ///
-/// Declared at schema/entities.yaml:201.
+/// Declared at schema/entities.yaml#Output.api.
 public struct OutputRoutes: Sendable {
     public let repository: OutputRepository
 

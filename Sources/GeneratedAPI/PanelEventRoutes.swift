@@ -10,7 +10,7 @@ import StamCore
 
 /// The `/api/panel-events` routes of `PanelEvent`.
 ///
-/// Declared at schema/entities.yaml:226.
+/// Declared at schema/entities.yaml#PanelEvent.api.
 public struct PanelEventRoutes: Sendable {
     public let repository: PanelEventRepository
 

@@ -10,40 +10,40 @@ import StamCore
 
 /// The `/api/panels` routes of `Panel`.
 ///
-/// Declared at schema/entities.yaml:107.
+/// Declared at schema/entities.yaml#Panel.api.
 /// The `actions:` of `Panel`, implemented by hand (the backend). The route has checked the role and parsed the id.
 public protocol PanelActions: Sendable {
     /// Arm partitions in a mode (optionally forced).
     ///
     /// `POST /api/panels/{id}/arm`.
     ///
-    /// Declared at schema/entities.yaml:117.
+    /// Declared at schema/entities.yaml#Panel.actions.arm.
     func arm(id: UUID, body: PanelArmBody, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
     /// `POST /api/panels/{id}/disarm`.
     ///
-    /// Declared at schema/entities.yaml:126.
+    /// Declared at schema/entities.yaml#Panel.actions.disarm.
     func disarm(id: UUID, body: PanelDisarmBody, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
     /// `POST /api/panels/{id}/clear-alarm`.
     ///
-    /// Declared at schema/entities.yaml:131.
+    /// Declared at schema/entities.yaml#Panel.actions.clear_alarm.
     func clearAlarm(id: UUID, body: PanelClearAlarmBody, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
     /// `POST /api/panels/{id}/bypass-zones`.
     ///
-    /// Declared at schema/entities.yaml:136.
+    /// Declared at schema/entities.yaml#Panel.actions.bypass_zones.
     func bypassZones(id: UUID, body: PanelBypassZonesBody, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
     /// `POST /api/panels/{id}/unbypass-zones`.
     ///
-    /// Declared at schema/entities.yaml:141.
+    /// Declared at schema/entities.yaml#Panel.actions.unbypass_zones.
     func unbypassZones(id: UUID, body: PanelUnbypassZonesBody, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
     /// `POST /api/panels/{id}/set-outputs`.
     ///
-    /// Declared at schema/entities.yaml:146.
+    /// Declared at schema/entities.yaml#Panel.actions.set_outputs.
     func setOutputs(id: UUID, body: PanelSetOutputsBody, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
 }
 
 /// The body of `POST /api/panels/{id}/arm`.
 ///
-/// Declared at schema/entities.yaml:117.
+/// Declared at schema/entities.yaml#Panel.actions.arm.body.
 public struct PanelArmBody: Sendable, Hashable {
     /// The partitions, 1-32.
     public var partitions: [Int]
@@ -75,7 +75,7 @@ public struct PanelArmBody: Sendable, Hashable {
 
 /// The body of `POST /api/panels/{id}/disarm`.
 ///
-/// Declared at schema/entities.yaml:126.
+/// Declared at schema/entities.yaml#Panel.actions.disarm.body.
 public struct PanelDisarmBody: Sendable, Hashable {
     public var partitions: [Int]
 
@@ -96,7 +96,7 @@ public struct PanelDisarmBody: Sendable, Hashable {
 
 /// The body of `POST /api/panels/{id}/clear-alarm`.
 ///
-/// Declared at schema/entities.yaml:131.
+/// Declared at schema/entities.yaml#Panel.actions.clear_alarm.body.
 public struct PanelClearAlarmBody: Sendable, Hashable {
     public var partitions: [Int]
 
@@ -117,7 +117,7 @@ public struct PanelClearAlarmBody: Sendable, Hashable {
 
 /// The body of `POST /api/panels/{id}/bypass-zones`.
 ///
-/// Declared at schema/entities.yaml:136.
+/// Declared at schema/entities.yaml#Panel.actions.bypass_zones.body.
 public struct PanelBypassZonesBody: Sendable, Hashable {
     public var zones: [Int]
 
@@ -138,7 +138,7 @@ public struct PanelBypassZonesBody: Sendable, Hashable {
 
 /// The body of `POST /api/panels/{id}/unbypass-zones`.
 ///
-/// Declared at schema/entities.yaml:141.
+/// Declared at schema/entities.yaml#Panel.actions.unbypass_zones.body.
 public struct PanelUnbypassZonesBody: Sendable, Hashable {
     public var zones: [Int]
 
@@ -159,7 +159,7 @@ public struct PanelUnbypassZonesBody: Sendable, Hashable {
 
 /// The body of `POST /api/panels/{id}/set-outputs`.
 ///
-/// Declared at schema/entities.yaml:146.
+/// Declared at schema/entities.yaml#Panel.actions.set_outputs.body.
 public struct PanelSetOutputsBody: Sendable, Hashable {
     public var outputs: [Int]
     public var state: OutputSwitch

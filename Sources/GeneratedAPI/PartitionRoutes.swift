@@ -10,7 +10,7 @@ import StamCore
 
 /// The `/api/partitions` routes of `Partition`.
 ///
-/// Declared at schema/entities.yaml:167.
+/// Declared at schema/entities.yaml#Partition.api.
 public struct PartitionRoutes: Sendable {
     public let repository: PartitionRepository
 

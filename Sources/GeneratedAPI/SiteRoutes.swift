@@ -10,7 +10,7 @@ import StamCore
 
 /// The `/api/sites` routes of `Site`.
 ///
-/// Declared at schema/entities.yaml:73.
+/// Declared at schema/entities.yaml#Site.api.
 public struct SiteRoutes: Sendable {
     public let repository: SiteRepository
     /// Records each create, update and delete with its changed fields, in the write's transaction.

@@ -10,7 +10,7 @@ import StamCore
 
 /// The `/api/sms-alarm-patterns` routes of `SmsAlarmPattern`.
 ///
-/// Declared at schema/entities.yaml:434.
+/// Declared at schema/entities.yaml#SmsAlarmPattern.api.
 public struct SmsAlarmPatternRoutes: Sendable {
     public let repository: SmsAlarmPatternRepository
     /// Records each create, update and delete with its changed fields, in the write's transaction.

@@ -10,7 +10,7 @@ import StamCore
 
 /// The `/api/sms-messages` routes of `SmsMessage`.
 ///
-/// Declared at schema/entities.yaml:397.
+/// Declared at schema/entities.yaml#SmsMessage.api.
 public struct SmsMessageRoutes: Sendable {
     public let repository: SmsMessageRepository
 

@@ -10,7 +10,7 @@ import StamCore
 
 /// The `/api/zones` routes of `Zone`.
 ///
-/// Declared at schema/entities.yaml:185.
+/// Declared at schema/entities.yaml#Zone.api.
 public struct ZoneRoutes: Sendable {
     public let repository: ZoneRepository
 

@@ -6,7 +6,7 @@ import MigrationSupport
 public struct StamGenerator: Sendable {
     /// Directories whose every file belongs to the generator: a file there that the schema no longer
     /// produces is stale and is removed by `generate`.
-    public static let managedDirectories = [SwiftModelRenderer.outputDirectory, DeploymentRenderer.outputDirectory]
+    public static let managedDirectories = [SwiftModelRenderer.outputDirectory, SwiftRouteRenderer.outputDirectory, DeploymentRenderer.outputDirectory]
     public static let migrationsDirectory = "migrations"
 
     public let root: String

@@ -15,15 +15,15 @@ import Testing
     }
 
     @Test func theGeneratedDocumentIsValidOpenAPI31() throws {
-        let result = try validate("\(DeploymentTools.root)/api/openapi.json")
+        let result = try validate("\(DeploymentTools.root)/Sources/GeneratedAPI/openapi.json")
         #expect(result.status == 0, "\(result.output)")
         #expect(result.output.contains("OK"))
-        let document = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(DeploymentTools.root)/api/openapi.json"))) as? [String: Any]
+        let document = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(DeploymentTools.root)/Sources/GeneratedAPI/openapi.json"))) as? [String: Any]
         #expect(document?["openapi"] as? String == "3.1.0")
     }
 
     @Test func aBrokenDocumentIsRejected() throws {
-        let text = try String(contentsOfFile: "\(DeploymentTools.root)/api/openapi.json", encoding: .utf8)
+        let text = try String(contentsOfFile: "\(DeploymentTools.root)/Sources/GeneratedAPI/openapi.json", encoding: .utf8)
         var document = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
         var paths = try #require(document["paths"] as? [String: Any])
         paths["/api/broken/{id}"] = ["get": ["responses": ["200": ["description": "x"]], "parameters": [["name": "id", "in": "path"]]]]

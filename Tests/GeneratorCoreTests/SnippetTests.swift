@@ -27,7 +27,7 @@ import Testing
 
             import StamCore
 
-            /// Declared at schema/entities.yaml:3.
+            /// Declared at schema/entities.yaml#DoorState.
             public enum DoorState: String, Sendable, Codable, Hashable, CaseIterable {
                 case closed
                 case heldOpen = "held_open"
@@ -49,21 +49,21 @@ import Testing
             ///
             /// Table `doors`.
             ///
-            /// Declared at schema/entities.yaml:5.
+            /// Declared at schema/entities.yaml#Door.
             public struct Door: Entity {
                 public static let tableName = "doors"
                 public static let columnNames: [String] = ["id", "name", "state", "opened_at"]
 
-                /// Declared at schema/entities.yaml:8.
+                /// Declared at schema/entities.yaml#Door.id.
                 public var id: UUID
 
-                /// Declared at schema/entities.yaml:9.
+                /// Declared at schema/entities.yaml#Door.name.
                 public var name: String
 
-                /// Declared at schema/entities.yaml:10.
+                /// Declared at schema/entities.yaml#Door.state.
                 public var state: DoorState
 
-                /// Declared at schema/entities.yaml:11.
+                /// Declared at schema/entities.yaml#Door.opened_at.
                 public var openedAt: Date?
 
                 public init(

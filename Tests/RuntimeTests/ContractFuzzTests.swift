@@ -65,9 +65,9 @@ import TestSupport
         }
     }
 
-    /// The operations of api/openapi.json.
+    /// The operations of Sources/GeneratedAPI/openapi.json.
     static func operationCount() throws -> Int {
-        let data = try Data(contentsOf: URL(fileURLWithPath: "\(root)/api/openapi.json"))
+        let data = try Data(contentsOf: URL(fileURLWithPath: "\(root)/Sources/GeneratedAPI/openapi.json"))
         let paths = try #require((try JSONSerialization.jsonObject(with: data) as? [String: Any])?["paths"] as? [String: [String: Any]])
         let methods: Set<String> = ["get", "put", "post", "delete", "patch", "options", "head", "trace"]
         return paths.values.map { $0.keys.filter(methods.contains).count }.reduce(0, +)

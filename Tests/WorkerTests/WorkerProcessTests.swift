@@ -14,8 +14,9 @@ extension WorkerEndToEndTests {
         return String(decoding: data, as: UTF8.self)
     }
 
+    /// A sample's value (the exposition writes gauges as `2.0`).
     func metric(_ name: String, in text: String?) -> Int? {
-        text?.split(separator: "\n").first { $0.hasPrefix("\(name) ") }.flatMap { Int($0.split(separator: " ")[1]) }
+        text?.split(separator: "\n").first { $0.hasPrefix("\(name) ") }.flatMap { Double($0.split(separator: " ")[1]) }.map { Int($0) }
     }
 
     @Test func killedBeforeCommitTheSameEventsAreReadAgainAndStoredOnce() async throws {

@@ -114,7 +114,11 @@ func run() async throws {
     }
     let summary = stack!
     let worker = try summary.address("satel-worker")
-    while !(try await HTTPGet.get(port: 9101, host: worker, path: "/metrics", timeout: 5).body.contains("stam_worker_panels_connected \(panels)")) {
+    func connectedPanels() async throws -> Double? {
+        try await HTTPGet.get(port: 9101, host: worker, path: "/metrics", timeout: 5).body.split(separator: "\n")
+            .first { $0.hasPrefix("stam_worker_panels_connected ") }.flatMap { Double($0.split(separator: " ")[1]) }
+    }
+    while try await connectedPanels() != Double(panels) {
         guard ContinuousClock.now < deadline else { throw StackBenchError(description: "the worker did not connect all \(panels) panels") }
         try await Task.sleep(for: .milliseconds(500))
     }

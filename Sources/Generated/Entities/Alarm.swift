@@ -7,62 +7,62 @@ import StamCore
 ///
 /// Table `alarms`.
 ///
-/// Declared at schema/entities.yaml:232.
+/// Declared at schema/entities.yaml#Alarm.
 public struct Alarm: Entity {
     public static let tableName = "alarms"
     public static let columnNames: [String] = ["id", "site_id", "panel_id", "panel_event_id", "kind", "priority", "state", "title", "zone_number", "partition_number", "assignee_id", "raised_at", "acknowledged_at", "taken_at", "closed_at", "reports", "version"]
 
-    /// Declared at schema/entities.yaml:235.
+    /// Declared at schema/entities.yaml#Alarm.id.
     public var id: UUID
 
-    /// Declared at schema/entities.yaml:236.
+    /// Declared at schema/entities.yaml#Alarm.site_id.
     public var siteId: UUID
 
-    /// Declared at schema/entities.yaml:237.
+    /// Declared at schema/entities.yaml#Alarm.panel_id.
     public var panelId: UUID?
 
-    /// Declared at schema/entities.yaml:238.
+    /// Declared at schema/entities.yaml#Alarm.panel_event_id.
     public var panelEventId: UUID?
 
-    /// Declared at schema/entities.yaml:239.
+    /// Declared at schema/entities.yaml#Alarm.kind.
     public var kind: AlarmKind
 
-    /// Declared at schema/entities.yaml:240.
+    /// Declared at schema/entities.yaml#Alarm.priority.
     public var priority: AlarmPriority
 
-    /// Declared at schema/entities.yaml:241.
+    /// Declared at schema/entities.yaml#Alarm.state.
     public var state: AlarmState
 
-    /// Declared at schema/entities.yaml:242.
+    /// Declared at schema/entities.yaml#Alarm.title.
     public var title: String
 
-    /// Declared at schema/entities.yaml:243.
+    /// Declared at schema/entities.yaml#Alarm.zone_number.
     public var zoneNumber: Int?
 
-    /// Declared at schema/entities.yaml:244.
+    /// Declared at schema/entities.yaml#Alarm.partition_number.
     public var partitionNumber: Int?
 
-    /// Declared at schema/entities.yaml:245.
+    /// Declared at schema/entities.yaml#Alarm.assignee_id.
     public var assigneeId: UUID?
 
-    /// Declared at schema/entities.yaml:246.
+    /// Declared at schema/entities.yaml#Alarm.raised_at.
     public var raisedAt: Date
 
-    /// Declared at schema/entities.yaml:247.
+    /// Declared at schema/entities.yaml#Alarm.acknowledged_at.
     public var acknowledgedAt: Date?
 
-    /// Declared at schema/entities.yaml:248.
+    /// Declared at schema/entities.yaml#Alarm.taken_at.
     public var takenAt: Date?
 
-    /// Declared at schema/entities.yaml:249.
+    /// Declared at schema/entities.yaml#Alarm.closed_at.
     public var closedAt: Date?
 
     /// How many reports of one incident this alarm stands for: the panel's event-log record and its GSM module's SMS within a few minutes are one alarm.
     ///
-    /// Declared at schema/entities.yaml:250.
+    /// Declared at schema/entities.yaml#Alarm.reports.
     public var reports: Int
 
-    /// Declared at schema/entities.yaml:251.
+    /// Declared at schema/entities.yaml#Alarm.version.
     public var version: Int
 
     public init(

@@ -7,24 +7,24 @@ import StamCore
 ///
 /// Table `alarm_notes`.
 ///
-/// Declared at schema/entities.yaml:280.
+/// Declared at schema/entities.yaml#AlarmNote.
 public struct AlarmNote: Entity {
     public static let tableName = "alarm_notes"
     public static let columnNames: [String] = ["id", "alarm_id", "author_id", "body", "created_at"]
 
-    /// Declared at schema/entities.yaml:283.
+    /// Declared at schema/entities.yaml#AlarmNote.id.
     public var id: UUID
 
-    /// Declared at schema/entities.yaml:284.
+    /// Declared at schema/entities.yaml#AlarmNote.alarm_id.
     public var alarmId: UUID
 
-    /// Declared at schema/entities.yaml:285.
+    /// Declared at schema/entities.yaml#AlarmNote.author_id.
     public var authorId: UUID
 
-    /// Declared at schema/entities.yaml:286.
+    /// Declared at schema/entities.yaml#AlarmNote.body.
     public var body: String
 
-    /// Declared at schema/entities.yaml:287.
+    /// Declared at schema/entities.yaml#AlarmNote.created_at.
     public var createdAt: Date
 
     public init(

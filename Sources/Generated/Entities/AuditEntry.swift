@@ -7,40 +7,40 @@ import StamCore
 ///
 /// Table `audit_entries`.
 ///
-/// Declared at schema/entities.yaml:402.
+/// Declared at schema/entities.yaml#AuditEntry.
 public struct AuditEntry: Entity {
     public static let tableName = "audit_entries"
     public static let columnNames: [String] = ["id", "operator_id", "action", "entity_type", "entity_id", "request_id", "address", "details", "created_at"]
 
-    /// Declared at schema/entities.yaml:406.
+    /// Declared at schema/entities.yaml#AuditEntry.id.
     public var id: UUID
 
     /// Who acted; none for a failed login of an unknown account. An operator who has acted cannot be deleted (deactivate instead).
     ///
-    /// Declared at schema/entities.yaml:407.
+    /// Declared at schema/entities.yaml#AuditEntry.operator_id.
     public var operatorId: UUID?
 
-    /// Declared at schema/entities.yaml:408.
+    /// Declared at schema/entities.yaml#AuditEntry.action.
     public var action: String
 
-    /// Declared at schema/entities.yaml:409.
+    /// Declared at schema/entities.yaml#AuditEntry.entity_type.
     public var entityType: String
 
-    /// Declared at schema/entities.yaml:410.
+    /// Declared at schema/entities.yaml#AuditEntry.entity_id.
     public var entityId: UUID?
 
-    /// Declared at schema/entities.yaml:411.
+    /// Declared at schema/entities.yaml#AuditEntry.request_id.
     public var requestId: String?
 
     /// The client's address (behind a trusted proxy, the one it reports).
     ///
-    /// Declared at schema/entities.yaml:412.
+    /// Declared at schema/entities.yaml#AuditEntry.address.
     public var address: String?
 
-    /// Declared at schema/entities.yaml:413.
+    /// Declared at schema/entities.yaml#AuditEntry.details.
     public var details: JSONValue?
 
-    /// Declared at schema/entities.yaml:414.
+    /// Declared at schema/entities.yaml#AuditEntry.created_at.
     public var createdAt: Date
 
     public init(

@@ -7,58 +7,58 @@ import StamCore
 ///
 /// Table `commands`.
 ///
-/// Declared at schema/entities.yaml:358.
+/// Declared at schema/entities.yaml#Command.
 public struct Command: Entity {
     public static let tableName = "commands"
     public static let columnNames: [String] = ["id", "panel_id", "kind", "arm_mode", "targets", "status", "result_code", "result_text", "requested_by", "requested_at", "completed_at", "expires_at", "idempotency_key"]
 
-    /// Declared at schema/entities.yaml:361.
+    /// Declared at schema/entities.yaml#Command.id.
     public var id: UUID
 
-    /// Declared at schema/entities.yaml:362.
+    /// Declared at schema/entities.yaml#Command.panel_id.
     public var panelId: UUID
 
-    /// Declared at schema/entities.yaml:363.
+    /// Declared at schema/entities.yaml#Command.kind.
     public var kind: CommandKind
 
     /// 0-3 for arm and force_arm.
     ///
-    /// Declared at schema/entities.yaml:364.
+    /// Declared at schema/entities.yaml#Command.arm_mode.
     public var armMode: Int?
 
     /// Partition, zone or output numbers the command applies to.
     ///
-    /// Declared at schema/entities.yaml:365.
+    /// Declared at schema/entities.yaml#Command.targets.
     public var targets: JSONValue
 
-    /// Declared at schema/entities.yaml:366.
+    /// Declared at schema/entities.yaml#Command.status.
     public var status: CommandStatus
 
     /// The panel's 0xEF result code.
     ///
-    /// Declared at schema/entities.yaml:367.
+    /// Declared at schema/entities.yaml#Command.result_code.
     public var resultCode: Int?
 
-    /// Declared at schema/entities.yaml:368.
+    /// Declared at schema/entities.yaml#Command.result_text.
     public var resultText: String?
 
-    /// Declared at schema/entities.yaml:369.
+    /// Declared at schema/entities.yaml#Command.requested_by.
     public var requestedBy: UUID
 
-    /// Declared at schema/entities.yaml:370.
+    /// Declared at schema/entities.yaml#Command.requested_at.
     public var requestedAt: Date
 
-    /// Declared at schema/entities.yaml:371.
+    /// Declared at schema/entities.yaml#Command.completed_at.
     public var completedAt: Date?
 
     /// requested_at + the command's lifetime, both in the database's time (the worker checks it against now()).
     ///
-    /// Declared at schema/entities.yaml:372.
+    /// Declared at schema/entities.yaml#Command.expires_at.
     public var expiresAt: Date
 
     /// The Idempotency-Key the operator's request carried: the same key again returns this command instead of a second one.
     ///
-    /// Declared at schema/entities.yaml:373.
+    /// Declared at schema/entities.yaml#Command.idempotency_key.
     public var idempotencyKey: String?
 
     public init(

@@ -7,43 +7,43 @@ import StamCore
 ///
 /// Table `operators`.
 ///
-/// Declared at schema/entities.yaml:295.
+/// Declared at schema/entities.yaml#Operator.
 public struct Operator: Entity {
     public static let tableName = "operators"
     public static let columnNames: [String] = ["id", "login", "display_name", "password_hash", "role", "active", "last_login_at", "password_changed_at", "version", "created_at"]
 
-    /// Declared at schema/entities.yaml:305.
+    /// Declared at schema/entities.yaml#Operator.id.
     public var id: UUID
 
-    /// Declared at schema/entities.yaml:306.
+    /// Declared at schema/entities.yaml#Operator.login.
     public var login: String
 
-    /// Declared at schema/entities.yaml:307.
+    /// Declared at schema/entities.yaml#Operator.display_name.
     public var displayName: String
 
     /// bcrypt hash, set by `stam user add` or the set_password action; null until then (no login). Never returned by the API.
     ///
-    /// Declared at schema/entities.yaml:308.
+    /// Declared at schema/entities.yaml#Operator.password_hash.
     public var passwordHash: Secret?
 
-    /// Declared at schema/entities.yaml:309.
+    /// Declared at schema/entities.yaml#Operator.role.
     public var role: OperatorRole
 
-    /// Declared at schema/entities.yaml:310.
+    /// Declared at schema/entities.yaml#Operator.active.
     public var active: Bool
 
-    /// Declared at schema/entities.yaml:311.
+    /// Declared at schema/entities.yaml#Operator.last_login_at.
     public var lastLoginAt: Date?
 
     /// When the password was last set; sessions that began before it are no longer valid.
     ///
-    /// Declared at schema/entities.yaml:312.
+    /// Declared at schema/entities.yaml#Operator.password_changed_at.
     public var passwordChangedAt: Date?
 
-    /// Declared at schema/entities.yaml:313.
+    /// Declared at schema/entities.yaml#Operator.version.
     public var version: Int
 
-    /// Declared at schema/entities.yaml:314.
+    /// Declared at schema/entities.yaml#Operator.created_at.
     public var createdAt: Date
 
     public init(

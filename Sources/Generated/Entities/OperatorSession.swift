@@ -7,45 +7,45 @@ import StamCore
 ///
 /// Table `operator_sessions`.
 ///
-/// Declared at schema/entities.yaml:330.
+/// Declared at schema/entities.yaml#OperatorSession.
 public struct OperatorSession: Entity {
     public static let tableName = "operator_sessions"
     public static let columnNames: [String] = ["id", "operator_id", "role", "address", "user_agent", "created_at", "expires_at", "revoked_at", "revoked_reason", "version"]
 
-    /// Declared at schema/entities.yaml:336.
+    /// Declared at schema/entities.yaml#OperatorSession.id.
     public var id: UUID
 
-    /// Declared at schema/entities.yaml:337.
+    /// Declared at schema/entities.yaml#OperatorSession.operator_id.
     public var operatorId: UUID
 
     /// The role the session was opened with; a role change ends it.
     ///
-    /// Declared at schema/entities.yaml:338.
+    /// Declared at schema/entities.yaml#OperatorSession.role.
     public var role: OperatorRole
 
     /// The client's address (behind a trusted proxy, the one it reports).
     ///
-    /// Declared at schema/entities.yaml:339.
+    /// Declared at schema/entities.yaml#OperatorSession.address.
     public var address: String?
 
-    /// Declared at schema/entities.yaml:340.
+    /// Declared at schema/entities.yaml#OperatorSession.user_agent.
     public var userAgent: String?
 
-    /// Declared at schema/entities.yaml:341.
+    /// Declared at schema/entities.yaml#OperatorSession.created_at.
     public var createdAt: Date
 
-    /// Declared at schema/entities.yaml:342.
+    /// Declared at schema/entities.yaml#OperatorSession.expires_at.
     public var expiresAt: Date
 
-    /// Declared at schema/entities.yaml:343.
+    /// Declared at schema/entities.yaml#OperatorSession.revoked_at.
     public var revokedAt: Date?
 
     /// logout, or revoked by an admin.
     ///
-    /// Declared at schema/entities.yaml:344.
+    /// Declared at schema/entities.yaml#OperatorSession.revoked_reason.
     public var revokedReason: String?
 
-    /// Declared at schema/entities.yaml:345.
+    /// Declared at schema/entities.yaml#OperatorSession.version.
     public var version: Int
 
     public init(

@@ -7,29 +7,29 @@ import StamCore
 ///
 /// Table `outputs`.
 ///
-/// Declared at schema/entities.yaml:190.
+/// Declared at schema/entities.yaml#Output.
 public struct Output: Entity {
     public static let tableName = "outputs"
     public static let columnNames: [String] = ["id", "panel_id", "number", "name", "active", "updated_at"]
 
-    /// Declared at schema/entities.yaml:193.
+    /// Declared at schema/entities.yaml#Output.id.
     public var id: UUID
 
-    /// Declared at schema/entities.yaml:194.
+    /// Declared at schema/entities.yaml#Output.panel_id.
     public var panelId: UUID
 
     /// Output number on the panel, 1-256.
     ///
-    /// Declared at schema/entities.yaml:195.
+    /// Declared at schema/entities.yaml#Output.number.
     public var number: Int
 
-    /// Declared at schema/entities.yaml:196.
+    /// Declared at schema/entities.yaml#Output.name.
     public var name: String
 
-    /// Declared at schema/entities.yaml:197.
+    /// Declared at schema/entities.yaml#Output.active.
     public var active: Bool
 
-    /// Declared at schema/entities.yaml:198.
+    /// Declared at schema/entities.yaml#Output.updated_at.
     public var updatedAt: Date
 
     public init(

@@ -7,81 +7,81 @@ import StamCore
 ///
 /// Table `panels`.
 ///
-/// Declared at schema/entities.yaml:81.
+/// Declared at schema/entities.yaml#Panel.
 public struct Panel: Entity {
     public static let tableName = "panels"
     public static let columnNames: [String] = ["id", "site_id", "name", "host", "port", "model", "firmware", "integration_key", "user_code", "sim_phone", "enabled", "poll_interval_ms", "event_log_cursor", "fencing_token", "owner_worker", "connection_state", "last_seen_at", "version", "created_at", "updated_at"]
 
-    /// Declared at schema/entities.yaml:84.
+    /// Declared at schema/entities.yaml#Panel.id.
     public var id: UUID
 
-    /// Declared at schema/entities.yaml:85.
+    /// Declared at schema/entities.yaml#Panel.site_id.
     public var siteId: UUID
 
-    /// Declared at schema/entities.yaml:86.
+    /// Declared at schema/entities.yaml#Panel.name.
     public var name: String
 
     /// Address of the ETHM-1 module on the panel VLAN: a host name or an IP address.
     ///
-    /// Declared at schema/entities.yaml:87.
+    /// Declared at schema/entities.yaml#Panel.host.
     public var host: String
 
-    /// Declared at schema/entities.yaml:88.
+    /// Declared at schema/entities.yaml#Panel.port.
     public var port: Int
 
-    /// Declared at schema/entities.yaml:89.
+    /// Declared at schema/entities.yaml#Panel.model.
     public var model: PanelModel
 
-    /// Declared at schema/entities.yaml:90.
+    /// Declared at schema/entities.yaml#Panel.firmware.
     public var firmware: String?
 
     /// ETHM-1 encrypted-integration key; null for plain integration.
     ///
-    /// Declared at schema/entities.yaml:91.
+    /// Declared at schema/entities.yaml#Panel.integration_key.
     public var integrationKey: Secret?
 
     /// Panel user code the station uses for control commands.
     ///
-    /// Declared at schema/entities.yaml:92.
+    /// Declared at schema/entities.yaml#Panel.user_code.
     public var userCode: Secret?
 
     /// Number of the panel's GSM module (INTEGRA GSM/GPRS): its SMS are attributed to this panel.
     ///
-    /// Declared at schema/entities.yaml:93.
+    /// Declared at schema/entities.yaml#Panel.sim_phone.
     public var simPhone: String?
 
-    /// Declared at schema/entities.yaml:94.
+    /// Declared at schema/entities.yaml#Panel.enabled.
     public var enabled: Bool
 
-    /// Declared at schema/entities.yaml:95.
+    /// Declared at schema/entities.yaml#Panel.poll_interval_ms.
     public var pollIntervalMs: Int
 
     /// 24-bit index of the newest event-log record committed.
     ///
-    /// Declared at schema/entities.yaml:96.
+    /// Declared at schema/entities.yaml#Panel.event_log_cursor.
     public var eventLogCursor: Int?
 
     /// Lease generation of the worker that owns the panel; writes with an older token are refused.
     ///
-    /// Declared at schema/entities.yaml:97.
+    /// Declared at schema/entities.yaml#Panel.fencing_token.
     public var fencingToken: Int64
 
-    /// Declared at schema/entities.yaml:98.
+    /// Declared at schema/entities.yaml#Panel.owner_worker.
     public var ownerWorker: String?
 
-    /// Declared at schema/entities.yaml:99.
+    /// Declared at schema/entities.yaml#Panel.connection_state.
     public var connectionState: PanelConnectionState
 
-    /// Declared at schema/entities.yaml:100.
+    /// Declared at schema/entities.yaml#Panel.last_seen_at.
     public var lastSeenAt: Date?
 
-    /// Declared at schema/entities.yaml:101.
+    /// Declared at schema/entities.yaml#Panel.version.
     public var version: Int
 
-    /// Declared at schema/entities.yaml:102.
+    /// Declared at schema/entities.yaml#Panel.created_at.
     public var createdAt: Date
 
-    /// Declared at schema/entities.yaml:103.
+    /// Declared at schema/entities.yaml#Panel.updated_at.
     public var updatedAt: Date
 
     public init(

@@ -7,65 +7,65 @@ import StamCore
 ///
 /// Table `panel_events`.
 ///
-/// Declared at schema/entities.yaml:206.
+/// Declared at schema/entities.yaml#PanelEvent.
 public struct PanelEvent: Entity {
     public static let tableName = "panel_events"
     public static let columnNames: [String] = ["id", "panel_id", "source", "log_index", "occurred_at", "received_at", "event_class", "event_code", "restore", "partition_number", "source_number", "description", "raw", "fencing_token"]
 
-    /// Declared at schema/entities.yaml:209.
+    /// Declared at schema/entities.yaml#PanelEvent.id.
     public var id: UUID
 
-    /// Declared at schema/entities.yaml:210.
+    /// Declared at schema/entities.yaml#PanelEvent.panel_id.
     public var panelId: UUID
 
-    /// Declared at schema/entities.yaml:211.
+    /// Declared at schema/entities.yaml#PanelEvent.source.
     public var source: EventSource
 
     /// 24-bit event-log index; unique per panel for event_log records.
     ///
-    /// Declared at schema/entities.yaml:212.
+    /// Declared at schema/entities.yaml#PanelEvent.log_index.
     public var logIndex: Int?
 
     /// Time on the panel clock (event log) or of observation.
     ///
-    /// Declared at schema/entities.yaml:213.
+    /// Declared at schema/entities.yaml#PanelEvent.occurred_at.
     public var occurredAt: Date
 
-    /// Declared at schema/entities.yaml:214.
+    /// Declared at schema/entities.yaml#PanelEvent.received_at.
     public var receivedAt: Date
 
     /// KKK field of the record, 0-7.
     ///
-    /// Declared at schema/entities.yaml:215.
+    /// Declared at schema/entities.yaml#PanelEvent.event_class.
     public var eventClass: Int?
 
     /// 10-bit event code.
     ///
-    /// Declared at schema/entities.yaml:216.
+    /// Declared at schema/entities.yaml#PanelEvent.event_code.
     public var eventCode: Int?
 
-    /// Declared at schema/entities.yaml:217.
+    /// Declared at schema/entities.yaml#PanelEvent.restore.
     public var restore: Bool
 
-    /// Declared at schema/entities.yaml:218.
+    /// Declared at schema/entities.yaml#PanelEvent.partition_number.
     public var partitionNumber: Int?
 
     /// Zone, user, expander or keypad number, by event kind.
     ///
-    /// Declared at schema/entities.yaml:219.
+    /// Declared at schema/entities.yaml#PanelEvent.source_number.
     public var sourceNumber: Int?
 
-    /// Declared at schema/entities.yaml:220.
+    /// Declared at schema/entities.yaml#PanelEvent.description.
     public var description: String
 
     /// The 8 record bytes as read, for audit.
     ///
-    /// Declared at schema/entities.yaml:221.
+    /// Declared at schema/entities.yaml#PanelEvent.raw.
     public var raw: Data?
 
     /// Token of the worker that wrote it.
     ///
-    /// Declared at schema/entities.yaml:222.
+    /// Declared at schema/entities.yaml#PanelEvent.fencing_token.
     public var fencingToken: Int64
 
     public init(

@@ -7,35 +7,35 @@ import StamCore
 ///
 /// Table `partitions`.
 ///
-/// Declared at schema/entities.yaml:154.
+/// Declared at schema/entities.yaml#Partition.
 public struct Partition: Entity {
     public static let tableName = "partitions"
     public static let columnNames: [String] = ["id", "panel_id", "number", "name", "arm_mode", "alarm", "fire_alarm", "updated_at"]
 
-    /// Declared at schema/entities.yaml:157.
+    /// Declared at schema/entities.yaml#Partition.id.
     public var id: UUID
 
-    /// Declared at schema/entities.yaml:158.
+    /// Declared at schema/entities.yaml#Partition.panel_id.
     public var panelId: UUID
 
     /// Partition number on the panel, 1-32.
     ///
-    /// Declared at schema/entities.yaml:159.
+    /// Declared at schema/entities.yaml#Partition.number.
     public var number: Int
 
-    /// Declared at schema/entities.yaml:160.
+    /// Declared at schema/entities.yaml#Partition.name.
     public var name: String
 
-    /// Declared at schema/entities.yaml:161.
+    /// Declared at schema/entities.yaml#Partition.arm_mode.
     public var armMode: ArmMode
 
-    /// Declared at schema/entities.yaml:162.
+    /// Declared at schema/entities.yaml#Partition.alarm.
     public var alarm: Bool
 
-    /// Declared at schema/entities.yaml:163.
+    /// Declared at schema/entities.yaml#Partition.fire_alarm.
     public var fireAlarm: Bool
 
-    /// Declared at schema/entities.yaml:164.
+    /// Declared at schema/entities.yaml#Partition.updated_at.
     public var updatedAt: Date
 
     public init(

@@ -7,44 +7,44 @@ import StamCore
 ///
 /// Table `sites`.
 ///
-/// Declared at schema/entities.yaml:57.
+/// Declared at schema/entities.yaml#Site.
 public struct Site: Entity {
     public static let tableName = "sites"
     public static let columnNames: [String] = ["id", "code", "name", "address", "contact_name", "contact_phone", "notes", "active", "version", "created_at", "updated_at"]
 
-    /// Declared at schema/entities.yaml:60.
+    /// Declared at schema/entities.yaml#Site.id.
     public var id: UUID
 
     /// Short customer code operators use on the phone.
     ///
-    /// Declared at schema/entities.yaml:61.
+    /// Declared at schema/entities.yaml#Site.code.
     public var code: String
 
-    /// Declared at schema/entities.yaml:62.
+    /// Declared at schema/entities.yaml#Site.name.
     public var name: String
 
-    /// Declared at schema/entities.yaml:63.
+    /// Declared at schema/entities.yaml#Site.address.
     public var address: String?
 
-    /// Declared at schema/entities.yaml:64.
+    /// Declared at schema/entities.yaml#Site.contact_name.
     public var contactName: String?
 
-    /// Declared at schema/entities.yaml:65.
+    /// Declared at schema/entities.yaml#Site.contact_phone.
     public var contactPhone: String?
 
-    /// Declared at schema/entities.yaml:66.
+    /// Declared at schema/entities.yaml#Site.notes.
     public var notes: String?
 
-    /// Declared at schema/entities.yaml:67.
+    /// Declared at schema/entities.yaml#Site.active.
     public var active: Bool
 
-    /// Declared at schema/entities.yaml:68.
+    /// Declared at schema/entities.yaml#Site.version.
     public var version: Int
 
-    /// Declared at schema/entities.yaml:69.
+    /// Declared at schema/entities.yaml#Site.created_at.
     public var createdAt: Date
 
-    /// Declared at schema/entities.yaml:70.
+    /// Declared at schema/entities.yaml#Site.updated_at.
     public var updatedAt: Date
 
     public init(

@@ -7,34 +7,34 @@ import StamCore
 ///
 /// Table `sms_alarm_patterns`.
 ///
-/// Declared at schema/entities.yaml:423.
+/// Declared at schema/entities.yaml#SmsAlarmPattern.
 public struct SmsAlarmPattern: Entity {
     public static let tableName = "sms_alarm_patterns"
     public static let columnNames: [String] = ["id", "pattern", "kind", "priority", "title", "enabled", "created_at"]
 
-    /// Declared at schema/entities.yaml:426.
+    /// Declared at schema/entities.yaml#SmsAlarmPattern.id.
     public var id: UUID
 
     /// Regular expression (ICU syntax), matched case-insensitively anywhere in the SMS text; an invalid one is skipped with a warning.
     ///
-    /// Declared at schema/entities.yaml:427.
+    /// Declared at schema/entities.yaml#SmsAlarmPattern.pattern.
     public var pattern: String
 
-    /// Declared at schema/entities.yaml:428.
+    /// Declared at schema/entities.yaml#SmsAlarmPattern.kind.
     public var kind: AlarmKind
 
-    /// Declared at schema/entities.yaml:429.
+    /// Declared at schema/entities.yaml#SmsAlarmPattern.priority.
     public var priority: AlarmPriority
 
     /// Alarm title prefix; the SMS text follows it.
     ///
-    /// Declared at schema/entities.yaml:430.
+    /// Declared at schema/entities.yaml#SmsAlarmPattern.title.
     public var title: String?
 
-    /// Declared at schema/entities.yaml:431.
+    /// Declared at schema/entities.yaml#SmsAlarmPattern.enabled.
     public var enabled: Bool
 
-    /// Declared at schema/entities.yaml:432.
+    /// Declared at schema/entities.yaml#SmsAlarmPattern.created_at.
     public var createdAt: Date
 
     public init(

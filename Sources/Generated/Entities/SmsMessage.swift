@@ -7,47 +7,47 @@ import StamCore
 ///
 /// Table `sms_messages`.
 ///
-/// Declared at schema/entities.yaml:382.
+/// Declared at schema/entities.yaml#SmsMessage.
 public struct SmsMessage: Entity {
     public static let tableName = "sms_messages"
     public static let columnNames: [String] = ["id", "sender", "body", "sent_at", "received_at", "site_id", "panel_id", "status", "alarm_id", "dedup_key"]
 
-    /// Declared at schema/entities.yaml:385.
+    /// Declared at schema/entities.yaml#SmsMessage.id.
     public var id: UUID
 
-    /// Declared at schema/entities.yaml:386.
+    /// Declared at schema/entities.yaml#SmsMessage.sender.
     public var sender: String
 
-    /// Declared at schema/entities.yaml:387.
+    /// Declared at schema/entities.yaml#SmsMessage.body.
     public var body: String
 
     /// Service-centre time stamp from the PDU.
     ///
-    /// Declared at schema/entities.yaml:388.
+    /// Declared at schema/entities.yaml#SmsMessage.sent_at.
     public var sentAt: Date
 
-    /// Declared at schema/entities.yaml:389.
+    /// Declared at schema/entities.yaml#SmsMessage.received_at.
     public var receivedAt: Date
 
-    /// Declared at schema/entities.yaml:390.
+    /// Declared at schema/entities.yaml#SmsMessage.site_id.
     public var siteId: UUID?
 
     /// The panel whose GSM module sent it (sim_phone), if any.
     ///
-    /// Declared at schema/entities.yaml:391.
+    /// Declared at schema/entities.yaml#SmsMessage.panel_id.
     public var panelId: UUID?
 
-    /// Declared at schema/entities.yaml:392.
+    /// Declared at schema/entities.yaml#SmsMessage.status.
     public var status: SmsStatus
 
     /// The alarm it raised, or the open alarm of the same incident it joined.
     ///
-    /// Declared at schema/entities.yaml:393.
+    /// Declared at schema/entities.yaml#SmsMessage.alarm_id.
     public var alarmId: UUID?
 
     /// Sender, time stamp and reference; repeats of one message collapse.
     ///
-    /// Declared at schema/entities.yaml:394.
+    /// Declared at schema/entities.yaml#SmsMessage.dedup_key.
     public var dedupKey: String
 
     public init(

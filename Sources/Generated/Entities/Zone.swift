@@ -7,35 +7,35 @@ import StamCore
 ///
 /// Table `zones`.
 ///
-/// Declared at schema/entities.yaml:172.
+/// Declared at schema/entities.yaml#Zone.
 public struct Zone: Entity {
     public static let tableName = "zones"
     public static let columnNames: [String] = ["id", "panel_id", "partition_id", "number", "name", "state", "bypassed", "updated_at"]
 
-    /// Declared at schema/entities.yaml:175.
+    /// Declared at schema/entities.yaml#Zone.id.
     public var id: UUID
 
-    /// Declared at schema/entities.yaml:176.
+    /// Declared at schema/entities.yaml#Zone.panel_id.
     public var panelId: UUID
 
-    /// Declared at schema/entities.yaml:177.
+    /// Declared at schema/entities.yaml#Zone.partition_id.
     public var partitionId: UUID?
 
     /// Zone number on the panel, 1-256.
     ///
-    /// Declared at schema/entities.yaml:178.
+    /// Declared at schema/entities.yaml#Zone.number.
     public var number: Int
 
-    /// Declared at schema/entities.yaml:179.
+    /// Declared at schema/entities.yaml#Zone.name.
     public var name: String
 
-    /// Declared at schema/entities.yaml:180.
+    /// Declared at schema/entities.yaml#Zone.state.
     public var state: ZoneState
 
-    /// Declared at schema/entities.yaml:181.
+    /// Declared at schema/entities.yaml#Zone.bypassed.
     public var bypassed: Bool
 
-    /// Declared at schema/entities.yaml:182.
+    /// Declared at schema/entities.yaml#Zone.updated_at.
     public var updatedAt: Date
 
     public init(

@@ -2,7 +2,7 @@
 
 import StamCore
 
-/// Declared at schema/entities.yaml:31.
+/// Declared at schema/entities.yaml#AlarmKind.
 public enum AlarmKind: String, Sendable, Codable, Hashable, CaseIterable {
     case burglary
     case fire

@@ -4,7 +4,7 @@ import StamCore
 
 /// Higher priority alarms sort first; fire and duress are critical.
 ///
-/// Declared at schema/entities.yaml:33.
+/// Declared at schema/entities.yaml#AlarmPriority.
 public enum AlarmPriority: String, Sendable, Codable, Hashable, CaseIterable {
     case critical
     case high

@@ -4,7 +4,7 @@ import StamCore
 
 /// Operator workflow of an alarm; the API enforces new -> acknowledged -> in_progress -> closed.
 ///
-/// Declared at schema/entities.yaml:36.
+/// Declared at schema/entities.yaml#AlarmState.
 public enum AlarmState: String, Sendable, Codable, Hashable, CaseIterable {
     case new
     case acknowledged

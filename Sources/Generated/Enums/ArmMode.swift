@@ -4,7 +4,7 @@ import StamCore
 
 /// The arming mode of a partition (0 full, 1-3 the panel's night/day modes).
 ///
-/// Declared at schema/entities.yaml:25.
+/// Declared at schema/entities.yaml#ArmMode.
 public enum ArmMode: String, Sendable, Codable, Hashable, CaseIterable {
     case disarmed
     case mode0

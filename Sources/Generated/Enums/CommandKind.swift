@@ -2,7 +2,7 @@
 
 import StamCore
 
-/// Declared at schema/entities.yaml:41.
+/// Declared at schema/entities.yaml#CommandKind.
 public enum CommandKind: String, Sendable, Codable, Hashable, CaseIterable {
     case arm
     case forceArm = "force_arm"

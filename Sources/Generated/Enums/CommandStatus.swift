@@ -4,7 +4,7 @@ import StamCore
 
 /// Lifecycle of a command sent to a panel by the worker that owns it.
 ///
-/// Declared at schema/entities.yaml:47.
+/// Declared at schema/entities.yaml#CommandStatus.
 public enum CommandStatus: String, Sendable, Codable, Hashable, CaseIterable {
     case requested
     case sent

@@ -4,7 +4,7 @@ import StamCore
 
 /// Where a PanelEvent came from.
 ///
-/// Declared at schema/entities.yaml:50.
+/// Declared at schema/entities.yaml#EventSource.
 public enum EventSource: String, Sendable, Codable, Hashable, CaseIterable {
     case eventLog = "event_log"
     case stateChange = "state_change"

@@ -2,7 +2,7 @@
 
 import StamCore
 
-/// Declared at schema/entities.yaml:39.
+/// Declared at schema/entities.yaml#OperatorRole.
 public enum OperatorRole: String, Sendable, Codable, Hashable, CaseIterable {
     case `operator`
     case supervisor

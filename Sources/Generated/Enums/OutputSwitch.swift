@@ -4,7 +4,7 @@ import StamCore
 
 /// What set_outputs does to the outputs it names.
 ///
-/// Declared at schema/entities.yaml:44.
+/// Declared at schema/entities.yaml#OutputSwitch.
 public enum OutputSwitch: String, Sendable, Codable, Hashable, CaseIterable {
     case on
     case off

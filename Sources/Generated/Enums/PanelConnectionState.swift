@@ -4,7 +4,7 @@ import StamCore
 
 /// Whether the owning worker currently holds an integration connection to the module.
 ///
-/// Declared at schema/entities.yaml:22.
+/// Declared at schema/entities.yaml#PanelConnectionState.
 public enum PanelConnectionState: String, Sendable, Codable, Hashable, CaseIterable {
     case unknown
     case connecting

@@ -4,7 +4,7 @@ import StamCore
 
 /// INTEGRA panel model as reported by command 0x7E.
 ///
-/// Declared at schema/entities.yaml:18.
+/// Declared at schema/entities.yaml#PanelModel.
 public enum PanelModel: String, Sendable, Codable, Hashable, CaseIterable {
     case integra24 = "integra_24"
     case integra32 = "integra_32"

@@ -2,7 +2,7 @@
 
 import StamCore
 
-/// Declared at schema/entities.yaml:53.
+/// Declared at schema/entities.yaml#SmsStatus.
 public enum SmsStatus: String, Sendable, Codable, Hashable, CaseIterable {
     case received
     case processed

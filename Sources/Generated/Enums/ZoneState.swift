@@ -4,7 +4,7 @@ import StamCore
 
 /// The operator-facing summary of a zone's bitmaps.
 ///
-/// Declared at schema/entities.yaml:28.
+/// Declared at schema/entities.yaml#ZoneState.
 public enum ZoneState: String, Sendable, Codable, Hashable, CaseIterable {
     case normal
     case violated

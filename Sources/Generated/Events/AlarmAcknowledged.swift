@@ -5,7 +5,7 @@ import StamCore
 
 /// Published to `events` with routing key `alarm.acknowledged`; ordered per Alarm.
 ///
-/// Declared at schema/events.yaml:104.
+/// Declared at schema/events.yaml#AlarmAcknowledged.
 public struct AlarmAcknowledged: OutboxEvent {
     public static let eventName = "AlarmAcknowledged"
     public static let aggregateType = "Alarm"
@@ -15,13 +15,13 @@ public struct AlarmAcknowledged: OutboxEvent {
 
     public var aggregateId: UUID { alarmId }
 
-    /// Declared at schema/events.yaml:109.
+    /// Declared at schema/events.yaml#AlarmAcknowledged.alarm_id.
     public var alarmId: UUID
 
-    /// Declared at schema/events.yaml:110.
+    /// Declared at schema/events.yaml#AlarmAcknowledged.operator_id.
     public var operatorId: UUID
 
-    /// Declared at schema/events.yaml:111.
+    /// Declared at schema/events.yaml#AlarmAcknowledged.at.
     public var at: Date
 
     public init(

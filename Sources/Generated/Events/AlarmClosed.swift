@@ -5,7 +5,7 @@ import StamCore
 
 /// Published to `events` with routing key `alarm.closed`; ordered per Alarm.
 ///
-/// Declared at schema/events.yaml:123.
+/// Declared at schema/events.yaml#AlarmClosed.
 public struct AlarmClosed: OutboxEvent {
     public static let eventName = "AlarmClosed"
     public static let aggregateType = "Alarm"
@@ -15,16 +15,16 @@ public struct AlarmClosed: OutboxEvent {
 
     public var aggregateId: UUID { alarmId }
 
-    /// Declared at schema/events.yaml:128.
+    /// Declared at schema/events.yaml#AlarmClosed.alarm_id.
     public var alarmId: UUID
 
-    /// Declared at schema/events.yaml:129.
+    /// Declared at schema/events.yaml#AlarmClosed.operator_id.
     public var operatorId: UUID
 
-    /// Declared at schema/events.yaml:130.
+    /// Declared at schema/events.yaml#AlarmClosed.note.
     public var note: String
 
-    /// Declared at schema/events.yaml:131.
+    /// Declared at schema/events.yaml#AlarmClosed.at.
     public var at: Date
 
     public init(

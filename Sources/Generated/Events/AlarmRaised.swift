@@ -7,7 +7,7 @@ import StamCore
 ///
 /// Published to `events` with routing key `alarm.raised`; ordered per Alarm.
 ///
-/// Declared at schema/events.yaml:88.
+/// Declared at schema/events.yaml#AlarmRaised.
 public struct AlarmRaised: OutboxEvent {
     public static let eventName = "AlarmRaised"
     public static let aggregateType = "Alarm"
@@ -17,31 +17,31 @@ public struct AlarmRaised: OutboxEvent {
 
     public var aggregateId: UUID { alarmId }
 
-    /// Declared at schema/events.yaml:94.
+    /// Declared at schema/events.yaml#AlarmRaised.alarm_id.
     public var alarmId: UUID
 
-    /// Declared at schema/events.yaml:95.
+    /// Declared at schema/events.yaml#AlarmRaised.site_id.
     public var siteId: UUID
 
-    /// Declared at schema/events.yaml:96.
+    /// Declared at schema/events.yaml#AlarmRaised.panel_id.
     public var panelId: UUID?
 
-    /// Declared at schema/events.yaml:97.
+    /// Declared at schema/events.yaml#AlarmRaised.kind.
     public var kind: AlarmKind
 
-    /// Declared at schema/events.yaml:98.
+    /// Declared at schema/events.yaml#AlarmRaised.priority.
     public var priority: AlarmPriority
 
-    /// Declared at schema/events.yaml:99.
+    /// Declared at schema/events.yaml#AlarmRaised.title.
     public var title: String
 
-    /// Declared at schema/events.yaml:100.
+    /// Declared at schema/events.yaml#AlarmRaised.zone_number.
     public var zoneNumber: Int?
 
-    /// Declared at schema/events.yaml:101.
+    /// Declared at schema/events.yaml#AlarmRaised.partition_number.
     public var partitionNumber: Int?
 
-    /// Declared at schema/events.yaml:102.
+    /// Declared at schema/events.yaml#AlarmRaised.raised_at.
     public var raisedAt: Date
 
     public init(

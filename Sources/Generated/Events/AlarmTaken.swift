@@ -7,7 +7,7 @@ import StamCore
 ///
 /// Published to `events` with routing key `alarm.taken`; ordered per Alarm.
 ///
-/// Declared at schema/events.yaml:113.
+/// Declared at schema/events.yaml#AlarmTaken.
 public struct AlarmTaken: OutboxEvent {
     public static let eventName = "AlarmTaken"
     public static let aggregateType = "Alarm"
@@ -17,13 +17,13 @@ public struct AlarmTaken: OutboxEvent {
 
     public var aggregateId: UUID { alarmId }
 
-    /// Declared at schema/events.yaml:119.
+    /// Declared at schema/events.yaml#AlarmTaken.alarm_id.
     public var alarmId: UUID
 
-    /// Declared at schema/events.yaml:120.
+    /// Declared at schema/events.yaml#AlarmTaken.operator_id.
     public var operatorId: UUID
 
-    /// Declared at schema/events.yaml:121.
+    /// Declared at schema/events.yaml#AlarmTaken.at.
     public var at: Date
 
     public init(

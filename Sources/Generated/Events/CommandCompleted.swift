@@ -7,7 +7,7 @@ import StamCore
 ///
 /// Published to `events` with routing key `panel.command.completed`; ordered per Panel.
 ///
-/// Declared at schema/events.yaml:147.
+/// Declared at schema/events.yaml#CommandCompleted.
 public struct CommandCompleted: OutboxEvent {
     public static let eventName = "CommandCompleted"
     public static let aggregateType = "Panel"
@@ -17,22 +17,22 @@ public struct CommandCompleted: OutboxEvent {
 
     public var aggregateId: UUID { panelId }
 
-    /// Declared at schema/events.yaml:153.
+    /// Declared at schema/events.yaml#CommandCompleted.command_id.
     public var commandId: UUID
 
-    /// Declared at schema/events.yaml:154.
+    /// Declared at schema/events.yaml#CommandCompleted.panel_id.
     public var panelId: UUID
 
-    /// Declared at schema/events.yaml:155.
+    /// Declared at schema/events.yaml#CommandCompleted.status.
     public var status: CommandStatus
 
-    /// Declared at schema/events.yaml:156.
+    /// Declared at schema/events.yaml#CommandCompleted.result_code.
     public var resultCode: Int?
 
-    /// Declared at schema/events.yaml:157.
+    /// Declared at schema/events.yaml#CommandCompleted.result_text.
     public var resultText: String?
 
-    /// Declared at schema/events.yaml:158.
+    /// Declared at schema/events.yaml#CommandCompleted.at.
     public var at: Date
 
     public init(

@@ -7,7 +7,7 @@ import StamCore
 ///
 /// Published to `commands` with routing key `panel.command.requested`; ordered per Panel.
 ///
-/// Declared at schema/events.yaml:133.
+/// Declared at schema/events.yaml#CommandRequested.
 public struct CommandRequested: OutboxEvent {
     public static let eventName = "CommandRequested"
     public static let aggregateType = "Panel"
@@ -17,25 +17,25 @@ public struct CommandRequested: OutboxEvent {
 
     public var aggregateId: UUID { panelId }
 
-    /// Declared at schema/events.yaml:139.
+    /// Declared at schema/events.yaml#CommandRequested.command_id.
     public var commandId: UUID
 
-    /// Declared at schema/events.yaml:140.
+    /// Declared at schema/events.yaml#CommandRequested.panel_id.
     public var panelId: UUID
 
-    /// Declared at schema/events.yaml:141.
+    /// Declared at schema/events.yaml#CommandRequested.kind.
     public var kind: CommandKind
 
-    /// Declared at schema/events.yaml:142.
+    /// Declared at schema/events.yaml#CommandRequested.arm_mode.
     public var armMode: Int?
 
-    /// Declared at schema/events.yaml:143.
+    /// Declared at schema/events.yaml#CommandRequested.targets.
     public var targets: JSONValue
 
-    /// Declared at schema/events.yaml:144.
+    /// Declared at schema/events.yaml#CommandRequested.requested_by.
     public var requestedBy: UUID
 
-    /// Declared at schema/events.yaml:145.
+    /// Declared at schema/events.yaml#CommandRequested.expires_at.
     public var expiresAt: Date
 
     public init(

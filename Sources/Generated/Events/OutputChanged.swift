@@ -5,7 +5,7 @@ import StamCore
 
 /// Published to `events` with routing key `panel.output.changed`; ordered per Panel.
 ///
-/// Declared at schema/events.yaml:63.
+/// Declared at schema/events.yaml#OutputChanged.
 public struct OutputChanged: OutboxEvent {
     public static let eventName = "OutputChanged"
     public static let aggregateType = "Panel"
@@ -15,16 +15,16 @@ public struct OutputChanged: OutboxEvent {
 
     public var aggregateId: UUID { panelId }
 
-    /// Declared at schema/events.yaml:68.
+    /// Declared at schema/events.yaml#OutputChanged.panel_id.
     public var panelId: UUID
 
-    /// Declared at schema/events.yaml:69.
+    /// Declared at schema/events.yaml#OutputChanged.output_number.
     public var outputNumber: Int
 
-    /// Declared at schema/events.yaml:70.
+    /// Declared at schema/events.yaml#OutputChanged.active.
     public var active: Bool
 
-    /// Declared at schema/events.yaml:71.
+    /// Declared at schema/events.yaml#OutputChanged.at.
     public var at: Date
 
     public init(

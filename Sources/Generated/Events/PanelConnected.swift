@@ -7,7 +7,7 @@ import StamCore
 ///
 /// Published to `events` with routing key `panel.connected`; ordered per Panel.
 ///
-/// Declared at schema/events.yaml:7.
+/// Declared at schema/events.yaml#PanelConnected.
 public struct PanelConnected: OutboxEvent {
     public static let eventName = "PanelConnected"
     public static let aggregateType = "Panel"
@@ -17,22 +17,22 @@ public struct PanelConnected: OutboxEvent {
 
     public var aggregateId: UUID { panelId }
 
-    /// Declared at schema/events.yaml:13.
+    /// Declared at schema/events.yaml#PanelConnected.panel_id.
     public var panelId: UUID
 
-    /// Declared at schema/events.yaml:14.
+    /// Declared at schema/events.yaml#PanelConnected.model.
     public var model: PanelModel
 
-    /// Declared at schema/events.yaml:15.
+    /// Declared at schema/events.yaml#PanelConnected.firmware.
     public var firmware: String?
 
-    /// Declared at schema/events.yaml:16.
+    /// Declared at schema/events.yaml#PanelConnected.worker.
     public var worker: String
 
-    /// Declared at schema/events.yaml:17.
+    /// Declared at schema/events.yaml#PanelConnected.fencing_token.
     public var fencingToken: Int64
 
-    /// Declared at schema/events.yaml:18.
+    /// Declared at schema/events.yaml#PanelConnected.at.
     public var at: Date
 
     public init(

@@ -7,7 +7,7 @@ import StamCore
 ///
 /// Published to `events` with routing key `panel.disconnected`; ordered per Panel.
 ///
-/// Declared at schema/events.yaml:20.
+/// Declared at schema/events.yaml#PanelDisconnected.
 public struct PanelDisconnected: OutboxEvent {
     public static let eventName = "PanelDisconnected"
     public static let aggregateType = "Panel"
@@ -17,16 +17,16 @@ public struct PanelDisconnected: OutboxEvent {
 
     public var aggregateId: UUID { panelId }
 
-    /// Declared at schema/events.yaml:26.
+    /// Declared at schema/events.yaml#PanelDisconnected.panel_id.
     public var panelId: UUID
 
-    /// Declared at schema/events.yaml:27.
+    /// Declared at schema/events.yaml#PanelDisconnected.reason.
     public var reason: String
 
-    /// Declared at schema/events.yaml:28.
+    /// Declared at schema/events.yaml#PanelDisconnected.worker.
     public var worker: String
 
-    /// Declared at schema/events.yaml:29.
+    /// Declared at schema/events.yaml#PanelDisconnected.at.
     public var at: Date
 
     public init(

@@ -7,7 +7,7 @@ import StamCore
 ///
 /// Published to `events` with routing key `panel.event.recorded`; ordered per Panel.
 ///
-/// Declared at schema/events.yaml:73.
+/// Declared at schema/events.yaml#PanelEventRecorded.
 public struct PanelEventRecorded: OutboxEvent {
     public static let eventName = "PanelEventRecorded"
     public static let aggregateType = "Panel"
@@ -17,28 +17,28 @@ public struct PanelEventRecorded: OutboxEvent {
 
     public var aggregateId: UUID { panelId }
 
-    /// Declared at schema/events.yaml:79.
+    /// Declared at schema/events.yaml#PanelEventRecorded.panel_id.
     public var panelId: UUID
 
-    /// Declared at schema/events.yaml:80.
+    /// Declared at schema/events.yaml#PanelEventRecorded.panel_event_id.
     public var panelEventId: UUID
 
-    /// Declared at schema/events.yaml:81.
+    /// Declared at schema/events.yaml#PanelEventRecorded.source.
     public var source: EventSource
 
-    /// Declared at schema/events.yaml:82.
+    /// Declared at schema/events.yaml#PanelEventRecorded.log_index.
     public var logIndex: Int?
 
-    /// Declared at schema/events.yaml:83.
+    /// Declared at schema/events.yaml#PanelEventRecorded.event_code.
     public var eventCode: Int?
 
-    /// Declared at schema/events.yaml:84.
+    /// Declared at schema/events.yaml#PanelEventRecorded.restore.
     public var restore: Bool
 
-    /// Declared at schema/events.yaml:85.
+    /// Declared at schema/events.yaml#PanelEventRecorded.description.
     public var description: String
 
-    /// Declared at schema/events.yaml:86.
+    /// Declared at schema/events.yaml#PanelEventRecorded.occurred_at.
     public var occurredAt: Date
 
     public init(

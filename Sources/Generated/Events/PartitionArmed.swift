@@ -5,7 +5,7 @@ import StamCore
 
 /// Published to `events` with routing key `panel.partition.armed`; ordered per Panel.
 ///
-/// Declared at schema/events.yaml:42.
+/// Declared at schema/events.yaml#PartitionArmed.
 public struct PartitionArmed: OutboxEvent {
     public static let eventName = "PartitionArmed"
     public static let aggregateType = "Panel"
@@ -15,19 +15,19 @@ public struct PartitionArmed: OutboxEvent {
 
     public var aggregateId: UUID { panelId }
 
-    /// Declared at schema/events.yaml:47.
+    /// Declared at schema/events.yaml#PartitionArmed.panel_id.
     public var panelId: UUID
 
-    /// Declared at schema/events.yaml:48.
+    /// Declared at schema/events.yaml#PartitionArmed.partition_number.
     public var partitionNumber: Int
 
-    /// Declared at schema/events.yaml:49.
+    /// Declared at schema/events.yaml#PartitionArmed.mode.
     public var mode: ArmMode
 
-    /// Declared at schema/events.yaml:50.
+    /// Declared at schema/events.yaml#PartitionArmed.user_number.
     public var userNumber: Int?
 
-    /// Declared at schema/events.yaml:51.
+    /// Declared at schema/events.yaml#PartitionArmed.at.
     public var at: Date
 
     public init(

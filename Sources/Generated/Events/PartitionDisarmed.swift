@@ -5,7 +5,7 @@ import StamCore
 
 /// Published to `events` with routing key `panel.partition.disarmed`; ordered per Panel.
 ///
-/// Declared at schema/events.yaml:53.
+/// Declared at schema/events.yaml#PartitionDisarmed.
 public struct PartitionDisarmed: OutboxEvent {
     public static let eventName = "PartitionDisarmed"
     public static let aggregateType = "Panel"
@@ -15,16 +15,16 @@ public struct PartitionDisarmed: OutboxEvent {
 
     public var aggregateId: UUID { panelId }
 
-    /// Declared at schema/events.yaml:58.
+    /// Declared at schema/events.yaml#PartitionDisarmed.panel_id.
     public var panelId: UUID
 
-    /// Declared at schema/events.yaml:59.
+    /// Declared at schema/events.yaml#PartitionDisarmed.partition_number.
     public var partitionNumber: Int
 
-    /// Declared at schema/events.yaml:60.
+    /// Declared at schema/events.yaml#PartitionDisarmed.user_number.
     public var userNumber: Int?
 
-    /// Declared at schema/events.yaml:61.
+    /// Declared at schema/events.yaml#PartitionDisarmed.at.
     public var at: Date
 
     public init(

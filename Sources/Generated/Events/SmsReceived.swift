@@ -7,7 +7,7 @@ import StamCore
 ///
 /// Published to `events` with routing key `sms.received`; ordered per SmsMessage.
 ///
-/// Declared at schema/events.yaml:160.
+/// Declared at schema/events.yaml#SmsReceived.
 public struct SmsReceived: OutboxEvent {
     public static let eventName = "SmsReceived"
     public static let aggregateType = "SmsMessage"
@@ -17,33 +17,33 @@ public struct SmsReceived: OutboxEvent {
 
     public var aggregateId: UUID { smsId }
 
-    /// Declared at schema/events.yaml:168.
+    /// Declared at schema/events.yaml#SmsReceived.sms_id.
     public var smsId: UUID
 
-    /// Declared at schema/events.yaml:169.
+    /// Declared at schema/events.yaml#SmsReceived.sender.
     public var sender: String
 
     /// The sender's type of number: international, national, alphanumeric or other. Only a number (international, national) is attributed to a panel or site; absent from agents before version 3, which are attributed as before.
     ///
-    /// Declared at schema/events.yaml:170.
+    /// Declared at schema/events.yaml#SmsReceived.sender_kind.
     public var senderKind: String?
 
-    /// Declared at schema/events.yaml:171.
+    /// Declared at schema/events.yaml#SmsReceived.body.
     public var body: String
 
-    /// Declared at schema/events.yaml:172.
+    /// Declared at schema/events.yaml#SmsReceived.sent_at.
     public var sentAt: Date
 
-    /// Declared at schema/events.yaml:173.
+    /// Declared at schema/events.yaml#SmsReceived.received_at.
     public var receivedAt: Date
 
-    /// Declared at schema/events.yaml:174.
+    /// Declared at schema/events.yaml#SmsReceived.complete.
     public var complete: Bool
 
-    /// Declared at schema/events.yaml:175.
+    /// Declared at schema/events.yaml#SmsReceived.parts_expected.
     public var partsExpected: Int
 
-    /// Declared at schema/events.yaml:176.
+    /// Declared at schema/events.yaml#SmsReceived.parts_received.
     public var partsReceived: Int
 
     public init(

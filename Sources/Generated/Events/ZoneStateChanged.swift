@@ -5,7 +5,7 @@ import StamCore
 
 /// Published to `events` with routing key `panel.zone.changed`; ordered per Panel.
 ///
-/// Declared at schema/events.yaml:31.
+/// Declared at schema/events.yaml#ZoneStateChanged.
 public struct ZoneStateChanged: OutboxEvent {
     public static let eventName = "ZoneStateChanged"
     public static let aggregateType = "Panel"
@@ -15,19 +15,19 @@ public struct ZoneStateChanged: OutboxEvent {
 
     public var aggregateId: UUID { panelId }
 
-    /// Declared at schema/events.yaml:36.
+    /// Declared at schema/events.yaml#ZoneStateChanged.panel_id.
     public var panelId: UUID
 
-    /// Declared at schema/events.yaml:37.
+    /// Declared at schema/events.yaml#ZoneStateChanged.zone_number.
     public var zoneNumber: Int
 
-    /// Declared at schema/events.yaml:38.
+    /// Declared at schema/events.yaml#ZoneStateChanged.state.
     public var state: ZoneState
 
-    /// Declared at schema/events.yaml:39.
+    /// Declared at schema/events.yaml#ZoneStateChanged.previous.
     public var previous: ZoneState
 
-    /// Declared at schema/events.yaml:40.
+    /// Declared at schema/events.yaml#ZoneStateChanged.at.
     public var at: Date
 
     public init(

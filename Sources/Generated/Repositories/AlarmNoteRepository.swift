@@ -7,7 +7,7 @@ import StamCore
 
 /// Data access for `AlarmNote` (table `alarm_notes`): insert, find, update, delete and keyset-paginated lists. Pass a transaction's connection as `on:` to take part in it.
 ///
-/// Declared at schema/entities.yaml:280.
+/// Declared at schema/entities.yaml#AlarmNote.
 public struct AlarmNoteRepository: Sendable {
     public let context: DatabaseContext
 

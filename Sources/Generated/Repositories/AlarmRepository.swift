@@ -7,7 +7,7 @@ import StamCore
 
 /// Data access for `Alarm` (table `alarms`): insert, find, update (optimistic: the row's `version` must match), delete and keyset-paginated lists. Pass a transaction's connection as `on:` to take part in it.
 ///
-/// Declared at schema/entities.yaml:232.
+/// Declared at schema/entities.yaml#Alarm.
 public struct AlarmRepository: Sendable {
     public let context: DatabaseContext
 

@@ -7,7 +7,7 @@ import StamCore
 
 /// Data access for `AuditEntry` (table `audit_entries`): insert, find, update, delete and keyset-paginated lists. Pass a transaction's connection as `on:` to take part in it.
 ///
-/// Declared at schema/entities.yaml:402.
+/// Declared at schema/entities.yaml#AuditEntry.
 public struct AuditEntryRepository: Sendable {
     public let context: DatabaseContext
 

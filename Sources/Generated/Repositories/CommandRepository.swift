@@ -7,7 +7,7 @@ import StamCore
 
 /// Data access for `Command` (table `commands`): insert, find, update, delete and keyset-paginated lists. Pass a transaction's connection as `on:` to take part in it.
 ///
-/// Declared at schema/entities.yaml:358.
+/// Declared at schema/entities.yaml#Command.
 public struct CommandRepository: Sendable {
     public let context: DatabaseContext
 

@@ -9,7 +9,7 @@ import StamCore
 ///
 /// Secret columns are sealed with AES-256-GCM by the context's `SecretBox`.
 ///
-/// Declared at schema/entities.yaml:295.
+/// Declared at schema/entities.yaml#Operator.
 public struct OperatorRepository: Sendable {
     public let context: DatabaseContext
 

@@ -7,7 +7,7 @@ import StamCore
 
 /// Data access for `OperatorSession` (table `operator_sessions`): insert, find, update (optimistic: the row's `version` must match), delete and keyset-paginated lists. Pass a transaction's connection as `on:` to take part in it.
 ///
-/// Declared at schema/entities.yaml:330.
+/// Declared at schema/entities.yaml#OperatorSession.
 public struct OperatorSessionRepository: Sendable {
     public let context: DatabaseContext
 

@@ -7,7 +7,7 @@ import StamCore
 
 /// Data access for `Output` (table `outputs`): insert, find, update, delete and keyset-paginated lists. Pass a transaction's connection as `on:` to take part in it.
 ///
-/// Declared at schema/entities.yaml:190.
+/// Declared at schema/entities.yaml#Output.
 public struct OutputRepository: Sendable {
     public let context: DatabaseContext
 

@@ -7,7 +7,7 @@ import StamCore
 
 /// Data access for `PanelEvent` (table `panel_events`): insert, find, update, delete and keyset-paginated lists. Pass a transaction's connection as `on:` to take part in it.
 ///
-/// Declared at schema/entities.yaml:206.
+/// Declared at schema/entities.yaml#PanelEvent.
 public struct PanelEventRepository: Sendable {
     public let context: DatabaseContext
 

@@ -9,7 +9,7 @@ import StamCore
 ///
 /// Secret columns are sealed with AES-256-GCM by the context's `SecretBox`.
 ///
-/// Declared at schema/entities.yaml:81.
+/// Declared at schema/entities.yaml#Panel.
 public struct PanelRepository: Sendable {
     public let context: DatabaseContext
 

@@ -7,7 +7,7 @@ import StamCore
 
 /// Data access for `Partition` (table `partitions`): insert, find, update, delete and keyset-paginated lists. Pass a transaction's connection as `on:` to take part in it.
 ///
-/// Declared at schema/entities.yaml:154.
+/// Declared at schema/entities.yaml#Partition.
 public struct PartitionRepository: Sendable {
     public let context: DatabaseContext
 

@@ -7,7 +7,7 @@ import StamCore
 
 /// Data access for `Site` (table `sites`): insert, find, update (optimistic: the row's `version` must match), delete and keyset-paginated lists. Pass a transaction's connection as `on:` to take part in it.
 ///
-/// Declared at schema/entities.yaml:57.
+/// Declared at schema/entities.yaml#Site.
 public struct SiteRepository: Sendable {
     public let context: DatabaseContext
 

@@ -7,7 +7,7 @@ import StamCore
 
 /// Data access for `SmsAlarmPattern` (table `sms_alarm_patterns`): insert, find, update, delete and keyset-paginated lists. Pass a transaction's connection as `on:` to take part in it.
 ///
-/// Declared at schema/entities.yaml:423.
+/// Declared at schema/entities.yaml#SmsAlarmPattern.
 public struct SmsAlarmPatternRepository: Sendable {
     public let context: DatabaseContext
 

@@ -7,7 +7,7 @@ import StamCore
 
 /// Data access for `SmsMessage` (table `sms_messages`): insert, find, update, delete and keyset-paginated lists. Pass a transaction's connection as `on:` to take part in it.
 ///
-/// Declared at schema/entities.yaml:382.
+/// Declared at schema/entities.yaml#SmsMessage.
 public struct SmsMessageRepository: Sendable {
     public let context: DatabaseContext
 

@@ -7,7 +7,7 @@ import StamCore
 
 /// Data access for `Zone` (table `zones`): insert, find, update, delete and keyset-paginated lists. Pass a transaction's connection as `on:` to take part in it.
 ///
-/// Declared at schema/entities.yaml:172.
+/// Declared at schema/entities.yaml#Zone.
 public struct ZoneRepository: Sendable {
     public let context: DatabaseContext
 

@@ -13,9 +13,6 @@ public struct SourceLocation: Hashable, Sendable, Comparable, CustomStringConver
 
     public var description: String { "\(file):\(line):\(column)" }
 
-    /// Line-only form used in generated doc comments, so that moving a key sideways does not churn output.
-    public var fileAndLine: String { "\(file):\(line)" }
-
     public static func < (lhs: SourceLocation, rhs: SourceLocation) -> Bool {
         (lhs.file, lhs.line, lhs.column) < (rhs.file, rhs.line, rhs.column)
     }

@@ -2,10 +2,10 @@ import Foundation
 import StamCore
 
 /// Renders the OpenAPI 3.1 document of the operator API from the same model as the routes
-/// (`SwiftRouteRenderer`): `api/openapi.json` for people and validators, and `OpenAPIDocument.swift`, which
-/// the backend serves at `/openapi.json`.
+/// (`SwiftRouteRenderer`): `openapi.json` beside the routes, for people and validators, which SwiftPM embeds in
+/// the binary (`.embedInCode`), and `OpenAPIDocument.swift`, through which the backend serves it at `/openapi.json`.
 public struct OpenAPIRenderer {
-    public static let documentPath = "api/openapi.json"
+    public static let documentPath = "\(SwiftRouteRenderer.outputDirectory)/openapi.json"
 
     let schema: Schema
 
@@ -14,11 +14,10 @@ public struct OpenAPIRenderer {
     public func render() -> [GeneratedFile] {
         let json = document()
         let swift = GeneratedFile.swiftHeader(source: SchemaFile.entities.path) + """
-            /// The OpenAPI 3.1 document of the operator API, served at `/openapi.json`.
+            /// The OpenAPI 3.1 document of the operator API (`openapi.json` beside this file, embedded by SwiftPM), served
+            /// at `/openapi.json`.
             public enum OpenAPIDocument {
-                public static let json = #\"\"\"
-            \(json)
-            \"\"\"#
+                public static let json = String(decoding: PackageResources.openapi_json, as: UTF8.self)
             }
 
             """

@@ -29,7 +29,7 @@ public struct SwiftModelRenderer {
         var writer = SwiftWriter()
         writer.line("import StamCore")
         writer.line()
-        writer.doc(docText(enumeration.doc, location: enumeration.location))
+        writer.doc(docText(enumeration.doc, at: enumeration.location, named: enumeration.name))
         writer.block("public enum \(enumeration.name): String, Sendable, Codable, Hashable, CaseIterable") { writer in
             for value in enumeration.values {
                 let name = SwiftNames.identifier(value.value)
@@ -47,7 +47,7 @@ public struct SwiftModelRenderer {
         writer.line("import Foundation")
         writer.line("import StamCore")
         writer.line()
-        writer.doc(docText(entity.doc, location: entity.location, extra: "Table `\(entity.table.value)`."))
+        writer.doc(docText(entity.doc, at: entity.location, named: entity.name, extra: "Table `\(entity.table.value)`."))
         writer.block("public struct \(entity.name): Entity") { writer in
             writer.line("public static let tableName = \(SwiftNames.literal(entity.table.value))")
             writer.line("public static let columnNames: [String] = [\(entity.fields.map { SwiftNames.literal($0.name) }.joined(separator: ", "))]")
@@ -55,7 +55,7 @@ public struct SwiftModelRenderer {
                 writer.line()
                 writer.line("public var id: \(swiftType(of: key, optional: false)) { \(SwiftNames.identifier(key.name)) }")
             }
-            renderStoredProperties(entity.fields, into: &writer)
+            renderStoredProperties(entity.fields, of: entity.name, into: &writer)
         }
         writer.line()
         renderJSONWriter(for: entity, into: &writer)
@@ -94,7 +94,7 @@ public struct SwiftModelRenderer {
         writer.line("import Foundation")
         writer.line("import StamCore")
         writer.line()
-        writer.doc(docText(event.doc, location: event.location,
+        writer.doc(docText(event.doc, at: event.location, named: event.name,
                            extra: "Published to `\(event.exchange.value)` with routing key `\(event.routingKey.value)`; ordered per \(event.aggregate.value)."))
         writer.block("public struct \(event.name): OutboxEvent") { writer in
             writer.line("public static let eventName = \(SwiftNames.literal(event.name))")
@@ -104,7 +104,7 @@ public struct SwiftModelRenderer {
             writer.line("public static let schemaVersion = \(event.version)")
             writer.line()
             writer.line("public var aggregateId: UUID { \(SwiftNames.identifier(event.aggregateField.value)) }")
-            renderStoredProperties(event.payload, into: &writer)
+            renderStoredProperties(event.payload, of: event.name, into: &writer)
         }
         return writer.text
     }
@@ -134,10 +134,10 @@ public struct SwiftModelRenderer {
     // MARK: Shared
 
     /// Properties, a memberwise initialiser with the schema's defaults, and snake_case coding keys.
-    private func renderStoredProperties(_ fields: [FieldDeclaration], into writer: inout SwiftWriter) {
+    private func renderStoredProperties(_ fields: [FieldDeclaration], of owner: String, into writer: inout SwiftWriter) {
         for field in fields {
             writer.line()
-            writer.doc(docText(field.doc, location: field.location))
+            writer.doc(docText(field.doc, at: field.location, named: "\(owner).\(field.name)"))
             writer.line("public var \(SwiftNames.identifier(field.name)): \(swiftType(of: field, optional: field.optional))")
         }
         writer.line()
@@ -204,12 +204,13 @@ public struct SwiftModelRenderer {
         }
     }
 
-    /// The schema's doc text plus where it was declared, so a reader can find the source of any type.
-    func docText(_ doc: String?, location: SourceLocation, extra: String? = nil) -> String {
+    /// The schema's doc text plus where it was declared, so a reader can find the source of any type: the file and
+    /// the declaration's name (`schema/entities.yaml#Zone.name`), not its line, which moves with every edit above it.
+    func docText(_ doc: String?, at location: SourceLocation, named name: String, extra: String? = nil) -> String {
         var parts: [String] = []
         if let doc { parts.append(doc.trimmingCharacters(in: .whitespacesAndNewlines)) }
         if let extra { parts.append(extra) }
-        parts.append("Declared at \(location.fileAndLine).")
+        parts.append("Declared at \(location.file)#\(name).")
         return parts.joined(separator: "\n\n")
     }
 }

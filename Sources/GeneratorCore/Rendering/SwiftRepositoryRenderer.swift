@@ -82,7 +82,7 @@ public struct SwiftRepositoryRenderer {
                 + (versionField != nil ? " (optimistic: the row's `version` must match)" : "")
                 + ", delete and keyset-paginated lists. Pass a transaction's connection as `on:` to take part in it."
                 + (hasSecrets ? "\n\nSecret columns are sealed with AES-256-GCM by the context's `SecretBox`." : ""),
-            location: entity.location))
+            at: entity.location, named: entity.name))
         writer.block("public struct \(entity.name)Repository: Sendable") { writer in
             writer.line("public let context: DatabaseContext")
             writer.line()

@@ -126,12 +126,12 @@ public struct SwiftRouteRenderer {
             writer.line("import \(module)")
         }
         writer.line()
-        writer.doc(models.docText("The `\(Self.path(of: entity))` routes of `\(entity.name)`.", location: api.location))
+        writer.doc(models.docText("The `\(Self.path(of: entity))` routes of `\(entity.name)`.", at: api.location, named: "\(entity.name).api"))
         if !entity.actions.isEmpty {
             writer.doc("The `actions:` of `\(entity.name)`, implemented by hand (the backend). The route has checked the role and parsed the id.")
             writer.block("public protocol \(entity.name)Actions: Sendable") { writer in
                 for action in entity.actions {
-                    writer.doc(models.docText(action.doc, location: action.location, extra: "`POST \(Self.actionPath(action, of: entity).replacingOccurrences(of: ":id", with: "{id}"))`."))
+                    writer.doc(models.docText(action.doc, at: action.location, named: "\(entity.name).actions.\(action.name)", extra: "`POST \(Self.actionPath(action, of: entity).replacingOccurrences(of: ":id", with: "{id}"))`."))
                     let body = action.body.isEmpty ? "" : "body: \(Self.bodyType(action, of: entity)), "
                     writer.line("func \(SwiftNames.identifier(action.name))(id: \(models.swiftType(of: key, optional: false)), \(body)principal: Principal, request: Request, context: StamRequestContext) async throws -> Response")
                 }
@@ -162,7 +162,7 @@ public struct SwiftRouteRenderer {
                     writer.line("cache?.register(Self.listCache)")
                 }
                 writer.line()
-                writer.doc(models.docText("`list_cache:` of `\(entity.name)`.", location: cache.location))
+                writer.doc(models.docText("`list_cache:` of `\(entity.name)`.", at: cache.location, named: "\(entity.name).api.list_cache"))
                 let events = cache.invalidatedBy.map { SwiftNames.literal($0.value) }.joined(separator: ", ")
                 writer.line("public static let listCache = ListCachePolicy(entity: \(SwiftNames.literal(entity.name)), maxAge: .seconds(\(cache.maxAgeSeconds)), invalidatedBy: [\(events)])")
             } else {
@@ -353,7 +353,7 @@ public struct SwiftRouteRenderer {
     /// JSON object, 422 naming every bad field), so the handler gets values it need not check again.
     private func renderBody(_ action: ActionDeclaration, of entity: EntityDeclaration, into writer: inout SwiftWriter) {
         let type = Self.bodyType(action, of: entity)
-        writer.doc(models.docText("The body of `POST \(Self.actionPath(action, of: entity).replacingOccurrences(of: ":id", with: "{id}"))`.", location: action.location))
+        writer.doc(models.docText("The body of `POST \(Self.actionPath(action, of: entity).replacingOccurrences(of: ":id", with: "{id}"))`.", at: action.location, named: "\(entity.name).actions.\(action.name).body"))
         writer.block("public struct \(type): Sendable, Hashable") { writer in
             for field in action.body {
                 if let doc = field.doc { writer.doc(doc) }
