@@ -312,7 +312,12 @@ let package = Package(
         ),
         .target(
             name: "TestSupport",
-            dependencies: ["LocalStack", "Messaging"],
+            dependencies: [
+                "LocalStack", "Messaging", "Database", "Persistence",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Tests/TestSupport"
         ),
         .testTarget(
@@ -405,13 +410,22 @@ let package = Package(
             name: "RuntimeTests",
             dependencies: [
                 "Database", "LocalStack", "MigrationSupport", "StamCore", "Generated", "Messaging", "Outbox", "Persistence",
-                "Backend", "APISupport", "GeneratedAPI", "TestSupport", "Redis", "Secrets",
+                "TestSupport", "Secrets", "Observability",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .testTarget(
+            name: "BackendTests",
+            dependencies: [
+                "Backend", "APISupport", "GeneratedAPI", "Database", "LocalStack", "MigrationSupport", "StamCore", "Generated",
+                "Messaging", "Outbox", "Persistence", "TestSupport", "Redis", "Observability",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "JWTKit", package: "jwt-kit"),
-                "Observability", .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -26,7 +26,7 @@ packages=(
   gcc libc6-dev                        # the tests' fake wall clock for child processes (Tests/TestSupport/FakeClock.swift)
   iproute2                             # ip: the prod stack's and the namespace tests' container network
   python3 python3-pip                  # scripts/install-python-tools.sh (Patroni from PyPI)
-  # The web console (Sources/Backend/Console) is tested in a real browser (Tests/RuntimeTests/ConsoleBrowserTests).
+  # The web console (Sources/Backend/Console) is tested in a real browser (Tests/BackendTests/ConsoleTests).
   chromium                             # headless Chromium driven over the DevTools protocol
   fonts-dejavu-core                    # a font for the screenshot's text (no fonts: empty boxes)
 )

@@ -8,9 +8,6 @@ import Testing
 
 /// `stam migrate` against a real PostgreSQL 15.
 @Suite(.postgres) struct MigrationRunnerTests {
-    static let projectMigrations = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("migrations").path
     let logger = Logger(label: "test.migrate")
 
     func database() throws -> DatabaseConfiguration {
@@ -49,7 +46,7 @@ import Testing
 
     @Test func appliesTheCommittedMigrationsToAnEmptyDatabase() async throws {
         let configuration = try database()
-        let directory = try MigrationDirectory(path: Self.projectMigrations)
+        let directory = try MigrationDirectory(path: TestPostgres.projectMigrations)
         let report = try await MigrationRunner(configuration: configuration, logger: logger).run(directory: directory)
         #expect(report.applied == directory.files.map(\.name))
         let tables = try await query(configuration, "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1")
@@ -89,7 +86,7 @@ import Testing
 
     @Test func concurrentRunnersOnTheRealMigrations() async throws {
         let configuration = try database()
-        let directory = try MigrationDirectory(path: Self.projectMigrations)
+        let directory = try MigrationDirectory(path: TestPostgres.projectMigrations)
         let reports = try await withThrowingTaskGroup(of: MigrationRunner.Report.self) { group in
             for _ in 0..<2 {
                 group.addTask { try await MigrationRunner(configuration: configuration, logger: logger).run(directory: directory) }

@@ -31,7 +31,7 @@ import Testing
         let (url, passwordFile) = try postgres.freshDatabase()
         let database = try DatabaseConfiguration(url: url, passwordFile: passwordFile)
         _ = try await MigrationRunner(configuration: database, logger: logger)
-            .run(directory: try MigrationDirectory(path: MigrationRunnerTests.projectMigrations))
+            .run(directory: try MigrationDirectory(path: TestPostgres.projectMigrations))
         try await execute(database, "CREATE TABLE consumed (n bigserial, message_id uuid NOT NULL, aggregate_id uuid NOT NULL, seq bigint NOT NULL)")
         let queue = "test.\(UUID().uuidString.prefix(8).lowercased())"
         var topology = StamTopology.messaging
@@ -196,7 +196,7 @@ import Testing
         let relay = relay(fixture, instance: "relay-notify", pollInterval: .seconds(3600))
         let consumer = consumer(fixture)
         let panel = UUID()
-        try await RepositoryTests.withClient(fixture.database, logger: logger) { client in
+        try await TestPostgres.withClient(fixture.database, logger: logger) { client in
             let notifier = OutboxNotifier(client: client, logger: logger)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await relay.run() }
@@ -265,7 +265,7 @@ import Testing
         let listener = try await PostgresConnection.connect(configuration: fixture.database.connectionConfiguration, id: 6, logger: logger)
         let notifications = try await listener.listen(Outbox.channel)
         let received = Counter()
-        try await RepositoryTests.withClient(fixture.database, logger: logger) { client in
+        try await TestPostgres.withClient(fixture.database, logger: logger) { client in
             let notifier = OutboxNotifier(client: client, logger: logger)
             for _ in 0..<1000 { notifier.signal() }
             try await withThrowingTaskGroup(of: Void.self) { group in

@@ -16,7 +16,7 @@ import TestSupport
         let (url, passwordFile) = try postgres.freshDatabase()
         let database = try DatabaseConfiguration(url: url, passwordFile: passwordFile)
         _ = try await MigrationRunner(configuration: database, logger: logger)
-            .run(directory: try MigrationDirectory(path: MigrationRunnerTests.projectMigrations))
+            .run(directory: try MigrationDirectory(path: TestPostgres.projectMigrations))
         let connection = try await PostgresConnection.connect(configuration: database.connectionConfiguration, id: 1, logger: logger)
         let site = UUID()
         let panel = UUID()

@@ -24,25 +24,13 @@ import TestSupport
         let (url, passwordFile) = try postgres.freshDatabase()
         let database = try DatabaseConfiguration(url: url, passwordFile: passwordFile)
         _ = try await MigrationRunner(configuration: database, logger: logger)
-            .run(directory: try MigrationDirectory(path: MigrationRunnerTests.projectMigrations))
-        let box = try secrets ?? Self.randomBox()
-        return try await Self.withClient(database, logger: logger) { client in
+            .run(directory: try MigrationDirectory(path: TestPostgres.projectMigrations))
+        let box = try secrets ?? SecretBox.random()
+        return try await TestPostgres.withClient(database, logger: logger) { client in
             let context = DatabaseContext(client: client, secrets: box, logger: logger)
             return try await body(Repositories(context: context), database, context)
         }
     }
-
-    static func withClient<Result: Sendable>(_ database: DatabaseConfiguration, logger: Logger,
-                                             _ body: @Sendable (PostgresClient) async throws -> Result) async throws -> Result {
-        let client = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: logger)
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            defer { group.cancelAll() }
-            return try await body(client)
-        }
-    }
-
-    static func randomBox() throws -> SecretBox { try SecretBox(key: SymmetricKey(size: .bits256)) }
 
     static func keyFile(_ text: String) throws -> String {
         let path = NSTemporaryDirectory() + "stam-key-\(UUID().uuidString)"
@@ -245,19 +233,19 @@ import TestSupport
     }
 
     @Test func aWrongKeyFailsWithAClearError() async throws {
-        let writer = try Self.randomBox()
+        let writer = try SecretBox.random()
         let postgres = try #require(TestPostgres.current)
         let (url, passwordFile) = try postgres.freshDatabase()
         let database = try DatabaseConfiguration(url: url, passwordFile: passwordFile)
         _ = try await MigrationRunner(configuration: database, logger: logger)
-            .run(directory: try MigrationDirectory(path: MigrationRunnerTests.projectMigrations))
-        let panelId = try await Self.withClient(database, logger: logger) { client in
+            .run(directory: try MigrationDirectory(path: TestPostgres.projectMigrations))
+        let panelId = try await TestPostgres.withClient(database, logger: logger) { client in
             let repositories = Repositories(context: DatabaseContext(client: client, secrets: writer, logger: logger))
             let site = try await repositories.sites.insert(Site(code: "K", name: "key"))
             return try await repositories.panels.insert(Panel(siteId: site.id, name: "P", host: "h", userCode: Secret("4321"))).id
         }
-        try await Self.withClient(database, logger: logger) { client in
-            let repositories = Repositories(context: DatabaseContext(client: client, secrets: try Self.randomBox(), logger: logger))
+        try await TestPostgres.withClient(database, logger: logger) { client in
+            let repositories = Repositories(context: DatabaseContext(client: client, secrets: try SecretBox.random(), logger: logger))
             let error = await #expect(throws: SecretBoxError.self) { try await repositories.panels.find(id: panelId) }
             #expect(error?.code == .wrongKey)
             #expect(error?.description.contains("encryption_key") == true)

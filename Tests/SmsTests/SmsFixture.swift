@@ -16,9 +16,6 @@ import Testing
 /// One test's world: a migrated database, its own queue bound to `sms.received`, a simulated modem on a
 /// real pty, and a directory for the agent's state.
 struct SmsFixture {
-    static let projectMigrations = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("migrations").path
 
     let logger: Logger
     let database: DatabaseConfiguration
@@ -36,7 +33,7 @@ struct SmsFixture {
         let rabbit = try #require(TestRabbitMQ.current)
         let (url, passwordFile) = try postgres.freshDatabase()
         let database = try DatabaseConfiguration(url: url, passwordFile: passwordFile)
-        _ = try await MigrationRunner(configuration: database, logger: logger).run(directory: try MigrationDirectory(path: projectMigrations))
+        _ = try await MigrationRunner(configuration: database, logger: logger).run(directory: try MigrationDirectory(path: TestPostgres.projectMigrations))
         let id = UUID().uuidString.prefix(8).lowercased()
         let directory = "\(postgres.runDirectory)/sms-\(id)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

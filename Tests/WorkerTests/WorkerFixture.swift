@@ -20,8 +20,6 @@ import Worker
 /// One test's world: a fresh migrated database with a site and `panels` panels, a simulator with one
 /// module per panel, the secret files a `stam worker` child reads, and helpers to query and to run workers.
 struct WorkerFixture: Sendable {
-    static let projectRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
     static let userCode = "1234"
 
     let stack: WorkerStack
@@ -51,7 +49,7 @@ struct WorkerFixture: Sendable {
         }
         let database = try DatabaseConfiguration(url: url, passwordFile: "\(secretsDirectory)/postgres_password")
         _ = try await MigrationRunner(configuration: database, logger: logger)
-            .run(directory: try MigrationDirectory(path: projectRoot.appendingPathComponent("migrations").path))
+            .run(directory: try MigrationDirectory(path: TestPostgres.projectMigrations))
         // Flush Redis: leases and live state of an earlier test must not leak into this one.
         let redis = RedisClient(configuration: stack.redisConfiguration, logger: logger)
         try await redis.flushAll()

@@ -202,12 +202,12 @@ import _CryptoExtras
         let (url, passwordFile) = try postgres.freshDatabase()
         let database = try DatabaseConfiguration(url: url, passwordFile: passwordFile)
         _ = try await MigrationRunner(configuration: database, logger: logger)
-            .run(directory: try MigrationDirectory(path: MigrationRunnerTests.projectMigrations))
+            .run(directory: try MigrationDirectory(path: TestPostgres.projectMigrations))
         let key = try _RSA.Signing.PrivateKey(keySize: .bits2048)
         let tokens = try await TokenService(publicKeyPEM: key.publicKey.pemRepresentation, privateKeyPEM: key.pemRepresentation)
         let logger = logger
-        try await RepositoryTests.withClient(database, logger: logger) { client in
-            let repositories = Repositories(context: DatabaseContext(client: client, secrets: try RepositoryTests.randomBox(), logger: logger))
+        try await TestPostgres.withClient(database, logger: logger) { client in
+            let repositories = Repositories(context: DatabaseContext(client: client, secrets: try SecretBox.random(), logger: logger))
             let user = try await repositories.operators.insert(Operator(login: "ola", displayName: "Ola", role: .operator))
             let headers: HTTPFields = [.authorization: "Bearer \(try await APITests.sessionToken(for: user, repositories: repositories, tokens: tokens))"]
             let site = try await repositories.sites.insert(Site(code: "LC", name: "list cache"))

@@ -49,7 +49,7 @@ import TestSupport
         let postgres = try #require(TestPostgres.current)
         let (url, passwordFile) = try postgres.freshDatabase()
         let database = try DatabaseConfiguration(url: url, passwordFile: passwordFile)
-        try await RepositoryTests.withClient(database, logger: logger) { client in
+        try await TestPostgres.withClient(database, logger: logger) { client in
             for (index, format) in ([nil] + TextFormat.allCases.map(Optional.some)).enumerated() {
                 for lineBreaks in [false, true] where format == nil || !lineBreaks {
                     var checked = 0, refused = 0

@@ -58,12 +58,12 @@ import _CryptoExtras
         let (url, passwordFile) = try postgres.freshDatabase()
         let database = try DatabaseConfiguration(url: url, passwordFile: passwordFile)
         _ = try await MigrationRunner(configuration: database, logger: logger)
-            .run(directory: try MigrationDirectory(path: MigrationRunnerTests.projectMigrations))
+            .run(directory: try MigrationDirectory(path: TestPostgres.projectMigrations))
         let tokens = try await TokenService(publicKeyPEM: Self.keyPair.publicKey.pemRepresentation,
                                             privateKeyPEM: Self.keyPair.pemRepresentation)
         let logger = logger
-        try await RepositoryTests.withClient(database, logger: logger) { client in
-            let repositories = Repositories(context: DatabaseContext(client: client, secrets: try RepositoryTests.randomBox(), logger: logger))
+        try await TestPostgres.withClient(database, logger: logger) { client in
+            let repositories = Repositories(context: DatabaseContext(client: client, secrets: try SecretBox.random(), logger: logger))
             let hash = try await PasswordHasher.hash(Self.password)
             var users: [String: Operator] = [:]
             for role in OperatorRole.allCases {
