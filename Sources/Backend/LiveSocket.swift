@@ -144,10 +144,13 @@ public struct LiveSocket: Sendable {
             guard let state else { return }
             for panel in panels.sorted(by: { $0.uuidString < $1.uuidString }) {
                 do {
-                    let hash = try await state.state(ofPanel: panel)
+                    // The hash's fields as they are (the console parses the JSON ones), read through the contract first:
+                    // a hash that is not a panel's live state is refused here, not passed on to the console. A panel no
+                    // worker has written yet gets an empty state.
+                    let fields = try await state.state(ofPanel: panel)?.hashFields ?? []
                     hub.send(id, LiveMessages.text(.object([
                         "type": .string("snapshot"), "panel_id": .string(panel.uuidString.lowercased()),
-                        "state": .object(hash.mapValues { .string($0) }),
+                        "state": .object(Dictionary(uniqueKeysWithValues: fields.map { ($0.0, .string($0.1)) })),
                     ])))
                 } catch {
                     logger.warning("no live state for a snapshot", metadata: ["panel": "\(panel)", "error": "\(error)"])

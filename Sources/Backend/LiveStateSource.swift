@@ -1,7 +1,9 @@
 import Foundation
+import StamCore
 
 /// Where the snapshot a console gets on subscribe comes from: the worker's live state in Redis
-/// (`panel:<id>:state`, one hash per panel).
+/// (`PanelLiveState`, one hash per panel).
 public protocol LiveStateSource: Sendable {
-    func state(ofPanel id: UUID) async throws -> [String: String]
+    /// The panel's live state, nil while no worker has written one; throws when what is there is not a `PanelLiveState`.
+    func state(ofPanel id: UUID) async throws -> PanelLiveState?
 }

@@ -101,20 +101,18 @@ import TestSupport
 
     // MARK: In Chromium
 
-    /// What the worker keeps in Redis for a panel it owns (Sources/Worker/LiveStateStore.swift): partition 1
-    /// armed and in fire alarm, zone 3 in alarm, an AC trouble.
-    static let liveState: [(String, String)] = {
-        [
-            ("connection", "connected"),
-            ("partitions", #"[{"alarm":true,"arm_mode":"mode0","fire_alarm":true,"number":1},{"alarm":false,"arm_mode":"disarmed","fire_alarm":false,"number":2}]"#),
-            ("zones", #"[{"bypassed":false,"number":1,"state":"normal"},{"bypassed":false,"number":3,"state":"alarm"},{"bypassed":true,"number":7,"state":"normal"}]"#),
-            ("outputs", "[1]"),
-            ("troubles", #"{"otherTroubleBits":{},"systemTroubles":["AC trouble"],"technicalZones":[]}"#),
-            ("last_seen", ISO8601DateFormatter().string(from: Date())),
-            ("worker", "worker-1/test"),
-            ("fencing_token", "1"),
-            ("updated_at", ISO8601DateFormatter().string(from: Date())),
-        ]
+    /// What the worker keeps in Redis for a panel it owns (`PanelLiveState`, written by Sources/Worker/LiveStateStore.swift):
+    /// partition 1 armed and in fire alarm, zone 3 in alarm, an AC trouble.
+    static let liveState: PanelLiveState = {
+        let now = ISO8601DateFormatter().string(from: Date())
+        return PanelLiveState(
+            connection: "connected",
+            partitions: [.init(number: 1, armMode: "mode0", alarm: true, fireAlarm: true), .init(number: 2, armMode: "disarmed", alarm: false, fireAlarm: false)],
+            zones: [.init(number: 1, state: "normal", bypassed: false), .init(number: 3, state: "alarm", bypassed: false),
+                    .init(number: 7, state: "normal", bypassed: true)],
+            outputs: [1],
+            troubles: #"{"otherTroubleBits":{},"systemTroubles":["AC trouble"],"technicalZones":[]}"#,
+            lastSeen: now, worker: "worker-1/test", fencingToken: 1, updatedAt: now)
     }()
 
     @Test func anOperatorLogsInAndTheAlarmRaisedMeanwhileAppearsLiveInChromium() async throws {
@@ -195,7 +193,7 @@ import TestSupport
                                                                  passwordHash: Secret(try await PasswordHasher.hash(Self.password)), role: .supervisor))
             let earlier = try await repositories.alarms.insert(Alarm(siteId: site.id, panelId: panel.id, kind: .tamper, priority: .high,
                                                                      title: "Tamper: keypad 1", zoneNumber: 7, raisedAt: Date().addingTimeInterval(-600)))
-            _ = try await redis.hashSet("panel:\(panel.id.uuidString.lowercased()):state", Self.liveState)
+            _ = try await redis.hashSet(PanelLiveState.key(of: panel.id), Self.liveState.hashFields)
             let scene = Scene(fixture: fixture, site: site, panel: panel, earlier: earlier, logger: logger)
 
             // The backend as `stam backend` wires it, on a real port (the same one each time it starts, as

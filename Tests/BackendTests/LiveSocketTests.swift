@@ -22,7 +22,10 @@ import _CryptoExtras
     let logger = Logger(label: "test.live")
 
     struct FixedState: LiveStateSource {
-        func state(ofPanel id: UUID) async throws -> [String: String] { ["connection": "connected", "zones_violated": "3"] }
+        func state(ofPanel id: UUID) async throws -> PanelLiveState? {
+            PanelLiveState(connection: "connected", partitions: [], zones: [.init(number: 3, state: "alarm", bypassed: false)], outputs: [],
+                           troubles: "{}", lastSeen: "", worker: "worker-1", fencingToken: 1, updatedAt: "2026-05-28T20:26:40Z")
+        }
     }
 
     /// Collects the text messages a client received.
@@ -89,7 +92,7 @@ import _CryptoExtras
             let received = inbox.all
             #expect(received.count == 4, "\(received)")
             #expect(received.first?.contains(#""type":"ready""#) == true)
-            #expect(received.contains { $0.contains(#""type":"snapshot""#) && $0.contains(#""zones_violated":"3""#) })
+            #expect(received.contains { $0.contains(#""type":"snapshot""#) && $0.contains(#""connection":"connected""#) && $0.contains(#"\"number\":3"#) })
             let event = try #require(received.last)
             #expect(event.contains(#""type":"event""#) && event.contains(#""name":"AlarmRaised""#))
             #expect(event.contains(alarm.uuidString.lowercased()))

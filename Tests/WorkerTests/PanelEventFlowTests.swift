@@ -27,8 +27,8 @@ import Worker
                 try await fixture.int("SELECT count(*)::int FROM alarms") >= 1
             }
             try await eventually("zone 1 in alarm in the live state") {
-                let state = try await fixture.redisHash("panel:\(panelID.uuidString.lowercased()):state")
-                return state["zones"]?.contains("\"number\":1,\"state\":\"alarm\"") == true
+                let hash = try await fixture.redisHash(PanelLiveState.key(of: panelID))
+                return hash.isEmpty ? false : try PanelLiveState(hash: hash).zones.contains { $0.number == 1 && $0.state == "alarm" }
             }
             // The zone restores; the restore record is history, not a second alarm.
             try await simulated.perform(.restoreZone(1))
@@ -58,9 +58,10 @@ import Worker
         #expect(try await fixture.int("""
             SELECT count(*)::int FROM panels p JOIN panel_events e ON e.panel_id = p.id AND e.log_index = p.event_log_cursor
             """) == 1)
-        let state = try await fixture.redisHash("panel:\(panelID.uuidString.lowercased()):state")
-        #expect(state["partitions"]?.contains("\"arm_mode\":\"mode0\"") == true)
-        #expect(state["worker"] == "w1")
+        // Read through the contract the backend reads it with.
+        let state = try PanelLiveState(hash: try await fixture.redisHash(PanelLiveState.key(of: panelID)))
+        #expect(state.partitions.contains { $0.armMode == "mode0" })
+        #expect(state.worker == "w1")
     }
 
     /// Issue 18 point 4: an INTEGRA changes a record's monitoring-status bits (S1/S2) once it has reported the
@@ -110,7 +111,7 @@ import Worker
     @Test func redisFlushAllBringsTheLiveStateBack() async throws {
         let fixture = try await WorkerFixture.make(panels: 3)
         defer { Task { await fixture.stop() } }
-        let keys = fixture.panelIDs.map { "panel:\($0.uuidString.lowercased()):state" }
+        let keys = fixture.panelIDs.map(PanelLiveState.key(of:))
         try await fixture.withWorker { _ in
             try await fixture.waitUntilAllConnected()
             try await fixture.simulator.panels[1].perform(.setOutput(2, on: true))
