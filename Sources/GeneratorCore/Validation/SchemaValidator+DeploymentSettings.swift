@@ -99,7 +99,7 @@ extension SchemaValidator {
             for size in sizes where !isRedisSize(size) {
                 diagnostics.error("maxmemory '\(size)' of \(what) is not a Redis size such as 1536mb or 2gb", at: redis.maxmemory.location)
             }
-            // The panel leases' argument (docs/ARCHITECTURE.md 4.1) needs both: a lock or fence counter evicted under
+            // The panel leases' argument (docs/WORKER.md, panel leases) needs both: a lock or fence counter evicted under
             // memory pressure lets a second worker take a panel the first still serves, and an fsync a second late
             // forgets the newest grants on a crash. Memory is watched instead (the RedisMemoryHigh alert).
             if redis.eviction.value != .noeviction {

@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import PostgresNIO
 
-/// The database side of panel leases (see docs/ARCHITECTURE.md, panel leases): the fencing token of the
+/// The database side of panel leases (see docs/WORKER.md, panel leases): the fencing token of the
 /// lease a worker holds is stored on the panel row, and a write from an older lease is refused. The lease
 /// itself lives in Redis (`Leases`); this is what keeps a worker that lost it without noticing (a paused
 /// process) from writing anyway. Column names are those of the generated `Panel` entity.

@@ -5,7 +5,7 @@ import Foundation
 ///
 /// Persistence is AOF + RDB as the deployment asks. The AOF is fsynced on every write (`appendfsync
 /// always`): lock and fencing-counter writes are a few per second, and a restart that forgot the last second
-/// could hand a panel lease out twice or move a fencing counter backwards (see docs/ARCHITECTURE.md, leases).
+/// could hand a panel lease out twice or move a fencing counter backwards (see docs/WORKER.md, panel leases).
 public final class RedisServer: @unchecked Sendable {
     static let systemUser = "redis"
     public static let executable = "/usr/bin/redis-server"
