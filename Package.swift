@@ -222,7 +222,7 @@ let package = Package(
         .target(
             name: "Worker",
             dependencies: [
-                "Generated", "Satel", "Redis", "Leases", "Database", "Outbox", "Messaging", "Persistence", "StamCore", "Observability",
+                "Alarms", "Generated", "Satel", "Redis", "Leases", "Database", "Outbox", "Messaging", "Persistence", "StamCore", "Observability",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -301,9 +301,18 @@ let package = Package(
             path: "Sources/Runtime/Sms"
         ),
         .target(
+            name: "Alarms",
+            dependencies: [
+                "Generated", "Outbox", "Persistence",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/App/Alarms"
+        ),
+        .target(
             name: "SmsIngest",
             dependencies: [
-                "Generated", "Outbox", "Messaging", "StamCore", "Database",
+                "Alarms", "Generated", "Outbox", "Messaging", "StamCore", "Database", "Persistence",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -21,5 +21,8 @@ struct PanelRecord: Sendable {
     var cursor: EventLogCursor?
     /// The log was empty when monitoring started (stored cursor -1): every record is new, read from the start.
     var emptyLogBaseline: Bool
+    /// No cursor was ever stored (NULL): the first full read sets the baseline. A stored cursor whose record is
+    /// gone is not "never read", and is never replaced by the empty-log baseline.
+    var logNeverRead: Bool
     var mirror: PanelMirror
 }

@@ -177,7 +177,7 @@ final class PanelSession: Sendable {
         }
         guard startNow else { return }
         var mirror = record.mirror
-        var needsBaseline = record.cursor == nil && !record.emptyLogBaseline
+        var needsBaseline = record.logNeverRead
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { _ = try? await client.run() }
             do {

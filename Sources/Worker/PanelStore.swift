@@ -1,3 +1,4 @@
+import Alarms
 import Foundation
 import Generated
 import Logging
@@ -14,6 +15,7 @@ struct PanelStore: Sendable {
     let repositories: Repositories
     /// Wakes the relays once a commit has outbox rows in it.
     let outbox: OutboxNotifier
+    let alarms: AlarmRaiser
     let logger: Logger
     /// PostgreSQL aborts a panel transaction left idle this long (the lease TTL): a worker paused inside
     /// one (SIGSTOP, a VM freeze) would otherwise keep the row share-locked and the new owner's claim waiting.
@@ -29,9 +31,7 @@ struct PanelStore: Sendable {
 
     /// The current fencing token on the row (to repair a Redis counter that went backwards).
     func storedFencingToken(panelID: UUID) async throws -> Int64? {
-        let rows = try await client.query("SELECT fencing_token FROM panels WHERE id = \(panelID)", logger: logger)
-        for try await token in rows.decode(Int64.self) { return token }
-        return nil
+        try await repositories.panels.find(id: panelID)?.fencingToken
     }
 
     /// Everything needed to resume the panel where the last committed transaction left it.
@@ -40,34 +40,25 @@ struct PanelStore: Sendable {
             throw WorkerError(.panelNotFound, "panel \(panelID) does not exist")
         }
         var cursor: EventLogCursor?
-        if let index = panel.eventLogCursor, index != Self.emptyLogCursor {
-            let rows = try await client.query("""
-                SELECT raw FROM panel_events WHERE panel_id = \(panelID) AND log_index = \(index) AND raw IS NOT NULL
-                """, logger: logger)
-            for try await raw in rows.decode(Data.self) {
-                cursor = EventLogCursor(index: EventLogIndex(rawValue: UInt32(index)), record: EventRecord(raw: Array(raw)))
-            }
+        if let index = panel.eventLogCursor, index != Self.emptyLogCursor,
+           let raw = try await repositories.panelEvents.find(panelId: panelID, logIndex: index)?.raw {
+            cursor = EventLogCursor(index: EventLogIndex(rawValue: UInt32(index)), record: EventRecord(raw: Array(raw)))
         }
         var mirror = PanelMirror()
-        for try await (number, state, bypassed) in try await client.query(
-            "SELECT number, state, bypassed FROM zones WHERE panel_id = \(panelID)", logger: logger
-        ).decode((Int, String, Bool).self) {
-            mirror.zones[number] = .init(state: ZoneState(rawValue: state) ?? .normal, bypassed: bypassed)
+        for zone in try await repositories.zones.all(filter: .init(panelId: panelID)) {
+            mirror.zones[zone.number] = .init(state: zone.state, bypassed: zone.bypassed)
         }
-        for try await (number, mode, alarm, fire) in try await client.query(
-            "SELECT number, arm_mode, alarm, fire_alarm FROM partitions WHERE panel_id = \(panelID)", logger: logger
-        ).decode((Int, String, Bool, Bool).self) {
-            mirror.partitions[number] = .init(armMode: Generated.ArmMode(rawValue: mode) ?? .disarmed, alarm: alarm, fireAlarm: fire)
+        for partition in try await repositories.partitions.all(filter: .init(panelId: panelID)) {
+            mirror.partitions[partition.number] = .init(armMode: partition.armMode, alarm: partition.alarm, fireAlarm: partition.fireAlarm)
         }
-        for try await (number, active) in try await client.query(
-            "SELECT number, active FROM outputs WHERE panel_id = \(panelID)", logger: logger
-        ).decode((Int, Bool).self) {
-            mirror.outputs[number] = active
+        for output in try await repositories.outputs.all(filter: .init(panelId: panelID)) {
+            mirror.outputs[output.number] = output.active
         }
         mirror.connection = panel.connectionState
         return PanelRecord(id: panel.id, siteID: panel.siteId, host: panel.host, port: panel.port,
                            integrationKey: panel.integrationKey?.revealed, pollIntervalMilliseconds: panel.pollIntervalMs,
-                           cursor: cursor, emptyLogBaseline: panel.eventLogCursor == Self.emptyLogCursor, mirror: mirror)
+                           cursor: cursor, emptyLogBaseline: panel.eventLogCursor == Self.emptyLogCursor,
+                           logNeverRead: panel.eventLogCursor == nil, mirror: mirror)
     }
 
     struct CommitOutcome: Sendable {
@@ -76,7 +67,7 @@ struct PanelStore: Sendable {
         var eventsStored = 0
         var duplicatesSkipped = 0
         var alarmsRaised = 0
-        /// Event ids committed, for the latency benchmark.
+        /// Outbox events committed, for the latency benchmark.
         var outboxRows = 0
     }
 
@@ -85,15 +76,16 @@ struct PanelStore: Sendable {
     /// the starting point.)
     static let emptyLogCursor = -1
 
-    /// Writes one update's changes: fencing hold, panel events (idempotent on `(panel_id, log_index)`), the
-    /// new cursor, alarms, partition/zone/output rows, the connection state and every outbox row, all or none.
     static let gapDescription = "event log records were overwritten before they could be read"
     static let gapTitle = "Event log records lost before they were read: check the panel's own log"
 
+    /// Writes one update's changes: fencing hold, panel events (idempotent on `(panel_id, log_index)`), the
+    /// new cursor, alarms, partition/zone/output rows, the connection state and every outbox row, all or none.
     func commit(_ changes: PanelChanges, for panel: OwnedPanel, at now: Date,
                 beforeCommit: (@Sendable () async throws -> Void)? = nil) async throws -> CommitOutcome {
         let idleMilliseconds = Int(PanelSession.seconds(idleInTransactionTimeout) * 1000)
-        let outcome = try await client.withTransaction(logger: logger) { connection in
+        return try await OutboxTransaction.run(on: client, notifier: outbox, logger: logger) { transaction in
+            let connection = transaction.connection
             // The idle timeout is transaction-local, not a startup parameter: it also works through PgBouncer's
             // transaction pooling. Set by the fencing statement: one round trip fewer per commit.
             guard try await PanelFencing.hold(panelID: panel.id, fencingToken: panel.fencingToken, idleTimeoutMilliseconds: idleMilliseconds,
@@ -102,103 +94,76 @@ struct PanelStore: Sendable {
             }
             var outcome = CommitOutcome()
             for event in changes.logEvents {
-                try await store(event, for: panel, now: now, on: connection, outcome: &outcome)
+                try await store(event, for: panel, now: now, in: transaction, outcome: &outcome)
             }
             if changes.gap {
                 // Records the ring overwrote before anyone read them may have held alarms: an operator must know,
                 // so the gap itself is a high-priority technical alarm (ask the site, read the panel's own log).
-                let id = try await insertEvent(panel: panel, source: .connection, occurredAt: now,
-                                               description: Self.gapDescription, on: connection)
-                try await Outbox.enqueue(PanelEventRecorded(
-                    panelId: panel.id, panelEventId: id, source: .connection, logIndex: nil, eventCode: nil, restore: false,
-                    description: "event log gap", occurredAt: now), on: connection, logger: logger)
-                let alarmID = UUID()
-                let raisedAt = try await AlarmCorrelation.raise(
-                    id: alarmID, siteID: panel.siteID, panelID: panel.id, panelEventID: id, kind: AlarmKind.technical.rawValue,
-                    priority: AlarmPriority.high.rawValue, state: AlarmState.new.rawValue, title: Self.gapTitle,
-                    on: connection, logger: logger)
-                try await Outbox.enqueue(AlarmRaised(
-                    alarmId: alarmID, siteId: panel.siteID, panelId: panel.id, kind: .technical, priority: .high,
-                    title: Self.gapTitle, zoneNumber: nil, partitionNumber: nil, raisedAt: raisedAt), on: connection, logger: logger)
+                let id = try await recordEvent(panel: panel, source: .connection, occurredAt: now, description: Self.gapDescription,
+                                               summary: "event log gap", in: transaction)
+                _ = try await alarms.raise(.init(siteID: panel.siteID, panelID: panel.id, panelEventID: id, kind: .technical,
+                                                 priority: .high, title: Self.gapTitle),
+                                           correlation: .none, in: transaction)
                 outcome.alarmsRaised += 1
-                outcome.outboxRows += 2
             }
-            if changes.emptyLogBaseline {
-                try await connection.query("""
-                    UPDATE panels SET event_log_cursor = \(Self.emptyLogCursor) WHERE id = \(panel.id) AND event_log_cursor IS NULL
-                    """, logger: logger)
-            }
+            // One UPDATE of the panel row at the end; a later assignment of a column replaces an earlier one.
+            var panelColumns: [PanelRepository.Assignment] = []
+            if changes.emptyLogBaseline { panelColumns.append(.eventLogCursor(Self.emptyLogCursor)) }
             if let cursor = changes.cursor {
-                try await connection.query("""
-                    UPDATE panels SET event_log_cursor = \(Int(cursor.index.rawValue)), last_seen_at = \(now) WHERE id = \(panel.id)
-                    """, logger: logger)
+                panelColumns += [.eventLogCursor(Int(cursor.index.rawValue)), .lastSeenAt(now)]
             }
             for change in changes.zones {
-                try await connection.query("""
-                    INSERT INTO zones (id, panel_id, number, name, state, bypassed, updated_at)
-                    VALUES (\(UUID()), \(panel.id), \(change.number), \("Zone \(change.number)"), \(change.current.state.rawValue),
-                            \(change.current.bypassed), \(now))
-                    ON CONFLICT (panel_id, number) DO UPDATE
-                    SET state = EXCLUDED.state, bypassed = EXCLUDED.bypassed, updated_at = EXCLUDED.updated_at
-                    """, logger: logger)
+                try await repositories.zones.upsert(
+                    Zone(panelId: panel.id, number: change.number, name: "Zone \(change.number)", state: change.current.state,
+                         bypassed: change.current.bypassed, updatedAt: now),
+                    onConflict: .panelIdAndNumber, updating: [.state, .bypassed, .updatedAt], on: connection)
                 if change.current.state != change.previous.state {
                     _ = try await insertEvent(panel: panel, source: .stateChange, occurredAt: now,
                                               description: "zone \(change.number): \(change.previous.state.rawValue) -> \(change.current.state.rawValue)",
                                               sourceNumber: change.number, on: connection)
-                    try await Outbox.enqueue(ZoneStateChanged(panelId: panel.id, zoneNumber: change.number, state: change.current.state,
-                                                              previous: change.previous.state, at: now), on: connection, logger: logger)
-                    outcome.outboxRows += 1
+                    try await transaction.enqueue(ZoneStateChanged(panelId: panel.id, zoneNumber: change.number, state: change.current.state,
+                                                                   previous: change.previous.state, at: now))
                 }
             }
             for change in changes.partitions {
-                try await connection.query("""
-                    INSERT INTO partitions (id, panel_id, number, name, arm_mode, alarm, fire_alarm, updated_at)
-                    VALUES (\(UUID()), \(panel.id), \(change.number), \("Partition \(change.number)"), \(change.current.armMode.rawValue),
-                            \(change.current.alarm), \(change.current.fireAlarm), \(now))
-                    ON CONFLICT (panel_id, number) DO UPDATE
-                    SET arm_mode = EXCLUDED.arm_mode, alarm = EXCLUDED.alarm, fire_alarm = EXCLUDED.fire_alarm, updated_at = EXCLUDED.updated_at
-                    """, logger: logger)
+                try await repositories.partitions.upsert(
+                    Partition(panelId: panel.id, number: change.number, name: "Partition \(change.number)", armMode: change.current.armMode,
+                              alarm: change.current.alarm, fireAlarm: change.current.fireAlarm, updatedAt: now),
+                    onConflict: .panelIdAndNumber, updating: [.armMode, .alarm, .fireAlarm, .updatedAt], on: connection)
                 guard change.current.armMode != change.previous.armMode else { continue }
                 if change.current.armMode == .disarmed {
-                    try await Outbox.enqueue(PartitionDisarmed(panelId: panel.id, partitionNumber: change.number, userNumber: nil, at: now),
-                                             on: connection, logger: logger)
+                    try await transaction.enqueue(PartitionDisarmed(panelId: panel.id, partitionNumber: change.number, userNumber: nil, at: now))
                 } else {
-                    try await Outbox.enqueue(PartitionArmed(panelId: panel.id, partitionNumber: change.number, mode: change.current.armMode,
-                                                            userNumber: nil, at: now), on: connection, logger: logger)
+                    try await transaction.enqueue(PartitionArmed(panelId: panel.id, partitionNumber: change.number, mode: change.current.armMode,
+                                                                 userNumber: nil, at: now))
                 }
-                outcome.outboxRows += 1
             }
             for change in changes.outputs {
-                try await connection.query("""
-                    INSERT INTO outputs (id, panel_id, number, name, active, updated_at)
-                    VALUES (\(UUID()), \(panel.id), \(change.number), \("Output \(change.number)"), \(change.active), \(now))
-                    ON CONFLICT (panel_id, number) DO UPDATE SET active = EXCLUDED.active, updated_at = EXCLUDED.updated_at
-                    """, logger: logger)
-                try await Outbox.enqueue(OutputChanged(panelId: panel.id, outputNumber: change.number, active: change.active, at: now),
-                                         on: connection, logger: logger)
-                outcome.outboxRows += 1
+                try await repositories.outputs.upsert(
+                    Output(panelId: panel.id, number: change.number, name: "Output \(change.number)", active: change.active, updatedAt: now),
+                    onConflict: .panelIdAndNumber, updating: [.active, .updatedAt], on: connection)
+                try await transaction.enqueue(OutputChanged(panelId: panel.id, outputNumber: change.number, active: change.active, at: now))
             }
             if let change = changes.connection {
-                try await record(change, for: panel, at: now, on: connection)
-                if change != .released { outcome.outboxRows += 2 }
+                panelColumns += try await record(change, for: panel, at: now, in: transaction)
             }
+            if !panelColumns.isEmpty { try await repositories.panels.update(id: panel.id, set: panelColumns, on: connection) }
             // The crash test's hook: everything is written, nothing committed yet.
             if let beforeCommit { try await beforeCommit() }
+            outcome.outboxRows = transaction.enqueuedEvents
             return outcome
         }
-        if outcome.outboxRows > 0 { outbox.signal() }
-        return outcome
     }
 
-    private func store(_ event: LoggedEvent, for panel: OwnedPanel, now: Date, on connection: PostgresConnection,
+    private func store(_ event: LoggedEvent, for panel: OwnedPanel, now: Date, in transaction: OutboxTransaction,
                        outcome: inout CommitOutcome) async throws {
+        let connection = transaction.connection
         let record = event.record
         let index = Int(event.index.rawValue)
-        let raw = Data(record.raw)
         // The log is a ring: once it wraps, an index names a newer record. The older row keeps its bytes but
         // gives up the index, so the unique key still tells a re-read (the same event) from a new record. The
         // same event: equal bytes but for the monitoring-status bits (`EventRecord.identity`), which the panel
-        // changes once it has reported the event to a station.
+        // changes once it has reported the event to a station. Hand SQL: a byte mask no repository method says.
         let identity = Data(record.identity)
         let mask = Int(EventRecord.identityMaskOfByte0)
         try await connection.query("""
@@ -208,97 +173,77 @@ struct PanelStore: Sendable {
             """, logger: logger)
         let occurredAt = Self.occurredAt(record, now: now)
         let description = String(record.descriptionText.prefix(200))
-        let rows = try await connection.query("""
-            INSERT INTO panel_events (id, panel_id, source, log_index, occurred_at, received_at, event_class, event_code, restore,
-                                      partition_number, source_number, description, raw, fencing_token)
-            VALUES (\(UUID()), \(panel.id), \(EventSource.eventLog.rawValue), \(index), \(occurredAt), \(now),
-                    \(Int(record.eventClass.rawValue)), \(record.code), \(record.isRestore), \(record.partition), \(record.source),
-                    \(description), \(raw), \(panel.fencingToken))
-            ON CONFLICT (panel_id, log_index) DO NOTHING
-            RETURNING id
-            """, logger: logger)
-        var inserted: UUID?
-        for try await id in rows.decode(UUID.self) { inserted = id }
-        guard let eventID = inserted else {
+        guard let stored = try await repositories.panelEvents.insertIfAbsent(
+            PanelEvent(panelId: panel.id, source: .eventLog, logIndex: index, occurredAt: occurredAt, receivedAt: now,
+                       eventClass: Int(record.eventClass.rawValue), eventCode: record.code, restore: record.isRestore,
+                       partitionNumber: record.partition, sourceNumber: record.source, description: description,
+                       raw: Data(record.raw), fencingToken: panel.fencingToken),
+            onConflict: .panelIdAndLogIndex, on: connection)
+        else {
             // Already committed by an earlier attempt: the re-read after a lost commit. No second effect.
             outcome.duplicatesSkipped += 1
             return
         }
         outcome.eventsStored += 1
-        try await Outbox.enqueue(PanelEventRecorded(
-            panelId: panel.id, panelEventId: eventID, source: .eventLog, logIndex: index, eventCode: record.code,
-            restore: record.isRestore, description: description, occurredAt: occurredAt), on: connection, logger: logger)
-        outcome.outboxRows += 1
+        try await transaction.enqueue(PanelEventRecorded(
+            panelId: panel.id, panelEventId: stored.id, source: .eventLog, logIndex: index, eventCode: record.code,
+            restore: record.isRestore, description: description, occurredAt: occurredAt))
         guard let alarm = AlarmClassifier.classify(record) else { return }
         let zone: Int? = record.eventClass == .zoneAndTamperAlarms ? record.source : nil
         // The panel's GSM module may have reported the same incident by SMS a moment ago: that alarm takes this
         // record (its event, zone and partition) instead of a second alarm appearing.
-        try await AlarmCorrelation.lock(panelID: panel.id, on: connection, logger: logger)
-        if let joined = try await AlarmCorrelation.openAlarm(panelID: panel.id, kind: alarm.kind.rawValue, withoutPanelEvent: true,
-                                                             on: connection, logger: logger) {
-            try await AlarmCorrelation.join(alarm: joined, panelEvent: eventID, zone: zone, partition: record.partition,
-                                            on: connection, logger: logger)
+        let raised = try await alarms.raise(
+            .init(siteID: panel.siteID, panelID: panel.id, panelEventID: stored.id, kind: alarm.kind, priority: alarm.priority,
+                  title: alarm.title, zone: zone, partition: record.partition),
+            correlation: .eventLogRecord, in: transaction)
+        switch raised {
+        case .raised: outcome.alarmsRaised += 1
+        case .joined(let joined):
             outcome.alarmsJoined += 1
             logger.notice("event-log record joined the open alarm of its SMS", metadata: ["alarm_id": "\(joined)", "log_index": "\(index)"])
-            return
         }
-        let alarmID = UUID()
-        let raisedAt = try await AlarmCorrelation.raise(
-            id: alarmID, siteID: panel.siteID, panelID: panel.id, panelEventID: eventID, kind: alarm.kind.rawValue,
-            priority: alarm.priority.rawValue, state: AlarmState.new.rawValue, title: alarm.title, zone: zone, partition: record.partition,
-            on: connection, logger: logger)
-        try await Outbox.enqueue(AlarmRaised(
-            alarmId: alarmID, siteId: panel.siteID, panelId: panel.id, kind: alarm.kind, priority: alarm.priority,
-            title: alarm.title, zoneNumber: zone, partitionNumber: record.partition, raisedAt: raisedAt), on: connection, logger: logger)
-        outcome.alarmsRaised += 1
-        outcome.outboxRows += 1
     }
 
+    /// The connection change's events; returns the panel columns it changes.
     private func record(_ change: PanelChanges.ConnectionChange, for panel: OwnedPanel, at now: Date,
-                        on connection: PostgresConnection) async throws {
+                        in transaction: OutboxTransaction) async throws -> [PanelRepository.Assignment] {
         switch change {
         case .connected(let identity):
             let model = identity.map { Self.model($0.model) } ?? .unknown
             let firmware = identity.map { String($0.integra.firmware.display.prefix(64)) }
-            try await connection.query("""
-                UPDATE panels SET connection_state = \(PanelConnectionState.connected.rawValue), model = \(model.rawValue),
-                       firmware = COALESCE(\(firmware), firmware), last_seen_at = \(now)
-                WHERE id = \(panel.id)
-                """, logger: logger)
-            let id = try await insertEvent(panel: panel, source: .connection, occurredAt: now,
-                                           description: "connected (\(model.rawValue))", on: connection)
-            try await Outbox.enqueue(PanelEventRecorded(
-                panelId: panel.id, panelEventId: id, source: .connection, logIndex: nil, eventCode: nil, restore: false,
-                description: "connected", occurredAt: now), on: connection, logger: logger)
-            try await Outbox.enqueue(PanelConnected(panelId: panel.id, model: model, firmware: firmware, worker: panel.workerID,
-                                                    fencingToken: panel.fencingToken, at: now), on: connection, logger: logger)
+            _ = try await recordEvent(panel: panel, source: .connection, occurredAt: now, description: "connected (\(model.rawValue))",
+                                      summary: "connected", in: transaction)
+            try await transaction.enqueue(PanelConnected(panelId: panel.id, model: model, firmware: firmware, worker: panel.workerID,
+                                                         fencingToken: panel.fencingToken, at: now))
+            // A module that did not say its firmware keeps the one it said before.
+            return [.connectionState(.connected), .model(model), .lastSeenAt(now)] + (firmware.map { [.firmware($0)] } ?? [])
         case .released:
-            try await connection.query("""
-                UPDATE panels SET connection_state = \(PanelConnectionState.disconnected.rawValue) WHERE id = \(panel.id)
-                """, logger: logger)
+            return [.connectionState(.disconnected)]
         case .disconnected(let reason, let state):
-            try await connection.query("""
-                UPDATE panels SET connection_state = \(state.rawValue) WHERE id = \(panel.id)
-                """, logger: logger)
-            let id = try await insertEvent(panel: panel, source: .connection, occurredAt: now,
-                                           description: String("\(state.rawValue): \(reason)".prefix(200)), on: connection)
-            try await Outbox.enqueue(PanelEventRecorded(
-                panelId: panel.id, panelEventId: id, source: .connection, logIndex: nil, eventCode: nil, restore: false,
-                description: state.rawValue, occurredAt: now), on: connection, logger: logger)
-            try await Outbox.enqueue(PanelDisconnected(panelId: panel.id, reason: reason, worker: panel.workerID, at: now),
-                                     on: connection, logger: logger)
+            _ = try await recordEvent(panel: panel, source: .connection, occurredAt: now,
+                                      description: String("\(state.rawValue): \(reason)".prefix(200)), summary: state.rawValue, in: transaction)
+            try await transaction.enqueue(PanelDisconnected(panelId: panel.id, reason: reason, worker: panel.workerID, at: now))
+            return [.connectionState(state)]
         }
+    }
+
+    /// A `panel_events` row the worker itself writes (not an event-log record) and its `PanelEventRecorded`.
+    private func recordEvent(panel: OwnedPanel, source: EventSource, occurredAt: Date, description: String, summary: String,
+                             in transaction: OutboxTransaction) async throws -> UUID {
+        let id = try await insertEvent(panel: panel, source: source, occurredAt: occurredAt, description: description,
+                                       on: transaction.connection)
+        try await transaction.enqueue(PanelEventRecorded(
+            panelId: panel.id, panelEventId: id, source: source, logIndex: nil, eventCode: nil, restore: false,
+            description: summary, occurredAt: occurredAt))
+        return id
     }
 
     private func insertEvent(panel: OwnedPanel, source: EventSource, occurredAt: Date, description: String,
                              sourceNumber: Int? = nil, on connection: PostgresConnection) async throws -> UUID {
-        let id = UUID()
-        try await connection.query("""
-            INSERT INTO panel_events (id, panel_id, source, occurred_at, received_at, description, source_number, fencing_token)
-            VALUES (\(id), \(panel.id), \(source.rawValue), \(occurredAt), \(occurredAt), \(String(description.prefix(200))),
-                    \(sourceNumber), \(panel.fencingToken))
-            """, logger: logger)
-        return id
+        try await repositories.panelEvents.insert(PanelEvent(
+            panelId: panel.id, source: source, occurredAt: occurredAt, receivedAt: occurredAt,
+            sourceNumber: sourceNumber, description: String(description.prefix(200)), fencingToken: panel.fencingToken),
+            on: connection).id
     }
 
     /// The record's panel-clock time, read in the worker's time zone (a panel keeps local time; the station

@@ -1,3 +1,4 @@
+import Alarms
 import Database
 import Foundation
 import Generated
@@ -136,7 +137,8 @@ public final class StamWorker: Service, Sendable {
                                            sessions: { sessions.withLockedValue { $0 } })
             let context = WorkerContext(
                 configuration: configuration,
-                panels: PanelStore(client: postgres, repositories: repositories, outbox: outbox, logger: logger,
+                panels: PanelStore(client: postgres, repositories: repositories, outbox: outbox,
+                                   alarms: AlarmRaiser(repositories: repositories), logger: logger,
                                    idleInTransactionTimeout: configuration.lease.ttl),
                 liveState: LiveStateStore(client: stateRedis), metrics: metrics, redis: stateRedis,
                 leaseOwnerToken: manager.ownerToken, logger: logger, commandsReady: { executor.wake() },

@@ -87,7 +87,7 @@ struct BackendCommand: AsyncParsableCommand {
         let smsQueue = QueueConsumer(configuration: amqp, topology: StamTopology.messaging, queue: "sms.inbox", logger: logger)
         let smsConsumer = IdempotentConsumer(name: SmsIngest.consumerName, consumer: smsQueue,
                                              database: database.connectionConfiguration, logger: logger,
-                                             handler: SmsIngest.handler(outbox: outbox, logger: logger,
+                                             handler: SmsIngest.handler(repositories: repositories, outbox: outbox, logger: logger,
                                                                         metrics: SmsIngestMetrics(registry: metrics.registry)))
         let probeLogger = logger
         let readiness = [

@@ -6,6 +6,7 @@ import Logging
 import Messaging
 import Observability
 import Outbox
+import Persistence
 import PostgresNIO
 import Prometheus
 import ServiceLifecycle
@@ -38,11 +39,14 @@ struct SmsConsumerCommand: AsyncParsableCommand {
         // The consumer has connections of its own; this pool only carries the NOTIFY after an alarm commits.
         let notifyClient = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: logger)
         let outbox = OutboxNotifier(client: notifyClient, logger: logger)
+        // Written through on the consumer's transaction connection only; the SMS tables hold no secret column.
+        let repositories = Repositories(context: DatabaseContext(client: notifyClient, secrets: nil, logger: logger))
         let consumer = IdempotentConsumer(name: SmsIngest.consumerName, consumer: queue,
                                           database: database.connectionConfiguration,
                                           metrics: IdempotentConsumerMetrics(registry: registry, consumer: SmsIngest.consumerName),
                                           logger: logger,
-                                          handler: SmsIngest.handler(outbox: outbox, logger: logger, metrics: SmsIngestMetrics(registry: registry)))
+                                          handler: SmsIngest.handler(repositories: repositories, outbox: outbox, logger: logger,
+                                                                    metrics: SmsIngestMetrics(registry: registry)))
         let (postgres, probeLogger) = (database.connectionConfiguration, logger)
         let observability = ObservabilityServer(
             configuration: .init(host: metricsHost, port: metricsPort), registry: registry,

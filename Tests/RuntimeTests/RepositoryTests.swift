@@ -99,6 +99,64 @@ import TestSupport
         }
     }
 
+    // MARK: The writers' methods (worker, SMS consumer)
+
+    @Test func anUpsertOnAUniqueKeyWritesOnlyTheNamedColumnsIntoTheStoredRow() async throws {
+        try await withRepositories { repositories, _, _ in
+            let site = try await repositories.sites.insert(Site(code: "UPS", name: "upsert"))
+            let panel = try await repositories.panels.insert(Panel(siteId: site.id, name: "P", host: "10.0.0.20"))
+            let first = try await repositories.zones.upsert(
+                Zone(panelId: panel.id, number: 3, name: "Back door", state: .violated),
+                onConflict: .panelIdAndNumber, updating: [.state, .bypassed, .updatedAt])
+            let second = try await repositories.zones.upsert(
+                Zone(panelId: panel.id, number: 3, name: "Zone 3", state: .normal, bypassed: true),
+                onConflict: .panelIdAndNumber, updating: [.state, .bypassed, .updatedAt])
+            // The same row (its id and the name an operator gave it stay), with the new state.
+            #expect(second.id == first.id)
+            #expect(second.name == "Back door")
+            #expect(second.state == .normal && second.bypassed)
+            // Nothing to update: the stored row comes back unchanged.
+            let unchanged = try await repositories.zones.upsert(
+                Zone(panelId: panel.id, number: 3, name: "ignored", state: .alarm), onConflict: .panelIdAndNumber, updating: [])
+            #expect(unchanged == second)
+            #expect(try await repositories.zones.all(filter: .init(panelId: panel.id)).map(\.id) == [first.id])
+            #expect(try await repositories.zones.find(panelId: panel.id, number: 3)?.id == first.id)
+            #expect(try await repositories.zones.find(panelId: panel.id, number: 4) == nil)
+        }
+    }
+
+    @Test func insertIfAbsentWritesOnceAndSaysWhenTheKeyWasTaken() async throws {
+        try await withRepositories { repositories, _, _ in
+            let message = SmsMessage(sender: "+48600100200", body: "ALARM", sentAt: Date(), dedupKey: "k-1")
+            let stored = try await repositories.smsMessages.insertIfAbsent(message, onConflict: .dedupKey)
+            #expect(stored?.id == message.id)
+            let repeated = try await repositories.smsMessages.insertIfAbsent(
+                SmsMessage(sender: "+48600100200", body: "ALARM again", sentAt: Date(), dedupKey: "k-1"), onConflict: .dedupKey)
+            #expect(repeated == nil)
+            #expect(try await repositories.smsMessages.find(dedupKey: "k-1")?.body == "ALARM")
+        }
+    }
+
+    @Test func aPartialUpdateWritesOnlyItsColumnsAndTheLastAssignmentOfAColumnWins() async throws {
+        try await withRepositories { repositories, _, _ in
+            let site = try await repositories.sites.insert(Site(code: "PART", name: "partial"))
+            let panel = try await repositories.panels.insert(
+                Panel(siteId: site.id, name: "P", host: "10.0.0.21", integrationKey: Secret("key-1")))
+            let seen = Date(timeIntervalSince1970: 1_800_000_000)
+            #expect(try await repositories.panels.update(
+                id: panel.id, set: [.eventLogCursor(-1), .connectionState(.connected), .eventLogCursor(42), .lastSeenAt(seen)]))
+            let read = try #require(try await repositories.panels.find(id: panel.id))
+            #expect(read.eventLogCursor == 42)
+            #expect(read.connectionState == .connected)
+            #expect(read.lastSeenAt == seen)
+            // Not an operator's edit: the version and every other column stay; a secret set this way still opens.
+            #expect(read.version == panel.version && read.name == "P")
+            #expect(try await repositories.panels.update(id: panel.id, set: [.integrationKey(Secret("key-2"))]))
+            #expect(try await repositories.panels.find(id: panel.id)?.integrationKey?.revealed == "key-2")
+            #expect(try await repositories.panels.update(id: UUID(), set: [.eventLogCursor(1)]) == false)
+        }
+    }
+
     @Test func jsonColumnsRoundTrip() async throws {
         try await withRepositories { repositories, _, _ in
             let site = try await repositories.sites.insert(Site(code: "J", name: "json"))

@@ -6,6 +6,7 @@ import Logging
 import Messaging
 import MigrationSupport
 import Outbox
+import Persistence
 import PostgresNIO
 import Sms
 import SmsIngest
@@ -52,6 +53,12 @@ struct SmsFixture {
         return fixture
     }
 
+    /// For the SMS consumer, which writes only on its transaction's connection: the pool behind it is never run.
+    var repositories: Repositories {
+        Repositories(context: DatabaseContext(client: PostgresClient(configuration: database.clientConfiguration, backgroundLogger: logger),
+                                              secrets: nil, logger: logger))
+    }
+
     /// - Parameter device: the simulator's pty link unless given (`tcp://...` for its TCP port).
     func agent(metrics: SmsMetrics, partialTimeout: Duration = .seconds(3600), device: String? = nil) throws -> SmsAgent {
         try SmsAgent(
@@ -68,7 +75,7 @@ struct SmsFixture {
         let queueConsumer = QueueConsumer(configuration: amqp, topology: topology, queue: queue, prefetch: 200, logger: logger)
         return IdempotentConsumer(name: SmsIngest.consumerName, consumer: queueConsumer, database: database.connectionConfiguration,
                                   maxAttempts: 3, batchSize: 100, logger: logger,
-                                  handler: SmsIngest.handler(outbox: nil, logger: logger, metrics: metrics))
+                                  handler: SmsIngest.handler(repositories: repositories, outbox: nil, logger: logger, metrics: metrics))
     }
 
     func execute(_ sql: String) async throws {

@@ -31,19 +31,27 @@ extension WorkerEndToEndTests {
 
         let victim = try fixture.stam(["sms-consumer", "--metrics-port", "0", "--metrics-host", "127.0.0.1"], name: "sms-victim")
         defer { victim.stop(signal: SIGKILL) }
-        let sms = try await inbox.send(from: "+48600100401", "ALARM strefa 3")
-        try await eventually("the victim's INSERT waits on the lock") {
-            try await fixture.int("""
-                SELECT count(*)::int FROM pg_stat_activity
-                WHERE wait_event_type = 'Lock' AND query LIKE '%INSERT INTO sms_messages%' AND pid <> pg_backend_pid()
-                """) == 1
+        let sms: UUID
+        do {
+            sms = try await inbox.send(from: "+48600100401", "ALARM strefa 3")
+            // The generated repository's INSERT (quoted table name).
+            try await eventually("the victim's INSERT waits on the lock") {
+                try await fixture.int("""
+                    SELECT count(*)::int FROM pg_stat_activity
+                    WHERE wait_event_type = 'Lock' AND query LIKE '%INSERT INTO "sms_messages"%' AND pid <> pg_backend_pid()
+                    """) == 1
+            }
+        } catch {
+            // Closed before it is released: postgres-nio traps on a connection deinitialised open.
+            try? await blocker.close()
+            throw error
         }
         victim.stop(signal: SIGKILL)
         try await blocker.query("ROLLBACK", logger: fixture.logger)
         try await blocker.close()
         try await eventually("the victim's session ended") {
             try await fixture.int("""
-                SELECT count(*)::int FROM pg_stat_activity WHERE query LIKE '%INSERT INTO sms_messages%' AND pid <> pg_backend_pid()
+                SELECT count(*)::int FROM pg_stat_activity WHERE query LIKE '%INSERT INTO "sms_messages"%' AND pid <> pg_backend_pid()
                 """) == 0
         }
         #expect(try await fixture.int("SELECT count(*)::int FROM sms_messages") == 0)

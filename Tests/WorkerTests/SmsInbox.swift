@@ -19,7 +19,7 @@ struct SmsInbox: Sendable {
             name: SmsIngest.consumerName,
             consumer: QueueConsumer(configuration: fixture.stack.amqpConfiguration, topology: StamTopology.messaging, queue: "sms.inbox", logger: logger),
             database: (database ?? fixture.database).connectionConfiguration, transactionTimeout: transactionTimeout, logger: logger,
-            handler: SmsIngest.handler(outbox: nil, logger: logger))
+            handler: SmsIngest.handler(repositories: fixture.repositories, outbox: nil, logger: logger))
         publisher = Publisher(configuration: fixture.stack.amqpConfiguration, topology: StamTopology.messaging, logger: logger)
     }
 

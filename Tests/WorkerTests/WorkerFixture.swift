@@ -82,6 +82,12 @@ struct WorkerFixture: Sendable {
         await simulator.stop()
     }
 
+    /// For writers that write only on a transaction's connection (the SMS consumer): the pool behind it is never run.
+    var repositories: Repositories {
+        Repositories(context: DatabaseContext(client: PostgresClient(configuration: database.clientConfiguration, backgroundLogger: logger),
+                                              secrets: secrets, logger: logger))
+    }
+
     // MARK: Workers
 
     static let leaseTTL = Duration.seconds(2)

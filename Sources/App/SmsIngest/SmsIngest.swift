@@ -1,9 +1,11 @@
+import Alarms
 import Database
 import Foundation
 import Generated
 import Logging
 import Messaging
 import Outbox
+import Persistence
 import PostgresNIO
 
 /// The backend side of the SMS path: an `IdempotentConsumer` handler that stores each received SMS in
@@ -24,17 +26,20 @@ public enum SmsIngest {
         return decoder
     }()
 
-    /// - Parameter outbox: woken after a commit that raised an alarm; nil leaves the `AlarmRaised` row to the
-    ///   relays' poll (tests that do not run relays).
-    public static func handler(outbox: OutboxNotifier?, logger: Logger, metrics: SmsIngestMetrics? = nil) -> IdempotentConsumer.TransactionalHandler {
+    /// - Parameters:
+    ///   - repositories: the generated repositories the messages and alarms are written through (always on the
+    ///     consumer's transaction connection, never on their own pool).
+    ///   - outbox: woken after a commit that raised an alarm; nil leaves the `AlarmRaised` row to the relays' poll
+    ///     (tests that do not run relays).
+    public static func handler(repositories: Repositories, outbox: OutboxNotifier?, logger: Logger,
+                               metrics: SmsIngestMetrics? = nil) -> IdempotentConsumer.TransactionalHandler {
         { delivery, connection, transaction in
-            let outcome = try await ingest(delivery, on: connection, logger: logger)
+            let outboxTransaction = OutboxTransaction(connection: connection, logger: logger)
+            let outcome = try await ingest(delivery, repositories: repositories, in: outboxTransaction)
             if outcome == .throttled { transaction.afterCommit { metrics?.recordThrottled() } }
+            if outboxTransaction.enqueuedEvents > 0 { transaction.afterCommit { outbox?.signal() } }
             guard outcome == .alarmRaised else { return }
-            transaction.afterCommit {
-                outbox?.signal()
-                metrics?.recordAlarmRaised()
-            }
+            transaction.afterCommit { metrics?.recordAlarmRaised() }
         }
     }
 
@@ -61,7 +66,8 @@ public enum SmsIngest {
     public static let senderAlarmWindow: TimeInterval = 600
 
     @discardableResult
-    public static func ingest(_ delivery: Delivery, on connection: PostgresConnection, logger: Logger) async throws -> Outcome {
+    public static func ingest(_ delivery: Delivery, repositories: Repositories, in transaction: OutboxTransaction) async throws -> Outcome {
+        let (connection, logger) = (transaction.connection, transaction.logger)
         let sms: SmsReceived
         do {
             sms = try decoder.decode(SmsReceived.self, from: Data(delivery.body))
@@ -78,7 +84,7 @@ public enum SmsIngest {
         }
         let siteId = origin?.siteId
         let panelId = origin?.panelId
-        var match = siteId == nil ? nil : try await matchingPattern(for: sms.body, on: connection, logger: logger)
+        var match = siteId == nil ? nil : try await matchingPattern(for: sms.body, repositories: repositories, on: connection, logger: logger)
         var throttled = false
         if match != nil, try await alarmsRaised(bySender: sms.sender, before: sms.receivedAt, on: connection, logger: logger) >= senderAlarmLimit {
             logger.warning("SMS alarms from this sender over the limit; stored without an alarm",
@@ -89,42 +95,30 @@ public enum SmsIngest {
         let status: SmsStatus = throttled ? .ignored : match == nil ? .received : .processed
         // The dedup key is the content-derived message id: a repeat that got past processed_messages (another
         // consumer name, a replayed dead letter) still collapses into one row.
-        let rows = try await connection.query("""
-            INSERT INTO sms_messages (id, sender, body, sent_at, received_at, site_id, panel_id, status, dedup_key)
-            VALUES (\(sms.smsId), \(sms.sender), \(sms.body), \(sms.sentAt), \(sms.receivedAt), \(siteId), \(panelId), \(status.rawValue),
-                    \(sms.smsId.uuidString.lowercased()))
-            ON CONFLICT (dedup_key) DO NOTHING RETURNING id
-            """, logger: logger)
-        var inserted = false
-        for try await _ in rows.decode(UUID.self) { inserted = true }
-        guard inserted else {
+        let stored = try await repositories.smsMessages.insertIfAbsent(
+            SmsMessage(id: sms.smsId, sender: sms.sender, body: sms.body, sentAt: sms.sentAt, receivedAt: sms.receivedAt,
+                       siteId: siteId, panelId: panelId, status: status, dedupKey: sms.smsId.uuidString.lowercased()),
+            onConflict: .dedupKey, on: connection)
+        guard stored != nil else {
             logger.info("SMS already stored", metadata: ["sms_id": "\(sms.smsId)"])
             return .alreadyStored
         }
         guard let siteId, let match else { return throttled ? .throttled : .stored }
-        // From a panel's GSM module: the panel's event log (or an earlier SMS) may have raised this incident's alarm
-        // already; the SMS joins it (`AlarmCorrelation`).
-        if let panelId {
-            try await AlarmCorrelation.lock(panelID: panelId, on: connection, logger: logger)
-            if let joined = try await AlarmCorrelation.openAlarm(panelID: panelId, kind: match.kind.rawValue, withoutPanelEvent: false,
-                                                                 on: connection, logger: logger) {
-                try await AlarmCorrelation.join(alarm: joined, on: connection, logger: logger)
-                try await connection.query("UPDATE sms_messages SET alarm_id = \(joined) WHERE id = \(sms.smsId)", logger: logger)
-                logger.notice("SMS joined the open alarm of the same incident", metadata: ["sms_id": "\(sms.smsId)", "alarm_id": "\(joined)"])
-                return .joinedAlarm
-            }
-        }
-        let alarmId = UUID()
+        // From a panel's GSM module, the panel's event log (or an earlier SMS) may have raised this incident's alarm
+        // already: the SMS joins it.
         let title = String(((match.title.map { "\($0): " } ?? "SMS from \(sms.sender): ") + sms.body).prefix(200))
-        let raisedAt = try await AlarmCorrelation.raise(id: alarmId, siteID: siteId, panelID: panelId, kind: match.kind.rawValue,
-                                                        priority: match.priority.rawValue, state: AlarmState.new.rawValue, title: title,
-                                                        on: connection, logger: logger)
-        try await Outbox.enqueue(AlarmRaised(alarmId: alarmId, siteId: siteId, panelId: panelId, kind: match.kind, priority: match.priority,
-                                             title: title, raisedAt: raisedAt),
-                                 on: connection, correlationId: delivery.messageId, logger: logger)
-        try await connection.query("UPDATE sms_messages SET alarm_id = \(alarmId) WHERE id = \(sms.smsId)", logger: logger)
-        logger.notice("SMS raised an alarm", metadata: ["sms_id": "\(sms.smsId)", "alarm_id": "\(alarmId)", "site_id": "\(siteId)"])
-        return .alarmRaised
+        let outcome = try await AlarmRaiser(repositories: repositories).raise(
+            .init(siteID: siteId, panelID: panelId, kind: match.kind, priority: match.priority, title: title),
+            correlation: .panelSms, in: transaction, correlationId: delivery.messageId)
+        try await repositories.smsMessages.update(id: sms.smsId, set: [.alarmId(outcome.alarmID)], on: connection)
+        switch outcome {
+        case .joined(let joined):
+            logger.notice("SMS joined the open alarm of the same incident", metadata: ["sms_id": "\(sms.smsId)", "alarm_id": "\(joined)"])
+            return .joinedAlarm
+        case .raised(let alarmId):
+            logger.notice("SMS raised an alarm", metadata: ["sms_id": "\(sms.smsId)", "alarm_id": "\(alarmId)", "site_id": "\(siteId)"])
+            return .alarmRaised
+        }
     }
 
     /// Who sent it, by the last nine digits of the sender, which identify a number whatever way it was written
@@ -165,22 +159,23 @@ public enum SmsIngest {
         var title: String?
     }
 
-    /// The most urgent enabled pattern that matches. Patterns are matched here (ICU, case-insensitive) and
-    /// not in SQL: an invalid pattern an administrator typed must be skipped, not fail every SMS.
-    static func matchingPattern(for text: String, on connection: PostgresConnection, logger: Logger) async throws -> PatternMatch? {
-        let rows = try await connection.query("""
-            SELECT pattern, kind, priority, title FROM sms_alarm_patterns WHERE enabled
-            ORDER BY array_position(ARRAY['critical','high','normal','low'], priority), created_at, id
-            """, logger: logger)
-        for try await (pattern, kind, priority, title) in rows.decode((String, String, String, String?).self) {
-            guard let expression = try? NSRegularExpression(pattern: pattern, options: [.caseInsensitive]) else {
-                logger.warning("invalid SMS alarm pattern skipped", metadata: ["pattern": "\(pattern)"])
+    /// The most urgent enabled pattern that matches (then the oldest). Patterns are matched here (ICU,
+    /// case-insensitive) and not in SQL: an invalid pattern an administrator typed must be skipped, not fail every SMS.
+    static func matchingPattern(for text: String, repositories: Repositories, on connection: PostgresConnection,
+                                logger: Logger) async throws -> PatternMatch? {
+        let urgency: [AlarmPriority] = [.critical, .high, .normal, .low]
+        let patterns = try await repositories.smsAlarmPatterns.all(filter: .init(enabled: true), on: connection).sorted {
+            (urgency.firstIndex(of: $0.priority) ?? urgency.count, $0.createdAt, $0.id.uuidString.lowercased())
+                < (urgency.firstIndex(of: $1.priority) ?? urgency.count, $1.createdAt, $1.id.uuidString.lowercased())
+        }
+        for pattern in patterns {
+            guard let expression = try? NSRegularExpression(pattern: pattern.pattern, options: [.caseInsensitive]) else {
+                logger.warning("invalid SMS alarm pattern skipped", metadata: ["pattern": "\(pattern.pattern)"])
                 continue
             }
             let range = NSRange(text.startIndex..., in: text)
-            guard expression.firstMatch(in: text, range: range) != nil,
-                  let kind = AlarmKind(rawValue: kind), let priority = AlarmPriority(rawValue: priority) else { continue }
-            return PatternMatch(kind: kind, priority: priority, title: title)
+            guard expression.firstMatch(in: text, range: range) != nil else { continue }
+            return PatternMatch(kind: pattern.kind, priority: pattern.priority, title: pattern.title)
         }
         return nil
     }

@@ -72,6 +72,13 @@ public struct AlarmRepository: Sendable {
     /// Inserts the row and returns it as stored.
     public func insert(_ value: Alarm, on connection: PostgresConnection? = nil) async throws -> Alarm {
         var binds = SQLBinds()
+        let sql = "INSERT INTO \"alarms\" \(try insertValues(value, binds: &binds)) RETURNING \(Self.columns)"
+        let rows = try await context.rows(binds.query(sql), on: connection)
+        return try Self.decode(rows[0], context: context)
+    }
+
+    /// `(columns) VALUES (placeholders)` of an INSERT of `value`, its values bound.
+    func insertValues(_ value: Alarm, binds: inout SQLBinds) throws -> String {
         let values = [
             binds.add(value.id),
             binds.add(value.siteId),
@@ -91,9 +98,7 @@ public struct AlarmRepository: Sendable {
             binds.add(value.reports),
             binds.add(value.version),
         ]
-        let sql = "INSERT INTO \"alarms\" (\"id\", \"site_id\", \"panel_id\", \"panel_event_id\", \"kind\", \"priority\", \"state\", \"title\", \"zone_number\", \"partition_number\", \"assignee_id\", \"raised_at\", \"acknowledged_at\", \"taken_at\", \"closed_at\", \"reports\", \"version\") VALUES (\(values.joined(separator: ", "))) RETURNING \(Self.columns)"
-        let rows = try await context.rows(binds.query(sql), on: connection)
-        return try Self.decode(rows[0], context: context)
+        return "(\"id\", \"site_id\", \"panel_id\", \"panel_event_id\", \"kind\", \"priority\", \"state\", \"title\", \"zone_number\", \"partition_number\", \"assignee_id\", \"raised_at\", \"acknowledged_at\", \"taken_at\", \"closed_at\", \"reports\", \"version\") VALUES (\(values.joined(separator: ", ")))"
     }
 
     /// The row with this primary key, or nil.
@@ -179,15 +184,7 @@ public struct AlarmRepository: Sendable {
     /// One page of rows matching `filter`, in `sort` order (ties by primary key), starting after `cursor` (the previous page's `nextCursor`). `limit` is clamped to 1...500.
     public func list(filter: Filter = Filter(), sort: Sort, direction: SortDirection = .ascending, after cursor: String? = nil, limit: Int = 50, on connection: PostgresConnection? = nil) async throws -> Page<Alarm> {
         var binds = SQLBinds()
-        var conditions: [String] = []
-        if let value = filter.state { conditions.append("\"state\" = \(binds.add(enumValue: value))") }
-        if let value = filter.priority { conditions.append("\"priority\" = \(binds.add(enumValue: value))") }
-        if let value = filter.kind { conditions.append("\"kind\" = \(binds.add(enumValue: value))") }
-        if let value = filter.siteId { conditions.append("\"site_id\" = \(binds.add(value))") }
-        if let value = filter.panelId { conditions.append("\"panel_id\" = \(binds.add(value))") }
-        if let value = filter.assigneeId { conditions.append("\"assignee_id\" = \(binds.add(value))") }
-        if let value = filter.raisedAtFrom { conditions.append("\"raised_at\" >= \(binds.add(value))") }
-        if let value = filter.raisedAtTo { conditions.append("\"raised_at\" < \(binds.add(value))") }
+        var conditions = try Self.conditions(filter, binds: &binds)
         let sortName = "\(Self.table):\(sort.rawValue):\(direction.rawValue)"
         let nullFlag = sort.nullFlag ?? "false"
         if let cursor {
@@ -212,6 +209,108 @@ public struct AlarmRepository: Sendable {
             }
         }
         return Page(items: items, nextCursor: last?.encoded)
+    }
+
+    /// Every row matching `filter`, in primary-key order, in one query: for sets the domain bounds (one panel's zones), not for lists an operator pages through (`list`).
+    public func all(filter: Filter = Filter(), on connection: PostgresConnection? = nil) async throws -> [Alarm] {
+        var binds = SQLBinds()
+        let conditions = try Self.conditions(filter, binds: &binds)
+        let whereClause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
+        let sql = "SELECT \(Self.columns) FROM \"alarms\"\(whereClause) ORDER BY \"id\""
+        return try await context.rows(binds.query(sql), on: connection).map { try Self.decode($0, context: context) }
+    }
+
+    /// One column's new value, for `update(id:set:)`.
+    public enum Assignment: Sendable {
+        case siteId(UUID)
+        case panelId(UUID?)
+        case panelEventId(UUID?)
+        case kind(AlarmKind)
+        case priority(AlarmPriority)
+        case state(AlarmState)
+        case title(String)
+        case zoneNumber(Int?)
+        case partitionNumber(Int?)
+        case assigneeId(UUID?)
+        case raisedAt(Date)
+        case acknowledgedAt(Date?)
+        case takenAt(Date?)
+        case closedAt(Date?)
+        case reports(Int)
+        case version(Int)
+
+        /// The column it writes.
+        var column: String {
+            switch self {
+                case .siteId: "site_id"
+                case .panelId: "panel_id"
+                case .panelEventId: "panel_event_id"
+                case .kind: "kind"
+                case .priority: "priority"
+                case .state: "state"
+                case .title: "title"
+                case .zoneNumber: "zone_number"
+                case .partitionNumber: "partition_number"
+                case .assigneeId: "assignee_id"
+                case .raisedAt: "raised_at"
+                case .acknowledgedAt: "acknowledged_at"
+                case .takenAt: "taken_at"
+                case .closedAt: "closed_at"
+                case .reports: "reports"
+                case .version: "version"
+            }
+        }
+
+        /// `"column" = $n`, its value bound (a secret sealed for the row `rowId`).
+        func sql(_ binds: inout SQLBinds, context: DatabaseContext, rowId: String) throws -> String {
+            switch self {
+                case .siteId(let value): return "\"site_id\" = \(binds.add(value))"
+                case .panelId(let value): return "\"panel_id\" = \(binds.add(value))"
+                case .panelEventId(let value): return "\"panel_event_id\" = \(binds.add(value))"
+                case .kind(let value): return "\"kind\" = \(binds.add(enumValue: value))"
+                case .priority(let value): return "\"priority\" = \(binds.add(enumValue: value))"
+                case .state(let value): return "\"state\" = \(binds.add(enumValue: value))"
+                case .title(let value): return "\"title\" = \(binds.add(value))"
+                case .zoneNumber(let value): return "\"zone_number\" = \(binds.add(value))"
+                case .partitionNumber(let value): return "\"partition_number\" = \(binds.add(value))"
+                case .assigneeId(let value): return "\"assignee_id\" = \(binds.add(value))"
+                case .raisedAt(let value): return "\"raised_at\" = \(binds.add(value))"
+                case .acknowledgedAt(let value): return "\"acknowledged_at\" = \(binds.add(value))"
+                case .takenAt(let value): return "\"taken_at\" = \(binds.add(value))"
+                case .closedAt(let value): return "\"closed_at\" = \(binds.add(value))"
+                case .reports(let value): return "\"reports\" = \(binds.add(value))"
+                case .version(let value): return "\"version\" = \(binds.add(value))"
+            }
+        }
+    }
+
+    /// Writes only `assignments` to the row, and nothing else: no `version` increment, no `updated_at`. For the columns the station maintains itself (a panel's connection state, a cursor), which an operator's optimistic update must not collide with. A later assignment of a column replaces an earlier one. False when the row is gone.
+    @discardableResult
+    public func update(id: UUID, set assignments: [Assignment], on connection: PostgresConnection? = nil) async throws -> Bool {
+        guard !assignments.isEmpty else {
+            return try await find(id: id, on: connection) != nil
+        }
+        var binds = SQLBinds()
+        let rowId = "\(id)"
+        var written = Set<String>()
+        let latest = assignments.reversed().filter { written.insert($0.column).inserted }.reversed()
+        let sets = try latest.map { try $0.sql(&binds, context: context, rowId: rowId) }
+        let sql = "UPDATE \"alarms\" SET \(sets.joined(separator: ", ")) WHERE \"id\" = \(binds.add(id)) RETURNING 1"
+        return try await !context.rows(binds.query(sql), on: connection).isEmpty
+    }
+
+    /// The WHERE terms of `filter`, its values bound.
+    static func conditions(_ filter: Filter, binds: inout SQLBinds) throws -> [String] {
+        var conditions: [String] = []
+        if let value = filter.state { conditions.append("\"state\" = \(binds.add(enumValue: value))") }
+        if let value = filter.priority { conditions.append("\"priority\" = \(binds.add(enumValue: value))") }
+        if let value = filter.kind { conditions.append("\"kind\" = \(binds.add(enumValue: value))") }
+        if let value = filter.siteId { conditions.append("\"site_id\" = \(binds.add(value))") }
+        if let value = filter.panelId { conditions.append("\"panel_id\" = \(binds.add(value))") }
+        if let value = filter.assigneeId { conditions.append("\"assignee_id\" = \(binds.add(value))") }
+        if let value = filter.raisedAtFrom { conditions.append("\"raised_at\" >= \(binds.add(value))") }
+        if let value = filter.raisedAtTo { conditions.append("\"raised_at\" < \(binds.add(value))") }
+        return conditions
     }
 
     static func decode(_ row: PostgresRow, context: DatabaseContext) throws -> Alarm {

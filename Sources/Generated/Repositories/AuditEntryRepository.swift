@@ -64,6 +64,13 @@ public struct AuditEntryRepository: Sendable {
     /// Inserts the row and returns it as stored.
     public func insert(_ value: AuditEntry, on connection: PostgresConnection? = nil) async throws -> AuditEntry {
         var binds = SQLBinds()
+        let sql = "INSERT INTO \"audit_entries\" \(try insertValues(value, binds: &binds)) RETURNING \(Self.columns)"
+        let rows = try await context.rows(binds.query(sql), on: connection)
+        return try Self.decode(rows[0], context: context)
+    }
+
+    /// `(columns) VALUES (placeholders)` of an INSERT of `value`, its values bound.
+    func insertValues(_ value: AuditEntry, binds: inout SQLBinds) throws -> String {
         let values = [
             binds.add(value.id),
             binds.add(value.operatorId),
@@ -75,9 +82,7 @@ public struct AuditEntryRepository: Sendable {
             try binds.add(json: value.details) + "::jsonb",
             binds.add(value.createdAt),
         ]
-        let sql = "INSERT INTO \"audit_entries\" (\"id\", \"operator_id\", \"action\", \"entity_type\", \"entity_id\", \"request_id\", \"address\", \"details\", \"created_at\") VALUES (\(values.joined(separator: ", "))) RETURNING \(Self.columns)"
-        let rows = try await context.rows(binds.query(sql), on: connection)
-        return try Self.decode(rows[0], context: context)
+        return "(\"id\", \"operator_id\", \"action\", \"entity_type\", \"entity_id\", \"request_id\", \"address\", \"details\", \"created_at\") VALUES (\(values.joined(separator: ", ")))"
     }
 
     /// The row with this primary key, or nil.
@@ -117,13 +122,7 @@ public struct AuditEntryRepository: Sendable {
     /// One page of rows matching `filter`, in `sort` order (ties by primary key), starting after `cursor` (the previous page's `nextCursor`). `limit` is clamped to 1...500.
     public func list(filter: Filter = Filter(), sort: Sort, direction: SortDirection = .ascending, after cursor: String? = nil, limit: Int = 50, on connection: PostgresConnection? = nil) async throws -> Page<AuditEntry> {
         var binds = SQLBinds()
-        var conditions: [String] = []
-        if let value = filter.operatorId { conditions.append("\"operator_id\" = \(binds.add(value))") }
-        if let value = filter.action { conditions.append("\"action\" = \(binds.add(value))") }
-        if let value = filter.entityType { conditions.append("\"entity_type\" = \(binds.add(value))") }
-        if let value = filter.entityId { conditions.append("\"entity_id\" = \(binds.add(value))") }
-        if let value = filter.createdAtFrom { conditions.append("\"created_at\" >= \(binds.add(value))") }
-        if let value = filter.createdAtTo { conditions.append("\"created_at\" < \(binds.add(value))") }
+        var conditions = try Self.conditions(filter, binds: &binds)
         let sortName = "\(Self.table):\(sort.rawValue):\(direction.rawValue)"
         let nullFlag = sort.nullFlag ?? "false"
         if let cursor {
@@ -148,6 +147,82 @@ public struct AuditEntryRepository: Sendable {
             }
         }
         return Page(items: items, nextCursor: last?.encoded)
+    }
+
+    /// Every row matching `filter`, in primary-key order, in one query: for sets the domain bounds (one panel's zones), not for lists an operator pages through (`list`).
+    public func all(filter: Filter = Filter(), on connection: PostgresConnection? = nil) async throws -> [AuditEntry] {
+        var binds = SQLBinds()
+        let conditions = try Self.conditions(filter, binds: &binds)
+        let whereClause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
+        let sql = "SELECT \(Self.columns) FROM \"audit_entries\"\(whereClause) ORDER BY \"id\""
+        return try await context.rows(binds.query(sql), on: connection).map { try Self.decode($0, context: context) }
+    }
+
+    /// One column's new value, for `update(id:set:)`.
+    public enum Assignment: Sendable {
+        case operatorId(UUID?)
+        case action(String)
+        case entityType(String)
+        case entityId(UUID?)
+        case requestId(String?)
+        case address(String?)
+        case details(JSONValue?)
+        case createdAt(Date)
+
+        /// The column it writes.
+        var column: String {
+            switch self {
+                case .operatorId: "operator_id"
+                case .action: "action"
+                case .entityType: "entity_type"
+                case .entityId: "entity_id"
+                case .requestId: "request_id"
+                case .address: "address"
+                case .details: "details"
+                case .createdAt: "created_at"
+            }
+        }
+
+        /// `"column" = $n`, its value bound (a secret sealed for the row `rowId`).
+        func sql(_ binds: inout SQLBinds, context: DatabaseContext, rowId: String) throws -> String {
+            switch self {
+                case .operatorId(let value): return "\"operator_id\" = \(binds.add(value))"
+                case .action(let value): return "\"action\" = \(binds.add(value))"
+                case .entityType(let value): return "\"entity_type\" = \(binds.add(value))"
+                case .entityId(let value): return "\"entity_id\" = \(binds.add(value))"
+                case .requestId(let value): return "\"request_id\" = \(binds.add(value))"
+                case .address(let value): return "\"address\" = \(binds.add(value))"
+                case .details(let value): return "\"details\" = \(try binds.add(json: value) + "::jsonb")"
+                case .createdAt(let value): return "\"created_at\" = \(binds.add(value))"
+            }
+        }
+    }
+
+    /// Writes only `assignments` to the row, and nothing else: no `version` increment, no `updated_at`. For the columns the station maintains itself (a panel's connection state, a cursor), which an operator's optimistic update must not collide with. A later assignment of a column replaces an earlier one. False when the row is gone.
+    @discardableResult
+    public func update(id: UUID, set assignments: [Assignment], on connection: PostgresConnection? = nil) async throws -> Bool {
+        guard !assignments.isEmpty else {
+            return try await find(id: id, on: connection) != nil
+        }
+        var binds = SQLBinds()
+        let rowId = "\(id)"
+        var written = Set<String>()
+        let latest = assignments.reversed().filter { written.insert($0.column).inserted }.reversed()
+        let sets = try latest.map { try $0.sql(&binds, context: context, rowId: rowId) }
+        let sql = "UPDATE \"audit_entries\" SET \(sets.joined(separator: ", ")) WHERE \"id\" = \(binds.add(id)) RETURNING 1"
+        return try await !context.rows(binds.query(sql), on: connection).isEmpty
+    }
+
+    /// The WHERE terms of `filter`, its values bound.
+    static func conditions(_ filter: Filter, binds: inout SQLBinds) throws -> [String] {
+        var conditions: [String] = []
+        if let value = filter.operatorId { conditions.append("\"operator_id\" = \(binds.add(value))") }
+        if let value = filter.action { conditions.append("\"action\" = \(binds.add(value))") }
+        if let value = filter.entityType { conditions.append("\"entity_type\" = \(binds.add(value))") }
+        if let value = filter.entityId { conditions.append("\"entity_id\" = \(binds.add(value))") }
+        if let value = filter.createdAtFrom { conditions.append("\"created_at\" >= \(binds.add(value))") }
+        if let value = filter.createdAtTo { conditions.append("\"created_at\" < \(binds.add(value))") }
+        return conditions
     }
 
     static func decode(_ row: PostgresRow, context: DatabaseContext) throws -> AuditEntry {

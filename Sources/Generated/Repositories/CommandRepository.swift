@@ -58,6 +58,13 @@ public struct CommandRepository: Sendable {
     /// Inserts the row and returns it as stored.
     public func insert(_ value: Command, on connection: PostgresConnection? = nil) async throws -> Command {
         var binds = SQLBinds()
+        let sql = "INSERT INTO \"commands\" \(try insertValues(value, binds: &binds)) RETURNING \(Self.columns)"
+        let rows = try await context.rows(binds.query(sql), on: connection)
+        return try Self.decode(rows[0], context: context)
+    }
+
+    /// `(columns) VALUES (placeholders)` of an INSERT of `value`, its values bound.
+    func insertValues(_ value: Command, binds: inout SQLBinds) throws -> String {
         let values = [
             binds.add(value.id),
             binds.add(value.panelId),
@@ -73,9 +80,7 @@ public struct CommandRepository: Sendable {
             binds.add(value.expiresAt),
             binds.add(value.idempotencyKey),
         ]
-        let sql = "INSERT INTO \"commands\" (\"id\", \"panel_id\", \"kind\", \"arm_mode\", \"targets\", \"status\", \"result_code\", \"result_text\", \"requested_by\", \"requested_at\", \"completed_at\", \"expires_at\", \"idempotency_key\") VALUES (\(values.joined(separator: ", "))) RETURNING \(Self.columns)"
-        let rows = try await context.rows(binds.query(sql), on: connection)
-        return try Self.decode(rows[0], context: context)
+        return "(\"id\", \"panel_id\", \"kind\", \"arm_mode\", \"targets\", \"status\", \"result_code\", \"result_text\", \"requested_by\", \"requested_at\", \"completed_at\", \"expires_at\", \"idempotency_key\") VALUES (\(values.joined(separator: ", ")))"
     }
 
     /// The row with this primary key, or nil.
@@ -143,10 +148,7 @@ public struct CommandRepository: Sendable {
     /// One page of rows matching `filter`, in `sort` order (ties by primary key), starting after `cursor` (the previous page's `nextCursor`). `limit` is clamped to 1...500.
     public func list(filter: Filter = Filter(), sort: Sort, direction: SortDirection = .ascending, after cursor: String? = nil, limit: Int = 50, on connection: PostgresConnection? = nil) async throws -> Page<Command> {
         var binds = SQLBinds()
-        var conditions: [String] = []
-        if let value = filter.panelId { conditions.append("\"panel_id\" = \(binds.add(value))") }
-        if let value = filter.status { conditions.append("\"status\" = \(binds.add(enumValue: value))") }
-        if let value = filter.kind { conditions.append("\"kind\" = \(binds.add(enumValue: value))") }
+        var conditions = try Self.conditions(filter, binds: &binds)
         let sortName = "\(Self.table):\(sort.rawValue):\(direction.rawValue)"
         let nullFlag = sort.nullFlag ?? "false"
         if let cursor {
@@ -171,6 +173,145 @@ public struct CommandRepository: Sendable {
             }
         }
         return Page(items: items, nextCursor: last?.encoded)
+    }
+
+    /// The row whose (`requested_by`, `idempotency_key`) is this (a unique key), or nil.
+    public func find(requestedBy: UUID, idempotencyKey: String, on connection: PostgresConnection? = nil) async throws -> Command? {
+        var binds = SQLBinds()
+        let sql = "SELECT \(Self.columns) FROM \"commands\" WHERE \"requested_by\" = \(binds.add(requestedBy)) AND \"idempotency_key\" = \(binds.add(idempotencyKey))"
+        return try await context.rows(binds.query(sql), on: connection).first.map { try Self.decode($0, context: context) }
+    }
+
+    /// Every row matching `filter`, in primary-key order, in one query: for sets the domain bounds (one panel's zones), not for lists an operator pages through (`list`).
+    public func all(filter: Filter = Filter(), on connection: PostgresConnection? = nil) async throws -> [Command] {
+        var binds = SQLBinds()
+        let conditions = try Self.conditions(filter, binds: &binds)
+        let whereClause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
+        let sql = "SELECT \(Self.columns) FROM \"commands\"\(whereClause) ORDER BY \"id\""
+        return try await context.rows(binds.query(sql), on: connection).map { try Self.decode($0, context: context) }
+    }
+
+    /// One column's new value, for `update(id:set:)`.
+    public enum Assignment: Sendable {
+        case panelId(UUID)
+        case kind(CommandKind)
+        case armMode(Int?)
+        case targets(JSONValue)
+        case status(CommandStatus)
+        case resultCode(Int?)
+        case resultText(String?)
+        case requestedBy(UUID)
+        case requestedAt(Date)
+        case completedAt(Date?)
+        case expiresAt(Date)
+        case idempotencyKey(String?)
+
+        /// The column it writes.
+        var column: String {
+            switch self {
+                case .panelId: "panel_id"
+                case .kind: "kind"
+                case .armMode: "arm_mode"
+                case .targets: "targets"
+                case .status: "status"
+                case .resultCode: "result_code"
+                case .resultText: "result_text"
+                case .requestedBy: "requested_by"
+                case .requestedAt: "requested_at"
+                case .completedAt: "completed_at"
+                case .expiresAt: "expires_at"
+                case .idempotencyKey: "idempotency_key"
+            }
+        }
+
+        /// `"column" = $n`, its value bound (a secret sealed for the row `rowId`).
+        func sql(_ binds: inout SQLBinds, context: DatabaseContext, rowId: String) throws -> String {
+            switch self {
+                case .panelId(let value): return "\"panel_id\" = \(binds.add(value))"
+                case .kind(let value): return "\"kind\" = \(binds.add(enumValue: value))"
+                case .armMode(let value): return "\"arm_mode\" = \(binds.add(value))"
+                case .targets(let value): return "\"targets\" = \(try binds.add(json: value) + "::jsonb")"
+                case .status(let value): return "\"status\" = \(binds.add(enumValue: value))"
+                case .resultCode(let value): return "\"result_code\" = \(binds.add(value))"
+                case .resultText(let value): return "\"result_text\" = \(binds.add(value))"
+                case .requestedBy(let value): return "\"requested_by\" = \(binds.add(value))"
+                case .requestedAt(let value): return "\"requested_at\" = \(binds.add(value))"
+                case .completedAt(let value): return "\"completed_at\" = \(binds.add(value))"
+                case .expiresAt(let value): return "\"expires_at\" = \(binds.add(value))"
+                case .idempotencyKey(let value): return "\"idempotency_key\" = \(binds.add(value))"
+            }
+        }
+    }
+
+    /// Writes only `assignments` to the row, and nothing else: no `version` increment, no `updated_at`. For the columns the station maintains itself (a panel's connection state, a cursor), which an operator's optimistic update must not collide with. A later assignment of a column replaces an earlier one. False when the row is gone.
+    @discardableResult
+    public func update(id: UUID, set assignments: [Assignment], on connection: PostgresConnection? = nil) async throws -> Bool {
+        guard !assignments.isEmpty else {
+            return try await find(id: id, on: connection) != nil
+        }
+        var binds = SQLBinds()
+        let rowId = "\(id)"
+        var written = Set<String>()
+        let latest = assignments.reversed().filter { written.insert($0.column).inserted }.reversed()
+        let sets = try latest.map { try $0.sql(&binds, context: context, rowId: rowId) }
+        let sql = "UPDATE \"commands\" SET \(sets.joined(separator: ", ")) WHERE \"id\" = \(binds.add(id)) RETURNING 1"
+        return try await !context.rows(binds.query(sql), on: connection).isEmpty
+    }
+
+    /// A column an `upsert` may write into the row it finds (not the primary key, not a secret column).
+    public enum Column: String, Sendable, CaseIterable {
+        case panelId = "panel_id"
+        case kind
+        case armMode = "arm_mode"
+        case targets
+        case status
+        case resultCode = "result_code"
+        case resultText = "result_text"
+        case requestedBy = "requested_by"
+        case requestedAt = "requested_at"
+        case completedAt = "completed_at"
+        case expiresAt = "expires_at"
+        case idempotencyKey = "idempotency_key"
+    }
+
+    /// The schema's unique keys of this table, for `insertIfAbsent` and `upsert`.
+    public enum UniqueKey: Sendable, CaseIterable {
+        case requestedByAndIdempotencyKey
+
+        /// The key's quoted columns, the ON CONFLICT target.
+        var columns: [String] {
+            switch self {
+                case .requestedByAndIdempotencyKey: ["\"requested_by\"", "\"idempotency_key\""]
+            }
+        }
+    }
+
+    /// Inserts the row unless one with the same `key` exists. The row as stored, or nil when the key was taken (nothing written): a writer that may run twice (a re-read after a lost commit) writes once.
+    public func insertIfAbsent(_ value: Command, onConflict key: UniqueKey, on connection: PostgresConnection? = nil) async throws -> Command? {
+        var binds = SQLBinds()
+        let sql = "INSERT INTO \"commands\" \(try insertValues(value, binds: &binds)) ON CONFLICT (\(key.columns.joined(separator: ", "))) DO NOTHING RETURNING \(Self.columns)"
+        return try await context.rows(binds.query(sql), on: connection).first.map { try Self.decode($0, context: context) }
+    }
+
+    /// Inserts the row or, when one with the same `key` exists, writes `value`'s `columns` into that one (its primary key and every other column stay). Returns the row as stored. With no `columns`, the stored row is returned as it was.
+    @discardableResult
+    public func upsert(_ value: Command, onConflict key: UniqueKey, updating columns: [Column], on connection: PostgresConnection? = nil) async throws -> Command {
+        var binds = SQLBinds()
+        // DO NOTHING would return no row for an existing key; assigning the key to itself returns it unchanged.
+        let written = columns.isEmpty ? key.columns : columns.map { "\"\($0.rawValue)\"" }
+        let sets = written.map { "\($0) = EXCLUDED.\($0)" }.joined(separator: ", ")
+        let sql = "INSERT INTO \"commands\" \(try insertValues(value, binds: &binds)) ON CONFLICT (\(key.columns.joined(separator: ", "))) DO UPDATE SET \(sets) RETURNING \(Self.columns)"
+        let rows = try await context.rows(binds.query(sql), on: connection)
+        return try Self.decode(rows[0], context: context)
+    }
+
+    /// The WHERE terms of `filter`, its values bound.
+    static func conditions(_ filter: Filter, binds: inout SQLBinds) throws -> [String] {
+        var conditions: [String] = []
+        if let value = filter.panelId { conditions.append("\"panel_id\" = \(binds.add(value))") }
+        if let value = filter.status { conditions.append("\"status\" = \(binds.add(enumValue: value))") }
+        if let value = filter.kind { conditions.append("\"kind\" = \(binds.add(enumValue: value))") }
+        return conditions
     }
 
     static func decode(_ row: PostgresRow, context: DatabaseContext) throws -> Command {

@@ -62,6 +62,13 @@ public struct OperatorRepository: Sendable {
     /// Inserts the row and returns it as stored.
     public func insert(_ value: Operator, on connection: PostgresConnection? = nil) async throws -> Operator {
         var binds = SQLBinds()
+        let sql = "INSERT INTO \"operators\" \(try insertValues(value, binds: &binds)) RETURNING \(Self.columns)"
+        let rows = try await context.rows(binds.query(sql), on: connection)
+        return try Self.decode(rows[0], context: context)
+    }
+
+    /// `(columns) VALUES (placeholders)` of an INSERT of `value`, its values bound.
+    func insertValues(_ value: Operator, binds: inout SQLBinds) throws -> String {
         let box = try context.secretBox(for: Self.table)
         let values = [
             binds.add(value.id),
@@ -75,9 +82,7 @@ public struct OperatorRepository: Sendable {
             binds.add(value.version),
             binds.add(value.createdAt),
         ]
-        let sql = "INSERT INTO \"operators\" (\"id\", \"login\", \"display_name\", \"password_hash\", \"role\", \"active\", \"last_login_at\", \"password_changed_at\", \"version\", \"created_at\") VALUES (\(values.joined(separator: ", "))) RETURNING \(Self.columns)"
-        let rows = try await context.rows(binds.query(sql), on: connection)
-        return try Self.decode(rows[0], context: context)
+        return "(\"id\", \"login\", \"display_name\", \"password_hash\", \"role\", \"active\", \"last_login_at\", \"password_changed_at\", \"version\", \"created_at\") VALUES (\(values.joined(separator: ", ")))"
     }
 
     /// The row with this primary key, or nil.
@@ -147,9 +152,7 @@ public struct OperatorRepository: Sendable {
     /// One page of rows matching `filter`, in `sort` order (ties by primary key), starting after `cursor` (the previous page's `nextCursor`). `limit` is clamped to 1...500.
     public func list(filter: Filter = Filter(), sort: Sort, direction: SortDirection = .ascending, after cursor: String? = nil, limit: Int = 50, on connection: PostgresConnection? = nil) async throws -> Page<Operator> {
         var binds = SQLBinds()
-        var conditions: [String] = []
-        if let value = filter.role { conditions.append("\"role\" = \(binds.add(enumValue: value))") }
-        if let value = filter.active { conditions.append("\"active\" = \(binds.add(value))") }
+        var conditions = try Self.conditions(filter, binds: &binds)
         let sortName = "\(Self.table):\(sort.rawValue):\(direction.rawValue)"
         let nullFlag = sort.nullFlag ?? "false"
         if let cursor {
@@ -174,6 +177,131 @@ public struct OperatorRepository: Sendable {
             }
         }
         return Page(items: items, nextCursor: last?.encoded)
+    }
+
+    /// The row whose `login` is this (a unique key), or nil.
+    public func find(login: String, on connection: PostgresConnection? = nil) async throws -> Operator? {
+        var binds = SQLBinds()
+        let sql = "SELECT \(Self.columns) FROM \"operators\" WHERE \"login\" = \(binds.add(login))"
+        return try await context.rows(binds.query(sql), on: connection).first.map { try Self.decode($0, context: context) }
+    }
+
+    /// Every row matching `filter`, in primary-key order, in one query: for sets the domain bounds (one panel's zones), not for lists an operator pages through (`list`).
+    public func all(filter: Filter = Filter(), on connection: PostgresConnection? = nil) async throws -> [Operator] {
+        var binds = SQLBinds()
+        let conditions = try Self.conditions(filter, binds: &binds)
+        let whereClause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
+        let sql = "SELECT \(Self.columns) FROM \"operators\"\(whereClause) ORDER BY \"id\""
+        return try await context.rows(binds.query(sql), on: connection).map { try Self.decode($0, context: context) }
+    }
+
+    /// One column's new value, for `update(id:set:)`.
+    public enum Assignment: Sendable {
+        case login(String)
+        case displayName(String)
+        case passwordHash(Secret?)
+        case role(OperatorRole)
+        case active(Bool)
+        case lastLoginAt(Date?)
+        case passwordChangedAt(Date?)
+        case version(Int)
+        case createdAt(Date)
+
+        /// The column it writes.
+        var column: String {
+            switch self {
+                case .login: "login"
+                case .displayName: "display_name"
+                case .passwordHash: "password_hash"
+                case .role: "role"
+                case .active: "active"
+                case .lastLoginAt: "last_login_at"
+                case .passwordChangedAt: "password_changed_at"
+                case .version: "version"
+                case .createdAt: "created_at"
+            }
+        }
+
+        /// `"column" = $n`, its value bound (a secret sealed for the row `rowId`).
+        func sql(_ binds: inout SQLBinds, context: DatabaseContext, rowId: String) throws -> String {
+            switch self {
+                case .login(let value): return "\"login\" = \(binds.add(value))"
+                case .displayName(let value): return "\"display_name\" = \(binds.add(value))"
+                case .passwordHash(let value): return "\"password_hash\" = \(try binds.add(context.secretBox(for: table).seal(value, table: table, column: "password_hash", rowId: rowId)))"
+                case .role(let value): return "\"role\" = \(binds.add(enumValue: value))"
+                case .active(let value): return "\"active\" = \(binds.add(value))"
+                case .lastLoginAt(let value): return "\"last_login_at\" = \(binds.add(value))"
+                case .passwordChangedAt(let value): return "\"password_changed_at\" = \(binds.add(value))"
+                case .version(let value): return "\"version\" = \(binds.add(value))"
+                case .createdAt(let value): return "\"created_at\" = \(binds.add(value))"
+            }
+        }
+    }
+
+    /// Writes only `assignments` to the row, and nothing else: no `version` increment, no `updated_at`. For the columns the station maintains itself (a panel's connection state, a cursor), which an operator's optimistic update must not collide with. A later assignment of a column replaces an earlier one. False when the row is gone.
+    @discardableResult
+    public func update(id: UUID, set assignments: [Assignment], on connection: PostgresConnection? = nil) async throws -> Bool {
+        guard !assignments.isEmpty else {
+            return try await find(id: id, on: connection) != nil
+        }
+        var binds = SQLBinds()
+        let rowId = "\(id)"
+        var written = Set<String>()
+        let latest = assignments.reversed().filter { written.insert($0.column).inserted }.reversed()
+        let sets = try latest.map { try $0.sql(&binds, context: context, rowId: rowId) }
+        let sql = "UPDATE \"operators\" SET \(sets.joined(separator: ", ")) WHERE \"id\" = \(binds.add(id)) RETURNING 1"
+        return try await !context.rows(binds.query(sql), on: connection).isEmpty
+    }
+
+    /// A column an `upsert` may write into the row it finds (not the primary key, not a secret column).
+    public enum Column: String, Sendable, CaseIterable {
+        case login
+        case displayName = "display_name"
+        case role
+        case active
+        case lastLoginAt = "last_login_at"
+        case passwordChangedAt = "password_changed_at"
+        case version
+        case createdAt = "created_at"
+    }
+
+    /// The schema's unique keys of this table, for `insertIfAbsent` and `upsert`.
+    public enum UniqueKey: Sendable, CaseIterable {
+        case login
+
+        /// The key's quoted columns, the ON CONFLICT target.
+        var columns: [String] {
+            switch self {
+                case .login: ["\"login\""]
+            }
+        }
+    }
+
+    /// Inserts the row unless one with the same `key` exists. The row as stored, or nil when the key was taken (nothing written): a writer that may run twice (a re-read after a lost commit) writes once.
+    public func insertIfAbsent(_ value: Operator, onConflict key: UniqueKey, on connection: PostgresConnection? = nil) async throws -> Operator? {
+        var binds = SQLBinds()
+        let sql = "INSERT INTO \"operators\" \(try insertValues(value, binds: &binds)) ON CONFLICT (\(key.columns.joined(separator: ", "))) DO NOTHING RETURNING \(Self.columns)"
+        return try await context.rows(binds.query(sql), on: connection).first.map { try Self.decode($0, context: context) }
+    }
+
+    /// Inserts the row or, when one with the same `key` exists, writes `value`'s `columns` into that one (its primary key and every other column stay). Returns the row as stored. With no `columns`, the stored row is returned as it was.
+    @discardableResult
+    public func upsert(_ value: Operator, onConflict key: UniqueKey, updating columns: [Column], on connection: PostgresConnection? = nil) async throws -> Operator {
+        var binds = SQLBinds()
+        // DO NOTHING would return no row for an existing key; assigning the key to itself returns it unchanged.
+        let written = columns.isEmpty ? key.columns : columns.map { "\"\($0.rawValue)\"" }
+        let sets = written.map { "\($0) = EXCLUDED.\($0)" }.joined(separator: ", ")
+        let sql = "INSERT INTO \"operators\" \(try insertValues(value, binds: &binds)) ON CONFLICT (\(key.columns.joined(separator: ", "))) DO UPDATE SET \(sets) RETURNING \(Self.columns)"
+        let rows = try await context.rows(binds.query(sql), on: connection)
+        return try Self.decode(rows[0], context: context)
+    }
+
+    /// The WHERE terms of `filter`, its values bound.
+    static func conditions(_ filter: Filter, binds: inout SQLBinds) throws -> [String] {
+        var conditions: [String] = []
+        if let value = filter.role { conditions.append("\"role\" = \(binds.add(enumValue: value))") }
+        if let value = filter.active { conditions.append("\"active\" = \(binds.add(value))") }
+        return conditions
     }
 
     static func decode(_ row: PostgresRow, context: DatabaseContext) throws -> Operator {

@@ -54,6 +54,13 @@ public struct OperatorSessionRepository: Sendable {
     /// Inserts the row and returns it as stored.
     public func insert(_ value: OperatorSession, on connection: PostgresConnection? = nil) async throws -> OperatorSession {
         var binds = SQLBinds()
+        let sql = "INSERT INTO \"operator_sessions\" \(try insertValues(value, binds: &binds)) RETURNING \(Self.columns)"
+        let rows = try await context.rows(binds.query(sql), on: connection)
+        return try Self.decode(rows[0], context: context)
+    }
+
+    /// `(columns) VALUES (placeholders)` of an INSERT of `value`, its values bound.
+    func insertValues(_ value: OperatorSession, binds: inout SQLBinds) throws -> String {
         let values = [
             binds.add(value.id),
             binds.add(value.operatorId),
@@ -66,9 +73,7 @@ public struct OperatorSessionRepository: Sendable {
             binds.add(value.revokedReason),
             binds.add(value.version),
         ]
-        let sql = "INSERT INTO \"operator_sessions\" (\"id\", \"operator_id\", \"role\", \"address\", \"user_agent\", \"created_at\", \"expires_at\", \"revoked_at\", \"revoked_reason\", \"version\") VALUES (\(values.joined(separator: ", "))) RETURNING \(Self.columns)"
-        let rows = try await context.rows(binds.query(sql), on: connection)
-        return try Self.decode(rows[0], context: context)
+        return "(\"id\", \"operator_id\", \"role\", \"address\", \"user_agent\", \"created_at\", \"expires_at\", \"revoked_at\", \"revoked_reason\", \"version\") VALUES (\(values.joined(separator: ", ")))"
     }
 
     /// The row with this primary key, or nil.
@@ -133,8 +138,7 @@ public struct OperatorSessionRepository: Sendable {
     /// One page of rows matching `filter`, in `sort` order (ties by primary key), starting after `cursor` (the previous page's `nextCursor`). `limit` is clamped to 1...500.
     public func list(filter: Filter = Filter(), sort: Sort, direction: SortDirection = .ascending, after cursor: String? = nil, limit: Int = 50, on connection: PostgresConnection? = nil) async throws -> Page<OperatorSession> {
         var binds = SQLBinds()
-        var conditions: [String] = []
-        if let value = filter.operatorId { conditions.append("\"operator_id\" = \(binds.add(value))") }
+        var conditions = try Self.conditions(filter, binds: &binds)
         let sortName = "\(Self.table):\(sort.rawValue):\(direction.rawValue)"
         let nullFlag = sort.nullFlag ?? "false"
         if let cursor {
@@ -159,6 +163,80 @@ public struct OperatorSessionRepository: Sendable {
             }
         }
         return Page(items: items, nextCursor: last?.encoded)
+    }
+
+    /// Every row matching `filter`, in primary-key order, in one query: for sets the domain bounds (one panel's zones), not for lists an operator pages through (`list`).
+    public func all(filter: Filter = Filter(), on connection: PostgresConnection? = nil) async throws -> [OperatorSession] {
+        var binds = SQLBinds()
+        let conditions = try Self.conditions(filter, binds: &binds)
+        let whereClause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
+        let sql = "SELECT \(Self.columns) FROM \"operator_sessions\"\(whereClause) ORDER BY \"id\""
+        return try await context.rows(binds.query(sql), on: connection).map { try Self.decode($0, context: context) }
+    }
+
+    /// One column's new value, for `update(id:set:)`.
+    public enum Assignment: Sendable {
+        case operatorId(UUID)
+        case role(OperatorRole)
+        case address(String?)
+        case userAgent(String?)
+        case createdAt(Date)
+        case expiresAt(Date)
+        case revokedAt(Date?)
+        case revokedReason(String?)
+        case version(Int)
+
+        /// The column it writes.
+        var column: String {
+            switch self {
+                case .operatorId: "operator_id"
+                case .role: "role"
+                case .address: "address"
+                case .userAgent: "user_agent"
+                case .createdAt: "created_at"
+                case .expiresAt: "expires_at"
+                case .revokedAt: "revoked_at"
+                case .revokedReason: "revoked_reason"
+                case .version: "version"
+            }
+        }
+
+        /// `"column" = $n`, its value bound (a secret sealed for the row `rowId`).
+        func sql(_ binds: inout SQLBinds, context: DatabaseContext, rowId: String) throws -> String {
+            switch self {
+                case .operatorId(let value): return "\"operator_id\" = \(binds.add(value))"
+                case .role(let value): return "\"role\" = \(binds.add(enumValue: value))"
+                case .address(let value): return "\"address\" = \(binds.add(value))"
+                case .userAgent(let value): return "\"user_agent\" = \(binds.add(value))"
+                case .createdAt(let value): return "\"created_at\" = \(binds.add(value))"
+                case .expiresAt(let value): return "\"expires_at\" = \(binds.add(value))"
+                case .revokedAt(let value): return "\"revoked_at\" = \(binds.add(value))"
+                case .revokedReason(let value): return "\"revoked_reason\" = \(binds.add(value))"
+                case .version(let value): return "\"version\" = \(binds.add(value))"
+            }
+        }
+    }
+
+    /// Writes only `assignments` to the row, and nothing else: no `version` increment, no `updated_at`. For the columns the station maintains itself (a panel's connection state, a cursor), which an operator's optimistic update must not collide with. A later assignment of a column replaces an earlier one. False when the row is gone.
+    @discardableResult
+    public func update(id: UUID, set assignments: [Assignment], on connection: PostgresConnection? = nil) async throws -> Bool {
+        guard !assignments.isEmpty else {
+            return try await find(id: id, on: connection) != nil
+        }
+        var binds = SQLBinds()
+        let rowId = "\(id)"
+        var written = Set<String>()
+        let latest = assignments.reversed().filter { written.insert($0.column).inserted }.reversed()
+        let sets = try latest.map { try $0.sql(&binds, context: context, rowId: rowId) }
+        let sql = "UPDATE \"operator_sessions\" SET \(sets.joined(separator: ", ")) WHERE \"id\" = \(binds.add(id)) RETURNING 1"
+        return try await !context.rows(binds.query(sql), on: connection).isEmpty
+    }
+
+    /// The WHERE terms of `filter`, its values bound.
+    static func conditions(_ filter: Filter, binds: inout SQLBinds) throws -> [String] {
+        var conditions: [String] = []
+        if let value = filter.operatorId { conditions.append("\"operator_id\" = \(binds.add(value))") }
+        return conditions
     }
 
     static func decode(_ row: PostgresRow, context: DatabaseContext) throws -> OperatorSession {

@@ -66,6 +66,13 @@ public struct PanelEventRepository: Sendable {
     /// Inserts the row and returns it as stored.
     public func insert(_ value: PanelEvent, on connection: PostgresConnection? = nil) async throws -> PanelEvent {
         var binds = SQLBinds()
+        let sql = "INSERT INTO \"panel_events\" \(try insertValues(value, binds: &binds)) RETURNING \(Self.columns)"
+        let rows = try await context.rows(binds.query(sql), on: connection)
+        return try Self.decode(rows[0], context: context)
+    }
+
+    /// `(columns) VALUES (placeholders)` of an INSERT of `value`, its values bound.
+    func insertValues(_ value: PanelEvent, binds: inout SQLBinds) throws -> String {
         let values = [
             binds.add(value.id),
             binds.add(value.panelId),
@@ -82,9 +89,7 @@ public struct PanelEventRepository: Sendable {
             try binds.add(value.raw),
             binds.add(value.fencingToken),
         ]
-        let sql = "INSERT INTO \"panel_events\" (\"id\", \"panel_id\", \"source\", \"log_index\", \"occurred_at\", \"received_at\", \"event_class\", \"event_code\", \"restore\", \"partition_number\", \"source_number\", \"description\", \"raw\", \"fencing_token\") VALUES (\(values.joined(separator: ", "))) RETURNING \(Self.columns)"
-        let rows = try await context.rows(binds.query(sql), on: connection)
-        return try Self.decode(rows[0], context: context)
+        return "(\"id\", \"panel_id\", \"source\", \"log_index\", \"occurred_at\", \"received_at\", \"event_class\", \"event_code\", \"restore\", \"partition_number\", \"source_number\", \"description\", \"raw\", \"fencing_token\") VALUES (\(values.joined(separator: ", ")))"
     }
 
     /// The row with this primary key, or nil.
@@ -130,12 +135,7 @@ public struct PanelEventRepository: Sendable {
     /// One page of rows matching `filter`, in `sort` order (ties by primary key), starting after `cursor` (the previous page's `nextCursor`). `limit` is clamped to 1...500.
     public func list(filter: Filter = Filter(), sort: Sort, direction: SortDirection = .ascending, after cursor: String? = nil, limit: Int = 50, on connection: PostgresConnection? = nil) async throws -> Page<PanelEvent> {
         var binds = SQLBinds()
-        var conditions: [String] = []
-        if let value = filter.panelId { conditions.append("\"panel_id\" = \(binds.add(value))") }
-        if let value = filter.source { conditions.append("\"source\" = \(binds.add(enumValue: value))") }
-        if let value = filter.eventCode { conditions.append("\"event_code\" = \(binds.add(value))") }
-        if let value = filter.occurredAtFrom { conditions.append("\"occurred_at\" >= \(binds.add(value))") }
-        if let value = filter.occurredAtTo { conditions.append("\"occurred_at\" < \(binds.add(value))") }
+        var conditions = try Self.conditions(filter, binds: &binds)
         let sortName = "\(Self.table):\(sort.rawValue):\(direction.rawValue)"
         let nullFlag = sort.nullFlag ?? "false"
         if let cursor {
@@ -160,6 +160,151 @@ public struct PanelEventRepository: Sendable {
             }
         }
         return Page(items: items, nextCursor: last?.encoded)
+    }
+
+    /// The row whose (`panel_id`, `log_index`) is this (a unique key), or nil.
+    public func find(panelId: UUID, logIndex: Int, on connection: PostgresConnection? = nil) async throws -> PanelEvent? {
+        var binds = SQLBinds()
+        let sql = "SELECT \(Self.columns) FROM \"panel_events\" WHERE \"panel_id\" = \(binds.add(panelId)) AND \"log_index\" = \(binds.add(logIndex))"
+        return try await context.rows(binds.query(sql), on: connection).first.map { try Self.decode($0, context: context) }
+    }
+
+    /// Every row matching `filter`, in primary-key order, in one query: for sets the domain bounds (one panel's zones), not for lists an operator pages through (`list`).
+    public func all(filter: Filter = Filter(), on connection: PostgresConnection? = nil) async throws -> [PanelEvent] {
+        var binds = SQLBinds()
+        let conditions = try Self.conditions(filter, binds: &binds)
+        let whereClause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
+        let sql = "SELECT \(Self.columns) FROM \"panel_events\"\(whereClause) ORDER BY \"id\""
+        return try await context.rows(binds.query(sql), on: connection).map { try Self.decode($0, context: context) }
+    }
+
+    /// One column's new value, for `update(id:set:)`.
+    public enum Assignment: Sendable {
+        case panelId(UUID)
+        case source(EventSource)
+        case logIndex(Int?)
+        case occurredAt(Date)
+        case receivedAt(Date)
+        case eventClass(Int?)
+        case eventCode(Int?)
+        case restore(Bool)
+        case partitionNumber(Int?)
+        case sourceNumber(Int?)
+        case description(String)
+        case raw(Data?)
+        case fencingToken(Int64)
+
+        /// The column it writes.
+        var column: String {
+            switch self {
+                case .panelId: "panel_id"
+                case .source: "source"
+                case .logIndex: "log_index"
+                case .occurredAt: "occurred_at"
+                case .receivedAt: "received_at"
+                case .eventClass: "event_class"
+                case .eventCode: "event_code"
+                case .restore: "restore"
+                case .partitionNumber: "partition_number"
+                case .sourceNumber: "source_number"
+                case .description: "description"
+                case .raw: "raw"
+                case .fencingToken: "fencing_token"
+            }
+        }
+
+        /// `"column" = $n`, its value bound (a secret sealed for the row `rowId`).
+        func sql(_ binds: inout SQLBinds, context: DatabaseContext, rowId: String) throws -> String {
+            switch self {
+                case .panelId(let value): return "\"panel_id\" = \(binds.add(value))"
+                case .source(let value): return "\"source\" = \(binds.add(enumValue: value))"
+                case .logIndex(let value): return "\"log_index\" = \(binds.add(value))"
+                case .occurredAt(let value): return "\"occurred_at\" = \(binds.add(value))"
+                case .receivedAt(let value): return "\"received_at\" = \(binds.add(value))"
+                case .eventClass(let value): return "\"event_class\" = \(binds.add(value))"
+                case .eventCode(let value): return "\"event_code\" = \(binds.add(value))"
+                case .restore(let value): return "\"restore\" = \(binds.add(value))"
+                case .partitionNumber(let value): return "\"partition_number\" = \(binds.add(value))"
+                case .sourceNumber(let value): return "\"source_number\" = \(binds.add(value))"
+                case .description(let value): return "\"description\" = \(binds.add(value))"
+                case .raw(let value): return "\"raw\" = \(try binds.add(value))"
+                case .fencingToken(let value): return "\"fencing_token\" = \(binds.add(value))"
+            }
+        }
+    }
+
+    /// Writes only `assignments` to the row, and nothing else: no `version` increment, no `updated_at`. For the columns the station maintains itself (a panel's connection state, a cursor), which an operator's optimistic update must not collide with. A later assignment of a column replaces an earlier one. False when the row is gone.
+    @discardableResult
+    public func update(id: UUID, set assignments: [Assignment], on connection: PostgresConnection? = nil) async throws -> Bool {
+        guard !assignments.isEmpty else {
+            return try await find(id: id, on: connection) != nil
+        }
+        var binds = SQLBinds()
+        let rowId = "\(id)"
+        var written = Set<String>()
+        let latest = assignments.reversed().filter { written.insert($0.column).inserted }.reversed()
+        let sets = try latest.map { try $0.sql(&binds, context: context, rowId: rowId) }
+        let sql = "UPDATE \"panel_events\" SET \(sets.joined(separator: ", ")) WHERE \"id\" = \(binds.add(id)) RETURNING 1"
+        return try await !context.rows(binds.query(sql), on: connection).isEmpty
+    }
+
+    /// A column an `upsert` may write into the row it finds (not the primary key, not a secret column).
+    public enum Column: String, Sendable, CaseIterable {
+        case panelId = "panel_id"
+        case source
+        case logIndex = "log_index"
+        case occurredAt = "occurred_at"
+        case receivedAt = "received_at"
+        case eventClass = "event_class"
+        case eventCode = "event_code"
+        case restore
+        case partitionNumber = "partition_number"
+        case sourceNumber = "source_number"
+        case description
+        case raw
+        case fencingToken = "fencing_token"
+    }
+
+    /// The schema's unique keys of this table, for `insertIfAbsent` and `upsert`.
+    public enum UniqueKey: Sendable, CaseIterable {
+        case panelIdAndLogIndex
+
+        /// The key's quoted columns, the ON CONFLICT target.
+        var columns: [String] {
+            switch self {
+                case .panelIdAndLogIndex: ["\"panel_id\"", "\"log_index\""]
+            }
+        }
+    }
+
+    /// Inserts the row unless one with the same `key` exists. The row as stored, or nil when the key was taken (nothing written): a writer that may run twice (a re-read after a lost commit) writes once.
+    public func insertIfAbsent(_ value: PanelEvent, onConflict key: UniqueKey, on connection: PostgresConnection? = nil) async throws -> PanelEvent? {
+        var binds = SQLBinds()
+        let sql = "INSERT INTO \"panel_events\" \(try insertValues(value, binds: &binds)) ON CONFLICT (\(key.columns.joined(separator: ", "))) DO NOTHING RETURNING \(Self.columns)"
+        return try await context.rows(binds.query(sql), on: connection).first.map { try Self.decode($0, context: context) }
+    }
+
+    /// Inserts the row or, when one with the same `key` exists, writes `value`'s `columns` into that one (its primary key and every other column stay). Returns the row as stored. With no `columns`, the stored row is returned as it was.
+    @discardableResult
+    public func upsert(_ value: PanelEvent, onConflict key: UniqueKey, updating columns: [Column], on connection: PostgresConnection? = nil) async throws -> PanelEvent {
+        var binds = SQLBinds()
+        // DO NOTHING would return no row for an existing key; assigning the key to itself returns it unchanged.
+        let written = columns.isEmpty ? key.columns : columns.map { "\"\($0.rawValue)\"" }
+        let sets = written.map { "\($0) = EXCLUDED.\($0)" }.joined(separator: ", ")
+        let sql = "INSERT INTO \"panel_events\" \(try insertValues(value, binds: &binds)) ON CONFLICT (\(key.columns.joined(separator: ", "))) DO UPDATE SET \(sets) RETURNING \(Self.columns)"
+        let rows = try await context.rows(binds.query(sql), on: connection)
+        return try Self.decode(rows[0], context: context)
+    }
+
+    /// The WHERE terms of `filter`, its values bound.
+    static func conditions(_ filter: Filter, binds: inout SQLBinds) throws -> [String] {
+        var conditions: [String] = []
+        if let value = filter.panelId { conditions.append("\"panel_id\" = \(binds.add(value))") }
+        if let value = filter.source { conditions.append("\"source\" = \(binds.add(enumValue: value))") }
+        if let value = filter.eventCode { conditions.append("\"event_code\" = \(binds.add(value))") }
+        if let value = filter.occurredAtFrom { conditions.append("\"occurred_at\" >= \(binds.add(value))") }
+        if let value = filter.occurredAtTo { conditions.append("\"occurred_at\" < \(binds.add(value))") }
+        return conditions
     }
 
     static func decode(_ row: PostgresRow, context: DatabaseContext) throws -> PanelEvent {

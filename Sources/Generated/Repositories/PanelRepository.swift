@@ -70,6 +70,13 @@ public struct PanelRepository: Sendable {
     /// Inserts the row and returns it as stored.
     public func insert(_ value: Panel, on connection: PostgresConnection? = nil) async throws -> Panel {
         var binds = SQLBinds()
+        let sql = "INSERT INTO \"panels\" \(try insertValues(value, binds: &binds)) RETURNING \(Self.columns)"
+        let rows = try await context.rows(binds.query(sql), on: connection)
+        return try Self.decode(rows[0], context: context)
+    }
+
+    /// `(columns) VALUES (placeholders)` of an INSERT of `value`, its values bound.
+    func insertValues(_ value: Panel, binds: inout SQLBinds) throws -> String {
         let box = try context.secretBox(for: Self.table)
         let values = [
             binds.add(value.id),
@@ -93,9 +100,7 @@ public struct PanelRepository: Sendable {
             binds.add(value.createdAt),
             binds.add(value.updatedAt),
         ]
-        let sql = "INSERT INTO \"panels\" (\"id\", \"site_id\", \"name\", \"host\", \"port\", \"model\", \"firmware\", \"integration_key\", \"user_code\", \"sim_phone\", \"enabled\", \"poll_interval_ms\", \"event_log_cursor\", \"fencing_token\", \"owner_worker\", \"connection_state\", \"last_seen_at\", \"version\", \"created_at\", \"updated_at\") VALUES (\(values.joined(separator: ", "))) RETURNING \(Self.columns)"
-        let rows = try await context.rows(binds.query(sql), on: connection)
-        return try Self.decode(rows[0], context: context)
+        return "(\"id\", \"site_id\", \"name\", \"host\", \"port\", \"model\", \"firmware\", \"integration_key\", \"user_code\", \"sim_phone\", \"enabled\", \"poll_interval_ms\", \"event_log_cursor\", \"fencing_token\", \"owner_worker\", \"connection_state\", \"last_seen_at\", \"version\", \"created_at\", \"updated_at\") VALUES (\(values.joined(separator: ", ")))"
     }
 
     /// The row with this primary key, or nil.
@@ -181,11 +186,7 @@ public struct PanelRepository: Sendable {
     /// One page of rows matching `filter`, in `sort` order (ties by primary key), starting after `cursor` (the previous page's `nextCursor`). `limit` is clamped to 1...500.
     public func list(filter: Filter = Filter(), sort: Sort, direction: SortDirection = .ascending, after cursor: String? = nil, limit: Int = 50, on connection: PostgresConnection? = nil) async throws -> Page<Panel> {
         var binds = SQLBinds()
-        var conditions: [String] = []
-        if let value = filter.siteId { conditions.append("\"site_id\" = \(binds.add(value))") }
-        if let value = filter.enabled { conditions.append("\"enabled\" = \(binds.add(value))") }
-        if let value = filter.connectionState { conditions.append("\"connection_state\" = \(binds.add(enumValue: value))") }
-        if let value = filter.model { conditions.append("\"model\" = \(binds.add(enumValue: value))") }
+        var conditions = try Self.conditions(filter, binds: &binds)
         let sortName = "\(Self.table):\(sort.rawValue):\(direction.rawValue)"
         let nullFlag = sort.nullFlag ?? "false"
         if let cursor {
@@ -210,6 +211,172 @@ public struct PanelRepository: Sendable {
             }
         }
         return Page(items: items, nextCursor: last?.encoded)
+    }
+
+    /// The row whose (`host`, `port`) is this (a unique key), or nil.
+    public func find(host: String, port: Int, on connection: PostgresConnection? = nil) async throws -> Panel? {
+        var binds = SQLBinds()
+        let sql = "SELECT \(Self.columns) FROM \"panels\" WHERE \"host\" = \(binds.add(host)) AND \"port\" = \(binds.add(port))"
+        return try await context.rows(binds.query(sql), on: connection).first.map { try Self.decode($0, context: context) }
+    }
+
+    /// Every row matching `filter`, in primary-key order, in one query: for sets the domain bounds (one panel's zones), not for lists an operator pages through (`list`).
+    public func all(filter: Filter = Filter(), on connection: PostgresConnection? = nil) async throws -> [Panel] {
+        var binds = SQLBinds()
+        let conditions = try Self.conditions(filter, binds: &binds)
+        let whereClause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
+        let sql = "SELECT \(Self.columns) FROM \"panels\"\(whereClause) ORDER BY \"id\""
+        return try await context.rows(binds.query(sql), on: connection).map { try Self.decode($0, context: context) }
+    }
+
+    /// One column's new value, for `update(id:set:)`.
+    public enum Assignment: Sendable {
+        case siteId(UUID)
+        case name(String)
+        case host(String)
+        case port(Int)
+        case model(PanelModel)
+        case firmware(String?)
+        case integrationKey(Secret?)
+        case userCode(Secret?)
+        case simPhone(String?)
+        case enabled(Bool)
+        case pollIntervalMs(Int)
+        case eventLogCursor(Int?)
+        case fencingToken(Int64)
+        case ownerWorker(String?)
+        case connectionState(PanelConnectionState)
+        case lastSeenAt(Date?)
+        case version(Int)
+        case createdAt(Date)
+        case updatedAt(Date)
+
+        /// The column it writes.
+        var column: String {
+            switch self {
+                case .siteId: "site_id"
+                case .name: "name"
+                case .host: "host"
+                case .port: "port"
+                case .model: "model"
+                case .firmware: "firmware"
+                case .integrationKey: "integration_key"
+                case .userCode: "user_code"
+                case .simPhone: "sim_phone"
+                case .enabled: "enabled"
+                case .pollIntervalMs: "poll_interval_ms"
+                case .eventLogCursor: "event_log_cursor"
+                case .fencingToken: "fencing_token"
+                case .ownerWorker: "owner_worker"
+                case .connectionState: "connection_state"
+                case .lastSeenAt: "last_seen_at"
+                case .version: "version"
+                case .createdAt: "created_at"
+                case .updatedAt: "updated_at"
+            }
+        }
+
+        /// `"column" = $n`, its value bound (a secret sealed for the row `rowId`).
+        func sql(_ binds: inout SQLBinds, context: DatabaseContext, rowId: String) throws -> String {
+            switch self {
+                case .siteId(let value): return "\"site_id\" = \(binds.add(value))"
+                case .name(let value): return "\"name\" = \(binds.add(value))"
+                case .host(let value): return "\"host\" = \(binds.add(value))"
+                case .port(let value): return "\"port\" = \(binds.add(value))"
+                case .model(let value): return "\"model\" = \(binds.add(enumValue: value))"
+                case .firmware(let value): return "\"firmware\" = \(binds.add(value))"
+                case .integrationKey(let value): return "\"integration_key\" = \(try binds.add(context.secretBox(for: table).seal(value, table: table, column: "integration_key", rowId: rowId)))"
+                case .userCode(let value): return "\"user_code\" = \(try binds.add(context.secretBox(for: table).seal(value, table: table, column: "user_code", rowId: rowId)))"
+                case .simPhone(let value): return "\"sim_phone\" = \(binds.add(value))"
+                case .enabled(let value): return "\"enabled\" = \(binds.add(value))"
+                case .pollIntervalMs(let value): return "\"poll_interval_ms\" = \(binds.add(value))"
+                case .eventLogCursor(let value): return "\"event_log_cursor\" = \(binds.add(value))"
+                case .fencingToken(let value): return "\"fencing_token\" = \(binds.add(value))"
+                case .ownerWorker(let value): return "\"owner_worker\" = \(binds.add(value))"
+                case .connectionState(let value): return "\"connection_state\" = \(binds.add(enumValue: value))"
+                case .lastSeenAt(let value): return "\"last_seen_at\" = \(binds.add(value))"
+                case .version(let value): return "\"version\" = \(binds.add(value))"
+                case .createdAt(let value): return "\"created_at\" = \(binds.add(value))"
+                case .updatedAt(let value): return "\"updated_at\" = \(binds.add(value))"
+            }
+        }
+    }
+
+    /// Writes only `assignments` to the row, and nothing else: no `version` increment, no `updated_at`. For the columns the station maintains itself (a panel's connection state, a cursor), which an operator's optimistic update must not collide with. A later assignment of a column replaces an earlier one. False when the row is gone.
+    @discardableResult
+    public func update(id: UUID, set assignments: [Assignment], on connection: PostgresConnection? = nil) async throws -> Bool {
+        guard !assignments.isEmpty else {
+            return try await find(id: id, on: connection) != nil
+        }
+        var binds = SQLBinds()
+        let rowId = "\(id)"
+        var written = Set<String>()
+        let latest = assignments.reversed().filter { written.insert($0.column).inserted }.reversed()
+        let sets = try latest.map { try $0.sql(&binds, context: context, rowId: rowId) }
+        let sql = "UPDATE \"panels\" SET \(sets.joined(separator: ", ")) WHERE \"id\" = \(binds.add(id)) RETURNING 1"
+        return try await !context.rows(binds.query(sql), on: connection).isEmpty
+    }
+
+    /// A column an `upsert` may write into the row it finds (not the primary key, not a secret column).
+    public enum Column: String, Sendable, CaseIterable {
+        case siteId = "site_id"
+        case name
+        case host
+        case port
+        case model
+        case firmware
+        case simPhone = "sim_phone"
+        case enabled
+        case pollIntervalMs = "poll_interval_ms"
+        case eventLogCursor = "event_log_cursor"
+        case fencingToken = "fencing_token"
+        case ownerWorker = "owner_worker"
+        case connectionState = "connection_state"
+        case lastSeenAt = "last_seen_at"
+        case version
+        case createdAt = "created_at"
+        case updatedAt = "updated_at"
+    }
+
+    /// The schema's unique keys of this table, for `insertIfAbsent` and `upsert`.
+    public enum UniqueKey: Sendable, CaseIterable {
+        case hostAndPort
+
+        /// The key's quoted columns, the ON CONFLICT target.
+        var columns: [String] {
+            switch self {
+                case .hostAndPort: ["\"host\"", "\"port\""]
+            }
+        }
+    }
+
+    /// Inserts the row unless one with the same `key` exists. The row as stored, or nil when the key was taken (nothing written): a writer that may run twice (a re-read after a lost commit) writes once.
+    public func insertIfAbsent(_ value: Panel, onConflict key: UniqueKey, on connection: PostgresConnection? = nil) async throws -> Panel? {
+        var binds = SQLBinds()
+        let sql = "INSERT INTO \"panels\" \(try insertValues(value, binds: &binds)) ON CONFLICT (\(key.columns.joined(separator: ", "))) DO NOTHING RETURNING \(Self.columns)"
+        return try await context.rows(binds.query(sql), on: connection).first.map { try Self.decode($0, context: context) }
+    }
+
+    /// Inserts the row or, when one with the same `key` exists, writes `value`'s `columns` into that one (its primary key and every other column stay). Returns the row as stored. With no `columns`, the stored row is returned as it was.
+    @discardableResult
+    public func upsert(_ value: Panel, onConflict key: UniqueKey, updating columns: [Column], on connection: PostgresConnection? = nil) async throws -> Panel {
+        var binds = SQLBinds()
+        // DO NOTHING would return no row for an existing key; assigning the key to itself returns it unchanged.
+        let written = columns.isEmpty ? key.columns : columns.map { "\"\($0.rawValue)\"" }
+        let sets = written.map { "\($0) = EXCLUDED.\($0)" }.joined(separator: ", ")
+        let sql = "INSERT INTO \"panels\" \(try insertValues(value, binds: &binds)) ON CONFLICT (\(key.columns.joined(separator: ", "))) DO UPDATE SET \(sets) RETURNING \(Self.columns)"
+        let rows = try await context.rows(binds.query(sql), on: connection)
+        return try Self.decode(rows[0], context: context)
+    }
+
+    /// The WHERE terms of `filter`, its values bound.
+    static func conditions(_ filter: Filter, binds: inout SQLBinds) throws -> [String] {
+        var conditions: [String] = []
+        if let value = filter.siteId { conditions.append("\"site_id\" = \(binds.add(value))") }
+        if let value = filter.enabled { conditions.append("\"enabled\" = \(binds.add(value))") }
+        if let value = filter.connectionState { conditions.append("\"connection_state\" = \(binds.add(enumValue: value))") }
+        if let value = filter.model { conditions.append("\"model\" = \(binds.add(enumValue: value))") }
+        return conditions
     }
 
     static func decode(_ row: PostgresRow, context: DatabaseContext) throws -> Panel {

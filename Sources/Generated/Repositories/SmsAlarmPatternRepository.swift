@@ -56,6 +56,13 @@ public struct SmsAlarmPatternRepository: Sendable {
     /// Inserts the row and returns it as stored.
     public func insert(_ value: SmsAlarmPattern, on connection: PostgresConnection? = nil) async throws -> SmsAlarmPattern {
         var binds = SQLBinds()
+        let sql = "INSERT INTO \"sms_alarm_patterns\" \(try insertValues(value, binds: &binds)) RETURNING \(Self.columns)"
+        let rows = try await context.rows(binds.query(sql), on: connection)
+        return try Self.decode(rows[0], context: context)
+    }
+
+    /// `(columns) VALUES (placeholders)` of an INSERT of `value`, its values bound.
+    func insertValues(_ value: SmsAlarmPattern, binds: inout SQLBinds) throws -> String {
         let values = [
             binds.add(value.id),
             binds.add(value.pattern),
@@ -65,9 +72,7 @@ public struct SmsAlarmPatternRepository: Sendable {
             binds.add(value.enabled),
             binds.add(value.createdAt),
         ]
-        let sql = "INSERT INTO \"sms_alarm_patterns\" (\"id\", \"pattern\", \"kind\", \"priority\", \"title\", \"enabled\", \"created_at\") VALUES (\(values.joined(separator: ", "))) RETURNING \(Self.columns)"
-        let rows = try await context.rows(binds.query(sql), on: connection)
-        return try Self.decode(rows[0], context: context)
+        return "(\"id\", \"pattern\", \"kind\", \"priority\", \"title\", \"enabled\", \"created_at\") VALUES (\(values.joined(separator: ", ")))"
     }
 
     /// The row with this primary key, or nil.
@@ -105,9 +110,7 @@ public struct SmsAlarmPatternRepository: Sendable {
     /// One page of rows matching `filter`, in `sort` order (ties by primary key), starting after `cursor` (the previous page's `nextCursor`). `limit` is clamped to 1...500.
     public func list(filter: Filter = Filter(), sort: Sort, direction: SortDirection = .ascending, after cursor: String? = nil, limit: Int = 50, on connection: PostgresConnection? = nil) async throws -> Page<SmsAlarmPattern> {
         var binds = SQLBinds()
-        var conditions: [String] = []
-        if let value = filter.enabled { conditions.append("\"enabled\" = \(binds.add(value))") }
-        if let value = filter.kind { conditions.append("\"kind\" = \(binds.add(enumValue: value))") }
+        var conditions = try Self.conditions(filter, binds: &binds)
         let sortName = "\(Self.table):\(sort.rawValue):\(direction.rawValue)"
         let nullFlag = sort.nullFlag ?? "false"
         if let cursor {
@@ -132,6 +135,72 @@ public struct SmsAlarmPatternRepository: Sendable {
             }
         }
         return Page(items: items, nextCursor: last?.encoded)
+    }
+
+    /// Every row matching `filter`, in primary-key order, in one query: for sets the domain bounds (one panel's zones), not for lists an operator pages through (`list`).
+    public func all(filter: Filter = Filter(), on connection: PostgresConnection? = nil) async throws -> [SmsAlarmPattern] {
+        var binds = SQLBinds()
+        let conditions = try Self.conditions(filter, binds: &binds)
+        let whereClause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
+        let sql = "SELECT \(Self.columns) FROM \"sms_alarm_patterns\"\(whereClause) ORDER BY \"id\""
+        return try await context.rows(binds.query(sql), on: connection).map { try Self.decode($0, context: context) }
+    }
+
+    /// One column's new value, for `update(id:set:)`.
+    public enum Assignment: Sendable {
+        case pattern(String)
+        case kind(AlarmKind)
+        case priority(AlarmPriority)
+        case title(String?)
+        case enabled(Bool)
+        case createdAt(Date)
+
+        /// The column it writes.
+        var column: String {
+            switch self {
+                case .pattern: "pattern"
+                case .kind: "kind"
+                case .priority: "priority"
+                case .title: "title"
+                case .enabled: "enabled"
+                case .createdAt: "created_at"
+            }
+        }
+
+        /// `"column" = $n`, its value bound (a secret sealed for the row `rowId`).
+        func sql(_ binds: inout SQLBinds, context: DatabaseContext, rowId: String) throws -> String {
+            switch self {
+                case .pattern(let value): return "\"pattern\" = \(binds.add(value))"
+                case .kind(let value): return "\"kind\" = \(binds.add(enumValue: value))"
+                case .priority(let value): return "\"priority\" = \(binds.add(enumValue: value))"
+                case .title(let value): return "\"title\" = \(binds.add(value))"
+                case .enabled(let value): return "\"enabled\" = \(binds.add(value))"
+                case .createdAt(let value): return "\"created_at\" = \(binds.add(value))"
+            }
+        }
+    }
+
+    /// Writes only `assignments` to the row, and nothing else: no `version` increment, no `updated_at`. For the columns the station maintains itself (a panel's connection state, a cursor), which an operator's optimistic update must not collide with. A later assignment of a column replaces an earlier one. False when the row is gone.
+    @discardableResult
+    public func update(id: UUID, set assignments: [Assignment], on connection: PostgresConnection? = nil) async throws -> Bool {
+        guard !assignments.isEmpty else {
+            return try await find(id: id, on: connection) != nil
+        }
+        var binds = SQLBinds()
+        let rowId = "\(id)"
+        var written = Set<String>()
+        let latest = assignments.reversed().filter { written.insert($0.column).inserted }.reversed()
+        let sets = try latest.map { try $0.sql(&binds, context: context, rowId: rowId) }
+        let sql = "UPDATE \"sms_alarm_patterns\" SET \(sets.joined(separator: ", ")) WHERE \"id\" = \(binds.add(id)) RETURNING 1"
+        return try await !context.rows(binds.query(sql), on: connection).isEmpty
+    }
+
+    /// The WHERE terms of `filter`, its values bound.
+    static func conditions(_ filter: Filter, binds: inout SQLBinds) throws -> [String] {
+        var conditions: [String] = []
+        if let value = filter.enabled { conditions.append("\"enabled\" = \(binds.add(value))") }
+        if let value = filter.kind { conditions.append("\"kind\" = \(binds.add(enumValue: value))") }
+        return conditions
     }
 
     static func decode(_ row: PostgresRow, context: DatabaseContext) throws -> SmsAlarmPattern {

@@ -60,6 +60,13 @@ public struct ZoneRepository: Sendable {
     /// Inserts the row and returns it as stored.
     public func insert(_ value: Zone, on connection: PostgresConnection? = nil) async throws -> Zone {
         var binds = SQLBinds()
+        let sql = "INSERT INTO \"zones\" \(try insertValues(value, binds: &binds)) RETURNING \(Self.columns)"
+        let rows = try await context.rows(binds.query(sql), on: connection)
+        return try Self.decode(rows[0], context: context)
+    }
+
+    /// `(columns) VALUES (placeholders)` of an INSERT of `value`, its values bound.
+    func insertValues(_ value: Zone, binds: inout SQLBinds) throws -> String {
         let values = [
             binds.add(value.id),
             binds.add(value.panelId),
@@ -70,9 +77,7 @@ public struct ZoneRepository: Sendable {
             binds.add(value.bypassed),
             binds.add(value.updatedAt),
         ]
-        let sql = "INSERT INTO \"zones\" (\"id\", \"panel_id\", \"partition_id\", \"number\", \"name\", \"state\", \"bypassed\", \"updated_at\") VALUES (\(values.joined(separator: ", "))) RETURNING \(Self.columns)"
-        let rows = try await context.rows(binds.query(sql), on: connection)
-        return try Self.decode(rows[0], context: context)
+        return "(\"id\", \"panel_id\", \"partition_id\", \"number\", \"name\", \"state\", \"bypassed\", \"updated_at\") VALUES (\(values.joined(separator: ", ")))"
     }
 
     /// The row with this primary key, or nil.
@@ -112,11 +117,7 @@ public struct ZoneRepository: Sendable {
     /// One page of rows matching `filter`, in `sort` order (ties by primary key), starting after `cursor` (the previous page's `nextCursor`). `limit` is clamped to 1...500.
     public func list(filter: Filter = Filter(), sort: Sort, direction: SortDirection = .ascending, after cursor: String? = nil, limit: Int = 50, on connection: PostgresConnection? = nil) async throws -> Page<Zone> {
         var binds = SQLBinds()
-        var conditions: [String] = []
-        if let value = filter.panelId { conditions.append("\"panel_id\" = \(binds.add(value))") }
-        if let value = filter.partitionId { conditions.append("\"partition_id\" = \(binds.add(value))") }
-        if let value = filter.state { conditions.append("\"state\" = \(binds.add(enumValue: value))") }
-        if let value = filter.bypassed { conditions.append("\"bypassed\" = \(binds.add(value))") }
+        var conditions = try Self.conditions(filter, binds: &binds)
         let sortName = "\(Self.table):\(sort.rawValue):\(direction.rawValue)"
         let nullFlag = sort.nullFlag ?? "false"
         if let cursor {
@@ -141,6 +142,126 @@ public struct ZoneRepository: Sendable {
             }
         }
         return Page(items: items, nextCursor: last?.encoded)
+    }
+
+    /// The row whose (`panel_id`, `number`) is this (a unique key), or nil.
+    public func find(panelId: UUID, number: Int, on connection: PostgresConnection? = nil) async throws -> Zone? {
+        var binds = SQLBinds()
+        let sql = "SELECT \(Self.columns) FROM \"zones\" WHERE \"panel_id\" = \(binds.add(panelId)) AND \"number\" = \(binds.add(number))"
+        return try await context.rows(binds.query(sql), on: connection).first.map { try Self.decode($0, context: context) }
+    }
+
+    /// Every row matching `filter`, in primary-key order, in one query: for sets the domain bounds (one panel's zones), not for lists an operator pages through (`list`).
+    public func all(filter: Filter = Filter(), on connection: PostgresConnection? = nil) async throws -> [Zone] {
+        var binds = SQLBinds()
+        let conditions = try Self.conditions(filter, binds: &binds)
+        let whereClause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
+        let sql = "SELECT \(Self.columns) FROM \"zones\"\(whereClause) ORDER BY \"id\""
+        return try await context.rows(binds.query(sql), on: connection).map { try Self.decode($0, context: context) }
+    }
+
+    /// One column's new value, for `update(id:set:)`.
+    public enum Assignment: Sendable {
+        case panelId(UUID)
+        case partitionId(UUID?)
+        case number(Int)
+        case name(String)
+        case state(ZoneState)
+        case bypassed(Bool)
+        case updatedAt(Date)
+
+        /// The column it writes.
+        var column: String {
+            switch self {
+                case .panelId: "panel_id"
+                case .partitionId: "partition_id"
+                case .number: "number"
+                case .name: "name"
+                case .state: "state"
+                case .bypassed: "bypassed"
+                case .updatedAt: "updated_at"
+            }
+        }
+
+        /// `"column" = $n`, its value bound (a secret sealed for the row `rowId`).
+        func sql(_ binds: inout SQLBinds, context: DatabaseContext, rowId: String) throws -> String {
+            switch self {
+                case .panelId(let value): return "\"panel_id\" = \(binds.add(value))"
+                case .partitionId(let value): return "\"partition_id\" = \(binds.add(value))"
+                case .number(let value): return "\"number\" = \(binds.add(value))"
+                case .name(let value): return "\"name\" = \(binds.add(value))"
+                case .state(let value): return "\"state\" = \(binds.add(enumValue: value))"
+                case .bypassed(let value): return "\"bypassed\" = \(binds.add(value))"
+                case .updatedAt(let value): return "\"updated_at\" = \(binds.add(value))"
+            }
+        }
+    }
+
+    /// Writes only `assignments` to the row, and nothing else: no `version` increment, no `updated_at`. For the columns the station maintains itself (a panel's connection state, a cursor), which an operator's optimistic update must not collide with. A later assignment of a column replaces an earlier one. False when the row is gone.
+    @discardableResult
+    public func update(id: UUID, set assignments: [Assignment], on connection: PostgresConnection? = nil) async throws -> Bool {
+        guard !assignments.isEmpty else {
+            return try await find(id: id, on: connection) != nil
+        }
+        var binds = SQLBinds()
+        let rowId = "\(id)"
+        var written = Set<String>()
+        let latest = assignments.reversed().filter { written.insert($0.column).inserted }.reversed()
+        let sets = try latest.map { try $0.sql(&binds, context: context, rowId: rowId) }
+        let sql = "UPDATE \"zones\" SET \(sets.joined(separator: ", ")) WHERE \"id\" = \(binds.add(id)) RETURNING 1"
+        return try await !context.rows(binds.query(sql), on: connection).isEmpty
+    }
+
+    /// A column an `upsert` may write into the row it finds (not the primary key, not a secret column).
+    public enum Column: String, Sendable, CaseIterable {
+        case panelId = "panel_id"
+        case partitionId = "partition_id"
+        case number
+        case name
+        case state
+        case bypassed
+        case updatedAt = "updated_at"
+    }
+
+    /// The schema's unique keys of this table, for `insertIfAbsent` and `upsert`.
+    public enum UniqueKey: Sendable, CaseIterable {
+        case panelIdAndNumber
+
+        /// The key's quoted columns, the ON CONFLICT target.
+        var columns: [String] {
+            switch self {
+                case .panelIdAndNumber: ["\"panel_id\"", "\"number\""]
+            }
+        }
+    }
+
+    /// Inserts the row unless one with the same `key` exists. The row as stored, or nil when the key was taken (nothing written): a writer that may run twice (a re-read after a lost commit) writes once.
+    public func insertIfAbsent(_ value: Zone, onConflict key: UniqueKey, on connection: PostgresConnection? = nil) async throws -> Zone? {
+        var binds = SQLBinds()
+        let sql = "INSERT INTO \"zones\" \(try insertValues(value, binds: &binds)) ON CONFLICT (\(key.columns.joined(separator: ", "))) DO NOTHING RETURNING \(Self.columns)"
+        return try await context.rows(binds.query(sql), on: connection).first.map { try Self.decode($0, context: context) }
+    }
+
+    /// Inserts the row or, when one with the same `key` exists, writes `value`'s `columns` into that one (its primary key and every other column stay). Returns the row as stored. With no `columns`, the stored row is returned as it was.
+    @discardableResult
+    public func upsert(_ value: Zone, onConflict key: UniqueKey, updating columns: [Column], on connection: PostgresConnection? = nil) async throws -> Zone {
+        var binds = SQLBinds()
+        // DO NOTHING would return no row for an existing key; assigning the key to itself returns it unchanged.
+        let written = columns.isEmpty ? key.columns : columns.map { "\"\($0.rawValue)\"" }
+        let sets = written.map { "\($0) = EXCLUDED.\($0)" }.joined(separator: ", ")
+        let sql = "INSERT INTO \"zones\" \(try insertValues(value, binds: &binds)) ON CONFLICT (\(key.columns.joined(separator: ", "))) DO UPDATE SET \(sets) RETURNING \(Self.columns)"
+        let rows = try await context.rows(binds.query(sql), on: connection)
+        return try Self.decode(rows[0], context: context)
+    }
+
+    /// The WHERE terms of `filter`, its values bound.
+    static func conditions(_ filter: Filter, binds: inout SQLBinds) throws -> [String] {
+        var conditions: [String] = []
+        if let value = filter.panelId { conditions.append("\"panel_id\" = \(binds.add(value))") }
+        if let value = filter.partitionId { conditions.append("\"partition_id\" = \(binds.add(value))") }
+        if let value = filter.state { conditions.append("\"state\" = \(binds.add(enumValue: value))") }
+        if let value = filter.bypassed { conditions.append("\"bypassed\" = \(binds.add(value))") }
+        return conditions
     }
 
     static func decode(_ row: PostgresRow, context: DatabaseContext) throws -> Zone {

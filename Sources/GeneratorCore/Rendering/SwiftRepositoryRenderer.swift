@@ -13,7 +13,7 @@ public struct SwiftRepositoryRenderer {
     static let directory = "\(SwiftModelRenderer.outputDirectory)/Repositories"
 
     let schema: Schema
-    private let models: SwiftModelRenderer
+    let models: SwiftModelRenderer
 
     public init(schema: Schema) {
         self.schema = schema
@@ -109,6 +109,9 @@ public struct SwiftRepositoryRenderer {
             writer.line()
             renderList(entity, key: key, filters: filters, ranges: ranges, into: &writer)
             writer.line()
+            renderWrites(entity, key: key, keyType: keyType, filters: filters, into: &writer)
+            renderConditions(filters, ranges: ranges, into: &writer)
+            writer.line()
             renderDecode(entity, key: key, hasSecrets: hasSecrets, into: &writer)
         }
         return writer.text
@@ -178,15 +181,20 @@ public struct SwiftRepositoryRenderer {
         writer.doc("Inserts the row and returns it as stored.")
         writer.block("public func insert(_ value: \(entity.name), on connection: PostgresConnection? = nil) async throws -> \(entity.name)") { writer in
             writer.line("var binds = SQLBinds()")
+            writer.line("let sql = \"INSERT INTO \(escapedQuoted(entity.table.value)) \\(try insertValues(value, binds: &binds)) RETURNING \\(Self.columns)\"")
+            writer.line("let rows = try await context.rows(binds.query(sql), on: connection)")
+            writer.line("return try Self.decode(rows[0], context: context)")
+        }
+        writer.line()
+        writer.doc("`(columns) VALUES (placeholders)` of an INSERT of `value`, its values bound.")
+        writer.block("func insertValues(_ value: \(entity.name), binds: inout SQLBinds) throws -> String") { writer in
             if entity.fields.contains(where: { $0.kind == .scalar(.secret) }) {
                 writer.line("let box = try context.secretBox(for: Self.table)")
             }
             writer.line("let values = [")
             for field in entity.fields { writer.line("    \(bindExpression(field, entity: entity, value: "value")),") }
             writer.line("]")
-            writer.line("let sql = \"INSERT INTO \(escapedQuoted(entity.table.value)) (\(entity.fields.map { escapedQuoted($0.name) }.joined(separator: ", "))) VALUES (\\(values.joined(separator: \", \"))) RETURNING \\(Self.columns)\"")
-            writer.line("let rows = try await context.rows(binds.query(sql), on: connection)")
-            writer.line("return try Self.decode(rows[0], context: context)")
+            writer.line("return \"(\(entity.fields.map { escapedQuoted($0.name) }.joined(separator: ", "))) VALUES (\\(values.joined(separator: \", \")))\"")
         }
     }
 
@@ -270,16 +278,7 @@ public struct SwiftRepositoryRenderer {
             """)
         writer.block("public func list(filter: Filter = Filter(), sort: Sort, direction: SortDirection = .ascending, after cursor: String? = nil, limit: Int = 50, on connection: PostgresConnection? = nil) async throws -> Page<\(entity.name)>") { writer in
             writer.line("var binds = SQLBinds()")
-            writer.line("var conditions: [String] = []")
-            for field in filters {
-                writer.line("if let value = filter.\(Naming.lowerCamelCase(field.name)) { conditions.append(\"\(escapedQuoted(field.name)) = \\(\(bindCall(field, value: "value")))\") }")
-            }
-            for field in ranges {
-                let bounds = Self.rangeBounds(of: field)
-                for (property, comparison) in [(bounds.from, ">="), (bounds.to, "<")] {
-                    writer.line("if let value = filter.\(Naming.lowerCamelCase(property)) { conditions.append(\"\(escapedQuoted(field.name)) \(comparison) \\(\(bindCall(field, value: "value")))\") }")
-                }
-            }
+            writer.line("var conditions = try Self.conditions(filter, binds: &binds)")
             writer.line("let sortName = \"\\(Self.table):\\(sort.rawValue):\\(direction.rawValue)\"")
             writer.line("let nullFlag = sort.nullFlag ?? \"false\"")
             writer.block("if let cursor") { writer in
@@ -304,6 +303,24 @@ public struct SwiftRepositoryRenderer {
                 }
             }
             writer.line("return Page(items: items, nextCursor: last?.encoded)")
+        }
+    }
+
+    /// `conditions(_:binds:)`: the WHERE terms of a `Filter`, shared by `list` and `all`.
+    private func renderConditions(_ filters: [FieldDeclaration], ranges: [FieldDeclaration], into writer: inout SwiftWriter) {
+        writer.doc("The WHERE terms of `filter`, its values bound.")
+        writer.block("static func conditions(_ filter: Filter, binds: inout SQLBinds) throws -> [String]") { writer in
+            writer.line("var conditions: [String] = []")
+            for field in filters {
+                writer.line("if let value = filter.\(Naming.lowerCamelCase(field.name)) { conditions.append(\"\(escapedQuoted(field.name)) = \\(\(bindCall(field, value: "value")))\") }")
+            }
+            for field in ranges {
+                let bounds = Self.rangeBounds(of: field)
+                for (property, comparison) in [(bounds.from, ">="), (bounds.to, "<")] {
+                    writer.line("if let value = filter.\(Naming.lowerCamelCase(property)) { conditions.append(\"\(escapedQuoted(field.name)) \(comparison) \\(\(bindCall(field, value: "value")))\") }")
+                }
+            }
+            writer.line("return conditions")
         }
     }
 
@@ -336,9 +353,9 @@ public struct SwiftRepositoryRenderer {
 
     // MARK: Column helpers
 
-    private func quoted(_ name: String) -> String { "\"\(name)\"" }
+    func quoted(_ name: String) -> String { "\"\(name)\"" }
     /// A quoted identifier inside a Swift string literal.
-    private func escapedQuoted(_ name: String) -> String { "\\\"\(name)\\\"" }
+    func escapedQuoted(_ name: String) -> String { "\\\"\(name)\\\"" }
 
     /// The column in the SELECT list: jsonb comes back as text for the JSON decoder.
     private func selectColumn(_ field: FieldDeclaration) -> String {
@@ -346,7 +363,7 @@ public struct SwiftRepositoryRenderer {
     }
 
     /// Swift expression that binds `value` of this field and yields its placeholder.
-    private func bindCall(_ field: FieldDeclaration, value: String) -> String {
+    func bindCall(_ field: FieldDeclaration, value: String) -> String {
         switch field.kind {
         case .enumeration: return "binds.add(enumValue: \(value))"
         case .scalar(.json): return "try binds.add(json: \(value)) + \"::jsonb\""
@@ -355,7 +372,7 @@ public struct SwiftRepositoryRenderer {
         }
     }
 
-    private func bindExpression(_ field: FieldDeclaration, entity: EntityDeclaration, value: String) -> String {
+    func bindExpression(_ field: FieldDeclaration, entity: EntityDeclaration, value: String) -> String {
         let access = "\(value).\(Naming.lowerCamelCase(field.name))"
         if field.kind == .scalar(.secret) {
             let key = entity.primaryKey.map { "\(value).\(Naming.lowerCamelCase($0.name))" } ?? "\"\""
@@ -364,7 +381,7 @@ public struct SwiftRepositoryRenderer {
         return bindCall(field, value: access)
     }
 
-    private func readExpression(_ field: FieldDeclaration) -> String {
+    func readExpression(_ field: FieldDeclaration) -> String {
         let optional = field.optional
         switch field.kind {
         case .enumeration(let name):

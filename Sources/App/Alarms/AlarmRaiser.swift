@@ -1,0 +1,100 @@
+import Foundation
+import Generated
+import Logging
+import Outbox
+import Persistence
+
+/// The one way an alarm comes into being, for every source (the worker's event log, the SMS consumer, later the
+/// DC-09 receiver): the `alarms` row through the generated repository and its `AlarmRaised` event, both in the
+/// caller's transaction, or, for a report of an incident whose alarm is already open, one more report on that
+/// alarm (`AlarmCorrelation`).
+///
+/// Crash at any step: nothing is visible until the caller's transaction commits, and then the alarm and its
+/// event are there together; a rollback leaves neither, and the source's own redelivery (the event log's cursor,
+/// the broker's unacknowledged message) raises it again.
+public struct AlarmRaiser: Sendable {
+    let alarms: AlarmRepository
+
+    public init(repositories: Repositories) {
+        alarms = repositories.alarms
+    }
+
+    /// What the source reports.
+    public struct Report: Sendable {
+        public var siteID: UUID
+        public var panelID: UUID?
+        /// The stored `panel_events` row behind it (an event-log record, a log gap), if any.
+        public var panelEventID: UUID?
+        public var kind: AlarmKind
+        public var priority: AlarmPriority
+        public var title: String
+        public var zone: Int?
+        public var partition: Int?
+
+        public init(siteID: UUID, panelID: UUID?, panelEventID: UUID? = nil, kind: AlarmKind, priority: AlarmPriority,
+                    title: String, zone: Int? = nil, partition: Int? = nil) {
+            self.siteID = siteID
+            self.panelID = panelID
+            self.panelEventID = panelEventID
+            self.kind = kind
+            self.priority = priority
+            self.title = title
+            self.zone = zone
+            self.partition = partition
+        }
+    }
+
+    /// Which open alarm a report may join instead of raising its own. Needs the report's panel; without one, the
+    /// report always raises.
+    public enum Correlation: Sendable {
+        /// Always a new alarm (a lost stretch of the event log).
+        case none
+        /// An event-log record: joins an open alarm of its panel and kind that an SMS raised (one no record has
+        /// taken yet), and gives it the record's event, zone and partition. Never another record's alarm.
+        case eventLogRecord
+        /// An SMS from a panel's GSM module: joins any open alarm of its panel and kind.
+        case panelSms
+    }
+
+    public enum Outcome: Sendable, Equatable {
+        case raised(alarmID: UUID)
+        case joined(alarmID: UUID)
+
+        public var alarmID: UUID {
+            switch self {
+            case .raised(let id), .joined(let id): id
+            }
+        }
+    }
+
+    /// Raises (or joins) in `transaction`. `raised_at` is the transaction's time in the database, the clock the
+    /// correlation window is measured in: a writer whose clock is behind must not leave its alarm outside the window
+    /// at once, nor one ahead keep it in longer.
+    public func raise(_ report: Report, correlation: Correlation, in transaction: OutboxTransaction,
+                      correlationId: String? = nil) async throws -> Outcome {
+        let connection = transaction.connection
+        let logger = transaction.logger
+        let raisedAt: Date
+        if let panelID = report.panelID, correlation != .none {
+            raisedAt = try await AlarmCorrelation.lock(panelID: panelID, on: connection, logger: logger)
+            if let open = try await AlarmCorrelation.openAlarm(panelID: panelID, kind: report.kind,
+                                                               withoutPanelEvent: correlation == .eventLogRecord,
+                                                               on: connection, logger: logger) {
+                try await AlarmCorrelation.join(alarm: open, panelEvent: report.panelEventID, zone: report.zone,
+                                                partition: report.partition, on: connection, logger: logger)
+                return .joined(alarmID: open)
+            }
+        } else {
+            raisedAt = try await AlarmCorrelation.transactionTime(on: connection, logger: logger)
+        }
+        let alarm = try await alarms.insert(Alarm(
+            siteId: report.siteID, panelId: report.panelID, panelEventId: report.panelEventID, kind: report.kind,
+            priority: report.priority, state: .new, title: report.title, zoneNumber: report.zone,
+            partitionNumber: report.partition, raisedAt: raisedAt), on: connection)
+        try await transaction.enqueue(AlarmRaised(
+            alarmId: alarm.id, siteId: alarm.siteId, panelId: alarm.panelId, kind: alarm.kind, priority: alarm.priority,
+            title: alarm.title, zoneNumber: alarm.zoneNumber, partitionNumber: alarm.partitionNumber,
+            raisedAt: alarm.raisedAt), correlationId: correlationId)
+        return .raised(alarmID: alarm.id)
+    }
+}
