@@ -18,7 +18,8 @@ run: deps
 	swift build --product stam
 	$(BUILD_DIR)/debug/stam up --env $(ENV)
 
-# Generated outputs current, migrations cover the schema, then every test.
+# Generated outputs current, migrations cover the schema, every target imports only what it declares, then
+# every test.
 # Tests run one at a time: most suites start real servers (PostgreSQL, RabbitMQ, Redis, Patroni, simulators)
 # and on 2 cores running them all at once starves timing-sensitive ones (leases, timeouts, readiness probes).
 TEST_PARALLELISM ?= 1
@@ -27,6 +28,7 @@ test: deps
 	swift build --product stamgen
 	$(BUILD_DIR)/debug/stamgen check
 	scripts/build-images.sh
+	swift build --build-tests --explicit-target-dependency-import-check error
 	SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=$(TEST_PARALLELISM) swift test
 
 # The images of the schema on this machine's podman (base images and stand-ins first); `make run ENV=prod` and

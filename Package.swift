@@ -1,8 +1,152 @@
 // swift-tools-version:6.1
-// The stam package: the stamgen generator, the generated code, the hand-written runtime and the one
-// service binary. Heavy server dependencies stay out of GeneratorCore so `stamgen` builds fast.
+// The stam package: the stamgen generator, the generated code, the hand-written runtime and the one service
+// binary. Layout (docs/ARCHITECTURE.md): production runtime modules in `Sources/Runtime/<name>`, application
+// modules on top of the generated code in `Sources/App/<name>`, everything else at SwiftPM's default path
+// (`Sources/<name>`, `Tests/<name>`): the generator, the generated code, the services, and the development
+// tools the services never link (`DevStack`, `SatelSimulator`, `SmsSimulator`). Benchmarks and the fuzzer live in
+// `Benchmarks/` and are part of the package only when asked (`STAM_BENCHMARKS=1`: `make bench`, `make fuzz`).
 // Tools version 6.1: every target compiles in the Swift 6 language mode without a setting of its own.
+import Foundation
 import PackageDescription
+
+/// The products of the dependencies, each named once.
+extension Target.Dependency {
+    static let argumentParser: Self = .product(name: "ArgumentParser", package: "swift-argument-parser")
+    static let crypto: Self = .product(name: "Crypto", package: "swift-crypto")
+    static let cryptoExtras: Self = .product(name: "_CryptoExtras", package: "swift-crypto")
+    static let hummingbird: Self = .product(name: "Hummingbird", package: "hummingbird")
+    static let hummingbirdBcrypt: Self = .product(name: "HummingbirdBcrypt", package: "hummingbird-auth")
+    static let hummingbirdTesting: Self = .product(name: "HummingbirdTesting", package: "hummingbird")
+    static let hummingbirdWebSocket: Self = .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket")
+    static let hummingbirdWSClient: Self = .product(name: "HummingbirdWSClient", package: "hummingbird-websocket")
+    static let jwtKit: Self = .product(name: "JWTKit", package: "jwt-kit")
+    static let logging: Self = .product(name: "Logging", package: "swift-log")
+    static let mustache: Self = .product(name: "Mustache", package: "swift-mustache")
+    static let nioConcurrencyHelpers: Self = .product(name: "NIOConcurrencyHelpers", package: "swift-nio")
+    static let nioCore: Self = .product(name: "NIOCore", package: "swift-nio")
+    static let nioEmbedded: Self = .product(name: "NIOEmbedded", package: "swift-nio")
+    static let nioPosix: Self = .product(name: "NIOPosix", package: "swift-nio")
+    static let nioSSL: Self = .product(name: "NIOSSL", package: "swift-nio-ssl")
+    static let postgresNIO: Self = .product(name: "PostgresNIO", package: "postgres-nio")
+    static let prometheus: Self = .product(name: "Prometheus", package: "swift-prometheus")
+    static let serviceLifecycle: Self = .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+    static let x509: Self = .product(name: "X509", package: "swift-certificates")
+    static let yams: Self = "Yams"
+}
+
+/// A production runtime module, `Sources/Runtime/<name>`.
+func runtime(_ name: String, _ dependencies: [Target.Dependency], exclude: [String] = []) -> Target {
+    .target(name: name, dependencies: dependencies, path: "Sources/Runtime/\(name)", exclude: exclude)
+}
+
+/// An application module on top of the generated code, `Sources/App/<name>`.
+func app(_ name: String, _ dependencies: [Target.Dependency]) -> Target {
+    .target(name: name, dependencies: dependencies, path: "Sources/App/\(name)")
+}
+
+/// A benchmark or fuzzer, `Benchmarks/<name>`.
+func benchmark(_ name: String, _ dependencies: [Target.Dependency], library: Bool = false) -> Target {
+    library ? .target(name: name, dependencies: dependencies, path: "Benchmarks/\(name)")
+        : .executableTarget(name: name, dependencies: dependencies, path: "Benchmarks/\(name)")
+}
+
+let targets: [Target] = [
+    // The generator: parse -> validated model -> renderers. No server dependency, so `stamgen` builds fast.
+    .target(name: "GeneratorCore", dependencies: [.yams, "MigrationSupport", "StamCore", .mustache]),
+    .executableTarget(name: "Generator", dependencies: ["GeneratorCore", .argumentParser]),
+
+    // What stamgen writes (never edited by hand).
+    .target(name: "Generated", dependencies: ["StamCore", "Persistence", .postgresNIO]),
+    .target(name: "GeneratedAPI", dependencies: ["APISupport", "Generated", "Persistence", "StamCore", .hummingbird, .postgresNIO],
+            resources: [.embedInCode("openapi.json")]),
+
+    // The runtime.
+    runtime("StamCore", []),
+    runtime("MigrationSupport", [.crypto]),
+    runtime("Observability", [.hummingbird, .prometheus, .nioCore, .logging, .serviceLifecycle]),
+    runtime("Database", ["MigrationSupport", "Observability", .postgresNIO, .nioSSL, .nioConcurrencyHelpers, .logging]),
+    runtime("Persistence", ["StamCore", .postgresNIO, .crypto, .logging]),
+    runtime("Messaging", ["CRabbitMQ", "StamCore", .logging]),
+    runtime("Outbox", ["Observability", "Messaging", "StamCore", "Database", .postgresNIO, .logging, .serviceLifecycle, .prometheus]),
+    runtime("Redis", ["CHiredis", "StamCore", .logging, .serviceLifecycle]),
+    runtime("Leases", ["Redis", .logging, .serviceLifecycle]),
+    runtime("Secrets", ["StamCore", .crypto, .cryptoExtras, .x509]),
+    runtime("Satel", [.nioCore, .nioPosix, .nioConcurrencyHelpers, .logging, .crypto, .cryptoExtras, .serviceLifecycle], exclude: ["README.md"]),
+    runtime("Sms", ["Observability", "Messaging", .nioCore, .nioPosix, .nioConcurrencyHelpers, .crypto, .logging, .serviceLifecycle, .prometheus]),
+    runtime("APISupport", ["StamCore", "Persistence", .hummingbird, .hummingbirdBcrypt, .jwtKit, .postgresNIO, .crypto, .nioPosix, .serviceLifecycle]),
+    .systemLibrary(name: "CRabbitMQ", pkgConfig: "librabbitmq", providers: [.apt(["librabbitmq-dev"])]),
+    .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
+
+    // The applications: alarms, the SMS consumer, the SATEL worker, the operator backend.
+    app("Alarms", ["Generated", "Outbox", "Persistence", .postgresNIO, .logging]),
+    app("SmsIngest", ["Alarms", "Generated", "Outbox", "Messaging", "StamCore", "Database", "Persistence", .postgresNIO, .logging, .prometheus]),
+    .target(name: "Worker", dependencies: [
+        "Alarms", "Generated", "Satel", "Redis", "Leases", "Database", "Outbox", "Messaging", "Persistence", "StamCore", "Observability",
+        .prometheus, .postgresNIO, .logging, .serviceLifecycle, .nioCore,
+    ]),
+    .target(name: "Backend", dependencies: [
+        "APISupport", "Generated", "GeneratedAPI", "Persistence", "StamCore", "Outbox", "Messaging", "Redis", "Observability",
+        .hummingbird, .hummingbirdWebSocket, .serviceLifecycle, .postgresNIO, .prometheus, .crypto,
+    ], resources: [
+        // The web console, embedded in the binary (see ConsoleAssets.swift): plain files, no build step.
+        .embedInCode("Console/index.html"), .embedInCode("Console/console.css"),
+        .embedInCode("Console/console.js"), .embedInCode("Console/favicon.svg"),
+    ]),
+
+    // Development tools: real servers and run directories for `stam up` and tests, the panel and modem simulators.
+    .target(name: "DevStack", dependencies: [.logging]),
+    .target(name: "SatelSimulator", dependencies: ["Satel", .nioCore, .nioPosix, .nioConcurrencyHelpers, .logging, .crypto, .serviceLifecycle, .yams]),
+    .target(name: "SmsSimulator", dependencies: ["Sms", .nioCore, .nioPosix, .nioConcurrencyHelpers, .logging, .serviceLifecycle]),
+
+    // The one service binary.
+    .executableTarget(name: "stam", dependencies: [
+        "Generated", "StamCore", "Database", "DevStack", "Satel", "SatelSimulator", "Messaging", "Outbox", "Secrets", "Backend",
+        "APISupport", "Persistence", "Redis", "Sms", "SmsSimulator", "SmsIngest", "Worker", "Leases", "Observability",
+        .yams, .hummingbird, .postgresNIO, .prometheus, .argumentParser, .logging, .serviceLifecycle,
+    ]),
+
+    // Tests.
+    .target(name: "TestSupport", dependencies: ["DevStack", "Messaging", "Database", "Persistence", .postgresNIO, .crypto, .logging],
+            path: "Tests/TestSupport"),
+    .testTarget(name: "GeneratorCoreTests", dependencies: ["GeneratorCore", .yams]),
+    .testTarget(name: "DeploymentTests", dependencies: ["GeneratorCore", "DevStack", "Secrets", "Generated", "StamCore", "Messaging", "TestSupport", .yams, .logging]),
+    .testTarget(name: "CLITests", dependencies: ["stam", "TestSupport", .argumentParser]),
+    .testTarget(name: "EndToEndTests", dependencies: ["DevStack", "TestSupport", .yams, .hummingbirdWSClient, .nioSSL, .logging, .nioCore]),
+    .testTarget(name: "RuntimeTests", dependencies: [
+        "Database", "DevStack", "MigrationSupport", "StamCore", "Generated", "Messaging", "Outbox", "Persistence", "TestSupport", "Secrets",
+        "Observability", .prometheus, .postgresNIO, .crypto,
+    ]),
+    .testTarget(name: "BackendTests", dependencies: [
+        "Backend", "APISupport", "GeneratedAPI", "Database", "DevStack", "MigrationSupport", "StamCore", "Generated", "Messaging", "Outbox",
+        "Persistence", "TestSupport", "Redis", "Observability", .hummingbird, .hummingbirdTesting, .hummingbirdWSClient, .cryptoExtras,
+        .jwtKit, .postgresNIO, .crypto, .serviceLifecycle,
+    ]),
+    .testTarget(name: "SatelTests", dependencies: ["Satel", "SatelSimulator", .nioCore, .nioPosix, .nioEmbedded, .nioConcurrencyHelpers]),
+    .testTarget(name: "RedisTests", dependencies: ["Redis", "Leases", "DevStack", "TestSupport", .logging, .serviceLifecycle]),
+    .testTarget(name: "WorkerTests", dependencies: [
+        "Worker", "Generated", "Satel", "SatelSimulator", "Redis", "Leases", "Database", "Outbox", "Messaging", "Persistence", "StamCore",
+        "DevStack", "MigrationSupport", "TestSupport", "SmsIngest", "Observability", .postgresNIO, .logging, .serviceLifecycle, .crypto,
+    ]),
+    .testTarget(name: "SmsTests", dependencies: [
+        "Sms", "SmsSimulator", "SmsIngest", "TestSupport", "Database", "Generated", "DevStack", "Messaging", "MigrationSupport", "Outbox",
+        "Persistence", .nioCore, .nioEmbedded, .postgresNIO, .serviceLifecycle,
+    ]),
+]
+
+/// `make bench` and `make fuzz` (scripts/bench.sh, scripts/fuzz-satel.sh) set STAM_BENCHMARKS=1; `make test` does not
+/// build what it does not run.
+let benchmarks: [Target] = [
+    benchmark("BenchSupport", [], library: true),
+    benchmark("GeneratorBench", ["GeneratorCore"]),
+    benchmark("SatelBench", ["Satel", "SatelSimulator", .nioCore, .nioPosix, .nioConcurrencyHelpers]),
+    benchmark("SatelFuzz", ["Satel", .nioCore]),
+    benchmark("OutboxBench", ["Outbox", "Messaging", "Database", "DevStack", "MigrationSupport", "Generated", "StamCore", .postgresNIO, .logging, .serviceLifecycle]),
+    benchmark("ApiBench", ["APISupport", "Database", "Generated", "DevStack", "Messaging", "MigrationSupport", .logging, .cryptoExtras]),
+    benchmark("WorkerBench", ["BenchSupport", "Database", "DevStack", "MigrationSupport", "Generated", "Persistence", "Outbox", .postgresNIO,
+                              .logging, .nioCore, .nioPosix, .nioConcurrencyHelpers]),
+    benchmark("StackBench", ["BenchSupport", "DevStack", .hummingbirdWSClient, .nioSSL, .logging]),
+]
+let withBenchmarks = ProcessInfo.processInfo.environment["STAM_BENCHMARKS"] == "1"
 
 let package = Package(
     name: "stam",
@@ -10,10 +154,6 @@ let package = Package(
     products: [
         .executable(name: "stamgen", targets: ["Generator"]),
         .executable(name: "stam", targets: ["stam"]),
-        .executable(name: "GeneratorBench", targets: ["GeneratorBench"]),
-        .executable(name: "OutboxBench", targets: ["OutboxBench"]),
-        .executable(name: "WorkerBench", targets: ["WorkerBench"]),
-        .executable(name: "StackBench", targets: ["StackBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
@@ -30,425 +170,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
-        // MARK: Observability
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
-    targets: [
-        // MARK: Generator
-        .target(
-            name: "MigrationSupport",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
-            path: "Sources/Runtime/MigrationSupport"
-        ),
-        .target(
-            name: "GeneratorCore",
-            dependencies: ["Yams", "MigrationSupport", "StamCore", .product(name: "Mustache", package: "swift-mustache")]
-        ),
-        .executableTarget(
-            name: "Generator",
-            dependencies: ["GeneratorCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
-        ),
-
-        // MARK: Runtime (hand-written)
-        .target(
-            name: "StamCore",
-            path: "Sources/Runtime/StamCore"
-        ),
-        .target(
-            name: "Database",
-            dependencies: [
-                "MigrationSupport", "Observability",
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            path: "Sources/Runtime/Database"
-        ),
-        .systemLibrary(
-            name: "CRabbitMQ",
-            path: "Sources/CRabbitMQ",
-            pkgConfig: "librabbitmq",
-            providers: [.apt(["librabbitmq-dev"])]
-        ),
-        .target(
-            name: "Messaging",
-            dependencies: ["CRabbitMQ", "StamCore", .product(name: "Logging", package: "swift-log")],
-            path: "Sources/Runtime/Messaging"
-        ),
-        .target(
-            name: "Outbox",
-            dependencies: [
-                "Observability", "Messaging", "StamCore", "Database",
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
-            ],
-            path: "Sources/Runtime/Outbox"
-        ),
-        .target(
-            name: "LocalStack",
-            dependencies: [.product(name: "Logging", package: "swift-log")],
-            path: "Sources/Runtime/LocalStack"
-        ),
-        .target(
-            name: "Secrets",
-            dependencies: [
-                "StamCore",
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "_CryptoExtras", package: "swift-crypto"),
-                .product(name: "X509", package: "swift-certificates"),
-            ],
-            path: "Sources/Runtime/Secrets"
-        ),
-        .target(
-            name: "Satel",
-            dependencies: [
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "_CryptoExtras", package: "swift-crypto"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                "Yams",
-            ],
-            path: "Sources/Runtime/Satel",
-            exclude: ["README.md"]
-        ),
-
-        // MARK: Observability
-        .target(
-            name: "Observability",
-            dependencies: [
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ],
-            path: "Sources/Runtime/Observability"
-        ),
-
-        .executableTarget(
-            name: "SatelFuzz",
-            dependencies: ["Satel", .product(name: "NIOCore", package: "swift-nio")],
-            path: "Sources/Runtime/SatelFuzz"
-        ),
-        .executableTarget(
-            name: "SatelBench",
-            dependencies: [
-                "Satel",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-            ],
-            path: "Sources/Runtime/SatelBench"
-        ),
-
-        .target(
-            name: "Persistence",
-            dependencies: [
-                "StamCore",
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            path: "Sources/Runtime/Persistence"
-        ),
-
-        // MARK: Operator API
-        .target(
-            name: "APISupport",
-            dependencies: [
-                "StamCore", "Persistence",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
-                .product(name: "JWTKit", package: "jwt-kit"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ],
-            path: "Sources/Runtime/APISupport"
-        ),
-        .target(
-            name: "GeneratedAPI",
-            dependencies: [
-                "APISupport", "Generated", "Persistence", "StamCore",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-            ],
-            resources: [.embedInCode("openapi.json")]
-        ),
-
-        // MARK: Redis (hiredis runtime, panel leases, their tests)
-        .systemLibrary(
-            name: "CHiredis",
-            path: "Sources/CHiredis",
-            pkgConfig: "hiredis",
-            providers: [.apt(["libhiredis-dev"])]
-        ),
-        .target(
-            name: "Redis",
-            dependencies: [
-                "CHiredis", "StamCore",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ],
-            path: "Sources/Runtime/Redis"
-        ),
-        .target(
-            name: "Leases",
-            dependencies: [
-                "Redis",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ],
-            path: "Sources/Runtime/Leases"
-        ),
-        .testTarget(
-            name: "RedisTests",
-            dependencies: [
-                "Redis", "Leases", "LocalStack",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
-        ),
-        // MARK: end Redis
-
-        // MARK: Worker (issue #5: `stam worker`, panel ownership, panel -> events, commands, health)
-        .target(
-            name: "Worker",
-            dependencies: [
-                "Alarms", "Generated", "Satel", "Redis", "Leases", "Database", "Outbox", "Messaging", "Persistence", "StamCore", "Observability",
-                .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "NIOCore", package: "swift-nio"),
-            ],
-            path: "Sources/Worker"
-        ),
-        .testTarget(
-            name: "WorkerTests",
-            dependencies: [
-                "Worker", "Generated", "Satel", "Redis", "Leases", "Database", "Outbox", "Messaging", "Persistence",
-                "StamCore", "LocalStack", "MigrationSupport", "TestSupport", "SmsIngest", "Observability",
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Crypto", package: "swift-crypto"),
-            ]
-        ),
-        // MARK: end Worker
-
-        .target(
-            name: "Backend",
-            dependencies: [
-                "APISupport", "Generated", "GeneratedAPI", "Persistence", "StamCore", "Outbox", "Messaging", "Redis", "Observability",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "Crypto", package: "swift-crypto"),
-            ],
-            // The web console, embedded in the binary (see ConsoleAssets.swift): plain files, no build step.
-            resources: [
-                .embedInCode("Console/index.html"),
-                .embedInCode("Console/console.css"),
-                .embedInCode("Console/console.js"),
-                .embedInCode("Console/favicon.svg"),
-            ]
-        ),
-
-        // MARK: Generated (never edited by hand)
-        .target(
-            name: "Generated",
-            dependencies: ["StamCore", "Persistence", .product(name: "PostgresNIO", package: "postgres-nio")]
-        ),
-
-        // MARK: The service binary
-        .executableTarget(
-            name: "stam",
-            dependencies: [
-                "Generated", "StamCore", "Database", "LocalStack", "Satel", "Messaging", "Outbox", "Secrets",
-                "Backend", "APISupport", "Persistence", "Redis", "Sms", "SmsIngest", "Worker", "Leases", "Yams",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                "Observability", .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
-        ),
-
-        // MARK: SMS (issue #7): modem agent, simulator, consumer, tests
-        .target(
-            name: "Sms",
-            dependencies: [
-                "Observability", "Messaging",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
-            ],
-            path: "Sources/Runtime/Sms"
-        ),
-        .target(
-            name: "Alarms",
-            dependencies: [
-                "Generated", "Outbox", "Persistence",
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            path: "Sources/App/Alarms"
-        ),
-        .target(
-            name: "SmsIngest",
-            dependencies: [
-                "Alarms", "Generated", "Outbox", "Messaging", "StamCore", "Database", "Persistence",
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
-            ],
-            path: "Sources/App/SmsIngest"
-        ),
-        .target(
-            name: "TestSupport",
-            dependencies: [
-                "LocalStack", "Messaging", "Database", "Persistence",
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            path: "Tests/TestSupport"
-        ),
-        .testTarget(
-            name: "SmsTests",
-            dependencies: [
-                "Sms", "SmsIngest", "TestSupport", "Database", "Generated", "LocalStack", "Messaging", "MigrationSupport",
-                "Outbox",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOEmbedded", package: "swift-nio"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
-        ),
-        // MARK: end SMS
-
-        // MARK: Benchmarks (`make bench`)
-        .executableTarget(
-            name: "ApiBench",
-            dependencies: [
-                "APISupport", "Database", "Generated", "LocalStack", "Messaging", "MigrationSupport",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "_CryptoExtras", package: "swift-crypto"),
-            ],
-            path: "Sources/Benchmarks/ApiBench"
-        ),
-        .executableTarget(
-            name: "GeneratorBench",
-            dependencies: ["GeneratorCore"],
-            path: "Sources/Benchmarks/GeneratorBench"
-        ),
-        .executableTarget(
-            name: "OutboxBench",
-            dependencies: [
-                "Outbox", "Messaging", "Database", "LocalStack", "MigrationSupport", "Generated", "StamCore",
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ],
-            path: "Sources/Benchmarks/OutboxBench"
-        ),
-        .executableTarget(
-            name: "WorkerBench",
-            dependencies: [
-                "BenchSupport", "Database", "LocalStack", "MigrationSupport", "Generated", "Persistence", "Outbox",
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-            ],
-            path: "Sources/Benchmarks/WorkerBench"
-        ),
-        .target(name: "BenchSupport", path: "Sources/Benchmarks/BenchSupport"),
-        .executableTarget(
-            name: "StackBench",
-            dependencies: [
-                "BenchSupport", "LocalStack",
-                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            path: "Sources/Benchmarks/StackBench"
-        ),
-
-        // MARK: Tests
-        .testTarget(
-            name: "GeneratorCoreTests",
-            dependencies: ["GeneratorCore", "Yams"]
-        ),
-        .testTarget(
-            name: "DeploymentTests",
-            dependencies: ["GeneratorCore", "LocalStack", "Secrets", "Generated", "StamCore", "Messaging", "Yams",
-                           .product(name: "Logging", package: "swift-log")]
-        ),
-        .testTarget(
-            name: "CLITests",
-            dependencies: ["stam", "TestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]
-        ),
-        .testTarget(
-            name: "EndToEndTests",
-            dependencies: [
-                "LocalStack", "TestSupport", "Yams",
-                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"),
-            ]
-        ),
-        .testTarget(
-            name: "RuntimeTests",
-            dependencies: [
-                "Database", "LocalStack", "MigrationSupport", "StamCore", "Generated", "Messaging", "Outbox", "Persistence",
-                "TestSupport", "Secrets", "Observability",
-                .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "Crypto", package: "swift-crypto"),
-            ]
-        ),
-        .testTarget(
-            name: "BackendTests",
-            dependencies: [
-                "Backend", "APISupport", "GeneratedAPI", "Database", "LocalStack", "MigrationSupport", "StamCore", "Generated",
-                "Messaging", "Outbox", "Persistence", "TestSupport", "Redis", "Observability",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
-                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
-                .product(name: "_CryptoExtras", package: "swift-crypto"),
-                .product(name: "JWTKit", package: "jwt-kit"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
-        ),
-        .testTarget(
-            name: "SatelTests",
-            dependencies: [
-                "Satel",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOEmbedded", package: "swift-nio"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-            ]
-        ),
-    ]
+    targets: targets + (withBenchmarks ? benchmarks : [])
 )

@@ -2,6 +2,8 @@
 # `make bench`: every benchmark of the project in release mode, each printing a markdown table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The benchmarks and the fuzzer are part of the package only when asked (Package.swift).
+export STAM_BENCHMARKS=1
 
 echo "## Generator"
 swift build -c release --product stamgen >/dev/null

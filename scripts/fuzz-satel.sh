@@ -5,6 +5,8 @@
 # corpus in Tests/SatelFuzzCorpus is only read.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The benchmarks and the fuzzer are part of the package only when asked (Package.swift).
+export STAM_BENCHMARKS=1
 seconds="${1:-60}"
 swift build --sanitize fuzzer -c release --product SatelFuzz --scratch-path .build-fuzz
 binary=".build-fuzz/release/SatelFuzz"

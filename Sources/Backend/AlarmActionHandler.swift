@@ -23,30 +23,31 @@ struct AlarmActionHandler: AlarmActions {
     }
 
     func acknowledge(id: UUID, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response {
-        try await transition(id, from: [.new], to: .acknowledged, action: "alarm.acknowledge", principal: principal, context: context) { alarm, now, connection in
+        try await transition(id, from: [.new], to: .acknowledged, action: "alarm.acknowledge", principal: principal, context: context) { alarm, now, transaction in
             alarm.acknowledgedAt = now
-            try await Outbox.enqueue(AlarmAcknowledged(alarmId: alarm.id, operatorId: principal.operatorId, at: now),
-                                     on: connection, correlationId: context.requestId, logger: context.logger)
+            try await transaction.enqueue(AlarmAcknowledged(alarmId: alarm.id, siteId: alarm.siteId, panelId: alarm.panelId, operatorId: principal.operatorId, at: now),
+                                          correlationId: context.requestId)
         }
     }
 
     func take(id: UUID, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response {
-        try await transition(id, from: [.acknowledged], to: .inProgress, action: "alarm.take", principal: principal, context: context) { alarm, now, connection in
+        try await transition(id, from: [.acknowledged], to: .inProgress, action: "alarm.take", principal: principal, context: context) { alarm, now, transaction in
             alarm.takenAt = now
             alarm.assigneeId = principal.operatorId
-            try await Outbox.enqueue(AlarmTaken(alarmId: alarm.id, operatorId: principal.operatorId, at: now),
-                                     on: connection, correlationId: context.requestId, logger: context.logger)
+            try await transaction.enqueue(AlarmTaken(alarmId: alarm.id, siteId: alarm.siteId, panelId: alarm.panelId, operatorId: principal.operatorId, at: now),
+                                          correlationId: context.requestId)
         }
     }
 
     func close(id: UUID, body: AlarmCloseBody, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response {
         let note = body.note
         return try await transition(id, from: [.inProgress], to: .closed, action: "alarm.close", principal: principal, context: context,
-                                    details: .object(["note": .string(note)])) { alarm, now, connection in
+                                    details: .object(["note": .string(note)])) { alarm, now, transaction in
             alarm.closedAt = now
-            _ = try await repositories.alarmNotes.insert(AlarmNote(alarmId: alarm.id, authorId: principal.operatorId, body: note, createdAt: now), on: connection)
-            try await Outbox.enqueue(AlarmClosed(alarmId: alarm.id, operatorId: principal.operatorId, note: note, at: now),
-                                     on: connection, correlationId: context.requestId, logger: context.logger)
+            _ = try await repositories.alarmNotes.insert(AlarmNote(alarmId: alarm.id, authorId: principal.operatorId, body: note, createdAt: now),
+                                                         on: transaction.connection)
+            try await transaction.enqueue(AlarmClosed(alarmId: alarm.id, siteId: alarm.siteId, panelId: alarm.panelId, operatorId: principal.operatorId, note: note, at: now),
+                                          correlationId: context.requestId)
         }
     }
 
@@ -64,8 +65,9 @@ struct AlarmActionHandler: AlarmActions {
 
     private func transition(_ id: UUID, from allowed: Set<AlarmState>, to target: AlarmState, action: String, principal: Principal,
                             context: StamRequestContext, details: JSONValue? = nil,
-                            _ change: (inout Alarm, Date, PostgresConnection) async throws -> Void) async throws -> Response {
-        let stored = try await repositories.context.transaction { connection in
+                            _ change: (inout Alarm, Date, OutboxTransaction) async throws -> Void) async throws -> Response {
+        let stored = try await repositories.context.outboxTransaction(notifier: outbox, logger: context.logger) { transaction in
+            let connection = transaction.connection
             // FOR UPDATE: two operators pressing the same button serialise here, and the second sees the new state.
             let rows = try await connection.query("SELECT id FROM alarms WHERE id = \(id) FOR UPDATE", logger: context.logger).collect()
             guard !rows.isEmpty, var alarm = try await repositories.alarms.find(id: id, on: connection) else {
@@ -77,12 +79,11 @@ struct AlarmActionHandler: AlarmActions {
             }
             let now = Date()
             alarm.state = target
-            try await change(&alarm, now, connection)
+            try await change(&alarm, now, transaction)
             let updated = try await repositories.alarms.update(alarm, on: connection)
             try await audit.record(action, entityType: "Alarm", entityId: id, principal: principal, context: context, details: details, on: connection)
             return updated
         }
-        outbox.signal()
         return try APIResponse.json(stored, headers: APIResponse.etag(version: stored.version))
     }
 }

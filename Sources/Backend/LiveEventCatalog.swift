@@ -34,8 +34,8 @@ public struct LiveEventCatalog: Sendable {
         guard let name = delivery.type, let type = types[name] else { return .failure(.unknownType) }
         guard delivery.exchange == type.exchange, delivery.routingKey == type.routingKey else { return .failure(.wrongRoute) }
         let data = Data(delivery.body)
-        guard (try? Self.decoder.decode(type, from: data)) != nil,
+        guard let event = try? Self.decoder.decode(type, from: data),
               let payload = try? JSONDecoder().decode(JSONValue.self, from: data) else { return .failure(.malformed) }
-        return .success(LiveEvent(name: name, routingKey: delivery.routingKey, payload: payload))
+        return .success(LiveEvent(name: name, routingKey: delivery.routingKey, scope: event.scope, payload: payload))
     }
 }

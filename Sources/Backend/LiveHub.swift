@@ -56,12 +56,12 @@ public final class LiveHub: Sendable {
 
     public func setFeedLive(_ live: Bool) {
         guard feedLive.exchange(live, ordering: .relaxed) != live else { return }
-        sendToAll(LiveMessages.text(.object(["type": .string("feed"), "state": .string(live ? "live" : "interrupted")])))
+        sendToAll(LiveServerMessage.feed(live ? .live : .interrupted).text)
     }
 
     /// Every console re-reads what it shows (REST and snapshots): events may have been missed.
     public func resync(_ reason: ResyncReason) {
-        sendToAll(LiveMessages.text(.object(["type": .string("resync"), "reason": .string(reason.rawValue)])))
+        sendToAll(LiveServerMessage.resync(reason: reason.rawValue).text)
     }
 
     private func sendToAll(_ message: String) {

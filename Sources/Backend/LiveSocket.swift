@@ -43,14 +43,12 @@ public struct LiveSocket: Sendable {
         do {
             principal = try await authenticate(headerToken: headerToken, messages: &messages, outbound: outbound)
         } catch let error as APIError {
-            try? await outbound.write(.text(LiveMessages.error("unauthorized", error.message)))
+            try? await outbound.write(.text(LiveServerMessage.error(code: "unauthorized", message: error.message).text))
             try? await outbound.close(.policyViolation, reason: "unauthorized")
             return
         }
-        try await outbound.write(.text(LiveMessages.text(.object([
-            "type": .string("ready"), "login": .string(principal.login), "role": .string(principal.role),
-            "feed": .string(hub.isFeedLive ? "live" : "interrupted"),
-        ]))))
+        try await outbound.write(.text(LiveServerMessage.ready(login: principal.login, role: principal.role,
+                                                               feed: hub.isFeedLive ? .live : .interrupted).text))
         let (id, queue) = hub.connect()
         defer { hub.disconnect(id) }
         var logger = logger
@@ -62,7 +60,7 @@ public struct LiveSocket: Sendable {
                     try await Task.sleep(for: sessionRecheck)
                     guard let reason = await ended(principal) else { continue }
                     connectionLogger.notice("live connection closed: session ended", metadata: ["reason": .string(reason)])
-                    try? await outbound.write(.text(LiveMessages.error("session_ended", reason)))
+                    try? await outbound.write(.text(LiveServerMessage.error(code: "session_ended", message: reason).text))
                     try await outbound.close(.policyViolation, reason: "session ended")
                     return
                 }
@@ -74,7 +72,7 @@ public struct LiveSocket: Sendable {
             }
             while let message = try await messages.next() {
                 guard case .text(let text) = message else {
-                    hub.send(id, LiveMessages.error("bad_message", "send JSON text messages"))
+                    hub.send(id, LiveServerMessage.error(code: "bad_message", message: "send JSON text messages").text)
                     continue
                 }
                 await handle(text, client: id, logger: logger)
@@ -97,8 +95,7 @@ public struct LiveSocket: Sendable {
             group.cancelAll()
             return first
         }
-        guard case .text(let text)? = first, case .object(let fields)? = try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)),
-              fields["type"] == .string("auth"), case .string(let token)? = fields["token"] else {
+        guard case .text(let text)? = first, case .auth(let token)? = try? LiveClientMessage.decode(text) else {
             throw APIError.unauthorized("the first message must be {\"type\": \"auth\", \"token\": ...}")
         }
         return try await verified(token)
@@ -118,47 +115,35 @@ public struct LiveSocket: Sendable {
     }
 
     private func handle(_ text: String, client id: UUID, logger: Logger) async {
-        guard case .object(let fields)? = try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)),
-              case .string(let type)? = fields["type"] else {
-            hub.send(id, LiveMessages.error("bad_message", "expected a JSON object with a type"))
+        let message: LiveClientMessage
+        do {
+            message = try LiveClientMessage.decode(text)
+        } catch {
+            hub.send(id, LiveServerMessage.error(code: error.code, message: error.message).text)
             return
         }
-        switch type {
-        case "ping":
-            hub.send(id, LiveMessages.text(.object(["type": .string("pong")])))
-        case "subscribe":
-            func ids(_ key: String) -> Set<UUID>? {
-                guard let value = fields[key] else { return [] }
-                guard case .array(let items) = value else { return nil }
-                let parsed = items.compactMap { item -> UUID? in if case .string(let text) = item { UUID(uuidString: text) } else { nil } }
-                return parsed.count == items.count ? Set(parsed) : nil
-            }
-            guard let panels = ids("panels"), let sites = ids("sites") else {
-                hub.send(id, LiveMessages.error("bad_subscription", "panels and sites must be lists of ids"))
-                return
-            }
-            let subscription = LiveSubscription(everything: fields["all"] == .bool(true), panels: panels, sites: sites,
-                                                alarms: fields["alarms"] == .bool(true))
+        switch message {
+        case .ping:
+            hub.send(id, LiveServerMessage.pong.text)
+        case .auth:
+            hub.send(id, LiveServerMessage.error(code: "bad_message", message: "already authenticated").text)
+        case .subscribe(let subscription):
             hub.subscribe(id, to: subscription)
-            hub.send(id, LiveMessages.text(.object(["type": .string("subscribed")])))
+            hub.send(id, LiveServerMessage.subscribed.text)
             guard let state else { return }
-            for panel in panels.sorted(by: { $0.uuidString < $1.uuidString }) {
+            for panel in subscription.panels.sorted(by: { $0.uuidString < $1.uuidString }) {
                 do {
                     // The hash's fields as they are (the console parses the JSON ones), read through the contract first:
                     // a hash that is not a panel's live state is refused here, not passed on to the console. A panel no
                     // worker has written yet gets an empty state.
                     let fields = try await state.state(ofPanel: panel)?.hashFields ?? []
-                    hub.send(id, LiveMessages.text(.object([
-                        "type": .string("snapshot"), "panel_id": .string(panel.uuidString.lowercased()),
-                        "state": .object(Dictionary(uniqueKeysWithValues: fields.map { ($0.0, .string($0.1)) })),
-                    ])))
+                    hub.send(id, LiveServerMessage.snapshot(panelId: panel, state: Dictionary(fields, uniquingKeysWith: { _, last in last })).text)
                 } catch {
                     logger.warning("no live state for a snapshot", metadata: ["panel": "\(panel)", "error": "\(error)"])
-                    hub.send(id, LiveMessages.error("snapshot_unavailable", "live state of \(panel.uuidString.lowercased()) is unavailable"))
+                    hub.send(id, LiveServerMessage.error(code: "snapshot_unavailable",
+                                                         message: "live state of \(panel.uuidString.lowercased()) is unavailable").text)
                 }
             }
-        default:
-            hub.send(id, LiveMessages.error("bad_message", "unknown type '\(type)'"))
         }
     }
 }

@@ -17,8 +17,8 @@ public struct LiveSubscription: Sendable, Hashable {
     func matches(_ event: LiveEvent) -> Bool {
         if everything { return true }
         if alarms && event.isAlarm { return true }
-        if let panel = event.panelId, panels.contains(panel) { return true }
-        if let site = event.siteId, sites.contains(site) { return true }
+        if let panel = event.scope.panelId, panels.contains(panel) { return true }
+        if let site = event.scope.siteId, sites.contains(site) { return true }
         return false
     }
 }

@@ -78,7 +78,8 @@ struct PanelActionHandler: PanelActions {
         }
         let command: Command
         do {
-            command = try await repositories.context.transaction { connection in
+            command = try await repositories.context.outboxTransaction(notifier: outbox, logger: context.logger) { transaction in
+                let connection = transaction.connection
                 guard try await repositories.panels.find(id: panelId, on: connection) != nil else { throw APIError.notFound("no panel \(panelId)") }
                 // The database's clock: the worker expires commands with now(), whatever this host's clock says.
                 let now = try await Self.databaseNow(on: connection, logger: context.logger)
@@ -86,10 +87,10 @@ struct PanelActionHandler: PanelActions {
                 new.requestedAt = now
                 new.expiresAt = now.addingTimeInterval(commandLifetime)
                 let command = try await repositories.commands.insert(new, on: connection)
-                try await Outbox.enqueue(
+                try await transaction.enqueue(
                     CommandRequested(commandId: command.id, panelId: panelId, kind: kind, armMode: armMode, targets: targetsJSON,
                                      requestedBy: principal.operatorId, expiresAt: command.expiresAt),
-                    on: connection, correlationId: context.requestId, logger: context.logger)
+                    correlationId: context.requestId)
                 try await audit.record("panel.\(kind.rawValue)", entityType: "Panel", entityId: panelId, principal: principal, context: context,
                                        details: .object(["command_id": .string(command.id.uuidString.lowercased()), "targets": targetsJSON]),
                                        on: connection)
@@ -102,7 +103,6 @@ struct PanelActionHandler: PanelActions {
             }
             throw error
         }
-        outbox.signal()
         return try APIResponse.json(command, status: .accepted, headers: [.location: "/api/commands/\(command.id)"])
     }
 

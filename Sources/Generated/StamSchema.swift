@@ -5,7 +5,7 @@ import StamCore
 /// What this build of stam was generated from.
 public enum StamSchema {
     /// SHA-256 over the schema files; changes whenever the schema does.
-    public static let fingerprint = "1c7ea721335900e3286fc5ef2d33fb0e2292fd1add08f37539e5ebbe07d58486"
+    public static let fingerprint = "0598116c884d447bd79f6fd99da10f73ebc3ad8a61ac96ee2fad74ca7e4a4843"
 
     public static let entityTypes: [any Entity.Type] = [
         Site.self,

@@ -100,10 +100,11 @@ final class CommandExecutor: Sendable {
     /// `unknownOutcomeGrace` (its worker died, was fenced out or lost the database between sending it and recording
     /// the panel's answer) as "outcome unknown", so no command stays `sent` for ever. Both in database time.
     func expireOverdue() async throws {
-        let (client, logger) = (self.client, self.logger)
+        let (client, logger, outbox) = (self.client, self.logger, self.outbox)
         let graceSeconds = Double(unknownOutcomeGrace.components.seconds) + Double(unknownOutcomeGrace.components.attoseconds) / 1e18
         let ended = try await DatabaseDeadline.run("expiring commands", timeout: databaseTimeout) { () -> [(CommandStatus, String)] in
-            try await client.withTransaction(logger: logger) { connection -> [(CommandStatus, String)] in
+            try await OutboxTransaction.run(on: client, notifier: outbox, logger: logger) { transaction -> [(CommandStatus, String)] in
+                let connection = transaction.connection
                 let rows = try await connection.query("""
                     UPDATE commands
                     SET status = CASE WHEN status = \(CommandStatus.requested.rawValue) THEN \(CommandStatus.expired.rawValue)
@@ -113,16 +114,15 @@ final class CommandExecutor: Sendable {
                                            ELSE \(Self.unknownOutcomeText) END
                     WHERE (status = \(CommandStatus.requested.rawValue) AND expires_at <= now())
                        OR (status = \(CommandStatus.sent.rawValue) AND expires_at + make_interval(secs => \(graceSeconds)) <= now())
-                    RETURNING id, panel_id, status, result_text
+                    RETURNING id, panel_id, status, result_text, (SELECT site_id FROM panels WHERE panels.id = commands.panel_id)
                     """, logger: logger)
-                var ended: [(UUID, UUID, String, String)] = []
-                for try await row in rows.decode((UUID, UUID, String, String).self) { ended.append(row) }
+                var ended: [(UUID, UUID, String, String, UUID?)] = []
+                for try await row in rows.decode((UUID, UUID, String, String, UUID?).self) { ended.append(row) }
                 var outcomes: [(CommandStatus, String)] = []
-                for (id, panelID, rawStatus, text) in ended {
+                for (id, panelID, rawStatus, text, siteID) in ended {
                     let status = CommandStatus(rawValue: rawStatus) ?? .failed
-                    try await Outbox.enqueue(CommandCompleted(commandId: id, panelId: panelID, status: status, resultCode: nil,
-                                                              resultText: text, at: Date()),
-                                             on: connection, logger: logger)
+                    try await transaction.enqueue(CommandCompleted(commandId: id, panelId: panelID, siteId: siteID, status: status, resultCode: nil,
+                                                                   resultText: text, at: Date()))
                     outcomes.append((status, id.uuidString))
                 }
                 return outcomes
@@ -130,7 +130,6 @@ final class CommandExecutor: Sendable {
         }
         // Counted and announced once committed, not when written.
         guard !ended.isEmpty else { return }
-        outbox.signal()
         for (status, id) in ended {
             metrics.command(status.rawValue)
             if status == .failed {
@@ -176,7 +175,7 @@ final class CommandExecutor: Sendable {
 
     private func execute(_ commandID: UUID, on session: PanelSession) async throws {
         // Decrypted here, used once, never logged (UserCode's description masks the digits).
-        let (client, repositories, logger, timeout) = (self.client, self.repositories, self.logger, databaseTimeout)
+        let (client, repositories, logger, timeout, outbox) = (self.client, self.repositories, self.logger, databaseTimeout, self.outbox)
         let panel = try await DatabaseDeadline.run("loading the panel", timeout: timeout) {
             try await repositories.panels.find(id: session.panelID)
         }
@@ -222,8 +221,8 @@ final class CommandExecutor: Sendable {
         let (finalStatus, finalCode) = (status, resultCode)
         // Not recorded in time (or not at all): the row stays `sent` and `expireOverdue` fails it as "outcome unknown".
         let recorded = try await DatabaseDeadline.run("recording the command's result", timeout: timeout) {
-            try await client.withTransaction(logger: logger) { connection -> Bool in
-            let (status, resultCode) = (finalStatus, finalCode)
+            try await OutboxTransaction.run(on: client, notifier: outbox, logger: logger) { transaction -> Bool in
+            let (connection, status, resultCode) = (transaction.connection, finalStatus, finalCode)
             // Only the lease that sent it records the result; a fenced-out worker leaves the row `sent`.
             guard try await PanelFencing.hold(panelID: session.panelID, fencingToken: session.fencingToken, on: connection, logger: logger) else {
                 return false
@@ -232,9 +231,8 @@ final class CommandExecutor: Sendable {
                 UPDATE commands SET status = \(status.rawValue), result_code = \(resultCode), result_text = \(text), completed_at = now()
                 WHERE id = \(commandID) AND status = \(CommandStatus.sent.rawValue)
                 """, logger: logger)
-            try await Outbox.enqueue(CommandCompleted(commandId: commandID, panelId: command.panelId, status: status,
-                                                      resultCode: resultCode, resultText: text, at: Date()),
-                                     on: connection, logger: logger)
+            try await transaction.enqueue(CommandCompleted(commandId: commandID, panelId: command.panelId, siteId: panel?.siteId, status: status,
+                                                           resultCode: resultCode, resultText: text, at: Date()))
             return true
             }
         }
@@ -243,7 +241,6 @@ final class CommandExecutor: Sendable {
                            metadata: ["command": "\(commandID)", "status": "\(status.rawValue)"])
             return
         }
-        outbox.signal()
         metrics.command(status.rawValue)
         logger.info("command executed", metadata: [
             "command": "\(commandID)", "kind": "\(command.kind.rawValue)", "status": "\(status.rawValue)",

@@ -121,7 +121,7 @@ struct PanelStore: Sendable {
                     _ = try await insertEvent(panel: panel, source: .stateChange, occurredAt: now,
                                               description: "zone \(change.number): \(change.previous.state.rawValue) -> \(change.current.state.rawValue)",
                                               sourceNumber: change.number, on: connection)
-                    try await transaction.enqueue(ZoneStateChanged(panelId: panel.id, zoneNumber: change.number, state: change.current.state,
+                    try await transaction.enqueue(ZoneStateChanged(panelId: panel.id, siteId: panel.siteID, zoneNumber: change.number, state: change.current.state,
                                                                    previous: change.previous.state, at: now))
                 }
             }
@@ -132,9 +132,9 @@ struct PanelStore: Sendable {
                     onConflict: .panelIdAndNumber, updating: [.armMode, .alarm, .fireAlarm, .updatedAt], on: connection)
                 guard change.current.armMode != change.previous.armMode else { continue }
                 if change.current.armMode == .disarmed {
-                    try await transaction.enqueue(PartitionDisarmed(panelId: panel.id, partitionNumber: change.number, userNumber: nil, at: now))
+                    try await transaction.enqueue(PartitionDisarmed(panelId: panel.id, siteId: panel.siteID, partitionNumber: change.number, userNumber: nil, at: now))
                 } else {
-                    try await transaction.enqueue(PartitionArmed(panelId: panel.id, partitionNumber: change.number, mode: change.current.armMode,
+                    try await transaction.enqueue(PartitionArmed(panelId: panel.id, siteId: panel.siteID, partitionNumber: change.number, mode: change.current.armMode,
                                                                  userNumber: nil, at: now))
                 }
             }
@@ -142,7 +142,7 @@ struct PanelStore: Sendable {
                 try await repositories.outputs.upsert(
                     Output(panelId: panel.id, number: change.number, name: "Output \(change.number)", active: change.active, updatedAt: now),
                     onConflict: .panelIdAndNumber, updating: [.active, .updatedAt], on: connection)
-                try await transaction.enqueue(OutputChanged(panelId: panel.id, outputNumber: change.number, active: change.active, at: now))
+                try await transaction.enqueue(OutputChanged(panelId: panel.id, siteId: panel.siteID, outputNumber: change.number, active: change.active, at: now))
             }
             if let change = changes.connection {
                 panelColumns += try await record(change, for: panel, at: now, in: transaction)
@@ -186,7 +186,7 @@ struct PanelStore: Sendable {
         }
         outcome.eventsStored += 1
         try await transaction.enqueue(PanelEventRecorded(
-            panelId: panel.id, panelEventId: stored.id, source: .eventLog, logIndex: index, eventCode: record.code,
+            panelId: panel.id, siteId: panel.siteID, panelEventId: stored.id, source: .eventLog, logIndex: index, eventCode: record.code,
             restore: record.isRestore, description: description, occurredAt: occurredAt))
         guard let alarm = AlarmClassifier.classify(record) else { return }
         let zone: Int? = record.eventClass == .zoneAndTamperAlarms ? record.source : nil
@@ -213,7 +213,7 @@ struct PanelStore: Sendable {
             let firmware = identity.map { String($0.integra.firmware.display.prefix(64)) }
             _ = try await recordEvent(panel: panel, source: .connection, occurredAt: now, description: "connected (\(model.rawValue))",
                                       summary: "connected", in: transaction)
-            try await transaction.enqueue(PanelConnected(panelId: panel.id, model: model, firmware: firmware, worker: panel.workerID,
+            try await transaction.enqueue(PanelConnected(panelId: panel.id, siteId: panel.siteID, model: model, firmware: firmware, worker: panel.workerID,
                                                          fencingToken: panel.fencingToken, at: now))
             // A module that did not say its firmware keeps the one it said before.
             return [.connectionState(.connected), .model(model), .lastSeenAt(now)] + (firmware.map { [.firmware($0)] } ?? [])
@@ -222,7 +222,7 @@ struct PanelStore: Sendable {
         case .disconnected(let reason, let state):
             _ = try await recordEvent(panel: panel, source: .connection, occurredAt: now,
                                       description: String("\(state.rawValue): \(reason)".prefix(200)), summary: state.rawValue, in: transaction)
-            try await transaction.enqueue(PanelDisconnected(panelId: panel.id, reason: reason, worker: panel.workerID, at: now))
+            try await transaction.enqueue(PanelDisconnected(panelId: panel.id, siteId: panel.siteID, reason: reason, worker: panel.workerID, at: now))
             return [.connectionState(state)]
         }
     }
@@ -233,7 +233,7 @@ struct PanelStore: Sendable {
         let id = try await insertEvent(panel: panel, source: source, occurredAt: occurredAt, description: description,
                                        on: transaction.connection)
         try await transaction.enqueue(PanelEventRecorded(
-            panelId: panel.id, panelEventId: id, source: source, logIndex: nil, eventCode: nil, restore: false,
+            panelId: panel.id, siteId: panel.siteID, panelEventId: id, source: source, logIndex: nil, eventCode: nil, restore: false,
             description: summary, occurredAt: occurredAt))
         return id
     }

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import LocalStack
+import DevStack
 
 struct DownCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

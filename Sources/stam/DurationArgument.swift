@@ -1,6 +1,7 @@
 import ArgumentParser
 
-/// A command-line duration: a number with a unit, `7d`, `12h`, `30m`, `45s` (bare numbers are seconds).
+/// A command-line duration, the one syntax of every duration option: a number with a unit, `7d`, `12h`, `30m`,
+/// `45s`, `500ms` (a bare number is seconds).
 struct DurationArgument: ExpressibleByArgument, Sendable, CustomStringConvertible {
     var duration: Duration
     var text: String
@@ -15,18 +16,26 @@ struct DurationArgument: ExpressibleByArgument, Sendable, CustomStringConvertibl
         text = "\(seconds)s"
     }
 
+    init(milliseconds: Int) {
+        duration = .milliseconds(milliseconds)
+        text = "\(milliseconds)ms"
+    }
+
     init?(argument: String) {
-        let units: [Character: Int] = ["s": 1, "m": 60, "h": 3600, "d": 86_400]
-        var number = Substring(argument)
-        var multiplier = 1
-        if let last = number.last, let unit = units[last] {
-            multiplier = unit
-            number = number.dropLast()
-        }
-        guard let value = Int(number), value > 0 else { return nil }
-        duration = .seconds(value * multiplier)
+        let units: [(suffix: String, milliseconds: Int)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000)]
+        let unit = units.first { argument.hasSuffix($0.suffix) }
+        guard let value = Int(argument.dropLast(unit?.suffix.count ?? 0)), value > 0 else { return nil }
+        duration = .milliseconds(value * (unit?.milliseconds ?? 1000))
         text = argument
     }
+
+    /// Whole milliseconds (a database column such as `poll_interval_ms`).
+    var milliseconds: Int {
+        Int(duration.components.seconds) * 1000 + Int(duration.components.attoseconds / 1_000_000_000_000_000)
+    }
+
+    /// Seconds as a Double (backoff settings).
+    var seconds: Double { Double(milliseconds) / 1000 }
 
     var description: String { text }
     var defaultValueDescription: String { text }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import Sms
+import SmsSimulator
 
 /// `stam modem-sim`: a simulated GSM modem on a pseudo-terminal, steered by lines on standard input.
 struct ModemSimCommand: AsyncParsableCommand {

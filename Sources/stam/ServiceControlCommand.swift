@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import LocalStack
+import DevStack
 
 /// `stam stop <service>` / `stam start <service>`: one service of a running `stam up --env prod` taken down and
 /// brought back by the container engine, `docker-compose stop`/`kill` and `start` on the stack's project (a

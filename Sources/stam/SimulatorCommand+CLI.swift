@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Satel
+import SatelSimulator
 
 /// `stam simulator`: simulated ETHM-1 modules (see Sources/Runtime/Satel/README.md).
 struct SimulatorCLI: AsyncParsableCommand {

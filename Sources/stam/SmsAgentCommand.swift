@@ -22,10 +22,10 @@ struct SmsAgentCommand: AsyncParsableCommand {
     @Option(help: "Preferred message storage for AT+CPMS (SM = SIM, ME = modem, MT = both).") var storage = "SM"
     @OptionGroup var brokerOptions: BrokerOptions
     @Option(help: "Directory for the durable store of concatenated-message parts.") var stateDirectory = "/var/lib/stam/sms"
-    @Option(help: "Seconds the parts of a concatenated SMS wait for the rest before a partial message is published.")
-    var partTimeout = 3600
-    @Option(help: "Seconds between list polls of the modem (a safety net for a lost +CMTI).") var pollInterval = 30
-    @Option(help: "Seconds a command may take before the modem is considered hung and reopened.") var commandTimeout = 5
+    @Option(help: "How long the parts of a concatenated SMS wait for the rest before a partial message is published.")
+    var partTimeout = DurationArgument(seconds: 3600)
+    @Option(help: "Time between list polls of the modem (a safety net for a lost +CMTI).") var pollInterval = DurationArgument(seconds: 30)
+    @Option(help: "How long a command may take before the modem is considered hung and reopened.") var commandTimeout = DurationArgument(seconds: 5)
 
     /// The sms-agent's `ports.metrics` in schema/deployment.yaml, which the generated prometheus.yml scrapes
     /// (`sms-agent:9102`) and the compose health check asks for /readyz.
@@ -48,9 +48,9 @@ struct SmsAgentCommand: AsyncParsableCommand {
         let agent = try SmsAgent(
             configuration: .init(
                 device: device, baud: baud, hardwareFlowControl: rtscts,
-                modem: .init(pin: pin, storage: storage, commandTimeout: .seconds(commandTimeout),
-                             pollInterval: .seconds(pollInterval)),
-                stateDirectory: stateDirectory, partialTimeout: .seconds(partTimeout)),
+                modem: .init(pin: pin, storage: storage, commandTimeout: commandTimeout.duration,
+                             pollInterval: pollInterval.duration),
+                stateDirectory: stateDirectory, partialTimeout: partTimeout.duration),
             publisher: publisher,
             publication: .init(exchange: SmsReceived.exchange, routingKey: SmsReceived.routingKey,
                                eventName: SmsReceived.eventName, schemaVersion: SmsReceived.schemaVersion),

@@ -1,14 +1,21 @@
 import ArgumentParser
 
-/// `stam`: the one service binary. Each subcommand is one process of the topology.
+/// `stam`: the one service binary. Each service subcommand is one process of the topology; the others
+/// administer a deployment or run the station on a developer's or installer's machine.
 @main
 struct Stam: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stam",
         abstract: "stam: SATEL alarm monitoring station.",
-        subcommands: [
-            MigrateCommand.self, RelayCommand.self, SimulatorCLI.self, PanelCLI.self, UpCommand.self, DownCommand.self,
-            SecretsCommand.self, BackendCommand.self, UserCommand.self, WorkerCommand.self,
-            SmsAgentCommand.self, SmsConsumerCommand.self, ModemSimCommand.self, StopCommand.self, StartCommand.self,
+        groupedSubcommands: [
+            CommandGroup(name: "Services (one process of the deployment each)", subcommands: [
+                WorkerCommand.self, RelayCommand.self, BackendCommand.self, SmsAgentCommand.self, SmsConsumerCommand.self,
+            ]),
+            CommandGroup(name: "Administration", subcommands: [
+                MigrateCommand.self, SecretsCommand.self, UserCommand.self, StopCommand.self, StartCommand.self,
+            ]),
+            CommandGroup(name: "Development and installation", subcommands: [
+                UpCommand.self, DownCommand.self, SimulatorCLI.self, ModemSimCommand.self, PanelCLI.self,
+            ]),
         ])
 }

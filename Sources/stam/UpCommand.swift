@@ -17,11 +17,11 @@ struct UpCommand: AsyncParsableCommand {
     @Option(help: "Simulated panels to register and serve.")
     var panels = 3
 
-    @Option(help: "Poll interval of the simulated panels, in milliseconds.")
-    var pollIntervalMs = 500
+    @Option(help: "Poll interval of the simulated panels.")
+    var pollInterval = DurationArgument(milliseconds: 500)
 
-    @Option(help: "Seconds between the demo scenario's alarms.")
-    var demoIntervalSeconds = 60
+    @Option(help: "Time between the demo scenario's alarms.")
+    var demoInterval = DurationArgument(seconds: 60)
 
     @Flag(help: "Exit (stopping everything) as soon as the stack is up.")
     var exitWhenReady = false
@@ -32,13 +32,15 @@ struct UpCommand: AsyncParsableCommand {
     func run() async throws {
         guard ["dev", "prod"].contains(env) else { throw ValidationError("unknown environment '\(env)'; use dev or prod") }
         guard (1...500).contains(panels) else { throw ValidationError("--panels must be 1...500") }
+        // The panels' `poll_interval_ms` column.
+        let pollIntervalMilliseconds = pollInterval.milliseconds
         var logger = Logger(label: "stam.up")
         logger.logLevel = .info
         let projectRoot = LocalStackPaths.projectRoot()
         if env == "prod" {
             let paths = LocalStackPaths(root: root.map { URL(fileURLWithPath: $0).standardizedFileURL.path } ?? "\(projectRoot)/.stam/prod")
-            let supervisor = ProdStackSupervisor(projectRoot: projectRoot, paths: paths, panelCount: panels, pollInterval: pollIntervalMs,
-                                                 demoInterval: .seconds(demoIntervalSeconds), logger: logger, exitWhenReady: exitWhenReady,
+            let supervisor = ProdStackSupervisor(projectRoot: projectRoot, paths: paths, panelCount: panels, pollInterval: pollIntervalMilliseconds,
+                                                 demoInterval: demoInterval.duration, logger: logger, exitWhenReady: exitWhenReady,
                                                  buildImages: !noBuild)
             try await ServiceGroup(configuration: .init(
                 services: [.init(service: supervisor, successTerminationBehavior: .gracefullyShutdownGroup)],
@@ -47,8 +49,8 @@ struct UpCommand: AsyncParsableCommand {
         }
         let paths = root.map { LocalStackPaths(root: URL(fileURLWithPath: $0).standardizedFileURL.path) } ?? LocalStackPaths(projectRoot: projectRoot)
         let supervisor = LocalStackSupervisor(
-            projectRoot: projectRoot, environment: env, paths: paths, panelCount: panels, pollInterval: pollIntervalMs,
-            demoInterval: .seconds(demoIntervalSeconds), logger: logger, exitWhenReady: exitWhenReady)
+            projectRoot: projectRoot, environment: env, paths: paths, panelCount: panels, pollInterval: pollIntervalMilliseconds,
+            demoInterval: demoInterval.duration, logger: logger, exitWhenReady: exitWhenReady)
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: supervisor, successTerminationBehavior: .gracefullyShutdownGroup)],
             gracefulShutdownSignals: [.sigterm, .sigint],

@@ -37,20 +37,20 @@ struct WorkerCommand: AsyncParsableCommand {
                                valueName: "cidr"))
     var metricsNotOn: [String] = []
 
-    @Option(help: "Panel lease TTL in milliseconds.")
-    var leaseTTLMs = 10_000
+    @Option(help: "Panel lease TTL (10s, 2000ms, ...).")
+    var leaseTTL = DurationArgument(seconds: 10)
 
-    @Option(help: "Poll interval in milliseconds for every panel (default: each panel's poll_interval_ms).")
-    var pollIntervalMs: Int?
+    @Option(help: "Poll interval for every panel (default: each panel's poll_interval_ms).")
+    var pollInterval: DurationArgument?
 
-    @Option(help: "Command sweep interval in milliseconds.")
-    var commandSweepMs = 500
+    @Option(help: "Command sweep interval.")
+    var commandSweep = DurationArgument(milliseconds: 500)
 
-    @Option(help: "Live-state check interval in milliseconds (rebuilds panel:<id>:state when Redis lost it).")
-    var liveStateRefreshMs = 5_000
+    @Option(help: "Live-state check interval (rebuilds panel:<id>:state when Redis lost it).")
+    var liveStateRefresh = DurationArgument(seconds: 5)
 
-    @Option(help: "Longest pause between reconnection attempts to a panel, in milliseconds (also after 'Busy').")
-    var reconnectDelayMs = 15_000
+    @Option(help: "Longest pause between reconnection attempts to a panel (also after 'Busy').")
+    var reconnectDelay = DurationArgument(seconds: 15)
 
     func run() async throws {
         var logger = Logger(label: "stam.worker")
@@ -60,15 +60,15 @@ struct WorkerCommand: AsyncParsableCommand {
         let redis = try redisOptions.configuration()
         let amqp = try brokerOptions.configurationIfGiven()
         let secrets = try SecretFiles.existing("encryption_key").map { try SecretBox(keyFile: $0) }
-        let ttl = Duration.milliseconds(leaseTTLMs)
+        let ttl = leaseTTL.duration
         var configuration = WorkerConfiguration(
             workerID: workerID ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())",
             lease: PanelLeaseConfiguration(ttl: ttl),
-            pollInterval: pollIntervalMs.map { .milliseconds(Int64($0)) },
-            commandSweepInterval: .milliseconds(commandSweepMs),
-            liveStateRefreshInterval: .milliseconds(liveStateRefreshMs))
+            pollInterval: pollInterval.map { .milliseconds(Int64($0.milliseconds)) },
+            commandSweepInterval: commandSweep.duration,
+            liveStateRefreshInterval: liveStateRefresh.duration)
         configuration.retryDelay = min(.seconds(1), ttl / 4)
-        let reconnect = Double(reconnectDelayMs) / 1000
+        let reconnect = reconnectDelay.seconds
         configuration.panelBackoff = .init(initialDelay: min(1, reconnect), maximumDelay: max(reconnect, 0.05),
                                            busyDelay: reconnect, jitter: 0.2)
         if let marker = environment["STAM_WORKER_TEST_PAUSE_BEFORE_COMMIT"] {

@@ -19,14 +19,14 @@ import PostgresNIO
 import StamCore
 import Testing
 import Synchronization
-import LocalStack
+import DevStack
 import TestSupport
 import _CryptoExtras
 
 /// The operator API in process (Hummingbird's router test client) over a real, migrated PostgreSQL:
 /// login, the JWT refusal matrix, every generated route against every role, validation, optimistic
 /// concurrency, database errors mapped to answers, request ids and the OpenAPI document.
-@Suite(.postgres) struct APITests {
+@Suite(.postgres, .integration, .tags(.integration)) struct APITests {
     let logger = Logger(label: "test.api")
 
     /// One RSA pair for the suite (2048-bit generation is slow) and one foreign pair for "unknown key".

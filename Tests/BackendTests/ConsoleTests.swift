@@ -6,7 +6,7 @@ import Generated
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
-import LocalStack
+import DevStack
 import Logging
 import Messaging
 import MigrationSupport
@@ -26,7 +26,7 @@ import TestSupport
 /// `AlarmRaised` in the outbox, in one transaction; a relay publishes it) appears in the queue live; the
 /// operator acknowledges, takes and closes it with a note, sees a 409 explained, arms a partition and sees the
 /// panel's answer; the backend restarts and the console reconnects and finds the alarm it missed meanwhile.
-@Suite(.postgres, .rabbitmq, .serialized) struct ConsoleTests {
+@Suite(.postgres, .rabbitmq, .serialized, .integration, .tags(.integration)) struct ConsoleTests {
     let logger = Logger(label: "test.console")
     static let login = "dyzurny"
     static let password = "night shift 24/7"

@@ -1,7 +1,7 @@
 import APISupport
 import Foundation
 import Generated
-import LocalStack
+import DevStack
 import StamCore
 import Testing
 import TestSupport
@@ -16,7 +16,7 @@ import TestSupport
 ///
 /// The seed is fixed so CI runs the same cases each time (STAM_SCHEMATHESIS_SEED picks others;
 /// STAM_SCHEMATHESIS_EXAMPLES more of them).
-@Suite(.postgres) struct ContractFuzzTests {
+@Suite(.postgres, .integration, .tags(.integration)) struct ContractFuzzTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 
     /// Operations that end the very session the fuzzer's token belongs to (logout; a password set for, or a

@@ -1,6 +1,6 @@
 import Foundation
 import HummingbirdWSClient
-import LocalStack
+import DevStack
 import Logging
 import StamCore
 import Synchronization

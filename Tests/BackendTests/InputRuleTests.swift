@@ -16,7 +16,7 @@ import TestSupport
 /// The schema's input rules are enforced at two doors from one declaration: the API's validation (Swift) and the
 /// database's CHECK constraints (PostgreSQL). These properties hold for random inputs: both doors give the same
 /// answer, and each refusal through the API is a 422 naming the field.
-@Suite(.postgres) struct InputRuleTests {
+@Suite(.postgres, .integration, .tags(.integration)) struct InputRuleTests {
     let logger = Logger(label: "test.rules")
 
     /// Characters that matter to the rules: letters, digits, every punctuation a format allows or refuses,

@@ -23,7 +23,7 @@ import _CryptoExtras
 /// The backend's list cache: what it serves, when it reads again, and that a query which started before a
 /// change is never served after it. Then the real thing: the generated alarm list over PostgreSQL with the
 /// live feed on a real RabbitMQ, where an event or a write through the backend makes the next read fresh.
-@Suite(.postgres, .rabbitmq, .serialized) struct ListCacheTests {
+@Suite(.postgres, .rabbitmq, .serialized, .integration, .tags(.integration)) struct ListCacheTests {
     let logger = Logger(label: "test.list-cache")
 
     static let policy = ListCachePolicy(entity: "Alarm", maxAge: .seconds(30), invalidatedBy: ["AlarmRaised", "AlarmClosed"])

@@ -18,7 +18,7 @@ import _CryptoExtras
 /// `/ws` over a real socket: an event published to the events exchange of a real RabbitMQ reaches an
 /// authenticated console through this backend's own live queue; unauthenticated consoles are closed; a
 /// console that does not keep up is disconnected instead of growing memory.
-@Suite(.rabbitmq, .serialized) struct LiveSocketTests {
+@Suite(.rabbitmq, .serialized, .integration, .tags(.integration)) struct LiveSocketTests {
     let logger = Logger(label: "test.live")
 
     struct FixedState: LiveStateSource {
@@ -96,6 +96,42 @@ import _CryptoExtras
             let event = try #require(received.last)
             #expect(event.contains(#""type":"event""#) && event.contains(#""name":"AlarmRaised""#))
             #expect(event.contains(alarm.uuidString.lowercased()))
+        }
+    }
+
+    /// A console subscribed to a site receives the zone and partition events of that site's panels (they carry the
+    /// site since event version 2; before, a `sites:` subscription silently missed them), and not another site's.
+    @Test func aSiteSubscriptionReceivesItsPanelsZoneEvents() async throws {
+        try await withLiveServer { port, tokens, publisher in
+            let token = try await tokens.issue(for: Principal(operatorId: UUID(), login: "ola", role: "operator"))
+            let (site, otherSite) = (UUID(), UUID())
+            func zoneChanged(panel: UUID, site: UUID, zone: Int) throws -> OutgoingMessage {
+                let event = ZoneStateChanged(panelId: panel, siteId: site, zoneNumber: zone, state: .violated, previous: .normal,
+                                             at: Date(timeIntervalSince1970: 1_800_000_000))
+                let encoder = JSONEncoder()
+                encoder.dateEncodingStrategy = .iso8601
+                return OutgoingMessage(exchange: ZoneStateChanged.exchange, routingKey: ZoneStateChanged.routingKey,
+                                       messageId: UUID().uuidString, type: ZoneStateChanged.eventName, timestamp: Date(),
+                                       body: Array(try encoder.encode(event)))
+            }
+            let messagesToPublish = [try zoneChanged(panel: UUID(), site: otherSite, zone: 7), try zoneChanged(panel: UUID(), site: site, zone: 3)]
+            let inbox = Inbox()
+            let logger = logger
+            try await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/ws", logger: logger) { inbound, outbound, _ in
+                try await outbound.write(.text(#"{"type":"auth","token":"\#(token)"}"#))
+                var messages = inbound.messages(maxSize: 1 << 20).makeAsyncIterator()
+                _ = try await messages.next()  // ready
+                try await outbound.write(.text(#"{"type":"subscribe","sites":["\#(site.uuidString)"]}"#))
+                _ = try await messages.next()  // subscribed
+                // One queue, in order: the next message is the second event only if the first was filtered out.
+                _ = try await publisher.publish(messagesToPublish)
+                if case .text(let text)? = try await messages.next() { inbox.append(text) }
+                try await outbound.close(.normalClosure, reason: nil)
+            }
+            let received = try #require(inbox.all.first)
+            #expect(received.contains(#""name":"ZoneStateChanged""#) && received.contains(#""zone_number":3"#), "\(received)")
+            // The payload as published (JSONEncoder writes UUIDs in upper case).
+            #expect(received.lowercased().contains(site.uuidString.lowercased()) && !received.lowercased().contains(otherSite.uuidString.lowercased()))
         }
     }
 
@@ -225,7 +261,8 @@ import _CryptoExtras
             return count
         }
         for index in 0..<40 {
-            hub.broadcast(LiveEvent(name: "ZoneStateChanged", routingKey: "panel.zone.changed", payload: .object(["n": .number(Double(index))])))
+            hub.broadcast(LiveEvent(name: "ZoneStateChanged", routingKey: "panel.zone.changed", scope: EventScope(siteId: nil, panelId: nil),
+                                    payload: .object(["n": .number(Double(index))])))
             try await Task.sleep(for: .milliseconds(2))
         }
         #expect(await drained.value == 40)

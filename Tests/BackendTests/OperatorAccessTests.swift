@@ -24,7 +24,7 @@ import HummingbirdWSClient
 /// sessions, live socket) on a real port over a real, migrated PostgreSQL. nginx is stood for by the trusted
 /// proxy 127.0.0.1 and its `X-Real-IP` header, so one test process can be many clients; the same scenario
 /// through the real nginx with two real source addresses is in ProdStackTests.
-@Suite(.postgres) struct OperatorAccessTests {
+@Suite(.postgres, .integration, .tags(.integration)) struct OperatorAccessTests {
     let logger = Logger(label: "test.access")
     static let password = "correct horse battery"
 

@@ -1,14 +1,14 @@
 import Backend
 import Database
 import Foundation
-import LocalStack
+import DevStack
 import Logging
 import Testing
 import TestSupport
 
 /// `pg_replication_lag_seconds` against a real streaming standby of the suite's PostgreSQL: 0 while caught
 /// up, growing while replay is paused with WAL waiting, `pg_replica_up` 0 once the standby is gone.
-@Suite(.postgres) struct ReplicationLagMonitorTests {
+@Suite(.postgres, .integration, .tags(.integration)) struct ReplicationLagMonitorTests {
     let logger = Logger(label: "test.replication-lag")
 
     @Test func lagIsZeroWhenCaughtUpGrowsWhileReplayWaitsAndTheReplicaIsReportedDown() async throws {

@@ -1,12 +1,13 @@
 import Foundation
-import LocalStack
+import DevStack
 import Testing
+import TestSupport
 
 /// The backup job as generated (deploy/generated/backup/stam-backup.sh), against a private PostgreSQL
 /// 15 holding the project's migrations and data: it dumps to the backups directory and the NAS, copies
 /// the media, keeps the newest dumps, refuses an unmounted NAS; a dump it made restores into an empty
 /// database with the same contents.
-@Suite struct BackupRestoreTests {
+@Suite(.integration, .tags(.integration)) struct BackupRestoreTests {
     @Test func aBackupRestoresIntoAnEmptyDatabase() async throws {
         _ = try DeploymentTools.tool("/usr/bin/rsync")
         _ = try DeploymentTools.tool("/usr/lib/postgresql/15/bin/postgres")

@@ -1,9 +1,10 @@
 import Foundation
-import LocalStack
+import DevStack
 import Testing
+import TestSupport
 
 /// The compose files and nginx.conf, checked by docker-compose and nginx themselves.
-@Suite struct ComposeAndNginxToolTests {
+@Suite(.integration, .tags(.integration)) struct ComposeAndNginxToolTests {
     @Test(arguments: ["prod", "dev"]) func dockerComposeAcceptsTheComposeFile(environment: String) throws {
         let compose = try DeploymentTools.tool("/usr/bin/docker-compose")
         let file = "\(DeploymentTools.generated)/docker-compose.\(environment).yml"

@@ -1,7 +1,7 @@
 import Foundation
 import Generated
 import GeneratorCore
-import LocalStack
+import DevStack
 import Messaging
 import Secrets
 

@@ -1,12 +1,13 @@
 import Foundation
-import LocalStack
+import DevStack
 import Testing
+import TestSupport
 
 /// The generated nginx service on the container engine (the image, mounts, secrets and nginx.conf of the
 /// generated prod compose file), in front of two stand-in backends under the backends' service names: TLS, the
 /// headers the backends get, stickiness, a backend that answers 503 leaving the pool (the passive check
 /// docs/DEPLOYMENT.md describes), WebSocket upgrades and the login rate limit.
-@Suite struct NginxBehaviourTests {
+@Suite(.integration, .tags(.integration)) struct NginxBehaviourTests {
     /// A backend stand-in: answers with its name and the headers it got; 503 while the file `<name>.down`
     /// exists (a backend whose /readyz fails answers 503 everywhere); 101 to a WebSocket upgrade.
     static let backend = #"""

@@ -1,10 +1,11 @@
 import Foundation
-import LocalStack
+import DevStack
 import Testing
+import TestSupport
 
 /// The generated OpenAPI document passes a standard validator (PyPI openapi-spec-validator), and a broken
 /// document does not (so the check can fail).
-@Suite struct OpenAPIValidationTests {
+@Suite(.integration, .tags(.integration)) struct OpenAPIValidationTests {
     func validate(_ path: String) throws -> (status: Int32, output: String) {
         let environment = try DeploymentTools.pythonEnvironment()
         do {

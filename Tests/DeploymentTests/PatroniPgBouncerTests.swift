@@ -1,13 +1,14 @@
 import Foundation
-import LocalStack
+import DevStack
 import Testing
+import TestSupport
 
 /// PostgreSQL HA as generated, on the container engine: etcd, the two Patroni nodes (the stam-patroni image,
 /// PyPI Patroni) and PgBouncer, each the generated prod service with its configuration files, entrypoints and
 /// secrets. Checks that Patroni accepts both files, that the cluster bootstraps (TLS, the application role),
 /// that the replica becomes the synchronous standby, and that PgBouncer follows the primary through a switchover
 /// by the Patroni callback alone. (ProdStackTests kill the primary's container in the whole stack.)
-@Suite(.serialized) struct PatroniPgBouncerTests {
+@Suite(.serialized, .integration, .tags(.integration)) struct PatroniPgBouncerTests {
     @Test func pgbouncerFollowsThePrimaryThroughASwitchover() async throws {
         let services = try await GeneratedServices.make("patroni")
         defer { services.remove() }

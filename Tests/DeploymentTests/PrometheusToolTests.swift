@@ -1,11 +1,12 @@
 import Foundation
 import GeneratorCore
-import LocalStack
+import DevStack
 import Testing
+import TestSupport
 
 /// prometheus.yml and alerts.yml, checked by promtool, and the alerts' behaviour proven with
 /// `promtool test rules` on series that should and should not fire them (thresholds from the schema).
-@Suite struct PrometheusToolTests {
+@Suite(.integration, .tags(.integration)) struct PrometheusToolTests {
     func workspace() throws -> String {
         let directory = try DeploymentTools.temporaryDirectory("prometheus")
         for file in ["prometheus.yml", "alerts.yml"] {

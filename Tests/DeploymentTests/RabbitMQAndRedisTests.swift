@@ -1,17 +1,18 @@
 import Foundation
 import Generated
 import GeneratorCore
-import LocalStack
+import DevStack
 import Logging
 import Messaging
 import Testing
+import TestSupport
 import Yams
 
 /// RabbitMQ and Redis with the generated configuration. RabbitMQ is the generated prod service on the container
 /// engine: its entrypoint writes one user per client from the secrets, the broker imports the generated topology,
 /// and each user can do what its service needs and nothing else. Redis runs
 /// the generated redis.conf (both environments) as a process here.
-@Suite struct RabbitMQAndRedisTests {
+@Suite(.integration, .tags(.integration)) struct RabbitMQAndRedisTests {
     @Test func rabbitMQLoadsTheGeneratedDefinitionsAndOneUserPerClientWithOnlyItsRights() async throws {
         let services = try await GeneratedServices.make("rabbitmq")
         defer { services.remove() }

@@ -1,14 +1,15 @@
 import Foundation
 import Generated
-import LocalStack
+import DevStack
 import Secrets
 import StamCore
 import Testing
+import TestSupport
 import Yams
 
 /// `stam secrets init` (SecretsInitializer over the generated StamSecrets): every secret file the compose
 /// files name, mode 0600, usable by the tools that read them, never overwritten.
-@Suite struct SecretsInitTests {
+@Suite(.integration, .tags(.integration)) struct SecretsInitTests {
     func freshRoot() throws -> String { try DeploymentTools.temporaryDirectory("secrets") }
 
     @Test func createsEverySecretTheComposeFilesNameWithMode0600() throws {

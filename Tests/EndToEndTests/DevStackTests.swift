@@ -1,7 +1,8 @@
 import Foundation
-import LocalStack
+import DevStack
 import Logging
 import Testing
+import TestSupport
 
 /// `stam up` (dev) as a user meets it, driven from outside like an operator's console and a site would:
 /// a zone violation on a simulated panel reaches an authenticated WebSocket client; the operator
@@ -9,7 +10,7 @@ import Testing
 /// disarm and arm from the API reach the simulated panel and the result comes back on the WebSocket; an SMS
 /// on the simulated modem becomes an SmsMessage and an Alarm; a backend killed with SIGKILL is restarted by
 /// the supervisor; `stam down`-style SIGTERM stops every process it started.
-@Suite(.serialized) struct DevStackTests {
+@Suite(.serialized, .integration, .tags(.integration)) struct DevStackTests {
     let logger = Logger(label: "test.e2e")
 
     @Test func alarmsCommandsAndSmsTravelThroughTheRunningDevStack() async throws {

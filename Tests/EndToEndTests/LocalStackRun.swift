@@ -1,5 +1,5 @@
 import Foundation
-import LocalStack
+import DevStack
 import TestSupport
 
 /// A real `stam up` child process on a private state directory, for the end-to-end tests: started, read
@@ -50,8 +50,8 @@ final class LocalStackRun: @unchecked Sendable {
     static func start(panels: Int, environment: String = "dev", pollIntervalMs: Int = 300, timeout: Duration = .seconds(180)) async throws -> LocalStackRun {
         let root = "\(RunDirectory.tests)/e2e-\(getpid())-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
-        let arguments = ["up", "--env", environment, "--root", root, "--panels", String(panels), "--poll-interval-ms", String(pollIntervalMs),
-                         "--demo-interval-seconds", "3600"]
+        let arguments = ["up", "--env", environment, "--root", root, "--panels", String(panels), "--poll-interval", "\(pollIntervalMs)ms",
+                         "--demo-interval", "1h"]
         do {
             let (process, summary) = try await launch(root: root, arguments: arguments, timeout: timeout)
             return LocalStackRun(root: root, arguments: arguments, process: process, summary: summary)

@@ -1,5 +1,5 @@
 import Foundation
-import LocalStack
+import DevStack
 
 /// The operator API from outside, as a script or the console would use it: curl over loopback, JSON in and out.
 struct OperatorAPI {

@@ -1,5 +1,5 @@
 import Foundation
-import LocalStack
+import DevStack
 import Logging
 import NIOSSL
 import TestSupport
@@ -20,7 +20,7 @@ import Testing
 /// - `stam up` killed with SIGKILL (the containers run on, the engine's) and started again on the same data;
 /// - an update by deploy/generated/update.sh: a failing migration restarts nothing, a good one rolls out behind nginx;
 /// - SIGTERM to `stam up` removes the containers and networks (`docker-compose down`) and keeps the volumes.
-@Suite(.serialized) struct ProdStackTests {
+@Suite(.serialized, .integration, .tags(.integration)) struct ProdStackTests {
     let logger = Logger(label: "test.e2e.prod")
 
     @Test(.timeLimit(.minutes(15))) func theProductionTopologyServesOperatorsAndSurvivesItsFailures() async throws {

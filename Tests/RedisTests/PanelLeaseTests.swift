@@ -3,9 +3,10 @@ import Leases
 import Logging
 @testable import Redis
 import Testing
+import TestSupport
 
 /// Panel leases against a real redis-server: the lock protocol, and lease managers sharing a fleet.
-@Suite(.redis, .serialized) struct PanelLeaseTests {
+@Suite(.redis, .serialized, .integration, .tags(.integration)) struct PanelLeaseTests {
     static let ttl: Duration = .seconds(2)
 
     func configuration(_ ns: String, safetyMargin: Duration = .milliseconds(600)) -> PanelLeaseConfiguration {

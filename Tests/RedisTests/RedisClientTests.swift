@@ -1,11 +1,12 @@
 import Foundation
-import LocalStack
+import DevStack
 import Logging
 @testable import Redis
 import Testing
+import TestSupport
 
 /// The hiredis client against a real redis-server: commands, errors, outages.
-@Suite(.redis, .serialized) struct RedisClientTests {
+@Suite(.redis, .serialized, .integration, .tags(.integration)) struct RedisClientTests {
     @Test func commandsRoundTrip() async throws {
         let redis = try #require(TestRedis.current)
         let client = redis.client()

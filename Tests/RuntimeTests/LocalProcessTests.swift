@@ -1,10 +1,11 @@
 import Foundation
-import LocalStack
+import DevStack
 import Testing
+import TestSupport
 
 /// A started server gets stdin, stdout and stderr, nothing else of ours: a child holding one of the
 /// parent's sockets would keep its port bound after the parent died.
-@Suite struct LocalProcessTests {
+@Suite(.integration, .tags(.integration)) struct LocalProcessTests {
     @Test func aChildInheritsOnlyTheStandardDescriptors() async throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         try #require(fd > 2)

@@ -11,7 +11,7 @@ import Testing
 /// the way a peer behind a dead link looks), and alive but not answering `basic.consume` (a quorum queue
 /// without a leader). In each the consumer notices within a bounded time, reconnects with back-off, and
 /// every message is consumed.
-@Suite(.rabbitmq, .serialized) struct MessagingBrokerKillTests {
+@Suite(.rabbitmq, .serialized, .integration, .tags(.integration)) struct MessagingBrokerKillTests {
     let logger: Logger = {
         var logger = Logger(label: "test.messaging.kill")
         logger.logLevel = ProcessInfo.processInfo.environment["STAM_TEST_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .warning

@@ -6,7 +6,7 @@ import TestSupport
 import Testing
 
 /// The rabbitmq-c messaging runtime against a real RabbitMQ 3 node.
-@Suite(.rabbitmq, .serialized) struct MessagingTests {
+@Suite(.rabbitmq, .serialized, .integration, .tags(.integration)) struct MessagingTests {
     let logger = Logger(label: "test.messaging")
 
     func topology(_ prefix: String) -> MessagingTopology {

@@ -7,7 +7,7 @@ import TestSupport
 import Testing
 
 /// `stam migrate` against a real PostgreSQL 15.
-@Suite(.postgres) struct MigrationRunnerTests {
+@Suite(.postgres, .integration, .tags(.integration)) struct MigrationRunnerTests {
     let logger = Logger(label: "test.migrate")
 
     func database() throws -> DatabaseConfiguration {

@@ -1,4 +1,4 @@
-import LocalStack
+import DevStack
 import Foundation
 import Logging
 import Observability

@@ -1,6 +1,6 @@
 import Database
 import Foundation
-import LocalStack
+import DevStack
 import Logging
 import Messaging
 import Observability
@@ -12,7 +12,7 @@ import TestSupport
 
 /// The relay seen from outside (its metrics and readiness through `ObservabilityServer`) and its retention
 /// pruning, on a real PostgreSQL 15 and RabbitMQ 3.
-@Suite(.postgres, .rabbitmq, .serialized) struct OutboxObservabilityTests {
+@Suite(.postgres, .rabbitmq, .serialized, .integration, .tags(.integration)) struct OutboxObservabilityTests {
     let logger = Logger(label: "test.outbox-observability")
     /// The outbox suite's fixture and helpers (a migrated database per test, SQL shortcuts).
     let outbox = OutboxTests()

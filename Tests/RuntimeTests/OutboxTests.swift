@@ -1,7 +1,7 @@
 import Database
 import Foundation
 import Generated
-import LocalStack
+import DevStack
 import Logging
 import Messaging
 import MigrationSupport
@@ -14,7 +14,7 @@ import Testing
 
 /// The outbox path end to end on a real PostgreSQL 15 and RabbitMQ 3: relays, confirms, an idempotent
 /// consumer, and the faults that must not lose or duplicate an event.
-@Suite(.postgres, .rabbitmq, .serialized) struct OutboxTests {
+@Suite(.postgres, .rabbitmq, .serialized, .integration, .tags(.integration)) struct OutboxTests {
     let logger: Logger = { var logger = Logger(label: "test.outbox"); logger.logLevel = ProcessInfo.processInfo.environment["STAM_TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info; return logger }()
 
     /// A migrated database plus the consumer's effect table (no unique key, so duplicates would show).

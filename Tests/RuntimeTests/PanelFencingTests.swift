@@ -8,7 +8,7 @@ import TestSupport
 
 /// The database half of panel leases on a real PostgreSQL 15: a claim with an older fencing token and a
 /// write under a superseded lease are refused, and a newer owner's claim waits for a write in progress.
-@Suite(.postgres) struct PanelFencingTests {
+@Suite(.postgres, .integration, .tags(.integration)) struct PanelFencingTests {
     let logger = Logger(label: "test.fencing")
 
     func connect() async throws -> (PostgresConnection, UUID) {

@@ -1,6 +1,6 @@
 import Database
 import Foundation
-import LocalStack
+import DevStack
 import Logging
 import PostgresNIO
 import Secrets
@@ -11,7 +11,7 @@ import TestSupport
 /// TLS to PostgreSQL as the deployment uses it (`?sslmode=verify-full&sslrootcert=<CA>` in a service's URL),
 /// against a real PostgreSQL 15 that, as the Patroni nodes do, takes the application role over TLS only
 /// (`hostssl`), with a certificate from the same generator `stam secrets init` uses.
-@Suite struct PostgresTLSTests {
+@Suite(.integration, .tags(.integration)) struct PostgresTLSTests {
     let logger = Logger(label: "test.postgres-tls")
 
     @Test func verifyFullChecksTheCAAndTheHostNameAndPlainConnectionsAreRefused() async throws {

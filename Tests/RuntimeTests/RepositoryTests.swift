@@ -12,7 +12,7 @@ import TestSupport
 
 /// The generated repositories against a real, migrated PostgreSQL 15: CRUD, optimistic concurrency,
 /// caller transactions, keyset pagination with filters and every sort kind, and encrypted secret columns.
-@Suite(.postgres) struct RepositoryTests {
+@Suite(.postgres, .integration, .tags(.integration)) struct RepositoryTests {
     let logger = Logger(label: "test.repository")
 
     /// Runs `body` with a pooled client on a fresh migrated database and the given secret box.

@@ -2,6 +2,7 @@ import NIOCore
 import NIOPosix
 import Testing
 @testable import Satel
+@testable import SatelSimulator
 
 /// The simulator's record of when a change was made and when the client was first told of it (the worker
 /// benchmark's "poll reached the simulator" instant).

@@ -1,6 +1,7 @@
 import NIOConcurrencyHelpers
 import NIOCore
 @testable import Satel
+@testable import SatelSimulator
 
 /// Runs a real `SatelClient` against a real `SimulatorServer` on loopback and records every update, so
 /// tests can wait for what the client reports.

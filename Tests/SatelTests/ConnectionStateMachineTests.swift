@@ -1,6 +1,7 @@
 import NIOCore
 import Testing
 @testable import Satel
+@testable import SatelSimulator
 
 /// The pure state machine driven directly by a `SimulatedPanel`: no sockets, no clocks.
 @Suite struct ConnectionStateMachineTests {

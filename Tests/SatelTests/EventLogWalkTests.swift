@@ -1,5 +1,6 @@
 import Testing
 @testable import Satel
+@testable import SatelSimulator
 
 /// Walking the event log forward from a caller's cursor, across the ring's wrap and past overwrites.
 @Suite struct EventLogWalkTests {

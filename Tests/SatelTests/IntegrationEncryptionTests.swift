@@ -2,6 +2,7 @@ import NIOCore
 import NIOEmbedded
 import Testing
 @testable import Satel
+@testable import SatelSimulator
 
 /// Encrypted integration (doc §8) against the vectors reproduced there by four implementations.
 @Suite(.timeLimit(.minutes(1))) struct IntegrationEncryptionTests {

@@ -3,6 +3,7 @@ import NIOCore
 import NIOPosix
 import Testing
 @testable import Satel
+@testable import SatelSimulator
 
 /// The installer's probe against the real simulator over TCP.
 @Suite(.timeLimit(.minutes(1))) struct PanelProbeTests {

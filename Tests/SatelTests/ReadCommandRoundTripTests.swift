@@ -1,6 +1,7 @@
 import NIOCore
 import Testing
 @testable import Satel
+@testable import SatelSimulator
 
 /// Every read command sent by the real client to the real simulator over TCP, answered in its own shape.
 @Suite(.timeLimit(.minutes(1))) struct ReadCommandRoundTripTests {

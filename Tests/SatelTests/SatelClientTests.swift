@@ -1,6 +1,7 @@
 import NIOCore
 import Testing
 @testable import Satel
+@testable import SatelSimulator
 
 /// The client against the real simulator over TCP on loopback.
 @Suite(.timeLimit(.minutes(1))) struct SatelClientTests {

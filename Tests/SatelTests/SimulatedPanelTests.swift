@@ -1,5 +1,6 @@
 import Testing
 @testable import Satel
+@testable import SatelSimulator
 
 @Suite struct SimulatedPanelTests {
     static let now: Int64 = 1_778_012_310  // 2026-05-05 20:18:30 UTC

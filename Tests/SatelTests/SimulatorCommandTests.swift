@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Satel
+@testable import SatelSimulator
 
 @Suite struct SimulatorCommandTests {
     @Test func theDefaultPanelIsTheDocumentedOne() throws {

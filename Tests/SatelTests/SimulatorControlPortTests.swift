@@ -1,6 +1,7 @@
 import NIOCore
 import Testing
 @testable import Satel
+@testable import SatelSimulator
 
 /// The simulator's line-based control port, driven over TCP as another process would.
 @Suite(.timeLimit(.minutes(1))) struct SimulatorControlPortTests {

@@ -1,6 +1,7 @@
 import NIOCore
 import Testing
 @testable import Satel
+@testable import SatelSimulator
 
 /// The simulator over real TCP on loopback, on ports the system picks.
 @Suite(.timeLimit(.minutes(1))) struct SimulatorServerTests {

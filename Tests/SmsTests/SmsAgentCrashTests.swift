@@ -1,5 +1,5 @@
 import Foundation
-import LocalStack
+import DevStack
 import Sms
 import TestSupport
 import Testing
@@ -7,7 +7,7 @@ import Testing
 /// A real `stam sms-agent` child killed with SIGKILL: in the middle of a concatenated message (its first
 /// parts already moved from the modem to the part store) and in the middle of a batch. After a restart
 /// every message is stored exactly once.
-@Suite(.postgres, .rabbitmq, .serialized) struct SmsAgentCrashTests {
+@Suite(.postgres, .rabbitmq, .serialized, .integration, .tags(.integration)) struct SmsAgentCrashTests {
     static let panel = SmsAddress(kind: .international, value: "+48600100200")
 
     func startAgent(_ fixture: SmsFixture, secrets: String, name: String, environment: [String: String] = [:]) -> LocalProcess? {

@@ -1,17 +1,18 @@
 import Foundation
 import Generated
-import LocalStack
+import DevStack
 import Logging
 import Messaging
 import Prometheus
 import SmsIngest
 import Sms
+import SmsSimulator
 import TestSupport
 import Testing
 
 /// The agent against the simulated modem over a real pty, a real RabbitMQ and PostgreSQL, with the
 /// consumer writing `sms_messages`: every message arrives exactly once, whatever the modem or the broker do.
-@Suite(.postgres, .rabbitmq, .serialized) struct SmsAgentTests {
+@Suite(.postgres, .rabbitmq, .serialized, .integration, .tags(.integration)) struct SmsAgentTests {
     static let panel = SmsAddress(kind: .international, value: "+48600100200")
 
     /// Runs the agent and the consumer while `body` runs, then stops both.

@@ -1,7 +1,7 @@
 import Database
 import Foundation
 import Generated
-import LocalStack
+import DevStack
 import Logging
 import Messaging
 import MigrationSupport
@@ -9,6 +9,7 @@ import Outbox
 import Persistence
 import PostgresNIO
 import Sms
+import SmsSimulator
 import SmsIngest
 import StamCore
 import TestSupport

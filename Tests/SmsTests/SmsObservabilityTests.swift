@@ -1,5 +1,5 @@
 import Foundation
-import LocalStack
+import DevStack
 import Sms
 import TestSupport
 import Testing
@@ -7,7 +7,7 @@ import Testing
 /// Real `stam sms-agent` and `stam sms-consumer` processes seen from outside, the way Prometheus and the
 /// deployment's health checks see them: `/metrics` moves with what the modem delivers, `/readyz` follows the
 /// modem and the broker (and, for the consumer, PostgreSQL).
-@Suite(.postgres, .rabbitmq, .serialized) struct SmsObservabilityTests {
+@Suite(.postgres, .rabbitmq, .serialized, .integration, .tags(.integration)) struct SmsObservabilityTests {
     static let panel = SmsAddress(kind: .international, value: "+48600100200")
 
     /// The value of one sample line (`name{labels} value`) in a /metrics body.

@@ -1,5 +1,5 @@
 import Foundation
-import LocalStack
+import DevStack
 import Testing
 
 /// The one way tests get a PostgreSQL: a private PostgreSQL 15 started for the suite by the `.postgres`

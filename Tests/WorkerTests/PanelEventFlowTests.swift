@@ -7,10 +7,11 @@ import Redis
 import Satel
 import StamCore
 import Testing
+import TestSupport
 import Worker
 
 /// The worker end to end on a simulator and real PostgreSQL, Redis and RabbitMQ.
-@Suite(.workerStack, .serialized) struct WorkerEndToEndTests {
+@Suite(.workerStack, .serialized, .integration, .tags(.integration)) struct WorkerEndToEndTests {
     @Test func zoneViolationOnArmedPartitionRaisesExactlyOneAlarm() async throws {
         let fixture = try await WorkerFixture.make(panels: 1)
         defer { Task { await fixture.stop() } }

@@ -3,7 +3,7 @@ import Database
 import Foundation
 import Generated
 import Leases
-import LocalStack
+import DevStack
 import Logging
 import MigrationSupport
 import NIOCore
@@ -11,6 +11,7 @@ import Persistence
 import PostgresNIO
 import Redis
 import Satel
+import SatelSimulator
 import ServiceLifecycle
 import StamCore
 import TestSupport
@@ -150,8 +151,8 @@ struct WorkerFixture: Sendable {
     /// A real `stam worker` child process with short timings.
     func child(_ workerID: String, metricsPort: Int, environment extra: [String: String] = [:]) throws -> LocalProcess {
         try stam(["worker", "--worker-id", workerID, "--metrics-host", "127.0.0.1", "--metrics-port", String(metricsPort),
-                  "--lease-ttl-ms", "2000", "--poll-interval-ms", "100", "--command-sweep-ms", "200",
-                  "--live-state-refresh-ms", "300", "--reconnect-delay-ms", "300"],
+                  "--lease-ttl", "2000ms", "--poll-interval", "100ms", "--command-sweep", "200ms",
+                  "--live-state-refresh", "300ms", "--reconnect-delay", "300ms"],
                  name: workerID, environment: extra)
     }
 

@@ -1,6 +1,6 @@
 import Foundation
 import Generated
-import LocalStack
+import DevStack
 import Observability
 import Satel
 import TestSupport

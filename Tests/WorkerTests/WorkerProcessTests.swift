@@ -2,7 +2,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
-import LocalStack
+import DevStack
 import Redis
 import Satel
 import Testing

@@ -11,12 +11,23 @@ public struct AlarmAcknowledged: OutboxEvent {
     public static let aggregateType = "Alarm"
     public static let exchange = "events"
     public static let routingKey = "alarm.acknowledged"
-    public static let schemaVersion = 1
+    public static let schemaVersion = 2
 
     public var aggregateId: UUID { alarmId }
+    public var scope: EventScope { EventScope(siteId: siteId, panelId: panelId) }
 
     /// Declared at schema/events.yaml#AlarmAcknowledged.alarm_id.
     public var alarmId: UUID
+
+    /// The alarm's site, so a console subscribed to the site receives it. Absent from writers before version 2.
+    ///
+    /// Declared at schema/events.yaml#AlarmAcknowledged.site_id.
+    public var siteId: UUID?
+
+    /// The alarm's panel, for consoles subscribed to it (none for an SMS from a site's phone). Absent before version 2.
+    ///
+    /// Declared at schema/events.yaml#AlarmAcknowledged.panel_id.
+    public var panelId: UUID?
 
     /// Declared at schema/events.yaml#AlarmAcknowledged.operator_id.
     public var operatorId: UUID
@@ -26,16 +37,22 @@ public struct AlarmAcknowledged: OutboxEvent {
 
     public init(
         alarmId: UUID,
+        siteId: UUID? = nil,
+        panelId: UUID? = nil,
         operatorId: UUID,
         at: Date
     ) {
         self.alarmId = alarmId
+        self.siteId = siteId
+        self.panelId = panelId
         self.operatorId = operatorId
         self.at = at
     }
 
     enum CodingKeys: String, CodingKey {
         case alarmId = "alarm_id"
+        case siteId = "site_id"
+        case panelId = "panel_id"
         case operatorId = "operator_id"
         case at
     }

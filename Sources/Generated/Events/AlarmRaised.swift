@@ -16,6 +16,7 @@ public struct AlarmRaised: OutboxEvent {
     public static let schemaVersion = 1
 
     public var aggregateId: UUID { alarmId }
+    public var scope: EventScope { EventScope(siteId: siteId, panelId: panelId) }
 
     /// Declared at schema/events.yaml#AlarmRaised.alarm_id.
     public var alarmId: UUID

@@ -13,15 +13,21 @@ public struct CommandCompleted: OutboxEvent {
     public static let aggregateType = "Panel"
     public static let exchange = "events"
     public static let routingKey = "panel.command.completed"
-    public static let schemaVersion = 1
+    public static let schemaVersion = 2
 
     public var aggregateId: UUID { panelId }
+    public var scope: EventScope { EventScope(siteId: siteId, panelId: panelId) }
 
     /// Declared at schema/events.yaml#CommandCompleted.command_id.
     public var commandId: UUID
 
     /// Declared at schema/events.yaml#CommandCompleted.panel_id.
     public var panelId: UUID
+
+    /// The panel's site, so a console subscribed to the site receives it. Absent from writers before version 2.
+    ///
+    /// Declared at schema/events.yaml#CommandCompleted.site_id.
+    public var siteId: UUID?
 
     /// Declared at schema/events.yaml#CommandCompleted.status.
     public var status: CommandStatus
@@ -38,6 +44,7 @@ public struct CommandCompleted: OutboxEvent {
     public init(
         commandId: UUID,
         panelId: UUID,
+        siteId: UUID? = nil,
         status: CommandStatus,
         resultCode: Int? = nil,
         resultText: String? = nil,
@@ -45,6 +52,7 @@ public struct CommandCompleted: OutboxEvent {
     ) {
         self.commandId = commandId
         self.panelId = panelId
+        self.siteId = siteId
         self.status = status
         self.resultCode = resultCode
         self.resultText = resultText
@@ -54,6 +62,7 @@ public struct CommandCompleted: OutboxEvent {
     enum CodingKeys: String, CodingKey {
         case commandId = "command_id"
         case panelId = "panel_id"
+        case siteId = "site_id"
         case status
         case resultCode = "result_code"
         case resultText = "result_text"

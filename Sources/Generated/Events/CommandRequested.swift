@@ -16,6 +16,7 @@ public struct CommandRequested: OutboxEvent {
     public static let schemaVersion = 1
 
     public var aggregateId: UUID { panelId }
+    public var scope: EventScope { EventScope(siteId: nil, panelId: panelId) }
 
     /// Declared at schema/events.yaml#CommandRequested.command_id.
     public var commandId: UUID

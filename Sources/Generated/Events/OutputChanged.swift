@@ -11,12 +11,18 @@ public struct OutputChanged: OutboxEvent {
     public static let aggregateType = "Panel"
     public static let exchange = "events"
     public static let routingKey = "panel.output.changed"
-    public static let schemaVersion = 1
+    public static let schemaVersion = 2
 
     public var aggregateId: UUID { panelId }
+    public var scope: EventScope { EventScope(siteId: siteId, panelId: panelId) }
 
     /// Declared at schema/events.yaml#OutputChanged.panel_id.
     public var panelId: UUID
+
+    /// The panel's site, so a console subscribed to the site receives it. Absent from writers before version 2.
+    ///
+    /// Declared at schema/events.yaml#OutputChanged.site_id.
+    public var siteId: UUID?
 
     /// Declared at schema/events.yaml#OutputChanged.output_number.
     public var outputNumber: Int
@@ -29,11 +35,13 @@ public struct OutputChanged: OutboxEvent {
 
     public init(
         panelId: UUID,
+        siteId: UUID? = nil,
         outputNumber: Int,
         active: Bool,
         at: Date
     ) {
         self.panelId = panelId
+        self.siteId = siteId
         self.outputNumber = outputNumber
         self.active = active
         self.at = at
@@ -41,6 +49,7 @@ public struct OutputChanged: OutboxEvent {
 
     enum CodingKeys: String, CodingKey {
         case panelId = "panel_id"
+        case siteId = "site_id"
         case outputNumber = "output_number"
         case active
         case at

@@ -13,12 +13,18 @@ public struct PanelConnected: OutboxEvent {
     public static let aggregateType = "Panel"
     public static let exchange = "events"
     public static let routingKey = "panel.connected"
-    public static let schemaVersion = 1
+    public static let schemaVersion = 2
 
     public var aggregateId: UUID { panelId }
+    public var scope: EventScope { EventScope(siteId: siteId, panelId: panelId) }
 
     /// Declared at schema/events.yaml#PanelConnected.panel_id.
     public var panelId: UUID
+
+    /// The panel's site, so a console subscribed to the site receives it. Absent from writers before version 2.
+    ///
+    /// Declared at schema/events.yaml#PanelConnected.site_id.
+    public var siteId: UUID?
 
     /// Declared at schema/events.yaml#PanelConnected.model.
     public var model: PanelModel
@@ -37,6 +43,7 @@ public struct PanelConnected: OutboxEvent {
 
     public init(
         panelId: UUID,
+        siteId: UUID? = nil,
         model: PanelModel,
         firmware: String? = nil,
         worker: String,
@@ -44,6 +51,7 @@ public struct PanelConnected: OutboxEvent {
         at: Date
     ) {
         self.panelId = panelId
+        self.siteId = siteId
         self.model = model
         self.firmware = firmware
         self.worker = worker
@@ -53,6 +61,7 @@ public struct PanelConnected: OutboxEvent {
 
     enum CodingKeys: String, CodingKey {
         case panelId = "panel_id"
+        case siteId = "site_id"
         case model
         case firmware
         case worker

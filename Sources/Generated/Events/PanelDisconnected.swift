@@ -13,12 +13,18 @@ public struct PanelDisconnected: OutboxEvent {
     public static let aggregateType = "Panel"
     public static let exchange = "events"
     public static let routingKey = "panel.disconnected"
-    public static let schemaVersion = 1
+    public static let schemaVersion = 2
 
     public var aggregateId: UUID { panelId }
+    public var scope: EventScope { EventScope(siteId: siteId, panelId: panelId) }
 
     /// Declared at schema/events.yaml#PanelDisconnected.panel_id.
     public var panelId: UUID
+
+    /// The panel's site, so a console subscribed to the site receives it. Absent from writers before version 2.
+    ///
+    /// Declared at schema/events.yaml#PanelDisconnected.site_id.
+    public var siteId: UUID?
 
     /// Declared at schema/events.yaml#PanelDisconnected.reason.
     public var reason: String
@@ -31,11 +37,13 @@ public struct PanelDisconnected: OutboxEvent {
 
     public init(
         panelId: UUID,
+        siteId: UUID? = nil,
         reason: String,
         worker: String,
         at: Date
     ) {
         self.panelId = panelId
+        self.siteId = siteId
         self.reason = reason
         self.worker = worker
         self.at = at
@@ -43,6 +51,7 @@ public struct PanelDisconnected: OutboxEvent {
 
     enum CodingKeys: String, CodingKey {
         case panelId = "panel_id"
+        case siteId = "site_id"
         case reason
         case worker
         case at

@@ -13,12 +13,18 @@ public struct PanelEventRecorded: OutboxEvent {
     public static let aggregateType = "Panel"
     public static let exchange = "events"
     public static let routingKey = "panel.event.recorded"
-    public static let schemaVersion = 1
+    public static let schemaVersion = 2
 
     public var aggregateId: UUID { panelId }
+    public var scope: EventScope { EventScope(siteId: siteId, panelId: panelId) }
 
     /// Declared at schema/events.yaml#PanelEventRecorded.panel_id.
     public var panelId: UUID
+
+    /// The panel's site, so a console subscribed to the site receives it. Absent from writers before version 2.
+    ///
+    /// Declared at schema/events.yaml#PanelEventRecorded.site_id.
+    public var siteId: UUID?
 
     /// Declared at schema/events.yaml#PanelEventRecorded.panel_event_id.
     public var panelEventId: UUID
@@ -43,6 +49,7 @@ public struct PanelEventRecorded: OutboxEvent {
 
     public init(
         panelId: UUID,
+        siteId: UUID? = nil,
         panelEventId: UUID,
         source: EventSource,
         logIndex: Int? = nil,
@@ -52,6 +59,7 @@ public struct PanelEventRecorded: OutboxEvent {
         occurredAt: Date
     ) {
         self.panelId = panelId
+        self.siteId = siteId
         self.panelEventId = panelEventId
         self.source = source
         self.logIndex = logIndex
@@ -63,6 +71,7 @@ public struct PanelEventRecorded: OutboxEvent {
 
     enum CodingKeys: String, CodingKey {
         case panelId = "panel_id"
+        case siteId = "site_id"
         case panelEventId = "panel_event_id"
         case source
         case logIndex = "log_index"

@@ -11,12 +11,18 @@ public struct PartitionArmed: OutboxEvent {
     public static let aggregateType = "Panel"
     public static let exchange = "events"
     public static let routingKey = "panel.partition.armed"
-    public static let schemaVersion = 1
+    public static let schemaVersion = 2
 
     public var aggregateId: UUID { panelId }
+    public var scope: EventScope { EventScope(siteId: siteId, panelId: panelId) }
 
     /// Declared at schema/events.yaml#PartitionArmed.panel_id.
     public var panelId: UUID
+
+    /// The panel's site, so a console subscribed to the site receives it. Absent from writers before version 2.
+    ///
+    /// Declared at schema/events.yaml#PartitionArmed.site_id.
+    public var siteId: UUID?
 
     /// Declared at schema/events.yaml#PartitionArmed.partition_number.
     public var partitionNumber: Int
@@ -32,12 +38,14 @@ public struct PartitionArmed: OutboxEvent {
 
     public init(
         panelId: UUID,
+        siteId: UUID? = nil,
         partitionNumber: Int,
         mode: ArmMode,
         userNumber: Int? = nil,
         at: Date
     ) {
         self.panelId = panelId
+        self.siteId = siteId
         self.partitionNumber = partitionNumber
         self.mode = mode
         self.userNumber = userNumber
@@ -46,6 +54,7 @@ public struct PartitionArmed: OutboxEvent {
 
     enum CodingKeys: String, CodingKey {
         case panelId = "panel_id"
+        case siteId = "site_id"
         case partitionNumber = "partition_number"
         case mode
         case userNumber = "user_number"

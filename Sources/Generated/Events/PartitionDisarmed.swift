@@ -11,12 +11,18 @@ public struct PartitionDisarmed: OutboxEvent {
     public static let aggregateType = "Panel"
     public static let exchange = "events"
     public static let routingKey = "panel.partition.disarmed"
-    public static let schemaVersion = 1
+    public static let schemaVersion = 2
 
     public var aggregateId: UUID { panelId }
+    public var scope: EventScope { EventScope(siteId: siteId, panelId: panelId) }
 
     /// Declared at schema/events.yaml#PartitionDisarmed.panel_id.
     public var panelId: UUID
+
+    /// The panel's site, so a console subscribed to the site receives it. Absent from writers before version 2.
+    ///
+    /// Declared at schema/events.yaml#PartitionDisarmed.site_id.
+    public var siteId: UUID?
 
     /// Declared at schema/events.yaml#PartitionDisarmed.partition_number.
     public var partitionNumber: Int
@@ -29,11 +35,13 @@ public struct PartitionDisarmed: OutboxEvent {
 
     public init(
         panelId: UUID,
+        siteId: UUID? = nil,
         partitionNumber: Int,
         userNumber: Int? = nil,
         at: Date
     ) {
         self.panelId = panelId
+        self.siteId = siteId
         self.partitionNumber = partitionNumber
         self.userNumber = userNumber
         self.at = at
@@ -41,6 +49,7 @@ public struct PartitionDisarmed: OutboxEvent {
 
     enum CodingKeys: String, CodingKey {
         case panelId = "panel_id"
+        case siteId = "site_id"
         case partitionNumber = "partition_number"
         case userNumber = "user_number"
         case at

@@ -16,6 +16,7 @@ public struct SmsReceived: OutboxEvent {
     public static let schemaVersion = 3
 
     public var aggregateId: UUID { smsId }
+    public var scope: EventScope { EventScope(siteId: nil, panelId: nil) }
 
     /// Declared at schema/events.yaml#SmsReceived.sms_id.
     public var smsId: UUID

@@ -11,12 +11,18 @@ public struct ZoneStateChanged: OutboxEvent {
     public static let aggregateType = "Panel"
     public static let exchange = "events"
     public static let routingKey = "panel.zone.changed"
-    public static let schemaVersion = 1
+    public static let schemaVersion = 2
 
     public var aggregateId: UUID { panelId }
+    public var scope: EventScope { EventScope(siteId: siteId, panelId: panelId) }
 
     /// Declared at schema/events.yaml#ZoneStateChanged.panel_id.
     public var panelId: UUID
+
+    /// The panel's site, so a console subscribed to the site receives it. Absent from writers before version 2.
+    ///
+    /// Declared at schema/events.yaml#ZoneStateChanged.site_id.
+    public var siteId: UUID?
 
     /// Declared at schema/events.yaml#ZoneStateChanged.zone_number.
     public var zoneNumber: Int
@@ -32,12 +38,14 @@ public struct ZoneStateChanged: OutboxEvent {
 
     public init(
         panelId: UUID,
+        siteId: UUID? = nil,
         zoneNumber: Int,
         state: ZoneState,
         previous: ZoneState,
         at: Date
     ) {
         self.panelId = panelId
+        self.siteId = siteId
         self.zoneNumber = zoneNumber
         self.state = state
         self.previous = previous
@@ -46,6 +54,7 @@ public struct ZoneStateChanged: OutboxEvent {
 
     enum CodingKeys: String, CodingKey {
         case panelId = "panel_id"
+        case siteId = "site_id"
         case zoneNumber = "zone_number"
         case state
         case previous

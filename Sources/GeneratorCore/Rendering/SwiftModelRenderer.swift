@@ -104,6 +104,10 @@ public struct SwiftModelRenderer {
             writer.line("public static let schemaVersion = \(event.version)")
             writer.line()
             writer.line("public var aggregateId: UUID { \(SwiftNames.identifier(event.aggregateField.value)) }")
+            let scopeField = { (name: String) -> String in
+                event.payload.first { $0.name == name && $0.kind == .scalar(.uuid) }.map { SwiftNames.identifier($0.name) } ?? "nil"
+            }
+            writer.line("public var scope: EventScope { EventScope(siteId: \(scopeField("site_id")), panelId: \(scopeField("panel_id"))) }")
             renderStoredProperties(event.payload, of: event.name, into: &writer)
         }
         return writer.text

@@ -9,8 +9,9 @@ public enum Outbox {
     public static let channel = "stam_outbox"
 
     /// Writes `event` to the outbox on `connection`, which must be inside the caller's transaction. Returns
-    /// the row id, which becomes the AMQP `message_id` consumers deduplicate on. After the commit, the caller
-    /// calls `OutboxNotifier.signal()` so relays wake at once (not a NOTIFY in here: see `OutboxNotifier`).
+    /// the row id, which becomes the AMQP `message_id` consumers deduplicate on. Writers use
+    /// `OutboxTransaction.enqueue`, which counts the events so the relays are woken after the commit
+    /// (`OutboxNotifier`; not a NOTIFY in here).
     @discardableResult
     public static func enqueue<Event: OutboxEvent>(
         _ event: Event, on connection: PostgresConnection, correlationId: String? = nil, logger: Logger

@@ -10,4 +10,6 @@ public protocol OutboxEvent: Sendable, Codable, Hashable {
     static var routingKey: String { get }
     static var schemaVersion: Int { get }
     var aggregateId: UUID { get }
+    /// The site and panel it is about, for subscriptions (`EventScope`).
+    var scope: EventScope { get }
 }

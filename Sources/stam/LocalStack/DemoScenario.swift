@@ -1,5 +1,5 @@
 import Foundation
-import LocalStack
+import DevStack
 import Logging
 
 /// The local stack's demo: every panel's partitions armed once at start (as if someone left the premises),

@@ -43,9 +43,7 @@ struct LocalStackDemoData {
     /// Creates the admin on first run (random password written to `passwordFile`, mode 0600) and returns the
     /// password; later runs read it back. An admin created by hand, without the file, is left alone (nil).
     func ensureAdmin(passwordFile: String) async throws -> String? {
-        let exists = try await client.query("SELECT 1 FROM operators WHERE login = \(Self.adminLogin)", logger: logger)
-            .collect().isEmpty == false
-        if exists { return try? String(contentsOfFile: passwordFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) }
+        if try await repositories.operators.find(login: Self.adminLogin) != nil { return try? String(contentsOfFile: passwordFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) }
         let password = Self.randomPassword()
         let hash = try await PasswordHasher.hash(password)
         _ = try await repositories.operators.insert(
@@ -61,24 +59,22 @@ struct LocalStackDemoData {
     /// ids in order.
     func ensurePanels(count: Int, host: String = "127.0.0.1", firstPort: Int, pollInterval: Int) async throws -> [UUID] {
         let siteID: UUID
-        if let existing = try await client.query("SELECT id FROM sites WHERE code = \(Self.siteCode)", logger: logger)
-            .collect().first?.decode(UUID.self) {
-            siteID = existing
+        if let existing = try await repositories.sites.find(code: Self.siteCode) {
+            siteID = existing.id
         } else {
             siteID = try await repositories.sites.insert(Site(
                 code: Self.siteCode, name: "Demo site (simulated panels)", address: "ul. Testowa 1, Warszawa",
                 contactName: "Demo contact", contactPhone: Self.sitePhone)).id
         }
+        let existing = try await repositories.panels.all(filter: .init(siteId: siteID))
         var ids: [UUID] = []
         for index in 0..<count {
             let name = "Demo panel \(index + 1)"
             let port = firstPort + index
-            let updated = try await client.query("""
-                UPDATE panels SET host = \(host), port = \(port), enabled = true, poll_interval_ms = \(pollInterval)
-                WHERE site_id = \(siteID) AND name = \(name) RETURNING id
-                """, logger: logger).collect().first?.decode(UUID.self)
-            if let updated {
-                ids.append(updated)
+            if let panel = existing.first(where: { $0.name == name }) {
+                try await repositories.panels.update(
+                    id: panel.id, set: [.host(host), .port(port), .enabled(true), .pollIntervalMs(pollInterval)])
+                ids.append(panel.id)
             } else {
                 ids.append(try await repositories.panels.insert(Panel(
                     siteId: siteID, name: name, host: host, port: port,
@@ -86,16 +82,15 @@ struct LocalStackDemoData {
             }
         }
         // Panels of an earlier run with more panels than now would stay "disconnected" forever: disable them.
-        try await client.query("""
-            UPDATE panels SET enabled = false WHERE site_id = \(siteID) AND NOT (id = ANY(\(ids)))
-            """, logger: logger)
+        for panel in existing where !ids.contains(panel.id) {
+            try await repositories.panels.update(id: panel.id, set: [.enabled(false)])
+        }
         return ids
     }
 
     /// An SMS containing "ALARM" raises an alarm (the modem simulator's demo message does).
     func ensureSmsPattern() async throws {
-        let none = try await client.query("SELECT 1 FROM sms_alarm_patterns", logger: logger).collect().isEmpty
-        if none {
+        if try await repositories.smsAlarmPatterns.all().isEmpty {
             _ = try await repositories.smsAlarmPatterns.insert(SmsAlarmPattern(
                 pattern: "\\balarm\\b", kind: .sms, priority: .high, title: "SMS alarm from the site"))
         }

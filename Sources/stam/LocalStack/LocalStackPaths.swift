@@ -1,5 +1,5 @@
 import Foundation
-import LocalStack
+import DevStack
 
 /// The local stack's state under `.stam/` in the project (or `--root`): data, logs, secrets, the ports it
 /// chose, what it started (`stack.json`) and the supervisor's PID.

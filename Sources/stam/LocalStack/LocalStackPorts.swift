@@ -1,5 +1,5 @@
 import Foundation
-import LocalStack
+import DevStack
 
 /// The loopback ports of the local stack, chosen free on first use and kept in `ports.json`, so a second
 /// run finds its data where it left it (RabbitMQ's node name, and so its data directory, carries its port;

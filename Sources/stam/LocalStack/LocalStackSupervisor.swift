@@ -1,7 +1,7 @@
 import Database
 import Foundation
 import Generated
-import LocalStack
+import DevStack
 import Logging
 import Messaging
 import MigrationSupport

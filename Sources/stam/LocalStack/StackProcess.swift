@@ -1,5 +1,5 @@
 import Foundation
-import LocalStack
+import DevStack
 import Logging
 
 /// One program of the local stack that `stam up` started (a stam subcommand, nginx, etcd, Patroni, ...):

@@ -1,5 +1,5 @@
 import Foundation
-import LocalStack
+import DevStack
 import Logging
 import ServiceLifecycle
 

@@ -1,7 +1,7 @@
 import Database
 import Generated
 import Foundation
-import LocalStack
+import DevStack
 import Logging
 import Secrets
 import ServiceLifecycle

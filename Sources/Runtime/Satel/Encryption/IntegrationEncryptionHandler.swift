@@ -2,13 +2,13 @@ import NIOCore
 
 /// Wraps plain frames into encrypted PDUs and back (doc §8.4): `[L][L bytes of ciphertext]` on the wire,
 /// one plain frame inside each PDU. Sits between the socket and the frame codec.
-final class IntegrationEncryptionHandler: ChannelDuplexHandler {
-    typealias InboundIn = ByteBuffer
-    typealias InboundOut = ByteBuffer
-    typealias OutboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
+public final class IntegrationEncryptionHandler: ChannelDuplexHandler {
+    public typealias InboundIn = ByteBuffer
+    public typealias InboundOut = ByteBuffer
+    public typealias OutboundIn = ByteBuffer
+    public typealias OutboundOut = ByteBuffer
 
-    enum Role {
+    public enum Role {
         /// Checks that every PDU echoes our id; a mismatch is reported as a wrong key.
         case client
         /// Lenient, as nothing is known about the module's own checks (doc §8.5).
@@ -20,13 +20,13 @@ final class IntegrationEncryptionHandler: ChannelDuplexHandler {
     private var pending = ByteBuffer()
     private var generator = SystemRandomNumberGenerator()
 
-    init(key: IntegrationKey, role: Role, ownID: UInt8? = nil) {
+    public init(key: IntegrationKey, role: Role, ownID: UInt8? = nil) {
         cipher = IntegrationCipher(key: key)
         var generator = SystemRandomNumberGenerator()
         session = IntegrationSession(ownID: ownID ?? UInt8.random(in: 0...255, using: &generator), strict: role == .client)
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var incoming = unwrapInboundIn(data)
         pending.writeBuffer(&incoming)
         while let length = pending.getInteger(at: pending.readerIndex, as: UInt8.self) {
@@ -48,7 +48,7 @@ final class IntegrationEncryptionHandler: ChannelDuplexHandler {
         pending.discardReadBytes()
     }
 
-    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+    public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         var buffer = unwrapOutboundIn(data)
         let frame = buffer.readBytes(length: buffer.readableBytes) ?? []
         guard frame.count <= 249 else {

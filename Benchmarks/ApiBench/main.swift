@@ -1,0 +1,231 @@
+// ApiBench: requests per second and latency of an authenticated "list 50 alarms" at 64 connections (wrk),
+// `stam backend` (release) with its list cache (the default) and without it (`--no-list-cache`), beside the same
+// endpoint in FastAPI + asyncpg (Benchmarks/fastapi-baseline, run by uvicorn with one worker per core) on the same
+// private PostgreSQL in the same run. Prints a markdown table.
+//
+//   ApiBench <project root> <stam release binary> [seconds per run, default 10]
+import APISupport
+import Database
+import Foundation
+import Generated
+import DevStack
+import Logging
+import Messaging
+import MigrationSupport
+import _CryptoExtras
+
+struct BenchError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+let arguments = CommandLine.arguments
+guard arguments.count >= 3 else {
+    print("usage: ApiBench <project root> <stam binary> [seconds]")
+    exit(2)
+}
+let root = arguments[1]
+let stam = arguments[2]
+let seconds = arguments.count > 3 ? Int(arguments[3]) ?? 10 : 10
+// API_BENCH_CONNECTIONS changes the load (the issue's figure is at 64).
+let connections = ProcessInfo.processInfo.environment["API_BENCH_CONNECTIONS"].flatMap(Int.init) ?? 64
+let cores = ProcessInfo.processInfo.activeProcessorCount
+
+func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> String {
+    try LocalProcess.run(executable, arguments, environment: environment)
+}
+
+/// Polls `url` with curl until it answers 200.
+func waitForHTTP(_ url: String, headers: [String] = [], process: LocalProcess, log: String) async throws {
+    let deadline = ContinuousClock.now + .seconds(60)
+    while ContinuousClock.now < deadline {
+        guard process.isRunning else { throw BenchError( "\(process.name) exited; see \(log)") }
+        if let code = try? run("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}"] + headers.flatMap { ["-H", $0] } + [url]),
+           code == "200" { return }
+        try await Task.sleep(for: .milliseconds(200))
+    }
+    throw BenchError( "\(url) did not answer 200 within 60 s; see \(log)")
+}
+
+struct WrkResult {
+    var requestsPerSecond: Double
+    var p50: String
+    var p99: String
+    var errors: String
+}
+
+func wrk(_ url: String, token: String, duration: Int) throws -> WrkResult {
+    let output = try run("/usr/bin/wrk", ["-t2", "-c\(connections)", "-d\(duration)s", "--latency", "-H", "Authorization: Bearer \(token)", url])
+    func value(after prefix: String) -> String? {
+        output.split(separator: "\n").first { $0.trimmingCharacters(in: .whitespaces).hasPrefix(prefix) }
+            .map { String($0.trimmingCharacters(in: .whitespaces).dropFirst(prefix.count)).trimmingCharacters(in: .whitespaces) }
+    }
+    let errors = output.split(separator: "\n").filter { $0.contains("Non-2xx") || $0.contains("Socket errors") }.joined(separator: "; ")
+    return WrkResult(requestsPerSecond: Double(value(after: "Requests/sec:") ?? "") ?? 0,
+                     p50: value(after: "50%") ?? "?", p99: value(after: "99%") ?? "?", errors: errors.isEmpty ? "none" : errors)
+}
+
+let base = "/tmp/stam-bench/api-\(getpid())"
+try? FileManager.default.removeItem(atPath: base)
+try FileManager.default.createDirectory(atPath: "\(base)/secrets", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+var processes: [LocalProcess] = []
+let postgres = PostgresServer(directory: "\(base)/pg", port: try FreePort.find())
+let redis = RedisServer(directory: "\(base)/redis", port: try FreePort.find(), password: "bench-redis")
+let rabbit = try RabbitMQServer(directory: "\(base)/rmq", port: try FreePort.find(), password: "bench-rabbit")
+@MainActor func stopEverything() {
+    for process in processes { process.stop(signal: SIGTERM, timeout: .seconds(10)) }
+    rabbit.stop()
+    redis.stop()
+    postgres.stop()
+}
+var failed = false
+
+do {
+    try await postgres.start()
+    try await redis.start()
+    try await rabbit.start()
+    let password = "bench-\(UUID().uuidString.prefix(8))"
+    try postgres.ensureRole("app", password: password)
+    try postgres.ensureDatabase("stam", owner: "app")
+    let secrets = "\(base)/secrets"
+    let key = try _RSA.Signing.PrivateKey(keySize: .bits2048)
+    let files: [String: String] = [
+        "postgres_password": password, "redis_password": redis.password, "rabbitmq_password": rabbit.password,
+        "encryption_key": Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString(),
+        "jwt_private_key": key.pemRepresentation, "jwt_public_key": key.publicKey.pemRepresentation,
+    ]
+    for (name, text) in files { try text.write(toFile: "\(secrets)/\(name)", atomically: true, encoding: .utf8) }
+
+    let database = try DatabaseConfiguration(url: "postgresql://app@127.0.0.1:\(postgres.port)/stam", passwordFile: "\(secrets)/postgres_password")
+    _ = try await MigrationRunner(configuration: database, logger: Logger(label: "bench"))
+        .run(directory: try MigrationDirectory(path: "\(root)/migrations"))
+    _ = try postgres.superuserSQL("""
+        INSERT INTO sites (id, code, name) VALUES ('00000000-0000-0000-0000-00000000000a', 'BENCH', 'Bench site');
+        INSERT INTO alarms (id, site_id, kind, priority, state, title, raised_at, version)
+        SELECT gen_random_uuid(), '00000000-0000-0000-0000-00000000000a', 'burglary', 'normal', 'new', 'Zone ' || g,
+               now() - (g || ' seconds')::interval, 1
+        FROM generate_series(1, 2000) g;
+        -- The bench's operator and the session its token names (the backend checks it at most every 2 s).
+        INSERT INTO operators (id, login, display_name, role, active, version, created_at)
+        VALUES ('00000000-0000-0000-0000-0000000000b1', 'bench', 'Bench', 'operator', true, 1, now());
+        INSERT INTO operator_sessions (id, operator_id, role, created_at, expires_at, version)
+        VALUES ('00000000-0000-0000-0000-0000000000b2', '00000000-0000-0000-0000-0000000000b1', 'operator', now(), now() + interval '1 day', 1);
+        ANALYZE;
+        """, database: "stam")
+
+    let tokens = try await TokenService(publicKeyPEM: key.publicKey.pemRepresentation, privateKeyPEM: key.pemRepresentation)
+    let token = try await tokens.issue(for: Principal(operatorId: UUID(uuidString: "00000000-0000-0000-0000-0000000000b1")!, login: "bench",
+                                                      role: "operator", sessionId: UUID(uuidString: "00000000-0000-0000-0000-0000000000b2")!))
+
+    var environment = ProcessInfo.processInfo.environment
+    environment["STAM_SECRETS_DIR"] = secrets
+    /// A `stam backend` on its own port; `extra` switches the list cache off for the uncached row.
+    func startBackend(_ label: String, extra: [String]) throws -> (process: LocalProcess, url: String, log: String) {
+        let port = try FreePort.find()
+        let log = "\(base)/backend-\(label).log"
+        let process = try LocalProcess(
+            name: "stam backend (\(label))", executable: stam,
+            arguments: ["backend", "--host", "127.0.0.1", "--port", String(port), "--metrics-host", "127.0.0.1", "--metrics-port", "0",
+                        "--database-url", "postgresql://app@127.0.0.1:\(postgres.port)/stam",
+                        "--amqp-url", "amqp://\(rabbit.username)@127.0.0.1:\(rabbit.port)/\(rabbit.virtualHost)",
+                        "--redis-url", redis.url, "--instance", "bench-\(label)"] + extra,
+            environment: environment, logFile: log)
+        return (process, "http://127.0.0.1:\(port)/api/alarms?limit=50", log)
+    }
+    let cached = try startBackend("cached", extra: [])
+    let uncached = try startBackend("uncached", extra: ["--no-list-cache"])
+    processes.append(contentsOf: [cached.process, uncached.process])
+    let fastPort = try FreePort.find()
+    let fastLog = "\(base)/fastapi.log"
+    var pythonEnvironment = ProcessInfo.processInfo.environment
+    pythonEnvironment["PYTHONPATH"] = "\(root)/.tools/bench-python:\(root)/Benchmarks/fastapi-baseline"
+    pythonEnvironment["DATABASE_DSN"] = "postgresql://app:\(password)@127.0.0.1:\(postgres.port)/stam"
+    pythonEnvironment["JWT_PUBLIC_KEY_FILE"] = "\(secrets)/jwt_public_key"
+    let fastapi = try LocalProcess(
+        name: "uvicorn", executable: "/usr/bin/python3",
+        arguments: ["-m", "uvicorn", "app:app", "--host", "127.0.0.1", "--port", String(fastPort), "--workers", String(cores),
+                    "--log-level", "warning", "--no-access-log"],
+        environment: pythonEnvironment, logFile: fastLog)
+    processes.append(fastapi)
+
+    let authorization = "Authorization: Bearer \(token)"
+    let fastURL = "http://127.0.0.1:\(fastPort)/api/alarms?limit=50"
+    for backend in [cached, uncached] {
+        try await waitForHTTP(backend.url, headers: [authorization], process: backend.process, log: backend.log)
+    }
+    try await waitForHTTP(fastURL, headers: [authorization], process: fastapi, log: fastLog)
+    // Same answer from all three: 50 items.
+    for url in [cached.url, uncached.url, fastURL] {
+        let body = try run("/usr/bin/curl", ["-s", "-H", authorization, url])
+        let items = ((try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])?["items"] as? [Any])?.count ?? -1
+        guard items == 50 else { throw BenchError( "\(url) returned \(items) items, not 50") }
+    }
+    // The cached backend answers from memory only once its live feed is connected (the cache is off without it).
+    let cacheDeadline = ContinuousClock.now + .seconds(30)
+    while ContinuousClock.now < cacheDeadline,
+          try run("/usr/bin/curl", ["-s", "-o", "/dev/null", "-D", "-", "-H", authorization, cached.url]).lowercased().contains("x-list-cache: hit") == false {
+        try await Task.sleep(for: .milliseconds(200))
+    }
+
+    // API_BENCH_PROFILE=1: perf samples of the uncached backend during a run, to find where the time goes.
+    if ProcessInfo.processInfo.environment["API_BENCH_PROFILE"] == "1" {
+        _ = try wrk(uncached.url, token: token, duration: 3)
+        let profile = try LocalProcess(name: "perf", executable: "/usr/bin/perf",
+                                       arguments: ["record", "-F", "499", "-g", "-o", "\(base)/perf.data", "-p", String(uncached.process.pid), "--", "sleep", "6"],
+                                       logFile: "\(base)/perf.log")
+        _ = try wrk(uncached.url, token: token, duration: 7)
+        while profile.isRunning { try await Task.sleep(for: .milliseconds(100)) }
+        print(try run("/usr/bin/perf", ["report", "-i", "\(base)/perf.data", "--stdio", "--no-children", "--percent-limit", "1.5", "-g", "none"]))
+    }
+    var results: [(String, WrkResult)] = []
+    for (label, url) in [("stam backend, list cache on (the default)", cached.url),
+                         ("stam backend, `--no-list-cache` (every request reads PostgreSQL)", uncached.url),
+                         ("FastAPI + asyncpg (uvicorn, \(cores) workers)", fastURL)] {
+        _ = try wrk(url, token: token, duration: 3)  // warm-up
+        results.append((label, try wrk(url, token: token, duration: seconds)))
+    }
+    // A busy station: an alarm event every 100 ms on the events exchange, each dropping the cached list, so
+    // this row is mostly misses that share one query among the connections waiting for it.
+    let eventsPerSecond = 10
+    let publisher = Publisher(configuration: AMQPConfiguration(host: "127.0.0.1", port: rabbit.port, virtualHost: rabbit.virtualHost,
+                                                               username: rabbit.username, password: rabbit.password, heartbeatSeconds: 5),
+                              topology: StamTopology.messaging, logger: Logger(label: "bench.events"))
+    // Detached: the wrk runs below block the main actor this top-level code runs on.
+    let churn = Task.detached {
+        while !Task.isCancelled {
+            let body = #"{"alarm_id":"\#(UUID().uuidString.lowercased())","site_id":"00000000-0000-0000-0000-00000000000a","kind":"burglary","priority":"normal","title":"Bench","raised_at":"2026-11-29T06:00:00Z"}"#
+            do { _ = try await publisher.publish([OutgoingMessage(exchange: "events", routingKey: "alarm.raised", messageId: UUID().uuidString,
+                                                              type: "AlarmRaised", timestamp: Date(), body: Array(body.utf8))]) } catch { print("bench event not published: \(error)") }
+            try? await Task.sleep(for: .milliseconds(1000 / eventsPerSecond))
+        }
+    }
+    let before = try run("/usr/bin/curl", ["-s", cached.url.replacingOccurrences(of: "/api/alarms?limit=50", with: "/metrics")])
+    results.insert(("stam backend, list cache on, \(eventsPerSecond) alarm events/s invalidating it", try wrk(cached.url, token: token, duration: seconds)), at: 1)
+    let after = try run("/usr/bin/curl", ["-s", cached.url.replacingOccurrences(of: "/api/alarms?limit=50", with: "/metrics")])
+    churn.cancel()
+    _ = await churn.result
+    await publisher.close()
+    /// `stam_list_cache_requests_total{result="miss"}` and the invalidations, from a /metrics text.
+    func figure(_ text: String, _ prefix: String) -> Double {
+        text.split(separator: "\n").first { $0.hasPrefix(prefix) }.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
+    }
+    let misses = figure(after, #"stam_list_cache_requests_total{result="miss"}"#) - figure(before, #"stam_list_cache_requests_total{result="miss"}"#)
+    let invalidations = figure(after, "stam_list_cache_invalidations_total") - figure(before, "stam_list_cache_invalidations_total")
+    let baseline = max(results[3].1.requestsPerSecond, 1)
+
+    print("Authenticated `GET /api/alarms?limit=50`, \(connections) connections, \(seconds) s per run, wrk -t2, \(cores) cores shared by server, database and wrk")
+    print()
+    print("| implementation | requests/s | p50 | p99 | errors | vs baseline |")
+    print("|---|---:|---:|---:|---|---:|")
+    for (label, result) in results {
+        print("| \(label) | \(String(format: "%.0f", result.requestsPerSecond)) | \(result.p50) | \(result.p99) | \(result.errors) | \(String(format: "%.2fx", result.requestsPerSecond / baseline)) |")
+    }
+    print()
+    print("With \(eventsPerSecond) events/s: \(Int(invalidations)) invalidations, \(Int(misses)) database reads for \(Int(results[1].1.requestsPerSecond) * seconds) requests.")
+    print("Targets: at least 3x the baseline's requests/s; p99 under 20 ms.")
+} catch {
+    print("ApiBench failed: \(error)")
+    failed = true
+}
+stopEverything()
+if failed { exit(1) }

@@ -1,0 +1,16 @@
+import Satel
+/// Counters a simulated module keeps, for tests and the benchmark.
+public struct PanelSimulatorStatistics: Hashable, Sendable, Codable {
+    public var connectionsAccepted = 0
+    /// Second clients turned away with the "Busy!" banner.
+    public var connectionsRefused = 0
+    public var idleDisconnects = 0
+    public var framesReceived = 0
+    public var framesSent = 0
+    /// Frames with bad CRC, bad stuffing or stray bytes: dropped silently, as the module does.
+    public var malformedFrames = 0
+    /// Well-formed frames that are no request we know (unknown command, wrong length).
+    public var requestsRejected = 0
+
+    public init() {}
+}
