@@ -139,7 +139,7 @@ let benchmarks: [Target] = [
     benchmark("BenchSupport", [], library: true),
     benchmark("GeneratorBench", ["GeneratorCore"]),
     benchmark("SatelBench", ["Satel", "SatelSimulator", .nioCore, .nioPosix, .nioConcurrencyHelpers]),
-    benchmark("SatelFuzz", ["Satel", .nioCore]),
+    benchmark("SatelFuzz", ["Satel", "SatelSimulator", .nioCore]),
     benchmark("OutboxBench", ["Outbox", "Messaging", "Database", "DevStack", "MigrationSupport", "Generated", "StamCore", .postgresNIO, .logging, .serviceLifecycle]),
     benchmark("ApiBench", ["APISupport", "Database", "Generated", "DevStack", "Messaging", "MigrationSupport", .logging, .cryptoExtras]),
     benchmark("WorkerBench", ["BenchSupport", "Database", "DevStack", "MigrationSupport", "Generated", "Persistence", "Outbox", .postgresNIO,
