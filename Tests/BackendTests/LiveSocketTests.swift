@@ -64,6 +64,24 @@ import _CryptoExtras
         await publisher.close()
     }
 
+    /// Connects a console, authenticates, subscribes, publishes `messages` (one queue, so in order) and returns the
+    /// first message the console receives after `subscribed`.
+    func firstMessage(port: Int, token: String, subscription: String, publishing messages: [OutgoingMessage],
+                      with publisher: Publisher) async throws -> String? {
+        let inbox = Inbox()
+        try await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/ws", logger: logger) { inbound, outbound, _ in
+            try await outbound.write(.text(#"{"type":"auth","token":"\#(token)"}"#))
+            var received = inbound.messages(maxSize: 1 << 20).makeAsyncIterator()
+            _ = try await received.next()  // ready
+            try await outbound.write(.text(subscription))
+            _ = try await received.next()  // subscribed
+            _ = try await publisher.publish(messages)
+            if case .text(let text)? = try await received.next() { inbox.append(text) }
+            try await outbound.close(.normalClosure, reason: nil)
+        }
+        return inbox.all.first
+    }
+
     static func alarmRaised(_ alarm: UUID, site: UUID) -> OutgoingMessage {
         let body = #"{"alarm_id":"\#(alarm.uuidString.lowercased())","site_id":"\#(site.uuidString.lowercased())","kind":"fire","priority":"critical","title":"Smoke","raised_at":"2026-11-29T06:00:00Z"}"#
         return OutgoingMessage(exchange: "events", routingKey: "alarm.raised", messageId: UUID().uuidString, type: "AlarmRaised",
@@ -114,21 +132,11 @@ import _CryptoExtras
                                        messageId: UUID().uuidString, type: ZoneStateChanged.eventName, timestamp: Date(),
                                        body: Array(try encoder.encode(event)))
             }
-            let messagesToPublish = [try zoneChanged(panel: UUID(), site: otherSite, zone: 7), try zoneChanged(panel: UUID(), site: site, zone: 3)]
-            let inbox = Inbox()
-            let logger = logger
-            try await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/ws", logger: logger) { inbound, outbound, _ in
-                try await outbound.write(.text(#"{"type":"auth","token":"\#(token)"}"#))
-                var messages = inbound.messages(maxSize: 1 << 20).makeAsyncIterator()
-                _ = try await messages.next()  // ready
-                try await outbound.write(.text(#"{"type":"subscribe","sites":["\#(site.uuidString)"]}"#))
-                _ = try await messages.next()  // subscribed
-                // One queue, in order: the next message is the second event only if the first was filtered out.
-                _ = try await publisher.publish(messagesToPublish)
-                if case .text(let text)? = try await messages.next() { inbox.append(text) }
-                try await outbound.close(.normalClosure, reason: nil)
-            }
-            let received = try #require(inbox.all.first)
+            // The next message is the second event only if the first was filtered out.
+            let received = try #require(try await firstMessage(
+                port: port, token: token, subscription: #"{"type":"subscribe","sites":["\#(site.uuidString)"]}"#,
+                publishing: [try zoneChanged(panel: UUID(), site: otherSite, zone: 7), try zoneChanged(panel: UUID(), site: site, zone: 3)],
+                with: publisher))
             #expect(received.contains(#""name":"ZoneStateChanged""#) && received.contains(#""zone_number":3"#), "\(received)")
             // The payload as published (JSONEncoder writes UUIDs in upper case).
             #expect(received.lowercased().contains(site.uuidString.lowercased()) && !received.lowercased().contains(otherSite.uuidString.lowercased()))
@@ -154,21 +162,10 @@ import _CryptoExtras
             var garbage = Self.alarmRaised(forged, site: UUID())
             garbage.body = Array("<script>alert(1)</script>".utf8)
             forgeries.append(garbage)
-            let messagesToPublish = forgeries + [Self.alarmRaised(genuine, site: UUID())]
-            let inbox = Inbox()
-            let logger = logger
-            try await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/ws", logger: logger) { inbound, outbound, _ in
-                try await outbound.write(.text(#"{"type":"auth","token":"\#(token)"}"#))
-                var messages = inbound.messages(maxSize: 1 << 20).makeAsyncIterator()
-                _ = try await messages.next()  // ready
-                try await outbound.write(.text(#"{"type":"subscribe","alarms":true}"#))
-                _ = try await messages.next()  // subscribed
-                // One queue, in order: the genuine event after the forgeries is the next message only if they were dropped.
-                _ = try await publisher.publish(messagesToPublish)
-                if case .text(let text)? = try await messages.next() { inbox.append(text) }
-                try await outbound.close(.normalClosure, reason: nil)
-            }
-            let received = try #require(inbox.all.first)
+            // The genuine event after the forgeries is the next message only if they were dropped.
+            let received = try #require(try await firstMessage(
+                port: port, token: token, subscription: #"{"type":"subscribe","alarms":true}"#,
+                publishing: forgeries + [Self.alarmRaised(genuine, site: UUID())], with: publisher))
             #expect(received.contains(genuine.uuidString.lowercased()) && !received.contains(forged.uuidString.lowercased()), "\(received)")
             let text = String(decoding: metrics.registry.emitToBuffer(), as: UTF8.self)
             #expect(text.contains(#"stam_live_events_refused_total{reason="malformed"} 2"#), "\(text)")
