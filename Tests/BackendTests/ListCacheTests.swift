@@ -199,10 +199,7 @@ import _CryptoExtras
     @Test func theAlarmListIsFreshAfterItsEventAndAfterAWriteThroughThisBackend() async throws {
         let postgres = try #require(TestPostgres.current)
         let rabbit = try #require(TestRabbitMQ.current)
-        let (url, passwordFile) = try postgres.freshDatabase()
-        let database = try DatabaseConfiguration(url: url, passwordFile: passwordFile)
-        _ = try await MigrationRunner(configuration: database, logger: logger)
-            .run(directory: try MigrationDirectory(path: TestPostgres.projectMigrations))
+        let database = try await postgres.migratedDatabase(logger: logger)
         let key = try _RSA.Signing.PrivateKey(keySize: .bits2048)
         let tokens = try await TokenService(publicKeyPEM: key.publicKey.pemRepresentation, privateKeyPEM: key.pemRepresentation)
         let logger = logger

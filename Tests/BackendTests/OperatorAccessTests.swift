@@ -38,10 +38,7 @@ import HummingbirdWSClient
     func withBackend(tokenLifetime: Duration = .seconds(3600), reports: Bool = false,
                      _ body: @Sendable (any TestClientProtocol, Harness) async throws -> Void) async throws {
         let postgres = try #require(TestPostgres.current)
-        let (url, passwordFile) = try postgres.freshDatabase()
-        let database = try DatabaseConfiguration(url: url, passwordFile: passwordFile)
-        _ = try await MigrationRunner(configuration: database, logger: logger)
-            .run(directory: try MigrationDirectory(path: TestPostgres.projectMigrations))
+        let database = try await postgres.migratedDatabase(logger: logger)
         let tokens = try await TokenService(publicKeyPEM: APITests.keyPair.publicKey.pemRepresentation,
                                             privateKeyPEM: APITests.keyPair.pemRepresentation, lifetime: tokenLifetime)
         let logger = logger

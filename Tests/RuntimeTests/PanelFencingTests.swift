@@ -13,10 +13,7 @@ import TestSupport
 
     func connect() async throws -> (PostgresConnection, UUID) {
         let postgres = try #require(TestPostgres.current)
-        let (url, passwordFile) = try postgres.freshDatabase()
-        let database = try DatabaseConfiguration(url: url, passwordFile: passwordFile)
-        _ = try await MigrationRunner(configuration: database, logger: logger)
-            .run(directory: try MigrationDirectory(path: TestPostgres.projectMigrations))
+        let database = try await postgres.migratedDatabase(logger: logger)
         let connection = try await PostgresConnection.connect(configuration: database.connectionConfiguration, id: 1, logger: logger)
         let site = UUID()
         let panel = UUID()

@@ -21,10 +21,7 @@ import TestSupport
         _ body: @Sendable (Repositories, DatabaseConfiguration, DatabaseContext) async throws -> Result
     ) async throws -> Result {
         let postgres = try #require(TestPostgres.current)
-        let (url, passwordFile) = try postgres.freshDatabase()
-        let database = try DatabaseConfiguration(url: url, passwordFile: passwordFile)
-        _ = try await MigrationRunner(configuration: database, logger: logger)
-            .run(directory: try MigrationDirectory(path: TestPostgres.projectMigrations))
+        let database = try await postgres.migratedDatabase(logger: logger)
         let box = try secrets ?? SecretBox.random()
         return try await TestPostgres.withClient(database, logger: logger) { client in
             let context = DatabaseContext(client: client, secrets: box, logger: logger)
@@ -293,10 +290,7 @@ import TestSupport
     @Test func aWrongKeyFailsWithAClearError() async throws {
         let writer = try SecretBox.random()
         let postgres = try #require(TestPostgres.current)
-        let (url, passwordFile) = try postgres.freshDatabase()
-        let database = try DatabaseConfiguration(url: url, passwordFile: passwordFile)
-        _ = try await MigrationRunner(configuration: database, logger: logger)
-            .run(directory: try MigrationDirectory(path: TestPostgres.projectMigrations))
+        let database = try await postgres.migratedDatabase(logger: logger)
         let panelId = try await TestPostgres.withClient(database, logger: logger) { client in
             let repositories = Repositories(context: DatabaseContext(client: client, secrets: writer, logger: logger))
             let site = try await repositories.sites.insert(Site(code: "K", name: "key"))

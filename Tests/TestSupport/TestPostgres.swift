@@ -1,5 +1,8 @@
-import Foundation
+import Database
 import DevStack
+import Foundation
+import Logging
+import MigrationSupport
 import Testing
 
 /// The one way tests get a PostgreSQL: a private PostgreSQL 15 started for the suite by the `.postgres`
@@ -33,6 +36,15 @@ public final class TestPostgres: Sendable {
     }
 
     /// A new, empty database owned by the `app` role, for one test.
+    /// A fresh database with the project's migrations applied: what most suites start from.
+    public func migratedDatabase(logger: Logger) async throws -> DatabaseConfiguration {
+        let (url, passwordFile) = try freshDatabase()
+        let database = try DatabaseConfiguration(url: url, passwordFile: passwordFile)
+        _ = try await MigrationRunner(configuration: database, logger: logger)
+            .run(directory: try MigrationDirectory(path: Self.projectMigrations))
+        return database
+    }
+
     public func freshDatabase() throws -> (url: String, passwordFile: String) {
         let name = "t_" + UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: "")
         try server.ensureDatabase(name, owner: "app")
