@@ -85,8 +85,8 @@ let targets: [Target] = [
         .prometheus, .postgresNIO, .logging, .serviceLifecycle, .nioCore,
     ]),
     .target(name: "Backend", dependencies: [
-        "APISupport", "Generated", "GeneratedAPI", "Persistence", "StamCore", "Outbox", "Messaging", "Redis", "Observability",
-        .hummingbird, .hummingbirdWebSocket, .serviceLifecycle, .postgresNIO, .prometheus, .crypto,
+        "APISupport", "Database", "Generated", "GeneratedAPI", "Persistence", "StamCore", "Outbox", "Messaging", "Redis", "Observability",
+        "SmsIngest", .hummingbird, .hummingbirdWebSocket, .serviceLifecycle, .postgresNIO, .prometheus, .crypto, .nioPosix,
     ], resources: [
         // The web console, embedded in the binary (see ConsoleAssets.swift): plain files, no build step.
         .embedInCode("Console/index.html"), .embedInCode("Console/console.css"),

@@ -26,7 +26,8 @@ public struct RunDirectory: Sendable {
         reapDeadRuns(under: base)
         let path = "\(base)/\(getpid())-\(kind)-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
-        try LocalProcess.run("/bin/chmod", ["755", base])
+        // The base itself too (it may predate this process): the servers' system users must reach their directories.
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: base)
         try String(getpid()).write(toFile: "\(path)/owner.pid", atomically: true, encoding: .utf8)
         return RunDirectory(path: path)
     }

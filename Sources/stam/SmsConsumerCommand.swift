@@ -34,19 +34,14 @@ struct SmsConsumerCommand: AsyncParsableCommand {
         logger.logLevel = .info
         let database = try databaseOptions.configuration()
         let amqp = try brokerOptions.configuration()
-        let queue = QueueConsumer(configuration: amqp, topology: StamTopology.messaging, queue: "sms.inbox", logger: logger)
         let registry = PrometheusCollectorRegistry()
         // The consumer has connections of its own; this pool only carries the NOTIFY after an alarm commits.
         let notifyClient = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: logger)
         let outbox = OutboxNotifier(client: notifyClient, logger: logger)
         // Written through on the consumer's transaction connection only; the SMS tables hold no secret column.
         let repositories = Repositories(context: DatabaseContext(client: notifyClient, secrets: nil, logger: logger))
-        let consumer = IdempotentConsumer(name: SmsIngest.consumerName, consumer: queue,
-                                          database: database.connectionConfiguration,
-                                          metrics: IdempotentConsumerMetrics(registry: registry, consumer: SmsIngest.consumerName),
-                                          logger: logger,
-                                          handler: SmsIngest.handler(repositories: repositories, outbox: outbox, logger: logger,
-                                                                    metrics: SmsIngestMetrics(registry: registry)))
+        let (consumer, queue) = SmsIngest.consumer(broker: amqp, database: database, repositories: repositories, outbox: outbox,
+                                                   registry: registry, logger: logger)
         let (postgres, probeLogger) = (database.connectionConfiguration, logger)
         let observability = ObservabilityServer(
             configuration: .init(host: metricsHost, port: metricsPort), registry: registry,

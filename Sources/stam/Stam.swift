@@ -8,7 +8,7 @@ struct Stam: AsyncParsableCommand {
         commandName: "stam",
         abstract: "stam: SATEL alarm monitoring station.",
         groupedSubcommands: [
-            CommandGroup(name: "Services (one process of the deployment each)", subcommands: [
+            CommandGroup(name: "Service", subcommands: [  // one process of the deployment each
                 WorkerCommand.self, RelayCommand.self, BackendCommand.self, SmsAgentCommand.self, SmsConsumerCommand.self,
             ]),
             CommandGroup(name: "Administration", subcommands: [

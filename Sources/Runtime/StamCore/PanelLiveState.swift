@@ -113,9 +113,14 @@ public struct PanelLiveState: Sendable, Equatable {
         public var description: String { "panel live state: field '\(field)' \(reason)" }
     }
 
-    private static func json(_ value: some Encodable) -> String {
+    /// Sorted keys, so equal states write equal bytes. One encoder for every write (it is only configured once).
+    private static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        return (try? String(decoding: encoder.encode(value), as: UTF8.self)) ?? "null"
+        return encoder
+    }()
+
+    private static func json(_ value: some Encodable) -> String {
+        (try? String(decoding: encoder.encode(value), as: UTF8.self)) ?? "null"
     }
 }
