@@ -163,7 +163,8 @@ public enum SmsIngest {
     /// case-insensitive) and not in SQL: an invalid pattern an administrator typed must be skipped, not fail every SMS.
     static func matchingPattern(for text: String, repositories: Repositories, on connection: PostgresConnection,
                                 logger: Logger) async throws -> PatternMatch? {
-        let urgency: [AlarmPriority] = [.critical, .high, .normal, .low]
+        // The schema declares the priorities most urgent first (the order the generated lists sort by too).
+        let urgency = AlarmPriority.allCases
         let patterns = try await repositories.smsAlarmPatterns.all(filter: .init(enabled: true), on: connection).sorted {
             (urgency.firstIndex(of: $0.priority) ?? urgency.count, $0.createdAt, $0.id.uuidString.lowercased())
                 < (urgency.firstIndex(of: $1.priority) ?? urgency.count, $1.createdAt, $1.id.uuidString.lowercased())
