@@ -78,7 +78,7 @@ let targets: [Target] = [
     .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
 
     // The applications: alarms, the SMS consumer, the SATEL worker, the operator backend.
-    app("Alarms", ["Generated", "Outbox", "Persistence", .postgresNIO, .logging]),
+    app("Alarms", ["Generated", "Outbox", "Persistence", .postgresNIO, .logging, .serviceLifecycle]),
     app("SmsIngest", ["Alarms", "Generated", "Outbox", "Messaging", "StamCore", "Database", "Persistence", .postgresNIO, .logging, .prometheus]),
     .target(name: "Worker", dependencies: [
         "Alarms", "Generated", "Satel", "Redis", "Leases", "Database", "Outbox", "Messaging", "Persistence", "StamCore", "Observability",
@@ -86,7 +86,7 @@ let targets: [Target] = [
     ]),
     .target(name: "Backend", dependencies: [
         "APISupport", "Database", "Generated", "GeneratedAPI", "Persistence", "StamCore", "Outbox", "Messaging", "Redis", "Observability",
-        "SmsIngest", .hummingbird, .hummingbirdWebSocket, .serviceLifecycle, .postgresNIO, .prometheus, .crypto, .nioPosix,
+        "Alarms", "SmsIngest", .hummingbird, .hummingbirdWebSocket, .serviceLifecycle, .postgresNIO, .prometheus, .crypto, .nioPosix,
     ], resources: [
         // The web console, embedded in the binary (see ConsoleAssets.swift): plain files, no build step.
         .embedInCode("Console/index.html"), .embedInCode("Console/console.css"),
@@ -120,6 +120,9 @@ let targets: [Target] = [
         "Backend", "APISupport", "GeneratedAPI", "Database", "DevStack", "MigrationSupport", "StamCore", "Generated", "Messaging", "Outbox",
         "Persistence", "TestSupport", "Redis", "Observability", .hummingbird, .hummingbirdTesting, .hummingbirdWSClient, .cryptoExtras,
         .jwtKit, .postgresNIO, .crypto, .serviceLifecycle,
+    ]),
+    .testTarget(name: "AlarmTests", dependencies: [
+        "Alarms", "Generated", "Outbox", "Persistence", "Database", "TestSupport", .postgresNIO, .logging,
     ]),
     .testTarget(name: "SatelTests", dependencies: ["Satel", "SatelSimulator", .nioCore, .nioPosix, .nioEmbedded, .nioConcurrencyHelpers]),
     .testTarget(name: "RedisTests", dependencies: ["Redis", "Leases", "DevStack", "TestSupport", .logging, .serviceLifecycle]),

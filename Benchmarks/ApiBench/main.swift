@@ -102,7 +102,7 @@ do {
     _ = try postgres.superuserSQL("""
         INSERT INTO sites (id, code, name) VALUES ('00000000-0000-0000-0000-00000000000a', 'BENCH', 'Bench site');
         INSERT INTO alarms (id, site_id, kind, priority, state, title, raised_at, version)
-        SELECT gen_random_uuid(), '00000000-0000-0000-0000-00000000000a', 'burglary', 'normal', 'new', 'Zone ' || g,
+        SELECT gen_random_uuid(), '00000000-0000-0000-0000-00000000000a', 'burglary', 'burglary', 'new', 'Zone ' || g,
                now() - (g || ' seconds')::interval, 1
         FROM generate_series(1, 2000) g;
         -- The bench's operator and the session its token names (the backend checks it at most every 2 s).
@@ -193,7 +193,7 @@ do {
     // Detached: the wrk runs below block the main actor this top-level code runs on.
     let churn = Task.detached {
         while !Task.isCancelled {
-            let body = #"{"alarm_id":"\#(UUID().uuidString.lowercased())","site_id":"00000000-0000-0000-0000-00000000000a","kind":"burglary","priority":"normal","title":"Bench","raised_at":"2026-11-29T06:00:00Z"}"#
+            let body = #"{"alarm_id":"\#(UUID().uuidString.lowercased())","site_id":"00000000-0000-0000-0000-00000000000a","kind":"burglary","priority":"burglary","title":"Bench","raised_at":"2026-11-29T06:00:00Z"}"#
             do { _ = try await publisher.publish([OutgoingMessage(exchange: "events", routingKey: "alarm.raised", messageId: UUID().uuidString,
                                                               type: "AlarmRaised", timestamp: Date(), body: Array(body.utf8))]) } catch { print("bench event not published: \(error)") }
             try? await Task.sleep(for: .milliseconds(1000 / eventsPerSecond))

@@ -67,6 +67,13 @@ public final class BackendMetrics: Sendable {
             .increment()
     }
 
+    /// `stam_alarms_escalated_total`: alarms this backend escalated (not acknowledged within their class's target).
+    func recordEscalated(_ count: Int) {
+        registry.makeCounter(name: "stam_alarms_escalated_total",
+                             help: "Alarms escalated by this backend: not acknowledged within their class's acknowledge_within.")
+            .increment(by: Int64(count))
+    }
+
     func recordReplication(lagSeconds: Double?) {
         registry.makeGauge(name: "pg_replica_up", help: "1 when the report replica answered the last lag probe, else 0.")
             .set(to: lagSeconds == nil ? 0.0 : 1.0)

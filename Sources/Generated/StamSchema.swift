@@ -5,7 +5,7 @@ import StamCore
 /// What this build of stam was generated from.
 public enum StamSchema {
     /// SHA-256 over the schema files; changes whenever the schema does.
-    public static let fingerprint = "0598116c884d447bd79f6fd99da10f73ebc3ad8a61ac96ee2fad74ca7e4a4843"
+    public static let fingerprint = "6d871da1e39ad0eaffa219c5efb103b6181562f7716df185f2767bafd36544f1"
 
     public static let entityTypes: [any Entity.Type] = [
         Site.self,
@@ -33,6 +33,7 @@ public enum StamSchema {
         OutputChanged.self,
         PanelEventRecorded.self,
         AlarmRaised.self,
+        AlarmEscalated.self,
         AlarmAcknowledged.self,
         AlarmTaken.self,
         AlarmClosed.self,

@@ -98,11 +98,11 @@ struct PanelStore: Sendable {
             }
             if changes.gap {
                 // Records the ring overwrote before anyone read them may have held alarms: an operator must know,
-                // so the gap itself is a high-priority technical alarm (ask the site, read the panel's own log).
+                // so the gap itself is a technical alarm stacked with burglaries (ask the site, read the panel's own log).
                 let id = try await recordEvent(panel: panel, source: .connection, occurredAt: now, description: Self.gapDescription,
                                                summary: "event log gap", in: transaction)
                 _ = try await alarms.raise(.init(siteID: panel.siteID, panelID: panel.id, panelEventID: id, kind: .technical,
-                                                 priority: .high, title: Self.gapTitle),
+                                                 priority: .burglary, title: Self.gapTitle),
                                            correlation: .none, in: transaction)
                 outcome.alarmsRaised += 1
             }

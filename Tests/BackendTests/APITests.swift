@@ -519,7 +519,7 @@ import _CryptoExtras
         try await withAPI { client, harness in
             let operatorHeaders = Self.bearer(try await token(harness, role: "operator"))
             let site = try await harness.repositories.sites.insert(Site(code: "W", name: "workflow"))
-            let alarm = try await harness.repositories.alarms.insert(Alarm(siteId: site.id, kind: .burglary, priority: .high, title: "Zone 3"))
+            let alarm = try await harness.repositories.alarms.insert(Alarm(siteId: site.id, kind: .burglary, priority: .burglary, title: "Zone 3"))
             let base = "/api/alarms/\(alarm.id.uuidString.lowercased())"
             func post(_ action: String, _ body: String = "{}") async throws -> TestResponse {
                 try await client.execute(uri: "\(base)/\(action)", method: .post, headers: operatorHeaders, body: Self.json(body))

@@ -188,7 +188,7 @@ import TestSupport
             _ = try await repositories.partitions.insert(Partition(panelId: panel.id, number: 2, name: "Office"))
             _ = try await repositories.operators.insert(Operator(login: Self.login, displayName: "Night shift",
                                                                  passwordHash: Secret(try await PasswordHasher.hash(Self.password)), role: .supervisor))
-            let earlier = try await repositories.alarms.insert(Alarm(siteId: site.id, panelId: panel.id, kind: .tamper, priority: .high,
+            let earlier = try await repositories.alarms.insert(Alarm(siteId: site.id, panelId: panel.id, kind: .tamper, priority: .burglary,
                                                                      title: "Tamper: keypad 1", zoneNumber: 7, raisedAt: Date().addingTimeInterval(-600)))
             _ = try await redis.hashSet(PanelLiveState.key(of: panel.id), Self.liveState.hashFields)
             let scene = Scene(fixture: fixture, site: site, panel: panel, earlier: earlier, logger: logger)
@@ -256,8 +256,8 @@ import TestSupport
                 try seen.screenshot.write(to: URL(fileURLWithPath: screenshotPath))
                 print("console screenshot: \(screenshotPath)")
                 #expect(seen.queue == .array([
-                    .array([.string("critical"), .string("new"), .string(Self.fire)]),
-                    .array([.string("high"), .string("new"), .string("Tamper: keypad 1")]),
+                    .array([.string("fire"), .string("new"), .string(Self.fire)]),
+                    .array([.string("burglary"), .string("new"), .string("Tamper: keypad 1")]),
                 ]))
                 #expect(seen.panelText.contains("zone 3 alarm"), "\(seen.panelText)")
                 #expect(seen.panelText.contains("FIRE ALARM"), "\(seen.panelText)")
@@ -279,11 +279,11 @@ import TestSupport
                 #expect(seen.commandResult == "Arm partition 2 (Office): succeeded: command accepted")
                 let command = try #require(try await repositories.commands.list(filter: .init(panelId: panel.id), sort: .requestedAt).items.first)
                 #expect(command.kind == .arm && command.targets == .array([.number(2)]))
-                #expect(seen.missed == .array([.string("normal"), .string("new"), .string(Self.missed)]))
+                #expect(seen.missed == .array([.string("alarm"), .string("new"), .string(Self.missed)]))
                 #expect(seen.gap.interrupted.contains("interrupted"), "\(seen.gap.interrupted)")
                 #expect(seen.gap.catchingUpWhileHeld, "the console said Live before its re-read finished")
-                #expect(seen.gap.alarm == .array([.string("high"), .string("new"), .string(Self.duringGap)]))
-                #expect(seen.silence == .array([.string("critical"), .string("new"), .string(Self.duringSilence)]))
+                #expect(seen.gap.alarm == .array([.string("burglary"), .string("new"), .string(Self.duringGap)]))
+                #expect(seen.silence == .array([.string("fire"), .string("new"), .string(Self.duringSilence)]))
                 #expect(seen.sessionEnded.contains("Your session has ended: the operator was deactivated"), "\(seen.sessionEnded)")
             }
         }
@@ -309,7 +309,7 @@ import TestSupport
         try await page.waitFor("document.querySelector('#link-status').dataset.state === 'catching-up'", "the console saying the feed is interrupted")
         seen.interrupted = text(try await page.evaluate("document.querySelector('#link-status').textContent"))
         let alarm = try await scene.repositories.alarms.insert(Alarm(siteId: scene.site.id, panelId: scene.panel.id, kind: .burglary,
-                                                                     priority: .high, title: duringGap))
+                                                                     priority: .burglary, title: duringGap))
         // Still interrupted: the console must not claim to be live.
         try await Task.sleep(for: .milliseconds(300))
         seen.catchingUpWhileHeld = text(try await page.evaluate("document.querySelector('#link-status').dataset.state")) == "catching-up"
@@ -328,7 +328,7 @@ import TestSupport
     static func silentLink(page: DevToolsPage, scene: Scene, link: TCPRelay) async throws -> JSONValue {
         let silentSince = ContinuousClock.now
         link.cut()
-        let alarm = Alarm(siteId: scene.site.id, panelId: scene.panel.id, kind: .fire, priority: .critical, title: duringSilence)
+        let alarm = Alarm(siteId: scene.site.id, panelId: scene.panel.id, kind: .fire, priority: .fire, title: duringSilence)
         try await scene.raise(alarm)
         try await page.waitFor("document.querySelector('#link-status').dataset.state !== 'live'", "the console giving up the silent link",
                                within: .seconds(100))
@@ -355,7 +355,7 @@ import TestSupport
         try await page.waitFor("\(scene.panelRow) && \(scene.panelRow).querySelector('.connection').dataset.state === 'connected'",
                                "the panel's live state from Redis")
 
-        let alarm = Alarm(siteId: scene.site.id, panelId: scene.panel.id, kind: .fire, priority: .critical, title: fire, zoneNumber: 3, partitionNumber: 1)
+        let alarm = Alarm(siteId: scene.site.id, panelId: scene.panel.id, kind: .fire, priority: .fire, title: fire, zoneNumber: 3, partitionNumber: 1)
         let row = scene.alarmRow(alarm.id)
         try await scene.raise(alarm)
         try await page.waitFor("\(row) && \(row).textContent.includes(\(jsString(fire)))", "the raised alarm")
@@ -417,7 +417,7 @@ import TestSupport
         try await page.waitFor("document.querySelector('#link-status').dataset.state !== 'live'", "the console noticing the backend is gone")
         let before = page.problems.count
         let alarm = try await scene.repositories.alarms.insert(Alarm(siteId: scene.site.id, panelId: scene.panel.id, kind: .technical,
-                                                                     priority: .normal, title: missed))
+                                                                     priority: .alarm, title: missed))
         let second = try await startBackend()
         do {
             let row = scene.alarmRow(alarm.id)

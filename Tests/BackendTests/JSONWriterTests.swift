@@ -21,7 +21,7 @@ import Testing
                           eventLogCursor: -1, fencingToken: 9_007_199_254_740_000, lastSeenAt: Date(timeIntervalSince1970: 1_790_000_000.987654))
         let command = Command(panelId: panel.id, kind: .outputsOn, targets: .object(["outputs": .array([.number(1), .number(2.5)]), "a": .null, "z": .bool(true)]),
                               requestedBy: UUID(), expiresAt: Date(timeIntervalSince1970: -86_400.5))
-        let alarm = Alarm(siteId: site.id, panelId: panel.id, kind: .fire, priority: .critical, title: "Smoke", zoneNumber: 3)
+        let alarm = Alarm(siteId: site.id, panelId: panel.id, kind: .fire, priority: .fire, title: "Smoke", zoneNumber: 3)
         for (fast, foundation) in [try both(site), try both(panel), try both(command), try both(alarm),
                                    try both(PageBody(items: [alarm, alarm], nextCursor: "abc")), try both(PageBody<Site>(items: [], nextCursor: nil))] {
             let fastObject = try #require(try JSONSerialization.jsonObject(with: Data(fast.utf8)) as? [String: Any])

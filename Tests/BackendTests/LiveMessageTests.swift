@@ -52,7 +52,7 @@ import Testing
         #expect(ZoneStateChanged(panelId: panel, siteId: site, zoneNumber: 3, state: .alarm, previous: .normal, at: at).scope
                 == EventScope(siteId: site, panelId: panel))
         #expect(AlarmTaken(alarmId: alarm, siteId: site, operatorId: UUID(), at: at).scope == EventScope(siteId: site, panelId: nil))
-        #expect(AlarmRaised(alarmId: alarm, siteId: site, panelId: panel, kind: .fire, priority: .critical, title: "t", raisedAt: at).scope
+        #expect(AlarmRaised(alarmId: alarm, siteId: site, panelId: panel, kind: .fire, priority: .fire, title: "t", raisedAt: at).scope
                 == EventScope(siteId: site, panelId: panel))
         #expect(SmsReceived(smsId: UUID(), sender: "+48", body: "b", sentAt: at, receivedAt: at, complete: true, partsExpected: 1,
                             partsReceived: 1).scope == EventScope(siteId: nil, panelId: nil))

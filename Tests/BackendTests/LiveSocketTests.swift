@@ -83,7 +83,7 @@ import _CryptoExtras
     }
 
     static func alarmRaised(_ alarm: UUID, site: UUID) -> OutgoingMessage {
-        let body = #"{"alarm_id":"\#(alarm.uuidString.lowercased())","site_id":"\#(site.uuidString.lowercased())","kind":"fire","priority":"critical","title":"Smoke","raised_at":"2026-11-29T06:00:00Z"}"#
+        let body = #"{"alarm_id":"\#(alarm.uuidString.lowercased())","site_id":"\#(site.uuidString.lowercased())","kind":"fire","priority":"fire","title":"Smoke","raised_at":"2026-11-29T06:00:00Z"}"#
         return OutgoingMessage(exchange: "events", routingKey: "alarm.raised", messageId: UUID().uuidString, type: "AlarmRaised",
                                timestamp: Date(), body: Array(body.utf8))
     }

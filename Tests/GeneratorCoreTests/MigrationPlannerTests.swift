@@ -155,6 +155,26 @@ import Testing
         #expect(removed.destructiveReasons == ["removes allowed values green of sites.color; rows holding them make it fail"])
     }
 
+    /// A value renamed with `renamed:` is not lost: its rows are rewritten between dropping the old CHECK and adding
+    /// the new one, so the change is safe; the generated Swift type still reads the old name.
+    @Test func aRenamedEnumValueRewritesItsRows() throws {
+        let withColor = Self.base + "      color: { enum: Color, default: green }\n"
+        let renamed = withColor.replacingOccurrences(of: "Color: [red, green]", with: "Color: { values: [red, lime], renamed: { green: lime } }")
+            .replacingOccurrences(of: "default: green", with: "default: lime")
+        let plan = MigrationPlanner.plan(from: DatabaseModelBuilder.build(try SchemaSnippet.load(entities: withColor).schema),
+                                         to: DatabaseModelBuilder.build(try SchemaSnippet.load(entities: renamed).schema))
+        #expect(plan.destructiveReasons.isEmpty)
+        #expect(plan.statements.map(\.sql) == [
+            "ALTER TABLE sites DROP CONSTRAINT sites_color_check;",
+            "ALTER TABLE sites ALTER COLUMN color SET DEFAULT 'lime';",
+            "UPDATE sites SET color = 'lime' WHERE color = 'green';",
+            "ALTER TABLE sites ADD CONSTRAINT sites_color_check CHECK (color IN ('red', 'lime'));",
+        ])
+        let swift = SwiftModelRenderer(schema: try SchemaSnippet.load(entities: renamed).schema).render(
+            enumeration: try #require(try SchemaSnippet.load(entities: renamed).schema.enumeration(named: "Color")))
+        #expect(swift.contains(#"case "lime", "green": self = .lime"#))
+    }
+
     @Test func checkFailsWhenTheSchemaChangedWithoutAMigration() throws {
         let (generator, root) = try project()
         defer { try? FileManager.default.removeItem(atPath: root) }

@@ -54,6 +54,37 @@ import Testing
             ])
     }
 
+    /// The alarm stack names every AlarmPriority value in order and puts every AlarmKind in one class; a rename
+    /// points at a value that exists.
+    @Test func theAlarmStackCoversEveryPriorityAndKindOnce() {
+        #expect(SchemaSnippet.errors(entities: """
+            roles: [operator]
+            enums:
+              AlarmPriority: { values: [fire, burglary, trouble], renamed: { critical: fyre, burglary: fire } }
+              AlarmKind: [fire, burglary, tamper]
+            alarm_stack:
+              classes:
+                burglary: { acknowledge_within: 60s, kinds: [burglary, fire] }
+                fire: { acknowledge_within: 0s, kinds: [fire, smoke] }
+                troubel: { acknowledge_within: 5m }
+            entities:
+              Site:
+                fields:
+                  id: { type: uuid, primary: true }
+
+            """) == [
+                "schema/entities.yaml:3:45: error: AlarmPriority value 'trouble' has no alarm class; add it to 'classes' of the alarm stack with its 'acknowledge_within'",
+                "schema/entities.yaml:3:76: error: 'critical' is renamed to 'fyre', which is not a value of enum 'AlarmPriority'; did you mean 'fire'?",
+                "schema/entities.yaml:3:82: error: 'burglary' is renamed but is still a value of enum 'AlarmPriority'; remove it from 'values' or from 'renamed'",
+                "schema/entities.yaml:4:31: error: AlarmKind value 'tamper' is in no alarm class; add it to the 'kinds' of one",
+                "schema/entities.yaml:8:5: error: alarm class 'fire' is out of order; list the classes in AlarmPriority's order, most urgent first (fire, burglary, trouble)",
+                "schema/entities.yaml:8:33: error: 'acknowledge_within' of alarm class 'fire' must be positive, e.g. 60s",
+                "schema/entities.yaml:8:45: error: AlarmKind 'fire' is in alarm classes 'burglary' and 'fire'; an alarm kind has one class",
+                "schema/entities.yaml:8:51: error: 'smoke' in alarm class 'fire' is not a value of AlarmKind",
+                "schema/entities.yaml:9:5: error: alarm class 'troubel' is not a value of AlarmPriority; did you mean 'trouble'?",
+            ])
+    }
+
     @Test func unknownTypeSuggestsTheNearest() {
         #expect(SchemaSnippet.errors(entities: Self.site + """
               Panel:

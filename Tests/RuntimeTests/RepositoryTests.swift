@@ -207,10 +207,10 @@ import TestSupport
                 }
                 #expect(seen.map(\.id) == ordered.map(\.id), "\(sort) \(direction)")
             }
-            // Critical first when sorting by priority ascending (the enum's order, not the alphabet).
+            // Fire first when sorting by priority ascending (the enum's order, not the alphabet).
             if direction == .ascending {
                 let first = try await repositories.alarms.list(sort: .priority, limit: 1)
-                #expect(first.items.first?.priority == .critical)
+                #expect(first.items.first?.priority == .fire)
             }
         }
     }

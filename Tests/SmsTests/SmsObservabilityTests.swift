@@ -110,7 +110,7 @@ import Testing
         // sms.inbox is the suite's: another test's messages may wait there.
         try rabbit.server.ctl(["purge_queue", "-p", rabbit.server.virtualHost, "sms.inbox"])
         try await fixture.execute("INSERT INTO sites (code, name, contact_phone) VALUES ('S1', 'Bank', '+48 600 100 200')")
-        try await fixture.execute("INSERT INTO sms_alarm_patterns (pattern, kind, priority) VALUES ('alarm', 'burglary', 'critical')")
+        try await fixture.execute("INSERT INTO sms_alarm_patterns (pattern, kind, priority) VALUES ('alarm', 'burglary', 'fire')")
         let secrets = try secrets(fixture)
         let port = try FreePort.find()
         let consumer = try LocalProcess(

@@ -12,7 +12,7 @@ extension WorkerEndToEndTests {
         let (eventFirst, smsFirst) = (fixture.panelIDs[0], fixture.panelIDs[1])
         try await fixture.execute("UPDATE panels SET sim_phone = '+48 600 100 201' WHERE id = '\(eventFirst)'")
         try await fixture.execute("UPDATE panels SET sim_phone = '+48 600 100 202' WHERE id = '\(smsFirst)'")
-        try await fixture.execute("INSERT INTO sms_alarm_patterns (pattern, kind, priority) VALUES ('alarm', 'burglary', 'high')")
+        try await fixture.execute("INSERT INTO sms_alarm_patterns (pattern, kind, priority) VALUES ('alarm', 'burglary', 'burglary')")
         let inbox = SmsInbox(fixture)
         func alarms(_ panel: UUID) async throws -> [String] {
             try await fixture.strings("""

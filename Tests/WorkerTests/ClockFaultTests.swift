@@ -16,7 +16,7 @@ extension WorkerEndToEndTests {
         let panelID = fixture.panelIDs[0]
         let simulated = try #require(fixture.simulator.panels.first)
         try await fixture.execute("UPDATE panels SET sim_phone = '+48 600 100 301' WHERE id = '\(panelID)'")
-        try await fixture.execute("INSERT INTO sms_alarm_patterns (pattern, kind, priority) VALUES ('alarm', 'burglary', 'high')")
+        try await fixture.execute("INSERT INTO sms_alarm_patterns (pattern, kind, priority) VALUES ('alarm', 'burglary', 'burglary')")
         let clock = try FakeClock(directory: fixture.secretsDirectory)
         let worker = try fixture.child("jumpy", metricsPort: try FreePort.find(), environment: clock.environment)
         defer { worker.stop(signal: SIGKILL) }

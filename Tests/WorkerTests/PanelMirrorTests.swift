@@ -35,11 +35,11 @@ import Testing
     }
 
     @Test(arguments: [
-        (110, false, EventRecord.EventClass.zoneAndTamperAlarms, AlarmKind.fire, AlarmPriority.critical),
-        (121, false, .zoneAndTamperAlarms, .duress, .critical),
-        (130, false, .zoneAndTamperAlarms, .burglary, .high),
-        (144, false, .zoneAndTamperAlarms, .tamper, .normal),
-        (999, false, .troubles, .trouble, .low),
+        (110, false, EventRecord.EventClass.zoneAndTamperAlarms, AlarmKind.fire, AlarmPriority.fire),
+        (121, false, .zoneAndTamperAlarms, .duress, .holdUp),
+        (130, false, .zoneAndTamperAlarms, .burglary, .burglary),
+        (144, false, .zoneAndTamperAlarms, .tamper, .tamper),
+        (999, false, .troubles, .trouble, .trouble),
     ])
     func alarmMapping(code: Int, restore: Bool, eventClass: EventRecord.EventClass, kind: AlarmKind, priority: AlarmPriority) {
         let alarm = AlarmClassifier.classify(code: code, restore: restore, eventClass: eventClass, description: "x", source: 1)

@@ -10,7 +10,7 @@ import Testing
 extension WorkerEndToEndTests {
     func prepareSmsPanel(_ fixture: WorkerFixture, phone: String) async throws {
         try await fixture.execute("UPDATE panels SET sim_phone = '\(phone)' WHERE id = '\(fixture.panelIDs[0])'")
-        try await fixture.execute("INSERT INTO sms_alarm_patterns (pattern, kind, priority) VALUES ('alarm', 'burglary', 'high')")
+        try await fixture.execute("INSERT INTO sms_alarm_patterns (pattern, kind, priority) VALUES ('alarm', 'burglary', 'burglary')")
     }
 
     func smsStored(_ fixture: WorkerFixture, _ id: UUID) async throws -> Bool {

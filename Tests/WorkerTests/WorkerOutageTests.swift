@@ -105,7 +105,7 @@ extension WorkerEndToEndTests {
             }
             try await simulated.perform(.setAnswering(true))
             try await eventually("the gap raised as an alarm", within: .seconds(60)) {
-                try await fixture.int("SELECT count(*)::int FROM alarms WHERE kind = 'technical' AND priority = 'high'") == 1
+                try await fixture.int("SELECT count(*)::int FROM alarms WHERE kind = 'technical' AND priority = 'burglary'") == 1
             }
             try await eventually("every record in the ring stored", within: .seconds(60)) {
                 try await fixture.int("SELECT count(*)::int FROM panel_events WHERE source = 'event_log'") >= capacity + 1

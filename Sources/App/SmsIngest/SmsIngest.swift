@@ -165,7 +165,12 @@ public enum SmsIngest {
                                 logger: Logger) async throws -> PatternMatch? {
         // The schema declares the priorities most urgent first (the order the generated lists sort by too).
         let urgency = AlarmPriority.allCases
-        let patterns = try await repositories.smsAlarmPatterns.all(filter: .init(enabled: true), on: connection).sorted {
+        // A row this build cannot read (a kind or priority a newer schema added, during a rolling update) is skipped
+        // like an invalid pattern: the other patterns keep raising alarms.
+        let readable = try await repositories.smsAlarmPatterns.all(filter: .init(enabled: true), on: connection) { error in
+            logger.warning("unreadable SMS alarm pattern skipped", metadata: ["error": "\(error)"])
+        }
+        let patterns = readable.sorted {
             (urgency.firstIndex(of: $0.priority) ?? urgency.count, $0.createdAt, $0.id.uuidString.lowercased())
                 < (urgency.firstIndex(of: $1.priority) ?? urgency.count, $1.createdAt, $1.id.uuidString.lowercased())
         }

@@ -10,7 +10,7 @@ import StamCore
 /// Declared at schema/entities.yaml#Alarm.
 public struct Alarm: Entity {
     public static let tableName = "alarms"
-    public static let columnNames: [String] = ["id", "site_id", "panel_id", "panel_event_id", "kind", "priority", "state", "title", "zone_number", "partition_number", "assignee_id", "raised_at", "acknowledged_at", "taken_at", "closed_at", "reports", "version"]
+    public static let columnNames: [String] = ["id", "site_id", "panel_id", "panel_event_id", "kind", "priority", "state", "title", "zone_number", "partition_number", "assignee_id", "raised_at", "acknowledged_at", "taken_at", "closed_at", "escalated_at", "reports", "version"]
 
     /// Declared at schema/entities.yaml#Alarm.id.
     public var id: UUID
@@ -57,6 +57,11 @@ public struct Alarm: Entity {
     /// Declared at schema/entities.yaml#Alarm.closed_at.
     public var closedAt: Date?
 
+    /// When it had waited its class's acknowledge_within without being acknowledged (AlarmEscalated).
+    ///
+    /// Declared at schema/entities.yaml#Alarm.escalated_at.
+    public var escalatedAt: Date?
+
     /// How many reports of one incident this alarm stands for: the panel's event-log record and its GSM module's SMS within a few minutes are one alarm.
     ///
     /// Declared at schema/entities.yaml#Alarm.reports.
@@ -71,7 +76,7 @@ public struct Alarm: Entity {
         panelId: UUID? = nil,
         panelEventId: UUID? = nil,
         kind: AlarmKind,
-        priority: AlarmPriority = .normal,
+        priority: AlarmPriority = .alarm,
         state: AlarmState = .new,
         title: String,
         zoneNumber: Int? = nil,
@@ -81,6 +86,7 @@ public struct Alarm: Entity {
         acknowledgedAt: Date? = nil,
         takenAt: Date? = nil,
         closedAt: Date? = nil,
+        escalatedAt: Date? = nil,
         reports: Int = 1,
         version: Int = 1
     ) {
@@ -99,6 +105,7 @@ public struct Alarm: Entity {
         self.acknowledgedAt = acknowledgedAt
         self.takenAt = takenAt
         self.closedAt = closedAt
+        self.escalatedAt = escalatedAt
         self.reports = reports
         self.version = version
     }
@@ -119,6 +126,7 @@ public struct Alarm: Entity {
         case acknowledgedAt = "acknowledged_at"
         case takenAt = "taken_at"
         case closedAt = "closed_at"
+        case escalatedAt = "escalated_at"
         case reports
         case version
     }
@@ -133,6 +141,8 @@ extension Alarm: JSONWritable {
         if let value = self.assigneeId { writer.value(value) } else { writer.null() }
         writer.key("closed_at")
         if let value = self.closedAt { writer.value(value) } else { writer.null() }
+        writer.key("escalated_at")
+        if let value = self.escalatedAt { writer.value(value) } else { writer.null() }
         writer.key("id")
         writer.value(self.id)
         writer.key("kind")

@@ -41,7 +41,7 @@ public struct SmsAlarmPattern: Entity {
         id: UUID = UUID(),
         pattern: String,
         kind: AlarmKind = .sms,
-        priority: AlarmPriority = .high,
+        priority: AlarmPriority = .burglary,
         title: String? = nil,
         enabled: Bool = true,
         createdAt: Date = Date()

@@ -2,12 +2,33 @@
 
 import StamCore
 
-/// Higher priority alarms sort first; fire and duress are critical.
+/// The class of the alarm stack an alarm waits in, most urgent first (its targets are in `alarm_stack`).
 ///
 /// Declared at schema/entities.yaml#AlarmPriority.
 public enum AlarmPriority: String, Sendable, Codable, Hashable, CaseIterable {
-    case critical
-    case high
-    case normal
-    case low
+    case fire
+    case holdUp = "hold_up"
+    case medical
+    case burglary
+    case alarm
+    case trouble
+    case tamper
+    case openClose = "open_close"
+    case test
+
+    /// Also reads the names an earlier schema used (`renamed:`), as events written before still carry them.
+    public init?(rawValue: String) {
+        switch rawValue {
+            case "fire", "critical": self = .fire
+            case "hold_up": self = .holdUp
+            case "medical": self = .medical
+            case "burglary", "high": self = .burglary
+            case "alarm", "normal": self = .alarm
+            case "trouble", "low": self = .trouble
+            case "tamper": self = .tamper
+            case "open_close": self = .openClose
+            case "test": self = .test
+            default: return nil
+        }
+    }
 }

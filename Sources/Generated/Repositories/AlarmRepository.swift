@@ -14,7 +14,7 @@ public struct AlarmRepository: Sendable {
     public init(context: DatabaseContext) { self.context = context }
 
     static let table = "alarms"
-    static let columns = "\"id\", \"site_id\", \"panel_id\", \"panel_event_id\", \"kind\", \"priority\", \"state\", \"title\", \"zone_number\", \"partition_number\", \"assignee_id\", \"raised_at\", \"acknowledged_at\", \"taken_at\", \"closed_at\", \"reports\", \"version\""
+    static let columns = "\"id\", \"site_id\", \"panel_id\", \"panel_event_id\", \"kind\", \"priority\", \"state\", \"title\", \"zone_number\", \"partition_number\", \"assignee_id\", \"raised_at\", \"acknowledged_at\", \"taken_at\", \"closed_at\", \"escalated_at\", \"reports\", \"version\""
 
     /// Equality filters from `api.filters`, bounds from `api.ranges` (from inclusive, to exclusive); a nil property does not filter.
     public struct Filter: Sendable, Hashable {
@@ -48,7 +48,7 @@ public struct AlarmRepository: Sendable {
         var key: String {
             switch self {
                 case .raisedAt: "\"raised_at\""
-                case .priority: "array_position(ARRAY['critical', 'high', 'normal', 'low']::text[], \"priority\")"
+                case .priority: "array_position(ARRAY['fire', 'hold_up', 'medical', 'burglary', 'alarm', 'trouble', 'tamper', 'open_close', 'test']::text[], \"priority\")"
             }
         }
 
@@ -95,10 +95,11 @@ public struct AlarmRepository: Sendable {
             binds.add(value.acknowledgedAt),
             binds.add(value.takenAt),
             binds.add(value.closedAt),
+            binds.add(value.escalatedAt),
             binds.add(value.reports),
             binds.add(value.version),
         ]
-        return "(\"id\", \"site_id\", \"panel_id\", \"panel_event_id\", \"kind\", \"priority\", \"state\", \"title\", \"zone_number\", \"partition_number\", \"assignee_id\", \"raised_at\", \"acknowledged_at\", \"taken_at\", \"closed_at\", \"reports\", \"version\") VALUES (\(values.joined(separator: ", ")))"
+        return "(\"id\", \"site_id\", \"panel_id\", \"panel_event_id\", \"kind\", \"priority\", \"state\", \"title\", \"zone_number\", \"partition_number\", \"assignee_id\", \"raised_at\", \"acknowledged_at\", \"taken_at\", \"closed_at\", \"escalated_at\", \"reports\", \"version\") VALUES (\(values.joined(separator: ", ")))"
     }
 
     /// The row with this primary key, or nil.
@@ -128,6 +129,7 @@ public struct AlarmRepository: Sendable {
             "\"acknowledged_at\" = \(binds.add(value.acknowledgedAt))",
             "\"taken_at\" = \(binds.add(value.takenAt))",
             "\"closed_at\" = \(binds.add(value.closedAt))",
+            "\"escalated_at\" = \(binds.add(value.escalatedAt))",
             "\"reports\" = \(binds.add(value.reports))",
             "\"version\" = \"version\" + 1",
         ]
@@ -213,11 +215,24 @@ public struct AlarmRepository: Sendable {
 
     /// Every row matching `filter`, in primary-key order, in one query: for sets the domain bounds (one panel's zones), not for lists an operator pages through (`list`).
     public func all(filter: Filter = Filter(), on connection: PostgresConnection? = nil) async throws -> [Alarm] {
+        try await rows(matching: filter, on: connection).map { try Self.decode($0, context: context) }
+    }
+
+    /// `all(filter:)` for a reader that must keep working while a newer writer stores values this build cannot read (a rolling update that added an enum value): such a row is skipped and passed to `unreadable`, the others are returned.
+    public func all(filter: Filter = Filter(), on connection: PostgresConnection? = nil, skippingUnreadable unreadable: (any Error) -> Void) async throws -> [Alarm] {
+        try await rows(matching: filter, on: connection).compactMap { row in
+            let decoded = Result { try Self.decode(row, context: context) }
+            if case .failure(let error) = decoded { unreadable(error) }
+            return try? decoded.get()
+        }
+    }
+
+    private func rows(matching filter: Filter, on connection: PostgresConnection?) async throws -> [PostgresRow] {
         var binds = SQLBinds()
         let conditions = try Self.conditions(filter, binds: &binds)
         let whereClause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
         let sql = "SELECT \(Self.columns) FROM \"alarms\"\(whereClause) ORDER BY \"id\""
-        return try await context.rows(binds.query(sql), on: connection).map { try Self.decode($0, context: context) }
+        return try await context.rows(binds.query(sql), on: connection)
     }
 
     /// One column's new value, for `update(id:set:)`.
@@ -236,6 +251,7 @@ public struct AlarmRepository: Sendable {
         case acknowledgedAt(Date?)
         case takenAt(Date?)
         case closedAt(Date?)
+        case escalatedAt(Date?)
         case reports(Int)
         case version(Int)
 
@@ -256,6 +272,7 @@ public struct AlarmRepository: Sendable {
                 case .acknowledgedAt: "acknowledged_at"
                 case .takenAt: "taken_at"
                 case .closedAt: "closed_at"
+                case .escalatedAt: "escalated_at"
                 case .reports: "reports"
                 case .version: "version"
             }
@@ -278,6 +295,7 @@ public struct AlarmRepository: Sendable {
                 case .acknowledgedAt(let value): return "\"acknowledged_at\" = \(binds.add(value))"
                 case .takenAt(let value): return "\"taken_at\" = \(binds.add(value))"
                 case .closedAt(let value): return "\"closed_at\" = \(binds.add(value))"
+                case .escalatedAt(let value): return "\"escalated_at\" = \(binds.add(value))"
                 case .reports(let value): return "\"reports\" = \(binds.add(value))"
                 case .version(let value): return "\"version\" = \(binds.add(value))"
             }
@@ -335,6 +353,7 @@ public struct AlarmRepository: Sendable {
         let acknowledgedAt = try reader.readOptional(Date.self)
         let takenAt = try reader.readOptional(Date.self)
         let closedAt = try reader.readOptional(Date.self)
+        let escalatedAt = try reader.readOptional(Date.self)
         let reports = try reader.read(Int.self)
         let version = try reader.read(Int.self)
         return Alarm(
@@ -353,6 +372,7 @@ public struct AlarmRepository: Sendable {
             acknowledgedAt: acknowledgedAt,
             takenAt: takenAt,
             closedAt: closedAt,
+            escalatedAt: escalatedAt,
             reports: reports,
             version: version
         )

@@ -151,11 +151,24 @@ public struct AuditEntryRepository: Sendable {
 
     /// Every row matching `filter`, in primary-key order, in one query: for sets the domain bounds (one panel's zones), not for lists an operator pages through (`list`).
     public func all(filter: Filter = Filter(), on connection: PostgresConnection? = nil) async throws -> [AuditEntry] {
+        try await rows(matching: filter, on: connection).map { try Self.decode($0, context: context) }
+    }
+
+    /// `all(filter:)` for a reader that must keep working while a newer writer stores values this build cannot read (a rolling update that added an enum value): such a row is skipped and passed to `unreadable`, the others are returned.
+    public func all(filter: Filter = Filter(), on connection: PostgresConnection? = nil, skippingUnreadable unreadable: (any Error) -> Void) async throws -> [AuditEntry] {
+        try await rows(matching: filter, on: connection).compactMap { row in
+            let decoded = Result { try Self.decode(row, context: context) }
+            if case .failure(let error) = decoded { unreadable(error) }
+            return try? decoded.get()
+        }
+    }
+
+    private func rows(matching filter: Filter, on connection: PostgresConnection?) async throws -> [PostgresRow] {
         var binds = SQLBinds()
         let conditions = try Self.conditions(filter, binds: &binds)
         let whereClause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
         let sql = "SELECT \(Self.columns) FROM \"audit_entries\"\(whereClause) ORDER BY \"id\""
-        return try await context.rows(binds.query(sql), on: connection).map { try Self.decode($0, context: context) }
+        return try await context.rows(binds.query(sql), on: connection)
     }
 
     /// One column's new value, for `update(id:set:)`.

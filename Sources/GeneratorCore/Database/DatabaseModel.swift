@@ -106,6 +106,28 @@ public struct DatabaseModel: Codable, Hashable, Sendable {
         public var name: String
         public var column: String
         public var allowedValues: [String]
+        /// The enum's `renamed:` (old value -> new): the migration that drops an old value rewrites its rows. Not
+        /// part of a snapshot nor of equality: only the allowed values are the stored shape.
+        public var renamedValues: [String: String] = [:]
+
+        public init(name: String, column: String, allowedValues: [String], renamedValues: [String: String] = [:]) {
+            self.name = name
+            self.column = column
+            self.allowedValues = allowedValues
+            self.renamedValues = renamedValues
+        }
+
+        enum CodingKeys: String, CodingKey { case name, column, allowedValues }
+
+        public static func == (lhs: Self, rhs: Self) -> Bool {
+            lhs.name == rhs.name && lhs.column == rhs.column && lhs.allowedValues == rhs.allowedValues
+        }
+
+        public func hash(into hasher: inout Hasher) {
+            hasher.combine(name)
+            hasher.combine(column)
+            hasher.combine(allowedValues)
+        }
     }
 
     /// `CHECK (<expression>)` of one column's input rules, e.g. `port BETWEEN 1 AND 65535`.

@@ -24,8 +24,11 @@ public enum DatabaseModelBuilder {
                     referencedColumns: [referenced?.primaryKey?.name ?? "id"],
                     onDelete: (field.onDelete?.value ?? .restrict).sql))
             case .enumeration(let name):
+                let enumeration = schema.enumeration(named: name.value)
                 checks.append(.init(name: SQLNames.check(table: table, column: field.name), column: field.name,
-                                    allowedValues: schema.enumeration(named: name.value)?.values.map(\.value) ?? []))
+                                    allowedValues: enumeration?.values.map(\.value) ?? [],
+                                    renamedValues: Dictionary((enumeration?.renamed ?? []).map { ($0.old.value, $0.new.value) },
+                                                              uniquingKeysWith: { first, _ in first })))
             case .scalar:
                 break
             }

@@ -140,7 +140,13 @@ public struct MigrationPlanner {
         }
         for check in newTable.checks where !oldTable.checks.contains(check) {
             let previous = oldTable.checks.first { $0.column == check.column }?.allowedValues
-            let removed = previous.map { Set($0).subtracting(check.allowedValues).sorted() } ?? []
+            var removed = previous.map { Set($0).subtracting(check.allowedValues).sorted() } ?? []
+            // A renamed value's rows are rewritten (after the old constraint is dropped, before the new one is added).
+            for old in removed {
+                guard let new = check.renamedValues[old], check.allowedValues.contains(new) else { continue }
+                alters.append(.init(sql: "UPDATE \(name) SET \(check.column) = \(SQLNames.literal(new)) WHERE \(check.column) = \(SQLNames.literal(old));"))
+            }
+            removed.removeAll { check.renamedValues[$0].map(check.allowedValues.contains) == true }
             let reason = removed.isEmpty ? nil
                 : "removes allowed values \(removed.joined(separator: ", ")) of \(name).\(check.column); rows holding them make it fail"
             constraints.append(.init(sql: "ALTER TABLE \(name) ADD CONSTRAINT \(check.name) \(Self.checkExpression(check));",

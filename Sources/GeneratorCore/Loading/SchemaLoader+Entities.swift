@@ -1,22 +1,50 @@
 import StamCore
 
-/// `schema/entities.yaml`: roles, enums and entities.
+/// `schema/entities.yaml`: roles, enums, the alarm stack and entities.
 extension SchemaLoader {
     static let fieldKeys = ["type", "enum", "ref", "optional", "primary", "unique", "max", "min", "format", "range", "default", "on_delete",
                             "readonly", "doc"]
     static let entityKeys = ["doc", "table", "fields", "indexes", "unique", "api", "actions", "append_only", "at_least_one"]
 
     func loadEntitiesFile(_ root: SchemaNode) {
-        guard let top = mapping(root, "the entities file", allowed: ["roles", "enums", "entities"]) else { return }
+        guard let top = mapping(root, "the entities file", allowed: ["roles", "enums", "alarm_stack", "entities"]) else { return }
         if let roles = value(top, "roles") {
             schema.roles = stringList(roles, "roles") ?? []
         }
         if let enums = value(top, "enums"), let entries = mapping(enums, "enums") {
             schema.enums = entries.compactMap(loadEnum)
         }
+        if let node = value(top, "alarm_stack") {
+            schema.alarmStack = loadAlarmStack(node)
+        }
         if let entities = value(top, "entities"), let entries = mapping(entities, "entities") {
             schema.entities = entries.compactMap(loadEntity)
         }
+    }
+
+    private func loadAlarmStack(_ node: SchemaNode) -> AlarmStackDeclaration? {
+        guard let body = mapping(node, "the alarm stack", allowed: ["doc", "classes"]) else { return nil }
+        var stack = AlarmStackDeclaration(location: node.location, doc: doc(body))
+        guard let classesNode = value(body, "classes") else {
+            diagnostics.error("the alarm stack has no 'classes' (one per AlarmPriority value, most urgent first)", at: node.location)
+            return stack
+        }
+        for entry in mapping(classesNode, "the classes of the alarm stack") ?? [] {
+            let what = "alarm class '\(entry.key)'"
+            guard let fields = mapping(entry.value, what, allowed: ["doc", "acknowledge_within", "kinds", "bulk_close"]) else { continue }
+            guard let targetNode = value(fields, "acknowledge_within") else {
+                diagnostics.error("\(what) has no 'acknowledge_within' (how long its alarms may wait unacknowledged, e.g. 60s)",
+                                  at: entry.keyLocation)
+                continue
+            }
+            guard let seconds = duration(targetNode, "'acknowledge_within' of \(what)") else { continue }
+            stack.classes.append(AlarmClassDeclaration(
+                priority: Located(entry.key, at: entry.keyLocation), doc: doc(fields),
+                acknowledgeWithinSeconds: Located(seconds, at: targetNode.location),
+                kinds: value(fields, "kinds").flatMap { stringList($0, "the kinds of \(what)") } ?? [],
+                bulkClose: value(fields, "bulk_close").flatMap { bool($0, "'bulk_close' of \(what)") } ?? true))
+        }
+        return stack
     }
 
     private func loadEnum(_ entry: SchemaNode.Entry) -> EnumDeclaration? {
@@ -25,13 +53,20 @@ extension SchemaLoader {
             return EnumDeclaration(name: entry.key, location: entry.keyLocation,
                                    values: stringList(entry.value, "the values of \(what)") ?? [])
         }
-        guard let body = mapping(entry.value, what, allowed: ["doc", "values"]) else { return nil }
+        guard let body = mapping(entry.value, what, allowed: ["doc", "values", "renamed"]) else { return nil }
         guard let valuesNode = value(body, "values") else {
             diagnostics.error("\(what) has no 'values'", at: entry.keyLocation)
             return nil
         }
+        var renamed: [EnumDeclaration.Rename] = []
+        if let node = value(body, "renamed") {
+            for rename in mapping(node, "'renamed' of \(what) (old name: new name)") ?? [] {
+                guard let new = locatedString(rename.value, "the new name of '\(rename.key)' in \(what)") else { continue }
+                renamed.append(.init(old: Located(rename.key, at: rename.keyLocation), new: new))
+            }
+        }
         return EnumDeclaration(name: entry.key, location: entry.keyLocation, doc: doc(body),
-                               values: stringList(valuesNode, "the values of \(what)") ?? [])
+                               values: stringList(valuesNode, "the values of \(what)") ?? [], renamed: renamed)
     }
 
     private func loadEntity(_ entry: SchemaNode.Entry) -> EntityDeclaration? {

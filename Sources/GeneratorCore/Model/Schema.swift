@@ -4,6 +4,8 @@ public struct Schema: Hashable, Sendable {
     public var roles: [Located<String>] = []
     public var enums: [EnumDeclaration] = []
     public var entities: [EntityDeclaration] = []
+    /// `alarm_stack:`; nil when the schema declares none.
+    public var alarmStack: AlarmStackDeclaration?
     public var events: [EventDeclaration] = []
     public var exchanges: [ExchangeDeclaration] = []
     public var queues: [QueueDeclaration] = []

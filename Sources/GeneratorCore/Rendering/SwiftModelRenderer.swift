@@ -12,6 +12,9 @@ public struct SwiftModelRenderer {
     public func render(fingerprint: String) -> [GeneratedFile] {
         var files: [GeneratedFile] = []
         files += schema.enums.map { file("Enums/\($0.name).swift", from: .entities, render(enumeration: $0)) }
+        if let stack = schema.alarmStack {
+            files.append(file("AlarmStack.swift", from: .entities, render(alarmStack: stack)))
+        }
         files += schema.entities.map { file("Entities/\($0.name).swift", from: .entities, render(entity: $0)) }
         files += schema.events.map { file("Events/\($0.name).swift", from: .events, render(event: $0)) }
         files.append(GeneratedFile(path: "\(Self.outputDirectory)/StamSchema.swift",
@@ -35,6 +38,70 @@ public struct SwiftModelRenderer {
                 let name = SwiftNames.identifier(value.value)
                 let plain = Naming.lowerCamelCase(value.value)
                 writer.line(plain == value.value ? "case \(name)" : "case \(name) = \(SwiftNames.literal(value.value))")
+            }
+            if !enumeration.renamed.isEmpty {
+                writer.line()
+                writer.doc("Also reads the names an earlier schema used (`renamed:`), as events written before still carry them.")
+                writer.block("public init?(rawValue: String)") { writer in
+                    writer.block("switch rawValue") { writer in
+                        for value in enumeration.values {
+                            let names = ([value.value] + enumeration.oldNames(of: value.value)).map(SwiftNames.literal)
+                            writer.line("case \(names.joined(separator: ", ")): self = .\(SwiftNames.identifier(value.value))")
+                        }
+                        writer.line("default: return nil")
+                    }
+                }
+            }
+        }
+        return writer.text
+    }
+
+    // MARK: Alarm stack
+
+    /// `AlarmPriority`'s acknowledge targets and bulk-close rule, and each `AlarmKind`'s default class.
+    func render(alarmStack stack: AlarmStackDeclaration) -> String {
+        let priority = AlarmStackDeclaration.priorityEnum
+        let kind = AlarmStackDeclaration.kindEnum
+        var writer = SwiftWriter()
+        writer.line("import StamCore")
+        writer.line()
+        writer.doc(docText(stack.doc, at: stack.location, named: "alarm_stack",
+                           extra: "The classes of the alarm stack, most urgent first: the queue is ordered by class, then by how long an alarm has waited."))
+        writer.block("extension \(priority)") { writer in
+            writer.doc("How long an alarm of this class may wait unacknowledged; after that it escalates.")
+            writer.block("public var acknowledgeWithin: Duration") { writer in
+                writer.block("switch self") { writer in
+                    for alarmClass in stack.classes {
+                        writer.line("case .\(SwiftNames.identifier(alarmClass.priority.value)): .seconds(\(alarmClass.acknowledgeWithinSeconds.value))")
+                    }
+                }
+            }
+            writer.line()
+            writer.doc("Whether a supervisor may close a group of these alarms at once (never fire).")
+            writer.block("public var bulkClosable: Bool") { writer in
+                writer.block("switch self") { writer in
+                    for alarmClass in stack.classes {
+                        writer.line("case .\(SwiftNames.identifier(alarmClass.priority.value)): \(alarmClass.bulkClose)")
+                    }
+                }
+            }
+            writer.line()
+            writer.doc("The position in the stack: 0 is the most urgent class.")
+            writer.block("public var rank: Int") { writer in
+                writer.line("Self.allCases.firstIndex(of: self) ?? Self.allCases.count")
+            }
+        }
+        writer.line()
+        writer.block("extension \(kind)") { writer in
+            writer.doc("The class an alarm of this kind is stacked in, unless its source names another.")
+            writer.block("public var defaultPriority: \(priority)") { writer in
+                writer.block("switch self") { writer in
+                    for alarmClass in stack.classes {
+                        for kindValue in alarmClass.kinds {
+                            writer.line("case .\(SwiftNames.identifier(kindValue.value)): .\(SwiftNames.identifier(alarmClass.priority.value))")
+                        }
+                    }
+                }
             }
         }
         return writer.text

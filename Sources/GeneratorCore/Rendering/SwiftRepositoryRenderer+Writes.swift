@@ -57,11 +57,28 @@ extension SwiftRepositoryRenderer {
             zones), not for lists an operator pages through (`list`).
             """)
         writer.block("public func all(filter: Filter = Filter(), on connection: PostgresConnection? = nil) async throws -> [\(entity.name)]") { writer in
+            writer.line("try await rows(matching: filter, on: connection).map { try Self.decode($0, context: context) }")
+        }
+        writer.line("")
+        writer.doc("""
+            `all(filter:)` for a reader that must keep working while a newer writer stores values this build cannot \
+            read (a rolling update that added an enum value): such a row is skipped and passed to `unreadable`, the \
+            others are returned.
+            """)
+        writer.block("public func all(filter: Filter = Filter(), on connection: PostgresConnection? = nil, skippingUnreadable unreadable: (any Error) -> Void) async throws -> [\(entity.name)]") { writer in
+            writer.closure("try await rows(matching: filter, on: connection).compactMap", parameters: "row") { writer in
+                writer.line("let decoded = Result { try Self.decode(row, context: context) }")
+                writer.line("if case .failure(let error) = decoded { unreadable(error) }")
+                writer.line("return try? decoded.get()")
+            }
+        }
+        writer.line("")
+        writer.block("private func rows(matching filter: Filter, on connection: PostgresConnection?) async throws -> [PostgresRow]") { writer in
             writer.line("var binds = SQLBinds()")
             writer.line("let conditions = try Self.conditions(filter, binds: &binds)")
             writer.line("let whereClause = conditions.isEmpty ? \"\" : \" WHERE \" + conditions.joined(separator: \" AND \")")
             writer.line("let sql = \"SELECT \\(Self.columns) FROM \(escapedQuoted(entity.table.value))\\(whereClause) ORDER BY \(escapedQuoted(key.name))\"")
-            writer.line("return try await context.rows(binds.query(sql), on: connection).map { try Self.decode($0, context: context) }")
+            writer.line("return try await context.rows(binds.query(sql), on: connection)")
         }
     }
 

@@ -20,6 +20,7 @@ public struct SchemaValidator {
     mutating func run() {
         checkTypeNames()
         checkEnums()
+        checkAlarmStack()
         for entity in schema.entities { check(entity) }
         checkTableNames()
         for event in schema.events { check(event) }
@@ -100,6 +101,21 @@ public struct SchemaValidator {
                 }
                 if !seen.insert(value.value).inserted {
                     diagnostics.error("duplicate value '\(value.value)' in enum '\(enumeration.name)'", at: value.location)
+                }
+            }
+            let values = enumeration.values.map(\.value)
+            var renamedOld = Set<String>()
+            for rename in enumeration.renamed {
+                if values.contains(rename.old.value) {
+                    diagnostics.error("'\(rename.old.value)' is renamed but is still a value of enum '\(enumeration.name)'; remove it from 'values' or from 'renamed'",
+                                      at: rename.old.location)
+                }
+                if !renamedOld.insert(rename.old.value).inserted {
+                    diagnostics.error("'\(rename.old.value)' is renamed twice in enum '\(enumeration.name)'", at: rename.old.location)
+                }
+                if !values.contains(rename.new.value) {
+                    diagnostics.error("'\(rename.old.value)' is renamed to '\(rename.new.value)', which is not a value of enum '\(enumeration.name)'"
+                                      + NameSuggestion.hint(for: rename.new.value, in: values), at: rename.new.location)
                 }
             }
         }

@@ -92,7 +92,7 @@ struct LocalStackDemoData {
     func ensureSmsPattern() async throws {
         if try await repositories.smsAlarmPatterns.all().isEmpty {
             _ = try await repositories.smsAlarmPatterns.insert(SmsAlarmPattern(
-                pattern: "\\balarm\\b", kind: .sms, priority: .high, title: "SMS alarm from the site"))
+                pattern: "\\balarm\\b", kind: .sms, priority: .burglary, title: "SMS alarm from the site"))
         }
     }
 
