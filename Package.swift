@@ -118,7 +118,7 @@ let targets: [Target] = [
     ]),
     .testTarget(name: "BackendTests", dependencies: [
         "Backend", "APISupport", "GeneratedAPI", "Database", "DevStack", "MigrationSupport", "StamCore", "Generated", "Messaging", "Outbox",
-        "Persistence", "TestSupport", "Redis", "Observability", .hummingbird, .hummingbirdTesting, .hummingbirdWSClient, .cryptoExtras,
+        "Persistence", "TestSupport", "Redis", "Observability", "Alarms", .hummingbird, .hummingbirdTesting, .hummingbirdWSClient, .cryptoExtras,
         .jwtKit, .postgresNIO, .crypto, .serviceLifecycle,
     ]),
     .testTarget(name: "AlarmTests", dependencies: [

@@ -1,3 +1,4 @@
+import Alarms
 import APISupport
 import Backend
 import Database
@@ -259,6 +260,13 @@ import TestSupport
                     .array([.string("fire"), .string("new"), .string(Self.fire)]),
                     .array([.string("burglary"), .string("new"), .string("Tamper: keypad 1")]),
                 ]))
+                if case .array(let escalation) = seen.escalation, escalation.count == 3 {
+                    #expect(escalation[0] == .string("Escalated"))
+                    #expect(Self.text(escalation[1]).hasPrefix("waiting 10 min"), "\(escalation[1])")
+                    #expect(escalation[2] == .string("Escalated, not acknowledged in time: Tamper: keypad 1"))
+                } else {
+                    Issue.record("escalation: \(seen.escalation)")
+                }
                 #expect(seen.panelText.contains("zone 3 alarm"), "\(seen.panelText)")
                 #expect(seen.panelText.contains("FIRE ALARM"), "\(seen.panelText)")
                 #expect(seen.panelText.contains("AC trouble"), "\(seen.panelText)")
@@ -355,6 +363,18 @@ import TestSupport
         try await page.waitFor("\(scene.panelRow) && \(scene.panelRow).querySelector('.connection').dataset.state === 'connected'",
                                "the panel's live state from Redis")
 
+        // The alarm open since before the login has waited 10 minutes, past its class's 60 s: the escalator every
+        // backend runs escalates it, and the console (a supervisor's) marks it and says so.
+        let earlierRow = scene.alarmRow(scene.earlier.id)
+        #expect(try await AlarmEscalator(client: scene.fixture.client, repositories: scene.repositories, notifier: nil, logger: scene.logger)
+            .escalateDue() == 1)
+        try await page.waitFor("\(earlierRow).dataset.escalated === 'true' && document.querySelector('#announcer').textContent.startsWith('Escalated')",
+                               "the escalated alarm marked and announced")
+        let escalation = try await page.evaluate("""
+            [\(earlierRow).querySelector('.alarm-escalated').hidden ? 'hidden' : \(earlierRow).querySelector('.alarm-escalated').textContent,
+             \(earlierRow).querySelector('.alarm-wait').textContent, document.querySelector('#announcer').textContent]
+            """)
+
         let alarm = Alarm(siteId: scene.site.id, panelId: scene.panel.id, kind: .fire, priority: .fire, title: fire, zoneNumber: 3, partitionNumber: 1)
         let row = scene.alarmRow(alarm.id)
         try await scene.raise(alarm)
@@ -386,7 +406,6 @@ import TestSupport
         changed.state = .acknowledged
         changed.acknowledgedAt = Date()
         _ = try await scene.repositories.alarms.update(changed)
-        let earlierRow = scene.alarmRow(scene.earlier.id)
         try await press("acknowledge", in: earlierRow)
         try await page.waitFor("!document.querySelector('#message').hidden && \(earlierRow).dataset.state === 'acknowledged'",
                                "the refusal and the alarm as it is now")
@@ -403,7 +422,7 @@ import TestSupport
 
         // The browser logs the refused request: expected, that one.
         let expected = page.problems[problemsBeforeRefusal..<problemsAfterRefusal].filter { $0.contains("status of 409 (Conflict)") }
-        return Seen(fireAlarm: alarm.id, queue: queue, panelText: text(panelText), screenshot: screenshot, refusal: text(refusal),
+        return Seen(fireAlarm: alarm.id, queue: queue, escalation: escalation, panelText: text(panelText), screenshot: screenshot, refusal: text(refusal),
                     commandResult: text(commandResult), problems: page.problems.filter { !expected.contains($0) }, expectedProblems: expected)
     }
 
@@ -490,6 +509,8 @@ import TestSupport
     struct Seen: Sendable {
         var fireAlarm: UUID
         var queue: JSONValue
+        /// The escalated alarm's badge, waiting time and what the screen reader was told.
+        var escalation: JSONValue
         var panelText: String
         var screenshot: Data
         var refusal: String

@@ -8,7 +8,12 @@
 'use strict';
 
 (() => {
-  const PRIORITY_RANK = { critical: 0, high: 1, normal: 2, low: 3 };
+  // The alarm stack's classes, most urgent first (schema/entities.yaml: AlarmPriority, alarm_stack).
+  const PRIORITIES = ['fire', 'hold_up', 'medical', 'burglary', 'alarm', 'trouble', 'tamper', 'open_close', 'test'];
+  const PRIORITY_RANK = Object.fromEntries(PRIORITIES.map((priority, index) => [priority, index]));
+  const PRIORITY_LABEL = { fire: 'Fire', hold_up: 'Hold-up', medical: 'Medical', burglary: 'Burglary', alarm: 'Alarm',
+    trouble: 'Trouble', tamper: 'Tamper', open_close: 'Open/close', test: 'Test' };
+  const SUPERVISING_ROLES = ['supervisor', 'admin'];  // alerted when an alarm escalates
   // Alarm states only move forward: an event that arrives after our own action's answer must not undo it.
   const STATE_RANK = { new: 0, acknowledged: 1, in_progress: 2, closed: 3 };
   const STATE_LABEL = { new: 'New', acknowledged: 'Acknowledged', in_progress: 'In progress', closed: 'Closed' };
@@ -97,13 +102,14 @@
     soundOn = !soundOn;
     localStorage.setItem(SOUND_KEY, soundOn ? 'on' : 'off');
     renderSoundToggle();
-    if (soundOn) beep('normal');
+    if (soundOn) beep('alarm');
   });
 
   function beep(priority) {
     if (!soundOn || !audio || audio.state !== 'running') return;
-    const count = priority === 'critical' ? 3 : priority === 'high' ? 2 : 1;
-    const frequency = priority === 'critical' ? 1046 : 880;
+    const rank = PRIORITY_RANK[priority] ?? PRIORITIES.length;
+    const count = rank <= 1 ? 3 : rank <= 3 ? 2 : 1;  // fire and hold-up three times, medical and burglary twice
+    const frequency = rank <= 1 ? 1046 : 880;
     for (let index = 0; index < count; index += 1) {
       const start = audio.currentTime + index * 0.22;
       const oscillator = audio.createOscillator();
@@ -139,6 +145,7 @@
     } catch (error) {
       throw new ApiError(0, 'network', 'The station cannot be reached; check the network.');
     }
+    noteServerTime(response.headers.get('Date'));
     const text = await response.text();
     let data = null;
     if (text) { try { data = JSON.parse(text); } catch (error) { data = null; } }
@@ -418,6 +425,26 @@
     }
   }
 
+  // MARK: Server time (waiting times are measured in the station's clock, not this computer's)
+
+  let serverOffsetMs = 0;  // server time - local time, from the Date header of the last answer (1 s resolution)
+
+  function noteServerTime(header) {
+    const server = Date.parse(header || '');
+    if (!Number.isNaN(server)) serverOffsetMs = server - Date.now();
+  }
+
+  const serverNow = () => Date.now() + serverOffsetMs;
+
+  function formatWait(ms) {
+    const seconds = Math.max(0, Math.floor(ms / 1000));
+    if (seconds < 60) return `${seconds} s`;
+    const minutes = Math.floor(seconds / 60);
+    if (minutes < 60) return `${minutes} min ${seconds % 60} s`;
+    const hours = Math.floor(minutes / 60);
+    return hours < 48 ? `${hours} h ${minutes % 60} min` : `${Math.floor(hours / 24)} days`;
+  }
+
   // MARK: Alarms
 
   let alarmBuffer = null;  // alarm events that arrive while the list is being re-read, applied after it
@@ -485,6 +512,17 @@
           }));
         }
         break;
+      case 'AlarmEscalated': {
+        const alarm = alarms.get(id);
+        if (!alarm) { refreshAlarm(id); return; }
+        if (alarm.escalated_at) return;
+        alarms.set(id, { ...alarm, escalated_at: payload.at });
+        if (alarm.state === 'new' && session && SUPERVISING_ROLES.includes(session.role)) {
+          beep(alarm.priority);
+          announce(`Escalated, not acknowledged in time: ${alarm.title}`);
+        }
+        break;
+      }
       case 'AlarmAcknowledged':
         advance(id, 'acknowledged', { acknowledged_at: payload.at });
         break;
@@ -518,11 +556,28 @@
     renderAlarms();
   }
 
+  // The stack: by class, most urgent first, then the one that has waited longest.
   function compareAlarms(a, b) {
-    const byPriority = (PRIORITY_RANK[a.priority] ?? 9) - (PRIORITY_RANK[b.priority] ?? 9);
+    const byPriority = (PRIORITY_RANK[a.priority] ?? PRIORITIES.length) - (PRIORITY_RANK[b.priority] ?? PRIORITIES.length);
     if (byPriority !== 0) return byPriority;
-    return Date.parse(b.raised_at) - Date.parse(a.raised_at) || (a.id < b.id ? -1 : 1);
+    return Date.parse(a.raised_at) - Date.parse(b.raised_at) || (a.id < b.id ? -1 : 1);
   }
+
+  // How long it has waited for acknowledgement (still waiting: up to now), refreshed every second.
+  function waitText(alarm) {
+    const raised = Date.parse(alarm.raised_at);
+    if (Number.isNaN(raised)) return '';
+    if (alarm.state === 'new') return `waiting ${formatWait(serverNow() - raised)}`;
+    const acknowledged = Date.parse(alarm.acknowledged_at);
+    return Number.isNaN(acknowledged) ? '' : `acknowledged after ${formatWait(acknowledged - raised)}`;
+  }
+
+  setInterval(() => {
+    for (const [id, row] of alarmRows) {
+      const alarm = alarms.get(id);
+      if (alarm) row.querySelector('.alarm-wait').textContent = waitText(alarm);
+    }
+  }, 1000);
 
   function renderAlarms() {
     const sorted = [...alarms.values()].sort(compareAlarms);
@@ -531,7 +586,8 @@
     for (const alarm of fresh) announced.add(alarm.id);
     if (firstSyncDone && fresh.length > 0) {
       beep(fresh[0].priority);
-      announce(fresh.length === 1 ? `New ${fresh[0].priority} alarm: ${fresh[0].title}` : `${fresh.length} new alarms`);
+      const label = PRIORITY_LABEL[fresh[0].priority] || fresh[0].priority;
+      announce(fresh.length === 1 ? `New ${label} alarm: ${fresh[0].title}` : `${fresh.length} new alarms`);
     }
     for (const [id, row] of alarmRows) {
       if (!alarms.has(id)) { row.remove(); alarmRows.delete(id); }
@@ -557,7 +613,10 @@
   function fillAlarmRow(row, alarm) {
     row.dataset.priority = alarm.priority;
     row.dataset.state = alarm.state;
-    row.querySelector('.priority').textContent = alarm.priority;
+    row.dataset.escalated = alarm.escalated_at ? 'true' : 'false';
+    row.querySelector('.priority').textContent = PRIORITY_LABEL[alarm.priority] || alarm.priority;
+    row.querySelector('.alarm-escalated').hidden = !alarm.escalated_at;
+    row.querySelector('.alarm-wait').textContent = waitText(alarm);
     row.querySelector('.alarm-title').textContent = alarm.title;
     const site = sites.get(alarm.site_id);
     const panel = panels.get(alarm.panel_id);
@@ -617,7 +676,7 @@
     noteTarget = { id, action, opener };
     ui.noteHeading.textContent = action === 'close' ? 'Close alarm' : 'Add a note';
     ui.noteSubmit.textContent = action === 'close' ? 'Close alarm' : 'Save note';
-    ui.noteAlarm.textContent = alarm ? `${alarm.priority.toUpperCase()} · ${alarm.title}` : '';
+    ui.noteAlarm.textContent = alarm ? `${(PRIORITY_LABEL[alarm.priority] || alarm.priority).toUpperCase()} · ${alarm.title}` : '';
     ui.noteText.value = '';
     ui.noteError.hidden = true;
     ui.noteDialog.showModal();
