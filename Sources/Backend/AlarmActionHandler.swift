@@ -1,3 +1,4 @@
+import Alarms
 import APISupport
 import Foundation
 import Generated
@@ -8,44 +9,171 @@ import Persistence
 import PostgresNIO
 import StamCore
 
-/// The operator's alarm workflow, enforced: new -> acknowledged -> in_progress -> closed (409 on any other
-/// step). Each step is one transaction: the alarm row (version-checked), its event in the outbox, a note when
+/// The operator's alarm workflow, enforced: new -> acknowledged -> in_progress -> closed (409 on any other step),
+/// with a taken alarm locked to its assignee: only they or a supervisor record its steps, close, release or
+/// transfer it (403 `not_assignee` otherwise); a supervisor may take it over. Closing needs every required step of
+/// the alarm's action plan recorded, or a supervisor's reason. Each step is one transaction: the alarm row (locked
+/// and version-checked), its event in the outbox, its line in the timeline (`AlarmHistory`), a note or a step when
 /// there is one, and the audit entry.
 struct AlarmActionHandler: AlarmActions {
     let repositories: Repositories
     let outbox: OutboxNotifier
     let audit: AuditTrail
+    let history: AlarmHistory
 
     init(repositories: Repositories, outbox: OutboxNotifier) {
         self.repositories = repositories
         self.outbox = outbox
         audit = AuditTrail(repositories: repositories)
+        history = AlarmHistory(repositories: repositories)
     }
 
+    /// Roles that act on any operator's alarm.
+    static let supervising: Set<String> = [OperatorRole.supervisor.rawValue, OperatorRole.admin.rawValue]
+
     func acknowledge(id: UUID, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response {
-        try await transition(id, from: [.new], to: .acknowledged, action: "alarm.acknowledge", principal: principal, context: context) { alarm, now, transaction in
+        try await transition(id, from: [.new], action: "alarm.acknowledge", principal: principal, context: context) { alarm, now, transaction in
+            alarm.state = .acknowledged
             alarm.acknowledgedAt = now
+            try await history.record(.acknowledged, alarm: alarm.id, by: principal.operatorId, at: now, on: transaction.connection)
             try await transaction.enqueue(AlarmAcknowledged(alarmId: alarm.id, siteId: alarm.siteId, panelId: alarm.panelId, operatorId: principal.operatorId, at: now),
                                           correlationId: context.requestId)
         }
     }
 
     func take(id: UUID, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response {
-        try await transition(id, from: [.acknowledged], to: .inProgress, action: "alarm.take", principal: principal, context: context) { alarm, now, transaction in
-            alarm.takenAt = now
+        try await transition(id, from: [.acknowledged], action: "alarm.take", principal: principal, context: context) { alarm, now, transaction in
+            alarm.state = .inProgress
+            alarm.takenAt = alarm.takenAt ?? now
             alarm.assigneeId = principal.operatorId
+            try await history.record(.taken, alarm: alarm.id, by: principal.operatorId, at: now, on: transaction.connection)
             try await transaction.enqueue(AlarmTaken(alarmId: alarm.id, siteId: alarm.siteId, panelId: alarm.panelId, operatorId: principal.operatorId, at: now),
                                           correlationId: context.requestId)
         }
     }
 
+    func release(id: UUID, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response {
+        try await transition(id, from: [.inProgress], action: "alarm.release", principal: principal, context: context,
+                             onlyAssignee: true) { alarm, now, transaction in
+            alarm.state = .acknowledged
+            alarm.assigneeId = nil
+            try await history.record(.released, alarm: alarm.id, by: principal.operatorId, text: "Back on the stack", at: now,
+                                     on: transaction.connection)
+            try await transaction.enqueue(AlarmReleased(alarmId: alarm.id, siteId: alarm.siteId, panelId: alarm.panelId,
+                                                        operatorId: principal.operatorId, at: now),
+                                          correlationId: context.requestId)
+        }
+    }
+
+    func transfer(id: UUID, body: AlarmTransferBody, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response {
+        try await transition(id, from: [.inProgress], action: "alarm.transfer", principal: principal, context: context,
+                             details: .object(["operator_id": .string(body.operatorId.uuidString.lowercased())]),
+                             onlyAssignee: true) { alarm, now, transaction in
+            guard let target = try await repositories.operators.find(id: body.operatorId, on: transaction.connection), target.active else {
+                throw APIError.invalid(field: "operator_id", "no active operator with this id")
+            }
+            try await assign(&alarm, to: target, takenOver: false, principal: principal, now: now, transaction: transaction, context: context)
+        }
+    }
+
+    func takeOver(id: UUID, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response {
+        try await transition(id, from: [.inProgress], action: "alarm.take_over", principal: principal, context: context) { alarm, now, transaction in
+            guard alarm.assigneeId != principal.operatorId else { return }
+            guard let caller = try await repositories.operators.find(id: principal.operatorId, on: transaction.connection) else {
+                throw APIError.unauthorized("no operator \(principal.operatorId)")
+            }
+            try await assign(&alarm, to: caller, takenOver: true, principal: principal, now: now, transaction: transaction, context: context)
+        }
+    }
+
+    private func assign(_ alarm: inout Alarm, to target: Operator, takenOver: Bool, principal: Principal, now: Date,
+                        transaction: OutboxTransaction, context: StamRequestContext) async throws {
+        let previous = alarm.assigneeId
+        alarm.assigneeId = target.id
+        try await history.record(takenOver ? .takenOver : .transferred, alarm: alarm.id, by: principal.operatorId,
+                                 text: takenOver ? "Taken over by \(target.displayName)" : "Transferred to \(target.displayName)",
+                                 details: .object(["assignee_id": .string(target.id.uuidString.lowercased()),
+                                                   "previous_assignee_id": previous.map { .string($0.uuidString.lowercased()) } ?? .null]),
+                                 at: now, on: transaction.connection)
+        try await transaction.enqueue(AlarmAssigned(alarmId: alarm.id, siteId: alarm.siteId, panelId: alarm.panelId, assigneeId: target.id,
+                                                    previousAssigneeId: previous, operatorId: principal.operatorId, takenOver: takenOver, at: now),
+                                      correlationId: context.requestId)
+    }
+
+    func changePriority(id: UUID, body: AlarmChangePriorityBody, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response {
+        try await transition(id, from: [.new, .acknowledged, .inProgress], action: "alarm.change_priority", principal: principal, context: context,
+                             details: .object(["priority": .string(body.priority.rawValue), "reason": .string(body.reason)])) { alarm, now, transaction in
+            let previous = alarm.priority
+            guard previous != body.priority else { return }
+            alarm.priority = body.priority
+            try await history.record(.priorityChanged, alarm: alarm.id, by: principal.operatorId,
+                                     text: "\(previous.rawValue) -> \(body.priority.rawValue): \(body.reason)", at: now, on: transaction.connection)
+            try await transaction.enqueue(AlarmPriorityChanged(alarmId: alarm.id, siteId: alarm.siteId, panelId: alarm.panelId, priority: body.priority,
+                                                               previous: previous, operatorId: principal.operatorId, at: now),
+                                          correlationId: context.requestId)
+        }
+    }
+
+    func recordStep(id: UUID, body: AlarmRecordStepBody, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response {
+        var recorded: AlarmStep?
+        _ = try await transition(id, from: [.inProgress], action: "alarm.record_step", principal: principal, context: context,
+                                 details: .object(["step_id": .string(body.stepId.uuidString.lowercased()), "outcome": .string(body.outcome.rawValue)]),
+                                 onlyAssignee: true) { alarm, now, transaction in
+            let connection = transaction.connection
+            let plan = try await ActionPlan.load(for: alarm, repositories: repositories, on: connection)
+            guard let step = plan.steps.first(where: { $0.id == body.stepId }) else {
+                throw APIError.invalid(field: "step_id", "not a step of this alarm's action plan")
+            }
+            var contact: Contact?
+            if let contactId = body.contactId {
+                contact = try await repositories.contacts.find(id: contactId, on: connection)
+                guard contact?.siteId == alarm.siteId else { throw APIError.invalid(field: "contact_id", "not a contact of this alarm's site") }
+            }
+            let stored = try await repositories.alarmSteps.insert(AlarmStep(
+                alarmId: alarm.id, stepId: step.id, instruction: step.instruction, required: step.required, outcome: body.outcome,
+                contactId: contact?.id, note: body.note, operatorId: principal.operatorId, recordedAt: now), on: connection)
+            recorded = stored
+            let who = contact.map { " (\($0.name))" } ?? ""
+            try await history.record(.step, alarm: alarm.id, by: principal.operatorId,
+                                     text: "\(step.instruction): \(body.outcome.rawValue.replacingOccurrences(of: "_", with: " "))\(who)"
+                                         + (body.note.map { ". \($0)" } ?? ""),
+                                     details: .object(["alarm_step_id": .string(stored.id.uuidString.lowercased())]),
+                                     at: now, on: connection)
+            try await transaction.enqueue(AlarmStepRecorded(alarmId: alarm.id, siteId: alarm.siteId, panelId: alarm.panelId, stepId: step.id,
+                                                            alarmStepId: stored.id, outcome: body.outcome, operatorId: principal.operatorId, at: now),
+                                          correlationId: context.requestId)
+        }
+        guard let recorded else { throw APIError(status: .internalServerError, code: "internal", message: "the step was not recorded") }
+        return try APIResponse.json(recorded, status: .created)
+    }
+
     func close(id: UUID, body: AlarmCloseBody, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response {
         let note = body.note
-        return try await transition(id, from: [.inProgress], to: .closed, action: "alarm.close", principal: principal, context: context,
-                                    details: .object(["note": .string(note)])) { alarm, now, transaction in
+        var details: [String: JSONValue] = ["note": .string(note)]
+        if let reason = body.overrideReason { details["override_reason"] = .string(reason) }
+        return try await transition(id, from: [.inProgress], action: "alarm.close", principal: principal, context: context,
+                                    details: .object(details), onlyAssignee: true) { alarm, now, transaction in
+            let connection = transaction.connection
+            let plan = try await ActionPlan.load(for: alarm, repositories: repositories, on: connection)
+            let open = plan.openRequiredSteps(recorded: try await repositories.alarmSteps.all(filter: .init(alarmId: alarm.id), on: connection))
+            var text = note
+            if !open.isEmpty {
+                guard let reason = body.overrideReason else {
+                    throw APIError(status: .conflict, code: "required_steps_open",
+                                   message: "record the required steps first: " + open.map(\.instruction).joined(separator: "; ")
+                                       + (Self.supervising.contains(principal.role) ? " (or close with an override_reason)" : ""))
+                }
+                guard Self.supervising.contains(principal.role) else {
+                    throw APIError(status: .forbidden, code: "override_needs_supervisor",
+                                   message: "only a supervisor may close an alarm with required steps open")
+                }
+                text += "\nClosed with required steps open (" + open.map(\.instruction).joined(separator: "; ") + "): " + reason
+            }
+            alarm.state = .closed
             alarm.closedAt = now
             _ = try await repositories.alarmNotes.insert(AlarmNote(alarmId: alarm.id, authorId: principal.operatorId, body: note, createdAt: now),
-                                                         on: transaction.connection)
+                                                         on: connection)
+            try await history.record(.closed, alarm: alarm.id, by: principal.operatorId, text: text, at: now, on: connection)
             try await transaction.enqueue(AlarmClosed(alarmId: alarm.id, siteId: alarm.siteId, panelId: alarm.panelId, operatorId: principal.operatorId, note: note, at: now),
                                           correlationId: context.requestId)
         }
@@ -56,6 +184,7 @@ struct AlarmActionHandler: AlarmActions {
         let note = try await repositories.context.transaction { connection in
             guard try await repositories.alarms.find(id: id, on: connection) != nil else { throw APIError.notFound("no alarm \(id)") }
             let note = try await repositories.alarmNotes.insert(AlarmNote(alarmId: id, authorId: principal.operatorId, body: text), on: connection)
+            try await history.record(.note, alarm: id, by: principal.operatorId, text: text, at: note.createdAt, on: connection)
             try await audit.record("alarm.add_note", entityType: "Alarm", entityId: id, principal: principal, context: context,
                                    details: .object(["note_id": .string(note.id.uuidString.lowercased())]), on: connection)
             return note
@@ -63,8 +192,10 @@ struct AlarmActionHandler: AlarmActions {
         return try APIResponse.json(note, status: .created)
     }
 
-    private func transition(_ id: UUID, from allowed: Set<AlarmState>, to target: AlarmState, action: String, principal: Principal,
-                            context: StamRequestContext, details: JSONValue? = nil,
+    /// One step of the workflow on the locked alarm. `onlyAssignee`: on a taken alarm, only its assignee or a
+    /// supervisor may do it. `change` edits the alarm (unchanged: nothing is written but the audit entry).
+    private func transition(_ id: UUID, from allowed: Set<AlarmState>, action: String, principal: Principal,
+                            context: StamRequestContext, details: JSONValue? = nil, onlyAssignee: Bool = false,
                             _ change: (inout Alarm, Date, OutboxTransaction) async throws -> Void) async throws -> Response {
         let stored = try await repositories.context.outboxTransaction(notifier: outbox, logger: context.logger) { transaction in
             let connection = transaction.connection
@@ -77,10 +208,15 @@ struct AlarmActionHandler: AlarmActions {
                 throw APIError(status: .conflict, code: "illegal_transition",
                                message: "the alarm is \(alarm.state.rawValue); \(action) needs \(allowed.map(\.rawValue).sorted().joined(separator: " or "))")
             }
-            let now = Date()
-            alarm.state = target
-            try await change(&alarm, now, transaction)
-            let updated = try await repositories.alarms.update(alarm, on: connection)
+            if onlyAssignee, alarm.state == .inProgress, let assignee = alarm.assigneeId, assignee != principal.operatorId,
+               !Self.supervising.contains(principal.role) {
+                let name = try await repositories.operators.find(id: assignee, on: connection)?.displayName ?? "another operator"
+                throw APIError(status: .forbidden, code: "not_assignee",
+                               message: "the alarm is being handled by \(name); only they or a supervisor can do that")
+            }
+            let before = alarm
+            try await change(&alarm, Date(), transaction)
+            let updated = alarm == before ? alarm : try await repositories.alarms.update(alarm, on: connection)
             try await audit.record(action, entityType: "Alarm", entityId: id, principal: principal, context: context, details: details, on: connection)
             return updated
         }

@@ -84,6 +84,7 @@ public struct BackendRouter: Sendable {
         APIRoutes.register(on: api, repositories: repositories, actions: APIActionHandlers(
             panels: PanelActionHandler(repositories: repositories, outbox: outbox),
             alarms: AlarmActionHandler(repositories: repositories, outbox: outbox),
+            contacts: ContactActionHandler(repositories: repositories),
             operators: OperatorActionHandler(repositories: repositories),
             operatorSessions: OperatorSessionActionHandler(revocation: OperatorSessionRevocation(repositories: repositories, sessions: sessions))),
             audit: AuditTrail(repositories: repositories), listCache: listCache)

@@ -5,7 +5,7 @@ import StamCore
 /// What this build of stam was generated from.
 public enum StamSchema {
     /// SHA-256 over the schema files; changes whenever the schema does.
-    public static let fingerprint = "6d871da1e39ad0eaffa219c5efb103b6181562f7716df185f2767bafd36544f1"
+    public static let fingerprint = "d42b0f411444765006005c9294fa1e9bc5aa487e164c41784afb70c112246296"
 
     public static let entityTypes: [any Entity.Type] = [
         Site.self,
@@ -16,6 +16,13 @@ public enum StamSchema {
         PanelEvent.self,
         Alarm.self,
         AlarmNote.self,
+        AlarmStep.self,
+        AlarmHistoryEntry.self,
+        Contact.self,
+        CallListEntry.self,
+        SiteComment.self,
+        ActionPlanStep.self,
+        QuickNote.self,
         Operator.self,
         OperatorSession.self,
         Command.self,
@@ -36,6 +43,10 @@ public enum StamSchema {
         AlarmEscalated.self,
         AlarmAcknowledged.self,
         AlarmTaken.self,
+        AlarmReleased.self,
+        AlarmAssigned.self,
+        AlarmPriorityChanged.self,
+        AlarmStepRecorded.self,
         AlarmClosed.self,
         CommandRequested.self,
         CommandCompleted.self,

@@ -26,8 +26,10 @@ public enum APIRoutes {
         ("POST", "/api/panels/:id/set-outputs", ["supervisor", "admin"]),
         ("GET", "/api/partitions", ["operator", "supervisor", "admin"]),
         ("GET", "/api/partitions/:id", ["operator", "supervisor", "admin"]),
+        ("PATCH", "/api/partitions/:id", ["supervisor", "admin"]),
         ("GET", "/api/zones", ["operator", "supervisor", "admin"]),
         ("GET", "/api/zones/:id", ["operator", "supervisor", "admin"]),
+        ("PATCH", "/api/zones/:id", ["supervisor", "admin"]),
         ("GET", "/api/outputs", ["operator", "supervisor", "admin"]),
         ("GET", "/api/outputs/:id", ["operator", "supervisor", "admin"]),
         ("GET", "/api/panel-events", ["operator", "supervisor", "admin"]),
@@ -36,10 +38,45 @@ public enum APIRoutes {
         ("GET", "/api/alarms/:id", ["operator", "supervisor", "admin"]),
         ("POST", "/api/alarms/:id/acknowledge", ["operator", "supervisor", "admin"]),
         ("POST", "/api/alarms/:id/take", ["operator", "supervisor", "admin"]),
+        ("POST", "/api/alarms/:id/release", ["operator", "supervisor", "admin"]),
+        ("POST", "/api/alarms/:id/transfer", ["operator", "supervisor", "admin"]),
+        ("POST", "/api/alarms/:id/take-over", ["supervisor", "admin"]),
+        ("POST", "/api/alarms/:id/change-priority", ["supervisor", "admin"]),
+        ("POST", "/api/alarms/:id/record-step", ["operator", "supervisor", "admin"]),
         ("POST", "/api/alarms/:id/close", ["operator", "supervisor", "admin"]),
         ("POST", "/api/alarms/:id/add-note", ["operator", "supervisor", "admin"]),
         ("GET", "/api/alarm-notes", ["operator", "supervisor", "admin"]),
         ("GET", "/api/alarm-notes/:id", ["operator", "supervisor", "admin"]),
+        ("GET", "/api/alarm-steps", ["operator", "supervisor", "admin"]),
+        ("GET", "/api/alarm-steps/:id", ["operator", "supervisor", "admin"]),
+        ("GET", "/api/alarm-history-entries", ["operator", "supervisor", "admin"]),
+        ("GET", "/api/alarm-history-entries/:id", ["operator", "supervisor", "admin"]),
+        ("GET", "/api/contacts", ["operator", "supervisor", "admin"]),
+        ("GET", "/api/contacts/:id", ["operator", "supervisor", "admin"]),
+        ("POST", "/api/contacts", ["supervisor", "admin"]),
+        ("PATCH", "/api/contacts/:id", ["supervisor", "admin"]),
+        ("DELETE", "/api/contacts/:id", ["supervisor", "admin"]),
+        ("POST", "/api/contacts/:id/verify-code-word", ["operator", "supervisor", "admin"]),
+        ("GET", "/api/call-list-entries", ["operator", "supervisor", "admin"]),
+        ("GET", "/api/call-list-entries/:id", ["operator", "supervisor", "admin"]),
+        ("POST", "/api/call-list-entries", ["supervisor", "admin"]),
+        ("PATCH", "/api/call-list-entries/:id", ["supervisor", "admin"]),
+        ("DELETE", "/api/call-list-entries/:id", ["supervisor", "admin"]),
+        ("GET", "/api/site-comments", ["operator", "supervisor", "admin"]),
+        ("GET", "/api/site-comments/:id", ["operator", "supervisor", "admin"]),
+        ("POST", "/api/site-comments", ["operator", "supervisor", "admin"]),
+        ("PATCH", "/api/site-comments/:id", ["operator", "supervisor", "admin"]),
+        ("DELETE", "/api/site-comments/:id", ["supervisor", "admin"]),
+        ("GET", "/api/action-plan-steps", ["operator", "supervisor", "admin"]),
+        ("GET", "/api/action-plan-steps/:id", ["operator", "supervisor", "admin"]),
+        ("POST", "/api/action-plan-steps", ["supervisor", "admin"]),
+        ("PATCH", "/api/action-plan-steps/:id", ["supervisor", "admin"]),
+        ("DELETE", "/api/action-plan-steps/:id", ["supervisor", "admin"]),
+        ("GET", "/api/quick-notes", ["operator", "supervisor", "admin"]),
+        ("GET", "/api/quick-notes/:id", ["operator", "supervisor", "admin"]),
+        ("POST", "/api/quick-notes", ["supervisor", "admin"]),
+        ("PATCH", "/api/quick-notes/:id", ["supervisor", "admin"]),
+        ("DELETE", "/api/quick-notes/:id", ["supervisor", "admin"]),
         ("GET", "/api/operators", ["supervisor", "admin"]),
         ("GET", "/api/operators/:id", ["supervisor", "admin"]),
         ("POST", "/api/operators", ["admin"]),
@@ -68,13 +105,21 @@ public enum APIRoutes {
         SiteRoutes(repository: repositories.sites, audit: audit).register(on: group)
         PanelRoutes(repository: repositories.panels, audit: audit).register(on: group)
         PanelRoutes(repository: repositories.panels, audit: audit).register(actions: actions.panels, on: group)
-        PartitionRoutes(repository: repositories.partitions).register(on: group)
-        ZoneRoutes(repository: repositories.zones).register(on: group)
+        PartitionRoutes(repository: repositories.partitions, audit: audit).register(on: group)
+        ZoneRoutes(repository: repositories.zones, audit: audit).register(on: group)
         OutputRoutes(repository: repositories.outputs).register(on: group)
         PanelEventRoutes(repository: repositories.panelEvents).register(on: group)
         AlarmRoutes(repository: repositories.alarms, cache: listCache).register(on: group)
         AlarmRoutes(repository: repositories.alarms, cache: listCache).register(actions: actions.alarms, on: group)
         AlarmNoteRoutes(repository: repositories.alarmNotes).register(on: group)
+        AlarmStepRoutes(repository: repositories.alarmSteps).register(on: group)
+        AlarmHistoryEntryRoutes(repository: repositories.alarmHistoryEntries).register(on: group)
+        ContactRoutes(repository: repositories.contacts, audit: audit).register(on: group)
+        ContactRoutes(repository: repositories.contacts, audit: audit).register(actions: actions.contacts, on: group)
+        CallListEntryRoutes(repository: repositories.callListEntries, audit: audit).register(on: group)
+        SiteCommentRoutes(repository: repositories.siteComments, audit: audit).register(on: group)
+        ActionPlanStepRoutes(repository: repositories.actionPlanSteps, audit: audit).register(on: group)
+        QuickNoteRoutes(repository: repositories.quickNotes, audit: audit).register(on: group)
         OperatorRoutes(repository: repositories.operators, audit: audit).register(on: group)
         OperatorRoutes(repository: repositories.operators, audit: audit).register(actions: actions.operators, on: group)
         OperatorSessionRoutes(repository: repositories.operatorSessions).register(on: group)
@@ -90,12 +135,14 @@ public enum APIRoutes {
 public struct APIActionHandlers: Sendable {
     public var panels: any PanelActions
     public var alarms: any AlarmActions
+    public var contacts: any ContactActions
     public var operators: any OperatorActions
     public var operatorSessions: any OperatorSessionActions
 
-    public init(panels: any PanelActions, alarms: any AlarmActions, operators: any OperatorActions, operatorSessions: any OperatorSessionActions) {
+    public init(panels: any PanelActions, alarms: any AlarmActions, contacts: any ContactActions, operators: any OperatorActions, operatorSessions: any OperatorSessionActions) {
         self.panels = panels
         self.alarms = alarms
+        self.contacts = contacts
         self.operators = operators
         self.operatorSessions = operatorSessions
     }

@@ -17,11 +17,43 @@ public protocol AlarmActions: Sendable {
     ///
     /// Declared at schema/entities.yaml#Alarm.actions.acknowledge.
     func acknowledge(id: UUID, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
+    /// Take the alarm into handling: it is locked to the caller until released, transferred or taken over.
+    ///
     /// `POST /api/alarms/{id}/take`.
     ///
     /// Declared at schema/entities.yaml#Alarm.actions.take.
     func take(id: UUID, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
-    /// Close with a mandatory note.
+    /// Put a taken alarm back on the stack (acknowledged, nobody's): its assignee or a supervisor.
+    ///
+    /// `POST /api/alarms/{id}/release`.
+    ///
+    /// Declared at schema/entities.yaml#Alarm.actions.release.
+    func release(id: UUID, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
+    /// Hand a taken alarm to another active operator: its assignee or a supervisor.
+    ///
+    /// `POST /api/alarms/{id}/transfer`.
+    ///
+    /// Declared at schema/entities.yaml#Alarm.actions.transfer.
+    func transfer(id: UUID, body: AlarmTransferBody, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
+    /// A supervisor takes a taken alarm over from its assignee.
+    ///
+    /// `POST /api/alarms/{id}/take-over`.
+    ///
+    /// Declared at schema/entities.yaml#Alarm.actions.take_over.
+    func takeOver(id: UUID, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
+    /// Move an open alarm to another class of the stack, with a reason.
+    ///
+    /// `POST /api/alarms/{id}/change-priority`.
+    ///
+    /// Declared at schema/entities.yaml#Alarm.actions.change_priority.
+    func changePriority(id: UUID, body: AlarmChangePriorityBody, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
+    /// Record the outcome of a step of the alarm's action plan (its assignee or a supervisor, while in progress).
+    ///
+    /// `POST /api/alarms/{id}/record-step`.
+    ///
+    /// Declared at schema/entities.yaml#Alarm.actions.record_step.
+    func recordStep(id: UUID, body: AlarmRecordStepBody, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
+    /// Close with a mandatory note, once every required step of the action plan is recorded (its assignee or a supervisor); a supervisor may close with required steps open, saying why.
     ///
     /// `POST /api/alarms/{id}/close`.
     ///
@@ -35,24 +67,111 @@ public protocol AlarmActions: Sendable {
     func addNote(id: UUID, body: AlarmAddNoteBody, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
 }
 
+/// The body of `POST /api/alarms/{id}/transfer`.
+///
+/// Declared at schema/entities.yaml#Alarm.actions.transfer.body.
+public struct AlarmTransferBody: Sendable, Hashable {
+    public var operatorId: UUID
+
+    static let fields: Set<String> = ["operator_id"]
+
+    public init(operatorId: UUID) {
+        self.operatorId = operatorId
+    }
+
+    public init(request: Request, context: StamRequestContext) async throws {
+        var input = try JSONObjectReader(body: try await APIResponse.body(of: request, context: context), allowed: Self.fields)
+        let operatorId = input.uuid("operator_id", optional: false)
+        input.require("operator_id", operatorId)
+        try input.finish()
+        self.operatorId = try input.value("operator_id", operatorId)
+    }
+}
+
+/// The body of `POST /api/alarms/{id}/change-priority`.
+///
+/// Declared at schema/entities.yaml#Alarm.actions.change_priority.body.
+public struct AlarmChangePriorityBody: Sendable, Hashable {
+    public var priority: AlarmPriority
+    public var reason: String
+
+    static let fields: Set<String> = ["priority", "reason"]
+
+    public init(priority: AlarmPriority, reason: String) {
+        self.priority = priority
+        self.reason = reason
+    }
+
+    public init(request: Request, context: StamRequestContext) async throws {
+        var input = try JSONObjectReader(body: try await APIResponse.body(of: request, context: context), allowed: Self.fields)
+        let priority = input.enumeration("priority", AlarmPriority.self, optional: false)
+        input.require("priority", priority)
+        let reason = input.string("reason", max: 1000, min: 1, lineBreaks: true, optional: false)
+        input.require("reason", reason)
+        try input.finish()
+        self.priority = try input.value("priority", priority)
+        self.reason = try input.value("reason", reason)
+    }
+}
+
+/// The body of `POST /api/alarms/{id}/record-step`.
+///
+/// Declared at schema/entities.yaml#Alarm.actions.record_step.body.
+public struct AlarmRecordStepBody: Sendable, Hashable {
+    public var stepId: UUID
+    public var outcome: StepOutcome
+    /// The contact called, for a call step.
+    public var contactId: UUID?
+    public var note: String?
+
+    static let fields: Set<String> = ["step_id", "outcome", "contact_id", "note"]
+
+    public init(stepId: UUID, outcome: StepOutcome, contactId: UUID? = nil, note: String? = nil) {
+        self.stepId = stepId
+        self.outcome = outcome
+        self.contactId = contactId
+        self.note = note
+    }
+
+    public init(request: Request, context: StamRequestContext) async throws {
+        var input = try JSONObjectReader(body: try await APIResponse.body(of: request, context: context), allowed: Self.fields)
+        let stepId = input.uuid("step_id", optional: false)
+        input.require("step_id", stepId)
+        let outcome = input.enumeration("outcome", StepOutcome.self, optional: false)
+        input.require("outcome", outcome)
+        let contactId = input.uuid("contact_id", optional: true)
+        let note = input.string("note", max: 4000, lineBreaks: true, optional: true)
+        try input.finish()
+        self.stepId = try input.value("step_id", stepId)
+        self.outcome = try input.value("outcome", outcome)
+        self.contactId = contactId.flatMap { $0 }
+        self.note = note.flatMap { $0 }
+    }
+}
+
 /// The body of `POST /api/alarms/{id}/close`.
 ///
 /// Declared at schema/entities.yaml#Alarm.actions.close.body.
 public struct AlarmCloseBody: Sendable, Hashable {
     public var note: String
+    /// A supervisor's reason for closing with required steps not recorded.
+    public var overrideReason: String?
 
-    static let fields: Set<String> = ["note"]
+    static let fields: Set<String> = ["note", "override_reason"]
 
-    public init(note: String) {
+    public init(note: String, overrideReason: String? = nil) {
         self.note = note
+        self.overrideReason = overrideReason
     }
 
     public init(request: Request, context: StamRequestContext) async throws {
         var input = try JSONObjectReader(body: try await APIResponse.body(of: request, context: context), allowed: Self.fields)
         let note = input.string("note", max: 4000, min: 1, lineBreaks: true, optional: false)
         input.require("note", note)
+        let overrideReason = input.string("override_reason", max: 1000, min: 1, lineBreaks: true, optional: true)
         try input.finish()
         self.note = try input.value("note", note)
+        self.overrideReason = overrideReason.flatMap { $0 }
     }
 }
 
@@ -91,7 +210,7 @@ public struct AlarmRoutes: Sendable {
     /// `list_cache:` of `Alarm`.
     ///
     /// Declared at schema/entities.yaml#Alarm.api.list_cache.
-    public static let listCache = ListCachePolicy(entity: "Alarm", maxAge: .seconds(1), invalidatedBy: ["AlarmRaised", "AlarmEscalated", "AlarmAcknowledged", "AlarmTaken", "AlarmClosed"])
+    public static let listCache = ListCachePolicy(entity: "Alarm", maxAge: .seconds(1), invalidatedBy: ["AlarmRaised", "AlarmEscalated", "AlarmAcknowledged", "AlarmTaken", "AlarmReleased", "AlarmAssigned", "AlarmPriorityChanged", "AlarmClosed"])
 
     static let writableFields: Set<String> = ["site_id", "panel_id", "panel_event_id", "kind", "priority", "state", "title", "zone_number", "partition_number", "assignee_id", "raised_at", "acknowledged_at", "taken_at", "closed_at"]
 
@@ -110,6 +229,34 @@ public struct AlarmRoutes: Sendable {
             let principal = try context.require(roles: ["operator", "supervisor", "admin"])
             let id = try APIResponse.uuidParameter(context)
             return try await handler.take(id: id, principal: principal, request: request, context: context)
+        }
+        group.post("alarms/:id/release") { request, context in
+            let principal = try context.require(roles: ["operator", "supervisor", "admin"])
+            let id = try APIResponse.uuidParameter(context)
+            return try await handler.release(id: id, principal: principal, request: request, context: context)
+        }
+        group.post("alarms/:id/transfer") { request, context in
+            let principal = try context.require(roles: ["operator", "supervisor", "admin"])
+            let id = try APIResponse.uuidParameter(context)
+            let body = try await AlarmTransferBody(request: request, context: context)
+            return try await handler.transfer(id: id, body: body, principal: principal, request: request, context: context)
+        }
+        group.post("alarms/:id/take-over") { request, context in
+            let principal = try context.require(roles: ["supervisor", "admin"])
+            let id = try APIResponse.uuidParameter(context)
+            return try await handler.takeOver(id: id, principal: principal, request: request, context: context)
+        }
+        group.post("alarms/:id/change-priority") { request, context in
+            let principal = try context.require(roles: ["supervisor", "admin"])
+            let id = try APIResponse.uuidParameter(context)
+            let body = try await AlarmChangePriorityBody(request: request, context: context)
+            return try await handler.changePriority(id: id, body: body, principal: principal, request: request, context: context)
+        }
+        group.post("alarms/:id/record-step") { request, context in
+            let principal = try context.require(roles: ["operator", "supervisor", "admin"])
+            let id = try APIResponse.uuidParameter(context)
+            let body = try await AlarmRecordStepBody(request: request, context: context)
+            return try await handler.recordStep(id: id, body: body, principal: principal, request: request, context: context)
         }
         group.post("alarms/:id/close") { request, context in
             let principal = try context.require(roles: ["operator", "supervisor", "admin"])

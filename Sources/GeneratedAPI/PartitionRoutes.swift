@@ -13,14 +13,20 @@ import StamCore
 /// Declared at schema/entities.yaml#Partition.api.
 public struct PartitionRoutes: Sendable {
     public let repository: PartitionRepository
+    /// Records each create, update and delete with its changed fields, in the write's transaction.
+    public let audit: any WriteAudit
 
-    public init(repository: PartitionRepository) { self.repository = repository }
+    public init(repository: PartitionRepository, audit: any WriteAudit) {
+        self.repository = repository
+        self.audit = audit
+    }
 
-    static let writableFields: Set<String> = ["panel_id", "number", "name", "arm_mode", "alarm", "fire_alarm"]
+    static let writableFields: Set<String> = ["description"]
 
     public func register(on group: RouterGroup<StamRequestContext>) {
         group.get("partitions", use: list)
         group.get("partitions/:id", use: read)
+        group.patch("partitions/:id", use: update)
     }
 
     @Sendable func list(_ request: Request, context: StamRequestContext) async throws -> Response {
@@ -48,5 +54,26 @@ public struct PartitionRoutes: Sendable {
         let id = try APIResponse.uuidParameter(context)
         guard let value = try await repository.find(id: id) else { throw APIError.notFound("no partitions row \(id)") }
         return try APIResponse.json(value, headers: HTTPFields())
+    }
+
+    @Sendable func update(_ request: Request, context: StamRequestContext) async throws -> Response {
+        _ = try context.require(roles: ["supervisor", "admin"])
+        let id = try APIResponse.uuidParameter(context)
+        var input = try JSONObjectReader(body: try await APIResponse.body(of: request, context: context), allowed: Self.writableFields)
+        let description = input.string("description", max: 200, lineBreaks: false, optional: true)
+        try input.finish()
+        guard var value = try await repository.find(id: id) else { throw APIError.notFound("no partitions row \(id)") }
+        let before = value
+        if let description { value.description = description }
+        do {
+            let stored = try await repository.context.transaction { connection in
+                let stored = try await repository.updateEditable(value, on: connection)
+                try await audit.record(AuditedChange(action: "partition.update", entityType: "Partition", entityId: stored.id, before: before, after: stored, secrets: [:]), context: context, on: connection)
+                return stored
+            }
+            return try APIResponse.json(stored, headers: HTTPFields())
+        }
+        catch let error as PSQLError { throw APIError.from(database: error, table: "partitions") ?? error }
+        catch let error as RepositoryError { throw APIError.from(repository: error) }
     }
 }

@@ -13,14 +13,20 @@ import StamCore
 /// Declared at schema/entities.yaml#Zone.api.
 public struct ZoneRoutes: Sendable {
     public let repository: ZoneRepository
+    /// Records each create, update and delete with its changed fields, in the write's transaction.
+    public let audit: any WriteAudit
 
-    public init(repository: ZoneRepository) { self.repository = repository }
+    public init(repository: ZoneRepository, audit: any WriteAudit) {
+        self.repository = repository
+        self.audit = audit
+    }
 
-    static let writableFields: Set<String> = ["panel_id", "partition_id", "number", "name", "state", "bypassed"]
+    static let writableFields: Set<String> = ["description"]
 
     public func register(on group: RouterGroup<StamRequestContext>) {
         group.get("zones", use: list)
         group.get("zones/:id", use: read)
+        group.patch("zones/:id", use: update)
     }
 
     @Sendable func list(_ request: Request, context: StamRequestContext) async throws -> Response {
@@ -49,5 +55,26 @@ public struct ZoneRoutes: Sendable {
         let id = try APIResponse.uuidParameter(context)
         guard let value = try await repository.find(id: id) else { throw APIError.notFound("no zones row \(id)") }
         return try APIResponse.json(value, headers: HTTPFields())
+    }
+
+    @Sendable func update(_ request: Request, context: StamRequestContext) async throws -> Response {
+        _ = try context.require(roles: ["supervisor", "admin"])
+        let id = try APIResponse.uuidParameter(context)
+        var input = try JSONObjectReader(body: try await APIResponse.body(of: request, context: context), allowed: Self.writableFields)
+        let description = input.string("description", max: 200, lineBreaks: false, optional: true)
+        try input.finish()
+        guard var value = try await repository.find(id: id) else { throw APIError.notFound("no zones row \(id)") }
+        let before = value
+        if let description { value.description = description }
+        do {
+            let stored = try await repository.context.transaction { connection in
+                let stored = try await repository.updateEditable(value, on: connection)
+                try await audit.record(AuditedChange(action: "zone.update", entityType: "Zone", entityId: stored.id, before: before, after: stored, secrets: [:]), context: context, on: connection)
+                return stored
+            }
+            return try APIResponse.json(stored, headers: HTTPFields())
+        }
+        catch let error as PSQLError { throw APIError.from(database: error, table: "zones") ?? error }
+        catch let error as RepositoryError { throw APIError.from(repository: error) }
     }
 }

@@ -190,11 +190,24 @@ struct PanelStore: Sendable {
             restore: record.isRestore, description: description, occurredAt: occurredAt))
         guard let alarm = AlarmClassifier.classify(record) else { return }
         let zone: Int? = record.eventClass == .zoneAndTamperAlarms ? record.source : nil
+        // The title names the place as the site's descriptions do ("Burglary - Warehouse / Zone 3 Back door").
+        // Only alarms of zones and partitions name a partition (a trouble's partition field means nothing).
+        var partitionPlace: AlarmTitle.Place?
+        if record.eventClass == .zoneAndTamperAlarms || record.eventClass == .partitionAndExpanderAlarms {
+            partitionPlace = AlarmTitle.Place(
+                number: record.partition,
+                description: try await repositories.partitions.find(panelId: panel.id, number: record.partition, on: connection)?.description)
+        }
+        var zonePlace: AlarmTitle.Place?
+        if let zone {
+            zonePlace = AlarmTitle.Place(number: zone, description: try await repositories.zones.find(panelId: panel.id, number: zone, on: connection)?.description)
+        }
+        let title = AlarmTitle.compose(kind: alarm.kind, partition: partitionPlace, zone: zonePlace, event: alarm.title)
         // The panel's GSM module may have reported the same incident by SMS a moment ago: that alarm takes this
         // record (its event, zone and partition) instead of a second alarm appearing.
         let raised = try await alarms.raise(
             .init(siteID: panel.siteID, panelID: panel.id, panelEventID: stored.id, kind: alarm.kind, priority: alarm.priority,
-                  title: alarm.title, zone: zone, partition: record.partition),
+                  title: title, zone: zone, partition: record.partition),
             correlation: .eventLogRecord, in: transaction)
         switch raised {
         case .raised: outcome.alarmsRaised += 1

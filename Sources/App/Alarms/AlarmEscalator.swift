@@ -21,6 +21,7 @@ public struct AlarmEscalator: Service {
     let interval: Duration
     let logger: Logger
     let escalated: (@Sendable (Int) -> Void)?
+    let history: AlarmHistory
 
     /// At most this many alarms per pass; the next pass takes the rest at once.
     static let batch = 200
@@ -33,6 +34,7 @@ public struct AlarmEscalator: Service {
         self.interval = interval
         self.logger = logger
         self.escalated = escalated
+        history = AlarmHistory(repositories: repositories)
     }
 
     public func run() async throws {
@@ -58,6 +60,9 @@ public struct AlarmEscalator: Service {
             let due = try await Self.claimDue(asOf: asOf, on: transaction.connection, logger: logger)
             for alarm in due {
                 _ = try await repositories.alarms.update(id: alarm.id, set: [.escalatedAt(alarm.at)], on: transaction.connection)
+                try await history.record(.escalated, alarm: alarm.id,
+                                         text: "Not acknowledged within \(alarm.priority.acknowledgeWithin.components.seconds) s (\(alarm.priority.rawValue))",
+                                         at: alarm.at, on: transaction.connection)
                 try await transaction.enqueue(AlarmEscalated(
                     alarmId: alarm.id, siteId: alarm.siteID, panelId: alarm.panelID, priority: alarm.priority, title: alarm.title,
                     raisedAt: alarm.raisedAt, at: alarm.at))

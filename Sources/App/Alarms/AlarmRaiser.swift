@@ -14,9 +14,11 @@ import Persistence
 /// the broker's unacknowledged message) raises it again.
 public struct AlarmRaiser: Sendable {
     let alarms: AlarmRepository
+    let history: AlarmHistory
 
     public init(repositories: Repositories) {
         alarms = repositories.alarms
+        history = AlarmHistory(repositories: repositories)
     }
 
     /// What the source reports.
@@ -82,6 +84,7 @@ public struct AlarmRaiser: Sendable {
                                                                on: connection, logger: logger) {
                 try await AlarmCorrelation.join(alarm: open, panelEvent: report.panelEventID, zone: report.zone,
                                                 partition: report.partition, on: connection, logger: logger)
+                try await history.record(.joined, alarm: open, text: "Reported again: \(report.title)", at: raisedAt, on: connection)
                 return .joined(alarmID: open)
             }
         } else {
@@ -91,6 +94,7 @@ public struct AlarmRaiser: Sendable {
             siteId: report.siteID, panelId: report.panelID, panelEventId: report.panelEventID, kind: report.kind,
             priority: report.priority, state: .new, title: report.title, zoneNumber: report.zone,
             partitionNumber: report.partition, raisedAt: raisedAt), on: connection)
+        try await history.record(.raised, alarm: alarm.id, text: alarm.title, at: raisedAt, on: connection)
         try await transaction.enqueue(AlarmRaised(
             alarmId: alarm.id, siteId: alarm.siteId, panelId: alarm.panelId, kind: alarm.kind, priority: alarm.priority,
             title: alarm.title, zoneNumber: alarm.zoneNumber, partitionNumber: alarm.partitionNumber,

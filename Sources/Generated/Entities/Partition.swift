@@ -10,7 +10,7 @@ import StamCore
 /// Declared at schema/entities.yaml#Partition.
 public struct Partition: Entity {
     public static let tableName = "partitions"
-    public static let columnNames: [String] = ["id", "panel_id", "number", "name", "arm_mode", "alarm", "fire_alarm", "updated_at"]
+    public static let columnNames: [String] = ["id", "panel_id", "number", "name", "description", "arm_mode", "alarm", "fire_alarm", "updated_at"]
 
     /// Declared at schema/entities.yaml#Partition.id.
     public var id: UUID
@@ -23,8 +23,15 @@ public struct Partition: Entity {
     /// Declared at schema/entities.yaml#Partition.number.
     public var number: Int
 
+    /// The name programmed in the panel (read by the worker).
+    ///
     /// Declared at schema/entities.yaml#Partition.name.
     public var name: String
+
+    /// What operators read for it in alarms, e.g. 'Warehouse'; the panel's name when empty.
+    ///
+    /// Declared at schema/entities.yaml#Partition.description.
+    public var description: String?
 
     /// Declared at schema/entities.yaml#Partition.arm_mode.
     public var armMode: ArmMode
@@ -43,6 +50,7 @@ public struct Partition: Entity {
         panelId: UUID,
         number: Int,
         name: String,
+        description: String? = nil,
         armMode: ArmMode = .disarmed,
         alarm: Bool = false,
         fireAlarm: Bool = false,
@@ -52,6 +60,7 @@ public struct Partition: Entity {
         self.panelId = panelId
         self.number = number
         self.name = name
+        self.description = description
         self.armMode = armMode
         self.alarm = alarm
         self.fireAlarm = fireAlarm
@@ -63,6 +72,7 @@ public struct Partition: Entity {
         case panelId = "panel_id"
         case number
         case name
+        case description
         case armMode = "arm_mode"
         case alarm
         case fireAlarm = "fire_alarm"
@@ -77,6 +87,8 @@ extension Partition: JSONWritable {
         writer.value(self.alarm)
         writer.key("arm_mode")
         writer.value(self.armMode)
+        writer.key("description")
+        if let value = self.description { writer.value(value) } else { writer.null() }
         writer.key("fire_alarm")
         writer.value(self.fireAlarm)
         writer.key("id")

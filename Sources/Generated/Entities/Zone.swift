@@ -10,7 +10,7 @@ import StamCore
 /// Declared at schema/entities.yaml#Zone.
 public struct Zone: Entity {
     public static let tableName = "zones"
-    public static let columnNames: [String] = ["id", "panel_id", "partition_id", "number", "name", "state", "bypassed", "updated_at"]
+    public static let columnNames: [String] = ["id", "panel_id", "partition_id", "number", "name", "description", "state", "bypassed", "updated_at"]
 
     /// Declared at schema/entities.yaml#Zone.id.
     public var id: UUID
@@ -26,8 +26,15 @@ public struct Zone: Entity {
     /// Declared at schema/entities.yaml#Zone.number.
     public var number: Int
 
+    /// The name programmed in the panel (read by the worker).
+    ///
     /// Declared at schema/entities.yaml#Zone.name.
     public var name: String
+
+    /// What operators read for it in alarms, e.g. 'Back door'; the panel's name when empty.
+    ///
+    /// Declared at schema/entities.yaml#Zone.description.
+    public var description: String?
 
     /// Declared at schema/entities.yaml#Zone.state.
     public var state: ZoneState
@@ -44,6 +51,7 @@ public struct Zone: Entity {
         partitionId: UUID? = nil,
         number: Int,
         name: String,
+        description: String? = nil,
         state: ZoneState = .normal,
         bypassed: Bool = false,
         updatedAt: Date = Date()
@@ -53,6 +61,7 @@ public struct Zone: Entity {
         self.partitionId = partitionId
         self.number = number
         self.name = name
+        self.description = description
         self.state = state
         self.bypassed = bypassed
         self.updatedAt = updatedAt
@@ -64,6 +73,7 @@ public struct Zone: Entity {
         case partitionId = "partition_id"
         case number
         case name
+        case description
         case state
         case bypassed
         case updatedAt = "updated_at"
@@ -75,6 +85,8 @@ extension Zone: JSONWritable {
         writer.beginObject()
         writer.key("bypassed")
         writer.value(self.bypassed)
+        writer.key("description")
+        if let value = self.description { writer.value(value) } else { writer.null() }
         writer.key("id")
         writer.value(self.id)
         writer.key("name")

@@ -14,7 +14,7 @@ public struct PartitionRepository: Sendable {
     public init(context: DatabaseContext) { self.context = context }
 
     static let table = "partitions"
-    static let columns = "\"id\", \"panel_id\", \"number\", \"name\", \"arm_mode\", \"alarm\", \"fire_alarm\", \"updated_at\""
+    static let columns = "\"id\", \"panel_id\", \"number\", \"name\", \"description\", \"arm_mode\", \"alarm\", \"fire_alarm\", \"updated_at\""
 
     /// Equality filters from `api.filters`, bounds from `api.ranges` (from inclusive, to exclusive); a nil property does not filter.
     public struct Filter: Sendable, Hashable {
@@ -70,12 +70,13 @@ public struct PartitionRepository: Sendable {
             binds.add(value.panelId),
             binds.add(value.number),
             binds.add(value.name),
+            binds.add(value.description),
             binds.add(enumValue: value.armMode),
             binds.add(value.alarm),
             binds.add(value.fireAlarm),
             binds.add(value.updatedAt),
         ]
-        return "(\"id\", \"panel_id\", \"number\", \"name\", \"arm_mode\", \"alarm\", \"fire_alarm\", \"updated_at\") VALUES (\(values.joined(separator: ", ")))"
+        return "(\"id\", \"panel_id\", \"number\", \"name\", \"description\", \"arm_mode\", \"alarm\", \"fire_alarm\", \"updated_at\") VALUES (\(values.joined(separator: ", ")))"
     }
 
     /// The row with this primary key, or nil.
@@ -92,9 +93,24 @@ public struct PartitionRepository: Sendable {
             "\"panel_id\" = \(binds.add(value.panelId))",
             "\"number\" = \(binds.add(value.number))",
             "\"name\" = \(binds.add(value.name))",
+            "\"description\" = \(binds.add(value.description))",
             "\"arm_mode\" = \(binds.add(enumValue: value.armMode))",
             "\"alarm\" = \(binds.add(value.alarm))",
             "\"fire_alarm\" = \(binds.add(value.fireAlarm))",
+            "\"updated_at\" = now()",
+        ]
+        let sql = "UPDATE \"partitions\" SET \(assignments.joined(separator: ", ")) WHERE \"id\" = \(binds.add(value.id)) RETURNING \(Self.columns)"
+        if let row = try await context.rows(binds.query(sql), on: connection).first {
+            return try Self.decode(row, context: context)
+        }
+        throw RepositoryError(code: .notFound, message: "\(Self.table) \(value.id) does not exist")
+    }
+
+    /// Writes the columns the API may change (not the `readonly:` ones, which keep their stored values), not the primary key or `created_at`; `updated_at` becomes the transaction's time. Throws `notFound` when the row is gone.
+    public func updateEditable(_ value: Partition, on connection: PostgresConnection? = nil) async throws -> Partition {
+        var binds = SQLBinds()
+        let assignments = [
+            "\"description\" = \(binds.add(value.description))",
             "\"updated_at\" = now()",
         ]
         let sql = "UPDATE \"partitions\" SET \(assignments.joined(separator: ", ")) WHERE \"id\" = \(binds.add(value.id)) RETURNING \(Self.columns)"
@@ -176,6 +192,7 @@ public struct PartitionRepository: Sendable {
         case panelId(UUID)
         case number(Int)
         case name(String)
+        case description(String?)
         case armMode(ArmMode)
         case alarm(Bool)
         case fireAlarm(Bool)
@@ -187,6 +204,7 @@ public struct PartitionRepository: Sendable {
                 case .panelId: "panel_id"
                 case .number: "number"
                 case .name: "name"
+                case .description: "description"
                 case .armMode: "arm_mode"
                 case .alarm: "alarm"
                 case .fireAlarm: "fire_alarm"
@@ -200,6 +218,7 @@ public struct PartitionRepository: Sendable {
                 case .panelId(let value): return "\"panel_id\" = \(binds.add(value))"
                 case .number(let value): return "\"number\" = \(binds.add(value))"
                 case .name(let value): return "\"name\" = \(binds.add(value))"
+                case .description(let value): return "\"description\" = \(binds.add(value))"
                 case .armMode(let value): return "\"arm_mode\" = \(binds.add(enumValue: value))"
                 case .alarm(let value): return "\"alarm\" = \(binds.add(value))"
                 case .fireAlarm(let value): return "\"fire_alarm\" = \(binds.add(value))"
@@ -228,6 +247,7 @@ public struct PartitionRepository: Sendable {
         case panelId = "panel_id"
         case number
         case name
+        case description
         case armMode = "arm_mode"
         case alarm
         case fireAlarm = "fire_alarm"
@@ -285,6 +305,7 @@ public struct PartitionRepository: Sendable {
         let panelId = try reader.read(UUID.self)
         let number = try reader.read(Int.self)
         let name = try reader.read(String.self)
+        let description = try reader.readOptional(String.self)
         let armMode = try reader.readEnum(ArmMode.self)
         let alarm = try reader.read(Bool.self)
         let fireAlarm = try reader.read(Bool.self)
@@ -294,6 +315,7 @@ public struct PartitionRepository: Sendable {
             panelId: panelId,
             number: number,
             name: name,
+            description: description,
             armMode: armMode,
             alarm: alarm,
             fireAlarm: fireAlarm,

@@ -13,6 +13,13 @@ public struct Repositories: Sendable {
     public let panelEvents: PanelEventRepository
     public let alarms: AlarmRepository
     public let alarmNotes: AlarmNoteRepository
+    public let alarmSteps: AlarmStepRepository
+    public let alarmHistoryEntries: AlarmHistoryEntryRepository
+    public let contacts: ContactRepository
+    public let callListEntries: CallListEntryRepository
+    public let siteComments: SiteCommentRepository
+    public let actionPlanSteps: ActionPlanStepRepository
+    public let quickNotes: QuickNoteRepository
     public let operators: OperatorRepository
     public let operatorSessions: OperatorSessionRepository
     public let commands: CommandRepository
@@ -30,6 +37,13 @@ public struct Repositories: Sendable {
         panelEvents = PanelEventRepository(context: context)
         alarms = AlarmRepository(context: context)
         alarmNotes = AlarmNoteRepository(context: context)
+        alarmSteps = AlarmStepRepository(context: context)
+        alarmHistoryEntries = AlarmHistoryEntryRepository(context: context)
+        contacts = ContactRepository(context: context)
+        callListEntries = CallListEntryRepository(context: context)
+        siteComments = SiteCommentRepository(context: context)
+        actionPlanSteps = ActionPlanStepRepository(context: context)
+        quickNotes = QuickNoteRepository(context: context)
         operators = OperatorRepository(context: context)
         operatorSessions = OperatorSessionRepository(context: context)
         commands = CommandRepository(context: context)

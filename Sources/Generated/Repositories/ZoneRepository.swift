@@ -14,7 +14,7 @@ public struct ZoneRepository: Sendable {
     public init(context: DatabaseContext) { self.context = context }
 
     static let table = "zones"
-    static let columns = "\"id\", \"panel_id\", \"partition_id\", \"number\", \"name\", \"state\", \"bypassed\", \"updated_at\""
+    static let columns = "\"id\", \"panel_id\", \"partition_id\", \"number\", \"name\", \"description\", \"state\", \"bypassed\", \"updated_at\""
 
     /// Equality filters from `api.filters`, bounds from `api.ranges` (from inclusive, to exclusive); a nil property does not filter.
     public struct Filter: Sendable, Hashable {
@@ -73,11 +73,12 @@ public struct ZoneRepository: Sendable {
             binds.add(value.partitionId),
             binds.add(value.number),
             binds.add(value.name),
+            binds.add(value.description),
             binds.add(enumValue: value.state),
             binds.add(value.bypassed),
             binds.add(value.updatedAt),
         ]
-        return "(\"id\", \"panel_id\", \"partition_id\", \"number\", \"name\", \"state\", \"bypassed\", \"updated_at\") VALUES (\(values.joined(separator: ", ")))"
+        return "(\"id\", \"panel_id\", \"partition_id\", \"number\", \"name\", \"description\", \"state\", \"bypassed\", \"updated_at\") VALUES (\(values.joined(separator: ", ")))"
     }
 
     /// The row with this primary key, or nil.
@@ -95,8 +96,23 @@ public struct ZoneRepository: Sendable {
             "\"partition_id\" = \(binds.add(value.partitionId))",
             "\"number\" = \(binds.add(value.number))",
             "\"name\" = \(binds.add(value.name))",
+            "\"description\" = \(binds.add(value.description))",
             "\"state\" = \(binds.add(enumValue: value.state))",
             "\"bypassed\" = \(binds.add(value.bypassed))",
+            "\"updated_at\" = now()",
+        ]
+        let sql = "UPDATE \"zones\" SET \(assignments.joined(separator: ", ")) WHERE \"id\" = \(binds.add(value.id)) RETURNING \(Self.columns)"
+        if let row = try await context.rows(binds.query(sql), on: connection).first {
+            return try Self.decode(row, context: context)
+        }
+        throw RepositoryError(code: .notFound, message: "\(Self.table) \(value.id) does not exist")
+    }
+
+    /// Writes the columns the API may change (not the `readonly:` ones, which keep their stored values), not the primary key or `created_at`; `updated_at` becomes the transaction's time. Throws `notFound` when the row is gone.
+    public func updateEditable(_ value: Zone, on connection: PostgresConnection? = nil) async throws -> Zone {
+        var binds = SQLBinds()
+        let assignments = [
+            "\"description\" = \(binds.add(value.description))",
             "\"updated_at\" = now()",
         ]
         let sql = "UPDATE \"zones\" SET \(assignments.joined(separator: ", ")) WHERE \"id\" = \(binds.add(value.id)) RETURNING \(Self.columns)"
@@ -179,6 +195,7 @@ public struct ZoneRepository: Sendable {
         case partitionId(UUID?)
         case number(Int)
         case name(String)
+        case description(String?)
         case state(ZoneState)
         case bypassed(Bool)
         case updatedAt(Date)
@@ -190,6 +207,7 @@ public struct ZoneRepository: Sendable {
                 case .partitionId: "partition_id"
                 case .number: "number"
                 case .name: "name"
+                case .description: "description"
                 case .state: "state"
                 case .bypassed: "bypassed"
                 case .updatedAt: "updated_at"
@@ -203,6 +221,7 @@ public struct ZoneRepository: Sendable {
                 case .partitionId(let value): return "\"partition_id\" = \(binds.add(value))"
                 case .number(let value): return "\"number\" = \(binds.add(value))"
                 case .name(let value): return "\"name\" = \(binds.add(value))"
+                case .description(let value): return "\"description\" = \(binds.add(value))"
                 case .state(let value): return "\"state\" = \(binds.add(enumValue: value))"
                 case .bypassed(let value): return "\"bypassed\" = \(binds.add(value))"
                 case .updatedAt(let value): return "\"updated_at\" = \(binds.add(value))"
@@ -231,6 +250,7 @@ public struct ZoneRepository: Sendable {
         case partitionId = "partition_id"
         case number
         case name
+        case description
         case state
         case bypassed
         case updatedAt = "updated_at"
@@ -289,6 +309,7 @@ public struct ZoneRepository: Sendable {
         let partitionId = try reader.readOptional(UUID.self)
         let number = try reader.read(Int.self)
         let name = try reader.read(String.self)
+        let description = try reader.readOptional(String.self)
         let state = try reader.readEnum(ZoneState.self)
         let bypassed = try reader.read(Bool.self)
         let updatedAt = try reader.read(Date.self)
@@ -298,6 +319,7 @@ public struct ZoneRepository: Sendable {
             partitionId: partitionId,
             number: number,
             name: name,
+            description: description,
             state: state,
             bypassed: bypassed,
             updatedAt: updatedAt

@@ -1,0 +1,182 @@
+import APISupport
+import Foundation
+import Generated
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import StamCore
+import Testing
+
+/// Issue 20 through the generated routes on a real PostgreSQL: one operator at a time (take, release, transfer,
+/// take over), the action plan (the site's own steps replace the class's defaults; close refused while a required
+/// step is open, a supervisor's override), code words checked without being shown, and the timeline that records
+/// all of it in order. The alarm is inserted (the raise itself is AlarmRaiser's, tested in AlarmTests and the
+/// worker's suites).
+extension APITests {
+    struct Desk {
+        var client: any TestClientProtocol
+        var base: String
+        var headers: [String: HTTPFields]
+
+        func post(_ action: String, as role: String, _ body: String = "{}") async throws -> TestResponse {
+            try await client.execute(uri: "\(base)/\(action)", method: .post, headers: headers[role]!, body: APITests.json(body))
+        }
+
+        func code(_ response: TestResponse) throws -> String {
+            try (APITests.object(response)["error"] as? [String: Any])?["code"] as? String ?? "-"
+        }
+    }
+
+    func desk(_ client: any TestClientProtocol, _ harness: Harness, alarm: UUID) async throws -> Desk {
+        var headers: [String: HTTPFields] = [:]
+        for role in ["operator", "supervisor", "admin"] { headers[role] = Self.bearer(try await token(harness, role: role)) }
+        return Desk(client: client, base: "/api/alarms/\(alarm.uuidString.lowercased())", headers: headers)
+    }
+
+    @Test func aTakenAlarmIsLockedToItsAssigneeUntilReleasedTransferredOrTakenOver() async throws {
+        try await withAPI { client, harness in
+            let site = try await harness.repositories.sites.insert(Site(code: "L", name: "locks"))
+            let alarm = try await harness.repositories.alarms.insert(Alarm(siteId: site.id, kind: .burglary, priority: .burglary, title: "Zone 3"))
+            let second = try await harness.repositories.operators.insert(Operator(login: "second", displayName: "Second Operator"))
+            let desk = try await desk(client, harness, alarm: alarm.id)
+            let headers = [
+                "operator": desk.headers["operator"]!,
+                "second": Self.bearer(try await Self.sessionToken(for: second, repositories: harness.repositories, tokens: harness.tokens)),
+            ]
+            #expect(try await desk.post("acknowledge", as: "operator").status == .ok)
+            #expect(try await desk.post("release", as: "operator").status == .conflict)  // not taken yet
+            #expect(try await desk.post("take", as: "operator").status == .ok)
+            // Someone else cannot close, release or transfer it, and is told who has it.
+            let refused = try await client.execute(uri: "\(desk.base)/release", method: .post, headers: headers["second"]!, body: Self.json("{}"))
+            #expect(refused.status == .forbidden)
+            #expect(try desk.code(refused) == "not_assignee")
+            #expect(String(buffer: refused.body).contains("being handled by operator;"), "names the assignee")
+            let closeBySecond = try await client.execute(uri: "\(desk.base)/close", method: .post, headers: headers["second"]!,
+                                                         body: Self.json(#"{"note":"mine now"}"#))
+            #expect(closeBySecond.status == .forbidden)
+            #expect(try await desk.post("take-over", as: "operator").status == .forbidden)  // a supervisor's action
+
+            // Transfer to the second operator, who then releases it back to the stack.
+            let operatorID = harness.users["operator"]!.id
+            #expect(try await desk.post("transfer", as: "operator", #"{"operator_id":"\#(UUID().uuidString)"}"#).status == .unprocessableContent)
+            let transferred = try await desk.post("transfer", as: "operator", #"{"operator_id":"\#(second.id.uuidString)"}"#)
+            #expect(transferred.status == .ok)
+            #expect((try Self.object(transferred)["assignee_id"] as? String)?.lowercased() == second.id.uuidString.lowercased())
+            #expect(try await desk.post("release", as: "operator").status == .forbidden)  // no longer theirs
+            let released = try await client.execute(uri: "\(desk.base)/release", method: .post, headers: headers["second"]!, body: Self.json("{}"))
+            #expect(released.status == .ok)
+            #expect(try Self.object(released)["state"] as? String == "acknowledged")
+            #expect(try Self.object(released)["assignee_id"] is NSNull)
+
+            // Taken again; a supervisor takes it over and may change its class.
+            #expect(try await desk.post("take", as: "operator").status == .ok)
+            let takenOver = try await desk.post("take-over", as: "supervisor")
+            #expect(takenOver.status == .ok)
+            #expect((try Self.object(takenOver)["assignee_id"] as? String)?.lowercased() == harness.users["supervisor"]!.id.uuidString.lowercased())
+            #expect(try await desk.post("change-priority", as: "operator", #"{"priority":"fire","reason":"smoke reported"}"#).status == .forbidden)
+            #expect(try await desk.post("change-priority", as: "supervisor", #"{"priority":"fire","reason":"caller reports smoke"}"#).status == .ok)
+            #expect(try await harness.repositories.alarms.find(id: alarm.id)?.priority == .fire)
+
+            let timeline = try await harness.repositories.alarmHistoryEntries.list(filter: .init(alarmId: alarm.id), sort: .at, limit: 50).items
+            #expect(timeline.map(\.kind) == [.acknowledged, .taken, .transferred, .released, .taken, .takenOver, .priorityChanged])
+            #expect(timeline.map(\.operatorId) == [operatorID, operatorID, operatorID, second.id, operatorID, harness.users["supervisor"]!.id,
+                                                   harness.users["supervisor"]!.id])
+            #expect(timeline[2].text == "Transferred to Second Operator")
+            #expect(timeline[6].text == "burglary -> fire: caller reports smoke")
+            let events = try await count(harness, """
+                SELECT count(*)::int FROM outbox WHERE aggregate_id = '\(alarm.id.uuidString.lowercased())'
+                  AND event_name IN ('AlarmAssigned', 'AlarmReleased', 'AlarmPriorityChanged')
+                """)
+            #expect(events == 4)
+        }
+    }
+
+    @Test func closingNeedsEveryRequiredStepOfTheSitesPlanOrASupervisorsReason() async throws {
+        try await withAPI { client, harness in
+            let repositories = harness.repositories
+            let site = try await repositories.sites.insert(Site(code: "P", name: "plans"))
+            let other = try await repositories.sites.insert(Site(code: "Q", name: "other"))
+            // The class's default plan, and this site's own, which replaces it.
+            _ = try await repositories.actionPlanSteps.insert(ActionPlanStep(priority: .burglary, position: 1, kind: .callContacts, instruction: "Default: call the list"))
+            let call = try await repositories.actionPlanSteps.insert(ActionPlanStep(priority: .burglary, siteId: site.id, position: 1, kind: .callContacts,
+                                                                                   instruction: "Call the keyholders"))
+            let guardService = try await repositories.actionPlanSteps.insert(ActionPlanStep(priority: .burglary, siteId: site.id, position: 2, kind: .callGuardService,
+                                                                                           instruction: "Send the guard patrol"))
+            let advisory = try await repositories.actionPlanSteps.insert(ActionPlanStep(priority: .burglary, siteId: site.id, position: 3, kind: .instruction,
+                                                                                       instruction: "Check the cameras", required: false))
+            let owner = try await repositories.contacts.insert(Contact(siteId: site.id, name: "Anna Owner", phone: "+48 600 000 001", role: .owner,
+                                                                      codeWord: Secret("Blue Harbour")))
+            let stranger = try await repositories.contacts.insert(Contact(siteId: other.id, name: "Not Theirs", phone: "+48 600 000 002"))
+            let alarm = try await repositories.alarms.insert(Alarm(siteId: site.id, kind: .burglary, priority: .burglary, title: "Burglary - Zone 3"))
+            let desk = try await desk(client, harness, alarm: alarm.id)
+            #expect(try await desk.post("acknowledge", as: "operator").status == .ok)
+            #expect(try await desk.post("record-step", as: "operator", #"{"step_id":"\#(call.id)","outcome":"done"}"#).status == .conflict)  // not taken
+            #expect(try await desk.post("take", as: "operator").status == .ok)
+
+            // Code words: checked, never shown; each check is on the timeline.
+            let contactURI = "/api/contacts/\(owner.id.uuidString.lowercased())"
+            let read = try await client.execute(uri: contactURI, method: .get, headers: desk.headers["operator"]!)
+            #expect(try Self.object(read)["code_word"] is NSNull)
+            #expect(!String(buffer: read.body).contains("Harbour"))
+            func verify(_ word: String) async throws -> TestResponse {
+                try await client.execute(uri: "\(contactURI)/verify-code-word", method: .post, headers: desk.headers["operator"]!,
+                                         body: Self.json(#"{"code_word":"\#(word)","alarm_id":"\#(alarm.id)"}"#))
+            }
+            #expect(try await verify("red harbour").status == .conflict)
+            #expect(try await verify("  blue   HARBOUR ").status == .noContent)
+
+            // Steps: only this alarm's plan, only this site's contacts.
+            let wrongPlan = try await desk.post("record-step", as: "operator", #"{"step_id":"\#(UUID())","outcome":"done"}"#)
+            #expect(wrongPlan.status == .unprocessableContent)
+            #expect(try Self.errorFields(wrongPlan) == ["step_id"])
+            let wrongContact = try await desk.post("record-step", as: "operator",
+                                                   #"{"step_id":"\#(call.id)","outcome":"done","contact_id":"\#(stranger.id)"}"#)
+            #expect(try Self.errorFields(wrongContact) == ["contact_id"])
+            #expect(try await desk.post("record-step", as: "operator",
+                                        #"{"step_id":"\#(call.id)","outcome":"no_answer","contact_id":"\#(owner.id)"}"#).status == .created)
+            let refused = try await desk.post("close", as: "operator", #"{"note":"all fine"}"#)
+            #expect(refused.status == .conflict)
+            #expect(try desk.code(refused) == "required_steps_open")
+            #expect(String(buffer: refused.body).contains("Send the guard patrol"))
+            #expect(!String(buffer: refused.body).contains("Check the cameras"), "an advisory step does not hold the close")
+            // An operator cannot override; the override is a supervisor's, with a reason.
+            #expect(try await desk.post("close", as: "operator", #"{"note":"all fine","override_reason":"trust me"}"#).status == .forbidden)
+            #expect(try await desk.post("record-step", as: "operator",
+                                        #"{"step_id":"\#(guardService.id)","outcome":"done","note":"Patrol 7 on the way"}"#).status == .created)
+            #expect(try await desk.post("close", as: "operator", #"{"note":"Patrol found a window open; owner informed"}"#).status == .ok)
+            _ = advisory
+
+            let timeline = try await repositories.alarmHistoryEntries.list(filter: .init(alarmId: alarm.id), sort: .at, limit: 50).items
+            #expect(timeline.map(\.kind) == [.acknowledged, .taken, .codeWordChecked, .codeWordChecked, .step, .step, .closed])
+            #expect(timeline.compactMap(\.text) == [
+                "Code word of Anna Owner: WRONG", "Code word of Anna Owner: correct",
+                "Call the keyholders: no answer (Anna Owner)", "Send the guard patrol: done. Patrol 7 on the way",
+                "Patrol found a window open; owner informed",
+            ])
+        }
+    }
+
+    @Test func aSupervisorClosesWithRequiredStepsOpenOnlyWithAReason() async throws {
+        try await withAPI { client, harness in
+            let site = try await harness.repositories.sites.insert(Site(code: "O", name: "override"))
+            _ = try await harness.repositories.actionPlanSteps.insert(ActionPlanStep(priority: .fire, position: 1, kind: .callFireBrigade,
+                                                                                     instruction: "Call the fire brigade (112)"))
+            let alarm = try await harness.repositories.alarms.insert(Alarm(siteId: site.id, kind: .fire, priority: .fire, title: "Fire - Zone 1"))
+            let desk = try await desk(client, harness, alarm: alarm.id)
+            #expect(try await desk.post("acknowledge", as: "supervisor").status == .ok)
+            #expect(try await desk.post("take", as: "supervisor").status == .ok)
+            let refused = try await desk.post("close", as: "supervisor", #"{"note":"test"}"#)
+            #expect(try desk.code(refused) == "required_steps_open")
+            #expect(String(buffer: refused.body).contains("override_reason"), "tells a supervisor how to override")
+            #expect(try await desk.post("close", as: "supervisor", #"{"note":"Technician's test","override_reason":""}"#).status == .unprocessableContent)
+            #expect(try await desk.post("close", as: "supervisor",
+                                        #"{"note":"Technician's test","override_reason":"announced service visit, confirmed by phone"}"#).status == .ok)
+            let closed = try await harness.repositories.alarmHistoryEntries.list(filter: .init(alarmId: alarm.id, kind: .closed), sort: .at).items
+            #expect(closed.first?.text == "Technician's test\nClosed with required steps open (Call the fire brigade (112)): announced service visit, confirmed by phone")
+            // The timeline is append-only, for everyone.
+            await #expect(throws: (any Error).self) {
+                try await harness.repositories.context.client.query("DELETE FROM alarm_history_entries", logger: harness.repositories.context.logger)
+            }
+        }
+    }
+}
