@@ -241,6 +241,7 @@ import TestSupport
                     defer { chromium.stop() }
                     seen = try await chromium.withPage { page in
                         var seen = try await Self.logInAndHandleAlarms(page: page, scene: scene, port: link.port)
+                        seen.view = try await Self.handleInTheAlarmView(page: page, scene: scene)
                         seen.gap = try await Self.feedGap(page: page, scene: scene, hub: hub)
                         seen.silence = try await Self.silentLink(page: page, scene: scene, link: link)
                         // The backend dies; the console reconnects to the next one and reads what it missed.
@@ -293,6 +294,23 @@ import TestSupport
                 #expect(seen.gap.alarm == .array([.string("burglary"), .string("new"), .string(Self.duringGap)]))
                 #expect(seen.silence == .array([.string("fire"), .string("new"), .string(Self.duringSilence)]))
                 #expect(seen.sessionEnded.contains("Your session has ended: the operator was deactivated"), "\(seen.sessionEnded)")
+                #expect(seen.view.shown == .object([
+                    "title": .string("Burglary - Shop floor / Zone 5 Back door"),
+                    "comments": .array([.string("Dog inside at night")]),
+                    "contacts": .array([.string("Ewa Piekarz"), .string("Jan Nowak")]),
+                    "steps": .array([.string("1. Call the keyholders in order [Required]"), .string("2. Check the shop camera [Advisory]")]),
+                ]), "\(seen.view.shown)")
+                #expect(seen.view.refusal.contains("record the required steps first: Call the keyholders in order"), "\(seen.view.refusal)")
+                #expect(seen.view.state == .closed)
+                // The alarm was inserted as the worker's transaction would write it, not through AlarmRaiser: no "raised" line.
+                #expect(seen.view.timeline == [
+                    "acknowledged: ", "taken: ", "code_word_checked: Code word of Jan Nowak: correct",
+                    "step: Call the keyholders in order: no answer (Ewa Piekarz)", "step: Call the keyholders in order: done (Jan Nowak). On the way",
+                    "note: Owner informed", "closed: Owner checked the shop: door not shut",
+                ], "\(seen.view.timeline)")
+                let viewShot = URL(fileURLWithPath: screenshotPath).deletingLastPathComponent().appendingPathComponent("alarm-view.png").path
+                try seen.view.screenshot.write(to: URL(fileURLWithPath: viewShot))
+                print("alarm view screenshot: \(viewShot)")
             }
         }
     }
@@ -521,6 +539,88 @@ import TestSupport
         var gap = FeedGap()
         var silence: JSONValue = .null
         var sessionEnded = ""
+        var view = AlarmView()
+    }
+
+    /// What the alarm view showed and what its handling left in the database.
+    struct AlarmView: Sendable {
+        var shown: JSONValue = .null
+        var refusal = ""
+        var timeline: [String] = []
+        var state: AlarmState?
+        var screenshot = Data()
+    }
+
+    /// Issue 20 in the browser: an alarm of a site with a call list, a standing and an expired comment, and an
+    /// action plan (the class's default replaced by the site's own: a required call and an advisory step). The
+    /// supervisor opens it from the stack, acknowledges and takes it there, checks a caller's code word, is refused the
+    /// close while the required call has no outcome, records two calls and a quick note, and closes; the timeline
+    /// holds every step in order.
+    static func handleInTheAlarmView(page: DevToolsPage, scene: Scene) async throws -> AlarmView {
+        var seen = AlarmView()
+        let repositories = scene.repositories
+        let site = scene.site
+        _ = try await repositories.actionPlanSteps.insert(ActionPlanStep(priority: .burglary, position: 1, kind: .callPolice, instruction: "Default plan: call the police"))
+        let call = try await repositories.actionPlanSteps.insert(ActionPlanStep(priority: .burglary, siteId: site.id, position: 1, kind: .callContacts,
+                                                                               instruction: "Call the keyholders in order"))
+        _ = try await repositories.actionPlanSteps.insert(ActionPlanStep(priority: .burglary, siteId: site.id, position: 2, kind: .instruction,
+                                                                        instruction: "Check the shop camera", required: false))
+        let owner = try await repositories.contacts.insert(Contact(siteId: site.id, name: "Jan Nowak", phone: "+48 600 100 200", role: .owner,
+                                                                  codeWord: Secret("rogalik"), availability: "always"))
+        let baker = try await repositories.contacts.insert(Contact(siteId: site.id, name: "Ewa Piekarz", phone: "+48 600 100 300", role: .keyholder))
+        _ = try await repositories.callListEntries.insert(CallListEntry(siteId: site.id, contactId: baker.id, priority: .burglary, position: 1))
+        _ = try await repositories.callListEntries.insert(CallListEntry(siteId: site.id, contactId: owner.id, priority: .burglary, position: 2))
+        _ = try await repositories.siteComments.insert(SiteComment(siteId: site.id, body: "Dog inside at night"))
+        _ = try await repositories.siteComments.insert(SiteComment(siteId: site.id, body: "Painters until yesterday", expiresAt: Date().addingTimeInterval(-3600)))
+        _ = try await repositories.quickNotes.insert(QuickNote(text: "Owner informed", position: 1))
+        let alarm = Alarm(siteId: site.id, panelId: scene.panel.id, kind: .burglary, priority: .burglary, title: "Burglary - Shop floor / Zone 5 Back door",
+                          zoneNumber: 5, partitionNumber: 1)
+        try await scene.raise(alarm)
+        let row = scene.alarmRow(alarm.id)
+        try await page.waitFor(row, "the burglary alarm in the stack")
+        try await page.evaluate("\(row).querySelector('button[data-action=\"open\"]').click()")
+        try await page.waitFor("document.querySelector('#alarm-dialog').open && document.querySelectorAll('#av-steps li').length === 2",
+                               "the alarm view with its plan")
+        let dialog = "document.querySelector('#alarm-dialog')"
+        func viewButton(_ action: String) -> String { "\(dialog).querySelector('button[data-view-action=\"\(action)\"]')" }
+        try await page.evaluate("\(viewButton("acknowledge")).click()")
+        try await page.waitFor("\(dialog).dataset.state === 'acknowledged' && !\(viewButton("take")).hidden", "acknowledged in the view")
+        try await page.evaluate("\(viewButton("take")).click()")
+        try await page.waitFor("\(dialog).dataset.state === 'in_progress' && !document.querySelector('#av-close-form').hidden", "taken in the view")
+        seen.shown = try await page.evaluate("""
+            ({ title: document.querySelector('#av-title').textContent,
+               comments: [...document.querySelectorAll('#av-comments li')].map(li => li.textContent),
+               contacts: [...document.querySelectorAll('#av-contacts li .av-contact-name')].map(n => n.textContent),
+               steps: [...document.querySelectorAll('#av-steps li')].map(li => li.querySelector('.av-step-text').textContent + ' [' + li.querySelector('.av-step-badge').textContent + ']') })
+            """)
+        // The caller says the owner's code word; the operator types it and the station answers.
+        let ownerItem = "document.querySelector('#av-contacts li[data-contact-id=\"\(owner.id.uuidString.lowercased())\"]')"
+        try await page.evaluate("\(ownerItem).querySelector('.av-code-word-input').value = 'Rogalik'; \(ownerItem).querySelector('button').click()")
+        try await page.waitFor("[...document.querySelectorAll('#av-timeline li')].some(li => li.dataset.kind === 'code_word_checked')", "the check on the timeline")
+        // Closing before the required call is recorded is refused, and says what is missing.
+        try await page.evaluate("document.querySelector('#av-close-note').value = 'Nothing found'; document.querySelector('#av-close-submit').click()")
+        try await page.waitFor("!document.querySelector('#av-error').hidden", "the refused close")
+        seen.refusal = text(try await page.evaluate("document.querySelector('#av-error').textContent"))
+        // The call: the first on the list did not answer, then the owner did.
+        let callItem = "document.querySelector('#av-steps li[data-step-id=\"\(call.id.uuidString.lowercased())\"]')"
+        try await page.evaluate("\(callItem).querySelector('.av-step-contact').value = '\(baker.id.uuidString.lowercased())'; \(callItem).querySelector('button[data-outcome=\"no_answer\"]').click()")
+        try await page.waitFor("\(callItem) && \(callItem).querySelectorAll('.av-step-outcomes li').length === 1", "the first outcome")
+        try await page.evaluate("""
+            \(callItem).querySelector('.av-step-contact').value = '\(owner.id.uuidString.lowercased())';
+            \(callItem).querySelector('.av-step-note').value = 'On the way';
+            \(callItem).querySelector('button[data-outcome="done"]').click()
+            """)
+        try await page.waitFor("\(callItem) && \(callItem).dataset.recorded === 'true' && \(callItem).querySelectorAll('.av-step-outcomes li').length === 2",
+                               "the second outcome")
+        try await page.evaluate("document.querySelector('#av-quick-notes button').click()")
+        try await page.waitFor("[...document.querySelectorAll('#av-timeline li')].some(li => li.dataset.kind === 'note')", "the quick note")
+        seen.screenshot = try await page.screenshot()
+        try await page.evaluate("document.querySelector('#av-close-note').value = 'Owner checked the shop: door not shut'; document.querySelector('#av-close-submit').click()")
+        try await page.waitFor("!document.querySelector('#alarm-dialog').open && !\(row)", "the alarm closed from the view")
+        seen.state = try await repositories.alarms.find(id: alarm.id)?.state
+        seen.timeline = try await repositories.alarmHistoryEntries.list(filter: .init(alarmId: alarm.id), sort: .at, limit: 50).items
+            .map { "\($0.kind.rawValue): \($0.text ?? "")" }
+        return seen
     }
 
     static func jsString(_ text: String) -> String {

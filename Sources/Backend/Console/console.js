@@ -39,6 +39,12 @@
     noteText: $('note-text'), noteError: $('note-error'), noteCancel: $('note-cancel'), noteSubmit: $('note-submit'),
     announcer: $('announcer'),
     alarmTemplate: $('alarm-template'), panelTemplate: $('panel-template'), partitionTemplate: $('partition-template'),
+    alarmDialog: $('alarm-dialog'), avPriority: $('av-priority'), avTitle: $('av-title'), avDismiss: $('av-dismiss'), avMeta: $('av-meta'),
+    avStatus: $('av-status'), avActions: $('av-actions'), avTransfer: $('av-transfer'), avTransferTo: $('av-transfer-to'), avError: $('av-error'),
+    avSite: $('av-site'), avComments: $('av-comments'), avContacts: $('av-contacts'), avPlanEmpty: $('av-plan-empty'), avSteps: $('av-steps'),
+    avQuickNotes: $('av-quick-notes'), avNoteForm: $('av-note-form'), avNote: $('av-note'), avTimeline: $('av-timeline'),
+    avCloseForm: $('av-close-form'), avCloseNote: $('av-close-note'), avOverride: $('av-override'), avOverrideReason: $('av-override-reason'),
+    avCloseSubmit: $('av-close-submit'), stepTemplate: $('step-template'), contactTemplate: $('contact-template'),
   };
 
   // The backend writes UUIDs in upper case in some places and lower case in others: compare lower case.
@@ -253,6 +259,7 @@
     ui.alarmList.replaceChildren();
     ui.panelList.replaceChildren();
     if (ui.noteDialog.open) ui.noteDialog.close();
+    if (ui.alarmDialog.open) ui.alarmDialog.close();
     ui.consoleView.hidden = true;
     ui.sessionControls.hidden = true;
     ui.linkStatus.hidden = true;
@@ -529,12 +536,21 @@
       case 'AlarmTaken':
         advance(id, 'in_progress', { taken_at: payload.at, assignee_id: key(payload.operator_id) });
         break;
+      // Released, reassigned or moved to another class: read it as it is now (these change what moves forward).
+      case 'AlarmReleased':
+      case 'AlarmAssigned':
+      case 'AlarmPriorityChanged':
+        refreshAlarm(id);
+        break;
+      case 'AlarmStepRecorded':
+        break;
       case 'AlarmClosed':
         alarms.delete(id);
         break;
       default:
         return;
     }
+    if (id === viewId) scheduleViewReload();
     renderAlarms();
   }
 
@@ -630,7 +646,7 @@
     row.querySelector('.alarm-meta').textContent = parts.join(' · ');
     const mine = alarm.assignee_id && session && alarm.assignee_id === session.operatorId;
     row.querySelector('.alarm-state').textContent = STATE_LABEL[alarm.state] + (alarm.state === 'in_progress' && mine ? ' (you)' : '');
-    const visible = { acknowledge: alarm.state === 'new', take: alarm.state === 'acknowledged', close: alarm.state === 'in_progress', 'add-note': true };
+    const visible = { acknowledge: alarm.state === 'new', take: alarm.state === 'acknowledged', close: alarm.state === 'in_progress', 'add-note': true, open: true };
     let lostFocus = false;
     for (const button of row.querySelectorAll('button[data-action]')) {
       const hide = !visible[button.dataset.action];
@@ -648,6 +664,7 @@
     const id = button.closest('li').dataset.alarmId;
     const action = button.dataset.action;
     if (action === 'close' || action === 'add-note') { openNoteDialog(id, action, button); return; }
+    if (action === 'open') { openAlarmView(id, button); return; }
     button.disabled = true;
     try {
       const updated = normaliseAlarm(await api('POST', `/api/alarms/${id}/${action}`));
@@ -714,6 +731,302 @@
     } finally {
       ui.noteSubmit.disabled = false;
     }
+  });
+
+  // MARK: Alarm view: the site, its comments and call list, the action plan and its outcomes, the timeline
+
+  const STEP_KIND_CALLS = ['call_contacts'];
+  const OUTCOME_LABEL = { done: 'Done', no_answer: 'No answer', refused: 'Refused', not_needed: 'Not needed' };
+  const HISTORY_LABEL = { raised: 'Raised', joined: 'Reported again', escalated: 'Escalated', acknowledged: 'Acknowledged', taken: 'Taken',
+    released: 'Released', transferred: 'Transferred', taken_over: 'Taken over', priority_changed: 'Class changed', note: 'Note', step: 'Step',
+    code_word_checked: 'Code word', closed: 'Closed' };
+  const ROLE_LABEL = { owner: 'owner', keyholder: 'keyholder', manager: 'manager', employee: 'employee', guard_service: 'guard service',
+    technician: 'technician', other: 'other' };
+  let viewId = null;        // the alarm the view shows
+  let view = null;          // what was read for it
+  let viewOpener = null;
+  let viewReload = null;
+  let operatorNames = null; // id -> display name, for supervisors and admins (operators cannot list operators)
+  const codeWordResults = new Map(); // contact id -> the last check's answer in this view
+
+  const supervising = () => session && SUPERVISING_ROLES.includes(session.role);
+
+  async function openAlarmView(id, opener) {
+    viewId = id;
+    viewOpener = opener;
+    view = null;
+    codeWordResults.clear();
+    ui.avError.hidden = true;
+    ui.avCloseNote.value = '';
+    ui.avOverrideReason.value = '';
+    ui.avOverride.hidden = true;
+    ui.avNote.value = '';
+    renderAlarmView();
+    if (!ui.alarmDialog.open) ui.alarmDialog.showModal();
+    ui.avTitle.focus();
+    await loadAlarmView(id);
+  }
+
+  function scheduleViewReload() {
+    clearTimeout(viewReload);
+    viewReload = setTimeout(() => { if (viewId) loadAlarmView(viewId); }, 150);
+  }
+
+  async function loadAlarmView(id) {
+    try {
+      const alarm = normaliseAlarm(await api('GET', `/api/alarms/${id}`));
+      const [site, comments, contacts, callList, plan, steps, timeline, quickNotes] = await Promise.all([
+        api('GET', `/api/sites/${alarm.site_id}`),
+        listAll('/api/site-comments', { site_id: alarm.site_id, sort: 'created_at' }),
+        listAll('/api/contacts', { site_id: alarm.site_id, sort: 'name' }),
+        listAll('/api/call-list-entries', { site_id: alarm.site_id, sort: 'position' }),
+        listAll('/api/action-plan-steps', { priority: alarm.priority, sort: 'position' }),
+        listAll('/api/alarm-steps', { alarm_id: id, sort: 'recorded_at' }),
+        listAll('/api/alarm-history-entries', { alarm_id: id, sort: 'at' }),
+        listAll('/api/quick-notes', { active: 'true', sort: 'position' }),
+      ]);
+      if (supervising() && !operatorNames) {
+        operatorNames = new Map((await listAll('/api/operators', { active: 'true', sort: 'login' })).map((user) => [key(user.id), user.display_name]));
+      }
+      if (viewId !== id) return;
+      view = { alarm, site, comments, contacts, callList, plan: chosenPlan(plan, alarm.site_id), steps, timeline, quickNotes };
+      if (alarm.state === 'closed') alarms.delete(id); else if (alarms.has(id)) alarms.set(id, alarm);
+      renderAlarmView();
+      renderAlarms();
+    } catch (error) {
+      if (viewId === id) { ui.avError.textContent = `Loading the alarm failed: ${error.message}`; ui.avError.hidden = false; }
+    }
+  }
+
+  // The site's own steps for the class replace the class's default plan (schema: ActionPlanStep).
+  function chosenPlan(steps, siteId) {
+    const own = steps.filter((step) => key(step.site_id) === siteId);
+    return (own.length ? own : steps.filter((step) => step.site_id == null))
+      .sort((a, b) => a.position - b.position || (a.id < b.id ? -1 : 1));
+  }
+
+  // Whom to call, in order: the class's list, else the site's default list, else every contact.
+  function orderedContacts() {
+    const byId = new Map(view.contacts.map((contact) => [key(contact.id), contact]));
+    const forClass = view.callList.filter((entry) => entry.priority === view.alarm.priority);
+    const entries = forClass.length ? forClass : view.callList.filter((entry) => entry.priority == null);
+    const listed = entries.sort((a, b) => a.position - b.position).map((entry) => byId.get(key(entry.contact_id))).filter(Boolean);
+    return listed.length ? listed : view.contacts;
+  }
+
+  function operatorName(id) {
+    if (!id) return 'station';
+    if (session && key(id) === session.operatorId) return 'you';
+    return (operatorNames && operatorNames.get(key(id))) || 'operator';
+  }
+
+  function renderAlarmView() {
+    const alarm = view ? view.alarm : alarms.get(viewId);
+    if (!alarm) return;
+    ui.avPriority.textContent = PRIORITY_LABEL[alarm.priority] || alarm.priority;
+    ui.alarmDialog.dataset.priority = alarm.priority;
+    ui.alarmDialog.dataset.state = alarm.state;
+    ui.avTitle.textContent = alarm.title;
+    ui.avMeta.textContent = [alarm.kind.replace(/_/g, ' '), `raised ${formatTime(alarm.raised_at)}`, waitText(alarm)].filter(Boolean).join(' · ');
+    const assignee = alarm.assignee_id ? ` by ${operatorName(alarm.assignee_id)}` : '';
+    ui.avStatus.textContent = `${STATE_LABEL[alarm.state]}${alarm.state === 'in_progress' ? assignee : ''}${alarm.escalated_at ? ' · ESCALATED' : ''}`;
+    const mine = session && alarm.assignee_id === session.operatorId;
+    const handles = alarm.state === 'in_progress' && (mine || supervising());
+    const show = {
+      acknowledge: alarm.state === 'new', take: alarm.state === 'acknowledged', release: handles,
+      'take-over': alarm.state === 'in_progress' && !mine && supervising(), transfer: handles && supervising(),
+    };
+    for (const button of ui.avActions.querySelectorAll('button[data-view-action]')) button.hidden = !show[button.dataset.viewAction];
+    const others = [...(operatorNames || [])].filter(([id]) => id !== alarm.assignee_id);
+    ui.avTransfer.hidden = !show.transfer || others.length === 0;
+    ui.avTransferTo.replaceChildren(...others.map(([id, name]) => {
+      const option = document.createElement('option');
+      option.value = id;
+      option.textContent = name;
+      return option;
+    }));
+    ui.avCloseForm.hidden = alarm.state !== 'in_progress' || !handles;
+    if (!view) return;
+    const site = view.site;
+    ui.avSite.textContent = [`${site.code} ${site.name}`, site.address, site.notes].filter(Boolean).join(' · ');
+    const now = serverNow();
+    ui.avComments.replaceChildren(...view.comments
+      .filter((comment) => comment.expires_at == null || Date.parse(comment.expires_at) > now)
+      .map((comment) => {
+        const item = document.createElement('li');
+        item.className = 'av-comment';
+        item.dataset.temporary = comment.expires_at ? 'true' : 'false';
+        item.textContent = comment.expires_at ? `${comment.body} (until ${formatTime(comment.expires_at)})` : comment.body;
+        return item;
+      }));
+    const contacts = orderedContacts();
+    ui.avContacts.replaceChildren(...contacts.map((contact) => {
+      const item = ui.contactTemplate.content.firstElementChild.cloneNode(true);
+      item.dataset.contactId = key(contact.id);
+      item.querySelector('.av-contact-name').textContent = contact.name;
+      item.querySelector('.av-contact-role').textContent = ROLE_LABEL[contact.role] || contact.role;
+      item.querySelector('.av-contact-phones').textContent = [contact.phone, contact.phone_alt].filter(Boolean).join(' · ');
+      item.querySelector('.av-contact-availability').textContent = contact.availability || '';
+      const result = codeWordResults.get(key(contact.id));
+      if (result) {
+        const output = item.querySelector('.av-code-word-result');
+        output.textContent = result.text;
+        output.dataset.matches = result.matches ? 'true' : 'false';
+      }
+      return item;
+    }));
+    ui.avPlanEmpty.hidden = view.plan.length > 0;
+    ui.avSteps.replaceChildren(...view.plan.map((step) => {
+      const item = ui.stepTemplate.content.firstElementChild.cloneNode(true);
+      const outcomes = view.steps.filter((recorded) => key(recorded.step_id) === key(step.id));
+      item.dataset.stepId = key(step.id);
+      item.dataset.required = step.required ? 'true' : 'false';
+      item.dataset.recorded = outcomes.length ? 'true' : 'false';
+      item.querySelector('.av-step-text').textContent = `${step.position}. ${step.instruction}`;
+      item.querySelector('.av-step-badge').textContent = step.required ? 'Required' : 'Advisory';
+      item.querySelector('.av-step-outcomes').replaceChildren(...outcomes.map((recorded) => {
+        const line = document.createElement('li');
+        const contact = view.contacts.find((candidate) => key(candidate.id) === key(recorded.contact_id));
+        line.textContent = [OUTCOME_LABEL[recorded.outcome] || recorded.outcome, contact && contact.name, recorded.note,
+          `${formatTime(recorded.recorded_at)} by ${operatorName(recorded.operator_id)}`].filter(Boolean).join(' · ');
+        return line;
+      }));
+      const select = item.querySelector('.av-step-contact');
+      if (STEP_KIND_CALLS.includes(step.kind) && contacts.length) {
+        select.replaceChildren(...contacts.map((contact) => {
+          const option = document.createElement('option');
+          option.value = key(contact.id);
+          option.textContent = `${contact.name} ${contact.phone}`;
+          return option;
+        }));
+      } else {
+        select.hidden = true;
+      }
+      item.querySelector('.av-step-record').hidden = !handles;
+      for (const button of item.querySelectorAll('button[data-outcome]')) {
+        button.setAttribute('aria-label', `${button.textContent}: ${step.instruction}`);
+      }
+      return item;
+    }));
+    ui.avQuickNotes.replaceChildren(...view.quickNotes.map((note) => {
+      const button = document.createElement('button');
+      button.type = 'button';
+      button.className = 'small secondary';
+      button.dataset.quickNote = note.text;
+      button.textContent = note.text;
+      return button;
+    }));
+    ui.avTimeline.replaceChildren(...view.timeline.map((entry) => {
+      const line = document.createElement('li');
+      line.dataset.kind = entry.kind;
+      const time = document.createElement('time');
+      time.dateTime = entry.at;
+      time.textContent = formatTime(entry.at);
+      const text = document.createElement('span');
+      text.textContent = ` ${HISTORY_LABEL[entry.kind] || entry.kind}${entry.text ? `: ${entry.text}` : ''} (${operatorName(entry.operator_id)})`;
+      line.append(time, text);
+      return line;
+    }));
+  }
+
+  function viewFailed(error) {
+    ui.avError.textContent = `Not done: ${error.message}`;
+    ui.avError.hidden = false;
+    if (error.code === 'required_steps_open' && supervising()) ui.avOverride.hidden = false;
+    if (viewId) loadAlarmView(viewId);
+  }
+
+  async function viewPost(path, body, button) {
+    ui.avError.hidden = true;
+    if (button) button.disabled = true;
+    try {
+      return await api('POST', path, body);
+    } catch (error) {
+      viewFailed(error);
+      return null;
+    } finally {
+      if (button) button.disabled = false;
+    }
+  }
+
+  ui.avActions.addEventListener('click', async (event) => {
+    const button = event.target.closest('button[data-view-action]');
+    if (!button || !viewId) return;
+    const action = button.dataset.viewAction;
+    const body = action === 'transfer' ? { operator_id: ui.avTransferTo.value } : undefined;
+    if (await viewPost(`/api/alarms/${viewId}/${action}`, body, button)) loadAlarmView(viewId);
+  });
+
+  ui.avSteps.addEventListener('click', async (event) => {
+    const button = event.target.closest('button[data-outcome]');
+    if (!button || !viewId) return;
+    const item = button.closest('li');
+    const select = item.querySelector('.av-step-contact');
+    const note = item.querySelector('.av-step-note').value.trim();
+    const body = { step_id: item.dataset.stepId, outcome: button.dataset.outcome };
+    if (!select.hidden && select.value) body.contact_id = select.value;
+    if (note) body.note = note;
+    if (await viewPost(`/api/alarms/${viewId}/record-step`, body, button)) loadAlarmView(viewId);
+  });
+
+  ui.avContacts.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const form = event.target.closest('form.av-code-word');
+    if (!form || !viewId) return;
+    const input = form.querySelector('.av-code-word-input');
+    const result = form.querySelector('.av-code-word-result');
+    if (!input.value.trim()) { input.focus(); return; }
+    const contactId = form.closest('li').dataset.contactId;
+    let answer;
+    try {
+      await api('POST', `/api/contacts/${contactId}/verify-code-word`, { code_word: input.value, alarm_id: viewId });
+      answer = { text: 'Correct', matches: true };
+    } catch (error) {
+      answer = { text: error.code === 'code_word_mismatch' ? 'WRONG code word' : `Not checked: ${error.message}`, matches: false };
+    }
+    codeWordResults.set(contactId, answer);
+    result.textContent = answer.text;
+    result.dataset.matches = answer.matches ? 'true' : 'false';
+    input.value = '';
+    loadAlarmView(viewId);
+  });
+
+  ui.avQuickNotes.addEventListener('click', async (event) => {
+    const button = event.target.closest('button[data-quick-note]');
+    if (!button || !viewId) return;
+    if (await viewPost(`/api/alarms/${viewId}/add-note`, { note: button.dataset.quickNote }, button)) loadAlarmView(viewId);
+  });
+
+  ui.avNoteForm.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const note = ui.avNote.value.trim();
+    if (!note || !viewId) { ui.avNote.focus(); return; }
+    if (await viewPost(`/api/alarms/${viewId}/add-note`, { note })) { ui.avNote.value = ''; loadAlarmView(viewId); }
+  });
+
+  ui.avCloseForm.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const note = ui.avCloseNote.value.trim();
+    if (!note || !viewId) { ui.avCloseNote.focus(); return; }
+    const body = { note };
+    const reason = ui.avOverrideReason.value.trim();
+    if (!ui.avOverride.hidden && reason) body.override_reason = reason;
+    const id = viewId;
+    if (await viewPost(`/api/alarms/${id}/close`, body, ui.avCloseSubmit)) {
+      alarms.delete(id);
+      renderAlarms();
+      ui.alarmDialog.close();
+      showMessage('Alarm closed.', 'info');
+    }
+  });
+
+  ui.avDismiss.addEventListener('click', () => ui.alarmDialog.close());
+  ui.alarmDialog.addEventListener('close', () => {
+    viewId = null;
+    view = null;
+    clearTimeout(viewReload);
+    if (viewOpener && viewOpener.isConnected && !viewOpener.hidden) viewOpener.focus();
+    else ui.alarmsHeading.focus();
   });
 
   // MARK: Panels: rows from the API, live state from the snapshot (Redis) and the events
