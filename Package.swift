@@ -128,7 +128,7 @@ let targets: [Target] = [
     .testTarget(name: "RedisTests", dependencies: ["Redis", "Leases", "DevStack", "TestSupport", .logging, .serviceLifecycle]),
     .testTarget(name: "WorkerTests", dependencies: [
         "Worker", "Generated", "Satel", "SatelSimulator", "Redis", "Leases", "Database", "Outbox", "Messaging", "Persistence", "StamCore",
-        "DevStack", "MigrationSupport", "TestSupport", "SmsIngest", "Observability", .postgresNIO, .logging, .serviceLifecycle, .crypto,
+        "DevStack", "MigrationSupport", "TestSupport", "SmsIngest", "Observability", "Alarms", .postgresNIO, .logging, .serviceLifecycle, .crypto,
     ]),
     .testTarget(name: "SmsTests", dependencies: [
         "Sms", "SmsSimulator", "SmsIngest", "TestSupport", "Database", "Generated", "DevStack", "Messaging", "MigrationSupport", "Outbox",

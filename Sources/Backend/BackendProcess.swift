@@ -16,8 +16,8 @@ import SmsIngest
 
 /// Everything `stam backend` runs, wired from a typed configuration: the command only turns its options into a
 /// `Configuration`. One `ServiceGroup`: the PostgreSQL pool, trusted-proxy resolution, the outbox notifier, the
-/// live feed, the SMS consumer, the alarm escalator, the API and `/ws`, the observability server and, with replicas,
-/// the lag monitor.
+/// live feed, the SMS consumer, the alarm escalator and the panels' signal supervision, the API and `/ws`, the
+/// observability server and, with replicas, the lag monitor.
 public enum BackendProcess {
     public struct Configuration: Sendable {
         /// The live queue is `backend.live.<instance>`.
@@ -86,6 +86,7 @@ public enum BackendProcess {
         // Every backend escalates: two at once never escalate an alarm twice (see AlarmEscalator).
         let escalator = AlarmEscalator(client: client, repositories: repositories, notifier: outbox, logger: logger,
                                        escalated: { metrics.recordEscalated($0) })
+        let supervisor = SignalSupervisor(client: client, repositories: repositories, notifier: outbox, logger: logger)
         let probeLogger = logger
         let readiness = [
             .postgres(logger: probeLogger) { client },
@@ -107,7 +108,7 @@ public enum BackendProcess {
             "broker": "\(configuration.broker.redactedURL)", "port": "\(configuration.port)",
             "metrics": "\(configuration.metricsHost):\(configuration.metricsPort)",
         ])
-        let services: [any Service] = [client, proxies, outbox, feed, smsConsumer, escalator, application, observability] + (lagMonitor.map { [$0] } ?? [])
+        let services: [any Service] = [client, proxies, outbox, feed, smsConsumer, escalator, supervisor, application, observability] + (lagMonitor.map { [$0] } ?? [])
         let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) },
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()

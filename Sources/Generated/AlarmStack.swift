@@ -55,6 +55,7 @@ extension AlarmKind {
             case .technical: .alarm
             case .trouble: .trouble
             case .panelOffline: .trouble
+            case .noSignal: .trouble
             case .tamper: .tamper
         }
     }

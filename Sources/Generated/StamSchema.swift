@@ -5,7 +5,7 @@ import StamCore
 /// What this build of stam was generated from.
 public enum StamSchema {
     /// SHA-256 over the schema files; changes whenever the schema does.
-    public static let fingerprint = "d42b0f411444765006005c9294fa1e9bc5aa487e164c41784afb70c112246296"
+    public static let fingerprint = "06d9a227dacdf712637bbbdf30565705ebfc61b60bc9218fdc89d45850df91c3"
 
     public static let entityTypes: [any Entity.Type] = [
         Site.self,
@@ -47,6 +47,7 @@ public enum StamSchema {
         AlarmAssigned.self,
         AlarmPriorityChanged.self,
         AlarmStepRecorded.self,
+        AlarmRestored.self,
         AlarmClosed.self,
         CommandRequested.self,
         CommandCompleted.self,

@@ -29,6 +29,19 @@ struct PanelStore: Sendable {
         }
     }
 
+    /// Refreshes `last_seen_at` of the panels whose module answers, in one statement. A panel whose row carries
+    /// another token (a newer owner) is left alone. Hand SQL: one update of many rows, each with its own token.
+    func touch(_ panels: [(id: UUID, fencingToken: Int64)]) async throws {
+        guard !panels.isEmpty else { return }
+        let ids = panels.map(\.id)
+        let tokens = panels.map(\.fencingToken)
+        try await client.query("""
+            UPDATE panels p SET last_seen_at = now()
+            FROM unnest(\(ids)::uuid[], \(tokens)::bigint[]) AS owned(id, token)
+            WHERE p.id = owned.id AND p.fencing_token = owned.token
+            """, logger: logger)
+    }
+
     /// The current fencing token on the row (to repair a Redis counter that went backwards).
     func storedFencingToken(panelID: UUID) async throws -> Int64? {
         try await repositories.panels.find(id: panelID)?.fencingToken

@@ -148,6 +148,7 @@ public final class StamWorker: Service, Sendable {
             group.addTask { try await manager.run() }
             group.addTask { await executor.run() }
             group.addTask { await self.maintain(manager: manager, postgres: postgres) }
+            group.addTask { await self.heartbeat(store: context.panels) }
             let queue = amqp.flatMap { amqp in
                 configuration.consumeCommandQueue
                     ? QueueConsumer(configuration: amqp, topology: StamTopology.messaging, queue: "worker.commands", logger: logger) : nil
@@ -217,6 +218,22 @@ public final class StamWorker: Service, Sendable {
                     manager.updatePanels(panels)
                 }
             }
+        }
+    }
+
+    /// The signal of the panels whose module answers, for no-signal supervision, until the worker stops. A failed
+    /// write is retried at the next beat: a database outage longer than a panel's period is a silence too.
+    private func heartbeat(store: PanelStore) async {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            let answering = sessions.withLockedValue { sessions in
+                sessions.values.filter(\.isConnected).map { (id: $0.panelID, fencingToken: $0.fencingToken) }
+            }
+            do {
+                try await store.touch(answering)
+            } catch {
+                logger.warning("panel signal heartbeat failed", metadata: ["panels": "\(answering.count)", "error": "\(error)"])
+            }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.configuration.signalHeartbeatInterval) }
         }
     }
 

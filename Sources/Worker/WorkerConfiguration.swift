@@ -19,6 +19,9 @@ public struct WorkerConfiguration: Sendable {
     public var liveStateRefreshInterval: Duration
     /// How often the set of enabled panels is re-read from PostgreSQL.
     public var panelListRefreshInterval: Duration
+    /// How often `last_seen_at` of the panels whose module answers is refreshed (one statement for all of them):
+    /// the signal no-signal supervision (`SignalSupervisor`) watches. Well under the shortest `signal_period_s`.
+    public var signalHeartbeatInterval: Duration = .seconds(5)
     /// How long one database write (a panel transaction, a command's state) may take before the session or the
     /// executor gives up on it and starts over: a connection the network silently dropped must not hold the panel.
     public var databaseWriteTimeout: Duration

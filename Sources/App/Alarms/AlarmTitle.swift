@@ -45,6 +45,7 @@ public enum AlarmTitle {
         case .technical: "Technical"
         case .panelOffline: "Panel offline"
         case .sms: "SMS"
+        case .noSignal: "No signal"
         }
     }
 }

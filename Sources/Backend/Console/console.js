@@ -536,7 +536,8 @@
       case 'AlarmTaken':
         advance(id, 'in_progress', { taken_at: payload.at, assignee_id: key(payload.operator_id) });
         break;
-      // Released, reassigned or moved to another class: read it as it is now (these change what moves forward).
+      // Released, reassigned, moved to another class or restored: read it as it is now.
+      case 'AlarmRestored':
       case 'AlarmReleased':
       case 'AlarmAssigned':
       case 'AlarmPriorityChanged':
@@ -632,6 +633,8 @@
     row.dataset.escalated = alarm.escalated_at ? 'true' : 'false';
     row.querySelector('.priority').textContent = PRIORITY_LABEL[alarm.priority] || alarm.priority;
     row.querySelector('.alarm-escalated').hidden = !alarm.escalated_at;
+    row.dataset.restored = alarm.restored_at ? 'true' : 'false';
+    row.querySelector('.alarm-restored').hidden = !alarm.restored_at;
     row.querySelector('.alarm-wait').textContent = waitText(alarm);
     row.querySelector('.alarm-title').textContent = alarm.title;
     const site = sites.get(alarm.site_id);
@@ -829,7 +832,8 @@
     ui.avTitle.textContent = alarm.title;
     ui.avMeta.textContent = [alarm.kind.replace(/_/g, ' '), `raised ${formatTime(alarm.raised_at)}`, waitText(alarm)].filter(Boolean).join(' · ');
     const assignee = alarm.assignee_id ? ` by ${operatorName(alarm.assignee_id)}` : '';
-    ui.avStatus.textContent = `${STATE_LABEL[alarm.state]}${alarm.state === 'in_progress' ? assignee : ''}${alarm.escalated_at ? ' · ESCALATED' : ''}`;
+    ui.avStatus.textContent = `${STATE_LABEL[alarm.state]}${alarm.state === 'in_progress' ? assignee : ''}${alarm.escalated_at ? ' · ESCALATED' : ''}`
+      + (alarm.restored_at ? ` · restored ${formatTime(alarm.restored_at)}` : '') + (alarm.reports > 1 ? ` · reported ${alarm.reports} times` : '');
     const mine = session && alarm.assignee_id === session.operatorId;
     const handles = alarm.state === 'in_progress' && (mine || supervising());
     const show = {

@@ -10,7 +10,7 @@ import StamCore
 /// Declared at schema/entities.yaml#Alarm.
 public struct Alarm: Entity {
     public static let tableName = "alarms"
-    public static let columnNames: [String] = ["id", "site_id", "panel_id", "panel_event_id", "kind", "priority", "state", "title", "zone_number", "partition_number", "assignee_id", "raised_at", "acknowledged_at", "taken_at", "closed_at", "escalated_at", "reports", "version"]
+    public static let columnNames: [String] = ["id", "site_id", "panel_id", "panel_event_id", "kind", "priority", "state", "title", "zone_number", "partition_number", "assignee_id", "raised_at", "acknowledged_at", "taken_at", "closed_at", "escalated_at", "restored_at", "reports", "version"]
 
     /// Declared at schema/entities.yaml#Alarm.id.
     public var id: UUID
@@ -62,6 +62,11 @@ public struct Alarm: Entity {
     /// Declared at schema/entities.yaml#Alarm.escalated_at.
     public var escalatedAt: Date?
 
+    /// When what it reported ended (a silent panel signalled again; AlarmRestored); cleared if it starts again while the alarm is open.
+    ///
+    /// Declared at schema/entities.yaml#Alarm.restored_at.
+    public var restoredAt: Date?
+
     /// How many reports of one incident this alarm stands for: the panel's event-log record and its GSM module's SMS within a few minutes are one alarm.
     ///
     /// Declared at schema/entities.yaml#Alarm.reports.
@@ -87,6 +92,7 @@ public struct Alarm: Entity {
         takenAt: Date? = nil,
         closedAt: Date? = nil,
         escalatedAt: Date? = nil,
+        restoredAt: Date? = nil,
         reports: Int = 1,
         version: Int = 1
     ) {
@@ -106,6 +112,7 @@ public struct Alarm: Entity {
         self.takenAt = takenAt
         self.closedAt = closedAt
         self.escalatedAt = escalatedAt
+        self.restoredAt = restoredAt
         self.reports = reports
         self.version = version
     }
@@ -127,6 +134,7 @@ public struct Alarm: Entity {
         case takenAt = "taken_at"
         case closedAt = "closed_at"
         case escalatedAt = "escalated_at"
+        case restoredAt = "restored_at"
         case reports
         case version
     }
@@ -159,6 +167,8 @@ extension Alarm: JSONWritable {
         writer.value(self.raisedAt)
         writer.key("reports")
         writer.value(self.reports)
+        writer.key("restored_at")
+        if let value = self.restoredAt { writer.value(value) } else { writer.null() }
         writer.key("site_id")
         writer.value(self.siteId)
         writer.key("state")

@@ -10,7 +10,7 @@ import StamCore
 /// Declared at schema/entities.yaml#Panel.
 public struct Panel: Entity {
     public static let tableName = "panels"
-    public static let columnNames: [String] = ["id", "site_id", "name", "host", "port", "model", "firmware", "integration_key", "user_code", "sim_phone", "enabled", "poll_interval_ms", "event_log_cursor", "fencing_token", "owner_worker", "connection_state", "last_seen_at", "version", "created_at", "updated_at"]
+    public static let columnNames: [String] = ["id", "site_id", "name", "host", "port", "model", "firmware", "integration_key", "user_code", "sim_phone", "enabled", "poll_interval_ms", "signal_period_s", "no_signal_alarm_id", "event_log_cursor", "fencing_token", "owner_worker", "connection_state", "last_seen_at", "version", "created_at", "updated_at"]
 
     /// Declared at schema/entities.yaml#Panel.id.
     public var id: UUID
@@ -56,6 +56,16 @@ public struct Panel: Entity {
     /// Declared at schema/entities.yaml#Panel.poll_interval_ms.
     public var pollIntervalMs: Int
 
+    /// Longest silence (seconds, up to 25 h) before the panel raises a no_signal alarm: no answer to the worker's polls (last_seen_at) for this long.
+    ///
+    /// Declared at schema/entities.yaml#Panel.signal_period_s.
+    public var signalPeriodS: Int
+
+    /// The no_signal alarm of the silence going on now; cleared by the first signal after it.
+    ///
+    /// Declared at schema/entities.yaml#Panel.no_signal_alarm_id.
+    public var noSignalAlarmId: UUID?
+
     /// 24-bit index of the newest event-log record committed.
     ///
     /// Declared at schema/entities.yaml#Panel.event_log_cursor.
@@ -97,6 +107,8 @@ public struct Panel: Entity {
         simPhone: String? = nil,
         enabled: Bool = true,
         pollIntervalMs: Int = 1000,
+        signalPeriodS: Int = 120,
+        noSignalAlarmId: UUID? = nil,
         eventLogCursor: Int? = nil,
         fencingToken: Int64 = 0,
         ownerWorker: String? = nil,
@@ -118,6 +130,8 @@ public struct Panel: Entity {
         self.simPhone = simPhone
         self.enabled = enabled
         self.pollIntervalMs = pollIntervalMs
+        self.signalPeriodS = signalPeriodS
+        self.noSignalAlarmId = noSignalAlarmId
         self.eventLogCursor = eventLogCursor
         self.fencingToken = fencingToken
         self.ownerWorker = ownerWorker
@@ -141,6 +155,8 @@ public struct Panel: Entity {
         case simPhone = "sim_phone"
         case enabled
         case pollIntervalMs = "poll_interval_ms"
+        case signalPeriodS = "signal_period_s"
+        case noSignalAlarmId = "no_signal_alarm_id"
         case eventLogCursor = "event_log_cursor"
         case fencingToken = "fencing_token"
         case ownerWorker = "owner_worker"
@@ -179,12 +195,16 @@ extension Panel: JSONWritable {
         writer.value(self.model)
         writer.key("name")
         writer.value(self.name)
+        writer.key("no_signal_alarm_id")
+        if let value = self.noSignalAlarmId { writer.value(value) } else { writer.null() }
         writer.key("owner_worker")
         if let value = self.ownerWorker { writer.value(value) } else { writer.null() }
         writer.key("poll_interval_ms")
         writer.value(self.pollIntervalMs)
         writer.key("port")
         writer.value(self.port)
+        writer.key("signal_period_s")
+        writer.value(self.signalPeriodS)
         writer.key("sim_phone")
         if let value = self.simPhone { writer.value(value) } else { writer.null() }
         writer.key("site_id")

@@ -18,5 +18,6 @@ public enum AlarmHistoryKind: String, Sendable, Codable, Hashable, CaseIterable 
     case note
     case step
     case codeWordChecked = "code_word_checked"
+    case restored
     case closed
 }

@@ -14,4 +14,5 @@ public enum AlarmKind: String, Sendable, Codable, Hashable, CaseIterable {
     case technical
     case panelOffline = "panel_offline"
     case sms
+    case noSignal = "no_signal"
 }

@@ -14,7 +14,7 @@ public struct AlarmRepository: Sendable {
     public init(context: DatabaseContext) { self.context = context }
 
     static let table = "alarms"
-    static let columns = "\"id\", \"site_id\", \"panel_id\", \"panel_event_id\", \"kind\", \"priority\", \"state\", \"title\", \"zone_number\", \"partition_number\", \"assignee_id\", \"raised_at\", \"acknowledged_at\", \"taken_at\", \"closed_at\", \"escalated_at\", \"reports\", \"version\""
+    static let columns = "\"id\", \"site_id\", \"panel_id\", \"panel_event_id\", \"kind\", \"priority\", \"state\", \"title\", \"zone_number\", \"partition_number\", \"assignee_id\", \"raised_at\", \"acknowledged_at\", \"taken_at\", \"closed_at\", \"escalated_at\", \"restored_at\", \"reports\", \"version\""
 
     /// Equality filters from `api.filters`, bounds from `api.ranges` (from inclusive, to exclusive); a nil property does not filter.
     public struct Filter: Sendable, Hashable {
@@ -96,10 +96,11 @@ public struct AlarmRepository: Sendable {
             binds.add(value.takenAt),
             binds.add(value.closedAt),
             binds.add(value.escalatedAt),
+            binds.add(value.restoredAt),
             binds.add(value.reports),
             binds.add(value.version),
         ]
-        return "(\"id\", \"site_id\", \"panel_id\", \"panel_event_id\", \"kind\", \"priority\", \"state\", \"title\", \"zone_number\", \"partition_number\", \"assignee_id\", \"raised_at\", \"acknowledged_at\", \"taken_at\", \"closed_at\", \"escalated_at\", \"reports\", \"version\") VALUES (\(values.joined(separator: ", ")))"
+        return "(\"id\", \"site_id\", \"panel_id\", \"panel_event_id\", \"kind\", \"priority\", \"state\", \"title\", \"zone_number\", \"partition_number\", \"assignee_id\", \"raised_at\", \"acknowledged_at\", \"taken_at\", \"closed_at\", \"escalated_at\", \"restored_at\", \"reports\", \"version\") VALUES (\(values.joined(separator: ", ")))"
     }
 
     /// The row with this primary key, or nil.
@@ -130,6 +131,7 @@ public struct AlarmRepository: Sendable {
             "\"taken_at\" = \(binds.add(value.takenAt))",
             "\"closed_at\" = \(binds.add(value.closedAt))",
             "\"escalated_at\" = \(binds.add(value.escalatedAt))",
+            "\"restored_at\" = \(binds.add(value.restoredAt))",
             "\"reports\" = \(binds.add(value.reports))",
             "\"version\" = \"version\" + 1",
         ]
@@ -252,6 +254,7 @@ public struct AlarmRepository: Sendable {
         case takenAt(Date?)
         case closedAt(Date?)
         case escalatedAt(Date?)
+        case restoredAt(Date?)
         case reports(Int)
         case version(Int)
 
@@ -273,6 +276,7 @@ public struct AlarmRepository: Sendable {
                 case .takenAt: "taken_at"
                 case .closedAt: "closed_at"
                 case .escalatedAt: "escalated_at"
+                case .restoredAt: "restored_at"
                 case .reports: "reports"
                 case .version: "version"
             }
@@ -296,6 +300,7 @@ public struct AlarmRepository: Sendable {
                 case .takenAt(let value): return "\"taken_at\" = \(binds.add(value))"
                 case .closedAt(let value): return "\"closed_at\" = \(binds.add(value))"
                 case .escalatedAt(let value): return "\"escalated_at\" = \(binds.add(value))"
+                case .restoredAt(let value): return "\"restored_at\" = \(binds.add(value))"
                 case .reports(let value): return "\"reports\" = \(binds.add(value))"
                 case .version(let value): return "\"version\" = \(binds.add(value))"
             }
@@ -354,6 +359,7 @@ public struct AlarmRepository: Sendable {
         let takenAt = try reader.readOptional(Date.self)
         let closedAt = try reader.readOptional(Date.self)
         let escalatedAt = try reader.readOptional(Date.self)
+        let restoredAt = try reader.readOptional(Date.self)
         let reports = try reader.read(Int.self)
         let version = try reader.read(Int.self)
         return Alarm(
@@ -373,6 +379,7 @@ public struct AlarmRepository: Sendable {
             takenAt: takenAt,
             closedAt: closedAt,
             escalatedAt: escalatedAt,
+            restoredAt: restoredAt,
             reports: reports,
             version: version
         )

@@ -16,7 +16,7 @@ public struct PanelRepository: Sendable {
     public init(context: DatabaseContext) { self.context = context }
 
     static let table = "panels"
-    static let columns = "\"id\", \"site_id\", \"name\", \"host\", \"port\", \"model\", \"firmware\", \"integration_key\", \"user_code\", \"sim_phone\", \"enabled\", \"poll_interval_ms\", \"event_log_cursor\", \"fencing_token\", \"owner_worker\", \"connection_state\", \"last_seen_at\", \"version\", \"created_at\", \"updated_at\""
+    static let columns = "\"id\", \"site_id\", \"name\", \"host\", \"port\", \"model\", \"firmware\", \"integration_key\", \"user_code\", \"sim_phone\", \"enabled\", \"poll_interval_ms\", \"signal_period_s\", \"no_signal_alarm_id\", \"event_log_cursor\", \"fencing_token\", \"owner_worker\", \"connection_state\", \"last_seen_at\", \"version\", \"created_at\", \"updated_at\""
 
     /// Equality filters from `api.filters`, bounds from `api.ranges` (from inclusive, to exclusive); a nil property does not filter.
     public struct Filter: Sendable, Hashable {
@@ -91,6 +91,8 @@ public struct PanelRepository: Sendable {
             binds.add(value.simPhone),
             binds.add(value.enabled),
             binds.add(value.pollIntervalMs),
+            binds.add(value.signalPeriodS),
+            binds.add(value.noSignalAlarmId),
             binds.add(value.eventLogCursor),
             binds.add(value.fencingToken),
             binds.add(value.ownerWorker),
@@ -100,7 +102,7 @@ public struct PanelRepository: Sendable {
             binds.add(value.createdAt),
             binds.add(value.updatedAt),
         ]
-        return "(\"id\", \"site_id\", \"name\", \"host\", \"port\", \"model\", \"firmware\", \"integration_key\", \"user_code\", \"sim_phone\", \"enabled\", \"poll_interval_ms\", \"event_log_cursor\", \"fencing_token\", \"owner_worker\", \"connection_state\", \"last_seen_at\", \"version\", \"created_at\", \"updated_at\") VALUES (\(values.joined(separator: ", ")))"
+        return "(\"id\", \"site_id\", \"name\", \"host\", \"port\", \"model\", \"firmware\", \"integration_key\", \"user_code\", \"sim_phone\", \"enabled\", \"poll_interval_ms\", \"signal_period_s\", \"no_signal_alarm_id\", \"event_log_cursor\", \"fencing_token\", \"owner_worker\", \"connection_state\", \"last_seen_at\", \"version\", \"created_at\", \"updated_at\") VALUES (\(values.joined(separator: ", ")))"
     }
 
     /// The row with this primary key, or nil.
@@ -128,6 +130,8 @@ public struct PanelRepository: Sendable {
             "\"sim_phone\" = \(binds.add(value.simPhone))",
             "\"enabled\" = \(binds.add(value.enabled))",
             "\"poll_interval_ms\" = \(binds.add(value.pollIntervalMs))",
+            "\"signal_period_s\" = \(binds.add(value.signalPeriodS))",
+            "\"no_signal_alarm_id\" = \(binds.add(value.noSignalAlarmId))",
             "\"event_log_cursor\" = \(binds.add(value.eventLogCursor))",
             "\"fencing_token\" = \(binds.add(value.fencingToken))",
             "\"owner_worker\" = \(binds.add(value.ownerWorker))",
@@ -162,6 +166,7 @@ public struct PanelRepository: Sendable {
             "\"sim_phone\" = \(binds.add(value.simPhone))",
             "\"enabled\" = \(binds.add(value.enabled))",
             "\"poll_interval_ms\" = \(binds.add(value.pollIntervalMs))",
+            "\"signal_period_s\" = \(binds.add(value.signalPeriodS))",
             "\"version\" = \"version\" + 1",
             "\"updated_at\" = now()",
         ]
@@ -255,6 +260,8 @@ public struct PanelRepository: Sendable {
         case simPhone(String?)
         case enabled(Bool)
         case pollIntervalMs(Int)
+        case signalPeriodS(Int)
+        case noSignalAlarmId(UUID?)
         case eventLogCursor(Int?)
         case fencingToken(Int64)
         case ownerWorker(String?)
@@ -278,6 +285,8 @@ public struct PanelRepository: Sendable {
                 case .simPhone: "sim_phone"
                 case .enabled: "enabled"
                 case .pollIntervalMs: "poll_interval_ms"
+                case .signalPeriodS: "signal_period_s"
+                case .noSignalAlarmId: "no_signal_alarm_id"
                 case .eventLogCursor: "event_log_cursor"
                 case .fencingToken: "fencing_token"
                 case .ownerWorker: "owner_worker"
@@ -303,6 +312,8 @@ public struct PanelRepository: Sendable {
                 case .simPhone(let value): return "\"sim_phone\" = \(binds.add(value))"
                 case .enabled(let value): return "\"enabled\" = \(binds.add(value))"
                 case .pollIntervalMs(let value): return "\"poll_interval_ms\" = \(binds.add(value))"
+                case .signalPeriodS(let value): return "\"signal_period_s\" = \(binds.add(value))"
+                case .noSignalAlarmId(let value): return "\"no_signal_alarm_id\" = \(binds.add(value))"
                 case .eventLogCursor(let value): return "\"event_log_cursor\" = \(binds.add(value))"
                 case .fencingToken(let value): return "\"fencing_token\" = \(binds.add(value))"
                 case .ownerWorker(let value): return "\"owner_worker\" = \(binds.add(value))"
@@ -341,6 +352,8 @@ public struct PanelRepository: Sendable {
         case simPhone = "sim_phone"
         case enabled
         case pollIntervalMs = "poll_interval_ms"
+        case signalPeriodS = "signal_period_s"
+        case noSignalAlarmId = "no_signal_alarm_id"
         case eventLogCursor = "event_log_cursor"
         case fencingToken = "fencing_token"
         case ownerWorker = "owner_worker"
@@ -411,6 +424,8 @@ public struct PanelRepository: Sendable {
         let simPhone = try reader.readOptional(String.self)
         let enabled = try reader.read(Bool.self)
         let pollIntervalMs = try reader.read(Int.self)
+        let signalPeriodS = try reader.read(Int.self)
+        let noSignalAlarmId = try reader.readOptional(UUID.self)
         let eventLogCursor = try reader.readOptional(Int.self)
         let fencingToken = try reader.read(Int64.self)
         let ownerWorker = try reader.readOptional(String.self)
@@ -434,6 +449,8 @@ public struct PanelRepository: Sendable {
             simPhone: simPhone,
             enabled: enabled,
             pollIntervalMs: pollIntervalMs,
+            signalPeriodS: signalPeriodS,
+            noSignalAlarmId: noSignalAlarmId,
             eventLogCursor: eventLogCursor,
             fencingToken: fencingToken,
             ownerWorker: ownerWorker,
