@@ -16,7 +16,7 @@ import SmsIngest
 
 /// Everything `stam backend` runs, wired from a typed configuration: the command only turns its options into a
 /// `Configuration`. One `ServiceGroup`: the PostgreSQL pool, trusted-proxy resolution, the outbox notifier, the
-/// live feed, the SMS consumer, the alarm escalator and the panels' signal supervision, the API and `/ws`, the
+/// live feed, the SMS consumer, the alarm escalator, the panels' signal and open/close supervision, the API and `/ws`, the
 /// observability server and, with replicas, the lag monitor.
 public enum BackendProcess {
     public struct Configuration: Sendable {
@@ -87,6 +87,7 @@ public enum BackendProcess {
         let escalator = AlarmEscalator(client: client, repositories: repositories, notifier: outbox, logger: logger,
                                        escalated: { metrics.recordEscalated($0) })
         let supervisor = SignalSupervisor(client: client, repositories: repositories, notifier: outbox, logger: logger)
+        let schedules = ScheduleSupervisor(client: client, repositories: repositories, notifier: outbox, logger: logger)
         let probeLogger = logger
         let readiness = [
             .postgres(logger: probeLogger) { client },
@@ -108,7 +109,7 @@ public enum BackendProcess {
             "broker": "\(configuration.broker.redactedURL)", "port": "\(configuration.port)",
             "metrics": "\(configuration.metricsHost):\(configuration.metricsPort)",
         ])
-        let services: [any Service] = [client, proxies, outbox, feed, smsConsumer, escalator, supervisor, application, observability] + (lagMonitor.map { [$0] } ?? [])
+        let services: [any Service] = [client, proxies, outbox, feed, smsConsumer, escalator, supervisor, schedules, application, observability] + (lagMonitor.map { [$0] } ?? [])
         let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) },
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()

@@ -57,6 +57,8 @@ extension AlarmKind {
             case .panelOffline: .trouble
             case .noSignal: .trouble
             case .tamper: .tamper
+            case .openingOutOfHours: .openClose
+            case .lateToClose: .openClose
         }
     }
 }

@@ -5,13 +5,15 @@ import StamCore
 /// What this build of stam was generated from.
 public enum StamSchema {
     /// SHA-256 over the schema files; changes whenever the schema does.
-    public static let fingerprint = "06d9a227dacdf712637bbbdf30565705ebfc61b60bc9218fdc89d45850df91c3"
+    public static let fingerprint = "0c1ff9a91cdbd87fb886ab3379426fcd947cee9debf3c4b839b537e721854a38"
 
     public static let entityTypes: [any Entity.Type] = [
         Site.self,
         Panel.self,
         Partition.self,
         Zone.self,
+        ScheduleWindow.self,
+        ScheduleException.self,
         Output.self,
         PanelEvent.self,
         Alarm.self,

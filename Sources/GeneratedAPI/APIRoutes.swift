@@ -30,6 +30,16 @@ public enum APIRoutes {
         ("GET", "/api/zones", ["operator", "supervisor", "admin"]),
         ("GET", "/api/zones/:id", ["operator", "supervisor", "admin"]),
         ("PATCH", "/api/zones/:id", ["supervisor", "admin"]),
+        ("GET", "/api/schedule-windows", ["operator", "supervisor", "admin"]),
+        ("GET", "/api/schedule-windows/:id", ["operator", "supervisor", "admin"]),
+        ("POST", "/api/schedule-windows", ["supervisor", "admin"]),
+        ("PATCH", "/api/schedule-windows/:id", ["supervisor", "admin"]),
+        ("DELETE", "/api/schedule-windows/:id", ["supervisor", "admin"]),
+        ("GET", "/api/schedule-exceptions", ["operator", "supervisor", "admin"]),
+        ("GET", "/api/schedule-exceptions/:id", ["operator", "supervisor", "admin"]),
+        ("POST", "/api/schedule-exceptions", ["supervisor", "admin"]),
+        ("PATCH", "/api/schedule-exceptions/:id", ["supervisor", "admin"]),
+        ("DELETE", "/api/schedule-exceptions/:id", ["supervisor", "admin"]),
         ("GET", "/api/outputs", ["operator", "supervisor", "admin"]),
         ("GET", "/api/outputs/:id", ["operator", "supervisor", "admin"]),
         ("GET", "/api/panel-events", ["operator", "supervisor", "admin"]),
@@ -107,6 +117,8 @@ public enum APIRoutes {
         PanelRoutes(repository: repositories.panels, audit: audit).register(actions: actions.panels, on: group)
         PartitionRoutes(repository: repositories.partitions, audit: audit).register(on: group)
         ZoneRoutes(repository: repositories.zones, audit: audit).register(on: group)
+        ScheduleWindowRoutes(repository: repositories.scheduleWindows, audit: audit).register(on: group)
+        ScheduleExceptionRoutes(repository: repositories.scheduleExceptions, audit: audit).register(on: group)
         OutputRoutes(repository: repositories.outputs).register(on: group)
         PanelEventRoutes(repository: repositories.panelEvents).register(on: group)
         AlarmRoutes(repository: repositories.alarms, cache: listCache).register(on: group)

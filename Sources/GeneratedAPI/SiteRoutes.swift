@@ -21,7 +21,7 @@ public struct SiteRoutes: Sendable {
         self.audit = audit
     }
 
-    static let writableFields: Set<String> = ["code", "name", "address", "contact_name", "contact_phone", "notes", "active"]
+    static let writableFields: Set<String> = ["code", "name", "address", "contact_name", "contact_phone", "notes", "time_zone", "close_grace_minutes", "active"]
 
     public func register(on group: RouterGroup<StamRequestContext>) {
         group.get("sites", use: list)
@@ -66,6 +66,8 @@ public struct SiteRoutes: Sendable {
         let contactName = input.string("contact_name", max: 200, lineBreaks: false, optional: true)
         let contactPhone = input.string("contact_phone", max: 32, format: .phone, lineBreaks: false, optional: true)
         let notes = input.string("notes", max: nil, lineBreaks: true, optional: true)
+        let timeZone = input.string("time_zone", max: 64, format: .timeZone, lineBreaks: false, optional: false)
+        let closeGraceMinutes = input.int("close_grace_minutes", range: 0...720, optional: false)
         let active = input.bool("active", optional: false)
         input.require("code", code)
         input.require("name", name)
@@ -76,6 +78,8 @@ public struct SiteRoutes: Sendable {
         if let contactName { value.contactName = contactName }
         if let contactPhone { value.contactPhone = contactPhone }
         if let notes { value.notes = notes }
+        if case let timeZone?? = timeZone { value.timeZone = timeZone }
+        if case let closeGraceMinutes?? = closeGraceMinutes { value.closeGraceMinutes = closeGraceMinutes }
         if case let active?? = active { value.active = active }
         do {
             let stored = try await repository.context.transaction { connection in
@@ -101,6 +105,8 @@ public struct SiteRoutes: Sendable {
         let contactName = input.string("contact_name", max: 200, lineBreaks: false, optional: true)
         let contactPhone = input.string("contact_phone", max: 32, format: .phone, lineBreaks: false, optional: true)
         let notes = input.string("notes", max: nil, lineBreaks: true, optional: true)
+        let timeZone = input.string("time_zone", max: 64, format: .timeZone, lineBreaks: false, optional: false)
+        let closeGraceMinutes = input.int("close_grace_minutes", range: 0...720, optional: false)
         let active = input.bool("active", optional: false)
         try input.finish()
         guard var value = try await repository.find(id: id) else { throw APIError.notFound("no sites row \(id)") }
@@ -113,6 +119,8 @@ public struct SiteRoutes: Sendable {
         if let contactName { value.contactName = contactName }
         if let contactPhone { value.contactPhone = contactPhone }
         if let notes { value.notes = notes }
+        if case let timeZone?? = timeZone { value.timeZone = timeZone }
+        if case let closeGraceMinutes?? = closeGraceMinutes { value.closeGraceMinutes = closeGraceMinutes }
         if case let active?? = active { value.active = active }
         do {
             let stored = try await repository.context.transaction { connection in

@@ -139,10 +139,14 @@ struct PanelStore: Sendable {
                 }
             }
             for change in changes.partitions {
+                // disarmed_at (when it was seen disarmed; open/close supervision) moves only when the arm mode does.
+                let armChanged = change.current.armMode != change.previous.armMode
                 try await repositories.partitions.upsert(
                     Partition(panelId: panel.id, number: change.number, name: "Partition \(change.number)", armMode: change.current.armMode,
-                              alarm: change.current.alarm, fireAlarm: change.current.fireAlarm, updatedAt: now),
-                    onConflict: .panelIdAndNumber, updating: [.armMode, .alarm, .fireAlarm, .updatedAt], on: connection)
+                              alarm: change.current.alarm, fireAlarm: change.current.fireAlarm,
+                              disarmedAt: change.current.armMode == .disarmed ? now : nil, updatedAt: now),
+                    onConflict: .panelIdAndNumber, updating: [.armMode, .alarm, .fireAlarm, .updatedAt] + (armChanged ? [.disarmedAt] : []),
+                    on: connection)
                 guard change.current.armMode != change.previous.armMode else { continue }
                 if change.current.armMode == .disarmed {
                     try await transaction.enqueue(PartitionDisarmed(panelId: panel.id, siteId: panel.siteID, partitionNumber: change.number, userNumber: nil, at: now))

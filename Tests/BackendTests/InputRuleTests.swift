@@ -36,6 +36,8 @@ import TestSupport
         case .hostname?: ["10.0.0.5", "etm-1.site.local", "fd00::5", "-bad", "a..b", "host_name", "a.b-", "1.2.3.4\n"]
         case .phone?: ["+48 600 100 200", "0048-511-222-333", "(22) 123-45-67", "12345", "+48600100200x", "600 100 200\t"]
         case .e164?: ["+48600100200", "+0123456789", "+4860", "48600100200", "+486001002003334445"]
+        case .timeOfDay?: ["07:30", "23:59", "00:00", "24:00", "7:30", "12:60", "12:30\n", "12:30:00"]
+        case .timeZone?: ["Europe/Warsaw", "UTC", "America/Argentina/Buenos_Aires", "Etc/GMT+2", "Europe/", "/Warsaw", "Europe Warsaw", "Europe/Warsaw\n"]
         case nil: ["Bakery", "", "line\nbreak", "tab\there", "bell\u{7}", "ok ł €"]
         }
         var values = plausible

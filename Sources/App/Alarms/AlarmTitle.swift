@@ -46,6 +46,8 @@ public enum AlarmTitle {
         case .panelOffline: "Panel offline"
         case .sms: "SMS"
         case .noSignal: "No signal"
+        case .openingOutOfHours: "Opening out of hours"
+        case .lateToClose: "Late to close"
         }
     }
 }

@@ -10,7 +10,7 @@ import StamCore
 /// Declared at schema/entities.yaml#Partition.
 public struct Partition: Entity {
     public static let tableName = "partitions"
-    public static let columnNames: [String] = ["id", "panel_id", "number", "name", "description", "arm_mode", "alarm", "fire_alarm", "updated_at"]
+    public static let columnNames: [String] = ["id", "panel_id", "number", "name", "description", "arm_mode", "alarm", "fire_alarm", "disarmed_at", "schedule_alarm_id", "updated_at"]
 
     /// Declared at schema/entities.yaml#Partition.id.
     public var id: UUID
@@ -42,6 +42,16 @@ public struct Partition: Entity {
     /// Declared at schema/entities.yaml#Partition.fire_alarm.
     public var fireAlarm: Bool
 
+    /// When the worker saw it disarmed (none while armed).
+    ///
+    /// Declared at schema/entities.yaml#Partition.disarmed_at.
+    public var disarmedAt: Date?
+
+    /// The open/close alarm of the current disarmed spell (opening out of hours or late to close); cleared when it is armed.
+    ///
+    /// Declared at schema/entities.yaml#Partition.schedule_alarm_id.
+    public var scheduleAlarmId: UUID?
+
     /// Declared at schema/entities.yaml#Partition.updated_at.
     public var updatedAt: Date
 
@@ -54,6 +64,8 @@ public struct Partition: Entity {
         armMode: ArmMode = .disarmed,
         alarm: Bool = false,
         fireAlarm: Bool = false,
+        disarmedAt: Date? = nil,
+        scheduleAlarmId: UUID? = nil,
         updatedAt: Date = Date()
     ) {
         self.id = id
@@ -64,6 +76,8 @@ public struct Partition: Entity {
         self.armMode = armMode
         self.alarm = alarm
         self.fireAlarm = fireAlarm
+        self.disarmedAt = disarmedAt
+        self.scheduleAlarmId = scheduleAlarmId
         self.updatedAt = updatedAt
     }
 
@@ -76,6 +90,8 @@ public struct Partition: Entity {
         case armMode = "arm_mode"
         case alarm
         case fireAlarm = "fire_alarm"
+        case disarmedAt = "disarmed_at"
+        case scheduleAlarmId = "schedule_alarm_id"
         case updatedAt = "updated_at"
     }
 }
@@ -89,6 +105,8 @@ extension Partition: JSONWritable {
         writer.value(self.armMode)
         writer.key("description")
         if let value = self.description { writer.value(value) } else { writer.null() }
+        writer.key("disarmed_at")
+        if let value = self.disarmedAt { writer.value(value) } else { writer.null() }
         writer.key("fire_alarm")
         writer.value(self.fireAlarm)
         writer.key("id")
@@ -99,6 +117,8 @@ extension Partition: JSONWritable {
         writer.value(self.number)
         writer.key("panel_id")
         writer.value(self.panelId)
+        writer.key("schedule_alarm_id")
+        if let value = self.scheduleAlarmId { writer.value(value) } else { writer.null() }
         writer.key("updated_at")
         writer.value(self.updatedAt)
         writer.endObject()

@@ -10,7 +10,7 @@ import StamCore
 /// Declared at schema/entities.yaml#Site.
 public struct Site: Entity {
     public static let tableName = "sites"
-    public static let columnNames: [String] = ["id", "code", "name", "address", "contact_name", "contact_phone", "notes", "active", "version", "created_at", "updated_at"]
+    public static let columnNames: [String] = ["id", "code", "name", "address", "contact_name", "contact_phone", "notes", "time_zone", "close_grace_minutes", "active", "version", "created_at", "updated_at"]
 
     /// Declared at schema/entities.yaml#Site.id.
     public var id: UUID
@@ -35,6 +35,16 @@ public struct Site: Entity {
     /// Declared at schema/entities.yaml#Site.notes.
     public var notes: String?
 
+    /// The site's time zone: its open/close schedules are in its local time (correct across DST).
+    ///
+    /// Declared at schema/entities.yaml#Site.time_zone.
+    public var timeZone: String
+
+    /// How long a partition may stay disarmed after its window ends before it is late to close.
+    ///
+    /// Declared at schema/entities.yaml#Site.close_grace_minutes.
+    public var closeGraceMinutes: Int
+
     /// Declared at schema/entities.yaml#Site.active.
     public var active: Bool
 
@@ -55,6 +65,8 @@ public struct Site: Entity {
         contactName: String? = nil,
         contactPhone: String? = nil,
         notes: String? = nil,
+        timeZone: String = "Europe/Warsaw",
+        closeGraceMinutes: Int = 15,
         active: Bool = true,
         version: Int = 1,
         createdAt: Date = Date(),
@@ -67,6 +79,8 @@ public struct Site: Entity {
         self.contactName = contactName
         self.contactPhone = contactPhone
         self.notes = notes
+        self.timeZone = timeZone
+        self.closeGraceMinutes = closeGraceMinutes
         self.active = active
         self.version = version
         self.createdAt = createdAt
@@ -81,6 +95,8 @@ public struct Site: Entity {
         case contactName = "contact_name"
         case contactPhone = "contact_phone"
         case notes
+        case timeZone = "time_zone"
+        case closeGraceMinutes = "close_grace_minutes"
         case active
         case version
         case createdAt = "created_at"
@@ -95,6 +111,8 @@ extension Site: JSONWritable {
         writer.value(self.active)
         writer.key("address")
         if let value = self.address { writer.value(value) } else { writer.null() }
+        writer.key("close_grace_minutes")
+        writer.value(self.closeGraceMinutes)
         writer.key("code")
         writer.value(self.code)
         writer.key("contact_name")
@@ -109,6 +127,8 @@ extension Site: JSONWritable {
         writer.value(self.name)
         writer.key("notes")
         if let value = self.notes { writer.value(value) } else { writer.null() }
+        writer.key("time_zone")
+        writer.value(self.timeZone)
         writer.key("updated_at")
         writer.value(self.updatedAt)
         writer.key("version")

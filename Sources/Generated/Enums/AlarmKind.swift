@@ -15,4 +15,6 @@ public enum AlarmKind: String, Sendable, Codable, Hashable, CaseIterable {
     case panelOffline = "panel_offline"
     case sms
     case noSignal = "no_signal"
+    case openingOutOfHours = "opening_out_of_hours"
+    case lateToClose = "late_to_close"
 }

@@ -14,7 +14,7 @@ public struct PartitionRepository: Sendable {
     public init(context: DatabaseContext) { self.context = context }
 
     static let table = "partitions"
-    static let columns = "\"id\", \"panel_id\", \"number\", \"name\", \"description\", \"arm_mode\", \"alarm\", \"fire_alarm\", \"updated_at\""
+    static let columns = "\"id\", \"panel_id\", \"number\", \"name\", \"description\", \"arm_mode\", \"alarm\", \"fire_alarm\", \"disarmed_at\", \"schedule_alarm_id\", \"updated_at\""
 
     /// Equality filters from `api.filters`, bounds from `api.ranges` (from inclusive, to exclusive); a nil property does not filter.
     public struct Filter: Sendable, Hashable {
@@ -74,9 +74,11 @@ public struct PartitionRepository: Sendable {
             binds.add(enumValue: value.armMode),
             binds.add(value.alarm),
             binds.add(value.fireAlarm),
+            binds.add(value.disarmedAt),
+            binds.add(value.scheduleAlarmId),
             binds.add(value.updatedAt),
         ]
-        return "(\"id\", \"panel_id\", \"number\", \"name\", \"description\", \"arm_mode\", \"alarm\", \"fire_alarm\", \"updated_at\") VALUES (\(values.joined(separator: ", ")))"
+        return "(\"id\", \"panel_id\", \"number\", \"name\", \"description\", \"arm_mode\", \"alarm\", \"fire_alarm\", \"disarmed_at\", \"schedule_alarm_id\", \"updated_at\") VALUES (\(values.joined(separator: ", ")))"
     }
 
     /// The row with this primary key, or nil.
@@ -97,6 +99,8 @@ public struct PartitionRepository: Sendable {
             "\"arm_mode\" = \(binds.add(enumValue: value.armMode))",
             "\"alarm\" = \(binds.add(value.alarm))",
             "\"fire_alarm\" = \(binds.add(value.fireAlarm))",
+            "\"disarmed_at\" = \(binds.add(value.disarmedAt))",
+            "\"schedule_alarm_id\" = \(binds.add(value.scheduleAlarmId))",
             "\"updated_at\" = now()",
         ]
         let sql = "UPDATE \"partitions\" SET \(assignments.joined(separator: ", ")) WHERE \"id\" = \(binds.add(value.id)) RETURNING \(Self.columns)"
@@ -196,6 +200,8 @@ public struct PartitionRepository: Sendable {
         case armMode(ArmMode)
         case alarm(Bool)
         case fireAlarm(Bool)
+        case disarmedAt(Date?)
+        case scheduleAlarmId(UUID?)
         case updatedAt(Date)
 
         /// The column it writes.
@@ -208,6 +214,8 @@ public struct PartitionRepository: Sendable {
                 case .armMode: "arm_mode"
                 case .alarm: "alarm"
                 case .fireAlarm: "fire_alarm"
+                case .disarmedAt: "disarmed_at"
+                case .scheduleAlarmId: "schedule_alarm_id"
                 case .updatedAt: "updated_at"
             }
         }
@@ -222,6 +230,8 @@ public struct PartitionRepository: Sendable {
                 case .armMode(let value): return "\"arm_mode\" = \(binds.add(enumValue: value))"
                 case .alarm(let value): return "\"alarm\" = \(binds.add(value))"
                 case .fireAlarm(let value): return "\"fire_alarm\" = \(binds.add(value))"
+                case .disarmedAt(let value): return "\"disarmed_at\" = \(binds.add(value))"
+                case .scheduleAlarmId(let value): return "\"schedule_alarm_id\" = \(binds.add(value))"
                 case .updatedAt(let value): return "\"updated_at\" = \(binds.add(value))"
             }
         }
@@ -251,6 +261,8 @@ public struct PartitionRepository: Sendable {
         case armMode = "arm_mode"
         case alarm
         case fireAlarm = "fire_alarm"
+        case disarmedAt = "disarmed_at"
+        case scheduleAlarmId = "schedule_alarm_id"
         case updatedAt = "updated_at"
     }
 
@@ -309,6 +321,8 @@ public struct PartitionRepository: Sendable {
         let armMode = try reader.readEnum(ArmMode.self)
         let alarm = try reader.read(Bool.self)
         let fireAlarm = try reader.read(Bool.self)
+        let disarmedAt = try reader.readOptional(Date.self)
+        let scheduleAlarmId = try reader.readOptional(UUID.self)
         let updatedAt = try reader.read(Date.self)
         return Partition(
             id: id,
@@ -319,6 +333,8 @@ public struct PartitionRepository: Sendable {
             armMode: armMode,
             alarm: alarm,
             fireAlarm: fireAlarm,
+            disarmedAt: disarmedAt,
+            scheduleAlarmId: scheduleAlarmId,
             updatedAt: updatedAt
         )
     }

@@ -9,6 +9,8 @@ public struct Repositories: Sendable {
     public let panels: PanelRepository
     public let partitions: PartitionRepository
     public let zones: ZoneRepository
+    public let scheduleWindows: ScheduleWindowRepository
+    public let scheduleExceptions: ScheduleExceptionRepository
     public let outputs: OutputRepository
     public let panelEvents: PanelEventRepository
     public let alarms: AlarmRepository
@@ -33,6 +35,8 @@ public struct Repositories: Sendable {
         panels = PanelRepository(context: context)
         partitions = PartitionRepository(context: context)
         zones = ZoneRepository(context: context)
+        scheduleWindows = ScheduleWindowRepository(context: context)
+        scheduleExceptions = ScheduleExceptionRepository(context: context)
         outputs = OutputRepository(context: context)
         panelEvents = PanelEventRepository(context: context)
         alarms = AlarmRepository(context: context)

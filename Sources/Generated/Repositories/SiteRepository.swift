@@ -14,7 +14,7 @@ public struct SiteRepository: Sendable {
     public init(context: DatabaseContext) { self.context = context }
 
     static let table = "sites"
-    static let columns = "\"id\", \"code\", \"name\", \"address\", \"contact_name\", \"contact_phone\", \"notes\", \"active\", \"version\", \"created_at\", \"updated_at\""
+    static let columns = "\"id\", \"code\", \"name\", \"address\", \"contact_name\", \"contact_phone\", \"notes\", \"time_zone\", \"close_grace_minutes\", \"active\", \"version\", \"created_at\", \"updated_at\""
 
     /// Equality filters from `api.filters`, bounds from `api.ranges` (from inclusive, to exclusive); a nil property does not filter.
     public struct Filter: Sendable, Hashable {
@@ -79,12 +79,14 @@ public struct SiteRepository: Sendable {
             binds.add(value.contactName),
             binds.add(value.contactPhone),
             binds.add(value.notes),
+            binds.add(value.timeZone),
+            binds.add(value.closeGraceMinutes),
             binds.add(value.active),
             binds.add(value.version),
             binds.add(value.createdAt),
             binds.add(value.updatedAt),
         ]
-        return "(\"id\", \"code\", \"name\", \"address\", \"contact_name\", \"contact_phone\", \"notes\", \"active\", \"version\", \"created_at\", \"updated_at\") VALUES (\(values.joined(separator: ", ")))"
+        return "(\"id\", \"code\", \"name\", \"address\", \"contact_name\", \"contact_phone\", \"notes\", \"time_zone\", \"close_grace_minutes\", \"active\", \"version\", \"created_at\", \"updated_at\") VALUES (\(values.joined(separator: ", ")))"
     }
 
     /// The row with this primary key, or nil.
@@ -106,6 +108,8 @@ public struct SiteRepository: Sendable {
             "\"contact_name\" = \(binds.add(value.contactName))",
             "\"contact_phone\" = \(binds.add(value.contactPhone))",
             "\"notes\" = \(binds.add(value.notes))",
+            "\"time_zone\" = \(binds.add(value.timeZone))",
+            "\"close_grace_minutes\" = \(binds.add(value.closeGraceMinutes))",
             "\"active\" = \(binds.add(value.active))",
             "\"version\" = \"version\" + 1",
             "\"updated_at\" = now()",
@@ -195,6 +199,8 @@ public struct SiteRepository: Sendable {
         case contactName(String?)
         case contactPhone(String?)
         case notes(String?)
+        case timeZone(String)
+        case closeGraceMinutes(Int)
         case active(Bool)
         case version(Int)
         case createdAt(Date)
@@ -209,6 +215,8 @@ public struct SiteRepository: Sendable {
                 case .contactName: "contact_name"
                 case .contactPhone: "contact_phone"
                 case .notes: "notes"
+                case .timeZone: "time_zone"
+                case .closeGraceMinutes: "close_grace_minutes"
                 case .active: "active"
                 case .version: "version"
                 case .createdAt: "created_at"
@@ -225,6 +233,8 @@ public struct SiteRepository: Sendable {
                 case .contactName(let value): return "\"contact_name\" = \(binds.add(value))"
                 case .contactPhone(let value): return "\"contact_phone\" = \(binds.add(value))"
                 case .notes(let value): return "\"notes\" = \(binds.add(value))"
+                case .timeZone(let value): return "\"time_zone\" = \(binds.add(value))"
+                case .closeGraceMinutes(let value): return "\"close_grace_minutes\" = \(binds.add(value))"
                 case .active(let value): return "\"active\" = \(binds.add(value))"
                 case .version(let value): return "\"version\" = \(binds.add(value))"
                 case .createdAt(let value): return "\"created_at\" = \(binds.add(value))"
@@ -256,6 +266,8 @@ public struct SiteRepository: Sendable {
         case contactName = "contact_name"
         case contactPhone = "contact_phone"
         case notes
+        case timeZone = "time_zone"
+        case closeGraceMinutes = "close_grace_minutes"
         case active
         case version
         case createdAt = "created_at"
@@ -315,6 +327,8 @@ public struct SiteRepository: Sendable {
         let contactName = try reader.readOptional(String.self)
         let contactPhone = try reader.readOptional(String.self)
         let notes = try reader.readOptional(String.self)
+        let timeZone = try reader.read(String.self)
+        let closeGraceMinutes = try reader.read(Int.self)
         let active = try reader.read(Bool.self)
         let version = try reader.read(Int.self)
         let createdAt = try reader.read(Date.self)
@@ -327,6 +341,8 @@ public struct SiteRepository: Sendable {
             contactName: contactName,
             contactPhone: contactPhone,
             notes: notes,
+            timeZone: timeZone,
+            closeGraceMinutes: closeGraceMinutes,
             active: active,
             version: version,
             createdAt: createdAt,

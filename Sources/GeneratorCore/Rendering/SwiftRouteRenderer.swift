@@ -477,7 +477,7 @@ public struct SwiftRouteRenderer {
             case .string, .text:
                 var extra = ", max: \(field.maxLength.map { String($0.value) } ?? "nil")"
                 if let min = field.minLength?.value, min > 0 { extra += ", min: \(min)" }
-                if let format = field.format?.value { extra += ", format: .\(format.rawValue)" }
+                if let format = field.format?.value { extra += ", format: .\(Naming.lowerCamelCase(format.rawValue))" }
                 // A single-line string refuses line breaks too; a text field allows tab and line breaks.
                 extra += ", lineBreaks: \(type == .text)"
                 return ("string", extra)

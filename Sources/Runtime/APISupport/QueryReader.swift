@@ -31,7 +31,16 @@ public struct QueryReader {
     public mutating func int(_ name: String) -> Int? {
         value(name, expected: "an integer from -2147483648 to 2147483647") { Int32($0).map(Int.init) }
     }
+    /// An int within the field's declared range (a filter outside it can match nothing: refused, not an empty page).
+    public mutating func int(_ name: String, range: ClosedRange<Int>) -> Int? {
+        value(name, expected: "an integer from \(range.lowerBound) to \(range.upperBound)") { Int($0).flatMap { range.contains($0) ? $0 : nil } }
+    }
     public mutating func int64(_ name: String) -> Int64? { value(name, expected: "an integer") { Int64($0) } }
+    public mutating func int64(_ name: String, range: ClosedRange<Int>) -> Int64? {
+        value(name, expected: "an integer from \(range.lowerBound) to \(range.upperBound)") {
+            Int64($0).flatMap { range.contains(Int($0)) ? $0 : nil }
+        }
+    }
     public mutating func double(_ name: String) -> Double? { value(name, expected: "a number") { Double($0) } }
     public mutating func decimal(_ name: String) -> Decimal? { value(name, expected: "a number") { Decimal(string: $0) } }
     public mutating func uuid(_ name: String) -> UUID? { value(name, expected: "a UUID") { UUID(uuidString: $0) } }

@@ -66,6 +66,8 @@ public enum APICoding {
     public static func parseDate(_ text: String) -> Date? {
         if let date = try? Date(text, strategy: .iso8601.year().month().day().time(includingFractionalSeconds: true)) { return date }
         if let date = try? Date(text, strategy: .iso8601) { return date }
+        // A calendar day (a `date` field, e.g. a holiday): midnight UTC, as PostgreSQL's date is read back.
+        if text.count == 10, let date = try? Date(text, strategy: .iso8601.year().month().day()) { return date }
         return nil
     }
 }

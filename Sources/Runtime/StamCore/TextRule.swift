@@ -10,6 +10,10 @@ public enum TextFormat: String, CaseIterable, Sendable {
     case phone
     /// E.164: `+`, country code and number, digits only (what a GSM network reports as an international sender).
     case e164
+    /// A time of day on a 24-hour clock, `HH:MM` (`07:30`, `22:00`).
+    case timeOfDay = "time_of_day"
+    /// An IANA time zone name (`Europe/Warsaw`, `UTC`).
+    case timeZone = "time_zone"
 
     /// The pattern without anchors, in the dialect both Swift's `Regex` and PostgreSQL's ARE read the same:
     /// ASCII bracket expressions, groups, alternation, `?`, `*`, `+`, `{m,n}`.
@@ -19,6 +23,8 @@ public enum TextFormat: String, CaseIterable, Sendable {
         case .hostname: "[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?([.][A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*|[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*"
         case .phone: "[+]?[0-9 ()-]{6,32}"
         case .e164: "[+][1-9][0-9]{6,14}"
+        case .timeOfDay: "([01][0-9]|2[0-3]):[0-5][0-9]"
+        case .timeZone: "[A-Za-z][A-Za-z0-9_+-]*([/][A-Za-z0-9_+-]+)*"
         }
     }
 
@@ -29,6 +35,8 @@ public enum TextFormat: String, CaseIterable, Sendable {
         case .hostname: "a host name or an IP address"
         case .phone: "a telephone number: digits, spaces, '-', '(', ')' and an optional leading '+'"
         case .e164: "an international number in E.164 form, e.g. +48600100200"
+        case .timeOfDay: "a time of day as HH:MM on a 24-hour clock, e.g. 07:30"
+        case .timeZone: "an IANA time zone name, e.g. Europe/Warsaw"
         }
     }
 
