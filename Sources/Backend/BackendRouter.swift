@@ -82,6 +82,7 @@ public struct BackendRouter: Sendable {
         api.add(middleware: OperatorSafetyMiddleware(context: repositories.context))
         api.post("auth/logout") { request, context in try await login.logout(request, context: context) }
         APIRoutes.register(on: api, repositories: repositories, actions: APIActionHandlers(
+            sites: SiteActionHandler(testMode: TestModeHandler(repositories: repositories)),
             panels: PanelActionHandler(repositories: repositories, outbox: outbox),
             alarms: AlarmActionHandler(repositories: repositories, outbox: outbox),
             contacts: ContactActionHandler(repositories: repositories),

@@ -32,6 +32,15 @@ struct PanelActionHandler: PanelActions {
         self.commandLifetime = commandLifetime
     }
 
+    func putOnTest(id: UUID, body: PanelPutOnTestBody, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response {
+        try await TestModeHandler(repositories: repositories).putOnTest(.panel, id: id, until: body.until, reason: body.reason, principal: principal,
+                                                                        context: context)
+    }
+
+    func endTest(id: UUID, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response {
+        try await TestModeHandler(repositories: repositories).endTest(.panel, id: id, principal: principal, context: context)
+    }
+
     func arm(id: UUID, body: PanelArmBody, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response {
         try await self.request(body.force == true ? .forceArm : .arm, panel: id, armMode: body.mode ?? 0, targets: body.partitions,
                                principal: principal, request: request, context: context)

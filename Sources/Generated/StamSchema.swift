@@ -5,7 +5,7 @@ import StamCore
 /// What this build of stam was generated from.
 public enum StamSchema {
     /// SHA-256 over the schema files; changes whenever the schema does.
-    public static let fingerprint = "0c1ff9a91cdbd87fb886ab3379426fcd947cee9debf3c4b839b537e721854a38"
+    public static let fingerprint = "2398312b0beed756ef97ca22e9af0f328941942d73a72ca1362980d2961fea51"
 
     public static let entityTypes: [any Entity.Type] = [
         Site.self,
@@ -42,6 +42,7 @@ public enum StamSchema {
         OutputChanged.self,
         PanelEventRecorded.self,
         AlarmRaised.self,
+        AlarmRepeated.self,
         AlarmEscalated.self,
         AlarmAcknowledged.self,
         AlarmTaken.self,

@@ -13,11 +13,15 @@ public enum APIRoutes {
         ("POST", "/api/sites", ["admin"]),
         ("PATCH", "/api/sites/:id", ["admin"]),
         ("DELETE", "/api/sites/:id", ["admin"]),
+        ("POST", "/api/sites/:id/put-on-test", ["supervisor", "admin"]),
+        ("POST", "/api/sites/:id/end-test", ["supervisor", "admin"]),
         ("GET", "/api/panels", ["operator", "supervisor", "admin"]),
         ("GET", "/api/panels/:id", ["operator", "supervisor", "admin"]),
         ("POST", "/api/panels", ["admin"]),
         ("PATCH", "/api/panels/:id", ["admin"]),
         ("DELETE", "/api/panels/:id", ["admin"]),
+        ("POST", "/api/panels/:id/put-on-test", ["supervisor", "admin"]),
+        ("POST", "/api/panels/:id/end-test", ["supervisor", "admin"]),
         ("POST", "/api/panels/:id/arm", ["supervisor", "admin"]),
         ("POST", "/api/panels/:id/disarm", ["supervisor", "admin"]),
         ("POST", "/api/panels/:id/clear-alarm", ["operator", "supervisor", "admin"]),
@@ -113,6 +117,7 @@ public enum APIRoutes {
     /// `audit`: where every generated create, update and delete is recorded, in the write's transaction.
     public static func register(on group: RouterGroup<StamRequestContext>, repositories: Repositories, actions: APIActionHandlers, audit: any WriteAudit, listCache: ListCache? = nil) {
         SiteRoutes(repository: repositories.sites, audit: audit).register(on: group)
+        SiteRoutes(repository: repositories.sites, audit: audit).register(actions: actions.sites, on: group)
         PanelRoutes(repository: repositories.panels, audit: audit).register(on: group)
         PanelRoutes(repository: repositories.panels, audit: audit).register(actions: actions.panels, on: group)
         PartitionRoutes(repository: repositories.partitions, audit: audit).register(on: group)
@@ -145,13 +150,15 @@ public enum APIRoutes {
 
 /// The hand-written handlers of the schema's `actions:` (state machines, commands, passwords).
 public struct APIActionHandlers: Sendable {
+    public var sites: any SiteActions
     public var panels: any PanelActions
     public var alarms: any AlarmActions
     public var contacts: any ContactActions
     public var operators: any OperatorActions
     public var operatorSessions: any OperatorSessionActions
 
-    public init(panels: any PanelActions, alarms: any AlarmActions, contacts: any ContactActions, operators: any OperatorActions, operatorSessions: any OperatorSessionActions) {
+    public init(sites: any SiteActions, panels: any PanelActions, alarms: any AlarmActions, contacts: any ContactActions, operators: any OperatorActions, operatorSessions: any OperatorSessionActions) {
+        self.sites = sites
         self.panels = panels
         self.alarms = alarms
         self.contacts = contacts

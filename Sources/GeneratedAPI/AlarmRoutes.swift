@@ -210,7 +210,7 @@ public struct AlarmRoutes: Sendable {
     /// `list_cache:` of `Alarm`.
     ///
     /// Declared at schema/entities.yaml#Alarm.api.list_cache.
-    public static let listCache = ListCachePolicy(entity: "Alarm", maxAge: .seconds(1), invalidatedBy: ["AlarmRaised", "AlarmEscalated", "AlarmAcknowledged", "AlarmTaken", "AlarmReleased", "AlarmAssigned", "AlarmPriorityChanged", "AlarmClosed"])
+    public static let listCache = ListCachePolicy(entity: "Alarm", maxAge: .seconds(1), invalidatedBy: ["AlarmRaised", "AlarmRepeated", "AlarmEscalated", "AlarmAcknowledged", "AlarmTaken", "AlarmReleased", "AlarmAssigned", "AlarmPriorityChanged", "AlarmRestored", "AlarmClosed"])
 
     static let writableFields: Set<String> = ["site_id", "panel_id", "panel_event_id", "kind", "priority", "state", "title", "zone_number", "partition_number", "assignee_id", "raised_at", "acknowledged_at", "taken_at", "closed_at"]
 

@@ -13,6 +13,18 @@ import StamCore
 /// Declared at schema/entities.yaml#Panel.api.
 /// The `actions:` of `Panel`, implemented by hand (the backend). The route has checked the role and parsed the id.
 public protocol PanelActions: Sendable {
+    /// Put it on test until a time (an installer at work, a test of the detectors): its alarms are recorded, closed at once and not stacked.
+    ///
+    /// `POST /api/panels/{id}/put-on-test`.
+    ///
+    /// Declared at schema/entities.yaml#Panel.actions.put_on_test.
+    func putOnTest(id: UUID, body: PanelPutOnTestBody, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
+    /// End the test now: its alarms are stacked again.
+    ///
+    /// `POST /api/panels/{id}/end-test`.
+    ///
+    /// Declared at schema/entities.yaml#Panel.actions.end_test.
+    func endTest(id: UUID, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
     /// Arm partitions in a mode (optionally forced).
     ///
     /// `POST /api/panels/{id}/arm`.
@@ -39,6 +51,32 @@ public protocol PanelActions: Sendable {
     ///
     /// Declared at schema/entities.yaml#Panel.actions.set_outputs.
     func setOutputs(id: UUID, body: PanelSetOutputsBody, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
+}
+
+/// The body of `POST /api/panels/{id}/put-on-test`.
+///
+/// Declared at schema/entities.yaml#Panel.actions.put_on_test.body.
+public struct PanelPutOnTestBody: Sendable, Hashable {
+    public var until: Date
+    public var reason: String
+
+    static let fields: Set<String> = ["until", "reason"]
+
+    public init(until: Date, reason: String) {
+        self.until = until
+        self.reason = reason
+    }
+
+    public init(request: Request, context: StamRequestContext) async throws {
+        var input = try JSONObjectReader(body: try await APIResponse.body(of: request, context: context), allowed: Self.fields)
+        let until = input.date("until", optional: false)
+        input.require("until", until)
+        let reason = input.string("reason", max: 1000, min: 1, lineBreaks: true, optional: false)
+        input.require("reason", reason)
+        try input.finish()
+        self.until = try input.value("until", until)
+        self.reason = try input.value("reason", reason)
+    }
 }
 
 /// The body of `POST /api/panels/{id}/arm`.
@@ -204,6 +242,17 @@ public struct PanelRoutes: Sendable {
     }
 
     public func register(actions handler: any PanelActions, on group: RouterGroup<StamRequestContext>) {
+        group.post("panels/:id/put-on-test") { request, context in
+            let principal = try context.require(roles: ["supervisor", "admin"])
+            let id = try APIResponse.uuidParameter(context)
+            let body = try await PanelPutOnTestBody(request: request, context: context)
+            return try await handler.putOnTest(id: id, body: body, principal: principal, request: request, context: context)
+        }
+        group.post("panels/:id/end-test") { request, context in
+            let principal = try context.require(roles: ["supervisor", "admin"])
+            let id = try APIResponse.uuidParameter(context)
+            return try await handler.endTest(id: id, principal: principal, request: request, context: context)
+        }
         group.post("panels/:id/arm") { request, context in
             let principal = try context.require(roles: ["supervisor", "admin"])
             let id = try APIResponse.uuidParameter(context)

@@ -11,6 +11,48 @@ import StamCore
 /// The `/api/sites` routes of `Site`.
 ///
 /// Declared at schema/entities.yaml#Site.api.
+/// The `actions:` of `Site`, implemented by hand (the backend). The route has checked the role and parsed the id.
+public protocol SiteActions: Sendable {
+    /// Put it on test until a time (an installer at work, a test of the detectors): its alarms are recorded, closed at once and not stacked.
+    ///
+    /// `POST /api/sites/{id}/put-on-test`.
+    ///
+    /// Declared at schema/entities.yaml#Site.actions.put_on_test.
+    func putOnTest(id: UUID, body: SitePutOnTestBody, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
+    /// End the test now: its alarms are stacked again.
+    ///
+    /// `POST /api/sites/{id}/end-test`.
+    ///
+    /// Declared at schema/entities.yaml#Site.actions.end_test.
+    func endTest(id: UUID, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
+}
+
+/// The body of `POST /api/sites/{id}/put-on-test`.
+///
+/// Declared at schema/entities.yaml#Site.actions.put_on_test.body.
+public struct SitePutOnTestBody: Sendable, Hashable {
+    public var until: Date
+    public var reason: String
+
+    static let fields: Set<String> = ["until", "reason"]
+
+    public init(until: Date, reason: String) {
+        self.until = until
+        self.reason = reason
+    }
+
+    public init(request: Request, context: StamRequestContext) async throws {
+        var input = try JSONObjectReader(body: try await APIResponse.body(of: request, context: context), allowed: Self.fields)
+        let until = input.date("until", optional: false)
+        input.require("until", until)
+        let reason = input.string("reason", max: 1000, min: 1, lineBreaks: true, optional: false)
+        input.require("reason", reason)
+        try input.finish()
+        self.until = try input.value("until", until)
+        self.reason = try input.value("reason", reason)
+    }
+}
+
 public struct SiteRoutes: Sendable {
     public let repository: SiteRepository
     /// Records each create, update and delete with its changed fields, in the write's transaction.
@@ -29,6 +71,20 @@ public struct SiteRoutes: Sendable {
         group.post("sites", use: create)
         group.patch("sites/:id", use: update)
         group.delete("sites/:id", use: delete)
+    }
+
+    public func register(actions handler: any SiteActions, on group: RouterGroup<StamRequestContext>) {
+        group.post("sites/:id/put-on-test") { request, context in
+            let principal = try context.require(roles: ["supervisor", "admin"])
+            let id = try APIResponse.uuidParameter(context)
+            let body = try await SitePutOnTestBody(request: request, context: context)
+            return try await handler.putOnTest(id: id, body: body, principal: principal, request: request, context: context)
+        }
+        group.post("sites/:id/end-test") { request, context in
+            let principal = try context.require(roles: ["supervisor", "admin"])
+            let id = try APIResponse.uuidParameter(context)
+            return try await handler.endTest(id: id, principal: principal, request: request, context: context)
+        }
     }
 
     @Sendable func list(_ request: Request, context: StamRequestContext) async throws -> Response {
@@ -124,7 +180,7 @@ public struct SiteRoutes: Sendable {
         if case let active?? = active { value.active = active }
         do {
             let stored = try await repository.context.transaction { connection in
-                let stored = try await repository.update(value, on: connection)
+                let stored = try await repository.updateEditable(value, on: connection)
                 try await audit.record(AuditedChange(action: "site.update", entityType: "Site", entityId: stored.id, before: before, after: stored, secrets: [:]), context: context, on: connection)
                 return stored
             }

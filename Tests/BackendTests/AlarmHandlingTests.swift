@@ -58,7 +58,7 @@ extension APITests {
 
             // Transfer to the second operator, who then releases it back to the stack.
             let operatorID = harness.users["operator"]!.id
-            #expect(try await desk.post("transfer", as: "operator", #"{"operator_id":"\#(UUID().uuidString)"}"#).status == .unprocessableContent)
+            #expect(try await desk.post("transfer", as: "operator", #"{"operator_id":"\#(UUID().uuidString)"}"#).status == .conflict)
             let transferred = try await desk.post("transfer", as: "operator", #"{"operator_id":"\#(second.id.uuidString)"}"#)
             #expect(transferred.status == .ok)
             #expect((try Self.object(transferred)["assignee_id"] as? String)?.lowercased() == second.id.uuidString.lowercased())
@@ -127,7 +127,7 @@ extension APITests {
 
             // Steps: only this alarm's plan, only this site's contacts.
             let wrongPlan = try await desk.post("record-step", as: "operator", #"{"step_id":"\#(UUID())","outcome":"done"}"#)
-            #expect(wrongPlan.status == .unprocessableContent)
+            #expect(wrongPlan.status == .conflict)
             #expect(try Self.errorFields(wrongPlan) == ["step_id"])
             let wrongContact = try await desk.post("record-step", as: "operator",
                                                    #"{"step_id":"\#(call.id)","outcome":"done","contact_id":"\#(stranger.id)"}"#)
@@ -153,6 +153,36 @@ extension APITests {
                 "Call the keyholders: no answer (Anna Owner)", "Send the guard patrol: done. Patrol 7 on the way",
                 "Patrol found a window open; owner informed",
             ])
+        }
+    }
+
+    /// Test mode is a supervisor's, bounded to a week, in the future, audited with its reason; ending it clears it.
+    @Test func aSupervisorPutsASiteOrPanelOnTestForABoundedTime() async throws {
+        try await withAPI { client, harness in
+            let site = try await harness.repositories.sites.insert(Site(code: "T", name: "test mode"))
+            let panel = try await harness.repositories.panels.insert(Panel(siteId: site.id, name: "P", host: "10.0.0.9"))
+            let desk = try await desk(client, harness, alarm: UUID())
+            let siteURI = "/api/sites/\(site.id.uuidString.lowercased())"
+            let panelURI = "/api/panels/\(panel.id.uuidString.lowercased())"
+            func post(_ uri: String, as role: String, _ body: String = "{}") async throws -> TestResponse {
+                try await client.execute(uri: uri, method: .post, headers: desk.headers[role]!, body: Self.json(body))
+            }
+            let formatter = ISO8601DateFormatter()
+            let inAnHour = formatter.string(from: Date().addingTimeInterval(3600))
+            #expect(try await post("\(siteURI)/put-on-test", as: "operator", #"{"until":"\#(inAnHour)","reason":"installer"}"#).status == .forbidden)
+            let past = try await post("\(siteURI)/put-on-test", as: "supervisor", #"{"until":"2020-01-01T00:00:00Z","reason":"installer"}"#)
+            #expect(try Self.errorFields(past) == ["until"])
+            let tooLong = formatter.string(from: Date().addingTimeInterval(8 * 86400))
+            #expect(try Self.errorFields(try await post("\(siteURI)/put-on-test", as: "supervisor", #"{"until":"\#(tooLong)","reason":"x"}"#)) == ["until"])
+            let onTest = try await post("\(siteURI)/put-on-test", as: "supervisor", #"{"until":"\#(inAnHour)","reason":"Detector test by Alarmtech"}"#)
+            #expect(onTest.status == .ok)
+            #expect(try Self.object(onTest)["on_test_until"] as? String != nil)
+            #expect(try await post("\(panelURI)/put-on-test", as: "admin", #"{"until":"\#(inAnHour)","reason":"Panel swap"}"#).status == .ok)
+            #expect(try await post("\(siteURI)/end-test", as: "supervisor").status == .ok)
+            #expect(try await harness.repositories.sites.find(id: site.id)?.onTestUntil == nil)
+            #expect(try await harness.repositories.panels.find(id: panel.id)?.onTestUntil != nil)
+            #expect(try await count(harness, "SELECT count(*)::int FROM audit_entries WHERE action IN ('site.put_on_test', 'site.end_test', 'panel.put_on_test')") == 3)
+            #expect(try await count(harness, "SELECT count(*)::int FROM audit_entries WHERE details->>'reason' = 'Detector test by Alarmtech'") == 1)
         }
     }
 

@@ -45,12 +45,12 @@ import Testing
                   arm: { roles: [admin], status: 203 }
                   reset: { roles: [admin], status: 204, returns: Site }
                   probe: { roles: [admin], returns: Sit }
-                  mark: { roles: [admin], body: { at: { type: timestamp } } }
+                  mark: { roles: [admin], body: { at: { type: json } } }
             """) == [
                 "schema/entities.yaml:13:38: error: 'status' of action 'arm' must be one of 200, 201, 202, 204, found 203",
                 "schema/entities.yaml:14:54: error: action 'reset' answers 204 (no content) and cannot return 'Site'; drop 'returns' or choose another status",
                 "schema/entities.yaml:15:41: error: action 'probe' returns 'Sit', which is not an entity; did you mean 'Site'?",
-                "schema/entities.yaml:16:39: error: field 'at' of the body of action 'mark' of entity 'Panel' is of type timestamp; an action's body takes bigint, bool, int, secret, string, text, uuid, enums and refs",
+                "schema/entities.yaml:16:39: error: field 'at' of the body of action 'mark' of entity 'Panel' is of type json; an action's body takes bigint, bool, int, secret, string, text, timestamp, uuid, enums and refs",
             ])
     }
 

@@ -41,7 +41,7 @@ import Worker
         }
         #expect(try await fixture.int("SELECT count(*)::int FROM alarms") == 1)
         #expect(try await fixture.strings("SELECT kind || '/' || priority || '/' || zone_number || '/' || partition_number FROM alarms")
-                == ["burglary/high/1/1"])
+                == ["burglary/burglary/1/1"])
         #expect(try await fixture.int("""
             SELECT count(*)::int FROM alarms a JOIN panel_events e ON e.id = a.panel_event_id WHERE e.event_code = 130 AND NOT e.restore
             """) == 1)

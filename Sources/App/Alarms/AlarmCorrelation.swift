@@ -47,6 +47,40 @@ enum AlarmCorrelation {
         return nil
     }
 
+    /// The newest open alarm of the same panel, class and zone (none matches none) that an event-log record raised
+    /// within the window: a storm of one detector's alarms is one alarm with a count (issue 20 point 7).
+    static func openRepeat(panelID: UUID, priority: AlarmPriority, zone: Int?, on connection: PostgresConnection,
+                           logger: Logger) async throws -> UUID? {
+        let rows = try await connection.query("""
+            SELECT id FROM alarms
+            WHERE panel_id = \(panelID) AND priority = \(priority.rawValue) AND zone_number IS NOT DISTINCT FROM \(zone)
+              AND state <> \(AlarmState.closed.rawValue) AND panel_event_id IS NOT NULL
+              AND raised_at >= now() - make_interval(secs => \(window))
+            ORDER BY raised_at DESC LIMIT 1
+            """, logger: logger)
+        for try await id in rows.decode(UUID.self) { return id }
+        return nil
+    }
+
+    /// Until when the site or the panel is on test, if either is now (in the database's time).
+    static func onTestUntil(site: UUID, panel: UUID?, on connection: PostgresConnection, logger: Logger) async throws -> Date? {
+        let rows = try await connection.query("""
+            SELECT greatest(
+                (SELECT on_test_until FROM sites WHERE id = \(site) AND on_test_until > now()),
+                (SELECT on_test_until FROM panels WHERE id = \(panel) AND on_test_until > now()))
+            """, logger: logger)
+        for try await until in rows.decode(Date?.self) { return until }
+        return nil
+    }
+
+    /// The alarm's report count (after a join).
+    static func reports(of alarm: UUID, on connection: PostgresConnection, logger: Logger) async throws -> Int {
+        for try await count in try await connection.query("SELECT reports FROM alarms WHERE id = \(alarm)", logger: logger).decode(Int.self) {
+            return count
+        }
+        throw NoRowReturned()
+    }
+
     /// Counts one more report on the alarm; with a panel event (the event-log record joining an SMS's alarm), the
     /// alarm also takes the record's event, zone and partition, which an SMS does not know.
     static func join(alarm: UUID, panelEvent: UUID?, zone: Int?, partition: Int?,

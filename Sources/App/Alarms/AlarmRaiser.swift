@@ -52,7 +52,8 @@ public struct AlarmRaiser: Sendable {
         /// Always a new alarm (a lost stretch of the event log).
         case none
         /// An event-log record: joins an open alarm of its panel and kind that an SMS raised (one no record has
-        /// taken yet), and gives it the record's event, zone and partition. Never another record's alarm.
+        /// taken yet), and gives it the record's event, zone and partition; else, a repeat of an open alarm of the
+        /// same panel, class and zone raised within the window (a storm of one detector) joins that one.
         case eventLogRecord
         /// An SMS from a panel's GSM module: joins any open alarm of its panel and kind.
         case panelSms
@@ -79,26 +80,45 @@ public struct AlarmRaiser: Sendable {
         let raisedAt: Date
         if let panelID = report.panelID, correlation != .none {
             raisedAt = try await AlarmCorrelation.lock(panelID: panelID, on: connection, logger: logger)
-            if let open = try await AlarmCorrelation.openAlarm(panelID: panelID, kind: report.kind,
-                                                               withoutPanelEvent: correlation == .eventLogRecord,
-                                                               on: connection, logger: logger) {
-                try await AlarmCorrelation.join(alarm: open, panelEvent: report.panelEventID, zone: report.zone,
+            var open = try await AlarmCorrelation.openAlarm(panelID: panelID, kind: report.kind,
+                                                            withoutPanelEvent: correlation == .eventLogRecord,
+                                                            on: connection, logger: logger)
+            var repeated = false
+            if open == nil, correlation == .eventLogRecord {
+                open = try await AlarmCorrelation.openRepeat(panelID: panelID, priority: report.priority, zone: report.zone,
+                                                             on: connection, logger: logger)
+                repeated = open != nil
+            }
+            if let open {
+                // A repeat keeps the first record's event; an SMS's alarm takes the record's event, zone and partition.
+                try await AlarmCorrelation.join(alarm: open, panelEvent: repeated ? nil : report.panelEventID, zone: report.zone,
                                                 partition: report.partition, on: connection, logger: logger)
-                try await history.record(.joined, alarm: open, text: "Reported again: \(report.title)", at: raisedAt, on: connection)
+                let reports = try await AlarmCorrelation.reports(of: open, on: connection, logger: logger)
+                try await history.record(.joined, alarm: open, text: "\(repeated ? "Repeated" : "Reported again"): \(report.title)",
+                                         at: raisedAt, on: connection)
+                try await transaction.enqueue(AlarmRepeated(alarmId: open, siteId: report.siteID, panelId: panelID, reports: reports, at: raisedAt),
+                                              correlationId: correlationId)
                 return .joined(alarmID: open)
             }
         } else {
             raisedAt = try await AlarmCorrelation.transactionTime(on: connection, logger: logger)
         }
+        // On test (an installer at work): recorded and closed at once, never stacked nor escalated.
+        let onTestUntil = try await AlarmCorrelation.onTestUntil(site: report.siteID, panel: report.panelID, on: connection, logger: logger)
         let alarm = try await alarms.insert(Alarm(
             siteId: report.siteID, panelId: report.panelID, panelEventId: report.panelEventID, kind: report.kind,
-            priority: report.priority, state: .new, title: report.title, zoneNumber: report.zone,
-            partitionNumber: report.partition, raisedAt: raisedAt), on: connection)
+            priority: report.priority, state: onTestUntil == nil ? .new : .closed, title: report.title, zoneNumber: report.zone,
+            partitionNumber: report.partition, raisedAt: raisedAt, closedAt: onTestUntil == nil ? nil : raisedAt,
+            onTest: onTestUntil != nil), on: connection)
         try await history.record(.raised, alarm: alarm.id, text: alarm.title, at: raisedAt, on: connection)
+        if let onTestUntil {
+            try await history.record(.closed, alarm: alarm.id, text: "On test until \(ISO8601DateFormatter().string(from: onTestUntil)): recorded, not stacked",
+                                     at: raisedAt, on: connection)
+        }
         try await transaction.enqueue(AlarmRaised(
             alarmId: alarm.id, siteId: alarm.siteId, panelId: alarm.panelId, kind: alarm.kind, priority: alarm.priority,
             title: alarm.title, zoneNumber: alarm.zoneNumber, partitionNumber: alarm.partitionNumber,
-            raisedAt: alarm.raisedAt), correlationId: correlationId)
+            raisedAt: alarm.raisedAt, onTest: onTestUntil == nil ? nil : true), correlationId: correlationId)
         return .raised(alarmID: alarm.id)
     }
 }

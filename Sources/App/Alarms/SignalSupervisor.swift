@@ -102,6 +102,7 @@ public struct SignalSupervisor: Service {
             alarm.reports += 1
             _ = try await repositories.alarms.update(id: alarm.id, set: [.reports(alarm.reports), .restoredAt(nil)], on: connection)
             try await history.record(.joined, alarm: alarm.id, text: "Signal lost again (\(since)); losses: \(alarm.reports)", at: panel.at, on: connection)
+            try await transaction.enqueue(AlarmRepeated(alarmId: alarm.id, siteId: alarm.siteId, panelId: panel.id, reports: alarm.reports, at: panel.at))
             alarmID = alarm.id
         } else {
             alarmID = try await raiser.raise(

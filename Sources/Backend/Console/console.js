@@ -511,6 +511,7 @@
     if (!id) return;
     switch (message.name) {
       case 'AlarmRaised':
+        if (payload.on_test) return;  // its site or panel is on test: recorded closed, not for the stack
         if (!alarms.has(id)) {
           alarms.set(id, normaliseAlarm({
             id, site_id: payload.site_id, panel_id: payload.panel_id, kind: payload.kind, priority: payload.priority,
@@ -545,6 +546,12 @@
         break;
       case 'AlarmStepRecorded':
         break;
+      case 'AlarmRepeated': {
+        const alarm = alarms.get(id);
+        if (!alarm) { refreshAlarm(id); return; }
+        alarms.set(id, { ...alarm, reports: Math.max(alarm.reports || 1, payload.reports || 1) });
+        break;
+      }
       case 'AlarmClosed':
         alarms.delete(id);
         break;
@@ -645,6 +652,7 @@
     if (alarm.partition_number != null) parts.push(`partition ${alarm.partition_number}`);
     if (alarm.zone_number != null) parts.push(`zone ${alarm.zone_number}`);
     parts.push(alarm.kind.replace(/_/g, ' '));
+    if (alarm.reports > 1) parts.push(`reported ${alarm.reports} times`);
     parts.push(formatTime(alarm.raised_at));
     row.querySelector('.alarm-meta').textContent = parts.join(' · ');
     const mine = alarm.assignee_id && session && alarm.assignee_id === session.operatorId;

@@ -10,7 +10,7 @@ import StamCore
 /// Declared at schema/entities.yaml#Alarm.
 public struct Alarm: Entity {
     public static let tableName = "alarms"
-    public static let columnNames: [String] = ["id", "site_id", "panel_id", "panel_event_id", "kind", "priority", "state", "title", "zone_number", "partition_number", "assignee_id", "raised_at", "acknowledged_at", "taken_at", "closed_at", "escalated_at", "restored_at", "reports", "version"]
+    public static let columnNames: [String] = ["id", "site_id", "panel_id", "panel_event_id", "kind", "priority", "state", "title", "zone_number", "partition_number", "assignee_id", "raised_at", "acknowledged_at", "taken_at", "closed_at", "escalated_at", "restored_at", "on_test", "reports", "version"]
 
     /// Declared at schema/entities.yaml#Alarm.id.
     public var id: UUID
@@ -67,6 +67,11 @@ public struct Alarm: Entity {
     /// Declared at schema/entities.yaml#Alarm.restored_at.
     public var restoredAt: Date?
 
+    /// Raised while its site or panel was on test: recorded and closed at once, never stacked.
+    ///
+    /// Declared at schema/entities.yaml#Alarm.on_test.
+    public var onTest: Bool
+
     /// How many reports of one incident this alarm stands for: the panel's event-log record and its GSM module's SMS within a few minutes are one alarm.
     ///
     /// Declared at schema/entities.yaml#Alarm.reports.
@@ -93,6 +98,7 @@ public struct Alarm: Entity {
         closedAt: Date? = nil,
         escalatedAt: Date? = nil,
         restoredAt: Date? = nil,
+        onTest: Bool = false,
         reports: Int = 1,
         version: Int = 1
     ) {
@@ -113,6 +119,7 @@ public struct Alarm: Entity {
         self.closedAt = closedAt
         self.escalatedAt = escalatedAt
         self.restoredAt = restoredAt
+        self.onTest = onTest
         self.reports = reports
         self.version = version
     }
@@ -135,6 +142,7 @@ public struct Alarm: Entity {
         case closedAt = "closed_at"
         case escalatedAt = "escalated_at"
         case restoredAt = "restored_at"
+        case onTest = "on_test"
         case reports
         case version
     }
@@ -155,6 +163,8 @@ extension Alarm: JSONWritable {
         writer.value(self.id)
         writer.key("kind")
         writer.value(self.kind)
+        writer.key("on_test")
+        writer.value(self.onTest)
         writer.key("panel_event_id")
         if let value = self.panelEventId { writer.value(value) } else { writer.null() }
         writer.key("panel_id")

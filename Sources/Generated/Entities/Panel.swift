@@ -10,7 +10,7 @@ import StamCore
 /// Declared at schema/entities.yaml#Panel.
 public struct Panel: Entity {
     public static let tableName = "panels"
-    public static let columnNames: [String] = ["id", "site_id", "name", "host", "port", "model", "firmware", "integration_key", "user_code", "sim_phone", "enabled", "poll_interval_ms", "signal_period_s", "no_signal_alarm_id", "event_log_cursor", "fencing_token", "owner_worker", "connection_state", "last_seen_at", "version", "created_at", "updated_at"]
+    public static let columnNames: [String] = ["id", "site_id", "name", "host", "port", "model", "firmware", "integration_key", "user_code", "sim_phone", "enabled", "poll_interval_ms", "signal_period_s", "no_signal_alarm_id", "on_test_until", "event_log_cursor", "fencing_token", "owner_worker", "connection_state", "last_seen_at", "version", "created_at", "updated_at"]
 
     /// Declared at schema/entities.yaml#Panel.id.
     public var id: UUID
@@ -66,6 +66,11 @@ public struct Panel: Entity {
     /// Declared at schema/entities.yaml#Panel.no_signal_alarm_id.
     public var noSignalAlarmId: UUID?
 
+    /// On test until then (put_on_test): its alarms are recorded but not stacked.
+    ///
+    /// Declared at schema/entities.yaml#Panel.on_test_until.
+    public var onTestUntil: Date?
+
     /// 24-bit index of the newest event-log record committed.
     ///
     /// Declared at schema/entities.yaml#Panel.event_log_cursor.
@@ -109,6 +114,7 @@ public struct Panel: Entity {
         pollIntervalMs: Int = 1000,
         signalPeriodS: Int = 120,
         noSignalAlarmId: UUID? = nil,
+        onTestUntil: Date? = nil,
         eventLogCursor: Int? = nil,
         fencingToken: Int64 = 0,
         ownerWorker: String? = nil,
@@ -132,6 +138,7 @@ public struct Panel: Entity {
         self.pollIntervalMs = pollIntervalMs
         self.signalPeriodS = signalPeriodS
         self.noSignalAlarmId = noSignalAlarmId
+        self.onTestUntil = onTestUntil
         self.eventLogCursor = eventLogCursor
         self.fencingToken = fencingToken
         self.ownerWorker = ownerWorker
@@ -157,6 +164,7 @@ public struct Panel: Entity {
         case pollIntervalMs = "poll_interval_ms"
         case signalPeriodS = "signal_period_s"
         case noSignalAlarmId = "no_signal_alarm_id"
+        case onTestUntil = "on_test_until"
         case eventLogCursor = "event_log_cursor"
         case fencingToken = "fencing_token"
         case ownerWorker = "owner_worker"
@@ -197,6 +205,8 @@ extension Panel: JSONWritable {
         writer.value(self.name)
         writer.key("no_signal_alarm_id")
         if let value = self.noSignalAlarmId { writer.value(value) } else { writer.null() }
+        writer.key("on_test_until")
+        if let value = self.onTestUntil { writer.value(value) } else { writer.null() }
         writer.key("owner_worker")
         if let value = self.ownerWorker { writer.value(value) } else { writer.null() }
         writer.key("poll_interval_ms")

@@ -10,7 +10,7 @@ import StamCore
 /// Declared at schema/entities.yaml#Site.
 public struct Site: Entity {
     public static let tableName = "sites"
-    public static let columnNames: [String] = ["id", "code", "name", "address", "contact_name", "contact_phone", "notes", "time_zone", "close_grace_minutes", "active", "version", "created_at", "updated_at"]
+    public static let columnNames: [String] = ["id", "code", "name", "address", "contact_name", "contact_phone", "notes", "time_zone", "close_grace_minutes", "on_test_until", "active", "version", "created_at", "updated_at"]
 
     /// Declared at schema/entities.yaml#Site.id.
     public var id: UUID
@@ -45,6 +45,11 @@ public struct Site: Entity {
     /// Declared at schema/entities.yaml#Site.close_grace_minutes.
     public var closeGraceMinutes: Int
 
+    /// On test until then (put_on_test): its alarms are recorded but not stacked.
+    ///
+    /// Declared at schema/entities.yaml#Site.on_test_until.
+    public var onTestUntil: Date?
+
     /// Declared at schema/entities.yaml#Site.active.
     public var active: Bool
 
@@ -67,6 +72,7 @@ public struct Site: Entity {
         notes: String? = nil,
         timeZone: String = "Europe/Warsaw",
         closeGraceMinutes: Int = 15,
+        onTestUntil: Date? = nil,
         active: Bool = true,
         version: Int = 1,
         createdAt: Date = Date(),
@@ -81,6 +87,7 @@ public struct Site: Entity {
         self.notes = notes
         self.timeZone = timeZone
         self.closeGraceMinutes = closeGraceMinutes
+        self.onTestUntil = onTestUntil
         self.active = active
         self.version = version
         self.createdAt = createdAt
@@ -97,6 +104,7 @@ public struct Site: Entity {
         case notes
         case timeZone = "time_zone"
         case closeGraceMinutes = "close_grace_minutes"
+        case onTestUntil = "on_test_until"
         case active
         case version
         case createdAt = "created_at"
@@ -127,6 +135,8 @@ extension Site: JSONWritable {
         writer.value(self.name)
         writer.key("notes")
         if let value = self.notes { writer.value(value) } else { writer.null() }
+        writer.key("on_test_until")
+        if let value = self.onTestUntil { writer.value(value) } else { writer.null() }
         writer.key("time_zone")
         writer.value(self.timeZone)
         writer.key("updated_at")

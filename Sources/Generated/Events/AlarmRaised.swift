@@ -3,7 +3,7 @@
 import Foundation
 import StamCore
 
-/// A new alarm for operators; pushed to every connected console.
+/// A new alarm for operators; pushed to every connected console (one raised on test is recorded closed, not stacked).
 ///
 /// Published to `events` with routing key `alarm.raised`; ordered per Alarm.
 ///
@@ -13,7 +13,7 @@ public struct AlarmRaised: OutboxEvent {
     public static let aggregateType = "Alarm"
     public static let exchange = "events"
     public static let routingKey = "alarm.raised"
-    public static let schemaVersion = 1
+    public static let schemaVersion = 2
 
     public var aggregateId: UUID { alarmId }
     public var scope: EventScope { EventScope(siteId: siteId, panelId: panelId) }
@@ -45,6 +45,11 @@ public struct AlarmRaised: OutboxEvent {
     /// Declared at schema/events.yaml#AlarmRaised.raised_at.
     public var raisedAt: Date
 
+    /// True when raised while its site or panel was on test: closed at once, not for the stack. Absent before version 2.
+    ///
+    /// Declared at schema/events.yaml#AlarmRaised.on_test.
+    public var onTest: Bool?
+
     public init(
         alarmId: UUID,
         siteId: UUID,
@@ -54,7 +59,8 @@ public struct AlarmRaised: OutboxEvent {
         title: String,
         zoneNumber: Int? = nil,
         partitionNumber: Int? = nil,
-        raisedAt: Date
+        raisedAt: Date,
+        onTest: Bool? = nil
     ) {
         self.alarmId = alarmId
         self.siteId = siteId
@@ -65,6 +71,7 @@ public struct AlarmRaised: OutboxEvent {
         self.zoneNumber = zoneNumber
         self.partitionNumber = partitionNumber
         self.raisedAt = raisedAt
+        self.onTest = onTest
     }
 
     enum CodingKeys: String, CodingKey {
@@ -77,5 +84,6 @@ public struct AlarmRaised: OutboxEvent {
         case zoneNumber = "zone_number"
         case partitionNumber = "partition_number"
         case raisedAt = "raised_at"
+        case onTest = "on_test"
     }
 }

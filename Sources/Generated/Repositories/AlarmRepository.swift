@@ -14,7 +14,7 @@ public struct AlarmRepository: Sendable {
     public init(context: DatabaseContext) { self.context = context }
 
     static let table = "alarms"
-    static let columns = "\"id\", \"site_id\", \"panel_id\", \"panel_event_id\", \"kind\", \"priority\", \"state\", \"title\", \"zone_number\", \"partition_number\", \"assignee_id\", \"raised_at\", \"acknowledged_at\", \"taken_at\", \"closed_at\", \"escalated_at\", \"restored_at\", \"reports\", \"version\""
+    static let columns = "\"id\", \"site_id\", \"panel_id\", \"panel_event_id\", \"kind\", \"priority\", \"state\", \"title\", \"zone_number\", \"partition_number\", \"assignee_id\", \"raised_at\", \"acknowledged_at\", \"taken_at\", \"closed_at\", \"escalated_at\", \"restored_at\", \"on_test\", \"reports\", \"version\""
 
     /// Equality filters from `api.filters`, bounds from `api.ranges` (from inclusive, to exclusive); a nil property does not filter.
     public struct Filter: Sendable, Hashable {
@@ -97,10 +97,11 @@ public struct AlarmRepository: Sendable {
             binds.add(value.closedAt),
             binds.add(value.escalatedAt),
             binds.add(value.restoredAt),
+            binds.add(value.onTest),
             binds.add(value.reports),
             binds.add(value.version),
         ]
-        return "(\"id\", \"site_id\", \"panel_id\", \"panel_event_id\", \"kind\", \"priority\", \"state\", \"title\", \"zone_number\", \"partition_number\", \"assignee_id\", \"raised_at\", \"acknowledged_at\", \"taken_at\", \"closed_at\", \"escalated_at\", \"restored_at\", \"reports\", \"version\") VALUES (\(values.joined(separator: ", ")))"
+        return "(\"id\", \"site_id\", \"panel_id\", \"panel_event_id\", \"kind\", \"priority\", \"state\", \"title\", \"zone_number\", \"partition_number\", \"assignee_id\", \"raised_at\", \"acknowledged_at\", \"taken_at\", \"closed_at\", \"escalated_at\", \"restored_at\", \"on_test\", \"reports\", \"version\") VALUES (\(values.joined(separator: ", ")))"
     }
 
     /// The row with this primary key, or nil.
@@ -132,6 +133,7 @@ public struct AlarmRepository: Sendable {
             "\"closed_at\" = \(binds.add(value.closedAt))",
             "\"escalated_at\" = \(binds.add(value.escalatedAt))",
             "\"restored_at\" = \(binds.add(value.restoredAt))",
+            "\"on_test\" = \(binds.add(value.onTest))",
             "\"reports\" = \(binds.add(value.reports))",
             "\"version\" = \"version\" + 1",
         ]
@@ -255,6 +257,7 @@ public struct AlarmRepository: Sendable {
         case closedAt(Date?)
         case escalatedAt(Date?)
         case restoredAt(Date?)
+        case onTest(Bool)
         case reports(Int)
         case version(Int)
 
@@ -277,6 +280,7 @@ public struct AlarmRepository: Sendable {
                 case .closedAt: "closed_at"
                 case .escalatedAt: "escalated_at"
                 case .restoredAt: "restored_at"
+                case .onTest: "on_test"
                 case .reports: "reports"
                 case .version: "version"
             }
@@ -301,6 +305,7 @@ public struct AlarmRepository: Sendable {
                 case .closedAt(let value): return "\"closed_at\" = \(binds.add(value))"
                 case .escalatedAt(let value): return "\"escalated_at\" = \(binds.add(value))"
                 case .restoredAt(let value): return "\"restored_at\" = \(binds.add(value))"
+                case .onTest(let value): return "\"on_test\" = \(binds.add(value))"
                 case .reports(let value): return "\"reports\" = \(binds.add(value))"
                 case .version(let value): return "\"version\" = \(binds.add(value))"
             }
@@ -360,6 +365,7 @@ public struct AlarmRepository: Sendable {
         let closedAt = try reader.readOptional(Date.self)
         let escalatedAt = try reader.readOptional(Date.self)
         let restoredAt = try reader.readOptional(Date.self)
+        let onTest = try reader.read(Bool.self)
         let reports = try reader.read(Int.self)
         let version = try reader.read(Int.self)
         return Alarm(
@@ -380,6 +386,7 @@ public struct AlarmRepository: Sendable {
             closedAt: closedAt,
             escalatedAt: escalatedAt,
             restoredAt: restoredAt,
+            onTest: onTest,
             reports: reports,
             version: version
         )

@@ -16,7 +16,7 @@ public struct PanelRepository: Sendable {
     public init(context: DatabaseContext) { self.context = context }
 
     static let table = "panels"
-    static let columns = "\"id\", \"site_id\", \"name\", \"host\", \"port\", \"model\", \"firmware\", \"integration_key\", \"user_code\", \"sim_phone\", \"enabled\", \"poll_interval_ms\", \"signal_period_s\", \"no_signal_alarm_id\", \"event_log_cursor\", \"fencing_token\", \"owner_worker\", \"connection_state\", \"last_seen_at\", \"version\", \"created_at\", \"updated_at\""
+    static let columns = "\"id\", \"site_id\", \"name\", \"host\", \"port\", \"model\", \"firmware\", \"integration_key\", \"user_code\", \"sim_phone\", \"enabled\", \"poll_interval_ms\", \"signal_period_s\", \"no_signal_alarm_id\", \"on_test_until\", \"event_log_cursor\", \"fencing_token\", \"owner_worker\", \"connection_state\", \"last_seen_at\", \"version\", \"created_at\", \"updated_at\""
 
     /// Equality filters from `api.filters`, bounds from `api.ranges` (from inclusive, to exclusive); a nil property does not filter.
     public struct Filter: Sendable, Hashable {
@@ -93,6 +93,7 @@ public struct PanelRepository: Sendable {
             binds.add(value.pollIntervalMs),
             binds.add(value.signalPeriodS),
             binds.add(value.noSignalAlarmId),
+            binds.add(value.onTestUntil),
             binds.add(value.eventLogCursor),
             binds.add(value.fencingToken),
             binds.add(value.ownerWorker),
@@ -102,7 +103,7 @@ public struct PanelRepository: Sendable {
             binds.add(value.createdAt),
             binds.add(value.updatedAt),
         ]
-        return "(\"id\", \"site_id\", \"name\", \"host\", \"port\", \"model\", \"firmware\", \"integration_key\", \"user_code\", \"sim_phone\", \"enabled\", \"poll_interval_ms\", \"signal_period_s\", \"no_signal_alarm_id\", \"event_log_cursor\", \"fencing_token\", \"owner_worker\", \"connection_state\", \"last_seen_at\", \"version\", \"created_at\", \"updated_at\") VALUES (\(values.joined(separator: ", ")))"
+        return "(\"id\", \"site_id\", \"name\", \"host\", \"port\", \"model\", \"firmware\", \"integration_key\", \"user_code\", \"sim_phone\", \"enabled\", \"poll_interval_ms\", \"signal_period_s\", \"no_signal_alarm_id\", \"on_test_until\", \"event_log_cursor\", \"fencing_token\", \"owner_worker\", \"connection_state\", \"last_seen_at\", \"version\", \"created_at\", \"updated_at\") VALUES (\(values.joined(separator: ", ")))"
     }
 
     /// The row with this primary key, or nil.
@@ -132,6 +133,7 @@ public struct PanelRepository: Sendable {
             "\"poll_interval_ms\" = \(binds.add(value.pollIntervalMs))",
             "\"signal_period_s\" = \(binds.add(value.signalPeriodS))",
             "\"no_signal_alarm_id\" = \(binds.add(value.noSignalAlarmId))",
+            "\"on_test_until\" = \(binds.add(value.onTestUntil))",
             "\"event_log_cursor\" = \(binds.add(value.eventLogCursor))",
             "\"fencing_token\" = \(binds.add(value.fencingToken))",
             "\"owner_worker\" = \(binds.add(value.ownerWorker))",
@@ -262,6 +264,7 @@ public struct PanelRepository: Sendable {
         case pollIntervalMs(Int)
         case signalPeriodS(Int)
         case noSignalAlarmId(UUID?)
+        case onTestUntil(Date?)
         case eventLogCursor(Int?)
         case fencingToken(Int64)
         case ownerWorker(String?)
@@ -287,6 +290,7 @@ public struct PanelRepository: Sendable {
                 case .pollIntervalMs: "poll_interval_ms"
                 case .signalPeriodS: "signal_period_s"
                 case .noSignalAlarmId: "no_signal_alarm_id"
+                case .onTestUntil: "on_test_until"
                 case .eventLogCursor: "event_log_cursor"
                 case .fencingToken: "fencing_token"
                 case .ownerWorker: "owner_worker"
@@ -314,6 +318,7 @@ public struct PanelRepository: Sendable {
                 case .pollIntervalMs(let value): return "\"poll_interval_ms\" = \(binds.add(value))"
                 case .signalPeriodS(let value): return "\"signal_period_s\" = \(binds.add(value))"
                 case .noSignalAlarmId(let value): return "\"no_signal_alarm_id\" = \(binds.add(value))"
+                case .onTestUntil(let value): return "\"on_test_until\" = \(binds.add(value))"
                 case .eventLogCursor(let value): return "\"event_log_cursor\" = \(binds.add(value))"
                 case .fencingToken(let value): return "\"fencing_token\" = \(binds.add(value))"
                 case .ownerWorker(let value): return "\"owner_worker\" = \(binds.add(value))"
@@ -354,6 +359,7 @@ public struct PanelRepository: Sendable {
         case pollIntervalMs = "poll_interval_ms"
         case signalPeriodS = "signal_period_s"
         case noSignalAlarmId = "no_signal_alarm_id"
+        case onTestUntil = "on_test_until"
         case eventLogCursor = "event_log_cursor"
         case fencingToken = "fencing_token"
         case ownerWorker = "owner_worker"
@@ -426,6 +432,7 @@ public struct PanelRepository: Sendable {
         let pollIntervalMs = try reader.read(Int.self)
         let signalPeriodS = try reader.read(Int.self)
         let noSignalAlarmId = try reader.readOptional(UUID.self)
+        let onTestUntil = try reader.readOptional(Date.self)
         let eventLogCursor = try reader.readOptional(Int.self)
         let fencingToken = try reader.read(Int64.self)
         let ownerWorker = try reader.readOptional(String.self)
@@ -451,6 +458,7 @@ public struct PanelRepository: Sendable {
             pollIntervalMs: pollIntervalMs,
             signalPeriodS: signalPeriodS,
             noSignalAlarmId: noSignalAlarmId,
+            onTestUntil: onTestUntil,
             eventLogCursor: eventLogCursor,
             fencingToken: fencingToken,
             ownerWorker: ownerWorker,

@@ -14,7 +14,7 @@ public struct SiteRepository: Sendable {
     public init(context: DatabaseContext) { self.context = context }
 
     static let table = "sites"
-    static let columns = "\"id\", \"code\", \"name\", \"address\", \"contact_name\", \"contact_phone\", \"notes\", \"time_zone\", \"close_grace_minutes\", \"active\", \"version\", \"created_at\", \"updated_at\""
+    static let columns = "\"id\", \"code\", \"name\", \"address\", \"contact_name\", \"contact_phone\", \"notes\", \"time_zone\", \"close_grace_minutes\", \"on_test_until\", \"active\", \"version\", \"created_at\", \"updated_at\""
 
     /// Equality filters from `api.filters`, bounds from `api.ranges` (from inclusive, to exclusive); a nil property does not filter.
     public struct Filter: Sendable, Hashable {
@@ -81,12 +81,13 @@ public struct SiteRepository: Sendable {
             binds.add(value.notes),
             binds.add(value.timeZone),
             binds.add(value.closeGraceMinutes),
+            binds.add(value.onTestUntil),
             binds.add(value.active),
             binds.add(value.version),
             binds.add(value.createdAt),
             binds.add(value.updatedAt),
         ]
-        return "(\"id\", \"code\", \"name\", \"address\", \"contact_name\", \"contact_phone\", \"notes\", \"time_zone\", \"close_grace_minutes\", \"active\", \"version\", \"created_at\", \"updated_at\") VALUES (\(values.joined(separator: ", ")))"
+        return "(\"id\", \"code\", \"name\", \"address\", \"contact_name\", \"contact_phone\", \"notes\", \"time_zone\", \"close_grace_minutes\", \"on_test_until\", \"active\", \"version\", \"created_at\", \"updated_at\") VALUES (\(values.joined(separator: ", ")))"
     }
 
     /// The row with this primary key, or nil.
@@ -100,6 +101,35 @@ public struct SiteRepository: Sendable {
     ///
     /// Optimistic concurrency: the stored `version` must equal `value.version` (the version the caller read); it is incremented. Throws `versionConflict` when another writer came first, `notFound` when the row is gone.
     public func update(_ value: Site, on connection: PostgresConnection? = nil) async throws -> Site {
+        var binds = SQLBinds()
+        let assignments = [
+            "\"code\" = \(binds.add(value.code))",
+            "\"name\" = \(binds.add(value.name))",
+            "\"address\" = \(binds.add(value.address))",
+            "\"contact_name\" = \(binds.add(value.contactName))",
+            "\"contact_phone\" = \(binds.add(value.contactPhone))",
+            "\"notes\" = \(binds.add(value.notes))",
+            "\"time_zone\" = \(binds.add(value.timeZone))",
+            "\"close_grace_minutes\" = \(binds.add(value.closeGraceMinutes))",
+            "\"on_test_until\" = \(binds.add(value.onTestUntil))",
+            "\"active\" = \(binds.add(value.active))",
+            "\"version\" = \"version\" + 1",
+            "\"updated_at\" = now()",
+        ]
+        let sql = "UPDATE \"sites\" SET \(assignments.joined(separator: ", ")) WHERE \"id\" = \(binds.add(value.id)) AND \"version\" = \(binds.add(value.version)) RETURNING \(Self.columns)"
+        if let row = try await context.rows(binds.query(sql), on: connection).first {
+            return try Self.decode(row, context: context)
+        }
+        if try await find(id: value.id, on: connection) != nil {
+            throw RepositoryError(code: .versionConflict, message: "\(Self.table) \(value.id) changed since version \(value.version); read it again")
+        }
+        throw RepositoryError(code: .notFound, message: "\(Self.table) \(value.id) does not exist")
+    }
+
+    /// Writes the columns the API may change (not the `readonly:` ones, which keep their stored values), not the primary key or `created_at`; `updated_at` becomes the transaction's time.
+    ///
+    /// Optimistic concurrency: the stored `version` must equal `value.version` (the version the caller read); it is incremented. Throws `versionConflict` when another writer came first, `notFound` when the row is gone.
+    public func updateEditable(_ value: Site, on connection: PostgresConnection? = nil) async throws -> Site {
         var binds = SQLBinds()
         let assignments = [
             "\"code\" = \(binds.add(value.code))",
@@ -201,6 +231,7 @@ public struct SiteRepository: Sendable {
         case notes(String?)
         case timeZone(String)
         case closeGraceMinutes(Int)
+        case onTestUntil(Date?)
         case active(Bool)
         case version(Int)
         case createdAt(Date)
@@ -217,6 +248,7 @@ public struct SiteRepository: Sendable {
                 case .notes: "notes"
                 case .timeZone: "time_zone"
                 case .closeGraceMinutes: "close_grace_minutes"
+                case .onTestUntil: "on_test_until"
                 case .active: "active"
                 case .version: "version"
                 case .createdAt: "created_at"
@@ -235,6 +267,7 @@ public struct SiteRepository: Sendable {
                 case .notes(let value): return "\"notes\" = \(binds.add(value))"
                 case .timeZone(let value): return "\"time_zone\" = \(binds.add(value))"
                 case .closeGraceMinutes(let value): return "\"close_grace_minutes\" = \(binds.add(value))"
+                case .onTestUntil(let value): return "\"on_test_until\" = \(binds.add(value))"
                 case .active(let value): return "\"active\" = \(binds.add(value))"
                 case .version(let value): return "\"version\" = \(binds.add(value))"
                 case .createdAt(let value): return "\"created_at\" = \(binds.add(value))"
@@ -268,6 +301,7 @@ public struct SiteRepository: Sendable {
         case notes
         case timeZone = "time_zone"
         case closeGraceMinutes = "close_grace_minutes"
+        case onTestUntil = "on_test_until"
         case active
         case version
         case createdAt = "created_at"
@@ -329,6 +363,7 @@ public struct SiteRepository: Sendable {
         let notes = try reader.readOptional(String.self)
         let timeZone = try reader.read(String.self)
         let closeGraceMinutes = try reader.read(Int.self)
+        let onTestUntil = try reader.readOptional(Date.self)
         let active = try reader.read(Bool.self)
         let version = try reader.read(Int.self)
         let createdAt = try reader.read(Date.self)
@@ -343,6 +378,7 @@ public struct SiteRepository: Sendable {
             notes: notes,
             timeZone: timeZone,
             closeGraceMinutes: closeGraceMinutes,
+            onTestUntil: onTestUntil,
             active: active,
             version: version,
             createdAt: createdAt,

@@ -164,7 +164,13 @@ public struct OpenAPIRenderer {
                 ["name": "direction", "in": "query", "schema": ["type": "string", "enum": ["asc", "desc"], "default": "asc"]],
             ]
             for filter in api.filters.compactMap({ entity.field(named: $0.value) }) {
-                parameters.append(["name": filter.name, "in": "query", "description": "Equality filter.", "schema": fieldSchema(filter, optional: false)])
+                var filterSchema = fieldSchema(filter, optional: false)
+                // An int filter outside the field's range can match nothing: the route refuses it (422), so say so.
+                if let range = filter.range?.value, case .scalar(let type) = filter.kind, type == .int || type == .bigint {
+                    filterSchema["minimum"] = range.lowerBound
+                    filterSchema["maximum"] = range.upperBound
+                }
+                parameters.append(["name": filter.name, "in": "query", "description": "Equality filter.", "schema": filterSchema])
             }
             for field in api.ranges.compactMap({ entity.field(named: $0.value) }) {
                 let bounds = SwiftRepositoryRenderer.rangeBounds(of: field)

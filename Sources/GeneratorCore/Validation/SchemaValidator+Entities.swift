@@ -87,7 +87,7 @@ extension SchemaValidator {
             if !seen.insert(field.name).inserted { diagnostics.error("duplicate field '\(field.name)' in \(owner)", at: field.location) }
             checkKind(of: field, in: owner)
             let what = "field '\(field.name)' of \(owner)"
-            let readable: Set<ScalarType> = [.string, .text, .secret, .int, .bigint, .bool, .uuid]
+            let readable: Set<ScalarType> = [.string, .text, .secret, .int, .bigint, .bool, .uuid, .timestamp]
             if case .scalar(let type) = field.kind, !readable.contains(type) {
                 diagnostics.error("\(what) is of type \(type.rawValue); an action's body takes \(readable.map(\.rawValue).sorted().joined(separator: ", ")), enums and refs", at: field.location)
             }
