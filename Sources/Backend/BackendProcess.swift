@@ -74,10 +74,12 @@ public enum BackendProcess {
         let hub = LiveHub()
         let listCache: ListCache? = configuration.listCache ? ListCache() : nil
         let metrics = BackendMetrics(hub: hub, listCache: listCache)
+        let presentation = AlarmPresentation(client: client, logger: logger)
         let feed = LiveEventFeed(
             consumer: QueueConsumer(configuration: configuration.broker, topology: StamTopology.messaging, queue: "backend.live",
                                     instance: configuration.instance, logger: logger),
-            hub: hub, catalog: LiveEventCatalog(StamSchema.eventTypes), listCache: listCache, metrics: metrics, logger: logger)
+            hub: hub, catalog: LiveEventCatalog(StamSchema.eventTypes), listCache: listCache, metrics: metrics, presentation: presentation,
+            logger: logger)
         // The backend side of the SMS path (the deployment has no container of its own for it): every backend
         // competes on sms.inbox, and the idempotent consumer makes a redelivery or a second backend harmless.
         let (smsConsumer, smsQueue) = SmsIngest.consumer(broker: configuration.broker, database: configuration.database,
@@ -109,7 +111,7 @@ public enum BackendProcess {
             "broker": "\(configuration.broker.redactedURL)", "port": "\(configuration.port)",
             "metrics": "\(configuration.metricsHost):\(configuration.metricsPort)",
         ])
-        let services: [any Service] = [client, proxies, outbox, feed, smsConsumer, escalator, supervisor, schedules, application, observability] + (lagMonitor.map { [$0] } ?? [])
+        let services: [any Service] = [client, proxies, outbox, feed, smsConsumer, escalator, supervisor, schedules, presentation, application, observability] + (lagMonitor.map { [$0] } ?? [])
         let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) },
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()

@@ -18,6 +18,8 @@ public final class LiveEventFeed: Service, Sendable {
     let listCache: ListCache?
     let catalog: LiveEventCatalog
     let metrics: BackendMetrics?
+    /// Told which alarms reached a console (the `presented_at` KPI).
+    let presentation: AlarmPresentation?
     let logger: Logger
     private let reachable = Atomic<Bool>(false)
 
@@ -34,8 +36,9 @@ public final class LiveEventFeed: Service, Sendable {
     }
 
     public init(consumer: QueueConsumer, hub: LiveHub, catalog: LiveEventCatalog, listCache: ListCache? = nil,
-                metrics: BackendMetrics? = nil, logger: Logger) {
+                metrics: BackendMetrics? = nil, presentation: AlarmPresentation? = nil, logger: Logger) {
         self.consumer = consumer
+        self.presentation = presentation
         self.hub = hub
         self.catalog = catalog
         self.listCache = listCache
@@ -86,7 +89,7 @@ public final class LiveEventFeed: Service, Sendable {
                     case .success(let event):
                         // Before the push: a console that re-reads the list on this event must not get the old one.
                         listCache?.invalidate(event: event.name)
-                        hub.broadcast(event)
+                        presentation?.delivered(event, to: hub.broadcast(event))
                     case .failure(let refusal):
                         metrics?.recordRefusedLiveEvent(refusal)
                         logger.warning("live event refused; not shown to consoles", metadata: [

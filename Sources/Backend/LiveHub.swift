@@ -71,19 +71,25 @@ public final class LiveHub: Sendable {
         }
     }
 
-    public func broadcast(_ event: LiveEvent) {
+    /// Queues `event` to every matching console; returns to how many.
+    @discardableResult
+    public func broadcast(_ event: LiveEvent) -> Int {
         let targets = clients.withLock { table in
             table.compactMap { id, client in client.subscription.matches(event) ? (id, client.continuation) : nil }
         }
-        guard !targets.isEmpty else { return }
+        guard !targets.isEmpty else { return 0 }
         let message = event.message
+        var queued = 0
         for (id, continuation) in targets {
             switch continuation.yield(message) {
             case .dropped: dropSlow(id)
-            case .enqueued: delivered.add(1, ordering: .relaxed)
+            case .enqueued:
+                delivered.add(1, ordering: .relaxed)
+                queued += 1
             default: break
             }
         }
+        return queued
     }
 
     private func dropSlow(_ id: UUID) {

@@ -12,6 +12,8 @@ import PostgresNIO
 /// - `GET /api/reports/alarms?from=&to=` : per site, alarms raised in [from, to) with counts by kind and the
 ///   median and 90th percentile seconds to acknowledge and to close.
 /// - `GET /api/reports/panel-events?from=&to=&panel_id=` : events per panel per day.
+/// - `GET /api/reports/handling?from=&to=&period=day|week|month&by=priority|operator|all&time_zone=&format=json|csv` :
+///   the handling KPIs (`HandlingReport`).
 public struct ReportsController: Sendable {
     static let roles = ["supervisor", "admin"]
     let database: ReportDatabase
@@ -21,6 +23,7 @@ public struct ReportsController: Sendable {
     public func register(on group: RouterGroup<StamRequestContext>) {
         group.get("reports/alarms") { request, context in try await alarms(request, context: context) }
         group.get("reports/panel-events") { request, context in try await panelEvents(request, context: context) }
+        group.get("reports/handling") { request, context in try await handling(request, context: context) }
     }
 
     /// The longest period one report covers: a year and a day, so a yearly report fits and a request for every
@@ -29,10 +32,10 @@ public struct ReportsController: Sendable {
 
     /// `[from, to)`, by default the 7 days up to now; 422 when `from` is not before `to` or the period is longer
     /// than `maximumDays`.
-    func period(_ query: inout QueryReader) throws -> (from: Date, to: Date) {
+    func period(_ query: inout QueryReader, finish: Bool = true) throws -> (from: Date, to: Date) {
         let to = query.date("to") ?? Date()
         let from = query.date("from") ?? to.addingTimeInterval(-7 * 86400)
-        try query.finish()
+        if finish { try query.finish() }
         guard from < to else { throw APIError.invalid(field: "from", "must be before 'to'") }
         guard to.timeIntervalSince(from) <= Double(Self.maximumDays) * 86400 else {
             throw APIError.invalid(field: "from", "the period may span at most \(Self.maximumDays) days; ask for several reports")

@@ -25,8 +25,11 @@ struct TestModeHandler: Sendable {
 
     func putOnTest(_ target: Target, id: UUID, until: Date, reason: String, principal: Principal, context: StamRequestContext) async throws -> Response {
         let now = Date()
-        guard until > now else { throw APIError.invalid(field: "until", "must be in the future") }
-        guard until.timeIntervalSince(now) <= Self.longest else { throw APIError.invalid(field: "until", "a test lasts at most 7 days") }
+        // 409, not 422: the value is well-formed; whether it is acceptable depends on the time of the request.
+        guard until > now, until.timeIntervalSince(now) <= Self.longest else {
+            throw APIError(status: .conflict, code: "test_period", message: "a test ends within the next 7 days",
+                           fields: [.init(field: "until", message: until > now ? "a test lasts at most 7 days" : "must be in the future")])
+        }
         return try await set(target, id: id, until: until, action: "put_on_test", details: .object([
             "until": .string(ISO8601DateFormatter().string(from: until)), "reason": .string(reason)]), principal: principal, context: context)
     }

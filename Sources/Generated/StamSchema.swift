@@ -5,7 +5,7 @@ import StamCore
 /// What this build of stam was generated from.
 public enum StamSchema {
     /// SHA-256 over the schema files; changes whenever the schema does.
-    public static let fingerprint = "2398312b0beed756ef97ca22e9af0f328941942d73a72ca1362980d2961fea51"
+    public static let fingerprint = "1604399bdb1df125b236b4ea9e44f7e1927f2c619448bd16975d83df72c466d5"
 
     public static let entityTypes: [any Entity.Type] = [
         Site.self,

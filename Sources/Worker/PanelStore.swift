@@ -224,7 +224,7 @@ struct PanelStore: Sendable {
         // record (its event, zone and partition) instead of a second alarm appearing.
         let raised = try await alarms.raise(
             .init(siteID: panel.siteID, panelID: panel.id, panelEventID: stored.id, kind: alarm.kind, priority: alarm.priority,
-                  title: title, zone: zone, partition: record.partition),
+                  title: title, zone: zone, partition: record.partition, receivedAt: now),
             correlation: .eventLogRecord, in: transaction)
         switch raised {
         case .raised: outcome.alarmsRaised += 1

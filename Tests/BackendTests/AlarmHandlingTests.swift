@@ -210,3 +210,59 @@ extension APITests {
         }
     }
 }
+
+extension APITests {
+    /// The handling KPIs over alarms with known step times (the report's arithmetic; the times themselves are
+    /// written by the raisers, the live feed and the actions, tested in their suites): per day and class, medians and
+    /// 90th percentiles per step, shares acknowledged within 30/60/180 s; alarms on test left out; CSV for a
+    /// spreadsheet.
+    @Test func theHandlingReportGivesEachStepsMedianAndP90AndTheSharesWithinTargets() async throws {
+        try await withAPI { client, harness in
+            let site = try await harness.repositories.sites.insert(Site(code: "K", name: "kpi"))
+            let handler = try #require(harness.users["operator"])
+            let base = ISO8601DateFormatter().date(from: "2026-12-01T10:00:00Z")!
+            // Fire alarms acknowledged after 10, 20, 40, 100 and 200 s; one burglary never acknowledged; one on test.
+            for (index, ack) in [10.0, 20, 40, 100, 200].enumerated() {
+                let raised = base.addingTimeInterval(Double(index) * 3600)
+                _ = try await harness.repositories.alarms.insert(Alarm(
+                    siteId: site.id, kind: .fire, priority: .fire, state: .closed, title: "Fire \(index)", assigneeId: handler.id,
+                    receivedAt: raised.addingTimeInterval(-0.5), raisedAt: raised, presentedAt: raised.addingTimeInterval(0.2),
+                    acknowledgedAt: raised.addingTimeInterval(ack), takenAt: raised.addingTimeInterval(ack + 5),
+                    closedAt: raised.addingTimeInterval(ack + 65)))
+            }
+            _ = try await harness.repositories.alarms.insert(Alarm(siteId: site.id, kind: .burglary, priority: .burglary, title: "Open", raisedAt: base))
+            _ = try await harness.repositories.alarms.insert(Alarm(siteId: site.id, kind: .fire, priority: .fire, state: .closed, title: "On test",
+                                                                   raisedAt: base, closedAt: base, onTest: true))
+            let headers = Self.bearer(try await token(harness, role: "supervisor"))
+            let uri = "/api/reports/handling?from=2026-12-01T00:00:00Z&to=2026-12-02T00:00:00Z&period=day&by=priority"
+            #expect(try await client.execute(uri: uri, method: .get, headers: Self.bearer(try await token(harness, role: "operator"))).status == .forbidden)
+            let answer = try await client.execute(uri: uri, method: .get, headers: headers)
+            #expect(answer.status == .ok)
+            let lines = try #require(try Self.object(answer)["lines"] as? [[String: Any]])
+            #expect(lines.map { "\($0["period"]!) \($0["group"]!) \($0["alarms"]!)" } == ["2026-12-01 burglary 1", "2026-12-01 fire 5"])
+            let fire = try #require(lines.last)
+            let seconds = try #require(fire["seconds"] as? [String: [String: Any]])
+            #expect(seconds["store_to_acknowledge"]?["p50"] as? Double == 40)
+            #expect(seconds["store_to_acknowledge"]?["p90"] as? Double == 160)  // between 100 and 200, linear
+            #expect(seconds["receive_to_store"]?["p50"] as? Double == 0.5)
+            #expect(seconds["take_to_close"]?["p90"] as? Double == 60)
+            let within = try #require(fire["acknowledged_within"] as? [String: Double])
+            #expect(within == ["30s": 0.4, "60s": 0.6, "180s": 0.8])
+            let burglary = try #require(lines.first?["acknowledged_within"] as? [String: Double])
+            #expect(burglary["180s"] == 0, "never acknowledged: not within")
+
+            let byOperator = try Self.object(try await client.execute(uri: uri.replacingOccurrences(of: "by=priority", with: "by=operator"),
+                                                                      method: .get, headers: headers))["lines"] as? [[String: Any]]
+            #expect(byOperator?.map { "\($0["group"]!) \($0["alarms"]!)" } == ["operator 5", "unassigned 1"])
+            let csv = try await client.execute(uri: uri + "&format=csv", method: .get, headers: headers)
+            #expect(csv.headers[.contentType] == "text/csv; charset=utf-8")
+            let rows = String(buffer: csv.body).split(separator: "\r\n").map(String.init)
+            #expect(rows.count == 3)
+            #expect(rows.first?.hasPrefix("period,group,alarms,receive_to_store_p50_s,receive_to_store_p90_s,") == true)
+            #expect(rows.last?.hasPrefix("2026-12-01,fire,5,0.5,0.5,0.2,0.2,40.0,160.0,") == true, "\(rows.last ?? "")")
+            #expect(rows.last?.hasSuffix(",0.400,0.600,0.800") == true)
+            let badZone = try await client.execute(uri: uri + "&time_zone=Mars/Olympus", method: .get, headers: headers)
+            #expect(try Self.errorFields(badZone) == ["time_zone"])
+        }
+    }
+}

@@ -197,10 +197,11 @@ import TestSupport
             // The backend as `stam backend` wires it, on a real port (the same one each time it starts, as
             // behind nginx); a relay publishes the outbox.
             let hub = LiveHub()
+            let presentation = AlarmPresentation(client: fixture.client, interval: .milliseconds(100), logger: logger)
             let feed = LiveEventFeed(
                 consumer: QueueConsumer(configuration: rabbit.configuration, topology: StamTopology.messaging, queue: "backend.live",
                                         instance: "console-\(UUID().uuidString.prefix(6))", logger: logger),
-                hub: hub, catalog: LiveEventCatalog(StamSchema.eventTypes), logger: logger)
+                hub: hub, catalog: LiveEventCatalog(StamSchema.eventTypes), presentation: presentation, logger: logger)
             let relay = OutboxRelay(
                 configuration: .init(instance: "console-relay", pollInterval: .milliseconds(500), heartbeatInterval: .seconds(1), retention: nil),
                 database: fixture.database.connectionConfiguration,
@@ -227,6 +228,7 @@ import TestSupport
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await feed.run() }
                 group.addTask { try await relay.run() }
+                group.addTask { try await presentation.run() }
                 defer { group.cancelAll() }
                 // The live queue exists once the feed has consumed from it; before that an event would be lost.
                 let deadline = ContinuousClock.now + .seconds(30)
@@ -282,6 +284,9 @@ import TestSupport
 
                 let closed = try #require(try await repositories.alarms.find(id: seen.fireAlarm))
                 #expect(closed.state == .closed)
+                // Pushed to the console as it was raised: the KPI's "presented" time, after it was stored.
+                let presented = try #require(closed.presentedAt, "presented_at of the alarm the console showed live")
+                #expect(presented >= closed.raisedAt && presented.timeIntervalSince(closed.raisedAt) < 60)
                 let notes = try await repositories.alarmNotes.list(filter: .init(alarmId: seen.fireAlarm), sort: .createdAt).items
                 #expect(notes.map(\.body) == [Self.note])
                 #expect(seen.refusal.contains("Not done") && seen.refusal.contains("the alarm is acknowledged"), "\(seen.refusal)")

@@ -32,9 +32,12 @@ public struct AlarmRaiser: Sendable {
         public var title: String
         public var zone: Int?
         public var partition: Int?
+        /// When the station received it (the worker read the record, the modem took the SMS): the first handling KPI.
+        public var receivedAt: Date?
 
         public init(siteID: UUID, panelID: UUID?, panelEventID: UUID? = nil, kind: AlarmKind, priority: AlarmPriority,
-                    title: String, zone: Int? = nil, partition: Int? = nil) {
+                    title: String, zone: Int? = nil, partition: Int? = nil, receivedAt: Date? = nil) {
+            self.receivedAt = receivedAt
             self.siteID = siteID
             self.panelID = panelID
             self.panelEventID = panelEventID
@@ -108,7 +111,7 @@ public struct AlarmRaiser: Sendable {
         let alarm = try await alarms.insert(Alarm(
             siteId: report.siteID, panelId: report.panelID, panelEventId: report.panelEventID, kind: report.kind,
             priority: report.priority, state: onTestUntil == nil ? .new : .closed, title: report.title, zoneNumber: report.zone,
-            partitionNumber: report.partition, raisedAt: raisedAt, closedAt: onTestUntil == nil ? nil : raisedAt,
+            partitionNumber: report.partition, receivedAt: report.receivedAt, raisedAt: raisedAt, closedAt: onTestUntil == nil ? nil : raisedAt,
             onTest: onTestUntil != nil), on: connection)
         try await history.record(.raised, alarm: alarm.id, text: alarm.title, at: raisedAt, on: connection)
         if let onTestUntil {

@@ -108,7 +108,7 @@ public enum SmsIngest {
         // already: the SMS joins it.
         let title = String(((match.title.map { "\($0): " } ?? "SMS from \(sms.sender): ") + sms.body).prefix(200))
         let outcome = try await AlarmRaiser(repositories: repositories).raise(
-            .init(siteID: siteId, panelID: panelId, kind: match.kind, priority: match.priority, title: title),
+            .init(siteID: siteId, panelID: panelId, kind: match.kind, priority: match.priority, title: title, receivedAt: sms.receivedAt),
             correlation: .panelSms, in: transaction, correlationId: delivery.messageId)
         try await repositories.smsMessages.update(id: sms.smsId, set: [.alarmId(outcome.alarmID)], on: connection)
         switch outcome {

@@ -45,6 +45,9 @@
     avQuickNotes: $('av-quick-notes'), avNoteForm: $('av-note-form'), avNote: $('av-note'), avTimeline: $('av-timeline'),
     avCloseForm: $('av-close-form'), avCloseNote: $('av-close-note'), avOverride: $('av-override'), avOverrideReason: $('av-override-reason'),
     avCloseSubmit: $('av-close-submit'), stepTemplate: $('step-template'), contactTemplate: $('contact-template'),
+    kpiOpen: $('kpi-open'), kpiDialog: $('kpi-dialog'), kpiDismiss: $('kpi-dismiss'), kpiForm: $('kpi-form'), kpiFrom: $('kpi-from'),
+    kpiTo: $('kpi-to'), kpiPeriod: $('kpi-period'), kpiBy: $('kpi-by'), kpiCsv: $('kpi-csv'), kpiError: $('kpi-error'),
+    kpiChart: $('kpi-chart'), kpiTable: $('kpi-table'),
   };
 
   // The backend writes UUIDs in upper case in some places and lower case in others: compare lower case.
@@ -240,6 +243,7 @@
     ui.linkStatus.hidden = false;
     ui.message.hidden = true;
     ui.who.textContent = `${session.login} (${session.role})`;
+    ui.kpiOpen.hidden = !SUPERVISING_ROLES.includes(session.role);
     renderSoundToggle();
     clearTimeout(expiryTimer);
     expiryTimer = setTimeout(() => endSession('Your session has expired; please log in again.'),
@@ -260,6 +264,7 @@
     ui.panelList.replaceChildren();
     if (ui.noteDialog.open) ui.noteDialog.close();
     if (ui.alarmDialog.open) ui.alarmDialog.close();
+    if (ui.kpiDialog.open) ui.kpiDialog.close();
     ui.consoleView.hidden = true;
     ui.sessionControls.hidden = true;
     ui.linkStatus.hidden = true;
@@ -1039,6 +1044,127 @@
     clearTimeout(viewReload);
     if (viewOpener && viewOpener.isConnected && !viewOpener.hidden) viewOpener.focus();
     else ui.alarmsHeading.focus();
+  });
+
+  // MARK: Handling KPIs (supervisors): /api/reports/handling as a chart, a table and CSV
+
+  const SVG = 'http://www.w3.org/2000/svg';
+  const isoDay = (date) => date.toISOString().slice(0, 10);
+
+  function kpiQuery(format) {
+    const to = new Date(`${ui.kpiTo.value}T00:00:00Z`);
+    to.setUTCDate(to.getUTCDate() + 1);  // the "to" day is included
+    return new URLSearchParams({ from: `${ui.kpiFrom.value}T00:00:00Z`, to: to.toISOString(), period: ui.kpiPeriod.value,
+      by: ui.kpiBy.value, format });
+  }
+
+  ui.kpiOpen.addEventListener('click', () => {
+    const today = new Date(serverNow());
+    const weekAgo = new Date(today.getTime() - 6 * 86400000);
+    if (!ui.kpiFrom.value) ui.kpiFrom.value = isoDay(weekAgo);
+    if (!ui.kpiTo.value) ui.kpiTo.value = isoDay(today);
+    ui.kpiDialog.showModal();
+    ui.kpiTitle = ui.kpiTitle || $('kpi-title');
+    ui.kpiTitle.focus();
+    loadKPIs();
+  });
+  ui.kpiDismiss.addEventListener('click', () => ui.kpiDialog.close());
+  ui.kpiDialog.addEventListener('close', () => ui.kpiOpen.focus());
+  ui.kpiForm.addEventListener('submit', (event) => { event.preventDefault(); loadKPIs(); });
+
+  async function loadKPIs() {
+    ui.kpiError.hidden = true;
+    try {
+      const report = await api('GET', `/api/reports/handling?${kpiQuery('json')}`);
+      renderKPIs(report.lines);
+    } catch (error) {
+      ui.kpiError.textContent = `The report failed: ${error.message}`;
+      ui.kpiError.hidden = false;
+    }
+  }
+
+  function seconds(value) { return value == null ? '–' : value.toFixed(1); }
+  function share(value) { return `${Math.round((value || 0) * 100)} %`; }
+
+  function renderKPIs(lines) {
+    const rows = lines.map((line) => {
+      const row = document.createElement('tr');
+      const ack = line.seconds.store_to_acknowledge || {};
+      const cells = [line.period, line.group, String(line.alarms), seconds(ack.p50), seconds(ack.p90),
+        seconds((line.seconds.store_to_present || {}).p50), seconds((line.seconds.store_to_close || {}).p50),
+        share(line.acknowledged_within['30s']), share(line.acknowledged_within['60s']), share(line.acknowledged_within['180s'])];
+      for (const text of cells) {
+        const cell = document.createElement('td');
+        cell.textContent = text;
+        row.append(cell);
+      }
+      return row;
+    });
+    ui.kpiTable.tBodies[0].replaceChildren(...rows);
+    // The chart: one pair of bars per line (median filled, p90 outlined), scaled to the largest p90.
+    const chart = ui.kpiChart;
+    const width = 900, height = 300, left = 50, bottom = 40, top = 10;
+    const values = lines.map((line) => line.seconds.store_to_acknowledge || {});
+    const largest = Math.max(30, ...values.map((value) => value.p90 || value.p50 || 0));
+    const slot = lines.length ? (width - left - 10) / lines.length : 0;
+    const scale = (value) => ((height - bottom - top) * (value || 0)) / largest;
+    const shapes = [];
+    const axis = document.createElementNS(SVG, 'line');
+    axis.setAttribute('x1', left); axis.setAttribute('x2', width - 10);
+    axis.setAttribute('y1', height - bottom); axis.setAttribute('y2', height - bottom);
+    axis.setAttribute('class', 'kpi-axis');
+    shapes.push(axis);
+    for (const limit of [30, 60, 180].filter((limit) => limit <= largest)) {
+      const y = height - bottom - scale(limit);
+      const guide = document.createElementNS(SVG, 'line');
+      guide.setAttribute('x1', left); guide.setAttribute('x2', width - 10); guide.setAttribute('y1', y); guide.setAttribute('y2', y);
+      guide.setAttribute('class', 'kpi-guide');
+      const label = document.createElementNS(SVG, 'text');
+      label.setAttribute('x', 4); label.setAttribute('y', y + 4);
+      label.textContent = `${limit} s`;
+      shapes.push(guide, label);
+    }
+    lines.forEach((line, index) => {
+      const value = values[index];
+      const x = left + index * slot + slot * 0.15;
+      const barWidth = Math.max(2, slot * 0.3);
+      for (const [kind, amount, offset] of [['p90', value.p90, barWidth], ['p50', value.p50, 0]]) {
+        const bar = document.createElementNS(SVG, 'rect');
+        bar.setAttribute('x', x + offset); bar.setAttribute('width', barWidth);
+        bar.setAttribute('y', height - bottom - scale(amount)); bar.setAttribute('height', scale(amount));
+        bar.setAttribute('class', `kpi-bar kpi-${kind}`);
+        bar.dataset.group = line.group;
+        const title = document.createElementNS(SVG, 'title');
+        title.textContent = `${line.period} ${line.group}: ${kind} ${seconds(amount)} s`;
+        bar.append(title);
+        shapes.push(bar);
+      }
+      const label = document.createElementNS(SVG, 'text');
+      label.setAttribute('x', x); label.setAttribute('y', height - bottom + 14);
+      label.setAttribute('class', 'kpi-label');
+      label.textContent = `${line.period.slice(5)} ${line.group}`;
+      shapes.push(label);
+    });
+    chart.replaceChildren(...shapes);
+  }
+
+  ui.kpiCsv.addEventListener('click', async () => {
+    ui.kpiError.hidden = true;
+    try {
+      const response = await fetch(`/api/reports/handling?${kpiQuery('csv')}`, { headers: { Authorization: `Bearer ${session.token}` }, cache: 'no-store' });
+      if (!response.ok) throw new Error(`${response.status} ${response.statusText}`);
+      const url = URL.createObjectURL(await response.blob());
+      const link = document.createElement('a');
+      link.href = url;
+      link.download = `handling-${ui.kpiPeriod.value}-${ui.kpiBy.value}.csv`;
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10000);
+    } catch (error) {
+      ui.kpiError.textContent = `The download failed: ${error.message}`;
+      ui.kpiError.hidden = false;
+    }
   });
 
   // MARK: Panels: rows from the API, live state from the snapshot (Redis) and the events

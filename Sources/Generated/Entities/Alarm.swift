@@ -10,7 +10,7 @@ import StamCore
 /// Declared at schema/entities.yaml#Alarm.
 public struct Alarm: Entity {
     public static let tableName = "alarms"
-    public static let columnNames: [String] = ["id", "site_id", "panel_id", "panel_event_id", "kind", "priority", "state", "title", "zone_number", "partition_number", "assignee_id", "raised_at", "acknowledged_at", "taken_at", "closed_at", "escalated_at", "restored_at", "on_test", "reports", "version"]
+    public static let columnNames: [String] = ["id", "site_id", "panel_id", "panel_event_id", "kind", "priority", "state", "title", "zone_number", "partition_number", "assignee_id", "received_at", "raised_at", "presented_at", "acknowledged_at", "taken_at", "closed_at", "escalated_at", "restored_at", "on_test", "reports", "version"]
 
     /// Declared at schema/entities.yaml#Alarm.id.
     public var id: UUID
@@ -45,8 +45,18 @@ public struct Alarm: Entity {
     /// Declared at schema/entities.yaml#Alarm.assignee_id.
     public var assigneeId: UUID?
 
+    /// When the station received the report (the worker read the record, the modem took the SMS); raised_at is when it was stored.
+    ///
+    /// Declared at schema/entities.yaml#Alarm.received_at.
+    public var receivedAt: Date?
+
     /// Declared at schema/entities.yaml#Alarm.raised_at.
     public var raisedAt: Date
+
+    /// When it was first pushed to a console.
+    ///
+    /// Declared at schema/entities.yaml#Alarm.presented_at.
+    public var presentedAt: Date?
 
     /// Declared at schema/entities.yaml#Alarm.acknowledged_at.
     public var acknowledgedAt: Date?
@@ -92,7 +102,9 @@ public struct Alarm: Entity {
         zoneNumber: Int? = nil,
         partitionNumber: Int? = nil,
         assigneeId: UUID? = nil,
+        receivedAt: Date? = nil,
         raisedAt: Date = Date(),
+        presentedAt: Date? = nil,
         acknowledgedAt: Date? = nil,
         takenAt: Date? = nil,
         closedAt: Date? = nil,
@@ -113,7 +125,9 @@ public struct Alarm: Entity {
         self.zoneNumber = zoneNumber
         self.partitionNumber = partitionNumber
         self.assigneeId = assigneeId
+        self.receivedAt = receivedAt
         self.raisedAt = raisedAt
+        self.presentedAt = presentedAt
         self.acknowledgedAt = acknowledgedAt
         self.takenAt = takenAt
         self.closedAt = closedAt
@@ -136,7 +150,9 @@ public struct Alarm: Entity {
         case zoneNumber = "zone_number"
         case partitionNumber = "partition_number"
         case assigneeId = "assignee_id"
+        case receivedAt = "received_at"
         case raisedAt = "raised_at"
+        case presentedAt = "presented_at"
         case acknowledgedAt = "acknowledged_at"
         case takenAt = "taken_at"
         case closedAt = "closed_at"
@@ -171,10 +187,14 @@ extension Alarm: JSONWritable {
         if let value = self.panelId { writer.value(value) } else { writer.null() }
         writer.key("partition_number")
         if let value = self.partitionNumber { writer.value(value) } else { writer.null() }
+        writer.key("presented_at")
+        if let value = self.presentedAt { writer.value(value) } else { writer.null() }
         writer.key("priority")
         writer.value(self.priority)
         writer.key("raised_at")
         writer.value(self.raisedAt)
+        writer.key("received_at")
+        if let value = self.receivedAt { writer.value(value) } else { writer.null() }
         writer.key("reports")
         writer.value(self.reports)
         writer.key("restored_at")

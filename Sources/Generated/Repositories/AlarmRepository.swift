@@ -14,7 +14,7 @@ public struct AlarmRepository: Sendable {
     public init(context: DatabaseContext) { self.context = context }
 
     static let table = "alarms"
-    static let columns = "\"id\", \"site_id\", \"panel_id\", \"panel_event_id\", \"kind\", \"priority\", \"state\", \"title\", \"zone_number\", \"partition_number\", \"assignee_id\", \"raised_at\", \"acknowledged_at\", \"taken_at\", \"closed_at\", \"escalated_at\", \"restored_at\", \"on_test\", \"reports\", \"version\""
+    static let columns = "\"id\", \"site_id\", \"panel_id\", \"panel_event_id\", \"kind\", \"priority\", \"state\", \"title\", \"zone_number\", \"partition_number\", \"assignee_id\", \"received_at\", \"raised_at\", \"presented_at\", \"acknowledged_at\", \"taken_at\", \"closed_at\", \"escalated_at\", \"restored_at\", \"on_test\", \"reports\", \"version\""
 
     /// Equality filters from `api.filters`, bounds from `api.ranges` (from inclusive, to exclusive); a nil property does not filter.
     public struct Filter: Sendable, Hashable {
@@ -91,7 +91,9 @@ public struct AlarmRepository: Sendable {
             binds.add(value.zoneNumber),
             binds.add(value.partitionNumber),
             binds.add(value.assigneeId),
+            binds.add(value.receivedAt),
             binds.add(value.raisedAt),
+            binds.add(value.presentedAt),
             binds.add(value.acknowledgedAt),
             binds.add(value.takenAt),
             binds.add(value.closedAt),
@@ -101,7 +103,7 @@ public struct AlarmRepository: Sendable {
             binds.add(value.reports),
             binds.add(value.version),
         ]
-        return "(\"id\", \"site_id\", \"panel_id\", \"panel_event_id\", \"kind\", \"priority\", \"state\", \"title\", \"zone_number\", \"partition_number\", \"assignee_id\", \"raised_at\", \"acknowledged_at\", \"taken_at\", \"closed_at\", \"escalated_at\", \"restored_at\", \"on_test\", \"reports\", \"version\") VALUES (\(values.joined(separator: ", ")))"
+        return "(\"id\", \"site_id\", \"panel_id\", \"panel_event_id\", \"kind\", \"priority\", \"state\", \"title\", \"zone_number\", \"partition_number\", \"assignee_id\", \"received_at\", \"raised_at\", \"presented_at\", \"acknowledged_at\", \"taken_at\", \"closed_at\", \"escalated_at\", \"restored_at\", \"on_test\", \"reports\", \"version\") VALUES (\(values.joined(separator: ", ")))"
     }
 
     /// The row with this primary key, or nil.
@@ -127,7 +129,9 @@ public struct AlarmRepository: Sendable {
             "\"zone_number\" = \(binds.add(value.zoneNumber))",
             "\"partition_number\" = \(binds.add(value.partitionNumber))",
             "\"assignee_id\" = \(binds.add(value.assigneeId))",
+            "\"received_at\" = \(binds.add(value.receivedAt))",
             "\"raised_at\" = \(binds.add(value.raisedAt))",
+            "\"presented_at\" = \(binds.add(value.presentedAt))",
             "\"acknowledged_at\" = \(binds.add(value.acknowledgedAt))",
             "\"taken_at\" = \(binds.add(value.takenAt))",
             "\"closed_at\" = \(binds.add(value.closedAt))",
@@ -251,7 +255,9 @@ public struct AlarmRepository: Sendable {
         case zoneNumber(Int?)
         case partitionNumber(Int?)
         case assigneeId(UUID?)
+        case receivedAt(Date?)
         case raisedAt(Date)
+        case presentedAt(Date?)
         case acknowledgedAt(Date?)
         case takenAt(Date?)
         case closedAt(Date?)
@@ -274,7 +280,9 @@ public struct AlarmRepository: Sendable {
                 case .zoneNumber: "zone_number"
                 case .partitionNumber: "partition_number"
                 case .assigneeId: "assignee_id"
+                case .receivedAt: "received_at"
                 case .raisedAt: "raised_at"
+                case .presentedAt: "presented_at"
                 case .acknowledgedAt: "acknowledged_at"
                 case .takenAt: "taken_at"
                 case .closedAt: "closed_at"
@@ -299,7 +307,9 @@ public struct AlarmRepository: Sendable {
                 case .zoneNumber(let value): return "\"zone_number\" = \(binds.add(value))"
                 case .partitionNumber(let value): return "\"partition_number\" = \(binds.add(value))"
                 case .assigneeId(let value): return "\"assignee_id\" = \(binds.add(value))"
+                case .receivedAt(let value): return "\"received_at\" = \(binds.add(value))"
                 case .raisedAt(let value): return "\"raised_at\" = \(binds.add(value))"
+                case .presentedAt(let value): return "\"presented_at\" = \(binds.add(value))"
                 case .acknowledgedAt(let value): return "\"acknowledged_at\" = \(binds.add(value))"
                 case .takenAt(let value): return "\"taken_at\" = \(binds.add(value))"
                 case .closedAt(let value): return "\"closed_at\" = \(binds.add(value))"
@@ -359,7 +369,9 @@ public struct AlarmRepository: Sendable {
         let zoneNumber = try reader.readOptional(Int.self)
         let partitionNumber = try reader.readOptional(Int.self)
         let assigneeId = try reader.readOptional(UUID.self)
+        let receivedAt = try reader.readOptional(Date.self)
         let raisedAt = try reader.read(Date.self)
+        let presentedAt = try reader.readOptional(Date.self)
         let acknowledgedAt = try reader.readOptional(Date.self)
         let takenAt = try reader.readOptional(Date.self)
         let closedAt = try reader.readOptional(Date.self)
@@ -380,7 +392,9 @@ public struct AlarmRepository: Sendable {
             zoneNumber: zoneNumber,
             partitionNumber: partitionNumber,
             assigneeId: assigneeId,
+            receivedAt: receivedAt,
             raisedAt: raisedAt,
+            presentedAt: presentedAt,
             acknowledgedAt: acknowledgedAt,
             takenAt: takenAt,
             closedAt: closedAt,

@@ -316,6 +316,41 @@ public struct OpenAPIRenderer {
         }
         paths["/api/reports/alarms"] = report("alarmReport", "Per site: alarms raised in [from, to), by kind, with acknowledge and close times.",
                                               period, "AlarmReport")
+        // The handling KPIs (ReportsController+handling, HandlingReport.swift), as JSON or CSV.
+        let percentiles: [String: Any] = ["type": "object", "required": ["p50", "p90"], "properties": ["p50": number, "p90": number]]
+        let handlingLine: [String: Any] = [
+            "type": "object", "required": ["period", "group", "alarms", "seconds", "acknowledged_within"],
+            "properties": [
+                "period": text, "group": text, "alarms": integer,
+                "seconds": ["type": "object", "additionalProperties": percentiles,
+                            "description": "Per step (receive_to_store, store_to_present, store_to_acknowledge, acknowledge_to_take, take_to_close, store_to_close): median and 90th percentile seconds."],
+                "acknowledged_within": ["type": "object", "additionalProperties": ["type": "number"],
+                                        "description": "Share (0-1) acknowledged within 30s, 60s and 180s."],
+            ],
+        ]
+        schemas["HandlingReport"] = ["type": "object", "required": ["from", "to", "period", "by", "time_zone", "lines"],
+                                     "properties": ["from": time, "to": time, "period": text, "by": text, "time_zone": text,
+                                                    "lines": ["type": "array", "items": handlingLine]]]
+        var handling = report("handlingReport", "Handling KPIs of the alarms raised in [from, to) (not on test), per period and per class or operator.",
+                              period + [
+                                ["name": "period", "in": "query", "description": "Bucket: day, week or month in the time zone.",
+                                 "schema": ["type": "string", "enum": ["day", "week", "month"], "default": "day"]],
+                                ["name": "by", "in": "query", "description": "Group by class (priority), by operator (the assignee), or not at all.",
+                                 "schema": ["type": "string", "enum": ["priority", "operator", "all"], "default": "priority"]],
+                                ["name": "time_zone", "in": "query", "description": "IANA time zone of the buckets.",
+                                 "schema": ["type": "string", "maxLength": 64, "enum": ["Europe/Warsaw", "UTC"], "default": "Europe/Warsaw"]],
+                                ["name": "format", "in": "query", "description": "json, or csv (a spreadsheet's download).",
+                                 "schema": ["type": "string", "enum": ["json", "csv"], "default": "json"]],
+                              ], "HandlingReport")
+        if var get = handling["get"] as? [String: Any], var responses = get["responses"] as? [String: Any], var ok = responses["200"] as? [String: Any],
+           var content = ok["content"] as? [String: Any] {
+            content["text/csv"] = ["schema": ["type": "string"]]
+            ok["content"] = content
+            responses["200"] = ok
+            get["responses"] = responses
+            handling["get"] = get
+        }
+        paths["/api/reports/handling"] = handling
         paths["/api/reports/panel-events"] = report(
             "panelEventReport", "Events per panel per day in [from, to).",
             period + [["name": "panel_id", "in": "query", "description": "Only this panel.", "schema": ["type": "string", "format": "uuid"]]],

@@ -34,6 +34,7 @@ struct LocalStackDemoData {
             let password = try await demo.ensureAdmin(passwordFile: paths.adminPassword)
             let panels = try await demo.ensurePanels(count: panelCount, host: host, firstPort: firstPort, pollInterval: pollInterval)
             try await demo.ensureSmsPattern()
+            try await demo.ensureHandlingData(panels: panels)
             return (panels, password)
         }
     }
@@ -93,6 +94,56 @@ struct LocalStackDemoData {
         if try await repositories.smsAlarmPatterns.all().isEmpty {
             _ = try await repositories.smsAlarmPatterns.insert(SmsAlarmPattern(
                 pattern: "\\balarm\\b", kind: .sms, priority: .burglary, title: "SMS alarm from the site"))
+        }
+    }
+
+    /// What an operator handles an alarm with (the README's walkthrough): default action plans of the urgent classes,
+    /// quick notes, the demo site's contacts (with code words), call lists and a standing comment, and the names of
+    /// the first panel's partition 1 and zone 3. Each part only when there is none yet.
+    func ensureHandlingData(panels: [UUID]) async throws {
+        if try await repositories.actionPlanSteps.all().isEmpty {
+            let plans: [(AlarmPriority, [(ActionStepKind, String, Bool)])] = [
+                (.fire, [(.callFireBrigade, "Call the fire brigade (112) and give the address", true),
+                         (.callContacts, "Call the site's contacts in order", true),
+                         (.instruction, "Note who was reached and what they said", false)]),
+                (.holdUp, [(.callPolice, "Call the police (112): a person may be in danger; do not call the site", true),
+                           (.callContacts, "Once the police are there, call the contacts", true)]),
+                (.burglary, [(.callContacts, "Call the keyholders in order; ask for the code word", true),
+                             (.callGuardService, "Send the guard patrol", true),
+                             (.waitForRestore, "Watch for the zone's restore", false)]),
+                (.trouble, [(.callContacts, "Tell the site's contact", true)]),
+            ]
+            for (priority, steps) in plans {
+                for (index, step) in steps.enumerated() {
+                    _ = try await repositories.actionPlanSteps.insert(ActionPlanStep(
+                        priority: priority, position: index + 1, kind: step.0, instruction: step.1, required: step.2))
+                }
+            }
+        }
+        if try await repositories.quickNotes.all().isEmpty {
+            for (index, text) in ["Owner informed", "False alarm confirmed by the keyholder", "Patrol dispatched",
+                                  "No answer; message left"].enumerated() {
+                _ = try await repositories.quickNotes.insert(QuickNote(text: text, position: index + 1))
+            }
+        }
+        guard let site = try await repositories.sites.find(code: Self.siteCode) else { return }
+        if try await repositories.contacts.all(filter: .init(siteId: site.id)).isEmpty {
+            let owner = try await repositories.contacts.insert(Contact(
+                siteId: site.id, name: "Jan Kowalski", phone: "+48 600 100 201", role: .owner, codeWord: Secret("rogal"),
+                availability: "always"))
+            let keyholder = try await repositories.contacts.insert(Contact(
+                siteId: site.id, name: "Anna Nowak", phone: "+48 600 100 202", role: .keyholder, codeWord: Secret("kasztan"),
+                availability: "Mon-Fri 7-22"))
+            _ = try await repositories.callListEntries.insert(CallListEntry(siteId: site.id, contactId: keyholder.id, priority: .burglary, position: 1))
+            _ = try await repositories.callListEntries.insert(CallListEntry(siteId: site.id, contactId: owner.id, priority: .burglary, position: 2))
+            _ = try await repositories.callListEntries.insert(CallListEntry(siteId: site.id, contactId: owner.id, position: 1))
+            _ = try await repositories.siteComments.insert(SiteComment(siteId: site.id, body: "Dog in the warehouse at night; the owner has the key."))
+        }
+        if let first = panels.first {
+            _ = try await repositories.partitions.insertIfAbsent(
+                Partition(panelId: first, number: 1, name: "Partition 1", description: "Warehouse"), onConflict: .panelIdAndNumber)
+            _ = try await repositories.zones.insertIfAbsent(
+                Zone(panelId: first, number: 3, name: "Zone 3", description: "Back door"), onConflict: .panelIdAndNumber)
         }
     }
 
