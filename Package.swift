@@ -78,7 +78,7 @@ let targets: [Target] = [
     .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
 
     // The applications: alarms, the SMS consumer, the SATEL worker, the operator backend.
-    app("Alarms", ["Generated", "Outbox", "Persistence", .postgresNIO, .logging, .serviceLifecycle]),
+    app("Alarms", ["Generated", "Outbox", "Persistence", "StamCore", .postgresNIO, .logging, .serviceLifecycle]),
     app("SmsIngest", ["Alarms", "Generated", "Outbox", "Messaging", "StamCore", "Database", "Persistence", .postgresNIO, .logging, .prometheus]),
     .target(name: "Worker", dependencies: [
         "Alarms", "Generated", "Satel", "Redis", "Leases", "Database", "Outbox", "Messaging", "Persistence", "StamCore", "Observability",
