@@ -89,7 +89,9 @@ public final class LiveEventFeed: Service, Sendable {
                     case .success(let event):
                         // Before the push: a console that re-reads the list on this event must not get the old one.
                         listCache?.invalidate(event: event.name)
-                        presentation?.delivered(event, to: hub.broadcast(event))
+                        // Broadcast first, always: an optional-chained call would skip its argument without a presentation.
+                        let consoles = hub.broadcast(event)
+                        presentation?.delivered(event, to: consoles)
                     case .failure(let refusal):
                         metrics?.recordRefusedLiveEvent(refusal)
                         logger.warning("live event refused; not shown to consoles", metadata: [
