@@ -28,12 +28,6 @@ struct AlarmActionHandler: AlarmActions {
         history = AlarmHistory(repositories: repositories)
     }
 
-    /// A well-formed id that names no row this alarm may use: 409, as for any reference to a row that is not there
-    /// (`APIError.from(database:)`).
-    static func missingReference(_ field: String, _ message: String) -> APIError {
-        APIError(status: .conflict, code: "missing_reference", message: message, fields: [.init(field: field, message: message)])
-    }
-
     /// Roles that act on any operator's alarm.
     static let supervising: Set<String> = [OperatorRole.supervisor.rawValue, OperatorRole.admin.rawValue]
 
@@ -76,7 +70,7 @@ struct AlarmActionHandler: AlarmActions {
                              details: .object(["operator_id": .string(body.operatorId.uuidString.lowercased())]),
                              onlyAssignee: true) { alarm, now, transaction in
             guard let target = try await repositories.operators.find(id: body.operatorId, on: transaction.connection), target.active else {
-                throw Self.missingReference("operator_id", "no active operator with this id")
+                throw APIError.missingReference(field: "operator_id", "no active operator with this id")
             }
             try await assign(&alarm, to: target, takenOver: false, principal: principal, now: now, transaction: transaction, context: context)
         }
@@ -128,12 +122,12 @@ struct AlarmActionHandler: AlarmActions {
             let connection = transaction.connection
             let plan = try await ActionPlan.load(for: alarm, repositories: repositories, on: connection)
             guard let step = plan.steps.first(where: { $0.id == body.stepId }) else {
-                throw Self.missingReference("step_id", "not a step of this alarm's action plan")
+                throw APIError.missingReference(field: "step_id", "not a step of this alarm's action plan")
             }
             var contact: Contact?
             if let contactId = body.contactId {
                 contact = try await repositories.contacts.find(id: contactId, on: connection)
-                guard contact?.siteId == alarm.siteId else { throw Self.missingReference("contact_id", "not a contact of this alarm's site") }
+                guard contact?.siteId == alarm.siteId else { throw APIError.missingReference(field: "contact_id", "not a contact of this alarm's site") }
             }
             let stored = try await repositories.alarmSteps.insert(AlarmStep(
                 alarmId: alarm.id, stepId: step.id, instruction: step.instruction, required: step.required, outcome: body.outcome,

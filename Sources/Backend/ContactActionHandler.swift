@@ -28,10 +28,8 @@ struct ContactActionHandler: ContactActions {
             guard let contact = try await repositories.contacts.find(id: id, on: connection) else { throw APIError.notFound("no contact \(id)") }
             let matches = contact.codeWord.map { Self.sameWords($0.revealed, body.codeWord) } ?? false
             if let alarmId = body.alarmId {
-                // 409 as for any reference to a row that is not there (APIError.from(database:)): well-formed, not found.
                 guard let alarm = try await repositories.alarms.find(id: alarmId, on: connection), alarm.siteId == contact.siteId else {
-                    throw APIError(status: .conflict, code: "missing_reference", message: "no alarm of this contact's site with this id",
-                                   fields: [.init(field: "alarm_id", message: "refers to no alarm of this contact's site")])
+                    throw APIError.missingReference(field: "alarm_id", "no alarm of this contact's site with this id")
                 }
                 try await history.record(.codeWordChecked, alarm: alarm.id, by: principal.operatorId,
                                          text: "Code word of \(contact.name): \(matches ? "correct" : "WRONG")",

@@ -42,6 +42,12 @@ public struct APIError: Error, HTTPResponseError, CustomStringConvertible, Senda
 
     public static func invalid(field: String, _ message: String) -> APIError { invalid([FieldError(field: field, message: message)]) }
 
+    /// A well-formed id that names no row the request may use: 409, as `from(database:)` answers a foreign key
+    /// that finds no row (the value is well-formed; the row is not there).
+    public static func missingReference(field: String, _ message: String) -> APIError {
+        APIError(status: .conflict, code: "missing_reference", message: message, fields: [FieldError(field: field, message: message)])
+    }
+
     public var description: String { "\(status.code) \(code): \(message)" }
 
     private struct Body: Encodable {
