@@ -71,7 +71,7 @@ extension ReportsController {
         let (rows, source) = try await database.rows(sql)
         var lines: [HandlingLine] = []
         for row in rows {
-            var cells = row.makeRandomAccess()
+            let cells = row.makeRandomAccess()
             let periodText = try cells[0].decode(String.self)
             let groupText = try cells[1].decode(String.self)
             let count = try cells[2].decode(Int.self)

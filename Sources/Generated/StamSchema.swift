@@ -5,7 +5,7 @@ import StamCore
 /// What this build of stam was generated from.
 public enum StamSchema {
     /// SHA-256 over the schema files; changes whenever the schema does.
-    public static let fingerprint = "1604399bdb1df125b236b4ea9e44f7e1927f2c619448bd16975d83df72c466d5"
+    public static let fingerprint = "1c1b322fdcf19c255a450417b1f1bd54fb78065000d90e15cff4fef7fc1d555e"
 
     public static let entityTypes: [any Entity.Type] = [
         Site.self,

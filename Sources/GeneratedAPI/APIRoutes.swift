@@ -59,6 +59,7 @@ public enum APIRoutes {
         ("POST", "/api/alarms/:id/record-step", ["operator", "supervisor", "admin"]),
         ("POST", "/api/alarms/:id/close", ["operator", "supervisor", "admin"]),
         ("POST", "/api/alarms/:id/add-note", ["operator", "supervisor", "admin"]),
+        ("POST", "/api/alarms/close-group", ["supervisor", "admin"]),
         ("GET", "/api/alarm-notes", ["operator", "supervisor", "admin"]),
         ("GET", "/api/alarm-notes/:id", ["operator", "supervisor", "admin"]),
         ("GET", "/api/alarm-steps", ["operator", "supervisor", "admin"]),

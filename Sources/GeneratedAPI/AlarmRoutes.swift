@@ -65,6 +65,12 @@ public protocol AlarmActions: Sendable {
     ///
     /// Declared at schema/entities.yaml#Alarm.actions.add_note.
     func addNote(id: UUID, body: AlarmAddNoteBody, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
+    /// Close a group of alarms at once (a storm, a site's faulty detector) with one reason, whoever holds them and whatever steps are open; alarms of a class that is never closed in bulk (fire) refuse the whole group. Alarms already closed are left as they are and not in the answer.
+    ///
+    /// `POST /api/alarms/close-group`.
+    ///
+    /// Declared at schema/entities.yaml#Alarm.actions.close_group.
+    func closeGroup(body: AlarmCloseGroupBody, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response
 }
 
 /// The body of `POST /api/alarms/{id}/transfer`.
@@ -196,6 +202,33 @@ public struct AlarmAddNoteBody: Sendable, Hashable {
     }
 }
 
+/// The body of `POST /api/alarms/close-group`.
+///
+/// Declared at schema/entities.yaml#Alarm.actions.close_group.body.
+public struct AlarmCloseGroupBody: Sendable, Hashable {
+    /// The alarms to close, as the supervisor saw them.
+    public var alarmIds: [UUID]
+    public var reason: String
+
+    static let fields: Set<String> = ["alarm_ids", "reason"]
+
+    public init(alarmIds: [UUID], reason: String) {
+        self.alarmIds = alarmIds
+        self.reason = reason
+    }
+
+    public init(request: Request, context: StamRequestContext) async throws {
+        var input = try JSONObjectReader(body: try await APIResponse.body(of: request, context: context), allowed: Self.fields)
+        let alarmIds = input.uuidList("alarm_ids", optional: false)
+        input.require("alarm_ids", alarmIds)
+        let reason = input.string("reason", max: 1000, min: 1, lineBreaks: true, optional: false)
+        input.require("reason", reason)
+        try input.finish()
+        self.alarmIds = try input.value("alarm_ids", alarmIds)
+        self.reason = try input.value("reason", reason)
+    }
+}
+
 public struct AlarmRoutes: Sendable {
     public let repository: AlarmRepository
     /// The backend's list cache (nil: every list reads the database).
@@ -269,6 +302,11 @@ public struct AlarmRoutes: Sendable {
             let id = try APIResponse.uuidParameter(context)
             let body = try await AlarmAddNoteBody(request: request, context: context)
             return try await handler.addNote(id: id, body: body, principal: principal, request: request, context: context)
+        }
+        group.post("alarms/close-group") { request, context in
+            let principal = try context.require(roles: ["supervisor", "admin"])
+            let body = try await AlarmCloseGroupBody(request: request, context: context)
+            return try await handler.closeGroup(body: body, principal: principal, request: request, context: context)
         }
     }
 

@@ -212,6 +212,62 @@ extension APITests {
 }
 
 extension APITests {
+    /// Issue 20 point 7: a storm's alarms closed as one group with a reason, whoever holds them and whatever steps are
+    /// open; one fire alarm in the group refuses all of it; operators may not; an alarm already closed is left alone.
+    @Test func aSupervisorClosesAGroupWithAReasonButNeverAFireAlarm() async throws {
+        try await withAPI { client, harness in
+            let repositories = harness.repositories
+            let site = try await repositories.sites.insert(Site(code: "G", name: "storm"))
+            _ = try await repositories.actionPlanSteps.insert(ActionPlanStep(priority: .tamper, position: 1, kind: .callContacts, instruction: "Call the owner"))
+            var tampers: [Alarm] = []
+            for zone in 1...3 {
+                tampers.append(try await repositories.alarms.insert(Alarm(siteId: site.id, kind: .tamper, priority: .tamper, title: "Tamper - Zone \(zone)",
+                                                                          zoneNumber: zone)))
+            }
+            let fire = try await repositories.alarms.insert(Alarm(siteId: site.id, kind: .fire, priority: .fire, title: "Fire - Zone 9", zoneNumber: 9))
+            let desk = try await desk(client, harness, alarm: tampers[0].id)
+            // One of them is being handled by an operator, another is already closed.
+            #expect(try await desk.post("acknowledge", as: "operator").status == .ok)
+            #expect(try await desk.post("take", as: "operator").status == .ok)
+            var done = tampers[2]
+            done.state = .closed
+            done.closedAt = Date()
+            _ = try await repositories.alarms.update(done)
+            func closeGroup(_ ids: [UUID], as role: String, reason: String = "Faulty tamper loop, technician booked") async throws -> TestResponse {
+                let list = ids.map { "\"\($0.uuidString.lowercased())\"" }.joined(separator: ",")
+                return try await client.execute(uri: "/api/alarms/close-group", method: .post, headers: desk.headers[role]!,
+                                                body: Self.json(#"{"alarm_ids":[\#(list)],"reason":"\#(reason)"}"#))
+            }
+            let ids = tampers.map(\.id)
+            #expect(try await closeGroup(ids, as: "operator").status == .forbidden)
+            let withFire = try await closeGroup(ids + [fire.id], as: "supervisor")
+            #expect(withFire.status == .conflict)
+            #expect(try desk.code(withFire) == "not_bulk_closable")
+            #expect(String(buffer: withFire.body).contains("Fire - Zone 9"), "names the alarm it will not close")
+            #expect(try await repositories.alarms.find(id: tampers[1].id)?.state == .new, "refused whole")
+            let unknown = try await closeGroup(ids + [UUID()], as: "supervisor")
+            #expect(unknown.status == .notFound)
+            #expect(try Self.errorFields(try await closeGroup([], as: "supervisor")) == ["alarm_ids"])
+            #expect(try Self.errorFields(try await closeGroup(ids, as: "supervisor", reason: "")) == ["reason"])
+
+            let closed = try await closeGroup(ids, as: "supervisor")
+            #expect(closed.status == .ok)
+            let items = try #require(try Self.object(closed)["items"] as? [[String: Any]])
+            #expect(Set(items.compactMap { ($0["id"] as? String).flatMap(UUID.init(uuidString:)) }) == Set(ids.prefix(2)), "the two it closed")
+            for alarm in tampers.prefix(2) {
+                let stored = try #require(try await repositories.alarms.find(id: alarm.id))
+                #expect(stored.state == .closed && stored.closedAt != nil)
+                let line = try await repositories.alarmHistoryEntries.list(filter: .init(alarmId: alarm.id, kind: .closed), sort: .at).items
+                #expect(line.map(\.text) == ["Closed with a group of 2 by a supervisor: Faulty tamper loop, technician booked"])
+            }
+            #expect(try await repositories.alarms.find(id: fire.id)?.state == .new)
+            #expect(try await count(harness, "SELECT count(*)::int FROM audit_entries WHERE action = 'alarm.close_group' AND details->>'reason' = 'Faulty tamper loop, technician booked' AND jsonb_array_length(details->'group') = 2") == 2)
+            #expect(try await count(harness, "SELECT count(*)::int FROM outbox WHERE event_name = 'AlarmClosed'") == 2)
+        }
+    }
+}
+
+extension APITests {
     /// The handling KPIs over alarms with known step times (the report's arithmetic; the times themselves are
     /// written by the raisers, the live feed and the actions, tested in their suites): per day and class, medians and
     /// 90th percentiles per step, shares acknowledged within 30/60/180 s; alarms on test left out; CSV for a

@@ -223,4 +223,41 @@ import Testing
         #expect(partitions["type"] as? String == "array" && partitions["minItems"] as? Int == 1)
         #expect((partitions["items"] as? [String: Any])?["maximum"] as? Int == 32)
     }
+
+    /// `collection: true`: the action is on the entity's path without an id, reads a list of ids, and answers with
+    /// the page of rows it changed.
+    @Test func aCollectionActionTakesTheIdsOfItsRowsAndAnswersWithAPage() throws {
+        let loaded = try SchemaSnippet.load(entities: """
+            roles: [admin]
+            entities:
+              Alarm:
+                fields:
+                  id: { type: uuid, primary: true }
+                api: { list: [admin] }
+                actions:
+                  close_group:
+                    roles: [admin]
+                    collection: true
+                    body:
+                      alarm_ids: { ref: Alarm, list: true }
+            """)
+        let files = StamGenerator(root: "/").render(loaded)
+        let routes = try #require(files.first { $0.path.hasSuffix("GeneratedAPI/AlarmRoutes.swift") }).contents
+        #expect(routes.contains(#"group.post("alarms/close-group")"#))
+        #expect(routes.contains(#"let alarmIds = input.uuidList("alarm_ids", optional: false)"#))
+        #expect(routes.contains("func closeGroup(body: AlarmCloseGroupBody, principal: Principal, request: Request, context: StamRequestContext)"))
+        #expect(routes.contains("return try await handler.closeGroup(body: body, principal: principal, request: request, context: context)"))
+
+        let json = try #require(files.first { $0.path == OpenAPIRenderer.documentPath }).contents
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        let paths = try #require(document["paths"] as? [String: [String: [String: Any]]])
+        let operation = try #require(paths["/api/alarms/close-group"]?["post"])
+        #expect((operation["parameters"] as? [Any])?.isEmpty == true, "no id in the path")
+        let ok = try #require((operation["responses"] as? [String: [String: Any]])?["200"])
+        let schema = (((ok["content"] as? [String: Any])?["application/json"] as? [String: Any])?["schema"] as? [String: Any])?["$ref"] as? String
+        #expect(schema == "#/components/schemas/AlarmPage")
+        let schemas = try #require((document["components"] as? [String: Any])?["schemas"] as? [String: [String: Any]])
+        let ids = try #require((schemas["AlarmCloseGroupBody"]?["properties"] as? [String: [String: Any]])?["alarm_ids"])
+        #expect(ids["type"] as? String == "array" && (ids["items"] as? [String: Any])?["format"] as? String == "uuid")
+    }
 }

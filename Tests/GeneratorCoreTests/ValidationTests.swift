@@ -54,6 +54,24 @@ import Testing
             ])
     }
 
+    /// A collection action answers with a page of rows (so the entity needs a list route) or nothing; `list:` reads
+    /// ints or ids of rows, nothing else.
+    @Test func aCollectionActionAnswersAPageOrNothingAndListsOnlyIntsOrIds() {
+        #expect(SchemaSnippet.errors(entities: Self.site + """
+              Panel:
+                fields:
+                  id: { type: uuid, primary: true }
+                actions:
+                  rearm: { roles: [admin], collection: true, status: 202 }
+                  reset: { roles: [admin], collection: true, body: { panel_ids: { ref: Panel, list: true } } }
+                  mark: { roles: [admin], body: { names: { type: text, list: true } } }
+            """) == [
+                "schema/entities.yaml:13:58: error: collection action 'rearm' answers 200 (the rows it changed) or 204; found 202",
+                "schema/entities.yaml:14:44: error: collection action 'reset' answers with a page of 'Panel', which has no list route; add 'list' to its api or answer 204",
+                "schema/entities.yaml:15:66: error: 'list' is supported for int fields (numbers of partitions, zones, outputs) and refs to uuid keys (the rows a collection action names); field 'names' of the body of action 'mark' of entity 'Panel' is not one",
+            ])
+    }
+
     /// The alarm stack names every AlarmPriority value in order and puts every AlarmKind in one class; a rename
     /// points at a value that exists.
     @Test func theAlarmStackCoversEveryPriorityAndKindOnce() {

@@ -121,7 +121,7 @@ extension SchemaLoader {
         return AtLeastOneDeclaration(conditions: conditions, code: code, message: message, location: node.location)
     }
 
-    static let actionKeys = ["roles", "doc", "body", "status", "returns", "conflict"]
+    static let actionKeys = ["roles", "doc", "body", "status", "returns", "conflict", "collection"]
     /// The keys of a field of an action's body: a value's kind and its rules, no column options.
     static let actionFieldKeys = ["type", "enum", "ref", "optional", "max", "min", "format", "range", "list", "doc"]
 
@@ -138,6 +138,9 @@ extension SchemaLoader {
         }
         if let node = value(body, "returns") { action.returns = locatedString(node, "'returns' of \(what)") }
         if let node = value(body, "conflict") { action.conflict = string(node, "'conflict' of \(what)") }
+        if let node = value(body, "collection"), let flag = bool(node, "'collection' of \(what)") {
+            action.collection = Located(flag, at: node.location)
+        }
         return action
     }
 

@@ -52,6 +52,9 @@ public struct ActionDeclaration: Hashable, Sendable {
     public var returns: Located<String>?
     /// `conflict:` when the action answers 409 (the row's state does not allow it), in the document's words.
     public var conflict: String?
+    /// `collection: true`: the action works on rows its body names (`POST /api/<entity>/<action>`, no id in the
+    /// path) and answers with the rows it changed as one page, not with one row.
+    public var collection: Located<Bool>?
 
     public static let statuses = [200, 201, 202, 204]
 
@@ -63,6 +66,8 @@ public struct ActionDeclaration: Hashable, Sendable {
     }
 
     public var successStatus: Int { status?.value ?? 200 }
+
+    public var onCollection: Bool { collection?.value == true }
 
     /// The entity named by the answer, nil for 204.
     public func returnedEntity(of owner: String) -> String? {

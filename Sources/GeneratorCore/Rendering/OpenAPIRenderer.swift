@@ -230,18 +230,18 @@ public struct OpenAPIRenderer {
         }
         for action in entity.actions {
             let route = SwiftRouteRenderer.actionPath(action, of: entity).replacingOccurrences(of: ":id", with: "{id}")
-            var responses: [String: Any] = ["404": error("No such row.")]
+            var responses: [String: Any] = ["404": error(action.onCollection ? "A row the body names does not exist." : "No such row.")]
             let returned = action.returnedEntity(of: name)
             let success = action.successStatus
             let description = switch success {
             case 201: "Created."
             case 202: "Accepted, to be done later; Location names it."
             case 204: "Done."
-            default: "Done; the row after the action (ETag carries its version)."
+            default: action.onCollection ? "Done; the rows it changed, as one page (next_cursor null)." : "Done; the row after the action (ETag carries its version)."
             }
-            responses[String(success)] = returned.map { json($0, description) } ?? ["description": description]
+            responses[String(success)] = returned.map { json(action.onCollection ? "\($0)Page" : $0, description) } ?? ["description": description]
             if let conflict = action.conflict { responses["409"] = error(conflict) }
-            var parameters: [Any] = [idParameter]
+            var parameters: [Any] = action.onCollection ? [] : [idParameter]
             if success == 202 {
                 // Work accepted for later (a panel command) runs once per key: a client that lost the answer and
                 // sends the same request again gets the first one's row instead of a second command.

@@ -27,9 +27,9 @@ public struct SwiftRouteRenderer {
         entity.fields.filter { !$0.primary && !$0.readonly && !serverManaged.contains($0.name) }
     }
 
-    /// `/api/<entity path>/:id/<action with dashes>`.
+    /// `/api/<entity path>/:id/<action with dashes>`; a collection action's `/api/<entity path>/<action with dashes>`.
     static func actionPath(_ action: ActionDeclaration, of entity: EntityDeclaration) -> String {
-        path(of: entity) + "/:id/" + action.name.replacingOccurrences(of: "_", with: "-")
+        path(of: entity) + (action.onCollection ? "/" : "/:id/") + action.name.replacingOccurrences(of: "_", with: "-")
     }
 
     /// Whether the entity has a generated create, update or delete (its routes then need a `WriteAudit`).
@@ -133,7 +133,8 @@ public struct SwiftRouteRenderer {
                 for action in entity.actions {
                     writer.doc(models.docText(action.doc, at: action.location, named: "\(entity.name).actions.\(action.name)", extra: "`POST \(Self.actionPath(action, of: entity).replacingOccurrences(of: ":id", with: "{id}"))`."))
                     let body = action.body.isEmpty ? "" : "body: \(Self.bodyType(action, of: entity)), "
-                    writer.line("func \(SwiftNames.identifier(action.name))(id: \(models.swiftType(of: key, optional: false)), \(body)principal: Principal, request: Request, context: StamRequestContext) async throws -> Response")
+                    let id = action.onCollection ? "" : "id: \(models.swiftType(of: key, optional: false)), "
+                    writer.line("func \(SwiftNames.identifier(action.name))(\(id)\(body)principal: Principal, request: Request, context: StamRequestContext) async throws -> Response")
                 }
             }
             writer.line()
@@ -193,13 +194,17 @@ public struct SwiftRouteRenderer {
                         let route = String(Self.actionPath(action, of: entity).dropFirst("/api/".count))
                         writer.closure("group.post(\(SwiftNames.literal(route)))", parameters: "request, context") { writer in
                             writer.line("let principal = try context.require(roles: \(rolesLiteral(action.roles)))")
-                            writer.line("let id = try \(parameterExpression(key))")
-                            if action.body.isEmpty {
-                                writer.line("return try await handler.\(SwiftNames.identifier(action.name))(id: id, principal: principal, request: request, context: context)")
-                            } else {
-                                writer.line("let body = try await \(Self.bodyType(action, of: entity))(request: request, context: context)")
-                                writer.line("return try await handler.\(SwiftNames.identifier(action.name))(id: id, body: body, principal: principal, request: request, context: context)")
+                            var arguments: [String] = []
+                            if !action.onCollection {
+                                writer.line("let id = try \(parameterExpression(key))")
+                                arguments.append("id: id")
                             }
+                            if !action.body.isEmpty {
+                                writer.line("let body = try await \(Self.bodyType(action, of: entity))(request: request, context: context)")
+                                arguments.append("body: body")
+                            }
+                            arguments += ["principal: principal", "request: request", "context: context"]
+                            writer.line("return try await handler.\(SwiftNames.identifier(action.name))(\(arguments.joined(separator: ", ")))")
                         }
                     }
                 }
@@ -403,6 +408,9 @@ public struct SwiftRouteRenderer {
         let name = SwiftNames.literal(field.name)
         if field.list?.value == true, let range = field.range?.value {
             return "input.intList(\(name), range: \(range.lowerBound)...\(range.upperBound), optional: \(field.optional))"
+        }
+        if field.list?.value == true, case .reference = field.kind {
+            return "input.uuidList(\(name), optional: \(field.optional))"
         }
         if field.list?.value == true {
             return "input.intList(\(name), range: -2147483648...2147483647, optional: \(field.optional))"

@@ -77,6 +77,12 @@ extension SchemaValidator {
         }
     }
 
+    /// A `ref` to an entity whose primary key is a uuid (what `list: true` reads as a list of ids).
+    private func referencesUUIDKey(_ field: FieldDeclaration) -> Bool {
+        guard case .reference(let target) = field.kind else { return false }
+        return schema.entity(named: target.value)?.primaryKey?.kind == .scalar(.uuid)
+    }
+
     /// An action's body fields hold values the route can read and the document can describe; its answer is one
     /// of the statuses the route renders, carrying an entity unless it is 204.
     private mutating func check(_ action: ActionDeclaration, of entity: EntityDeclaration) {
@@ -104,8 +110,18 @@ extension SchemaValidator {
             if let range = field.range, field.kind != .scalar(.int) && field.kind != .scalar(.bigint) {
                 diagnostics.error("'range' applies only to fields of type int or bigint; \(what) is not one", at: range.location)
             }
-            if let list = field.list, list.value, field.kind != .scalar(.int) {
-                diagnostics.error("'list' is supported for int fields (numbers of partitions, zones, outputs); \(what) is not one", at: list.location)
+            if let list = field.list, list.value, field.kind != .scalar(.int), !referencesUUIDKey(field) {
+                diagnostics.error("'list' is supported for int fields (numbers of partitions, zones, outputs) and refs to uuid keys (the rows a collection action names); \(what) is not one",
+                                  at: list.location)
+            }
+        }
+        if let collection = action.collection, collection.value {
+            if ![200, 204].contains(action.successStatus) {
+                diagnostics.error("collection action '\(action.name)' answers 200 (the rows it changed) or 204; found \(action.successStatus)",
+                                  at: action.status?.location ?? collection.location)
+            } else if let returned = action.returnedEntity(of: entity.name), schema.entity(named: returned)?.api?.roles[.list] == nil {
+                diagnostics.error("collection action '\(action.name)' answers with a page of '\(returned)', which has no list route; add 'list' to its api or answer 204",
+                                  at: action.returns?.location ?? collection.location)
             }
         }
         if let status = action.status, !ActionDeclaration.statuses.contains(status.value) {

@@ -119,6 +119,19 @@ public struct JSONObjectReader {
         }
     }
 
+    /// A non-empty list of UUIDs (a collection action's rows), returned distinct in the order first given.
+    public mutating func uuidList(_ field: String, optional: Bool) -> [UUID]?? {
+        read(field, optional: optional, expected: "a non-empty list of UUIDs") { json -> [UUID]? in
+            guard case .array(let items) = json, !items.isEmpty else { return nil }
+            var ids: [UUID] = []
+            for item in items {
+                guard case .string(let text) = item, let id = UUID(uuidString: text) else { return nil }
+                if !ids.contains(id) { ids.append(id) }
+            }
+            return ids
+        }
+    }
+
     /// The value of a field read as required, once `finish()` has passed (which it does not when the field was
     /// absent, null or invalid: each of those recorded an error).
     public func value<Value>(_ field: String, _ value: Value??) throws -> Value {
