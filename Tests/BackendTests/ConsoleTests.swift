@@ -244,6 +244,7 @@ import TestSupport
                     seen = try await chromium.withPage { page in
                         var seen = try await Self.logInAndHandleAlarms(page: page, scene: scene, port: link.port)
                         seen.view = try await Self.handleInTheAlarmView(page: page, scene: scene)
+                        seen.group = try await Self.closeAGroup(page: page, scene: scene)
                         seen.gap = try await Self.feedGap(page: page, scene: scene, hub: hub)
                         seen.silence = try await Self.silentLink(page: page, scene: scene, link: link)
                         // The backend dies; the console reconnects to the next one and reads what it missed.
@@ -313,6 +314,12 @@ import TestSupport
                     "step: Call the keyholders in order: no answer (Ewa Piekarz)", "step: Call the keyholders in order: done (Jan Nowak). On the way",
                     "note: Owner informed", "closed: Owner checked the shop: door not shut",
                 ], "\(seen.view.timeline)")
+                #expect(seen.group.fireSelectable == .string("no box"))
+                #expect(seen.group.bar == "3 alarms selected")
+                #expect(seen.group.listed == .array((1...3).map { .string("Tamper · Tamper - Zone \(20 + $0) faulty loop") }), "\(seen.group.listed)")
+                #expect(seen.group.message == "Closed 3 alarms.")
+                #expect(seen.group.closed == [.closed, .closed, .closed] && seen.group.fire == .new)
+                #expect(seen.group.timeline == ["Closed with a group of 3 by a supervisor: Faulty tamper loop, technician booked"])
                 let viewShot = URL(fileURLWithPath: screenshotPath).deletingLastPathComponent().appendingPathComponent("alarm-view.png").path
                 try seen.view.screenshot.write(to: URL(fileURLWithPath: viewShot))
                 print("alarm view screenshot: \(viewShot)")
@@ -545,6 +552,48 @@ import TestSupport
         var silence: JSONValue = .null
         var sessionEnded = ""
         var view = AlarmView()
+        var group = GroupClose()
+    }
+
+    /// What closing a group showed and left.
+    struct GroupClose: Sendable {
+        var fireSelectable: JSONValue = .null
+        var bar = ""
+        var listed: JSONValue = .null
+        var message = ""
+        var closed: [AlarmState?] = []
+        var fire: AlarmState?
+        var timeline: [String] = []
+    }
+
+    /// Issue 20 point 7 in the browser: a storm of three tamper alarms and a fire alarm; the supervisor ticks the
+    /// tampers (the fire alarm has no box), closes them as a group with one reason, and the fire alarm stays.
+    static func closeAGroup(page: DevToolsPage, scene: Scene) async throws -> GroupClose {
+        var seen = GroupClose()
+        let tampers = (1...3).map { zone in
+            Alarm(siteId: scene.site.id, panelId: scene.panel.id, kind: .tamper, priority: .tamper, title: "Tamper - Zone \(20 + zone) faulty loop",
+                  zoneNumber: 20 + zone)
+        }
+        let fire = Alarm(siteId: scene.site.id, panelId: scene.panel.id, kind: .fire, priority: .fire, title: "Fire - Zone 30 smoke", zoneNumber: 30)
+        for alarm in tampers + [fire] { try await scene.raise(alarm) }
+        let rows = tampers.map { scene.alarmRow($0.id) }
+        try await page.waitFor((rows + [scene.alarmRow(fire.id)]).joined(separator: " && "), "the storm and the fire alarm")
+        seen.fireSelectable = try await page.evaluate("\(scene.alarmRow(fire.id)).querySelector('.alarm-select').hidden ? 'no box' : 'box'")
+        for row in rows { try await page.evaluate("\(row).querySelector('.alarm-select-box').click()") }
+        try await page.waitFor("!document.querySelector('#group-bar').hidden", "the group bar")
+        seen.bar = text(try await page.evaluate("document.querySelector('#group-count').textContent"))
+        try await page.evaluate("document.querySelector('#group-close').click()")
+        try await page.waitFor("document.querySelector('#group-dialog').open && document.activeElement.id === 'group-reason'", "the group dialog")
+        seen.listed = try await page.evaluate("[...document.querySelectorAll('#group-alarms li')].map(li => li.textContent)")
+        try await page.type("Faulty tamper loop, technician booked")
+        try await page.evaluate("document.querySelector('#group-submit').click()")
+        try await page.waitFor("!document.querySelector('#group-dialog').open && " + rows.map { "!\($0)" }.joined(separator: " && "), "the group closed")
+        seen.message = text(try await page.evaluate("document.querySelector('#message-text').textContent"))
+        for alarm in tampers { seen.closed.append(try await scene.repositories.alarms.find(id: alarm.id)?.state) }
+        seen.fire = try await scene.repositories.alarms.find(id: fire.id)?.state
+        seen.timeline = try await scene.repositories.alarmHistoryEntries.list(filter: .init(alarmId: tampers[0].id, kind: .closed), sort: .at).items
+            .compactMap(\.text)
+        return seen
     }
 
     /// What the alarm view showed and what its handling left in the database.

@@ -13,7 +13,8 @@
   const PRIORITY_RANK = Object.fromEntries(PRIORITIES.map((priority, index) => [priority, index]));
   const PRIORITY_LABEL = { fire: 'Fire', hold_up: 'Hold-up', medical: 'Medical', burglary: 'Burglary', alarm: 'Alarm',
     trouble: 'Trouble', tamper: 'Tamper', open_close: 'Open/close', test: 'Test' };
-  const SUPERVISING_ROLES = ['supervisor', 'admin'];  // alerted when an alarm escalates
+  const SUPERVISING_ROLES = ['supervisor', 'admin'];  // alerted when an alarm escalates; close alarms as a group
+  const NEVER_IN_BULK = ['fire'];  // schema/entities.yaml alarm_stack: bulk_close: false (the server refuses them too)
   // Alarm states only move forward: an event that arrives after our own action's answer must not undo it.
   const STATE_RANK = { new: 0, acknowledged: 1, in_progress: 2, closed: 3 };
   const STATE_LABEL = { new: 'New', acknowledged: 'Acknowledged', in_progress: 'In progress', closed: 'Closed' };
@@ -48,6 +49,9 @@
     kpiOpen: $('kpi-open'), kpiDialog: $('kpi-dialog'), kpiDismiss: $('kpi-dismiss'), kpiForm: $('kpi-form'), kpiFrom: $('kpi-from'),
     kpiTo: $('kpi-to'), kpiPeriod: $('kpi-period'), kpiBy: $('kpi-by'), kpiCsv: $('kpi-csv'), kpiError: $('kpi-error'),
     kpiChart: $('kpi-chart'), kpiTable: $('kpi-table'),
+    groupBar: $('group-bar'), groupCount: $('group-count'), groupClose: $('group-close'), groupClear: $('group-clear'),
+    groupDialog: $('group-dialog'), groupForm: $('group-form'), groupAlarms: $('group-alarms'), groupReason: $('group-reason'),
+    groupError: $('group-error'), groupCancel: $('group-cancel'), groupSubmit: $('group-submit'),
   };
 
   // The backend writes UUIDs in upper case in some places and lower case in others: compare lower case.
@@ -633,6 +637,8 @@
       const current = ui.alarmList.children[index];
       if (current !== row) ui.alarmList.insertBefore(row, current || null);
     });
+    for (const id of [...selected]) if (!alarms.has(id)) selected.delete(id);
+    renderGroupBar();
     const newCount = sorted.filter((alarm) => alarm.state === 'new').length;
     ui.alarmCount.textContent = sorted.length ? `(${sorted.length} open, ${newCount} new)` : '';
     ui.alarmEmpty.hidden = sorted.length > 0;
@@ -649,6 +655,11 @@
     row.querySelector('.alarm-restored').hidden = !alarm.restored_at;
     row.querySelector('.alarm-wait').textContent = waitText(alarm);
     row.querySelector('.alarm-title').textContent = alarm.title;
+    const selectable = supervising() && !NEVER_IN_BULK.includes(alarm.priority);
+    const select = row.querySelector('.alarm-select');
+    select.hidden = !selectable;
+    select.querySelector('input').checked = selectable && selected.has(alarm.id);
+    select.querySelector('input').setAttribute('aria-label', `Select for closing as a group: ${alarm.title}`);
     const site = sites.get(alarm.site_id);
     const panel = panels.get(alarm.panel_id);
     const parts = [];
@@ -689,6 +700,68 @@
       alarmActionFailed(id, error);
     } finally {
       button.disabled = false;
+    }
+  });
+
+  // MARK: Closing a group (supervisors): the selected alarms, one reason, one request; fire is never selectable.
+
+  const selected = new Set();  // alarm ids ticked for closing as a group
+
+  ui.alarmList.addEventListener('change', (event) => {
+    const box = event.target.closest('.alarm-select-box');
+    if (!box) return;
+    const id = box.closest('li').dataset.alarmId;
+    if (box.checked) selected.add(id); else selected.delete(id);
+    renderGroupBar();
+  });
+
+  function renderGroupBar() {
+    ui.groupBar.hidden = !supervising() || selected.size === 0;
+    ui.groupCount.textContent = selected.size === 1 ? '1 alarm selected' : `${selected.size} alarms selected`;
+  }
+
+  ui.groupClear.addEventListener('click', () => { selected.clear(); renderAlarms(); });
+
+  ui.groupClose.addEventListener('click', () => {
+    ui.groupAlarms.replaceChildren(...[...selected].map((id) => {
+      const item = document.createElement('li');
+      const alarm = alarms.get(id);
+      item.textContent = alarm ? `${PRIORITY_LABEL[alarm.priority] || alarm.priority} · ${alarm.title}` : id;
+      return item;
+    }));
+    ui.groupReason.value = '';
+    ui.groupError.hidden = true;
+    ui.groupDialog.showModal();
+    ui.groupReason.focus();
+  });
+
+  ui.groupCancel.addEventListener('click', () => ui.groupDialog.close());
+  ui.groupDialog.addEventListener('close', () => { if (!ui.groupBar.hidden) ui.groupClose.focus(); else ui.alarmsHeading.focus(); });
+
+  ui.groupForm.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const reason = ui.groupReason.value.trim();
+    if (!reason) {
+      ui.groupError.textContent = 'Say why these alarms are closed.';
+      ui.groupError.hidden = false;
+      ui.groupReason.focus();
+      return;
+    }
+    ui.groupSubmit.disabled = true;
+    try {
+      const answer = await api('POST', '/api/alarms/close-group', { alarm_ids: [...selected], reason });
+      const closed = (answer.items || []).map((alarm) => key(alarm.id));
+      for (const id of [...selected]) alarms.delete(id);
+      selected.clear();
+      renderAlarms();
+      ui.groupDialog.close();
+      showMessage(closed.length === 1 ? 'Closed 1 alarm.' : `Closed ${closed.length} alarms.`, 'info');
+    } catch (error) {
+      ui.groupError.textContent = error.message;
+      ui.groupError.hidden = false;
+      for (const id of selected) refreshAlarm(id);
+    } finally {
+      ui.groupSubmit.disabled = false;
     }
   });
 
