@@ -38,17 +38,8 @@ public struct AlarmEscalator: Service {
     }
 
     public func run() async throws {
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            do {
-                var count: Int
-                repeat {
-                    count = try await escalateDue()
-                } while count == Self.batch
-            } catch {
-                // The database may be failing over: the next pass tries again; nothing was half-written.
-                logger.warning("alarm escalation pass failed", metadata: ["error": "\(String(reflecting: error))"])
-            }
-            try? await Task.sleep(for: interval)
+        await PeriodicPass.run(every: interval, logger: logger, failure: "alarm escalation pass failed") {
+            try await escalateDue() == Self.batch
         }
     }
 

@@ -124,4 +124,14 @@ public struct AlarmRaiser: Sendable {
             raisedAt: alarm.raisedAt, onTest: onTestUntil == nil ? nil : true), correlationId: correlationId)
         return .raised(alarmID: alarm.id)
     }
+
+    /// The condition behind an alarm is over (the panel signals again, the partition is armed): the alarm is marked
+    /// restored, with a timeline line and `AlarmRestored`, in the caller's transaction. It stays on the stack for an
+    /// operator to close: a restore is news, not a resolution.
+    public func restore(alarm: UUID, siteID: UUID, panelID: UUID?, text: String, at: Date, in transaction: OutboxTransaction) async throws {
+        let connection = transaction.connection
+        _ = try await alarms.update(id: alarm, set: [.restoredAt(at)], on: connection)
+        try await history.record(.restored, alarm: alarm, text: text, at: at, on: connection)
+        try await transaction.enqueue(AlarmRestored(alarmId: alarm, siteId: siteID, panelId: panelID, at: at))
+    }
 }

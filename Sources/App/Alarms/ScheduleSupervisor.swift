@@ -26,7 +26,6 @@ public struct ScheduleSupervisor: Service {
     let interval: Duration
     let logger: Logger
     let raiser: AlarmRaiser
-    let history: AlarmHistory
 
     public init(client: PostgresClient, repositories: Repositories, notifier: OutboxNotifier?, interval: Duration = .seconds(15), logger: Logger) {
         self.client = client
@@ -35,17 +34,12 @@ public struct ScheduleSupervisor: Service {
         self.interval = interval
         self.logger = logger
         raiser = AlarmRaiser(repositories: repositories)
-        history = AlarmHistory(repositories: repositories)
     }
 
     public func run() async throws {
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            do {
-                try await superviseDue()
-            } catch {
-                logger.warning("schedule supervision pass failed", metadata: ["error": "\(String(reflecting: error))"])
-            }
-            try? await Task.sleep(for: interval)
+        await PeriodicPass.run(every: interval, logger: logger, failure: "schedule supervision pass failed") {
+            try await superviseDue()
+            return false
         }
     }
 
@@ -82,7 +76,11 @@ public struct ScheduleSupervisor: Service {
     public func superviseDue(asOf: Date? = nil) async throws -> Pass {
         var pass = Pass()
         let now: Date
-        if let asOf { now = asOf } else { now = try await Self.databaseTime(client, logger: logger) }
+        if let asOf {
+            now = asOf
+        } else {
+            now = try await client.withConnection { try await AlarmCorrelation.transactionTime(on: $0, logger: logger) }
+        }
         let candidates = try await Self.candidates(client, logger: logger)
         guard !candidates.isEmpty else { return pass }
         let windows = Dictionary(grouping: try await repositories.scheduleWindows.all(), by: \.partitionId)
@@ -190,16 +188,10 @@ public struct ScheduleSupervisor: Service {
                 """, logger: logger).collect()
             guard !rows.isEmpty else { return false }
             _ = try await repositories.partitions.update(id: candidate.id, set: [.scheduleAlarmId(nil)], on: connection)
-            _ = try await repositories.alarms.update(id: alarm, set: [.restoredAt(now)], on: connection)
-            try await history.record(.restored, alarm: alarm, text: "Partition \(candidate.number) armed", at: now, on: connection)
-            try await transaction.enqueue(AlarmRestored(alarmId: alarm, siteId: candidate.siteID, panelId: candidate.panelID, at: now))
+            try await raiser.restore(alarm: alarm, siteID: candidate.siteID, panelID: candidate.panelID, text: "Partition \(candidate.number) armed",
+                                     at: now, in: transaction)
             return true
         }
-    }
-
-    static func databaseTime(_ client: PostgresClient, logger: Logger) async throws -> Date {
-        for try await now in try await client.query("SELECT now()", logger: logger).decode(Date.self) { return now }
-        return Date()
     }
 
     /// A zone name the system does not know (the schema checks the shape, not the name): Europe/Warsaw, said once a pass.

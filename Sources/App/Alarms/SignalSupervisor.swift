@@ -38,16 +38,9 @@ public struct SignalSupervisor: Service {
     }
 
     public func run() async throws {
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            do {
-                var pass: Pass
-                repeat {
-                    pass = try await superviseDue()
-                } while pass.lost == Self.batch || pass.restored == Self.batch
-            } catch {
-                logger.warning("signal supervision pass failed", metadata: ["error": "\(String(reflecting: error))"])
-            }
-            try? await Task.sleep(for: interval)
+        await PeriodicPass.run(every: interval, logger: logger, failure: "signal supervision pass failed") {
+            let pass = try await superviseDue()
+            return pass.lost == Self.batch || pass.restored == Self.batch
         }
     }
 
@@ -116,9 +109,8 @@ public struct SignalSupervisor: Service {
     private func restored(_ panel: (id: UUID, alarm: UUID, siteID: UUID, lastSeen: Date), in transaction: OutboxTransaction) async throws {
         let connection = transaction.connection
         _ = try await repositories.panels.update(id: panel.id, set: [.noSignalAlarmId(nil)], on: connection)
-        _ = try await repositories.alarms.update(id: panel.alarm, set: [.restoredAt(panel.lastSeen)], on: connection)
-        try await history.record(.restored, alarm: panel.alarm, text: "Signal restored", at: panel.lastSeen, on: connection)
-        try await transaction.enqueue(AlarmRestored(alarmId: panel.alarm, siteId: panel.siteID, panelId: panel.id, at: panel.lastSeen))
+        try await raiser.restore(alarm: panel.alarm, siteID: panel.siteID, panelID: panel.id, text: "Signal restored", at: panel.lastSeen,
+                                 in: transaction)
     }
 
     /// "90 s", "5 min", "25 h".
