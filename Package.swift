@@ -106,7 +106,8 @@ let targets: [Target] = [
     ]),
 
     // Tests.
-    .target(name: "TestSupport", dependencies: ["DevStack", "Messaging", "Database", "MigrationSupport", "Persistence", .postgresNIO, .crypto, .logging],
+    .target(name: "TestSupport", dependencies: ["DevStack", "Messaging", "Database", "MigrationSupport", "Persistence", "StamCore", .postgresNIO, .crypto, .logging,
+                                               .hummingbirdWSClient],
             path: "Tests/TestSupport"),
     .testTarget(name: "GeneratorCoreTests", dependencies: ["GeneratorCore", .yams]),
     .testTarget(name: "DeploymentTests", dependencies: ["GeneratorCore", "DevStack", "Secrets", "Generated", "StamCore", "Messaging", "TestSupport", .yams, .logging]),

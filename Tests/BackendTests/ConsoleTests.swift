@@ -677,18 +677,7 @@ import TestSupport
         return seen
     }
 
-    static func jsString(_ text: String) -> String {
-        String(decoding: try! JSONEncoder().encode(text), as: UTF8.self)
-    }
+    static func jsString(_ text: String) -> String { DevToolsPage.jsString(text) }
 
-    struct NotAPNG: Error {}
-
-    /// Width and height from the IHDR chunk, after checking the signature.
-    static func pngSize(_ data: Data) throws -> (width: Int, height: Int) {
-        let bytes = [UInt8](data.prefix(24))
-        guard bytes.count == 24, bytes[0..<8] == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A],
-              bytes[12..<16] == Array("IHDR".utf8)[...] else { throw NotAPNG() }
-        func int(_ at: Int) -> Int { bytes[at..<at + 4].reduce(0) { $0 << 8 | Int($1) } }
-        return (int(16), int(20))
-    }
+    static func pngSize(_ data: Data) throws -> (width: Int, height: Int) { try DevToolsPage.pngSize(data) }
 }

@@ -18,8 +18,10 @@ struct OperatorAPI {
     /// Run curl inside this container (`podman exec`): a client with an address of its own on the stack's network.
     var container: String?
 
-    func call(_ method: String, _ path: String, body: String? = nil, requestID: String? = nil) throws -> Answer {
+    /// `headers`: more request headers, as `Name: value` (`If-Match: *` for a PATCH).
+    func call(_ method: String, _ path: String, body: String? = nil, requestID: String? = nil, headers: [String] = []) throws -> Answer {
         var arguments = curlOptions + ["-s", "-X", method, "-w", "\n%{http_code}", "-H", "Content-Type: application/json", "\(base)\(path)"]
+        for header in headers { arguments += ["-H", header] }
         if let token { arguments += ["-H", "Authorization: Bearer \(token)"] }
         if let requestID { arguments += ["-H", "X-Request-ID: \(requestID)"] }
         if let body { arguments += ["--data", body] }

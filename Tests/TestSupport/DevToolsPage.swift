@@ -5,19 +5,19 @@ import StamCore
 /// One page over the DevTools protocol: commands in order, each waiting for its answer; the events that
 /// arrive meanwhile are scanned for uncaught exceptions, console errors and refused loads (a Content
 /// Security Policy violation is one), which the test then expects to be none.
-final class DevToolsPage {
+public final class DevToolsPage {
     private let outbound: WebSocketOutboundWriter
     private var messages: WebSocketInboundMessageStream.AsyncIterator
     private var nextId = 0
     private var sessionId: String?
-    private(set) var problems: [String] = []
+    public private(set) var problems: [String] = []
 
     init(outbound: WebSocketOutboundWriter, messages: WebSocketInboundMessageStream.AsyncIterator) {
         self.outbound = outbound
         self.messages = messages
     }
 
-    func open() async throws {
+    public func open() async throws {
         let target = try await call("Target.createTarget", ["url": .string("about:blank")], onPage: false)
         guard case .string(let targetId)? = target["targetId"] else { throw HeadlessChromium.Failure(description: "no target id in \(target)") }
         let attached = try await call("Target.attachToTarget", ["targetId": .string(targetId), "flatten": .bool(true)], onPage: false)
@@ -30,7 +30,7 @@ final class DevToolsPage {
 
     /// Sends a command and waits for its answer (`result`), or throws its `error`.
     @discardableResult
-    func call(_ method: String, _ parameters: [String: JSONValue] = [:], onPage: Bool = true) async throws -> [String: JSONValue] {
+    public func call(_ method: String, _ parameters: [String: JSONValue] = [:], onPage: Bool = true) async throws -> [String: JSONValue] {
         nextId += 1
         let id = nextId
         var message: [String: JSONValue] = ["id": .number(Double(id)), "method": .string(method), "params": .object(parameters)]
@@ -72,7 +72,7 @@ final class DevToolsPage {
 
     /// Evaluates `expression` in the page (awaiting a promise) and returns its JSON value.
     @discardableResult
-    func evaluate(_ expression: String) async throws -> JSONValue {
+    public func evaluate(_ expression: String) async throws -> JSONValue {
         let answer = try await call("Runtime.evaluate", [
             "expression": .string(expression), "returnByValue": .bool(true), "awaitPromise": .bool(true),
         ])
@@ -85,7 +85,7 @@ final class DevToolsPage {
 
     /// Waits until `condition` (a JavaScript expression) is true in the page, checking every 100 ms. The
     /// deadline only ends a wait that would never end; it asserts nothing about how fast the page is.
-    func waitFor(_ condition: String, _ what: String, within limit: Duration = .seconds(60)) async throws {
+    public func waitFor(_ condition: String, _ what: String, within limit: Duration = .seconds(60)) async throws {
         let deadline = ContinuousClock.now + limit
         while ContinuousClock.now < deadline {
             // A navigation can replace the context between two checks: that check just failed.
@@ -96,16 +96,16 @@ final class DevToolsPage {
         throw HeadlessChromium.Failure(description: "never saw \(what); the page shows: \(page); problems: \(problems)")
     }
 
-    func navigate(_ url: String) async throws {
+    public func navigate(_ url: String) async throws {
         try await call("Page.navigate", ["url": .string(url)])
     }
 
     /// Types text into the focused element, as an input method would.
-    func type(_ text: String) async throws {
+    public func type(_ text: String) async throws {
         try await call("Input.insertText", ["text": .string(text)])
     }
 
-    func pressEnter() async throws {
+    public func pressEnter() async throws {
         for type in ["keyDown", "keyUp"] {
             var parameters: [String: JSONValue] = [
                 "type": .string(type), "key": .string("Enter"), "code": .string("Enter"),
@@ -116,18 +116,34 @@ final class DevToolsPage {
         }
     }
 
-    func setViewport(width: Int, height: Int) async throws {
+    public func setViewport(width: Int, height: Int) async throws {
         try await call("Emulation.setDeviceMetricsOverride", [
             "width": .number(Double(width)), "height": .number(Double(height)), "deviceScaleFactor": .number(1), "mobile": .bool(false),
         ])
     }
 
     /// A PNG of the viewport.
-    func screenshot() async throws -> Data {
+    public func screenshot() async throws -> Data {
         let answer = try await call("Page.captureScreenshot", ["format": .string("png")])
         guard case .string(let base64)? = answer["data"], let data = Data(base64Encoded: base64) else {
             throw HeadlessChromium.Failure(description: "no screenshot data")
         }
         return data
+    }
+
+    /// A JavaScript string literal of `text`.
+    public static func jsString(_ text: String) -> String {
+        String(decoding: try! JSONEncoder().encode(text), as: UTF8.self)
+    }
+
+    public struct NotAPNG: Error {}
+
+    /// Width and height from the IHDR chunk, after checking the signature.
+    public static func pngSize(_ data: Data) throws -> (width: Int, height: Int) {
+        let bytes = [UInt8](data.prefix(24))
+        guard bytes.count == 24, bytes[0..<8] == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A],
+              bytes[12..<16] == Array("IHDR".utf8)[...] else { throw NotAPNG() }
+        func int(_ at: Int) -> Int { bytes[at..<at + 4].reduce(0) { $0 << 8 | Int($1) } }
+        return (int(16), int(20))
     }
 }

@@ -8,20 +8,26 @@ import Synchronization
 /// Debian's `chromium`, headless, driven over the DevTools protocol: the browser's own WebSocket endpoint
 /// on loopback, one page attached in flat mode (every page command carries the session id). No WebDriver,
 /// no Node: the protocol is JSON over a WebSocket, and the test already has a WebSocket client.
-final class HeadlessChromium: Sendable {
-    static let executable = "/usr/bin/chromium"
+public final class HeadlessChromium: Sendable {
+    public static let executable = "/usr/bin/chromium"
 
-    let process: LocalProcess
-    let profile: String
-    let endpoint: String
+    public let process: LocalProcess
+    public let profile: String
+    public let endpoint: String
 
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+
+        public init(description: String) {
+            self.description = description
+        }
     }
 
     /// Starts the browser with a private profile under `directory`; its PID goes to `registry`, so a test
-    /// run that crashes leaves nothing behind (`RunDirectory.reapDeadRuns` kills what it lists).
-    static func launch(directory: String, registry: String, width: Int, height: Int) async throws -> HeadlessChromium {
+    /// run that crashes leaves nothing behind (`RunDirectory.reapDeadRuns` kills what it lists). `extraArguments`: more
+    /// switches (a host name mapped to a container's address, say).
+    public static func launch(directory: String, registry: String, width: Int, height: Int,
+                              extraArguments: [String] = []) async throws -> HeadlessChromium {
         let profile = "\(directory)/profile"
         try FileManager.default.createDirectory(atPath: profile, withIntermediateDirectories: true)
         var arguments = [
@@ -32,8 +38,7 @@ final class HeadlessChromium: Sendable {
             // Chromium refuses DevTools connections that send an Origin it was not told to allow, and the
             // WebSocket client sends its own URL's (`ws://127.0.0.1`).
             "--remote-allow-origins=ws://127.0.0.1",
-            "about:blank",
-        ]
+        ] + extraArguments + ["about:blank"]
         // Chromium refuses to run as root with its sandbox (which needs an unprivileged user for its
         // namespaces); the test machines run tests as root. It only opens our own loopback page.
         if getuid() == 0 { arguments.insert("--no-sandbox", at: 0) }
@@ -79,7 +84,7 @@ final class HeadlessChromium: Sendable {
 
     /// Stops the browser by its PID, then kills what is left of its process group (renderer, GPU and
     /// utility processes it started; `LocalProcess` gave it a group of its own).
-    func stop() {
+    public func stop() {
         Self.stop(process)
     }
 
@@ -89,7 +94,7 @@ final class HeadlessChromium: Sendable {
     }
 
     /// Opens a new page and runs `body` with it; what `body` returns comes back out.
-    func withPage<Result: Sendable>(_ body: @escaping @Sendable (DevToolsPage) async throws -> Result) async throws -> Result {
+    public func withPage<Result: Sendable>(_ body: @escaping @Sendable (DevToolsPage) async throws -> Result) async throws -> Result {
         let outcome = Outcome<Result>()
         // Screenshots come back as one large base64 message.
         let configuration = WebSocketClientConfiguration(maxFrameSize: 1 << 26)
