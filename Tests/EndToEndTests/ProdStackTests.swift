@@ -112,6 +112,14 @@ import Testing
             try await OperatorSteps.smsRaisesAnAlarm(text: longText, modemControl: summary.modemControl,
                                                      api: operatorAPI, console: console)
         }
+        // The handling report over what this run raised and handled so far, by class and by operator, kept with the
+        // walk's screenshots (docs/ALARM-KPIS.md is made from a run's).
+        for by in ["priority", "operator"] {
+            let csv = try LocalProcess.run("/usr/bin/curl", api.curlOptions + [
+                "-s", "-H", "Authorization: Bearer \(token)", "https://stam.local/api/reports/handling?\(ConsoleWalk.reportQuery(by: by))&format=csv"])
+            #expect(csv.hasPrefix("period,"), "\(csv.prefix(300))")
+            try csv.write(to: kept.appendingPathComponent("handling-run-by-\(by).csv"), atomically: true, encoding: .utf8)
+        }
 
         // Operator access from two addresses of their own, through nginx: an attacker hammering the admin's
         // password does not lock the admin out, the attempts are audited with the attacker's address, and a logout
