@@ -9,6 +9,8 @@ import Testing
 /// docker-compose; the seed's 13 containers: etcd, two Patroni nodes, PgBouncer, Redis, RabbitMQ, two backends,
 /// two relays, the worker, the SMS agent, nginx; plus the one-shot migrate, backup, Prometheus and the exporters),
 /// images built from the generated Dockerfiles, driven from outside through nginx with TLS, as operators reach it:
+/// - issue 20 in headless Chromium (`ConsoleWalk`): a burglary from the simulated panel handled in the alarm view
+///   with its action plan, a silent panel's no_signal and its restore, a partition late to close, the KPI page;
 /// - a zone violation reaches an authenticated WebSocket client; acknowledge/take/close through the API,
 ///   audited; disarm and arm reach the simulated panel and their results come back; an SMS becomes an alarm;
 /// - one relay killed: the other carries on and `outbox_relay_active_instances` drops to 1;
