@@ -16,6 +16,9 @@ public enum PanelAction: Hashable, Sendable {
     case setTemperature(zone: Int, celsius: Double?)
     /// The module stops answering requests (a hung module or a half-open link) or starts again.
     case setAnswering(Bool)
+    /// The module stays silent on these commands (by their code) and answers the rest, as modules with older firmware
+    /// do with commands they do not know; an empty set answers everything again.
+    case setSilentCommands(Set<UInt8>)
     /// The next control command is carried out, then the module stops answering (as `setAnswering(false)`) before
     /// it sends the result: the client cannot know what happened.
     case silentAfterControl

@@ -18,6 +18,8 @@ public struct SimulatedPanel: Sendable {
     public private(set) var clockOffset: Int64 = 0
     /// False while the module plays dead: requests are swallowed without an answer.
     public private(set) var answering = true
+    /// Commands (by code) the module never answers: `setSilentCommands`, a fault mode for the client's fallbacks.
+    public private(set) var silentCommands: Set<UInt8> = []
     /// Set by `silentAfterControl`: the next control command is carried out and then the module plays dead, so
     /// its client never learns the result (the "outcome unknown" case).
     public private(set) var silentAfterControl = false
@@ -65,7 +67,7 @@ public struct SimulatedPanel: Sendable {
 
     /// Answers one request; an empty result means the module says nothing (as for 0x7D on a plain zone).
     public mutating func handle(_ request: SatelRequest, now: Int64) -> [SatelResponse] {
-        guard answering else { return [] }
+        guard answering, !silentCommands.contains(request.commandCode.rawValue) else { return [] }
         var answers: [SatelResponse] = []
         switch request {
         case .readState(let command, let extended):
@@ -176,6 +178,8 @@ public struct SimulatedPanel: Sendable {
             temperatures[zone] = celsius
         case .setAnswering(let on):
             answering = on
+        case .setSilentCommands(let commands):
+            silentCommands = commands
         case .silentAfterControl:
             silentAfterControl = true
         case .reportToStation(let station):

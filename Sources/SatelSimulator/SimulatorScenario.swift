@@ -117,6 +117,8 @@ struct ScenarioFile: Decodable {
         var output: Int?
         var on: Bool?
         var partitions: [Int]?
+        /// `silent-on`: command codes.
+        var commands: [Int]?
         var mode: UInt8?
         var user: Int?
         var part: Int?
@@ -130,7 +132,7 @@ struct ScenarioFile: Decodable {
         var station: Int?
 
         private enum CodingKeys: String, CodingKey {
-            case at, action, zone, output, on, partitions, mode, user, part, bit, active, celsius, code, restore, partition, source, station
+            case at, action, zone, output, on, partitions, commands, mode, user, part, bit, active, celsius, code, restore, partition, source, station
         }
 
         init(from decoder: any Decoder) throws {
@@ -145,6 +147,7 @@ struct ScenarioFile: Decodable {
             output = try container.decodeIfPresent(Int.self, forKey: .output)
             on = try container.decodeIfPresent(Bool.self, forKey: .on)
             partitions = try container.decodeIfPresent([Int].self, forKey: .partitions)
+            commands = try container.decodeIfPresent([Int].self, forKey: .commands)
             mode = try container.decodeIfPresent(UInt8.self, forKey: .mode)
             user = try container.decodeIfPresent(Int.self, forKey: .user)
             part = try container.decodeIfPresent(Int.self, forKey: .part)
@@ -266,6 +269,12 @@ extension ScenarioFile.Step {
         case "silent-after-control": return .silentAfterControl
         case "stop-answering": return .setAnswering(false)
         case "resume-answering": return .setAnswering(true)
+        case "silent-on":
+            // `commands: [0x1C, 0x28]`: the codes the module will not answer; `[]` answers everything again.
+            guard let commands, commands.allSatisfy({ (0...0xFF).contains($0) }) else {
+                throw SimulatorScenarioError(message: "steps[\(stepNumber)] (silent-on): commands must be a list of command codes 0-255")
+            }
+            return .setSilentCommands(Set(commands.map(UInt8.init)))
         case "event":
             return .logEvent(code: try need(code, "code"), restore: restore ?? false, partition: partition ?? 1, source: source ?? 0)
         default:

@@ -107,6 +107,8 @@ struct PanelMirror: Sendable {
             changes.gap = batch.gap
         case .protocolIssue:
             protocolIssues += 1
+        case .commandUnsupported:
+            break  // the session logs and counts it; the mirror keeps what the other reads give
         }
         return changes
     }

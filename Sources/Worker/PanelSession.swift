@@ -270,6 +270,11 @@ final class PanelSession: Sendable {
             context.metrics.read(events: batch.events.count)
         case .protocolIssue:
             context.metrics.frameError()
+        case .commandUnsupported(let command):
+            // Once per connection and command (the client reports it once): the panel is read without it.
+            logger.warning("the panel's module does not serve a read; carrying on without it",
+                           metadata: ["command": "\(command.name)", "code": "\(String(format: "0x%02X", command.code))", "reason": "\(command.reason.rawValue)"])
+            context.metrics.unsupportedCommand(command.name, reason: command.reason.rawValue)
         default:
             break
         }

@@ -102,6 +102,15 @@ public final class WorkerMetrics: Sendable {
     func commitFailed() { commitFailures.increment() }
     func raised(alarms: Int) { alarmsRaised.increment(by: Int64(alarms)) }
 
+    /// A panel's module does not serve a read (`stam_worker_unsupported_commands_total{command,reason}`), counted once
+    /// per connection and command.
+    func unsupportedCommand(_ command: String, reason: String) {
+        registry.makeCounter(descriptor: .named("stam_worker_unsupported_commands_total",
+                                                "Reads a panel's module does not serve, once per connection: refused (EF), unreadable or unanswered twice."),
+                             labels: [("command", command), ("reason", reason)])
+            .increment()
+    }
+
     /// A panel command finished with `status` (`stam_worker_commands_total{status}`).
     func command(_ status: String) {
         registry.makeCounter(descriptor: .named("stam_worker_commands_total", "Panel commands finished, by status."), labels: [("status", status)])

@@ -120,6 +120,61 @@ import Testing
         #expect(loop.eventBatches.allSatisfy { !$0.gap })
     }
 
+    /// Issue 21 point 2: a module that stays silent on one read (older firmware) is asked once more, then read
+    /// without it for the rest of the connection; the client says so once; a new connection asks again.
+    @Test func anUnansweredReadIsAskedOnceMoreThenLeftOutForTheConnection() throws {
+        var loop = Loop()
+        _ = loop.panel.apply(.setSilentCommands([StateCommand.zonesTamper.rawValue]), now: loop.now)
+        loop.run(loop.machine.connected())
+        #expect(loop.sent.last == .readState(.zonesTamper))
+        loop.run(loop.machine.requestTimedOut(sequence: try #require(loop.pendingSequence)))
+        #expect(loop.sent.suffix(2) == [.readState(.zonesTamper), .readState(.zonesTamper)], "asked once more")
+        #expect(loop.closedWith == nil)
+        loop.run(loop.machine.requestTimedOut(sequence: try #require(loop.pendingSequence)))
+        #expect(loop.closedWith == nil, "a module that answers the rest is not a dead link")
+        #expect(loop.machine.phase == .ready && loop.reports.contains(.connection(.synchronized)))
+        let unsupported = loop.reports.compactMap { if case .commandUnsupported(let command) = $0 { command } else { nil } }
+        #expect(unsupported == [UnsupportedCommand(code: 0x01, name: StateCommand.zonesTamper.name, reason: .unanswered)])
+        #expect(loop.sent.contains(.readState(.partitionsArmed)), "the full read carried on")
+        // A tamper later: the panel flags it, the client does not ask for it again on this connection.
+        _ = loop.panel.apply(.tamperZone(3), now: loop.now)
+        loop.sent = []
+        loop.poll()
+        #expect(!loop.sent.contains(.readState(.zonesTamper)), "\(loop.sent)")
+        #expect(loop.closedWith == nil)
+        // The next connection asks everything again (the module may have been updated).
+        _ = loop.machine.closed()
+        var next = Loop()
+        next.machine = ConnectionStateMachine(configuration: Self.configuration, tracker: loop.machine.tracker,
+                                              walker: EventLogWalker(start: .newest, recordsPerBatch: 100, newestFirst: 1000))
+        next.run(next.machine.connected())
+        #expect(next.machine.phase == .ready && next.sent.contains(.readState(.zonesTamper)))
+        #expect(next.machine.snapshot.unsupportedCommands.isEmpty)
+    }
+
+    /// A module that answers nothing is still a dead link: once one read was given up for silence, the next silent
+    /// request (with no frame in between) closes the connection.
+    @Test func aModuleThatAnswersNothingIsStillADeadLink() throws {
+        // Identified, then silent on every state read: the first is asked twice and given up, the second closes.
+        var silent = Loop()
+        _ = silent.panel.apply(.setSilentCommands(Set(StateCommand.allCases.map(\.rawValue))), now: silent.now)
+        silent.run(silent.machine.connected())
+        silent.run(silent.machine.requestTimedOut(sequence: try #require(silent.pendingSequence)))
+        silent.run(silent.machine.requestTimedOut(sequence: try #require(silent.pendingSequence)))
+        #expect(silent.closedWith == nil)
+        let closing = silent.machine.requestTimedOut(sequence: try #require(silent.pendingSequence))
+        guard case .close(let error) = closing.first else { Issue.record("no close: \(closing)"); return }
+        #expect(error.code == .noAnswer)
+        // A poll that goes unanswered closes at once, as before.
+        var polled = Loop()
+        polled.run(polled.machine.connected())
+        _ = polled.panel.apply(.setAnswering(false), now: polled.now)
+        polled.poll()
+        guard case .close? = polled.machine.requestTimedOut(sequence: try #require(polled.pendingSequence)).first else {
+            Issue.record("an unanswered poll did not close"); return
+        }
+    }
+
     @Test func timeoutClosesAndFailsTheWaitingControl() {
         var loop = Loop()
         loop.run(loop.machine.connected())

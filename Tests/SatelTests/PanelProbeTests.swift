@@ -57,6 +57,27 @@ import Testing
         }
     }
 
+    /// Issue 21 point 2, the installer's case: a module that stays silent on zones tamper (older firmware). The
+    /// probe asks twice, carries on, prints everything it read and says what was not served, in text and JSON.
+    @Test func aReadTheModuleDoesNotAnswerIsListedAndTheRestIsReported() async throws {
+        try await Self.withSimulator { server, port in
+            let panel = server.panels[0]
+            try await panel.perform(.setSilentCommands([StateCommand.zonesTamper.rawValue]))
+            try await panel.perform(.violateZone(3))
+            try await panel.perform(.armAtKeypad(partitions: [1], mode: .mode0, user: 1))
+            let report = try await PanelProbe.run(PanelProbeOptions(host: "127.0.0.1", port: port, eventCount: 3, requestTimeout: .milliseconds(500)))
+            #expect(report.notServed == [.init(code: 0x01, command: StateCommand.zonesTamper.name, reason: "unanswered")])
+            #expect(report.violatedZones.map(\.number) == [3])
+            #expect(report.armedPartitions.map(\.number) == [1])
+            #expect(!report.events.isEmpty, "the event log was read too")
+            let text = PanelProbeRenderer.text(report)
+            #expect(text.contains("not served:       \(StateCommand.zonesTamper.name) (0x01, unanswered)"), "\(text)")
+            let json = try PanelProbeRenderer.json(report)
+            #expect(json.contains("\"notServed\""))
+            #expect(try JSONDecoder().decode(PanelProbeReport.self, from: Data(json.utf8)) == report)
+        }
+    }
+
     @Test func aBusyModuleIsReportedAsBusy() async throws {
         try await Self.withSimulator { _, port in
             var holder = try await RawPanelConnection.connect(port: port)

@@ -4,8 +4,11 @@ import NIOCore
 /// handler must carry out (send, schedule, report, complete, close), in the manner of postgres-nio's
 /// `ConnectionStateMachine`. It never touches a socket or a clock, so every path is testable directly.
 ///
-/// One request is in flight at a time (doc §7.4). Control commands jump the queue of reads; the first
-/// timeout closes the link, because a late answer could otherwise be taken for the next request's.
+/// One request is in flight at a time (doc §7.4). Control commands jump the queue of reads. An unanswered state
+/// read is asked once more (its late answer is the same command's, so nothing is mistaken), then marked unsupported
+/// for the connection, as modules with older firmware stay silent on commands they do not know; any other timeout
+/// closes the link (a late answer could be taken for the next request's), and so does a read unanswered right after
+/// another was given up with no frame in between: a module that answers nothing is a dead link.
 struct ConnectionStateMachine {
     struct Configuration: Sendable {
         var requestTimeout: TimeAmount
@@ -50,6 +53,7 @@ struct ConnectionStateMachine {
         var request: SatelRequest
         var sequence: UInt64
         var purpose: Purpose
+        var attempt = 1
     }
 
     private let configuration: Configuration
@@ -68,6 +72,8 @@ struct ConnectionStateMachine {
     private var pollGeneration: UInt64 = 0
     private var closeReason: SatelClientError?
     private var anyFrameReceived = false
+    /// A read was given up for silence and no frame has come since: the next silence is a dead link.
+    private var silentSinceGivingUp = false
 
     /// Frames that arrived without being asked for (monitoring pushes, unsolicited 0x8C).
     private(set) var unsolicitedFrames = 0
@@ -83,12 +89,14 @@ struct ConnectionStateMachine {
     mutating func connected() -> [Action] {
         guard phase == .waitingForConnection else { return [] }
         phase = .identifying
+        tracker.forgetUnsupported()
         return [.report([.connection(.connected)]), send(.readIntegraVersion, purpose: .identifyIntegra)]
     }
 
     mutating func frameReceived(_ frame: SatelFrame) -> [Action] {
         guard phase != .closed && phase != .waitingForConnection else { return [] }
         anyFrameReceived = true
+        silentSinceGivingUp = false
         if let current = inFlight,
             frame.command == current.request.answerCode.rawValue || frame.command == SatelCommandCode.result.rawValue
         {
@@ -123,8 +131,26 @@ struct ConnectionStateMachine {
                 code: .wrongIntegrationKey,
                 message: "no answer to the first encrypted request: wrong integration key, or encryption is off at the module"))
         }
+        if current.purpose == .read && !silentSinceGivingUp {
+            inFlight = nil
+            if current.attempt == 1 {
+                sequence += 1
+                inFlight = InFlight(request: current.request, sequence: sequence, purpose: .read, attempt: 2)
+                return [.send(current.request, sequence: sequence, timeout: configuration.requestTimeout)]
+            }
+            silentSinceGivingUp = true
+            return unsupported(current, reason: .unanswered) + sendNext()
+        }
         return close(SatelClientError(
             code: .noAnswer, message: "no answer to \(current.request.commandCode.name) in time"))
+    }
+
+    /// Marks a read the module does not serve; reported the first time on this connection.
+    private mutating func unsupported(_ current: InFlight, reason: UnsupportedCommand.Reason) -> [Action] {
+        let code = current.request.commandCode
+        guard !tracker.snapshot.unsupportedCommands.contains(code.rawValue) else { return [] }
+        tracker.markUnsupported(code.rawValue)
+        return [.report([.commandUnsupported(UnsupportedCommand(code: code.rawValue, name: code.name, reason: reason))])]
     }
 
     mutating func pollDue(generation: UInt64) -> [Action] {
@@ -208,7 +234,7 @@ struct ConnectionStateMachine {
         case .read:
             if case .result = response {
                 // An `EF` instead of the data: this firmware lacks the command; do not ask again.
-                tracker.markUnsupported(current.request.commandCode.rawValue)
+                actions += unsupported(current, reason: .refused)
             } else {
                 let updates = tracker.apply(response)
                 if !updates.isEmpty { actions.append(.report(updates)) }
@@ -255,7 +281,7 @@ struct ConnectionStateMachine {
         case .caller(let id):
             actions.append(.completeRequest(id: id, .failure(SatelClientError(code: .protocolViolation, message: "unreadable answer: \(error)"))))
         case .read:
-            tracker.markUnsupported(current.request.commandCode.rawValue)
+            actions += unsupported(current, reason: .unreadable)
         case .eventLog:
             nextWalkIndex = nil
         }

@@ -38,4 +38,9 @@ struct PanelStateTracker: Sendable {
     mutating func markUnsupported(_ command: UInt8) {
         snapshot.unsupportedCommands.insert(command)
     }
+
+    /// A new connection asks everything again: the module may have been updated in between.
+    mutating func forgetUnsupported() {
+        snapshot.unsupportedCommands = []
+    }
 }

@@ -9,6 +9,31 @@ public enum PanelUpdate: Hashable, Sendable {
     case clock(ClockAndStatus)
     /// New event-log records, oldest first, with the cursor to persist after handling them.
     case events(EventBatch)
+    /// The module does not serve a read (it answered `EF`, an unreadable answer, or nothing even when asked again):
+    /// the client carries on without it for the rest of the connection. Reported once per command and connection.
+    case commandUnsupported(UnsupportedCommand)
     /// A frame that could not be decoded (bad CRC, stuffing…) or made no sense; counted, never fatal.
     case protocolIssue(String)
+}
+
+/// A read the module does not serve, and how that showed.
+public struct UnsupportedCommand: Hashable, Sendable {
+    public enum Reason: String, Hashable, Sendable {
+        /// `EF` ("no such command" or another error) instead of the data.
+        case refused
+        /// An answer that did not decode as the command's.
+        case unreadable
+        /// No answer, twice.
+        case unanswered
+    }
+
+    public var code: UInt8
+    public var name: String
+    public var reason: Reason
+
+    public init(code: UInt8, name: String, reason: Reason) {
+        self.code = code
+        self.name = name
+        self.reason = reason
+    }
 }

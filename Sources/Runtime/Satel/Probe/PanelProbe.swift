@@ -46,19 +46,29 @@ public enum PanelProbe {
     /// Follows the client's updates until the first full read, then reads names and builds the report.
     private static func collect(client: SatelClient, options: PanelProbeOptions) async -> Result<PanelProbeReport, PanelProbeFailure> {
         var events: [LoggedEvent] = []
+        var notServed: [PanelProbeReport.NotServed] = []
         for await update in client.updates {
             switch update {
             case .events(let batch):
                 events += batch.events
+            case .commandUnsupported(let command):
+                notServed.append(.init(code: Int(command.code), command: command.name, reason: command.reason.rawValue))
             case .connection(.disconnected(let error, _)):
                 return .failure(PanelProbeFailure(error))
             case .connection(.synchronized):
                 let snapshot = client.snapshot
                 var names: [DeviceKind: [Int: String]] = [:]
                 if options.readNames {
-                    names = await readNames(client: client, snapshot: snapshot)
+                    let read = await readNames(client: client, snapshot: snapshot)
+                    names = read.names
+                    if let failure = read.failure {
+                        notServed.append(.init(code: Int(SatelCommandCode.readDeviceName.rawValue), command: SatelCommandCode.readDeviceName.name,
+                                               reason: failure))
+                    }
                 }
-                return .success(report(options: options, snapshot: snapshot, events: events, names: names))
+                var result = report(options: options, snapshot: snapshot, events: events, names: names)
+                result.notServed = notServed
+                return .success(result)
             default:
                 continue
             }
@@ -66,8 +76,9 @@ public enum PanelProbe {
         return .failure(PanelProbeFailure(reason: .noAnswer, detail: "the connection ended before the panel was read"))
     }
 
-    /// Names of the zones, partitions and outputs the report lists (at most 64 requests).
-    private static func readNames(client: SatelClient, snapshot: PanelSnapshot) async -> [DeviceKind: [Int: String]] {
+    /// Names of the zones, partitions and outputs the report lists (at most 64 requests). A name read the module
+    /// does not answer ends the link (a caller's request is not retried), so the names stop there and say why.
+    private static func readNames(client: SatelClient, snapshot: PanelSnapshot) async -> (names: [DeviceKind: [Int: String]], failure: String?) {
         var wanted: [(DeviceKind, Int)] = []
         let zones = Set(snapshot.objects(.zonesViolation) + snapshot.objects(.zonesBypass) + snapshot.objects(.zonesAlarm) + snapshot.objects(.zonesTamper))
         wanted += zones.sorted().map { (.zone, $0) }
@@ -76,10 +87,16 @@ public enum PanelProbe {
         wanted += snapshot.objects(.outputsState).map { (.output, $0) }
         var names: [DeviceKind: [Int: String]] = [:]
         for (kind, number) in wanted.prefix(64) {
-            guard case .deviceName(let name)? = try? await client.send(.readDeviceName(kind, number: number)) else { continue }
+            let answer: SatelResponse
+            do {
+                answer = try await client.send(.readDeviceName(kind, number: number))
+            } catch {
+                return (names, "unanswered")
+            }
+            guard case .deviceName(let name) = answer else { continue }
             names[kind, default: [:]][number] = name.name
         }
-        return names
+        return (names, nil)
     }
 
     static func report(

@@ -44,6 +44,8 @@ public enum PanelProbeRenderer {
             troubles.append("\(part): \(count) set")
         }
         lines.append("  troubles:         \(troubles.isEmpty ? "none" : troubles.joined(separator: "; "))")
+        let missing = report.notServed.map { "\($0.command) (0x\(SatelHex.string(UInt8($0.code))), \($0.reason))" }
+        lines.append("  not served:       \(missing.isEmpty ? "none" : missing.joined(separator: ", "))")
         lines.append("  newest events (\(report.events.count)):")
         for event in report.events {
             lines.append(

@@ -36,6 +36,14 @@ public struct PanelProbeReport: Hashable, Sendable, Codable {
         public var raw: String
     }
 
+    /// A read the module did not serve; the probe carried on without it.
+    public struct NotServed: Hashable, Sendable, Codable {
+        public var code: Int
+        public var command: String
+        /// `refused` (EF), `unreadable`, or `unanswered` (asked twice).
+        public var reason: String
+    }
+
     public var host: String
     public var port: Int
     public var encrypted: Bool
@@ -56,4 +64,6 @@ public struct PanelProbeReport: Hashable, Sendable, Codable {
     public var outputsOn: [Object]
     public var troubles: TroubleReport
     public var events: [Event]
+    /// What the module did not answer (older firmware stays silent on commands it does not know).
+    public var notServed: [NotServed] = []
 }
