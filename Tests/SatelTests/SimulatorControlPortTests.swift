@@ -33,4 +33,18 @@ import Testing
         await control.close()
         await server.stop()
     }
+
+    /// The fault mode of issue 21's fallbacks: commands named by code (hex or decimal) go unanswered.
+    @Test func silentOnNamesTheCommandsTheModuleWillNotAnswer() throws {
+        let command = try SimulatorControlCommand.parse(line: "{ panel: 2, action: silent-on, commands: [0x01, 28] }")
+        guard case .perform(let action) = command.request else { Issue.record("\(command.request)"); return }
+        #expect(command.panel == 2 && action == .setSilentCommands([0x01, 0x1C]))
+        #expect(throws: SimulatorScenarioError.self) { try SimulatorControlCommand.parse(line: "{ action: silent-on, commands: [256] }") }
+        #expect(throws: SimulatorScenarioError.self) { try SimulatorControlCommand.parse(line: "{ action: silent-on }") }
+        var panel = SimulatedPanel(configuration: .default)
+        panel.connectionOpened()
+        _ = panel.apply(action, now: 0)
+        #expect(panel.handle(.readState(.zonesTamper), now: 0).isEmpty)
+        #expect(!panel.handle(.readState(.zonesViolation), now: 0).isEmpty)
+    }
 }
