@@ -275,6 +275,7 @@ import TestSupport
                 #expect(seen.panelText.contains("FIRE ALARM"), "\(seen.panelText)")
                 #expect(seen.panelText.contains("AC trouble"), "\(seen.panelText)")
                 #expect(seen.panelText.contains("Arm"), "a supervisor gets the arm and disarm buttons: \(seen.panelText)")
+                #expect(!seen.panelText.contains("last seen"), "a connected panel answers now; no stale time: \(seen.panelText)")
                 // No uncaught exception, console error or refused load (a CSP violation would be one)...
                 #expect(seen.problems.isEmpty, "\(seen.problems)")
                 // ...but the refused acknowledgement, and the failed connection attempts while no backend ran.

@@ -1418,7 +1418,9 @@
     const meta = [];
     if (site) meta.push(`${site.code} ${site.name}`);
     if (!panel.enabled) meta.push('disabled');
-    if (panel.lastSeen) meta.push(`last seen ${formatTime(panel.lastSeen)}`);
+    // A connected panel answers the worker's polls right now; the live state's time only moves when something
+    // changed, so it would make a quiet panel look stale. Shown once the link is down: when it last answered.
+    if (panel.lastSeen && panel.connection !== 'connected') meta.push(`last seen ${formatTime(panel.lastSeen)}`);
     row.querySelector('.panel-meta').textContent = meta.join(' · ');
     renderPartitions(row.querySelector('.partitions'), panel);
     const zones = zonesText(panel);
