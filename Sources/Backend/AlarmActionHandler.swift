@@ -184,7 +184,18 @@ struct AlarmActionHandler: AlarmActions {
     /// as `close` would with the reason as its note, its timeline line and event, and an audit entry naming the group.
     func closeGroup(body: AlarmCloseGroupBody, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response {
         let ids = body.alarmIds
-        let closed = try await repositories.context.outboxTransaction(notifier: outbox, logger: context.logger) { transaction in
+        let closed: [Alarm]
+        do {
+            closed = try await closeGroup(ids, reason: body.reason, principal: principal, context: context)
+        } catch let error as PSQLError {
+            // A deadlock with a supervisor restoring or a raiser joining one of these alarms: 503, send it again.
+            throw APIError.from(database: error, table: "alarms") ?? error
+        }
+        return try APIResponse.json(PageBody(items: closed, nextCursor: nil))
+    }
+
+    private func closeGroup(_ ids: [UUID], reason: String, principal: Principal, context: StamRequestContext) async throws -> [Alarm] {
+        try await repositories.context.outboxTransaction(notifier: outbox, logger: context.logger) { transaction in
             let connection = transaction.connection
             var found = Set<UUID>()
             for try await id in try await connection.query("SELECT id FROM alarms WHERE id = ANY(\(ids)) ORDER BY id FOR UPDATE",
@@ -195,36 +206,37 @@ struct AlarmActionHandler: AlarmActions {
                 throw APIError.notFound("no alarm " + ids.filter { !found.contains($0) }.map { $0.uuidString.lowercased() }.joined(separator: ", "))
             }
             var alarms: [Alarm] = []
-            for id in body.alarmIds {
+            for id in ids {
                 guard let alarm = try await repositories.alarms.find(id: id, on: connection) else { throw APIError.notFound("no alarm \(id)") }
                 alarms.append(alarm)
             }
             let open = alarms.filter { $0.state != .closed }
-            let kept = open.filter { !$0.priority.bulkClosable }
+            // A fire alarm moved to another class is still a fire alarm.
+            let kept = open.filter { !$0.priority.bulkClosable || !$0.kind.defaultPriority.bulkClosable }
             guard kept.isEmpty else {
                 throw APIError(status: .conflict, code: "not_bulk_closable",
                                message: "never closed in bulk, close each on its own: " + kept.map { "\($0.title) (\($0.priority.rawValue))" }.joined(separator: "; "))
             }
             let now = Date()
-            let group = JSONValue.array(open.map { .string($0.id.uuidString.lowercased()) })
+            // Each alarm's audit entry names the group by an id of its own (not by listing it: a storm's group is large).
+            let group: JSONValue = .object(["id": .string(UUID().uuidString.lowercased()), "size": .number(Double(open.count))])
             var closed: [Alarm] = []
             for var alarm in open {
                 alarm.state = .closed
                 alarm.closedAt = now
-                _ = try await repositories.alarmNotes.insert(AlarmNote(alarmId: alarm.id, authorId: principal.operatorId, body: body.reason, createdAt: now),
+                _ = try await repositories.alarmNotes.insert(AlarmNote(alarmId: alarm.id, authorId: principal.operatorId, body: reason, createdAt: now),
                                                              on: connection)
                 try await history.record(.closed, alarm: alarm.id, by: principal.operatorId,
-                                         text: "Closed with a group of \(open.count) by a supervisor: \(body.reason)", at: now, on: connection)
+                                         text: "Closed with a group of \(open.count) by a supervisor: \(reason)", at: now, on: connection)
                 try await transaction.enqueue(AlarmClosed(alarmId: alarm.id, siteId: alarm.siteId, panelId: alarm.panelId, operatorId: principal.operatorId,
-                                                          note: body.reason, at: now),
+                                                          note: reason, at: now),
                                               correlationId: context.requestId)
                 closed.append(try await repositories.alarms.update(alarm, on: connection))
                 try await audit.record("alarm.close_group", entityType: "Alarm", entityId: alarm.id, principal: principal, context: context,
-                                       details: .object(["reason": .string(body.reason), "group": group]), on: connection)
+                                       details: .object(["reason": .string(reason), "group": group]), on: connection)
             }
             return closed
         }
-        return try APIResponse.json(PageBody(items: closed, nextCursor: nil))
     }
 
     func addNote(id: UUID, body: AlarmAddNoteBody, principal: Principal, request: Request, context: StamRequestContext) async throws -> Response {

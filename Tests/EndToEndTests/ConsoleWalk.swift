@@ -67,22 +67,27 @@ struct ConsoleWalk: Sendable {
         }
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "Europe/Warsaw")!
-        let soon = Date().addingTimeInterval(20)
+        // 45 s at least to disarm inside the window (the keypad, the worker, the database: a second or two here).
+        let soon = Date().addingTimeInterval(45)
         let closes = calendar.nextDate(after: soon, matching: DateComponents(second: 0), matchingPolicy: .nextTime)!
-        let opens = closes.addingTimeInterval(-15 * 60)
-        func clock(_ date: Date) -> String {
-            let parts = calendar.dateComponents([.hour, .minute], from: date)
-            return String(format: "%02d:%02d", parts.hour!, parts.minute!)
-        }
-        let weekday = (calendar.component(.weekday, from: opens) + 5) % 7 + 1  // Sunday 1 -> ISO 7, Monday 2 -> ISO 1
+        // Fifteen minutes of wall clock before it (on a DST night the clock, not the elapsed time, is what counts).
+        let closing = calendar.dateComponents([.hour, .minute, .weekday], from: closes)
+        let closesMinute = closing.hour! * 60 + closing.minute!
+        let opensMinute = (closesMinute - 15 + 1440) % 1440
+        func clock(_ minute: Int) -> String { String(format: "%02d:%02d", minute / 60, minute % 60) }
+        // The window belongs to the day it opens (ISO: Monday 1 ... Sunday 7; Calendar: Sunday 1 ... Saturday 7).
+        let closingWeekday = (closing.weekday! + 5) % 7 + 1
+        let weekday = opensMinute > closesMinute ? (closingWeekday + 5) % 7 + 1 : closingWeekday
         let window = try api.call("POST", "/api/schedule-windows",
-                                  body: #"{"partition_id":"\#(partition)","weekday":\#(weekday),"opens":"\#(clock(opens))","closes":"\#(clock(closes))"}"#)
+                                  body: #"{"partition_id":"\#(partition)","weekday":\#(weekday),"opens":"\#(clock(opensMinute))","closes":"\#(clock(closesMinute))"}"#)
         #expect(window.status == 201, "\(window.object)")
         #expect(try await ControlLine.send("{ panel: 2, action: disarm, partitions: [1] }", port: control.port, host: control.host).hasPrefix("ok"))
         try await eventually("partition 1 of panel 2 disarmed, with the time", timeout: .seconds(60)) {
             let row = try api.call("GET", "/api/partitions/\(partition)").object
             return row["arm_mode"] as? String == "disarmed" && row["disarmed_at"] as? String != nil
         }
+        // Otherwise the spell would be an opening out of hours, not a late closing: say so rather than wait in vain.
+        #expect(Date() < closes, "disarmed after the window had ended; the station was slower than the 45 s margin")
         let silentSince = ContinuousClock.now
         #expect(try await ControlLine.send("{ panel: 3, action: stop-answering }", port: control.port, host: control.host).hasPrefix("ok"))
         return (partition, closes, silentSince)

@@ -130,7 +130,9 @@ import Testing
         loop.run(loop.machine.requestTimedOut(sequence: try #require(loop.pendingSequence)))
         #expect(loop.sent.suffix(2) == [.readState(.zonesTamper), .readState(.zonesTamper)], "asked once more")
         #expect(loop.closedWith == nil)
+        let before = loop.sent.count
         loop.run(loop.machine.requestTimedOut(sequence: try #require(loop.pendingSequence)))
+        #expect(loop.sent[before] == .readIntegraVersion, "the module is asked who it is before the read is given up")
         #expect(loop.closedWith == nil, "a module that answers the rest is not a dead link")
         #expect(loop.machine.phase == .ready && loop.reports.contains(.connection(.synchronized)))
         let unsupported = loop.reports.compactMap { if case .commandUnsupported(let command) = $0 { command } else { nil } }
@@ -152,19 +154,57 @@ import Testing
         #expect(next.machine.snapshot.unsupportedCommands.isEmpty)
     }
 
-    /// A module that answers nothing is still a dead link: once one read was given up for silence, the next silent
-    /// request (with no frame in between) closes the connection.
+    /// The read being given up answers `EF` late, while the module is asked who it is: that `EF` is not taken as the
+    /// answer to 0x7E; the version that follows is, and the read is marked refused by its silence.
+    @Test func aLateRefusalDuringTheLivenessCheckIsNotTakenForItsAnswer() throws {
+        var loop = Loop()
+        _ = loop.panel.apply(.setSilentCommands([StateCommand.zonesTamper.rawValue]), now: loop.now)
+        loop.run(loop.machine.connected())
+        loop.run(loop.machine.requestTimedOut(sequence: try #require(loop.pendingSequence)))
+        // Silent on 0x7E for a moment too, so the check is in flight when the late EF comes.
+        _ = loop.panel.apply(.setSilentCommands([StateCommand.zonesTamper.rawValue, SatelRequest.readIntegraVersion.commandCode.rawValue]), now: loop.now)
+        loop.run(loop.machine.requestTimedOut(sequence: try #require(loop.pendingSequence)))
+        #expect(loop.sent.last == .readIntegraVersion)
+        #expect(loop.machine.frameReceived(SatelResponse.result(.otherError).frame).isEmpty, "the late EF completes nothing")
+        _ = loop.panel.apply(.setSilentCommands([StateCommand.zonesTamper.rawValue]), now: loop.now)
+        var answer: [ConnectionStateMachine.Action] = []
+        for response in loop.panel.handle(.readIntegraVersion, now: loop.now) { answer += loop.machine.frameReceived(response.frame) }
+        loop.run(answer)
+        #expect(loop.closedWith == nil && loop.machine.phase == .ready)
+        #expect(loop.machine.snapshot.unsupportedCommands == [StateCommand.zonesTamper.rawValue])
+    }
+
+    /// A module that answers nothing is still a dead link: a read unanswered twice is only given up when the module
+    /// still answers 0x7E; and a read it answered before on this connection is never given up (a stall closes).
     @Test func aModuleThatAnswersNothingIsStillADeadLink() throws {
-        // Identified, then silent on every state read: the first is asked twice and given up, the second closes.
+        // Identified, then silent on every state read, then on 0x7E too: the read is asked twice, the module's
+        // version once, and the link closes.
         var silent = Loop()
-        _ = silent.panel.apply(.setSilentCommands(Set(StateCommand.allCases.map(\.rawValue))), now: silent.now)
+        let stateCodes = Set(StateCommand.allCases.map(\.rawValue))
+        _ = silent.panel.apply(.setSilentCommands(stateCodes), now: silent.now)
         silent.run(silent.machine.connected())
+        _ = silent.panel.apply(.setSilentCommands(stateCodes.union([SatelRequest.readIntegraVersion.commandCode.rawValue])), now: silent.now)
+        silent.sent = []
         silent.run(silent.machine.requestTimedOut(sequence: try #require(silent.pendingSequence)))
         silent.run(silent.machine.requestTimedOut(sequence: try #require(silent.pendingSequence)))
         #expect(silent.closedWith == nil)
+        #expect(silent.sent.last == .readIntegraVersion, "is the module there at all?")
         let closing = silent.machine.requestTimedOut(sequence: try #require(silent.pendingSequence))
         guard case .close(let error) = closing.first else { Issue.record("no close: \(closing)"); return }
         #expect(error.code == .noAnswer)
+        #expect(!silent.reports.contains { if case .commandUnsupported = $0 { true } else { false } }, "nothing marked unsupported")
+
+        // A read answered earlier on this connection goes silent: a stall, not firmware; closed at once.
+        var stalled = Loop()
+        stalled.run(stalled.machine.connected())
+        _ = stalled.panel.apply(.setSilentCommands([StateCommand.zonesViolation.rawValue]), now: stalled.now)
+        _ = stalled.panel.apply(.violateZone(4), now: stalled.now)
+        stalled.poll()
+        #expect(stalled.sent.last == .readState(.zonesViolation))
+        guard case .close? = stalled.machine.requestTimedOut(sequence: try #require(stalled.pendingSequence)).first else {
+            Issue.record("a stalled read did not close"); return
+        }
+
         // A poll that goes unanswered closes at once, as before.
         var polled = Loop()
         polled.run(polled.machine.connected())

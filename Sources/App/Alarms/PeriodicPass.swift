@@ -10,11 +10,12 @@ enum PeriodicPass {
     static func run(every interval: Duration, logger: Logger, failure: Logger.Message, _ pass: () async throws -> Bool) async {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
-                while try await pass() {}
+                while try await pass(), !Task.isCancelled, !Task.isShuttingDownGracefully {}
             } catch {
                 logger.warning(failure, metadata: ["error": "\(String(reflecting: error))"])
             }
-            try? await Task.sleep(for: interval)
+            // A graceful shutdown ends the wait at once.
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
     }
 }

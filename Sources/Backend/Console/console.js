@@ -15,6 +15,8 @@
     trouble: 'Trouble', tamper: 'Tamper', open_close: 'Open/close', test: 'Test' };
   const SUPERVISING_ROLES = ['supervisor', 'admin'];  // alerted when an alarm escalates; close alarms as a group
   const NEVER_IN_BULK = ['fire'];  // schema/entities.yaml alarm_stack: bulk_close: false (the server refuses them too)
+  // A fire alarm moved to another class is still a fire alarm.
+  const bulkClosable = (alarm) => !NEVER_IN_BULK.includes(alarm.priority) && alarm.kind !== 'fire';
   // Alarm states only move forward: an event that arrives after our own action's answer must not undo it.
   const STATE_RANK = { new: 0, acknowledged: 1, in_progress: 2, closed: 3 };
   const STATE_LABEL = { new: 'New', acknowledged: 'Acknowledged', in_progress: 'In progress', closed: 'Closed' };
@@ -637,7 +639,10 @@
       const current = ui.alarmList.children[index];
       if (current !== row) ui.alarmList.insertBefore(row, current || null);
     });
-    for (const id of [...selected]) if (!alarms.has(id)) selected.delete(id);
+    for (const id of [...selected]) {
+      const alarm = alarms.get(id);
+      if (!alarm || !bulkClosable(alarm) || !supervising()) selected.delete(id);
+    }
     renderGroupBar();
     const newCount = sorted.filter((alarm) => alarm.state === 'new').length;
     ui.alarmCount.textContent = sorted.length ? `(${sorted.length} open, ${newCount} new)` : '';
@@ -655,7 +660,7 @@
     row.querySelector('.alarm-restored').hidden = !alarm.restored_at;
     row.querySelector('.alarm-wait').textContent = waitText(alarm);
     row.querySelector('.alarm-title').textContent = alarm.title;
-    const selectable = supervising() && !NEVER_IN_BULK.includes(alarm.priority);
+    const selectable = supervising() && bulkClosable(alarm);
     const select = row.querySelector('.alarm-select');
     select.hidden = !selectable;
     select.querySelector('input').checked = selectable && selected.has(alarm.id);
@@ -706,6 +711,7 @@
   // MARK: Closing a group (supervisors): the selected alarms, one reason, one request; fire is never selectable.
 
   const selected = new Set();  // alarm ids ticked for closing as a group
+  let groupIds = [];           // the ones the dialog lists: what is sent
 
   ui.alarmList.addEventListener('change', (event) => {
     const box = event.target.closest('.alarm-select-box');
@@ -723,7 +729,8 @@
   ui.groupClear.addEventListener('click', () => { selected.clear(); renderAlarms(); });
 
   ui.groupClose.addEventListener('click', () => {
-    ui.groupAlarms.replaceChildren(...[...selected].map((id) => {
+    groupIds = [...selected];
+    ui.groupAlarms.replaceChildren(...groupIds.map((id) => {
       const item = document.createElement('li');
       const alarm = alarms.get(id);
       item.textContent = alarm ? `${PRIORITY_LABEL[alarm.priority] || alarm.priority} · ${alarm.title}` : id;
@@ -749,17 +756,16 @@
     }
     ui.groupSubmit.disabled = true;
     try {
-      const answer = await api('POST', '/api/alarms/close-group', { alarm_ids: [...selected], reason });
+      const answer = await api('POST', '/api/alarms/close-group', { alarm_ids: groupIds, reason });
       const closed = (answer.items || []).map((alarm) => key(alarm.id));
-      for (const id of [...selected]) alarms.delete(id);
-      selected.clear();
+      for (const id of groupIds) { alarms.delete(id); selected.delete(id); }
       renderAlarms();
       ui.groupDialog.close();
       showMessage(closed.length === 1 ? 'Closed 1 alarm.' : `Closed ${closed.length} alarms.`, 'info');
     } catch (error) {
       ui.groupError.textContent = error.message;
       ui.groupError.hidden = false;
-      for (const id of selected) refreshAlarm(id);
+      for (const id of groupIds) refreshAlarm(id);
     } finally {
       ui.groupSubmit.disabled = false;
     }

@@ -93,6 +93,9 @@ public struct APIError: Error, HTTPResponseError, CustomStringConvertible, Senda
             let suffix = constraint.hasSuffix("_rule") ? "_rule" : "_check"
             return invalid(field: Self.column(of: constraint, table: table, suffix: suffix),
                            suffix == "_rule" ? "breaks the field's rules (schema/entities.yaml)" : "is out of range")
+        case "40P01", "40001":
+            // A deadlock or a serialization failure with another writer: nothing was written; sending it again works.
+            return APIError(status: .serviceUnavailable, code: "retry", message: "another change to the same rows was under way; nothing was written, send it again")
         default:
             return nil
         }

@@ -124,9 +124,10 @@ public struct JSONObjectReader {
         read(field, optional: optional, expected: "a non-empty list of UUIDs") { json -> [UUID]? in
             guard case .array(let items) = json, !items.isEmpty else { return nil }
             var ids: [UUID] = []
+            var seen = Set<UUID>()
             for item in items {
                 guard case .string(let text) = item, let id = UUID(uuidString: text) else { return nil }
-                if !ids.contains(id) { ids.append(id) }
+                if seen.insert(id).inserted { ids.append(id) }
             }
             return ids
         }

@@ -5,10 +5,12 @@ import NIOCore
 /// `ConnectionStateMachine`. It never touches a socket or a clock, so every path is testable directly.
 ///
 /// One request is in flight at a time (doc §7.4). Control commands jump the queue of reads. An unanswered state
-/// read is asked once more (its late answer is the same command's, so nothing is mistaken), then marked unsupported
-/// for the connection, as modules with older firmware stay silent on commands they do not know; any other timeout
-/// closes the link (a late answer could be taken for the next request's), and so does a read unanswered right after
-/// another was given up with no frame in between: a module that answers nothing is a dead link.
+/// read is asked once more (its late answer is the same command's, so nothing is mistaken); silent again, the module
+/// is asked who it is (0x7E, which every module answers): answered, the read is marked unsupported for the connection,
+/// as modules with older firmware stay silent on commands they do not know; unanswered, the link is dead. A read this
+/// connection already got an answer to is never given up (silence then is a stall: the link is closed and the next
+/// one reads everything again). Any other timeout closes the link, because a late answer could otherwise be taken
+/// for the next request's.
 struct ConnectionStateMachine {
     struct Configuration: Sendable {
         var requestTimeout: TimeAmount
@@ -47,6 +49,8 @@ struct ConnectionStateMachine {
         case eventLog
         /// A request from the caller (a control command or a one-off read such as a name).
         case caller(id: UInt64)
+        /// 0x7E after a read went unanswered twice: is the module there at all? Carries the read to give up.
+        case livenessCheck(SatelRequest)
     }
 
     private struct InFlight {
@@ -72,8 +76,8 @@ struct ConnectionStateMachine {
     private var pollGeneration: UInt64 = 0
     private var closeReason: SatelClientError?
     private var anyFrameReceived = false
-    /// A read was given up for silence and no frame has come since: the next silence is a dead link.
-    private var silentSinceGivingUp = false
+    /// Reads (by command code) the module has answered on this connection: never given up for silence.
+    private var answeredReads: Set<UInt8> = []
 
     /// Frames that arrived without being asked for (monitoring pushes, unsolicited 0x8C).
     private(set) var unsolicitedFrames = 0
@@ -90,13 +94,18 @@ struct ConnectionStateMachine {
         guard phase == .waitingForConnection else { return [] }
         phase = .identifying
         tracker.forgetUnsupported()
+        answeredReads = []
         return [.report([.connection(.connected)]), send(.readIntegraVersion, purpose: .identifyIntegra)]
     }
 
     mutating func frameReceived(_ frame: SatelFrame) -> [Action] {
         guard phase != .closed && phase != .waitingForConnection else { return [] }
         anyFrameReceived = true
-        silentSinceGivingUp = false
+        if let current = inFlight, case .livenessCheck = current.purpose, frame.command == SatelCommandCode.result.rawValue {
+            // A late `EF` to the read being given up, not the answer to 0x7E: the module is there, and refuses it.
+            unsolicitedFrames += 1
+            return []
+        }
         if let current = inFlight,
             frame.command == current.request.answerCode.rawValue || frame.command == SatelCommandCode.result.rawValue
         {
@@ -131,23 +140,26 @@ struct ConnectionStateMachine {
                 code: .wrongIntegrationKey,
                 message: "no answer to the first encrypted request: wrong integration key, or encryption is off at the module"))
         }
-        if current.purpose == .read && !silentSinceGivingUp {
-            inFlight = nil
+        if current.purpose == .read && !answeredReads.contains(current.request.commandCode.rawValue) {
+            sequence += 1
             if current.attempt == 1 {
-                sequence += 1
                 inFlight = InFlight(request: current.request, sequence: sequence, purpose: .read, attempt: 2)
                 return [.send(current.request, sequence: sequence, timeout: configuration.requestTimeout)]
             }
-            silentSinceGivingUp = true
-            return unsupported(current, reason: .unanswered) + sendNext()
+            inFlight = InFlight(request: .readIntegraVersion, sequence: sequence, purpose: .livenessCheck(current.request))
+            return [.send(.readIntegraVersion, sequence: sequence, timeout: configuration.requestTimeout)]
+        }
+        if case .livenessCheck(let given) = current.purpose {
+            return close(SatelClientError(
+                code: .noAnswer, message: "no answer to \(given.commandCode.name) (twice) nor to the module's version: the link is dead"))
         }
         return close(SatelClientError(
             code: .noAnswer, message: "no answer to \(current.request.commandCode.name) in time"))
     }
 
     /// Marks a read the module does not serve; reported the first time on this connection.
-    private mutating func unsupported(_ current: InFlight, reason: UnsupportedCommand.Reason) -> [Action] {
-        let code = current.request.commandCode
+    private mutating func unsupported(_ request: SatelRequest, reason: UnsupportedCommand.Reason) -> [Action] {
+        let code = request.commandCode
         guard !tracker.snapshot.unsupportedCommands.contains(code.rawValue) else { return [] }
         tracker.markUnsupported(code.rawValue)
         return [.report([.commandUnsupported(UnsupportedCommand(code: code.rawValue, name: code.name, reason: reason))])]
@@ -234,11 +246,15 @@ struct ConnectionStateMachine {
         case .read:
             if case .result = response {
                 // An `EF` instead of the data: this firmware lacks the command; do not ask again.
-                actions += unsupported(current, reason: .refused)
+                actions += unsupported(current.request, reason: .refused)
             } else {
+                answeredReads.insert(current.request.commandCode.rawValue)
                 let updates = tracker.apply(response)
                 if !updates.isEmpty { actions.append(.report(updates)) }
             }
+        case .livenessCheck(let given):
+            // The module answers, just not that read: carry on without it.
+            actions += unsupported(given, reason: .unanswered)
         case .poll:
             guard case .newData(let flags) = response else {
                 return close(SatelClientError(code: .protocolViolation, message: "0x7F answered \(response)"))
@@ -278,10 +294,12 @@ struct ConnectionStateMachine {
             return actions + close(SatelClientError(code: .protocolViolation, message: "unreadable answer: \(error)"))
         case .identifyModule:
             return answered(current, with: .result(.otherError))
+        case .livenessCheck(let given):
+            actions += unsupported(given, reason: .unanswered)  // it answered something: it is there
         case .caller(let id):
             actions.append(.completeRequest(id: id, .failure(SatelClientError(code: .protocolViolation, message: "unreadable answer: \(error)"))))
         case .read:
-            actions += unsupported(current, reason: .unreadable)
+            actions += unsupported(current.request, reason: .unreadable)
         case .eventLog:
             nextWalkIndex = nil
         }

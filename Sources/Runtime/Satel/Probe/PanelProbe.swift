@@ -90,6 +90,8 @@ public enum PanelProbe {
             let answer: SatelResponse
             do {
                 answer = try await client.send(.readDeviceName(kind, number: number))
+            } catch let error as SatelClientError where error.code == .protocolViolation {
+                continue  // an answer that did not decode; the link is still up
             } catch {
                 return (names, "unanswered")
             }
