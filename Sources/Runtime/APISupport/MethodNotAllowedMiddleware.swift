@@ -42,15 +42,18 @@ public struct MethodNotAllowedMiddleware: RouterMiddleware {
         path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
     }
 
-    /// The methods served at `path`, nil when no route has its shape.
+    /// The methods served at `path`, nil when no route has its shape. A literal segment wins over a parameter at the
+    /// same place, as in the router's trie: `/api/alarms/close-group` is that action's path, not an alarm's id.
     func allowedMethods(at path: String) -> Set<String>? {
         let parts = Self.segments(of: path)
-        var found: Set<String>?
-        for route in routes where route.segments.count == parts.count {
-            let matches = zip(route.segments, parts).allSatisfy { pattern, part in pattern == nil || pattern == part }
-            if matches { found = (found ?? []).union(route.methods) }
+        var matching = routes.filter { route in
+            route.segments.count == parts.count && zip(route.segments, parts).allSatisfy { pattern, part in pattern == nil || pattern == part }
         }
-        return found
+        guard !matching.isEmpty else { return nil }
+        for index in parts.indices where matching.contains(where: { $0.segments[index] != nil }) {
+            matching = matching.filter { $0.segments[index] != nil }
+        }
+        return matching.reduce(into: Set<String>()) { $0.formUnion($1.methods) }
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
