@@ -5,7 +5,7 @@ import StamCore
 /// What this build of stam was generated from.
 public enum StamSchema {
     /// SHA-256 over the schema files; changes whenever the schema does.
-    public static let fingerprint = "1c1b322fdcf19c255a450417b1f1bd54fb78065000d90e15cff4fef7fc1d555e"
+    public static let fingerprint = "444591e79d2cee2ff6db70f5e964825cf90e9d6afebbd4eaf05239c17825c2c2"
 
     public static let entityTypes: [any Entity.Type] = [
         Site.self,

@@ -231,7 +231,7 @@ public struct PanelRoutes: Sendable {
         self.audit = audit
     }
 
-    static let writableFields: Set<String> = ["site_id", "name", "host", "port", "integration_key", "user_code", "sim_phone", "enabled", "poll_interval_ms", "signal_period_s"]
+    static let writableFields: Set<String> = ["site_id", "name", "host", "port", "integration_key", "user_code", "sim_phone", "enabled", "poll_interval_ms", "mode", "signal_period_s"]
 
     public func register(on group: RouterGroup<StamRequestContext>) {
         group.get("panels", use: list)
@@ -331,6 +331,7 @@ public struct PanelRoutes: Sendable {
         let simPhone = input.string("sim_phone", max: 32, format: .phone, lineBreaks: false, optional: true)
         let enabled = input.bool("enabled", optional: false)
         let pollIntervalMs = input.int("poll_interval_ms", range: 10...600000, optional: false)
+        let mode = input.enumeration("mode", PanelMode.self, optional: false)
         let signalPeriodS = input.int("signal_period_s", range: 10...90000, optional: false)
         input.require("site_id", siteId)
         input.require("name", name)
@@ -344,6 +345,7 @@ public struct PanelRoutes: Sendable {
         if let simPhone { value.simPhone = simPhone }
         if case let enabled?? = enabled { value.enabled = enabled }
         if case let pollIntervalMs?? = pollIntervalMs { value.pollIntervalMs = pollIntervalMs }
+        if case let mode?? = mode { value.mode = mode }
         if case let signalPeriodS?? = signalPeriodS { value.signalPeriodS = signalPeriodS }
         do {
             let stored = try await repository.context.transaction { connection in
@@ -372,6 +374,7 @@ public struct PanelRoutes: Sendable {
         let simPhone = input.string("sim_phone", max: 32, format: .phone, lineBreaks: false, optional: true)
         let enabled = input.bool("enabled", optional: false)
         let pollIntervalMs = input.int("poll_interval_ms", range: 10...600000, optional: false)
+        let mode = input.enumeration("mode", PanelMode.self, optional: false)
         let signalPeriodS = input.int("signal_period_s", range: 10...90000, optional: false)
         try input.finish()
         guard var value = try await repository.find(id: id) else { throw APIError.notFound("no panels row \(id)") }
@@ -387,6 +390,7 @@ public struct PanelRoutes: Sendable {
         if let simPhone { value.simPhone = simPhone }
         if case let enabled?? = enabled { value.enabled = enabled }
         if case let pollIntervalMs?? = pollIntervalMs { value.pollIntervalMs = pollIntervalMs }
+        if case let mode?? = mode { value.mode = mode }
         if case let signalPeriodS?? = signalPeriodS { value.signalPeriodS = signalPeriodS }
         do {
             let stored = try await repository.context.transaction { connection in

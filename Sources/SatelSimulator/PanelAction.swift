@@ -22,6 +22,8 @@ public enum PanelAction: Hashable, Sendable {
     /// The next control command is carried out, then the module stops answering (as `setAnswering(false)`) before
     /// it sends the result: the client cannot know what happened.
     case silentAfterControl
+    /// From now on the module answers monitoring requests this way (and, for `stopPushing`, stops pushing at once).
+    case setMonitoringPolicy(MonitoringPolicy)
     /// The panel reported its events to monitoring station 1 or 2: every record's S1/S2 bits become "sent",
     /// as an INTEGRA does after reporting (the bytes of records already read change; the events do not).
     case reportToStation(Int)

@@ -23,6 +23,8 @@ public struct SimulatedPanel: Sendable {
     /// Set by `silentAfterControl`: the next control command is carried out and then the module plays dead, so
     /// its client never learns the result (the "outcome unknown" case).
     public private(set) var silentAfterControl = false
+    /// How monitoring requests are answered; starts as the configuration says.
+    public private(set) var monitoringPolicy: MonitoringPolicy
     private var temperatures: [Int: Double]
     /// Commands changed since the last request or action, in the order they changed.
     var changed: [StateCommand] = []
@@ -30,6 +32,7 @@ public struct SimulatedPanel: Sendable {
 
     public init(configuration: SimulatedPanelConfiguration) {
         self.configuration = configuration
+        monitoringPolicy = configuration.monitoringPolicy
         var bitmaps: [StateCommand: ObjectBitmap] = [:]
         for command in StateCommand.allCases {
             let width = command.objectKind.hasExtendedForm ? 32 : command.objectKind.standardBitmapLength
@@ -82,10 +85,17 @@ public struct SimulatedPanel: Sendable {
         case .readNewData(let answerLength):
             answers.append(.newData(NewDataFlags(bytes: Array(newData.bytes.prefix(answerLength)))))
         case .startMonitoring(let selection):
-            monitoring = selection
-            answers.append(.result(.ok))
-            // The module then sends every selected state once, and again whenever it changes (doc §3.7).
-            answers += monitoredAnswers(for: selection.commands, now: now)
+            switch monitoringPolicy {
+            case .serve, .stopPushing:
+                monitoring = selection
+                answers.append(.result(.ok))
+                // The module then sends every selected state once, and again whenever it changes (doc §3.7).
+                answers += monitoredAnswers(for: selection.commands, now: now)
+            case .refuse:
+                answers.append(.result(.otherError))
+            case .ignore:
+                return []
+            }
         case .readModuleVersion:
             answers.append(.moduleVersion(ModuleVersion(
                 firmware: configuration.moduleFirmware, capabilities: configuration.moduleCapabilities)))
@@ -182,6 +192,8 @@ public struct SimulatedPanel: Sendable {
             silentCommands = commands
         case .silentAfterControl:
             silentAfterControl = true
+        case .setMonitoringPolicy(let policy):
+            monitoringPolicy = policy
         case .reportToStation(let station):
             eventLog.markReported(toStation: station)
         case .logEvent(let code, let restore, let partition, let source):
@@ -272,7 +284,7 @@ public struct SimulatedPanel: Sendable {
             pendingTroubleParts = []
             troublesChanged = false
         }
-        guard let monitoring else { return [] }
+        guard let monitoring, monitoringPolicy != .stopPushing else { return [] }
         var commands = changed.map(\.rawValue).filter { monitoring.contains($0) }
         if troublesChanged {
             commands += pendingTroubleParts.map(\.rawValue).sorted().filter { monitoring.contains($0) }

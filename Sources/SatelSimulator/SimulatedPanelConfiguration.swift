@@ -15,6 +15,8 @@ public struct SimulatedPanelConfiguration: Hashable, Sendable {
     /// Records the ring buffer holds before the oldest is overwritten.
     public var eventLogCapacity: Int
     public var unknownCommandPolicy: UnknownCommandPolicy
+    /// How the module answers a monitoring request (push mode).
+    public var monitoringPolicy: MonitoringPolicy = .serve
     /// 0x7E language byte (1 = English).
     public var languageCode: UInt8
 

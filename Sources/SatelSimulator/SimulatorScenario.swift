@@ -18,6 +18,7 @@ import Yams
 ///   codePrefix: ""
 ///   eventLogCapacity: 1024
 ///   unknownCommands: otherError  # or silent
+///   monitoring: serve            # refuse, ignore or stop-pushing: how a monitoring request is answered
 ///   users:
 ///     - { number: 1, code: "1234", partitions: [1, 2, 3, 4], rights: [arm, disarm, clearAlarm, bypass, outputs, clock] }
 ///   zoneSettings:
@@ -87,6 +88,7 @@ struct ScenarioFile: Decodable {
         var codePrefix: String?
         var eventLogCapacity: Int?
         var unknownCommands: UnknownCommandPolicy?
+        var monitoring: MonitoringPolicy?
         var moduleCapabilities: UInt8?
         var users: [User]?
         var zoneSettings: [ZoneSetting]?
@@ -130,9 +132,12 @@ struct ScenarioFile: Decodable {
         var partition: Int?
         var source: Int?
         var station: Int?
+        /// `monitoring`: serve, refuse, ignore or stop-pushing.
+        var policy: String?
 
         private enum CodingKeys: String, CodingKey {
             case at, action, zone, output, on, partitions, commands, mode, user, part, bit, active, celsius, code, restore, partition, source, station
+            case policy
         }
 
         init(from decoder: any Decoder) throws {
@@ -159,6 +164,7 @@ struct ScenarioFile: Decodable {
             partition = try container.decodeIfPresent(Int.self, forKey: .partition)
             source = try container.decodeIfPresent(Int.self, forKey: .source)
             station = try container.decodeIfPresent(Int.self, forKey: .station)
+            policy = try container.decodeIfPresent(String.self, forKey: .policy)
         }
     }
 
@@ -214,6 +220,7 @@ struct ScenarioFile: Decodable {
         configuration.codePrefix = panelFile.codePrefix ?? ""
         if let capacity = panelFile.eventLogCapacity { configuration.eventLogCapacity = max(1, capacity) }
         if let policy = panelFile.unknownCommands { configuration.unknownCommandPolicy = policy }
+        if let policy = panelFile.monitoring { configuration.monitoringPolicy = policy }
         if let capabilities = panelFile.moduleCapabilities { configuration.moduleCapabilities = capabilities }
         for setting in panelFile.zoneSettings ?? [] {
             guard setting.number >= 1 && setting.number <= configuration.zones.count else {
@@ -275,6 +282,12 @@ extension ScenarioFile.Step {
                 throw SimulatorScenarioError(message: "steps[\(stepNumber)] (silent-on): commands must be a list of command codes 0-255")
             }
             return .setSilentCommands(Set(commands.map(UInt8.init)))
+        case "monitoring":
+            let names = MonitoringPolicy.allCases.map(\.rawValue).joined(separator: ", ")
+            guard let policy = MonitoringPolicy(rawValue: try need(policy, "policy")) else {
+                throw SimulatorScenarioError(message: "steps[\(stepNumber)] (monitoring): policy must be one of \(names)")
+            }
+            return .setMonitoringPolicy(policy)
         case "event":
             return .logEvent(code: try need(code, "code"), restore: restore ?? false, partition: partition ?? 1, source: source ?? 0)
         default:

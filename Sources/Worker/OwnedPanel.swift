@@ -1,4 +1,5 @@
 import Foundation
+import Generated
 import Satel
 
 /// One panel while this worker holds its lease: what every write needs to prove ownership and attribute rows.
@@ -17,6 +18,8 @@ struct PanelRecord: Sendable {
     var port: Int
     var integrationKey: String?
     var pollIntervalMilliseconds: Int
+    /// Push, poll or auto (`panels.mode`).
+    var mode: PanelMode
     /// The committed cursor with its record (from the panel event at that index), nil before the first commit.
     var cursor: EventLogCursor?
     /// The log was empty when monitoring started (stored cursor -1): every record is new, read from the start.

@@ -41,12 +41,14 @@ struct PanelChanges: Sendable {
     /// crash before the first record's commit cannot skip that record (it would be history otherwise).
     var emptyLogBaseline = false
     var connection: ConnectionChange?
+    /// The connection's state delivery was decided or fell back to polling (`panels.state_delivery`).
+    var stateDelivery: PanelStateDelivery?
     /// Only the live state (Redis) changed: troubles, clock.
     var liveStateChanged = false
 
     /// Nothing to write to PostgreSQL.
     var isEmpty: Bool {
         zones.isEmpty && partitions.isEmpty && outputs.isEmpty && logEvents.isEmpty && cursor == nil && !gap && connection == nil
-            && !emptyLogBaseline
+            && !emptyLogBaseline && stateDelivery == nil
     }
 }

@@ -109,6 +109,8 @@ struct PanelMirror: Sendable {
             protocolIssues += 1
         case .commandUnsupported:
             break  // the session logs and counts it; the mirror keeps what the other reads give
+        case .stateDelivery(let delivery):
+            changes.stateDelivery = delivery.isPushed ? .push : .poll
         }
         return changes
     }

@@ -44,6 +44,7 @@ final class PanelSession: Sendable {
         var everConnected = false
         /// When the database started failing this session (nil while it works).
         var failingSince: ContinuousClock.Instant?
+        var mode = StateDeliveryMode.auto
     }
 
     init(panelID: UUID, fencingToken: Int64, context: WorkerContext) {
@@ -159,6 +160,8 @@ final class PanelSession: Sendable {
         var configuration = SatelClientConfiguration(
             host: record.host, port: record.port, integrationKey: record.integrationKey,
             pollInterval: context.configuration.pollInterval ?? .milliseconds(Int64(max(50, record.pollIntervalMilliseconds))),
+            mode: context.configuration.stateDelivery ?? Self.deliveryMode(record.mode),
+            keepaliveInterval: context.configuration.keepaliveInterval,
             // Never read: the newest record is the starting point, committed at once so a cursor exists
             // from the first transaction on. An empty log at that time: everything from its start.
             eventLogStart: record.cursor.map { EventLogStart.after($0) }
@@ -171,6 +174,7 @@ final class PanelSession: Sendable {
         let startNow = state.withLockedValue { state -> Bool in
             guard !state.stopped else { return false }
             state.client = client
+            state.mode = configuration.mode
             state.mirror = record.mirror
             state.owned = owned
             return true
@@ -266,6 +270,21 @@ final class PanelSession: Sendable {
             context.commandsReady()
         case .connection(.disconnected):
             setConnected(false)
+            context.metrics.panel(panelID, pushing: false)
+        case .stateDelivery(let delivery):
+            context.metrics.panel(panelID, pushing: delivery.isPushed)
+            switch delivery {
+            case .pushed(let commands):
+                logger.info("the panel's module pushes its state changes", metadata: ["states": "\(commands.count)"])
+            case .polled(.configured):
+                logger.info("polling the panel, as configured")
+            case .polled(let reason):
+                context.metrics.pushFallback(reason.rawValue)
+                // Configured `push`: someone expected this module to push, so say it louder.
+                let message: Logger.Message = "the panel's module does not push its state changes; polling it instead"
+                let metadata: Logger.Metadata = ["reason": "\(reason.rawValue)"]
+                if state.withLockedValue({ $0.mode }) == .push { logger.warning(message, metadata: metadata) } else { logger.info(message, metadata: metadata) }
+            }
         case .events(let batch):
             context.metrics.read(events: batch.events.count)
         case .protocolIssue:
@@ -277,6 +296,14 @@ final class PanelSession: Sendable {
             context.metrics.unsupportedCommand(command.name, reason: command.reason.rawValue)
         default:
             break
+        }
+    }
+
+    static func deliveryMode(_ mode: PanelMode) -> StateDeliveryMode {
+        switch mode {
+        case .auto: .auto
+        case .push: .push
+        case .poll: .poll
         }
     }
 

@@ -69,7 +69,7 @@ struct PanelStore: Sendable {
         }
         mirror.connection = panel.connectionState
         return PanelRecord(id: panel.id, siteID: panel.siteId, host: panel.host, port: panel.port,
-                           integrationKey: panel.integrationKey?.revealed, pollIntervalMilliseconds: panel.pollIntervalMs,
+                           integrationKey: panel.integrationKey?.revealed, pollIntervalMilliseconds: panel.pollIntervalMs, mode: panel.mode,
                            cursor: cursor, emptyLogBaseline: panel.eventLogCursor == Self.emptyLogCursor,
                            logNeverRead: panel.eventLogCursor == nil, mirror: mirror)
     }
@@ -161,6 +161,7 @@ struct PanelStore: Sendable {
                     onConflict: .panelIdAndNumber, updating: [.active, .updatedAt], on: connection)
                 try await transaction.enqueue(OutputChanged(panelId: panel.id, siteId: panel.siteID, outputNumber: change.number, active: change.active, at: now))
             }
+            if let delivery = changes.stateDelivery { panelColumns.append(.stateDelivery(delivery)) }
             if let change = changes.connection {
                 panelColumns += try await record(change, for: panel, at: now, in: transaction)
             }

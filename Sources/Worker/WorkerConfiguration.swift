@@ -9,6 +9,10 @@ public struct WorkerConfiguration: Sendable {
     public var lease: PanelLeaseConfiguration
     /// Overrides every panel's `poll_interval_ms` (tests and the benchmark); nil uses the panel rows.
     public var pollInterval: TimeAmount?
+    /// Overrides every panel's `mode` (the benchmark compares push with poll); nil uses the panel rows.
+    public var stateDelivery: StateDeliveryMode?
+    /// Between keepalives while a module pushes (the module drops a silent link after 25 s).
+    public var keepaliveInterval: TimeAmount = .seconds(10)
     public var panelRequestTimeout: TimeAmount
     public var panelBackoff: ReconnectBackoff
     /// The pause after a failed panel transaction before the panel is read again from the committed cursor.

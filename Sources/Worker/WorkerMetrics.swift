@@ -22,6 +22,7 @@ public final class WorkerMetrics: Sendable {
     private let commitFailures: Counter
     private let alarmsRaised: Counter
     private let pollLatency: ValueHistogram
+    private let panelsPushing: Gauge
 
     private struct State {
         var panelsOwned = 0
@@ -29,6 +30,8 @@ public final class WorkerMetrics: Sendable {
         var lockLosses = 0
         /// The owned panels' `stam_panel_connected` series: 1 while the integration link is synchronized.
         var panelConnected: [UUID: Gauge] = [:]
+        /// Owned panels whose module pushes on the current connection.
+        var pushing: Set<UUID> = []
     }
 
     private let state = NIOLockedValueBox(State())
@@ -45,6 +48,8 @@ public final class WorkerMetrics: Sendable {
         fencingRefusals = registry.makeCounter(descriptor: .named("stam_worker_fencing_refusals_total", "Writes refused by the fencing check."))
         commitFailures = registry.makeCounter(descriptor: .named("stam_worker_commit_failures_total", "Panel transactions that failed (events re-read)."))
         alarmsRaised = registry.makeCounter(descriptor: .named("stam_worker_alarms_raised_total", "Alarm rows committed."))
+        panelsPushing = registry.makeGauge(descriptor: .named(
+            "stam_worker_panels_pushing", "Owned panels whose module pushes its state changes (monitoring mode); the rest are polled."))
         pollLatency = registry.makeValueHistogram(
             descriptor: .named("stam_worker_poll_latency_seconds", "From a panel update reported by the client to its committed transaction."),
             buckets: Self.buckets)
@@ -78,9 +83,30 @@ public final class WorkerMetrics: Sendable {
 
     /// The panel went to another worker (or nobody): its series leaves this worker's page.
     func panelReleased(_ id: UUID) {
-        state.withLockedValue { state in
+        let pushing = state.withLockedValue { state in
             if let gauge = state.panelConnected.removeValue(forKey: id) { registry.unregisterGauge(gauge) }
+            state.pushing.remove(id)
+            return state.pushing.count
         }
+        panelsPushing.set(to: Double(pushing))
+    }
+
+    /// Whether the panel's module pushes on the current connection (only owned panels count).
+    func panel(_ id: UUID, pushing: Bool) {
+        let count = state.withLockedValue { state in
+            if pushing && state.panelConnected[id] != nil { state.pushing.insert(id) } else { state.pushing.remove(id) }
+            return state.pushing.count
+        }
+        panelsPushing.set(to: Double(count))
+    }
+
+    /// A module that was asked to push and is polled instead (`stam_worker_push_fallbacks_total{reason}`): refused,
+    /// unanswered, or stopped-pushing (seen by a keepalive).
+    func pushFallback(_ reason: String) {
+        registry.makeCounter(descriptor: .named("stam_worker_push_fallbacks_total",
+                                                "Connections that asked the module to push and poll instead: refused, unanswered or stopped-pushing."),
+                             labels: [("reason", reason)])
+            .increment()
     }
 
     func connectedChanged(by delta: Int) {

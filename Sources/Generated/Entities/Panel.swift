@@ -10,7 +10,7 @@ import StamCore
 /// Declared at schema/entities.yaml#Panel.
 public struct Panel: Entity {
     public static let tableName = "panels"
-    public static let columnNames: [String] = ["id", "site_id", "name", "host", "port", "model", "firmware", "integration_key", "user_code", "sim_phone", "enabled", "poll_interval_ms", "signal_period_s", "no_signal_alarm_id", "on_test_until", "event_log_cursor", "fencing_token", "owner_worker", "connection_state", "last_seen_at", "version", "created_at", "updated_at"]
+    public static let columnNames: [String] = ["id", "site_id", "name", "host", "port", "model", "firmware", "integration_key", "user_code", "sim_phone", "enabled", "poll_interval_ms", "mode", "state_delivery", "signal_period_s", "no_signal_alarm_id", "on_test_until", "event_log_cursor", "fencing_token", "owner_worker", "connection_state", "last_seen_at", "version", "created_at", "updated_at"]
 
     /// Declared at schema/entities.yaml#Panel.id.
     public var id: UUID
@@ -53,8 +53,20 @@ public struct Panel: Entity {
     /// Declared at schema/entities.yaml#Panel.enabled.
     public var enabled: Bool
 
+    /// Between polls of the module's new-data list, when it does not push.
+    ///
     /// Declared at schema/entities.yaml#Panel.poll_interval_ms.
     public var pollIntervalMs: Int
+
+    /// auto: the module is asked to push its state changes and polled when it refuses, does not answer or stops pushing; push: the same, with a warning when it falls back; poll: never asked to push.
+    ///
+    /// Declared at schema/entities.yaml#Panel.mode.
+    public var mode: PanelMode
+
+    /// push or poll on the latest connection, as the worker decided it.
+    ///
+    /// Declared at schema/entities.yaml#Panel.state_delivery.
+    public var stateDelivery: PanelStateDelivery
 
     /// Longest silence (seconds, up to 25 h) before the panel raises a no_signal alarm: no answer to the worker's polls (last_seen_at) for this long.
     ///
@@ -112,6 +124,8 @@ public struct Panel: Entity {
         simPhone: String? = nil,
         enabled: Bool = true,
         pollIntervalMs: Int = 1000,
+        mode: PanelMode = .auto,
+        stateDelivery: PanelStateDelivery = .unknown,
         signalPeriodS: Int = 120,
         noSignalAlarmId: UUID? = nil,
         onTestUntil: Date? = nil,
@@ -136,6 +150,8 @@ public struct Panel: Entity {
         self.simPhone = simPhone
         self.enabled = enabled
         self.pollIntervalMs = pollIntervalMs
+        self.mode = mode
+        self.stateDelivery = stateDelivery
         self.signalPeriodS = signalPeriodS
         self.noSignalAlarmId = noSignalAlarmId
         self.onTestUntil = onTestUntil
@@ -162,6 +178,8 @@ public struct Panel: Entity {
         case simPhone = "sim_phone"
         case enabled
         case pollIntervalMs = "poll_interval_ms"
+        case mode
+        case stateDelivery = "state_delivery"
         case signalPeriodS = "signal_period_s"
         case noSignalAlarmId = "no_signal_alarm_id"
         case onTestUntil = "on_test_until"
@@ -199,6 +217,8 @@ extension Panel: JSONWritable {
         if let value = self.integrationKey { writer.value(value) } else { writer.null() }
         writer.key("last_seen_at")
         if let value = self.lastSeenAt { writer.value(value) } else { writer.null() }
+        writer.key("mode")
+        writer.value(self.mode)
         writer.key("model")
         writer.value(self.model)
         writer.key("name")
@@ -219,6 +239,8 @@ extension Panel: JSONWritable {
         if let value = self.simPhone { writer.value(value) } else { writer.null() }
         writer.key("site_id")
         writer.value(self.siteId)
+        writer.key("state_delivery")
+        writer.value(self.stateDelivery)
         writer.key("updated_at")
         writer.value(self.updatedAt)
         writer.key("user_code")

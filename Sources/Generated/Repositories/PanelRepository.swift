@@ -16,7 +16,7 @@ public struct PanelRepository: Sendable {
     public init(context: DatabaseContext) { self.context = context }
 
     static let table = "panels"
-    static let columns = "\"id\", \"site_id\", \"name\", \"host\", \"port\", \"model\", \"firmware\", \"integration_key\", \"user_code\", \"sim_phone\", \"enabled\", \"poll_interval_ms\", \"signal_period_s\", \"no_signal_alarm_id\", \"on_test_until\", \"event_log_cursor\", \"fencing_token\", \"owner_worker\", \"connection_state\", \"last_seen_at\", \"version\", \"created_at\", \"updated_at\""
+    static let columns = "\"id\", \"site_id\", \"name\", \"host\", \"port\", \"model\", \"firmware\", \"integration_key\", \"user_code\", \"sim_phone\", \"enabled\", \"poll_interval_ms\", \"mode\", \"state_delivery\", \"signal_period_s\", \"no_signal_alarm_id\", \"on_test_until\", \"event_log_cursor\", \"fencing_token\", \"owner_worker\", \"connection_state\", \"last_seen_at\", \"version\", \"created_at\", \"updated_at\""
 
     /// Equality filters from `api.filters`, bounds from `api.ranges` (from inclusive, to exclusive); a nil property does not filter.
     public struct Filter: Sendable, Hashable {
@@ -91,6 +91,8 @@ public struct PanelRepository: Sendable {
             binds.add(value.simPhone),
             binds.add(value.enabled),
             binds.add(value.pollIntervalMs),
+            binds.add(enumValue: value.mode),
+            binds.add(enumValue: value.stateDelivery),
             binds.add(value.signalPeriodS),
             binds.add(value.noSignalAlarmId),
             binds.add(value.onTestUntil),
@@ -103,7 +105,7 @@ public struct PanelRepository: Sendable {
             binds.add(value.createdAt),
             binds.add(value.updatedAt),
         ]
-        return "(\"id\", \"site_id\", \"name\", \"host\", \"port\", \"model\", \"firmware\", \"integration_key\", \"user_code\", \"sim_phone\", \"enabled\", \"poll_interval_ms\", \"signal_period_s\", \"no_signal_alarm_id\", \"on_test_until\", \"event_log_cursor\", \"fencing_token\", \"owner_worker\", \"connection_state\", \"last_seen_at\", \"version\", \"created_at\", \"updated_at\") VALUES (\(values.joined(separator: ", ")))"
+        return "(\"id\", \"site_id\", \"name\", \"host\", \"port\", \"model\", \"firmware\", \"integration_key\", \"user_code\", \"sim_phone\", \"enabled\", \"poll_interval_ms\", \"mode\", \"state_delivery\", \"signal_period_s\", \"no_signal_alarm_id\", \"on_test_until\", \"event_log_cursor\", \"fencing_token\", \"owner_worker\", \"connection_state\", \"last_seen_at\", \"version\", \"created_at\", \"updated_at\") VALUES (\(values.joined(separator: ", ")))"
     }
 
     /// The row with this primary key, or nil.
@@ -131,6 +133,8 @@ public struct PanelRepository: Sendable {
             "\"sim_phone\" = \(binds.add(value.simPhone))",
             "\"enabled\" = \(binds.add(value.enabled))",
             "\"poll_interval_ms\" = \(binds.add(value.pollIntervalMs))",
+            "\"mode\" = \(binds.add(enumValue: value.mode))",
+            "\"state_delivery\" = \(binds.add(enumValue: value.stateDelivery))",
             "\"signal_period_s\" = \(binds.add(value.signalPeriodS))",
             "\"no_signal_alarm_id\" = \(binds.add(value.noSignalAlarmId))",
             "\"on_test_until\" = \(binds.add(value.onTestUntil))",
@@ -168,6 +172,7 @@ public struct PanelRepository: Sendable {
             "\"sim_phone\" = \(binds.add(value.simPhone))",
             "\"enabled\" = \(binds.add(value.enabled))",
             "\"poll_interval_ms\" = \(binds.add(value.pollIntervalMs))",
+            "\"mode\" = \(binds.add(enumValue: value.mode))",
             "\"signal_period_s\" = \(binds.add(value.signalPeriodS))",
             "\"version\" = \"version\" + 1",
             "\"updated_at\" = now()",
@@ -262,6 +267,8 @@ public struct PanelRepository: Sendable {
         case simPhone(String?)
         case enabled(Bool)
         case pollIntervalMs(Int)
+        case mode(PanelMode)
+        case stateDelivery(PanelStateDelivery)
         case signalPeriodS(Int)
         case noSignalAlarmId(UUID?)
         case onTestUntil(Date?)
@@ -288,6 +295,8 @@ public struct PanelRepository: Sendable {
                 case .simPhone: "sim_phone"
                 case .enabled: "enabled"
                 case .pollIntervalMs: "poll_interval_ms"
+                case .mode: "mode"
+                case .stateDelivery: "state_delivery"
                 case .signalPeriodS: "signal_period_s"
                 case .noSignalAlarmId: "no_signal_alarm_id"
                 case .onTestUntil: "on_test_until"
@@ -316,6 +325,8 @@ public struct PanelRepository: Sendable {
                 case .simPhone(let value): return "\"sim_phone\" = \(binds.add(value))"
                 case .enabled(let value): return "\"enabled\" = \(binds.add(value))"
                 case .pollIntervalMs(let value): return "\"poll_interval_ms\" = \(binds.add(value))"
+                case .mode(let value): return "\"mode\" = \(binds.add(enumValue: value))"
+                case .stateDelivery(let value): return "\"state_delivery\" = \(binds.add(enumValue: value))"
                 case .signalPeriodS(let value): return "\"signal_period_s\" = \(binds.add(value))"
                 case .noSignalAlarmId(let value): return "\"no_signal_alarm_id\" = \(binds.add(value))"
                 case .onTestUntil(let value): return "\"on_test_until\" = \(binds.add(value))"
@@ -357,6 +368,8 @@ public struct PanelRepository: Sendable {
         case simPhone = "sim_phone"
         case enabled
         case pollIntervalMs = "poll_interval_ms"
+        case mode
+        case stateDelivery = "state_delivery"
         case signalPeriodS = "signal_period_s"
         case noSignalAlarmId = "no_signal_alarm_id"
         case onTestUntil = "on_test_until"
@@ -430,6 +443,8 @@ public struct PanelRepository: Sendable {
         let simPhone = try reader.readOptional(String.self)
         let enabled = try reader.read(Bool.self)
         let pollIntervalMs = try reader.read(Int.self)
+        let mode = try reader.readEnum(PanelMode.self)
+        let stateDelivery = try reader.readEnum(PanelStateDelivery.self)
         let signalPeriodS = try reader.read(Int.self)
         let noSignalAlarmId = try reader.readOptional(UUID.self)
         let onTestUntil = try reader.readOptional(Date.self)
@@ -456,6 +471,8 @@ public struct PanelRepository: Sendable {
             simPhone: simPhone,
             enabled: enabled,
             pollIntervalMs: pollIntervalMs,
+            mode: mode,
+            stateDelivery: stateDelivery,
             signalPeriodS: signalPeriodS,
             noSignalAlarmId: noSignalAlarmId,
             onTestUntil: onTestUntil,

@@ -11,6 +11,14 @@ import NIOCore
 /// connection already got an answer to is never given up (silence then is a stall: the link is closed and the next
 /// one reads everything again). Any other timeout closes the link, because a late answer could otherwise be taken
 /// for the next request's.
+///
+/// After the full read the module is asked to push the watched states (monitoring mode, 0x7F with 12 or 14 bytes,
+/// doc §3.7) unless the panel is configured `poll`. Accepted (`EF 00`), polling stops: pushed frames are folded in as
+/// they come, each one that changed something starts an event-log walk, and a keepalive (0x7F, 5-7 bytes) every
+/// `keepaliveInterval` keeps the module's 25 s idle limit at bay, walks the log, and checks the pushes: what it flags
+/// "new data" is read, and a monitored state whose read brings data the pushes had not brought means the module stopped
+/// pushing, and the connection falls back to polling. A refused or unanswered request (0x7E answered after it) polls too; an
+/// unanswered keepalive is a dead link.
 struct ConnectionStateMachine {
     struct Configuration: Sendable {
         var requestTimeout: TimeAmount
@@ -23,6 +31,9 @@ struct ConnectionStateMachine {
         /// within one interval, so panels that connected together (a worker restart) do not poll together
         /// for the rest of the connection.
         var firstPollDelay: TimeAmount? = nil
+        var mode: StateDeliveryMode = .poll
+        /// Between keepalives while the module pushes; well inside the module's 25 s idle limit (doc §7.3).
+        var keepaliveInterval: TimeAmount = .seconds(10)
     }
 
     enum Action: Equatable {
@@ -49,8 +60,19 @@ struct ConnectionStateMachine {
         case eventLog
         /// A request from the caller (a control command or a one-off read such as a name).
         case caller(id: UInt64)
-        /// 0x7E after a read went unanswered twice: is the module there at all? Carries the read to give up.
+        /// 0x7E after a read went unanswered twice, or the monitoring request once: is the module there at all?
+        /// Carries the request to give up.
         case livenessCheck(SatelRequest)
+        /// 0x7F with 12 or 14 bytes: push these states from now on.
+        case startMonitoring(NewDataFlags)
+        /// 0x7F while the module pushes: keeps the link alive and shows whether the pushes still come.
+        case keepalive
+    }
+
+    private enum Monitoring: Equatable {
+        case notAsked
+        case pushing(NewDataFlags)
+        case polling
     }
 
     private struct InFlight {
@@ -78,6 +100,10 @@ struct ConnectionStateMachine {
     private var anyFrameReceived = false
     /// Reads (by command code) the module has answered on this connection: never given up for silence.
     private var answeredReads: Set<UInt8> = []
+    private var monitoring = Monitoring.notAsked
+    /// Monitored commands a keepalive found flagged, read since: data they bring that the client did not have is a
+    /// change the module did not push.
+    private var keepaliveReads: Set<UInt8> = []
 
     /// Frames that arrived without being asked for (monitoring pushes, unsolicited 0x8C).
     private(set) var unsolicitedFrames = 0
@@ -95,6 +121,8 @@ struct ConnectionStateMachine {
         phase = .identifying
         tracker.forgetUnsupported()
         answeredReads = []
+        monitoring = .notAsked
+        keepaliveReads = []
         return [.report([.connection(.connected)]), send(.readIntegraVersion, purpose: .identifyIntegra)]
     }
 
@@ -123,8 +151,22 @@ struct ConnectionStateMachine {
         guard let response = try? SatelResponse(frame: frame) else {
             return [.report([.protocolIssue("unsolicited frame not understood: \(frame)")])]
         }
+        return pushed(response, command: frame.command)
+    }
+
+    /// A frame the module sent by itself. While it pushes, a change (or a pushed record) is followed by a walk of the
+    /// event log, since the panel logs what changed its state; polling walks on every cycle anyway.
+    private mutating func pushed(_ response: SatelResponse, command: UInt8) -> [Action] {
         let updates = tracker.apply(response)
-        return updates.isEmpty ? [] : [.report(updates)]
+        var actions: [Action] = updates.isEmpty ? [] : [.report(updates)]
+        guard isPushing else { return actions }
+        var isRecord = false
+        if case .event = response { isRecord = true }
+        if configuration.followEventLog && phase == .ready && (!updates.isEmpty || isRecord) {
+            walkPending = true
+            actions += sendNext()
+        }
+        return actions
     }
 
     mutating func malformedReceived(_ error: SatelFramingError) -> [Action] {
@@ -149,6 +191,16 @@ struct ConnectionStateMachine {
             inFlight = InFlight(request: .readIntegraVersion, sequence: sequence, purpose: .livenessCheck(current.request))
             return [.send(.readIntegraVersion, sequence: sequence, timeout: configuration.requestTimeout)]
         }
+        if case .startMonitoring = current.purpose {
+            // Modules that do not know monitoring mode may say nothing: is the module still there?
+            sequence += 1
+            inFlight = InFlight(request: .readIntegraVersion, sequence: sequence, purpose: .livenessCheck(current.request))
+            return [.send(.readIntegraVersion, sequence: sequence, timeout: configuration.requestTimeout)]
+        }
+        if current.purpose == .keepalive {
+            return close(SatelClientError(
+                code: .noAnswer, message: "no answer to the keepalive (new data) while the module pushes: the link is dead"))
+        }
         if case .livenessCheck(let given) = current.purpose {
             return close(SatelClientError(
                 code: .noAnswer, message: "no answer to \(given.commandCode.name) (twice) nor to the module's version: the link is dead"))
@@ -172,7 +224,7 @@ struct ConnectionStateMachine {
             pollOverdue = true
             return []
         }
-        return startPollCycle()
+        return isPushing ? startKeepaliveCycle() : startPollCycle()
     }
 
     /// A request from the caller; it goes before any queued read.
@@ -248,13 +300,40 @@ struct ConnectionStateMachine {
                 // An `EF` instead of the data: this firmware lacks the command; do not ask again.
                 actions += unsupported(current.request, reason: .refused)
             } else {
-                answeredReads.insert(current.request.commandCode.rawValue)
+                let code = current.request.commandCode.rawValue
+                answeredReads.insert(code)
                 let updates = tracker.apply(response)
                 if !updates.isEmpty { actions.append(.report(updates)) }
+                if keepaliveReads.remove(code) != nil && !updates.isEmpty && isPushing {
+                    // Flagged, not pushed, and different from what the client had: the module no longer pushes.
+                    actions += fallBack(.stoppedPushing)
+                }
             }
         case .livenessCheck(let given):
-            // The module answers, just not that read: carry on without it.
-            actions += unsupported(given, reason: .unanswered)
+            // The module answers, just not that request: carry on without it.
+            actions += givenUp(given)
+        case .startMonitoring(let selection):
+            switch response {
+            case .result(let code) where code.isSuccess:
+                monitoring = .pushing(selection)
+                actions.append(.report([.stateDelivery(.pushed(commands: selection.commands))]))
+            case .newData(let flags):
+                // Taken for a poll (firmware that reads only the first bytes): no pushes; read what it flags.
+                actions += fallBack(.refused)
+                queueFlaggedReads(flags)
+            default:
+                actions += fallBack(.refused)
+            }
+        case .keepalive:
+            guard case .newData(let flags) = response else {
+                return close(SatelClientError(code: .protocolViolation, message: "0x7F answered \(response)"))
+            }
+            // Everything flagged is read, as a poll would. A monitored command among it is checked when its answer comes:
+            // the same data as pushed is a flag the module did not clear; new data is a change it did not push.
+            if case .pushing(let selection) = monitoring {
+                keepaliveReads = Set(flags.commands.filter { selection.contains($0) })
+            }
+            queueFlaggedReads(flags)
         case .poll:
             guard case .newData(let flags) = response else {
                 return close(SatelClientError(code: .protocolViolation, message: "0x7F answered \(response)"))
@@ -280,7 +359,10 @@ struct ConnectionStateMachine {
             actions.append(.completeRequest(id: id, .success(response)))
             // After a control, look at the panel right away rather than at the next tick: the operator
             // waits for the effect.
-            if case .control = current.request, case .result(let code) = response, code.isSuccess, phase == .ready, !cycleActive {
+            // A module that pushes shows the effect by itself.
+            if case .control = current.request, case .result(let code) = response, code.isSuccess, phase == .ready, !cycleActive,
+                !isPushing
+            {
                 return actions + startPollCycle()
             }
         }
@@ -290,12 +372,14 @@ struct ConnectionStateMachine {
     private mutating func answerUnreadable(_ current: InFlight, error: any Error) -> [Action] {
         var actions: [Action] = [.report([.protocolIssue("\(error)")])]
         switch current.purpose {
-        case .identifyIntegra, .poll:
+        case .identifyIntegra, .poll, .keepalive:
             return actions + close(SatelClientError(code: .protocolViolation, message: "unreadable answer: \(error)"))
         case .identifyModule:
             return answered(current, with: .result(.otherError))
         case .livenessCheck(let given):
-            actions += unsupported(given, reason: .unanswered)  // it answered something: it is there
+            actions += givenUp(given)  // it answered something: it is there
+        case .startMonitoring:
+            actions += fallBack(.refused)
         case .caller(let id):
             actions.append(.completeRequest(id: id, .failure(SatelClientError(code: .protocolViolation, message: "unreadable answer: \(error)"))))
         case .read:
@@ -304,6 +388,41 @@ struct ConnectionStateMachine {
             nextWalkIndex = nil
         }
         return actions + sendNext()
+    }
+
+    /// The request a liveness check was about, given up: the module answers, just not that.
+    private mutating func givenUp(_ request: SatelRequest) -> [Action] {
+        if case .startMonitoring = request { return fallBack(.unanswered) }
+        return unsupported(request, reason: .unanswered)
+    }
+
+    private var isPushing: Bool {
+        if case .pushing = monitoring { true } else { false }
+    }
+
+    /// Polls for the rest of the connection (a new connection asks for pushes again). When the module stopped
+    /// pushing, polling starts at once rather than at the next keepalive.
+    private mutating func fallBack(_ reason: StateDelivery.PollingReason) -> [Action] {
+        let wasPushing = isPushing
+        monitoring = .polling
+        var actions: [Action] = [.report([.stateDelivery(.polled(reason))])]
+        if wasPushing && phase == .ready {
+            pollGeneration += 1
+            actions.append(.schedulePoll(after: configuration.pollInterval, generation: pollGeneration))
+        }
+        return actions
+    }
+
+    /// The states to have pushed: the watched ones the module answered (none it does not serve). 14 bytes when the
+    /// module's new-data list has 7 (troubles part 8), else 12.
+    private func monitoringSelection() -> NewDataFlags {
+        let snapshot = tracker.snapshot
+        let unsupported = snapshot.unsupportedCommands
+        var commands = configuration.watchedCommands.filter { snapshot.bitmaps[$0] != nil }.map(\.rawValue)
+        commands += configuration.watchedTroubles.filter { snapshot.troubleParts[$0] != nil }.map(\.rawValue)
+        commands = commands.filter { !unsupported.contains($0) }
+        let width = max(snapshot.identity?.newDataAnswerLength ?? 6, (commands.map { Int($0) / 8 + 1 }.max() ?? 0))
+        return NewDataFlags(commands: commands, byteCount: width >= 7 ? 7 : 6)
     }
 
     // MARK: Scheduling
@@ -331,6 +450,16 @@ struct ConnectionStateMachine {
         reads.append((.readNewData(answerLength: tracker.snapshot.identity?.newDataAnswerLength ?? 6), .poll))
         pollGeneration += 1
         return [.schedulePoll(after: configuration.pollInterval, generation: pollGeneration)] + sendNext()
+    }
+
+    /// While the module pushes: one 0x7F every keepalive interval, and a walk of the event log.
+    private mutating func startKeepaliveCycle() -> [Action] {
+        cycleActive = true
+        pollOverdue = false
+        walkPending = configuration.followEventLog
+        reads.append((.readNewData(answerLength: tracker.snapshot.identity?.newDataAnswerLength ?? 6), .keepalive))
+        pollGeneration += 1
+        return [.schedulePoll(after: configuration.keepaliveInterval, generation: pollGeneration)] + sendNext()
     }
 
     private mutating func queueFlaggedReads(_ flags: NewDataFlags) {
@@ -366,15 +495,24 @@ struct ConnectionStateMachine {
             }
         }
         guard cycleActive else { return [] }
+        if phase == .synchronizing && monitoring == .notAsked {
+            let selection = monitoringSelection()
+            if configuration.mode != .poll && !selection.isEmpty {
+                return [send(.startMonitoring(selection), purpose: .startMonitoring(selection))]
+            }
+            monitoring = .polling
+            return [.report([.stateDelivery(.polled(.configured))])] + sendNext()
+        }
         cycleActive = false
         if phase == .synchronizing {
             phase = .ready
-            // The first poll cycle starts (at most) one interval after the full read.
+            // The first poll cycle starts (at most) one interval after the full read; pushes are checked on a keepalive.
             pollGeneration += 1
-            return [.report([.connection(.synchronized)]),
-                    .schedulePoll(after: configuration.firstPollDelay ?? configuration.pollInterval, generation: pollGeneration)]
+            let first = isPushing ? configuration.keepaliveInterval : configuration.firstPollDelay ?? configuration.pollInterval
+            return [.report([.connection(.synchronized)]), .schedulePoll(after: first, generation: pollGeneration)]
         }
-        return pollOverdue ? startPollCycle() : []
+        guard pollOverdue else { return [] }
+        return isPushing ? startKeepaliveCycle() : startPollCycle()
     }
 
     private mutating func send(_ request: SatelRequest, purpose: Purpose) -> Action {

@@ -12,6 +12,8 @@ public enum PanelUpdate: Hashable, Sendable {
     /// The module does not serve a read (it answered `EF`, an unreadable answer, or nothing even when asked again):
     /// the client carries on without it for the rest of the connection. Reported once per command and connection.
     case commandUnsupported(UnsupportedCommand)
+    /// Pushed or polled, and why: once per connection after the full read, again on a fall-back to polling.
+    case stateDelivery(StateDelivery)
     /// A frame that could not be decoded (bad CRC, stuffing…) or made no sense; counted, never fatal.
     case protocolIssue(String)
 }

@@ -4,8 +4,9 @@ import NIOCore
 import NIOPosix
 import ServiceLifecycle
 
-/// A long-running client for one panel: connects, identifies the panel, polls for new data, reads what
-/// changed, follows the event log, and reconnects with jittered back-off when the link fails.
+/// A long-running client for one panel: connects, identifies the panel, has the module push what changes (or polls
+/// for new data where it does not), reads what changed, follows the event log, and reconnects with jittered back-off
+/// when the link fails.
 ///
 /// State changes come out of `updates` (one consumer); control commands go in through `execute`.
 /// Run it in a `ServiceGroup`: graceful shutdown closes the link and ends `updates`.
@@ -125,7 +126,8 @@ public final class SatelClient: Service, Sendable {
                     requestTimeout: configuration.requestTimeout, pollInterval: configuration.pollInterval,
                     followEventLog: configuration.followEventLog, watchedCommands: configuration.watchedCommands,
                     watchedTroubles: configuration.watchedTroubles, encrypted: configuration.integrationKey != nil,
-                    firstPollDelay: .nanoseconds(Int64.random(in: 1...max(1, configuration.pollInterval.nanoseconds)))),
+                    firstPollDelay: .nanoseconds(Int64.random(in: 1...max(1, configuration.pollInterval.nanoseconds))),
+                    mode: configuration.mode, keepaliveInterval: configuration.keepaliveInterval),
                 tracker: state.tracker, walker: state.walker), configuration.integrationKey.map(IntegrationKey.init))
         }
         let synchronized = NIOLockedValueBox(false)

@@ -6,8 +6,12 @@ public struct SatelClientConfiguration: Sendable {
     public var port: Int
     /// The integration key when the module has encrypted integration enabled.
     public var integrationKey: String?
-    /// How often the "new data" command is polled.
+    /// How often the "new data" command is polled (when the module does not push).
     public var pollInterval: TimeAmount
+    /// Push (monitoring mode), poll, or push when the module serves it (doc §3.7).
+    public var mode: StateDeliveryMode
+    /// Between keepalives while the module pushes (capped at 20 s: the module drops a link after 25 s of silence).
+    public var keepaliveInterval: TimeAmount
     /// How long a request may wait for its answer (the doc suggests ~3 s; libraries use 5 s).
     public var requestTimeout: TimeAmount
     public var connectTimeout: TimeAmount
@@ -27,6 +31,7 @@ public struct SatelClientConfiguration: Sendable {
 
     public init(
         host: String, port: Int = 7094, integrationKey: String? = nil, pollInterval: TimeAmount = .seconds(1),
+        mode: StateDeliveryMode = .auto, keepaliveInterval: TimeAmount = .seconds(10),
         requestTimeout: TimeAmount = .seconds(5), connectTimeout: TimeAmount = .seconds(10),
         eventLogStart: EventLogStart = .newest, followEventLog: Bool = true, maximumEventsPerBatch: Int = 2048,
         watchedCommands: [StateCommand] = SatelClientConfiguration.defaultWatchedCommands,
@@ -38,6 +43,8 @@ public struct SatelClientConfiguration: Sendable {
         self.integrationKey = integrationKey
         // The module drops a link after 25 s without a frame; polling is the keepalive, so cap it well below.
         self.pollInterval = min(pollInterval, .seconds(15))
+        self.mode = mode
+        self.keepaliveInterval = min(keepaliveInterval, .seconds(20))
         self.requestTimeout = requestTimeout
         self.connectTimeout = connectTimeout
         self.eventLogStart = eventLogStart

@@ -47,8 +47,11 @@ public enum PanelProbe {
     private static func collect(client: SatelClient, options: PanelProbeOptions) async -> Result<PanelProbeReport, PanelProbeFailure> {
         var events: [LoggedEvent] = []
         var notServed: [PanelProbeReport.NotServed] = []
+        var delivery: StateDelivery?
         for await update in client.updates {
             switch update {
+            case .stateDelivery(let decided):
+                delivery = decided
             case .events(let batch):
                 events += batch.events
             case .commandUnsupported(let command):
@@ -68,6 +71,7 @@ public enum PanelProbe {
                 }
                 var result = report(options: options, snapshot: snapshot, events: events, names: names)
                 result.notServed = notServed
+                result.stateDelivery = delivery.map(PanelProbeReport.StateDeliveryFinding.init)
                 return .success(result)
             default:
                 continue

@@ -46,6 +46,14 @@ public enum PanelProbeRenderer {
         lines.append("  troubles:         \(troubles.isEmpty ? "none" : troubles.joined(separator: "; "))")
         let missing = report.notServed.map { "\($0.command) (0x\(SatelHex.string(UInt8($0.code))), \($0.reason))" }
         lines.append("  not served:       \(missing.isEmpty ? "none" : missing.joined(separator: ", "))")
+        if let delivery = report.stateDelivery {
+            let text = switch delivery.reason {
+            case nil: "push (the module accepted monitoring mode)"
+            case "unanswered": "poll (no answer to the monitoring request)"
+            case let reason?: "poll (monitoring mode \(reason))"
+            }
+            lines.append("  state delivery:   \(text)")
+        }
         lines.append("  newest events (\(report.events.count)):")
         for event in report.events {
             lines.append(

@@ -44,6 +44,24 @@ public struct PanelProbeReport: Hashable, Sendable, Codable {
         public var reason: String
     }
 
+    /// Whether the module pushes state changes (monitoring mode, doc §3.7): the probe asks as the worker does.
+    public struct StateDeliveryFinding: Hashable, Sendable, Codable {
+        /// `push` or `poll`.
+        public var mode: String
+        /// Why the worker would poll: `refused`, `unanswered` (nil when it pushes).
+        public var reason: String?
+
+        init(_ delivery: StateDelivery) {
+            switch delivery {
+            case .pushed:
+                mode = "push"
+            case .polled(let reason):
+                mode = "poll"
+                self.reason = reason.rawValue
+            }
+        }
+    }
+
     public var host: String
     public var port: Int
     public var encrypted: Bool
@@ -66,4 +84,6 @@ public struct PanelProbeReport: Hashable, Sendable, Codable {
     public var events: [Event]
     /// What the module did not answer (older firmware stays silent on commands it does not know).
     public var notServed: [NotServed] = []
+    /// Monitoring mode asked for after the full read, as the worker asks for it (nil: the probe ended before).
+    public var stateDelivery: StateDeliveryFinding?
 }

@@ -1,0 +1,164 @@
+import NIOCore
+import Testing
+@testable import Satel
+@testable import SatelSimulator
+
+/// Issue 21 point 1: monitoring mode (doc §3.7) in the pure state machine, against a `SimulatedPanel` that serves,
+/// refuses, ignores or stops serving it. No sockets, no clocks: timers are fired by hand.
+@Suite struct MonitoringModeTests {
+    static func configuration(_ mode: StateDeliveryMode) -> ConnectionStateMachine.Configuration {
+        var configuration = ConnectionStateMachineTests.configuration
+        configuration.mode = mode
+        configuration.keepaliveInterval = .seconds(10)
+        return configuration
+    }
+
+    static func loop(_ mode: StateDeliveryMode = .auto, policy: MonitoringPolicy = .serve) -> ConnectionStateMachineTests.Loop {
+        var panel = SimulatedPanelConfiguration.default
+        panel.monitoringPolicy = policy
+        return ConnectionStateMachineTests.Loop(panel: panel, configuration: configuration(mode))
+    }
+
+    static func deliveries(_ loop: ConnectionStateMachineTests.Loop) -> [StateDelivery] {
+        loop.reports.compactMap { if case .stateDelivery(let delivery) = $0 { delivery } else { nil } }
+    }
+
+    static func changes(_ loop: ConnectionStateMachineTests.Loop, _ command: StateCommand) -> [StateChange] {
+        loop.reports.compactMap { if case .stateChanged(let change) = $0, change.command == command, !change.isInitial { change } else { nil } }
+    }
+
+    static var stateReads: (SatelRequest) -> Bool {
+        { if case .readState = $0 { true } else { false } }
+    }
+
+    @Test func aModuleThatPushesIsListenedToAndOnlyKeptAlive() throws {
+        var loop = Self.loop()
+        loop.run(loop.machine.connected())
+        guard case .startMonitoring(let selection)? = loop.sent.first(where: { if case .startMonitoring = $0 { true } else { false } }) else {
+            Issue.record("no monitoring request: \(loop.sent)"); return
+        }
+        // Every watched state it read, in the width of the module's new-data list.
+        for command in SatelClientConfiguration.defaultWatchedCommands {
+            #expect(selection.contains(command.rawValue), "\(command.name)")
+        }
+        #expect(selection.contains(TroublePart.part1.rawValue))
+        #expect(selection.bytes.count == (loop.machine.snapshot.identity?.newDataAnswerLength == 7 ? 7 : 6))
+        #expect(loop.panel.monitoring == selection)
+        #expect(Self.deliveries(loop) == [.pushed(commands: selection.commands)])
+        #expect(loop.machine.phase == .ready && loop.reports.contains(.connection(.synchronized)))
+        #expect(loop.pollDelays == [.seconds(10)], "the first timer is a keepalive, not a poll")
+
+        // A zone violated: pushed, folded in, and the log walked; no poll, no read of the state.
+        loop.sent = []
+        loop.happen(.violateZone(4))
+        #expect(Self.changes(loop, .zonesViolation).map(\.entered) == [[4]])
+        #expect(loop.sent == [.readEvent(.newest)], "\(loop.sent)")
+
+        // The keepalive: one 0x7F and a walk; nothing flagged, since every change was pushed.
+        loop.sent = []
+        loop.poll()
+        #expect(loop.sent == [.readNewData(answerLength: loop.machine.snapshot.identity!.newDataAnswerLength), .readEvent(.newest)])
+        #expect(loop.pollDelays.last == .seconds(10))
+        #expect(Self.deliveries(loop).count == 1 && loop.closedWith == nil)
+    }
+
+    @Test func aRefusedMonitoringRequestFallsBackToPolling() {
+        var loop = Self.loop(policy: .refuse)
+        loop.run(loop.machine.connected())
+        #expect(Self.deliveries(loop) == [.polled(.refused)])
+        #expect(loop.machine.phase == .ready && loop.pollDelays == [.seconds(1)])
+        loop.sent = []
+        loop.happen(.violateZone(4))
+        #expect(loop.sent.isEmpty && Self.changes(loop, .zonesViolation).isEmpty, "no push")
+        loop.poll()
+        #expect(loop.sent.first == .readNewData(answerLength: loop.machine.snapshot.identity!.newDataAnswerLength))
+        #expect(loop.sent.contains(.readState(.zonesViolation)))
+        #expect(Self.changes(loop, .zonesViolation).map(\.entered) == [[4]])
+    }
+
+    /// Silent on the request (older firmware): the module is asked who it is; it answers, so the connection polls.
+    /// Silent on that as well, the link is dead.
+    @Test func anUnansweredMonitoringRequestIsCheckedForLifeThenPolled() throws {
+        var loop = Self.loop(policy: .ignore)
+        loop.run(loop.machine.connected())
+        guard case .startMonitoring? = loop.sent.last else { Issue.record("\(loop.sent)"); return }
+        #expect(loop.machine.phase == .synchronizing)
+        loop.run(loop.machine.requestTimedOut(sequence: try #require(loop.pendingSequence)))
+        #expect(loop.sent.last == .readIntegraVersion)
+        #expect(Self.deliveries(loop) == [.polled(.unanswered)])
+        #expect(loop.machine.phase == .ready && loop.reports.contains(.connection(.synchronized)) && loop.closedWith == nil)
+        #expect(loop.pollDelays == [.seconds(1)])
+
+        var dead = Self.loop(policy: .ignore)
+        dead.run(dead.machine.connected())
+        dead.happen(.setAnswering(false))
+        dead.run(dead.machine.requestTimedOut(sequence: try #require(dead.pendingSequence)))
+        #expect(dead.sent.last == .readIntegraVersion && dead.closedWith == nil)
+        dead.run(dead.machine.requestTimedOut(sequence: try #require(dead.pendingSequence)))
+        #expect(dead.closedWith?.code == .noAnswer)
+        #expect(Self.deliveries(dead).isEmpty)
+    }
+
+    /// Pushes stop while the flags keep being set: the next keepalive sees a monitored command flagged that never
+    /// came, reads it at once, and the connection polls from then on.
+    @Test func aModuleThatStopsPushingIsCaughtAtTheNextKeepaliveAndPolled() {
+        var loop = Self.loop()
+        loop.run(loop.machine.connected())
+        loop.happen(.setMonitoringPolicy(.stopPushing))
+        loop.happen(.violateZone(4))
+        #expect(Self.changes(loop, .zonesViolation).isEmpty, "not pushed")
+        loop.sent = []
+        loop.poll()
+        let length = loop.machine.snapshot.identity!.newDataAnswerLength
+        #expect(loop.sent.prefix(2) == [.readNewData(answerLength: length), .readState(.zonesViolation)], "\(loop.sent)")
+        #expect(Self.changes(loop, .zonesViolation).map(\.entered) == [[4]])
+        #expect(Self.deliveries(loop).last == .polled(.stoppedPushing))
+        #expect(loop.pollDelays.last == .seconds(1), "polling starts one poll interval later, not a keepalive later")
+        loop.happen(.restoreZone(4))
+        loop.sent = []
+        loop.poll()
+        #expect(loop.sent.prefix(2) == [.readNewData(answerLength: length), .readState(.zonesViolation)])
+        #expect(Self.changes(loop, .zonesViolation).map(\.left) == [[], [4]])
+    }
+
+    @Test func anUnansweredKeepaliveIsADeadLink() throws {
+        var loop = Self.loop()
+        loop.run(loop.machine.connected())
+        loop.happen(.setAnswering(false))
+        loop.poll()
+        let closing = loop.machine.requestTimedOut(sequence: try #require(loop.pendingSequence))
+        guard case .close(let error)? = closing.first else { Issue.record("no close: \(closing)"); return }
+        #expect(error.code == .noAnswer)
+        #expect(error.message.contains("keepalive"))
+    }
+
+    @Test func aPanelConfiguredToPollNeverAsksForPushes() {
+        var loop = Self.loop(.poll)
+        loop.run(loop.machine.connected())
+        #expect(!loop.sent.contains { if case .startMonitoring = $0 { true } else { false } })
+        #expect(Self.deliveries(loop) == [.polled(.configured)])
+        #expect(loop.panel.monitoring == nil && loop.pollDelays == [.seconds(1)])
+    }
+
+    /// A control while the module pushes: its effect arrives as pushes (no poll cycle after it), and a push that
+    /// comes before the `EF` is folded in without completing the control.
+    @Test func aControlWhileTheModulePushesIsSeenThroughThePushes() throws {
+        var loop = Self.loop()
+        loop.run(loop.machine.connected())
+        loop.sent = []
+        loop.run(loop.machine.callerRequested(id: 3, request: .control(.arm(mode: .mode0, partitions: ObjectBitmap(numbers: [1], byteCount: 4)), code: UserCode("1234")!)))
+        #expect(loop.requests[3] == .success(.result(.ok)))
+        #expect(!loop.sent.contains { if case .readNewData = $0 { true } else { false } }, "\(loop.sent)")
+        #expect(!loop.sent.contains(where: Self.stateReads))
+        #expect(loop.machine.snapshot.objects(.partitionsArmed) == [1])
+    }
+}
+
+extension ConnectionStateMachineTests.Loop {
+    /// Something happens at the panel; whatever the module pushes about it reaches the machine.
+    mutating func happen(_ action: PanelAction) {
+        var actions: [ConnectionStateMachine.Action] = []
+        for push in panel.apply(action, now: now) { actions += machine.frameReceived(push.frame) }
+        run(actions)
+    }
+}
