@@ -116,6 +116,7 @@ public final class PanelSimulator: Sendable {
         let answers: [SatelResponse]
         do {
             let request = try SatelRequest(frame: frame)
+            state.value.statistics.requestsByCommand[frame.command, default: 0] += 1
             answers = state.value.panel.handle(request, now: Self.now())
         } catch {
             state.value.statistics.requestsRejected += 1
@@ -137,6 +138,7 @@ public final class PanelSimulator: Sendable {
     private func send(_ pushes: [SatelResponse]) {
         guard !pushes.isEmpty, let channel = state.value.activeChannel else { return }
         state.value.statistics.framesSent += pushes.count
+        state.value.statistics.framesPushed += pushes.count
         state.value.timeline.answersServed(pushes, at: Self.nowMicroseconds)
         for push in pushes {
             channel.write(push.frame, promise: nil)

@@ -11,6 +11,10 @@ public struct PanelSimulatorStatistics: Hashable, Sendable, Codable {
     public var malformedFrames = 0
     /// Well-formed frames that are no request we know (unknown command, wrong length).
     public var requestsRejected = 0
+    /// Requests understood, by command code (0x7F counts polls and monitoring requests alike).
+    public var requestsByCommand: [UInt8: Int] = [:]
+    /// Frames the module sent by itself (monitoring pushes), not as an answer.
+    public var framesPushed = 0
 
     public init() {}
 }

@@ -189,3 +189,68 @@ import Testing
         }
     }
 }
+
+/// Issue 21 point 1 over TCP: the client and the simulator's ETHM-1 agree on monitoring mode, and the module's answers
+/// decide between pushes and polls.
+@Suite(.timeLimit(.minutes(1))) struct SatelClientPushTests {
+    static func deliveries(_ harness: ClientHarness) -> [StateDelivery] {
+        harness.updates.compactMap { if case .stateDelivery(let delivery) = $0 { delivery } else { nil } }
+    }
+
+    /// Polls every 15 s and keepalives every 20 s: a change that arrives before either was pushed. The module's
+    /// counters prove it: after the tamper it got the event-log walk's reads and nothing else, and the record came.
+    @Test func aTamperArrivesAsAPushWithoutAPoll() async throws {
+        try await ClientHarness.run(client: {
+            $0.pollInterval = .seconds(15)
+            $0.keepaliveInterval = .seconds(20)
+        }) { harness in
+            let start = try await harness.waitForSynchronized()
+            #expect(Self.deliveries(harness).first?.isPushed == true)
+            let before = try await harness.panel.statistics()
+            try await harness.panel.perform(.tamperZone(3))
+            try await harness.waitFor(from: start) { update -> Void? in
+                if case .stateChanged(let change) = update, change.command == .zonesTamper, change.entered == [3] { return () }
+                return nil
+            }
+            try await harness.waitFor(from: start) { update -> Void? in
+                if case .events(let batch) = update, batch.events.contains(where: { $0.record.source == 3 }) { return () }
+                return nil
+            }
+            let after = try await harness.panel.statistics()
+            var asked = after.requestsByCommand
+            for (command, count) in before.requestsByCommand { asked[command, default: 0] -= count }
+            asked = asked.filter { $0.value != 0 }
+            #expect(Set(asked.keys) == [SatelCommandCode.readEvent.rawValue], "only the walk after the push: \(asked)")
+            #expect(after.framesPushed > before.framesPushed)
+        }
+    }
+
+    @Test(arguments: [MonitoringPolicy.refuse, .ignore])
+    func aModuleThatDoesNotPushIsPolled(_ policy: MonitoringPolicy) async throws {
+        var simulator = SimulatorConfiguration(port: 0)
+        simulator.scenario.panel.monitoringPolicy = policy
+        try await ClientHarness.run(simulator: simulator, client: { $0.requestTimeout = .milliseconds(300) }) { harness in
+            let start = try await harness.waitForSynchronized()
+            #expect(Self.deliveries(harness) == [.polled(policy == .refuse ? .refused : .unanswered)])
+            try await harness.panel.perform(.violateZone(5))
+            try await harness.waitForSnapshot { $0.objects(.zonesViolation) == [5] }
+            #expect(harness.updates[start...].allSatisfy { if case .connection(.disconnected) = $0 { false } else { true } })
+            #expect(try await harness.panel.statistics().framesPushed == 0)
+        }
+    }
+
+    @Test func aModuleThatStopsPushingIsPolledAfterItsNextKeepalive() async throws {
+        try await ClientHarness.run(client: { $0.keepaliveInterval = .milliseconds(200) }) { harness in
+            let start = try await harness.waitForSynchronized()
+            try await harness.panel.perform(.setMonitoringPolicy(.stopPushing))
+            try await harness.panel.perform(.violateZone(6))
+            try await harness.waitForSnapshot { $0.objects(.zonesViolation) == [6] }
+            #expect(Self.deliveries(harness).last == .polled(.stoppedPushing))
+            let before = try await harness.panel.statistics().requestsByCommand[SatelCommandCode.newData.rawValue] ?? 0
+            try await harness.panel.perform(.restoreZone(6))
+            try await harness.waitForSnapshot { $0.objects(.zonesViolation).isEmpty }
+            #expect((try await harness.panel.statistics().requestsByCommand[SatelCommandCode.newData.rawValue] ?? 0) > before)
+            #expect(harness.updates[start...].allSatisfy { if case .connection(.disconnected) = $0 { false } else { true } })
+        }
+    }
+}

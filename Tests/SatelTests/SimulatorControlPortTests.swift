@@ -47,4 +47,27 @@ import Testing
         #expect(panel.handle(.readState(.zonesTamper), now: 0).isEmpty)
         #expect(!panel.handle(.readState(.zonesViolation), now: 0).isEmpty)
     }
+
+    /// `monitoring` sets how the module answers a monitoring request; the scenario's panel can start with one.
+    @Test func monitoringSetsHowTheModuleAnswersAMonitoringRequest() throws {
+        let command = try SimulatorControlCommand.parse(line: "{ panel: 1, action: monitoring, policy: refuse }")
+        guard case .perform(let action) = command.request else { Issue.record("\(command.request)"); return }
+        #expect(action == .setMonitoringPolicy(.refuse))
+        #expect(throws: SimulatorScenarioError.self) { try SimulatorControlCommand.parse(line: "{ action: monitoring, policy: sometimes }") }
+        #expect(throws: SimulatorScenarioError.self) { try SimulatorControlCommand.parse(line: "{ action: monitoring }") }
+        let selection = NewDataFlags(commands: [0x00], byteCount: 6)
+        var panel = SimulatedPanel(configuration: .default)
+        panel.connectionOpened()
+        _ = panel.apply(action, now: 0)
+        #expect(panel.handle(.startMonitoring(selection), now: 0) == [.result(.otherError)])
+        _ = panel.apply(.setMonitoringPolicy(.ignore), now: 0)
+        #expect(panel.handle(.startMonitoring(selection), now: 0).isEmpty)
+        _ = panel.apply(.setMonitoringPolicy(.stopPushing), now: 0)
+        #expect(panel.handle(.startMonitoring(selection), now: 0).first == .result(.ok))
+        #expect(panel.apply(.violateZone(1), now: 0).isEmpty, "no push")
+        guard case .newData(let flags)? = panel.handle(.readNewData(answerLength: 6), now: 0).first else { Issue.record("no flags"); return }
+        #expect(flags.contains(0x00), "flagged though not pushed")
+        let scenario = try SimulatorScenario.parse(yaml: "panel:\n  monitoring: ignore\n")
+        #expect(scenario.panel.monitoringPolicy == .ignore)
+    }
 }
