@@ -48,6 +48,15 @@ enum ProcessCPU {
         return nanoseconds / 1e9
     }
 
+    /// The process's resident memory in bytes (VmRSS of /proc/PID/status).
+    static func residentBytes(pid: pid_t) -> Double? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) else { return nil }
+        let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+        guard fields.count >= 2, let kilobytes = Double(fields[1]) else { return nil }
+        return kilobytes * 1024
+    }
+
     /// CPU seconds of the whole machine so far: (busy, total), from the `cpu` line of /proc/stat (idle and
     /// iowait count as not busy).
     static func machine() -> (busy: Double, total: Double) {

@@ -46,6 +46,17 @@ final class RunCleanup: Sendable {
         state.withLockedValue { $0.children.append(child) }
     }
 
+    /// Stops the children started so far (newest first) and forgets them; the servers keep running for the next run.
+    func stopChildren() {
+        let children = state.withLockedValue { state in
+            defer { state.children = [] }
+            return state.children
+        }
+        for child in children.reversed() {
+            child.stop(signal: SIGTERM, timeout: .seconds(15))
+        }
+    }
+
     /// Idempotent: a second call (the signal handler racing the normal end) finds nothing left to stop.
     /// After a failure the children's and PostgreSQL's logs are kept (the run directory is deleted); returns
     /// where.

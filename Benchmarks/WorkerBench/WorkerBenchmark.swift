@@ -27,6 +27,10 @@ struct WorkerBenchmark {
         var seconds: Double
         /// Zone changes per second over all panels.
         var rate: Double
+        /// Seconds of watching without a change before the window (the cost of watching itself).
+        var idleSeconds: Double = 20
+        /// `push` or `poll`: every panel row's `mode`.
+        var mode: PanelMode = .poll
         var stamBinary: String
         /// A CSV file for one line per change (panel, zone, made, served, commit record, visible; microseconds).
         var samplesFile: String?
@@ -57,6 +61,15 @@ struct WorkerBenchmark {
         /// machine); the figures only describe the worker when this is near 0.
         var othersBusy: Double
         var walFlushMilliseconds: Double?
+        /// The worker's resident memory at the end of the window.
+        var workerResidentBytes: Double?
+        /// Worker CPU seconds over the idle window (no change at any panel), and that window's length.
+        var idleCPUSeconds: Double = 0
+        var idleWindowSeconds: Double = 0
+
+        var idleCPUSecondsPerPanelPerMinute: Double {
+            idleWindowSeconds > 0 ? idleCPUSeconds / idleWindowSeconds * 60 / Double(options.panels) : 0
+        }
 
         var cpuSecondsPerPanelPerMinute: Double {
             workerCPUSeconds / windowSeconds * 60 / Double(options.panels)
@@ -115,6 +128,14 @@ struct WorkerBenchmark {
         // LISTEN is in place before the first change.
         try await Task.sleep(for: .milliseconds(500))
 
+        // Watching alone: no change anywhere for a while.
+        let idleCPUBefore = try cpu(of: worker)
+        let idleStarted = ContinuousClock.now
+        try await Task.sleep(for: .milliseconds(Int64(options.idleSeconds * 1000)))
+        let idleCPUSeconds = try cpu(of: worker) - idleCPUBefore
+        let idleWindowSeconds = Self.seconds(ContinuousClock.now - idleStarted)
+
+        let seqBefore = try await int(connection, "SELECT coalesce(max(seq), 0)::int FROM outbox")
         let walBefore = try await walSync(connection)
         let cpuBefore = try cpu(of: worker)
         let waitBefore = ProcessCPU.runQueueWaitSeconds(pid: worker.pid)
@@ -133,8 +154,9 @@ struct WorkerBenchmark {
         let machineBusy = (machineAfter.busy - machineBefore.busy) / machineTotal
         let othersBusy = max(0, machineBusy - (oursAfter - oursBefore) / machineTotal)
         let walAfter = try await walSync(connection)
+        let resident = ProcessCPU.residentBytes(pid: worker.pid)
 
-        try await waitForRows(injections.count, connection, worker: worker)
+        try await waitForRows(injections.count, after: seqBefore, connection, worker: worker)
         try await Task.sleep(for: .milliseconds(200))
         watching.cancel()
         _ = await watching.result
@@ -150,7 +172,16 @@ struct WorkerBenchmark {
             pollExcludedToCommitRecord: LatencySummary(matched.toCommitRecord), windowSeconds: windowSeconds,
             workerCPUSeconds: workerCPUSeconds, workerRunQueueSeconds: workerRunQueueSeconds, machineBusy: machineBusy,
             othersBusy: othersBusy,
-            walFlushMilliseconds: syncs > 0 ? (walAfter.milliseconds - walBefore.milliseconds) / Double(syncs) : nil)
+            walFlushMilliseconds: syncs > 0 ? (walAfter.milliseconds - walBefore.milliseconds) / Double(syncs) : nil,
+            workerResidentBytes: resident, idleCPUSeconds: idleCPUSeconds, idleWindowSeconds: idleWindowSeconds)
+    }
+
+    /// After a run: its simulator and worker stopped, its panels disabled so the next run's worker leaves them alone.
+    static func finish(_ result: Result, cleanup: RunCleanup, stack: WorkerBenchStack, logger: Logger) async throws {
+        cleanup.stopChildren()
+        let connection = try await stack.connect(logger)
+        defer { Task { try? await connection.close() } }
+        try await connection.query("UPDATE panels SET enabled = false WHERE enabled", logger: logger)
     }
 
     // MARK: Matching
@@ -201,7 +232,7 @@ struct WorkerBenchmark {
     // MARK: Setting up
 
     /// The control port opens once every panel port is bound (the simulator binds them first).
-    private func connectControl(port: Int, simulator: LocalProcess) async throws -> SimulatorControl {
+    func connectControl(port: Int, simulator: LocalProcess) async throws -> SimulatorControl {
         let deadline = ContinuousClock.now + .seconds(120)
         while ContinuousClock.now < deadline {
             guard simulator.isRunning else {
@@ -213,21 +244,21 @@ struct WorkerBenchmark {
         throw WorkerBenchError("stam simulator did not open its control port within 120 s")
     }
 
-    /// One site and a panel row per simulated module (panel i on port `firstPort + i`), polled every
-    /// `pollMilliseconds` through the rows' own `poll_interval_ms`, as in production.
-    private func registerPanels(firstPort: Int) async throws -> [UUID] {
+    /// One site and a panel row per simulated module (panel i on port `firstPort + i`) in the run's `mode`, polled
+    /// (when it does) every `pollMilliseconds` through the rows' own `poll_interval_ms`, as in production.
+    func registerPanels(firstPort: Int) async throws -> [UUID] {
         let secrets = try SecretBox(keyFile: "\(stack.secretsDirectory)/encryption_key")
         let client = PostgresClient(configuration: stack.database.clientConfiguration, backgroundLogger: logger)
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             defer { group.cancelAll() }
             let repositories = Repositories(context: DatabaseContext(client: client, secrets: secrets, logger: logger))
-            let site = try await repositories.sites.insert(Site(code: "BENCH", name: "Worker benchmark"))
+            let site = try await repositories.sites.insert(Site(code: "BENCH-\(UUID().uuidString.prefix(8))", name: "Worker benchmark"))
             var ids: [UUID] = []
             for index in 0..<options.panels {
                 let panel = try await repositories.panels.insert(Panel(
                     siteId: site.id, name: "Bench panel \(index + 1)", host: "127.0.0.1", port: firstPort + index,
-                    pollIntervalMs: options.pollMilliseconds))
+                    pollIntervalMs: options.pollMilliseconds, mode: options.mode))
                 ids.append(panel.id)
             }
             return ids
@@ -241,7 +272,7 @@ struct WorkerBenchmark {
         while ContinuousClock.now < deadline {
             try alive(worker)
             connected = try await int(connection, """
-                SELECT count(*)::int FROM panels WHERE connection_state = 'connected' AND owner_worker = '\(Self.workerID)'
+                SELECT count(*)::int FROM panels WHERE enabled AND connection_state = 'connected' AND owner_worker = '\(Self.workerID)'
                 """)
             if connected == options.panels { return }
             try await Task.sleep(for: .milliseconds(250))
@@ -283,11 +314,12 @@ struct WorkerBenchmark {
 
     /// Waits until every change has its outbox row, or a generous bound (two polls and 15 s) passed: what
     /// is missing then is reported as such.
-    private func waitForRows(_ expected: Int, _ connection: PostgresConnection, worker: LocalProcess) async throws {
+    private func waitForRows(_ expected: Int, after seq: Int, _ connection: PostgresConnection, worker: LocalProcess) async throws {
         let deadline = ContinuousClock.now + .milliseconds(Int64(2 * options.pollMilliseconds + 15_000))
         while ContinuousClock.now < deadline {
             try alive(worker)
-            if try await int(connection, "SELECT count(*)::int FROM outbox WHERE event_name = 'ZoneStateChanged'") >= expected { return }
+            let sql = "SELECT count(*)::int FROM outbox WHERE event_name = 'ZoneStateChanged' AND seq > \(seq)"
+            if try await int(connection, sql) >= expected { return }
             try await Task.sleep(for: .milliseconds(100))
         }
     }

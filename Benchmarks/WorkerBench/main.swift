@@ -4,13 +4,16 @@
 // `stam worker` (both the given release binary), and stops them all by PID at the end. Prints a markdown table.
 //
 //   WorkerBench --stam .build/release/stam [--migrations PATH]
-//   WORKER_BENCH_PANELS (500), WORKER_BENCH_POLL_MS (1000), WORKER_BENCH_SECONDS (30),
+//   WORKER_BENCH_PANELS (2000), WORKER_BENCH_MODES (poll,push: one run each on the same panels and load),
+//   WORKER_BENCH_SCALE_PANELS (10000: one more run, that many panels pushing at the same rate; 0 for none),
+//   WORKER_BENCH_POLL_MS (1000), WORKER_BENCH_SECONDS (30),
 //   WORKER_BENCH_RATE (zone changes per second over all panels; default panels / 10, one per panel per 10 s),
 //   WORKER_BENCH_SAMPLES=FILE (one CSV line per change), WORKER_BENCH_VERBOSE=1 (progress and PIDs on stderr),
 //   WORKER_BENCH_DIAGNOSE=1 (PostgreSQL logs statements over 30 ms and lock waits; the logs are kept)
 //
 // Build in release mode: swift build -c release --product WorkerBench (and --product stam)
 import Foundation
+import Generated
 import Logging
 
 func option(_ name: String, environment: String, default value: String) -> String {
@@ -30,12 +33,21 @@ func raiseFileLimit() {
 
 let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().deletingLastPathComponent()
-let panels = max(1, Int(option("--panels", environment: "WORKER_BENCH_PANELS", default: "500")) ?? 500)
+let panels = max(1, Int(option("--panels", environment: "WORKER_BENCH_PANELS", default: "2000")) ?? 2000)
+/// The modes compared on the same panels and load, in this order.
+let modes: [PanelMode] = option("--modes", environment: "WORKER_BENCH_MODES", default: "poll,push")
+    .split(separator: ",").compactMap { PanelMode(rawValue: String($0)) }
+/// The scale run: this many panels pushing on one worker at the same change rate (0: none).
+let scalePanels = max(0, Int(option("--scale-panels", environment: "WORKER_BENCH_SCALE_PANELS", default: "10000")) ?? 10000)
+/// The takeover run: this many panels shared by `takeoverWorkers` workers, the busiest killed (0: none).
+let takeoverPanels = max(0, Int(option("--takeover-panels", environment: "WORKER_BENCH_TAKEOVER_PANELS", default: "10000")) ?? 10000)
+let takeoverWorkers = max(2, Int(option("--takeover-workers", environment: "WORKER_BENCH_TAKEOVER_WORKERS", default: "3")) ?? 3)
 let options = WorkerBenchmark.Options(
     panels: panels,
     pollMilliseconds: max(50, Int(option("--poll-ms", environment: "WORKER_BENCH_POLL_MS", default: "1000")) ?? 1000),
     seconds: max(1, Double(option("--seconds", environment: "WORKER_BENCH_SECONDS", default: "30")) ?? 30),
     rate: max(0.1, Double(option("--rate", environment: "WORKER_BENCH_RATE", default: String(max(1, panels / 10)))) ?? 1),
+    idleSeconds: max(0, Double(option("--idle-seconds", environment: "WORKER_BENCH_IDLE_SECONDS", default: "20")) ?? 20),
     stamBinary: option("--stam", environment: "WORKER_BENCH_STAM", default: repository.appendingPathComponent(".build/release/stam").path),
     samplesFile: ProcessInfo.processInfo.environment["WORKER_BENCH_SAMPLES"],
     verbose: ProcessInfo.processInfo.environment["WORKER_BENCH_VERBOSE"] == "1")
@@ -54,34 +66,98 @@ func format(_ value: Double, _ digits: Int = 1) -> String { String(format: "%.\(
 do {
     let stack = try await WorkerBenchStack(migrations: migrations, diagnose: diagnose, logger: logger)
     cleanup.use(stack)
-    let result = try await WorkerBenchmark(options: options, stack: stack, cleanup: cleanup, logger: logger).run()
+    // The same panels and load with the modules polled, then pushing (monitoring mode); then the scale run: many more
+    // panels pushing at the same change rate.
+    var runs = modes.map { mode in
+        var run = options
+        run.mode = mode
+        return run
+    }
+    if scalePanels > 0 {
+        var run = options
+        run.panels = scalePanels
+        run.mode = .push
+        runs.append(run)
+    }
+    var results: [WorkerBenchmark.Result] = []
+    for run in runs {
+        let result = try await WorkerBenchmark(options: run, stack: stack, cleanup: cleanup, logger: logger).run()
+        try await WorkerBenchmark.finish(result, cleanup: cleanup, stack: stack, logger: logger)
+        results.append(result)
+    }
+    var takeover: TakeoverBenchmark.Result?
+    if takeoverPanels > 0 {
+        takeover = try await TakeoverBenchmark(panels: takeoverPanels, workers: takeoverWorkers, stamBinary: options.stamBinary, stack: stack,
+                                               cleanup: cleanup, logger: logger).run()
+    }
     if let logs = cleanup.stopAll(keepingLogs: diagnose) {
         FileHandle.standardError.write(Data("WorkerBench: logs kept in \(logs)\n".utf8))
     }
-    let excluded = result.pollExcluded
-    let total = result.total
-    let complete = result.committed == result.injected && result.unserved == 0 && result.notWatched == 0
-    let met = excluded.count > 0 && excluded.p99 < 50 && complete
     print("## SATEL worker: zone change at the panel -> outbox row committed\n")
-    print("One `stam worker` and one `stam simulator` hosting \(options.panels) panels; \(format(options.rate, 1)) zone changes/s spread over "
-        + "the panels for \(format(result.windowSeconds, 0)) s; PostgreSQL 15 (fsync on), Redis and RabbitMQ on the same machine. "
-        + "Milliseconds. Poll-excluded: from the simulator's answer to the poll that showed the change to the outbox row visible to "
-        + "another session (LISTEN + read, WAL flush included); total: from the change itself.\n")
-    print("| panels | poll | changes | p50 | p99 | max | p50 total | p99 total | p99 to the commit record | worker CPU s / panel / min | p99 < 50 ms beyond the poll wait |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
-    let changes = result.committed == result.injected ? "\(result.injected)" : "\(result.committed) of \(result.injected)"
-    print("| \(options.panels) | \(options.pollMilliseconds) ms | \(changes) | \(format(excluded.p50)) | \(format(excluded.p99)) "
-        + "| \(format(excluded.max)) | \(format(total.p50)) | \(format(total.p99)) | \(format(result.pollExcludedToCommitRecord.p99)) "
-        + "| \(format(result.cpuSecondsPerPanelPerMinute, 4)) | \(met ? "yes" : "**no**") |")
-    print("\nWorker CPU: \(format(result.workerCPUSeconds / result.windowSeconds * 100)) % of one core over the window; its threads together "
-        + "spent \(format(result.workerRunQueueSeconds / result.windowSeconds * 1000, 0)) ms per second runnable, waiting for a CPU. The machine's "
-        + "\(ProcessInfo.processInfo.activeProcessorCount) CPUs were \(format(result.machineBusy * 100, 0)) % busy, "
-        + "\(format(result.othersBusy * 100, 0)) % by processes other than this run's. "
-        + "\"To the commit record\": to `pg_xact_commit_timestamp`, taken before the WAL flush (mean flush in the window: "
-        + "\(result.walFlushMilliseconds.map { format($0, 2) + " ms" } ?? "none measured")).")
-    if !complete {
-        print("\nIncomplete: \(result.injected - result.committed) changes without an outbox row, \(result.unserved) never marked served by "
-            + "the simulator, \(result.notWatched) rows not seen by the watcher; those are left out of the figures.")
+    print("One `stam worker` and one `stam simulator` (its own process) hosting the panels; \(format(options.rate, 1)) zone changes/s "
+        + "spread over the panels for \(format(options.seconds, 0)) s; PostgreSQL 15 (fsync on), Redis and RabbitMQ on the same machine. "
+        + "Poll: every panel's new-data list read every \(options.pollMilliseconds) ms. Push: the modules push their changes (monitoring "
+        + "mode), a keepalive every 10 s. Milliseconds. Without the poll wait: from the simulator's answer or push that showed the change "
+        + "to the outbox row visible to another session (LISTEN + read, WAL flush included); total: from the change itself.\n")
+    print("| panels | mode | changes | p50 | p99 | max | p50 total | p99 total | p99 to the commit record | worker CPU % of a core "
+        + "| worker CPU s / panel / min | idle: % of a core | idle: CPU s / panel / min | worker RSS | RSS / panel |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for result in results {
+        let excluded = result.pollExcluded
+        let total = result.total
+        let run = result.options
+        let changes = result.committed == result.injected ? "\(result.injected)" : "\(result.committed) of \(result.injected)"
+        let mode = run.mode == .push ? "push" : "poll \(run.pollMilliseconds) ms"
+        let rss = result.workerResidentBytes.map { format($0 / 1_048_576, 0) + " MiB" } ?? "?"
+        let perPanel = result.workerResidentBytes.map { format($0 / Double(run.panels) / 1024, 1) + " KiB" } ?? "?"
+        print("| \(run.panels) | \(mode) | \(changes) | \(format(excluded.p50)) | \(format(excluded.p99)) | \(format(excluded.max)) "
+            + "| \(format(total.p50)) | \(format(total.p99)) | \(format(result.pollExcludedToCommitRecord.p99)) "
+            + "| \(format(result.workerCPUSeconds / result.windowSeconds * 100)) | \(format(result.cpuSecondsPerPanelPerMinute, 4)) "
+            + "| \(format(result.idleCPUSeconds / max(result.idleWindowSeconds, 0.001) * 100)) | \(format(result.idleCPUSecondsPerPanelPerMinute, 4)) "
+            + "| \(rss) | \(perPanel) |")
+    }
+    print()
+    let poll = results.first { $0.options.mode == .poll && $0.options.panels == options.panels }
+    let push = results.first { $0.options.mode == .push && $0.options.panels == options.panels }
+    if let poll, let push, poll.cpuSecondsPerPanelPerMinute > 0, poll.idleCPUSecondsPerPanelPerMinute > 0 {
+        let ratio = push.cpuSecondsPerPanelPerMinute / poll.cpuSecondsPerPanelPerMinute
+        let idleRatio = push.idleCPUSecondsPerPanelPerMinute / poll.idleCPUSecondsPerPanelPerMinute
+        print("Push / poll worker CPU at \(options.panels) panels: \(format(idleRatio, 3)) watching without changes (target under 0.333: "
+            + "\(idleRatio < 1.0 / 3 ? "met" : "**not met**")), \(format(ratio, 3)) with \(format(options.rate, 0)) changes/s, where each change "
+            + "costs the same transaction either way; "
+            + "push p99 without a poll wait \(format(push.pollExcluded.p99)) ms (target under 30 ms: \(push.pollExcluded.p99 < 30 ? "met" : "**not met**")); "
+            + "push p99 total \(format(push.total.p99)) ms against poll's \(format(poll.total.p99)) ms.")
+    }
+    if let scale = results.first(where: { $0.options.panels == scalePanels && scalePanels > 0 }) {
+        let core = scale.workerCPUSeconds / scale.windowSeconds
+        print("\(scalePanels) panels pushing on one worker: \(format(core * 100)) % of one core (target under 100 %: \(core < 1 ? "met" : "**not met**")).")
+    }
+    for result in results {
+        let run = result.options
+        print("\n\(run.panels) panels, \(run.mode.rawValue): worker threads runnable but waiting for a CPU "
+            + "\(format(result.workerRunQueueSeconds / result.windowSeconds * 1000, 0)) ms per second; the machine's "
+            + "\(ProcessInfo.processInfo.activeProcessorCount) CPUs \(format(result.machineBusy * 100, 0)) % busy, "
+            + "\(format(result.othersBusy * 100, 0)) % by processes other than this run's; mean WAL flush "
+            + "\(result.walFlushMilliseconds.map { format($0, 2) + " ms" } ?? "none measured").")
+        if result.committed != result.injected || result.unserved != 0 || result.notWatched != 0 {
+            print("Incomplete: \(result.injected - result.committed) changes without an outbox row, \(result.unserved) never marked served by "
+                + "the simulator, \(result.notWatched) rows not seen by the watcher; those are left out of the figures.")
+        }
+    }
+    if let takeover {
+        print("\n## SATEL workers: sharing panels and taking over after kill -9\n")
+        print("\(takeover.workers) `stam worker` processes (lease TTL \(format(takeover.leaseTTLSeconds, 0)) s) and one `stam simulator` with "
+            + "\(takeover.panels) panels pushing. The worker with the most panels is killed with SIGKILL; seconds from the kill to each of its "
+            + "panels connected by another worker (the panel row's owner and connection state, read every 200 ms).\n")
+        let shares = takeover.shares.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        let times = takeover.takeoverSeconds
+        func at(_ q: Double) -> String { times.isEmpty ? "-" : format(times[min(times.count - 1, Int((Double(times.count) * q).rounded(.up)) - 1)]) }
+        print("| panels | workers | all connected after | shares (settled: \(takeover.settled ? "yes" : "**no**")) | orphaned | taken over | p50 | p99 | max | within TTL + 5 s | simulator |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|")
+        let within = takeover.takenOver == takeover.orphaned && (times.last ?? .infinity) <= takeover.leaseTTLSeconds + 5
+        print("| \(takeover.panels) | \(takeover.workers) | \(format(takeover.connectSeconds)) s | \(shares) | \(takeover.orphaned) "
+            + "| \(takeover.takenOver) | \(at(0.5)) s | \(at(0.99)) s | \(times.last.map { format($0) } ?? "-") s | \(within ? "yes" : "**no**") "
+            + "| \(takeover.clientsLine) |")
     }
 } catch {
     let logs = cleanup.stopAll(keepingLogs: !cleanup.wasInterrupted)

@@ -18,6 +18,7 @@ public final class PanelSimulator: Sendable {
         var activeChannel: (any Channel)?
         var statistics = PanelSimulatorStatistics()
         var timeline = ChangeTimeline()
+        var clientsOpen = 0
     }
 
     public init(configuration: SimulatedPanelConfiguration, eventLoop: any EventLoop) {
@@ -45,6 +46,9 @@ public final class PanelSimulator: Sendable {
         let channel = try await eventLoop.submit { self.state.value.activeChannel }.get()
         try? await channel?.close()
     }
+
+    /// The counters, on the panel's loop.
+    var statisticsOnLoop: PanelSimulatorStatistics { state.value.statistics }
 
     public func statistics() async throws -> PanelSimulatorStatistics {
         try await eventLoop.submit { self.state.value.statistics }.get()
@@ -93,6 +97,10 @@ public final class PanelSimulator: Sendable {
     /// Takes the connection slot for `channel`; false when another client holds it (the module is busy).
     func claimSlot(for channel: any Channel) -> Bool {
         eventLoop.preconditionInEventLoop()
+        state.value.clientsOpen += 1
+        state.value.statistics.peakConcurrentClients = max(state.value.statistics.peakConcurrentClients, state.value.clientsOpen)
+        let state = self.state
+        channel.closeFuture.whenComplete { _ in state.value.clientsOpen -= 1 }
         guard state.value.activeChannel == nil else {
             state.value.statistics.connectionsRefused += 1
             return false

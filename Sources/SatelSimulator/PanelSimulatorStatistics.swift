@@ -4,6 +4,9 @@ public struct PanelSimulatorStatistics: Hashable, Sendable, Codable {
     public var connectionsAccepted = 0
     /// Second clients turned away with the "Busy!" banner.
     public var connectionsRefused = 0
+    /// TCP clients connected at the same moment, at most (a refused one counts until it is closed): above 1, two
+    /// clients (two workers) reached the module at once.
+    public var peakConcurrentClients = 0
     public var idleDisconnects = 0
     public var framesReceived = 0
     public var framesSent = 0

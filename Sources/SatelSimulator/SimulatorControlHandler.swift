@@ -49,6 +49,12 @@ final class SimulatorControlHandler: ChannelInboundHandler {
                     reply = targets[0].stateSummary().hop(to: loop)
                 case .changes:
                     reply = targets[0].changeSummary().hop(to: loop)
+                case .clients:
+                    let counters = targets.map { panel in panel.eventLoop.submit { panel.statisticsOnLoop }.hop(to: loop) }
+                    reply = EventLoopFuture.whenAllSucceed(counters, on: loop).map { all in
+                        "clients accepted=\(all.reduce(0) { $0 + $1.connectionsAccepted }) refused=\(all.reduce(0) { $0 + $1.connectionsRefused }) "
+                            + "peak-above-1=\(all.count { $0.peakConcurrentClients > 1 })"
+                    }
                 }
             }
         } catch {

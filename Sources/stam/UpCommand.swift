@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Generated
 import Logging
 import ServiceLifecycle
 
@@ -20,6 +21,9 @@ struct UpCommand: AsyncParsableCommand {
     @Option(help: "Poll interval of the simulated panels.")
     var pollInterval = DurationArgument(milliseconds: 500)
 
+    @Option(help: "The simulated panels' `mode`: auto (pushed where the module serves it), push or poll.")
+    var panelMode: String = "auto"
+
     @Option(help: "Time between the demo scenario's alarms.")
     var demoInterval = DurationArgument(seconds: 60)
 
@@ -31,7 +35,8 @@ struct UpCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard ["dev", "prod"].contains(env) else { throw ValidationError("unknown environment '\(env)'; use dev or prod") }
-        guard (1...500).contains(panels) else { throw ValidationError("--panels must be 1...500") }
+        guard (1...2000).contains(panels) else { throw ValidationError("--panels must be 1...2000") }
+        guard let panelMode = PanelMode(rawValue: panelMode) else { throw ValidationError("--panel-mode must be auto, push or poll") }
         // The panels' `poll_interval_ms` column.
         let pollIntervalMilliseconds = pollInterval.milliseconds
         var logger = Logger(label: "stam.up")
@@ -40,7 +45,7 @@ struct UpCommand: AsyncParsableCommand {
         if env == "prod" {
             let paths = LocalStackPaths(root: root.map { URL(fileURLWithPath: $0).standardizedFileURL.path } ?? "\(projectRoot)/.stam/prod")
             let supervisor = ProdStackSupervisor(projectRoot: projectRoot, paths: paths, panelCount: panels, pollInterval: pollIntervalMilliseconds,
-                                                 demoInterval: demoInterval.duration, logger: logger, exitWhenReady: exitWhenReady,
+                                                 panelMode: panelMode, demoInterval: demoInterval.duration, logger: logger, exitWhenReady: exitWhenReady,
                                                  buildImages: !noBuild)
             try await ServiceGroup(configuration: .init(
                 services: [.init(service: supervisor, successTerminationBehavior: .gracefullyShutdownGroup)],
@@ -50,7 +55,7 @@ struct UpCommand: AsyncParsableCommand {
         let paths = root.map { LocalStackPaths(root: URL(fileURLWithPath: $0).standardizedFileURL.path) } ?? LocalStackPaths(projectRoot: projectRoot)
         let supervisor = LocalStackSupervisor(
             projectRoot: projectRoot, environment: env, paths: paths, panelCount: panels, pollInterval: pollIntervalMilliseconds,
-            demoInterval: demoInterval.duration, logger: logger, exitWhenReady: exitWhenReady)
+            panelMode: panelMode, demoInterval: demoInterval.duration, logger: logger, exitWhenReady: exitWhenReady)
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: supervisor, successTerminationBehavior: .gracefullyShutdownGroup)],
             gracefulShutdownSignals: [.sigterm, .sigint],

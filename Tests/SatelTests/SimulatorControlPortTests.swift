@@ -70,4 +70,31 @@ import Testing
         let scenario = try SimulatorScenario.parse(yaml: "panel:\n  monitoring: ignore\n")
         #expect(scenario.panel.monitoringPolicy == .ignore)
     }
+
+    /// Issue 21 point 4's witness: the module counts clients connected at once; a second one (turned away with "Busy")
+    /// makes that panel's peak 2, and `clients` sums the counters over every panel.
+    @Test func clientsCountsPanelsThatEverHadTwoClientsAtOnce() async throws {
+        let server = SimulatorServer(configuration: SimulatorConfiguration(port: 0, panelCount: 2, controlPort: 0))
+        let ports = try await server.start()
+        let controlPort = try #require(server.boundControlPort)
+        var first = try await RawPanelConnection.connect(port: ports[1])
+        try await first.send(.readIntegraVersion)
+        _ = try await first.receive(items: 1)
+        var second = try await RawPanelConnection.connect(port: ports[1])
+        try await second.receiveSome()  // the banner
+        await second.close()
+        var alone = try await RawPanelConnection.connect(port: ports[0])
+        try await alone.send(.readIntegraVersion)
+        _ = try await alone.receive(items: 1)
+        #expect(try await server.panels[1].statistics().peakConcurrentClients == 2)
+        #expect(try await server.panels[0].statistics().peakConcurrentClients == 1)
+        var control = try await RawPanelConnection.connect(port: controlPort)
+        try await control.send(bytes: Array("{ panel: 0, action: clients }\n".utf8))
+        while !String(decoding: control.rawBytes, as: UTF8.self).contains("\n") { try await control.receiveSome() }
+        #expect(String(decoding: control.rawBytes, as: UTF8.self) == "clients accepted=2 refused=1 peak-above-1=1\n")
+        await control.close()
+        await first.close()
+        await alone.close()
+        await server.stop()
+    }
 }

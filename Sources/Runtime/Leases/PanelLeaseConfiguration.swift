@@ -7,9 +7,13 @@ public struct PanelLeaseConfiguration: Sendable, Hashable {
     public var ttl: Duration
     public var safetyMargin: Duration
     public var renewInterval: Duration
-    /// How often the manager counts live workers, takes free panels and sheds extra ones.
+    /// How often the manager counts live workers, takes free panels and sheds extra ones: a quarter of the TTL, so a
+    /// dead worker's panels are taken within TTL + TTL/4 of its last renewal (plus the connect).
     public var scanInterval: Duration
-    /// TTL of the `worker:<id>` heartbeat key (refreshed every `renewInterval`).
+    /// TTL of the `worker:<id>` heartbeat key (refreshed every `renewInterval`). The lease TTL by default: a dead
+    /// worker's heartbeat then expires with its locks, so the survivors' quotas already count it out when its panels
+    /// come free, and they take them at their next scan (at twice the TTL they took them only once it expired, about
+    /// 20 s after the kill: WorkerBench's takeover run).
     public var workerHeartbeatTTL: Duration
     /// Once a worker released a panel to rebalance, it leaves it to the others for this long.
     public var handoverGrace: Duration
@@ -24,9 +28,9 @@ public struct PanelLeaseConfiguration: Sendable, Hashable {
         let safetyMargin = safetyMargin ?? ttl / 4
         self.safetyMargin = safetyMargin
         self.renewInterval = renewInterval ?? ttl / 4
-        let scanInterval = scanInterval ?? ttl / 2
+        let scanInterval = scanInterval ?? ttl / 4
         self.scanInterval = scanInterval
-        self.workerHeartbeatTTL = workerHeartbeatTTL ?? ttl * 2
+        self.workerHeartbeatTTL = workerHeartbeatTTL ?? ttl
         self.handoverGrace = handoverGrace ?? scanInterval * 3
         self.watchdogTick = watchdogTick ?? min(safetyMargin / 5, .milliseconds(100))
         self.keys = keys

@@ -9,8 +9,9 @@ import ServiceLifecycle
 /// workers, so its quota is `ceil(panels / live workers)`:
 /// - it takes free panels (no lock) while it holds fewer than its quota;
 /// - it also takes a panel that stayed free for a whole scan, whatever its quota: a panel nobody watches
-///   delays alarms, so ownership comes before fairness (a dead worker's panels are taken over one lease TTL
-///   after its last renewal, without waiting for its heartbeat to expire);
+///   delays alarms, so ownership comes before fairness (a panel freed while every quota is full is taken
+///   one scan after it was seen free). A dead worker's heartbeat expires with its locks (`workerHeartbeatTTL`),
+///   so its panels are usually taken under the survivors' new quota at the first scan that sees them free;
 /// - it releases panels above its quota (`lost(.rebalanced)` first, then the compare-and-delete), and leaves
 ///   them to the others for `handoverGrace`.
 ///

@@ -24,7 +24,7 @@ struct LocalStackDemoData {
     /// What `stam up` registers (dev and prod alike): the admin (its password when it was created now), the
     /// demo site with `panelCount` panels on `host` from `firstPort` up, the SMS alarm pattern.
     static func seed(database: DatabaseConfiguration, paths: LocalStackPaths, panelCount: Int, host: String, firstPort: Int,
-                     pollInterval: Int, logger: Logger) async throws -> (panelIDs: [UUID], adminPassword: String?) {
+                     pollInterval: Int, panelMode: PanelMode = .auto, logger: Logger) async throws -> (panelIDs: [UUID], adminPassword: String?) {
         let client = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: logger)
         let secrets = try SecretBox(keyFile: "\(paths.secrets)/encryption_key")
         return try await withThrowingTaskGroup(of: Void.self) { group in
@@ -32,7 +32,7 @@ struct LocalStackDemoData {
             defer { group.cancelAll() }
             let demo = LocalStackDemoData(client: client, secrets: secrets, logger: logger)
             let password = try await demo.ensureAdmin(passwordFile: paths.adminPassword)
-            let panels = try await demo.ensurePanels(count: panelCount, host: host, firstPort: firstPort, pollInterval: pollInterval)
+            let panels = try await demo.ensurePanels(count: panelCount, host: host, firstPort: firstPort, pollInterval: pollInterval, mode: panelMode)
             try await demo.ensureSmsPattern()
             try await demo.ensureHandlingData(panels: panels)
             return (panels, password)
@@ -58,7 +58,7 @@ struct LocalStackDemoData {
 
     /// The demo site and `count` panels on `host` (the simulator's) from `firstPort` up; returns the panel
     /// ids in order.
-    func ensurePanels(count: Int, host: String = "127.0.0.1", firstPort: Int, pollInterval: Int) async throws -> [UUID] {
+    func ensurePanels(count: Int, host: String = "127.0.0.1", firstPort: Int, pollInterval: Int, mode: PanelMode = .auto) async throws -> [UUID] {
         let siteID: UUID
         if let existing = try await repositories.sites.find(code: Self.siteCode) {
             siteID = existing.id
@@ -74,12 +74,12 @@ struct LocalStackDemoData {
             let port = firstPort + index
             if let panel = existing.first(where: { $0.name == name }) {
                 try await repositories.panels.update(
-                    id: panel.id, set: [.host(host), .port(port), .enabled(true), .pollIntervalMs(pollInterval)])
+                    id: panel.id, set: [.host(host), .port(port), .enabled(true), .pollIntervalMs(pollInterval), .mode(mode)])
                 ids.append(panel.id)
             } else {
                 ids.append(try await repositories.panels.insert(Panel(
                     siteId: siteID, name: name, host: host, port: port,
-                    userCode: Secret(Self.panelUserCode), pollIntervalMs: pollInterval)).id)
+                    userCode: Secret(Self.panelUserCode), pollIntervalMs: pollInterval, mode: mode)).id)
             }
         }
         // Panels of an earlier run with more panels than now would stay "disconnected" forever: disable them.

@@ -23,6 +23,7 @@ struct LocalStackSupervisor: Service {
     let paths: LocalStackPaths
     let panelCount: Int
     let pollInterval: Int
+    let panelMode: PanelMode
     let demoInterval: Duration
     let logger: Logger
     /// Stop right after start-up (used by scripts and tests that only need the stack once).
@@ -89,7 +90,7 @@ struct LocalStackSupervisor: Service {
         progress.step("demo data")
         let simulatorPort = try ports.block("panel-simulator", count: panelCount)
         let demo = try await LocalStackDemoData.seed(database: database, paths: paths, panelCount: panelCount, host: "127.0.0.1",
-                                                    firstPort: simulatorPort, pollInterval: pollInterval, logger: logger)
+                                                    firstPort: simulatorPort, pollInterval: pollInterval, panelMode: panelMode, logger: logger)
         progress.done("\(panelCount) simulated panels, admin '\(LocalStackDemoData.adminLogin)'")
 
         var environment = ProcessInfo.processInfo.environment

@@ -30,6 +30,7 @@ struct ProdStackSupervisor: Service {
     let paths: LocalStackPaths
     let panelCount: Int
     let pollInterval: Int
+    let panelMode: PanelMode
     let demoInterval: Duration
     let logger: Logger
     let exitWhenReady: Bool
@@ -196,7 +197,7 @@ struct ProdStackSupervisor: Service {
             let databaseURL = "postgresql://app@\(pgbouncer):6432/stam?sslmode=verify-ca&sslrootcert=\(paths.secrets)/postgres_tls_ca"
             let database = try DatabaseConfiguration(url: databaseURL, passwordFile: "\(paths.secrets)/postgres_password")
             let demo = try await LocalStackDemoData.seed(database: database, paths: paths, panelCount: panelCount, host: vlanGateway,
-                                                        firstPort: firstPanelPort, pollInterval: pollInterval, logger: logger)
+                                                        firstPort: firstPanelPort, pollInterval: pollInterval, panelMode: panelMode, logger: logger)
             adminPassword = adminPassword ?? demo.adminPassword
             progress.done("admin '\(LocalStackDemoData.adminLogin)', \(panelCount) panels at \(vlanGateway)")
 
