@@ -36,17 +36,10 @@ struct TakeoverBenchmark {
         var options = WorkerBenchmark.Options(panels: panels, pollMilliseconds: 1000, seconds: 0, rate: 1, stamBinary: stamBinary)
         options.mode = .push
         let bench = WorkerBenchmark(options: options, stack: stack, cleanup: cleanup, logger: logger)
-        let base = try FreePort.consecutive(count: panels)
-        let controlPort = try FreePort.find()
-        let simulator = try stack.launch(
-            name: "stam simulator takeover", executable: stamBinary,
-            arguments: ["simulator", "--host", "127.0.0.1", "--port", String(base), "--panels", String(panels),
-                        "--control-port", String(controlPort)],
-            environment: stack.childEnvironment)
-        cleanup.add(simulator)
-        let control = try await bench.connectControl(port: controlPort, simulator: simulator)
-        defer { Task { await control.close() } }
-        let panelIDs = try await bench.registerPanels(firstPort: base)
+        let fleet = try await SimulatorFleet.launch(panels: panels, name: "stam simulator takeover", stack: stack, stamBinary: stamBinary,
+                                                    cleanup: cleanup, connect: bench.connectControl)
+        defer { Task { await fleet.close() } }
+        let panelIDs = try await bench.registerPanels(ports: fleet.ports)
         let connection = try await stack.connect(logger)
         defer { Task { try? await connection.close() } }
 
@@ -61,7 +54,7 @@ struct TakeoverBenchmark {
             cleanup.add(child)
             children[id] = child
         }
-        // The earlier runs' panels are disabled: the enabled ones are this run's.
+        // The earlier runs' panels are deleted: the enabled ones are this run's.
         precondition(panelIDs.count == panels)
         let connectedSQL = "SELECT count(*)::int FROM panels WHERE enabled AND connection_state = 'connected'"
         try await wait(bound: .seconds(max(180, panels / 20)), "every panel connected") {
@@ -101,7 +94,7 @@ struct TakeoverBenchmark {
             for id in back where backAt[id] == nil { backAt[id] = now }
             try await Task.sleep(for: .milliseconds(200))
         }
-        let clients = try await control.send("{ panel: 0, action: clients }")
+        let clients = try await fleet.sendToAll("{ panel: 0, action: clients }").joined(separator: "; ")
         shares.removeValue(forKey: "")
         return Result(
             panels: panels, workers: workers, connectSeconds: connectSeconds, shares: shares, settled: settled,

@@ -94,17 +94,10 @@ struct WorkerBenchmark {
     let logger: Logger
 
     func run() async throws -> Result {
-        let base = try FreePort.consecutive(count: options.panels)
-        let controlPort = try FreePort.find()
-        let simulator = try stack.launch(
-            name: "stam simulator", executable: options.stamBinary,
-            arguments: ["simulator", "--host", "127.0.0.1", "--port", String(base), "--panels", String(options.panels),
-                        "--control-port", String(controlPort)],
-            environment: stack.childEnvironment)
-        cleanup.add(simulator)
-        let control = try await connectControl(port: controlPort, simulator: simulator)
-        defer { Task { await control.close() } }
-        let panelIDs = try await registerPanels(firstPort: base)
+        let fleet = try await SimulatorFleet.launch(panels: options.panels, name: "stam simulator", stack: stack,
+                                                    stamBinary: options.stamBinary, cleanup: cleanup, connect: connectControl)
+        defer { Task { await fleet.close() } }
+        let panelIDs = try await registerPanels(ports: fleet.ports)
 
         let metricsPort = try FreePort.find()
         let worker = try stack.launch(
@@ -112,7 +105,7 @@ struct WorkerBenchmark {
             arguments: ["worker", "--worker-id", Self.workerID, "--metrics-host", "127.0.0.1", "--metrics-port", String(metricsPort)],
             environment: stack.childEnvironment)
         cleanup.add(worker)
-        progress("simulator PID \(simulator.pid), worker PID \(worker.pid) (metrics on port \(metricsPort)); waiting for \(options.panels) panels to connect")
+        progress("simulator PIDs \(fleet.pids), worker PID \(worker.pid) (metrics on port \(metricsPort)); waiting for \(options.panels) panels to connect")
         let connection = try await stack.connect(logger)
         defer { Task { try? await connection.close() } }
         try await waitUntilConnected(connection, worker: worker)
@@ -140,11 +133,11 @@ struct WorkerBenchmark {
         let cpuBefore = try cpu(of: worker)
         let waitBefore = ProcessCPU.runQueueWaitSeconds(pid: worker.pid)
         let machineBefore = ProcessCPU.machine()
-        let ours = { ProcessCPU.seconds(of: stack.pids + [simulator.pid, worker.pid, getpid()], server: stack.postgres.process?.pid ?? 0) }
+        let ours = { ProcessCPU.seconds(of: stack.pids + fleet.pids + [worker.pid, getpid()], server: stack.postgres.process?.pid ?? 0) }
         let oursBefore = ours()
         let started = ContinuousClock.now
         progress("window of \(options.seconds) s started")
-        let injections = try await inject(control, until: started + .milliseconds(Int64(options.seconds * 1000)))
+        let injections = try await inject(fleet, until: started + .milliseconds(Int64(options.seconds * 1000)))
         let windowSeconds = Self.seconds(ContinuousClock.now - started)
         let workerCPUSeconds = try cpu(of: worker) - cpuBefore
         let workerRunQueueSeconds = ProcessCPU.runQueueWaitSeconds(pid: worker.pid) - waitBefore
@@ -161,7 +154,7 @@ struct WorkerBenchmark {
         watching.cancel()
         _ = await watching.result
         let visibleAt = watcher.visibleAt
-        let timelines = try await self.timelines(control)
+        let timelines = try await self.timelines(fleet)
         let rows = try await committedRows(connection, panelIDs: panelIDs)
         let matched = Self.match(injections, timelines: timelines, rows: rows, visibleAt: visibleAt)
         if let file = options.samplesFile { try matched.samples.write(toFile: file, atomically: true, encoding: .utf8) }
@@ -176,12 +169,13 @@ struct WorkerBenchmark {
             workerResidentBytes: resident, idleCPUSeconds: idleCPUSeconds, idleWindowSeconds: idleWindowSeconds)
     }
 
-    /// After a run: its simulator and worker stopped, its panels disabled so the next run's worker leaves them alone.
+    /// After a run: its simulator and worker stopped, its panels deleted (the next run's simulator may get the same
+    /// ports, and `(host, port)` is unique).
     static func finish(_ result: Result, cleanup: RunCleanup, stack: WorkerBenchStack, logger: Logger) async throws {
         cleanup.stopChildren()
         let connection = try await stack.connect(logger)
         defer { Task { try? await connection.close() } }
-        try await connection.query("UPDATE panels SET enabled = false WHERE enabled", logger: logger)
+        try await connection.query("DELETE FROM panels", logger: logger)
     }
 
     // MARK: Matching
@@ -244,9 +238,9 @@ struct WorkerBenchmark {
         throw WorkerBenchError("stam simulator did not open its control port within 120 s")
     }
 
-    /// One site and a panel row per simulated module (panel i on port `firstPort + i`) in the run's `mode`, polled
-    /// (when it does) every `pollMilliseconds` through the rows' own `poll_interval_ms`, as in production.
-    func registerPanels(firstPort: Int) async throws -> [UUID] {
+    /// One site and a panel row per simulated module (panel i on `ports[i]`) in the run's `mode`, polled (when it
+    /// does) every `pollMilliseconds` through the rows' own `poll_interval_ms`, as in production.
+    func registerPanels(ports: [Int]) async throws -> [UUID] {
         let secrets = try SecretBox(keyFile: "\(stack.secretsDirectory)/encryption_key")
         let client = PostgresClient(configuration: stack.database.clientConfiguration, backgroundLogger: logger)
         return try await withThrowingTaskGroup(of: Void.self) { group in
@@ -257,7 +251,7 @@ struct WorkerBenchmark {
             var ids: [UUID] = []
             for index in 0..<options.panels {
                 let panel = try await repositories.panels.insert(Panel(
-                    siteId: site.id, name: "Bench panel \(index + 1)", host: "127.0.0.1", port: firstPort + index,
+                    siteId: site.id, name: "Bench panel \(index + 1)", host: "127.0.0.1", port: ports[index],
                     pollIntervalMs: options.pollMilliseconds, mode: options.mode))
                 ids.append(panel.id)
             }
@@ -285,7 +279,7 @@ struct WorkerBenchmark {
     /// Changes zones at `rate` per second until `end`, round-robin over the panels in a shuffled order, each
     /// change on the panel's next zone (violated if it was normal, restored if violated). The schedule is
     /// absolute, so a slow answer delays one change, not the rate.
-    private func inject(_ control: SimulatorControl, until end: ContinuousClock.Instant) async throws -> [Injection] {
+    private func inject(_ fleet: SimulatorFleet, until end: ContinuousClock.Instant) async throws -> [Injection] {
         let order = Array(0..<options.panels).shuffled()
         var changesPerPanel = [Int](repeating: 0, count: options.panels)
         var violated = Set<PanelZone>()
@@ -300,7 +294,7 @@ struct WorkerBenchmark {
             let zone = changesPerPanel[panel] % Self.zonesPerPanel + 1
             let key = PanelZone(panel: panel, zone: zone)
             let violate = !violated.contains(key)
-            let reply = try await control.send("{ panel: \(panel + 1), action: \(violate ? "violate-zone" : "restore-zone"), zone: \(zone) }")
+            let reply = try await fleet.send(panel: panel) { "{ panel: \($0), action: \(violate ? "violate-zone" : "restore-zone"), zone: \(zone) }" }
             guard reply == "ok" else { throw WorkerBenchError("the simulator refused a change: \(reply)") }
             if violate { violated.insert(key) } else { violated.remove(key) }
             changesPerPanel[panel] += 1
@@ -325,10 +319,10 @@ struct WorkerBenchmark {
     }
 
     /// Every panel's timeline, by panel index and then sequence number.
-    private func timelines(_ control: SimulatorControl) async throws -> [[Int: TimelineEntry]] {
+    private func timelines(_ fleet: SimulatorFleet) async throws -> [[Int: TimelineEntry]] {
         var result: [[Int: TimelineEntry]] = []
         for panel in 0..<options.panels {
-            let line = try await control.send("{ panel: \(panel + 1), action: changes }")
+            let line = try await fleet.send(panel: panel) { "{ panel: \($0), action: changes }" }
             guard line.hasPrefix("changes") else { throw WorkerBenchError("unexpected answer to 'changes': \(line)") }
             var entries: [Int: TimelineEntry] = [:]
             for item in line.split(separator: " ").dropFirst() {

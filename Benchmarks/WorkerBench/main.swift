@@ -1,6 +1,6 @@
 // WorkerBench: end-to-end latency of the SATEL worker, from a zone change at a simulated panel to the
 // committed outbox row, with and without the poll wait, and the worker's CPU per panel. Starts its own
-// PostgreSQL 15, Redis and RabbitMQ under /tmp/stam-bench, one `stam simulator` hosting every panel and one
+// PostgreSQL 15, Redis and RabbitMQ under /tmp/stam-bench, `stam simulator` processes (5,000 panels each) and one
 // `stam worker` (both the given release binary), and stops them all by PID at the end. Prints a markdown table.
 //
 //   WorkerBench --stam .build/release/stam [--migrations PATH]
@@ -22,10 +22,15 @@ func option(_ name: String, environment: String, default value: String) -> Strin
     return ProcessInfo.processInfo.environment[environment] ?? value
 }
 
-/// One socket per panel in the worker, two in the simulator: children inherit the raised limit.
+/// One socket per panel in the worker, two in the simulator (its listener and the worker's connection): 10,000 panels
+/// need more than 20,000 descriptors, the hard limit here; root may raise it. Children inherit the limit. (At the old
+/// limit the simulator's listeners that hit EMFILE stopped accepting, and their panels never connected.)
 func raiseFileLimit() {
     var limit = rlimit()
-    if getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 {
+    guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return }
+    let wanted = rlim_t(262_144)
+    var raised = rlimit(rlim_cur: max(limit.rlim_max, wanted), rlim_max: max(limit.rlim_max, wanted))
+    if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &raised) != 0 {
         limit.rlim_cur = limit.rlim_max
         _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
     }
@@ -94,7 +99,7 @@ do {
         FileHandle.standardError.write(Data("WorkerBench: logs kept in \(logs)\n".utf8))
     }
     print("## SATEL worker: zone change at the panel -> outbox row committed\n")
-    print("One `stam worker` and one `stam simulator` (its own process) hosting the panels; \(format(options.rate, 1)) zone changes/s "
+    print("One `stam worker`; the panels on `stam simulator` processes of their own (5,000 panels each: a process may open 20,000 descriptors here); \(format(options.rate, 1)) zone changes/s "
         + "spread over the panels for \(format(options.seconds, 0)) s; PostgreSQL 15 (fsync on), Redis and RabbitMQ on the same machine. "
         + "Poll: every panel's new-data list read every \(options.pollMilliseconds) ms. Push: the modules push their changes (monitoring "
         + "mode), a keepalive every 10 s. Milliseconds. Without the poll wait: from the simulator's answer or push that showed the change "
@@ -146,7 +151,7 @@ do {
     }
     if let takeover {
         print("\n## SATEL workers: sharing panels and taking over after kill -9\n")
-        print("\(takeover.workers) `stam worker` processes (lease TTL \(format(takeover.leaseTTLSeconds, 0)) s) and one `stam simulator` with "
+        print("\(takeover.workers) `stam worker` processes (lease TTL \(format(takeover.leaseTTLSeconds, 0)) s) and `stam simulator` processes with "
             + "\(takeover.panels) panels pushing. The worker with the most panels is killed with SIGKILL; seconds from the kill to each of its "
             + "panels connected by another worker (the panel row's owner and connection state, read every 200 ms).\n")
         let shares = takeover.shares.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")

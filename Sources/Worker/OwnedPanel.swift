@@ -20,6 +20,8 @@ struct PanelRecord: Sendable {
     var pollIntervalMilliseconds: Int
     /// Push, poll or auto (`panels.mode`).
     var mode: PanelMode
+    /// `panels.signal_period_s`: a pushing module is checked (keepalive) at least three times within it.
+    var signalPeriodSeconds: Int
     /// The committed cursor with its record (from the panel event at that index), nil before the first commit.
     var cursor: EventLogCursor?
     /// The log was empty when monitoring started (stored cursor -1): every record is new, read from the start.

@@ -161,7 +161,9 @@ final class PanelSession: Sendable {
             host: record.host, port: record.port, integrationKey: record.integrationKey,
             pollInterval: context.configuration.pollInterval ?? .milliseconds(Int64(max(50, record.pollIntervalMilliseconds))),
             mode: context.configuration.stateDelivery ?? Self.deliveryMode(record.mode),
-            keepaliveInterval: context.configuration.keepaliveInterval,
+            // A quiet module that pushes is heard only at keepalives: often enough that its silence shows well within
+            // the panel's signal period (the heartbeat touches `last_seen_at` while the link is up).
+            keepaliveInterval: min(context.configuration.keepaliveInterval, .milliseconds(Int64(max(1, record.signalPeriodSeconds)) * 1000 / 3)),
             // Never read: the newest record is the starting point, committed at once so a cursor exists
             // from the first transaction on. An empty log at that time: everything from its start.
             eventLogStart: record.cursor.map { EventLogStart.after($0) }

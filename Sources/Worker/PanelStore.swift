@@ -70,6 +70,7 @@ struct PanelStore: Sendable {
         mirror.connection = panel.connectionState
         return PanelRecord(id: panel.id, siteID: panel.siteId, host: panel.host, port: panel.port,
                            integrationKey: panel.integrationKey?.revealed, pollIntervalMilliseconds: panel.pollIntervalMs, mode: panel.mode,
+                           signalPeriodSeconds: panel.signalPeriodS,
                            cursor: cursor, emptyLogBaseline: panel.eventLogCursor == Self.emptyLogCursor,
                            logNeverRead: panel.eventLogCursor == nil, mirror: mirror)
     }

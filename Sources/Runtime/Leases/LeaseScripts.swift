@@ -16,6 +16,22 @@ enum LeaseScripts {
         return 0
         """)
 
+    /// KEYS: lock 1, fence 1, lock 2, fence 2, ... ARGV: owner token, TTL in ms. `acquire` for many panels in one round
+    /// trip: an array with the new fencing token, or 0, per panel.
+    static let acquireMany = RedisScript("""
+        local tokens = {}
+        for index = 1, #KEYS, 2 do
+          local current = redis.call('GET', KEYS[index])
+          if current == false or current == ARGV[1] then
+            redis.call('SET', KEYS[index], ARGV[1], 'PX', ARGV[2])
+            tokens[(index + 1) / 2] = redis.call('INCR', KEYS[index + 1])
+          else
+            tokens[(index + 1) / 2] = 0
+          end
+        end
+        return tokens
+        """)
+
     /// KEYS: lock. ARGV: owner token, TTL in ms. Compare-and-extend: 1 when the lock was ours and now lives
     /// for the TTL again, 0 when it expired or someone else holds it.
     static let extend = RedisScript("""

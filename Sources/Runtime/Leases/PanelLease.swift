@@ -31,6 +31,22 @@ public struct PanelLease: Sendable {
         return token == 0 ? nil : PanelLeaseGrant(panelID: panelID, fencingToken: token, deadline: sent + ttl - safetyMargin)
     }
 
+    /// `acquire` for many panels in one round trip: the grants of the panels that were free (or already ours).
+    public static func acquire(_ panelIDs: [String], ownerToken: String, keys: PanelLeaseKeys, ttl: Duration,
+                               safetyMargin: Duration, using client: RedisClient) async throws -> [PanelLeaseGrant] {
+        guard !panelIDs.isEmpty else { return [] }
+        let sent = ContinuousClock.now
+        let reply = try await client.evaluate(LeaseScripts.acquireMany, keys: panelIDs.flatMap { [keys.lock($0), keys.fence($0)] },
+                                              arguments: [ownerToken, milliseconds(ttl)])
+        guard let results = reply.array, results.count == panelIDs.count else {
+            throw RedisError(code: .unexpectedReply, message: "lease acquisition returned \(reply)")
+        }
+        return zip(panelIDs, results).compactMap { panelID, result in
+            guard case .integer(let token) = result, token != 0 else { return nil }
+            return PanelLeaseGrant(panelID: panelID, fencingToken: token, deadline: sent + ttl - safetyMargin)
+        }
+    }
+
     /// Extends the lease when the lock is still ours; returns the new local deadline, or nil when the lock
     /// expired or another owner holds it (the lease is lost).
     public func renew(using client: RedisClient) async throws -> ContinuousClock.Instant? {

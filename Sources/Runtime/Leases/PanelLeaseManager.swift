@@ -199,16 +199,27 @@ public final class PanelLeaseManager: Service, Sendable {
             let owners = try await client.pipeline(candidates.map { ["GET", keys.lock($0)] })
             let free = zip(candidates, owners).filter { $0.1 == .null || $0.1.string == ownerToken }.map(\.0)
             let now = ContinuousClock.now
+            var wanted: [String] = []
             for panelID in free.shuffled() {
                 let orphan = previouslyFree.contains(panelID)
-                guard holding < quota || orphan else { continue }
+                guard holding + wanted.count < quota || orphan else { continue }
                 if await book.wasHandedOver(panelID, within: configuration.handoverGrace, now: now) { continue }
+                wanted.append(panelID)
+            }
+            // In batches, one round trip each, with the renewals in between: a worker taking thousands of panels at
+            // once (a cold start, a takeover) must not let the first ones expire while it asks for the rest.
+            var start = 0
+            while start < wanted.count {
+                let batch = Array(wanted[start..<min(wanted.count, start + Self.acquireBatch)])
+                start += batch.count
                 let sent = ContinuousClock.now
-                guard let grant = try await lease(panelID).acquire(using: client) else { continue }
-                if await book.acquired(grant, renewAt: sent + configuration.renewInterval) {
+                let grants = try await PanelLease.acquire(batch, ownerToken: ownerToken, keys: keys, ttl: configuration.ttl,
+                                                          safetyMargin: configuration.safetyMargin, using: client)
+                for grant in grants where await book.acquired(grant, renewAt: sent + configuration.renewInterval) {
                     holding += 1
-                    logger.info("panel lease acquired", metadata: ["panel": "\(panelID)", "fencing_token": "\(grant.fencingToken)"])
+                    logger.info("panel lease acquired", metadata: ["panel": "\(grant.panelID)", "fencing_token": "\(grant.fencingToken)"])
                 }
+                _ = await renewDueLeases(alreadyFailing: false)
             }
             return Set(free)
         } catch {
@@ -217,8 +228,6 @@ public final class PanelLeaseManager: Service, Sendable {
         }
     }
 
-    private func lease(_ panelID: String) -> PanelLease {
-        PanelLease(panelID: panelID, ownerToken: ownerToken, keys: configuration.keys, ttl: configuration.ttl,
-                   safetyMargin: configuration.safetyMargin)
-    }
+    /// Panels asked for in one acquisition round trip.
+    static let acquireBatch = 256
 }
