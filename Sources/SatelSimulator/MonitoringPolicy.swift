@@ -5,6 +5,8 @@ public enum MonitoringPolicy: String, Hashable, Sendable, Codable, CaseIterable 
     case serve
     /// `EF 08` ("other error"), as a module that does not know the request may answer.
     case refuse
+    /// Its new-data list, as if it were a poll (firmware that reads only the first bytes of the request).
+    case answerAsPoll = "answer-as-poll"
     /// No answer at all (ETHM-1 and ETHM-1 Plus 2.00 as reported in HA #10616); the other requests are answered.
     case ignore
     /// `EF 00` and the first dump, then no pushes while the "new data" flags keep being set: a module that stopped

@@ -93,6 +93,8 @@ public struct SimulatedPanel: Sendable {
                 answers += monitoredAnswers(for: selection.commands, now: now)
             case .refuse:
                 answers.append(.result(.otherError))
+            case .answerAsPoll:
+                answers.append(.newData(NewDataFlags(bytes: Array(newData.bytes.prefix(selection.bytes.count)))))
             case .ignore:
                 return []
             }

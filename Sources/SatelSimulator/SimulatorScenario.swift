@@ -18,7 +18,7 @@ import Yams
 ///   codePrefix: ""
 ///   eventLogCapacity: 1024
 ///   unknownCommands: otherError  # or silent
-///   monitoring: serve            # refuse, ignore or stop-pushing: how a monitoring request is answered
+///   monitoring: serve            # refuse, answer-as-poll, ignore or stop-pushing: how a monitoring request is answered
 ///   users:
 ///     - { number: 1, code: "1234", partitions: [1, 2, 3, 4], rights: [arm, disarm, clearAlarm, bypass, outputs, clock] }
 ///   zoneSettings:

@@ -76,6 +76,16 @@ import Testing
         #expect(Self.changes(loop, .zonesViolation).map(\.entered) == [[4]])
     }
 
+    /// A module that takes the request for a poll answers its new-data list: that is its answer (not a frame to wait
+    /// past until the request times out), and the connection polls at once.
+    @Test func aModuleThatAnswersTheRequestAsAPollIsPolledAtOnce() {
+        var loop = Self.loop(policy: .answerAsPoll)
+        loop.run(loop.machine.connected())
+        #expect(Self.deliveries(loop) == [.polled(.refused)])
+        #expect(loop.machine.phase == .ready && loop.closedWith == nil && loop.pollDelays == [.seconds(1)])
+        #expect(loop.sent.filter { $0 == .readIntegraVersion }.count == 1, "identified once, no liveness check")
+    }
+
     /// Silent on the request (older firmware): the module is asked who it is; it answers, so the connection polls.
     /// Silent on that as well, the link is dead.
     @Test func anUnansweredMonitoringRequestIsCheckedForLifeThenPolled() throws {

@@ -225,13 +225,13 @@ import Testing
         }
     }
 
-    @Test(arguments: [MonitoringPolicy.refuse, .ignore])
+    @Test(arguments: [MonitoringPolicy.refuse, .answerAsPoll, .ignore])
     func aModuleThatDoesNotPushIsPolled(_ policy: MonitoringPolicy) async throws {
         var simulator = SimulatorConfiguration(port: 0)
         simulator.scenario.panel.monitoringPolicy = policy
         try await ClientHarness.run(simulator: simulator, client: { $0.requestTimeout = .milliseconds(300) }) { harness in
             let start = try await harness.waitForSynchronized()
-            #expect(Self.deliveries(harness) == [.polled(policy == .refuse ? .refused : .unanswered)])
+            #expect(Self.deliveries(harness) == [.polled(policy == .ignore ? .unanswered : .refused)])
             try await harness.panel.perform(.violateZone(5))
             try await harness.waitForSnapshot { $0.objects(.zonesViolation) == [5] }
             #expect(harness.updates[start...].allSatisfy { if case .connection(.disconnected) = $0 { false } else { true } })

@@ -199,19 +199,19 @@ public final class PanelLeaseManager: Service, Sendable {
             let owners = try await client.pipeline(candidates.map { ["GET", keys.lock($0)] })
             let free = zip(candidates, owners).filter { $0.1 == .null || $0.1.string == ownerToken }.map(\.0)
             let now = ContinuousClock.now
-            var wanted: [String] = []
-            for panelID in free.shuffled() {
-                let orphan = previouslyFree.contains(panelID)
-                guard holding + wanted.count < quota || orphan else { continue }
-                if await book.wasHandedOver(panelID, within: configuration.handoverGrace, now: now) { continue }
-                wanted.append(panelID)
-            }
-            // In batches, one round trip each, with the renewals in between: a worker taking thousands of panels at
-            // once (a cold start, a takeover) must not let the first ones expire while it asks for the rest.
-            var start = 0
-            while start < wanted.count {
-                let batch = Array(wanted[start..<min(wanted.count, start + Self.acquireBatch)])
-                start += batch.count
+            // In batches, one round trip each, with the renewals and the heartbeat in between: a worker taking thousands
+            // of panels at once (a cold start, a takeover) must not let the first ones expire while it asks for the
+            // rest. Each batch is filled from what the grants so far leave of the quota (another worker may win some).
+            var remaining = free.shuffled()[...]
+            while !remaining.isEmpty {
+                var batch: [String] = []
+                while batch.count < Self.acquireBatch, let panelID = remaining.popFirst() {
+                    let orphan = previouslyFree.contains(panelID)
+                    guard holding + batch.count < quota || orphan else { continue }
+                    if await book.wasHandedOver(panelID, within: configuration.handoverGrace, now: now) { continue }
+                    batch.append(panelID)
+                }
+                guard !batch.isEmpty else { break }
                 let sent = ContinuousClock.now
                 let grants = try await PanelLease.acquire(batch, ownerToken: ownerToken, keys: keys, ttl: configuration.ttl,
                                                           safetyMargin: configuration.safetyMargin, using: client)
@@ -220,6 +220,7 @@ public final class PanelLeaseManager: Service, Sendable {
                     logger.info("panel lease acquired", metadata: ["panel": "\(grant.panelID)", "fencing_token": "\(grant.fencingToken)"])
                 }
                 _ = await renewDueLeases(alreadyFailing: false)
+                await heartbeat()
             }
             return Set(free)
         } catch {

@@ -134,9 +134,7 @@ struct ConnectionStateMachine {
             unsolicitedFrames += 1
             return []
         }
-        if let current = inFlight,
-            frame.command == current.request.answerCode.rawValue || frame.command == SatelCommandCode.result.rawValue
-        {
+        if let current = inFlight, Self.completes(current, frame.command) {
             inFlight = nil
             let response: SatelResponse
             do {
@@ -167,6 +165,14 @@ struct ConnectionStateMachine {
             actions += sendNext()
         }
         return actions
+    }
+
+    /// Whether a frame with this command answers the request in flight: its own answer code or `EF`; for the monitoring
+    /// request also a new-data list (firmware that reads only the first bytes takes it for a poll).
+    private static func completes(_ current: InFlight, _ command: UInt8) -> Bool {
+        if command == current.request.answerCode.rawValue || command == SatelCommandCode.result.rawValue { return true }
+        if case .startMonitoring = current.purpose { return command == SatelCommandCode.newData.rawValue }
+        return false
     }
 
     mutating func malformedReceived(_ error: SatelFramingError) -> [Action] {
