@@ -31,17 +31,21 @@ swift build -c release --product ApiBench >/dev/null
 
 echo
 echo "## SATEL worker"
-# Starts its own PostgreSQL 15, Redis and RabbitMQ under /tmp/stam-bench, one `stam simulator` with every panel and
-# one `stam worker` (release), stopped by PID at the end; WORKER_BENCH_PANELS (500), WORKER_BENCH_POLL_MS (1000),
-# WORKER_BENCH_SECONDS (30) and WORKER_BENCH_RATE (changes/s, default panels/10) change the load.
+# Starts its own PostgreSQL 15, Redis and RabbitMQ under /tmp/stam-bench, `stam simulator` processes (5,000 panels
+# each) and `stam worker` processes (release), stopped by PID at the end: WORKER_BENCH_PANELS (2000) polled, then
+# pushing (WORKER_BENCH_MODES poll,push), WORKER_BENCH_SCALE_PANELS (10000) pushing on one worker, and a takeover run
+# (WORKER_BENCH_TAKEOVER_PANELS 10000 over WORKER_BENCH_TAKEOVER_WORKERS 3, the busiest killed with SIGKILL);
+# WORKER_BENCH_POLL_MS (1000), WORKER_BENCH_SECONDS (30), WORKER_BENCH_IDLE_SECONDS (20) and WORKER_BENCH_RATE
+# (changes/s, default panels/10) change the load.
 swift build -c release --product stam >/dev/null
 swift build -c release --product WorkerBench >/dev/null
 .build/release/WorkerBench --stam "$PWD/.build/release/stam" --migrations "$PWD/migrations"
 
 echo
 echo "## Production stack"
-# `stam up --env prod` (release) under /tmp/stam-bench with STACK_BENCH_PANELS (200) panels polled every
-# STACK_BENCH_POLL_MS (500); STACK_BENCH_SAMPLES (100) zone violations one at a time, then the primary killed.
+# `stam up --env prod` (release) under /tmp/stam-bench for each of STACK_BENCH_PANELS (200,2000) panels, pushing, then
+# polled every STACK_BENCH_POLL_MS (500); STACK_BENCH_SAMPLES (100) zone violations one at a time each, then (first
+# stack only) the primary killed.
 swift build -c release --product stam >/dev/null
 swift build -c release --product StackBench >/dev/null
 .build/release/StackBench --stam "$PWD/.build/release/stam"
