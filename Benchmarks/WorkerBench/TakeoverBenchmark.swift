@@ -58,7 +58,7 @@ struct TakeoverBenchmark {
         precondition(panelIDs.count == panels)
         let connectedSQL = "SELECT count(*)::int FROM panels WHERE enabled AND connection_state = 'connected'"
         try await wait(bound: .seconds(max(180, panels / 20)), "every panel connected") {
-            try await int(connection, connectedSQL) == panels
+            try await bench.int(connection, connectedSQL) == panels
         }
         let connectSeconds = WorkerBenchmark.seconds(ContinuousClock.now - started)
 
@@ -70,7 +70,7 @@ struct TakeoverBenchmark {
             shares = try await ownerCounts(connection)
             let counts = children.keys.map { shares[$0] ?? 0 }
             if counts.reduce(0, +) == panels, let low = counts.min(), let high = counts.max(), high - low <= max(1, panels / 100),
-               try await int(connection, connectedSQL) == panels
+               try await bench.int(connection, connectedSQL) == panels
             {
                 settled = true
                 break
@@ -117,12 +117,6 @@ struct TakeoverBenchmark {
             try await Task.sleep(for: .milliseconds(500))
         }
         throw WorkerBenchError("takeover run: not \(what) within \(bound)")
-    }
-
-    private func int(_ connection: PostgresConnection, _ sql: String) async throws -> Int {
-        var result = 0
-        for try await value in try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger).decode(Int.self) { result = value }
-        return result
     }
 
     private func strings(_ connection: PostgresConnection, _ sql: String) async throws -> [String] {

@@ -401,7 +401,8 @@ struct WorkerBenchmark {
         return result
     }
 
-    private func int(_ connection: PostgresConnection, _ sql: String) async throws -> Int {
+    /// The single integer a query answers (the last row's, 0 for none).
+    func int(_ connection: PostgresConnection, _ sql: String) async throws -> Int {
         var result = 0
         for try await value in try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger).decode(Int.self) {
             result = value
