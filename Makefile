@@ -29,7 +29,7 @@ test: deps
 	$(BUILD_DIR)/debug/stamgen check
 	scripts/build-images.sh
 	swift build --build-tests --explicit-target-dependency-import-check error
-	SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=$(TEST_PARALLELISM) swift test
+	SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=$(TEST_PARALLELISM) BUILD_DIR=$(BUILD_DIR) scripts/run-tests.sh
 
 # The images of the schema on this machine's podman (base images and stand-ins first); `make run ENV=prod` and
 # `make test` do this themselves.
