@@ -64,7 +64,7 @@ let targets: [Target] = [
     runtime("StamCore", []),
     runtime("MigrationSupport", [.crypto]),
     runtime("Observability", [.hummingbird, .prometheus, .nioCore, .logging, .serviceLifecycle]),
-    runtime("Database", ["MigrationSupport", "Observability", .postgresNIO, .nioSSL, .nioConcurrencyHelpers, .logging]),
+    runtime("Database", ["MigrationSupport", "Observability", .postgresNIO, .nioCore, .nioPosix, .nioSSL, .nioConcurrencyHelpers, .logging]),
     runtime("Persistence", ["StamCore", .postgresNIO, .crypto, .logging]),
     runtime("Messaging", ["CRabbitMQ", "StamCore", .logging]),
     runtime("Outbox", ["Observability", "Messaging", "StamCore", "Database", .postgresNIO, .logging, .serviceLifecycle, .prometheus]),

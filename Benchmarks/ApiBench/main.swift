@@ -167,15 +167,20 @@ do {
         try await Task.sleep(for: .milliseconds(200))
     }
 
-    // API_BENCH_PROFILE=1: perf samples of the uncached backend during a run, to find where the time goes.
+    // API_BENCH_PROFILE=1: perf samples of the whole machine during an uncached run, to find where the time goes:
+    // CPU by process (backend, PostgreSQL, wrk), then the backend's own by library and by symbol.
     if ProcessInfo.processInfo.environment["API_BENCH_PROFILE"] == "1" {
         _ = try wrk(uncached.url, token: token, duration: 3)
         let profile = try LocalProcess(name: "perf", executable: "/usr/bin/perf",
-                                       arguments: ["record", "-F", "499", "-g", "-o", "\(base)/perf.data", "-p", String(uncached.process.pid), "--", "sleep", "6"],
+                                       arguments: ["record", "-F", "499", "-a", "-g", "-o", "\(base)/perf.data", "--", "sleep", "6"],
                                        logFile: "\(base)/perf.log")
         _ = try wrk(uncached.url, token: token, duration: 7)
         while profile.isRunning { try await Task.sleep(for: .milliseconds(100)) }
-        print(try run("/usr/bin/perf", ["report", "-i", "\(base)/perf.data", "--stdio", "--no-children", "--percent-limit", "1.5", "-g", "none"]))
+        let report = ["report", "-i", "\(base)/perf.data", "--stdio", "--no-children", "-g", "none"]
+        print(try run("/usr/bin/perf", report + ["--sort", "comm", "--percent-limit", "0.5"]))
+        print(try run("/usr/bin/perf", report + ["--pid", String(uncached.process.pid), "--sort", "dso", "--percent-limit", "0.5"]))
+        print(try run("/usr/bin/perf", report + ["--pid", String(uncached.process.pid), "--sort", "sym", "--percent-limit", "0.4"]))
+        print(try run("/usr/bin/perf", report + ["--comm", "postgres", "--sort", "sym", "--percent-limit", "0.4"]))
     }
     var results: [(String, WrkResult)] = []
     for (label, url) in [("stam backend, list cache on (the default)", cached.url),

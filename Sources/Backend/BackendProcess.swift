@@ -66,7 +66,7 @@ public enum BackendProcess {
         // +28% requests/s on 2 cores). Safe here because nothing in the backend blocks a task: bcrypt runs on
         // NIOThreadPool, AMQP and Redis on their own owner threads. Once per process, before any server starts.
         _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
-        let client = PostgresClient(configuration: configuration.database.clientConfiguration, backgroundLogger: logger)
+        let client = configuration.database.makeClient(backgroundLogger: logger)
         let tokens = try await TokenService(publicKeyPEM: configuration.jwtPublicKeyPEM, privateKeyPEM: configuration.jwtPrivateKeyPEM)
         let repositories = Repositories(context: DatabaseContext(client: client, secrets: configuration.secrets, logger: logger))
         let redis = RedisClient(configuration: configuration.redis, logger: logger)

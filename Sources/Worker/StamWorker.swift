@@ -70,7 +70,7 @@ public final class StamWorker: Service, Sendable {
     /// bounded by `shutdownTimeout`: what is still running then is cancelled (its panel is read again by the next
     /// owner from the committed cursor; a command stays `sent` and is failed as "outcome unknown" at its expiry).
     public func run() async throws {
-        let postgres = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: logger)
+        let postgres = database.makeClient(backgroundLogger: logger)
         let repositories = Repositories(context: DatabaseContext(client: postgres, secrets: secrets, logger: logger))
         let leaseRedis = RedisClient(configuration: redis, logger: logger, name: "worker-leases")
         let stateRedis = RedisClient(configuration: redis, logger: logger, name: "worker-state")

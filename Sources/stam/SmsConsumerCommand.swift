@@ -36,7 +36,7 @@ struct SmsConsumerCommand: AsyncParsableCommand {
         let amqp = try brokerOptions.configuration()
         let registry = PrometheusCollectorRegistry()
         // The consumer has connections of its own; this pool only carries the NOTIFY after an alarm commits.
-        let notifyClient = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: logger)
+        let notifyClient = database.makeClient(backgroundLogger: logger)
         let outbox = OutboxNotifier(client: notifyClient, logger: logger)
         // Written through on the consumer's transaction connection only; the SMS tables hold no secret column.
         let repositories = Repositories(context: DatabaseContext(client: notifyClient, secrets: nil, logger: logger))

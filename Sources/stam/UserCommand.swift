@@ -33,7 +33,7 @@ struct UserCommand: AsyncParsableCommand {
             let database = try databaseOptions.configuration()
             let secrets = try SecretBox(keyFile: SecretFiles.path("encryption_key"))
             let hash = try await PasswordHasher.hash(password)
-            let client = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: logger)
+            let client = database.makeClient(backgroundLogger: logger)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await client.run() }
                 defer { group.cancelAll() }

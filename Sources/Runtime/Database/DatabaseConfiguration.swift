@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import PostgresNIO
 
 /// Where a service's database is: `postgresql://user@host:port/database[?sslmode=...&sslrootcert=...]` plus the
@@ -77,6 +78,12 @@ public struct DatabaseConfiguration: Sendable, Hashable {
     /// For a connection pool (`PostgresClient`, which needs `run()` in a long-running task).
     public var clientConfiguration: PostgresClient.Configuration {
         PostgresClient.Configuration(host: host, port: port, username: username, password: password, database: database, tls: tls.clientTLS)
+    }
+
+    /// A pool on this configuration whose connections are spread over NIO's event loops (`SpreadingEventLoopGroup`).
+    /// Needs `run()` in a long-running task, as any `PostgresClient`.
+    public func makeClient(backgroundLogger: Logger) -> PostgresClient {
+        PostgresClient(configuration: clientConfiguration, eventLoopGroup: SpreadingEventLoopGroup.singleton, backgroundLogger: backgroundLogger)
     }
 
     public var redactedURL: String {

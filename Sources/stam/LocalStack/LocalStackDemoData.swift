@@ -25,7 +25,7 @@ struct LocalStackDemoData {
     /// demo site with `panelCount` panels on `host` from `firstPort` up, the SMS alarm pattern.
     static func seed(database: DatabaseConfiguration, paths: LocalStackPaths, panelCount: Int, host: String, firstPort: Int,
                      pollInterval: Int, panelMode: PanelMode = .auto, logger: Logger) async throws -> (panelIDs: [UUID], adminPassword: String?) {
-        let client = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: logger)
+        let client = database.makeClient(backgroundLogger: logger)
         let secrets = try SecretBox(keyFile: "\(paths.secrets)/encryption_key")
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }

@@ -230,7 +230,7 @@ struct ConnectionStateMachine {
             pollOverdue = true
             return []
         }
-        return isPushing ? startKeepaliveCycle() : startPollCycle()
+        return startCycle()
     }
 
     /// A request from the caller; it goes before any queued read.
@@ -369,7 +369,7 @@ struct ConnectionStateMachine {
             if case .control = current.request, case .result(let code) = response, code.isSuccess, phase == .ready, !cycleActive,
                 !isPushing
             {
-                return actions + startPollCycle()
+                return actions + startCycle()
             }
         }
         return actions + sendNext()
@@ -447,25 +447,17 @@ struct ConnectionStateMachine {
         reads.append((.readNewData(answerLength: identity.newDataAnswerLength), .poll))
     }
 
-    /// Starts a poll cycle and arms the timer for the next one now, so polls keep a fixed rate however
-    /// long each cycle takes.
-    private mutating func startPollCycle() -> [Action] {
+    /// Starts a cycle and arms the timer for the next one now, so cycles keep a fixed rate however long each takes:
+    /// a poll (0x7F every poll interval) or, while the module pushes, a keepalive (0x7F every keepalive interval).
+    /// Both walk the event log.
+    private mutating func startCycle() -> [Action] {
         cycleActive = true
         pollOverdue = false
         walkPending = configuration.followEventLog
-        reads.append((.readNewData(answerLength: tracker.snapshot.identity?.newDataAnswerLength ?? 6), .poll))
+        reads.append((.readNewData(answerLength: tracker.snapshot.identity?.newDataAnswerLength ?? 6), isPushing ? .keepalive : .poll))
         pollGeneration += 1
-        return [.schedulePoll(after: configuration.pollInterval, generation: pollGeneration)] + sendNext()
-    }
-
-    /// While the module pushes: one 0x7F every keepalive interval, and a walk of the event log.
-    private mutating func startKeepaliveCycle() -> [Action] {
-        cycleActive = true
-        pollOverdue = false
-        walkPending = configuration.followEventLog
-        reads.append((.readNewData(answerLength: tracker.snapshot.identity?.newDataAnswerLength ?? 6), .keepalive))
-        pollGeneration += 1
-        return [.schedulePoll(after: configuration.keepaliveInterval, generation: pollGeneration)] + sendNext()
+        let interval = isPushing ? configuration.keepaliveInterval : configuration.pollInterval
+        return [.schedulePoll(after: interval, generation: pollGeneration)] + sendNext()
     }
 
     private mutating func queueFlaggedReads(_ flags: NewDataFlags) {
@@ -518,7 +510,7 @@ struct ConnectionStateMachine {
             return [.report([.connection(.synchronized)]), .schedulePoll(after: first, generation: pollGeneration)]
         }
         guard pollOverdue else { return [] }
-        return isPushing ? startKeepaliveCycle() : startPollCycle()
+        return startCycle()
     }
 
     private mutating func send(_ request: SatelRequest, purpose: Purpose) -> Action {
