@@ -120,17 +120,18 @@ do {
     var environment = ProcessInfo.processInfo.environment
     environment["STAM_SECRETS_DIR"] = secrets
     /// A `stam backend` on its own port; `extra` switches the list cache off for the uncached row.
-    func startBackend(_ label: String, extra: [String]) throws -> (process: LocalProcess, url: String, log: String) {
+    func startBackend(_ label: String, extra: [String]) throws -> (process: LocalProcess, url: String, metrics: String, log: String) {
         let port = try FreePort.find()
+        let metricsPort = try FreePort.find()
         let log = "\(base)/backend-\(label).log"
         let process = try LocalProcess(
             name: "stam backend (\(label))", executable: stam,
-            arguments: ["backend", "--host", "127.0.0.1", "--port", String(port), "--metrics-host", "127.0.0.1", "--metrics-port", "0",
+            arguments: ["backend", "--host", "127.0.0.1", "--port", String(port), "--metrics-host", "127.0.0.1", "--metrics-port", String(metricsPort),
                         "--database-url", "postgresql://app@127.0.0.1:\(postgres.port)/stam",
                         "--amqp-url", "amqp://\(rabbit.username)@127.0.0.1:\(rabbit.port)/\(rabbit.virtualHost)",
                         "--redis-url", redis.url, "--instance", "bench-\(label)"] + extra,
             environment: environment, logFile: log)
-        return (process, "http://127.0.0.1:\(port)/api/alarms?limit=50", log)
+        return (process, "http://127.0.0.1:\(port)/api/alarms?limit=50", "http://127.0.0.1:\(metricsPort)/metrics", log)
     }
     let cached = try startBackend("cached", extra: [])
     let uncached = try startBackend("uncached", extra: ["--no-list-cache"])
@@ -204,9 +205,10 @@ do {
             try? await Task.sleep(for: .milliseconds(1000 / eventsPerSecond))
         }
     }
-    let before = try run("/usr/bin/curl", ["-s", cached.url.replacingOccurrences(of: "/api/alarms?limit=50", with: "/metrics")])
+    // The backend serves /metrics on its metrics port, apart from the API's.
+    let before = try run("/usr/bin/curl", ["-sf", cached.metrics])
     results.insert(("stam backend, list cache on, \(eventsPerSecond) alarm events/s invalidating it", try wrk(cached.url, token: token, duration: seconds)), at: 1)
-    let after = try run("/usr/bin/curl", ["-s", cached.url.replacingOccurrences(of: "/api/alarms?limit=50", with: "/metrics")])
+    let after = try run("/usr/bin/curl", ["-sf", cached.metrics])
     churn.cancel()
     _ = await churn.result
     await publisher.close()

@@ -175,7 +175,8 @@ func run(_ bench: BenchStack, failover: Bool) async throws -> String {
     let pushed = try await measure(summary: summary, nginx: nginx, tls: tls, token: token, control: control, panels: panels, zone: 3)
     // The same stack polled: every panel's mode set to poll, and the worker restarted to read it.
     _ = try sql("UPDATE panels SET mode = 'poll' WHERE enabled")
-    try LocalProcess.run("/usr/bin/podman", ["restart", "--time", "15", "\(project)_satel-worker_1"])
+    // Output to a file, not a pipe: the container's conmon inherits podman's output and would hold a pipe open for ever.
+    try await ContainerEngine.runLogged("/usr/bin/podman", ["restart", "--time", "15", "\(project)_satel-worker_1"], logFile: "\(root)/worker-restart.log")
     try await waitForDelivery("poll")
     let polled = try await measure(summary: summary, nginx: nginx, tls: tls, token: token, control: control, panels: panels, zone: 4)
     func ms(_ value: Double) -> String { String(format: "%.0f", value) }
