@@ -175,8 +175,14 @@ func run(_ bench: BenchStack, failover: Bool) async throws -> String {
     let pushed = try await measure(summary: summary, nginx: nginx, tls: tls, token: token, control: control, panels: panels, zone: 3)
     // The same stack polled: every panel's mode set to poll, and the worker restarted to read it.
     _ = try sql("UPDATE panels SET mode = 'poll' WHERE enabled")
-    // Output to a file, not a pipe: the container's conmon inherits podman's output and would hold a pipe open for ever.
-    try await ContainerEngine.runLogged("/usr/bin/podman", ["restart", "--time", "15", "\(project)_satel-worker_1"], logFile: "\(root)/worker-restart.log")
+    // A LocalProcess (output to a file, every other descriptor closed), not Foundation's Process with a pipe: this
+    // process's own copy of the pipe's write end stayed open after `podman restart` exited, and the read waited for ever.
+    let restart = try LocalProcess(name: "podman restart", executable: "/usr/bin/podman",
+                                   arguments: ["restart", "--time", "15", "\(project)_satel-worker_1"], logFile: "\(root)/worker-restart.log")
+    while restart.isRunning {
+        guard ContinuousClock.now < deadline + .seconds(600) else { throw StackBenchError(description: "podman restart did not end") }
+        try await Task.sleep(for: .milliseconds(200))
+    }
     try await waitForDelivery("poll")
     let polled = try await measure(summary: summary, nginx: nginx, tls: tls, token: token, control: control, panels: panels, zone: 4)
     func ms(_ value: Double) -> String { String(format: "%.0f", value) }
