@@ -367,6 +367,11 @@ import Testing
     /// can be lost although the broker has the messages: those rows are published again and the consumer drops the
     /// second copies by message id. How many marks a crash loses varies; the test prints it and the duplicates the
     /// consumer dropped, and proves every event has its effect once, in order.
+    ///
+    /// The relays and the consumer run as tasks the test waits for with a bound after cancelling them: once (CI of
+    /// 2026-12-06) every event was consumed but one of them never ended after cancellation (no connection left, no
+    /// thread blocked: an await never resumed) and the task group's implicit wait hung the whole run. Not yet
+    /// explained; now it fails this test by name instead.
     @Test func aDatabaseCrashWhileRelaysCommitRepublishesAndTheConsumerCollapsesIt() async throws {
         let fixture = try await fixture()
         let postgres = try #require(TestPostgres.current)
@@ -375,19 +380,22 @@ import Testing
         let relays = [relay(fixture, instance: "relay-e"), relay(fixture, instance: "relay-f")]
         let metrics = IdempotentConsumerMetrics(consumer: "test-consumer")
         let consumer = consumer(fixture, metrics: metrics)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for relay in relays { group.addTask { try await relay.run() } }
-            group.addTask { try await consumer.run() }
-            try await waitForPublished(fixture.database, atLeast: 3000, polling: .milliseconds(5))
-            postgres.server.crash()
-            try await postgres.server.start()
-            let lostMarks = try await number(fixture.database, """
-                SELECT count(*)::int FROM outbox o JOIN consumed c ON c.message_id = o.id WHERE o.published_at IS NULL
-                """)
-            print("database crash: \(lostMarks) rows consumed but no longer marked published")
-            try await waitForConsumed(fixture.database, count: 10_000, within: .seconds(120))
-            group.cancelAll()
-        }
+        let ended = Counter()
+        let tasks = relays.map { relay in Task { defer { ended.increment() }; try await relay.run() } }
+            + [Task { defer { ended.increment() }; try await consumer.run() }]
+        defer { for task in tasks { task.cancel() } }
+        try await waitForPublished(fixture.database, atLeast: 3000, polling: .milliseconds(5))
+        postgres.server.crash()
+        try await postgres.server.start()
+        let lostMarks = try await number(fixture.database, """
+            SELECT count(*)::int FROM outbox o JOIN consumed c ON c.message_id = o.id WHERE o.published_at IS NULL
+            """)
+        print("database crash: \(lostMarks) rows consumed but no longer marked published")
+        try await waitForConsumed(fixture.database, count: 10_000, within: .seconds(120))
+        for task in tasks { task.cancel() }
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ended.value < tasks.count, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(ended.value == tasks.count, "\(tasks.count - ended.value) of the relays and the consumer did not end within 30 s of cancellation")
         print("database crash: the consumer dropped \(metrics.duplicates) duplicate deliveries")
         try await expectExactlyOnceInOrder(fixture.database, count: 10_000)
     }
