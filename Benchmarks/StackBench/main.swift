@@ -179,8 +179,9 @@ func run(_ bench: BenchStack, failover: Bool) async throws -> String {
     // process's own copy of the pipe's write end stayed open after `podman restart` exited, and the read waited for ever.
     let restart = try LocalProcess(name: "podman restart", executable: "/usr/bin/podman",
                                    arguments: ["restart", "--time", "15", "\(project)_satel-worker_1"], logFile: "\(root)/worker-restart.log")
+    let restartBound = ContinuousClock.now + .seconds(120)
     while restart.isRunning {
-        guard ContinuousClock.now < deadline + .seconds(600) else { throw StackBenchError(description: "podman restart did not end") }
+        guard ContinuousClock.now < restartBound else { throw StackBenchError(description: "podman restart did not end within 120 s") }
         try await Task.sleep(for: .milliseconds(200))
     }
     try await waitForDelivery("poll")
