@@ -9,6 +9,9 @@ status=${PIPESTATUS[0]}
 if [ "$status" -ne 0 ]; then
     echo
     echo "=== failures (from $log) ==="
-    grep -E '✘|recorded an issue|↳|Fatal error|Crash' "$log" | grep -v '^✔' | head -60
+    # A failure's `↳` lines (its comments) follow it; the `↳` lines of the run's header do not.
+    awk '/^✘|recorded an issue|Fatal error|crashed|[Ss]ignal [0-9]/ { print; after = 1; next }
+         after && /^↳/ { print; next }
+         { after = 0 }' "$log" | head -60
 fi
 exit "$status"
