@@ -68,7 +68,8 @@ public enum BackendProcess {
         _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         let client = configuration.database.makeClient(backgroundLogger: logger)
         let tokens = try await TokenService(publicKeyPEM: configuration.jwtPublicKeyPEM, privateKeyPEM: configuration.jwtPrivateKeyPEM)
-        let repositories = Repositories(context: DatabaseContext(client: client, secrets: configuration.secrets, logger: logger))
+        let repositories = Repositories(context: DatabaseContext(client: client, secrets: configuration.secrets, logger: logger,
+                                                                 preparesStatements: configuration.database.preparedStatements))
         let redis = RedisClient(configuration: configuration.redis, logger: logger)
         let outbox = OutboxNotifier(client: client, logger: logger)
         let hub = LiveHub()

@@ -5,7 +5,7 @@ import StamCore
 /// What this build of stam was generated from.
 public enum StamSchema {
     /// SHA-256 over the schema files; changes whenever the schema does.
-    public static let fingerprint = "444591e79d2cee2ff6db70f5e964825cf90e9d6afebbd4eaf05239c17825c2c2"
+    public static let fingerprint = "37ef4bc216e13bcb7cb85717c34be7e8547c04114a936d357264d0cda0d2263a"
 
     public static let entityTypes: [any Entity.Type] = [
         Site.self,

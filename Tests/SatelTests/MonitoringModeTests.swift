@@ -150,6 +150,24 @@ import Testing
         #expect(loop.panel.monitoring == nil && loop.pollDelays == [.seconds(1)])
     }
 
+    /// Configured `auto`, but the module answers none of the states to watch (each given up as unsupported): there is
+    /// nothing to ask it to push, and the reported reason says so instead of "configured".
+    @Test func aModuleThatAnswersNoWatchedStateIsPolledForThatReason() throws {
+        var loop = Self.loop(.auto)
+        let configuration = Self.configuration(.auto)
+        let watched = Set(configuration.watchedCommands.map(\.rawValue) + configuration.watchedTroubles.map(\.rawValue))
+        _ = loop.panel.apply(.setSilentCommands(watched), now: loop.now)
+        loop.run(loop.machine.connected())
+        var timeouts = 0
+        while Self.deliveries(loop).isEmpty, let sequence = loop.pendingSequence, timeouts < 500 {
+            loop.run(loop.machine.requestTimedOut(sequence: sequence))
+            timeouts += 1
+        }
+        #expect(Self.deliveries(loop) == [.polled(.nothingToWatch)])
+        #expect(!loop.sent.contains { if case .startMonitoring = $0 { true } else { false } })
+        #expect(loop.closedWith == nil && loop.machine.snapshot.unsupportedCommands == watched)
+    }
+
     /// A control while the module pushes: its effect arrives as pushes (no poll cycle after it), and a push that
     /// comes before the `EF` is folded in without completing the control.
     @Test func aControlWhileTheModulePushesIsSeenThroughThePushes() throws {

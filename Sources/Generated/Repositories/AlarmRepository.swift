@@ -202,11 +202,14 @@ public struct AlarmRepository: Sendable {
             conditions.append("(\(nullFlag), \(sort.key), \"id\") \(direction.after) (\(binds.add(position.isNull))::boolean, \(binds.add(position.key))::\(sort.keyType), \(binds.add(position.id))::uuid)")
         }
         let pageSize = min(max(limit, 1), 500)
-        let whereClause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
-        // PostgreSQL refuses a constant in ORDER BY, so the null flag orders only optional columns.
-        let nullOrder = sort.nullFlag.map { "\($0) \(direction.sql), " } ?? ""
-        let sql = "SELECT \(Self.columns), (\(sort.key))::text AS \"__sort_key\", \(nullFlag) AS \"__sort_null\", \"id\"::text AS \"__sort_id\" FROM \"alarms\"\(whereClause) ORDER BY \(nullOrder)\(sort.key) \(direction.sql), \"id\" \(direction.sql) LIMIT \(pageSize + 1)"
-        let rows = try await context.rows(binds.query(sql), on: connection)
+        let rows: [PostgresRow]
+        if conditions.isEmpty, context.preparesStatements {
+            // The unfiltered first page (the console's default list) is a named statement, planned once per connection.
+            rows = try await firstPage(sort: sort, direction: direction, limit: pageSize + 1, on: connection)
+        }
+        else {
+            rows = try await context.rows(binds.query(Self.listSQL(conditions: conditions, sort: sort, direction: direction, limit: "\(pageSize + 1)")), on: connection)
+        }
         var items: [Alarm] = []
         var last: KeysetCursor?
         items.reserveCapacity(min(rows.count, pageSize))
@@ -219,6 +222,45 @@ public struct AlarmRepository: Sendable {
             }
         }
         return Page(items: items, nextCursor: last?.encoded)
+    }
+
+    /// `list`'s SELECT: `limit` is a literal, or `$1` in the prepared first pages (`FirstPage`).
+    static func listSQL(conditions: [String], sort: Sort, direction: SortDirection, limit: String) -> String {
+        let nullFlag = sort.nullFlag ?? "false"
+        let whereClause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
+        // PostgreSQL refuses a constant in ORDER BY, so the null flag orders only optional columns.
+        let nullOrder = sort.nullFlag.map { "\($0) \(direction.sql), " } ?? ""
+        return "SELECT \(Self.columns), (\(sort.key))::text AS \"__sort_key\", \(nullFlag) AS \"__sort_null\", \"id\"::text AS \"__sort_id\" FROM \"alarms\"\(whereClause) ORDER BY \(nullOrder)\(sort.key) \(direction.sql), \"id\" \(direction.sql) LIMIT \(limit)"
+    }
+
+    /// The unfiltered first page of each sort and direction as a named prepared statement (`FirstPageStatement`).
+    enum FirstPage {
+        struct RaisedAtAscending: FirstPageStatement {
+            static let sql = AlarmRepository.listSQL(conditions: [], sort: .raisedAt, direction: .ascending, limit: "$1")
+            let limit: Int
+        }
+        struct RaisedAtDescending: FirstPageStatement {
+            static let sql = AlarmRepository.listSQL(conditions: [], sort: .raisedAt, direction: .descending, limit: "$1")
+            let limit: Int
+        }
+        struct PriorityAscending: FirstPageStatement {
+            static let sql = AlarmRepository.listSQL(conditions: [], sort: .priority, direction: .ascending, limit: "$1")
+            let limit: Int
+        }
+        struct PriorityDescending: FirstPageStatement {
+            static let sql = AlarmRepository.listSQL(conditions: [], sort: .priority, direction: .descending, limit: "$1")
+            let limit: Int
+        }
+    }
+
+    /// The first `limit` rows of `list(sort:direction:)` unfiltered, by its prepared statement.
+    func firstPage(sort: Sort, direction: SortDirection, limit: Int, on connection: PostgresConnection?) async throws -> [PostgresRow] {
+        switch (sort, direction) {
+            case (.raisedAt, .ascending): return try await context.rows(FirstPage.RaisedAtAscending(limit: limit), on: connection)
+            case (.raisedAt, .descending): return try await context.rows(FirstPage.RaisedAtDescending(limit: limit), on: connection)
+            case (.priority, .ascending): return try await context.rows(FirstPage.PriorityAscending(limit: limit), on: connection)
+            case (.priority, .descending): return try await context.rows(FirstPage.PriorityDescending(limit: limit), on: connection)
+        }
     }
 
     /// Every row matching `filter`, in primary-key order, in one query: for sets the domain bounds (one panel's zones), not for lists an operator pages through (`list`).

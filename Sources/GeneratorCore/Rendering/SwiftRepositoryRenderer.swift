@@ -107,7 +107,7 @@ public struct SwiftRepositoryRenderer {
             }
             renderDelete(entity, key: key, keyType: keyType, into: &writer)
             writer.line()
-            renderList(entity, key: key, filters: filters, ranges: ranges, into: &writer)
+            renderList(entity, key: key, sorts: sorts, filters: filters, ranges: ranges, into: &writer)
             writer.line()
             renderWrites(entity, key: key, keyType: keyType, filters: filters, into: &writer)
             renderConditions(filters, ranges: ranges, into: &writer)
@@ -268,8 +268,8 @@ public struct SwiftRepositoryRenderer {
         }
     }
 
-    private func renderList(_ entity: EntityDeclaration, key: FieldDeclaration, filters: [FieldDeclaration], ranges: [FieldDeclaration],
-                            into writer: inout SwiftWriter) {
+    private func renderList(_ entity: EntityDeclaration, key: FieldDeclaration, sorts: [FieldDeclaration], filters: [FieldDeclaration],
+                            ranges: [FieldDeclaration], into writer: inout SwiftWriter) {
         let keyColumn = escapedQuoted(key.name)
         let keyCast = DatabaseModelBuilder.sqlType(of: key, in: schema)
         writer.doc("""
@@ -286,11 +286,14 @@ public struct SwiftRepositoryRenderer {
                 writer.line("conditions.append(\"(\\(nullFlag), \\(sort.key), \(keyColumn)) \\(direction.after) (\\(binds.add(position.isNull))::boolean, \\(binds.add(position.key))::\\(sort.keyType), \\(binds.add(position.id))::\(keyCast))\")")
             }
             writer.line("let pageSize = min(max(limit, 1), 500)")
-            writer.line("let whereClause = conditions.isEmpty ? \"\" : \" WHERE \" + conditions.joined(separator: \" AND \")")
-            writer.comment("PostgreSQL refuses a constant in ORDER BY, so the null flag orders only optional columns.")
-            writer.line("let nullOrder = sort.nullFlag.map { \"\\($0) \\(direction.sql), \" } ?? \"\"")
-            writer.line("let sql = \"SELECT \\(Self.columns), (\\(sort.key))::text AS \\\"__sort_key\\\", \\(nullFlag) AS \\\"__sort_null\\\", \(keyColumn)::text AS \\\"__sort_id\\\" FROM \(escapedQuoted(entity.table.value))\\(whereClause) ORDER BY \\(nullOrder)\\(sort.key) \\(direction.sql), \(keyColumn) \\(direction.sql) LIMIT \\(pageSize + 1)\"")
-            writer.line("let rows = try await context.rows(binds.query(sql), on: connection)")
+            writer.line("let rows: [PostgresRow]")
+            writer.block("if conditions.isEmpty, context.preparesStatements") { writer in
+                writer.comment("The unfiltered first page (the console's default list) is a named statement, planned once per connection.")
+                writer.line("rows = try await firstPage(sort: sort, direction: direction, limit: pageSize + 1, on: connection)")
+            }
+            writer.block("else") { writer in
+                writer.line("rows = try await context.rows(binds.query(Self.listSQL(conditions: conditions, sort: sort, direction: direction, limit: \"\\(pageSize + 1)\")), on: connection)")
+            }
             writer.line("var items: [\(entity.name)] = []")
             writer.line("var last: KeysetCursor?")
             writer.line("items.reserveCapacity(min(rows.count, pageSize))")
@@ -303,6 +306,44 @@ public struct SwiftRepositoryRenderer {
                 }
             }
             writer.line("return Page(items: items, nextCursor: last?.encoded)")
+        }
+        writer.line()
+        writer.doc("`list`'s SELECT: `limit` is a literal, or `$1` in the prepared first pages (`FirstPage`).")
+        writer.block("static func listSQL(conditions: [String], sort: Sort, direction: SortDirection, limit: String) -> String") { writer in
+            writer.line("let nullFlag = sort.nullFlag ?? \"false\"")
+            writer.line("let whereClause = conditions.isEmpty ? \"\" : \" WHERE \" + conditions.joined(separator: \" AND \")")
+            writer.comment("PostgreSQL refuses a constant in ORDER BY, so the null flag orders only optional columns.")
+            writer.line("let nullOrder = sort.nullFlag.map { \"\\($0) \\(direction.sql), \" } ?? \"\"")
+            writer.line("return \"SELECT \\(Self.columns), (\\(sort.key))::text AS \\\"__sort_key\\\", \\(nullFlag) AS \\\"__sort_null\\\", \(keyColumn)::text AS \\\"__sort_id\\\" FROM \(escapedQuoted(entity.table.value))\\(whereClause) ORDER BY \\(nullOrder)\\(sort.key) \\(direction.sql), \(keyColumn) \\(direction.sql) LIMIT \\(limit)\"")
+        }
+        writer.line()
+        renderFirstPage(entity, sorts: sorts, into: &writer)
+    }
+
+    /// `FirstPage`: one `FirstPageStatement` per sort and direction, and `firstPage(...)`, which picks it.
+    private func renderFirstPage(_ entity: EntityDeclaration, sorts: [FieldDeclaration], into writer: inout SwiftWriter) {
+        let shapes = sorts.flatMap { sort in
+            [("ascending", "Ascending"), ("descending", "Descending")].map { direction in
+                (sort: SwiftNames.identifier(sort.name), direction: direction.0, type: Naming.upperCamelCase(sort.name) + direction.1)
+            }
+        }
+        writer.doc("The unfiltered first page of each sort and direction as a named prepared statement (`FirstPageStatement`).")
+        writer.block("enum FirstPage") { writer in
+            for shape in shapes {
+                writer.block("struct \(shape.type): FirstPageStatement") { writer in
+                    writer.line("static let sql = \(entity.name)Repository.listSQL(conditions: [], sort: .\(shape.sort), direction: .\(shape.direction), limit: \"$1\")")
+                    writer.line("let limit: Int")
+                }
+            }
+        }
+        writer.line()
+        writer.doc("The first `limit` rows of `list(sort:direction:)` unfiltered, by its prepared statement.")
+        writer.block("func firstPage(sort: Sort, direction: SortDirection, limit: Int, on connection: PostgresConnection?) async throws -> [PostgresRow]") { writer in
+            writer.block("switch (sort, direction)") { writer in
+                for shape in shapes {
+                    writer.line("case (.\(shape.sort), .\(shape.direction)): return try await context.rows(FirstPage.\(shape.type)(limit: limit), on: connection)")
+                }
+            }
         }
     }
 

@@ -5,6 +5,8 @@ import PostgresNIO
 /// Where a service's database is: `postgresql://user@host:port/database[?sslmode=...&sslrootcert=...]` plus the
 /// password read from a secret file (Docker secret or the local stack's `.stam/secrets/`), never from the URL or
 /// environment. TLS as libpq spells it (see `PostgresTLS`); the deployment uses verify-full.
+/// `prepared_statements=true` lets the repositories use named prepared statements (`DatabaseContext`): only for a
+/// URL whose connections keep their session (PostgreSQL itself), never one through PgBouncer's transaction pooling.
 public struct DatabaseConfiguration: Sendable, Hashable {
     public var host: String
     public var port: Int
@@ -12,8 +14,12 @@ public struct DatabaseConfiguration: Sendable, Hashable {
     public var database: String
     public var password: String?
     public var tls: PostgresTLS
+    /// `prepared_statements` in the URL; false unless given.
+    public var preparedStatements: Bool
 
-    public init(host: String, port: Int, username: String, database: String, password: String?, tls: PostgresTLS = .disabled) {
+    public init(host: String, port: Int, username: String, database: String, password: String?, tls: PostgresTLS = .disabled,
+                preparedStatements: Bool = false) {
+        self.preparedStatements = preparedStatements
         self.host = host
         self.port = port
         self.username = username
@@ -42,6 +48,7 @@ public struct DatabaseConfiguration: Sendable, Hashable {
         guard !database.isEmpty else { throw InvalidURL(url: url, reason: "no database name") }
         var mode = PostgresTLS.Mode.disable
         var rootCertificate: String?
+        var preparedStatements = false
         for item in components.queryItems ?? [] {
             switch item.name {
             case "sslmode":
@@ -50,13 +57,19 @@ public struct DatabaseConfiguration: Sendable, Hashable {
                 }
                 mode = value
             case "sslrootcert": rootCertificate = item.value
-            default: throw InvalidURL(url: url, reason: "unknown parameter '\(item.name)' (known: sslmode, sslrootcert)")
+            case "prepared_statements":
+                guard let value = item.value.flatMap(Bool.init) else {
+                    throw InvalidURL(url: url, reason: "prepared_statements must be true or false")
+                }
+                preparedStatements = value
+            default: throw InvalidURL(url: url, reason: "unknown parameter '\(item.name)' (known: sslmode, sslrootcert, prepared_statements)")
             }
         }
         self.host = host
         self.port = components.port ?? 5432
         self.username = components.user ?? "postgres"
         self.database = database
+        self.preparedStatements = preparedStatements
         self.password = try passwordFile.map(Self.readSecret)
         do {
             self.tls = try PostgresTLS(mode: mode, rootCertificate: rootCertificate)

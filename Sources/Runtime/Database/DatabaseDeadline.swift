@@ -17,12 +17,13 @@ public struct DatabaseDeadline: Error, CustomStringConvertible {
 
     public var description: String { "\(what) waited for the database longer than \(timeout); starting over" }
 
-    /// Runs `operation`, or throws `DatabaseDeadline` after `timeout` and leaves it behind, cancelled.
+    /// Runs `operation`, or throws `DatabaseDeadline` after `timeout` and leaves it behind, cancelled. With no
+    /// timeout, only the caller's cancellation ends the wait (with a `connection` to close; `SessionConnection`).
     /// - Parameter connection: the caller's own connection, which `operation` uses: closed at the deadline, so the
     ///   abandoned operation fails at once instead of lingering, and when the caller's task is cancelled, which
     ///   ends the operation the same way (postgres-nio does not end a query on cancellation).
     /// - Parameter discard: given the result of an operation that finished after the deadline (nobody takes it).
-    public static func run<Result: Sendable>(_ what: String, timeout: Duration, closing connection: PostgresConnection? = nil,
+    public static func run<Result: Sendable>(_ what: String, timeout: Duration?, closing connection: PostgresConnection? = nil,
                                              discard: (@Sendable (Result) -> Void)? = nil,
                                              _ operation: @escaping @Sendable () async throws -> Result) async throws -> Result {
         let pending = NIOLockedValueBox<CheckedContinuation<Result, any Error>?>(nil)
@@ -40,6 +41,7 @@ public struct DatabaseDeadline: Error, CustomStringConvertible {
                     }
                 }
                 work.withLockedValue { $0 = task }
+                guard let timeout else { return }
                 Task {
                     try? await Task.sleep(for: timeout)
                     guard let waiting = pending.withLockedValue({ waiting in defer { waiting = nil }; return waiting }) else { return }

@@ -109,8 +109,10 @@ public struct OutboxPruner: Sendable {
             do {
                 try await SessionConnection.run(database, id: 4, logger: logger) { connection in
                     while !Task.isCancelled {
-                        try SessionConnection.checkOpen(connection)
-                        _ = try await pruneOnce(on: connection)
+                        // Bounded generously: a pass deletes in batches of `limit`, and a large backlog takes a while.
+                        _ = try await SessionConnection.round("pruning", timeout: .seconds(300), on: connection) {
+                            try await pruneOnce(on: connection)
+                        }
                         try await Task.sleep(for: configuration.interval)
                     }
                 }

@@ -305,18 +305,19 @@ public struct OutboxRelay: Service {
             do {
                 try await SessionConnection.run(database, id: 3, logger: logger) { connection in
                 while !Task.isCancelled {
-                    try SessionConnection.checkOpen(connection)
-                    try await connection.query("""
-                        INSERT INTO outbox_relays (instance) VALUES (\(configuration.instance))
-                        ON CONFLICT (instance) DO UPDATE SET heartbeat_at = now()
-                        """, logger: logger)
-                    let seconds = Int(configuration.heartbeatInterval.components.seconds) * 3
-                    let rows = try await connection.query(
-                        "SELECT count(*)::int FROM outbox_relays WHERE heartbeat_at > now() - make_interval(secs => \(seconds))",
-                        logger: logger)
-                    for try await count in rows.decode(Int.self) { metrics.setActiveInstances(count) }
-                    let pending = try await connection.query("SELECT count(*)::int FROM outbox WHERE published_at IS NULL", logger: logger)
-                    for try await count in pending.decode(Int.self) { metrics.setPendingRows(count) }
+                    try await SessionConnection.round("the relay's heartbeat", timeout: .seconds(10), on: connection) {
+                        try await connection.query("""
+                            INSERT INTO outbox_relays (instance) VALUES (\(configuration.instance))
+                            ON CONFLICT (instance) DO UPDATE SET heartbeat_at = now()
+                            """, logger: logger)
+                        let seconds = Int(configuration.heartbeatInterval.components.seconds) * 3
+                        let rows = try await connection.query(
+                            "SELECT count(*)::int FROM outbox_relays WHERE heartbeat_at > now() - make_interval(secs => \(seconds))",
+                            logger: logger)
+                        for try await count in rows.decode(Int.self) { metrics.setActiveInstances(count) }
+                        let pending = try await connection.query("SELECT count(*)::int FROM outbox WHERE published_at IS NULL", logger: logger)
+                        for try await count in pending.decode(Int.self) { metrics.setPendingRows(count) }
+                    }
                     try await Task.sleep(for: configuration.heartbeatInterval)
                 }
                 }

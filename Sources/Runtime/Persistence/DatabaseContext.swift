@@ -8,11 +8,17 @@ public struct DatabaseContext: Sendable {
     public let client: PostgresClient
     public let secrets: SecretBox?
     public let logger: Logger
+    /// Whether repositories may use named prepared statements (`FirstPageStatement`): only when every connection
+    /// keeps its session (PostgreSQL itself, or a session-mode pool), never through PgBouncer's transaction pooling.
+    /// `DatabaseConfiguration.preparedStatements` says which.
+    public let preparesStatements: Bool
 
-    public init(client: PostgresClient, secrets: SecretBox?, logger: Logger = Logger(label: "stam.repository")) {
+    public init(client: PostgresClient, secrets: SecretBox?, logger: Logger = Logger(label: "stam.repository"),
+                preparesStatements: Bool = false) {
         self.client = client
         self.secrets = secrets
         self.logger = logger
+        self.preparesStatements = preparesStatements
     }
 
     /// The box, or a clear error for a process started without the encryption key.
@@ -29,5 +35,17 @@ public struct DatabaseContext: Sendable {
             return try await connection.query(query, logger: logger).collect()
         }
         return try await client.query(query, logger: logger).collect()
+    }
+
+    /// Runs a prepared statement (prepared on the connection the first time it meets it) and collects the rows.
+    public func rows<Statement: PostgresPreparedStatement>(_ statement: Statement, on connection: PostgresConnection?) async throws -> [PostgresRow]
+        where Statement.Row == PostgresRow {
+        var rows: [PostgresRow] = []
+        if let connection {
+            for try await row in try await connection.execute(statement, logger: logger) { rows.append(row) }
+        } else {
+            for try await row in try await client.execute(statement, logger: logger) { rows.append(row) }
+        }
+        return rows
     }
 }

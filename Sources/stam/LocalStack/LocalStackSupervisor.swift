@@ -94,7 +94,8 @@ struct LocalStackSupervisor: Service {
         progress.done("\(panelCount) simulated panels, admin '\(LocalStackDemoData.adminLogin)'")
 
         var environment = ProcessInfo.processInfo.environment
-        environment["DATABASE_URL"] = databaseURL
+        // Every process reaches PostgreSQL itself here (no PgBouncer), so the repositories may prepare statements.
+        environment["DATABASE_URL"] = databaseURL + "?prepared_statements=true"
         environment["DATABASE_REPLICA_URL"] = databaseURL
         environment["REDIS_URL"] = redis.url
         environment["RABBITMQ_URL"] = rabbitmq.url

@@ -499,7 +499,8 @@ struct ConnectionStateMachine {
                 return [send(.startMonitoring(selection), purpose: .startMonitoring(selection))]
             }
             monitoring = .polling
-            return [.report([.stateDelivery(.polled(.configured))])] + sendNext()
+            let reason: StateDelivery.PollingReason = configuration.mode == .poll ? .configured : .nothingToWatch
+            return [.report([.stateDelivery(.polled(reason))])] + sendNext()
         }
         cycleActive = false
         if phase == .synchronizing {

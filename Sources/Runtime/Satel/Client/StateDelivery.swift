@@ -21,6 +21,9 @@ public enum StateDelivery: Hashable, Sendable {
         case refused
         /// The module gave no answer to the monitoring request, yet answered 0x7E right after.
         case unanswered
+        /// Configured `auto` or `push`, but none of the watched states could be read from this module (each one
+        /// unanswered, so unsupported): there is nothing to ask it to push, and the new-data flags are polled.
+        case nothingToWatch = "nothing-to-watch"
         /// A keepalive found a monitored state flagged "new data", and reading it brought a change the module had not
         /// pushed.
         case stoppedPushing = "stopped-pushing"
