@@ -215,6 +215,55 @@ import TestSupport
         }
     }
 
+    /// `prepared_statements=true`: the unfiltered first page comes from a named prepared statement (`FirstPage`), and
+    /// is the same page, with the same cursor, as the unnamed statement's, for every sort and direction (an optional
+    /// sort column too); the statement is prepared once on a connection and reused.
+    @Test func thePreparedFirstPageIsTheUnnamedOnesPageAndIsPreparedOncePerConnection() async throws {
+        try await withRepositories { repositories, database, context in
+            let prepared = Repositories(context: DatabaseContext(client: context.client, secrets: context.secrets, logger: logger,
+                                                                 preparesStatements: true))
+            let site = try await repositories.sites.insert(Site(code: "P", name: "prepared"))
+            let base = Date(timeIntervalSince1970: 1_790_000_000)
+            for index in 0..<30 {
+                _ = try await repositories.alarms.insert(Alarm(siteId: site.id, kind: .burglary, priority: AlarmPriority.allCases[index % 5],
+                                                               title: "alarm \(index)", raisedAt: base.addingTimeInterval(Double(index / 2))))
+                _ = try await repositories.panels.insert(Panel(siteId: site.id, name: "p\(index)", host: "10.0.1.\(index)",
+                                                               lastSeenAt: index % 3 == 0 ? nil : base.addingTimeInterval(Double(index % 4))))
+            }
+            for direction in SortDirection.allCases {
+                for sort in AlarmRepository.Sort.allCases {
+                    let unnamed = try await repositories.alarms.list(sort: sort, direction: direction, limit: 12)
+                    let named = try await prepared.alarms.list(sort: sort, direction: direction, limit: 12)
+                    #expect(named.items == unnamed.items && named.nextCursor == unnamed.nextCursor, "\(sort) \(direction)")
+                    let next = try await prepared.alarms.list(sort: sort, direction: direction, after: named.nextCursor, limit: 12)
+                    #expect(next.items == (try await repositories.alarms.list(sort: sort, direction: direction, after: unnamed.nextCursor, limit: 12)).items)
+                }
+                for sort in PanelRepository.Sort.allCases {
+                    let unnamed = try await repositories.panels.list(sort: sort, direction: direction, limit: 7)
+                    let named = try await prepared.panels.list(sort: sort, direction: direction, limit: 7)
+                    #expect(named.items == unnamed.items && named.nextCursor == unnamed.nextCursor, "\(sort) \(direction)")
+                }
+            }
+            // On a new connection: two pages of one shape, one prepared statement; the unnamed path prepares none.
+            let connection = try await PostgresConnection.connect(configuration: database.connectionConfiguration, id: 9, logger: logger)
+            defer { Task { try? await connection.close() } }
+            let counts = try await { () async throws -> (Int, Int) in
+                func preparedCount() async throws -> Int {
+                    let rows = try await connection.query(#"SELECT count(*)::int FROM pg_prepared_statements WHERE statement LIKE '%FROM "alarms"%'"#, logger: logger)
+                    var count = 0
+                    for try await value in rows.decode(Int.self) { count = value }
+                    return count
+                }
+                _ = try await repositories.alarms.list(sort: .raisedAt, limit: 5, on: connection)
+                let before = try await preparedCount()
+                _ = try await prepared.alarms.list(sort: .raisedAt, limit: 5, on: connection)
+                _ = try await prepared.alarms.list(sort: .raisedAt, limit: 9, on: connection)
+                return (before, try await preparedCount())
+            }()
+            #expect(counts.0 == 0 && counts.1 == 1, "\(counts)")
+        }
+    }
+
     @Test func anOptionalSortColumnPutsNullsLastAndLosesNoRow() async throws {
         try await withRepositories { repositories, _, _ in
             let site = try await repositories.sites.insert(Site(code: "N", name: "nulls"))
