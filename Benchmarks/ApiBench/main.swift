@@ -186,12 +186,23 @@ do {
         print(try run("/usr/bin/perf", report + ["--comm", "postgres", "--sort", "sym", "--percent-limit", "0.4"]))
     }
     var results: [(String, WrkResult)] = []
+    /// The list statement a backend's connections ran last (pg_stat_activity keeps an idle connection's last one),
+    /// read right after its row: the pool closes idle connections after a minute.
+    func lastListStatement(prepared: Bool) throws -> String {
+        try postgres.superuserSQL("""
+            SELECT query FROM pg_stat_activity WHERE usename = 'app' AND query LIKE 'SELECT %FROM "alarms"%LIMIT%'
+            AND query \(prepared ? "" : "NOT ") LIKE '%LIMIT $1' LIMIT 1
+            """)
+    }
+    var statement = "", preparedStatement = ""
     for (label, url) in [("stam backend, list cache on (the default)", cached.url),
                          ("stam backend, `--no-list-cache` (every request reads PostgreSQL)", uncached.url),
                          ("stam backend, `--no-list-cache`, `prepared_statements=true` (the page's statement prepared per connection)", prepared.url),
                          ("FastAPI + asyncpg (uvicorn, \(cores) workers)", fastURL)] {
         _ = try wrk(url, token: token, duration: 3)  // warm-up
         results.append((label, try wrk(url, token: token, duration: seconds)))
+        if url == uncached.url { statement = try lastListStatement(prepared: false) }
+        if url == prepared.url { preparedStatement = try lastListStatement(prepared: true) }
     }
     // A busy station: an alarm event every 100 ms on the events exchange, each dropping the cached list, so
     // this row is mostly misses that share one query among the connections waiting for it.
@@ -235,9 +246,6 @@ do {
     // prepared one (asyncpg; postgres-nio's PostgresPreparedStatement), and that page built as JSON by PostgreSQL.
     // A count of statements (-t), not a duration (-T): pgbench times -T with SIGALRM, which a child of this process
     // inherits blocked, so it never ended.
-    let statement = try postgres.superuserSQL("""
-        SELECT query FROM pg_stat_activity WHERE usename = 'app' AND query LIKE 'SELECT %FROM "alarms"%LIMIT%' AND query NOT LIKE '%$1%' LIMIT 1
-        """)
     /// statements/s of each statement sent unnamed and named.
     var databaseRows: [(statement: String, unnamed: Double, prepared: Double)] = []
     if !statement.isEmpty, !statement.contains("$1") {
@@ -257,6 +265,8 @@ do {
     print()
     print("With \(eventsPerSecond) events/s: \(Int(invalidations)) invalidations, \(Int(misses)) database reads for \(Int(results[1].1.requestsPerSecond) * seconds) requests.")
     print("Targets: at least 3x the baseline's requests/s; p99 under 20 ms.")
+    // Proof that the prepared row ran the prepared statement (its text ends in `LIMIT $1`), not the unnamed one.
+    print("The prepared row's backend last ran: \(preparedStatement.isEmpty ? "no prepared list statement (not prepared?)" : "…" + preparedStatement.suffix(60))")
     print()
     if databaseRows.isEmpty {
         print("PostgreSQL alone: not measured, no parameterless list statement of the backend in pg_stat_activity (\(statement.isEmpty ? "none" : statement))")
