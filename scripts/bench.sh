@@ -24,7 +24,7 @@ swift build -c release --product OutboxBench >/dev/null
 
 echo
 echo "## Operator API"
-# List 50 alarms at 64 connections (API_BENCH_CONNECTIONS): the backend with and without its list cache, FastAPI +
+# List 50 alarms at 64 connections (API_BENCH_CONNECTIONS): the backend with and without its list cache (and without it, prepared), FastAPI +
 # asyncpg beside it, then PostgreSQL alone on the statement the backend sent (pgbench: unnamed vs named prepared, and
 # the page as json_agg). API_BENCH_PROFILE=1 adds a machine-wide perf profile of the uncached row.
 scripts/install-bench-tools.sh
