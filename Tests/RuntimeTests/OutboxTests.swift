@@ -370,8 +370,9 @@ import Testing
     ///
     /// The relays and the consumer run as tasks the test waits for with a bound after cancelling them: once (CI of
     /// 2026-12-06) every event was consumed but one of them never ended after cancellation (no connection left, no
-    /// thread blocked: an await never resumed) and the task group's implicit wait hung the whole run. Not yet
-    /// explained; now it fails this test by name instead.
+    /// thread blocked: an await never resumed) and the task group's implicit wait hung the whole run. The cause was
+    /// `SessionConnection` waiting for a query postgres-nio never answers (one written to a closed connection); it no
+    /// longer waits (`SessionConnectionTests`). Should anything else hang so, this test fails by name instead.
     @Test func aDatabaseCrashWhileRelaysCommitRepublishesAndTheConsumerCollapsesIt() async throws {
         let fixture = try await fixture()
         let postgres = try #require(TestPostgres.current)
