@@ -20,6 +20,8 @@ import Testing
         var pollDelays: [TimeAmount] = []
         var closedWith: SatelClientError?
         var pendingSequence: UInt64?
+        /// A frame the module sends by itself just before it answers the read of this log index (once).
+        var pushedBeforeAnswering: (index: EventLogIndex, frame: SatelFrame)?
         let now: Int64 = 1_778_012_310
 
         init(start: EventLogStart = .newest, panel: SimulatedPanelConfiguration = .default,
@@ -39,6 +41,10 @@ import Testing
                 case .send(let request, let sequence, _):
                     sent.append(request)
                     pendingSequence = sequence
+                    if let pushed = pushedBeforeAnswering, request == .readEvent(pushed.index) {
+                        pushedBeforeAnswering = nil
+                        queue += machine.frameReceived(pushed.frame)
+                    }
                     for answer in panel.handle(request, now: now) {
                         queue += machine.frameReceived(answer.frame)
                     }

@@ -168,6 +168,32 @@ import Testing
         #expect(loop.closedWith == nil && loop.machine.snapshot.unsupportedCommands == watched)
     }
 
+    /// A module in monitoring mode may push an event record by itself (doc §3.7; HA #169738 shows one whose echo is
+    /// not the index asked for). Arriving while the walk waits for the record before the newest, it is not that
+    /// answer: taken for it, the walk saw the newest record twice, ended as a "loop" with the cursor on the newest and
+    /// never read the records behind it (an invented gap and four records lost).
+    @Test func aRecordPushedDuringAWalkIsNotTakenForTheWalksAnswer() throws {
+        var loop = ConnectionStateMachineTests.Loop(start: .everything, panel: .default, configuration: Self.configuration(.auto))
+        loop.run(loop.machine.connected())
+        #expect(Self.deliveries(loop).first?.isPushed == true)
+        let before = Set(loop.eventBatches.flatMap(\.events).map(\.index))
+        for user in 1...5 {
+            _ = loop.panel.apply(.logEvent(code: 422, restore: true, partition: 1, source: user), now: loop.now)
+        }
+        let newest = loop.panel.eventLog.answer(for: .newest)
+        let pushed = EventLogAnswer(record: newest.record, index: newest.index, requestedIndex: EventLogIndex(rawValue: 0x035096))
+        loop.pushedBeforeAnswering = (newest.index, SatelResponse.event(pushed).frame)
+        loop.reports = []
+        loop.poll()  // the keepalive walks the log
+        #expect(loop.pushedBeforeAnswering == nil, "the walk asked for the record before the newest")
+        let batches = loop.eventBatches
+        let read = batches.flatMap(\.events).map(\.index).filter { !before.contains($0) }
+        #expect(read.count == 5 && Set(read).count == 5, "\(read)")
+        #expect(batches.allSatisfy { !$0.gap }, "no gap: nothing was overwritten")
+        #expect(batches.last?.cursor?.index == newest.index)
+        #expect(loop.closedWith == nil)
+    }
+
     /// A control while the module pushes: its effect arrives as pushes (no poll cycle after it), and a push that
     /// comes before the `EF` is folded in without completing the control.
     @Test func aControlWhileTheModulePushesIsSeenThroughThePushes() throws {

@@ -134,7 +134,7 @@ struct ConnectionStateMachine {
             unsolicitedFrames += 1
             return []
         }
-        if let current = inFlight, Self.completes(current, frame.command) {
+        if let current = inFlight, completes(current, frame) {
             inFlight = nil
             let response: SatelResponse
             do {
@@ -167,10 +167,18 @@ struct ConnectionStateMachine {
         return actions
     }
 
-    /// Whether a frame with this command answers the request in flight: its own answer code or `EF`; for the monitoring
-    /// request also a new-data list (firmware that reads only the first bytes takes it for a poll).
-    private static func completes(_ current: InFlight, _ command: UInt8) -> Bool {
-        if command == current.request.answerCode.rawValue || command == SatelCommandCode.result.rawValue { return true }
+    /// Whether a frame answers the request in flight: its own answer code or `EF`; for the monitoring request also a
+    /// new-data list (firmware that reads only the first bytes takes it for a poll). While the module pushes, an event
+    /// record answers a read of the log only if it echoes the index asked for: a module in monitoring mode also pushes
+    /// records by itself (doc §3.7, §6.6), and one taken for the walk's answer would end the walk as a "loop" with the
+    /// cursor on the newest record, the records still behind it never read.
+    private func completes(_ current: InFlight, _ frame: SatelFrame) -> Bool {
+        let command = frame.command
+        if command == SatelCommandCode.result.rawValue { return true }
+        if command == current.request.answerCode.rawValue {
+            guard isPushing, case .readEvent(let asked) = current.request, frame.data.count == EventLogAnswer.answerLength else { return true }
+            return EventLogIndex(bytes: frame.data[11..<14]) == asked
+        }
         if case .startMonitoring = current.purpose { return command == SatelCommandCode.newData.rawValue }
         return false
     }
