@@ -306,8 +306,8 @@ import Testing
             return counts.split(separator: "|").dropFirst(3).first == Substring(String(produced - 1))
         }
         let figures = counts.split(separator: "|").map { Int($0) ?? -1 }
-        #expect(figures.count == 5 && figures[0] == figures[1] && figures[0] == figures[3] - figures[2] + 1 && figures[4] == 0,
-                "stored records of panel 2 (count, distinct, min, max, given up): \(counts)")
+        let complete = figures.count == 5 && figures[0] == figures[1] && figures[0] == figures[3] - figures[2] + 1 && figures[4] == 0
+        #expect(complete, "stored records of panel 2 (count, distinct, min, max, given up): \(counts)\n\(complete ? "" : failoverStory(panel: panel2, sql: sql, worker: "\(project)_satel-worker_1"))")
         #expect(figures.count == 5 && figures[2] <= firstDuringFailover, "the stored records start after the failover began: \(counts)")
         try stack.reloadSummary()
         for name in ["backend-1", "backend-2", "outbox-relay-1", "outbox-relay-2", "satel-worker", "pgbouncer"] {
@@ -455,5 +455,38 @@ import Testing
         #expect(try LocalStackRun.podman(["ps", "-aq", "--filter", label]).isEmpty)
         #expect(try LocalStackRun.podman(["network", "ls", "-q", "--filter", label]).isEmpty)
         #expect(try LocalStackRun.podman(["volume", "ls", "-q", "--filter", label]).contains("\(project)_pg-primary-data"))
+    }
+
+    /// What the failover left of panel 2, for the failure message: the records missing (as ranges), the runs of stored
+    /// records by fencing token and time of receipt, the panel's connection events, its technical alarms and the
+    /// worker's log lines about it. A lost record is the worst bug there is; the CI log is all a failed run leaves.
+    private func failoverStory(panel: String, sql: @Sendable (String) throws -> String, worker: String) -> String {
+        func query(_ statement: String) -> String { (try? sql(statement)) ?? "(query failed)" }
+        let missing = query("""
+            SELECT string_agg(CASE WHEN lo = hi THEN lo::text ELSE lo || '-' || hi END, ',' ORDER BY lo) FROM (
+              SELECT min(i) lo, max(i) hi FROM (
+                SELECT i, i - row_number() OVER (ORDER BY i) grp FROM generate_series(
+                  (SELECT min(log_index) FROM panel_events WHERE panel_id = '\(panel)' AND source = 'event_log'),
+                  (SELECT max(log_index) FROM panel_events WHERE panel_id = '\(panel)' AND source = 'event_log')) i
+                WHERE NOT EXISTS (SELECT 1 FROM panel_events WHERE panel_id = '\(panel)' AND source = 'event_log' AND log_index = i)) gaps
+              GROUP BY grp) ranges
+            """)
+        let runs = query("""
+            SELECT string_agg(lo || '-' || hi || ' token ' || fencing_token || ' at ' || to_char(first, 'HH24:MI:SS.MS'), E'\n' ORDER BY lo) FROM (
+              SELECT min(log_index) lo, max(log_index) hi, fencing_token, min(received_at) first FROM (
+                SELECT log_index, fencing_token, received_at,
+                       log_index - row_number() OVER (PARTITION BY fencing_token ORDER BY log_index) grp
+                FROM panel_events WHERE panel_id = '\(panel)' AND source = 'event_log') rows
+              GROUP BY fencing_token, grp) runs
+            """)
+        let connection = query("""
+            SELECT string_agg(to_char(received_at, 'HH24:MI:SS.MS') || ' token ' || fencing_token || ' ' || description, E'\n' ORDER BY received_at)
+            FROM (SELECT * FROM panel_events WHERE panel_id = '\(panel)' AND source = 'connection' ORDER BY received_at DESC LIMIT 20) recent
+            """)
+        let alarms = query("SELECT string_agg(title, E'\n') FROM alarms WHERE panel_id = '\(panel)' AND kind = 'technical'")
+        let log = ((try? LocalStackRun.podman(["logs", "--timestamps", worker])) ?? "").split(separator: "\n")
+            .filter { $0.contains(panel) && !$0.contains("debug") }.suffix(40).joined(separator: "\n")
+        return "missing log indexes: \(missing)\nstored runs (indexes, token, first received):\n\(runs)\nconnection events:\n\(connection)\n"
+            + "technical alarms: \(alarms)\nworker log about the panel:\n\(log)"
     }
 }
