@@ -166,10 +166,13 @@ final class PanelSession: Sendable {
             keepaliveInterval: min(context.configuration.keepaliveInterval, .milliseconds(Int64(max(1, record.signalPeriodSeconds)) * 1000 / 3)),
             // Never read: the newest record is the starting point, committed at once so a cursor exists
             // from the first transaction on. An empty log at that time: everything from its start.
-            eventLogStart: record.cursor.map { EventLogStart.after($0) }
-                ?? (record.emptyLogBaseline ? EventLogStart.everything : EventLogStart.newestRecords(1)),
+            eventLogStart: record.eventLogStart,
             // One panel transaction per batch: small enough to commit well within `databaseWriteTimeout`.
             maximumEventsPerBatch: 200)
+        if record.cursorRecordMissing {
+            logger.error("the stored event-log cursor names no stored record; reading every record after its index",
+                         metadata: ["log_index": "\(record.storedCursorIndex ?? -1)"])
+        }
         configuration.requestTimeout = context.configuration.panelRequestTimeout
         configuration.backoff = context.configuration.panelBackoff
         let client = SatelClient(configuration: configuration, logger: logger)

@@ -41,6 +41,25 @@ import Testing
         #expect(loop.eventBatches.first?.cursor == Self.cursor(of: 5, in: panel))
     }
 
+    /// The caller stored a cursor whose record it no longer has: the walk reads every record after that index (and
+    /// the next walk goes on from the newest, with its record), never from the newest alone.
+    @Test func resumesAfterAnIndexAloneAndThenAfterAFullCursor() {
+        var panel = SimulatedPanel(configuration: Self.panel(capacity: 8))
+        Self.log(1...5, into: &panel)
+        var loop = Loop(start: .afterIndex(Self.cursor(of: 2, in: panel).index), panel: Self.panel(capacity: 8))
+        loop.panel = panel
+        loop.panel.connectionOpened()
+        loop.run(loop.machine.connected())
+        #expect(loop.eventBatches.map { $0.events.map(\.record.source) } == [[3, 4, 5]])
+        #expect(loop.eventBatches.first?.gap == false)
+        #expect(loop.eventBatches.first?.cursor == Self.cursor(of: 5, in: panel))
+        // The next walk stops at the full cursor.
+        loop.reports = []
+        _ = loop.panel.apply(.logEvent(code: 999, restore: false, partition: 1, source: 6), now: loop.now)
+        loop.poll()
+        #expect(loop.eventBatches.map { $0.events.map(\.record.source) } == [[6]])
+    }
+
     @Test func walksAcrossTheRingWrap() {
         var panel = SimulatedPanel(configuration: Self.panel(capacity: 8))
         Self.log(1...6, into: &panel)

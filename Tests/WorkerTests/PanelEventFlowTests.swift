@@ -109,6 +109,43 @@ import Worker
         #expect(try await fixture.int("SELECT count(*)::int FROM panel_events WHERE source = 'event_log' AND log_index IS NULL") == 0)
     }
 
+    /// A stored cursor whose panel event is gone (deleted here by hand, as an admin's clean-up or a partial restore
+    /// would): the next session reads every record after the cursor's index, those logged while nobody watched
+    /// included. It started at the newest record instead, and every record in between was skipped without a word.
+    @Test func aCursorWhoseRecordIsGoneResumesAfterItsIndex() async throws {
+        let fixture = try await WorkerFixture.make(panels: 1)
+        defer { Task { await fixture.stop() } }
+        let simulated = try #require(fixture.simulator.panels.first)
+        let panelID = fixture.panelIDs[0]
+        func storedSources() async throws -> [String] {
+            try await fixture.strings("SELECT source_number::text FROM panel_events WHERE source = 'event_log' AND source_number > 100 ORDER BY log_index")
+        }
+        try await fixture.withWorker { _ in
+            try await fixture.waitUntilAllConnected()
+            try await simulated.perform(.logEvent(code: 1019, restore: false, partition: 1, source: 101))
+            try await eventually("the record stored, the cursor on it") {
+                try await fixture.int("""
+                    SELECT count(*)::int FROM panels p JOIN panel_events e ON e.panel_id = p.id AND e.log_index = p.event_log_cursor
+                    WHERE e.source_number = 101
+                    """) == 1
+            }
+        }
+        #expect(try await fixture.int("""
+            WITH gone AS (DELETE FROM panel_events WHERE panel_id = '\(panelID)' AND log_index = (SELECT event_log_cursor FROM panels WHERE id = '\(panelID)') RETURNING 1)
+            SELECT count(*)::int FROM gone
+            """) == 1)
+        for source in 102...104 {
+            try await simulated.perform(.logEvent(code: 1019, restore: false, partition: 1, source: source))
+        }
+        try await fixture.withWorker("w2") { _ in
+            try await fixture.waitUntilAllConnected()
+            try await eventually("the newest record stored") { try await storedSources().last == "104" }
+            try await Task.sleep(for: .seconds(1))
+        }
+        #expect(try await storedSources() == ["102", "103", "104"])
+        #expect(try await fixture.int("SELECT count(*)::int FROM alarms WHERE kind = 'technical'") == 0, "no gap: the ring did not wrap")
+    }
+
     @Test func redisFlushAllBringsTheLiveStateBack() async throws {
         let fixture = try await WorkerFixture.make(panels: 3)
         defer { Task { await fixture.stop() } }

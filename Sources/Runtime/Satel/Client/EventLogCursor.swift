@@ -18,6 +18,11 @@ public enum EventLogStart: Hashable, Sendable {
     case newest
     /// Report every record after this cursor (the caller's last committed position).
     case after(EventLogCursor)
+    /// Report every record after this index, whose record is not known (the caller stored the index, but the record
+    /// it stored with it is gone). The walk stops at the index whatever record it holds now: a ring that wrapped past
+    /// it cannot be told from one that did not, so records it overwrote go unnoticed. Never a reason to skip to the
+    /// newest record, which would drop every record in between without a word.
+    case afterIndex(EventLogIndex)
     /// Report the newest `count` records once, then follow new ones (the installer's probe uses this).
     case newestRecords(Int)
     /// Report every record in the log, then follow new ones (a log that was empty when monitoring began: each

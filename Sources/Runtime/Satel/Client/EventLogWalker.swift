@@ -18,6 +18,8 @@ struct EventLogWalker: Sendable {
 
     /// The last record handed out (or the configured starting point).
     private(set) var cursor: EventLogCursor?
+    /// `.afterIndex`: where to stop until the first walk hands a record out and `cursor` takes over.
+    private var stopIndex: EventLogIndex?
     private var pendingNewestCount: Int?
     private var skipHistory: Bool
     private let recordsPerBatch: Int
@@ -38,6 +40,9 @@ struct EventLogWalker: Sendable {
             skipHistory = true
         case .after(let cursor):
             self.cursor = cursor
+            skipHistory = false
+        case .afterIndex(let index):
+            stopIndex = index
             skipHistory = false
         case .newestRecords(let count):
             pendingNewestCount = max(0, count)
@@ -73,6 +78,9 @@ struct EventLogWalker: Sendable {
             isWalking = false
             return .finished(nil)
         }
+        if stopIndex == answer.index {
+            return finish(reachedEnd: false)
+        }
         if let cursor, cursor.index == answer.index {
             if cursor.record.isSameEvent(as: record) {
                 return finish(reachedEnd: false)
@@ -106,8 +114,9 @@ struct EventLogWalker: Sendable {
             return .finished(nil)
         }
         // Without a cursor (first walk of `.newestRecords` or `.everything`), reaching the end is no loss.
-        let gap = (looped || overwritten || (reachedEnd && cursor != nil)) && !wasNewestCount
+        let gap = (looped || overwritten || (reachedEnd && (cursor != nil || stopIndex != nil))) && !wasNewestCount
         cursor = newest.cursor
+        stopIndex = nil
         // The rest, oldest first, with the cursor (possibly no records: all were handed over already).
         return .finished(EventBatch(events: collected[delivered...].reversed(), cursor: newest.cursor, gap: gap))
     }
