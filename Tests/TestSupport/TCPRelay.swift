@@ -7,13 +7,15 @@ import Glibc
 /// A TCP relay on 127.0.0.1 in front of a real server, so a test can cut one client off it the way a network
 /// does: after `cut()` every byte in either direction is read and dropped (open connections go silent, new
 /// ones are accepted and never answered), nothing is closed or refused; `restore()` forwards again on new
-/// connections. Blocking sockets on threads of its own, never on the cooperative pool.
+/// connections. `hold()` delays instead of dropping. Blocking sockets on threads of its own, never on the
+/// cooperative pool.
 public final class TCPRelay: @unchecked Sendable {
     public let port: Int
     private let targetPort: Int
     private let listener: Int32
     private let lock = NSLock()
     private var isCut = false
+    private var isHeld = false
     private var isClosed = false
     private var connections: [Int32] = []
 
@@ -46,6 +48,10 @@ public final class TCPRelay: @unchecked Sendable {
     public func cut() { lock.withLock { isCut = true } }
     /// Forwards again (connections opened while cut stay dead, as after a real partition).
     public func restore() { lock.withLock { isCut = false } }
+    /// Forwards nothing from now on but keeps every byte (new connections are accepted and wait too), as PgBouncer
+    /// keeps its clients' queries while the primary is gone; `release()` lets all of it through, late.
+    public func hold() { lock.withLock { isHeld = true } }
+    public func release() { lock.withLock { isHeld = false } }
 
     /// Stops listening and ends every connection. Only `shutdown` here: each descriptor is closed by the one
     /// thread that last uses it, so a number the kernel hands out again is never closed twice.
@@ -119,6 +125,7 @@ public final class TCPRelay: @unchecked Sendable {
             let count = recv(source, &buffer, buffer.count, 0)
             guard count > 0 else { break }
             guard let destination, !cutNow else { continue }
+            while lock.withLock({ isHeld && !isClosed }) { usleep(20_000) }
             var sent = 0
             while sent < count {
                 let written = buffer.withUnsafeBytes { send(destination, $0.baseAddress! + sent, count - sent, Int32(MSG_NOSIGNAL)) }

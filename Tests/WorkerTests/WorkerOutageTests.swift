@@ -52,6 +52,59 @@ extension WorkerEndToEndTests {
         #expect(try await fixture.int("SELECT count(*)::int FROM outbox WHERE event_name = 'AlarmRaised'") == 1)
     }
 
+    /// A database outage longer than `databaseOutageLimit` that heals, as a Patroni failover behind PgBouncer does
+    /// (every query waits, then runs on the new primary): the worker gives its panel up, takes it again with a new
+    /// token, and the transactions it gave up on run late. Records the panel logs all along, before, during and after
+    /// the outage, are each stored once, none skipped. (ProdStackTests lost most of a 40 s failover's records once
+    /// in CI; failovers of 20 s never did.)
+    @Test(.timeLimit(.minutes(3))) func recordsLoggedThroughAnOutageLongerThanTheLimitAreEachStoredOnce() async throws {
+        let fixture = try await WorkerFixture.make(panels: 1)
+        defer { Task { await fixture.stop() } }
+        let panelID = fixture.panelIDs[0]
+        let simulated = try #require(fixture.simulator.panels.first)
+        let relay = try TCPRelay(to: fixture.stack.postgres.port)
+        defer { relay.close() }
+        try await fixture.withWorker("held", through: relay) { _ in
+            try await fixture.waitUntilAllConnected()
+            let tokenBefore = try await fixture.int("SELECT fencing_token::int FROM panels WHERE id = '\(panelID)'")
+            let first = try await simulated.inspect { $0.eventLog.count }
+            // A record every 100 ms, each with a zone change the module pushes (a pushing module is walked on pushes).
+            let producer = Task {
+                var step = 0
+                while !Task.isCancelled {
+                    step += 1
+                    try? await simulated.perform(.logEvent(code: 1019, restore: false, partition: 1, source: step % 200))
+                    try? await simulated.perform(step % 2 == 1 ? .violateZone(5) : .restoreZone(5))
+                    try? await Task.sleep(for: .milliseconds(100))
+                }
+            }
+            try await Task.sleep(for: .seconds(1))
+            relay.hold()
+            // Past the limit: three lease TTLs (6 s) and a write timeout.
+            try await Task.sleep(for: .seconds(10))
+            relay.release()
+            try await Task.sleep(for: .seconds(2))
+            producer.cancel()
+            _ = await producer.result
+            let produced = try await simulated.inspect { $0.eventLog.count }
+            #expect(produced - first > 80, "the producer logged \(produced - first) records")
+            let stored = """
+                SELECT count(*) || '|' || count(DISTINCT log_index) || '|' || coalesce(min(log_index), -1) || '|' || coalesce(max(log_index), -1)
+                FROM panel_events WHERE panel_id = '\(panelID)' AND source = 'event_log' AND log_index >= \(first)
+                """
+            var counts = ""
+            try await eventually("the newest record stored", within: .seconds(60)) {
+                counts = try await fixture.strings(stored).first ?? ""
+                return counts.hasSuffix("|\(produced - 1)")
+            }
+            let expected = produced - first
+            #expect(counts == "\(expected)|\(expected)|\(first)|\(produced - 1)", "stored (count, distinct, min, max) of \(expected) records")
+            #expect(try await fixture.int("SELECT fencing_token::int FROM panels WHERE id = '\(panelID)'") > tokenBefore,
+                    "the worker gave the panel up and took it again")
+            #expect(try await fixture.int("SELECT count(*)::int FROM alarms WHERE kind = 'technical'") == 0, "no gap")
+        }
+    }
+
     /// Point 5: the panel carries a command out and never answers, and the worker loses its database before it
     /// could record anything: the row is left `sent`. Past its expiry another worker fails it as "outcome unknown"
     /// with its `CommandCompleted`, so no command stays `sent` for ever.
