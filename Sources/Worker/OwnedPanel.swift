@@ -26,15 +26,15 @@ struct PanelRecord: Sendable {
     var cursor: EventLogCursor?
     /// `panels.event_log_cursor` as stored: NULL never read, -1 the empty-log baseline, else the cursor's index.
     var storedCursorIndex: Int?
-    /// The log was empty when monitoring started (stored cursor -1): every record is new, read from the start.
-    var emptyLogBaseline: Bool
-    /// No cursor was ever stored (NULL): the first full read sets the baseline. A stored cursor whose record is
-    /// gone is not "never read", and is never replaced by the empty-log baseline.
-    var logNeverRead: Bool
     var mirror: PanelMirror
 
+    /// The log was empty when monitoring started (stored cursor -1): every record is new, read from the start.
+    var emptyLogBaseline: Bool { storedCursorIndex == PanelStore.emptyLogCursor }
+    /// No cursor was ever stored (NULL): the first full read sets the baseline. A stored cursor whose record is
+    /// gone is not "never read", and is never replaced by the empty-log baseline.
+    var logNeverRead: Bool { storedCursorIndex == nil }
     /// A cursor is stored but the panel event it names is not there (so its record cannot be compared).
-    var cursorRecordMissing: Bool { cursor == nil && (storedCursorIndex ?? -1) >= 0 }
+    var cursorRecordMissing: Bool { cursor == nil && !logNeverRead && !emptyLogBaseline }
 
     /// Where the client starts reading the log: after the committed cursor; after its index alone when its record is
     /// gone (never at the newest record, which would skip every record in between without a word); from the start

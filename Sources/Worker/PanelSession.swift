@@ -165,7 +165,7 @@ final class PanelSession: Sendable {
             // the panel's signal period (the heartbeat touches `last_seen_at` while the link is up).
             keepaliveInterval: min(context.configuration.keepaliveInterval, .milliseconds(Int64(max(1, record.signalPeriodSeconds)) * 1000 / 3)),
             // Never read: the newest record is the starting point, committed at once so a cursor exists
-            // from the first transaction on. An empty log at that time: everything from its start.
+            // from the first transaction on (the rest: `PanelRecord.eventLogStart`).
             eventLogStart: record.eventLogStart,
             // One panel transaction per batch: small enough to commit well within `databaseWriteTimeout`.
             maximumEventsPerBatch: 200)

@@ -71,8 +71,7 @@ struct PanelStore: Sendable {
         return PanelRecord(id: panel.id, siteID: panel.siteId, host: panel.host, port: panel.port,
                            integrationKey: panel.integrationKey?.revealed, pollIntervalMilliseconds: panel.pollIntervalMs, mode: panel.mode,
                            signalPeriodSeconds: panel.signalPeriodS,
-                           cursor: cursor, storedCursorIndex: panel.eventLogCursor, emptyLogBaseline: panel.eventLogCursor == Self.emptyLogCursor,
-                           logNeverRead: panel.eventLogCursor == nil, mirror: mirror)
+                           cursor: cursor, storedCursorIndex: panel.eventLogCursor, mirror: mirror)
     }
 
     struct CommitOutcome: Sendable {

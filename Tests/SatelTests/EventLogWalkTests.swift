@@ -18,6 +18,15 @@ import Testing
         }
     }
 
+    /// A connection to `panel` (its log as the test wrote it) whose first full read, walk included, is done.
+    static func connected(to panel: SimulatedPanel, start: EventLogStart, newestFirst: Int = 1000) -> Loop {
+        var loop = Loop(start: start, panel: panel.configuration, newestFirst: newestFirst)
+        loop.panel = panel
+        loop.panel.connectionOpened()
+        loop.run(loop.machine.connected())
+        return loop
+    }
+
     /// The cursor a caller would have stored after handling the record with `source`.
     static func cursor(of source: Int, in panel: SimulatedPanel) -> EventLogCursor {
         var index = EventLogIndex.newest
@@ -32,10 +41,7 @@ import Testing
     @Test func resumesAfterTheCallersCursor() {
         var panel = SimulatedPanel(configuration: Self.panel(capacity: 8))
         Self.log(1...5, into: &panel)
-        var loop = Loop(start: .after(Self.cursor(of: 2, in: panel)), panel: Self.panel(capacity: 8))
-        loop.panel = panel
-        loop.panel.connectionOpened()
-        loop.run(loop.machine.connected())
+        let loop = Self.connected(to: panel, start: .after(Self.cursor(of: 2, in: panel)))
         #expect(loop.eventBatches.map { $0.events.map(\.record.source) } == [[3, 4, 5]])
         #expect(loop.eventBatches.first?.gap == false)
         #expect(loop.eventBatches.first?.cursor == Self.cursor(of: 5, in: panel))
@@ -46,10 +52,7 @@ import Testing
     @Test func resumesAfterAnIndexAloneAndThenAfterAFullCursor() {
         var panel = SimulatedPanel(configuration: Self.panel(capacity: 8))
         Self.log(1...5, into: &panel)
-        var loop = Loop(start: .afterIndex(Self.cursor(of: 2, in: panel).index), panel: Self.panel(capacity: 8))
-        loop.panel = panel
-        loop.panel.connectionOpened()
-        loop.run(loop.machine.connected())
+        var loop = Self.connected(to: panel, start: .afterIndex(Self.cursor(of: 2, in: panel).index))
         #expect(loop.eventBatches.map { $0.events.map(\.record.source) } == [[3, 4, 5]])
         #expect(loop.eventBatches.first?.gap == false)
         #expect(loop.eventBatches.first?.cursor == Self.cursor(of: 5, in: panel))
@@ -67,10 +70,7 @@ import Testing
         #expect(cursor.index == EventLogIndex(rawValue: 5))
         // Five more: slots 6, 7, then 0, 1, 2 after the wrap.
         Self.log(7...11, into: &panel)
-        var loop = Loop(start: .after(cursor), panel: Self.panel(capacity: 8))
-        loop.panel = panel
-        loop.panel.connectionOpened()
-        loop.run(loop.machine.connected())
+        let loop = Self.connected(to: panel, start: .after(cursor))
         #expect(loop.eventBatches.map { $0.events.map(\.record.source) } == [[7, 8, 9, 10, 11]])
         #expect(loop.eventBatches.first?.events.map(\.index.rawValue) == [6, 7, 0, 1, 2])
         #expect(loop.eventBatches.first?.gap == false)
@@ -82,10 +82,7 @@ import Testing
         let cursor = Self.cursor(of: 6, in: panel)
         // Nine more records: slot 5 (the cursor's) now holds a newer record, 7 is lost for good.
         Self.log(7...15, into: &panel)
-        var loop = Loop(start: .after(cursor), panel: Self.panel(capacity: 8))
-        loop.panel = panel
-        loop.panel.connectionOpened()
-        loop.run(loop.machine.connected())
+        let loop = Self.connected(to: panel, start: .after(cursor))
         #expect(loop.eventBatches.map { $0.events.map(\.record.source) } == [Array(8...15)])
         #expect(loop.eventBatches.first?.gap == true)
     }
@@ -96,10 +93,7 @@ import Testing
     @Test func theNewestRecordsArriveFirstAndOnlyTheLastBatchMovesTheCursor() {
         var panel = SimulatedPanel(configuration: Self.panel(capacity: 512))
         Self.log(1...200, into: &panel)
-        var loop = Loop(start: .after(Self.cursor(of: 2, in: panel)), panel: Self.panel(capacity: 512), newestFirst: 32)
-        loop.panel = panel
-        loop.panel.connectionOpened()
-        loop.run(loop.machine.connected())
+        var loop = Self.connected(to: panel, start: .after(Self.cursor(of: 2, in: panel)), newestFirst: 32)
         #expect(loop.eventBatches.map { $0.events.map(\.record.source) } == [Array(169...200), Array(69...168), Array(3...68)])
         #expect(loop.eventBatches.map(\.cursor) == [nil, nil, Self.cursor(of: 200, in: panel)])
         #expect(loop.eventBatches.allSatisfy { !$0.gap })
@@ -112,10 +106,7 @@ import Testing
     @Test func newestRecordsGivesTheLastFew() {
         var panel = SimulatedPanel(configuration: Self.panel(capacity: 64))
         Self.log(1...20, into: &panel)
-        var loop = Loop(start: .newestRecords(4), panel: Self.panel(capacity: 64))
-        loop.panel = panel
-        loop.panel.connectionOpened()
-        loop.run(loop.machine.connected())
+        var loop = Self.connected(to: panel, start: .newestRecords(4))
         #expect(loop.eventBatches.map { $0.events.map(\.record.source) } == [[17, 18, 19, 20]])
         // Then it follows new records like any client.
         Self.log(21...21, into: &loop.panel)
@@ -126,10 +117,7 @@ import Testing
     @Test func newestSkipsHistory() {
         var panel = SimulatedPanel(configuration: Self.panel(capacity: 64))
         Self.log(1...20, into: &panel)
-        var loop = Loop(start: .newest, panel: Self.panel(capacity: 64))
-        loop.panel = panel
-        loop.panel.connectionOpened()
-        loop.run(loop.machine.connected())
+        var loop = Self.connected(to: panel, start: .newest)
         #expect(loop.eventBatches.isEmpty)
         Self.log(21...22, into: &loop.panel)
         loop.poll()
