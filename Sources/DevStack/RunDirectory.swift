@@ -54,25 +54,36 @@ public struct RunDirectory: Sendable {
 
     private static let recordLock = NSLock()
 
-    /// Every run under `base` whose owner process is gone: SIGKILL what it recorded (only a PID that still has the
-    /// recorded start time, so a reused PID is never hit), remove its compose project from the container engine,
-    /// stop the PostgreSQL servers found under it (Patroni's are recorded nowhere), then remove it.
+    /// Every run under `base` whose owner process is gone: SIGKILL what it recorded, in any `processes` registry
+    /// under it (a `stam up` run keeps its own in its state directory; only a PID that still has the recorded start
+    /// time is hit, so a reused PID never is), remove the compose projects named under it (`compose-project`, or a
+    /// stack's `compose.json`) from the container engine, stop the PostgreSQL servers found under it (Patroni's are
+    /// recorded nowhere), then remove it. A killed test run's prod stack otherwise keeps its containers and its
+    /// networks, whose fixed VLAN subnet the next prod stack cannot create.
     public static func reapDeadRuns(under base: String = tests) {
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: base) else { return }
         for entry in entries {
             let directory = "\(base)/\(entry)"
             guard let owner = (try? String(contentsOfFile: "\(directory)/owner.pid", encoding: .utf8)).flatMap({ pid_t($0) }),
                   kill(owner, 0) != 0, errno == ESRCH else { continue }
-            LocalProcess.killRegistered(in: "\(directory)/processes")
-            if let project = try? String(contentsOfFile: "\(directory)/compose-project", encoding: .utf8) {
-                ContainerEngine.removeProject(project)
-            }
+            var registries: [String] = [], projects: [String] = [], postgresDirectories: [String] = []
             let enumerator = FileManager.default.enumerator(atPath: directory)
-            while let path = enumerator?.nextObject() as? String {
-                if path.hasSuffix("postmaster.pid") {
-                    PostgresServer.stopStale(dataDirectory: "\(directory)/\((path as NSString).deletingLastPathComponent)")
+            while let relative = enumerator?.nextObject() as? String {
+                let path = "\(directory)/\(relative)", name = (relative as NSString).lastPathComponent
+                switch name {
+                case "processes": registries.append(path)
+                case "compose-project":
+                    if let project = try? String(contentsOfFile: path, encoding: .utf8) { projects.append(project.trimmingCharacters(in: .whitespacesAndNewlines)) }
+                case "compose.json":
+                    if let project = try? ComposeProject.read(from: (path as NSString).deletingLastPathComponent) { projects.append(project.name) }
+                case "postmaster.pid": postgresDirectories.append((path as NSString).deletingLastPathComponent)
+                default: break
                 }
             }
+            // Processes first: a supervisor left running would start again what the engine is removing.
+            registries.forEach(LocalProcess.killRegistered(in:))
+            projects.forEach(ContainerEngine.removeProject)
+            postgresDirectories.forEach(PostgresServer.stopStale(dataDirectory:))
             try? FileManager.default.removeItem(atPath: directory)
         }
     }

@@ -33,6 +33,10 @@ final class LocalStackRun: @unchecked Sendable {
         }
     }
 
+    /// The test's run directory (owner.pid, and the `stam up` process in its registry): a later run reaps it if
+    /// this test process dies without its clean-up, containers and networks of a prod stack included.
+    let run: RunDirectory
+    /// The stack's state directory (`stam up --root`), inside `run`.
     let root: String
     let arguments: [String]
     private(set) var process: LocalProcess
@@ -40,7 +44,8 @@ final class LocalStackRun: @unchecked Sendable {
 
     var logFile: String { "\(root)/up.out" }
 
-    private init(root: String, arguments: [String], process: LocalProcess, summary: Summary) {
+    private init(run: RunDirectory, root: String, arguments: [String], process: LocalProcess, summary: Summary) {
+        self.run = run
         self.root = root
         self.arguments = arguments
         self.process = process
@@ -48,13 +53,14 @@ final class LocalStackRun: @unchecked Sendable {
     }
 
     static func start(panels: Int, environment: String = "dev", pollIntervalMs: Int = 300, timeout: Duration = .seconds(180)) async throws -> LocalStackRun {
-        let root = "\(RunDirectory.tests)/e2e-\(getpid())-\(UUID().uuidString.prefix(8))"
+        let run = try RunDirectory.create("e2e")
+        let root = "\(run.path)/stack"
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
         let arguments = ["up", "--env", environment, "--root", root, "--panels", String(panels), "--poll-interval", "\(pollIntervalMs)ms",
                          "--demo-interval", "1h"]
         do {
-            let (process, summary) = try await launch(root: root, arguments: arguments, timeout: timeout)
-            return LocalStackRun(root: root, arguments: arguments, process: process, summary: summary)
+            let (process, summary) = try await launch(run: run, root: root, arguments: arguments, timeout: timeout)
+            return LocalStackRun(run: run, root: root, arguments: arguments, process: process, summary: summary)
         } catch {
             // A prod stack that never became ready leaves no summary to clean up from: its project is in compose.json.
             if let project = try? ComposeProject.read(from: root) { ContainerEngine.removeProject(project.name) }
@@ -66,11 +72,12 @@ final class LocalStackRun: @unchecked Sendable {
     /// killed run left and find its data again.
     func restart(timeout: Duration = .seconds(180)) async throws {
         try? FileManager.default.removeItem(atPath: "\(root)/stack.json")
-        (process, summary) = try await Self.launch(root: root, arguments: arguments, timeout: timeout)
+        (process, summary) = try await Self.launch(run: run, root: root, arguments: arguments, timeout: timeout)
     }
 
-    private static func launch(root: String, arguments: [String], timeout: Duration) async throws -> (LocalProcess, Summary) {
+    private static func launch(run: RunDirectory, root: String, arguments: [String], timeout: Duration) async throws -> (LocalProcess, Summary) {
         let process = try LocalProcess(name: "stam up", executable: StamBinary.path, arguments: arguments, logFile: "\(root)/up.out")
+        run.record(process.pid)
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             guard process.isRunning else { throw EndToEndFailure(description: "stam up exited:\n\(tail("\(root)/up.out"))") }
@@ -116,7 +123,7 @@ final class LocalStackRun: @unchecked Sendable {
     func removeState() {
         guard ProcessInfo.processInfo.environment["STAM_KEEP_TEST_DIRECTORIES"] == nil else { return }
         if let project = summary.composeProject { ContainerEngine.removeProject(project) }
-        try? FileManager.default.removeItem(atPath: root)
+        run.remove()
     }
 
     /// `podman <arguments>` (the prod stack's engine); its output.
