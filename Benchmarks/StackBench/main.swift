@@ -42,24 +42,38 @@ struct Stack: Decodable {
     }
 }
 
-/// Received WebSocket texts, and a bounded wait for one that matches.
+/// Received WebSocket texts, each with when it arrived, and a bounded wait for one that matches.
 final class Inbox: @unchecked Sendable {
+    struct Received {
+        var text: String
+        var at: ContinuousClock.Instant
+        /// Wall-clock milliseconds since 1970, to set beside PostgreSQL's timestamps (same host, same clock).
+        var wallMs: Double
+    }
+
     private let lock = NSLock()
-    private var texts: [String] = []
+    private var received: [Received] = []
     private var seen = 0
 
-    func append(_ text: String) { lock.withLock { texts.append(text) } }
+    func append(_ text: String) {
+        let entry = Received(text: text, at: .now, wallMs: Date().timeIntervalSince1970 * 1000)
+        lock.withLock { received.append(entry) }
+    }
 
-    /// The first message after those already consumed that matches (earlier non-matching ones are dropped).
-    func next(timeout: Duration, _ matches: ([String: Any]) -> Bool) async throws -> [String: Any] {
+    /// The first message after those already consumed that matches (earlier non-matching ones are dropped), with
+    /// when it arrived (the wait's own 2 ms polling is not counted).
+    @discardableResult
+    func next(timeout: Duration, _ matches: ([String: Any]) -> Bool) async throws -> (object: [String: Any], arrival: Received) {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
-            let pending = lock.withLock { () -> [String] in
-                defer { seen = texts.count }
-                return Array(texts[seen...])
+            let pending = lock.withLock { () -> [Received] in
+                defer { seen = received.count }
+                return Array(received[seen...])
             }
-            for text in pending {
-                if let object = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any], matches(object) { return object }
+            for entry in pending {
+                if let object = (try? JSONSerialization.jsonObject(with: Data(entry.text.utf8))) as? [String: Any], matches(object) {
+                    return (object, entry)
+                }
             }
             try await Task.sleep(for: .milliseconds(2))
         }
@@ -67,12 +81,62 @@ final class Inbox: @unchecked Sendable {
     }
 }
 
+/// One zone violation's path: sent on the simulator's control line, its alarm's AlarmRaised read on the WebSocket.
+struct Sample {
+    var alarmID: String
+    var sentWallMs: Double
+    var receivedWallMs: Double
+    var milliseconds: Double
+}
+
 /// Latencies collected inside the WebSocket handler.
 final class Samples: @unchecked Sendable {
     private let lock = NSLock()
-    private var all: [Double] = []
-    func add(_ value: Double) { lock.withLock { all.append(value) } }
-    var values: [Double] { lock.withLock { all } }
+    private var all: [Sample] = []
+    func add(_ sample: Sample) { lock.withLock { all.append(sample) } }
+    var values: [Sample] { lock.withLock { all } }
+}
+
+/// Where a sample's time went, from the AlarmRaised outbox row's two timestamps (PostgreSQL's `now()`: the start of
+/// the transaction that wrote it, and of the relay's update after the broker confirmed it; this host's one clock):
+/// - panel -> worker: the control line, the simulator's change and push, the worker's event-log read, up to the
+///   start of its transaction;
+/// - worker -> relay: the worker's commit, the relay's wake-up (NOTIFY), read, publish and the broker's confirm;
+/// - relay -> WebSocket: from the relay's update to the frame at the client (RabbitMQ to the backend's live feed,
+///   the backend, nginx); the backend may already have the message when the relay marks it, so this can be 0 or less.
+struct HopSplit {
+    var panelToWorker: LatencySummary
+    var workerToRelay: LatencySummary
+    var relayToWebSocket: LatencySummary
+    var total: LatencySummary
+
+    init(_ samples: [Sample], sql: (String) throws -> String) throws {
+        let ids = samples.map { "'\($0.alarmID)'" }.joined(separator: ",")
+        var rows: [String: (created: Double, published: Double)] = [:]
+        for line in try sql("""
+            SELECT aggregate_id, extract(epoch FROM created_at) * 1000, extract(epoch FROM published_at) * 1000
+            FROM outbox WHERE event_name = 'AlarmRaised' AND aggregate_id IN (\(ids))
+            """).split(separator: "\n") {
+            let fields = line.split(separator: "|").map(String.init)
+            guard fields.count == 3, let created = Double(fields[1]), let published = Double(fields[2]) else { continue }
+            rows[fields[0].lowercased()] = (created, published)
+        }
+        let split = samples.compactMap { sample in rows[sample.alarmID.lowercased()].map { (sample, $0) } }
+        guard split.count == samples.count else {
+            throw StackBenchError(description: "\(samples.count - split.count) of the samples' AlarmRaised outbox rows were not found or not published")
+        }
+        panelToWorker = LatencySummary(split.map { $1.created - $0.sentWallMs })
+        workerToRelay = LatencySummary(split.map { $1.published - $1.created })
+        relayToWebSocket = LatencySummary(split.map { $0.receivedWallMs - $1.published })
+        total = LatencySummary(samples.map(\.milliseconds))
+    }
+
+    func rows(_ label: String) -> String {
+        func ms(_ value: Double) -> String { String(format: "%.0f", value) }
+        return [("panel -> worker's transaction", panelToWorker), ("worker's transaction -> relay's publish confirmed", workerToRelay),
+                ("relay's publish confirmed -> operator's WebSocket", relayToWebSocket), ("whole path", total)]
+            .map { "| \(label) | \($0.0) | \(ms($0.1.p50)) | \(ms($0.1.p99)) | \(ms($0.1.max)) |" }.joined(separator: "\n")
+    }
 }
 
 let stam = option("--stam", environment: "STACK_BENCH_STAM", default: ".build/release/stam")
@@ -172,7 +236,7 @@ func run(_ bench: BenchStack, failover: Bool) async throws -> String {
     try await waitForDelivery("push")
     // Each phase violates a zone of its own: a repeat of one panel, zone and class within 10 minutes joins the open
     // alarm (AlarmRepeated) instead of raising another, so the polled phase on zone 3 again would never see AlarmRaised.
-    let pushed = try await measure(summary: summary, nginx: nginx, tls: tls, token: token, control: control, panels: panels, zone: 3)
+    let pushedSamples = try await measure(summary: summary, nginx: nginx, tls: tls, token: token, control: control, panels: panels, zone: 3)
     // The same stack polled: every panel's mode set to poll, and the worker restarted to read it.
     _ = try sql("UPDATE panels SET mode = 'poll' WHERE enabled")
     // A LocalProcess (output to a file, every other descriptor closed), not Foundation's Process with a pipe: this
@@ -185,7 +249,10 @@ func run(_ bench: BenchStack, failover: Bool) async throws -> String {
         try await Task.sleep(for: .milliseconds(200))
     }
     try await waitForDelivery("poll")
-    let polled = try await measure(summary: summary, nginx: nginx, tls: tls, token: token, control: control, panels: panels, zone: 4)
+    let polledSamples = try await measure(summary: summary, nginx: nginx, tls: tls, token: token, control: control, panels: panels, zone: 4)
+    let pushedSplit = try HopSplit(pushedSamples, sql: sql)
+    let polledSplit = try HopSplit(polledSamples, sql: sql)
+    let pushed = pushedSplit.total, polled = polledSplit.total
     func ms(_ value: Double) -> String { String(format: "%.0f", value) }
     var report = """
         | zone violation -> operator's WebSocket through nginx (\(panels) panels) | samples | p50 ms | p99 ms | max ms | target |
@@ -195,6 +262,11 @@ func run(_ bench: BenchStack, failover: Bool) async throws -> String {
 
         Push / poll p99: \(String(format: "%.2f", pushed.p99 / max(polled.p99, 0.001))).
 
+        | \(panels) panels | hop | p50 ms | p99 ms | max ms |
+        |---|---|---|---|---|
+        \(pushedSplit.rows("pushed"))
+        \(polledSplit.rows("polled"))
+
         """
     guard failover else { return report }
     report += try await failoverReport(summary: summary, panels: panels, root: root, control: control, project: project, sql: sql)
@@ -203,7 +275,7 @@ func run(_ bench: BenchStack, failover: Bool) async throws -> String {
 
 /// Zone violations one at a time, each timed from the control line to the AlarmRaised message on the operator's WebSocket.
 func measure(summary: Stack, nginx: String, tls: TLSConfiguration, token: String, control: (host: String, port: Int), panels: Int,
-             zone: Int) async throws -> LatencySummary {
+             zone: Int) async throws -> [Sample] {
     let inbox = Inbox()
     let latencies = Samples()
     try await WebSocketClient.connect(url: "wss://\(nginx)/ws", configuration: .init(sniHostname: "stam.local"), tlsConfiguration: tls,
@@ -218,20 +290,25 @@ func measure(summary: Stack, nginx: String, tls: TLSConfiguration, token: String
             // A failure (no alarm within its bound) closes the socket: the reading task above ends only when it closes, and
             // the group waits for it before the error leaves.
             do {
-                _ = try await inbox.next(timeout: .seconds(30)) { $0["type"] as? String == "ready" }
+                try await inbox.next(timeout: .seconds(30)) { $0["type"] as? String == "ready" }
                 try await outbound.write(.text(#"{"type":"subscribe","alarms":true}"#))
-                _ = try await inbox.next(timeout: .seconds(30)) { $0["type"] as? String == "subscribed" }
+                try await inbox.next(timeout: .seconds(30)) { $0["type"] as? String == "subscribed" }
                 for sample in 0..<samples {
                     let panel = sample % panels + 1
                     let id = summary.panelIDs[panel - 1].lowercased()
                     let started = ContinuousClock.now
+                    let sentWallMs = Date().timeIntervalSince1970 * 1000
                     _ = try await ControlLine.send("{ panel: \(panel), action: violate-zone, zone: \(zone) }", port: control.port, host: control.host)
-                    _ = try await inbox.next(timeout: .seconds(10)) { message in
+                    let (message, arrival) = try await inbox.next(timeout: .seconds(10)) { message in
                         let payload = message["payload"] as? [String: Any] ?? [:]
                         return message["name"] as? String == "AlarmRaised" && (payload["panel_id"] as? String)?.lowercased() == id
                     }
-                    let elapsed = ContinuousClock.now - started
-                    latencies.add(Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15)
+                    let elapsed = arrival.at - started
+                    guard let alarmID = (message["payload"] as? [String: Any])?["alarm_id"] as? String else {
+                        throw StackBenchError(description: "AlarmRaised without an alarm_id: \(message)")
+                    }
+                    latencies.add(Sample(alarmID: alarmID, sentWallMs: sentWallMs, receivedWallMs: arrival.wallMs,
+                                         milliseconds: Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15))
                     _ = try await ControlLine.send("{ panel: \(panel), action: restore-zone, zone: \(zone) }", port: control.port, host: control.host)
                     try await Task.sleep(for: .milliseconds(Int.random(in: 100...300)))  // the next one lands anywhere in a poll cycle
                 }
@@ -244,7 +321,7 @@ func measure(summary: Stack, nginx: String, tls: TLSConfiguration, token: String
             group.cancelAll()
         }
     }
-    return LatencySummary(latencies.values)
+    return latencies.values
 }
 
 /// Failover: the primary's container killed while the last panel writes a record every 250 ms.
