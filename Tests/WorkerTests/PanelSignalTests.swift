@@ -3,12 +3,13 @@ import Database
 import Foundation
 import Generated
 import Leases
+import Outbox
 import Persistence
 import PostgresNIO
 import Redis
 import TestSupport
 import Testing
-import Worker
+@testable import Worker
 
 /// Issue 20 point 5 with a real worker and a simulated panel: the worker's heartbeat keeps `last_seen_at` fresh
 /// while the module answers; the link goes silent (every byte dropped, as a cut cable or a dead module); the
@@ -63,6 +64,41 @@ extension WorkerEndToEndTests {
                         """) == ["raised", "restored"])
                     #expect(try await fixture.int("SELECT count(*)::int FROM alarms WHERE kind = 'no_signal'") == 1)
                 }
+            }
+        }
+    }
+
+    /// The heartbeat (`PanelStore.touch`) neither waits for nor holds back the panels whose rows are free while
+    /// another transaction holds one panel's row (a panel transaction, a claim): it touches the free ones at once and
+    /// the held one when it is free. One statement for every panel waited at the held row and kept every row it had
+    /// updated until then, so the panel transactions of all of them waited too (StackBench, 2,000 panels).
+    @Test(.timeLimit(.minutes(2))) func theHeartbeatTouchesEveryFreePanelWhileAnotherTransactionHoldsOnesRow() async throws {
+        let fixture = try await WorkerFixture.make(panels: 3)
+        defer { Task { await fixture.stop() } }
+        let logger = fixture.logger
+        let client = PostgresClient(configuration: fixture.database.clientConfiguration, backgroundLogger: logger)
+        let repositories = Repositories(context: DatabaseContext(client: client, secrets: fixture.secrets, logger: logger))
+        let store = PanelStore(client: client, repositories: repositories, outbox: OutboxNotifier(client: client, logger: logger),
+                               alarms: AlarmRaiser(repositories: repositories), logger: logger)
+        try await fixture.execute("UPDATE panels SET fencing_token = 7")
+        let panels = fixture.panelIDs.map { (id: $0, fencingToken: Int64(7)) }
+        let held = fixture.panelIDs[0]
+        let free = fixture.panelIDs[1...].map { "'\($0)'" }.joined(separator: ",")
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            try await fixture.withConnection { holder in
+                try await holder.query("BEGIN", logger: logger)
+                try await holder.query("SELECT 1 FROM panels WHERE id = \(held) FOR SHARE", logger: logger)
+                let since = try await fixture.strings("SELECT now()::text").first ?? ""
+                let touch = Task { try await store.touch(panels) }
+                try await eventually("the free panels touched while the held row is held") {
+                    try await fixture.int("SELECT count(*)::int FROM panels WHERE id IN (\(free)) AND last_seen_at > '\(since)'") == 2
+                }
+                #expect(try await fixture.int("SELECT count(*)::int FROM panels WHERE id = '\(held)' AND last_seen_at > '\(since)'") == 0)
+                try await holder.query("COMMIT", logger: logger)
+                try await touch.value
+                #expect(try await fixture.int("SELECT count(*)::int FROM panels WHERE id = '\(held)' AND last_seen_at > '\(since)'") == 1)
             }
         }
     }
