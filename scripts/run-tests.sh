@@ -10,7 +10,7 @@ if [ "$status" -ne 0 ]; then
     echo
     echo "=== failures (from $log) ==="
     # A failure's `↳` lines (its comments) follow it; the `↳` lines of the run's header do not.
-    awk '/^✘|recorded an issue|Fatal error|crashed|[Ss]ignal [0-9]/ { print; after = 1; next }
+    awk '/^✘|recorded an issue|Fatal error|Precondition failed|Assertion failed|crashed|[Ss]ignal [0-9]/ { print; after = 1; next }
          after && /^↳/ { print; next }
          { after = 0 }' "$log" | head -60
     # A crash ends the process: name the tests that had started and not ended, and show what the runtime said

@@ -15,7 +15,15 @@ public final class LoopbackSocket {
 
     /// - Parameter timeout: seconds a read may wait (a server that accepts and never answers).
     public init(port: Int, host: String = "127.0.0.1", timeout seconds: Int) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        // `fd` is set only once connected: an initialiser that throws after every stored property is set runs
+        // `deinit`, which would close the descriptor a second time, by then perhaps another thread's socket (a
+        // server being bound on the port this one was refused by: NIO trapped on it in `getsockname`).
+        fd = try Self.connect(port: port, host: host, timeout: seconds)
+    }
+
+    /// A connected socket, or a throw with nothing left open.
+    static func connect(port: Int, host: String, timeout seconds: Int) throws -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Failure(description: "socket() failed") }
         var timeout = timeval(tv_sec: seconds, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
@@ -24,13 +32,14 @@ public final class LoopbackSocket {
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         address.sin_addr.s_addr = inet_addr(host)
         let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard connected == 0 else {
             let code = errno
             close(fd)
             throw Failure(description: "connect to \(host):\(port) failed: errno \(code)")
         }
+        return fd
     }
 
     deinit { close(fd) }

@@ -21,27 +21,32 @@ public final class TCPRelay: @unchecked Sendable {
 
     public init(to targetPort: Int) throws {
         self.targetPort = targetPort
+        // Listening before any stored property is set: a throw after that would run `deinit`, which shuts the
+        // listener down again, by then perhaps another thread's descriptor.
+        (listener, port) = try Self.listen()
+        let thread = Thread { [self] in acceptLoop() }
+        thread.name = "tcp-relay-accept"
+        thread.start()
+    }
+
+    private static func listen() throws -> (listener: Int32, port: Int) {
         let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        self.listener = listener
         var one: Int32 = 1
         setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
         var address = Self.loopback(port: 0)
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard bound == 0, listen(listener, 64) == 0 else {
+        guard bound == 0, Glibc.listen(listener, 64) == 0 else {
+            let code = errno
             Glibc.close(listener)
-            port = 0
-            throw RelayFailure(description: "cannot listen: errno \(errno)")
+            throw RelayFailure(description: "cannot listen: errno \(code)")
         }
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) }
         }
-        port = Int(UInt16(bigEndian: address.sin_port))
-        let thread = Thread { [self] in acceptLoop() }
-        thread.name = "tcp-relay-accept"
-        thread.start()
+        return (listener, Int(UInt16(bigEndian: address.sin_port)))
     }
 
     /// Drops everything from now on, in both directions, on every connection.
