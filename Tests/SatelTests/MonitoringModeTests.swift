@@ -62,6 +62,22 @@ import Testing
         #expect(Self.deliveries(loop).count == 1 && loop.closedWith == nil)
     }
 
+    /// Modules that connected together must not be kept alive together forever (StackBench, 2,000 panels: one burst
+    /// of keepalives and event-log reads every interval): the first keepalive comes after the drawn delay, every later
+    /// one a full interval after the previous.
+    @Test func theFirstKeepaliveComesAfterTheFirstKeepaliveDelayThenEveryInterval() {
+        var panel = SimulatedPanelConfiguration.default
+        panel.monitoringPolicy = .serve
+        var configuration = Self.configuration(.auto)
+        configuration.firstKeepaliveDelay = .milliseconds(4321)
+        var loop = ConnectionStateMachineTests.Loop(panel: panel, configuration: configuration)
+        loop.run(loop.machine.connected())
+        #expect(Self.deliveries(loop).count == 1 && loop.pollDelays == [.milliseconds(4321)])
+        loop.poll()
+        loop.poll()
+        #expect(loop.pollDelays == [.milliseconds(4321), .seconds(10), .seconds(10)])
+    }
+
     @Test func aRefusedMonitoringRequestFallsBackToPolling() {
         var loop = Self.loop(policy: .refuse)
         loop.run(loop.machine.connected())

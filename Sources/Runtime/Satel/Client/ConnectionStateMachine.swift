@@ -34,6 +34,10 @@ struct ConnectionStateMachine {
         var mode: StateDeliveryMode = .poll
         /// Between keepalives while the module pushes; well inside the module's 25 s idle limit (doc §7.3).
         var keepaliveInterval: TimeAmount = .seconds(10)
+        /// From the full read to the first keepalive (nil: one keepalive interval), drawn like `firstPollDelay`: 2,000
+        /// panels that connected within seconds of each other otherwise sent their keepalives (and event-log reads) in
+        /// one burst every interval, and the worker's transactions stalled for hundreds of ms in it (StackBench).
+        var firstKeepaliveDelay: TimeAmount? = nil
     }
 
     enum Action: Equatable {
@@ -515,7 +519,8 @@ struct ConnectionStateMachine {
             phase = .ready
             // The first poll cycle starts (at most) one interval after the full read; pushes are checked on a keepalive.
             pollGeneration += 1
-            let first = isPushing ? configuration.keepaliveInterval : configuration.firstPollDelay ?? configuration.pollInterval
+            let first = isPushing ? configuration.firstKeepaliveDelay ?? configuration.keepaliveInterval
+                : configuration.firstPollDelay ?? configuration.pollInterval
             return [.report([.connection(.synchronized)]), .schedulePoll(after: first, generation: pollGeneration)]
         }
         guard pollOverdue else { return [] }

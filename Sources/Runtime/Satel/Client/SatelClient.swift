@@ -127,7 +127,8 @@ public final class SatelClient: Service, Sendable {
                     followEventLog: configuration.followEventLog, watchedCommands: configuration.watchedCommands,
                     watchedTroubles: configuration.watchedTroubles, encrypted: configuration.integrationKey != nil,
                     firstPollDelay: .nanoseconds(Int64.random(in: 1...max(1, configuration.pollInterval.nanoseconds))),
-                    mode: configuration.mode, keepaliveInterval: configuration.keepaliveInterval),
+                    mode: configuration.mode, keepaliveInterval: configuration.keepaliveInterval,
+                    firstKeepaliveDelay: .nanoseconds(Int64.random(in: 1...max(1, configuration.keepaliveInterval.nanoseconds)))),
                 tracker: state.tracker, walker: state.walker), configuration.integrationKey.map(IntegrationKey.init))
         }
         let synchronized = NIOLockedValueBox(false)
