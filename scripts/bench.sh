@@ -49,6 +49,8 @@ echo "## Production stack"
 # `stam up --env prod` (release) under /tmp/stam-bench for each of STACK_BENCH_PANELS (200,2000) panels, pushing, then
 # polled every STACK_BENCH_POLL_MS (500); STACK_BENCH_SAMPLES (100) zone violations one at a time each, then (first
 # stack only) the primary killed.
+# The images first: `stam up` rebuilds them after a change in Sources/ (minutes), inside the bench's wait for the stack.
+scripts/build-images.sh >/dev/null
 swift build -c release --product stam >/dev/null
 swift build -c release --product StackBench >/dev/null
 .build/release/StackBench --stam "$PWD/.build/release/stam"

@@ -167,11 +167,12 @@ final class BenchStack: @unchecked Sendable {
     }
 
     /// Stops `stam up` (docker-compose down) and removes what the engine keeps of the bench's project (its volumes).
+    /// The project is read from `compose.json`, written before `docker-compose up`: `stack.json` only exists once the
+    /// stack is up, and a stack stopped while it came up kept its containers and its VLAN's subnet.
     func cleanUp() {
         up.stop(signal: SIGTERM, timeout: .seconds(120))
-        if let data = FileManager.default.contents(atPath: "\(root)/stack.json"),
-           let project = ((try? JSONSerialization.jsonObject(with: data)) as? [String: Any])?["composeProject"] as? String {
-            ContainerEngine.removeProject(project)
+        if let project = try? ComposeProject.read(from: root) {
+            ContainerEngine.removeProject(project.name)
         }
         try? FileManager.default.removeItem(atPath: root)
     }

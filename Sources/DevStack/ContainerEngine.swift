@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// This machine's container engine as `stam up --env prod` drives it: podman (rootful) behind its
 /// Docker-compatible API socket, and Debian's docker-compose 1.29 talking to that socket, so the generated
@@ -71,34 +72,41 @@ public enum ContainerEngine {
     }
 
     /// Runs a command off Swift's cooperative pool (podman and compose calls block for a while) and returns its
-    /// exit status and output (stdout and stderr together).
+    /// exit status and output (stdout and stderr together). Cancelling the calling task sends the command SIGTERM
+    /// (a `stam up` told to stop while `docker-compose up` starts containers must not wait for it, nor leave it
+    /// running after it exits); the command's exit then comes back as usual, as a status that is not 0.
     public static func status(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
                        input: String? = nil) async throws -> (Int32, String) {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(with: Result {
-                    let process = Process()
-                    process.executableURL = URL(fileURLWithPath: executable)
-                    process.arguments = arguments
-                    var merged = ProcessInfo.processInfo.environment
-                    merged["DOCKER_HOST"] = dockerHost
-                    merged.merge(environment ?? [:]) { $1 }
-                    process.environment = merged
-                    let output = Pipe()
-                    process.standardOutput = output
-                    process.standardError = output
-                    let stdin = Pipe()
-                    process.standardInput = input == nil ? FileHandle.nullDevice : stdin
-                    try process.run()
-                    if let input {
-                        stdin.fileHandleForWriting.write(Data(input.utf8))
-                        try? stdin.fileHandleForWriting.close()
-                    }
-                    let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-                    process.waitUntilExit()
-                    return (process.terminationStatus, text.trimmingCharacters(in: .whitespacesAndNewlines))
-                })
+        let running = RunningCommand()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                DispatchQueue.global().async {
+                    continuation.resume(with: Result {
+                        let process = Process()
+                        process.executableURL = URL(fileURLWithPath: executable)
+                        process.arguments = arguments
+                        var merged = ProcessInfo.processInfo.environment
+                        merged["DOCKER_HOST"] = dockerHost
+                        merged.merge(environment ?? [:]) { $1 }
+                        process.environment = merged
+                        let output = Pipe()
+                        process.standardOutput = output
+                        process.standardError = output
+                        let stdin = Pipe()
+                        process.standardInput = input == nil ? FileHandle.nullDevice : stdin
+                        try running.start(process)
+                        if let input {
+                            stdin.fileHandleForWriting.write(Data(input.utf8))
+                            try? stdin.fileHandleForWriting.close()
+                        }
+                        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                        process.waitUntilExit()
+                        return (process.terminationStatus, text.trimmingCharacters(in: .whitespacesAndNewlines))
+                    })
+                }
             }
+        } onCancel: {
+            running.terminate()
         }
     }
 
@@ -132,6 +140,42 @@ public enum ContainerEngine {
         for (kind, list) in [("container", ["ps", "-aq"]), ("network", ["network", "ls", "-q"]), ("volume", ["volume", "ls", "-q"])] {
             let ids = ((try? LocalProcess.run(podman, list + ["--filter", label])) ?? "").split(separator: "\n").map(String.init)
             if !ids.isEmpty { _ = try? LocalProcess.run(podman, [kind, "rm", "-f"] + ids) }
+        }
+    }
+}
+
+/// The process of one `ContainerEngine.status` call, for its cancellation handler: terminated if it runs, never
+/// started if the cancellation came first.
+private final class RunningCommand: Sendable {
+    private struct State {
+        var process: Process?
+        var cancelled = false
+    }
+
+    private let state = Mutex(State())
+
+    struct Cancelled: Error, CustomStringConvertible {
+        var description: String { "cancelled before it started" }
+    }
+
+    func start(_ process: Process) throws {
+        try state.withLock { state in
+            guard !state.cancelled else { throw Cancelled() }
+            // Foundation's Process passes the calling thread's signal mask on, and this is a Dispatch worker thread,
+            // which blocks SIGTERM among others: the command would never see the SIGTERM of `terminate()`.
+            var none = sigset_t(), inherited = sigset_t()
+            sigemptyset(&none)
+            pthread_sigmask(SIG_SETMASK, &none, &inherited)
+            defer { pthread_sigmask(SIG_SETMASK, &inherited, nil) }
+            try process.run()
+            state.process = process
+        }
+    }
+
+    func terminate() {
+        state.withLock { state in
+            state.cancelled = true
+            if let process = state.process, process.isRunning { process.terminate() }
         }
     }
 }

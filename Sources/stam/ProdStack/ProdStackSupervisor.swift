@@ -44,7 +44,20 @@ struct ProdStackSupervisor: Service {
         return "stam\(key)"
     }
 
+    /// SIGTERM or Ctrl-C stop the start-up too, at any step: the running podman or docker-compose command is
+    /// terminated and what was started goes down. Until it was up, a `stam up` told to stop waited for the whole
+    /// start (minutes); killed meanwhile, it left docker-compose creating containers and the simulators running.
     func run() async throws {
+        try await cancelWhenGracefulShutdown { try await self.start() }
+    }
+
+    /// `docker-compose down` out of the caller's cancellation: it runs because the stack is being stopped, and in a
+    /// cancelled task `ContainerEngine` would terminate it as soon as it started.
+    private func down(_ project: ComposeProject) async throws {
+        _ = try await Task.detached { try await project.compose(["down"]) }.value
+    }
+
+    private func start() async throws {
         let started = ContinuousClock.now
         guard getuid() == 0 else {
             throw ContainerEngine.Failure(description: "`stam up --env prod` runs rootful podman and needs root, as Docker does")
@@ -127,7 +140,12 @@ struct ProdStackSupervisor: Service {
         } catch {
             // Ctrl-C or a failure while starting: the containers go as on a normal stop (the volumes stay).
             logger.info("stopping the production stack: docker-compose down (volumes stay)")
-            _ = try? await project.compose(["down"])
+            try? await down(project)
+            // Told to stop while starting: the command it stopped failed, and that is no error of the stack's.
+            if Task.isCancelled {
+                logger.notice("stopped while starting; the containers are down (volumes stay)")
+                return
+            }
             throw error
         }
     }
@@ -148,6 +166,7 @@ struct ProdStackSupervisor: Service {
             do {
                 try await project.composeLogged(["up", "-d", "--remove-orphans"], logFile: composeLog)
             } catch {
+                try Task.checkCancellation()  // stopped, not failed: no second try
                 // `up -d` is idempotent; once seen here, a docker-compose exit 1 without a word (the API socket busy
                 // with a previous project's teardown). A second failure is reported with the engine's view.
                 // Also seen: docker-compose 1.29 gives up on the whole `up` when a dependency is `unhealthy` at the moment
@@ -229,7 +248,7 @@ struct ProdStackSupervisor: Service {
             print("  left out    grafana (no image on this machine: packaged in neither Debian nor PyPI; docs/DEPLOYMENT.md)")
             fflush(nil)
             if exitWhenReady {
-                try await project.compose(["down"])
+                try await down(project)
                 return
             }
 
@@ -255,7 +274,7 @@ struct ProdStackSupervisor: Service {
             }
             try? await gracefulShutdown()
             logger.info("stopping the production stack: docker-compose down (volumes stay)")
-            try await project.compose(["down"])
+            try await down(project)
         }
     }
 
