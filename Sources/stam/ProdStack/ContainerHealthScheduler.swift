@@ -25,25 +25,19 @@ struct ContainerHealthScheduler: Service {
         var lastRun: [String: ContinuousClock.Instant] = [:]
         var recorded = Set<String>()
         var startup: [String: Double] = [:]
-        var starting = Set<String>()
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             let listing = (try? await ContainerEngine.run(ContainerEngine.podman, [
                 "ps", "--filter", "label=com.docker.compose.project=\(project)", "--format", "{{.ID}}|{{.Status}}",
             ])) ?? ""
             var due: [String] = []
-            // Containers gone (removed, recreated under a new ID) are forgotten: their old checks are never due again.
-            let present = Set(listing.split(separator: "\n").compactMap { $0.split(separator: "|").first.map(String.init) })
-            lastRun = lastRun.filter { present.contains($0.key) }
-            starting.formIntersection(present)
             for line in listing.split(separator: "\n") {
                 let parts = line.split(separator: "|", maxSplits: 1).map(String.init)
                 guard parts.count == 2 else { continue }
                 let (id, status) = (parts[0], parts[1])
-                let isStarting = status.contains("(starting)")
-                guard isStarting || status.contains("(healthy)") || status.contains("(unhealthy)") else { continue }
-                if isStarting { starting.insert(id) } else { starting.remove(id) }
+                let starting = status.contains("(starting)")
+                guard starting || status.contains("(healthy)") || status.contains("(unhealthy)") else { continue }
                 if intervals[id] == nil { intervals[id] = await Self.interval(of: id) }
-                let every = isStarting ? startInterval : intervals[id]!
+                let every = starting ? startInterval : intervals[id]!
                 if let last = lastRun[id], ContinuousClock.now - last < every { continue }
                 due.append(id)
             }
@@ -71,15 +65,7 @@ struct ContainerHealthScheduler: Service {
                     }
                 }
             }
-            // Until the next check is due, but the engine is asked again at least every `startInterval`, so a container
-            // started or restarted meanwhile (a kill, `stam start`) is seen within that. Each `podman ps` costs about
-            // 0.1 s of CPU: asked every 500 ms, it and the checks took 0.4 of this 2-core machine's cores from the stack.
-            let now = ContinuousClock.now
-            let nextDue = lastRun.compactMap { id, last in
-                intervals[id].map { last + (starting.contains(id) ? startInterval : $0) }
-            }.min() ?? now + startInterval
-            let wait = min(max(nextDue - now, .milliseconds(500)), startInterval)
-            try? await Task.sleep(for: wait)
+            try? await Task.sleep(for: .milliseconds(500))
         }
     }
 
