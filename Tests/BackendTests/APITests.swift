@@ -33,6 +33,9 @@ import _CryptoExtras
     static let keyPair = try! _RSA.Signing.PrivateKey(keySize: .bits2048)
     static let foreignKeyPair = try! _RSA.Signing.PrivateKey(keySize: .bits2048)
     static let password = "correct horse battery"
+    /// One real bcrypt hash of `password` (cost 12: a quarter of a second of CPU), made once and stored for every
+    /// test's operators; each login still verifies against it.
+    static let passwordHash = Task { try await PasswordHasher.hash(password) }
 
     struct Harness: Sendable {
         var repositories: Repositories
@@ -55,16 +58,14 @@ import _CryptoExtras
     func withAPI(replicas: [ReplicaChoice] = [], logHandler: CapturedLogs? = nil,
                  _ body: @Sendable (any TestClientProtocol, Harness) async throws -> Void) async throws {
         let postgres = try #require(TestPostgres.current)
-        let (url, passwordFile) = try postgres.freshDatabase()
+        let (url, passwordFile) = try await postgres.migratedDatabaseURL(logger: logger)
         let database = try DatabaseConfiguration(url: url, passwordFile: passwordFile)
-        _ = try await MigrationRunner(configuration: database, logger: logger)
-            .run(directory: try MigrationDirectory(path: TestPostgres.projectMigrations))
         let tokens = try await TokenService(publicKeyPEM: Self.keyPair.publicKey.pemRepresentation,
                                             privateKeyPEM: Self.keyPair.pemRepresentation)
         let logger = logger
         try await TestPostgres.withClient(database, logger: logger) { client in
             let repositories = Repositories(context: DatabaseContext(client: client, secrets: try SecretBox.random(), logger: logger))
-            let hash = try await PasswordHasher.hash(Self.password)
+            let hash = try await Self.passwordHash.value
             var users: [String: Operator] = [:]
             for role in OperatorRole.allCases {
                 users[role.rawValue] = try await repositories.operators.insert(

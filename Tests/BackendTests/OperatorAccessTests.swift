@@ -27,6 +27,9 @@ import HummingbirdWSClient
 @Suite(.postgres, .integration, .tags(.integration)) struct OperatorAccessTests {
     let logger = Logger(label: "test.access")
     static let password = "correct horse battery"
+    /// One real bcrypt hash of `password` (cost 12: a quarter of a second of CPU), made once and stored for every
+    /// test's operators; each login still verifies against it.
+    static let passwordHash = Task { try await PasswordHasher.hash(password) }
 
     struct Harness: Sendable {
         var repositories: Repositories
@@ -44,7 +47,7 @@ import HummingbirdWSClient
         let logger = logger
         try await TestPostgres.withClient(database, logger: logger) { client in
             let repositories = Repositories(context: DatabaseContext(client: client, secrets: try SecretBox.random(), logger: logger))
-            let hash = Secret(try await PasswordHasher.hash(Self.password))
+            let hash = Secret(try await Self.passwordHash.value)
             var created: [String: Operator] = [:]
             for (login, role) in [("boss", OperatorRole.admin), ("deputy", .admin), ("ola", .operator)] {
                 created[login] = try await repositories.operators.insert(Operator(login: login, displayName: login, passwordHash: hash, role: role))

@@ -28,10 +28,8 @@ import Testing
 
     func fixture() async throws -> Fixture {
         let postgres = try #require(TestPostgres.current)
-        let (url, passwordFile) = try postgres.freshDatabase()
+        let (url, passwordFile) = try await postgres.migratedDatabaseURL(logger: logger)
         let database = try DatabaseConfiguration(url: url, passwordFile: passwordFile)
-        _ = try await MigrationRunner(configuration: database, logger: logger)
-            .run(directory: try MigrationDirectory(path: TestPostgres.projectMigrations))
         try await execute(database, "CREATE TABLE consumed (n bigserial, message_id uuid NOT NULL, aggregate_id uuid NOT NULL, seq bigint NOT NULL)")
         let queue = "test.\(UUID().uuidString.prefix(8).lowercased())"
         var topology = StamTopology.messaging

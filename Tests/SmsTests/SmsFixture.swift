@@ -33,9 +33,8 @@ struct SmsFixture {
         logger.logLevel = ProcessInfo.processInfo.environment["STAM_TEST_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
         let postgres = try #require(TestPostgres.current)
         let rabbit = try #require(TestRabbitMQ.current)
-        let (url, passwordFile) = try postgres.freshDatabase()
+        let (url, passwordFile) = try await postgres.migratedDatabaseURL(logger: logger)
         let database = try DatabaseConfiguration(url: url, passwordFile: passwordFile)
-        _ = try await MigrationRunner(configuration: database, logger: logger).run(directory: try MigrationDirectory(path: TestPostgres.projectMigrations))
         let id = UUID().uuidString.prefix(8).lowercased()
         let directory = "\(postgres.runDirectory)/sms-\(id)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

@@ -31,7 +31,8 @@ public struct QuorumQueueDeclarationKill: Sendable {
         self.logger = logger
     }
 
-    public func run(syncingTheRegistry: Bool) async throws -> Outcome {
+    /// - Parameter limit: how long the restarted broker is given to deliver every confirmed message (see `consume`).
+    public func run(syncingTheRegistry: Bool, waitingAtMost limit: Duration = .seconds(60)) async throws -> Outcome {
         let topology = MessagingTopology(
             exchanges: [.init(name: "\(queue).events", type: "topic")],
             queues: [.init(name: queue, quorum: true, bindings: [.init(exchange: "\(queue).events", routingKey: "#")])])
@@ -55,7 +56,8 @@ public struct QuorumQueueDeclarationKill: Sendable {
         await publisher.close()
         _ = await sync?.result
         try await rabbit.server.startBroker()
-        return Outcome(confirmed: confirmed, delivered: await consume(topology, expecting: confirmed), syncedBeforeTheKill: syncedBeforeTheKill)
+        return Outcome(confirmed: confirmed, delivered: await consume(topology, expecting: confirmed, within: limit),
+                       syncedBeforeTheKill: syncedBeforeTheKill)
     }
 
     /// Starts an eval that waits (up to 30 s) inside the node for the queue's registration and then syncs the
@@ -87,12 +89,13 @@ public struct QuorumQueueDeclarationKill: Sendable {
         return task
     }
 
-    /// Consumes until every expected message came or 60 s passed. A queue whose member the broker forgot never
-    /// answers `basic.consume`: every attempt times out and the limit ends the wait.
-    func consume(_ topology: MessagingTopology, expecting expected: Set<String>) async -> Set<String> {
+    /// Consumes until every expected message came or `limit` (from the broker's restart) passed. A queue whose member
+    /// the broker forgot never answers `basic.consume`: every attempt times out and the limit ends the wait.
+    func consume(_ topology: MessagingTopology, expecting expected: Set<String>, within limit: Duration) async -> Set<String> {
         let consumer = QueueConsumer(configuration: rabbit.configuration, topology: topology, queue: queue, prefetch: 200, logger: logger)
         var delivered = Set<String>()
-        let deadline = ContinuousClock.now + .seconds(60)
+        let restarted = ContinuousClock.now
+        let deadline = restarted + limit
         while ContinuousClock.now < deadline && !expected.isSubset(of: delivered) {
             do {
                 for delivery in try await consumer.nextBatch(limit: 200, timeout: 1) {
@@ -104,6 +107,8 @@ public struct QuorumQueueDeclarationKill: Sendable {
             }
         }
         await consumer.close()
+        print("quorum queue \(queue): \(delivered.count) of \(expected.count) confirmed messages delivered, "
+              + "\(ContinuousClock.now - restarted) after the broker's restart (limit \(limit))")
         return delivered
     }
 }

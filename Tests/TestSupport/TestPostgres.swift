@@ -35,18 +35,25 @@ public final class TestPostgres: Sendable {
         try? FileManager.default.removeItem(atPath: runDirectory)
     }
 
-    /// A new, empty database owned by the `app` role, for one test.
     /// A fresh database with the project's migrations applied: what most suites start from.
     public func migratedDatabase(logger: Logger) async throws -> DatabaseConfiguration {
-        let (url, passwordFile) = try freshDatabase()
-        let database = try DatabaseConfiguration(url: url, passwordFile: passwordFile)
-        _ = try await MigrationRunner(configuration: database, logger: logger)
-            .run(directory: try MigrationDirectory(path: Self.projectMigrations))
-        return database
+        let (url, passwordFile) = try await migratedDatabaseURL(logger: logger)
+        return try DatabaseConfiguration(url: url, passwordFile: passwordFile)
     }
 
+    /// `migratedDatabase`, as the URL and password file a `stam` child process is given. A copy of the suite's
+    /// migrated template (`PostgresServer.createMigratedDatabase`).
+    public func migratedDatabaseURL(logger: Logger) async throws -> (url: String, passwordFile: String) {
+        try await server.createMigratedDatabase(Self.newDatabaseName(), owner: "app", passwordFile: "\(runDirectory)/app_password", logger: logger)
+    }
+
+    static func newDatabaseName() -> String {
+        "t_" + UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: "")
+    }
+
+    /// A new, empty database owned by the `app` role, for one test.
     public func freshDatabase() throws -> (url: String, passwordFile: String) {
-        let name = "t_" + UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: "")
+        let name = Self.newDatabaseName()
         try server.ensureDatabase(name, owner: "app")
         return ("postgresql://app@127.0.0.1:\(server.port)/\(name)", "\(runDirectory)/app_password")
     }

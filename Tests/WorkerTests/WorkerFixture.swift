@@ -38,8 +38,6 @@ struct WorkerFixture: Sendable {
         var logger = Logger(label: "test.worker")
         logger.logLevel = ProcessInfo.processInfo.environment["STAM_TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
         let name = "w_" + UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: "")
-        try stack.postgres.ensureDatabase(name, owner: "app")
-        let url = "postgresql://app@127.0.0.1:\(stack.postgres.port)/\(name)"
         let secretsDirectory = "\(stack.runDirectory)/secrets-\(name)"
         try FileManager.default.createDirectory(atPath: secretsDirectory, withIntermediateDirectories: true)
         let key = SymmetricKey(size: .bits256)
@@ -48,9 +46,10 @@ struct WorkerFixture: Sendable {
                                 ("rabbitmq_password", stack.rabbitmq.password), ("encryption_key", keyText)] {
             try content.write(toFile: "\(secretsDirectory)/\(file)", atomically: true, encoding: .utf8)
         }
-        let database = try DatabaseConfiguration(url: url, passwordFile: "\(secretsDirectory)/postgres_password")
-        _ = try await MigrationRunner(configuration: database, logger: logger)
-            .run(directory: try MigrationDirectory(path: TestPostgres.projectMigrations))
+        // A copy of the suite's migrated template (`PostgresServer.createMigratedDatabase`).
+        let (url, passwordFile) = try await stack.postgres.createMigratedDatabase(
+            name, owner: "app", passwordFile: "\(secretsDirectory)/postgres_password", logger: logger)
+        let database = try DatabaseConfiguration(url: url, passwordFile: passwordFile)
         // Flush Redis: leases and live state of an earlier test must not leak into this one.
         let redis = RedisClient(configuration: stack.redisConfiguration, logger: logger)
         try await redis.flushAll()
