@@ -24,6 +24,8 @@ extension Target.Dependency {
     static let mustache: Self = .product(name: "Mustache", package: "swift-mustache")
     static let nioConcurrencyHelpers: Self = .product(name: "NIOConcurrencyHelpers", package: "swift-nio")
     static let nioCore: Self = .product(name: "NIOCore", package: "swift-nio")
+    static let hummingbirdCore: Self = .product(name: "HummingbirdCore", package: "hummingbird")
+    static let nioHTTP1: Self = .product(name: "NIOHTTP1", package: "swift-nio")
     static let nioEmbedded: Self = .product(name: "NIOEmbedded", package: "swift-nio")
     static let nioPosix: Self = .product(name: "NIOPosix", package: "swift-nio")
     static let nioSSL: Self = .product(name: "NIOSSL", package: "swift-nio-ssl")
@@ -86,7 +88,7 @@ let targets: [Target] = [
     ]),
     .target(name: "Backend", dependencies: [
         "APISupport", "Database", "Generated", "GeneratedAPI", "Persistence", "StamCore", "Outbox", "Messaging", "Redis", "Observability",
-        "Alarms", "SmsIngest", .hummingbird, .hummingbirdWebSocket, .serviceLifecycle, .postgresNIO, .prometheus, .crypto, .nioPosix,
+        "Alarms", "SmsIngest", .hummingbird, .hummingbirdWebSocket, .serviceLifecycle, .postgresNIO, .prometheus, .crypto, .nioPosix, .nioHTTP1, .hummingbirdCore,
     ], resources: [
         // The web console, embedded in the binary (see ConsoleAssets.swift): plain files, no build step.
         .embedInCode("Console/index.html"), .embedInCode("Console/console.css"),

@@ -10,6 +10,7 @@ import Synchronization
 ///   read from the `LiveHub` at scrape time;
 /// - `pg_replication_lag_seconds` and `pg_replica_up`, set by `ReplicationLagMonitor`;
 /// - `stam_login_attempts_total{outcome}`, set by `LoginController`;
+/// - `stam_http_requests_rejected_total{reason}`, set by `FirstRequestGuard` through `BackendApplication`;
 /// - `stam_live_events_refused_total{reason}`, set by `LiveEventFeed`;
 /// - `stam_ready`, set at scrape time from the readiness checks (see `ObservabilityServer.metricsResponse`).
 public final class BackendMetrics: Sendable {
@@ -48,6 +49,14 @@ public final class BackendMetrics: Sendable {
     func recordLogin(outcome: String) {
         registry.makeCounter(name: "stam_login_attempts_total", labels: [("outcome", outcome)],
                              help: "Login attempts by outcome: success, refused (wrong credentials), throttled_account_address, throttled_address.")
+            .increment()
+    }
+
+    /// `stam_http_requests_rejected_total{reason}`: connections answered and closed before any route saw them
+    /// (`FirstRequestGuard`): malformed_request (400), header_timeout (408).
+    func recordRejectedRequest(_ rejection: FirstRequestGuard.Rejection) {
+        registry.makeCounter(name: "stam_http_requests_rejected_total", labels: [("reason", rejection.rawValue)],
+                             help: "Requests answered and closed before routing, by reason: malformed_request (400), header_timeout (408).")
             .increment()
     }
 

@@ -105,7 +105,7 @@ public enum BackendProcess {
                                     listCache: listCache, proxies: proxies)
         let application = BackendApplication.make(
             router: backend.build(), live: LiveSocket(hub: hub, tokens: tokens, sessions: backend.sessions, state: RedisLiveState(client: redis)),
-            host: configuration.host, port: configuration.port, logger: logger)
+            host: configuration.host, port: configuration.port, metrics: metrics, logger: logger)
         let observability = backend.observability(host: configuration.metricsHost, port: configuration.metricsPort, logger: logger)
         logger.info("backend starting", metadata: [
             "instance": "\(configuration.instance)", "database": "\(configuration.database.redactedURL)",
