@@ -15,8 +15,9 @@ func option(_ name: String, environment: String, default value: String) -> Strin
 }
 
 /// The committed migrations, found from this file's place in the repository unless given.
+/// Benchmarks/OutboxBench/main.swift -> the repository's migrations.
 let defaultMigrations = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("migrations").path
+    .deletingLastPathComponent().appendingPathComponent("migrations").path
 let events = Int(option("--events", environment: "OUTBOX_BENCH_EVENTS", default: "20000")) ?? 20_000
 let aggregates = Int(option("--aggregates", environment: "OUTBOX_BENCH_AGGREGATES", default: "200")) ?? 200
 let batchSize = Int(option("--batch-size", environment: "OUTBOX_BENCH_BATCH_SIZE", default: "500")) ?? 500

@@ -36,8 +36,9 @@ func raiseFileLimit() {
     }
 }
 
+/// Benchmarks/WorkerBench/main.swift -> the repository.
 let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
 let panels = max(1, Int(option("--panels", environment: "WORKER_BENCH_PANELS", default: "2000")) ?? 2000)
 /// The modes compared on the same panels and load, in this order.
 let modes: [PanelMode] = option("--modes", environment: "WORKER_BENCH_MODES", default: "poll,push")
