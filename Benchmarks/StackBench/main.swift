@@ -84,6 +84,8 @@ final class Inbox: @unchecked Sendable {
 /// One zone violation's path: sent on the simulator's control line, its alarm's AlarmRaised read on the WebSocket.
 struct Sample {
     var alarmID: String
+    /// 1-based, as on the simulator's control line.
+    var panel: Int
     var sentWallMs: Double
     var receivedWallMs: Double
     var milliseconds: Double
@@ -97,20 +99,29 @@ final class Samples: @unchecked Sendable {
     var values: [Sample] { lock.withLock { all } }
 }
 
-/// Where a sample's time went, from the AlarmRaised outbox row's two timestamps (PostgreSQL's `now()`: the start of
-/// the transaction that wrote it, and of the relay's update after the broker confirmed it; this host's one clock):
-/// - panel -> worker: the control line, the simulator's change and push, the worker's event-log read, up to the
+/// Where a sample's time went, from the simulator's change timeline (when the zone changed, when the module first
+/// told the worker: the push, or the poll's answer) and the AlarmRaised outbox row's two timestamps (PostgreSQL's
+/// `now()`: the start of the transaction that wrote it, and of the relay's update after the broker confirmed it);
+/// one clock, this host's:
+/// - control line -> change: the bench's own way of making the change (a connection to the simulator's control
+///   port and its answer), not the station's;
+/// - change -> module told the worker: the push (at once) or the wait for the next poll;
+/// - told -> worker's transaction: the worker's decode, its event-log walk (round trips to the module), up to the
 ///   start of its transaction;
 /// - worker -> relay: the worker's commit, the relay's wake-up (NOTIFY), read, publish and the broker's confirm;
 /// - relay -> WebSocket: from the relay's update to the frame at the client (RabbitMQ to the backend's live feed,
 ///   the backend, nginx); the backend may already have the message when the relay marks it, so this can be 0 or less.
 struct HopSplit {
-    var panelToWorker: LatencySummary
+    var controlToChange: LatencySummary
+    var changeToTold: LatencySummary
+    var toldToWorker: LatencySummary
+    var fromChange: LatencySummary
     var workerToRelay: LatencySummary
     var relayToWebSocket: LatencySummary
     var total: LatencySummary
 
-    init(_ samples: [Sample], sql: (String) throws -> String) throws {
+    /// - Parameter timeline: a panel's change timeline, (made, told) in wall-clock milliseconds.
+    init(_ samples: [Sample], sql: (String) throws -> String, timeline: (Int) async throws -> [(made: Double, told: Double?)]) async throws {
         let ids = samples.map { "'\($0.alarmID)'" }.joined(separator: ",")
         var rows: [String: (created: Double, published: Double)] = [:]
         for line in try sql("""
@@ -125,7 +136,19 @@ struct HopSplit {
         guard split.count == samples.count else {
             throw StackBenchError(description: "\(samples.count - split.count) of the samples' AlarmRaised outbox rows were not found or not published")
         }
-        panelToWorker = LatencySummary(split.map { $1.created - $0.sentWallMs })
+        // The sample's change: the first the panel made after the control line was written to.
+        var changes: [(made: Double, told: Double)] = []
+        for sample in samples {
+            let made = try await timeline(sample.panel).filter { $0.made >= sample.sentWallMs }.min { $0.made < $1.made }
+            guard let made, let told = made.told else {
+                throw StackBenchError(description: "panel \(sample.panel): no change after \(sample.sentWallMs) that the module told the worker of")
+            }
+            changes.append((made.made, told))
+        }
+        controlToChange = LatencySummary(zip(samples, changes).map { $1.made - $0.sentWallMs })
+        changeToTold = LatencySummary(changes.map { $0.told - $0.made })
+        toldToWorker = LatencySummary(zip(split, changes).map { $0.1.created - $1.told })
+        fromChange = LatencySummary(zip(samples, changes).map { $0.receivedWallMs - $1.made })
         workerToRelay = LatencySummary(split.map { $1.published - $1.created })
         relayToWebSocket = LatencySummary(split.map { $0.receivedWallMs - $1.published })
         total = LatencySummary(samples.map(\.milliseconds))
@@ -133,8 +156,13 @@ struct HopSplit {
 
     func rows(_ label: String) -> String {
         func ms(_ value: Double) -> String { String(format: "%.0f", value) }
-        return [("panel -> worker's transaction", panelToWorker), ("worker's transaction -> relay's publish confirmed", workerToRelay),
-                ("relay's publish confirmed -> operator's WebSocket", relayToWebSocket), ("whole path", total)]
+        return [("control line -> change at the panel (the bench's)", controlToChange),
+                ("change -> module told the worker (push, or poll answer)", changeToTold),
+                ("told -> worker's transaction (decode, event-log walk)", toldToWorker),
+                ("worker's transaction -> relay's publish confirmed", workerToRelay),
+                ("relay's publish confirmed -> operator's WebSocket", relayToWebSocket),
+                ("whole path from the change at the panel", fromChange),
+                ("whole path from the control line", total)]
             .map { "| \(label) | \($0.0) | \(ms($0.1.p50)) | \(ms($0.1.p99)) | \(ms($0.1.max)) |" }.joined(separator: "\n")
     }
 }
@@ -251,14 +279,25 @@ func run(_ bench: BenchStack, failover: Bool) async throws -> String {
     }
     try await waitForDelivery("poll")
     let polledSamples = try await measure(summary: summary, nginx: nginx, tls: tls, token: token, control: control, panels: panels, zone: 4)
-    let pushedSplit = try HopSplit(pushedSamples, sql: sql)
-    let polledSplit = try HopSplit(polledSamples, sql: sql)
+    @Sendable func timeline(_ panel: Int) async throws -> [(made: Double, told: Double?)] {
+        let line = try await ControlLine.send("{ panel: \(panel), action: changes }", port: control.port, host: control.host)
+        guard line.hasPrefix("changes") else { throw StackBenchError(description: "unexpected answer to 'changes': \(line)") }
+        // "changes SEQ:MADE:SERVED ...", microseconds since 1970, "-" for not yet told.
+        return line.split(separator: " ").dropFirst().compactMap { item in
+            let parts = item.split(separator: ":")
+            guard parts.count == 3, let made = Double(parts[1]) else { return nil }
+            return (made / 1000, Double(parts[2]).map { $0 / 1000 })
+        }
+    }
+    let pushedSplit = try await HopSplit(pushedSamples, sql: sql, timeline: timeline)
+    let polledSplit = try await HopSplit(polledSamples, sql: sql, timeline: timeline)
     let pushed = pushedSplit.total, polled = polledSplit.total
     func ms(_ value: Double) -> String { String(format: "%.0f", value) }
     var report = """
         | zone violation -> operator's WebSocket through nginx (\(panels) panels) | samples | p50 ms | p99 ms | max ms | target |
         |---|---|---|---|---|---|
         | pushed (monitoring mode) | \(pushed.count) | \(ms(pushed.p50)) | \(ms(pushed.p99)) | \(ms(pushed.max)) | p99 < 150 ms at 2000 panels |
+        | pushed, from the change at the panel (the control line left out) | \(pushed.count) | \(ms(pushedSplit.fromChange.p50)) | \(ms(pushedSplit.fromChange.p99)) | \(ms(pushedSplit.fromChange.max)) | |
         | polled every \(pollMs) ms, the poll wait included | \(polled.count) | \(ms(polled.p50)) | \(ms(polled.p99)) | \(ms(polled.max)) | p99 < 800 ms |
 
         Push / poll p99: \(String(format: "%.2f", pushed.p99 / max(polled.p99, 0.001))).
@@ -308,7 +347,7 @@ func measure(summary: Stack, nginx: String, tls: TLSConfiguration, token: String
                     guard let alarmID = (message["payload"] as? [String: Any])?["alarm_id"] as? String else {
                         throw StackBenchError(description: "AlarmRaised without an alarm_id: \(message)")
                     }
-                    latencies.add(Sample(alarmID: alarmID, sentWallMs: sentWallMs, receivedWallMs: arrival.wallMs,
+                    latencies.add(Sample(alarmID: alarmID, panel: panel, sentWallMs: sentWallMs, receivedWallMs: arrival.wallMs,
                                          milliseconds: Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15))
                     _ = try await ControlLine.send("{ panel: \(panel), action: restore-zone, zone: \(zone) }", port: control.port, host: control.host)
                     try await Task.sleep(for: .milliseconds(Int.random(in: 100...300)))  // the next one lands anywhere in a poll cycle
