@@ -8,7 +8,6 @@ import PostgresNIO
 import Satel
 import ServiceLifecycle
 import StamCore
-import Synchronization
 
 /// Executes requested commands on the panels this worker owns. The `commands` row is the truth; the
 /// `worker.commands` queue only wakes the executor early.
@@ -44,7 +43,8 @@ final class CommandExecutor: Sendable {
     /// a panel answer plus the result's write can take.
     private let unknownOutcomeGrace: Duration
     private let logger: Logger
-    private let pending = Mutex(false)
+    /// Set by the command queue and by panels coming online; the sweep loop waits on it between sweeps.
+    private let wakeUp = WakeUpSignal()
 
     init(client: PostgresClient, repositories: Repositories, outbox: OutboxNotifier, metrics: WorkerMetrics, interval: Duration,
          databaseTimeout: Duration, databaseOutageLimit: Duration, unknownOutcomeGrace: Duration, logger: Logger,
@@ -61,7 +61,7 @@ final class CommandExecutor: Sendable {
         self.sessions = sessions
     }
 
-    func wake() { pending.withLock { $0 = true } }
+    func wake() { wakeUp.signal() }
 
     /// Sweeps until shut down. A worker cut off from PostgreSQL whose panels are quiet writes nothing, so its
     /// sessions never notice the outage and keep their leases, while the commands of their panels wait for it
@@ -87,10 +87,12 @@ final class CommandExecutor: Sendable {
                     failingSince = nil
                 }
             }
-            let deadline = ContinuousClock.now + interval
-            while ContinuousClock.now < deadline && !Task.isCancelled && !Task.isShuttingDownGracefully {
-                if pending.withLock({ let was = $0; $0 = false; return was }) { break }
-                try? await Task.sleep(for: .milliseconds(20))
+            // Woken at once by a command or a panel coming online (it was a flag read every 20 ms: up to 20 ms
+            // added to every command), by a graceful shutdown, or after `interval`.
+            await withGracefulShutdownHandler {
+                await wakeUp.wait(upTo: interval)
+            } onGracefulShutdown: { [wakeUp] in
+                wakeUp.signal()
             }
         }
     }

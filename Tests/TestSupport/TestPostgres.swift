@@ -55,7 +55,7 @@ public final class TestPostgres: Sendable {
     public func freshDatabase() throws -> (url: String, passwordFile: String) {
         let name = Self.newDatabaseName()
         try server.ensureDatabase(name, owner: "app")
-        return ("postgresql://app@127.0.0.1:\(server.port)/\(name)", "\(runDirectory)/app_password")
+        return (server.databaseURL(name, owner: "app"), "\(runDirectory)/app_password")
     }
 
 }

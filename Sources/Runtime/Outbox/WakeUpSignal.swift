@@ -1,11 +1,12 @@
 import Synchronization
 
-/// "There may be new outbox rows": set by NOTIFY, consumed by the idle relay, which wakes at once.
+/// "There may be new work": set by whoever knows (NOTIFY for the outbox relay, the command queue for the worker's
+/// `CommandExecutor`), consumed by the one idle loop waiting on it, which wakes at once.
 ///
 /// It used to be a flag the waiter read every 25 ms: 12.5 ms on average, up to 25 ms, between an alarm's commit and
 /// its publish, and 40 wake-ups a second per idle relay. One waiter at a time (the relay's loop); signals while nobody
 /// waits collapse into one pending wake-up.
-final class WakeUpSignal: Sendable {
+public final class WakeUpSignal: Sendable {
     private struct State {
         var pending = false
         /// The current wait: its number, and its continuation once suspended.
@@ -18,7 +19,9 @@ final class WakeUpSignal: Sendable {
 
     private let state = Mutex(State())
 
-    func signal() {
+    public init() {}
+
+    public func signal() {
         let continuation = state.withLock { state -> CheckedContinuation<Void, Never>? in
             guard state.waiter != nil else {
                 state.pending = true
@@ -30,7 +33,7 @@ final class WakeUpSignal: Sendable {
     }
 
     /// Returns when signalled (clearing the signal), after `timeout`, or on cancellation.
-    func wait(upTo timeout: Duration) async {
+    public func wait(upTo timeout: Duration) async {
         let wait = state.withLock { state -> UInt64? in
             if state.pending {
                 state.pending = false
