@@ -46,6 +46,23 @@ struct PanelChanges: Sendable {
     /// Only the live state (Redis) changed: troubles, clock.
     var liveStateChanged = false
 
+    /// Takes in the changes of a later update of the same report, so both are written in one transaction (a pushed
+    /// zone change and the records its walk read: the alarm does not wait behind a commit of the change alone).
+    /// Only plain changes merge; a connection, a state delivery or the empty-log baseline keeps its own transaction,
+    /// and `false` says the caller must write these first.
+    mutating func absorb(_ later: PanelChanges) -> Bool {
+        guard connection == nil, stateDelivery == nil, !emptyLogBaseline,
+              later.connection == nil, later.stateDelivery == nil, !later.emptyLogBaseline else { return false }
+        zones += later.zones
+        partitions += later.partitions
+        outputs += later.outputs
+        logEvents += later.logEvents
+        cursor = later.cursor ?? cursor
+        gap = gap || later.gap
+        liveStateChanged = liveStateChanged || later.liveStateChanged
+        return true
+    }
+
     /// Nothing to write to PostgreSQL.
     var isEmpty: Bool {
         zones.isEmpty && partitions.isEmpty && outputs.isEmpty && logEvents.isEmpty && cursor == nil && !gap && connection == nil

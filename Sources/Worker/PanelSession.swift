@@ -190,45 +190,39 @@ final class PanelSession: Sendable {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { _ = try? await client.run() }
             do {
-                for await update in client.updates {
+                for await report in client.updates {
                     let received = ContinuousClock.now
                     let now = Date()
-                    var changes = mirror.handle(update, at: now)
-                    if needsBaseline {
-                        switch update {
-                        case .events: needsBaseline = false
-                        case .connection(.synchronized):
-                            // The first full read (walk included) found no record at all.
-                            changes.emptyLogBaseline = true
-                            needsBaseline = false
-                        default: break
+                    // A report's updates in one transaction where they merge (a pushed change and its walk's records).
+                    var pending: PanelChanges?
+                    for update in report {
+                        let mirrorBefore = mirror
+                        var changes = mirror.handle(update, at: now)
+                        if needsBaseline {
+                            switch update {
+                            case .events: needsBaseline = false
+                            case .connection(.synchronized):
+                                // The first full read (walk included) found no record at all.
+                                changes.emptyLogBaseline = true
+                                needsBaseline = false
+                            default: break
+                            }
+                        }
+                        if isStopped, case .disconnected = changes.connection {
+                            // Still written, with this lease's token: after a pause past the TTL the fencing
+                            // check refuses it (and proves the paused worker cannot write).
+                            changes.connection = .released
+                        }
+                        observe(update)
+                        if pending == nil {
+                            pending = changes
+                        } else if !pending!.absorb(changes) {
+                            try await write(pending!, mirror: mirrorBefore, received: received, now: now, timeout: timeout, owned: owned)
+                            pending = changes
                         }
                     }
-                    if isStopped, case .disconnected = changes.connection {
-                        // Still written, with this lease's token: after a pause past the TTL the fencing
-                        // check refuses it (and proves the paused worker cannot write).
-                        changes.connection = .released
-                    }
-                    observe(update)
-                    if !changes.isEmpty {
-                        let hook = changes.logEvents.isEmpty ? nil : context.configuration.beforeEventCommit
-                        let outcome = try await DatabaseDeadline.run("the panel transaction", timeout: timeout) { [context, changes] in
-                            try await context.panels.commit(changes, for: owned, at: now, beforeCommit: hook)
-                        }
-                        databaseAnswered()
-                        context.metrics.raised(alarms: outcome.alarmsRaised)
-                        if outcome.alarmsRaised > 0 {
-                            logger.notice("alarm raised", metadata: ["count": "\(outcome.alarmsRaised)"])
-                        }
-                        context.metrics.observeLatency(seconds: Self.seconds(ContinuousClock.now - received))
-                    }
-                    state.withLockedValue { $0.mirror = mirror }
-                    if !changes.isEmpty || changes.liveStateChanged {
-                        do {
-                            try await context.liveState.write(mirror, panel: owned)
-                        } catch {
-                            logger.debug("live state write failed; the refresher retries", metadata: ["error": "\(error)"])
-                        }
+                    if let pending {
+                        try await write(pending, mirror: mirror, received: received, now: now, timeout: timeout, owned: owned)
                     }
                 }
             } catch {
@@ -242,6 +236,31 @@ final class PanelSession: Sendable {
 
     /// Claims the row; when the row carries a newer token than this grant (Redis lost its fence counter),
     /// raises the counter above it and gives the lock back so the next grant works.
+    /// Writes one transaction's changes, then the live state (the mirror as of the report being handled).
+    private func write(_ changes: PanelChanges, mirror: PanelMirror, received: ContinuousClock.Instant, now: Date, timeout: Duration,
+                       owned: OwnedPanel) async throws {
+        if !changes.isEmpty {
+            let hook = changes.logEvents.isEmpty ? nil : context.configuration.beforeEventCommit
+            let outcome = try await DatabaseDeadline.run("the panel transaction", timeout: timeout) { [context, changes] in
+                try await context.panels.commit(changes, for: owned, at: now, beforeCommit: hook)
+            }
+            databaseAnswered()
+            context.metrics.raised(alarms: outcome.alarmsRaised)
+            if outcome.alarmsRaised > 0 {
+                logger.notice("alarm raised", metadata: ["count": "\(outcome.alarmsRaised)"])
+            }
+            context.metrics.observeLatency(seconds: Self.seconds(ContinuousClock.now - received))
+        }
+        state.withLockedValue { $0.mirror = mirror }
+        if !changes.isEmpty || changes.liveStateChanged {
+            do {
+                try await context.liveState.write(mirror, panel: owned)
+            } catch {
+                logger.debug("live state write failed; the refresher retries", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
     private func claim() async throws -> Bool {
         if try await context.panels.claim(panelID: panelID, fencingToken: fencingToken, workerID: context.configuration.workerID) {
             return true

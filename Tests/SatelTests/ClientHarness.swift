@@ -40,8 +40,8 @@ final class ClientHarness: Sendable {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await client.run() }
             group.addTask {
-                for await update in client.updates {
-                    harness.collected.withLockedValue { $0.append(update) }
+                for await report in client.updates {
+                    harness.collected.withLockedValue { $0.append(contentsOf: report) }
                 }
             }
             do {

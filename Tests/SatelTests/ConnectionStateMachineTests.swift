@@ -15,6 +15,8 @@ import Testing
         var panel: SimulatedPanel
         var sent: [SatelRequest] = []
         var reports: [PanelUpdate] = []
+        /// The same updates as reported, one element per `.report`: what the worker writes in one transaction.
+        var reportGroups: [[PanelUpdate]] = []
         var requests: [UInt64: Result<SatelResponse, SatelClientError>] = [:]
         var pollGeneration: UInt64?
         var pollDelays: [TimeAmount] = []
@@ -53,6 +55,7 @@ import Testing
                     pollDelays.append(delay)
                 case .report(let updates):
                     reports += updates
+                    reportGroups.append(updates)
                 case .completeRequest(let id, let result):
                     requests[id] = result
                 case .close(let error):

@@ -140,8 +140,8 @@ import Testing
             })
             try await second.run()
             var reasons: [SatelClientError] = []
-            for await update in second.updates {
-                if case .connection(.disconnected(let error, _)) = update { reasons.append(error) }
+            for await report in second.updates {
+                for case .connection(.disconnected(let error, _)) in report { reasons.append(error) }
             }
             #expect(reasons.first?.code == .moduleBusy)
             // The first client keeps its link.

@@ -7,7 +7,8 @@ import Worker
 
 /// Issue 21 point 1 with a real worker, PostgreSQL and Redis: a module that pushes raises its alarm without a single
 /// state read after the full read; one that refuses monitoring mode is polled, and the panel row, the metrics and
-/// (for a panel configured `push`) the log say so; a panel configured `poll` is never asked.
+/// (for a panel configured `push`) the log say so; a panel configured `poll` is never asked. A pushed change and the alarm
+/// its record raises are one transaction.
 extension WorkerEndToEndTests {
     @Test(.timeLimit(.minutes(2))) func aPushingModuleRaisesItsAlarmWithoutBeingPolledAndARefusingOneIsPolled() async throws {
         let fixture = try await WorkerFixture.make(panels: 3)
@@ -41,6 +42,14 @@ extension WorkerEndToEndTests {
                 try await fixture.int("SELECT count(*)::int FROM alarms WHERE kind = 'burglary' AND panel_id = '\(pushing)'") == 1
             }
             #expect(try await fixture.strings("SELECT arm_mode FROM partitions WHERE panel_id = '\(pushing)' AND number = 1") == ["mode0"])
+            // The pushed violation and the alarm its record raised were written by one transaction (the client reports a
+            // pushed change with the records of the walk it starts): the alarm did not wait behind a commit of its own.
+            let writers = try await fixture.strings("""
+                SELECT DISTINCT xmin::text FROM panel_events
+                WHERE panel_id = '\(pushing)' AND source = 'state_change' AND description LIKE 'zone 1: normal -> %'
+                UNION SELECT DISTINCT xmin::text FROM alarms WHERE panel_id = '\(pushing)' AND kind = 'burglary'
+                """)
+            #expect(writers.count == 1, "transactions: \(writers)")
             let after = try await simulated.statistics().requestsByCommand
             let stateReads = after.filter { command, count in StateCommand(rawValue: command) != nil && count != before[command] }
             #expect(stateReads.isEmpty, "state read after the full read: \(stateReads)")

@@ -8,13 +8,15 @@ import ServiceLifecycle
 /// for new data where it does not), reads what changed, follows the event log, and reconnects with jittered back-off
 /// when the link fails.
 ///
-/// State changes come out of `updates` (one consumer); control commands go in through `execute`.
+/// State changes come out of `updates` (one consumer), a report at a time; control commands go in through `execute`.
 /// Run it in a `ServiceGroup`: graceful shutdown closes the link and ends `updates`.
 public final class SatelClient: Service, Sendable {
     public let configuration: SatelClientConfiguration
-    /// Everything the client observes, in order. Finishes when `run()` returns.
-    public let updates: AsyncStream<PanelUpdate>
-    private let continuation: AsyncStream<PanelUpdate>.Continuation
+    /// Everything the client observes, in order, one report per element: the updates that belong together, handled
+    /// together (a pushed state change and the records of the event-log walk it started: the worker writes them in one
+    /// transaction). Finishes when `run()` returns.
+    public let updates: AsyncStream<[PanelUpdate]>
+    private let continuation: AsyncStream<[PanelUpdate]>.Continuation
     private let group: any EventLoopGroup
     private let logger: Logger
     private let state: NIOLockedValueBox<State>
@@ -30,12 +32,12 @@ public final class SatelClient: Service, Sendable {
 
     public init(
         configuration: SatelClientConfiguration, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-        logger: Logger = Logger(label: "satel.client"), bufferingPolicy: AsyncStream<PanelUpdate>.Continuation.BufferingPolicy = .unbounded
+        logger: Logger = Logger(label: "satel.client"), bufferingPolicy: AsyncStream<[PanelUpdate]>.Continuation.BufferingPolicy = .unbounded
     ) {
         self.configuration = configuration
         self.group = group
         self.logger = logger
-        (updates, continuation) = AsyncStream.makeStream(of: PanelUpdate.self, bufferingPolicy: bufferingPolicy)
+        (updates, continuation) = AsyncStream.makeStream(of: [PanelUpdate].self, bufferingPolicy: bufferingPolicy)
         state = NIOLockedValueBox(State(walker: EventLogWalker(
             start: configuration.eventLogStart, recordsPerBatch: configuration.maximumEventsPerBatch)))
     }
@@ -101,21 +103,21 @@ public final class SatelClient: Service, Sendable {
         var attempt = 0
         while !isShuttingDown && !Task.isCancelled {
             attempt += 1
-            continuation.yield(.connection(.connecting(attempt: attempt)))
+            continuation.yield([.connection(.connecting(attempt: attempt))])
             let (error, synchronized) = await connectOnce()
             if isShuttingDown || Task.isCancelled { break }
             failures = synchronized ? 1 : failures + 1
             guard configuration.reconnect else {
-                continuation.yield(.connection(.disconnected(error, retryIn: nil)))
+                continuation.yield([.connection(.disconnected(error, retryIn: nil))])
                 return
             }
             let delay = configuration.backoff.delay(
                 afterFailures: failures, busy: error.code == .moduleBusy, unit: Double.random(in: 0...1))
             logger.info("panel link down", metadata: ["panel": "\(configuration.host):\(configuration.port)", "reason": "\(error)", "retryIn": "\(delay)"])
-            continuation.yield(.connection(.disconnected(error, retryIn: delay)))
+            continuation.yield([.connection(.disconnected(error, retryIn: delay))])
             try await sleepUnlessShuttingDown(seconds: delay)
         }
-        continuation.yield(.connection(.disconnected(SatelClientError(code: .shuttingDown, message: "client stopped"), retryIn: nil)))
+        continuation.yield([.connection(.disconnected(SatelClientError(code: .shuttingDown, message: "client stopped"), retryIn: nil))])
     }
 
     /// One connection's life: returns why it ended and whether it got as far as a full read.
@@ -138,10 +140,10 @@ public final class SatelClient: Service, Sendable {
                 state.snapshot = snapshot
                 state.issues += updates.count { if case .protocolIssue = $0 { true } else { false } }
             }
-            for update in updates {
-                if case .connection(.synchronized) = update { synchronized.withLockedValue { $0 = true } }
-                continuation.yield(update)
+            if updates.contains(where: { if case .connection(.synchronized) = $0 { true } else { false } }) {
+                synchronized.withLockedValue { $0 = true }
             }
+            continuation.yield(updates)
         }
         let finished: @Sendable (SatelClientError?, PanelStateTracker, EventLogWalker) -> Void = { [state] error, tracker, walker in
             outcome.withLockedValue { $0 = error }

@@ -48,33 +48,35 @@ public enum PanelProbe {
         var events: [LoggedEvent] = []
         var notServed: [PanelProbeReport.NotServed] = []
         var delivery: StateDelivery?
-        for await update in client.updates {
-            switch update {
-            case .stateDelivery(let decided):
-                delivery = decided
-            case .events(let batch):
-                events += batch.events
-            case .commandUnsupported(let command):
-                notServed.append(.init(code: Int(command.code), command: command.name, reason: command.reason.rawValue))
-            case .connection(.disconnected(let error, _)):
-                return .failure(PanelProbeFailure(error))
-            case .connection(.synchronized):
-                let snapshot = client.snapshot
-                var names: [DeviceKind: [Int: String]] = [:]
-                if options.readNames {
-                    let read = await readNames(client: client, snapshot: snapshot)
-                    names = read.names
-                    if let failure = read.failure {
-                        notServed.append(.init(code: Int(SatelCommandCode.readDeviceName.rawValue), command: SatelCommandCode.readDeviceName.name,
-                                               reason: failure))
+        for await updates in client.updates {
+            for update in updates {
+                switch update {
+                case .stateDelivery(let decided):
+                    delivery = decided
+                case .events(let batch):
+                    events += batch.events
+                case .commandUnsupported(let command):
+                    notServed.append(.init(code: Int(command.code), command: command.name, reason: command.reason.rawValue))
+                case .connection(.disconnected(let error, _)):
+                    return .failure(PanelProbeFailure(error))
+                case .connection(.synchronized):
+                    let snapshot = client.snapshot
+                    var names: [DeviceKind: [Int: String]] = [:]
+                    if options.readNames {
+                        let read = await readNames(client: client, snapshot: snapshot)
+                        names = read.names
+                        if let failure = read.failure {
+                            notServed.append(.init(code: Int(SatelCommandCode.readDeviceName.rawValue), command: SatelCommandCode.readDeviceName.name,
+                                                   reason: failure))
+                        }
                     }
+                    var result = report(options: options, snapshot: snapshot, events: events, names: names)
+                    result.notServed = notServed
+                    result.stateDelivery = delivery.map(PanelProbeReport.StateDeliveryFinding.init)
+                    return .success(result)
+                default:
+                    continue
                 }
-                var result = report(options: options, snapshot: snapshot, events: events, names: names)
-                result.notServed = notServed
-                result.stateDelivery = delivery.map(PanelProbeReport.StateDeliveryFinding.init)
-                return .success(result)
-            default:
-                continue
             }
         }
         return .failure(PanelProbeFailure(reason: .noAnswer, detail: "the connection ended before the panel was read"))
