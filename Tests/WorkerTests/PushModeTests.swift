@@ -37,6 +37,11 @@ extension WorkerEndToEndTests {
             let simulated = fixture.simulator.panels[0]
             let before = try await simulated.statistics().requestsByCommand
             try await simulated.perform(.armAtKeypad(partitions: [1], mode: .mode0, user: 1))
+            // The arm stored before the violation: pushed while the arm's walk still ran, the violation would be released
+            // with that walk's records and its own record would follow in a second transaction (a burst is not merged).
+            try await eventually("the arm stored") {
+                try await fixture.strings("SELECT arm_mode FROM partitions WHERE panel_id = '\(pushing)' AND number = 1") == ["mode0"]
+            }
             try await simulated.perform(.violateZone(1))
             try await eventually("the alarm of the violation") {
                 try await fixture.int("SELECT count(*)::int FROM alarms WHERE kind = 'burglary' AND panel_id = '\(pushing)'") == 1
