@@ -1,3 +1,4 @@
+import APISupport
 import Foundation
 import Logging
 import NIOCore
@@ -51,7 +52,6 @@ final class FirstRequestGuard: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        timer?.cancel()
         settle(.closedByClient)
     }
 
@@ -75,7 +75,6 @@ final class FirstRequestGuard: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        timer?.cancel()
         settle(.closedByClient)
         context.fireChannelInactive()
     }
@@ -91,12 +90,14 @@ final class FirstRequestGuard: ChannelInboundHandler, RemovableChannelHandler {
             "peer": .string(context.remoteAddress.map { "\($0)" } ?? "unknown"),
         ])
         onRejected(rejection)
-        let (status, message): (HTTPResponseStatus, String) = switch rejection {
-        case .malformedRequest: (.badRequest, "the request head is not valid HTTP/1.1")
-        case .headerTimeout: (.requestTimeout, "the request head did not arrive in time")
+        let answer = switch rejection {
+        case .malformedRequest:
+            APIError(status: .badRequest, code: rejection.rawValue, message: "the request head is not valid HTTP/1.1; request id \(requestID)")
+        case .headerTimeout:
+            APIError(status: .requestTimeout, code: rejection.rawValue, message: "the request head did not arrive in time; request id \(requestID)")
         }
-        let body = ByteBuffer(string: #"{"error":{"code":"\#(rejection.rawValue)","message":"\#(message); request id \#(requestID)"}}"#)
-        let head = HTTPResponseHead(version: .http1_1, status: status, headers: [
+        let body = ByteBuffer(bytes: (try? answer.body()) ?? Data())
+        let head = HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: answer.status.code), headers: [
             "Content-Type": "application/json; charset=utf-8", "Content-Length": String(body.readableBytes),
             "Connection": "close", "X-Request-ID": requestID,
         ])

@@ -214,10 +214,10 @@ final class PanelSession: Sendable {
                             changes.connection = .released
                         }
                         observe(update)
-                        if pending == nil {
-                            pending = changes
-                        } else if !pending!.absorb(changes) {
-                            try await write(pending!, mirror: mirrorBefore, received: received, now: now, timeout: timeout, owned: owned)
+                        if pending?.absorb(changes) != true {
+                            if let earlier = pending {
+                                try await write(earlier, mirror: mirrorBefore, received: received, now: now, timeout: timeout, owned: owned)
+                            }
                             pending = changes
                         }
                     }
@@ -234,8 +234,6 @@ final class PanelSession: Sendable {
         state.withLockedValue { $0.client = nil }
     }
 
-    /// Claims the row; when the row carries a newer token than this grant (Redis lost its fence counter),
-    /// raises the counter above it and gives the lock back so the next grant works.
     /// Writes one transaction's changes, then the live state (the mirror as of the report being handled).
     private func write(_ changes: PanelChanges, mirror: PanelMirror, received: ContinuousClock.Instant, now: Date, timeout: Duration,
                        owned: OwnedPanel) async throws {
@@ -261,6 +259,8 @@ final class PanelSession: Sendable {
         }
     }
 
+    /// Claims the row; when the row carries a newer token than this grant (Redis lost its fence counter),
+    /// raises the counter above it and gives the lock back so the next grant works.
     private func claim() async throws -> Bool {
         if try await context.panels.claim(panelID: panelID, fencingToken: fencingToken, workerID: context.configuration.workerID) {
             return true

@@ -60,11 +60,14 @@ public struct APIError: Error, HTTPResponseError, CustomStringConvertible, Senda
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        let body = Body(error: .init(code: code, message: message, fields: fields.isEmpty ? nil : fields))
         var headers = headers
         headers[.contentType] = "application/json; charset=utf-8"
-        let data = try APICoding.encoder.encode(body)
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: try body())))
+    }
+
+    /// The JSON body, also for answers written below the router (`FirstRequestGuard`).
+    public func body() throws -> Data {
+        try APICoding.encoder.encode(Body(error: .init(code: code, message: message, fields: fields.isEmpty ? nil : fields)))
     }
 
     /// Maps the database errors a request can cause to answers: a missing referenced row is the caller's

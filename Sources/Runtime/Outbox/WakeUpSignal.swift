@@ -4,7 +4,7 @@ import Synchronization
 /// `CommandExecutor`), consumed by the one idle loop waiting on it, which wakes at once.
 ///
 /// It used to be a flag the waiter read every 25 ms: 12.5 ms on average, up to 25 ms, between an alarm's commit and
-/// its publish, and 40 wake-ups a second per idle relay. One waiter at a time (the relay's loop); signals while nobody
+/// its publish, and 40 wake-ups a second per idle relay. One waiter at a time (the loop that owns it); signals while nobody
 /// waits collapse into one pending wake-up.
 public final class WakeUpSignal: Sendable {
     private struct State {
