@@ -1,10 +1,13 @@
 // ApiBench: requests per second and latency of an authenticated "list 50 alarms" at 64 connections (wrk),
 // `stam backend` (release) with its list cache (the default) and without it (`--no-list-cache`), beside the same
 // endpoint in FastAPI + asyncpg (Benchmarks/fastapi-baseline, run by uvicorn with one worker per core) on the same
-// private PostgreSQL in the same run. Prints a markdown table.
+// private PostgreSQL in the same run. Prints a markdown table with the CPU each server and PostgreSQL spent per
+// request, and a second one with the uncached request's work without HTTP, run in this process: what the backend
+// cannot go below with postgres-nio.
 //
 //   ApiBench <project root> <stam release binary> [seconds per run, default 10]
 import APISupport
+import BenchSupport
 import Database
 import Foundation
 import Generated
@@ -12,7 +15,14 @@ import DevStack
 import Logging
 import Messaging
 import MigrationSupport
+import NIOPosix
+import Persistence
+import PostgresNIO
 import _CryptoExtras
+
+// As in `stam backend` (BackendProcess): tasks run on NIO's event loops, so the in-process rows below run the
+// backend's way. Before any task starts.
+let onNIOExecutor = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
 
 struct BenchError: Error, CustomStringConvertible {
     var description: String
@@ -49,9 +59,14 @@ func waitForHTTP(_ url: String, headers: [String] = [], process: LocalProcess, l
 
 struct WrkResult {
     var requestsPerSecond: Double
+    var requests: Double
     var p50: String
     var p99: String
     var errors: String
+    /// CPU milliseconds per request of the server (its process and its children: uvicorn's workers) and of
+    /// PostgreSQL (the postmaster and its backends) during the run; `measured` fills them in.
+    var serverMilliseconds = Double.nan
+    var databaseMilliseconds = Double.nan
 }
 
 func wrk(_ url: String, token: String, duration: Int) throws -> WrkResult {
@@ -61,8 +76,26 @@ func wrk(_ url: String, token: String, duration: Int) throws -> WrkResult {
             .map { String($0.trimmingCharacters(in: .whitespaces).dropFirst(prefix.count)).trimmingCharacters(in: .whitespaces) }
     }
     let errors = output.split(separator: "\n").filter { $0.contains("Non-2xx") || $0.contains("Socket errors") }.joined(separator: "; ")
-    return WrkResult(requestsPerSecond: Double(value(after: "Requests/sec:") ?? "") ?? 0,
+    // "  11540 requests in 10.00s, 30.03MB read"
+    let requests = output.split(separator: "\n").first { $0.contains(" requests in ") }
+        .flatMap { Double($0.trimmingCharacters(in: .whitespaces).split(separator: " ")[0]) } ?? 0
+    return WrkResult(requestsPerSecond: Double(value(after: "Requests/sec:") ?? "") ?? 0, requests: requests,
                      p50: value(after: "50%") ?? "?", p99: value(after: "99%") ?? "?", errors: errors.isEmpty ? "none" : errors)
+}
+
+/// Runs `step` in `count` concurrent loops for `duration`; the number of steps done.
+nonisolated func concurrentLoops(_ count: Int, _ step: @escaping @Sendable () async throws -> Void, duration: Duration) async throws -> Int {
+    let deadline = ContinuousClock.now + duration
+    return try await withThrowingTaskGroup(of: Int.self) { group in
+        for _ in 0..<count {
+            group.addTask {
+                var done = 0
+                while ContinuousClock.now < deadline { try await step(); done += 1 }
+                return done
+            }
+        }
+        return try await group.reduce(0, +)
+    }
 }
 
 let base = "/tmp/stam-bench/api-\(getpid())"
@@ -194,13 +227,24 @@ do {
             AND query \(prepared ? "" : "NOT ") LIKE '%LIMIT $1' LIMIT 1
             """)
     }
+    let postgresPID = postgres.process?.pid ?? 0
+    /// A wrk run with the CPU `server` (its process and children) and PostgreSQL spent per request meanwhile.
+    func measured(_ url: String, server: pid_t) throws -> WrkResult {
+        let serverBefore = ProcessCPU.seconds(of: [], server: server), databaseBefore = ProcessCPU.seconds(of: [], server: postgresPID)
+        var result = try wrk(url, token: token, duration: seconds)
+        let requests = max(result.requests, 1)
+        result.serverMilliseconds = (ProcessCPU.seconds(of: [], server: server) - serverBefore) * 1000 / requests
+        result.databaseMilliseconds = (ProcessCPU.seconds(of: [], server: postgresPID) - databaseBefore) * 1000 / requests
+        return result
+    }
     var statement = "", preparedStatement = ""
-    for (label, url) in [("stam backend, list cache on (the default)", cached.url),
-                         ("stam backend, `--no-list-cache` (every request reads PostgreSQL)", uncached.url),
-                         ("stam backend, `--no-list-cache`, `prepared_statements=true` (the page's statement prepared per connection)", prepared.url),
-                         ("FastAPI + asyncpg (uvicorn, \(cores) workers)", fastURL)] {
+    for (label, url, server) in [("stam backend, list cache on (the default)", cached.url, cached.process.pid),
+                                 ("stam backend, `--no-list-cache` (every request reads PostgreSQL)", uncached.url, uncached.process.pid),
+                                 ("stam backend, `--no-list-cache`, `prepared_statements=true` (the page's statement prepared per connection)",
+                                  prepared.url, prepared.process.pid),
+                                 ("FastAPI + asyncpg (uvicorn, \(cores) workers)", fastURL, fastapi.pid)] {
         _ = try wrk(url, token: token, duration: 3)  // warm-up
-        results.append((label, try wrk(url, token: token, duration: seconds)))
+        results.append((label, try measured(url, server: server)))
         if url == uncached.url { statement = try lastListStatement(prepared: false) }
         if url == prepared.url { preparedStatement = try lastListStatement(prepared: true) }
     }
@@ -221,7 +265,7 @@ do {
     }
     // The backend serves /metrics on its metrics port, apart from the API's.
     let before = try run("/usr/bin/curl", ["-sf", cached.metrics])
-    results.insert(("stam backend, list cache on, \(eventsPerSecond) alarm events/s invalidating it", try wrk(cached.url, token: token, duration: seconds)), at: 1)
+    results.insert(("stam backend, list cache on, \(eventsPerSecond) alarm events/s invalidating it", try measured(cached.url, server: cached.process.pid)), at: 1)
     let after = try run("/usr/bin/curl", ["-sf", cached.metrics])
     churn.cancel()
     _ = await churn.result
@@ -236,10 +280,10 @@ do {
 
     print("Authenticated `GET /api/alarms?limit=50`, \(connections) connections, \(seconds) s per run, wrk -t2, \(cores) cores shared by server, database and wrk")
     print()
-    print("| implementation | requests/s | p50 | p99 | errors | vs baseline |")
-    print("|---|---:|---:|---:|---|---:|")
+    print("| implementation | requests/s | p50 | p99 | errors | vs baseline | server CPU ms/request | PostgreSQL CPU ms/request |")
+    print("|---|---:|---:|---:|---|---:|---:|---:|")
     for (label, result) in results {
-        print("| \(label) | \(String(format: "%.0f", result.requestsPerSecond)) | \(result.p50) | \(result.p99) | \(result.errors) | \(String(format: "%.2fx", result.requestsPerSecond / baseline)) |")
+        print("| \(label) | \(String(format: "%.0f", result.requestsPerSecond)) | \(result.p50) | \(result.p99) | \(result.errors) | \(String(format: "%.2fx", result.requestsPerSecond / baseline)) | \(String(format: "%.3f", result.serverMilliseconds)) | \(String(format: "%.3f", result.databaseMilliseconds)) |")
     }
     // PostgreSQL's own share: the statement the backend sent (its idle connections keep their last one in
     // pg_stat_activity), run by pgbench as an unnamed statement (what postgres-nio's query() sends) and as a named
@@ -262,6 +306,44 @@ do {
             databaseRows.append((label, try statementsPerSecond(file, mode: "extended"), try statementsPerSecond(file, mode: "prepared")))
         }
     }
+    // The uncached request's work without HTTP, in this process, at the same concurrency: the pool's query alone,
+    // then with its rows decoded into `Alarm`s (the repository's `list`), then with the page written as JSON (all the
+    // route's handler does). The backend's CPU per request cannot go below the last row's: the rest is HTTP.
+    var floorRows: [(label: String, perSecond: Double, clientMilliseconds: Double, databaseMilliseconds: Double)] = []
+    if !statement.isEmpty {
+        let client = database.makeClient(backgroundLogger: Logger(label: "bench.pool"))
+        let pool = Task { await client.run() }
+        let repository = AlarmRepository(context: DatabaseContext(client: client, secrets: nil))
+        let query = statement
+        let steps: [(String, @Sendable () async throws -> Void)] = [
+            ("postgres-nio's pool: the backend's list statement, rows collected", { _ = try await client.query(PostgresQuery(unsafeSQL: query)).collect() }),
+            ("+ the rows decoded into 50 `Alarm`s (`AlarmRepository.list`)", { _ = try await repository.list(sort: .raisedAt, limit: 50) }),
+            ("+ the page written as JSON (the route's handler without HTTP)", {
+                let page = try await repository.list(sort: .raisedAt, limit: 50)
+                _ = APIResponse.jsonBody(PageBody(items: page.items, nextCursor: page.nextCursor))
+            }),
+        ]
+        for (label, step) in steps {
+            _ = try await concurrentLoops(connections, step, duration: .seconds(2))  // warm-up
+            let clientBefore = ProcessCPU.seconds(pid: getpid()) ?? 0, databaseBefore = ProcessCPU.seconds(of: [], server: postgresPID)
+            let started = ContinuousClock.now
+            let done = Double(max(try await concurrentLoops(connections, step, duration: .seconds(seconds)), 1))
+            let elapsed = (ContinuousClock.now - started) / .seconds(1)
+            floorRows.append((label, done / elapsed, ((ProcessCPU.seconds(pid: getpid()) ?? 0) - clientBefore) * 1000 / done,
+                              (ProcessCPU.seconds(of: [], server: postgresPID) - databaseBefore) * 1000 / done))
+        }
+        pool.cancel()
+        _ = await pool.result
+    }
+    print()
+    print("The uncached request without HTTP, in this process (\(onNIOExecutor ? "tasks on NIO's event loops, as in the backend" : "tasks on Swift's own pool: NIO's executor was not installed")), \(connections) concurrent loops, \(seconds) s each:")
+    print()
+    print("| work per request | requests/s | this process CPU ms/request | PostgreSQL CPU ms/request |")
+    print("|---|---:|---:|---:|")
+    for row in floorRows {
+        print("| \(row.label) | \(String(format: "%.0f", row.perSecond)) | \(String(format: "%.3f", row.clientMilliseconds)) | \(String(format: "%.3f", row.databaseMilliseconds)) |")
+    }
+    if floorRows.isEmpty { print("Not measured: no list statement of the backend in pg_stat_activity.") }
     print()
     print("With \(eventsPerSecond) events/s: \(Int(invalidations)) invalidations, \(Int(misses)) database reads for \(Int(results[1].1.requestsPerSecond) * seconds) requests.")
     print("Targets: at least 3x the baseline's requests/s; p99 under 20 ms.")

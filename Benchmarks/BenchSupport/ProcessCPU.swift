@@ -5,10 +5,10 @@ import Glibc
 
 /// What a process and the machine did with the CPUs, from /proc (Linux). On a shared machine the latency of
 /// a process that waits for a CPU says more about the machine than about the process: the report gives both.
-enum ProcessCPU {
+public enum ProcessCPU {
     /// User + system CPU seconds a process has used so far: utime + stime of /proc/PID/stat; with
     /// `reapedChildren`, also cutime + cstime (children that exited and were waited for).
-    static func seconds(pid: pid_t, reapedChildren: Bool = false) -> Double? {
+    public static func seconds(pid: pid_t, reapedChildren: Bool = false) -> Double? {
         guard let fields = statFields(pid), fields.count > 15,
               let user = Double(fields[11]), let system = Double(fields[12]),
               let childrenUser = Double(fields[13]), let childrenSystem = Double(fields[14]) else { return nil }
@@ -18,7 +18,7 @@ enum ProcessCPU {
 
     /// CPU seconds of a set of processes, plus a server's: its own, its live children's and its exited
     /// children's (PostgreSQL runs a process per connection).
-    static func seconds(of pids: [pid_t], server: pid_t) -> Double {
+    public static func seconds(of pids: [pid_t], server: pid_t) -> Double {
         var total = pids.compactMap { seconds(pid: $0) }.reduce(0, +) + (seconds(pid: server, reapedChildren: true) ?? 0)
         for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
             guard let pid = pid_t(entry), let fields = statFields(pid), fields.count > 1, pid_t(fields[1]) == server else { continue }
@@ -37,7 +37,7 @@ enum ProcessCPU {
 
     /// Seconds the process's live threads spent runnable but waiting for a CPU (field 2 of each
     /// /proc/PID/task/TID/schedstat, in nanoseconds).
-    static func runQueueWaitSeconds(pid: pid_t) -> Double {
+    public static func runQueueWaitSeconds(pid: pid_t) -> Double {
         let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
         var nanoseconds = 0.0
         for task in tasks {
@@ -49,7 +49,7 @@ enum ProcessCPU {
     }
 
     /// The process's resident memory in bytes (VmRSS of /proc/PID/status).
-    static func residentBytes(pid: pid_t) -> Double? {
+    public static func residentBytes(pid: pid_t) -> Double? {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
               let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) else { return nil }
         let fields = line.split(separator: " ", omittingEmptySubsequences: true)
@@ -59,7 +59,7 @@ enum ProcessCPU {
 
     /// CPU seconds of the whole machine so far: (busy, total), from the `cpu` line of /proc/stat (idle and
     /// iowait count as not busy).
-    static func machine() -> (busy: Double, total: Double) {
+    public static func machine() -> (busy: Double, total: Double) {
         guard let text = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
               let line = text.split(separator: "\n").first, line.hasPrefix("cpu ") else { return (0, 0) }
         let values = line.split(separator: " ").dropFirst().compactMap { Double($0) }
