@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Installs the Python tools the tests need, from PyPI, into .tools/python and .tools/schemathesis (never
-# system-wide; two folders because their dependencies pin different jsonschema versions), only when they are
-# missing or of another version, so running it again does nothing. (Patroni runs in the stam-patroni
+# Installs the Python tools the tests need, from PyPI, into .tools/python, .tools/schemathesis and .tools/dc09
+# (never system-wide; apart because their dependencies pin different versions), only when they are missing or
+# of another version, so running it again does nothing. (Patroni runs in the stam-patroni
 # image, which installs it from PyPI itself: deploy/generated/docker/patroni.Dockerfile.)
 # Run them as: PYTHONPATH=.tools/python /usr/bin/python3 -m openapi_spec_validator ...
 #             PYTHONPATH=.tools/schemathesis /usr/bin/python3 .tools/schemathesis/bin/st run ...
@@ -13,6 +13,11 @@ requirements=("openapi-spec-validator==0.7.1")                  # validates the 
 
 schemathesis_target="$PWD/.tools/schemathesis"
 schemathesis_version="4.32.5"                                   # the contract fuzzer (ContractFuzzTests)
+
+# A DC-09 sender written by others (DC09Tests): dc09-spt names pycrypto, which no longer builds; pycryptodome
+# provides the same `Crypto` package, so dc09-spt goes in without its dependencies.
+dc09_target="$PWD/.tools/dc09"
+dc09_versions=("dc09-spt==0.0.4" "pycryptodome==4.5.0")
 
 installed() {
   PYTHONPATH="$target" "$python" - <<'PY' 2>/dev/null
@@ -30,7 +35,15 @@ from importlib.metadata import version
 sys.exit(0 if version('schemathesis') == '$schemathesis_version' else 1)" 2>/dev/null && [[ -x $schemathesis_target/bin/st ]]
 }
 
-if installed && schemathesis_installed; then exit 0; fi
+dc09_installed() {
+  PYTHONPATH="$dc09_target" "$python" -c "
+import sys
+from importlib.metadata import version
+import dc09_spt, Crypto.Cipher.AES
+sys.exit(0 if version('dc09-spt') == '0.0.4' and version('pycryptodome') == '4.5.0' else 1)" 2>/dev/null
+}
+
+if installed && schemathesis_installed && dc09_installed; then exit 0; fi
 [[ -x $python ]] || scripts/install-deps.sh
 if ! "$python" -m pip --version >/dev/null 2>&1; then scripts/install-deps.sh; fi
 if ! installed; then
@@ -46,6 +59,14 @@ if ! schemathesis_installed; then
   "$python" -m pip install --quiet --disable-pip-version-check --no-warn-script-location \
     --target "$schemathesis_target" "schemathesis==$schemathesis_version"
 fi
+if ! dc09_installed; then
+  echo "install-python-tools: installing ${dc09_versions[*]} into $dc09_target"
+  rm -rf "$dc09_target"
+  mkdir -p "$dc09_target"
+  "$python" -m pip install --quiet --disable-pip-version-check --no-warn-script-location --no-deps \
+    --target "$dc09_target" "${dc09_versions[@]}"
+fi
 chmod -R a+rX "$PWD/.tools"
 installed || { echo "install-python-tools: installed, but openapi-spec-validator 0.7.1 still does not import" >&2; exit 1; }
 schemathesis_installed || { echo "install-python-tools: installed, but schemathesis $schemathesis_version still does not run" >&2; exit 1; }
+dc09_installed || { echo "install-python-tools: installed, but dc09-spt 0.0.4 with pycryptodome 4.5.0 still does not import" >&2; exit 1; }
