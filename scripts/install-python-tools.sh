@@ -14,10 +14,11 @@ requirements=("openapi-spec-validator==0.7.1")                  # validates the 
 schemathesis_target="$PWD/.tools/schemathesis"
 schemathesis_version="4.32.5"                                   # the contract fuzzer (ContractFuzzTests)
 
-# A DC-09 sender written by others (DC09Tests): dc09-spt names pycrypto, which no longer builds; pycryptodome
-# provides the same `Crypto` package, so dc09-spt goes in without its dependencies.
+# DC-09 written by others (DC09Tests): dc09-spt, a sender, and pysiaalarm, a receiver. dc09-spt names pycrypto,
+# which no longer builds; pycryptodome provides the same `Crypto` package, so all go in without their declared
+# dependencies, which are listed here instead.
 dc09_target="$PWD/.tools/dc09"
-dc09_versions=("dc09-spt==0.0.4" "pycryptodome==4.5.0")
+dc09_versions=("dc09-spt==0.0.4" "pysiaalarm==3.2.2" "pycryptodome==4.5.0" "pytz==2026.6")
 
 installed() {
   PYTHONPATH="$target" "$python" - <<'PY' 2>/dev/null
@@ -39,8 +40,8 @@ dc09_installed() {
   PYTHONPATH="$dc09_target" "$python" -c "
 import sys
 from importlib.metadata import version
-import dc09_spt, Crypto.Cipher.AES
-sys.exit(0 if version('dc09-spt') == '0.0.4' and version('pycryptodome') == '4.5.0' else 1)" 2>/dev/null
+import dc09_spt, pysiaalarm, Crypto.Cipher.AES, pytz
+sys.exit(0 if [version(p) for p in ('dc09-spt', 'pysiaalarm', 'pycryptodome', 'pytz')] == ['0.0.4', '3.2.2', '4.5.0', '2026.6'] else 1)" 2>/dev/null
 }
 
 if installed && schemathesis_installed && dc09_installed; then exit 0; fi
@@ -69,4 +70,4 @@ fi
 chmod -R a+rX "$PWD/.tools"
 installed || { echo "install-python-tools: installed, but openapi-spec-validator 0.7.1 still does not import" >&2; exit 1; }
 schemathesis_installed || { echo "install-python-tools: installed, but schemathesis $schemathesis_version still does not run" >&2; exit 1; }
-dc09_installed || { echo "install-python-tools: installed, but dc09-spt 0.0.4 with pycryptodome 4.5.0 still does not import" >&2; exit 1; }
+dc09_installed || { echo "install-python-tools: installed, but ${dc09_versions[*]} still do not import" >&2; exit 1; }

@@ -145,6 +145,19 @@ import Testing
         for offset in offsets { #expect(offset.map { abs($0) < 5 } == true) }
     }
 
+    @Test(arguments: [nil, "0123456789ABCDEF", "0123456789ABCDEF01234567", "0123456789ABCDEF0123456789ABCDEF"])
+    func ourOwnFramesReadBack(keyText: String?) throws {
+        let key = try keyText.map { try DC09Key(text: $0) }
+        let header = DC09Header(token: .siaDCS, encrypted: key != nil, sequence: 42, receiver: "5", linePrefix: "1", account: "ABC123")
+        let sent = DC09Message(header: header, data: "#ABC123|Nri1/BA03^Hall^", extendedData: [.init(letter: "I", value: "back door")],
+                               timestamp: key == nil ? nil : Date(timeIntervalSince1970: 1_796_000_000))
+        let frame = try DC09MessageBuilder.frame(sent, key: key)
+        let read = try DC09MessageParser().parse(frame.dropFirst().dropLast(), now: Date(timeIntervalSince1970: 1_796_000_010)) { _ in
+            key.map(DC09Account.encrypted) ?? .plain
+        }
+        #expect(read == sent)
+    }
+
     @Test func crcIsCRC16ARC() {
         // The catalogue's check value of CRC-16/ARC.
         #expect(DC09CRC.checksum(Array("123456789".utf8)) == 0xBB3D)

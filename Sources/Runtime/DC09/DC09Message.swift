@@ -7,6 +7,11 @@ public struct DC09Message: Sendable, Hashable {
     public struct ExtendedData: Sendable, Hashable {
         public var letter: Character
         public var value: String
+
+        public init(letter: Character, value: String) {
+            self.letter = letter
+            self.value = value
+        }
     }
 
     public var header: DC09Header
@@ -16,4 +21,11 @@ public struct DC09Message: Sendable, Hashable {
     public var extendedData: [ExtendedData]
     /// The sender's UTC time (`_HH:MM:SS,MM-DD-YYYY`); every encrypted message has one.
     public var timestamp: Date?
+
+    public init(header: DC09Header, data: String, extendedData: [ExtendedData] = [], timestamp: Date? = nil) {
+        self.header = header
+        self.data = data
+        self.extendedData = extendedData
+        self.timestamp = timestamp
+    }
 }
