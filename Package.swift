@@ -103,7 +103,7 @@ let targets: [Target] = [
 
     // The one service binary.
     .executableTarget(name: "stam", dependencies: [
-        "Generated", "StamCore", "Database", "DevStack", "Satel", "SatelSimulator", "Messaging", "Outbox", "Secrets", "Backend",
+        "Generated", "StamCore", "Database", "DevStack", "DC09", "Satel", "SatelSimulator", "Messaging", "Outbox", "Secrets", "Backend",
         "APISupport", "Persistence", "Redis", "Sms", "SmsSimulator", "SmsIngest", "Worker", "Leases", "Observability",
         .yams, .hummingbird, .postgresNIO, .prometheus, .argumentParser, .logging, .serviceLifecycle,
     ]),

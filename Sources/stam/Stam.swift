@@ -15,7 +15,7 @@ struct Stam: AsyncParsableCommand {
                 MigrateCommand.self, SecretsCommand.self, UserCommand.self, StopCommand.self, StartCommand.self,
             ]),
             CommandGroup(name: "Development and installation", subcommands: [
-                UpCommand.self, DownCommand.self, SimulatorCLI.self, ModemSimCommand.self, PanelCLI.self,
+                UpCommand.self, DownCommand.self, SimulatorCLI.self, ModemSimCommand.self, PanelCLI.self, Dc09SendCommand.self,
             ]),
         ])
 }
