@@ -73,7 +73,7 @@ let targets: [Target] = [
     runtime("Redis", ["CHiredis", "StamCore", .logging, .serviceLifecycle]),
     runtime("Leases", ["Redis", .logging, .serviceLifecycle]),
     runtime("Secrets", ["StamCore", .crypto, .cryptoExtras, .x509]),
-    runtime("DC09", [.nioCore, .nioPosix, .crypto, .cryptoExtras]),
+    runtime("DC09", [.nioCore, .nioPosix, .nioConcurrencyHelpers, .crypto, .cryptoExtras, .logging, .serviceLifecycle]),
     runtime("Satel", [.nioCore, .nioPosix, .nioConcurrencyHelpers, .logging, .crypto, .cryptoExtras, .serviceLifecycle], exclude: ["README.md"]),
     runtime("Sms", ["Observability", "Messaging", .nioCore, .nioPosix, .nioConcurrencyHelpers, .crypto, .logging, .serviceLifecycle, .prometheus]),
     runtime("APISupport", ["StamCore", "Persistence", .hummingbird, .hummingbirdBcrypt, .jwtKit, .postgresNIO, .crypto, .nioPosix, .serviceLifecycle]),
@@ -128,7 +128,7 @@ let targets: [Target] = [
     .testTarget(name: "AlarmTests", dependencies: [
         "Alarms", "Generated", "Outbox", "Persistence", "Database", "TestSupport", .postgresNIO, .logging,
     ]),
-    .testTarget(name: "DC09Tests", dependencies: ["DC09", "DevStack", .nioCore], exclude: ["dc09_spt_driver.py", "pysiaalarm_receiver.py"]),
+    .testTarget(name: "DC09Tests", dependencies: ["DC09", "DevStack", .nioCore, .nioPosix, .nioConcurrencyHelpers, .logging, .serviceLifecycle], exclude: ["dc09_spt_driver.py", "pysiaalarm_receiver.py"]),
     .testTarget(name: "SatelTests", dependencies: ["Satel", "SatelSimulator", .nioCore, .nioPosix, .nioEmbedded, .nioConcurrencyHelpers]),
     .testTarget(name: "RedisTests", dependencies: ["Redis", "Leases", "DevStack", "TestSupport", .logging, .serviceLifecycle]),
     .testTarget(name: "WorkerTests", dependencies: [
