@@ -82,6 +82,8 @@ let targets: [Target] = [
 
     // The applications: alarms, the SMS consumer, the SATEL worker, the operator backend.
     app("Alarms", ["Generated", "Outbox", "Persistence", "StamCore", .postgresNIO, .logging, .serviceLifecycle]),
+    app("DC09Ingest", ["Alarms", "DC09", "Generated", "Outbox", "Persistence", "StamCore", .crypto, .nioConcurrencyHelpers, .postgresNIO,
+                       .logging, .serviceLifecycle]),
     app("SmsIngest", ["Alarms", "Generated", "Outbox", "Messaging", "StamCore", "Database", "Persistence", .postgresNIO, .logging, .prometheus]),
     .target(name: "Worker", dependencies: [
         "Alarms", "Generated", "Satel", "Redis", "Leases", "Database", "Outbox", "Messaging", "Persistence", "StamCore", "Observability",
@@ -127,6 +129,9 @@ let targets: [Target] = [
     ]),
     .testTarget(name: "AlarmTests", dependencies: [
         "Alarms", "Generated", "Outbox", "Persistence", "Database", "TestSupport", .postgresNIO, .logging,
+    ]),
+    .testTarget(name: "DC09IngestTests", dependencies: [
+        "DC09", "DC09Ingest", "Database", "DevStack", "Generated", "Persistence", "StamCore", "TestSupport", .logging, .postgresNIO, .serviceLifecycle,
     ]),
     .testTarget(name: "DC09Tests", dependencies: ["DC09", "DevStack", .nioCore, .nioPosix, .nioConcurrencyHelpers, .logging, .serviceLifecycle], exclude: ["dc09_spt_driver.py", "pysiaalarm_receiver.py"]),
     .testTarget(name: "SatelTests", dependencies: ["Satel", "SatelSimulator", .nioCore, .nioPosix, .nioEmbedded, .nioConcurrencyHelpers]),

@@ -5,7 +5,7 @@ import StamCore
 /// What this build of stam was generated from.
 public enum StamSchema {
     /// SHA-256 over the schema files; changes whenever the schema does.
-    public static let fingerprint = "37ef4bc216e13bcb7cb85717c34be7e8547c04114a936d357264d0cda0d2263a"
+    public static let fingerprint = "02cac6cbc531f49286505b8ee2e6b44ae22cff5028a8cdd84c07d3a97b827f19"
 
     public static let entityTypes: [any Entity.Type] = [
         Site.self,
@@ -28,6 +28,8 @@ public enum StamSchema {
         Operator.self,
         OperatorSession.self,
         Command.self,
+        Dc09Account.self,
+        Dc09Message.self,
         SmsMessage.self,
         AuditEntry.self,
         SmsAlarmPattern.self,

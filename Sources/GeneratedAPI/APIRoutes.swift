@@ -103,6 +103,13 @@ public enum APIRoutes {
         ("POST", "/api/operator-sessions/:id/revoke", ["admin"]),
         ("GET", "/api/commands", ["operator", "supervisor", "admin"]),
         ("GET", "/api/commands/:id", ["operator", "supervisor", "admin"]),
+        ("GET", "/api/dc09-accounts", ["supervisor", "admin"]),
+        ("GET", "/api/dc09-accounts/:id", ["supervisor", "admin"]),
+        ("POST", "/api/dc09-accounts", ["admin"]),
+        ("PATCH", "/api/dc09-accounts/:id", ["admin"]),
+        ("DELETE", "/api/dc09-accounts/:id", ["admin"]),
+        ("GET", "/api/dc09-messages", ["supervisor", "admin"]),
+        ("GET", "/api/dc09-messages/:id", ["supervisor", "admin"]),
         ("GET", "/api/sms-messages", ["operator", "supervisor", "admin"]),
         ("GET", "/api/sms-messages/:id", ["operator", "supervisor", "admin"]),
         ("GET", "/api/audit-entries", ["supervisor", "admin"]),
@@ -143,6 +150,8 @@ public enum APIRoutes {
         OperatorSessionRoutes(repository: repositories.operatorSessions).register(on: group)
         OperatorSessionRoutes(repository: repositories.operatorSessions).register(actions: actions.operatorSessions, on: group)
         CommandRoutes(repository: repositories.commands).register(on: group)
+        Dc09AccountRoutes(repository: repositories.dc09Accounts, audit: audit).register(on: group)
+        Dc09MessageRoutes(repository: repositories.dc09Messages).register(on: group)
         SmsMessageRoutes(repository: repositories.smsMessages).register(on: group)
         AuditEntryRoutes(repository: repositories.auditEntries).register(on: group)
         SmsAlarmPatternRoutes(repository: repositories.smsAlarmPatterns, audit: audit).register(on: group)

@@ -324,7 +324,7 @@ public struct PanelRoutes: Sendable {
         var input = try JSONObjectReader(body: try await APIResponse.body(of: request, context: context), allowed: Self.writableFields)
         let siteId = input.uuid("site_id", optional: false)
         let name = input.string("name", max: 200, min: 1, lineBreaks: false, optional: false)
-        let host = input.string("host", max: 255, format: .hostname, lineBreaks: false, optional: false)
+        let host = input.string("host", max: 255, format: .hostname, lineBreaks: false, optional: true)
         let port = input.int("port", range: 1...65535, optional: false)
         let integrationKey = input.secret("integration_key", max: 1024, optional: true)
         let userCode = input.secret("user_code", max: 1024, optional: true)
@@ -335,10 +335,10 @@ public struct PanelRoutes: Sendable {
         let signalPeriodS = input.int("signal_period_s", range: 10...90000, optional: false)
         input.require("site_id", siteId)
         input.require("name", name)
-        input.require("host", host)
         try input.finish()
         // finish() has thrown unless every required field is present and valid.
-        var value = Panel(siteId: siteId!!, name: name!!, host: host!!)
+        var value = Panel(siteId: siteId!!, name: name!!)
+        if let host { value.host = host }
         if case let port?? = port { value.port = port }
         if let integrationKey { value.integrationKey = integrationKey }
         if let userCode { value.userCode = userCode }
@@ -367,7 +367,7 @@ public struct PanelRoutes: Sendable {
         var input = try JSONObjectReader(body: try await APIResponse.body(of: request, context: context), allowed: Self.writableFields)
         let siteId = input.uuid("site_id", optional: false)
         let name = input.string("name", max: 200, min: 1, lineBreaks: false, optional: false)
-        let host = input.string("host", max: 255, format: .hostname, lineBreaks: false, optional: false)
+        let host = input.string("host", max: 255, format: .hostname, lineBreaks: false, optional: true)
         let port = input.int("port", range: 1...65535, optional: false)
         let integrationKey = input.secret("integration_key", max: 1024, optional: true)
         let userCode = input.secret("user_code", max: 1024, optional: true)
@@ -383,7 +383,7 @@ public struct PanelRoutes: Sendable {
         let before = value
         if case let siteId?? = siteId { value.siteId = siteId }
         if case let name?? = name { value.name = name }
-        if case let host?? = host { value.host = host }
+        if let host { value.host = host }
         if case let port?? = port { value.port = port }
         if let integrationKey { value.integrationKey = integrationKey }
         if let userCode { value.userCode = userCode }

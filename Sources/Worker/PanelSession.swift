@@ -106,8 +106,8 @@ final class PanelSession: Sendable {
                     context.metrics.fencingRefused()
                     logger.warning("write refused by the fencing check; closing the panel link", metadata: ["error": "\(error)"])
                     stop()
-                case let error as WorkerError where error.code == .panelNotFound:
-                    logger.warning("panel row is gone; not watching it", metadata: ["error": "\(error)"])
+                case let error as WorkerError where error.code == .panelNotFound || error.code == .noModuleAddress:
+                    logger.warning("panel row is gone or has no module address; not watching it", metadata: ["error": "\(error)"])
                     stop()
                 case let error:
                     if !isStopped {

@@ -80,6 +80,9 @@ struct PanelStore: Sendable {
         guard let panel = try await repositories.panels.find(id: panelID) else {
             throw WorkerError(.panelNotFound, "panel \(panelID) does not exist")
         }
+        guard let host = panel.host else {
+            throw WorkerError(.noModuleAddress, "panel \(panelID) has no ETHM-1 address: it reports over SIA DC-09 only")
+        }
         var cursor: EventLogCursor?
         if let index = panel.eventLogCursor, index != Self.emptyLogCursor,
            let raw = try await repositories.panelEvents.find(panelId: panelID, logIndex: index)?.raw {
@@ -96,7 +99,7 @@ struct PanelStore: Sendable {
             mirror.outputs[output.number] = output.active
         }
         mirror.connection = panel.connectionState
-        return PanelRecord(id: panel.id, siteID: panel.siteId, host: panel.host, port: panel.port,
+        return PanelRecord(id: panel.id, siteID: panel.siteId, host: host, port: panel.port,
                            integrationKey: panel.integrationKey?.revealed, pollIntervalMilliseconds: panel.pollIntervalMs, mode: panel.mode,
                            signalPeriodSeconds: panel.signalPeriodS,
                            cursor: cursor, storedCursorIndex: panel.eventLogCursor, mirror: mirror)

@@ -239,7 +239,8 @@ public final class StamWorker: Service, Sendable {
 
     static func enabledPanels(_ postgres: PostgresClient, logger: Logger) async throws -> Set<String> {
         var ids = Set<String>()
-        for try await id in try await postgres.query("SELECT id FROM panels WHERE enabled", logger: logger).decode(UUID.self) {
+        // A panel without an ETHM-1 address reports over SIA DC-09 only (the receiver takes its frames): no worker owns it.
+        for try await id in try await postgres.query("SELECT id FROM panels WHERE enabled AND host IS NOT NULL", logger: logger).decode(UUID.self) {
             ids.insert(id.uuidString.lowercased())
         }
         return ids

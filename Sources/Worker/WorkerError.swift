@@ -7,6 +7,8 @@ public struct WorkerError: Error, Hashable, Sendable, CustomStringConvertible {
         case fencingRefused = "fencing_refused"
         /// The panel row does not exist (deleted while owned).
         case panelNotFound = "panel_not_found"
+        /// The panel has no ETHM-1 address (it reports over SIA DC-09 only): nothing to connect to.
+        case noModuleAddress = "no_module_address"
         /// A command row cannot be turned into a control command (bad targets, no user code...).
         case invalidCommand = "invalid_command"
         /// The test hook asked the worker to stop before committing (never set in production).

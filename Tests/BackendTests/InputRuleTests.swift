@@ -38,6 +38,7 @@ import TestSupport
         case .e164?: ["+48600100200", "+0123456789", "+4860", "48600100200", "+486001002003334445"]
         case .timeOfDay?: ["07:30", "23:59", "00:00", "24:00", "7:30", "12:60", "12:30\n", "12:30:00"]
         case .timeZone?: ["Europe/Warsaw", "UTC", "America/Argentina/Buenos_Aires", "Etc/GMT+2", "Europe/", "/Warsaw", "Europe Warsaw", "Europe/Warsaw\n"]
+        case .hexDigits?: ["1234", "12AB", "abcdef", "0", "12G4", "12 34", "#1234", "1234\n", "ＡＢ"]
         case nil: ["Bakery", "", "line\nbreak", "tab\there", "bell\u{7}", "ok ł €"]
         }
         var values = plausible

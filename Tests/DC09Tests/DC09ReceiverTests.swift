@@ -12,8 +12,8 @@ import Testing
 /// receiver's part of "durable before ACK" (no ACK before the store returns, none when it throws), not the store's.
 @Suite struct DC09ReceiverTests {
     struct Accounts: DC09AccountDirectory {
-        func account(_ number: String) -> DC09Account {
-            switch number {
+        func account(_ header: DC09Header) -> DC09Account {
+            switch header.account {
             case "1234": .plain
             case "9ABC": (try? DC09Key(text: "0123456789ABCDEF")).map(DC09Account.encrypted) ?? .unknown
             default: .unknown

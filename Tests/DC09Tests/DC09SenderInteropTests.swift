@@ -33,8 +33,8 @@ import Testing
         return Dictionary(uniqueKeysWithValues: frames.map { ($0.name, $0) })
     }
 
-    static func accounts(_ account: String) -> DC09Account {
-        switch account {
+    static func accounts(_ header: DC09Header) -> DC09Account {
+        switch header.account {
         case "1234", "5678": .plain
         case "9ABC": (try? DC09Key(text: key128)).map(DC09Account.encrypted) ?? .unknown
         case "DEF0": (try? DC09Key(text: key256)).map(DC09Account.encrypted) ?? .unknown
@@ -83,7 +83,7 @@ import Testing
     @Test func whatIsWrongWithAFrameDecidesItsError() throws {
         let frames = try Self.frames()
         let parser = DC09MessageParser()
-        func code(_ body: some Collection<UInt8>, accounts: (String) -> DC09Account = Self.accounts) -> DC09MessageError.Code? {
+        func code(_ body: some Collection<UInt8>, accounts: (DC09Header) -> DC09Account = Self.accounts) -> DC09MessageError.Code? {
             do { _ = try parser.parse(body, now: Date(), account: accounts); return nil } catch { return error.code }
         }
         let sia = Array(try #require(frames["plain SIA-DCS with receiver and location"]).body)

@@ -21,10 +21,10 @@ public struct Panel: Entity {
     /// Declared at schema/entities.yaml#Panel.name.
     public var name: String
 
-    /// Address of the ETHM-1 module on the panel VLAN: a host name or an IP address.
+    /// Address of the ETHM-1 module on the panel VLAN: a host name or an IP address. None for a panel that only reports over SIA DC-09 (its Dc09Account): no worker connects to it.
     ///
     /// Declared at schema/entities.yaml#Panel.host.
-    public var host: String
+    public var host: String?
 
     /// Declared at schema/entities.yaml#Panel.port.
     public var port: Int
@@ -115,7 +115,7 @@ public struct Panel: Entity {
         id: UUID = UUID(),
         siteId: UUID,
         name: String,
-        host: String,
+        host: String? = nil,
         port: Int = 7094,
         model: PanelModel = .unknown,
         firmware: String? = nil,
@@ -210,7 +210,7 @@ extension Panel: JSONWritable {
         writer.key("firmware")
         if let value = self.firmware { writer.value(value) } else { writer.null() }
         writer.key("host")
-        writer.value(self.host)
+        if let value = self.host { writer.value(value) } else { writer.null() }
         writer.key("id")
         writer.value(self.id)
         writer.key("integration_key")

@@ -63,7 +63,7 @@ public struct PanelEvent: Entity {
     /// Declared at schema/entities.yaml#PanelEvent.raw.
     public var raw: Data?
 
-    /// Token of the worker that wrote it.
+    /// Token of the worker that wrote it; 0 for a DC-09 message (the receiver holds no panel lease).
     ///
     /// Declared at schema/entities.yaml#PanelEvent.fencing_token.
     public var fencingToken: Int64

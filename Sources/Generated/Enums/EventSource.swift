@@ -2,11 +2,12 @@
 
 import StamCore
 
-/// Where a PanelEvent came from.
+/// Where a PanelEvent came from: the panel's event log, its state or connection (the worker), or a SIA DC-09 message.
 ///
 /// Declared at schema/entities.yaml#EventSource.
 public enum EventSource: String, Sendable, Codable, Hashable, CaseIterable {
     case eventLog = "event_log"
     case stateChange = "state_change"
     case connection
+    case dc09
 }

@@ -310,7 +310,7 @@ public struct PanelRepository: Sendable {
     public enum Assignment: Sendable {
         case siteId(UUID)
         case name(String)
-        case host(String)
+        case host(String?)
         case port(Int)
         case model(PanelModel)
         case firmware(String?)
@@ -486,7 +486,7 @@ public struct PanelRepository: Sendable {
         let id = try reader.read(UUID.self)
         let siteId = try reader.read(UUID.self)
         let name = try reader.read(String.self)
-        let host = try reader.read(String.self)
+        let host = try reader.readOptional(String.self)
         let port = try reader.read(Int.self)
         let model = try reader.readEnum(PanelModel.self)
         let firmware = try reader.readOptional(String.self)

@@ -25,6 +25,8 @@ public struct Repositories: Sendable {
     public let operators: OperatorRepository
     public let operatorSessions: OperatorSessionRepository
     public let commands: CommandRepository
+    public let dc09Accounts: Dc09AccountRepository
+    public let dc09Messages: Dc09MessageRepository
     public let smsMessages: SmsMessageRepository
     public let auditEntries: AuditEntryRepository
     public let smsAlarmPatterns: SmsAlarmPatternRepository
@@ -51,6 +53,8 @@ public struct Repositories: Sendable {
         operators = OperatorRepository(context: context)
         operatorSessions = OperatorSessionRepository(context: context)
         commands = CommandRepository(context: context)
+        dc09Accounts = Dc09AccountRepository(context: context)
+        dc09Messages = Dc09MessageRepository(context: context)
         smsMessages = SmsMessageRepository(context: context)
         auditEntries = AuditEntryRepository(context: context)
         smsAlarmPatterns = SmsAlarmPatternRepository(context: context)

@@ -46,7 +46,7 @@ public struct DC09FrameHandler: Sendable {
         // The ACK is built first (it needs only the header, the key and the time) and sent only after the commit.
         let ack: [UInt8]
         do {
-            let key: DC09Key? = if case .encrypted(let key) = accounts.account(message.header.account) { key } else { nil }
+            let key: DC09Key? = if case .encrypted(let key) = accounts.account(message.header) { key } else { nil }
             ack = try DC09Answer.ack(to: message.header, key: key, now: receivedAt)
         } catch {
             logger.error("DC-09 ACK cannot be encrypted with the account's key: \(error)")

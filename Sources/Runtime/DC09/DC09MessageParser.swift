@@ -14,7 +14,7 @@ public struct DC09MessageParser: Sendable {
 
     public init() {}
 
-    public func parse(_ frame: some Collection<UInt8>, now: Date, account lookup: (String) -> DC09Account) throws(DC09MessageError) -> DC09Message {
+    public func parse(_ frame: some Collection<UInt8>, now: Date, account lookup: (DC09Header) -> DC09Account) throws(DC09MessageError) -> DC09Message {
         let bytes = Array(frame)
         guard bytes.count >= 8, let crc = Self.hexNumber(bytes[0..<4]), let length = Self.hexNumber(bytes[4..<8]) else {
             throw DC09MessageError(.malformed, "a frame starts with 4 hex digits of CRC and 4 of length")
@@ -29,7 +29,7 @@ public struct DC09MessageParser: Sendable {
         }
         var reader = Reader(bytes: Array(body))
         let header = try readHeader(&reader)
-        let account = lookup(header.account)
+        let account = lookup(header)
         let content: [UInt8]
         switch (account, header.encrypted) {
         case (.unknown, _):

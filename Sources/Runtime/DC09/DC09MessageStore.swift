@@ -36,7 +36,8 @@ public enum DC09StoreOutcome: Sendable, Hashable {
     case duplicate
 }
 
-/// What the receiver knows of each account, looked up for every frame (kept in memory, refreshed by its owner).
+/// What the receiver knows of each account, looked up for every frame by its header (the account, and the receiver
+/// number and line prefix an account may be bound to); kept in memory, refreshed by its owner.
 public protocol DC09AccountDirectory: Sendable {
-    func account(_ number: String) -> DC09Account
+    func account(_ header: DC09Header) -> DC09Account
 }

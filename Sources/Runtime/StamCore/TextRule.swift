@@ -14,6 +14,8 @@ public enum TextFormat: String, CaseIterable, Sendable {
     case timeOfDay = "time_of_day"
     /// An IANA time zone name (`Europe/Warsaw`, `UTC`).
     case timeZone = "time_zone"
+    /// Hex digits only (a SIA DC-09 account, receiver number or line prefix).
+    case hexDigits = "hex_digits"
 
     /// The pattern without anchors, in the dialect both Swift's `Regex` and PostgreSQL's ARE read the same:
     /// ASCII bracket expressions, groups, alternation, `?`, `*`, `+`, `{m,n}`.
@@ -25,6 +27,7 @@ public enum TextFormat: String, CaseIterable, Sendable {
         case .e164: "[+][1-9][0-9]{6,14}"
         case .timeOfDay: "([01][0-9]|2[0-3]):[0-5][0-9]"
         case .timeZone: "[A-Za-z][A-Za-z0-9_+-]*([/][A-Za-z0-9_+-]+)*"
+        case .hexDigits: "[0-9A-Fa-f]+"
         }
     }
 
@@ -37,6 +40,7 @@ public enum TextFormat: String, CaseIterable, Sendable {
         case .e164: "an international number in E.164 form, e.g. +48600100200"
         case .timeOfDay: "a time of day as HH:MM on a 24-hour clock, e.g. 07:30"
         case .timeZone: "an IANA time zone name, e.g. Europe/Warsaw"
+        case .hexDigits: "hex digits (0-9, A-F), e.g. 1234 or 12AB"
         }
     }
 
