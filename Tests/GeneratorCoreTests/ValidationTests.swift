@@ -348,7 +348,7 @@ import Testing
                   name: { type: string, range: [1, 2] }
             """) == [
                 "schema/entities.yaml:12:43: error: 'min' of field 'host' of entity 'Panel' must be between 0 and its 'max', found 11",
-                "schema/entities.yaml:12:55: error: unknown format 'hostnme'; did you mean 'hostname'? (expected one of: login, hostname, phone, e164, time_of_day, time_zone)",
+                "schema/entities.yaml:12:55: error: unknown format 'hostnme'; did you mean 'hostname'? (expected one of: login, hostname, phone, e164, time_of_day, time_zone, hex_digits)",
                 "schema/entities.yaml:13:33: error: 'range' of field 'port' of entity 'Panel' must be [low, high] with low <= high, e.g. range: [1, 65535]",
                 "schema/entities.yaml:14:31: error: 'min' applies only to fields of type string or text; field 'note' of entity 'Panel' is not one",
                 "schema/entities.yaml:14:42: error: 'format' applies only to fields of type string; field 'note' of entity 'Panel' is not one",
