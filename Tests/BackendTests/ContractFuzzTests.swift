@@ -29,7 +29,7 @@ import TestSupport
         let environment = ProcessInfo.processInfo.environment
         let seed = environment["STAM_SCHEMATHESIS_SEED"] ?? "20261205"
         let examples = environment["STAM_SCHEMATHESIS_EXAMPLES"] ?? "20"
-        try await OperatorAccessTests().withBackend(reports: true) { client, harness in
+        try await OperatorAccessTests().withBackend(reports: true) { _, harness in
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("stam-contract-\(UUID().uuidString.prefix(8))")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: directory) }
@@ -43,7 +43,9 @@ import TestSupport
                 _ = try await harness.repositories.operators.insert(Operator(login: login, displayName: "Contract fuzzer \(runs)",
                                                                             passwordHash: Secret(try await PasswordHasher.hash(OperatorAccessTests.password)),
                                                                             role: .admin))
-                let token = try OperatorAccessTests.token(try await OperatorAccessTests.login(client, login))
+                // A connection of its own for each login: the test client's one kept-alive connection is closed by the
+                // backend's idle timeout (120 s) while a run goes on, and a loaded machine makes a run that long.
+                let token = try await Self.login(port: harness.port, login: login, directory: directory)
                 let arguments = ["--config-file", "\(Self.root)/api/schemathesis.toml", "run", "http://127.0.0.1:\(harness.port)/openapi.json",
                                  "--checks", "all", "--phases", phases, "--max-examples", examples, "--seed", seed,
                                  "--header", "Authorization: Bearer \(token)", "--no-color", "--request-timeout", "30"] + selection
@@ -106,5 +108,18 @@ enum LocalProcessRunner {
         let (status, output) = try LocalProcess.status(executable, arguments, environment: ProcessInfo.processInfo.environment.merging(environment) { _, new in new },
                                                        directory: directory.path)
         return (status, output)
+    }
+}
+
+extension ContractFuzzTests {
+    /// The fuzzer's token, from a login over a new connection (curl).
+    static func login(port: Int, login: String, directory: URL) async throws -> String {
+        let body = #"{"login":"\#(login)","password":"\#(OperatorAccessTests.password)"}"#
+        let answer = try await LocalProcessRunner.run("/usr/bin/curl", ["-s", "-X", "POST", "-H", "Content-Type: application/json",
+                                                                        "-H", "X-Real-IP: 198.51.100.20", "--data", body,
+                                                                        "http://127.0.0.1:\(port)/api/auth/login"],
+                                                      environment: [:], directory: directory)
+        let object = try JSONSerialization.jsonObject(with: Data(answer.report.utf8)) as? [String: Any]
+        return try #require(object?["access_token"] as? String, "login \(login): \(answer.report)")
     }
 }

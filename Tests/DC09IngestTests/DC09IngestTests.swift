@@ -164,3 +164,28 @@ import Testing
         }
     }
 }
+
+/// Which DC-09 events raise which alarm: as the worker's INTEGRA records (only new alarm events), and an unknown code
+/// as a technical alarm.
+@Suite struct DC09AlarmClassifierTests {
+    static func event(_ category: DC09EventCategory, _ qualifier: DC09Event.Qualifier = .new) -> DC09Event {
+        DC09Event(format: .contactID, code: "999", qualifier: qualifier, category: category, description: "x")
+    }
+
+    @Test func newAlarmEventsRaiseTheirKindAndTheRestIsHistory() {
+        let kinds = DC09EventCategory.allCases.map { ($0, DC09AlarmClassifier.kind(of: Self.event($0))) }
+        #expect(kinds.filter { $0.1 != nil }.map(\.0) == [.fire, .panic, .duress, .medical, .burglary, .tamper, .environmental, .trouble, .unknown])
+        #expect(DC09AlarmClassifier.kind(of: Self.event(.unknown)) == .technical)
+        #expect(DC09AlarmClassifier.kind(of: Self.event(.fire)) == .fire)
+        #expect(DC09AlarmClassifier.kind(of: Self.event(.fire, .restore)) == nil)
+        #expect(DC09AlarmClassifier.kind(of: Self.event(.burglary, .status)) == nil)
+        #expect(DC09AlarmClassifier.kind(of: Self.event(.openClose)) == nil)
+    }
+
+    @Test func theDescriptionSaysTheCodeAndWhatCameWithIt() {
+        let event = DC09Event(format: .sia, code: "BA", qualifier: .new, category: .burglary, description: "burglary alarm", zone: 3, user: 7, text: "Hall")
+        #expect(DC09AlarmClassifier.description(of: event) == "Burglary alarm (SIA BA, user 7): Hall")
+        let restore = DC09Event(format: .contactID, code: "130", qualifier: .restore, category: .burglary, description: "burglary")
+        #expect(DC09AlarmClassifier.description(of: restore) == "Burglary (Contact ID 130, restore)")
+    }
+}
