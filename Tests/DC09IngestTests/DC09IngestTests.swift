@@ -1,4 +1,4 @@
-import DC09
+@testable import DC09
 import DC09Ingest
 import Database
 import DevStack
@@ -23,12 +23,7 @@ import Testing
     struct Frame: Decodable {
         var name: String
         var frame: String
-        var bytes: [UInt8] {
-            stride(from: 0, to: frame.count, by: 2).compactMap { offset in
-                let start = frame.index(frame.startIndex, offsetBy: offset)
-                return UInt8(frame[start..<frame.index(start, offsetBy: 2)], radix: 16)
-            }
-        }
+        var bytes: [UInt8] { DC09Hex.decode(frame) ?? [] }
     }
 
     /// dc09-spt's frames by name (their encrypted ones carry the time they were built: send them at once).

@@ -57,4 +57,10 @@ public struct DC09FrameDecoder: NIOSingleStepByteToMessageDecoder {
         buffer.moveReaderIndex(forwardBy: count)
         return .discarded(byteCount: count, reason: .unterminated)
     }
+
+    /// A UDP datagram's frame: one frame a datagram, LF ... CR with nothing around it; the bytes between, else nil.
+    public static func datagramFrame(_ bytes: [UInt8]) -> [UInt8]? {
+        guard bytes.count >= 2, bytes.first == lineFeed, bytes.last == carriageReturn else { return nil }
+        return Array(bytes.dropFirst().dropLast())
+    }
 }

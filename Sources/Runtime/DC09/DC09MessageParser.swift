@@ -15,19 +15,8 @@ public struct DC09MessageParser: Sendable {
     public init() {}
 
     public func parse(_ frame: some Collection<UInt8>, now: Date, account lookup: (DC09Header) -> DC09Account) throws(DC09MessageError) -> DC09Message {
-        let bytes = Array(frame)
-        guard bytes.count >= 8, let crc = Self.hexNumber(bytes[0..<4]), let length = Self.hexNumber(bytes[4..<8]) else {
-            throw DC09MessageError(.malformed, "a frame starts with 4 hex digits of CRC and 4 of length")
-        }
-        let body = bytes[8...]
-        guard body.count == length else {
-            throw DC09MessageError(.lengthMismatch, "the length says \(length) bytes, the message has \(body.count)")
-        }
-        let computed = DC09CRC.checksum(body)
-        guard computed == crc else {
-            throw DC09MessageError(.crcMismatch, "the CRC says \(Self.hex4(UInt16(crc))), the message's is \(Self.hex4(computed))")
-        }
-        var reader = Reader(bytes: Array(body))
+        let body = try Self.checkedBody(frame)
+        var reader = Reader(bytes: body)
         let header = try readHeader(&reader)
         let account = lookup(header)
         let content: [UInt8]
@@ -58,6 +47,23 @@ public struct DC09MessageParser: Sendable {
         }
         message.header = header
         return message
+    }
+
+    /// The frame's message after its CRC and length, once both check out: every frame, a message or an answer.
+    static func checkedBody(_ frame: some Collection<UInt8>) throws(DC09MessageError) -> [UInt8] {
+        let bytes = Array(frame)
+        guard bytes.count >= 8, let crc = hexNumber(bytes[0..<4]), let length = hexNumber(bytes[4..<8]) else {
+            throw DC09MessageError(.malformed, "a frame starts with 4 hex digits of CRC and 4 of length")
+        }
+        let body = Array(bytes[8...])
+        guard body.count == length else {
+            throw DC09MessageError(.lengthMismatch, "the length says \(length) bytes, the frame has \(body.count)")
+        }
+        let computed = DC09CRC.checksum(body)
+        guard computed == crc else {
+            throw DC09MessageError(.crcMismatch, "the CRC says \(hex4(UInt16(crc))), the frame's is \(hex4(computed))")
+        }
+        return body
     }
 
     /// `"<*><token>"<seq>[R<rcvr>][L<pref>]#<acct>[`: everything up to and with the data block's `[`.

@@ -18,13 +18,7 @@ public struct DC09ReceivedAnswer: Sendable, Hashable {
 
     /// Reads the bytes between the answer's LF and CR; an encrypted ACK needs the account's key.
     public static func read(_ frame: some Collection<UInt8>, key: DC09Key?) throws(DC09MessageError) -> DC09ReceivedAnswer {
-        let bytes = Array(frame)
-        guard bytes.count >= 8, let crc = DC09MessageParser.hexNumber(bytes[0..<4]), let length = DC09MessageParser.hexNumber(bytes[4..<8]) else {
-            throw DC09MessageError(.malformed, "an answer starts with 4 hex digits of CRC and 4 of length")
-        }
-        let body = Array(bytes[8...])
-        guard body.count == length else { throw DC09MessageError(.lengthMismatch, "the length says \(length) bytes, the answer has \(body.count)") }
-        guard DC09CRC.checksum(body) == crc else { throw DC09MessageError(.crcMismatch, "the answer's CRC does not match") }
+        let body = try DC09MessageParser.checkedBody(frame)
         var reader = DC09MessageParser.Reader(bytes: body)
         guard reader.take(UInt8(ascii: "\"")) else { throw DC09MessageError(.malformed, "the answer does not start with a quoted token") }
         let encrypted = reader.take(UInt8(ascii: "*"))

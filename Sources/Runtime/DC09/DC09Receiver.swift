@@ -118,13 +118,12 @@ public final class DC09Receiver: Service, Sendable {
                         var data = envelope.data
                         let bytes = data.readBytes(length: data.readableBytes) ?? []
                         let peer = envelope.remoteAddress.description
-                        // One frame a datagram: LF ... CR, nothing around it.
-                        guard bytes.count >= 2, bytes.first == UInt8(ascii: "\n"), bytes.last == UInt8(ascii: "\r") else {
+                        guard let body = DC09FrameDecoder.datagramFrame(bytes) else {
                             self.observe(.discarded(byteCount: bytes.count, reason: .beforeFrame))
                             self.logger.notice("DC-09 datagram that is not a frame dropped", metadata: ["peer": .string(peer), "bytes": "\(bytes.count)"])
                             return
                         }
-                        let (answer, outcome) = await self.handler.handle(Array(bytes.dropFirst().dropLast()), transport: .udp, peer: peer)
+                        let (answer, outcome) = await self.handler.handle(body, transport: .udp, peer: peer)
                         self.observe(.frame(outcome))
                         guard let answer else { return }
                         try? await outbound.write(AddressedEnvelope(remoteAddress: envelope.remoteAddress, data: ByteBuffer(bytes: answer)))

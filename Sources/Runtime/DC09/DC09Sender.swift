@@ -61,9 +61,8 @@ public enum DC09Sender {
             for try await envelope in inbound {
                 var data = envelope.data
                 let bytes = data.readBytes(length: data.readableBytes) ?? []
-                // One frame a datagram: LF ... CR.
-                guard bytes.first == UInt8(ascii: "\n"), bytes.last == UInt8(ascii: "\r") else { continue }
-                return Array(bytes.dropFirst().dropLast())
+                guard let answer = DC09FrameDecoder.datagramFrame(bytes) else { continue }
+                return answer
             }
             throw NoAnswer(description: "no datagram from \(host):\(port)")
         }
