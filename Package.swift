@@ -83,7 +83,7 @@ let targets: [Target] = [
     // The applications: alarms, the SMS consumer, the SATEL worker, the operator backend.
     app("Alarms", ["Generated", "Outbox", "Persistence", "StamCore", .postgresNIO, .logging, .serviceLifecycle]),
     app("DC09Ingest", ["Alarms", "DC09", "Generated", "Outbox", "Persistence", "StamCore", .crypto, .nioConcurrencyHelpers, .postgresNIO,
-                       .logging, .serviceLifecycle]),
+                       .logging, .serviceLifecycle, .prometheus]),
     app("SmsIngest", ["Alarms", "Generated", "Outbox", "Messaging", "StamCore", "Database", "Persistence", .postgresNIO, .logging, .prometheus]),
     .target(name: "Worker", dependencies: [
         "Alarms", "Generated", "Satel", "Redis", "Leases", "Database", "Outbox", "Messaging", "Persistence", "StamCore", "Observability",
@@ -105,7 +105,7 @@ let targets: [Target] = [
 
     // The one service binary.
     .executableTarget(name: "stam", dependencies: [
-        "Generated", "StamCore", "Database", "DevStack", "DC09", "Satel", "SatelSimulator", "Messaging", "Outbox", "Secrets", "Backend",
+        "Generated", "StamCore", "Database", "DevStack", "DC09", "DC09Ingest", "Satel", "SatelSimulator", "Messaging", "Outbox", "Secrets", "Backend",
         "APISupport", "Persistence", "Redis", "Sms", "SmsSimulator", "SmsIngest", "Worker", "Leases", "Observability",
         .yams, .hummingbird, .postgresNIO, .prometheus, .argumentParser, .logging, .serviceLifecycle,
     ]),

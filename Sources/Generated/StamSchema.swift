@@ -5,7 +5,7 @@ import StamCore
 /// What this build of stam was generated from.
 public enum StamSchema {
     /// SHA-256 over the schema files; changes whenever the schema does.
-    public static let fingerprint = "02cac6cbc531f49286505b8ee2e6b44ae22cff5028a8cdd84c07d3a97b827f19"
+    public static let fingerprint = "bc6f039b7e0c36cc26b0059a733062e6873aef156fce3f40b4a2398b3f3655ca"
 
     public static let entityTypes: [any Entity.Type] = [
         Site.self,

@@ -10,6 +10,7 @@ struct Stam: AsyncParsableCommand {
         groupedSubcommands: [
             CommandGroup(name: "Service", subcommands: [  // one process of the deployment each
                 WorkerCommand.self, RelayCommand.self, BackendCommand.self, SmsAgentCommand.self, SmsConsumerCommand.self,
+                ReceiverCommand.self,
             ]),
             CommandGroup(name: "Administration", subcommands: [
                 MigrateCommand.self, SecretsCommand.self, UserCommand.self, StopCommand.self, StartCommand.self,

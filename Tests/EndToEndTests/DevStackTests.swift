@@ -26,6 +26,7 @@ import TestSupport
         let token = try #require(api.token)
         let panel = summary.panelIDs[0]
         let operatorAPI = api
+        let scratch = stack.run.path
         let logger = logger
 
         try await LiveConsole.connect(url: summary.webSocket, token: token, logger: logger) { console in
@@ -53,6 +54,10 @@ import TestSupport
             // An SMS from the site's phone containing ALARM becomes an SmsMessage and an alarm.
             try await OperatorSteps.smsRaisesAnAlarm(text: "intruder seen by the guard", modemControl: summary.modemControl,
                                                      api: operatorAPI, console: console)
+
+            // A communicator of another brand reports over SIA DC-09 to the receiver (issue 22).
+            try await OperatorSteps.dc09RaisesAnAlarm(receiver: try #require(summary.dc09Receivers?.first), api: operatorAPI, console: console,
+                                                      scratch: scratch)
         }
 
         // Issue 18 point 1: every series an alert rule watches is exported by a process of the running stack

@@ -24,6 +24,8 @@ final class LocalStackRun: @unchecked Sendable {
         var metrics: [String: String]?
         /// The prod stack's compose project (its containers are `<project>_<service>_1`, its volumes `<project>_<volume>`).
         var composeProject: String?
+        /// The DC-09 receivers' published `host:port`s (TCP and UDP).
+        var dc09Receivers: [String]?
 
         var apiPort: Int { Int(api.split(separator: ":").last!)! }
         var controlHost: String { simulatorControlHost ?? "127.0.0.1" }

@@ -1,4 +1,6 @@
+import DevStack
 import Foundation
+import TestSupport
 import Testing
 
 /// What an operator does in both end-to-end tests (dev and prod), with the checks that go with it.
@@ -58,5 +60,50 @@ enum OperatorSteps {
         #expect((smsAlarm["title"] as? String)?.contains(text) == true, "\(smsAlarm)")
         let messages = try api.call("GET", "/api/sms-messages").items
         #expect(messages.contains { ($0["body"] as? String)?.contains(text) == true }, "\(messages)")
+    }
+
+    /// An admin adds a communicator that reports over SIA DC-09 (a panel without an ETHM-1 address, and its account
+    /// with an AES-128 key in hex) through the API; a Contact ID burglary from it, sent by `stam dc09-send` to the
+    /// receiver's published port, reaches the console as an alarm of that panel. Until the receiver has read the new
+    /// account (every 10 s) the frame gets NAK and the sender sends again, as a communicator does. A frame from an
+    /// account nobody added is refused and written to the audit trail.
+    static func dc09RaisesAnAlarm(receiver: String, api: OperatorAPI, console: LiveConsole, scratch: String) async throws {
+        let colon = try #require(receiver.lastIndex(of: ":"))
+        let (host, port) = (String(receiver[..<colon]), String(receiver[receiver.index(after: colon)...]))
+        let site = try api.call("POST", "/api/sites", body: #"{"code":"GPRS-1","name":"Site with a GPRS communicator"}"#)
+        let siteID = try #require(site.object["id"] as? String, "\(site.status) \(site.object)")
+        // Its silence allowance at the maximum: this communicator sends once, and no no_signal alarm should follow.
+        let panel = try api.call("POST", "/api/panels", body: #"{"site_id":"\#(siteID)","name":"DC-09 communicator","signal_period_s":90000}"#)
+        let panelID = try #require(panel.object["id"] as? String, "\(panel.status) \(panel.object)")
+        let key = "000102030405060708090A0B0C0D0E0F"
+        let account = try api.call("POST", "/api/dc09-accounts",
+                                   body: #"{"account":"C0FFEE","panel_id":"\#(panelID)","key":"\#(key)","key_form":"hex"}"#)
+        #expect(account.status == 201, "\(account.object)")
+        #expect(account.object["key"] == nil || account.object["key"] is NSNull, "the key is never returned: \(account.object)")
+        let keyFile = "\(scratch)/dc09-key"
+        try key.write(toFile: keyFile, atomically: true, encoding: .utf8)
+        func send(_ arguments: [String]) throws -> (status: Int32, output: String) {
+            try LocalProcess.status(StamBinary.path, ["dc09-send", "--host", host, "--port", port] + arguments)
+        }
+        let deadline = ContinuousClock.now + .seconds(60)
+        var sent = try send(["--account", "C0FFEE", "--sequence", "1", "--contact-id", "1130 01 005", "--key-file", keyFile])
+        while sent.status == 1, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .seconds(1))
+            sent = try send(["--account", "C0FFEE", "--sequence", "1", "--contact-id", "1130 01 005", "--key-file", keyFile])
+        }
+        #expect(sent.status == 0, "\(sent.output)")
+        let alarm = try await console.event("AlarmRaised", timeout: .seconds(60)) { same($0["panel_id"], panelID) }
+        #expect(alarm["kind"] as? String == "burglary", "\(alarm)")
+        #expect(try api.call("GET", "/api/dc09-messages?limit=50").items.contains { ($0["data"] as? String)?.contains("1130 01 005") == true })
+
+        let stranger = try send(["--account", "BADBAD", "--contact-id", "1130 01 001"])
+        #expect(stranger.status == 1 && stranger.output.contains("NAK"), "\(stranger.output)")
+        let deadlineAudit = ContinuousClock.now + .seconds(30)
+        var audited: [[String: Any]] = []
+        while audited.isEmpty, ContinuousClock.now < deadlineAudit {
+            audited = try api.call("GET", "/api/audit-entries?action=dc09.unknown_account").items
+            if audited.isEmpty { try await Task.sleep(for: .milliseconds(500)) }
+        }
+        #expect(audited.contains { ($0["details"] as? [String: Any])?["account"] as? String == "BADBAD" }, "\(audited)")
     }
 }

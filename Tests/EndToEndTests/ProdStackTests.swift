@@ -56,6 +56,7 @@ import Testing
         let webSocket = "wss://\(nginx)/ws"
         let panel = summary.panelIDs[0]
         let operatorAPI = api
+        let scratch = stack.run.path
         let control = (host: summary.controlHost, port: summary.simulatorControlPort)
         let logger = logger
 
@@ -113,6 +114,9 @@ import Testing
             let longText = "smoke in the server room, " + String(repeating: "detector 4 and 5 active; ", count: 5) + "call the guard"
             try await OperatorSteps.smsRaisesAnAlarm(text: longText, modemControl: summary.modemControl,
                                                      api: operatorAPI, console: console)
+            // Issue 22: a DC-09 communicator's alarm through the second receiver's published port (its secondary path).
+            try await OperatorSteps.dc09RaisesAnAlarm(receiver: try #require(summary.dc09Receivers?.last), api: operatorAPI, console: console,
+                                                      scratch: scratch)
         }
         // The handling report over what this run raised and handled so far, by class and by operator, kept with the
         // walk's screenshots (docs/ALARM-KPIS.md is made from a run's).

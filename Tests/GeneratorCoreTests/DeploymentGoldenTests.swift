@@ -61,15 +61,20 @@ import Yams
         }
         // Only the published ports of the schema are published, bound to the environment's address.
         let published = services.flatMap { name, service in (service["ports"] as? [String] ?? []).map { (name, $0) } }
+        // Each instance of a service with several binds a host port of its own: the port plus its place.
+        let address = "${STAM_PUBLISH_ADDRESS:-\(environment == "prod" ? "0.0.0.0" : "127.0.0.1")}"
         let expected = schema.deployment.services.flatMap { service in
-            service.instanceNames(in: environment).flatMap { instance in (service.publish?.value(in: environment) ?? []).map { (instance, $0) } }
+            let instances = service.instanceNames(in: environment)
+            return instances.enumerated().flatMap { place, instance in
+                (service.publish?.value(in: environment) ?? []).map { port in
+                    let several = instances.count > 1
+                    let variable = ComposeRenderer.publishPortVariable(service, port.number, instance: several ? instance : nil)
+                    let suffix = port.transport == .udp ? "/udp" : ""
+                    return "\(instance) \(address):${\(variable):-\(port.number + (several ? place : 0))}:\(port.number)\(suffix)"
+                }
+            }
         }
-        #expect(published.map { "\($0.0) \($0.1)" }.sorted()
-                == expected.map { instance, port in
-                    let service = try! #require(schema.deployment.services.first { $0.instanceNames(in: environment).contains(instance) })
-                    let variable = ComposeRenderer.publishPortVariable(service, port)
-                    return "\(instance) ${STAM_PUBLISH_ADDRESS:-\(environment == "prod" ? "0.0.0.0" : "127.0.0.1")}:${\(variable):-\(port)}:\(port)"
-                }.sorted())
+        #expect(published.map { "\($0.0) \($0.1)" }.sorted() == expected.sorted())
     }
 
     @Test func productionComposeHasTheSeedsTopology() throws {
@@ -112,9 +117,16 @@ import Yams
             #expect(!peers(of: "grafana").contains(data), "grafana reaches \(data)")
         }
         #expect(peers(of: "sms-agent").isDisjoint(with: ["pg-primary", "pg-replica", "etcd", "backup"]))
-        // ...and a network is a wall only when it has no route out: all but the edge (which publishes nginx's port).
+        // The DC-09 receivers, which communicators on the internet reach, share a network with nothing that faces
+        // operators or holds data but PgBouncer (and Prometheus, which scrapes them).
+        #expect(peers(of: "dc09-receiver-1").subtracting(["dc09-receiver-2"]).isDisjoint(with: ["nginx", "pg-primary", "pg-replica", "etcd", "backup", "grafana"]))
+        #expect(networks("dc09-receiver-1") == ["alarm_ingress", "app"])
+        #expect(services["dc09-receiver-2"]?["ports"] as? [String] == ["${STAM_PUBLISH_ADDRESS:-0.0.0.0}:${STAM_DC09_RECEIVER_2_DC09_PORT:-7201}:7200",
+                                                                    "${STAM_PUBLISH_ADDRESS:-0.0.0.0}:${STAM_DC09_RECEIVER_2_DC09_PORT:-7201}:7200/udp"])
+        // ...and a network is a wall only when it has no route out: all but the two that publish ports (nginx's on the
+        // edge, the receivers' on alarm_ingress).
         for (name, network) in try #require(compose["networks"] as? [String: [String: Any]]) where network["driver"] as? String == "bridge" {
-            #expect((network["internal"] as? Bool ?? false) == (name != "edge"), "\(name)")
+            #expect((network["internal"] as? Bool ?? false) == !["edge", "alarm_ingress"].contains(name), "\(name)")
         }
         // A health check written as a list runs without a shell (the official etcd image has none).
         #expect((services["etcd"]?["healthcheck"] as? [String: Any])?["test"] as? [String]
@@ -148,7 +160,7 @@ import Yams
         let compose = try #require(try Yams.load(yaml: file.contents) as? [String: Any])
         let services = try #require(compose["services"] as? [String: [String: Any]])
         #expect(Set(services.keys) == ["migrate", "backend", "outbox-relay", "satel-worker", "postgres", "redis", "rabbitmq", "sms-agent",
-                                       "panel-simulator", "modem-simulator"])
+                                       "panel-simulator", "modem-simulator", "dc09-receiver"])
         #expect((compose["networks"] as? [String: [String: Any]])?["satel_vlan"]?["driver"] as? String == "bridge")
         #expect(services["backend"]?["build"] != nil)
     }

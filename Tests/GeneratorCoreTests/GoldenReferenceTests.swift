@@ -56,9 +56,10 @@ import Testing
             "pg-replica", "etcd", "pgbouncer", "redis", "rabbitmq", "sms-agent",
         ]
         // The seed's 13 containers, plus what its other sections need: the backup schedule (section 4),
-        // Prometheus/Grafana with the exporters of services that have no metrics of their own (section 1), and the
-        // one-shot migrate job the services wait for.
-        #expect(Set(prod) == seed.union(["backup", "prometheus", "grafana", "redis-exporter", "nginx-exporter", "migrate"]))
+        // Prometheus/Grafana with the exporters of services that have no metrics of their own (section 1), the
+        // one-shot migrate job the services wait for, and the two DC-09 receivers (issue 22: primary and secondary path).
+        #expect(Set(prod) == seed.union(["backup", "prometheus", "grafana", "redis-exporter", "nginx-exporter", "migrate",
+                                         "dc09-receiver-1", "dc09-receiver-2"]))
         #expect(prod.count == Set(prod).count)
         let dev = schema.deployment.services.flatMap { $0.instanceNames(in: "dev") }
         #expect(dev.contains("postgres") && !dev.contains("nginx") && !dev.contains("pg-primary"))

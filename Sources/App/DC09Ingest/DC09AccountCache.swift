@@ -22,10 +22,14 @@ public final class DC09AccountCache: DC09AccountDirectory, Service, Sendable {
     let repositories: Repositories
     let refreshInterval: Duration
     let logger: Logger
+    /// Told the number of usable accounts after every refresh (the metrics' `stam_dc09_accounts`).
+    let onRefresh: @Sendable (Int) -> Void
     private let entries = NIOLockedValueBox<[String: Entry]?>(nil)
 
-    public init(repositories: Repositories, refreshInterval: Duration = .seconds(10), logger: Logger) {
+    public init(repositories: Repositories, refreshInterval: Duration = .seconds(10), logger: Logger,
+                onRefresh: @escaping @Sendable (Int) -> Void = { _ in }) {
         self.repositories = repositories
+        self.onRefresh = onRefresh
         self.refreshInterval = refreshInterval
         self.logger = logger
     }
@@ -60,6 +64,7 @@ public final class DC09AccountCache: DC09AccountDirectory, Service, Sendable {
                                                     linePrefix: row.linePrefix, account: account)
         }
         entries.withLockedValue { $0 = fresh }
+        onRefresh(fresh.count)
     }
 
     public func run() async throws {

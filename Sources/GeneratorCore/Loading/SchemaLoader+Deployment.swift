@@ -167,7 +167,7 @@ extension SchemaLoader {
                     self.diagnostics.error("expected a list of ports for the published ports of \(what), found \(list.kindDescription)", at: list.location)
                     return nil
                 }
-                return items.compactMap { self.int($0, "a published port of \(what)") }
+                return items.compactMap { self.publishedPort($0, "a published port of \(what)") }
             }
         }
         if let node = value(body, "metrics"), let entries = mapping(node, "the metrics of \(what)", allowed: ["port", "path"]) {
@@ -296,5 +296,17 @@ extension SchemaLoader {
             return PerEnvironment(common: nil, overrides: overrides, location: node.location)
         }
         return parse(node).map { PerEnvironment(common: $0, location: node.location) }
+    }
+}
+
+extension SchemaLoader {
+    /// `443` or `7200/udp`.
+    func publishedPort(_ node: SchemaNode, _ what: String) -> PublishedPort? {
+        guard let text = node.scalar, !node.isNull, let port = PublishedPort(text: text) else {
+            diagnostics.error("expected a port number, or a number and /tcp or /udp (7200/udp), for \(what), found \(node.scalar.map { "'\($0)'" } ?? node.kindDescription)",
+                              at: node.location)
+            return nil
+        }
+        return port
     }
 }

@@ -309,7 +309,7 @@ extension SchemaLoader {
         let prometheus = reader.located("prometheus")
         let grafana = reader.optionalLocated("grafana")
         let interval = reader.seconds("scrape_interval", default: 15)
-        let alertKeys = ["relay_active_instances", "replication_lag", "sms_silence", "panel_disconnected", "backend_not_ready", "login_refusals"]
+        let alertKeys = ["relay_active_instances", "replication_lag", "sms_silence", "panel_disconnected", "backend_not_ready", "login_refusals", "dc09_silence"]
         guard var alerts = reader.section("alerts", allowed: alertKeys) else {
             diagnostics.error("the monitoring settings need 'alerts' (\(alertKeys.joined(separator: ", ")))", at: reader.location)
             return nil
@@ -326,7 +326,8 @@ extension SchemaLoader {
             replicationLagWarningSeconds: lag.seconds("warning"), replicationLagCriticalSeconds: lag.seconds("critical"),
             replicationLagForSeconds: lag.seconds("for", default: 60), smsSilenceSeconds: alerts.seconds("sms_silence"),
             panelDisconnectedSeconds: alerts.seconds("panel_disconnected"), backendNotReadySeconds: alerts.seconds("backend_not_ready"),
-            loginRefusalsPerMinute: logins.int("per_minute"), loginRefusalsForSeconds: logins.seconds("for"))
+            loginRefusalsPerMinute: logins.int("per_minute"), loginRefusalsForSeconds: logins.seconds("for"),
+            dc09SilenceSeconds: alerts.node("dc09_silence") == nil ? nil : alerts.seconds("dc09_silence"))
         return reader.failed || alerts.failed || relay.failed || lag.failed || logins.failed ? nil : settings
     }
 }

@@ -305,12 +305,15 @@ public struct MonitoringSettings: Hashable, Sendable {
     /// Refused or throttled logins per minute, summed over the backends, that raise `LoginStorm`.
     public var loginRefusalsPerMinute: Int
     public var loginRefusalsForSeconds: Int
+    /// No DC-09 frame acknowledged for this long while the receivers have accounts raises `NoDC09Frame`; nil: no
+    /// such rule (a station without DC-09 receivers).
+    public var dc09SilenceSeconds: Int?
 
     public init(location: SourceLocation, prometheus: Located<String>, grafana: Located<String>?,
                 scrapeIntervalSeconds: Int, relayMinimumActive: Int, relayForSeconds: Int,
                 replicationLagWarningSeconds: Int, replicationLagCriticalSeconds: Int, replicationLagForSeconds: Int,
                 smsSilenceSeconds: Int, panelDisconnectedSeconds: Int, backendNotReadySeconds: Int,
-                loginRefusalsPerMinute: Int, loginRefusalsForSeconds: Int) {
+                loginRefusalsPerMinute: Int, loginRefusalsForSeconds: Int, dc09SilenceSeconds: Int? = nil) {
         self.location = location
         self.prometheus = prometheus
         self.grafana = grafana
@@ -325,5 +328,6 @@ public struct MonitoringSettings: Hashable, Sendable {
         self.backendNotReadySeconds = backendNotReadySeconds
         self.loginRefusalsPerMinute = loginRefusalsPerMinute
         self.loginRefusalsForSeconds = loginRefusalsForSeconds
+        self.dc09SilenceSeconds = dc09SilenceSeconds
     }
 }

@@ -87,7 +87,7 @@ public struct ServiceDeclaration: Hashable, Sendable {
     /// Named container ports in declaration order (`http: 8000`).
     public var ports: [Port] = []
     /// Ports published on the host, per environment (bound to the environment's publish address).
-    public var publish: PerEnvironment<[Int]>?
+    public var publish: PerEnvironment<[PublishedPort]>?
     /// Where Prometheus scrapes this service (`metrics: { port: http }`, path /metrics unless written).
     public var metrics: Metrics?
     public var secrets: [Located<String>] = []

@@ -111,7 +111,7 @@ extension SchemaValidator {
             diagnostics.error("port '\(port.name.value)' of \(owner) is \(port.number); use 1-65535", at: port.name.location)
         }
         if let publish = service.publish {
-            let published = Set(environments.flatMap { publish.value(in: $0) ?? [] })
+            let published = Set(environments.flatMap { publish.value(in: $0) ?? [] }.map(\.number))
             for port in published.sorted() where !service.ports.contains(where: { $0.number == port }) {
                 diagnostics.error("\(owner) publishes port \(port), which is not one of its ports", at: publish.location)
             }

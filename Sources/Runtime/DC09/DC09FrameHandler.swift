@@ -12,6 +12,9 @@ public struct DC09FrameHandler: Sendable {
     let store: any DC09MessageStore
     let logger: Logger
     let now: @Sendable () -> Date
+    /// Runs after the store committed and before the ACK goes out: the crash test's hook (`stam receiver` sets it
+    /// only from STAM_RECEIVER_TEST_PAUSE_BEFORE_ACK). Nil in a deployment.
+    public var beforeAcknowledging: (@Sendable () async -> Void)?
 
     public init(accounts: any DC09AccountDirectory, store: any DC09MessageStore, logger: Logger, now: @escaping @Sendable () -> Date = Date.init) {
         self.accounts = accounts
@@ -21,8 +24,11 @@ public struct DC09FrameHandler: Sendable {
     }
 
     /// `body` is the frame between LF and CR; the answer is a whole frame, or nil when there is none to send.
-    public func handle(_ body: [UInt8], transport: DC09Sender.Transport, peer: String) async -> (answer: [UInt8]?, outcome: DC09FrameOutcome) {
+    public func handle(_ body: [UInt8], transport: DC09Sender.Transport, peer: String) async -> (answer: [UInt8]?, report: DC09FrameReport) {
         let receivedAt = now()
+        func report(_ outcome: DC09FrameOutcome, _ header: DC09Header?) -> DC09FrameReport {
+            DC09FrameReport(outcome: outcome, header: header, transport: transport, peer: peer, receivedAt: receivedAt)
+        }
         let frameID = UUID().uuidString.lowercased()
         var logger = logger
         logger[metadataKey: "frame_id"] = .string(frameID)
@@ -37,9 +43,9 @@ public struct DC09FrameHandler: Sendable {
             logger[metadataKey: "account"] = .string(error.header?.account ?? "?")
             logger.notice("DC-09 frame refused: \(error)", metadata: ["frame": .string(Self.printable(body))])
             guard error.answersWithNAK else {
-                return (error.header.map(DC09Answer.duh) ?? DC09Answer.nak(now: receivedAt), .refused(error.code))
+                return (error.header.map(DC09Answer.duh) ?? DC09Answer.nak(now: receivedAt), report(.refused(error.code), error.header))
             }
-            return (DC09Answer.nak(now: receivedAt), .refused(error.code))
+            return (DC09Answer.nak(now: receivedAt), report(.refused(error.code), error.header))
         }
         logger[metadataKey: "account"] = .string(message.header.account)
         logger[metadataKey: "sequence"] = .stringConvertible(message.header.sequence)
@@ -50,16 +56,17 @@ public struct DC09FrameHandler: Sendable {
             ack = try DC09Answer.ack(to: message.header, key: key, now: receivedAt)
         } catch {
             logger.error("DC-09 ACK cannot be encrypted with the account's key: \(error)")
-            return (DC09Answer.nak(now: receivedAt), .refused(.key))
+            return (DC09Answer.nak(now: receivedAt), report(.refused(.key), message.header))
         }
         do {
             let outcome = try await store.store(DC09ReceivedMessage(message: message, events: events, raw: [0x0A] + body + [0x0D],
                                                                     receivedAt: receivedAt, transport: transport, peer: peer))
             logger.debug("DC-09 message stored", metadata: ["outcome": .string(DC09FrameOutcome.acknowledged(outcome).answer)])
-            return (ack, .acknowledged(outcome))
+            await beforeAcknowledging?()
+            return (ack, report(.acknowledged(outcome), message.header))
         } catch {
             logger.error("DC-09 message not stored, not acknowledged (the sender retries): \(error)")
-            return (nil, .notStored)
+            return (nil, report(.notStored, message.header))
         }
     }
 

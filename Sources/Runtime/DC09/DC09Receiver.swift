@@ -88,14 +88,14 @@ public final class DC09Receiver: Service, Sendable {
     }
 
     func serve(_ connection: NIOAsyncChannel<DC09StreamItem, ByteBuffer>) async {
-        let peer = connection.channel.remoteAddress?.description ?? "?"
+        let peer = Self.peer(connection.channel.remoteAddress)
         do {
             try await connection.executeThenClose { inbound, outbound in
                 for try await item in inbound {
                     switch item {
                     case .frame(let body):
-                        let (answer, outcome) = await handler.handle(body, transport: .tcp, peer: peer)
-                        observe(.frame(outcome))
+                        let (answer, report) = await handler.handle(body, transport: .tcp, peer: peer)
+                        observe(.frame(report))
                         // Not stored: close, so the sender retries at once instead of waiting for its timeout.
                         guard let answer else { return }
                         try await outbound.write(ByteBuffer(bytes: answer))
@@ -110,6 +110,12 @@ public final class DC09Receiver: Service, Sendable {
         }
     }
 
+    /// `address:port`, as the log, the stored message and the security log name a sender.
+    static func peer(_ address: SocketAddress?) -> String {
+        guard let address, let ip = address.ipAddress else { return "?" }
+        return "\(ip):\(address.port ?? 0)"
+    }
+
     func serveUDP(_ channel: NIOAsyncChannel<AddressedEnvelope<ByteBuffer>, AddressedEnvelope<ByteBuffer>>) async throws {
         try await channel.executeThenClose { inbound, outbound in
             try await withThrowingDiscardingTaskGroup { group in
@@ -117,14 +123,14 @@ public final class DC09Receiver: Service, Sendable {
                     group.addTask {
                         var data = envelope.data
                         let bytes = data.readBytes(length: data.readableBytes) ?? []
-                        let peer = envelope.remoteAddress.description
+                        let peer = Self.peer(envelope.remoteAddress)
                         guard let body = DC09FrameDecoder.datagramFrame(bytes) else {
                             self.observe(.discarded(byteCount: bytes.count, reason: .beforeFrame))
                             self.logger.notice("DC-09 datagram that is not a frame dropped", metadata: ["peer": .string(peer), "bytes": "\(bytes.count)"])
                             return
                         }
-                        let (answer, outcome) = await self.handler.handle(body, transport: .udp, peer: peer)
-                        self.observe(.frame(outcome))
+                        let (answer, report) = await self.handler.handle(body, transport: .udp, peer: peer)
+                        self.observe(.frame(report))
                         guard let answer else { return }
                         try? await outbound.write(AddressedEnvelope(remoteAddress: envelope.remoteAddress, data: ByteBuffer(bytes: answer)))
                     }
@@ -136,13 +142,15 @@ public final class DC09Receiver: Service, Sendable {
 
 /// What `DC09Receiver` reports for the metrics.
 public enum DC09ReceiverObservation: Sendable, Hashable {
-    case frame(DC09FrameOutcome)
+    case frame(DC09FrameReport)
     case discarded(byteCount: Int, reason: DC09StreamItem.DiscardReason)
 }
 
 public struct DC09ReceiverError: Error, CustomStringConvertible, Sendable {
     public var message: String
     public var description: String { message }
+
+    public init(message: String) { self.message = message }
 }
 
 /// Closes a connection on `IdleStateHandler`'s read timeout: a communicator that holds a connection without sending

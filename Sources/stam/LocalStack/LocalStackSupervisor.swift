@@ -110,7 +110,10 @@ struct LocalStackSupervisor: Service {
         let backendPort = try ports.port("backend-1")
         // Chosen now: `ports.port` hands out a new port for a name whose port is taken, as it is once the process runs.
         var metricsPorts: [String: Int] = [:]
-        for name in ["outbox-relay-1", "satel-worker-1", "sms-agent", "backend-1.metrics"] { metricsPorts[name] = try ports.port(name) }
+        for name in ["outbox-relay-1", "satel-worker-1", "sms-agent", "backend-1.metrics", "dc09-receiver-1.metrics"] {
+            metricsPorts[name] = try ports.port(name)
+        }
+        let dc09Port = try ports.port("dc09-receiver-1")
         let plan: [(String, StackProcess)] = [
             ("panel simulator", child("panel-simulator", [
                 "simulator", "--host", "127.0.0.1", "--port", String(simulatorPort), "--panels", String(panelCount),
@@ -129,6 +132,10 @@ struct LocalStackSupervisor: Service {
                 "sms-agent", "--device", paths.modemDevice, "--state-directory", "\(paths.root)/sms",
                 "--metrics-host", "127.0.0.1", "--metrics-port", String(try ports.port("sms-agent")),
             ], readiness: .http(port: try ports.port("sms-agent"), path: "/readyz"))),
+            ("DC-09 receiver", child("dc09-receiver-1", [
+                "receiver", "--instance", "dc09-receiver-1", "--host", "127.0.0.1", "--port", String(dc09Port),
+                "--metrics-host", "127.0.0.1", "--metrics-port", String(metricsPorts["dc09-receiver-1.metrics"]!),
+            ], readiness: .http(port: metricsPorts["dc09-receiver-1.metrics"]!, path: "/readyz"))),
             ("backend", child("backend-1", [
                 "backend", "--host", "127.0.0.1", "--port", String(backendPort), "--instance", "backend-1",
                 "--metrics-host", "127.0.0.1", "--metrics-port", String(try ports.port("backend-1.metrics")),
@@ -150,7 +157,7 @@ struct LocalStackSupervisor: Service {
         try await scenario.prepare()
         progress.done("partitions armed; an alarm every \(demoInterval)")
 
-        let summary = StackSummary(
+        var written = StackSummary(
             environment: self.environment, root: paths.root, logs: paths.logs,
             api: "http://127.0.0.1:\(backendPort)", console: "http://127.0.0.1:\(backendPort)/",
             webSocket: "ws://127.0.0.1:\(backendPort)/ws", databaseURL: databaseURL, redisURL: redis.url, rabbitmqURL: rabbitmq.url,
@@ -159,8 +166,10 @@ struct LocalStackSupervisor: Service {
             processes: Dictionary(uniqueKeysWithValues: children.map { ($0.name, Int($0.pid ?? 0)) }),
             metrics: Dictionary(uniqueKeysWithValues: [
                 ("outbox-relay-1", "outbox-relay-1"), ("satel-worker-1", "satel-worker-1"), ("sms-agent", "sms-agent"),
-                ("backend-1", "backend-1.metrics"),
+                ("backend-1", "backend-1.metrics"), ("dc09-receiver-1", "dc09-receiver-1.metrics"),
             ].map { name, port in (name, "http://127.0.0.1:\(metricsPorts[port]!)/metrics") }))
+        written.dc09Receivers = ["127.0.0.1:\(dc09Port)"]
+        let summary = written
         try summary.write(to: paths.stack)
         try paths.writeEnvironmentFile(summary)
         print(summary.banner(adminPassword: demo.adminPassword, startedIn: ContinuousClock.now - started))

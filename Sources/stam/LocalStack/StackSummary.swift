@@ -27,6 +27,8 @@ struct StackSummary: Codable, Sendable {
     var metrics: [String: String]? = nil
     /// Service -> its container's address on the stack's internal network (prod).
     var addresses: [String: String]? = nil
+    /// The DC-09 receivers' addresses as communicators are given them, `127.0.0.1:7200` (TCP and UDP).
+    var dc09Receivers: [String]? = nil
     /// The compose project of the prod stack (`docker-compose -p <name>`); its containers are `<name>_<service>_1`.
     var composeProject: String? = nil
 
@@ -52,6 +54,12 @@ struct StackSummary: Codable, Sendable {
         return "\n  TLS         self-signed for stam.local: curl --cacert \(certificate) --resolve stam.local:\(port):\(host) https://stam.local:\(port)/healthz"
     }
 
+    private var dc09Line: String {
+        guard let first = dc09Receivers?.first, let colon = first.lastIndex(of: ":") else { return "" }
+        let (host, port) = (first[..<colon], first[first.index(after: colon)...])
+        return "\n  DC-09       \(dc09Receivers!.joined(separator: ", ")) (TCP and UDP); add an account (POST /api/dc09-accounts), then: stam dc09-send --host \(host) --port \(port) --account <it> --contact-id '1130 01 005'"
+    }
+
     func banner(adminPassword: String?, startedIn: Duration) -> String {
         let password = adminPassword.map { "password \($0)  (also in \(adminPasswordFile))" }
             ?? "password: see \(adminPasswordFile) (or the one you set)"
@@ -66,7 +74,7 @@ struct StackSummary: Codable, Sendable {
               Redis       \(redisURL)
               RabbitMQ    \(rabbitmqURL)
               panels      \(panelIDs.count) simulated; control: printf '{ panel: 1, action: violate-zone, zone: 3 }\\n' | nc -q1 \(simulatorControlHost ?? "127.0.0.1") \(simulatorControlPort)
-              SMS         echo 'sms +48600100200 ALARM test' > \(modemControl)
+              SMS         echo 'sms +48600100200 ALARM test' > \(modemControl)\(dc09Line)
               logs        \(logs)/\(tlsLine)
               state       \(root)/stack.json, env for a shell: source \(root)/env
             Ctrl-C or `stam down` stops everything.

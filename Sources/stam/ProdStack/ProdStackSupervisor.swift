@@ -122,6 +122,8 @@ struct ProdStackSupervisor: Service {
         if !manager.fileExists(atPath: "\(nas)/.stam-nas") { manager.createFile(atPath: "\(nas)/.stam-nas", contents: nil) }
         try await ContainerEngine.run("/bin/chown", ["-R", "10001:10001", nas])
         let httpsPort = try ports.port("nginx")
+        // The receivers' published ports (schema: 7200 and 7201) moved to free ones, as nginx's 443 is.
+        let dc09Ports = [try ports.port("dc09-receiver-1"), try ports.port("dc09-receiver-2")]
         let vlanGateway = "192.168.100.1"
         let project = ComposeProject(
             name: projectName, directory: "\(projectRoot)/deploy/generated",
@@ -130,12 +132,13 @@ struct ProdStackSupervisor: Service {
                 "STAM_SECRETS_DIR": paths.secrets, "STAM_CERTS_DIR": "\(paths.root)/certs",
                 "STAM_IMAGE_REGISTRY": "localhost", "STAM_IMAGE_TAG": "latest",
                 "STAM_PUBLISH_ADDRESS": "127.0.0.1", "STAM_NGINX_HTTPS_PORT": String(httpsPort),
+                "STAM_DC09_RECEIVER_1_DC09_PORT": String(dc09Ports[0]), "STAM_DC09_RECEIVER_2_DC09_PORT": String(dc09Ports[1]),
                 "STAM_MODEM_DEVICE": pty, "STAM_NAS_DIR": nas, "SATEL_VLAN_GATEWAY": vlanGateway,
             ])
         try project.write(to: paths.root)
 
         do {
-            try await runStack(project, progress: progress, started: started, httpsPort: httpsPort, vlanGateway: vlanGateway,
+            try await runStack(project, progress: progress, started: started, httpsPort: httpsPort, dc09Ports: dc09Ports, vlanGateway: vlanGateway,
                                firstPanelPort: firstPanelPort, controlPort: controlPort, simulators: simulators)
         } catch {
             // Ctrl-C or a failure while starting: the containers go as on a normal stop (the volumes stay).
@@ -151,7 +154,7 @@ struct ProdStackSupervisor: Service {
     }
 
     private func runStack(_ project: ComposeProject, progress: LocalStackSupervisor.Progress, started: ContinuousClock.Instant,
-                          httpsPort: Int, vlanGateway: String, firstPanelPort: Int, controlPort: Int,
+                          httpsPort: Int, dc09Ports: [Int], vlanGateway: String, firstPanelPort: Int, controlPort: Int,
                           simulators: [StackProcess]) async throws {
         let manager = FileManager.default
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -241,6 +244,7 @@ struct ProdStackSupervisor: Service {
                 modemControl: paths.modemControl, certificate: "\(paths.root)/certs/server.crt",
                 processes: processes, addresses: addresses)
             summary.composeProject = project.name
+            summary.dc09Receivers = dc09Ports.map { "127.0.0.1:\($0)" }
             try summary.write(to: paths.stack)
             try paths.writeEnvironmentFile(summary)
             print(summary.banner(adminPassword: adminPassword, startedIn: ContinuousClock.now - started))

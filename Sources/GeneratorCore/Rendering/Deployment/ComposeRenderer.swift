@@ -119,10 +119,12 @@ struct ComposeRenderer {
     }
 
     /// The host port a published port binds to is a site setting (`STAM_NGINX_HTTPS_PORT` for nginx's `https`):
-    /// a second stack on one machine, or a host whose 443 is taken, moves it without editing the file.
-    static func publishPortVariable(_ service: ServiceDeclaration, _ port: Int) -> String {
+    /// a second stack on one machine, or a host whose 443 is taken, moves it without editing the file. Each
+    /// instance of a service with several has its own (`STAM_DC09_RECEIVER_2_DC09_PORT`), by default the port plus
+    /// the instance's place (7200, 7201): two instances cannot share a host port. TCP and UDP of a port move together.
+    static func publishPortVariable(_ service: ServiceDeclaration, _ port: Int, instance: String? = nil) -> String {
         let name = service.ports.first { $0.number == port }?.name.value ?? String(port)
-        return "STAM_\(service.name)_\(name)_PORT".uppercased().replacingOccurrences(of: "-", with: "_")
+        return "STAM_\(instance ?? service.name)_\(name)_PORT".uppercased().replacingOccurrences(of: "-", with: "_")
     }
 
     /// `secrets/x` -> `${STAM_SECRETS_DIR:-../../secrets}/x`: the directory can be moved, the name cannot.
@@ -154,8 +156,13 @@ struct ComposeRenderer {
                 dependencies.append(.init(name: name, condition: Self.condition(dependingOn: target)))
             }
         }
+        let instances = service.instanceNames(in: env)
+        let index = instances.count > 1 ? instances.firstIndex(of: instance) : nil
         let published = (service.publish?.value(in: env) ?? []).map { port in
-            "\(TemplateValues.variable(Self.publishAddressVariable, default: environment.publishAddress)):\(TemplateValues.variable(Self.publishPortVariable(service, port), default: String(port))):\(port)"
+            let hostPort = TemplateValues.variable(Self.publishPortVariable(service, port.number, instance: index.map { _ in instance }),
+                                                   default: String(port.number + (index ?? 0)))
+            let suffix = port.transport == .tcp ? "" : "/\(port.transport.rawValue)"
+            return "\(TemplateValues.variable(Self.publishAddressVariable, default: environment.publishAddress)):\(hostPort):\(port.number)\(suffix)"
         }
         var variables = service.environment.compactMap { variable -> Service.Variable? in
             variable.value.value(in: env).map { .init(name: variable.name.value, value: TemplateValues.quoted(TemplateValues.composeLiteral($0))) }

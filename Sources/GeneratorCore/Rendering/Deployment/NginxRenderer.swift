@@ -70,7 +70,7 @@ struct NginxRenderer: DeploymentComponentRenderer {
         return View(
             upstream: upstream.name.replacingOccurrences(of: "-", with: "_"), servers: servers, maxFails: proxy.maxFails,
             failTimeout: TemplateValues.duration(proxy.failTimeoutSeconds), serverName: proxy.serverName,
-            httpsPort: service.publish?.value(in: environment)?.first ?? 443,
+            httpsPort: service.publish?.value(in: environment)?.first?.number ?? 443,
             certificate: "/run/secrets/\(proxy.certificate.value)", key: "/run/secrets/\(proxy.key.value)",
             statusPort: service.port(named: proxy.statusPort.value) ?? 8081, readinessPath: proxy.readinessPath,
             websocketPath: proxy.websocketPath, websocketTimeout: TemplateValues.duration(proxy.websocketTimeoutSeconds),

@@ -22,6 +22,8 @@ struct PrometheusRenderer: DeploymentComponentRenderer {
         var lagCritical: Int
         var lagFor: String
         var smsSilence: String
+        /// The `NoDC09Frame` window, when the schema sets one.
+        var dc09Silence: String?
         var panelFor: String
         var backendFor: String
         var backendJob: String
@@ -59,6 +61,7 @@ struct PrometheusRenderer: DeploymentComponentRenderer {
             lagWarning: monitoring.replicationLagWarningSeconds, lagCritical: monitoring.replicationLagCriticalSeconds,
             lagFor: TemplateValues.duration(monitoring.replicationLagForSeconds),
             smsSilence: TemplateValues.duration(monitoring.smsSilenceSeconds),
+            dc09Silence: monitoring.dc09SilenceSeconds.map(TemplateValues.duration),
             panelFor: TemplateValues.duration(monitoring.panelDisconnectedSeconds),
             backendFor: TemplateValues.duration(monitoring.backendNotReadySeconds), backendJob: upstream, relayJob: relay,
             loginPerMinute: monitoring.loginRefusalsPerMinute, loginFor: TemplateValues.duration(monitoring.loginRefusalsForSeconds),
