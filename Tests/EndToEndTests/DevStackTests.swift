@@ -63,9 +63,10 @@ import TestSupport
         // Issue 18 point 1: every series an alert rule watches is exported by a process of the running stack
         // (stam_panel_connected was watched by PanelDisconnected and exported by nobody).
         let watched = try MonitoredSeries.alertRules().filter { !MonitoredSeries.isFromExporter($0) }
-        #expect(watched.isSuperset(of: ["stam_panel_connected", "stam_worker_fleet_panels", "sms_received_total", "outbox_relay_active_instances"]))
+        #expect(watched.isSuperset(of: ["stam_panel_connected", "stam_worker_fleet_panels", "sms_received_total", "outbox_relay_active_instances",
+                                         "stam_dc09_frames_total", "stam_dc09_accounts"]))
         let pages = try #require(summary.metrics)
-        #expect(Set(pages.keys) == ["outbox-relay-1", "satel-worker-1", "sms-agent", "backend-1"])
+        #expect(Set(pages.keys) == ["outbox-relay-1", "satel-worker-1", "sms-agent", "backend-1", "dc09-receiver-1"])
         var exported = Set<String>()
         for (process, url) in pages {
             let port = try #require(URL(string: url)?.port)
