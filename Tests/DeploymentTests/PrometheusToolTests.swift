@@ -118,6 +118,50 @@ import TestSupport
                       - exp_labels: { severity: warning }
                         exp_annotations:
                           summary: "No SMS received for \(TemplateValuesForTests.duration(monitoring.smsSilenceSeconds)): check the GSM modem and the SMS agent"
+              # DC-09: frames ACKed (link tests) keep it quiet; none over both receivers while they have accounts fires;
+              # a station without DC-09 accounts never fires it.
+              - interval: 1m
+                input_series:
+                  - series: 'stam_dc09_frames_total{job="dc09-receiver", instance="dc09-receiver-1:9104", answer="ack"}'
+                    values: '0+2x60'
+                  - series: 'stam_dc09_frames_total{job="dc09-receiver", instance="dc09-receiver-2:9104", answer="ack"}'
+                    values: '0x60'
+                  - series: 'stam_dc09_accounts{job="dc09-receiver", instance="dc09-receiver-1:9104"}'
+                    values: '10x60'
+                alert_rule_test:
+                  - eval_time: 50m
+                    alertname: NoDC09Frame
+                    exp_alerts: []
+              - interval: 1m
+                input_series:
+                  - series: 'stam_dc09_frames_total{job="dc09-receiver", instance="dc09-receiver-1:9104", answer="ack"}'
+                    values: '0+2x10 20x50'
+                  - series: 'stam_dc09_frames_total{job="dc09-receiver", instance="dc09-receiver-1:9104", answer="nak"}'
+                    values: '0+1x60'
+                  - series: 'stam_dc09_accounts{job="dc09-receiver", instance="dc09-receiver-1:9104"}'
+                    values: '10x60'
+                  - series: 'stam_dc09_accounts{job="dc09-receiver", instance="dc09-receiver-2:9104"}'
+                    values: '10x60'
+                alert_rule_test:
+                  - eval_time: 20m
+                    alertname: NoDC09Frame
+                    exp_alerts: []
+                  - eval_time: 40m
+                    alertname: NoDC09Frame
+                    exp_alerts:
+                      - exp_labels: { severity: critical }
+                        exp_annotations:
+                          summary: "No DC-09 frame acknowledged for \(TemplateValuesForTests.duration(monitoring.dc09SilenceSeconds ?? 0)): check the receivers, their published ports and the path from the communicators"
+              - interval: 1m
+                input_series:
+                  - series: 'stam_dc09_frames_total{job="dc09-receiver", instance="dc09-receiver-1:9104", answer="ack"}'
+                    values: '0x60'
+                  - series: 'stam_dc09_accounts{job="dc09-receiver", instance="dc09-receiver-1:9104"}'
+                    values: '0x60'
+                alert_rule_test:
+                  - eval_time: 50m
+                    alertname: NoDC09Frame
+                    exp_alerts: []
               # A panel that stays disconnected, and a backend that cannot be scraped.
               - interval: 15s
                 input_series:
