@@ -5,7 +5,7 @@ import StamCore
 /// What this build of stam was generated from.
 public enum StamSchema {
     /// SHA-256 over the schema files; changes whenever the schema does.
-    public static let fingerprint = "bc6f039b7e0c36cc26b0059a733062e6873aef156fce3f40b4a2398b3f3655ca"
+    public static let fingerprint = "d0647fca7e4b2708557f3e599959825e9bc74a7466f79f2609d628eeadf96c29"
 
     public static let entityTypes: [any Entity.Type] = [
         Site.self,
@@ -29,6 +29,7 @@ public enum StamSchema {
         OperatorSession.self,
         Command.self,
         Dc09Account.self,
+        Dc09Path.self,
         Dc09Message.self,
         SmsMessage.self,
         AuditEntry.self,

@@ -108,6 +108,8 @@ public enum APIRoutes {
         ("POST", "/api/dc09-accounts", ["admin"]),
         ("PATCH", "/api/dc09-accounts/:id", ["admin"]),
         ("DELETE", "/api/dc09-accounts/:id", ["admin"]),
+        ("GET", "/api/dc09-paths", ["supervisor", "admin"]),
+        ("GET", "/api/dc09-paths/:id", ["supervisor", "admin"]),
         ("GET", "/api/dc09-messages", ["supervisor", "admin"]),
         ("GET", "/api/dc09-messages/:id", ["supervisor", "admin"]),
         ("GET", "/api/sms-messages", ["operator", "supervisor", "admin"]),
@@ -151,6 +153,7 @@ public enum APIRoutes {
         OperatorSessionRoutes(repository: repositories.operatorSessions).register(actions: actions.operatorSessions, on: group)
         CommandRoutes(repository: repositories.commands).register(on: group)
         Dc09AccountRoutes(repository: repositories.dc09Accounts, audit: audit).register(on: group)
+        Dc09PathRoutes(repository: repositories.dc09Paths).register(on: group)
         Dc09MessageRoutes(repository: repositories.dc09Messages).register(on: group)
         SmsMessageRoutes(repository: repositories.smsMessages).register(on: group)
         AuditEntryRoutes(repository: repositories.auditEntries).register(on: group)

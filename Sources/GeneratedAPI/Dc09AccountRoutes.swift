@@ -21,7 +21,7 @@ public struct Dc09AccountRoutes: Sendable {
         self.audit = audit
     }
 
-    static let writableFields: Set<String> = ["account", "receiver_number", "line_prefix", "key", "key_form", "panel_id", "enabled"]
+    static let writableFields: Set<String> = ["account", "receiver_number", "line_prefix", "key", "key_form", "panel_id", "enabled", "link_test_period_s"]
 
     public func register(on group: RouterGroup<StamRequestContext>) {
         group.get("dc09-accounts", use: list)
@@ -67,6 +67,7 @@ public struct Dc09AccountRoutes: Sendable {
         let keyForm = input.enumeration("key_form", Dc09KeyForm.self, optional: false)
         let panelId = input.uuid("panel_id", optional: false)
         let enabled = input.bool("enabled", optional: false)
+        let linkTestPeriodS = input.int("link_test_period_s", range: 10...90000, optional: true)
         input.require("account", account)
         input.require("panel_id", panelId)
         try input.finish()
@@ -77,6 +78,7 @@ public struct Dc09AccountRoutes: Sendable {
         if let key { value.key = key }
         if case let keyForm?? = keyForm { value.keyForm = keyForm }
         if case let enabled?? = enabled { value.enabled = enabled }
+        if let linkTestPeriodS { value.linkTestPeriodS = linkTestPeriodS }
         do {
             let stored = try await repository.context.transaction { connection in
                 let stored = try await repository.insert(value, on: connection)
@@ -102,6 +104,7 @@ public struct Dc09AccountRoutes: Sendable {
         let keyForm = input.enumeration("key_form", Dc09KeyForm.self, optional: false)
         let panelId = input.uuid("panel_id", optional: false)
         let enabled = input.bool("enabled", optional: false)
+        let linkTestPeriodS = input.int("link_test_period_s", range: 10...90000, optional: true)
         try input.finish()
         guard var value = try await repository.find(id: id) else { throw APIError.notFound("no dc09_accounts row \(id)") }
         // The version the caller read (none for `If-Match: *`): the repository refuses the write if the row moved on since.
@@ -114,6 +117,7 @@ public struct Dc09AccountRoutes: Sendable {
         if case let keyForm?? = keyForm { value.keyForm = keyForm }
         if case let panelId?? = panelId { value.panelId = panelId }
         if case let enabled?? = enabled { value.enabled = enabled }
+        if let linkTestPeriodS { value.linkTestPeriodS = linkTestPeriodS }
         do {
             let stored = try await repository.context.transaction { connection in
                 let stored = try await repository.updateEditable(value, on: connection)

@@ -68,6 +68,9 @@ struct ReceiverCommand: AsyncParsableCommand {
                 while true { try? await Task.sleep(for: .seconds(3600)) }
             }
         }
+        // Every receiver supervises the paths (the other one's too: claims are SKIP LOCKED), so one receiver left
+        // still reports the other's silence.
+        let paths = DC09PathSupervisor(client: client, repositories: repositories, notifier: outbox, logger: logger)
         let security = DC09SecurityLog(repositories: repositories, instance: name, logger: logger)
         let receiver = DC09Receiver(configuration: .init(host: host, port: port, idleTimeout: idleTimeout.duration), handler: handler,
                                     logger: logger, observe: { observation in
@@ -89,7 +92,7 @@ struct ReceiverCommand: AsyncParsableCommand {
             "metrics": "\(metricsHost):\(metricsPort)",
         ])
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: client), .init(service: outbox), .init(service: accounts), .init(service: security),
+            services: [.init(service: client), .init(service: outbox), .init(service: accounts), .init(service: security), .init(service: paths),
                        .init(service: receiver), .init(service: observability)],
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()

@@ -40,9 +40,12 @@ import Testing
         var repositories: Repositories
         var panel: Panel
         var port: Int
+        /// A second receiver on the same database: the secondary path (instance `test-secondary`).
+        var secondaryPort: Int
 
-        func send(_ frame: [UInt8], over transport: DC09Sender.Transport = .tcp, key: DC09Key? = nil) async throws -> DC09ReceivedAnswer {
-            try DC09ReceivedAnswer.read(try await DC09Sender.send(frame, host: "127.0.0.1", port: port, transport: transport, timeout: .seconds(10)), key: key)
+        func send(_ frame: [UInt8], over transport: DC09Sender.Transport = .tcp, key: DC09Key? = nil, secondary: Bool = false) async throws -> DC09ReceivedAnswer {
+            try DC09ReceivedAnswer.read(try await DC09Sender.send(frame, host: "127.0.0.1", port: secondary ? secondaryPort : port, transport: transport,
+                                                                  timeout: .seconds(10)), key: key)
         }
 
         func count(_ sql: String) async throws -> Int {
@@ -69,16 +72,18 @@ import Testing
             ] { _ = try await repositories.dc09Accounts.insert(account) }
             let accounts = DC09AccountCache(repositories: repositories, logger: logger)
             try await accounts.refresh()
-            let store = DC09PostgresStore(client: client, repositories: repositories, accounts: accounts, notifier: nil, instance: "test-primary", logger: logger)
-            let receiver = DC09Receiver(configuration: .init(host: "127.0.0.1", port: 0),
-                                        handler: DC09FrameHandler(accounts: accounts, store: store, logger: logger), logger: logger)
-            let group = ServiceGroup(services: [receiver], gracefulShutdownSignals: [], cancellationSignals: [], logger: logger)
+            let receivers = ["test-primary", "test-secondary"].map { instance in
+                let store = DC09PostgresStore(client: client, repositories: repositories, accounts: accounts, notifier: nil, instance: instance, logger: logger)
+                return DC09Receiver(configuration: .init(host: "127.0.0.1", port: 0),
+                                    handler: DC09FrameHandler(accounts: accounts, store: store, logger: logger), logger: logger)
+            }
+            let group = ServiceGroup(services: receivers, gracefulShutdownSignals: [], cancellationSignals: [], logger: logger)
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { try await group.run() }
                 let deadline = ContinuousClock.now + .seconds(10)
-                while receiver.boundPort == nil, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
-                let port = try #require(receiver.boundPort)
-                try await body(Station(client: client, repositories: repositories, panel: panel, port: port))
+                while receivers.contains(where: { $0.boundPort == nil }), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+                let port = try #require(receivers[0].boundPort), secondaryPort = try #require(receivers[1].boundPort)
+                try await body(Station(client: client, repositories: repositories, panel: panel, port: port, secondaryPort: secondaryPort))
                 await group.triggerGracefulShutdown()
                 try await tasks.waitForAll()
             }
@@ -134,6 +139,52 @@ import Testing
             #expect(try await station.count("SELECT count(*)::int FROM dc09_accounts WHERE last_signal_at IS NOT NULL") == 2)
             let panel = try #require(try await station.repositories.panels.find(id: station.panel.id))
             #expect(panel.lastSeenAt.map { abs($0.timeIntervalSinceNow) < 30 } == true)
+        }
+    }
+
+    /// Each receiver an account sends to is a path of its own; with a link-test period, a path silent past it raises one
+    /// trouble alarm (the panel still signals over the other), and the path's next frame restores it.
+    @Test func eachReceiverIsAPathAndASilentOneRaisesATroubleAlarmItsNextFrameRestores() async throws {
+        try await withStation { station in
+            let supervised = try #require(try await station.repositories.dc09Accounts.find(account: "5678"))
+            _ = try await station.repositories.dc09Accounts.update(id: supervised.id, set: [.linkTestPeriodS(60)])
+            func linkTest(_ account: String, _ sequence: Int) throws -> [UInt8] {
+                // 1234 is bound to receiver 12AB, line 3.
+                let (receiver, line) = account == "1234" ? ("12AB", "3") : (nil, "0")
+                return try DC09MessageBuilder.frame(DC09Message(header: DC09Header(token: .null, encrypted: false, sequence: sequence, receiver: receiver,
+                                                                                   linePrefix: line, account: account), data: ""), key: nil)
+            }
+            for (sequence, secondary) in [(1, false), (2, true)] {
+                #expect(try await station.send(try linkTest("5678", sequence), secondary: secondary).kind == .ack)
+                #expect(try await station.send(try linkTest("1234", sequence), over: .udp, secondary: secondary).kind == .ack)
+            }
+            let paths = try await station.repositories.dc09Paths.all(filter: .init(accountId: supervised.id))
+            #expect(Set(paths.map(\.receiverInstance)) == ["test-primary", "test-secondary"])
+            #expect(paths.allSatisfy { $0.transport == "tcp" && $0.peer.hasPrefix("127.0.0.1:") && $0.failureAlarmId == nil })
+            let supervisor = DC09PathSupervisor(client: station.client, repositories: station.repositories, notifier: nil, logger: logger)
+            #expect(try await supervisor.superviseDue() == .init())
+
+            // The primary path went quiet two minutes ago; the secondary just signalled. (The clock moved by hand: the
+            // store wrote the paths, only their age is set here.) Account 1234 has no period: tracked, not supervised.
+            _ = try await station.client.query("UPDATE dc09_paths SET last_signal_at = now() - interval '2 minutes' WHERE receiver_instance = 'test-primary'").collect()
+            #expect(try await station.send(try linkTest("5678", 3), secondary: true).kind == .ack)
+            #expect(try await supervisor.superviseDue() == .init(failed: 1))
+            #expect(try await supervisor.superviseDue() == .init())
+            let alarms = try await station.repositories.alarms.list(filter: .init(panelId: station.panel.id), sort: .raisedAt, limit: 10).items
+            #expect(alarms.count == 1)
+            let alarm = try #require(alarms.first)
+            #expect(alarm.kind == .trouble && alarm.title.contains("account 5678 via test-primary") && alarm.restoredAt == nil, "\(alarm.title)")
+            #expect(try await station.count("SELECT count(*)::int FROM outbox WHERE event_name = 'AlarmRaised'") == 1)
+            // The panel as a whole signals (over the secondary): no no_signal.
+            #expect(alarms.allSatisfy { $0.kind != .noSignal })
+
+            // The primary comes back: its next frame restores the alarm; the operator still closes it.
+            #expect(try await station.send(try linkTest("5678", 4)).kind == .ack)
+            #expect(try await supervisor.superviseDue() == .init(restored: 1))
+            let restored = try #require(try await station.repositories.alarms.find(id: alarm.id))
+            #expect(restored.restoredAt != nil && restored.state != .closed)
+            #expect(try await station.count("SELECT count(*)::int FROM dc09_paths WHERE failure_alarm_id IS NOT NULL") == 0)
+            #expect(try await station.count("SELECT count(*)::int FROM outbox WHERE event_name = 'AlarmRestored'") == 1)
         }
     }
 

@@ -5,9 +5,9 @@ import ServiceLifecycle
 /// filled its batch (more is due), else after `interval`, until the service group shuts down. A failed pass (the
 /// database failing over) is logged and the next one tries again: a pass writes in its own transactions, so nothing
 /// was half-written.
-enum PeriodicPass {
+public enum PeriodicPass {
     /// `pass` returns true when more is due at once.
-    static func run(every interval: Duration, logger: Logger, failure: Logger.Message, _ pass: () async throws -> Bool) async {
+    public static func run(every interval: Duration, logger: Logger, failure: Logger.Message, _ pass: () async throws -> Bool) async {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
                 while try await pass(), !Task.isCancelled, !Task.isShuttingDownGracefully {}

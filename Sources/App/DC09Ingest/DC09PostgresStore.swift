@@ -10,7 +10,7 @@ import PostgresNIO
 import StamCore
 
 /// The receiver's `DC09MessageStore`: in one transaction, the message (`dc09_messages`, the frame as it came), the
-/// account's and its panel's last signal, each event as a `panel_events` row of source `dc09`, and for an alarm
+/// account's, its path's (`dc09_paths`: this receiver) and its panel's last signal, each event as a `panel_events` row of source `dc09`, and for an alarm
 /// event its alarm through `AlarmRaiser` (with its `AlarmRaised` outbox row). It returns after the commit, and
 /// only then does the receiver ACK.
 ///
@@ -59,6 +59,11 @@ public struct DC09PostgresStore: DC09MessageStore {
             let signalled: [Dc09AccountRepository.Assignment] = [.lastSignalAt(received.receivedAt)]
             _ = try await repositories.dc09Accounts.update(id: account.id, set: signalled, on: connection)
             _ = try await repositories.panels.update(id: account.panelID, set: [.lastSeenAt(received.receivedAt)], on: connection)
+            // The path: this receiver, as the account's primary or secondary address (Dc09PathSupervisor watches it).
+            try await repositories.dc09Paths.upsert(
+                Dc09Path(accountId: account.id, receiverInstance: String(instance.prefix(128)), lastSignalAt: received.receivedAt,
+                         transport: received.transport.rawValue, peer: String(received.peer.prefix(128))),
+                onConflict: .accountIdAndReceiverInstance, updating: [.lastSignalAt, .transport, .peer], on: connection)
             if let count = try repeats.first?.decode(Int.self), count > 0 { return .duplicate }
 
             _ = try await repositories.dc09Messages.insert(Dc09Message(

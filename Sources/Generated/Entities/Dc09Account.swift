@@ -10,7 +10,7 @@ import StamCore
 /// Declared at schema/entities.yaml#Dc09Account.
 public struct Dc09Account: Entity {
     public static let tableName = "dc09_accounts"
-    public static let columnNames: [String] = ["id", "account", "receiver_number", "line_prefix", "key", "key_form", "panel_id", "enabled", "last_signal_at", "version", "created_at"]
+    public static let columnNames: [String] = ["id", "account", "receiver_number", "line_prefix", "key", "key_form", "panel_id", "enabled", "link_test_period_s", "last_signal_at", "version", "created_at"]
 
     /// Declared at schema/entities.yaml#Dc09Account.id.
     public var id: UUID
@@ -48,6 +48,11 @@ public struct Dc09Account: Entity {
     /// Declared at schema/entities.yaml#Dc09Account.enabled.
     public var enabled: Bool
 
+    /// Longest silence (seconds) on each path it reports over (each receiver it sends to, Dc09Path) before that path's failure raises a trouble alarm; set it to the communicator's link-test period plus a margin. None: paths are tracked, not supervised (the panel's signal_period_s still watches the account as a whole).
+    ///
+    /// Declared at schema/entities.yaml#Dc09Account.link_test_period_s.
+    public var linkTestPeriodS: Int?
+
     /// Its newest frame the receiver took, a link test or an event.
     ///
     /// Declared at schema/entities.yaml#Dc09Account.last_signal_at.
@@ -68,6 +73,7 @@ public struct Dc09Account: Entity {
         keyForm: Dc09KeyForm = .hex,
         panelId: UUID,
         enabled: Bool = true,
+        linkTestPeriodS: Int? = nil,
         lastSignalAt: Date? = nil,
         version: Int = 1,
         createdAt: Date = Date()
@@ -80,6 +86,7 @@ public struct Dc09Account: Entity {
         self.keyForm = keyForm
         self.panelId = panelId
         self.enabled = enabled
+        self.linkTestPeriodS = linkTestPeriodS
         self.lastSignalAt = lastSignalAt
         self.version = version
         self.createdAt = createdAt
@@ -94,6 +101,7 @@ public struct Dc09Account: Entity {
         case keyForm = "key_form"
         case panelId = "panel_id"
         case enabled
+        case linkTestPeriodS = "link_test_period_s"
         case lastSignalAt = "last_signal_at"
         case version
         case createdAt = "created_at"
@@ -119,6 +127,8 @@ extension Dc09Account: JSONWritable {
         if let value = self.lastSignalAt { writer.value(value) } else { writer.null() }
         writer.key("line_prefix")
         if let value = self.linePrefix { writer.value(value) } else { writer.null() }
+        writer.key("link_test_period_s")
+        if let value = self.linkTestPeriodS { writer.value(value) } else { writer.null() }
         writer.key("panel_id")
         writer.value(self.panelId)
         writer.key("receiver_number")

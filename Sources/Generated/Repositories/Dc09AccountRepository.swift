@@ -16,7 +16,7 @@ public struct Dc09AccountRepository: Sendable {
     public init(context: DatabaseContext) { self.context = context }
 
     static let table = "dc09_accounts"
-    static let columns = "\"id\", \"account\", \"receiver_number\", \"line_prefix\", \"key\", \"key_form\", \"panel_id\", \"enabled\", \"last_signal_at\", \"version\", \"created_at\""
+    static let columns = "\"id\", \"account\", \"receiver_number\", \"line_prefix\", \"key\", \"key_form\", \"panel_id\", \"enabled\", \"link_test_period_s\", \"last_signal_at\", \"version\", \"created_at\""
 
     /// Equality filters from `api.filters`, bounds from `api.ranges` (from inclusive, to exclusive); a nil property does not filter.
     public struct Filter: Sendable, Hashable {
@@ -83,11 +83,12 @@ public struct Dc09AccountRepository: Sendable {
             binds.add(enumValue: value.keyForm),
             binds.add(value.panelId),
             binds.add(value.enabled),
+            binds.add(value.linkTestPeriodS),
             binds.add(value.lastSignalAt),
             binds.add(value.version),
             binds.add(value.createdAt),
         ]
-        return "(\"id\", \"account\", \"receiver_number\", \"line_prefix\", \"key\", \"key_form\", \"panel_id\", \"enabled\", \"last_signal_at\", \"version\", \"created_at\") VALUES (\(values.joined(separator: ", ")))"
+        return "(\"id\", \"account\", \"receiver_number\", \"line_prefix\", \"key\", \"key_form\", \"panel_id\", \"enabled\", \"link_test_period_s\", \"last_signal_at\", \"version\", \"created_at\") VALUES (\(values.joined(separator: ", ")))"
     }
 
     /// The row with this primary key, or nil.
@@ -111,6 +112,7 @@ public struct Dc09AccountRepository: Sendable {
             "\"key_form\" = \(binds.add(enumValue: value.keyForm))",
             "\"panel_id\" = \(binds.add(value.panelId))",
             "\"enabled\" = \(binds.add(value.enabled))",
+            "\"link_test_period_s\" = \(binds.add(value.linkTestPeriodS))",
             "\"last_signal_at\" = \(binds.add(value.lastSignalAt))",
             "\"version\" = \"version\" + 1",
         ]
@@ -138,6 +140,7 @@ public struct Dc09AccountRepository: Sendable {
             "\"key_form\" = \(binds.add(enumValue: value.keyForm))",
             "\"panel_id\" = \(binds.add(value.panelId))",
             "\"enabled\" = \(binds.add(value.enabled))",
+            "\"link_test_period_s\" = \(binds.add(value.linkTestPeriodS))",
             "\"version\" = \"version\" + 1",
         ]
         let sql = "UPDATE \"dc09_accounts\" SET \(assignments.joined(separator: ", ")) WHERE \"id\" = \(binds.add(value.id)) AND \"version\" = \(binds.add(value.version)) RETURNING \(Self.columns)"
@@ -278,6 +281,7 @@ public struct Dc09AccountRepository: Sendable {
         case keyForm(Dc09KeyForm)
         case panelId(UUID)
         case enabled(Bool)
+        case linkTestPeriodS(Int?)
         case lastSignalAt(Date?)
         case version(Int)
         case createdAt(Date)
@@ -292,6 +296,7 @@ public struct Dc09AccountRepository: Sendable {
                 case .keyForm: "key_form"
                 case .panelId: "panel_id"
                 case .enabled: "enabled"
+                case .linkTestPeriodS: "link_test_period_s"
                 case .lastSignalAt: "last_signal_at"
                 case .version: "version"
                 case .createdAt: "created_at"
@@ -308,6 +313,7 @@ public struct Dc09AccountRepository: Sendable {
                 case .keyForm(let value): return "\"key_form\" = \(binds.add(enumValue: value))"
                 case .panelId(let value): return "\"panel_id\" = \(binds.add(value))"
                 case .enabled(let value): return "\"enabled\" = \(binds.add(value))"
+                case .linkTestPeriodS(let value): return "\"link_test_period_s\" = \(binds.add(value))"
                 case .lastSignalAt(let value): return "\"last_signal_at\" = \(binds.add(value))"
                 case .version(let value): return "\"version\" = \(binds.add(value))"
                 case .createdAt(let value): return "\"created_at\" = \(binds.add(value))"
@@ -338,6 +344,7 @@ public struct Dc09AccountRepository: Sendable {
         case keyForm = "key_form"
         case panelId = "panel_id"
         case enabled
+        case linkTestPeriodS = "link_test_period_s"
         case lastSignalAt = "last_signal_at"
         case version
         case createdAt = "created_at"
@@ -397,6 +404,7 @@ public struct Dc09AccountRepository: Sendable {
         let keyForm = try reader.readEnum(Dc09KeyForm.self)
         let panelId = try reader.read(UUID.self)
         let enabled = try reader.read(Bool.self)
+        let linkTestPeriodS = try reader.readOptional(Int.self)
         let lastSignalAt = try reader.readOptional(Date.self)
         let version = try reader.read(Int.self)
         let createdAt = try reader.read(Date.self)
@@ -411,6 +419,7 @@ public struct Dc09AccountRepository: Sendable {
             keyForm: keyForm,
             panelId: panelId,
             enabled: enabled,
+            linkTestPeriodS: linkTestPeriodS,
             lastSignalAt: lastSignalAt,
             version: version,
             createdAt: createdAt

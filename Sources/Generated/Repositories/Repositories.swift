@@ -26,6 +26,7 @@ public struct Repositories: Sendable {
     public let operatorSessions: OperatorSessionRepository
     public let commands: CommandRepository
     public let dc09Accounts: Dc09AccountRepository
+    public let dc09Paths: Dc09PathRepository
     public let dc09Messages: Dc09MessageRepository
     public let smsMessages: SmsMessageRepository
     public let auditEntries: AuditEntryRepository
@@ -54,6 +55,7 @@ public struct Repositories: Sendable {
         operatorSessions = OperatorSessionRepository(context: context)
         commands = CommandRepository(context: context)
         dc09Accounts = Dc09AccountRepository(context: context)
+        dc09Paths = Dc09PathRepository(context: context)
         dc09Messages = Dc09MessageRepository(context: context)
         smsMessages = SmsMessageRepository(context: context)
         auditEntries = AuditEntryRepository(context: context)

@@ -101,7 +101,10 @@ public struct SwiftRepositoryRenderer {
             writer.line()
             renderUpdate(entity, key: key, version: versionField, updatedAt: updatedAt, into: &writer)
             writer.line()
-            if entity.fields.contains(where: \.readonly) {
+            // Only where some column is read-only and some is not: an entity the station writes alone (every column
+            // read-only, e.g. `Dc09Path`) has nothing the API may change, and no PATCH route.
+            if entity.fields.contains(where: \.readonly),
+               entity.fields.contains(where: { !$0.primary && $0.name != "created_at" && !$0.readonly }) {
                 renderUpdate(entity, key: key, version: versionField, updatedAt: updatedAt, editableOnly: true, into: &writer)
                 writer.line()
             }
