@@ -44,26 +44,20 @@ public final class DC09Receiver: Service, Sendable {
         let group = MultiThreadedEventLoopGroup.singleton
         let idleTimeout = TimeAmount.nanoseconds(Int64(configuration.idleTimeout.components.seconds) * 1_000_000_000
                                                  + configuration.idleTimeout.components.attoseconds / 1_000_000_000)
-        let server = try await ServerBootstrap(group: group)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .serverChannelOption(.backlog, value: 256)
-            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
-            .bind(host: configuration.host, port: configuration.port) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idleTimeout))
-                    try channel.pipeline.syncOperations.addHandler(IdleConnectionCloser())
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(DC09FrameDecoder()))
-                    return try NIOAsyncChannel<DC09StreamItem, ByteBuffer>(wrappingChannelSynchronously: channel)
-                }
+        // Any free port (0): the one TCP got may be taken for UDP; then both are given up and another tried.
+        var attempt = 0
+        var listeners: (TCPListener, UDPListener, Int)?
+        while listeners == nil {
+            attempt += 1
+            let server = try await bindTCP(group: group, idleTimeout: idleTimeout)
+            guard let port = server.channel.localAddress?.port else { throw DC09ReceiverError(message: "the TCP listener has no port") }
+            do {
+                listeners = (server, try await bindUDP(group: group, port: port), port)
+            } catch where configuration.port == 0 && attempt < 10 {
+                try? await server.channel.close()
             }
-        guard let port = server.channel.localAddress?.port else { throw DC09ReceiverError(message: "the TCP listener has no port") }
-        let datagrams = try await DatagramBootstrap(group: group)
-            .channelOption(.socketOption(.so_reuseaddr), value: 1)
-            .bind(host: configuration.host, port: port) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try NIOAsyncChannel<AddressedEnvelope<ByteBuffer>, AddressedEnvelope<ByteBuffer>>(wrappingChannelSynchronously: channel)
-                }
-            }
+        }
+        guard let (server, datagrams, port) = listeners else { return }
         bound.withLockedValue { $0 = port }
         logger.info("DC-09 receiver listening", metadata: ["address": "\(configuration.host):\(port)", "transports": "tcp, udp"])
         try await withGracefulShutdownHandler {
@@ -77,7 +71,35 @@ public final class DC09Receiver: Service, Sendable {
         }
     }
 
-    func serveTCP(_ server: NIOAsyncChannel<NIOAsyncChannel<DC09StreamItem, ByteBuffer>, Never>) async throws {
+    typealias TCPListener = NIOAsyncChannel<NIOAsyncChannel<DC09StreamItem, ByteBuffer>, Never>
+    typealias UDPListener = NIOAsyncChannel<AddressedEnvelope<ByteBuffer>, AddressedEnvelope<ByteBuffer>>
+
+    func bindTCP(group: MultiThreadedEventLoopGroup, idleTimeout: TimeAmount) async throws -> TCPListener {
+        try await ServerBootstrap(group: group)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelOption(.backlog, value: 256)
+            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .bind(host: configuration.host, port: configuration.port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idleTimeout))
+                    try channel.pipeline.syncOperations.addHandler(IdleConnectionCloser())
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(DC09FrameDecoder()))
+                    return try NIOAsyncChannel<DC09StreamItem, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+    }
+
+    func bindUDP(group: MultiThreadedEventLoopGroup, port: Int) async throws -> UDPListener {
+        try await DatagramBootstrap(group: group)
+            .channelOption(.socketOption(.so_reuseaddr), value: 1)
+            .bind(host: configuration.host, port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try UDPListener(wrappingChannelSynchronously: channel)
+                }
+            }
+    }
+
+    func serveTCP(_ server: TCPListener) async throws {
         try await server.executeThenClose { connections in
             try await withThrowingDiscardingTaskGroup { group in
                 for try await connection in connections {
@@ -116,7 +138,7 @@ public final class DC09Receiver: Service, Sendable {
         return "\(ip):\(address.port ?? 0)"
     }
 
-    func serveUDP(_ channel: NIOAsyncChannel<AddressedEnvelope<ByteBuffer>, AddressedEnvelope<ByteBuffer>>) async throws {
+    func serveUDP(_ channel: UDPListener) async throws {
         try await channel.executeThenClose { inbound, outbound in
             try await withThrowingDiscardingTaskGroup { group in
                 for try await envelope in inbound {
