@@ -159,6 +159,7 @@ let benchmarks: [Target] = [
     benchmark("WorkerBench", ["BenchSupport", "Database", "DevStack", "MigrationSupport", "Generated", "Persistence", "Outbox", .postgresNIO,
                               .logging, .nioCore, .nioPosix, .nioConcurrencyHelpers]),
     benchmark("StackBench", ["BenchSupport", "DevStack", .hummingbirdWSClient, .nioSSL, .logging]),
+    benchmark("DC09Bench", ["BenchSupport", "DC09", "Database", "DevStack", "MigrationSupport", "Generated", "Persistence", "StamCore", .postgresNIO, .logging, .nioCore, .nioPosix, .nioConcurrencyHelpers]),
 ]
 let withBenchmarks = ProcessInfo.processInfo.environment["STAM_BENCHMARKS"] == "1"
 

@@ -45,6 +45,18 @@ swift build -c release --product WorkerBench >/dev/null
 .build/release/WorkerBench --stam "$PWD/.build/release/stam" --migrations "$PWD/migrations"
 
 echo
+echo "## DC-09 receiver"
+# Starts its own PostgreSQL 15 and a `stam receiver` (release) under /tmp/stam-bench, stopped by PID at the end:
+# DC09_BENCH_ACCOUNTS (1000) accounts on a TCP connection each, each a link test every 10 s, plus
+# DC09_BENCH_EVENT_RATE (200) Contact ID events/s, for DC09_BENCH_SECONDS (60); a baseline pass from unknown accounts
+# (NAK), then the station's (ACK after commit), then PostgreSQL checked against the ACKs. DC09_BENCH_VERBOSE=1 prints
+# progress, DC09_BENCH_KEEP_LOGS=1 keeps the receiver's and PostgreSQL's logs, DC09_BENCH_DIAGNOSE=1 makes PostgreSQL
+# log slow statements and lock waits.
+swift build -c release --product stam >/dev/null
+swift build -c release --product DC09Bench >/dev/null
+.build/release/DC09Bench --stam "$PWD/.build/release/stam" --migrations "$PWD/migrations"
+
+echo
 echo "## Production stack"
 # `stam up --env prod` (release) under /tmp/stam-bench for each of STACK_BENCH_PANELS (200,2000) panels, pushing, then
 # polled every STACK_BENCH_POLL_MS (500); STACK_BENCH_SAMPLES (100) zone violations one at a time each, then (first
