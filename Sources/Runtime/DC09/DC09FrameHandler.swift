@@ -36,8 +36,13 @@ public struct DC09FrameHandler: Sendable {
         logger[metadataKey: "transport"] = .string(transport.rawValue)
         let message: DC09Message
         let events: [DC09Event]
+        // The account the parser looked up (once) is the one whose key encrypts the ACK.
+        var account = DC09Account.unknown
         do {
-            message = try parser.parse(body, now: receivedAt, account: accounts.account)
+            message = try parser.parse(body, now: receivedAt) { header in
+                account = accounts.account(header)
+                return account
+            }
             events = try DC09ContentParser.events(in: message)
         } catch {
             logger[metadataKey: "account"] = .string(error.header?.account ?? "?")
@@ -52,7 +57,7 @@ public struct DC09FrameHandler: Sendable {
         // The ACK is built first (it needs only the header, the key and the time) and sent only after the commit.
         let ack: [UInt8]
         do {
-            let key: DC09Key? = if case .encrypted(let key) = accounts.account(message.header) { key } else { nil }
+            let key: DC09Key? = if case .encrypted(let key) = account { key } else { nil }
             ack = try DC09Answer.ack(to: message.header, key: key, now: receivedAt)
         } catch {
             logger.error("DC-09 ACK cannot be encrypted with the account's key: \(error)")
