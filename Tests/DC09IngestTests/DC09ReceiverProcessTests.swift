@@ -37,7 +37,7 @@ import Testing
                 environment: environment, logFile: "\(logs)/\(name).log")
             let deadline = ContinuousClock.now + .seconds(60)
             while ContinuousClock.now < deadline {
-                if (try? LocalProcess.run("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:\(metricsPort)/readyz"])) == "200" {
+                if (try? await HTTPGet.get(port: metricsPort, path: "/readyz", timeout: 2))?.status == 200 {
                     return process
                 }
                 guard process.isRunning else { break }
@@ -98,8 +98,8 @@ import Testing
         try DC09ReceivedAnswer.read(try await DC09Sender.send(frame, host: "127.0.0.1", port: port, transport: .tcp, timeout: timeout), key: key)
     }
 
-    func metric(_ line: String, port: Int) throws -> Double? {
-        let text = try LocalProcess.run("/usr/bin/curl", ["-s", "http://127.0.0.1:\(port)/metrics"])
+    func metric(_ line: String, port: Int) async throws -> Double? {
+        let text = try await HTTPGet.get(port: port, path: "/metrics", timeout: 5).body
         return text.split(separator: "\n").first { $0.hasPrefix(line + " ") }.flatMap { Double($0.split(separator: " ").last ?? "") }
     }
 
@@ -138,7 +138,7 @@ import Testing
             #expect(try await station.count("SELECT count(*)::text FROM panel_events WHERE source = 'dc09'") == 1)
             #expect(try await station.count("SELECT count(*)::text FROM alarms WHERE kind = 'burglary'") == 1)
             #expect(try await station.count("SELECT count(*)::text FROM outbox WHERE event_name = 'AlarmRaised'") == 1)
-            #expect(try metric(#"stam_dc09_frames_total{answer="duplicate"}"#, port: metricsPort) == 1)
+            #expect(try await metric(#"stam_dc09_frames_total{answer="duplicate"}"#, port: metricsPort) == 1)
         }
     }
 
@@ -174,8 +174,8 @@ import Testing
             #expect(try await station.count("SELECT count(*)::text FROM dc09_messages") == 1)
             #expect(try await station.count("SELECT count(*)::text FROM panel_events WHERE source = 'dc09'") == 1)
             #expect(try await station.count("SELECT count(*)::text FROM alarms WHERE kind = 'burglary'") == 1)
-            #expect(try metric(#"stam_dc09_frames_total{answer="ack"}"#, port: metricsPort) == 1)
-            #expect(try metric(#"stam_dc09_frames_total{answer="duplicate"}"#, port: metricsPort) == 1)
+            #expect(try await metric(#"stam_dc09_frames_total{answer="ack"}"#, port: metricsPort) == 1)
+            #expect(try await metric(#"stam_dc09_frames_total{answer="duplicate"}"#, port: metricsPort) == 1)
         }
     }
 
@@ -199,10 +199,10 @@ import Testing
                 FROM audit_entries WHERE action = 'dc09.unknown_account'
                 """)
             #expect(entry == ["dc09_account 127.0.0.1 BAD1 1 primary"])
-            #expect(try metric(#"stam_dc09_refused_frames_total{reason="unknown_account"}"#, port: metricsPort) == 3)
-            #expect(try metric(#"stam_dc09_account_frames_total{account="5678",answer="ack"}"#, port: metricsPort) == 1)
-            #expect(try metric("stam_dc09_accounts", port: metricsPort) == 2)
-            #expect((try metric("stam_dc09_last_frame_timestamp_seconds", port: metricsPort) ?? 0) > Date().timeIntervalSince1970 - 60)
+            #expect(try await metric(#"stam_dc09_refused_frames_total{reason="unknown_account"}"#, port: metricsPort) == 3)
+            #expect(try await metric(#"stam_dc09_account_frames_total{account="5678",answer="ack"}"#, port: metricsPort) == 1)
+            #expect(try await metric("stam_dc09_accounts", port: metricsPort) == 2)
+            #expect((try await metric("stam_dc09_last_frame_timestamp_seconds", port: metricsPort) ?? 0) > Date().timeIntervalSince1970 - 60)
             #expect(try await station.count("SELECT count(*)::text FROM dc09_messages") == 1)
         }
     }

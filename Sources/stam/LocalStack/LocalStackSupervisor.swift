@@ -157,7 +157,7 @@ struct LocalStackSupervisor: Service {
         try await scenario.prepare()
         progress.done("partitions armed; an alarm every \(demoInterval)")
 
-        var written = StackSummary(
+        let summary = StackSummary(
             environment: self.environment, root: paths.root, logs: paths.logs,
             api: "http://127.0.0.1:\(backendPort)", console: "http://127.0.0.1:\(backendPort)/",
             webSocket: "ws://127.0.0.1:\(backendPort)/ws", databaseURL: databaseURL, redisURL: redis.url, rabbitmqURL: rabbitmq.url,
@@ -167,9 +167,8 @@ struct LocalStackSupervisor: Service {
             metrics: Dictionary(uniqueKeysWithValues: [
                 ("outbox-relay-1", "outbox-relay-1"), ("satel-worker-1", "satel-worker-1"), ("sms-agent", "sms-agent"),
                 ("backend-1", "backend-1.metrics"), ("dc09-receiver-1", "dc09-receiver-1.metrics"),
-            ].map { name, port in (name, "http://127.0.0.1:\(metricsPorts[port]!)/metrics") }))
-        written.dc09Receivers = ["127.0.0.1:\(dc09Port)"]
-        let summary = written
+            ].map { name, port in (name, "http://127.0.0.1:\(metricsPorts[port]!)/metrics") }),
+            dc09Receivers: ["127.0.0.1:\(dc09Port)"])
         try summary.write(to: paths.stack)
         try paths.writeEnvironmentFile(summary)
         print(summary.banner(adminPassword: demo.adminPassword, startedIn: ContinuousClock.now - started))
