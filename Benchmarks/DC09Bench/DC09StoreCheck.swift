@@ -2,7 +2,7 @@ import Logging
 import PostgresNIO
 
 /// What the store left in PostgreSQL, read after a pass: the messages (by token, and whether any content key is there
-/// twice), the DC-09 panel events, the alarms and their reports, the `AlarmRaised` outbox rows, and the security log's
+/// twice), the accounts with a last signal and their paths (a link test keeps no message, only these), the DC-09 panel events, the alarms and their reports, the `AlarmRaised` outbox rows, and the security log's
 /// audit rows for unknown accounts.
 struct DC09StoreCheck: Equatable {
     var messages = 0
@@ -15,6 +15,8 @@ struct DC09StoreCheck: Equatable {
     var alarmReports = 0
     var alarmRaisedRows = 0
     var unknownAccountEntries = 0
+    var signalledAccounts = 0
+    var paths = 0
 
     static func read(_ stack: DC09BenchStack, logger: Logger) async throws -> DC09StoreCheck {
         let connection = try await stack.connect(logger)
@@ -38,13 +40,15 @@ struct DC09StoreCheck: Equatable {
                    (SELECT count(*) FROM alarms)::int8,
                    (SELECT coalesce(sum(reports), 0) FROM alarms)::int8,
                    (SELECT count(*) FROM outbox WHERE event_name = 'AlarmRaised')::int8,
-                   (SELECT count(*) FROM audit_entries WHERE action = 'dc09.unknown_account')::int8
+                   (SELECT count(*) FROM audit_entries WHERE action = 'dc09.unknown_account')::int8,
+                   (SELECT count(*) FROM dc09_accounts WHERE last_signal_at IS NOT NULL)::int8,
+                   (SELECT count(*) FROM dc09_paths)::int8
             """, logger: logger)
         var check = DC09StoreCheck()
-        for try await row in rows.decode((Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64).self) {
+        for try await row in rows.decode((Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64).self) {
             check = DC09StoreCheck(messages: Int(row.0), linkTestMessages: Int(row.1), eventMessages: Int(row.2), repeatedKeys: Int(row.3),
                                    panelEvents: Int(row.4), alarms: Int(row.5), alarmReports: Int(row.6), alarmRaisedRows: Int(row.7),
-                                   unknownAccountEntries: Int(row.8))
+                                   unknownAccountEntries: Int(row.8), signalledAccounts: Int(row.9), paths: Int(row.10))
         }
         return check
     }
@@ -55,6 +59,7 @@ struct DC09StoreCheck: Equatable {
                        eventMessages: eventMessages - earlier.eventMessages, repeatedKeys: repeatedKeys - earlier.repeatedKeys,
                        panelEvents: panelEvents - earlier.panelEvents, alarms: alarms - earlier.alarms, alarmReports: alarmReports - earlier.alarmReports,
                        alarmRaisedRows: alarmRaisedRows - earlier.alarmRaisedRows,
-                       unknownAccountEntries: unknownAccountEntries - earlier.unknownAccountEntries)
+                       unknownAccountEntries: unknownAccountEntries - earlier.unknownAccountEntries,
+                       signalledAccounts: signalledAccounts - earlier.signalledAccounts, paths: paths - earlier.paths)
     }
 }

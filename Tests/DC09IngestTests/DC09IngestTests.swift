@@ -135,8 +135,12 @@ import Testing
         try await withStation { station in
             #expect(try await station.send(try #require(frames["plain NULL"])).kind == .ack)
             #expect(try await station.send(try #require(frames["AES-128 NULL"]), key: try DC09Key(text: "0123456789ABCDEF")).kind == .ack)
+            // A repeat of a link test is one more sign of life, not a duplicate.
+            #expect(try await station.send(try #require(frames["plain NULL"])).kind == .ack)
             #expect(try await station.count("SELECT count(*)::int FROM panel_events") == 0)
+            #expect(try await station.count("SELECT count(*)::int FROM dc09_messages") == 0)
             #expect(try await station.count("SELECT count(*)::int FROM dc09_accounts WHERE last_signal_at IS NOT NULL") == 2)
+            #expect(try await station.count("SELECT count(*)::int FROM dc09_paths") == 2)
             let panel = try #require(try await station.repositories.panels.find(id: station.panel.id))
             #expect(panel.lastSeenAt.map { abs($0.timeIntervalSinceNow) < 30 } == true)
         }

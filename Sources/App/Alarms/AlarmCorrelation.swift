@@ -15,13 +15,35 @@ enum AlarmCorrelation {
     /// How close in time two reports of one panel and kind must be to be one incident.
     static let window: TimeInterval = 600
 
-    /// Serialises alarm raising per panel until the transaction ends. Returns the transaction's time, the
-    /// clock `openAlarm` compares `raised_at` with.
-    static func lock(panelID: UUID, on connection: PostgresConnection, logger: Logger) async throws -> Date {
+    /// The transaction's time, the clock `openAlarms` compares `raised_at` with, and until when the report's site or
+    /// panel is on test, if either is now (in the database's time).
+    struct Moment {
+        var now: Date
+        var onTestUntil: Date?
+    }
+
+    /// Serialises alarm raising per panel until the transaction ends, and reads the `Moment` in the same statement
+    /// (one round trip less on every alarm; whether a site is on test is not what the lock serialises).
+    static func lock(panelID: UUID, site: UUID, on connection: PostgresConnection, logger: Logger) async throws -> Moment {
         let key = "stam.alarm.\(panelID.uuidString.lowercased())"
         // Its row is read: a stream left unread when the server closes the connection trips postgres-nio's state machine.
-        let rows = try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended(\(key), 0))::text, now()", logger: logger)
-        for try await (_, now) in rows.decode((String, Date).self) { return now }
+        let rows = try await connection.query("""
+            SELECT pg_advisory_xact_lock(hashtextextended(\(key), 0))::text, now(), greatest(
+                (SELECT on_test_until FROM sites WHERE id = \(site) AND on_test_until > now()),
+                (SELECT on_test_until FROM panels WHERE id = \(panelID) AND on_test_until > now()))
+            """, logger: logger)
+        for try await (_, now, until) in rows.decode((String, Date, Date?).self) { return Moment(now: now, onTestUntil: until) }
+        throw NoRowReturned()
+    }
+
+    /// The `Moment` of a report that joins no other (nothing to serialise).
+    static func moment(site: UUID, panel: UUID?, on connection: PostgresConnection, logger: Logger) async throws -> Moment {
+        let rows = try await connection.query("""
+            SELECT now(), greatest(
+                (SELECT on_test_until FROM sites WHERE id = \(site) AND on_test_until > now()),
+                (SELECT on_test_until FROM panels WHERE id = \(panel) AND on_test_until > now()))
+            """, logger: logger)
+        for try await (now, until) in rows.decode((Date, Date?).self) { return Moment(now: now, onTestUntil: until) }
         throw NoRowReturned()
     }
 
@@ -31,46 +53,31 @@ enum AlarmCorrelation {
         throw NoRowReturned()
     }
 
-    /// The newest open alarm of `panelID` and `kind` raised within the window (in the database's time); with
-    /// `withoutPanelEvent`, only one no event-log record raised (an SMS's: an event-log record never joins another
-    /// record's alarm, each record stays its own alarm).
-    static func openAlarm(panelID: UUID, kind: AlarmKind, withoutPanelEvent: Bool, on connection: PostgresConnection,
-                          logger: Logger) async throws -> UUID? {
+    /// The alarm a report joins, if any, in one statement (after `lock`, so its snapshot sees every alarm of the
+    /// panel committed before):
+    /// - `open`: the newest open alarm of `panelID` and `kind` raised within the window (in the database's time); with
+    ///   `withoutPanelEvent`, only one no event-log record raised (an SMS's: an event-log record never joins another
+    ///   record's alarm, each record stays its own alarm);
+    /// - `repeat` (asked with `withRepeat`): the newest open alarm of the same panel, class and zone (none matches
+    ///   none) that an event-log record raised within the window: a storm of one detector's alarms is one alarm with
+    ///   a count (issue 20 point 7).
+    static func openAlarms(panelID: UUID, kind: AlarmKind, withoutPanelEvent: Bool, withRepeat: Bool, priority: AlarmPriority, zone: Int?,
+                           on connection: PostgresConnection, logger: Logger) async throws -> (open: UUID?, repeat: UUID?) {
         let rows = try await connection.query("""
-            SELECT id FROM alarms
-            WHERE panel_id = \(panelID) AND kind = \(kind.rawValue) AND state <> \(AlarmState.closed.rawValue)
-              AND raised_at >= now() - make_interval(secs => \(window))
-              AND (\(withoutPanelEvent) = false OR panel_event_id IS NULL)
-            ORDER BY raised_at DESC LIMIT 1
+            SELECT
+              (SELECT id FROM alarms
+               WHERE panel_id = \(panelID) AND kind = \(kind.rawValue) AND state <> \(AlarmState.closed.rawValue)
+                 AND raised_at >= now() - make_interval(secs => \(window))
+                 AND (\(withoutPanelEvent) = false OR panel_event_id IS NULL)
+               ORDER BY raised_at DESC LIMIT 1),
+              (SELECT id FROM alarms
+               WHERE \(withRepeat) AND panel_id = \(panelID) AND priority = \(priority.rawValue) AND zone_number IS NOT DISTINCT FROM \(zone)
+                 AND state <> \(AlarmState.closed.rawValue) AND panel_event_id IS NOT NULL
+                 AND raised_at >= now() - make_interval(secs => \(window))
+               ORDER BY raised_at DESC LIMIT 1)
             """, logger: logger)
-        for try await id in rows.decode(UUID.self) { return id }
-        return nil
-    }
-
-    /// The newest open alarm of the same panel, class and zone (none matches none) that an event-log record raised
-    /// within the window: a storm of one detector's alarms is one alarm with a count (issue 20 point 7).
-    static func openRepeat(panelID: UUID, priority: AlarmPriority, zone: Int?, on connection: PostgresConnection,
-                           logger: Logger) async throws -> UUID? {
-        let rows = try await connection.query("""
-            SELECT id FROM alarms
-            WHERE panel_id = \(panelID) AND priority = \(priority.rawValue) AND zone_number IS NOT DISTINCT FROM \(zone)
-              AND state <> \(AlarmState.closed.rawValue) AND panel_event_id IS NOT NULL
-              AND raised_at >= now() - make_interval(secs => \(window))
-            ORDER BY raised_at DESC LIMIT 1
-            """, logger: logger)
-        for try await id in rows.decode(UUID.self) { return id }
-        return nil
-    }
-
-    /// Until when the site or the panel is on test, if either is now (in the database's time).
-    static func onTestUntil(site: UUID, panel: UUID?, on connection: PostgresConnection, logger: Logger) async throws -> Date? {
-        let rows = try await connection.query("""
-            SELECT greatest(
-                (SELECT on_test_until FROM sites WHERE id = \(site) AND on_test_until > now()),
-                (SELECT on_test_until FROM panels WHERE id = \(panel) AND on_test_until > now()))
-            """, logger: logger)
-        for try await until in rows.decode(Date?.self) { return until }
-        return nil
+        for try await (open, repeated) in rows.decode((UUID?, UUID?).self) { return (open, repeated) }
+        throw NoRowReturned()
     }
 
     /// The alarm's report count (after a join).

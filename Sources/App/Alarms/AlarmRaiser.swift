@@ -80,34 +80,30 @@ public struct AlarmRaiser: Sendable {
                       correlationId: String? = nil) async throws -> Outcome {
         let connection = transaction.connection
         let logger = transaction.logger
-        let raisedAt: Date
+        let moment: AlarmCorrelation.Moment
         if let panelID = report.panelID, correlation != .none {
-            raisedAt = try await AlarmCorrelation.lock(panelID: panelID, on: connection, logger: logger)
-            var open = try await AlarmCorrelation.openAlarm(panelID: panelID, kind: report.kind,
-                                                            withoutPanelEvent: correlation == .eventLogRecord,
-                                                            on: connection, logger: logger)
-            var repeated = false
-            if open == nil, correlation == .eventLogRecord {
-                open = try await AlarmCorrelation.openRepeat(panelID: panelID, priority: report.priority, zone: report.zone,
-                                                             on: connection, logger: logger)
-                repeated = open != nil
-            }
-            if let open {
+            moment = try await AlarmCorrelation.lock(panelID: panelID, site: report.siteID, on: connection, logger: logger)
+            let candidates = try await AlarmCorrelation.openAlarms(
+                panelID: panelID, kind: report.kind, withoutPanelEvent: correlation == .eventLogRecord, withRepeat: correlation == .eventLogRecord,
+                priority: report.priority, zone: report.zone, on: connection, logger: logger)
+            if let open = candidates.open ?? candidates.repeat {
+                let repeated = candidates.open == nil
                 // A repeat keeps the first record's event; an SMS's alarm takes the record's event, zone and partition.
                 try await AlarmCorrelation.join(alarm: open, panelEvent: repeated ? nil : report.panelEventID, zone: report.zone,
                                                 partition: report.partition, on: connection, logger: logger)
                 let reports = try await AlarmCorrelation.reports(of: open, on: connection, logger: logger)
                 try await history.record(.joined, alarm: open, text: "\(repeated ? "Repeated" : "Reported again"): \(report.title)",
-                                         at: raisedAt, on: connection)
-                try await transaction.enqueue(AlarmRepeated(alarmId: open, siteId: report.siteID, panelId: panelID, reports: reports, at: raisedAt),
+                                         at: moment.now, on: connection)
+                try await transaction.enqueue(AlarmRepeated(alarmId: open, siteId: report.siteID, panelId: panelID, reports: reports, at: moment.now),
                                               correlationId: correlationId)
                 return .joined(alarmID: open)
             }
         } else {
-            raisedAt = try await AlarmCorrelation.transactionTime(on: connection, logger: logger)
+            moment = try await AlarmCorrelation.moment(site: report.siteID, panel: report.panelID, on: connection, logger: logger)
         }
+        let raisedAt = moment.now
         // On test (an installer at work): recorded and closed at once, never stacked nor escalated.
-        let onTestUntil = try await AlarmCorrelation.onTestUntil(site: report.siteID, panel: report.panelID, on: connection, logger: logger)
+        let onTestUntil = moment.onTestUntil
         let alarm = try await alarms.insert(Alarm(
             siteId: report.siteID, panelId: report.panelID, panelEventId: report.panelEventID, kind: report.kind,
             priority: report.priority, state: onTestUntil == nil ? .new : .closed, title: report.title, zoneNumber: report.zone,

@@ -10,9 +10,12 @@ import PostgresNIO
 import StamCore
 
 /// The receiver's `DC09MessageStore`: in one transaction, the message (`dc09_messages`, the frame as it came), the
-/// account's, its path's (`dc09_paths`: this receiver) and its panel's last signal, each event as a `panel_events` row of source `dc09`, and for an alarm
-/// event its alarm through `AlarmRaiser` (with its `AlarmRaised` outbox row). It returns after the commit, and
-/// only then does the receiver ACK.
+/// account's, its path's (`dc09_paths`: this receiver) and its panel's last signal, each event as a `panel_events`
+/// row of source `dc09`, and for an alarm event its alarm through `AlarmRaiser` (with its `AlarmRaised` outbox row).
+/// It returns after the commit, and only then does the receiver ACK.
+///
+/// A link test (NULL without events) is the last signals alone: it carries nothing else to keep, a repeat of it
+/// changes nothing, and at 1,000 accounts testing every 10 s a row for each would be most of the table.
 ///
 /// A repeat of a message stored within `duplicateWindow` (same account, sequence, token, data, extended data and
 /// timestamp: the sender did not get the ACK and sent it again, maybe to the other receiver) refreshes the last
@@ -47,8 +50,13 @@ public struct DC09PostgresStore: DC09MessageStore {
             throw AccountGone(description: "account \(message.header.account) is no longer in the receiver's accounts")
         }
         let key = Self.contentKey(message)
+        let isLinkTest = message.header.token == .null && received.events.isEmpty
         return try await OutboxTransaction.run(on: client, notifier: notifier, logger: logger) { transaction in
             let connection = transaction.connection
+            if isLinkTest {
+                try await signal(received, account: account, on: connection)
+                return .signalled
+            }
             // Hand SQL: a transaction lock and a time window, which no repository method says.
             try await connection.query("SELECT pg_advisory_xact_lock(\(Self.lockKey(key)))", logger: logger).collect()
             let windowSeconds = Double(duplicateWindow.components.seconds)
@@ -56,14 +64,7 @@ public struct DC09PostgresStore: DC09MessageStore {
                 SELECT count(*)::int FROM dc09_messages
                 WHERE content_key = \(key) AND received_at > now() - make_interval(secs => \(windowSeconds))
                 """, logger: logger).collect()
-            let signalled: [Dc09AccountRepository.Assignment] = [.lastSignalAt(received.receivedAt)]
-            _ = try await repositories.dc09Accounts.update(id: account.id, set: signalled, on: connection)
-            _ = try await repositories.panels.update(id: account.panelID, set: [.lastSeenAt(received.receivedAt)], on: connection)
-            // The path: this receiver, as the account's primary or secondary address (Dc09PathSupervisor watches it).
-            try await repositories.dc09Paths.upsert(
-                Dc09Path(accountId: account.id, receiverInstance: String(instance.prefix(128)), lastSignalAt: received.receivedAt,
-                         transport: received.transport.rawValue, peer: String(received.peer.prefix(128))),
-                onConflict: .accountIdAndReceiverInstance, updating: [.lastSignalAt, .transport, .peer], on: connection)
+            try await signal(received, account: account, on: connection)
             if let count = try repeats.first?.decode(Int.self), count > 0 { return .duplicate }
 
             _ = try await repositories.dc09Messages.insert(Dc09Message(
@@ -96,6 +97,17 @@ public struct DC09PostgresStore: DC09MessageStore {
             }
             return .stored
         }
+    }
+
+    /// The account's, its panel's and its path's last signal: every frame the receiver takes, a repeat included.
+    private func signal(_ received: DC09ReceivedMessage, account: DC09AccountCache.Entry, on connection: PostgresConnection) async throws {
+        _ = try await repositories.dc09Accounts.update(id: account.id, set: [.lastSignalAt(received.receivedAt)], on: connection)
+        _ = try await repositories.panels.update(id: account.panelID, set: [.lastSeenAt(received.receivedAt)], on: connection)
+        // The path: this receiver, as the account's primary or secondary address (Dc09PathSupervisor watches it).
+        try await repositories.dc09Paths.upsert(
+            Dc09Path(accountId: account.id, receiverInstance: String(instance.prefix(128)), lastSignalAt: received.receivedAt,
+                     transport: received.transport.rawValue, peer: String(received.peer.prefix(128))),
+            onConflict: .accountIdAndReceiverInstance, updating: [.lastSignalAt, .transport, .peer], on: connection)
     }
 
     /// SHA-256 (hex) of what makes two frames the same message.

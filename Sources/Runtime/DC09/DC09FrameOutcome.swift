@@ -8,7 +8,7 @@ public enum DC09FrameOutcome: Sendable, Hashable {
     /// `ack`, `duplicate`, `nak`, `duh` or `none`: the metric's label.
     public var answer: String {
         switch self {
-        case .acknowledged(.stored): "ack"
+        case .acknowledged(.stored), .acknowledged(.signalled): "ack"
         case .acknowledged(.duplicate): "duplicate"
         case .refused(.unusable): "duh"
         case .refused: "nak"
