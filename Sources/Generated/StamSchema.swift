@@ -5,7 +5,7 @@ import StamCore
 /// What this build of stam was generated from.
 public enum StamSchema {
     /// SHA-256 over the schema files; changes whenever the schema does.
-    public static let fingerprint = "d0647fca7e4b2708557f3e599959825e9bc74a7466f79f2609d628eeadf96c29"
+    public static let fingerprint = "c53e6afe8c99a31cac25b1f4592692344f5ef41b579743d4d5772ca1488fa6fc"
 
     public static let entityTypes: [any Entity.Type] = [
         Site.self,

@@ -79,6 +79,8 @@ public struct Dc09AccountRoutes: Sendable {
         if case let keyForm?? = keyForm { value.keyForm = keyForm }
         if case let enabled?? = enabled { value.enabled = enabled }
         if let linkTestPeriodS { value.linkTestPeriodS = linkTestPeriodS }
+        // key's format follows key_form (schema: format by key_form).
+        try SelectedFormat.check("key", value.key?.revealed, selector: "key_form", selected: value.keyForm.rawValue, formats: ["hex": .aesKeyHex, "text": .aesKeyText])
         do {
             let stored = try await repository.context.transaction { connection in
                 let stored = try await repository.insert(value, on: connection)
@@ -118,6 +120,8 @@ public struct Dc09AccountRoutes: Sendable {
         if case let panelId?? = panelId { value.panelId = panelId }
         if case let enabled?? = enabled { value.enabled = enabled }
         if let linkTestPeriodS { value.linkTestPeriodS = linkTestPeriodS }
+        // key's format follows key_form (schema: format by key_form).
+        if key != nil || keyForm != nil { try SelectedFormat.check("key", value.key?.revealed, selector: "key_form", selected: value.keyForm.rawValue, formats: ["hex": .aesKeyHex, "text": .aesKeyText]) }
         do {
             let stored = try await repository.context.transaction { connection in
                 let stored = try await repository.updateEditable(value, on: connection)

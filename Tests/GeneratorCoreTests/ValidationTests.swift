@@ -348,11 +348,38 @@ import Testing
                   name: { type: string, range: [1, 2] }
             """) == [
                 "schema/entities.yaml:12:43: error: 'min' of field 'host' of entity 'Panel' must be between 0 and its 'max', found 11",
-                "schema/entities.yaml:12:55: error: unknown format 'hostnme'; did you mean 'hostname'? (expected one of: login, hostname, phone, e164, time_of_day, time_zone, hex_digits)",
+                "schema/entities.yaml:12:55: error: unknown format 'hostnme'; did you mean 'hostname'? (expected one of: login, hostname, phone, e164, time_of_day, time_zone, hex_digits, aes_key_hex, aes_key_text)",
                 "schema/entities.yaml:13:33: error: 'range' of field 'port' of entity 'Panel' must be [low, high] with low <= high, e.g. range: [1, 65535]",
                 "schema/entities.yaml:14:31: error: 'min' applies only to fields of type string or text; field 'note' of entity 'Panel' is not one",
                 "schema/entities.yaml:14:42: error: 'format' applies only to fields of type string; field 'note' of entity 'Panel' is not one",
                 "schema/entities.yaml:15:36: error: 'range' applies only to fields of type int or bigint; field 'name' of entity 'Panel' is not one",
+            ])
+    }
+
+    /// A DC-09 key is hex digits or text by its key_form: the selector is an enum field of the entity, every one of its
+    /// values has a format, and only a secret takes such a rule.
+    @Test func aFormatChosenByAnotherFieldNamesAnEnumFieldAndCoversEveryValue() {
+        #expect(SchemaSnippet.errors(entities: Self.site + """
+              Account:
+                fields:
+                  id: { type: uuid, primary: true }
+                  form: { enum: AlarmState }
+                  label: { type: string, max: 10 }
+                  key: { type: secret, format: { by: form, new: aes_key_hex, closd: aes_key_text } }
+                  other: { type: secret, format: { by: label, new: aes_key_hex } }
+                  third: { type: secret, format: { by: frm, new: aes_key_hex } }
+                  fourth: { type: secret, format: { new: aes_key_hex } }
+                  plain: { type: string, max: 64, format: { by: form, new: aes_key_hex, closed: aes_key_text } }
+            """) == [
+                "schema/entities.yaml:14:36: error: field 'key' of entity 'Account' has no format for 'closed' of AlarmState; add 'closed: <format>' "
+                    + "(one of login, hostname, phone, e164, time_of_day, time_zone, hex_digits, aes_key_hex, aes_key_text)",
+                "schema/entities.yaml:14:66: error: 'closd' is not a value of AlarmState; did you mean 'closed'?",
+                "schema/entities.yaml:15:44: error: 'by' of the format of field 'other' of entity 'Account' must name an enum field; 'label' is not one",
+                "schema/entities.yaml:16:44: error: unknown field 'frm' in 'by' of the format of field 'third' of entity 'Account'; did you mean 'form'?",
+                "schema/entities.yaml:17:39: error: a 'format' mapping of field 'fourth' of entity 'Account' needs 'by': the enum field that picks the format, "
+                    + "e.g. format: { by: key_form, hex: aes_key_hex }",
+                "schema/entities.yaml:18:47: error: the format of field 'plain' of entity 'Account' is chosen by another field, which only a secret field "
+                    + "may be (its value is encrypted, so the API checks it); give a string field one format, e.g. format: hex_digits",
             ])
     }
 

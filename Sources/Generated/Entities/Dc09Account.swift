@@ -30,12 +30,12 @@ public struct Dc09Account: Entity {
     /// Declared at schema/entities.yaml#Dc09Account.line_prefix.
     public var linePrefix: String?
 
-    /// AES key (128, 192 or 256 bits) its frames must be encrypted with; none: it sends in plain text. Never returned by the API; a key that is not 16, 24 or 32 bytes in its key_form leaves the account refused (NAK), with an error in the receiver's log.
+    /// AES key (128, 192 or 256 bits) its frames must be encrypted with; none: it sends in plain text. Never returned by the API, which refuses a key that does not fit its key_form (422 naming key).
     ///
     /// Declared at schema/entities.yaml#Dc09Account.key.
     public var key: Secret?
 
-    /// hex: the key is 32, 48 or 64 hex digits; text: 16, 24 or 32 characters, each a byte.
+    /// hex: the key is 32, 48 or 64 hex digits; text: 16, 24 or 32 printable ASCII characters, each a byte.
     ///
     /// Declared at schema/entities.yaml#Dc09Account.key_form.
     public var keyForm: Dc09KeyForm

@@ -190,8 +190,12 @@ extension SchemaLoader {
         if let node = value(body, "min"), let min = int(node, "'min' of \(what)") {
             field.minLength = Located(min, at: node.location)
         }
-        if let node = value(body, "format"), let format = choice(node, "format", as: TextFormat.self) {
-            field.format = Located(format, at: node.location)
+        if let node = value(body, "format") {
+            if let entries = node.entries {
+                field.formatBy = formatSelection(entries, of: what, at: node.location)
+            } else if let format = choice(node, "format", as: TextFormat.self) {
+                field.format = Located(format, at: node.location)
+            }
         }
         if let node = value(body, "range") {
             let bounds = node.items?.compactMap { int($0, "a bound of the range of \(what)") } ?? []
@@ -217,6 +221,22 @@ extension SchemaLoader {
     }
 
     /// `uuid`, `string`, ... ; an unknown name is reported here with the nearest built-in type.
+    /// `format: { by: <enum field>, <value>: <format>, ... }` (the validator checks the field and its values).
+    private func formatSelection(_ entries: [SchemaNode.Entry], of what: String, at location: SourceLocation) -> Located<FormatSelection>? {
+        guard let by = entries.first(where: { $0.key == "by" }) else {
+            diagnostics.error("a 'format' mapping of \(what) needs 'by': the enum field that picks the format, e.g. format: { by: key_form, hex: aes_key_hex }",
+                              at: location)
+            return nil
+        }
+        guard let selector = locatedString(by.value, "'by' of the format of \(what)") else { return nil }
+        var choices: [FormatSelection.Choice] = []
+        for entry in entries where entry.key != "by" {
+            guard let format = choice(entry.value, "the format of \(what) for '\(entry.key)'", as: TextFormat.self) else { continue }
+            choices.append(.init(value: Located(entry.key, at: entry.keyLocation), format: format))
+        }
+        return Located(FormatSelection(selector: selector, formats: choices), at: location)
+    }
+
     private func scalarKind(_ name: String, at location: SourceLocation) -> FieldKind? {
         if let type = ScalarType(rawValue: name) { return .scalar(type) }
         var message = "unknown type '\(name)'\(NameSuggestion.hint(for: name, in: ScalarType.names))"

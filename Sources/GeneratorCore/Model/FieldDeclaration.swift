@@ -14,6 +14,9 @@ public struct FieldDeclaration: Hashable, Sendable {
     public var minLength: Located<Int>?
     /// `format:` a named pattern of a string field (`TextFormat`).
     public var format: Located<TextFormat>?
+    /// `format: { by: <enum field>, <value>: <format>, ... }`: the pattern of a secret field chosen by another field
+    /// of the same entity (a DC-09 key is hex digits or text by its `key_form`).
+    public var formatBy: Located<FormatSelection>?
     /// `range: [low, high]`: the values an int or bigint field may hold.
     public var range: Located<ClosedRange<Int>>?
     public var defaultValue: Located<DefaultValue>?

@@ -139,11 +139,16 @@ public struct OpenAPIRenderer {
             if let doc = field.doc { property["description"] = doc }
             inputProperties[field.name] = property
         }
-        schemas["\(name)Create"] = [
+        var create: [String: Any] = [
             "type": "object", "additionalProperties": false, "properties": inputProperties,
             "required": writable.filter { !$0.optional && models.swiftDefault(of: $0) == nil }.map(\.name),
         ]
-        schemas["\(name)Update"] = ["type": "object", "additionalProperties": false, "properties": inputProperties]
+        var update: [String: Any] = ["type": "object", "additionalProperties": false, "properties": inputProperties]
+        let createRules = selectedFormatRules(writable, of: entity, update: false), updateRules = selectedFormatRules(writable, of: entity, update: true)
+        if !createRules.isEmpty { create["allOf"] = createRules }
+        if !updateRules.isEmpty { update["allOf"] = updateRules }
+        schemas["\(name)Create"] = create
+        schemas["\(name)Update"] = update
         schemas["\(name)Page"] = [
             "type": "object", "required": ["items", "next_cursor"],
             "properties": ["items": ["type": "array", "items": ref(name)], "next_cursor": ["type": ["string", "null"]]],
@@ -406,6 +411,26 @@ public struct OpenAPIRenderer {
         return result
     }
 
+    /// `format: { by: ... }` as JSON Schema: for each value of the selector, `if` the body picks it, `then` the field
+    /// matches its format. A create body without the selector picks its default. An update body is constrained
+    /// only when it sends both: with one of them, the other is the stored row's, which the document cannot know.
+    func selectedFormatRules(_ writable: [FieldDeclaration], of entity: EntityDeclaration, update: Bool) -> [[String: Any]] {
+        var rules: [[String: Any]] = []
+        for field in writable {
+            guard let selection = field.formatBy?.value, let selector = writable.first(where: { $0.name == selection.selector.value }) else { continue }
+            let fallback: String? = if case .literal(let value)? = selector.defaultValue?.value { value } else { nil }
+            for choice in selection.formats {
+                let value = choice.value.value
+                let picked: [String: Any] = ["required": update ? [selector.name, field.name] : [selector.name],
+                                             "properties": [selector.name: ["const": value]]]
+                let condition: [String: Any] = !update && value == fallback
+                    ? ["anyOf": [["not": ["required": [selector.name]]], picked]] : picked
+                rules.append(["if": condition, "then": ["properties": [field.name: ["pattern": "^(?:\(choice.format.pattern))$"]]]])
+            }
+        }
+        return rules
+    }
+
     /// - Parameter inputRules: add the field's input rules (lengths, pattern, range): only in request bodies, where
     ///   the server applies them; a stored value written before a rule existed may break it.
     func fieldSchema(_ field: FieldDeclaration, optional: Bool, inputRules: Bool = false) -> [String: Any] {
@@ -429,6 +454,12 @@ public struct OpenAPIRenderer {
                     // client learns them from the document. A format's pattern already excludes control characters.
                     result["pattern"] = field.format.map { "^(?:\($0.value.pattern))$" } ?? ControlCharacters.jsonPattern(lineBreaks: type == .text)
                     if let format = field.format?.value { result["x-stam-format"] = format.rawValue }
+                }
+                if inputRules, let selection = field.formatBy?.value {
+                    // A secret's format chosen by another field: no pattern can say it, so the extension names both.
+                    var formats: [String: Any] = [:]
+                    for choice in selection.formats { formats[choice.value.value] = choice.format.rawValue }
+                    result["x-stam-format-by"] = ["field": selection.selector.value, "formats": formats]
                 }
             case .int, .bigint:
                 result = ["type": "integer", "format": type == .int ? "int32" : "int64"]

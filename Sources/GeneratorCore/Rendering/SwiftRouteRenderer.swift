@@ -297,6 +297,7 @@ public struct SwiftRouteRenderer {
             for field in writable where !required.contains(field) {
                 assign(field, into: &writer)
             }
+            for field in writable { checkSelectedFormat(field, of: entity, onlyIfSent: false, into: &writer) }
             writer.block("do") { writer in
                 writer.closure("let stored = try await repository.context.transaction", parameters: "connection") { writer in
                     writer.line("let stored = try await repository.insert(value, on: connection)")
@@ -333,6 +334,7 @@ public struct SwiftRouteRenderer {
             }
             writer.line("let before = value")
             for field in writable { assign(field, into: &writer) }
+            for field in writable { checkSelectedFormat(field, of: entity, onlyIfSent: true, into: &writer) }
             writer.block("do") { writer in
                 writer.closure("let stored = try await repository.context.transaction", parameters: "connection") { writer in
                     // Only what the API may write: a station-maintained column read above may have changed since.
@@ -470,6 +472,24 @@ public struct SwiftRouteRenderer {
             writer.line("if let \(name) { value.\(property) = \(name) }")
         } else {
             writer.line("if case let \(name)?? = \(name) { value.\(property) = \(name) }")
+        }
+    }
+
+    /// `format: { by: ... }`: the row as it will be written, the field's format picked by its selector's value. An
+    /// update checks it when the request sends either of the two, so a row stored before the rule can still be
+    /// changed in other fields.
+    private func checkSelectedFormat(_ field: FieldDeclaration, of entity: EntityDeclaration, onlyIfSent: Bool, into writer: inout SwiftWriter) {
+        guard let selection = field.formatBy?.value, let selector = entity.field(named: selection.selector.value) else { return }
+        let text = "value.\(Naming.lowerCamelCase(field.name))\(field.optional ? "?" : "").revealed"
+        let selected = "value.\(Naming.lowerCamelCase(selector.name))\(selector.optional ? "?" : "").rawValue"
+        let formats = selection.formats.map { "\(SwiftNames.literal($0.value.value)): .\(Naming.lowerCamelCase($0.format.rawValue))" }
+        let check = "try SelectedFormat.check(\(SwiftNames.literal(field.name)), \(text), selector: \(SwiftNames.literal(selector.name)), "
+            + "selected: \(selected), formats: [\(formats.joined(separator: ", "))])"
+        writer.comment("\(field.name)'s format follows \(selector.name) (schema: format by \(selector.name)).")
+        if onlyIfSent {
+            writer.line("if \(SwiftNames.identifier(field.name)) != nil || \(SwiftNames.identifier(selector.name)) != nil { \(check) }")
+        } else {
+            writer.line(check)
         }
     }
 

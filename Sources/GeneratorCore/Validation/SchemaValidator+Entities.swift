@@ -1,3 +1,5 @@
+import StamCore
+
 /// Entities: fields, keys, defaults, indexes and the API section.
 extension SchemaValidator {
     mutating func check(_ entity: EntityDeclaration) {
@@ -12,6 +14,7 @@ extension SchemaValidator {
             }
             checkKind(of: field, in: owner)
             checkColumnOptions(field, owner: owner)
+            if let selection = field.formatBy { check(selection, of: field, in: entity) }
         }
         let primaryKeys = entity.fields.filter(\.primary)
         if primaryKeys.isEmpty && !entity.incomplete {
@@ -47,6 +50,35 @@ extension SchemaValidator {
             checkSnakeName(action.name, "action name", at: action.location, context: context)
             checkRoles(action.roles, for: "action '\(action.name)' of \(owner)")
             check(action, of: entity)
+        }
+    }
+
+    /// `format: { by: ... }`: a secret field, an enum field of the same entity, and a format for each of its values.
+    private mutating func check(_ selection: Located<FormatSelection>, of field: FieldDeclaration, in entity: EntityDeclaration) {
+        let what = "the format of field '\(field.name)' of entity '\(entity.name)'"
+        if field.kind != .scalar(.secret) {
+            diagnostics.error("\(what) is chosen by another field, which only a secret field may be (its value is encrypted, so the API checks it); "
+                              + "give a string field one format, e.g. format: hex_digits", at: selection.location)
+            return
+        }
+        let selector = selection.value.selector
+        guard let chooser = entity.field(named: selector.value) else {
+            diagnostics.error("unknown field '\(selector.value)' in 'by' of \(what)\(NameSuggestion.hint(for: selector.value, in: entity.fields.map(\.name)))",
+                              at: selector.location)
+            return
+        }
+        guard case .enumeration(let name) = chooser.kind else {
+            diagnostics.error("'by' of \(what) must name an enum field; '\(chooser.name)' is not one", at: selector.location)
+            return
+        }
+        let values = schema.enumeration(named: name.value)?.values.map(\.value) ?? []
+        for choice in selection.value.formats where !values.contains(choice.value.value) {
+            diagnostics.error("'\(choice.value.value)' is not a value of \(name.value)\(NameSuggestion.hint(for: choice.value.value, in: values))",
+                              at: choice.value.location)
+        }
+        for value in values where !selection.value.formats.contains(where: { $0.value.value == value }) {
+            diagnostics.error("field '\(field.name)' of entity '\(entity.name)' has no format for '\(value)' of \(name.value); add '\(value): <format>' (one of "
+                              + "\(TextFormat.allCases.map(\.rawValue).joined(separator: ", ")))", at: selection.location)
         }
     }
 
@@ -106,6 +138,10 @@ extension SchemaValidator {
             }
             if let format = field.format, field.kind != .scalar(.string) {
                 diagnostics.error("'format' applies only to fields of type string; \(what) is not one", at: format.location)
+            }
+            if let selection = field.formatBy {
+                diagnostics.error("a format chosen by another field applies only to an entity's secret fields; \(what) is in an action's body",
+                                  at: selection.location)
             }
             if let range = field.range, field.kind != .scalar(.int) && field.kind != .scalar(.bigint) {
                 diagnostics.error("'range' applies only to fields of type int or bigint; \(what) is not one", at: range.location)

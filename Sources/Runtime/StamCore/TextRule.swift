@@ -16,6 +16,11 @@ public enum TextFormat: String, CaseIterable, Sendable {
     case timeZone = "time_zone"
     /// Hex digits only (a SIA DC-09 account, receiver number or line prefix).
     case hexDigits = "hex_digits"
+    /// An AES-128, -192 or -256 key written as hex: 32, 48 or 64 hex digits (a DC-09 account's key in hex form).
+    case aesKeyHex = "aes_key_hex"
+    /// An AES-128, -192 or -256 key written as text: 16, 24 or 32 printable ASCII characters, each one byte of the
+    /// key (a DC-09 account's key in text form, as communicators that take a typed password use it).
+    case aesKeyText = "aes_key_text"
 
     /// The pattern without anchors, in the dialect both Swift's `Regex` and PostgreSQL's ARE read the same:
     /// ASCII bracket expressions, groups, alternation, `?`, `*`, `+`, `{m,n}`.
@@ -28,6 +33,8 @@ public enum TextFormat: String, CaseIterable, Sendable {
         case .timeOfDay: "([01][0-9]|2[0-3]):[0-5][0-9]"
         case .timeZone: "[A-Za-z][A-Za-z0-9_+-]*([/][A-Za-z0-9_+-]+)*"
         case .hexDigits: "[0-9A-Fa-f]+"
+        case .aesKeyHex: "[0-9A-Fa-f]{32}([0-9A-Fa-f]{16}){0,2}"
+        case .aesKeyText: "[ -~]{16}([ -~]{8}){0,2}"
         }
     }
 
@@ -41,6 +48,8 @@ public enum TextFormat: String, CaseIterable, Sendable {
         case .timeOfDay: "a time of day as HH:MM on a 24-hour clock, e.g. 07:30"
         case .timeZone: "an IANA time zone name, e.g. Europe/Warsaw"
         case .hexDigits: "hex digits (0-9, A-F), e.g. 1234 or 12AB"
+        case .aesKeyHex: "an AES key as 32, 48 or 64 hex digits (128, 192 or 256 bits)"
+        case .aesKeyText: "an AES key as 16, 24 or 32 printable ASCII characters (128, 192 or 256 bits)"
         }
     }
 
