@@ -98,9 +98,13 @@ import Testing
         #expect(nak.kind == .nak && nak.sequence == 0)
         #expect(nak.receiverTime.map { abs($0.timeIntervalSinceNow) < 5 } == true)
 
-        // pysiaalarm answers a datagram before its callback records the event, so over UDP the record's order is not
-        // the order sent (seen once: 13 after 14): read them by sequence.
+        // pysiaalarm answers a datagram before its callback (another thread) records the event: over UDP a record
+        // may come after the answer to the next frame (seen: 13 after 14), or after the last answer (seen in CI on a
+        // busy machine: 13 not yet written when read). Wait for the four records, then read them by sequence.
+        let deadline = ContinuousClock.now + .seconds(15)
+        while receiver.events().count < cases.count, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
         let events = receiver.events().sorted { ($0.sequence ?? "") < ($1.sequence ?? "") }
+        try #require(events.count == cases.count, "pysiaalarm recorded \(events.map { $0.sequence ?? "?" }) of 0011-0014")
         #expect(events.map(\.sequence) == ["0011", "0012", "0013", "0014"])
         #expect(events.map(\.account) == ["1234", "5678", "9ABC", "DEF0"])
         #expect(events.map(\.encrypted) == [false, false, true, true])
