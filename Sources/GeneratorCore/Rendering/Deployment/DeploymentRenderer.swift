@@ -47,6 +47,7 @@ public struct DeploymentRenderer {
         }
         files += ComposeRenderer(schema: schema, templates: templates, wiring: wiring).render()
         files += LocalOverrideRenderer(schema: schema, templates: templates).render()
+        files += KubernetesRenderer(schema: schema).render()
         return files
     }
 

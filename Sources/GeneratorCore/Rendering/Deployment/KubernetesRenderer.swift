@@ -1,0 +1,436 @@
+/// `deploy/generated/k8s/`: the topology as a kustomize base and one overlay per environment, from the same
+/// services, ports, secrets, health checks, resources and instances as the compose files.
+///
+/// - `base/<service>/`: the service's workload (a Deployment; a Job for a one-shot service; a StatefulSet for a
+///   service whose instances have addresses of their own, the DC-09 receivers), its Service, and the parts every
+///   environment shares: ports, probes, the secret files at `/run/secrets/<name>`, the security context.
+/// - `base/volumes/<volume>/`: the PersistentVolumeClaim of a named volume.
+/// - `overlays/<environment>/`: the services that run there, each patched with what differs by environment
+///   (replicas, arguments, variables, resources), the images' names and tags, and the namespace `stam-<environment>`.
+///
+/// Secrets are referenced by name (the schema's name with `-` for `_`), never written here. This first step
+/// renders the services that run the stam image without a device; `notRendered` lists the others.
+struct KubernetesRenderer {
+    static let directory = "k8s"
+    /// The key under which a Secret holds its value: the schema's secret name, so the file in `/run/secrets` keeps it.
+    static let secretsMountPath = "/run/secrets"
+
+    let schema: Schema
+
+    private var deployment: DeploymentDeclaration { schema.deployment }
+
+    func render() -> [GeneratedFile] {
+        guard !deployment.environments.isEmpty else { return [] }
+        var files: [GeneratedFile] = []
+        let services = rendered
+        for service in services {
+            files.append(file("base/\(service.name)/kustomization.yaml", Self.kustomization(resources: ["\(service.name).yaml"])))
+            files.append(file("base/\(service.name)/\(service.name).yaml", YAMLTree.documents(baseObjects(of: service))))
+        }
+        for volume in volumes(of: services) {
+            files.append(file("base/volumes/\(volume.name)/kustomization.yaml", Self.kustomization(resources: ["\(volume.name).yaml"])))
+            files.append(file("base/volumes/\(volume.name)/\(volume.name).yaml", claim(volume).rendered()))
+        }
+        for environment in deployment.environments {
+            files += overlay(environment, services: services)
+        }
+        return files
+    }
+
+    /// The services this renderer writes: built from a stam image, and needing no device of the host.
+    var rendered: [ServiceDeclaration] {
+        deployment.services.filter { service in
+            guard let image = deployment.image(named: service.image.value), image.dockerfile != nil, image.template == .stam else { return false }
+            return service.devices?.writtenValues.allSatisfy(\.isEmpty) ?? true
+        }
+    }
+
+    /// The services of the topology that have no Kubernetes objects yet, named in each overlay.
+    var notRendered: [String] {
+        let names = Set(rendered.map(\.name))
+        return deployment.services.map(\.name).filter { !names.contains($0) }
+    }
+
+    // MARK: Base
+
+    enum Workload: String {
+        case deployment = "Deployment", job = "Job", statefulSet = "StatefulSet"
+    }
+
+    func workload(of service: ServiceDeclaration) -> Workload {
+        if service.restart == .no { return .job }
+        // Published ports on a service with several instances: each instance is an address of its own (a
+        // communicator's primary and secondary receiver), so each needs a stable name and a Service of its own.
+        if hasPublishedPorts(service), service.instances.writtenValues.contains(where: { $0 > 1 }) { return .statefulSet }
+        return .deployment
+    }
+
+    func hasPublishedPorts(_ service: ServiceDeclaration) -> Bool {
+        guard let prod = deployment.environments.first(where: { $0.name == "prod" })?.name ?? deployment.environments.last?.name else { return false }
+        return !(service.publish?.value(in: prod) ?? []).isEmpty
+    }
+
+    func baseObjects(of service: ServiceDeclaration) -> [YAMLTree] {
+        var objects = [workloadObject(of: service)]
+        if !service.ports.isEmpty, workload(of: service) != .job {
+            objects.append(clusterService(of: service))
+        }
+        if workload(of: service) == .statefulSet {
+            let instances = service.instances.writtenValues.max() ?? 1
+            objects += (0..<instances).map { publishedService(of: service, ordinal: $0) }
+        }
+        return objects
+    }
+
+    static func labels(_ service: ServiceDeclaration) -> YAMLTree {
+        .object(["app.kubernetes.io/name": .string(service.name), "app.kubernetes.io/part-of": .string("stam")])
+    }
+
+    /// The pod's labels: its name, and one label per network it is on (the NetworkPolicies' peers).
+    func podLabels(_ service: ServiceDeclaration) -> YAMLTree {
+        var entries: [YAMLTree.Entry] = [.init(key: "app.kubernetes.io/name", value: .string(service.name)),
+                                         .init(key: "app.kubernetes.io/part-of", value: .string("stam"))]
+        for network in service.networks {
+            entries.append(.init(key: "stam.io/network-\(Self.dnsName(network.value))", value: .string("true")))
+        }
+        return .map(entries)
+    }
+
+    func workloadObject(of service: ServiceDeclaration) -> YAMLTree {
+        let kind = workload(of: service)
+        var annotations: [YAMLTree.Entry] = []
+        if let doc = service.doc { annotations.append(.init(key: "stam.io/doc", value: .string(doc))) }
+        if let metrics = service.metrics, let port = service.port(named: metrics.port.value) {
+            annotations.append(.init(key: "stam.io/metrics-port", value: .string(String(port))))
+            annotations.append(.init(key: "stam.io/metrics-path", value: .string(metrics.path)))
+        }
+        let template = YAMLTree.object([
+            "metadata": .object(["labels": podLabels(service), "annotations": annotations.isEmpty ? nil : .map(annotations)]),
+            "spec": podSpec(of: service, kind: kind),
+        ])
+        let spec: YAMLTree = switch kind {
+        case .job: .object(["backoffLimit": .int(0), "template": template])
+        case .deployment: .object(["selector": .object(["matchLabels": Self.labels(service)]), "template": template])
+        case .statefulSet: .object([
+            "serviceName": .string(service.name), "podManagementPolicy": .string("Parallel"),
+            "selector": .object(["matchLabels": Self.labels(service)]), "template": template,
+        ])
+        }
+        return .object([
+            "apiVersion": .string(kind == .job ? "batch/v1" : "apps/v1"),
+            "kind": .string(kind.rawValue),
+            "metadata": .object(["name": .string(service.name), "labels": Self.labels(service), "annotations": waivers(of: service)]),
+            "spec": spec,
+        ])
+    }
+
+    /// checkov's checks the generated files cannot pass, each with its reason (`checkov.io/skipN`).
+    func waivers(of service: ServiceDeclaration) -> YAMLTree {
+        var reasons = [
+            "CKV_K8S_14=The image is the project's own build; the release sets its tag in the overlay (kustomize edit set image), as update.sh does for compose.",
+            "CKV_K8S_43=The image is the project's own build, pushed at release; its digest is known only then and goes in the overlay's images: (kustomize edit set image name@sha256:...).",
+        ]
+        if service.health == nil {
+            let reason = "\(service.name) declares no health check in schema/deployment.yaml (a development simulator); a check added there becomes its probes."
+            reasons += ["CKV_K8S_8=\(reason)", "CKV_K8S_9=\(reason)"]
+        }
+        return .map(reasons.enumerated().map { .init(key: "checkov.io/skip\($0.offset + 1)", value: .string($0.element)) })
+    }
+
+    func podSpec(of service: ServiceDeclaration, kind: Workload) -> YAMLTree {
+        let uid = YAMLTree.int(DockerfileRenderer.stamUID)
+        var volumes: [YAMLTree] = [.object(["name": .string("tmp"), "emptyDir": .object([:])])]
+        var mounts: [YAMLTree] = [.object(["name": .string("tmp"), "mountPath": .string("/tmp")])]
+        if !service.secrets.isEmpty {
+            let sources: [YAMLTree] = service.secrets.map { secret in
+                .object(["secret": .object([
+                    "name": .string(Self.dnsName(secret.value)),
+                    "items": .list([.object(["key": .string(secret.value), "path": .string(secret.value)])]),
+                ])])
+            }
+            // 0440: read by the group the pod's fsGroup gives the files, the image's user.
+            volumes.append(.object(["name": .string("secrets"), "projected": .object(["defaultMode": .int(0o440), "sources": .list(sources)])]))
+            mounts.append(.object(["name": .string("secrets"), "mountPath": .string(Self.secretsMountPath), "readOnly": .bool(true)]))
+        }
+        for volume in service.volumes {
+            let (name, path) = Self.split(volume.value)
+            volumes.append(.object(["name": .string(Self.dnsName(name)), "persistentVolumeClaim": .object(["claimName": .string(Self.dnsName(name))])]))
+            mounts.append(.object(["name": .string(Self.dnsName(name)), "mountPath": .string(path)]))
+        }
+        var ports: [YAMLTree] = service.ports.map { port in
+            .object(["name": .string(port.name.value), "containerPort": .int(port.number), "protocol": .string("TCP")])
+        }
+        for published in publishedPorts(of: service) where published.transport == .udp {
+            if let port = service.ports.first(where: { $0.number == published.number }) {
+                ports.append(.object(["name": .string("\(port.name.value)-udp"), "containerPort": .int(port.number), "protocol": .string("UDP")]))
+            }
+        }
+        var env: [YAMLTree] = []
+        if kind == .statefulSet {
+            // The instance's name in what it stores (`STAM_INSTANCE`): the pod's, stable across restarts.
+            env.append(.object(["name": .string("STAM_INSTANCE"),
+                                "valueFrom": .object(["fieldRef": .object(["fieldPath": .string("metadata.name")])])]))
+        }
+        let container = YAMLTree.object([
+            "name": .string(service.name),
+            "image": .string(service.image.value),
+            "imagePullPolicy": .string("Always"),
+            "env": env.isEmpty ? nil : .list(env),
+            "ports": ports.isEmpty ? nil : .list(ports),
+            "readinessProbe": service.health.map { probe($0, liveness: false) },
+            "livenessProbe": service.health.flatMap(liveness),
+            "securityContext": .object([
+                "allowPrivilegeEscalation": .bool(false), "readOnlyRootFilesystem": .bool(true), "runAsNonRoot": .bool(true),
+                "capabilities": .object(["drop": .list([.string("ALL")])]),
+            ]),
+            "volumeMounts": .list(mounts),
+        ])
+        return .object([
+            "automountServiceAccountToken": .bool(false),
+            "restartPolicy": kind == .job ? .string("Never") : nil,
+            "terminationGracePeriodSeconds": service.stopGraceSeconds.map(YAMLTree.int),
+            "securityContext": .object([
+                "runAsNonRoot": .bool(true), "runAsUser": uid, "runAsGroup": uid, "fsGroup": uid,
+                "seccompProfile": .object(["type": .string("RuntimeDefault")]),
+            ]),
+            "containers": .list([container]),
+            "volumes": .list(volumes),
+        ])
+    }
+
+    /// The schema's health check as a probe: its interval, timeout and retries; its start period as the first
+    /// check's delay.
+    func probe(_ health: ServiceDeclaration.HealthCheck, liveness: Bool) -> YAMLTree {
+        let action: (String, YAMLTree) = switch health.probe {
+        case .http(let path, let port): ("httpGet", .object(["path": .string(path), "port": .int(port)]))
+        case .tcp(let port): ("tcpSocket", .object(["port": .int(port)]))
+        case .command(let line): ("exec", .object(["command": .list([.string("sh"), .string("-c"), .string(line)])]))
+        case .exec(let arguments): ("exec", .object(["command": .list(arguments.map(YAMLTree.string))]))
+        }
+        return .map([
+            .init(key: action.0, value: action.1),
+            .init(key: "initialDelaySeconds", value: .int(health.startPeriodSeconds)),
+            .init(key: "periodSeconds", value: .int(health.intervalSeconds)),
+            .init(key: "timeoutSeconds", value: .int(health.timeoutSeconds)),
+            .init(key: "failureThreshold", value: .int(health.retries)),
+        ])
+    }
+
+    /// Liveness is the process answering at all (`/healthz` on the readiness check's port, which every stam
+    /// command serves), never readiness: a database that is down must not restart every pod that waits for it.
+    func liveness(_ health: ServiceDeclaration.HealthCheck) -> YAMLTree? {
+        guard case .http(_, let port) = health.probe else { return nil }
+        var check = health
+        check.probe = .http(path: "/healthz", port: port)
+        return probe(check, liveness: true)
+    }
+
+    func clusterService(of service: ServiceDeclaration) -> YAMLTree {
+        .object([
+            "apiVersion": .string("v1"), "kind": .string("Service"),
+            "metadata": .object(["name": .string(service.name), "labels": Self.labels(service)]),
+            "spec": .object([
+                "selector": Self.labels(service),
+                "ports": .list(service.ports.map { port in
+                    .object(["name": .string(port.name.value), "port": .int(port.number), "targetPort": .string(port.name.value), "protocol": .string("TCP")])
+                }),
+            ]),
+        ])
+    }
+
+    func publishedPorts(of service: ServiceDeclaration) -> [PublishedPort] {
+        guard let environment = deployment.environments.first(where: { $0.name == "prod" }) ?? deployment.environments.last else { return [] }
+        return service.publish?.value(in: environment.name) ?? []
+    }
+
+    /// One LoadBalancer per instance (`<service>-<ordinal + 1>`, the compose instance's name): the address a
+    /// communicator is given. `externalTrafficPolicy: Local` keeps the sender's address, which the receiver records.
+    func publishedService(of service: ServiceDeclaration, ordinal: Int) -> YAMLTree {
+        .object([
+            "apiVersion": .string("v1"), "kind": .string("Service"),
+            "metadata": .object(["name": .string("\(service.name)-\(ordinal + 1)"), "labels": Self.labels(service)]),
+            "spec": .object([
+                "type": .string("LoadBalancer"),
+                "externalTrafficPolicy": .string("Local"),
+                "selector": .object(["statefulset.kubernetes.io/pod-name": .string("\(service.name)-\(ordinal)")]),
+                "ports": .list(publishedPorts(of: service).map { published in
+                    let name = service.ports.first { $0.number == published.number }?.name.value ?? "port-\(published.number)"
+                    return .object([
+                        "name": .string(published.transport == .udp ? "\(name)-udp" : name), "port": .int(published.number),
+                        "targetPort": .int(published.number), "protocol": .string(published.transport.rawValue.uppercased()),
+                    ])
+                }),
+            ]),
+        ])
+    }
+
+    struct Volume { var name: String; var shared: Bool }
+
+    /// Named volumes of the rendered services; shared (ReadWriteMany) when more than one pod mounts it.
+    func volumes(of services: [ServiceDeclaration]) -> [Volume] {
+        var mounts: [String: Int] = [:]
+        var order: [String] = []
+        for service in services {
+            for volume in service.volumes {
+                let name = Self.split(volume.value).name
+                if mounts[name] == nil { order.append(name) }
+                mounts[name, default: 0] += service.instances.writtenValues.max() ?? 1
+            }
+        }
+        return order.map { Volume(name: $0, shared: (mounts[$0] ?? 0) > 1) }
+    }
+
+    func claim(_ volume: Volume) -> YAMLTree {
+        .object([
+            "apiVersion": .string("v1"), "kind": .string("PersistentVolumeClaim"),
+            "metadata": .object(["name": .string(Self.dnsName(volume.name)), "labels": .object(["app.kubernetes.io/part-of": .string("stam")])]),
+            "spec": .object([
+                "accessModes": .list([.string(volume.shared ? "ReadWriteMany" : "ReadWriteOnce")]),
+                // A starting size: an overlay or the cluster's administrator sets the site's.
+                "resources": .object(["requests": .object(["storage": .string("10Gi")])]),
+            ]),
+        ])
+    }
+
+    // MARK: Overlays
+
+    func overlay(_ environment: EnvironmentDeclaration, services: [ServiceDeclaration]) -> [GeneratedFile] {
+        let env = environment.name
+        let running = services.filter { $0.runs(in: env) }
+        var files: [GeneratedFile] = []
+        var resources = running.map { "../../base/\($0.name)" }
+        resources += volumes(of: running).map { "../../base/volumes/\($0.name)" }
+        for service in running {
+            files.append(file("overlays/\(env)/\(service.name).yaml", patch(of: service, in: env).rendered()))
+        }
+        let images = Set(running.map(\.image.value)).sorted().map { image -> YAMLTree in
+            let (name, tag) = imageReference(image, environment: env)
+            return .object(["name": .string(image), "newName": .string(name), "newTag": .string(tag)])
+        }
+        let policies = networkPolicies(for: running, in: environment)
+        if !policies.isEmpty {
+            files.append(file("overlays/\(env)/network-policies.yaml", YAMLTree.documents(policies)))
+            resources.append("network-policies.yaml")
+        }
+        let kustomization = YAMLTree.object([
+            "apiVersion": .string("kustomize.config.k8s.io/v1beta1"), "kind": .string("Kustomization"),
+            "namespace": .string("stam-\(Self.dnsName(env))"),
+            "labels": .list([.object(["pairs": .object(["stam.io/environment": .string(env)])])]),
+            "resources": .list(resources.map(YAMLTree.string)),
+            "patches": running.isEmpty ? nil : .list(running.map { .object(["path": .string("\($0.name).yaml")]) }),
+            "images": images.isEmpty ? nil : .list(images),
+        ])
+        let pending = notRendered.filter { name in deployment.service(named: name)?.runs(in: env) == true }
+        let note = pending.isEmpty ? "" : "# Not rendered for Kubernetes yet (docs/DEPLOYMENT.md): \(pending.joined(separator: ", ")).\n"
+        files.append(file("overlays/\(env)/kustomization.yaml", note + kustomization.rendered()))
+        return files
+    }
+
+    /// The compose networks as NetworkPolicies: nothing in or out by default (but DNS), and pods on one network
+    /// reach each other, as containers on one compose network do. A network compose does not make internal in this
+    /// environment (`edge`, `alarm_ingress`) also lets its pods be reached from, and reach, addresses outside the
+    /// cluster; a macvlan network (the panels' VLAN) lets its pods reach its subnet.
+    func networkPolicies(for services: [ServiceDeclaration], in environment: EnvironmentDeclaration) -> [YAMLTree] {
+        let env = environment.name
+        let used = Set(services.flatMap { $0.networks.map(\.value) })
+        let networks = deployment.networks.filter { used.contains($0.name) }
+        guard !networks.isEmpty else { return [] }
+        func policy(_ name: String, selector: YAMLTree, ingress: [YAMLTree]?, egress: [YAMLTree]?) -> YAMLTree {
+            .object([
+                "apiVersion": .string("networking.k8s.io/v1"), "kind": .string("NetworkPolicy"),
+                "metadata": .object(["name": .string(name), "labels": .object(["app.kubernetes.io/part-of": .string("stam")])]),
+                "spec": .object([
+                    "podSelector": selector,
+                    "policyTypes": .list([.string("Ingress"), .string("Egress")]),
+                    "ingress": ingress.map(YAMLTree.list), "egress": egress.map(YAMLTree.list),
+                ]),
+            ])
+        }
+        let everyPod = YAMLTree.object([:])
+        let dns = YAMLTree.object([
+            "to": .list([.object([
+                "namespaceSelector": .object(["matchLabels": .object(["kubernetes.io/metadata.name": .string("kube-system")])]),
+                "podSelector": .object(["matchLabels": .object(["k8s-app": .string("kube-dns")])]),
+            ])]),
+            "ports": .list([.object(["protocol": .string("UDP"), "port": .int(53)]), .object(["protocol": .string("TCP"), "port": .int(53)])]),
+        ])
+        var policies = [
+            policy("default-deny", selector: everyPod, ingress: [], egress: []),
+            policy("dns", selector: everyPod, ingress: nil, egress: [dns]),
+        ]
+        for network in networks {
+            let label = "stam.io/network-\(Self.dnsName(network.name))"
+            let members = YAMLTree.object(["matchLabels": .object([label: .string("true")])])
+            var ingress: [YAMLTree] = [.object(["from": .list([.object(["podSelector": members])])])]
+            var egress: [YAMLTree] = [.object(["to": .list([.object(["podSelector": members])])])]
+            let outside = YAMLTree.object(["ipBlock": .object(["cidr": .string("0.0.0.0/0")])])
+            if network.driver.value(in: env) == .macvlan {
+                if let subnet = network.subnet { egress.append(.object(["to": .list([.object(["ipBlock": .object(["cidr": .string(subnet)])])])])) }
+            } else if network.isInternal?.value(in: env) != true {
+                ingress.append(.object(["from": .list([outside])]))
+                egress.append(.object(["to": .list([outside])]))
+            }
+            policies.append(policy("network-\(Self.dnsName(network.name))", selector: members, ingress: ingress, egress: egress))
+        }
+        return policies
+    }
+
+    /// The image as the overlay names it: built images from the registry compose uses by default, tagged as there.
+    func imageReference(_ image: String, environment: String) -> (name: String, tag: String) {
+        environment == "prod" ? ("localhost:5000/\(image)", "latest") : (image, environment)
+    }
+
+    /// What differs by environment, as a strategic merge patch: replicas, the command (as `args`: the image's
+    /// entrypoint stays), the variables and the resources (requests = limits).
+    func patch(of service: ServiceDeclaration, in environment: String) -> YAMLTree {
+        let kind = workload(of: service)
+        let env: [YAMLTree] = service.environment.compactMap { variable in
+            variable.value.value(in: environment).map { .object(["name": .string(variable.name.value), "value": .string($0)]) }
+        }
+        let resources: YAMLTree? = service.resources?.value(in: environment).map { resources in
+            let amounts = YAMLTree.object(["cpu": .string(resources.cpus), "memory": .string(Self.mebibytes(resources.memoryBytes))])
+            return .object(["requests": amounts, "limits": amounts])
+        }
+        let container = YAMLTree.object([
+            "name": .string(service.name),
+            "args": service.command?.value(in: environment).map { .list($0.map(YAMLTree.string)) },
+            "env": env.isEmpty ? nil : .list(env),
+            "resources": resources,
+        ])
+        let template = YAMLTree.object(["spec": .object(["containers": .list([container])])])
+        return .object([
+            "apiVersion": .string(kind == .job ? "batch/v1" : "apps/v1"),
+            "kind": .string(kind.rawValue),
+            "metadata": .object(["name": .string(service.name)]),
+            "spec": .object([
+                "replicas": kind == .job ? nil : .int(service.instances.value(in: environment) ?? 1),
+                "template": template,
+            ]),
+        ])
+    }
+
+    // MARK: Helpers
+
+    static func kustomization(resources: [String]) -> String {
+        YAMLTree.object([
+            "apiVersion": .string("kustomize.config.k8s.io/v1beta1"), "kind": .string("Kustomization"),
+            "resources": .list(resources.map(YAMLTree.string)),
+        ]).rendered()
+    }
+
+    /// A Kubernetes object name: lower case, `-` for `_`.
+    static func dnsName(_ name: String) -> String { name.lowercased().replacingOccurrences(of: "_", with: "-") }
+
+    /// `media:/var/lib/stam/media` -> (media, /var/lib/stam/media).
+    static func split(_ volume: String) -> (name: String, path: String) {
+        let parts = volume.split(separator: ":", maxSplits: 1).map(String.init)
+        return (parts[0], parts.count > 1 ? parts[1] : "/data")
+    }
+
+    /// Kubernetes reads `1G` as 10^9 bytes, compose as 2^30: the bytes the schema means, in Mi.
+    static func mebibytes(_ bytes: Int) -> String { "\(bytes / (1024 * 1024))Mi" }
+
+    func file(_ relative: String, _ body: String) -> GeneratedFile {
+        DeploymentRenderer.hashFile("\(Self.directory)/\(relative)", body)
+    }
+}
