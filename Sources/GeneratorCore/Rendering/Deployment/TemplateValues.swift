@@ -12,7 +12,8 @@ enum TemplateValues {
             case "\n": escaped += "\\n"
             case "\r": escaped += "\\r"
             case "\t": escaped += "\\t"
-            case _ where scalar.value < 0x20:
+            // C0, DEL and C1: YAML does not take them raw in a double-quoted scalar; JSON takes them escaped too.
+            case _ where scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value):
                 escaped += String(format: "\\u%04x", scalar.value)
             default: escaped.unicodeScalars.append(scalar)
             }
