@@ -65,10 +65,7 @@ struct KubernetesRenderer {
         return .deployment
     }
 
-    func hasPublishedPorts(_ service: ServiceDeclaration) -> Bool {
-        guard let prod = deployment.environments.first(where: { $0.name == "prod" })?.name ?? deployment.environments.last?.name else { return false }
-        return !(service.publish?.value(in: prod) ?? []).isEmpty
-    }
+    func hasPublishedPorts(_ service: ServiceDeclaration) -> Bool { !publishedPorts(of: service).isEmpty }
 
     func baseObjects(of service: ServiceDeclaration) -> [YAMLTree] {
         var objects = [workloadObject(of: service)]
@@ -177,7 +174,7 @@ struct KubernetesRenderer {
             "imagePullPolicy": .string("Always"),
             "env": env.isEmpty ? nil : .list(env),
             "ports": ports.isEmpty ? nil : .list(ports),
-            "readinessProbe": service.health.map { probe($0, liveness: false) },
+            "readinessProbe": service.health.map(probe),
             "livenessProbe": service.health.flatMap(liveness),
             "securityContext": .object([
                 "allowPrivilegeEscalation": .bool(false), "readOnlyRootFilesystem": .bool(true), "runAsNonRoot": .bool(true),
@@ -200,7 +197,7 @@ struct KubernetesRenderer {
 
     /// The schema's health check as a probe: its interval, timeout and retries; its start period as the first
     /// check's delay.
-    func probe(_ health: ServiceDeclaration.HealthCheck, liveness: Bool) -> YAMLTree {
+    func probe(_ health: ServiceDeclaration.HealthCheck) -> YAMLTree {
         let action: (String, YAMLTree) = switch health.probe {
         case .http(let path, let port): ("httpGet", .object(["path": .string(path), "port": .int(port)]))
         case .tcp(let port): ("tcpSocket", .object(["port": .int(port)]))
@@ -222,7 +219,7 @@ struct KubernetesRenderer {
         guard case .http(_, let port) = health.probe else { return nil }
         var check = health
         check.probe = .http(path: "/healthz", port: port)
-        return probe(check, liveness: true)
+        return probe(check)
     }
 
     func clusterService(of service: ServiceDeclaration) -> YAMLTree {
