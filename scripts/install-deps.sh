@@ -12,7 +12,7 @@ packages=(
   redis-server                         # Redis 7 (tests and the local stack start private servers)
   ca-certificates
   # Deployment: the generated files are proven with their own tools (issue 8, docs/DEPLOYMENT.md).
-  nginx                                # nginx -t on deploy/generated/nginx/nginx.conf
+  nginx                                # nginx -t on deploy/generated/nginx/nginx.<env>.conf
   openssl                              # test certificates; stam secrets init's TLS material
   docker-compose                       # docker-compose config -q (1.29.2; no Docker engine needed)
   prometheus                           # promtool check config / check rules

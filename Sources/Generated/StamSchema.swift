@@ -5,7 +5,7 @@ import StamCore
 /// What this build of stam was generated from.
 public enum StamSchema {
     /// SHA-256 over the schema files; changes whenever the schema does.
-    public static let fingerprint = "c53e6afe8c99a31cac25b1f4592692344f5ef41b579743d4d5772ca1488fa6fc"
+    public static let fingerprint = "2a81131a3a47f74436b0e2c89fc13497d9afa617a04f6c5dc23294bd41bdc61d"
 
     public static let entityTypes: [any Entity.Type] = [
         Site.self,

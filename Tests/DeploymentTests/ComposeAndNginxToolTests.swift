@@ -5,7 +5,7 @@ import TestSupport
 
 /// The compose files and nginx.conf, checked by docker-compose and nginx themselves.
 @Suite(.integration, .tags(.integration)) struct ComposeAndNginxToolTests {
-    @Test(arguments: ["prod", "dev"]) func dockerComposeAcceptsTheComposeFile(environment: String) throws {
+    @Test(arguments: ["prod", "stage", "dev"]) func dockerComposeAcceptsTheComposeFile(environment: String) throws {
         let compose = try DeploymentTools.tool("/usr/bin/docker-compose")
         let file = "\(DeploymentTools.generated)/docker-compose.\(environment).yml"
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("STAM_") && !$0.key.hasPrefix("SATEL_") }
@@ -29,16 +29,16 @@ import TestSupport
         #expect(output.contains("condition"))
     }
 
-    /// `nginx -t` on the generated nginx.conf, in the image the compose file names: the upstream host names
+    /// `nginx -t` on each generated nginx file, in the image the compose file names: the upstream host names
     /// resolve to loopback (--add-host) and the test certificate is where compose puts the secrets.
-    @Test func nginxAcceptsTheGeneratedConfiguration() async throws {
-        let (status, output) = try await nginxTest(configuration: try DeploymentTools.read("nginx/nginx.conf"))
+    @Test(arguments: ["nginx/nginx.prod.conf", "nginx/nginx.stage.conf"]) func nginxAcceptsTheGeneratedConfiguration(file: String) async throws {
+        let (status, output) = try await nginxTest(configuration: try DeploymentTools.read(file))
         #expect(status == 0, "\(output)")
         #expect(output.contains("syntax is ok") && output.contains("test is successful"), "\(output)")
     }
 
     @Test func nginxRejectsABrokenConfiguration() async throws {
-        let broken = try DeploymentTools.read("nginx/nginx.conf").replacingOccurrences(of: "ip_hash;", with: "ip_hash")
+        let broken = try DeploymentTools.read("nginx/nginx.prod.conf").replacingOccurrences(of: "ip_hash;", with: "ip_hash")
         let (status, output) = try await nginxTest(configuration: broken)
         #expect(status != 0)
         #expect(output.contains("nginx.conf"), "\(output)")

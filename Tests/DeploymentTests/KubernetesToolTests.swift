@@ -67,7 +67,7 @@ import TestSupport
             })
     }
 
-    @Test(arguments: ["prod", "dev"]) func everyOverlayBuildsValidatesAndPassesThePolicyScan(environment: String) throws {
+    @Test(arguments: ["prod", "stage", "dev"]) func everyOverlayBuildsValidatesAndPassesThePolicyScan(environment: String) throws {
         let directory = try DeploymentTools.temporaryDirectory("k8s-\(environment)")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let manifest = try build(environment, into: directory)

@@ -42,7 +42,7 @@ import TestSupport
 
     @Test func nginxRoutesLimitsAndDropsABackendThatIsNotReady() async throws {
         _ = try DeploymentTools.tool("/usr/bin/openssl")
-        let configuration = try DeploymentTools.read("nginx/nginx.conf")
+        let configuration = try DeploymentTools.read("nginx/nginx.prod.conf")
         #expect(ComposeAndNginxToolTests.upstreamHosts(in: configuration).filter { $0.hasPrefix("backend-") } == ["backend-1", "backend-2"])
         // The backends replaced by the stand-in (in an image that has Python, with the test's directory at /stand-in);
         // nginx is the generated service as it is.

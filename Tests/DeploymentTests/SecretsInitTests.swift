@@ -20,7 +20,7 @@ import Yams
         #expect(outcome.kept.isEmpty)
         #expect(Set(outcome.created) == Set(StamSecrets.all.map(\.file)))
         // Every secret either compose file names is a file under the root, where compose looks for it.
-        for environment in ["prod", "dev"] {
+        for environment in ["prod", "stage", "dev"] {
             let compose = try #require(try Yams.load(yaml: DeploymentTools.read("docker-compose.\(environment).yml")) as? [String: Any])
             for (name, entry) in compose["secrets"] as? [String: [String: String]] ?? [:] {
                 let file = try #require(entry["file"], "\(name)")

@@ -28,7 +28,7 @@ import Yams
 
     /// Every name a compose service uses is declared at the top level, every dependency is a service, and
     /// no secret reaches a service as an environment value.
-    @Test(arguments: ["prod", "dev"]) func composeFileIsConsistent(environment: String) throws {
+    @Test(arguments: ["prod", "stage", "dev"]) func composeFileIsConsistent(environment: String) throws {
         let path = "\(DeploymentRenderer.outputDirectory)/docker-compose.\(environment).yml"
         let file = try #require(try deploymentFiles().first { $0.path == path })
         let compose = try #require(try Yams.load(yaml: file.contents) as? [String: Any])
@@ -62,7 +62,7 @@ import Yams
         // Only the published ports of the schema are published, bound to the environment's address.
         let published = services.flatMap { name, service in (service["ports"] as? [String] ?? []).map { (name, $0) } }
         // Each instance of a service with several binds a host port of its own: the port plus its place.
-        let address = "${STAM_PUBLISH_ADDRESS:-\(environment == "prod" ? "0.0.0.0" : "127.0.0.1")}"
+        let address = "${STAM_PUBLISH_ADDRESS:-\(try #require(schema.deployment.environment(named: environment)).publishAddress)}"
         let expected = schema.deployment.services.flatMap { service in
             let instances = service.instanceNames(in: environment)
             return instances.enumerated().flatMap { place, instance in
@@ -75,6 +75,36 @@ import Yams
             }
         }
         #expect(published.map { "\($0.0) \($0.1)" }.sorted() == expected.sorted())
+    }
+
+    /// STAGE (`like: prod`) is production's compose file: the same containers, images, replicas, variables,
+    /// secrets, networks and mounted files, but for nginx's, which names stage's own host.
+    @Test func stageComposeIsProdWithItsOwnNames() throws {
+        let files = try deploymentFiles()
+        func compose(_ environment: String) throws -> String {
+            try #require(files.first { $0.path == "\(DeploymentRenderer.outputDirectory)/docker-compose.\(environment).yml" }).contents
+        }
+        // Line by line: the header comments name the file, and nginx mounts its own file; nothing else differs.
+        let prod = try compose("prod").split(separator: "\n", omittingEmptySubsequences: false)
+        let stage = try compose("stage").split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(prod.count == stage.count)
+        let differingLines = zip(prod, stage).filter { $0 != $1 && !$0.hasPrefix("#") }
+        #expect(differingLines.map { "\($0) | \($1)" } == [
+            "      - \"./nginx/nginx.prod.conf:/etc/nginx/nginx.conf:ro\" |       - \"./nginx/nginx.stage.conf:/etc/nginx/nginx.conf:ro\"",
+        ])
+        let stageServices = try #require((try Yams.load(yaml: compose("stage")) as? [String: Any])?["services"] as? [String: [String: Any]])
+        #expect(stageServices.count >= 21 && stageServices["nginx"] != nil && stageServices["pg-replica"] != nil)
+        // Built images come from the registry in both, as in production.
+        #expect((stageServices["backend-1"]?["image"] as? String)?.hasPrefix("${STAM_IMAGE_REGISTRY:-localhost:5000}/") == true)
+        // The two nginx files differ in the server name (and the header naming the environment) only.
+        func nginx(_ environment: String) throws -> [String] {
+            try #require(files.first { $0.path == "\(DeploymentRenderer.outputDirectory)/nginx/nginx.\(environment).conf" }).contents
+                .split(separator: "\n").map(String.init).filter { !$0.hasPrefix("# nginx in front of the backends") }
+        }
+        let (prodNginx, stageNginx) = (try nginx("prod"), try nginx("stage"))
+        #expect(prodNginx.count == stageNginx.count)
+        let differing = zip(prodNginx, stageNginx).filter { $0 != $1 }
+        #expect(differing.map(\.0) == ["        server_name stam.local;"] && differing.map(\.1) == ["        server_name stage.stam.local;"])
     }
 
     @Test func productionComposeHasTheSeedsTopology() throws {
@@ -193,7 +223,7 @@ import Yams
 /// A throw-away copy of the project's schema and templates, for tests that run `generate` on a change.
 struct DeploymentProject {
     /// Generated files that name every backend instance.
-    static let filesListingBackends = ["deploy/generated/nginx/nginx.conf", "deploy/generated/prometheus/prometheus.yml"]
+    static let filesListingBackends = ["deploy/generated/nginx/nginx.prod.conf", "deploy/generated/nginx/nginx.stage.conf", "deploy/generated/prometheus/prometheus.yml"]
 
     let root: String
 

@@ -183,6 +183,32 @@ import Testing
         ])
     }
 
+    @Test func anEnvironmentIsLikeOneOtherThatIsNotLikeAThird() {
+        #expect(errors(Self.base.replacingOccurrences(of: "  prod: {}", with: "  prod: {}\n  stage: { like: prdo }")) == [
+            "schema/deployment.yaml:3:18: error: 'like' of environment 'stage' names an unknown environment 'prdo'; did you mean 'prod'?",
+        ])
+        #expect(errors(Self.base.replacingOccurrences(of: "  prod: {}", with: "  prod: {}\n  stage: { like: stage }")) == [
+            "schema/deployment.yaml:3:18: error: 'like' of environment 'stage' names the environment itself",
+        ])
+        #expect(errors(Self.base.replacingOccurrences(of: "  prod: {}", with: "  prod: {}\n  stage: { like: prod }\n  demo: { like: stage }")) == [
+            "schema/deployment.yaml:4:17: error: 'like' of environment 'demo' names 'stage', which is itself like 'prod'; name 'prod' directly",
+        ])
+    }
+
+    /// An environment `like` another takes every per-environment value it does not write, and its publish address.
+    @Test func anEnvironmentLikeAnotherTakesWhatItDoesNotWrite() throws {
+        let schema = try SchemaSnippet.load(deployment: Self.base
+            .replacingOccurrences(of: "  prod: {}", with: "  prod: { publish_address: 0.0.0.0 }\n  stage: { like: prod }\n  dev: {}")
+            .replacingOccurrences(of: "    image: app\n", with: "    image: app\n    instances: { prod: 3, dev: 1 }\n    command: { prod: [serve], stage: [serve, --stage] }\n")).schema
+        let app = try #require(schema.deployment.service(named: "app"))
+        #expect(app.instances.value(in: "stage") == 3 && app.instances.value(in: "dev") == 1)
+        #expect(app.command?.value(in: "stage") == ["serve", "--stage"] && app.command?.value(in: "prod") == ["serve"])
+        #expect(app.command?.value(in: "dev") == nil)
+        #expect(schema.deployment.environment(named: "stage")?.publishAddress == "0.0.0.0")
+        #expect(schema.deployment.environment(named: "dev")?.publishAddress == "127.0.0.1")
+        #expect(schema.deployment.baseEnvironment(of: "stage") == "prod" && schema.deployment.baseEnvironment(of: "dev") == "dev")
+    }
+
     @Test func metricsMustBeOnANamedPort() {
         #expect(errors(Self.base.replacingOccurrences(of: "    ports: { http: 8000 }", with: "    ports: { http: 8000 }\n    metrics: { port: htp }")) == [
             "schema/deployment.yaml:16:22: error: the metrics of service 'app' are on port 'htp', which is not one of its named ports; did you mean 'http'?",

@@ -15,8 +15,11 @@ extension SchemaLoader {
         var deployment = DeploymentDeclaration()
         if let node = value(top, "environments"), let entries = mapping(node, "environments") {
             deployment.environments = entries.compactMap { entry in
-                guard let body = mapping(entry.value, "environment '\(entry.key)'", allowed: ["doc", "publish_address", "local_override"]) else { return nil }
+                guard let body = mapping(entry.value, "environment '\(entry.key)'", allowed: ["doc", "like", "publish_address", "local_override"]) else { return nil }
                 var environment = EnvironmentDeclaration(name: entry.key, location: entry.keyLocation, doc: doc(body))
+                if let node = value(body, "like"), let base = string(node, "'like' of environment '\(entry.key)'") {
+                    environment.like = Located(base, at: node.location)
+                }
                 if let address = value(body, "publish_address").flatMap({ string($0, "'publish_address' of environment '\(entry.key)'") }) {
                     environment.publishAddress = address
                 }
@@ -27,6 +30,13 @@ extension SchemaLoader {
                         leaveOut: value(override, "leave_out").flatMap { stringList($0, "'leave_out' of environment '\(entry.key)'") } ?? [])
                 }
                 return environment
+            }
+            // The publish address is part of the topology an environment takes over with `like`.
+            let written = Set(entries.filter { $0.value.entries?.contains { $0.key == "publish_address" } == true }.map(\.key))
+            for index in deployment.environments.indices where !written.contains(deployment.environments[index].name) {
+                if let base = deployment.environments[index].like?.value, let other = deployment.environments.first(where: { $0.name == base }) {
+                    deployment.environments[index].publishAddress = other.publishAddress
+                }
             }
         }
         if let node = value(top, "secrets"), let entries = mapping(node, "secrets") {
@@ -292,6 +302,10 @@ extension SchemaLoader {
                     continue
                 }
                 if let value = parse(entry.value) { overrides[entry.key] = value }
+            }
+            // An environment `like` another has the other's value unless it names its own.
+            for environment in schema.deployment.environments where overrides[environment.name] == nil {
+                if let base = environment.like?.value, let value = overrides[base] { overrides[environment.name] = value }
             }
             return PerEnvironment(common: nil, overrides: overrides, location: node.location)
         }

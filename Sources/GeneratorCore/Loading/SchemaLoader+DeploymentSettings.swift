@@ -143,7 +143,12 @@ extension SchemaLoader {
         guard var reader = section(top, "proxy", allowed: keys) else { return nil }
         let service = reader.located("service")
         let upstream = reader.servicePort("upstream")
-        let serverName = reader.string("server_name")
+        let serverName = reader.node("server_name").flatMap { node in
+            perEnvironment(node, "the server_name of the proxy settings") { self.string($0, "the server_name of the proxy settings") }
+        }
+        if reader.node("server_name") == nil {
+            diagnostics.error("the proxy settings need 'server_name' (the host name operators use, per environment if it differs)", at: reader.location)
+        }
         let certificate = reader.located("certificate")
         let key = reader.located("key")
         let statusPort = reader.located("status_port")
@@ -171,7 +176,7 @@ extension SchemaLoader {
                 if !route.failed { routes.append(.init(path: entry.key, target: target)) }
             }
         }
-        if reader.failed { return nil }
+        guard !reader.failed, let serverName else { return nil }
         return ProxySettings(location: reader.location, service: service, upstream: upstream, serverName: serverName,
                              certificate: certificate, key: key, statusPort: statusPort, readinessPath: readiness,
                              maxFails: maxFails, failTimeoutSeconds: failTimeout, websocketPath: websocketPath,

@@ -19,6 +19,13 @@ public struct DeploymentDeclaration: Hashable, Sendable {
     public func secret(named name: String) -> SecretDeclaration? { secrets.first { $0.name == name } }
     public func image(named name: String) -> ImageDeclaration? { images.first { $0.name == name } }
 
+    public func environment(named name: String) -> EnvironmentDeclaration? { environments.first { $0.name == name } }
+
+    /// The environment whose topology `name` runs: itself, or the one it is `like` (stage -> prod).
+    public func baseEnvironment(of name: String) -> String {
+        environment(named: name)?.like.map(\.value) ?? name
+    }
+
     /// The number of a service's named port (`backend`, `http` -> 8000).
     public func port(_ reference: ServicePort) -> Int? {
         service(named: reference.service.value)?.ports.first { $0.name.value == reference.port.value }?.number
@@ -32,6 +39,10 @@ public struct EnvironmentDeclaration: Hashable, Sendable {
     public var doc: String?
     /// The host address published ports bind to (compose reads STAM_PUBLISH_ADDRESS).
     public var publishAddress: String
+    /// `like: prod`: the environment runs another's topology. Every per-environment value it does not name
+    /// itself is the other's, so a STAGE is production's services, replicas and settings with its own host
+    /// names, secrets and data.
+    public var like: Located<String>?
     /// `local_override:`: what a machine that is not a production host (no VLAN, no registry) changes, as
     /// the generated `docker-compose.<environment>.local.yml` next to the environment's own file.
     public var localOverride: LocalOverride?

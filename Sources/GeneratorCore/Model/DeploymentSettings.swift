@@ -41,7 +41,8 @@ public struct ProxySettings: Hashable, Sendable {
     public var location: SourceLocation
     public var service: Located<String>
     public var upstream: ServicePort
-    public var serverName: String
+    /// The host name operators use (nginx's server_name, the Ingress host), per environment if it differs.
+    public var serverName: PerEnvironment<String>
     public var certificate: Located<String>
     public var key: Located<String>
     /// The plain-HTTP listener on loopback and the internal network for /healthz and stub_status.
@@ -54,7 +55,7 @@ public struct ProxySettings: Hashable, Sendable {
     public var loginLimit: LoginLimit?
     public var routes: [Route]
 
-    public init(location: SourceLocation, service: Located<String>, upstream: ServicePort, serverName: String,
+    public init(location: SourceLocation, service: Located<String>, upstream: ServicePort, serverName: PerEnvironment<String>,
                 certificate: Located<String>, key: Located<String>, statusPort: Located<String>, readinessPath: String,
                 maxFails: Int, failTimeoutSeconds: Int, websocketPath: String, websocketTimeoutSeconds: Int,
                 loginLimit: LoginLimit?, routes: [Route]) {

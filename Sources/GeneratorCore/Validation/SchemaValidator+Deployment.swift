@@ -15,6 +15,7 @@ extension SchemaValidator {
         for environment in deployment.environments {
             checkSnakeName(environment.name, "environment name", at: environment.location, context: "env")
             checkLocalOverride(of: environment)
+            checkLike(of: environment)
         }
         var used = (networks: Set<String>(), secrets: Set<String>(), volumes: Set<String>(), images: Set<String>())
         var seenNames: [String: String] = [:]
@@ -132,6 +133,24 @@ extension SchemaValidator {
     }
 
     /// `leave_out:` names services that run in the environment, and none that a service left running needs.
+    /// `like` names another environment that is not itself `like` a third: one step, so a value is always
+    /// the environment's own or its base's.
+    private mutating func checkLike(of environment: EnvironmentDeclaration) {
+        guard let like = environment.like else { return }
+        let others = schema.deployment.environments.map(\.name).filter { $0 != environment.name }
+        guard let base = schema.deployment.environment(named: like.value), base.name != environment.name else {
+            let problem = like.value == environment.name ? "names the environment itself" : "names an unknown environment '\(like.value)'"
+            diagnostics.error("'like' of environment '\(environment.name)' \(problem)\(NameSuggestion.hint(for: like.value, in: others))",
+                              at: like.location)
+            return
+        }
+        if let next = base.like {
+            diagnostics.error(
+                "'like' of environment '\(environment.name)' names '\(base.name)', which is itself like '\(next.value)'; name '\(next.value)' directly",
+                at: like.location)
+        }
+    }
+
     private mutating func checkLocalOverride(of environment: EnvironmentDeclaration) {
         guard let override = environment.localOverride else { return }
         let running = schema.deployment.services.filter { !$0.instanceNames(in: environment.name).isEmpty }

@@ -40,21 +40,25 @@ struct BackupRenderer: DeploymentComponentRenderer {
         let environments = environments()
         guard !environments.isEmpty else { return [] }
         var files = [DeploymentRenderer.hashFile("backup/stam-backup.sh", templates.render("stam-backup.sh", ["configPath": Self.configPath]))]
-        for environment in environments {
-            guard let view = config(in: environment) else { continue }
-            files.append(DeploymentRenderer.hashFile(fileName(in: environment), templates.render("backup.conf", view)))
-        }
+        files += outputs().map { DeploymentRenderer.hashFile($0.path, $0.contents) }
         return files
     }
 
-    func fileName(in environment: String) -> String {
-        environments().count == 1 ? "backup/backup.conf" : "backup/backup.\(environment).conf"
+    /// backup.conf per group of environments that back up alike.
+    func outputs() -> [EnvironmentFiles.Output] {
+        EnvironmentFiles.group(environments(), path: { $0.map { "backup/backup.\($0).conf" } ?? "backup/backup.conf" }) { environment, label in
+            config(in: environment, label: label).map { templates.render("backup.conf", $0) }
+        }
     }
 
     func wire(into wiring: inout ComposeWiring) {
         guard let backups = schema.deployment.backups else { return }
+        for output in outputs() {
+            for environment in output.environments {
+                wiring.mount(output.path, at: Self.configPath, service: backups.service.value, environment: environment)
+            }
+        }
         for environment in environments() {
-            wiring.mount(fileName(in: environment), at: Self.configPath, service: backups.service.value, environment: environment)
             wiring.hostMount("\(TemplateValues.variable(Self.nasVariable, default: backups.nas)):\(Self.nasMount)",
                              service: backups.service.value, environment: environment)
         }
@@ -62,7 +66,7 @@ struct BackupRenderer: DeploymentComponentRenderer {
 
     /// The database is reached where the application reaches it: the Patroni nodes (whichever is primary),
     /// or the single database service of an environment without Patroni.
-    func config(in environment: String) -> ConfigView? {
+    func config(in environment: String, label: String) -> ConfigView? {
         let deployment = schema.deployment
         guard let backups = deployment.backups, let postgres = deployment.postgres,
               let service = deployment.service(named: backups.service.value) else { return nil }
@@ -78,6 +82,6 @@ struct BackupRenderer: DeploymentComponentRenderer {
             database: postgres.database, user: postgres.user, passwordFile: "/run/secrets/\(postgres.password.value)",
             tlsOptions: postgres.patroni.map { "sslmode=verify-full sslrootcert=/run/secrets/\($0.tls.ca.value)" } ?? "",
             databaseEvery: backups.databaseEverySeconds, databaseKeep: backups.databaseKeep, mediaEvery: backups.mediaEverySeconds,
-            backupDirectory: backupTarget, mediaDirectory: mediaTarget, nasDirectory: Self.nasMount, environment: environment)
+            backupDirectory: backupTarget, mediaDirectory: mediaTarget, nasDirectory: Self.nasMount, environment: label)
     }
 }

@@ -136,10 +136,10 @@ struct ComposeRenderer {
     }
 
     /// The image reference of a service in an environment: images built here come from the registry CI
-    /// pushes to (prod) or are built locally (every other environment).
+    /// pushes to (prod, and an environment like it) or are built locally (every other environment).
     func imageReference(_ name: String, environment: String) -> (image: String, dockerfile: String?) {
         guard let dockerfile = schema.deployment.image(named: name)?.dockerfile else { return (name, nil) }
-        if environment == "prod" {
+        if schema.deployment.baseEnvironment(of: environment) == "prod" {
             return ("\(TemplateValues.variable(Self.registryVariable, default: "localhost:5000"))/\(name):\(TemplateValues.variable(Self.tagVariable, default: "latest"))", nil)
         }
         return ("\(name):\(environment)", dockerfile)

@@ -374,7 +374,7 @@ struct KubernetesRenderer {
 
     /// The image as the overlay names it: built images from the registry compose uses by default, tagged as there.
     func imageReference(_ image: String, environment: String) -> (name: String, tag: String) {
-        environment == "prod" ? ("localhost:5000/\(image)", "latest") : (image, environment)
+        deployment.baseEnvironment(of: environment) == "prod" ? ("localhost:5000/\(image)", "latest") : (image, environment)
     }
 
     /// What differs by environment, as a strategic merge patch: replicas, the command (as `args`: the image's

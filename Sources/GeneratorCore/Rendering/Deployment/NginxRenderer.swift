@@ -35,27 +35,29 @@ struct NginxRenderer: DeploymentComponentRenderer {
         struct Limit { var paths: [String]; var rate: String; var burst: Int }
     }
 
-    /// The environments nginx runs in, each with its file name.
-    func outputs() -> [(environment: String, file: String)] {
+    /// nginx's file per group of environments that run it alike (a stage with its own server name has its own).
+    func outputs() -> [EnvironmentFiles.Output] {
         guard let proxy = schema.deployment.proxy, let service = schema.deployment.service(named: proxy.service.value) else { return [] }
         let environments = schema.deployment.environments.map(\.name).filter { service.runs(in: $0) }
-        return environments.map { ($0, environments.count == 1 ? "nginx/nginx.conf" : "nginx/nginx.\($0).conf") }
+        return EnvironmentFiles.group(environments, path: { $0.map { "nginx/nginx.\($0).conf" } ?? "nginx/nginx.conf" }) { environment, label in
+            view(in: environment, label: label).map { templates.render("nginx.conf", $0) }
+        }
     }
 
     func render() -> [GeneratedFile] {
-        outputs().compactMap { output in
-            view(in: output.environment).map { DeploymentRenderer.hashFile(output.file, templates.render("nginx.conf", $0)) }
-        }
+        outputs().map { DeploymentRenderer.hashFile($0.path, $0.contents) }
     }
 
     func wire(into wiring: inout ComposeWiring) {
         guard let proxy = schema.deployment.proxy else { return }
         for output in outputs() {
-            wiring.mount(output.file, at: Self.configPath, service: proxy.service.value, environment: output.environment)
+            for environment in output.environments {
+                wiring.mount(output.path, at: Self.configPath, service: proxy.service.value, environment: environment)
+            }
         }
     }
 
-    func view(in environment: String) -> View? {
+    func view(in environment: String, label: String) -> View? {
         let deployment = schema.deployment
         guard let proxy = deployment.proxy, let service = deployment.service(named: proxy.service.value),
               let upstream = deployment.service(named: proxy.upstream.service.value),
@@ -69,12 +71,12 @@ struct NginxRenderer: DeploymentComponentRenderer {
         }
         return View(
             upstream: upstream.name.replacingOccurrences(of: "-", with: "_"), servers: servers, maxFails: proxy.maxFails,
-            failTimeout: TemplateValues.duration(proxy.failTimeoutSeconds), serverName: proxy.serverName,
+            failTimeout: TemplateValues.duration(proxy.failTimeoutSeconds), serverName: proxy.serverName.value(in: environment) ?? "_",
             httpsPort: service.publish?.value(in: environment)?.first?.number ?? 443,
             certificate: "/run/secrets/\(proxy.certificate.value)", key: "/run/secrets/\(proxy.key.value)",
             statusPort: service.port(named: proxy.statusPort.value) ?? 8081, readinessPath: proxy.readinessPath,
             websocketPath: proxy.websocketPath, websocketTimeout: TemplateValues.duration(proxy.websocketTimeoutSeconds),
             limit: proxy.loginLimit.map { .init(paths: $0.paths, rate: $0.rate.value, burst: $0.burst) },
-            routes: routes, environment: environment)
+            routes: routes, environment: label)
     }
 }

@@ -81,26 +81,20 @@ struct PatroniRenderer: DeploymentComponentRenderer {
         var pgbouncerAdmin: String
     }
 
-    /// (environment, node service) pairs that run.
-    func nodes() -> [(environment: String, node: ServiceDeclaration)] {
-        guard let patroni = schema.deployment.postgres?.patroni else { return [] }
-        return schema.deployment.environments.flatMap { environment in
-            patroni.nodes.compactMap { schema.deployment.service(named: $0.value) }.filter { $0.runs(in: environment.name) }
-                .map { (environment.name, $0) }
+    /// Each node's file per group of environments that run it alike.
+    func outputs() -> [(node: String, output: EnvironmentFiles.Output)] {
+        guard let postgres = schema.deployment.postgres, let patroni = postgres.patroni else { return [] }
+        return patroni.nodes.compactMap { schema.deployment.service(named: $0.value) }.flatMap { node in
+            let environments = schema.deployment.environments.map(\.name).filter { node.runs(in: $0) }
+            return EnvironmentFiles.group(environments, path: { $0.map { "patroni/\(node.name).\($0).yml" } ?? "patroni/\(node.name).yml" }) { environment, label in
+                templates.render("patroni.yml", view(of: node, in: environment, label: label, postgres, patroni))
+            }.map { (node.name, $0) }
         }
-    }
-
-    func fileName(of node: String, in environment: String) -> String {
-        let environments = Set(nodes().map(\.environment))
-        return environments.count == 1 ? "patroni/\(node).yml" : "patroni/\(node).\(environment).yml"
     }
 
     func render() -> [GeneratedFile] {
         guard let postgres = schema.deployment.postgres, let patroni = postgres.patroni else { return [] }
-        var files = nodes().map { pair in
-            DeploymentRenderer.hashFile(fileName(of: pair.node.name, in: pair.environment),
-                                        templates.render("patroni.yml", view(of: pair.node, in: pair.environment, postgres, patroni)))
-        }
+        var files = outputs().map { DeploymentRenderer.hashFile($0.output.path, $0.output.contents) }
         guard !files.isEmpty, let script = scriptView(postgres, patroni) else { return files }
         files.append(DeploymentRenderer.hashFile("patroni/entrypoint.sh", templates.render("patroni-entrypoint.sh", script)))
         files.append(DeploymentRenderer.hashFile("patroni/post-bootstrap.sh", templates.render("patroni-post-bootstrap.sh", script)))
@@ -109,13 +103,14 @@ struct PatroniRenderer: DeploymentComponentRenderer {
     }
 
     func wire(into wiring: inout ComposeWiring) {
-        for pair in nodes() {
-            wiring.mount(fileName(of: pair.node.name, in: pair.environment), at: Self.configPath, service: pair.node.name,
-                         environment: pair.environment)
+        for (node, output) in outputs() {
+            for environment in output.environments {
+                wiring.mount(output.path, at: Self.configPath, service: node, environment: environment)
+            }
         }
     }
 
-    func view(of node: ServiceDeclaration, in environment: String, _ postgres: PostgresSettings, _ patroni: PostgresSettings.Patroni) -> NodeView {
+    func view(of node: ServiceDeclaration, in environment: String, label: String, _ postgres: PostgresSettings, _ patroni: PostgresSettings.Patroni) -> NodeView {
         let deployment = schema.deployment
         let dcsPort = deployment.port(patroni.dcs) ?? 2379
         let dcsHosts = (deployment.service(named: patroni.dcs.service.value)?.instanceNames(in: environment) ?? [])
@@ -134,7 +129,7 @@ struct PatroniRenderer: DeploymentComponentRenderer {
             keyFile: "\(Self.privateSecrets)/\(patroni.tls.key.value)", superuser: Self.superuser, replicationUser: Self.replicationUser,
             apiUser: Self.apiUser, appUser: postgres.user,
             callback: "\(Self.callback) \(node.name) \(node.port(named: "postgres") ?? 5432)",
-            postBootstrap: Self.postBootstrap, environment: environment)
+            postBootstrap: Self.postBootstrap, environment: label)
     }
 
     func scriptView(_ postgres: PostgresSettings, _ patroni: PostgresSettings.Patroni) -> ScriptView? {

@@ -43,17 +43,18 @@ struct PrometheusRenderer: DeploymentComponentRenderer {
         return schema.deployment.environments.map(\.name).filter { service.runs(in: $0) }
     }
 
-    func fileName(in environment: String) -> String {
-        environments().count == 1 ? "prometheus/prometheus.yml" : "prometheus/prometheus.\(environment).yml"
+    /// prometheus.yml per group of environments that run the same targets.
+    func outputs() -> [EnvironmentFiles.Output] {
+        guard let monitoring = schema.deployment.monitoring else { return [] }
+        return EnvironmentFiles.group(environments(), path: { $0.map { "prometheus/prometheus.\($0).yml" } ?? "prometheus/prometheus.yml" }) { environment, label in
+            templates.render("prometheus.yml", ConfigView(
+                environment: label, scrapeInterval: TemplateValues.duration(monitoring.scrapeIntervalSeconds), jobs: jobs(in: environment)))
+        }
     }
 
     func render() -> [GeneratedFile] {
         guard let monitoring = schema.deployment.monitoring, !environments().isEmpty else { return [] }
-        var files = environments().map { environment in
-            DeploymentRenderer.hashFile(fileName(in: environment), templates.render("prometheus.yml", ConfigView(
-                environment: environment, scrapeInterval: TemplateValues.duration(monitoring.scrapeIntervalSeconds),
-                jobs: jobs(in: environment))))
-        }
+        var files = outputs().map { DeploymentRenderer.hashFile($0.path, $0.contents) }
         let upstream = schema.deployment.proxy?.upstream.service.value ?? "backend"
         let relay = schema.deployment.services.first { $0.name.contains("relay") }?.name ?? "outbox-relay"
         files.append(DeploymentRenderer.hashFile("prometheus/alerts.yml", templates.render("prometheus-alerts.yml", AlertsView(
@@ -84,8 +85,12 @@ struct PrometheusRenderer: DeploymentComponentRenderer {
 
     func wire(into wiring: inout ComposeWiring) {
         guard let monitoring = schema.deployment.monitoring else { return }
+        for output in outputs() {
+            for environment in output.environments {
+                wiring.mount(output.path, at: "/etc/prometheus/prometheus.yml", service: monitoring.prometheus.value, environment: environment)
+            }
+        }
         for environment in environments() {
-            wiring.mount(fileName(in: environment), at: "/etc/prometheus/prometheus.yml", service: monitoring.prometheus.value, environment: environment)
             wiring.mount("prometheus/alerts.yml", at: "/etc/prometheus/alerts.yml", service: monitoring.prometheus.value, environment: environment)
         }
     }

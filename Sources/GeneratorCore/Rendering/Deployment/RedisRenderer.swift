@@ -24,21 +24,30 @@ struct RedisRenderer: DeploymentComponentRenderer {
     }
 
     func render() -> [GeneratedFile] {
+        outputs().map { DeploymentRenderer.hashFile($0.path, $0.contents) }
+    }
+
+    /// redis.conf per group of environments that run Redis alike.
+    func outputs() -> [EnvironmentFiles.Output] {
         guard let settings = schema.deployment.redis, let service = schema.deployment.service(named: settings.service.value) else { return [] }
-        return environments().compactMap { environment in
+        return EnvironmentFiles.group(environments(), path: { $0.map { "redis/redis.\($0).conf" } ?? "redis/redis.conf" }) { environment, label in
             guard let maxmemory = settings.maxmemory.value(in: environment) else { return nil }
-            let view = View(environment: environment, port: service.port(named: "redis") ?? 6379, maxmemory: maxmemory,
-                            eviction: settings.eviction.value.rawValue, appendfsync: settings.appendfsync.value.rawValue,
-                            save: settings.save.isEmpty ? "\"\"" : settings.save.joined(separator: " "))
-            return DeploymentRenderer.hashFile("redis/redis.\(environment).conf", templates.render("redis.conf", view))
+            return templates.render("redis.conf", View(
+                environment: label, port: service.port(named: "redis") ?? 6379, maxmemory: maxmemory,
+                eviction: settings.eviction.value.rawValue, appendfsync: settings.appendfsync.value.rawValue,
+                save: settings.save.isEmpty ? "\"\"" : settings.save.joined(separator: " ")))
         }
     }
 
     func wire(into wiring: inout ComposeWiring) {
         guard let settings = schema.deployment.redis else { return }
         let service = settings.service.value
+        for output in outputs() {
+            for environment in output.environments {
+                wiring.mount(output.path, at: Self.configPath, service: service, environment: environment)
+            }
+        }
         for environment in environments() {
-            wiring.mount("redis/redis.\(environment).conf", at: Self.configPath, service: service, environment: environment)
             wiring.command(["sh", "-c",
                             "exec docker-entrypoint.sh redis-server \(Self.configPath) - <<EOF\nrequirepass \"$(cat /run/secrets/\(settings.password.value))\"\nEOF"],
                            service: service, environment: environment)
