@@ -218,6 +218,66 @@ import Yams
         }
         #expect(generator.changes(for: generator.render(try generator.loadSchema())).isEmpty)
     }
+
+    /// The schema is the only place a service, its port, secret and health check are declared: a service added to
+    /// a copy of it reaches every output that runs, routes to, scrapes or isolates services, in every environment.
+    @Test func aServiceAddedToTheSchemaReachesComposeNginxPrometheusAndKubernetes() throws {
+        let project = try DeploymentProject.copy(from: Self.root)
+        defer { project.remove() }
+        try project.edit("schema/deployment.yaml") {
+            $0.replacingOccurrences(of: "\n  outbox-relay:\n", with: """
+
+                  reports:
+                    doc: A second API for long reports, routed at /reports/.
+                    image: stam-replacer-backend
+                    command: [stam, backend]
+                    instances: { prod: 2, dev: 0 }
+                    networks: [edge, app]
+                    ports: { http: 8000, metrics: 9100 }
+                    metrics: { port: metrics }
+                    secrets: [redis_password]
+                    env: { REDIS_URL: "redis://redis:6379" }
+                    health: { http: /readyz, port: 8000, interval: 10s }
+                    restart: always
+                    resources: { cpus: 1, memory: 256M }
+
+                  outbox-relay:
+
+                """)
+            .replacingOccurrences(of: "    /grafana/: { service: grafana, port: http }\n",
+                                  with: "    /grafana/: { service: grafana, port: http }\n    /reports/: { service: reports, port: http }\n")
+        }
+        let generator = StamGenerator(root: project.root)
+        try generator.apply(generator.changes(for: generator.render(try generator.loadSchema())))
+        for environment in ["prod", "stage"] {
+            let compose = try #require(try Yams.load(yaml: project.read("deploy/generated/docker-compose.\(environment).yml")) as? [String: Any])
+            let services = try #require(compose["services"] as? [String: [String: Any]])
+            for instance in ["reports-1", "reports-2"] {
+                let service = try #require(services[instance], "\(environment) \(instance)")
+                #expect(service["networks"] as? [String] == ["edge", "app"])
+                #expect(service["secrets"] as? [String] == ["redis_password"])
+                #expect((service["healthcheck"] as? [String: Any])?["test"].map { "\($0)" }?.contains("/readyz") == true)
+            }
+            let nginx = try project.read("deploy/generated/nginx/nginx.\(environment).conf")
+            #expect(nginx.contains("location /reports/ {"), "\(environment)")
+            #expect(nginx.contains("reports-1:8000"), "\(environment)")
+        }
+        #expect(try Yams.load(yaml: project.read("deploy/generated/docker-compose.dev.yml")).map { "\($0)" }?.contains("reports-1") == false)
+        let prometheus = try project.read("deploy/generated/prometheus/prometheus.yml")
+        #expect(prometheus.contains("job_name: reports") || prometheus.contains("job_name: \"reports\""), "\(prometheus)")
+        #expect(prometheus.contains("reports-1:9100") && prometheus.contains("reports-2:9100"))
+        let manifests = try project.read("deploy/generated/k8s/base/reports/reports.yaml")
+        let objects = try Yams.load_all(yaml: manifests).compactMap { $0 as? [String: Any] }
+        #expect(Set(objects.compactMap { $0["kind"] as? String }).isSuperset(of: ["Deployment", "Service"]))
+        let deployment = try #require(objects.first { $0["kind"] as? String == "Deployment" })
+        let labels = ((((deployment["spec"] as? [String: Any])?["template"] as? [String: Any])?["metadata"] as? [String: Any])?["labels"] as? [String: String]) ?? [:]
+        #expect(labels.keys.contains { $0.hasSuffix("edge") } && labels.keys.contains { $0.hasSuffix("app") } && !labels.keys.contains { $0.hasSuffix("data") }, "\(labels)")
+        for environment in ["prod", "stage"] {
+            #expect(try project.read("deploy/generated/k8s/overlays/\(environment)/kustomization.yaml").contains("../../base/reports"), "\(environment)")
+        }
+        #expect(try !project.read("deploy/generated/k8s/overlays/dev/kustomization.yaml").contains("../../base/reports"))
+        #expect(generator.changes(for: generator.render(try generator.loadSchema())).isEmpty)
+    }
 }
 
 /// A throw-away copy of the project's schema and templates, for tests that run `generate` on a change.
