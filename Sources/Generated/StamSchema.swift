@@ -5,7 +5,7 @@ import StamCore
 /// What this build of stam was generated from.
 public enum StamSchema {
     /// SHA-256 over the schema files; changes whenever the schema does.
-    public static let fingerprint = "2a81131a3a47f74436b0e2c89fc13497d9afa617a04f6c5dc23294bd41bdc61d"
+    public static let fingerprint = "349730489042a35617e88f40288b45cebcb0900b14212c1378e7b3ea4f5a5a24"
 
     public static let entityTypes: [any Entity.Type] = [
         Site.self,
@@ -58,5 +58,60 @@ public enum StamSchema {
         CommandRequested.self,
         CommandCompleted.self,
         SmsReceived.self,
+    ]
+
+    /// The columns that hold personal data (`personal:`), which `stam snapshot` replaces for STAGE.
+    public static let personalColumns: [PersonalColumn] = [
+        .init(table: "sites", column: "code", kind: .name, storage: .text, optional: false, maxLength: 32),
+        .init(table: "sites", column: "name", kind: .name, storage: .text, optional: false, maxLength: 200),
+        .init(table: "sites", column: "address", kind: .address, storage: .text, optional: true, maxLength: 500),
+        .init(table: "sites", column: "contact_name", kind: .name, storage: .text, optional: true, maxLength: 200),
+        .init(table: "sites", column: "contact_phone", kind: .phone, storage: .text, optional: true, maxLength: 32),
+        .init(table: "sites", column: "notes", kind: .text, storage: .text, optional: true, maxLength: nil),
+        .init(table: "panels", column: "name", kind: .name, storage: .text, optional: false, maxLength: 200),
+        .init(table: "panels", column: "host", kind: .host, storage: .text, optional: true, maxLength: 255),
+        .init(table: "panels", column: "integration_key", kind: .secret, storage: .bytea, optional: true, maxLength: nil),
+        .init(table: "panels", column: "user_code", kind: .secret, storage: .bytea, optional: true, maxLength: nil),
+        .init(table: "panels", column: "sim_phone", kind: .phone, storage: .text, optional: true, maxLength: 32),
+        .init(table: "partitions", column: "name", kind: .name, storage: .text, optional: false, maxLength: 64),
+        .init(table: "partitions", column: "description", kind: .name, storage: .text, optional: true, maxLength: 200),
+        .init(table: "zones", column: "name", kind: .name, storage: .text, optional: false, maxLength: 64),
+        .init(table: "zones", column: "description", kind: .name, storage: .text, optional: true, maxLength: 200),
+        .init(table: "schedule_exceptions", column: "reason", kind: .text, storage: .text, optional: true, maxLength: 200),
+        .init(table: "outputs", column: "name", kind: .name, storage: .text, optional: false, maxLength: 64),
+        .init(table: "panel_events", column: "description", kind: .text, storage: .text, optional: false, maxLength: 200),
+        .init(table: "panel_events", column: "raw", kind: .text, storage: .bytea, optional: true, maxLength: nil),
+        .init(table: "alarms", column: "title", kind: .text, storage: .text, optional: false, maxLength: 200),
+        .init(table: "alarm_notes", column: "body", kind: .text, storage: .text, optional: false, maxLength: nil),
+        .init(table: "alarm_steps", column: "instruction", kind: .text, storage: .text, optional: false, maxLength: 200),
+        .init(table: "alarm_steps", column: "note", kind: .text, storage: .text, optional: true, maxLength: nil),
+        .init(table: "alarm_history_entries", column: "text", kind: .text, storage: .text, optional: true, maxLength: nil),
+        .init(table: "alarm_history_entries", column: "details", kind: .json, storage: .jsonb, optional: true, maxLength: nil),
+        .init(table: "contacts", column: "name", kind: .name, storage: .text, optional: false, maxLength: 200),
+        .init(table: "contacts", column: "phone", kind: .phone, storage: .text, optional: false, maxLength: 32),
+        .init(table: "contacts", column: "phone_alt", kind: .phone, storage: .text, optional: true, maxLength: 32),
+        .init(table: "contacts", column: "code_word", kind: .secret, storage: .bytea, optional: true, maxLength: nil),
+        .init(table: "contacts", column: "availability", kind: .text, storage: .text, optional: true, maxLength: 200),
+        .init(table: "contacts", column: "notes", kind: .text, storage: .text, optional: true, maxLength: nil),
+        .init(table: "site_comments", column: "body", kind: .text, storage: .text, optional: false, maxLength: nil),
+        .init(table: "action_plan_steps", column: "instruction", kind: .text, storage: .text, optional: false, maxLength: 200),
+        .init(table: "quick_notes", column: "text", kind: .text, storage: .text, optional: false, maxLength: 200),
+        .init(table: "operators", column: "login", kind: .login, storage: .text, optional: false, maxLength: 64),
+        .init(table: "operators", column: "display_name", kind: .name, storage: .text, optional: false, maxLength: 200),
+        .init(table: "operators", column: "password_hash", kind: .secret, storage: .bytea, optional: true, maxLength: nil),
+        .init(table: "operator_sessions", column: "address", kind: .ip, storage: .text, optional: true, maxLength: 64),
+        .init(table: "operator_sessions", column: "user_agent", kind: .text, storage: .text, optional: true, maxLength: 200),
+        .init(table: "dc09_accounts", column: "key", kind: .secret, storage: .bytea, optional: true, maxLength: nil),
+        .init(table: "dc09_paths", column: "peer", kind: .ip, storage: .text, optional: false, maxLength: 128),
+        .init(table: "dc09_messages", column: "data", kind: .text, storage: .text, optional: false, maxLength: nil),
+        .init(table: "dc09_messages", column: "extended_data", kind: .json, storage: .jsonb, optional: true, maxLength: nil),
+        .init(table: "dc09_messages", column: "peer", kind: .ip, storage: .text, optional: false, maxLength: 128),
+        .init(table: "dc09_messages", column: "raw", kind: .text, storage: .text, optional: false, maxLength: nil),
+        .init(table: "dc09_messages", column: "content_key", kind: .text, storage: .text, optional: false, maxLength: 64),
+        .init(table: "sms_messages", column: "sender", kind: .phone, storage: .text, optional: false, maxLength: 32),
+        .init(table: "sms_messages", column: "body", kind: .text, storage: .text, optional: false, maxLength: nil),
+        .init(table: "sms_messages", column: "dedup_key", kind: .text, storage: .text, optional: false, maxLength: 128),
+        .init(table: "audit_entries", column: "address", kind: .ip, storage: .text, optional: true, maxLength: 64),
+        .init(table: "audit_entries", column: "details", kind: .json, storage: .jsonb, optional: true, maxLength: nil),
     ]
 }

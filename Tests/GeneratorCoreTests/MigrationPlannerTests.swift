@@ -13,8 +13,8 @@ import Testing
           Site:
             fields:
               id: { type: uuid, primary: true, default: random }
-              name: { type: string, max: 100 }
-              legacy_code: { type: string, max: 10, optional: true }
+              name: { type: string, max: 100, personal: false }
+              legacy_code: { type: string, max: 10, optional: true, personal: false }
 
         """
 
@@ -72,7 +72,7 @@ import Testing
     @Test func requiredColumnWithoutDefaultIsRefused() throws {
         let (generator, root) = try project()
         defer { try? FileManager.default.removeItem(atPath: root) }
-        try SchemaSnippet.write(root: root, entities: Self.base + "      code: { type: string, max: 8 }\n")
+        try SchemaSnippet.write(root: root, entities: Self.base + "      code: { type: string, max: 8, personal: false }\n")
         #expect(throws: StamGenerator.MigrationError.self) {
             try generator.newMigration(named: "add_code", schema: try generator.loadSchema().schema, allowDestructive: true)
         }
@@ -120,7 +120,7 @@ import Testing
     @Test func dropColumnIsRefusedWithoutTheFlag() throws {
         let (generator, root) = try project()
         defer { try? FileManager.default.removeItem(atPath: root) }
-        try SchemaSnippet.write(root: root, entities: Self.base.replacingOccurrences(of: "      legacy_code: { type: string, max: 10, optional: true }\n", with: ""))
+        try SchemaSnippet.write(root: root, entities: Self.base.replacingOccurrences(of: "      legacy_code: { type: string, max: 10, optional: true, personal: false }\n", with: ""))
         do {
             _ = try generator.newMigration(named: "drop_code", schema: try generator.loadSchema().schema, allowDestructive: false)
             Issue.record("a destructive migration was written without --allow-destructive")
@@ -179,7 +179,7 @@ import Testing
         let (generator, root) = try project()
         defer { try? FileManager.default.removeItem(atPath: root) }
         #expect(generator.migrationProblems(for: try generator.loadSchema().schema) == [])
-        try SchemaSnippet.write(root: root, entities: Self.base + "      notes: { type: text, optional: true }\n")
+        try SchemaSnippet.write(root: root, entities: Self.base + "      notes: { type: text, optional: true, personal: false }\n")
         let problems = generator.migrationProblems(for: try generator.loadSchema().schema)
         #expect(problems.count == 1)
         #expect(problems.first?.contains("the schema changed but no migration covers it") == true)

@@ -13,7 +13,7 @@ import Testing
             doc: A monitored door.
             fields:
               id: { type: uuid, primary: true, default: random }
-              name: { type: string, max: 40 }
+              name: { type: string, max: 40, personal: false }
               state: { enum: DoorState, default: closed }
               opened_at: { type: timestamp, optional: true }
             indexes: [[state]]

@@ -11,7 +11,7 @@ import Testing
           Site:
             fields:
               id: { type: uuid, primary: true }
-              name: { type: string, max: 100 }
+              name: { type: string, max: 100, personal: false }
 
         """
 
@@ -213,8 +213,8 @@ import Testing
               Panel:
                 fields:
                   id: { type: uuid, primary: true }
-                  name: { type: string }
-                  name: { type: text }
+                  name: { type: string, personal: false }
+                  name: { type: text, personal: false }
             """) == ["schema/entities.yaml:12:7: error: duplicate key 'name' in one mapping; each name may be declared once"])
     }
 
@@ -333,8 +333,8 @@ import Testing
               Panel:
                 fields:
                   id: { type: uuid, primary: true }
-                  host: { type: string, optinal: true }
-            """) == ["schema/entities.yaml:12:29: error: unknown key 'optinal' in field 'host' of entity 'Panel'; did you mean 'optional'? (expected one of: type, enum, ref, optional, primary, unique, max, min, format, range, default, on_delete, readonly, doc)"])
+                  host: { type: string, optinal: true, personal: false }
+            """) == ["schema/entities.yaml:12:29: error: unknown key 'optinal' in field 'host' of entity 'Panel'; did you mean 'optional'? (expected one of: type, enum, ref, optional, primary, unique, max, min, format, range, default, on_delete, readonly, personal, doc)"])
     }
 
     @Test func inputRulesApplyToTheirTypesOnly() {
@@ -342,10 +342,10 @@ import Testing
               Panel:
                 fields:
                   id: { type: uuid, primary: true }
-                  host: { type: string, max: 10, min: 11, format: hostnme }
+                  host: { type: string, max: 10, min: 11, format: hostnme, personal: false }
                   port: { type: int, range: [65535, 1] }
                   note: { type: int, min: 1, format: login }
-                  name: { type: string, range: [1, 2] }
+                  name: { type: string, range: [1, 2], personal: false }
             """) == [
                 "schema/entities.yaml:12:43: error: 'min' of field 'host' of entity 'Panel' must be between 0 and its 'max', found 11",
                 "schema/entities.yaml:12:55: error: unknown format 'hostnme'; did you mean 'hostname'? (expected one of: login, hostname, phone, e164, time_of_day, time_zone, hex_digits, aes_key_hex, aes_key_text)",
@@ -364,12 +364,12 @@ import Testing
                 fields:
                   id: { type: uuid, primary: true }
                   form: { enum: AlarmState }
-                  label: { type: string, max: 10 }
-                  key: { type: secret, format: { by: form, new: aes_key_hex, closd: aes_key_text } }
-                  other: { type: secret, format: { by: label, new: aes_key_hex } }
-                  third: { type: secret, format: { by: frm, new: aes_key_hex } }
-                  fourth: { type: secret, format: { new: aes_key_hex } }
-                  plain: { type: string, max: 64, format: { by: form, new: aes_key_hex, closed: aes_key_text } }
+                  label: { type: string, max: 10, personal: false }
+                  key: { type: secret, format: { by: form, new: aes_key_hex, closd: aes_key_text }, optional: true, personal: secret }
+                  other: { type: secret, format: { by: label, new: aes_key_hex }, optional: true, personal: secret }
+                  third: { type: secret, format: { by: frm, new: aes_key_hex }, optional: true, personal: secret }
+                  fourth: { type: secret, format: { new: aes_key_hex }, optional: true, personal: secret }
+                  plain: { type: string, max: 64, format: { by: form, new: aes_key_hex, closed: aes_key_text }, personal: false }
             """) == [
                 "schema/entities.yaml:14:36: error: field 'key' of entity 'Account' has no format for 'closed' of AlarmState; add 'closed: <format>' "
                     + "(one of login, hostname, phone, e164, time_of_day, time_zone, hex_digits, aes_key_hex, aes_key_text)",
@@ -383,12 +383,44 @@ import Testing
             ])
     }
 
+    /// Every field that can hold text says whether it is personal; the kind must fit its type, its format and
+    /// whether it may be null, since `stam snapshot` writes the replacement under the field's own rules.
+    @Test func everyTextFieldSaysWhetherItIsPersonalAndTheKindFitsIt() {
+        #expect(SchemaSnippet.errors(entities: Self.site + """
+              Person:
+                fields:
+                  id: { type: uuid, primary: true }
+                  nick: { type: string, max: 40 }
+                  phone: { type: string, max: 32, format: phone, personal: name }
+                  login: { type: string, max: 64, format: login, personal: true }
+                  pin: { type: secret, personal: false }
+                  key: { type: secret, personal: secret }
+                  site: { type: string, max: 64, personal: hots }
+                  age: { type: int, personal: false }
+                  raw: { type: bytes, personal: phone }
+                  short: { type: string, max: 8, optional: true, format: phone, personal: phone }
+            """) == [
+                "schema/entities.yaml:12:7: error: field 'nick' of entity 'Person' can hold personal data: say which kind with 'personal: <kind>' "
+                    + "(name, address, text, phone, login, ip, secret, host, json), or 'personal: false'",
+                "schema/entities.yaml:13:64: error: 'personal: name' would write values that are not a telephone number: digits, spaces, '-', '(', ')' "
+                    + "and an optional leading '+' into field 'phone' of entity 'Person'; use the kind of its format or 'personal: false'",
+                "schema/entities.yaml:14:64: error: 'personal' of field 'login' of entity 'Person' names the kind of personal data, not true "
+                    + "(one of: name, address, text, phone, login, ip, secret, host, json), or is false",
+                "schema/entities.yaml:15:38: error: field 'pin' of entity 'Person' is a secret, encrypted with production's key, which STAGE does not have: mark it 'personal: secret'",
+                "schema/entities.yaml:16:38: error: 'personal: secret' replaces field 'key' of entity 'Person' with null, so it must be optional",
+                "schema/entities.yaml:17:48: error: unknown kind of personal data 'hots'; did you mean 'host'? (expected one of: name, address, text, phone, login, ip, secret, host, json)",
+                "schema/entities.yaml:18:35: error: 'personal' applies only to fields of type string, text, json, secret or bytes; field 'age' of entity 'Person' is not one",
+                "schema/entities.yaml:19:37: error: 'personal: phone' does not fit field 'raw' of entity 'Person', of type bytes",
+                "schema/entities.yaml:20:79: error: field 'short' of entity 'Person' is too short for a replacement phone number (+48 and nine digits); give it max: 12 or more",
+            ])
+    }
+
     @Test func indexOnUnknownField() {
         #expect(SchemaSnippet.errors(entities: Self.site + """
               Panel:
                 fields:
                   id: { type: uuid, primary: true }
-                  host: { type: string }
+                  host: { type: string, personal: false }
                 indexes: [[hots]]
             """) == ["schema/entities.yaml:13:16: error: unknown field 'hots' in an index of entity 'Panel'; did you mean 'host'?"])
     }

@@ -3,7 +3,7 @@ import StamCore
 /// `schema/entities.yaml`: roles, enums, the alarm stack and entities.
 extension SchemaLoader {
     static let fieldKeys = ["type", "enum", "ref", "optional", "primary", "unique", "max", "min", "format", "range", "default", "on_delete",
-                            "readonly", "doc"]
+                            "readonly", "personal", "doc"]
     static let entityKeys = ["doc", "table", "fields", "indexes", "unique", "api", "actions", "append_only", "at_least_one"]
 
     func loadEntitiesFile(_ root: SchemaNode) {
@@ -195,6 +195,17 @@ extension SchemaLoader {
                 field.formatBy = formatSelection(entries, of: what, at: node.location)
             } else if let format = choice(node, "format", as: TextFormat.self) {
                 field.format = Located(format, at: node.location)
+            }
+        }
+        if let node = value(body, "personal") {
+            if node.scalar == "false" {
+                field.personal = Located(nil, at: node.location)
+            } else if node.scalar == "true" {
+                diagnostics.error("'personal' of \(what) names the kind of personal data, not true (one of: \(PersonalKind.allCases.map(\.rawValue).joined(separator: ", "))), or is false",
+                                  at: node.location)
+                field.personal = Located(nil, at: node.location)
+            } else {
+                field.personal = Located(choice(node, "kind of personal data", as: PersonalKind.self), at: node.location)
             }
         }
         if let node = value(body, "range") {

@@ -23,6 +23,9 @@ public struct FieldDeclaration: Hashable, Sendable {
     public var onDelete: Located<OnDeleteAction>?
     /// Set by the station (a worker, an action), never by API input: left out of create and update bodies.
     public var readonly = false
+    /// `personal:` the kind of personal data a stored field holds (how `stam snapshot` replaces it), a nil kind
+    /// for `personal: false`; nil when not written (an error on a field that can hold text).
+    public var personal: Located<PersonalKind?>?
     /// `list: true` (action bodies only): a non-empty list of distinct values, each under the field's rules.
     public var list: Located<Bool>?
 

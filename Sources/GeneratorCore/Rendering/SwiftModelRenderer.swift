@@ -198,6 +198,22 @@ public struct SwiftModelRenderer {
             writer.line("public static let eventTypes: [any OutboxEvent.Type] = [")
             for event in schema.events { writer.line("    \(event.name).self,") }
             writer.line("]")
+            writer.line()
+            writer.doc("The columns that hold personal data (`personal:`), which `stam snapshot` replaces for STAGE.")
+            writer.line("public static let personalColumns: [PersonalColumn] = [")
+            for entity in schema.entities {
+                for field in entity.fields {
+                    guard let kind = field.personal?.value, case .scalar(let type) = field.kind else { continue }
+                    let storage = switch type {
+                    case .bytes, .secret: "bytea"
+                    case .json: "jsonb"
+                    default: "text"
+                    }
+                    writer.line("    .init(table: \(SwiftNames.literal(entity.table.value)), column: \(SwiftNames.literal(field.name)), kind: .\(kind.rawValue), "
+                                + "storage: .\(storage), optional: \(field.optional), maxLength: \(field.maxLength.map { String($0.value) } ?? "nil")),")
+                }
+            }
+            writer.line("]")
         }
         return writer.text
     }

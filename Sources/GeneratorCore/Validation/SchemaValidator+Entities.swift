@@ -14,6 +14,7 @@ extension SchemaValidator {
             }
             checkKind(of: field, in: owner)
             checkColumnOptions(field, owner: owner)
+            checkPersonal(field, owner: owner)
             if let selection = field.formatBy { check(selection, of: field, in: entity) }
         }
         let primaryKeys = entity.fields.filter(\.primary)
@@ -212,6 +213,68 @@ extension SchemaValidator {
         }
         if let defaultValue = field.defaultValue {
             checkDefault(defaultValue, of: field, what: what)
+        }
+    }
+
+    /// `personal:` every field that can hold text says whether it holds personal data and of which kind, so a new
+    /// column cannot reach STAGE's copy of production unnoticed; the kind must fit the field, since `stam snapshot`
+    /// writes its replacement under the field's own rules.
+    private mutating func checkPersonal(_ field: FieldDeclaration, owner: String) {
+        let what = "field '\(field.name)' of \(owner)"
+        let kinds = PersonalKind.allCases.map(\.rawValue).joined(separator: ", ")
+        let type: ScalarType? = if case .scalar(let type) = field.kind { type } else { nil }
+        let holdsText = [.string, .text, .json, .secret, .bytes].contains(type)
+        guard let personal = field.personal else {
+            if holdsText {
+                diagnostics.error("\(what) can hold personal data: say which kind with 'personal: <kind>' (\(kinds)), or 'personal: false'",
+                                  at: field.location)
+            }
+            return
+        }
+        guard holdsText, let type else {
+            diagnostics.error("'personal' applies only to fields of type string, text, json, secret or bytes; \(what) is not one", at: personal.location)
+            return
+        }
+        guard let kind = personal.value else {
+            if type == .secret {
+                diagnostics.error("\(what) is a secret, encrypted with production's key, which STAGE does not have: mark it 'personal: secret'",
+                                  at: personal.location)
+            }
+            return
+        }
+        let fits: Bool = switch kind {
+        case .secret: type == .secret
+        case .json: type == .json
+        case .host: type == .string
+        case .text: [.string, .text, .bytes].contains(type)
+        case .name, .address, .phone, .login, .ip: type == .string || type == .text
+        }
+        if !fits {
+            diagnostics.error("'personal: \(kind.rawValue)' does not fit \(what), of type \(type.rawValue)", at: personal.location)
+            return
+        }
+        if type == .secret && kind != .secret {
+            diagnostics.error("\(what) is a secret: mark it 'personal: secret'", at: personal.location)
+        }
+        let becomesNull = kind == .secret || kind == .host || type == .bytes
+        if becomesNull && !field.optional {
+            diagnostics.error("'personal: \(kind.rawValue)' replaces \(what) with null, so it must be optional", at: personal.location)
+        }
+        // The replacement must pass the field's format, which the database checks.
+        if let format = field.format?.value {
+            let kept: Bool = switch format {
+            case .phone, .e164: kind == .phone
+            case .login: kind == .login
+            case .hostname: kind == .host
+            default: false
+            }
+            if !kept {
+                diagnostics.error("'personal: \(kind.rawValue)' would write values that are not \(format.explanation) into \(what); use the kind of its format or 'personal: false'",
+                                  at: personal.location)
+            }
+        }
+        if kind == .phone, let max = field.maxLength?.value, max < 12 {
+            diagnostics.error("\(what) is too short for a replacement phone number (+48 and nine digits); give it max: 12 or more", at: personal.location)
         }
     }
 
