@@ -5,7 +5,7 @@ import StamCore
 /// What this build of stam was generated from.
 public enum StamSchema {
     /// SHA-256 over the schema files; changes whenever the schema does.
-    public static let fingerprint = "349730489042a35617e88f40288b45cebcb0900b14212c1378e7b3ea4f5a5a24"
+    public static let fingerprint = "9a60e319ab93eb41fe1dfed6ed9d7cb2a5922e0985d196d031403c7b60ef9a23"
 
     public static let entityTypes: [any Entity.Type] = [
         Site.self,

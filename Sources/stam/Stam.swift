@@ -13,7 +13,7 @@ struct Stam: AsyncParsableCommand {
                 ReceiverCommand.self,
             ]),
             CommandGroup(name: "Administration", subcommands: [
-                MigrateCommand.self, SecretsCommand.self, UserCommand.self, StopCommand.self, StartCommand.self,
+                MigrateCommand.self, SecretsCommand.self, UserCommand.self, StopCommand.self, StartCommand.self, SnapshotCommand.self,
             ]),
             CommandGroup(name: "Development and installation", subcommands: [
                 UpCommand.self, DownCommand.self, SimulatorCLI.self, ModemSimCommand.self, PanelCLI.self, Dc09SendCommand.self,

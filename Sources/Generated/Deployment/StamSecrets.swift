@@ -33,5 +33,9 @@ public enum StamSecrets {
         SecretSpecification(name: "tls_certificate", file: "certs/server.crt", kind: .tlsCertificate(key: "tls_private_key", ca: nil, names: ["stam.local", "stage.stam.local"])),
         SecretSpecification(name: "tls_private_key", file: "certs/server.key", kind: .tlsPrivateKey),
         SecretSpecification(name: "modem_sim_pin", file: "secrets/modem_sim_pin", kind: .provided),
+        SecretSpecification(name: "stage_anonymisation_key", file: "secrets/stage_anonymisation_key", kind: .randomKey),
     ]
+
+    /// The key file of `stam snapshot` for each environment that takes an anonymised copy of production (`snapshot_key:`).
+    public static let snapshotKeys: [String: String] = ["stage": "secrets/stage_anonymisation_key"]
 }

@@ -15,10 +15,13 @@ extension SchemaLoader {
         var deployment = DeploymentDeclaration()
         if let node = value(top, "environments"), let entries = mapping(node, "environments") {
             deployment.environments = entries.compactMap { entry in
-                guard let body = mapping(entry.value, "environment '\(entry.key)'", allowed: ["doc", "like", "publish_address", "local_override"]) else { return nil }
+                guard let body = mapping(entry.value, "environment '\(entry.key)'", allowed: ["doc", "like", "publish_address", "local_override", "snapshot_key"]) else { return nil }
                 var environment = EnvironmentDeclaration(name: entry.key, location: entry.keyLocation, doc: doc(body))
                 if let node = value(body, "like"), let base = string(node, "'like' of environment '\(entry.key)'") {
                     environment.like = Located(base, at: node.location)
+                }
+                if let node = value(body, "snapshot_key") {
+                    environment.snapshotKey = locatedString(node, "'snapshot_key' of environment '\(entry.key)'")
                 }
                 if let address = value(body, "publish_address").flatMap({ string($0, "'publish_address' of environment '\(entry.key)'") }) {
                     environment.publishAddress = address

@@ -43,6 +43,9 @@ public struct EnvironmentDeclaration: Hashable, Sendable {
     /// itself is the other's, so a STAGE is production's services, replicas and settings with its own host
     /// names, secrets and data.
     public var like: Located<String>?
+    /// `snapshot_key:` the secret that keys `stam snapshot`'s replacements of personal data when production's data is
+    /// copied to this environment (STAGE).
+    public var snapshotKey: Located<String>?
     /// `local_override:`: what a machine that is not a production host (no VLAN, no registry) changes, as
     /// the generated `docker-compose.<environment>.local.yml` next to the environment's own file.
     public var localOverride: LocalOverride?

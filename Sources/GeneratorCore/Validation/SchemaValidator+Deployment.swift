@@ -81,6 +81,19 @@ extension SchemaValidator {
         }
         for environment in environments { checkCycles(in: environment) }
         used.secrets.formUnion(checkSecrets())
+        for environment in deployment.environments {
+            guard let key = environment.snapshotKey else { continue }
+            used.secrets.insert(key.value)
+            guard let secret = deployment.secret(named: key.value) else {
+                diagnostics.error("'snapshot_key' of environment '\(environment.name)' is '\(key.value)', which is not declared under 'secrets:'"
+                                  + NameSuggestion.hint(for: key.value, in: deployment.secrets.map(\.name)), at: key.location)
+                continue
+            }
+            if secret.generator.keyword != "random_key" {
+                diagnostics.error("'snapshot_key' of environment '\(environment.name)' is '\(key.value)', which is generated as \(secret.generator.keyword), not random_key",
+                                  at: key.location)
+            }
+        }
         used.volumes.formUnion(checkDeploymentSettings())
         warnUnused(deployment.networks.map { ($0.name, $0.location) }, used: used.networks, kind: "network")
         warnUnused(deployment.secrets.map { ($0.name, $0.location) }, used: used.secrets, kind: "secret")

@@ -16,6 +16,12 @@ struct SecretsSwiftRenderer: DeploymentComponentRenderer {
                 writer.line("    SecretSpecification(name: \(SwiftNames.literal(secret.name)), file: \(SwiftNames.literal(secret.file)), kind: \(kind(secret.generator))),")
             }
             writer.line("]")
+            writer.line()
+            writer.doc("The key file of `stam snapshot` for each environment that takes an anonymised copy of production (`snapshot_key:`).")
+            let keys = schema.deployment.environments.compactMap { environment in
+                environment.snapshotKey.flatMap { schema.deployment.secret(named: $0.value) }.map { (environment.name, $0.file) }
+            }
+            writer.line("public static let snapshotKeys: [String: String] = [" + (keys.isEmpty ? ":" : keys.map { "\(SwiftNames.literal($0.0)): \(SwiftNames.literal($0.1))" }.joined(separator: ", ")) + "]")
         }
         return [GeneratedFile(path: Self.path, contents: GeneratedFile.swiftHeader(source: SchemaFile.deployment.path) + writer.text)]
     }
