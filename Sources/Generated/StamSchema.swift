@@ -5,7 +5,7 @@ import StamCore
 /// What this build of stam was generated from.
 public enum StamSchema {
     /// SHA-256 over the schema files; changes whenever the schema does.
-    public static let fingerprint = "2a81131a3a47f74436b0e2c89fc13497d9afa617a04f6c5dc23294bd41bdc61d"
+    public static let fingerprint = "b6ca5455f5a64ae19e75106c37301ddd0b666b8254f3350b260b368f42638618"
 
     public static let entityTypes: [any Entity.Type] = [
         Site.self,

@@ -2,6 +2,7 @@ import Foundation
 import DevStack
 import Testing
 import TestSupport
+import Yams
 
 /// The generated Kubernetes overlays, checked without a cluster by the tools operators use: `kubectl kustomize`
 /// builds each (kubectl is on the machine image), `kubernetes-validate` (PyPI) checks every object against the
@@ -103,5 +104,31 @@ import TestSupport
         let scan = try scan(manifest)
         #expect(scan.failed.contains { $0.hasPrefix("CKV_K8S_16 ") }, "a privileged container passed: \(scan.failed)")
         #expect(scan.failed.contains { $0.hasPrefix("CKV_K8S_20 ") }, "privilege escalation passed: \(scan.failed)")
+    }
+
+    /// `patroni --validate-config` (the stam-patroni image's Patroni) accepts the Kubernetes patroni.yml with the
+    /// variables the pod sets, and refuses it without them: the `kubernetes:` section is checked, offline (no
+    /// DCS and no cluster are reached by the validation).
+    @Test func patroniAcceptsItsKubernetesConfiguration() async throws {
+        try await GeneratedServices.prepareEngine()
+        let directory = try DeploymentTools.temporaryDirectory("k8s-patroni")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let text = try String(contentsOfFile: "\(DeploymentTools.generated)/k8s/base/pg/config/pg-config.yaml", encoding: .utf8)
+        let map = try #require(try Yams.load(yaml: text) as? [String: Any])
+        let file = try #require((map["data"] as? [String: Any])?["patroni.yml"] as? String)
+        try file.write(toFile: "\(directory)/patroni.yml", atomically: true, encoding: .utf8)
+        let pod = ["PATRONI_NAME=pg-0", "PATRONI_KUBERNETES_NAMESPACE=stam-prod", "PATRONI_KUBERNETES_POD_IP=10.0.0.5",
+                   "PATRONI_RESTAPI_CONNECT_ADDRESS=pg-0.pg:8008", "PATRONI_POSTGRESQL_CONNECT_ADDRESS=pg-0.pg:5432"]
+        let passwords = ["PATRONI_SUPERUSER_PASSWORD=x", "PATRONI_REPLICATION_PASSWORD=x", "PATRONI_REWIND_PASSWORD=x", "PATRONI_RESTAPI_PASSWORD=x"]
+        func validate(_ variables: [String]) async throws -> (Int32, String) {
+            try await ContainerEngine.status(ContainerEngine.podman, ["run", "--rm", "--network", "none", "--entrypoint", "patroni"]
+                + variables.flatMap { ["-e", $0] }
+                + ["-v", "\(directory)/patroni.yml:/etc/patroni/patroni.yml:ro", "localhost/stam-patroni:latest",
+                   "--validate-config", "/etc/patroni/patroni.yml"])
+        }
+        let (status, output) = try await validate(pod + passwords)
+        #expect(status == 0, "patroni --validate-config: \(output)")
+        let (without, complaint) = try await validate(passwords)
+        #expect(without != 0 && complaint.contains("name") && complaint.contains("connect_address"), "\(complaint)")
     }
 }

@@ -12,7 +12,7 @@ public enum StamSecrets {
         SecretSpecification(name: "postgres_superuser_password", file: "secrets/postgres_superuser_password", kind: .password),
         SecretSpecification(name: "postgres_replication_password", file: "secrets/postgres_replication_password", kind: .password),
         SecretSpecification(name: "postgres_tls_ca", file: "secrets/postgres_tls_ca", kind: .tlsCA),
-        SecretSpecification(name: "postgres_tls_certificate", file: "secrets/postgres_tls_certificate", kind: .tlsCertificate(key: "postgres_tls_private_key", ca: "postgres_tls_ca", names: ["pg-primary", "pg-replica"])),
+        SecretSpecification(name: "postgres_tls_certificate", file: "secrets/postgres_tls_certificate", kind: .tlsCertificate(key: "postgres_tls_private_key", ca: "postgres_tls_ca", names: ["pg-primary", "pg-replica", "pg-0.pg", "pg-1.pg", "stam"])),
         SecretSpecification(name: "postgres_tls_private_key", file: "secrets/postgres_tls_private_key", kind: .tlsPrivateKey),
         SecretSpecification(name: "pgbouncer_tls_certificate", file: "secrets/pgbouncer_tls_certificate", kind: .tlsCertificate(key: "pgbouncer_tls_private_key", ca: "postgres_tls_ca", names: ["pgbouncer"])),
         SecretSpecification(name: "pgbouncer_tls_private_key", file: "secrets/pgbouncer_tls_private_key", kind: .tlsPrivateKey),
