@@ -5,7 +5,7 @@ import StamCore
 /// What this build of stam was generated from.
 public enum StamSchema {
     /// SHA-256 over the schema files; changes whenever the schema does.
-    public static let fingerprint = "b6ca5455f5a64ae19e75106c37301ddd0b666b8254f3350b260b368f42638618"
+    public static let fingerprint = "b48bfe9675cb980551c34ae5fbd69d9b76c588c19887ea469da42614a74df509"
 
     public static let entityTypes: [any Entity.Type] = [
         Site.self,

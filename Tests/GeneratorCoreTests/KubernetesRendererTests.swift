@@ -259,4 +259,55 @@ import Yams
         }
         #expect(YAMLTree.object(["file": .text("a\nb\n")]).rendered() == "file: |\n  a\n  b\n")
     }
+
+    // MARK: RabbitMQ
+
+    @Test func rabbitmqIsThreeNodesThatFindEachOtherInTheirNamespace() throws {
+        let schema = try generator.loadSchema().schema
+        let settings = try #require(schema.deployment.rabbitmq)
+        let broker = try #require(schema.deployment.service(named: settings.service.value))
+        let files = try files()
+        let objects = try documents(files, "base/rabbitmq/rabbitmq.yaml")
+        let set = try object(objects, "StatefulSet", "rabbitmq")
+        let spec = try #require(set["spec"] as? [String: Any])
+        let nodes = try object(objects, "Service", try #require(spec["serviceName"] as? String))
+        let nodesSpec = try #require(nodes["spec"] as? [String: Any])
+        #expect(nodesSpec["clusterIP"] as? String == "None" && nodesSpec["publishNotReadyAddresses"] as? Bool == true)
+        let budget = try object(objects, "PodDisruptionBudget", "rabbitmq")
+        #expect((budget["spec"] as? [String: Any])?["maxUnavailable"] as? Int == 1, "a quorum of 2 of 3 stays up")
+        let role = try object(objects, "Role", "rabbitmq")
+        #expect((role["rules"] as? [[String: Any]])?.map { "\(($0["resources"] as? [String]) ?? []):\(($0["verbs"] as? [String]) ?? [])" }
+                == ["[\"endpoints\"]:[\"get\"]", "[\"events\"]:[\"create\"]"])
+
+        let pod = try #require((spec["template"] as? [String: Any])?["spec"] as? [String: Any])
+        let container = try #require((pod["containers"] as? [[String: Any]])?.first)
+        let variables = Dictionary(uniqueKeysWithValues: (container["env"] as? [[String: Any]] ?? []).compactMap { variable in
+            (variable["name"] as? String).map { ($0, variable["value"] as? String ?? "") } })
+        #expect(variables["RABBITMQ_NODENAME"] == "rabbit@$(POD_NAME).\(RabbitMQRenderer.nodesService).$(POD_NAMESPACE).svc.cluster.local")
+        // The cookie: the secret's file copied before the broker starts, never a variable.
+        let cookie = try #require(settings.erlangCookie?.value)
+        #expect(broker.secrets.map(\.value).contains(cookie) && variables["RABBITMQ_ERLANG_COOKIE"] == nil)
+        let initCommand = try #require((pod["initContainers"] as? [[String: Any]])?.first?["command"] as? [String])
+        #expect(initCommand.joined(separator: " ").contains("cp /run/secrets/\(cookie) /var/lib/rabbitmq/.erlang.cookie"))
+
+        for environment in schema.deployment.environments.map(\.name) where broker.runs(in: environment) {
+            let kustomization = try #require(try documents(files, "overlays/\(environment)/kustomization.yaml").first)
+            let namespace = try #require(kustomization["namespace"] as? String)
+            let patch = try #require(try documents(files, "overlays/\(environment)/rabbitmq.yaml").first)
+            let replicas = try #require((patch["spec"] as? [String: Any])?["replicas"] as? Int)
+            #expect(replicas == 3, "\(environment)")
+            let configs = (kustomization["resources"] as? [String] ?? []).filter { $0.hasPrefix("../../base/rabbitmq/config") }
+            #expect(configs.count == 1, "\(environment): \(configs)")
+            let path = try #require(configs.first).replacingOccurrences(of: "../../", with: "") + "/rabbitmq-config.yaml"
+            let conf = try configFile(files, path, "rabbitmq.conf")
+            #expect(conf.contains("cluster_formation.k8s.service_name = \(RabbitMQRenderer.nodesService)\n"))
+            #expect(conf.contains("cluster_formation.k8s.hostname_suffix = .\(RabbitMQRenderer.nodesService).\(namespace).svc.cluster.local\n"),
+                    "\(environment): the suffix names the overlay's namespace")
+            #expect(try configFile(files, path, "enabled_plugins").contains("rabbitmq_peer_discovery_k8s"))
+            let topology = try #require(try JSONSerialization.jsonObject(with: Data(try configFile(files, path, "10-topology.json").utf8)) as? [String: Any])
+            let quorum = (topology["queues"] as? [[String: Any]] ?? []).compactMap { $0["arguments"] as? [String: Any] }
+                .filter { $0["x-queue-type"] as? String == "quorum" }
+            #expect(!quorum.isEmpty && quorum.allSatisfy { $0["x-quorum-initial-group-size"] as? Int == replicas }, "\(environment)")
+        }
+    }
 }

@@ -29,6 +29,7 @@ public enum StamSecrets {
         SecretSpecification(name: "rabbitmq_relay_password", file: "secrets/rabbitmq_relay_password", kind: .password),
         SecretSpecification(name: "rabbitmq_worker_password", file: "secrets/rabbitmq_worker_password", kind: .password),
         SecretSpecification(name: "rabbitmq_sms_agent_password", file: "secrets/rabbitmq_sms_agent_password", kind: .password),
+        SecretSpecification(name: "rabbitmq_erlang_cookie", file: "secrets/rabbitmq_erlang_cookie", kind: .password),
         SecretSpecification(name: "grafana_admin_password", file: "secrets/grafana_admin_password", kind: .password),
         SecretSpecification(name: "tls_certificate", file: "certs/server.crt", kind: .tlsCertificate(key: "tls_private_key", ca: nil, names: ["stam.local", "stage.stam.local"])),
         SecretSpecification(name: "tls_private_key", file: "certs/server.key", kind: .tlsPrivateKey),

@@ -90,6 +90,7 @@ struct KubernetesRenderer {
             objects.append(clusterService(of: service))
         }
         objects += wiring.service(service.name).objects
+        if let budget = disruptionBudget(of: service) { objects.append(budget) }
         if workload(of: service) == .statefulSet, hasPublishedPorts(service) {
             let instances = service.instances.writtenValues.max() ?? 1
             objects += (0..<instances).map { publishedService(of: service, ordinal: $0) }
@@ -137,7 +138,7 @@ struct KubernetesRenderer {
         case .job: .object(["backoffLimit": .int(0), "template": template])
         case .deployment: .object(["selector": .object(["matchLabels": Self.labels(service)]), "template": template])
         case .statefulSet: .object([
-            "serviceName": .string(service.name), "podManagementPolicy": .string("Parallel"),
+            "serviceName": .string(wiring.service(service.name).governingService ?? service.name), "podManagementPolicy": .string("Parallel"),
             "selector": .object(["matchLabels": Self.labels(service)]), "template": template,
             "volumeClaimTemplates": claimTemplates(of: service).isEmpty ? nil : .list(claimTemplates(of: service)),
         ])
@@ -184,7 +185,12 @@ struct KubernetesRenderer {
                 "name": .string("\(service.name)-config"),
                 "items": .list(config.files.map { .object(["key": .string($0.name), "path": .string($0.name)]) }),
             ])]))
-            mounts.append(.object(["name": .string("config"), "mountPath": .string(directory), "readOnly": .bool(true)]))
+            if wired.configFilesAlone {
+                mounts += config.files.map { .object(["name": .string("config"), "mountPath": .string("\(directory)/\($0.name)"),
+                                                      "subPath": .string($0.name), "readOnly": .bool(true)]) }
+            } else {
+                mounts.append(.object(["name": .string("config"), "mountPath": .string(directory), "readOnly": .bool(true)]))
+            }
         }
         if !service.secrets.isEmpty {
             let sources: [YAMLTree] = service.secrets.map { secret in
@@ -220,6 +226,20 @@ struct KubernetesRenderer {
             env.append(.object(["name": .string("STAM_INSTANCE"),
                                 "valueFrom": .object(["fieldRef": .object(["fieldPath": .string("metadata.name")])])]))
         }
+        let securityContext = YAMLTree.object([
+            "allowPrivilegeEscalation": .bool(false), "readOnlyRootFilesystem": .bool(true), "runAsNonRoot": .bool(true),
+            "capabilities": .object(["drop": .list([.string("ALL")])]),
+        ])
+        // A fixed small share: it copies a file and exits.
+        let initAmounts = YAMLTree.object(["cpu": .string("100m"), "memory": .string("64Mi")])
+        let initContainer: YAMLTree? = wired.initCommand.map { command in
+            .object([
+                "name": .string("init"), "image": .string(service.image.value), "imagePullPolicy": .string("Always"),
+                "command": .list(command.map(YAMLTree.string)),
+                "resources": .object(["requests": initAmounts, "limits": initAmounts]),
+                "securityContext": securityContext, "volumeMounts": .list(mounts),
+            ])
+        }
         let container = YAMLTree.object([
             "name": .string(service.name),
             "image": .string(service.image.value),
@@ -230,10 +250,7 @@ struct KubernetesRenderer {
             "ports": ports.isEmpty ? nil : .list(ports),
             "readinessProbe": service.health.map(probe),
             "livenessProbe": service.health.flatMap { liveness($0, of: service) },
-            "securityContext": .object([
-                "allowPrivilegeEscalation": .bool(false), "readOnlyRootFilesystem": .bool(true), "runAsNonRoot": .bool(true),
-                "capabilities": .object(["drop": .list([.string("ALL")])]),
-            ]),
+            "securityContext": securityContext,
             "volumeMounts": .list(mounts),
         ])
         return .object([
@@ -245,6 +262,7 @@ struct KubernetesRenderer {
                 "runAsNonRoot": .bool(true), "runAsUser": uid, "runAsGroup": uid, "fsGroup": uid,
                 "seccompProfile": .object(["type": .string("RuntimeDefault")]),
             ]),
+            "initContainers": initContainer.map { .list([$0]) },
             "containers": .list([container]),
             "volumes": .list(volumes),
         ])
@@ -345,6 +363,18 @@ struct KubernetesRenderer {
         return order.map { Volume(name: $0, shared: (mounts[$0] ?? 0) > 1) }
     }
 
+    /// A workload with several pods anywhere (`instances` above 1) may lose one at a time to a voluntary disruption
+    /// (a node drained): RabbitMQ and Patroni keep their quorum, the backends and relays keep serving. With one pod
+    /// (dev) the budget lets a drain through rather than blocking it.
+    func disruptionBudget(of service: ServiceDeclaration) -> YAMLTree? {
+        guard workload(of: service) != .job, service.instances.writtenValues.contains(where: { $0 > 1 }) else { return nil }
+        return .object([
+            "apiVersion": .string("policy/v1"), "kind": .string("PodDisruptionBudget"),
+            "metadata": .object(["name": .string(service.name), "labels": Self.labels(service)]),
+            "spec": .object(["maxUnavailable": .int(1), "selector": .object(["matchLabels": Self.labels(service)])]),
+        ])
+    }
+
     /// A StatefulSet's claim per pod for each of its volumes.
     func claimTemplates(of service: ServiceDeclaration) -> [YAMLTree] {
         guard wiring.service(service.name).stateful else { return [] }
@@ -432,7 +462,7 @@ struct KubernetesRenderer {
         }
         let kustomization = YAMLTree.object([
             "apiVersion": .string("kustomize.config.k8s.io/v1beta1"), "kind": .string("Kustomization"),
-            "namespace": .string("stam-\(Self.dnsName(env))"),
+            "namespace": .string(Self.namespace(of: env)),
             "labels": .list([.object(["pairs": .object(["stam.io/environment": .string(env)])])]),
             "resources": .list(resources.map(YAMLTree.string)),
             "patches": running.isEmpty ? nil : .list(running.map { .object(["path": .string("\($0.name).yaml")]) }),
@@ -547,6 +577,9 @@ struct KubernetesRenderer {
             "resources": .list(resources.map(YAMLTree.string)),
         ]).rendered()
     }
+
+    /// The namespace of an environment's overlay.
+    static func namespace(of environment: String) -> String { "stam-\(dnsName(environment))" }
 
     /// A Kubernetes object name: lower case, `-` for `_`.
     static func dnsName(_ name: String) -> String { name.lowercased().replacingOccurrences(of: "_", with: "-") }

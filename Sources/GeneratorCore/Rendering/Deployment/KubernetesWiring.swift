@@ -32,6 +32,12 @@ struct KubernetesWiring {
         var objects: [YAMLTree] = []
         /// The workload's Service is headless and lists pods before they are ready (peers find each other by name).
         var headlessService = false
+        /// The headless Service that names a StatefulSet's pods, when it is not the service's own (RabbitMQ's nodes).
+        var governingService: String?
+        /// Run first, in a container of the same image with the same mounts (RabbitMQ's Erlang cookie).
+        var initCommand: [String]?
+        /// Mount each configuration file alone (`subPath`), keeping the image's other files in that directory.
+        var configFilesAlone = false
         var waivers: [String] = []
     }
 
