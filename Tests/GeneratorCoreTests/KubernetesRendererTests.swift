@@ -59,7 +59,11 @@ import Yams
                 guard listed else { continue }
                 let patch = try #require(try documents(files, "overlays/\(environment)/\(service.name).yaml").first)
                 let spec = try #require(patch["spec"] as? [String: Any])
-                if service.restart != .no { #expect(spec["replicas"] as? Int == service.instances.value(in: environment), "\(environment): \(service.name)") }
+                if KubernetesIngress(schema: schema).autoscaled(in: environment) == service.name {
+                    #expect(spec["replicas"] == nil, "\(environment): \(service.name) is scaled by its autoscaler")
+                } else if service.restart != .no {
+                    #expect(spec["replicas"] as? Int == service.instances.value(in: environment), "\(environment): \(service.name)")
+                }
                 let template = try #require(spec["template"] as? [String: Any])
                 let container = try #require(((template["spec"] as? [String: Any])?["containers"] as? [[String: Any]])?.first)
                 #expect(container["args"] as? [String] == service.command?.value(in: environment), "\(environment): \(service.name)")
@@ -309,5 +313,98 @@ import Yams
                 .filter { $0["x-queue-type"] as? String == "quorum" }
             #expect(!quorum.isEmpty && quorum.allSatisfy { $0["x-quorum-initial-group-size"] as? Int == replicas }, "\(environment)")
         }
+    }
+
+    // MARK: Ingress, autoscaling, disruption budgets, spread
+
+    @Test func theIngressesServeTheProxyRoutesOnTheEnvironmentsHost() throws {
+        let schema = try generator.loadSchema().schema
+        let proxy = try #require(schema.deployment.proxy)
+        let nginx = try #require(schema.deployment.service(named: proxy.service.value))
+        let files = try files()
+        var checked = 0
+        for environment in schema.deployment.environments.map(\.name) {
+            guard nginx.runs(in: environment) else {
+                #expect(files["overlays/\(environment)/ingress.yaml"] == nil, "\(environment) has no proxy")
+                continue
+            }
+            let host = try #require(proxy.serverName.value(in: environment))
+            let ingresses = try documents(files, "overlays/\(environment)/ingress.yaml").filter { $0["kind"] as? String == "Ingress" }
+            let kustomization = try #require(try documents(files, "overlays/\(environment)/kustomization.yaml").first)
+            #expect((kustomization["resources"] as? [String] ?? []).contains("ingress.yaml"))
+            var paths: [String: (service: String, port: String, annotations: [String: String])] = [:]
+            for ingress in ingresses {
+                let spec = try #require(ingress["spec"] as? [String: Any])
+                let annotations = (ingress["metadata"] as? [String: Any])?["annotations"] as? [String: String] ?? [:]
+                #expect(spec["ingressClassName"] as? String == "nginx")
+                let tls = try #require((spec["tls"] as? [[String: Any]])?.first)
+                #expect(tls["hosts"] as? [String] == [host] && tls["secretName"] as? String == proxy.certificate.value.replacingOccurrences(of: "_", with: "-"))
+                for rule in spec["rules"] as? [[String: Any]] ?? [] {
+                    #expect(rule["host"] as? String == host, "\(environment): the environment's server_name")
+                    for path in ((rule["http"] as? [String: Any])?["paths"] as? [[String: Any]]) ?? [] {
+                        let backend = try #require((path["backend"] as? [String: Any])?["service"] as? [String: Any])
+                        paths[try #require(path["path"] as? String)] = (backend["name"] as? String ?? "", (backend["port"] as? [String: Any])?["name"] as? String ?? "", annotations)
+                    }
+                }
+            }
+            let upstream = (proxy.upstream.service.value, proxy.upstream.port.value)
+            #expect(paths["/"].map { "\($0.service):\($0.port)" } == "\(upstream.0):\(upstream.1)")
+            for route in proxy.routes {
+                #expect(paths[route.path].map { "\($0.service):\($0.port)" } == "\(route.target.service.value):\(route.target.port.value)", "\(environment): \(route.path)")
+            }
+            let websocket = try #require(paths[proxy.websocketPath])
+            #expect(websocket.annotations["nginx.ingress.kubernetes.io/proxy-read-timeout"] == String(proxy.websocketTimeoutSeconds))
+            for path in proxy.loginLimit?.paths ?? [] {
+                let login = try #require(paths[path], "\(environment): \(path)")
+                #expect(login.annotations["nginx.ingress.kubernetes.io/limit-rpm"] != nil || login.annotations["nginx.ingress.kubernetes.io/limit-rps"] != nil)
+            }
+            // Sticky: every path to the upstream keeps a client on one backend (its WebSocket and its API calls).
+            for (path, target) in paths where target.service == upstream.0 {
+                #expect(target.annotations["nginx.ingress.kubernetes.io/affinity"] == "cookie", "\(environment): \(path)")
+            }
+            checked += 1
+        }
+        #expect(checked >= 2, "prod and stage")
+    }
+
+    @Test func theUpstreamScalesFromItsInstancesUp() throws {
+        let schema = try generator.loadSchema().schema
+        let files = try files()
+        let ingress = KubernetesIngress(schema: schema)
+        for environment in schema.deployment.environments.map(\.name) {
+            guard let name = ingress.autoscaled(in: environment), let service = schema.deployment.service(named: name) else {
+                #expect(files["overlays/\(environment)/autoscaling.yaml"] == nil); continue
+            }
+            let autoscaler = try object(try documents(files, "overlays/\(environment)/autoscaling.yaml"), "HorizontalPodAutoscaler", name)
+            let spec = try #require(autoscaler["spec"] as? [String: Any])
+            let minimum = try #require(spec["minReplicas"] as? Int)
+            #expect(minimum == service.instances.value(in: environment) && (spec["maxReplicas"] as? Int ?? 0) > minimum)
+            #expect((spec["scaleTargetRef"] as? [String: Any])?["name"] as? String == name)
+        }
+    }
+
+    @Test func everyWorkloadWithSeveralPodsHasABudgetAndSpreadsOverHosts() throws {
+        let files = try files()
+        let renderer = try renderer()
+        var budgets = 0
+        for service in renderer.rendered {
+            let objects = try documents(files, "base/\(service.name)/\(service.name).yaml")
+            let workload = try #require(objects.first)
+            let spec = try #require(workload["spec"] as? [String: Any])
+            let pod = try #require((spec["template"] as? [String: Any])?["spec"] as? [String: Any])
+            let budget = objects.first { $0["kind"] as? String == "PodDisruptionBudget" }
+            let spread = pod["topologySpreadConstraints"] as? [[String: Any]]
+            let several = service.restart != .no && service.instances.writtenValues.contains { $0 > 1 }
+            #expect((budget != nil) == several && (spread != nil) == several, "\(service.name)")
+            guard several, let budget, let spread else { continue }
+            let selector = (spec["selector"] as? [String: Any])?["matchLabels"] as? [String: String]
+            let budgetSpec = try #require(budget["spec"] as? [String: Any])
+            #expect(budgetSpec["maxUnavailable"] as? Int == 1)
+            #expect((budgetSpec["selector"] as? [String: Any])?["matchLabels"] as? [String: String] == selector, "\(service.name)")
+            #expect(spread.first?["topologyKey"] as? String == "kubernetes.io/hostname")
+            #expect((spread.first?["labelSelector"] as? [String: Any])?["matchLabels"] as? [String: String] == selector)
+            budgets += 1
+        }
+        #expect(budgets >= 5, "backend, outbox-relay, dc09-receiver, pg, rabbitmq")
     }
 }

@@ -262,6 +262,7 @@ struct KubernetesRenderer {
                 "runAsNonRoot": .bool(true), "runAsUser": uid, "runAsGroup": uid, "fsGroup": uid,
                 "seccompProfile": .object(["type": .string("RuntimeDefault")]),
             ]),
+            "topologySpreadConstraints": hasSeveralPods(service) ? .list([spread(service)]) : nil,
             "initContainers": initContainer.map { .list([$0]) },
             "containers": .list([container]),
             "volumes": .list(volumes),
@@ -367,11 +368,25 @@ struct KubernetesRenderer {
     /// (a node drained): RabbitMQ and Patroni keep their quorum, the backends and relays keep serving. With one pod
     /// (dev) the budget lets a drain through rather than blocking it.
     func disruptionBudget(of service: ServiceDeclaration) -> YAMLTree? {
-        guard workload(of: service) != .job, service.instances.writtenValues.contains(where: { $0 > 1 }) else { return nil }
+        guard hasSeveralPods(service) else { return nil }
         return .object([
             "apiVersion": .string("policy/v1"), "kind": .string("PodDisruptionBudget"),
             "metadata": .object(["name": .string(service.name), "labels": Self.labels(service)]),
             "spec": .object(["maxUnavailable": .int(1), "selector": .object(["matchLabels": Self.labels(service)])]),
+        ])
+    }
+
+    /// More than one pod in some environment (a Job's one-shot pod never counts).
+    func hasSeveralPods(_ service: ServiceDeclaration) -> Bool {
+        workload(of: service) != .job && service.instances.writtenValues.contains(where: { $0 > 1 })
+    }
+
+    /// The pods of one workload on different hosts, so the loss of one host takes one of them. ScheduleAnyway: a
+    /// cluster with fewer hosts than pods (a developer's) still runs them all.
+    func spread(_ service: ServiceDeclaration) -> YAMLTree {
+        .object([
+            "maxSkew": .int(1), "topologyKey": .string("kubernetes.io/hostname"), "whenUnsatisfiable": .string("ScheduleAnyway"),
+            "labelSelector": .object(["matchLabels": Self.labels(service)]),
         ])
     }
 
@@ -454,6 +469,16 @@ struct KubernetesRenderer {
         let images = Set(running.filter(isBuilt).map(\.image.value)).sorted().map { image -> YAMLTree in
             let (name, tag) = imageReference(image, environment: env)
             return .object(["name": .string(image), "newName": .string(name), "newTag": .string(tag)])
+        }
+        let ingress = KubernetesIngress(schema: schema)
+        let ingresses = ingress.ingresses(in: env)
+        if !ingresses.isEmpty {
+            files.append(file("overlays/\(env)/ingress.yaml", YAMLTree.documents(ingresses)))
+            resources.append("ingress.yaml")
+        }
+        if let autoscaler = ingress.autoscaler(in: env), running.contains(where: { $0.name == ingress.autoscaled(in: env) }) {
+            files.append(file("overlays/\(env)/autoscaling.yaml", autoscaler.rendered()))
+            resources.append("autoscaling.yaml")
         }
         let policies = networkPolicies(for: running, in: environment)
         if !policies.isEmpty {
@@ -563,7 +588,9 @@ struct KubernetesRenderer {
             "kind": .string(kind.rawValue),
             "metadata": .object(["name": .string(service.name)]),
             "spec": .object([
-                "replicas": kind == .job ? nil : .int(service.instances.value(in: environment) ?? 1),
+                // The autoscaler owns the replicas of the service it scales (from `instances` up).
+                "replicas": kind == .job || KubernetesIngress(schema: schema).autoscaled(in: environment) == service.name
+                    ? nil : .int(service.instances.value(in: environment) ?? 1),
                 "template": template,
             ]),
         ])
