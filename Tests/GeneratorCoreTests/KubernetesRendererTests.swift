@@ -407,4 +407,48 @@ import Yams
         }
         #expect(budgets >= 5, "backend, outbox-relay, dc09-receiver, pg, rabbitmq")
     }
+
+    /// The PostgreSQL pods accept connections only from pods of the networks compose puts them on (the data
+    /// network: PgBouncer, the relays' LISTEN, the backends' reports, backups), never from outside the namespace
+    /// or the cluster: every policy that selects them is read, as the NetworkPolicy API combines them.
+    @Test func theDatabaseIsReachableOnlyFromThePodsOfItsNetworks() throws {
+        let files = try files()
+        let renderer = try renderer()
+        func podLabels(_ service: String) throws -> [String: String] {
+            let workload = try #require(try documents(files, "base/\(service)/\(service).yaml").first)
+            return try #require(((((workload["spec"] as? [String: Any])?["template"] as? [String: Any])?["metadata"] as? [String: Any])?["labels"]) as? [String: String])
+        }
+        func selects(_ selector: [String: Any], _ labels: [String: String]) -> Bool {
+            let match = (selector["matchLabels"] as? [String: String] ?? [:]).allSatisfy { labels[$0.key] == $0.value }
+            let expressions = (selector["matchExpressions"] as? [[String: Any]] ?? []).allSatisfy { expression in
+                expression["operator"] as? String == "In" && (expression["values"] as? [String] ?? []).contains(labels[expression["key"] as? String ?? ""] ?? "\u{0}")
+            }
+            return match && expressions
+        }
+        let database = try podLabels("pg")
+        let pg = try #require(renderer.rendered.first { $0.name == "pg" })
+        for environment in ["prod", "stage"] {
+            var policies = try documents(files, "overlays/\(environment)/network-policies.yaml")
+            policies += try documents(files, "overlays/\(environment)/ingress.yaml").filter { $0["kind"] as? String == "NetworkPolicy" }
+            var peers: [[String: Any]] = []
+            for policy in policies {
+                let spec = try #require(policy["spec"] as? [String: Any])
+                guard selects(spec["podSelector"] as? [String: Any] ?? [:], database) else { continue }
+                for rule in spec["ingress"] as? [[String: Any]] ?? [] {
+                    for peer in rule["from"] as? [[String: Any]] ?? [] {
+                        #expect(peer["ipBlock"] == nil && peer["namespaceSelector"] == nil, "\(environment): pg open to \(peer)")
+                        peers.append(peer["podSelector"] as? [String: Any] ?? [:])
+                    }
+                }
+            }
+            let reaching = try renderer.rendered.filter { $0.runs(in: environment) }.filter { service in
+                let labels = try podLabels(service.name)
+                return peers.contains { selects($0, labels) }
+            }.map(\.name)
+            let sharing = renderer.rendered.filter { $0.runs(in: environment) && !Set($0.networks.map(\.value)).isDisjoint(with: pg.networks.map(\.value)) }.map(\.name)
+            #expect(reaching == sharing, "\(environment)")
+            #expect(Set(reaching).isSuperset(of: ["pgbouncer", "outbox-relay", "backend"]) && reaching.allSatisfy { !["redis", "rabbitmq", "satel-worker", "dc09-receiver", "migrate"].contains($0) },
+                    "\(environment): \(reaching)")
+        }
+    }
 }

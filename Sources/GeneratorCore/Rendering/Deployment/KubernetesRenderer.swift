@@ -1,3 +1,5 @@
+import MigrationSupport
+
 /// `deploy/generated/k8s/`: the topology as a kustomize base and one overlay per environment, from the same
 /// services, ports, secrets, health checks, resources and instances as the compose files.
 ///
@@ -582,7 +584,15 @@ struct KubernetesRenderer {
             "env": env.isEmpty ? nil : .list(env),
             "resources": resources,
         ])
-        let template = YAMLTree.object(["spec": .object(["containers": .list([container])])])
+        // The checksum of the environment's configuration files: a changed file changes the pod template, so the
+        // pods restart with it (a ConfigMap change alone restarts nothing, and a subPath mount never sees it).
+        let configs = wiring.service(service.name).configs.filter { $0.environments.contains(environment) }
+        let checksum: YAMLTree? = configs.isEmpty ? nil : .object(["stam.io/config-sha256": .string(MigrationFile.checksum(
+            of: configs.flatMap(\.files).map { "\($0.name)\u{0}\($0.contents)" }.joined(separator: "\u{0}")))])
+        let template = YAMLTree.object([
+            "metadata": checksum.map { .object(["annotations": $0]) },
+            "spec": .object(["containers": .list([container])]),
+        ])
         return .object([
             "apiVersion": .string(kind == .job ? "batch/v1" : "apps/v1"),
             "kind": .string(kind.rawValue),
