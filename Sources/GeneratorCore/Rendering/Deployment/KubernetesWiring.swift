@@ -9,14 +9,14 @@ struct KubernetesWiring {
         /// of environments whose files are the same (`EnvironmentFiles`).
         var configDirectory: String?
         var configs: [Config] = []
-        /// `command` of the container (replaces the image's entrypoint); `args` stay the schema's command.
+        /// `command` of the container (replaces the image's entrypoint) and its `args` in the base; an overlay's
+        /// patch still sets the schema's command as `args` where the service has one.
         var command: [String]?
         var args: [String]?
         /// emptyDirs for what the process writes besides its volumes (`/tmp` always has one).
         var writableDirectories: [String] = []
-        /// Compose volumes and secrets the Kubernetes variant does without (PgBouncer's target volume, etcd's keys).
+        /// Compose volumes the Kubernetes variant does without (PgBouncer's target volume).
         var leftOutVolumes: Set<String> = []
-        var leftOutSecrets: Set<String> = []
         /// A StatefulSet whose volumes are per-pod claims (`volumeClaimTemplates`) instead of shared PVCs.
         var stateful = false
         /// The uid (and gid, fsGroup) the pod runs as, when not the stam user's; `userWaiver` says why, for checkov.
