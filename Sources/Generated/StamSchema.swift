@@ -5,7 +5,7 @@ import StamCore
 /// What this build of stam was generated from.
 public enum StamSchema {
     /// SHA-256 over the schema files; changes whenever the schema does.
-    public static let fingerprint = "9a60e319ab93eb41fe1dfed6ed9d7cb2a5922e0985d196d031403c7b60ef9a23"
+    public static let fingerprint = "36a4a3cae8e5fd45b1c5dac9a82014b7804ff0120054c936797804f718cbe28d"
 
     public static let entityTypes: [any Entity.Type] = [
         Site.self,

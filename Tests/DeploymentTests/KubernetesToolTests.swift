@@ -2,6 +2,7 @@ import Foundation
 import DevStack
 import Testing
 import TestSupport
+import Yams
 
 /// The generated Kubernetes overlays, checked without a cluster by the tools operators use: `kubectl kustomize`
 /// builds each (kubectl is on the machine image), `kubernetes-validate` (PyPI) checks every object against the
@@ -103,5 +104,63 @@ import TestSupport
         let scan = try scan(manifest)
         #expect(scan.failed.contains { $0.hasPrefix("CKV_K8S_16 ") }, "a privileged container passed: \(scan.failed)")
         #expect(scan.failed.contains { $0.hasPrefix("CKV_K8S_20 ") }, "privilege escalation passed: \(scan.failed)")
+    }
+
+    /// `patroni --validate-config` (the stam-patroni image's Patroni) accepts the Kubernetes patroni.yml with the
+    /// variables the pod sets, and refuses it without them: the `kubernetes:` section is checked, offline (no
+    /// DCS and no cluster are reached by the validation).
+    @Test func patroniAcceptsItsKubernetesConfiguration() async throws {
+        try await GeneratedServices.prepareEngine()
+        let directory = try DeploymentTools.temporaryDirectory("k8s-patroni")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let text = try String(contentsOfFile: "\(DeploymentTools.generated)/k8s/base/pg/config/pg-config.yaml", encoding: .utf8)
+        let map = try #require(try Yams.load(yaml: text) as? [String: Any])
+        let file = try #require((map["data"] as? [String: Any])?["patroni.yml"] as? String)
+        try file.write(toFile: "\(directory)/patroni.yml", atomically: true, encoding: .utf8)
+        let pod = ["PATRONI_NAME=pg-0", "PATRONI_KUBERNETES_NAMESPACE=stam-prod", "PATRONI_KUBERNETES_POD_IP=10.0.0.5",
+                   "PATRONI_RESTAPI_CONNECT_ADDRESS=pg-0.pg:8008", "PATRONI_POSTGRESQL_CONNECT_ADDRESS=pg-0.pg:5432"]
+        let passwords = ["PATRONI_SUPERUSER_PASSWORD=x", "PATRONI_REPLICATION_PASSWORD=x", "PATRONI_REWIND_PASSWORD=x", "PATRONI_RESTAPI_PASSWORD=x"]
+        func validate(_ variables: [String]) async throws -> (Int32, String) {
+            try await ContainerEngine.status(ContainerEngine.podman, ["run", "--rm", "--network", "none", "--entrypoint", "patroni"]
+                + variables.flatMap { ["-e", $0] }
+                + ["-v", "\(directory)/patroni.yml:/etc/patroni/patroni.yml:ro", "localhost/stam-patroni:latest",
+                   "--validate-config", "/etc/patroni/patroni.yml"])
+        }
+        let (status, output) = try await validate(pod + passwords)
+        #expect(status == 0, "patroni --validate-config: \(output)")
+        let (without, complaint) = try await validate(passwords)
+        #expect(without != 0 && complaint.contains("name") && complaint.contains("connect_address"), "\(complaint)")
+    }
+
+    /// The broker of the tests (RabbitMQ 3.10, the local rabbitmq:3-management) takes the Kubernetes rabbitmq.conf
+    /// and its plugins: it starts peer discovery through the k8s plugin and stops only where it needs the cluster
+    /// (the service account token, absent here). A key it does not know stops it before that.
+    @Test func rabbitmqTakesItsKubernetesConfigurationUpToTheCluster() async throws {
+        try await GeneratedServices.prepareEngine()
+        let directory = try DeploymentTools.temporaryDirectory("k8s-rabbitmq")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let text = try String(contentsOfFile: "\(DeploymentTools.generated)/k8s/base/rabbitmq/config-prod/rabbitmq-config.yaml", encoding: .utf8)
+        let data = try #require((try Yams.load(yaml: text) as? [String: Any])?["data"] as? [String: String])
+        try FileManager.default.createDirectory(atPath: "\(directory)/definitions", withIntermediateDirectories: true)
+        try #require(data["10-topology.json"]).write(toFile: "\(directory)/definitions/10-topology.json", atomically: true, encoding: .utf8)
+        try #require(data["enabled_plugins"]).write(toFile: "\(directory)/enabled_plugins", atomically: true, encoding: .utf8)
+        let conf = try #require(data["rabbitmq.conf"])
+        // Where the broker imports the definitions from (the pod's emptyDir, here the topology alone).
+        let definitions = try #require(conf.split(separator: "\n").first { $0.hasPrefix("load_definitions = ") }?.split(separator: " ").last)
+        func boot(_ conf: String) async throws -> String {
+            try conf.write(toFile: "\(directory)/rabbitmq.conf", atomically: true, encoding: .utf8)
+            let node = "rabbitmq-0.rabbitmq-nodes.stam-prod.svc.cluster.local"
+            let (_, output) = try await ContainerEngine.status("/usr/bin/timeout", ["90", ContainerEngine.podman,
+                "run", "--rm", "--network", "none", "--hostname", node, "-e", "RABBITMQ_USE_LONGNAME=true", "-e", "RABBITMQ_NODENAME=rabbit@\(node)",
+                "-v", "\(directory)/rabbitmq.conf:/etc/rabbitmq/rabbitmq.conf:ro", "-v", "\(directory)/enabled_plugins:/etc/rabbitmq/enabled_plugins:ro",
+                "-v", "\(directory)/definitions:\(definitions):ro",
+                "docker.io/library/rabbitmq:3-management", "rabbitmq-server"])
+            return output
+        }
+        let output = try await boot(conf)
+        #expect(output.contains("Configured peer discovery backend: rabbit_peer_discovery_k8s"), "\(output.suffix(3000))")
+        #expect(output.contains("rabbit_peer_discovery_k8s:make_request"), "it stops where it asks the API: \(output.suffix(3000))")
+        let broken = try await boot(conf + "cluster_formation.k8s.no_such_key = 1\n")
+        #expect(!broken.contains("Configured peer discovery backend"), "an unknown key is refused first: \(broken.suffix(2000))")
     }
 }

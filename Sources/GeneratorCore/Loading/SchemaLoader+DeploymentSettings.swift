@@ -271,7 +271,7 @@ extension SchemaLoader {
     }
 
     private func loadRabbitMQ(_ top: [SchemaNode.Entry]) -> RabbitMQSettings? {
-        guard var reader = section(top, "rabbitmq", allowed: ["service", "vhost", "users"]) else { return nil }
+        guard var reader = section(top, "rabbitmq", allowed: ["service", "vhost", "users", "erlang_cookie"]) else { return nil }
         let service = reader.located("service")
         let vhost = reader.string("vhost")
         var users: [RabbitMQUser] = []
@@ -291,7 +291,8 @@ extension SchemaLoader {
             diagnostics.error("the rabbitmq settings need 'users' (one per kind of client, with what it consumes and publishes)", at: reader.location)
             return nil
         }
-        return reader.failed ? nil : RabbitMQSettings(location: reader.location, service: service, vhost: vhost, users: users)
+        let cookie = reader.optionalLocated("erlang_cookie")
+        return reader.failed ? nil : RabbitMQSettings(location: reader.location, service: service, vhost: vhost, users: users, erlangCookie: cookie)
     }
 
     private func loadBackups(_ top: [SchemaNode.Entry]) -> BackupSettings? {

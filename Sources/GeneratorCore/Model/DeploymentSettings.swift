@@ -232,12 +232,16 @@ public struct RabbitMQSettings: Hashable, Sendable {
     public var vhost: String
     /// One per kind of client, each with only the rights its part of schema/queues.yaml needs.
     public var users: [RabbitMQUser]
+    /// The Erlang cookie the nodes of a cluster share (Kubernetes: the StatefulSet's brokers); compose's single
+    /// broker makes its own.
+    public var erlangCookie: Located<String>?
 
-    public init(location: SourceLocation, service: Located<String>, vhost: String, users: [RabbitMQUser]) {
+    public init(location: SourceLocation, service: Located<String>, vhost: String, users: [RabbitMQUser], erlangCookie: Located<String>? = nil) {
         self.location = location
         self.service = service
         self.vhost = vhost
         self.users = users
+        self.erlangCookie = erlangCookie
     }
 
     public func user(named name: String) -> RabbitMQUser? { users.first { $0.name == name } }

@@ -255,6 +255,7 @@ extension SchemaValidator {
         let what = "the rabbitmq settings"
         let broker = requireService(rabbitmq.service, what)
         if rabbitmq.users.isEmpty { diagnostics.error("\(what) declare no user; every client needs one", at: rabbitmq.location) }
+        if let broker, let cookie = rabbitmq.erlangCookie { requireSecret(cookie, mountedBy: broker, "the erlang_cookie of \(what)") }
         let queues = schema.queues.map(\.name)
         let exchanges = schema.exchanges.map(\.name)
         for user in rabbitmq.users {

@@ -47,8 +47,17 @@ public struct DeploymentRenderer {
         }
         files += ComposeRenderer(schema: schema, templates: templates, wiring: wiring).render()
         files += LocalOverrideRenderer(schema: schema, templates: templates).render()
-        files += KubernetesRenderer(schema: schema).render()
+        files += kubernetesRenderer.render()
         return files
+    }
+
+    /// The Kubernetes renderer, with what the components add to their services there.
+    var kubernetesRenderer: KubernetesRenderer {
+        var wiring = KubernetesWiring()
+        for case let component as any KubernetesComponent in components {
+            component.wire(into: &wiring)
+        }
+        return KubernetesRenderer(schema: schema, wiring: wiring)
     }
 
     // MARK: Output helpers shared by the component renderers
@@ -72,6 +81,11 @@ public struct DeploymentRenderer {
 protocol DeploymentComponentRenderer {
     func render() -> [GeneratedFile]
     func wire(into wiring: inout ComposeWiring)
+}
+
+/// A component whose service runs differently on Kubernetes (configuration as a ConfigMap, no root entrypoint).
+protocol KubernetesComponent {
+    func wire(into wiring: inout KubernetesWiring)
 }
 
 /// What components add to services in the compose files, keyed by service name (every instance gets it).

@@ -8,6 +8,9 @@
 struct NginxRenderer: DeploymentComponentRenderer {
     static let templateNames = ["nginx.conf"]
     static let configPath = "/etc/nginx/nginx.conf"
+    /// The largest request body (media uploads); the Ingress allows the same.
+    static let maxBodySize = "20m"
+    static let connectTimeoutSeconds = 5
 
     let schema: Schema
     let templates: DeploymentTemplates
@@ -31,6 +34,8 @@ struct NginxRenderer: DeploymentComponentRenderer {
         var limit: Limit?
         var routes: [Route]
         var environment: String
+        var maxBodySize = NginxRenderer.maxBodySize
+        var connectTimeout = "\(NginxRenderer.connectTimeoutSeconds)s"
 
         struct Limit { var paths: [String]; var rate: String; var burst: Int }
     }
@@ -78,5 +83,13 @@ struct NginxRenderer: DeploymentComponentRenderer {
             websocketPath: proxy.websocketPath, websocketTimeout: TemplateValues.duration(proxy.websocketTimeoutSeconds),
             limit: proxy.loginLimit.map { .init(paths: $0.paths, rate: $0.rate.value, burst: $0.burst) },
             routes: routes, environment: label)
+    }
+}
+
+/// Kubernetes: no nginx pod; its routes are the Ingresses `KubernetesIngress` writes for the cluster's controller.
+extension NginxRenderer: KubernetesComponent {
+    func wire(into wiring: inout KubernetesWiring) {
+        guard let proxy = schema.deployment.proxy else { return }
+        wiring.leaveOut(proxy.service.value, because: "its routes are the Ingresses of ingress.yaml, served by an ingress-nginx controller")
     }
 }

@@ -9,7 +9,8 @@ import Foundation
 /// on_restart and on_role_change, a node that became the primary writes itself as PgBouncer's
 /// `[databases]` target into the shared volume and RELOADs PgBouncer through its admin console.
 struct PatroniRenderer: DeploymentComponentRenderer {
-    static let templateNames = ["patroni.yml", "patroni-entrypoint.sh", "patroni-post-bootstrap.sh", "pgbouncer-follow-primary.sh"]
+    static let templateNames = ["patroni.yml", "patroni-entrypoint.sh", "patroni-post-bootstrap.sh", "pgbouncer-follow-primary.sh",
+                                "patroni-kubernetes-entrypoint.sh"]
 
     // The container layout of the stam-patroni image.
     static let configPath = "/etc/patroni/patroni.yml"
@@ -56,6 +57,19 @@ struct PatroniRenderer: DeploymentComponentRenderer {
         var callback: String
         var postBootstrap: String
         var environment: String
+        /// Set for the Kubernetes variant: the `kubernetes:` DCS in place of etcd, no node names, no callback.
+        var kubernetes: KubernetesDCS? = nil
+    }
+
+    /// Patroni's Kubernetes DCS settings (`kubernetes:`); `portName` is the port name of the Service `<scope>`.
+    struct KubernetesDCS {
+        var labels: [Parameter]
+        var scopeLabel: String
+        var roleLabel: String
+        var leaderLabelValue: String
+        var followerLabelValue: String
+        var portName: String
+        var port: Int
     }
 
     struct DCSFiles { var caFile: String; var certificateFile: String; var keyFile: String }

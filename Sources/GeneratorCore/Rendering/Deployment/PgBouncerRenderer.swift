@@ -1,9 +1,11 @@
+import Foundation
+
 /// `deploy/generated/pgbouncer/`: pgbouncer.ini (transaction pooling; the `[databases]` target is
 /// included from the volume the Patroni callback writes) and the entrypoint of the stam-pgbouncer image,
 /// which turns the password secrets into PgBouncer's auth_file and writes the first target when there is
 /// none yet.
 struct PgBouncerRenderer: DeploymentComponentRenderer {
-    static let templateNames = ["pgbouncer.ini", "pgbouncer-entrypoint.sh"]
+    static let templateNames = ["pgbouncer.ini", "pgbouncer-entrypoint.sh", "pgbouncer-kubernetes-entrypoint.sh"]
     static let configPath = "/etc/pgbouncer/pgbouncer.ini"
     static let runDirectory = "/run/pgbouncer"
 
@@ -27,7 +29,11 @@ struct PgBouncerRenderer: DeploymentComponentRenderer {
         var firstHost: String
         var firstPort: Int
         var environment: String
+        /// Kubernetes: the Service Patroni points at the primary, named in `[databases]` in place of the include.
+        var kubernetesTarget: Target? = nil
     }
+
+    struct Target { var host: String; var port: Int }
 
     struct ClientTLSView { var certificateSecret: String; var keySecret: String }
 
@@ -67,5 +73,31 @@ struct PgBouncerRenderer: DeploymentComponentRenderer {
             clientTLS: pgbouncer.clientTLS.map { ClientTLSView(certificateSecret: $0.certificate.value, keySecret: $0.key.value) },
             database: postgres.database,
             firstHost: first?.name ?? "", firstPort: first?.port(named: "postgres") ?? 5432, environment: environment)
+    }
+}
+
+/// Kubernetes: a Deployment with pgbouncer.ini naming the Service Patroni keeps on the primary (no callback, no
+/// shared target volume), and an entrypoint that needs no root (the pod runs as the stam user).
+extension PgBouncerRenderer: KubernetesComponent {
+    func wire(into wiring: inout KubernetesWiring) {
+        let deployment = schema.deployment
+        guard let postgres = deployment.postgres, let patroni = postgres.patroni, let pgbouncer = postgres.pgbouncer,
+              let service = deployment.service(named: pgbouncer.service.value), let first = environments().first,
+              var view = view(in: first) else { return }
+        let port = patroni.nodes.first.flatMap { deployment.service(named: $0.value)?.port(named: "postgres") } ?? 5432
+        view.environment = "Kubernetes"
+        view.kubernetesTarget = Target(host: patroni.scope, port: port)
+        let directory = (Self.configPath as NSString).deletingLastPathComponent
+        let files = [("pgbouncer.ini", templates.render("pgbouncer.ini", view)),
+                     ("entrypoint.sh", templates.render("pgbouncer-kubernetes-entrypoint.sh", view))]
+        wiring.wire(service.name) { pod in
+            pod.configDirectory = directory
+            pod.configs = KubernetesWiring.configs([(environments(), files)])
+            pod.command = ["sh", "\(directory)/entrypoint.sh"]
+            pod.args = ["pgbouncer", Self.configPath]
+            pod.writableDirectories = [Self.runDirectory]
+            pod.leftOutVolumes = Set(service.volumes.map { KubernetesRenderer.split($0.value) }
+                .filter { $0.path == PatroniRenderer.targetDirectory }.map(\.name))
+        }
     }
 }

@@ -38,7 +38,11 @@ struct RabbitMQRenderer: DeploymentComponentRenderer {
         var metricsPort: Int
         var definitionsDirectory: String
         var memoryWatermark: String?
+        /// Peer discovery through the Kubernetes API, for the StatefulSet in one namespace.
+        var kubernetes: PeerDiscovery? = nil
     }
+
+    struct PeerDiscovery { var serviceName: String; var hostnameSuffix: String }
 
     struct UserView {
         var name: String
@@ -54,6 +58,8 @@ struct RabbitMQRenderer: DeploymentComponentRenderer {
         var vhost: String
         var users: [UserView]
         var definitionsDirectory: String
+        /// Kubernetes: where the ConfigMap puts the topology, copied into the pod's own definitions directory.
+        var kubernetesTopology: String? = nil
     }
 
     func entrypointView(_ settings: RabbitMQSettings) -> EntrypointView {
@@ -89,14 +95,18 @@ struct RabbitMQRenderer: DeploymentComponentRenderer {
     func outputs() -> [EnvironmentFiles.Output] {
         guard let settings = schema.deployment.rabbitmq, let service = schema.deployment.service(named: settings.service.value) else { return [] }
         return EnvironmentFiles.group(environments(), path: { $0.map { "rabbitmq/rabbitmq.\($0).conf" } ?? "rabbitmq/rabbitmq.conf" }) { environment, label in
-            let memory = service.resources?.value(in: environment)?.memoryBytes
-            return templates.render("rabbitmq.conf", ConfigView(
-                environment: label, amqpPort: service.port(named: "amqp") ?? 5672,
-                managementPort: service.port(named: "management") ?? 15672, metricsPort: service.port(named: "metrics") ?? 15692,
-                definitionsDirectory: Self.definitionsDirectory,
-                // 60 % of the container's memory: RabbitMQ would otherwise size itself from the host's.
-                memoryWatermark: memory.map { "\($0 * 6 / 10 / (1 << 20))MiB" }))
+            templates.render("rabbitmq.conf", configView(service, in: environment, label: label))
         }
+    }
+
+    func configView(_ service: ServiceDeclaration, in environment: String, label: String) -> ConfigView {
+        let memory = service.resources?.value(in: environment)?.memoryBytes
+        return ConfigView(
+            environment: label, amqpPort: service.port(named: "amqp") ?? 5672,
+            managementPort: service.port(named: "management") ?? 15672, metricsPort: service.port(named: "metrics") ?? 15692,
+            definitionsDirectory: Self.definitionsDirectory,
+            // 60 % of the container's memory: RabbitMQ would otherwise size itself from the host's.
+            memoryWatermark: memory.map { "\($0 * 6 / 10 / (1 << 20))MiB" })
     }
 
     func wire(into wiring: inout ComposeWiring) {
@@ -116,7 +126,9 @@ struct RabbitMQRenderer: DeploymentComponentRenderer {
         }
     }
 
-    func definitions(_ settings: RabbitMQSettings) -> DefinitionsView {
+    /// - Parameter initialGroupSize: `x-quorum-initial-group-size` of the quorum queues (Kubernetes: the cluster's
+    ///   size, so a node that imports the definitions before its peers joined still declares them on every node).
+    func definitions(_ settings: RabbitMQSettings, initialGroupSize: Int? = nil) -> DefinitionsView {
         let exchanges = schema.exchanges.map { Exchange(name: $0.name, type: $0.kind.rawValue) }
         let queues = schema.queues.filter { !$0.perInstance }.map { queue -> Queue in
             var arguments: [Argument] = []
@@ -127,6 +139,7 @@ struct RabbitMQRenderer: DeploymentComponentRenderer {
             if let expires = queue.expiresMilliseconds { arguments.append(.init(key: "x-expires", json: String(expires))) }
             if let length = queue.maxLength { arguments.append(.init(key: "x-max-length", json: String(length))) }
             arguments.append(.init(key: "x-queue-type", json: TemplateValues.quoted(queue.kind.rawValue)))
+            if let size = initialGroupSize, queue.kind == .quorum { arguments.append(.init(key: "x-quorum-initial-group-size", json: String(size))) }
             arguments.sort { $0.key < $1.key }
             return Queue(name: queue.name, arguments: arguments, hasArguments: !arguments.isEmpty)
         }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// `deploy/generated/redis/redis.<environment>.conf`: persistence AOF + RDB, maxmemory per environment,
 /// the eviction policy. The password is a secret file and Redis cannot read one, so the compose command
 /// hands it to Redis as configuration on standard input (`redis-server <file> -`, a here-document): never
@@ -48,9 +50,29 @@ struct RedisRenderer: DeploymentComponentRenderer {
             }
         }
         for environment in environments() {
-            wiring.command(["sh", "-c",
-                            "exec docker-entrypoint.sh redis-server \(Self.configPath) - <<EOF\nrequirepass \"$(cat /run/secrets/\(settings.password.value))\"\nEOF"],
-                           service: service, environment: environment)
+            wiring.command(command(settings), service: service, environment: environment)
+        }
+    }
+
+    /// Redis reads the password as configuration on standard input.
+    func command(_ settings: RedisSettings) -> [String] {
+        ["sh", "-c", "exec docker-entrypoint.sh redis-server \(Self.configPath) - <<EOF\nrequirepass \"$(cat /run/secrets/\(settings.password.value))\"\nEOF"]
+    }
+}
+
+/// Kubernetes: one pod of a StatefulSet (its own claim for /data), redis.conf as a ConfigMap, the password as on
+/// compose. The image's entrypoint stays (`args`, not `command`), as the compose command keeps it.
+extension RedisRenderer: KubernetesComponent {
+    func wire(into wiring: inout KubernetesWiring) {
+        guard let settings = schema.deployment.redis, let service = schema.deployment.service(named: settings.service.value) else { return }
+        let outputs = outputs()
+        wiring.wire(service.name) { redis in
+            redis.configDirectory = (Self.configPath as NSString).deletingLastPathComponent
+            redis.configs = KubernetesWiring.configs(outputs.map { ($0.environments, [((Self.configPath as NSString).lastPathComponent, $0.contents)]) })
+            redis.args = command(settings)
+            redis.stateful = true
+            // The process answering at all; readiness is the schema's PING with the password.
+            redis.liveness = .tcp(port: service.port(named: "redis") ?? 6379)
         }
     }
 }

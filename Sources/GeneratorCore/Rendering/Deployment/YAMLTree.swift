@@ -5,6 +5,9 @@ import Foundation
 /// double-quoted with JSON escapes, so no value can be read back as another type (`"1"`, `"on"`, `"0755"`).
 indirect enum YAMLTree: Hashable, Sendable {
     case string(String)
+    /// A multi-line text (a configuration file in a ConfigMap), written as a literal block so it reads as the file;
+    /// quoted like `string` when a block cannot hold it exactly.
+    case text(String)
     case int(Int)
     case bool(Bool)
     case list([YAMLTree])
@@ -61,9 +64,24 @@ indirect enum YAMLTree: Hashable, Sendable {
         case .list(let items) where !items.isEmpty:
             lines.append(prefix)
             emit(into: &lines, indent: indent)
+        case .text(let text) where Self.fitsBlock(text):
+            // `|` keeps the one final newline, `|-` has none; lines indented under the key, empty lines left empty.
+            lines.append(prefix + (text.hasSuffix("\n") ? " |" : " |-"))
+            let pad = String(repeating: " ", count: indent + 2)
+            let body = text.hasSuffix("\n") ? String(text.dropLast()) : text
+            lines += body.split(separator: "\n", omittingEmptySubsequences: false).map { $0.isEmpty ? "" : pad + $0 }
         default:
             lines.append(prefix + " " + scalar)
         }
+    }
+
+    /// Whether a literal block gives back exactly `text`: printable lines, the first not starting with a space
+    /// (that would need an indentation indicator), at most one final newline, no line with only spaces.
+    static func fitsBlock(_ text: String) -> Bool {
+        guard !text.isEmpty, !text.hasSuffix("\n\n"), !text.hasPrefix(" "), !text.hasPrefix("\n") else { return false }
+        let printable = text.unicodeScalars.allSatisfy { $0 == "\n" || $0 == "\t" || ($0.value >= 0x20 && $0.value != 0x7F && !(0x80...0x9F).contains($0.value)) }
+        let blankWithSpaces = text.split(separator: "\n").contains { !$0.isEmpty && $0.allSatisfy { $0 == " " || $0 == "\t" } }
+        return printable && !blankWithSpaces && !text.contains("\r") && !text.contains("\u{FEFF}")
     }
 
     /// `- item`: a mapping's first key on the dash line, the rest under it.
@@ -85,7 +103,7 @@ indirect enum YAMLTree: Hashable, Sendable {
 
     private var scalar: String {
         switch self {
-        case .string(let text): Self.quoted(text)
+        case .string(let text), .text(let text): Self.quoted(text)
         case .int(let number): String(number)
         case .bool(let flag): flag ? "true" : "false"
         case .list: "[]"
