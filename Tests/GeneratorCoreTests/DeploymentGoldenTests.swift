@@ -274,6 +274,8 @@ import Yams
         #expect(labels.keys.contains { $0.hasSuffix("edge") } && labels.keys.contains { $0.hasSuffix("app") } && !labels.keys.contains { $0.hasSuffix("data") }, "\(labels)")
         for environment in ["prod", "stage"] {
             #expect(try project.read("deploy/generated/k8s/overlays/\(environment)/kustomization.yaml").contains("../../base/reports"), "\(environment)")
+            let ingress = try project.read("deploy/generated/k8s/overlays/\(environment)/ingress.yaml")
+            #expect(ingress.contains("path: \"/reports/\"") && ingress.contains("name: \"reports\""), "\(environment)")
         }
         #expect(try !project.read("deploy/generated/k8s/overlays/dev/kustomization.yaml").contains("../../base/reports"))
         #expect(generator.changes(for: generator.render(try generator.loadSchema())).isEmpty)

@@ -18,6 +18,9 @@ struct KubernetesIngress {
     static let targetCPUPercent = 70
 
     let schema: Schema
+    /// The services that have Kubernetes objects: a route to another (Grafana, not rendered yet) is left out, and
+    /// the overlay names it. Nil: every service.
+    var renderedServices: Set<String>? = nil
 
     private var deployment: DeploymentDeclaration { schema.deployment }
 
@@ -46,7 +49,7 @@ struct KubernetesIngress {
         ]
         common.append(.init(key: "stam.io/doc", value: .string("From the proxy: section of schema/deployment.yaml, as nginx.conf.")))
         var main: [(path: String, type: String, service: String, port: String)] = [("/", "Prefix", upstream.service, upstream.port)]
-        for route in proxy.routes {
+        for route in routes {
             main.append((route.path, "Prefix", route.target.service.value, route.target.port.value))
         }
         var ingresses = [
@@ -69,7 +72,17 @@ struct KubernetesIngress {
                                      // nginx matches each path with and without a final slash.
                                      paths: limit.paths.flatMap { [($0, "Exact", upstream.service, upstream.port), ($0 + "/", "Exact", upstream.service, upstream.port)] }))
         }
-        return ingresses + [controllerPolicy([proxy.upstream] + proxy.routes.map(\.target))]
+        return ingresses + [controllerPolicy([proxy.upstream] + routes.map(\.target))]
+    }
+
+    /// The proxy's routes to services that have Kubernetes objects.
+    var routes: [ProxySettings.Route] {
+        (deployment.proxy?.routes ?? []).filter { renderedServices?.contains($0.target.service.value) ?? true }
+    }
+
+    /// The proxy's routes left out, for the overlay's note.
+    var unroutedPaths: [String] {
+        (deployment.proxy?.routes ?? []).filter { renderedServices?.contains($0.target.service.value) == false }.map(\.path)
     }
 
     /// nginx's `5r/m` / `10r/s` as ingress-nginx's annotation and count.

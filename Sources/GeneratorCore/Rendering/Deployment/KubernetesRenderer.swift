@@ -47,8 +47,9 @@ struct KubernetesRenderer {
         return files
     }
 
-    /// The services this renderer writes: built from a stam image and needing no device of the host, or wired by
-    /// a component; the Patroni nodes as the one StatefulSet that replaces them, where the first of them was.
+    /// The services this renderer writes: built from a stam image (one with a device of the host gets it from a
+    /// device plugin, `deviceResource`), or wired by a component; the Patroni nodes as the one StatefulSet that
+    /// replaces them, where the first of them was.
     var rendered: [ServiceDeclaration] {
         var placed: Set<String> = []
         return deployment.services.flatMap { service -> [ServiceDeclaration] in
@@ -59,7 +60,7 @@ struct KubernetesRenderer {
             guard wiring.unneeded[service.name] == nil else { return [] }
             if wiring.services[service.name] != nil { return [service] }
             guard let image = deployment.image(named: service.image.value), image.dockerfile != nil, image.template == .stam else { return [] }
-            return service.devices?.writtenValues.allSatisfy(\.isEmpty) ?? true ? [service] : []
+            return [service]
         }
     }
 
@@ -138,7 +139,12 @@ struct KubernetesRenderer {
         ])
         let spec: YAMLTree = switch kind {
         case .job: .object(["backoffLimit": .int(0), "template": template])
-        case .deployment: .object(["selector": .object(["matchLabels": Self.labels(service)]), "template": template])
+        case .deployment: .object([
+            "selector": .object(["matchLabels": Self.labels(service)]),
+            // One device, one pod: the old pod lets go of it before the new one starts.
+            "strategy": usesDevices(service) ? .object(["type": .string("Recreate")]) : nil,
+            "template": template,
+        ])
         case .statefulSet: .object([
             "serviceName": .string(wiring.service(service.name).governingService ?? service.name), "podManagementPolicy": .string("Parallel"),
             "selector": .object(["matchLabels": Self.labels(service)]), "template": template,
@@ -262,6 +268,9 @@ struct KubernetesRenderer {
             "terminationGracePeriodSeconds": service.stopGraceSeconds.map(YAMLTree.int),
             "securityContext": .object([
                 "runAsNonRoot": .bool(true), "runAsUser": uid, "runAsGroup": uid, "fsGroup": uid,
+                // Serial devices are root:dialout 0660 on the node (udev; dialout is gid 20 on Debian and Ubuntu),
+                // as compose's group_add gives them.
+                "supplementalGroups": usesDevices(service) ? .list([.int(Self.dialoutGID)]) : nil,
                 "seccompProfile": .object(["type": .string("RuntimeDefault")]),
             ]),
             "topologySpreadConstraints": hasSeveralPods(service) ? .list([spread(service)]) : nil,
@@ -446,7 +455,7 @@ struct KubernetesRenderer {
             let (name, tag) = imageReference(image, environment: env)
             return .object(["name": .string(image), "newName": .string(name), "newTag": .string(tag)])
         }
-        let ingress = KubernetesIngress(schema: schema)
+        let ingress = KubernetesIngress(schema: schema, renderedServices: Set(services.map(\.name)))
         let ingresses = ingress.ingresses(in: env)
         if !ingresses.isEmpty {
             files.append(file("overlays/\(env)/ingress.yaml", YAMLTree.documents(ingresses)))
@@ -474,6 +483,9 @@ struct KubernetesRenderer {
         for (name, reason) in wiring.unneeded.sorted(by: { $0.key < $1.key }) where deployment.service(named: name)?.runs(in: env) == true {
             note += "# Not needed on Kubernetes: \(name) (\(reason)).\n"
         }
+        if !ingresses.isEmpty, !ingress.unroutedPaths.isEmpty {
+            note += "# Not routed by the Ingress yet (their services are not rendered): \(ingress.unroutedPaths.joined(separator: ", ")).\n"
+        }
         files.append(file("overlays/\(env)/kustomization.yaml", note + kustomization.rendered()))
         return files
     }
@@ -490,9 +502,13 @@ struct KubernetesRenderer {
         let env: [YAMLTree] = service.environment.compactMap { variable in
             variable.value.value(in: environment).map { .object(["name": .string(variable.name.value), "value": .string($0)]) }
         }
+        let devices = service.devices?.value(in: environment) ?? []
         let resources: YAMLTree? = service.resources?.value(in: environment).map { resources in
-            let amounts = YAMLTree.object(["cpu": .string(resources.cpus), "memory": .string(Self.mebibytes(resources.memoryBytes))])
-            return .object(["requests": amounts, "limits": amounts])
+            var amounts: [YAMLTree.Entry] = [.init(key: "cpu", value: .string(resources.cpus)),
+                                             .init(key: "memory", value: .string(Self.mebibytes(resources.memoryBytes)))]
+            // The host's device, from the node whose device plugin offers it: the scheduler puts the pod there.
+            if !devices.isEmpty { amounts.append(.init(key: deviceResource(of: service), value: .string(String(devices.count)))) }
+            return .object(["requests": .map(amounts), "limits": .map(amounts)])
         }
         let container = YAMLTree.object([
             "name": .string(service.name),
@@ -505,8 +521,11 @@ struct KubernetesRenderer {
         let configs = wiring.service(service.name).configs.filter { $0.environments.contains(environment) }
         let checksum: YAMLTree? = configs.isEmpty ? nil : .object(["stam.io/config-sha256": .string(MigrationFile.checksum(
             of: configs.flatMap(\.files).map { "\($0.name)\u{0}\($0.contents)" }.joined(separator: "\u{0}")))])
+        var annotations: [YAMLTree.Entry] = []
+        if case .map(let entries)? = checksum { annotations += entries }
+        if !devices.isEmpty { annotations.append(.init(key: "stam.io/device-plugin", value: .string(devicePluginArgument(of: service, devices: devices)))) }
         let template = YAMLTree.object([
-            "metadata": checksum.map { .object(["annotations": $0]) },
+            "metadata": annotations.isEmpty ? nil : .object(["annotations": .map(annotations)]),
             "spec": .object(["containers": .list([container])]),
         ])
         return .object([
@@ -520,6 +539,32 @@ struct KubernetesRenderer {
                 "template": template,
             ]),
         ])
+    }
+
+    // MARK: Devices
+
+    static let dialoutGID = 20
+
+    func usesDevices(_ service: ServiceDeclaration) -> Bool {
+        service.devices?.writtenValues.contains { !$0.isEmpty } ?? false
+    }
+
+    /// The extended resource a node's generic-device-plugin (github.com/squat/generic-device-plugin) offers for the
+    /// service's devices: only the node with the modem has it.
+    func deviceResource(of service: ServiceDeclaration) -> String { "squat.ai/\(Self.dnsName(service.name))" }
+
+    /// The plugin's `--device` argument that offers the devices as `deviceResource`, each at the path the service
+    /// uses (compose's `host:container`; a host path `${VARIABLE:-default}` is its default).
+    func devicePluginArgument(of service: ServiceDeclaration, devices: [String]) -> String {
+        let paths = devices.map { device -> String in
+            let split = device.lastIndex(of: ":").map { (String(device[..<$0]), String(device[device.index(after: $0)...])) } ?? (device, device)
+            var host = split.0
+            if host.hasPrefix("${"), host.hasSuffix("}"), let range = host.range(of: ":-") {
+                host = String(host[range.upperBound..<host.index(before: host.endIndex)])
+            }
+            return "{\"path\": \(TemplateValues.quoted(host)), \"mountPath\": \(TemplateValues.quoted(split.1))}"
+        }
+        return "{\"name\": \(TemplateValues.quoted(Self.dnsName(service.name))), \"groups\": [{\"paths\": [\(paths.joined(separator: ", "))]}]}"
     }
 
     // MARK: Helpers
