@@ -209,6 +209,29 @@ import Testing
         #expect(schema.deployment.baseEnvironment(of: "stage") == "prod" && schema.deployment.baseEnvironment(of: "dev") == "dev")
     }
 
+    /// The secrets a setting names (RabbitMQ's Erlang cookie, an environment's snapshot key) are declared, of the right
+    /// kind, and mounted by the service that reads them.
+    @Test func theErlangCookieAndTheSnapshotKeyAreDeclaredSecretsOfTheirKind() {
+        func errors(_ deployment: String) -> [String] { SchemaSnippet.errors(queues: Self.brokerQueues, deployment: deployment) }
+        let cookie = Self.broker.replacingOccurrences(of: "  vhost: stam\n", with: "  vhost: stam\n  erlang_cookie: cookie\n")
+        #expect(errors(cookie) == [
+            "schema/deployment.yaml:27:18: error: secret 'cookie' of the erlang_cookie of the rabbitmq settings is not declared under 'secrets:'",
+        ])
+        #expect(errors(cookie.replacingOccurrences(of: "  relay_password: {}\n", with: "  relay_password: {}\n  cookie: {}\n")) == [
+            "schema/deployment.yaml:28:18: error: service 'broker' needs secret 'cookie' (the erlang_cookie of the rabbitmq settings) but does not list it in its 'secrets'",
+        ])
+        let key = Self.broker.replacingOccurrences(of: "  prod: {}\n", with: "  prod: {}\n  stage: { like: prod, snapshot_key: anonymisation_kye }\n")
+            .replacingOccurrences(of: "  relay_password: {}\n", with: "  relay_password: {}\n  anonymisation_key: {}\n")
+        #expect(errors(key) == [
+            "schema/deployment.yaml:3:38: error: 'snapshot_key' of environment 'stage' is 'anonymisation_kye', which is not declared under 'secrets:'; did you mean 'anonymisation_key'?",
+        ])
+        #expect(errors(key.replacingOccurrences(of: "anonymisation_kye", with: "anonymisation_key")) == [
+            "schema/deployment.yaml:3:38: error: 'snapshot_key' of environment 'stage' is 'anonymisation_key', which is generated as password, not random_key",
+        ])
+        #expect(errors(key.replacingOccurrences(of: "anonymisation_kye", with: "anonymisation_key")
+            .replacingOccurrences(of: "  anonymisation_key: {}", with: "  anonymisation_key: { generate: random_key }")) == [])
+    }
+
     @Test func metricsMustBeOnANamedPort() {
         #expect(errors(Self.base.replacingOccurrences(of: "    ports: { http: 8000 }", with: "    ports: { http: 8000 }\n    metrics: { port: htp }")) == [
             "schema/deployment.yaml:16:22: error: the metrics of service 'app' are on port 'htp', which is not one of its named ports; did you mean 'http'?",

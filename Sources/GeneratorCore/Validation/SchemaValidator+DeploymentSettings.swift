@@ -318,7 +318,7 @@ extension SchemaValidator {
     private mutating func requireSecret(_ secret: Located<String>, mountedBy service: ServiceDeclaration, _ what: String) {
         guard schema.deployment.secret(named: secret.value) != nil else {
             diagnostics.error(
-                "\(what) name secret '\(secret.value)', which is not declared under 'secrets:'\(NameSuggestion.hint(for: secret.value, in: schema.deployment.secrets.map(\.name)))",
+                "secret '\(secret.value)' of \(what) is not declared under 'secrets:'\(NameSuggestion.hint(for: secret.value, in: schema.deployment.secrets.map(\.name)))",
                 at: secret.location)
             return
         }
